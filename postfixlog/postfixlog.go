@@ -1,0 +1,457 @@
+// Package postfixlog parses the lines Postfix writes to syslog or to its own
+// maillog_file (MAILLOG_README, Postfix 3.4 and later):
+//
+//	<stamp> <host> <syslog_name>/<program>[<pid>]: [<queue id>: ]<text>
+//
+// The stamp is traditional ("Nov 30 10:00:01", RFC 3164) or RFC 3339. The
+// syslog name may carry an instance and a service ("postfix-out/smtp",
+// "postfix/submission/smtpd", "postfix/amavis/smtp"). Queue ids are short
+// (hexadecimal) or long (enable_long_queue_ids). Each program's text is
+// decoded into a Record: the per-recipient delivery lines of the delivery
+// agents (global/log_adhoc.c: to=, orig_to=, relay=, conn_use=, delay=,
+// delays=, tls=, dsn=, status=), the queue manager's from=, expired and
+// removed lines, cleanup's message-id=, smtpd's client=, pickup's from= and
+// the bounce daemon's notifications.
+//
+// The package is a library: it knows nothing of what the lines mean for a
+// deliverability report. Parsing does not allocate; the byte slices of a
+// Record alias the line, like bufio.Scanner.Bytes, so copy what you keep.
+package postfixlog
+
+import (
+	"bytes"
+	"errors"
+	"time"
+)
+
+// Kind says what a Postfix line records.
+type Kind uint8
+
+const (
+	// Other is a Postfix line this package does not decode further
+	// (warnings, connect and disconnect, TLS notes, statistics).
+	Other Kind = iota
+	// Delivery is a delivery agent's per-recipient status line.
+	Delivery
+	// QueueActive is qmgr's "from=<s>, size=N, nrcpt=N (queue active)",
+	// logged each time the message enters the active queue.
+	QueueActive
+	// Expired is qmgr's "from=<s>, status=expired, returned to sender"
+	// (also "status=force-expired" after postsuper -e, Postfix 3.5).
+	Expired
+	// Removed is "removed": the end of the message, from qmgr, or from
+	// postsuper when an administrator deleted it.
+	Removed
+	// MessageID is cleanup's "message-id=<id>".
+	MessageID
+	// Client is smtpd's "client=name[ip]": the message arrived over SMTP.
+	Client
+	// Pickup is pickup's "uid=N from=<s>": a local submission.
+	Pickup
+	// Notification is the bounce daemon's "sender non-delivery
+	// notification: NEWID" (also delay, delivery status and postmaster
+	// notifications); NewID is the notification's queue id.
+	Notification
+	// HostSaid is a delivery agent's "host X[ip] said: ..." line without a
+	// recipient: the reply of a non-final MX before the next one is tried.
+	HostSaid
+)
+
+// Record is one decoded Postfix line. Byte slices alias the parsed line.
+type Record struct {
+	Time    time.Time
+	Host    []byte // the logging host
+	Syslog  []byte // the syslog name before the program: "postfix", "postfix-out/submission"
+	Program []byte // "smtp", "qmgr", "cleanup", ...
+	QueueID []byte // empty when the line has none
+	Text    []byte // everything after "<queue id>: " (or after the tag)
+
+	Kind Kind
+
+	// Delivery, QueueActive and Expired lines.
+	Sender    []byte // from=<...>, without the brackets; empty for the null sender
+	Recipient []byte // to=<...>
+	OrigTo    []byte // orig_to=<...>
+	Relay     []byte // relay= as written: "mx[ip]:25", "none", "local", "dovecot"
+	RelayHost []byte // the name part of relay=
+	RelayIP   []byte // the address part of relay= ("private/dovecot-lmtp" for a socket)
+	ConnUse   int    // conn_use=N, 0 when absent (first use)
+	Delay     float64
+	Delays    []byte // delays=a/b/c/d
+	TLS       []byte // tls= (Postfix 3.11)
+	DSN       []byte // dsn=X.Y.Z
+	Status    []byte // sent, deferred, bounced, expired, undeliverable, ...
+	Reason    []byte // the text in parentheses after the status
+
+	Size  int64 // QueueActive: size=
+	NRcpt int   // QueueActive: nrcpt=
+
+	MsgID []byte // MessageID: the id without brackets
+
+	ClientHost []byte // Client: the connecting client
+	ClientIP   []byte
+
+	NotifyKind []byte // Notification: "sender non-delivery", "sender delay", ...
+	NewID      []byte // Notification: the notification's queue id
+}
+
+// ErrNotSyslog means the line has no timestamp, host and program tag.
+var ErrNotSyslog = errors.New("postfixlog: not a syslog line")
+
+// ErrNotPostfix means the line is a syslog line of another program.
+var ErrNotPostfix = errors.New("postfixlog: not a postfix line")
+
+// Parse decodes one line (without its newline) into rec, reusing rec's
+// storage. Clock turns the stamp into a time and keeps the per-file year.
+func Parse(c *Clock, line []byte, rec *Record) error {
+	*rec = Record{}
+	t, n, ok := c.Parse(line)
+	if !ok {
+		return ErrNotSyslog
+	}
+	rec.Time = t
+	rest := line[n:]
+	if len(rest) == 0 || rest[0] != ' ' {
+		return ErrNotSyslog
+	}
+	rest = rest[1:]
+	sp := bytes.IndexByte(rest, ' ')
+	if sp <= 0 {
+		return ErrNotSyslog
+	}
+	rec.Host = rest[:sp]
+	rest = rest[sp+1:]
+	colon := bytes.Index(rest, []byte(": "))
+	if colon <= 0 {
+		if len(rest) > 0 && rest[len(rest)-1] == ':' {
+			colon = len(rest) - 1
+		} else {
+			return ErrNotSyslog
+		}
+	}
+	tag := rest[:colon]
+	if colon+2 <= len(rest) {
+		rest = rest[colon+2:]
+	} else {
+		rest = nil
+	}
+	if i := bytes.IndexByte(tag, '['); i >= 0 {
+		tag = tag[:i]
+	}
+	slash := bytes.LastIndexByte(tag, '/')
+	if slash <= 0 || bytes.IndexByte(tag, ' ') >= 0 {
+		return ErrNotPostfix
+	}
+	rec.Syslog = tag[:slash]
+	rec.Program = tag[slash+1:]
+	if !knownProgram(rec.Program) {
+		return ErrNotPostfix
+	}
+	ParseText(rec.Program, rest, rec)
+	return nil
+}
+
+// programs are Postfix's daemons and commands as they appear in log tags.
+var programs = []string{
+	"smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard",
+	"qmgr", "oqmgr", "cleanup", "smtpd", "pickup", "bounce", "defer", "trace",
+	"postscreen", "dnsblog", "anvil", "scache", "tlsmgr", "tlsproxy", "master",
+	"postsuper", "postdrop", "postqueue", "sendmail", "postmap", "postalias",
+	"postfix-script", "postfix", "trivial-rewrite", "proxymap", "verify", "showq",
+	"flush", "spawn", "qmqpd", "postlog", "postlogd", "script", "postconf",
+}
+
+func knownProgram(p []byte) bool {
+	for _, name := range programs {
+		if string(p) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseText decodes the text of a line logged by program (the part after
+// the "program[pid]: " tag) into rec: the queue id and the program's record.
+// It is Parse without the syslog prefix, for lines that come from elsewhere.
+func ParseText(program, text []byte, rec *Record) {
+	if len(rec.Program) == 0 {
+		rec.Program = program
+	}
+	if id, rest, ok := queueID(text); ok {
+		rec.QueueID = id
+		text = rest
+	} else if rest, ok := bytes.CutPrefix(text, []byte("warning: ")); ok {
+		// "warning: QUEUEID: ..." concerns one message; it records
+		// nothing this package decodes.
+		if id, rest, ok := queueID(rest); ok {
+			rec.QueueID = id
+			rec.Text = rest
+		}
+		return
+	}
+	rec.Text = text
+	if len(rec.QueueID) == 0 {
+		return
+	}
+	switch string(program) {
+	case "smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard":
+		switch {
+		case bytes.HasPrefix(text, []byte("to=")):
+			parseDelivery(text, rec)
+		case bytes.HasPrefix(text, []byte("host ")):
+			rec.Kind = HostSaid
+			rec.Reason = text
+		}
+	case "qmgr", "oqmgr":
+		switch {
+		case bytes.Equal(text, []byte("removed")):
+			rec.Kind = Removed
+		case bytes.HasPrefix(text, []byte("from=")):
+			parseQmgrFrom(text, rec)
+		}
+	case "postsuper":
+		if bytes.HasPrefix(text, []byte("removed")) {
+			rec.Kind = Removed
+		}
+	case "cleanup":
+		if v, ok := field(text, "message-id="); ok {
+			rec.Kind = MessageID
+			rec.MsgID = trimAngles(v)
+		}
+	case "smtpd":
+		if v, ok := field(text, "client="); ok {
+			rec.Kind = Client
+			rec.ClientHost, rec.ClientIP = splitHostIP(v)
+		}
+	case "pickup":
+		if v, ok := fieldAnywhere(text, "from="); ok {
+			rec.Kind = Pickup
+			rec.Sender = trimAngles(v)
+		}
+	case "bounce":
+		if i := bytes.Index(text, []byte(" notification: ")); i > 0 {
+			rec.Kind = Notification
+			rec.NotifyKind = text[:i]
+			rec.NewID = bytes.TrimSpace(text[i+len(" notification: "):])
+		}
+	}
+}
+
+// queueID reads "<id>: " at the start of text. Short ids are upper-case
+// hexadecimal; long ids (enable_long_queue_ids) are base-52 letters and
+// digits with a 'z' between the time and inode parts.
+func queueID(text []byte) (id, rest []byte, ok bool) {
+	if bytes.HasPrefix(text, []byte("NOQUEUE: ")) {
+		// smtpd and cleanup rejects before a queue file exists.
+		return text[:7], text[9:], true
+	}
+	i := 0
+	hex, upper, lower, digit := true, false, false, false
+	for i < len(text) && i < 32 {
+		c := text[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'A' && c <= 'F':
+			upper = true
+		case c >= 'G' && c <= 'Z':
+			upper, hex = true, false
+		case c >= 'a' && c <= 'z':
+			lower, hex = true, false
+		default:
+			goto end
+		}
+		i++
+	}
+end:
+	if i+1 >= len(text) || text[i] != ':' || text[i+1] != ' ' {
+		if !(i+1 == len(text) && i < len(text) && text[i] == ':') {
+			return nil, text, false
+		}
+	}
+	short := hex && i >= 5
+	long := !hex && i >= 12 && digit && upper && lower
+	if !short && !long {
+		return nil, text, false
+	}
+	rest = text[i+1:]
+	if len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	return text[:i], rest, true
+}
+
+// parseDelivery decodes a delivery agent's status line (global/log_adhoc.c):
+//
+//	to=<r>, orig_to=<o>, relay=h[ip]:port, conn_use=N, delay=D, delays=a/b/c/d, tls=F, dsn=X.Y.Z, status=S (reason)
+func parseDelivery(text []byte, rec *Record) {
+	rec.Kind = Delivery
+	rest := text
+	for len(rest) > 0 {
+		eq := bytes.IndexByte(rest, '=')
+		if eq <= 0 {
+			return
+		}
+		key := rest[:eq]
+		rest = rest[eq+1:]
+		if string(key) == "status" {
+			sp := bytes.IndexByte(rest, ' ')
+			if sp < 0 {
+				rec.Status = rest
+				return
+			}
+			rec.Status = rest[:sp]
+			reason := bytes.TrimSpace(rest[sp+1:])
+			if len(reason) >= 2 && reason[0] == '(' && reason[len(reason)-1] == ')' {
+				reason = reason[1 : len(reason)-1]
+			}
+			rec.Reason = reason
+			return
+		}
+		var val []byte
+		val, rest = value(rest)
+		switch string(key) {
+		case "to":
+			rec.Recipient = trimAngles(val)
+		case "orig_to":
+			rec.OrigTo = trimAngles(val)
+		case "relay":
+			rec.Relay = val
+			rec.RelayHost, rec.RelayIP = splitHostIP(val)
+		case "conn_use":
+			rec.ConnUse = atoi(val)
+		case "delay":
+			rec.Delay = atof(val)
+		case "delays":
+			rec.Delays = val
+		case "tls":
+			rec.TLS = val
+		case "dsn":
+			rec.DSN = val
+		}
+	}
+}
+
+// parseQmgrFrom decodes "from=<s>, size=N, nrcpt=N (queue active)" and
+// "from=<s>, status=expired, returned to sender".
+func parseQmgrFrom(text []byte, rec *Record) {
+	val, rest := value(text[len("from="):])
+	rec.Sender = trimAngles(val)
+	switch {
+	case bytes.HasPrefix(rest, []byte("status=")):
+		st, _ := value(rest[len("status="):])
+		rec.Status = st
+		if bytes.HasSuffix(st, []byte("expired")) {
+			rec.Kind = Expired
+		}
+	case bytes.HasPrefix(rest, []byte("size=")):
+		rec.Kind = QueueActive
+		v, r := value(rest[len("size="):])
+		rec.Size = int64(atoi(v))
+		if bytes.HasPrefix(r, []byte("nrcpt=")) {
+			v, _ = value(r[len("nrcpt="):])
+			if sp := bytes.IndexByte(v, ' '); sp >= 0 {
+				v = v[:sp]
+			}
+			rec.NRcpt = atoi(v)
+		}
+	}
+}
+
+// value reads one field value up to ", " and returns the rest after it. An
+// address in angle brackets is read to its closing bracket, so a quoted
+// local part may hold ", ".
+func value(s []byte) (val, rest []byte) {
+	if len(s) > 0 && s[0] == '<' {
+		if end := bytes.IndexByte(s, '>'); end >= 0 {
+			val = s[:end+1]
+			rest = s[end+1:]
+			rest = bytes.TrimPrefix(rest, []byte(","))
+			rest = bytes.TrimPrefix(rest, []byte(" "))
+			return val, rest
+		}
+	}
+	if i := bytes.Index(s, []byte(", ")); i >= 0 {
+		return s[:i], s[i+2:]
+	}
+	return bytes.TrimSuffix(s, []byte(",")), nil
+}
+
+// field returns the value of "key=" at the start of text.
+func field(text []byte, key string) ([]byte, bool) {
+	if !bytes.HasPrefix(text, []byte(key)) {
+		return nil, false
+	}
+	v, _ := value(text[len(key):])
+	return v, true
+}
+
+// fieldAnywhere returns the value of "key=" anywhere in text.
+func fieldAnywhere(text []byte, key string) ([]byte, bool) {
+	i := bytes.Index(text, []byte(key))
+	if i < 0 || (i > 0 && text[i-1] != ' ') {
+		return nil, false
+	}
+	v, _ := value(text[i+len(key):])
+	if sp := bytes.IndexByte(v, ' '); sp >= 0 && v[0] != '<' {
+		v = v[:sp]
+	}
+	return v, true
+}
+
+func trimAngles(v []byte) []byte {
+	if len(v) >= 2 && v[0] == '<' && v[len(v)-1] == '>' {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+// splitHostIP splits "name[ip]:port" (or "name[ip]") into name and ip. A
+// value without brackets ("none", "local") is all name.
+func splitHostIP(v []byte) (host, ip []byte) {
+	open := bytes.IndexByte(v, '[')
+	if open < 0 {
+		return v, nil
+	}
+	end := bytes.IndexByte(v[open:], ']')
+	if end < 0 {
+		return v, nil
+	}
+	return v[:open], v[open+1 : open+end]
+}
+
+func atoi(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+		if n > 1<<40 {
+			break
+		}
+	}
+	return n
+}
+
+func atof(b []byte) float64 {
+	var whole, frac float64
+	scale := 1.0
+	seenDot := false
+	for _, c := range b {
+		switch {
+		case c == '.' && !seenDot:
+			seenDot = true
+		case c >= '0' && c <= '9':
+			if seenDot {
+				scale /= 10
+				frac += float64(c-'0') * scale
+			} else {
+				whole = whole*10 + float64(c-'0')
+			}
+		default:
+			return whole + frac
+		}
+	}
+	return whole + frac
+}

@@ -1,0 +1,274 @@
+package postfixlog
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestParseLine(t *testing.T) {
+	tests := []struct {
+		name                                      string
+		line                                      string
+		time                                      string
+		host, syslog, program, qid                string
+		kind                                      Kind
+		rcpt, relayHost, relayIP, status, dsn, tl string
+		reason                                    string
+		connUse                                   int
+	}{
+		{
+			name: "RFC 3339 stamp (rsyslog, Debian 12), long queue id, amavis service, orig_to",
+			line: "2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<user01.test@uhu-banane.net>, orig_to=<frank@brehm-berlin.de>, relay=127.0.0.1[127.0.0.1]:10024, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3)",
+			time: "2023-03-13T23:08:35.948047Z", host: "helga", syslog: "postfix/amavis", program: "smtp", qid: "4PbC4x469Jz3tBr",
+			kind: Delivery, rcpt: "user01.test@uhu-banane.net", relayHost: "127.0.0.1", relayIP: "127.0.0.1", status: "sent", dsn: "2.0.0",
+			reason: "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3",
+		},
+		{
+			name: "traditional stamp, instance syslog name, conn_use, Postfix 3.11 tls=",
+			line: "Mar 10 15:10:41 mta1 postfix-out/smtp[50117]: 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, conn_use=3, delay=4110, delays=4108/0.02/0.8/1.1, tls=may, dsn=2.0.0, status=sent (250 2.0.0 OK)",
+			time: "2026-03-10T15:10:41Z", host: "mta1", syslog: "postfix-out", program: "smtp", qid: "4F1A22C0B3",
+			kind: Delivery, rcpt: "jane@icloud.com", relayHost: "mx01.mail.icloud.com", relayIP: "17.57.154.6", status: "sent", dsn: "2.0.0", tl: "may",
+			reason: "250 2.0.0 OK", connUse: 3,
+		},
+		{
+			name: "space-padded day, submission service",
+			line: "Nov  1 09:00:00 mx postfix/submission/smtpd[1234]: 5B77C1D0A2: client=app.example.net[198.51.100.7], sasl_method=PLAIN, sasl_username=app",
+			time: "2026-11-01T09:00:00Z", host: "mx", syslog: "postfix/submission", program: "smtpd", qid: "5B77C1D0A2", kind: Client,
+		},
+		{
+			name: "qmgr expiry",
+			line: "2026-11-30T10:00:00Z mta1 postfix/qmgr[1201]: 6C0A91E2B4: from=<alerts@bank.example.org>, status=expired, returned to sender",
+			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Expired, status: "expired",
+		},
+		{
+			name: "no pid",
+			line: "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr: 6C0A91E2B4: removed",
+			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Removed,
+		},
+		{
+			name: "warning has no queue id",
+			line: "2026-11-30T10:00:00Z mta1 postfix/smtp[99]: warning: problem talking to service private/scache: Connection timed out",
+			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "smtp", kind: Other,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Clock{Year: 2026}
+			var rec Record
+			if err := Parse(c, []byte(tt.line), &rec); err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			want, _ := time.Parse(time.RFC3339Nano, tt.time)
+			if !rec.Time.Equal(want) {
+				t.Errorf("time = %v, want %v", rec.Time, want)
+			}
+			check := func(field, got, want string) {
+				t.Helper()
+				if got != want {
+					t.Errorf("%s = %q, want %q", field, got, want)
+				}
+			}
+			check("host", string(rec.Host), tt.host)
+			check("syslog", string(rec.Syslog), tt.syslog)
+			check("program", string(rec.Program), tt.program)
+			check("queue id", string(rec.QueueID), tt.qid)
+			check("recipient", string(rec.Recipient), tt.rcpt)
+			check("relay host", string(rec.RelayHost), tt.relayHost)
+			check("relay ip", string(rec.RelayIP), tt.relayIP)
+			check("status", string(rec.Status), tt.status)
+			check("dsn", string(rec.DSN), tt.dsn)
+			check("tls", string(rec.TLS), tt.tl)
+			check("reason", string(rec.Reason), tt.reason)
+			if rec.Kind != tt.kind {
+				t.Errorf("kind = %v, want %v", rec.Kind, tt.kind)
+			}
+			if rec.ConnUse != tt.connUse {
+				t.Errorf("conn_use = %d, want %d", rec.ConnUse, tt.connUse)
+			}
+		})
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	c := &Clock{Year: 2026}
+	var rec Record
+	for _, tt := range []struct {
+		line string
+		want error
+	}{
+		{"", ErrNotSyslog},
+		{"garbage without a stamp", ErrNotSyslog},
+		{"2026-11-30T10:00:00Z host", ErrNotSyslog},
+		{"2026-11-30T10:00:00Z mta1 dovecot: imap-login: Login: user=<a>", ErrNotPostfix},
+		{"Jul 19 13:28:35 vs184010 sm-mta[11380]: m6JDSZoG011380: from=<monit@blindgaenger.net>, size=553", ErrNotPostfix},
+		{"2026-11-30T10:00:00Z mta1 amavis/foo[1]: bar", ErrNotPostfix},
+	} {
+		if err := Parse(c, []byte(tt.line), &rec); err != tt.want {
+			t.Errorf("Parse(%q) = %v, want %v", tt.line, err, tt.want)
+		}
+	}
+}
+
+// TestCorpus runs the message parts of whyscream/postfix-grok-patterns'
+// test cases (../shared/corpora/postfix-lines, BSD-3-Clause) and compares
+// the fields both parsers extract.
+func TestCorpus(t *testing.T) {
+	files, _ := filepath.Glob("../../shared/corpora/postfix-lines/*.yaml")
+	if len(files) == 0 {
+		t.Skip("corpus ../shared/corpora/postfix-lines not present")
+	}
+	programOf := map[string]string{
+		"SMTP": "smtp", "LMTP": "lmtp", "LOCAL": "local", "PIPE": "pipe", "VIRTUAL": "virtual", "ERROR": "error",
+		"QMGR": "qmgr", "CLEANUP": "cleanup", "SMTPD": "smtpd", "BOUNCE": "bounce", "PICKUP": "pickup",
+		"POSTSUPER": "postsuper", "DISCARD": "discard",
+	}
+	pat := regexp.MustCompile(`%\{POSTFIX_([A-Z_]+)\}`)
+	checked := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Pattern string            `yaml:"pattern"`
+			Data    string            `yaml:"data"`
+			Results map[string]string `yaml:"results"`
+		}
+		if err := yaml.Unmarshal(raw, &c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		m := pat.FindStringSubmatch(c.Pattern)
+		program, ok := programOf[m[1]]
+		if !ok {
+			continue
+		}
+		name := filepath.Base(f)
+		var rec Record
+		ParseText([]byte(program), []byte(c.Data), &rec)
+		r := c.Results
+		want := func(field, got, key string) {
+			t.Helper()
+			if v, ok := r[key]; ok && got != v {
+				t.Errorf("%s: %s = %q, corpus %s = %q", name, field, got, key, v)
+			}
+		}
+		if _, ok := r["postfix_queueid"]; !ok && len(rec.QueueID) > 0 && !strings.HasPrefix(c.Data, string(rec.QueueID)+": ") {
+			t.Errorf("%s: found queue id %q where the corpus has none", name, rec.QueueID)
+		}
+		want("queue id", string(rec.QueueID), "postfix_queueid")
+		want("status", string(rec.Status), "postfix_status")
+		for _, k := range []string{"postfix_smtp_response", "postfix_error_response", "postfix_local_response", "postfix_pipe_response"} {
+			if rec.Kind == Delivery {
+				want("reason", string(rec.Reason), k)
+			}
+		}
+		want("message-id", string(rec.MsgID), "postfix_message-id")
+		want("notification id", string(rec.NewID), "postfix_bounce_queueid")
+		if kv, ok := r["postfix_keyvalue_data"]; ok && rec.Kind == Delivery {
+			if i := strings.Index(kv, "to=<"); i >= 0 {
+				to := kv[i+4:]
+				to = to[:strings.IndexByte(to, '>')]
+				if string(rec.Recipient) != to {
+					t.Errorf("%s: recipient = %q, corpus %q", name, rec.Recipient, to)
+				}
+			}
+			if strings.Contains(kv, "relay=") && len(rec.Relay) == 0 {
+				t.Errorf("%s: no relay parsed from %q", name, kv)
+			}
+		}
+		checked++
+	}
+	t.Logf("%d corpus cases checked", checked)
+	if checked < 40 {
+		t.Errorf("only %d corpus cases checked", checked)
+	}
+}
+
+func TestClockYear(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	t.Run("current year when the file is recent", func(t *testing.T) {
+		c := &Clock{Now: utc("2026-12-04T10:00:00Z"), Modified: utc("2026-12-04T09:00:00Z")}
+		got, _, _ := c.Parse([]byte("Dec  3 10:00:00"))
+		if !got.Equal(utc("2026-12-03T10:00:00Z")) {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("year before when the stamp would be after the modification time", func(t *testing.T) {
+		c := &Clock{Now: utc("2027-01-02T10:00:00Z"), Modified: utc("2027-01-01T23:00:00Z")}
+		got, _, _ := c.Parse([]byte("Dec 30 10:00:00"))
+		if !got.Equal(utc("2026-12-30T10:00:00Z")) {
+			t.Errorf("got %v", got)
+		}
+		// December to January inside the file carries the year forward.
+		got, _, _ = c.Parse([]byte("Jan  1 00:10:00"))
+		if !got.Equal(utc("2027-01-01T00:10:00Z")) {
+			t.Errorf("after rollover got %v", got)
+		}
+	})
+	t.Run("fixed year and zone", func(t *testing.T) {
+		loc, err := time.LoadLocation("Europe/Berlin")
+		if err != nil {
+			t.Skip("no tzdata")
+		}
+		c := &Clock{Year: 2025, Location: loc}
+		got, _, _ := c.Parse([]byte("Jul  4 12:00:00"))
+		if !got.Equal(utc("2025-07-04T10:00:00Z")) {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("zone forms", func(t *testing.T) {
+		c := &Clock{}
+		for _, s := range []string{"2026-11-30T10:00:01+01:00", "2026-11-30T10:00:01+0100", "2026-11-30T09:00:01Z", "2026-11-30 09:00:01"} {
+			got, _, ok := c.Parse([]byte(s))
+			if !ok || !got.Equal(utc("2026-11-30T09:00:01Z")) {
+				t.Errorf("%s: got %v %v", s, got, ok)
+			}
+		}
+	})
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<a@b>, relay=x[1.2.3.4]:25, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 ok)",
+		"Mar 10 14:02:11 mta1 postfix/qmgr[1201]: 4F1A22C0B3: from=<news@shop.example.net>, size=48213, nrcpt=1 (queue active)",
+		"Mar 10 14:02:11 mta1 postfix/bounce[1]: 4F1A22C0B3: sender non-delivery notification: 5B77C1D0F1",
+		"Mar 10 14:02:11 mta1 postfix/smtpd[1]: 4F1A22C0B3: client=x[1.2.3.4]",
+		"Mar 10 14:02:11 mta1 postfix/cleanup[1]: 4F1A22C0B3: message-id=<a@b>",
+		"Mar 10 14:02:11 mta1 postfix/smtp[1]: 4F1A22C0B3: to=<\"a, b\"@c>, status=",
+		"Mar 10 14:02:11 h postfix/smtp[1]: ABCDE:", "9999-99-99T99:99:99", "Jan 99 99:99:99 x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var rec Record
+		c := &Clock{Year: 2026}
+		_ = Parse(c, []byte(s), &rec)
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	lines := [][]byte{
+		[]byte("2026-11-30T10:00:12.418+00:00 mta1 postfix/smtp[48211]: 4F1A22C0B3: to=<jane@icloud.com>, relay=mx02.mail.icloud.com[17.57.155.9]:25, delay=1.9, delays=0.04/0.01/0.9/0.95, dsn=4.7.0, status=deferred (host mx02.mail.icloud.com[17.57.155.9] said: 421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred. (in reply to MAIL FROM command))"),
+		[]byte("2026-11-30T10:00:12.420+00:00 mta1 postfix/qmgr[1201]: 4F1A22C0B3: from=<news@shop.example.net>, size=48213, nrcpt=1 (queue active)"),
+		[]byte("Nov 30 10:00:13 mta1 postfix/smtpd[4321]: connect from app1.example.net[10.0.0.5]"),
+	}
+	total := 0
+	for _, l := range lines {
+		total += len(l) + 1
+	}
+	b.SetBytes(int64(total))
+	b.ReportAllocs()
+	c := &Clock{Year: 2026}
+	var rec Record
+	for b.Loop() {
+		for _, l := range lines {
+			_ = Parse(c, l, &rec)
+		}
+	}
+}

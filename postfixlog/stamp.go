@@ -1,0 +1,214 @@
+package postfixlog
+
+import (
+	"time"
+)
+
+// Clock turns syslog timestamps into times. Stamps with a zone (RFC 3339, as
+// rsyslog writes them by default on Debian 12) are exact. Traditional stamps
+// ("Nov 30 10:00:01", RFC 3164 §4.1.2) have neither year nor zone: the zone is
+// Location and the year is Year, or inferred.
+//
+// A Clock keeps state across the lines of one file (the year carried over a
+// December to January rollover), so use one Clock per file, from one
+// goroutine at a time.
+type Clock struct {
+	// Location is the zone of stamps that carry none. Nil means UTC.
+	Location *time.Location
+	// Year is the year of stamps that carry none. Zero means infer it: the
+	// year of Now, unless that puts the first stamp more than a day after
+	// Modified (the file's modification time), in which case the year
+	// before.
+	Year     int
+	Now      time.Time
+	Modified time.Time
+
+	year      int // the year in use, once decided
+	lastMonth int
+	cacheKey  [9]byte // "Mon DD HH" of the cached hour
+	cacheHour time.Time
+}
+
+// Parse reads the timestamp at the start of line and returns it with the
+// number of bytes it used, or ok false when the line does not start with a
+// timestamp this package knows.
+func (c *Clock) Parse(line []byte) (t time.Time, n int, ok bool) {
+	if len(line) >= 19 && line[4] == '-' && line[7] == '-' && (line[10] == 'T' || line[10] == ' ') {
+		return c.parseISO(line)
+	}
+	if len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':' {
+		return c.parseTraditional(line)
+	}
+	return time.Time{}, 0, false
+}
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+func monthOf(b []byte) int {
+	for i, m := range months {
+		if b[0] == m[0] && b[1] == m[1] && b[2] == m[2] {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// parseTraditional reads "Mmm dd hh:mm:ss" with an optional fraction.
+func (c *Clock) parseTraditional(line []byte) (time.Time, int, bool) {
+	month := monthOf(line)
+	if month == 0 {
+		return time.Time{}, 0, false
+	}
+	day, ok1 := twoDigits(line[4], line[5])
+	hour, ok2 := twoDigits(line[7], line[8])
+	minute, ok3 := twoDigits(line[10], line[11])
+	sec, ok4 := twoDigits(line[13], line[14])
+	if !ok1 || !ok2 || !ok3 || !ok4 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
+		return time.Time{}, 0, false
+	}
+	n := 15
+	nsec, m := fraction(line[n:])
+	n += m
+	if c.year == 0 {
+		c.year = c.inferYear(month, day, hour)
+	} else if c.lastMonth == 12 && month == 1 {
+		c.year++
+	}
+	c.lastMonth = month
+	var key [9]byte
+	copy(key[:], line[:9])
+	if key != c.cacheKey || c.cacheHour.IsZero() {
+		c.cacheKey = key
+		c.cacheHour = time.Date(c.year, time.Month(month), day, hour, 0, 0, 0, c.location())
+	}
+	return c.cacheHour.Add(time.Duration(minute*60+sec)*time.Second + time.Duration(nsec)), n, true
+}
+
+func (c *Clock) location() *time.Location {
+	if c.Location == nil {
+		return time.UTC
+	}
+	return c.Location
+}
+
+func (c *Clock) inferYear(month, day, hour int) int {
+	if c.Year != 0 {
+		return c.Year
+	}
+	now := c.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	year := now.In(c.location()).Year()
+	if !c.Modified.IsZero() {
+		t := time.Date(year, time.Month(month), day, hour, 0, 0, 0, c.location())
+		if t.After(c.Modified.Add(24 * time.Hour)) {
+			year--
+		}
+	}
+	return year
+}
+
+// parseISO reads RFC 3339 "2026-11-30T10:00:01.123456+01:00", also with a
+// space for the T, a "+0100" zone, or no zone (then Location applies).
+func (c *Clock) parseISO(line []byte) (time.Time, int, bool) {
+	y1, ok1 := twoDigits(line[0], line[1])
+	y2, ok2 := twoDigits(line[2], line[3])
+	month, ok3 := twoDigits(line[5], line[6])
+	day, ok4 := twoDigits(line[8], line[9])
+	hour, ok5 := twoDigits(line[11], line[12])
+	minute, ok6 := twoDigits(line[14], line[15])
+	sec, ok7 := twoDigits(line[17], line[18])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || line[13] != ':' || line[16] != ':' ||
+		month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
+		return time.Time{}, 0, false
+	}
+	year := y1*100 + y2
+	n := 19
+	nsec, m := fraction(line[n:])
+	n += m
+	offset, m, zoned := zone(line[n:])
+	if m < 0 {
+		return time.Time{}, 0, false
+	}
+	n += m
+	if !zoned {
+		t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, c.location())
+		return t, n, true
+	}
+	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+	return time.Unix(unix, int64(nsec)).UTC(), n, true
+}
+
+// zone reads "Z", "+hh:mm" or "+hhmm". It returns the offset in seconds, the
+// bytes used (-1 when malformed) and whether a zone was present.
+func zone(b []byte) (offset, n int, zoned bool) {
+	if len(b) == 0 || b[0] == ' ' {
+		return 0, 0, false
+	}
+	if b[0] == 'Z' {
+		return 0, 1, true
+	}
+	if b[0] != '+' && b[0] != '-' || len(b) < 5 {
+		return 0, -1, false
+	}
+	h, ok1 := twoDigits(b[1], b[2])
+	i := 3
+	if b[i] == ':' {
+		i++
+	}
+	if len(b) < i+2 {
+		return 0, -1, false
+	}
+	m, ok2 := twoDigits(b[i], b[i+1])
+	if !ok1 || !ok2 {
+		return 0, -1, false
+	}
+	offset = h*3600 + m*60
+	if b[0] == '-' {
+		offset = -offset
+	}
+	return offset, i + 2, true
+}
+
+// fraction reads ".123456" and returns nanoseconds and bytes used.
+func fraction(b []byte) (int, int) {
+	if len(b) < 2 || b[0] != '.' {
+		return 0, 0
+	}
+	nsec, scale, i := 0, 100000000, 1
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		nsec += int(b[i]-'0') * scale
+		scale /= 10
+		i++
+	}
+	return nsec, i
+}
+
+func twoDigits(a, b byte) (int, bool) {
+	if a == ' ' {
+		a = '0' // a space-padded day: "Nov  1"
+	}
+	if a < '0' || a > '9' || b < '0' || b > '9' {
+		return 0, false
+	}
+	return int(a-'0')*10 + int(b-'0'), true
+}
+
+// daysFromCivil counts days from 1970-01-01 to y-m-d in the proleptic
+// Gregorian calendar (Howard Hinnant's algorithm), so a zoned stamp needs no
+// time.Date call.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
