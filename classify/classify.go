@@ -1,0 +1,307 @@
+// Package classify decides what an SMTP reply means: whether the sender
+// should retry, the reason (in Sisimai's vocabulary), who answered (the
+// mailbox provider and the filter in front of it), what to do first and who
+// owns the fix.
+//
+// The knowledge is data: rule files in TOML (rules/*.toml, embedded, and a
+// user's --rules directory, read first), each rule with the conditions it
+// matches on (reply code, enhanced status code of RFC 3463, text, provider
+// tags, remote host), its verdict and real example replies that a test
+// classifies. The first matching rule decides; the built-in files are read
+// in name order, so provider-specific files come before generic.toml.
+package classify
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/provider"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+//go:embed rules/*.toml
+var builtinRules embed.FS
+
+// Unclassified is the rule id of the verdict given when no rule matches.
+const Unclassified = "unclassified"
+
+// Classifier holds compiled rules. It is safe for concurrent use.
+type Classifier struct {
+	rules   []*Rule
+	catalog *provider.Catalog
+}
+
+// New returns a Classifier with the user's rules (if any) ahead of the
+// built-in ones.
+func New(cat *provider.Catalog, user []*Rule) (*Classifier, error) {
+	builtin, err := BuiltinRules(cat)
+	if err != nil {
+		return nil, err
+	}
+	rules := append(append([]*Rule(nil), user...), builtin...)
+	seen := map[string]string{}
+	for _, r := range rules {
+		if prev, dup := seen[r.ID]; dup {
+			return nil, fmt.Errorf("rule id %s is in both %s and %s", r.ID, prev, r.file)
+		}
+		seen[r.ID] = r.file
+	}
+	return &Classifier{rules: rules, catalog: cat}, nil
+}
+
+// BuiltinRules returns the embedded rules in file name order.
+func BuiltinRules(cat *provider.Catalog) ([]*Rule, error) {
+	return loadFS(builtinRules, "rules", cat)
+}
+
+// LoadDir reads every *.toml file of a user's rule directory, in name order.
+func LoadDir(dir string, cat *provider.Catalog) ([]*Rule, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("rules directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("rules directory %s: not a directory", dir)
+	}
+	return loadFS(os.DirFS(dir), ".", cat)
+}
+
+func loadFS(fsys fs.FS, dir string, cat *provider.Catalog) ([]*Rule, error) {
+	names, err := fs.Glob(fsys, filepath.ToSlash(filepath.Join(dir, "*.toml")))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var all []*Rule
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("reading rules: %w", err)
+		}
+		rules, err := ParseRules(filepath.Base(name), data, cat)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rules...)
+	}
+	return all, nil
+}
+
+// Rules returns the rules in the order they are tried.
+func (c *Classifier) Rules() []*Rule { return c.rules }
+
+// ClassifyReply classifies a bare reply from host ("" when unknown).
+func (c *Classifier) ClassifyReply(r smtpreply.Reply, host string) mailtriage.Verdict {
+	kind := smtpreply.Plain
+	if r.Code == 0 && r.Enhanced == "" {
+		kind = smtpreply.Local
+	}
+	return c.Classify(smtpreply.Detail{Kind: kind, Host: host, Reply: r, Text: r.String()})
+}
+
+// Classify classifies what a delivery agent reported about one attempt.
+func (c *Classifier) Classify(d smtpreply.Detail) mailtriage.Verdict {
+	in := c.input(d)
+	for _, r := range c.rules {
+		if r.matches(&in) {
+			return c.verdict(r, &in)
+		}
+	}
+	return c.fallback(&in)
+}
+
+// input is a Detail prepared for matching.
+type input struct {
+	d        smtpreply.Detail
+	host     string
+	lower    string // the text rules look at, lower case
+	kind     string
+	answered bool
+	hostP    *provider.Provider
+	textM    *provider.Provider
+	textF    *provider.Provider
+}
+
+func (c *Classifier) input(d smtpreply.Detail) input {
+	in := input{d: d, host: strings.ToLower(strings.TrimSuffix(d.Host, ".")), kind: d.Kind.String(), answered: d.Answered()}
+	if in.answered {
+		in.lower = strings.ToLower(d.Reply.String())
+	} else {
+		in.lower = strings.ToLower(d.Text)
+	}
+	if c.catalog != nil {
+		in.hostP = c.catalog.ByHost(in.host)
+		in.textM, in.textF = c.catalog.ByText(in.lower)
+	}
+	return in
+}
+
+func (r *Rule) matches(in *input) bool {
+	reply := &in.d.Reply
+	if len(r.Codes) > 0 && !containsInt(r.Codes, reply.Code) {
+		return false
+	}
+	if len(r.ReplyClass) > 0 && !containsInt(r.ReplyClass, reply.Class()) {
+		return false
+	}
+	if r.NoReplyOnly && in.answered {
+		return false
+	}
+	if len(r.kinds) > 0 && !contains(r.kinds, in.kind) {
+		return false
+	}
+	if len(r.enhanced) > 0 {
+		ok := false
+		for _, m := range r.enhanced {
+			if m.match(reply.Enhanced) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(r.Tags) > 0 && !anyIn(r.Tags, reply.Tags) {
+		return false
+	}
+	if len(r.Hosts) > 0 {
+		ok := false
+		for _, h := range r.Hosts {
+			if provider.MatchHost(h, in.host) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(r.Providers) > 0 && !r.providerMatches(in) {
+		return false
+	}
+	for _, s := range r.text {
+		if !strings.Contains(in.lower, s) {
+			return false
+		}
+	}
+	if len(r.textAny) > 0 {
+		ok := false
+		for _, s := range r.textAny {
+			if strings.Contains(in.lower, s) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if r.regex != nil && !r.regex.MatchString(in.lower) {
+		return false
+	}
+	return true
+}
+
+func (r *Rule) providerMatches(in *input) bool {
+	for _, p := range []*provider.Provider{in.hostP, in.textM, in.textF} {
+		if p != nil && contains(r.Providers, p.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Classifier) verdict(r *Rule, in *input) mailtriage.Verdict {
+	v := mailtriage.Verdict{
+		Class:    mailtriage.Class(r.Class),
+		Reason:   r.Reason,
+		Category: r.Category,
+		Provider: r.Provider,
+		Filter:   r.Filter,
+		Action:   r.Action,
+		Owner:    mailtriage.Owner(r.Owner),
+		Rule:     r.ID,
+		Ref:      r.Ref,
+	}
+	if v.Class == "" {
+		v.Class = classOf(in)
+	}
+	c.attribute(&v, in)
+	return v
+}
+
+// attribute fills in who answered: the provider running the host, else
+// the one the text names; the filter from the host or the text.
+func (c *Classifier) attribute(v *mailtriage.Verdict, in *input) {
+	if v.Provider == "" {
+		switch {
+		case in.hostP != nil:
+			v.Provider = in.hostP.Name
+		case in.textM != nil:
+			v.Provider = in.textM.Name
+		case in.textF != nil:
+			v.Provider = in.textF.Name
+		}
+	}
+	if v.Filter == "" {
+		switch {
+		case in.hostP != nil && in.hostP.Kind == provider.Filter:
+			v.Filter = in.hostP.Name
+		case in.textF != nil:
+			v.Filter = in.textF.Name
+		}
+	}
+}
+
+// classOf is the class the reply code implies: RFC 5321 §4.2.1, 4yz is
+// transient, 5yz permanent. A failure without a reply (a connection that
+// timed out) is retried, so it is temporary.
+func classOf(in *input) mailtriage.Class {
+	switch in.d.Reply.Class() {
+	case 2:
+		return mailtriage.Success
+	case 5:
+		return mailtriage.Permanent
+	}
+	return mailtriage.Temporary
+}
+
+func (c *Classifier) fallback(in *input) mailtriage.Verdict {
+	v := mailtriage.Verdict{
+		Class:    classOf(in),
+		Reason:   "undefined",
+		Category: "other",
+		Action:   "No rule knows this reply: read it in full, and add a rule for it (--rules DIR) once you know what it means.",
+		Owner:    mailtriage.OwnerSender,
+		Rule:     Unclassified,
+	}
+	c.attribute(&v, in)
+	return v
+}
+
+func containsInt(list []int, n int) bool {
+	for _, v := range list {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}
+
+func anyIn(want, have []string) bool {
+	for _, w := range want {
+		for _, h := range have {
+			if strings.EqualFold(w, h) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+package classify
+
+import (
+	"testing"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/provider"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+func newClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	cat, err := provider.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestExamples checks that every example of every rule is decided by that
+// rule: the rule files' examples are their tests, and rule order matters.
+func TestExamples(t *testing.T) {
+	c := newClassifier(t)
+	n := 0
+	for _, r := range c.Rules() {
+		if len(r.Examples) == 0 {
+			t.Errorf("%s: rule %s has no example", r.file, r.ID)
+		}
+		for _, ex := range r.Examples {
+			d := smtpreply.ParseDetail(ex)
+			if r.ExampleHost != "" {
+				d.Host = r.ExampleHost
+			}
+			v := c.Classify(d)
+			if v.Rule != r.ID {
+				t.Errorf("%s: example of rule %s decided by %s: %q", r.file, r.ID, v.Rule, ex)
+			}
+			n++
+		}
+	}
+	t.Logf("%d rules, %d examples", len(c.Rules()), n)
+}
+
+func TestAppleBehindProofpoint(t *testing.T) {
+	c := newClassifier(t)
+	d := smtpreply.ParseDetail("host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command)")
+	v := c.Classify(d)
+	want := mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "badreputation", Category: "throttling",
+		Provider: "apple", Filter: "proofpoint", Owner: mailtriage.OwnerESP, Rule: "proofpoint-pdr-deferral"}
+	if v.Class != want.Class || v.Reason != want.Reason || v.Category != want.Category || v.Provider != want.Provider ||
+		v.Filter != want.Filter || v.Owner != want.Owner || v.Rule != want.Rule {
+		t.Errorf("got %+v\nwant %+v", v, want)
+	}
+	// Behind a business domain's Proofpoint MX, the provider is Proofpoint.
+	d.Host = "mx0a-00123456.pphosted.com"
+	if v := c.Classify(d); v.Provider != "proofpoint" || v.Filter != "proofpoint" {
+		t.Errorf("pphosted: provider %q filter %q", v.Provider, v.Filter)
+	}
+}
+
+func TestClassFromCode(t *testing.T) {
+	c := newClassifier(t)
+	for _, tt := range []struct {
+		reply string
+		want  mailtriage.Class
+	}{
+		{"421 4.7.0 Try again later, closing connection.", mailtriage.Temporary},
+		{"550 5.7.1 Delivery not authorized, message refused", mailtriage.Permanent},
+		{"250 2.0.0 OK", mailtriage.Success},
+		{"Connection timed out", mailtriage.Temporary},
+	} {
+		if v := c.ClassifyReply(smtpreply.Parse(tt.reply), ""); v.Class != tt.want {
+			t.Errorf("%q: class %q, want %q", tt.reply, v.Class, tt.want)
+		}
+	}
+}
+
+func TestUserRulesFirst(t *testing.T) {
+	cat, _ := provider.Builtin()
+	user, err := ParseRules("mine.toml", []byte(`
+[[rule]]
+id = "my-greylist-is-a-block"
+codes = [450]
+text = ["greylisted"]
+class = "permanent"
+reason = "blocked"
+category = "block"
+owner = "recipient"
+action = "Our partner's greylisting never clears; call them."
+examples = ["450 4.2.0 Greylisted"]
+`), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cat, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.ClassifyReply(smtpreply.Parse("450 4.2.0 Greylisted for 5 minutes"), ""); v.Rule != "my-greylist-is-a-block" || v.Class != mailtriage.Permanent {
+		t.Errorf("got %+v", v)
+	}
+}
+
+func TestBadRuleFiles(t *testing.T) {
+	cat, _ := provider.Builtin()
+	for name, src := range map[string]string{
+		"no id":          `[[rule]]` + "\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad reason":     `[[rule]]` + "\nid=\"a\"\nreason=\"nope\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad category":   `[[rule]]` + "\nid=\"a\"\nreason=\"blocked\"\ncategory=\"nope\"\nowner=\"sender\"\naction=\"x\"",
+		"bad owner":      `[[rule]]` + "\nid=\"a\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"me\"\naction=\"x\"",
+		"bad regex":      `[[rule]]` + "\nid=\"a\"\nregex=\"(\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad enhanced":   `[[rule]]` + "\nid=\"a\"\nenhanced=[\"5.x\"]\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"unknown key":    `[[rule]]` + "\nid=\"a\"\ncolour=\"red\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad provider":   `[[rule]]` + "\nid=\"a\"\nprovider=\"acme\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"not toml":       `[[rule`,
+	} {
+		if _, err := ParseRules("x.toml", []byte(src), cat); err == nil {
+			t.Errorf("%s: ParseRules succeeded", name)
+		}
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	c := newClassifier(b)
+	d := smtpreply.ParseDetail("host mx01.mail.icloud.com[17.57.154.6] said: 550 5.1.1 <nobody@me.com>: user does not exist (in reply to RCPT TO command)")
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Classify(d)
+	}
+}

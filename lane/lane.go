@@ -1,0 +1,216 @@
+// Package lane groups recipient domains into lanes: the receiving
+// infrastructure a domain's mail is delivered to, which is the unit an MTA
+// throttles by (a Postfix transport, a PowerMTA queue, a KumoMTA site).
+//
+// A domain's lane is decided in this order:
+//  1. the user's lane file (Table.Override), by domain, then by MX host;
+//  2. the built-in table of consumer mailbox domains (lanes.toml):
+//     icloud.com, me.com and mac.com are the apple lane, and so on;
+//  3. the provider that runs the server the mail was relayed to, when that
+//     provider has a lane: a business domain on Google Workspace joins the
+//     google lane once a delivery to aspmx.l.google.com is seen;
+//  4. otherwise the lane "other".
+package lane
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+//go:embed lanes.toml
+var builtin []byte
+
+// Other is the lane of every domain no rule places.
+const Other = "other"
+
+// Lane is one entry of a lane file.
+type Lane struct {
+	Name string `toml:"name"`
+	// Domains are recipient domains. "hotmail.*" matches the label
+	// "hotmail" under any suffix of at most two labels (hotmail.co.uk).
+	Domains []string `toml:"domains"`
+	// MX are relay host patterns ("*.pphosted.com") whose recipients join
+	// the lane.
+	MX []string `toml:"mx"`
+	// Providers are provider names (see package provider) whose servers
+	// put a recipient domain in this lane.
+	Providers []string `toml:"providers"`
+}
+
+// table is one parsed lane file.
+type table struct {
+	exact     map[string]string // domain -> lane
+	wildcards []wildcard        // "hotmail.*"
+	mx        []mxPattern
+	providers map[string]string // provider -> lane
+}
+
+type wildcard struct{ label, lane string }
+type mxPattern struct{ pattern, lane string }
+
+// Table decides lanes. It remembers what it decided by relay host, so a
+// domain keeps its lane once its MX was seen. It is not safe for concurrent
+// use.
+type Table struct {
+	user, builtin *table
+	// ProviderOf names the provider running a relay host ("" if none).
+	ProviderOf func(host string) string
+	learned    map[string]string // domain -> lane found through its relay host
+	cache      map[string]string // domain -> lane found by name
+}
+
+// New returns a Table with the built-in lanes and, if user is not nil, the
+// lanes of a user's lane file on top.
+func New(user []byte, providerOf func(host string) string) (*Table, error) {
+	b, err := parse(builtin)
+	if err != nil {
+		return nil, fmt.Errorf("built-in lanes: %w", err)
+	}
+	t := &Table{builtin: b, ProviderOf: providerOf, learned: map[string]string{}, cache: map[string]string{}}
+	if user != nil {
+		u, err := parse(user)
+		if err != nil {
+			return nil, err
+		}
+		t.user = u
+	}
+	return t, nil
+}
+
+func parse(data []byte) (*table, error) {
+	var file struct {
+		Lane []Lane `toml:"lane"`
+	}
+	if _, err := toml.Decode(string(data), &file); err != nil {
+		return nil, fmt.Errorf("lane file: %w", err)
+	}
+	t := &table{exact: map[string]string{}, providers: map[string]string{}}
+	for i, l := range file.Lane {
+		if l.Name == "" {
+			return nil, fmt.Errorf("lane file: lane %d has no name", i+1)
+		}
+		for _, d := range l.Domains {
+			d = strings.ToLower(strings.TrimSpace(d))
+			if label, ok := strings.CutSuffix(d, ".*"); ok {
+				t.wildcards = append(t.wildcards, wildcard{label, l.Name})
+				continue
+			}
+			if prev, dup := t.exact[d]; dup && prev != l.Name {
+				return nil, fmt.Errorf("lane file: domain %s is in lanes %s and %s", d, prev, l.Name)
+			}
+			t.exact[d] = l.Name
+		}
+		for _, m := range l.MX {
+			t.mx = append(t.mx, mxPattern{strings.ToLower(strings.TrimSuffix(m, ".")), l.Name})
+		}
+		for _, p := range l.Providers {
+			t.providers[p] = l.Name
+		}
+	}
+	return t, nil
+}
+
+// byDomain looks a domain up by name only.
+func (t *table) byDomain(domain string) string {
+	if l, ok := t.exact[domain]; ok {
+		return l
+	}
+	for _, w := range t.wildcards {
+		rest, ok := strings.CutPrefix(domain, w.label+".")
+		if ok && rest != "" && strings.Count(rest, ".") <= 1 {
+			return w.lane
+		}
+	}
+	return ""
+}
+
+// byRelay looks a relay host up by the file's MX patterns and providers.
+func (t *table) byRelay(host, provider string) string {
+	for _, m := range t.mx {
+		if matchHost(m.pattern, host) {
+			return m.lane
+		}
+	}
+	if provider != "" {
+		return t.providers[provider]
+	}
+	return ""
+}
+
+func matchHost(pattern, host string) bool {
+	if suffix, ok := strings.CutPrefix(pattern, "*"); ok {
+		return strings.HasSuffix(host, suffix) && len(host) > len(suffix)
+	}
+	return host == pattern
+}
+
+// Lane returns the lane of a recipient domain (lower case) whose mail went
+// to relayHost ("" when no server was reached).
+func (t *Table) Lane(domain, relayHost string) string {
+	if l, ok := t.cache[domain]; ok {
+		return l
+	}
+	if l := t.byName(domain); l != "" {
+		t.cache[domain] = l
+		return l
+	}
+	if l, ok := t.learned[domain]; ok && relayHost == "" {
+		return l
+	}
+	if relayHost != "" {
+		host := strings.ToLower(strings.TrimSuffix(relayHost, "."))
+		provider := ""
+		if t.ProviderOf != nil {
+			provider = t.ProviderOf(host)
+		}
+		l := ""
+		if t.user != nil {
+			l = t.user.byRelay(host, provider)
+		}
+		if l == "" {
+			l = t.builtin.byRelay(host, provider)
+		}
+		if l != "" {
+			t.learned[domain] = l
+			return l
+		}
+		if l, ok := t.learned[domain]; ok {
+			return l
+		}
+	}
+	return Other
+}
+
+func (t *Table) byName(domain string) string {
+	if t.user != nil {
+		if l := t.user.byDomain(domain); l != "" {
+			return l
+		}
+	}
+	return t.builtin.byDomain(domain)
+}
+
+// Domains returns the domains the tables place in lane by name, the user's
+// first; wildcard entries are returned as written ("hotmail.*").
+func (t *Table) Domains(lane string) []string {
+	var out []string
+	for _, tb := range []*table{t.user, t.builtin} {
+		if tb == nil {
+			continue
+		}
+		for d, l := range tb.exact {
+			if l == lane {
+				out = append(out, d)
+			}
+		}
+		for _, w := range tb.wildcards {
+			if w.lane == lane {
+				out = append(out, w.label+".*")
+			}
+		}
+	}
+	return out
+}

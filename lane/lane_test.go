@@ -1,0 +1,88 @@
+package lane
+
+import (
+	"strings"
+	"testing"
+)
+
+func providerOf(host string) string {
+	switch {
+	case strings.HasSuffix(host, ".google.com"):
+		return "google"
+	case strings.HasSuffix(host, ".protection.outlook.com"):
+		return "microsoft"
+	case strings.HasSuffix(host, ".pphosted.com"):
+		return "proofpoint"
+	}
+	return ""
+}
+
+func TestBuiltin(t *testing.T) {
+	tb, err := New(nil, providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ domain, relay, want string }{
+		{"icloud.com", "", "apple"},
+		{"me.com", "mx01.mail.icloud.com", "apple"},
+		{"mac.com", "", "apple"},
+		{"privaterelay.appleid.com", "", "apple"},
+		{"gmail.com", "", "google"},
+		{"hotmail.co.uk", "", "microsoft"},
+		{"live.fr", "", "microsoft"},
+		{"msn.com", "", "microsoft"},
+		{"yahoo.com.au", "", "yahoo"},
+		{"att.net", "", "yahoo"},
+		{"aol.com", "", "yahoo"},
+		{"yahoo.co.jp", "", "yahoo-japan"},
+		{"hotmail.example.evil.com", "", "other"},
+		// A business domain on Google Workspace joins google by its MX...
+		{"corp.example", "aspmx.l.google.com", "google"},
+		// ...and keeps it when a later attempt reached no server.
+		{"corp.example", "", "google"},
+		{"m365.example", "m365-example.mail.protection.outlook.com", "microsoft"},
+		{"filtered.example", "mx0a-001.pphosted.com", "proofpoint"},
+		{"small.example", "mail.small.example", "other"},
+	} {
+		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
+			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)
+		}
+	}
+}
+
+func TestUserFileWins(t *testing.T) {
+	user := []byte(`
+[[lane]]
+name = "apple-vip"
+domains = ["me.com"]
+
+[[lane]]
+name = "partners"
+mx = ["*.partner-mx.example"]
+`)
+	tb, err := New(user, providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ domain, relay, want string }{
+		{"me.com", "", "apple-vip"},
+		{"icloud.com", "", "apple"},
+		{"acme.example", "in1.partner-mx.example", "partners"},
+	} {
+		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
+			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)
+		}
+	}
+}
+
+func TestBadFile(t *testing.T) {
+	for _, bad := range []string{
+		"[[lane]]\ndomains = [\"x.com\"]",
+		"[[lane]]\nname = \"a\"\ndomains = [\"x.com\"]\n[[lane]]\nname = \"b\"\ndomains = [\"x.com\"]",
+		"lane = 3 = 4",
+	} {
+		if _, err := New([]byte(bad), nil); err == nil {
+			t.Errorf("New(%q) succeeded", bad)
+		}
+	}
+}
