@@ -28,6 +28,12 @@ const (
 	// Final is the end of one recipient's life in the queue: delivered,
 	// bounced, expired, or still pending when the input ended.
 	Final
+	// Message closes one message: it was removed from the queue, or the
+	// input ended. Its Recipients field counts the recipients whose Final
+	// events were emitted. A source emits it once per message, also for the
+	// MTA's own notifications (Notification set), whose recipients have no
+	// other events.
+	Message
 )
 
 // Status is the result of an attempt or the final outcome of a recipient.
@@ -81,6 +87,11 @@ type Event struct {
 	Attempts int
 	// Queued is when the message entered the queue, when known.
 	Queued time.Time
+	// Notification marks a Message event of a bounce, delay or delivery
+	// notification the MTA generated (null sender).
+	Notification bool
+	// Recipients is the number of recipients of a Message event.
+	Recipients int
 }
 
 // Class says whether a reply asks the sender to try again.

@@ -18,17 +18,17 @@ type Rule struct {
 	Description string `toml:"description"`
 
 	// Conditions.
-	Codes       []int    `toml:"codes"`        // basic reply codes: any of
-	ReplyClass  []int    `toml:"reply_class"`  // class digits 2, 4, 5 of the reply: any of
-	Enhanced    []string `toml:"enhanced"`     // "5.7.1", "5.7.*", "4.7.500-699": any of
-	Text        []string `toml:"text"`         // case-insensitive substrings: all of
-	TextAny     []string `toml:"text_any"`     // case-insensitive substrings: any of
-	Regex       string   `toml:"regex"`        // RE2, case-insensitive
-	Tags        []string `toml:"tags"`         // provider tags as written, "[CS01]": any of
-	Hosts       []string `toml:"hosts"`        // remote host patterns, "*.pphosted.com": any of
-	Providers   []string `toml:"providers"`    // the reply's provider or filter: any of
-	Kinds       []string `toml:"kinds"`        // smtpreply kinds: "connect", "timeout", "dns", ...: any of
-	NoReplyOnly bool     `toml:"no_reply"`     // only when no server answered
+	Codes       []int    `toml:"codes"`       // basic reply codes: any of
+	ReplyClass  []int    `toml:"reply_class"` // class digits 2, 4, 5 of the reply: any of
+	Enhanced    []string `toml:"enhanced"`    // "5.7.1", "5.7.*", "4.7.500-699": any of
+	Text        []string `toml:"text"`        // case-insensitive substrings: all of
+	TextAny     []string `toml:"text_any"`    // case-insensitive substrings: any of
+	Regex       string   `toml:"regex"`       // RE2, case-insensitive
+	Tags        []string `toml:"tags"`        // provider tags as written, "[CS01]": any of
+	Hosts       []string `toml:"hosts"`       // remote host patterns, "*.pphosted.com": any of
+	Providers   []string `toml:"providers"`   // the reply's provider or filter: any of
+	Kinds       []string `toml:"kinds"`       // smtpreply kinds: "connect", "timeout", "dns", ...: any of
+	NoReplyOnly bool     `toml:"no_reply"`    // only when no server answered
 
 	// Verdict.
 	Class    string `toml:"class"` // temporary or permanent; default from the reply code

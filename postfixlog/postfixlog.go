@@ -59,12 +59,15 @@ const (
 
 // Record is one decoded Postfix line. Byte slices alias the parsed line.
 type Record struct {
-	Time    time.Time
-	Host    []byte // the logging host
-	Syslog  []byte // the syslog name before the program: "postfix", "postfix-out/submission"
-	Program []byte // "smtp", "qmgr", "cleanup", ...
-	QueueID []byte // empty when the line has none
-	Text    []byte // everything after "<queue id>: " (or after the tag)
+	Time time.Time
+	// Traditional is set when the stamp had no year or zone: the Clock
+	// supplied them, and a December to January rollover needs Rollover.
+	Traditional bool
+	Host        []byte // the logging host
+	Syslog      []byte // the syslog name before the program: "postfix", "postfix-out/submission"
+	Program     []byte // "smtp", "qmgr", "cleanup", ...
+	QueueID     []byte // empty when the line has none
+	Text        []byte // everything after "<queue id>: " (or after the tag)
 
 	Kind Kind
 
@@ -110,6 +113,7 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 		return ErrNotSyslog
 	}
 	rec.Time = t
+	rec.Traditional = Traditional(line)
 	rest := line[n:]
 	if len(rest) == 0 || rest[0] != ' ' {
 		return ErrNotSyslog

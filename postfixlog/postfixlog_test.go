@@ -201,13 +201,19 @@ func TestClockYear(t *testing.T) {
 	})
 	t.Run("year before when the stamp would be after the modification time", func(t *testing.T) {
 		c := &Clock{Now: utc("2027-01-02T10:00:00Z"), Modified: utc("2027-01-01T23:00:00Z")}
+		var r Rollover
 		got, _, _ := c.Parse([]byte("Dec 30 10:00:00"))
-		if !got.Equal(utc("2026-12-30T10:00:00Z")) {
+		if got = r.Fix(got); !got.Equal(utc("2026-12-30T10:00:00Z")) {
 			t.Errorf("got %v", got)
 		}
-		// December to January inside the file carries the year forward.
-		got, _, _ = c.Parse([]byte("Jan  1 00:10:00"))
-		if !got.Equal(utc("2027-01-01T00:10:00Z")) {
+		// December to January inside the file carries the year forward...
+		got, _, _ = c.Fixed().Parse([]byte("Jan  1 00:10:00"))
+		if got = r.Fix(got); !got.Equal(utc("2027-01-01T00:10:00Z")) {
+			t.Errorf("after rollover got %v", got)
+		}
+		// ...for the rest of the file.
+		got, _, _ = c.Parse([]byte("Jan  2 00:10:00"))
+		if got = r.Fix(got); !got.Equal(utc("2027-01-02T00:10:00Z")) {
 			t.Errorf("after rollover got %v", got)
 		}
 	})

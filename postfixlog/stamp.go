@@ -9,9 +9,10 @@ import (
 // ("Nov 30 10:00:01", RFC 3164 §4.1.2) have neither year nor zone: the zone is
 // Location and the year is Year, or inferred.
 //
-// A Clock keeps state across the lines of one file (the year carried over a
-// December to January rollover), so use one Clock per file, from one
-// goroutine at a time.
+// A Clock decides the year once, at the first traditional stamp it reads;
+// Fixed returns a copy with that year for other goroutines. A Clock does not
+// carry the year over a December to January rollover: that needs the lines
+// in order, which is Rollover's job.
 type Clock struct {
 	// Location is the zone of stamps that carry none. Nil means UTC.
 	Location *time.Location
@@ -23,10 +24,43 @@ type Clock struct {
 	Now      time.Time
 	Modified time.Time
 
-	year      int // the year in use, once decided
-	lastMonth int
+	year      int     // the year in use, once decided
 	cacheKey  [9]byte // "Mon DD HH" of the cached hour
 	cacheHour time.Time
+}
+
+// Fixed returns a copy of c for another goroutine, with the year c has
+// decided (or Year) fixed.
+func (c *Clock) Fixed() *Clock {
+	return &Clock{Location: c.Location, Year: c.year, Now: c.Now, Modified: c.Modified, year: c.year}
+}
+
+// Traditional reports whether line starts with a traditional stamp, whose
+// year the Clock supplied.
+func Traditional(line []byte) bool {
+	return len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':'
+}
+
+// Rollover carries the year forward when traditional stamps pass from
+// December to January inside one file. Feed it the times of one file in
+// line order.
+type Rollover struct {
+	prev  time.Time
+	years int
+}
+
+// Fix returns t moved forward by the years carried so far, and starts
+// carrying one more when t falls back by more than half a year.
+func (r *Rollover) Fix(t time.Time) time.Time {
+	if r.years > 0 {
+		t = t.AddDate(r.years, 0, 0)
+	}
+	if !r.prev.IsZero() && t.Before(r.prev.AddDate(0, -6, 0)) {
+		r.years++
+		t = t.AddDate(1, 0, 0)
+	}
+	r.prev = t
+	return t
 }
 
 // Parse reads the timestamp at the start of line and returns it with the
@@ -71,10 +105,7 @@ func (c *Clock) parseTraditional(line []byte) (time.Time, int, bool) {
 	n += m
 	if c.year == 0 {
 		c.year = c.inferYear(month, day, hour)
-	} else if c.lastMonth == 12 && month == 1 {
-		c.year++
 	}
-	c.lastMonth = month
 	var key [9]byte
 	copy(key[:], line[:9])
 	if key != c.cacheKey || c.cacheHour.IsZero() {

@@ -1,0 +1,469 @@
+// Package analysis aggregates delivery Events into an incident report: what
+// happened per lane and per hour, who answered, what each reply means,
+// which messages timed out in the queue and why, and what to do first.
+//
+// The definitions the report's numbers follow:
+//   - an attempt is an Event of kind Attempt: one remote delivery try for
+//     one recipient, whether or not a server answered; deferrals and
+//     bounces count attempts by their status, and the deferral rate is
+//     deferrals / attempts;
+//   - a local deferral (no new remote try) is neither an attempt nor a
+//     deferral;
+//   - recipient outcomes (delivered, bounced, expired, pending) count each
+//     message × recipient once, from Final events;
+//   - the MTA's own notifications are counted as notifications only.
+package analysis
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+// Options tune an analysis.
+type Options struct {
+	// Since and Until keep events in [Since, Until); zero means open.
+	Since, Until time.Time
+	// StreamBy groups messages into streams: "sender" (the envelope
+	// sender, the default) or "domain" (its domain).
+	StreamBy string
+	// Incident thresholds: a lane-hour is part of an incident when it has
+	// at least MinAttempts attempts and a deferral rate at least Factor
+	// times the lane's median hourly rate and at least MinRate.
+	MinAttempts int
+	Factor      float64
+	MinRate     float64
+}
+
+// DefaultOptions are the thresholds the issue tracker agreed on: 50
+// attempts, 3× the baseline, 5 %.
+func DefaultOptions() Options {
+	return Options{StreamBy: "sender", MinAttempts: 50, Factor: 3, MinRate: 0.05}
+}
+
+// Analyzer consumes events. It is not safe for concurrent use.
+type Analyzer struct {
+	opts      Options
+	summary   Summary
+	lanes     map[string]*laneAcc
+	hours     map[laneHour]*hourAcc
+	responses map[responseKey]*responseAcc
+	expired   map[responseKey]*responseAcc
+	providers map[providerKey]*Counts
+	streams   map[string]*streamAcc
+	relays    map[string]*relayAcc
+}
+
+// New returns an Analyzer.
+func New(opts Options) *Analyzer {
+	def := DefaultOptions()
+	if opts.StreamBy == "" {
+		opts.StreamBy = def.StreamBy
+	}
+	if opts.MinAttempts == 0 {
+		opts.MinAttempts = def.MinAttempts
+	}
+	if opts.Factor == 0 {
+		opts.Factor = def.Factor
+	}
+	if opts.MinRate == 0 {
+		opts.MinRate = def.MinRate
+	}
+	return &Analyzer{
+		opts:      opts,
+		lanes:     map[string]*laneAcc{},
+		hours:     map[laneHour]*hourAcc{},
+		responses: map[responseKey]*responseAcc{},
+		expired:   map[responseKey]*responseAcc{},
+		providers: map[providerKey]*Counts{},
+		streams:   map[string]*streamAcc{},
+		relays:    map[string]*relayAcc{},
+	}
+}
+
+// Counts are attempt counts by status.
+type Counts struct {
+	Attempts  int `json:"attempts"`
+	Delivered int `json:"delivered"`
+	Deferrals int `json:"deferrals"`
+	Bounces   int `json:"bounces"`
+}
+
+func (c *Counts) add(s mailtriage.Status) {
+	c.Attempts++
+	switch s {
+	case mailtriage.Delivered:
+		c.Delivered++
+	case mailtriage.Deferred:
+		c.Deferrals++
+	case mailtriage.Bounced:
+		c.Bounces++
+	}
+}
+
+// Rate returns deferrals / attempts, 0 when there were no attempts.
+func (c Counts) Rate() float64 {
+	if c.Attempts == 0 {
+		return 0
+	}
+	return float64(c.Deferrals) / float64(c.Attempts)
+}
+
+type laneAcc struct {
+	Counts
+	recipients, expired, pending, bounced, local int
+	domains                                      map[string]int
+}
+
+type laneHour struct {
+	lane string
+	hour int64 // unix seconds of the start of the hour, UTC
+}
+
+type hourAcc struct {
+	Counts
+	replies map[responseKey]int
+}
+
+type responseKey struct {
+	code             int
+	enhanced, rule   string
+	provider, filter string
+}
+
+type responseAcc struct {
+	count       int
+	verdict     mailtriage.Verdict
+	reply       smtpreply.Reply
+	example     string
+	lanes       map[string]int
+	first, last time.Time
+}
+
+type providerKey struct{ provider, filter string }
+
+type streamAcc struct {
+	Counts
+	messages, recipients, expired, bounced int
+	lanes                                  map[string]int
+}
+
+type relayAcc struct {
+	Counts
+	ip, provider, filter, lane string
+}
+
+func (a *Analyzer) inWindow(t time.Time) bool {
+	if !a.opts.Since.IsZero() && t.Before(a.opts.Since) {
+		return false
+	}
+	if !a.opts.Until.IsZero() && !t.Before(a.opts.Until) {
+		return false
+	}
+	return true
+}
+
+// Add takes one event. It copies what it keeps.
+func (a *Analyzer) Add(e *mailtriage.Event) {
+	if !a.inWindow(e.Time) {
+		return
+	}
+	switch e.Kind {
+	case mailtriage.Attempt:
+		a.attempt(e)
+	case mailtriage.LocalDeferral:
+		a.summary.LocalDeferrals++
+		a.lane(e.Lane).local++
+	case mailtriage.Final:
+		a.final(e)
+	case mailtriage.Message:
+		if e.Notification {
+			a.summary.Notifications++
+			return
+		}
+		a.summary.Messages++
+		s := a.stream(e.Sender)
+		s.messages++
+	}
+}
+
+func (a *Analyzer) lane(name string) *laneAcc {
+	if name == "" {
+		name = "other"
+	}
+	l, ok := a.lanes[name]
+	if !ok {
+		l = &laneAcc{domains: map[string]int{}}
+		a.lanes[name] = l
+	}
+	return l
+}
+
+func (a *Analyzer) stream(sender string) *streamAcc {
+	key := streamKey(sender, a.opts.StreamBy)
+	s, ok := a.streams[key]
+	if !ok {
+		s = &streamAcc{lanes: map[string]int{}}
+		a.streams[key] = s
+	}
+	return s
+}
+
+// streamKey names a stream: the envelope sender, or its domain.
+func streamKey(sender, by string) string {
+	if sender == "" {
+		return "<>"
+	}
+	if by == "domain" {
+		if i := strings.LastIndexByte(sender, '@'); i >= 0 {
+			return strings.ToLower(sender[i+1:])
+		}
+	}
+	return strings.ToLower(sender)
+}
+
+func (a *Analyzer) attempt(e *mailtriage.Event) {
+	a.summary.Attempts++
+	if e.Status == mailtriage.Deferred {
+		a.summary.Deferrals++
+	}
+	l := a.lane(e.Lane)
+	l.add(e.Status)
+	hk := laneHour{lane: laneName(e.Lane), hour: e.Time.Unix() - e.Time.Unix()%3600}
+	h, ok := a.hours[hk]
+	if !ok {
+		h = &hourAcc{replies: map[responseKey]int{}}
+		a.hours[hk] = h
+	}
+	h.add(e.Status)
+	a.stream(e.Sender).add(e.Status)
+	a.stream(e.Sender).lanes[laneName(e.Lane)]++
+
+	pk := providerKey{e.Verdict.Provider, e.Verdict.Filter}
+	pc, ok := a.providers[pk]
+	if !ok {
+		pc = &Counts{}
+		a.providers[pk] = pc
+	}
+	pc.add(e.Status)
+
+	if e.RemoteHost != "" {
+		host := strings.ToLower(e.RemoteHost)
+		r, ok := a.relays[host]
+		if !ok {
+			r = &relayAcc{ip: e.RemoteIP, provider: e.Verdict.Provider, filter: e.Verdict.Filter, lane: laneName(e.Lane)}
+			a.relays[host] = r
+		}
+		r.add(e.Status)
+	}
+
+	if e.Status == mailtriage.Deferred || e.Status == mailtriage.Bounced {
+		key := keyOf(&e.Detail, &e.Verdict)
+		a.response(a.responses, key, e)
+		h.replies[key]++
+	}
+}
+
+func laneName(l string) string {
+	if l == "" {
+		return "other"
+	}
+	return l
+}
+
+func keyOf(d *smtpreply.Detail, v *mailtriage.Verdict) responseKey {
+	return responseKey{code: d.Reply.Code, enhanced: d.Reply.Enhanced, rule: v.Rule, provider: v.Provider, filter: v.Filter}
+}
+
+func (a *Analyzer) response(m map[responseKey]*responseAcc, key responseKey, e *mailtriage.Event) {
+	r, ok := m[key]
+	if !ok {
+		r = &responseAcc{verdict: e.Verdict, reply: e.Detail.Reply, example: e.Detail.Summary(), lanes: map[string]int{}, first: e.Time}
+		if !e.Detail.Answered() {
+			r.reply = smtpreply.Reply{Text: e.Detail.Summary()}
+		}
+		m[key] = r
+	}
+	r.count++
+	r.lanes[laneName(e.Lane)]++
+	if e.Time.Before(r.first) {
+		r.first = e.Time
+	}
+	if e.Time.After(r.last) {
+		r.last = e.Time
+	}
+}
+
+func (a *Analyzer) final(e *mailtriage.Event) {
+	a.summary.Recipients++
+	l := a.lane(e.Lane)
+	l.recipients++
+	l.domains[e.Domain]++
+	s := a.stream(e.Sender)
+	s.recipients++
+	switch e.Status {
+	case mailtriage.Delivered:
+		a.summary.Delivered++
+	case mailtriage.Bounced:
+		a.summary.Bounced++
+		l.bounced++
+		s.bounced++
+	case mailtriage.Expired:
+		a.summary.Expired++
+		l.expired++
+		s.expired++
+		a.response(a.expired, keyOf(&e.Detail, &e.Verdict), e)
+	case mailtriage.Pending:
+		a.summary.Pending++
+		l.pending++
+	case mailtriage.Deleted:
+		a.summary.Deleted++
+	}
+}
+
+// AddUnparsed counts lines no reader could read.
+func (a *Analyzer) AddUnparsed(n int64) { a.summary.UnparsedLines += n }
+
+// Result builds the report from what was added.
+func (a *Analyzer) Result() *Result {
+	r := &Result{Summary: a.summary}
+	r.Summary.DeferralRate = Counts{Attempts: a.summary.Attempts, Deferrals: a.summary.Deferrals}.Rate()
+	r.Lanes = a.laneStats()
+	r.Hourly = a.hourly()
+	r.Responses = responseList(a.responses)
+	r.Expired = expiredList(a.expired)
+	r.Providers = a.providerStats()
+	r.Streams = a.streamStats()
+	r.Relays = a.relayStats()
+	r.Incidents = a.incidents()
+	r.Findings = findings(r, a.opts)
+	return r
+}
+
+func (a *Analyzer) laneStats() []LaneStats {
+	out := make([]LaneStats, 0, len(a.lanes))
+	for name, l := range a.lanes {
+		out = append(out, LaneStats{
+			Lane: name, Attempts: l.Attempts, Delivered: l.Delivered, Deferrals: l.Deferrals, Bounces: l.Bounces,
+			DeferralRate: l.Rate(), Recipients: l.recipients, Expired: l.expired, Pending: l.pending,
+			LocalDeferrals: l.local, Domains: topKeys(l.domains, 8),
+		})
+	}
+	slices.SortFunc(out, func(x, y LaneStats) int {
+		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(y.Recipients, x.Recipients), cmp.Compare(x.Lane, y.Lane))
+	})
+	return out
+}
+
+func (a *Analyzer) hourly() []HourStats {
+	out := make([]HourStats, 0, len(a.hours))
+	for k, h := range a.hours {
+		if h.Attempts == 0 {
+			continue
+		}
+		out = append(out, HourStats{
+			Lane: k.lane, Hour: time.Unix(k.hour, 0).UTC(), Attempts: h.Attempts, Delivered: h.Delivered,
+			Deferrals: h.Deferrals, Bounces: h.Bounces, DeferralRate: h.Rate(),
+		})
+	}
+	slices.SortFunc(out, func(x, y HourStats) int {
+		return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Lane, y.Lane))
+	})
+	return out
+}
+
+func responseList(m map[responseKey]*responseAcc) []Response {
+	out := make([]Response, 0, len(m))
+	for _, r := range m {
+		out = append(out, Response{
+			Count: r.count, Code: r.reply.Code, Enhanced: r.reply.Enhanced, Class: r.verdict.Class,
+			Reason: r.verdict.Reason, Category: r.verdict.Category, Provider: r.verdict.Provider, Filter: r.verdict.Filter,
+			Rule: r.verdict.Rule, Action: r.verdict.Action, Owner: r.verdict.Owner, Ref: r.verdict.Ref,
+			Example: r.example, Lanes: topKeys(r.lanes, 0), First: r.first.UTC(), Last: r.last.UTC(),
+		})
+	}
+	slices.SortFunc(out, func(x, y Response) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Example, y.Example))
+	})
+	return out
+}
+
+func expiredList(m map[responseKey]*responseAcc) []ExpiredGroup {
+	out := make([]ExpiredGroup, 0, len(m))
+	for _, r := range m {
+		out = append(out, ExpiredGroup{
+			Count: r.count,
+			LastReply: LastReply{
+				Code: r.reply.Code, Enhanced: r.reply.Enhanced, Text: r.example, Class: r.verdict.Class,
+				Reason: r.verdict.Reason, Category: r.verdict.Category, Provider: r.verdict.Provider, Filter: r.verdict.Filter,
+				Rule: r.verdict.Rule, Action: r.verdict.Action,
+			},
+			Lanes: topKeys(r.lanes, 0),
+		})
+	}
+	slices.SortFunc(out, func(x, y ExpiredGroup) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.LastReply.Rule, y.LastReply.Rule), cmp.Compare(x.LastReply.Text, y.LastReply.Text))
+	})
+	return out
+}
+
+func (a *Analyzer) providerStats() []ProviderStats {
+	out := make([]ProviderStats, 0, len(a.providers))
+	for k, c := range a.providers {
+		out = append(out, ProviderStats{Provider: k.provider, Filter: k.filter, Counts: *c, DeferralRate: c.Rate()})
+	}
+	slices.SortFunc(out, func(x, y ProviderStats) int {
+		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Provider, y.Provider), cmp.Compare(x.Filter, y.Filter))
+	})
+	return out
+}
+
+func (a *Analyzer) streamStats() []StreamStats {
+	out := make([]StreamStats, 0, len(a.streams))
+	for k, s := range a.streams {
+		out = append(out, StreamStats{
+			Stream: k, Messages: s.messages, Recipients: s.recipients, Counts: s.Counts, Expired: s.expired,
+			Bounced: s.bounced, DeferralRate: s.Rate(), Lanes: topKeys(s.lanes, 0),
+		})
+	}
+	slices.SortFunc(out, func(x, y StreamStats) int {
+		return cmp.Or(cmp.Compare(y.Recipients, x.Recipients), cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Stream, y.Stream))
+	})
+	return out
+}
+
+// maxRelays bounds the relay table: a log can name thousands of business
+// MX hosts, and the ones that matter carry the most attempts.
+const maxRelays = 100
+
+func (a *Analyzer) relayStats() []RelayStats {
+	out := make([]RelayStats, 0, len(a.relays))
+	for host, r := range a.relays {
+		out = append(out, RelayStats{Relay: host, IP: r.ip, Provider: r.provider, Filter: r.filter, Lane: r.lane, Counts: r.Counts, DeferralRate: r.Rate()})
+	}
+	slices.SortFunc(out, func(x, y RelayStats) int {
+		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Relay, y.Relay))
+	})
+	if len(out) > maxRelays {
+		out = out[:maxRelays]
+	}
+	return out
+}
+
+// topKeys returns the keys of m by descending count (ties by name), at
+// most n of them (all when n is 0).
+func topKeys(m map[string]int, n int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y string) int { return cmp.Or(cmp.Compare(m[y], m[x]), cmp.Compare(x, y)) })
+	if n > 0 && len(keys) > n {
+		keys = keys[:n]
+	}
+	return keys
+}

@@ -1,0 +1,173 @@
+package analysis
+
+import (
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+)
+
+// Result is the report of one analysis. Its JSON field names are a
+// contract with scripts: add fields, don't rename them.
+type Result struct {
+	// Inputs and TimeZone are filled in by the caller that read the inputs.
+	Inputs   []Input `json:"inputs"`
+	TimeZone string  `json:"time_zone"`
+	Since    string  `json:"since,omitempty"`
+	Until    string  `json:"until,omitempty"`
+
+	Summary   Summary              `json:"summary"`
+	Lanes     []LaneStats          `json:"lanes"`
+	Hourly    []HourStats          `json:"hourly"`
+	Expired   []ExpiredGroup       `json:"expired"`
+	Responses []Response           `json:"responses"`
+	Providers []ProviderStats      `json:"providers"`
+	Streams   []StreamStats        `json:"streams"`
+	Relays    []RelayStats         `json:"relays"`
+	Incidents []Incident           `json:"incidents"`
+	Findings  []mailtriage.Finding `json:"findings"`
+}
+
+// Input describes one input file as it was read.
+type Input struct {
+	Name         string    `json:"name"`
+	Format       string    `json:"format"`
+	Bytes        int64     `json:"bytes"`
+	Lines        int64     `json:"lines"`
+	MatchedLines int64     `json:"matched_lines"`
+	OtherLines   int64     `json:"other_lines"`
+	Unparsed     int64     `json:"unparsed_lines"`
+	Overlong     int64     `json:"overlong_lines"`
+	First        time.Time `json:"first,omitzero"`
+	Last         time.Time `json:"last,omitzero"`
+	Error        string    `json:"error,omitempty"`
+}
+
+// Summary counts the whole input.
+type Summary struct {
+	Messages       int     `json:"messages"`
+	Notifications  int     `json:"notifications"`
+	Recipients     int     `json:"recipients"`
+	Delivered      int     `json:"delivered"`
+	Bounced        int     `json:"bounced"`
+	Expired        int     `json:"expired"`
+	Pending        int     `json:"pending"`
+	Deleted        int     `json:"deleted"`
+	Attempts       int     `json:"attempts"`
+	Deferrals      int     `json:"deferrals"`
+	DeferralRate   float64 `json:"deferral_rate"`
+	LocalDeferrals int     `json:"local_deferrals"`
+	UnparsedLines  int64   `json:"unparsed_lines"`
+}
+
+// LaneStats counts one lane.
+type LaneStats struct {
+	Lane           string   `json:"lane"`
+	Attempts       int      `json:"attempts"`
+	Delivered      int      `json:"delivered"`
+	Deferrals      int      `json:"deferrals"`
+	Bounces        int      `json:"bounces"`
+	DeferralRate   float64  `json:"deferral_rate"`
+	Recipients     int      `json:"recipients"`
+	Expired        int      `json:"expired"`
+	Pending        int      `json:"pending"`
+	LocalDeferrals int      `json:"local_deferrals"`
+	Domains        []string `json:"domains"`
+}
+
+// HourStats counts one lane in one hour.
+type HourStats struct {
+	Lane         string    `json:"lane"`
+	Hour         time.Time `json:"hour"`
+	Attempts     int       `json:"attempts"`
+	Delivered    int       `json:"delivered"`
+	Deferrals    int       `json:"deferrals"`
+	Bounces      int       `json:"bounces"`
+	DeferralRate float64   `json:"deferral_rate"`
+}
+
+// LastReply is the root cause of a queue timeout.
+type LastReply struct {
+	Code     int              `json:"code"`
+	Enhanced string           `json:"enhanced"`
+	Text     string           `json:"text"`
+	Class    mailtriage.Class `json:"class"`
+	Reason   string           `json:"reason"`
+	Category string           `json:"category"`
+	Provider string           `json:"provider"`
+	Filter   string           `json:"filter"`
+	Rule     string           `json:"rule"`
+	Action   string           `json:"action"`
+}
+
+// ExpiredGroup counts recipients that timed out in the queue with the same
+// root cause.
+type ExpiredGroup struct {
+	Count     int       `json:"count"`
+	LastReply LastReply `json:"last_reply"`
+	Lanes     []string  `json:"lanes"`
+}
+
+// Response counts the failed attempts that got the same kind of answer.
+type Response struct {
+	Count    int              `json:"count"`
+	Code     int              `json:"code"`
+	Enhanced string           `json:"enhanced"`
+	Class    mailtriage.Class `json:"class"`
+	Reason   string           `json:"reason"`
+	Category string           `json:"category"`
+	Provider string           `json:"provider"`
+	Filter   string           `json:"filter"`
+	Rule     string           `json:"rule"`
+	Action   string           `json:"action"`
+	Owner    mailtriage.Owner `json:"owner"`
+	Ref      string           `json:"ref,omitempty"`
+	Example  string           `json:"example"`
+	Lanes    []string         `json:"lanes"`
+	First    time.Time        `json:"first"`
+	Last     time.Time        `json:"last"`
+}
+
+// ProviderStats counts attempts by who answered.
+type ProviderStats struct {
+	Provider string `json:"provider"`
+	Filter   string `json:"filter"`
+	Counts
+	DeferralRate float64 `json:"deferral_rate"`
+}
+
+// StreamStats counts one stream of mail: one envelope sender or domain.
+type StreamStats struct {
+	Stream     string `json:"stream"`
+	Messages   int    `json:"messages"`
+	Recipients int    `json:"recipients"`
+	Counts
+	Expired      int      `json:"expired"`
+	Bounced      int      `json:"bounced"`
+	DeferralRate float64  `json:"deferral_rate"`
+	Lanes        []string `json:"lanes"`
+}
+
+// RelayStats counts attempts to one remote server.
+type RelayStats struct {
+	Relay    string `json:"relay"`
+	IP       string `json:"ip"`
+	Provider string `json:"provider"`
+	Filter   string `json:"filter"`
+	Lane     string `json:"lane"`
+	Counts
+	DeferralRate float64 `json:"deferral_rate"`
+}
+
+// Incident is a span of hours in which a lane's deferral rate rose well
+// above its own baseline.
+type Incident struct {
+	Lane         string    `json:"lane"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"` // the end of the last hour
+	Attempts     int       `json:"attempts"`
+	Deferrals    int       `json:"deferrals"`
+	DeferralRate float64   `json:"deferral_rate"`
+	PeakRate     float64   `json:"peak_rate"`
+	Baseline     float64   `json:"baseline"`
+	Reply        Response  `json:"dominant_reply"`
+}

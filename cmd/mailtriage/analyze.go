@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/ingest"
+	"github.com/mailtriage/mailtriage/lane"
+	"github.com/mailtriage/mailtriage/provider"
+	"github.com/mailtriage/mailtriage/report"
+	"github.com/spf13/cobra"
+)
+
+type analyzeOptions struct {
+	format     string
+	out        string
+	tz         string
+	year       int
+	since      string
+	until      string
+	lanesFile  string
+	rulesDir   string
+	streamBy   string
+	redact     bool
+	minAttempt int
+	factor     float64
+	minRate    float64
+	workers    int
+	noProgress bool
+}
+
+func newAnalyze(e *env) *cobra.Command {
+	o := &analyzeOptions{}
+	def := analysis.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "analyze [FILE...]",
+		Short: "Analyse delivery logs: per lane and hour, every reply classified, what to do first",
+		Long: `analyze reads Postfix logs (plain, rotated .gz or .zst, or standard input) and
+reports, per recipient-domain lane and per hour, the attempts, deferrals and
+bounces; who answered (the mailbox provider and the filter in front of it);
+what each reply means; which recipients timed out in the queue and their
+last real failure; the streams (envelope senders); and what to do first.
+
+Files are read in time order of their first line, whatever their names. With
+no FILE, or with "-", it reads standard input.
+
+Exit status: 0 nothing wrong found; 1 an input could not be read (the others
+were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
+		Example: `  mailtriage analyze /var/log/mail.log*
+  mailtriage analyze examples/incident-postfix.log.gz
+  zcat mail.log.*.gz | mailtriage analyze --format json > report.json
+  mailtriage analyze --since 2026-11-27T00:00:00Z --tz Europe/Berlin mail.log
+  mailtriage analyze --format html --out incident.html --redact mail.log*`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAnalyze(cmd, e, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown or html")
+	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
+	f.StringVar(&o.tz, "tz", "UTC", "time zone of timestamps that carry none (traditional syslog stamps)")
+	f.IntVar(&o.year, "year", 0, "year of timestamps that carry none (default: inferred from the file's date)")
+	f.StringVar(&o.since, "since", "", "only events at or after this time (RFC 3339, or YYYY-MM-DD)")
+	f.StringVar(&o.until, "until", "", "only events before this time (RFC 3339, or YYYY-MM-DD)")
+	f.StringVar(&o.lanesFile, "lanes", "", "TOML file of lanes that override the built-in ones")
+	f.StringVar(&o.rulesDir, "rules", "", "directory of TOML rule files, tried before the built-in rules")
+	f.StringVar(&o.streamBy, "stream-by", "sender", "group streams by envelope \"sender\" or sender \"domain\"")
+	f.BoolVar(&o.redact, "redact", false, "replace recipients' local parts with a stable hash, so the report can be shared")
+	f.IntVar(&o.minAttempt, "min-attempts", def.MinAttempts, "incident: least attempts in a lane-hour")
+	f.Float64Var(&o.factor, "factor", def.Factor, "incident: least multiple of the lane's median hourly deferral rate")
+	f.Float64Var(&o.minRate, "min-rate", def.MinRate, "incident: least deferral rate (0 to 1)")
+	f.IntVar(&o.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
+	f.BoolVar(&o.noProgress, "no-progress", false, "do not show progress on a terminal")
+	return cmd
+}
+
+func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) error {
+	switch o.format {
+	case "text", "json", "markdown", "html":
+	default:
+		return usagef("--format %q: want text, json, markdown or html", o.format)
+	}
+	if o.format == "html" && o.out == "" && isTerminal(e.stdout) {
+		return usagef("--format html writes a file: add --out FILE (or redirect standard output)")
+	}
+	if o.streamBy != "sender" && o.streamBy != "domain" {
+		return usagef("--stream-by %q: want sender or domain", o.streamBy)
+	}
+	loc, err := time.LoadLocation(o.tz)
+	if err != nil {
+		return usagef("--tz %q: %v", o.tz, err)
+	}
+	since, err := parseTime(o.since, loc)
+	if err != nil {
+		return usagef("--since: %v", err)
+	}
+	until, err := parseTime(o.until, loc)
+	if err != nil {
+		return usagef("--until: %v", err)
+	}
+	if o.minRate < 0 || o.minRate > 1 {
+		return usagef("--min-rate %v: want a fraction from 0 to 1", o.minRate)
+	}
+	cl, err := newClassifier(o.rulesDir)
+	if err != nil {
+		return err
+	}
+	lanes, err := newLanes(o.lanesFile)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		args = []string{"-"}
+		if isTerminal(e.stdin) {
+			return usagef("no log files given and standard input is a terminal; see 'mailtriage analyze --help'")
+		}
+	}
+	cfg := ingest.Config{
+		Classifier: cl,
+		Lanes:      lanes,
+		Location:   loc,
+		Year:       o.year,
+		Now:        time.Now(),
+		Analysis: analysis.Options{
+			Since: since, Until: until, StreamBy: o.streamBy,
+			MinAttempts: o.minAttempt, Factor: o.factor, MinRate: o.minRate,
+		},
+		Workers: o.workers,
+		Log:     e.log,
+	}
+	if e.verbose {
+		cfg.Samples = 5
+	}
+	var prog *progress
+	if !o.noProgress && isTerminal(e.stderr) {
+		prog = newProgress(e.stderr, args)
+		cfg.Progress = prog.update
+	}
+	rep := ingest.Logs(cmd.Context(), args, e.stdin, cfg)
+	if prog != nil {
+		prog.done()
+	}
+	for name, samples := range rep.Samples {
+		for _, s := range samples {
+			e.log.Info("unreadable line", "input", name, "line", s.Line, "err", s.Err, "text", s.Text)
+		}
+	}
+	res := rep.Result
+	if o.redact {
+		report.Redact(res)
+	}
+	if err := writeReport(e, o, res); err != nil {
+		return err
+	}
+	for _, ie := range rep.Errors {
+		fmt.Fprintf(e.stderr, "mailtriage: %v\n", ie)
+	}
+	switch {
+	case cmd.Context().Err() != nil:
+		return &codeError{code: exitError, err: fmt.Errorf("interrupted; the report covers what was read")}
+	case rep.Failed():
+		return &codeError{code: exitError}
+	case hasErrors(res.Findings):
+		return &codeError{code: exitProblems}
+	}
+	return nil
+}
+
+func hasErrors(fs []mailtriage.Finding) bool {
+	for _, f := range fs {
+		if f.Severity == mailtriage.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// writeReport renders the report to standard output or, with --out, to a
+// file that appears whole or not at all.
+func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
+	var buf bytes.Buffer
+	var err error
+	switch o.format {
+	case "json":
+		err = report.JSON(&buf, res)
+	case "markdown":
+		err = report.Markdown(&buf, res)
+	case "html":
+		err = report.HTML(&buf, res)
+	default:
+		color := o.out == "" && useColor(e.stdout)
+		width := 100
+		err = report.Text(&buf, res, report.Options{Color: color, Width: width})
+	}
+	if err != nil {
+		return fmt.Errorf("rendering the report: %w", err)
+	}
+	if o.out == "" {
+		_, err := e.stdout.Write(buf.Bytes())
+		return err
+	}
+	return writeFileAtomic(o.out, buf.Bytes())
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames
+// it into place, so a reader never sees half a report.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, like 2026-11-30T08:00:00Z, or a date)", s)
+}
+
+func newClassifier(rulesDir string) (*classify.Classifier, error) {
+	cat, err := provider.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	var user []*classify.Rule
+	if rulesDir != "" {
+		user, err = classify.LoadDir(rulesDir, cat)
+		if err != nil {
+			return nil, &codeError{code: exitUsage, err: fmt.Errorf("--rules: %w", err)}
+		}
+	}
+	return classify.New(cat, user)
+}
+
+func newLanes(file string) (*lane.Table, error) {
+	cat, err := provider.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	providerOf := func(host string) string {
+		if p := cat.ByHost(host); p != nil {
+			return p.Name
+		}
+		return ""
+	}
+	var user []byte
+	if file != "" {
+		user, err = os.ReadFile(file)
+		if err != nil {
+			return nil, &codeError{code: exitUsage, err: fmt.Errorf("--lanes: %w", err)}
+		}
+	}
+	t, err := lane.New(user, providerOf)
+	if err != nil {
+		return nil, &codeError{code: exitUsage, err: fmt.Errorf("--lanes %s: %w", file, err)}
+	}
+	return t, nil
+}

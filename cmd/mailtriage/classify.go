@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/smtpreply"
+	"github.com/spf13/cobra"
+)
+
+type classifyOptions struct {
+	format   string
+	host     string
+	rulesDir string
+}
+
+// classification is one reply's verdict as the classify command prints it.
+type classification struct {
+	Input   string             `json:"input"`
+	Reply   smtpreply.Reply    `json:"reply"`
+	Host    string             `json:"host,omitempty"`
+	Command string             `json:"command,omitempty"`
+	Verdict mailtriage.Verdict `json:"verdict"`
+	// Cause is the verdict on the reply a timeout wraps ("last transfail").
+	Cause *mailtriage.Verdict `json:"cause,omitempty"`
+}
+
+func newClassify(e *env) *cobra.Command {
+	o := &classifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "classify [REPLY...]",
+		Short: "Say what an SMTP reply means: class, reason, provider, filter, action, owner",
+		Long: `classify reads SMTP replies (as arguments, or one per line on standard input)
+and prints what each means: temporary or permanent, the reason (Sisimai's
+names), who answered (provider and filter), what to do first and who owns
+the fix, with the rule that decided and a reference.
+
+A reply may be given bare ("421 4.7.0 ...") or as Postfix logs it
+("host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 ... (in reply to
+MAIL FROM command)"); the host then identifies the provider. A queue timeout
+that quotes its last transfer failure is classified twice: the timeout, and
+the cause.`,
+		Example: `  mailtriage classify "421 4.7.0 Deferred - see Proofpoint DNSBL lookup" --host mx01.mail.icloud.com
+  mailtriage classify "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)"
+  grep -o 'said: .*' mail.log | cut -c7- | mailtriage classify --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runClassify(e, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "text", "output format: text or json (one object per line)")
+	f.StringVar(&o.host, "host", "", "the remote host that sent the replies, to identify the provider")
+	f.StringVar(&o.rulesDir, "rules", "", "directory of TOML rule files, tried before the built-in rules")
+	return cmd
+}
+
+func runClassify(e *env, o *classifyOptions, args []string) error {
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format %q: want text or json", o.format)
+	}
+	cl, err := newClassifier(o.rulesDir)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(e.stdout)
+	defer out.Flush()
+	emit := func(text string) error {
+		c := classifyOne(cl, text, o.host)
+		if o.format == "json" {
+			b, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			out.Write(append(b, '\n'))
+			return nil
+		}
+		writeClassification(out, c)
+		return nil
+	}
+	if len(args) > 0 {
+		for _, a := range args {
+			if err := emit(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if isTerminal(e.stdin) {
+		return usagef("give a reply as an argument, or replies on standard input; see 'mailtriage classify --help'")
+	}
+	sc := bufio.NewScanner(e.stdin)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		n++
+		if err := emit(line); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading standard input after %d replies: %w", n, err)
+	}
+	return nil
+}
+
+func classifyOne(cl *classify.Classifier, text, host string) classification {
+	d := smtpreply.ParseDetail(text)
+	if host != "" {
+		d.Host = host
+	}
+	c := classification{Input: text, Reply: d.Reply, Host: d.Host, Command: d.Command, Verdict: cl.Classify(d)}
+	if in := d.Reply.Inner; in != nil {
+		v := cl.ClassifyReply(*in, d.Host)
+		c.Cause = &v
+	}
+	return c
+}
+
+func writeClassification(w io.Writer, c classification) {
+	v := c.Verdict
+	fmt.Fprintf(w, "%s\n", c.Input)
+	fmt.Fprintf(w, "  class     %s\n  reason    %s (%s)\n", v.Class, v.Reason, v.Category)
+	if v.Provider != "" || v.Filter != "" {
+		fmt.Fprintf(w, "  who       %s\n", who(v.Provider, v.Filter))
+	}
+	fmt.Fprintf(w, "  action    %s\n  owner     %s\n  rule      %s\n", v.Action, v.Owner, v.Rule)
+	if v.Ref != "" {
+		fmt.Fprintf(w, "  see       %s\n", v.Ref)
+	}
+	if c.Cause != nil {
+		cv := c.Cause
+		fmt.Fprintf(w, "  cause     %s: %s, %s (%s), %s, rule %s\n", c.Reply.Inner.String(), cv.Class, cv.Reason, cv.Category, who(cv.Provider, cv.Filter), cv.Rule)
+		fmt.Fprintf(w, "            %s\n", cv.Action)
+	}
+	fmt.Fprintln(w)
+}
+
+func who(provider, filter string) string {
+	switch {
+	case provider == "" && filter == "":
+		return "unknown"
+	case filter == "" || filter == provider:
+		if provider == "" {
+			return filter
+		}
+		return provider
+	case provider == "":
+		return filter + " (filter)"
+	}
+	return provider + ", behind " + filter
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mailtriage/mailtriage/analysis"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const sample = "../../examples/incident-postfix.log.gz"
+
+// mt runs the command in-process and returns its exit code and output.
+func mt(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestAnalyzeSampleGolden(t *testing.T) {
+	code, out, errs := mt(t, "", "analyze", "--format", "json", sample)
+	if code != exitProblems {
+		t.Fatalf("exit %d, want %d (the sample has an incident); stderr: %s", code, exitProblems, errs)
+	}
+	golden := filepath.Join("testdata", "sample.json")
+	if *update {
+		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Errorf("analyze --format json differs from %s (run go test ./cmd/mailtriage -update and review the diff)", golden)
+	}
+	var r analysis.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	// The story the sample tells: Apple's lane deferred behind Proofpoint,
+	// queue timeouts whose root cause is that 421.
+	if len(r.Incidents) == 0 || r.Incidents[0].Lane != "apple" || r.Incidents[0].Reply.Filter != "proofpoint" {
+		t.Errorf("first incident: %+v", r.Incidents)
+	}
+	if len(r.Expired) == 0 || r.Expired[0].LastReply.Code != 421 || r.Expired[0].LastReply.Rule != "proofpoint-pdr-deferral" {
+		t.Errorf("expired: %+v", r.Expired)
+	}
+	s := r.Summary
+	if s.Messages == 0 || s.Notifications == 0 || s.Expired == 0 || s.Bounced == 0 || s.Pending == 0 || s.LocalDeferrals == 0 || s.UnparsedLines == 0 {
+		t.Errorf("summary lacks something the sample has: %+v", s)
+	}
+	if s.Delivered+s.Bounced+s.Expired+s.Pending+s.Deleted != s.Recipients {
+		t.Errorf("recipient outcomes %+v do not add up", s)
+	}
+}
+
+func TestAnalyzeTextAndFormats(t *testing.T) {
+	code, out, _ := mt(t, "", "analyze", sample)
+	if code != exitProblems || !strings.Contains(out, "WHAT TO DO FIRST") || !strings.Contains(out, "apple lane") {
+		t.Errorf("text report (exit %d):\n%s", code, out)
+	}
+	code, out, _ = mt(t, "", "analyze", "--format", "markdown", sample)
+	if code != exitProblems || !strings.HasPrefix(out, "# ") {
+		t.Errorf("markdown (exit %d): %.200s", code, out)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "r.html")
+	code, out, _ = mt(t, "", "analyze", "--format", "html", "--out", file, sample)
+	html, err := os.ReadFile(file)
+	if code != exitProblems || out != "" || err != nil || !bytes.Contains(html, []byte("<svg")) {
+		t.Errorf("html (exit %d, err %v, stdout %q)", code, err, out)
+	}
+}
+
+func TestAnalyzeRedact(t *testing.T) {
+	_, plain, _ := mt(t, "", "analyze", "--format", "json", sample)
+	_, red, _ := mt(t, "", "analyze", "--format", "json", "--redact", sample)
+	if !strings.Contains(plain, "@me.com") && !strings.Contains(plain, "@icloud.com") {
+		t.Fatal("the sample report names no recipient; the test proves nothing")
+	}
+	// Recipient addresses in reply texts: anything@... but the hashed form.
+	addr := regexp.MustCompile(`[a-z0-9._-]*@(icloud|me|mac|gmail|yahoo|smallshop)\.(com|example)`)
+	hashed := regexp.MustCompile(`r-[0-9a-f]{8}@`)
+	for _, m := range addr.FindAllString(red, -1) {
+		if !hashed.MatchString(m) {
+			t.Errorf("--redact left %q", m)
+		}
+	}
+}
+
+func TestAnalyzeStdinAndWindow(t *testing.T) {
+	f, err := os.Open(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	log.ReadFrom(z)
+	code, out, errs := mt(t, log.String(), "analyze", "--format", "json", "--since", "2026-11-27", "--until", "2026-11-28")
+	if code != exitProblems {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r analysis.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range r.Hourly {
+		if h.Hour.Day() != 27 {
+			t.Errorf("hour %v outside the window", h.Hour)
+		}
+	}
+}
+
+func TestAnalyzeBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.log", []byte("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n"+
+		"2026-11-30T10:00:01+00:00 mta1 postfix/smtp[2]: 4F1A22C0B3: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK)\n"))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bytes.Repeat([]byte("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"), 5000))
+	zw.Close()
+	cases := []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(dir, "nope.log"), "nope.log: no such file"},
+		{"directory", dir, "is a directory"},
+		{"empty", write("empty.log", nil), "empty.log: empty"},
+		{"binary", write("garbage.bin", bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000)), "garbage.bin: binary data"},
+		{"truncated gzip", write("cut.log.gz", gz.Bytes()[:gz.Len()/2]), "cut.log.gz: truncated gzip stream"},
+		{"exim", write("exim.log", []byte("2026-11-30 10:00:00 1tQabc-000123-AB <= a@b.example H=x [1.2.3.4] P=esmtps S=1234\n2026-11-30 10:00:01 1tQabc-000123-AB => j@icloud.com R=dnslookup T=remote_smtp H=mx01.mail.icloud.com [17.57.154.6]\n")), "looks like an Exim main log"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := mt(t, "", "analyze", "--format", "json", c.path, good)
+			if code != exitError {
+				t.Errorf("exit %d, want %d", code, exitError)
+			}
+			if !strings.Contains(errs, c.want) {
+				t.Errorf("stderr %q does not say %q", errs, c.want)
+			}
+			// The good input is still analysed.
+			var r analysis.Result
+			if err := json.Unmarshal([]byte(out), &r); err != nil || r.Summary.Delivered != 1 {
+				t.Errorf("good input not analysed: err %v, summary %+v", err, r.Summary)
+			}
+		})
+	}
+}
+
+func TestClassify(t *testing.T) {
+	code, out, _ := mt(t, "", "classify", "--host", "mx01.mail.icloud.com", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup")
+	if code != exitOK || !strings.Contains(out, "apple, behind proofpoint") || !strings.Contains(out, "temporary") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = mt(t, "", "classify", "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)")
+	if code != exitOK || !strings.Contains(out, "expired") || !strings.Contains(out, "cause") || !strings.Contains(out, "proofpoint-pdr-deferral") {
+		t.Errorf("timeout (exit %d):\n%s", code, out)
+	}
+	code, out, _ = mt(t, "550 5.1.1 <x@gmail.com>: user unknown\n\n421 4.7.28 unusual rate - gsmtp\n", "classify", "--format", "json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(lines) != 2 {
+		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), out)
+	}
+	var c classification
+	if err := json.Unmarshal([]byte(lines[0]), &c); err != nil || c.Verdict.Reason != "userunknown" || c.Reply.Code != 550 {
+		t.Errorf("json: %v %+v", err, c)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"analyze", "--format", "pdf", sample},
+		{"analyze", "--nope"},
+		{"analyze", "--tz", "Mars/Olympus", sample},
+		{"analyze", "--since", "yesterday", sample},
+		{"nosuchcommand"},
+		{"classify", "--format", "xml", "x"},
+	} {
+		if code, _, errs := mt(t, "", args...); code != exitUsage || errs == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	code, out, _ := mt(t, "", "analyze", "--help")
+	if code != exitOK || !strings.Contains(out, "Examples:") {
+		t.Errorf("--help: exit %d", code)
+	}
+}

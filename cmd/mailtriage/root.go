@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, the same for every command.
+const (
+	exitOK       = 0 // done, nothing wrong found
+	exitError    = 1 // an error stopped the command, or an input could not be read
+	exitUsage    = 2 // wrong usage
+	exitProblems = 3 // done, and it found problems
+)
+
+// exitError carries an exit code out of a command.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *codeError) Unwrap() error { return e.err }
+
+// usageError marks a mistake in the command line.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// env is what every command gets from main: its streams and settings.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	verbose        bool
+	log            *slog.Logger
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// useColor follows the NO_COLOR convention (https://no-color.org).
+func useColor(w io.Writer) bool {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mailtriage",
+		Short: "Diagnose email delivery problems from your own logs and DNS",
+		Long: `mailtriage reads your MTA's delivery logs and tells you, per recipient lane and
+hour, what is happening: who is answering, what each reply means, which
+messages timed out and why, and what to do first.
+
+Exit status: 0 done and nothing wrong found; 1 an error stopped the command or
+an input could not be read (the others were still processed); 2 wrong usage;
+3 done, and it found problems.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.PersistentFlags().BoolVarP(&e.verbose, "verbose", "v", false, "log more on standard error")
+	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
+		level := slog.LevelWarn
+		if e.verbose {
+			level = slog.LevelDebug
+		}
+		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err}
+	})
+	root.AddCommand(newAnalyze(e), newClassify(e), newVersion(e))
+	return root
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler)}
+	root := newRoot(e)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.err != nil {
+			fmt.Fprintf(stderr, "mailtriage: %v\n", ce.err)
+		}
+		return ce.code
+	}
+	var ue *usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintf(stderr, "mailtriage: %v\nRun 'mailtriage --help' for usage.\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "mailtriage: %v\n", err)
+	return exitError
+}
+
+// isCobraUsage recognises cobra's own usage errors (unknown command,
+// wrong number of arguments), which it returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,226 @@
+// Package ingest runs the analysis of delivery logs: it opens the inputs,
+// puts them in time order, reads each with its format's reader into one
+// message tracker, and feeds the events to the analyzer. An input that
+// cannot be read is reported with what is wrong, and the others are still
+// analysed.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/postfixlog"
+	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/source/postfix"
+)
+
+// Config is what an analysis needs.
+type Config struct {
+	Classifier *classify.Classifier
+	Lanes      postfix.Lanes
+	// Location and Year apply to stamps without zone and year; Now is the
+	// clock for year inference.
+	Location *time.Location
+	Year     int
+	Now      time.Time
+	Analysis analysis.Options
+	Workers  int
+	// Samples is how many unreadable lines per input to keep (--verbose).
+	Samples int
+	// Progress, if set, is told the bytes read of the current input and
+	// its name.
+	Progress func(name string, read int64)
+	Log      *slog.Logger
+}
+
+// InputError is an input that could not be read, or not all of it.
+type InputError struct {
+	Name string
+	Err  error
+}
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Report is an analysis with the problems its inputs had.
+type Report struct {
+	Result  *analysis.Result
+	Samples map[string][]postfix.Sample // unreadable lines by input
+	Errors  []*InputError
+}
+
+// Logs analyses the named inputs ("-" is stdin).
+func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Report {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rep := &Report{Samples: map[string][]postfix.Sample{}}
+	var inputs []*source.Input
+	var failed []analysis.Input
+	for _, name := range names {
+		in, err := source.Open(name, stdin)
+		if err != nil {
+			rep.Errors = append(rep.Errors, &InputError{Name: name, Err: err})
+			failed = append(failed, analysis.Input{Name: name, Error: err.Error()})
+			continue
+		}
+		inputs = append(inputs, in)
+	}
+	source.Order(inputs, firstStamp(cfg))
+
+	an := analysis.New(cfg.Analysis)
+	var classifier postfix.Classifier
+	if cfg.Classifier != nil {
+		classifier = cfg.Classifier
+	}
+	tr := postfix.NewTracker(cfg.Lanes, classifier, an.Add)
+	var infos []analysis.Input
+	var last time.Time
+	for _, in := range inputs {
+		info, samples, err := readOne(ctx, in, tr, cfg)
+		if len(samples) > 0 {
+			rep.Samples[in.Name] = samples
+		}
+		if err != nil {
+			rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
+			info.Error = err.Error()
+			log.Warn("input problem", "input", in.Name, "err", err)
+		}
+		an.AddUnparsed(info.Unparsed + info.Overlong)
+		if info.Last.After(last) {
+			last = info.Last
+		}
+		infos = append(infos, info)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	tr.Finish(last)
+	res := an.Result()
+	res.Inputs = append(infos, failed...)
+	res.TimeZone = zoneName(cfg.Location)
+	if !cfg.Analysis.Since.IsZero() {
+		res.Since = cfg.Analysis.Since.UTC().Format(time.RFC3339)
+	}
+	if !cfg.Analysis.Until.IsZero() {
+		res.Until = cfg.Analysis.Until.UTC().Format(time.RFC3339)
+	}
+	rep.Result = res
+	return rep
+}
+
+func zoneName(loc *time.Location) string {
+	if loc == nil {
+		return "UTC"
+	}
+	return loc.String()
+}
+
+// firstStamp finds the first Postfix timestamp in an input's head, so
+// files are read in time order whatever their names.
+func firstStamp(cfg Config) func(head []byte) (time.Time, bool) {
+	return func(head []byte) (time.Time, bool) {
+		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now}
+		for len(head) > 0 {
+			i := bytes.IndexByte(head, '\n')
+			if i < 0 {
+				break // a cut line at the end of the head
+			}
+			line := head[:i]
+			head = head[i+1:]
+			if t, _, ok := clock.Parse(line); ok {
+				return t, true
+			}
+		}
+		return time.Time{}, false
+	}
+}
+
+// readOne reads one input into the tracker and says what is wrong with it.
+func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Config) (analysis.Input, []postfix.Sample, error) {
+	info := analysis.Input{Name: in.Name, Format: "postfix"}
+	head, err := in.Head(4096)
+	if err != nil {
+		return info, nil, err
+	}
+	if in.Size == 0 && in.Name != source.Stdin || in.Name == source.Stdin && len(head) == 0 && in.Compression == source.Plain {
+		return info, nil, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
+	}
+	if binary(head) {
+		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip or zstd?)", in.Name)
+	}
+	r, err := in.Reader()
+	if err != nil {
+		return info, nil, err
+	}
+	defer r.Close()
+	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples}
+	if cfg.Classifier != nil {
+		c := cfg.Classifier
+		opts.NewClassifier = func() postfix.Classifier { return classify.NewCache(c, 1<<16) }
+	}
+	if cfg.Progress != nil {
+		opts.Progress = func(n int64) { cfg.Progress(in.Name, n) }
+	}
+	st, err := postfix.Read(ctx, r, clock, tr, opts)
+	info.Bytes, info.Lines, info.MatchedLines = st.Bytes, st.Lines, st.Postfix
+	info.OtherLines, info.Unparsed, info.Overlong = st.Other, st.Unparsed, st.Overlong
+	info.First, info.Last = st.First, st.Last
+	if err != nil {
+		return info, st.Samples, err
+	}
+	switch {
+	case st.Lines == 0:
+		return info, st.Samples, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
+	case st.Postfix == 0:
+		return info, st.Samples, fmt.Errorf("%s: no Postfix log lines among %d lines%s", in.Name, st.Lines, guessFormat(head))
+	}
+	return info, st.Samples, nil
+}
+
+// binary reports whether data looks like something other than text.
+func binary(head []byte) bool {
+	if len(head) == 0 {
+		return false
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	bad := 0
+	for len(head) > 0 {
+		r, size := utf8.DecodeRune(head)
+		if r == utf8.RuneError && size == 1 && len(head) > 3 {
+			bad++
+		}
+		head = head[size:]
+	}
+	return bad > 64
+}
+
+// guessFormat names the log format head looks like, for the message about
+// an input with no Postfix lines.
+func guessFormat(head []byte) string {
+	switch {
+	case bytes.Contains(head, []byte(" <= ")) || bytes.Contains(head, []byte(" => ")) || bytes.Contains(head, []byte(" ** ")):
+		return "; it looks like an Exim main log, which this version does not read"
+	case bytes.Contains(head, []byte("sm-mta[")) || bytes.Contains(head, []byte("sendmail[")):
+		return "; it looks like a Sendmail log, which this version does not read"
+	case bytes.HasPrefix(head, []byte("type,")) || bytes.HasPrefix(head, []byte("acct,")):
+		return "; it looks like a PowerMTA accounting file, which this version does not read"
+	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(head), []byte("[")):
+		return "; it looks like JSON (KumoMTA or ESP events?), which this version does not read"
+	}
+	return "; is it a Postfix mail log?"
+}
+
+// Failed reports whether any input had a problem.
+func (r *Report) Failed() bool { return len(r.Errors) > 0 }

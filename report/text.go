@@ -1,0 +1,416 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/analysis"
+)
+
+// Text writes the terminal report: the summary, what to do first, the
+// lanes with a sparkline of their hourly deferral rate, who answered, the
+// replies by meaning, the queue timeouts by root cause, and the streams.
+func Text(w io.Writer, r *analysis.Result, opts Options) error {
+	bw := bufio.NewWriter(w)
+	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
+	if t.width <= 0 {
+		t.width = 100
+	}
+	t.header(r)
+	t.summary(r)
+	t.actions(r)
+	t.lanes(r, opts.limit())
+	t.hourly(r, opts.limit())
+	t.providers(r, opts.limit())
+	t.responses(r, opts.limit())
+	t.expired(r, opts.limit())
+	t.streams(r, opts.limit())
+	t.inputs(r)
+	return bw.Flush()
+}
+
+type textWriter struct {
+	w     *bufio.Writer
+	color bool
+	width int
+}
+
+const (
+	bold   = "\x1b[1m"
+	dim    = "\x1b[2m"
+	red    = "\x1b[31m"
+	yellow = "\x1b[33m"
+	cyan   = "\x1b[36m"
+	reset  = "\x1b[0m"
+)
+
+func (t *textWriter) paint(code, s string) string {
+	if !t.color || s == "" {
+		return s
+	}
+	return code + s + reset
+}
+
+func (t *textWriter) printf(format string, args ...any) { fmt.Fprintf(t.w, format, args...) }
+
+func (t *textWriter) section(title string) {
+	t.printf("\n%s\n", t.paint(bold, title))
+}
+
+func (t *textWriter) header(r *analysis.Result) {
+	var lines int64
+	var first, last time.Time
+	for _, in := range r.Inputs {
+		lines += in.Lines
+		if !in.First.IsZero() && (first.IsZero() || in.First.Before(first)) {
+			first = in.First
+		}
+		if in.Last.After(last) {
+			last = in.Last
+		}
+	}
+	span := "no timestamps"
+	if !first.IsZero() {
+		span = shortTime(first) + " to " + shortTime(last)
+	}
+	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s lines, %s (times in UTC; zone-less stamps read as %s)",
+		plural(len(r.Inputs), "input"), thousands(lines), span, r.TimeZone))
+	if r.Since != "" || r.Until != "" {
+		t.printf("window: since %s until %s\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
+	}
+}
+
+func (t *textWriter) summary(r *analysis.Result) {
+	s := r.Summary
+	t.section("SUMMARY")
+	t.printf("  messages %s   recipients %s   notifications %s\n", thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Notifications)))
+	t.printf("  delivered %s (%s)   bounced %s   expired %s   pending %s",
+		thousands(int64(s.Delivered)), pct(s.Delivered, s.Recipients), thousands(int64(s.Bounced)),
+		t.paint(warnIf(s.Expired > 0), thousands(int64(s.Expired))), thousands(int64(s.Pending)))
+	if s.Deleted > 0 {
+		t.printf("   deleted %s", thousands(int64(s.Deleted)))
+	}
+	t.printf("\n  attempts %s   deferrals %s (%s of attempts)   local deferrals %s\n",
+		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rate(s.DeferralRate), thousands(int64(s.LocalDeferrals)))
+	if s.UnparsedLines > 0 {
+		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", thousands(s.UnparsedLines))))
+	}
+}
+
+func warnIf(b bool) string {
+	if b {
+		return yellow
+	}
+	return ""
+}
+
+func (t *textWriter) actions(r *analysis.Result) {
+	t.section("WHAT TO DO FIRST")
+	if len(r.Findings) == 0 {
+		t.printf("  Nothing stands out: no lane's deferrals rose above its baseline and no blocks were seen.\n")
+		return
+	}
+	for i, f := range r.Findings {
+		if i == 8 {
+			t.printf("  %s\n", t.paint(dim, fmt.Sprintf("... %d more findings in --format json", len(r.Findings)-i)))
+			break
+		}
+		sev := string(f.Severity)
+		switch f.Severity {
+		case mailtriage.SeverityError:
+			sev = t.paint(red, sev)
+		case mailtriage.SeverityWarning:
+			sev = t.paint(yellow, sev)
+		default:
+			sev = t.paint(dim, sev)
+		}
+		t.printf("  %d. [%s] %s\n", i+1, sev, t.wrap(f.Message, 7))
+		if f.Fix != "" {
+			t.printf("     %s %s\n", t.paint(cyan, "→"), t.wrap(f.Fix+" (owner: "+string(f.Owner)+")", 7))
+		}
+	}
+}
+
+// wrap breaks s into lines that fit the width, indenting continuations.
+func (t *textWriter) wrap(s string, indent int) string {
+	limit := t.width - indent
+	if limit < 40 {
+		limit = 40
+	}
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Fields(s) {
+		n := utf8.RuneCountInString(word)
+		if i > 0 {
+			if col+1+n > limit {
+				b.WriteString("\n" + strings.Repeat(" ", indent))
+				col = 0
+			} else {
+				b.WriteByte(' ')
+				col++
+			}
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
+}
+
+func (t *textWriter) lanes(r *analysis.Result, limit int) {
+	t.section("LANES (by recipient domain's receiving infrastructure)")
+	tb := newTable("lane", "attempts>", "delivered>", "deferrals>", "bounces>", "deferral rate>", "expired>", "pending>", "domains")
+	for i, l := range r.Lanes {
+		if i == limit {
+			break
+		}
+		rt := rate(l.DeferralRate)
+		if l.DeferralRate >= 0.2 && l.Attempts >= 20 {
+			rt = t.paint(red, rt)
+		}
+		tb.row(l.Lane, thousands(int64(l.Attempts)), thousands(int64(l.Delivered)), thousands(int64(l.Deferrals)),
+			thousands(int64(l.Bounces)), rt, thousands(int64(l.Expired)), thousands(int64(l.Pending)), join(l.Domains, 3))
+	}
+	tb.write(t.w, "  ")
+	more(t, len(r.Lanes), limit, "lanes")
+}
+
+var sparks = []rune("▁▂▃▄▅▆▇█")
+
+// hourly draws one sparkline per lane: one character per hour from the
+// first hour with attempts to the last, its height the deferral rate.
+func (t *textWriter) hourly(r *analysis.Result, limit int) {
+	if len(r.Hourly) == 0 {
+		return
+	}
+	first, last := r.Hourly[0].Hour, r.Hourly[0].Hour
+	rates := map[string]map[int64]analysis.HourStats{}
+	for _, h := range r.Hourly {
+		if h.Hour.Before(first) {
+			first = h.Hour
+		}
+		if h.Hour.After(last) {
+			last = h.Hour
+		}
+		if rates[h.Lane] == nil {
+			rates[h.Lane] = map[int64]analysis.HourStats{}
+		}
+		rates[h.Lane][h.Hour.Unix()] = h
+	}
+	hours := int(last.Sub(first)/time.Hour) + 1
+	width := t.width - 32
+	step := 1
+	for hours/step > width {
+		step++
+	}
+	t.section(fmt.Sprintf("DEFERRAL RATE PER HOUR (%s to %s, one mark per %s; ▁ 0%% … █ 100%%, blank: no attempts)",
+		shortTime(first), shortTime(last.Add(time.Hour)), plural(step, "hour")))
+	shown := 0
+	for _, l := range r.Lanes {
+		byHour, ok := rates[l.Lane]
+		if !ok || l.Attempts == 0 {
+			continue
+		}
+		if shown == limit {
+			break
+		}
+		shown++
+		var b strings.Builder
+		peak, peakAt := -1.0, time.Time{}
+		for i := 0; i < hours; i += step {
+			var c analysis.Counts
+			for j := i; j < i+step && j < hours; j++ {
+				at := first.Add(time.Duration(j) * time.Hour)
+				if h, ok := byHour[at.Unix()]; ok {
+					c.Attempts += h.Attempts
+					c.Deferrals += h.Deferrals
+					if h.Attempts >= 10 && h.DeferralRate > peak {
+						peak, peakAt = h.DeferralRate, at
+					}
+				}
+			}
+			if c.Attempts == 0 {
+				b.WriteByte(' ')
+				continue
+			}
+			rt := c.Rate()
+			mark := string(sparks[min(len(sparks)-1, int(rt*float64(len(sparks))))])
+			switch {
+			case rt >= 0.2:
+				mark = t.paint(red, mark)
+			case rt >= 0.05:
+				mark = t.paint(yellow, mark)
+			}
+			b.WriteString(mark)
+		}
+		note := ""
+		if peak >= 0 {
+			note = fmt.Sprintf(" peak %s at %s", rate(peak), shortTime(peakAt))
+		}
+		t.printf("  %-11s %s%s\n", l.Lane, b.String(), t.paint(dim, note))
+	}
+}
+
+func (t *textWriter) providers(r *analysis.Result, limit int) {
+	if len(r.Providers) == 0 {
+		return
+	}
+	t.section("WHO ANSWERED")
+	tb := newTable("provider", "filter", "attempts>", "deferrals>", "bounces>", "deferral rate>")
+	for i, p := range r.Providers {
+		if i == limit {
+			break
+		}
+		tb.row(nonEmpty(p.Provider, "unknown"), nonEmpty(p.Filter, "-"), thousands(int64(p.Attempts)), thousands(int64(p.Deferrals)),
+			thousands(int64(p.Bounces)), rate(p.DeferralRate))
+	}
+	tb.write(t.w, "  ")
+	more(t, len(r.Providers), limit, "providers")
+}
+
+func (t *textWriter) responses(r *analysis.Result, limit int) {
+	if len(r.Responses) == 0 {
+		return
+	}
+	t.section("REPLIES TO FAILED ATTEMPTS, BY MEANING")
+	tb := newTable("count>", "code", "class", "reason", "category", "who", "rule")
+	var examples []string
+	for i, resp := range r.Responses {
+		if i == limit {
+			break
+		}
+		code := strconv.Itoa(resp.Code)
+		if resp.Code == 0 {
+			code = "-"
+		}
+		if resp.Enhanced != "" {
+			code += " " + resp.Enhanced
+		}
+		tb.row(thousands(int64(resp.Count)), code, string(resp.Class), resp.Reason, resp.Category, who(resp.Provider, resp.Filter), resp.Rule)
+		examples = append(examples, resp.Example)
+	}
+	tb.writeWithNotes(t.w, "  ", examples, t)
+	more(t, len(r.Responses), limit, "reply groups")
+}
+
+func (t *textWriter) expired(r *analysis.Result, limit int) {
+	if len(r.Expired) == 0 {
+		return
+	}
+	t.section("QUEUE TIMEOUTS, BY THE LAST REAL FAILURE")
+	for i, g := range r.Expired {
+		if i == limit {
+			break
+		}
+		lr := g.LastReply
+		desc := nonEmpty(lr.Text, "no reply recorded")
+		t.printf("  %6s  %s\n", thousands(int64(g.Count)), t.wrap(desc, 10))
+		t.printf("          %s\n", t.paint(dim, fmt.Sprintf("%s, %s, %s, rule %s, lanes %s", nonEmpty(string(lr.Class), "-"), nonEmpty(lr.Reason, "-"),
+			who(lr.Provider, lr.Filter), nonEmpty(lr.Rule, "-"), strings.Join(g.Lanes, ", "))))
+	}
+	more(t, len(r.Expired), limit, "root causes")
+}
+
+func (t *textWriter) streams(r *analysis.Result, limit int) {
+	if len(r.Streams) == 0 {
+		return
+	}
+	t.section("STREAMS (envelope senders)")
+	tb := newTable("stream", "messages>", "recipients>", "attempts>", "deferral rate>", "expired>", "bounced>", "lanes")
+	for i, s := range r.Streams {
+		if i == limit {
+			break
+		}
+		tb.row(s.Stream, thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rate(s.DeferralRate),
+			thousands(int64(s.Expired)), thousands(int64(s.Bounced)), join(s.Lanes, 4))
+	}
+	tb.write(t.w, "  ")
+	more(t, len(r.Streams), limit, "streams")
+}
+
+func (t *textWriter) inputs(r *analysis.Result) {
+	t.section("INPUTS")
+	for _, in := range r.Inputs {
+		if in.Error != "" {
+			t.printf("  %s  %s\n", t.paint(red, "✗"), in.Error)
+			continue
+		}
+		t.printf("  %s  %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", t.paint(cyan, "✓"), in.Name,
+			thousands(in.Lines), thousands(in.MatchedLines), thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
+	}
+}
+
+func more(t *textWriter, n, limit int, what string) {
+	if n > limit {
+		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("... and %d more %s (--format json has all)", n-limit, what)))
+	}
+}
+
+func who(provider, filter string) string {
+	switch {
+	case provider == "" && filter == "":
+		return "-"
+	case filter == "" || filter == provider:
+		return nonEmpty(provider, filter)
+	case provider == "":
+		return filter
+	}
+	return provider + " / " + filter
+}
+
+func join(list []string, n int) string {
+	if len(list) > n {
+		return strings.Join(list[:n], ", ") + ", …"
+	}
+	return strings.Join(list, ", ")
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
+
+func rate(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+func pct(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return rate(float64(n) / float64(of))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// thousands writes n with thin separators: 12,345.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 || len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}

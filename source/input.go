@@ -1,0 +1,213 @@
+// Package source opens the inputs of an analysis: plain log files, rotated
+// files compressed with gzip (RFC 1952) or zstd (RFC 8878), recognised by
+// their content rather than their names, and standard input; and it puts
+// files in time order by their first timestamp, whatever their names.
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Stdin is the name that stands for standard input.
+const Stdin = "-"
+
+// Compression of an input.
+const (
+	Plain = ""
+	Gzip  = "gzip"
+	Zstd  = "zstd"
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// Input is one input of an analysis.
+type Input struct {
+	Name        string // as given; Stdin for standard input
+	Size        int64  // bytes on disk, 0 for standard input
+	Modified    time.Time
+	Compression string
+	// First is the input's first timestamp, once Order has read it.
+	First time.Time
+
+	stdin *bufio.Reader // standard input, buffered so its head can be read twice
+}
+
+// Open checks that name can be read and finds its compression. stdin is
+// used when name is Stdin.
+func Open(name string, stdin io.Reader) (*Input, error) {
+	if name == Stdin {
+		in := &Input{Name: name, Modified: time.Now(), stdin: bufio.NewReaderSize(stdin, 1<<20)}
+		head, _ := in.stdin.Peek(4)
+		in.Compression = compressionOf(head)
+		return in, nil
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file", name)
+		}
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory; name the log files in it (for example %s/mail.log*)", name, name)
+	}
+	in := &Input{Name: name, Size: st.Size(), Modified: st.ModTime()}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	in.Compression = compressionOf(head[:n])
+	return in, nil
+}
+
+func compressionOf(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		return Gzip
+	case bytes.HasPrefix(head, zstdMagic):
+		return Zstd
+	}
+	return Plain
+}
+
+// Reader returns the input's content, decompressed. A damaged compressed
+// stream shows as an error from Read once the good part has been read,
+// wrapped with the input's name.
+func (in *Input) Reader() (io.ReadCloser, error) {
+	var raw io.Reader
+	var closer io.Closer
+	if in.stdin != nil {
+		raw = in.stdin
+	} else {
+		f, err := os.Open(in.Name)
+		if err != nil {
+			return nil, err
+		}
+		raw, closer = f, f
+	}
+	var r io.Reader = raw
+	var dec io.Closer
+	switch in.Compression {
+	case Gzip:
+		z, err := gzip.NewReader(bufio.NewReaderSize(raw, 1<<20))
+		if err != nil {
+			closeAll(closer)
+			return nil, fmt.Errorf("%s: not a readable gzip file: %w", in.Name, err)
+		}
+		r, dec = z, z
+	case Zstd:
+		z, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			closeAll(closer)
+			return nil, fmt.Errorf("%s: not a readable zstd file: %w", in.Name, err)
+		}
+		r, dec = z, closerFunc(func() error { z.Close(); return nil })
+	}
+	return &reader{r: r, name: in.Name, compression: in.Compression, closers: []io.Closer{dec, closer}}, nil
+}
+
+// reader names the input in the errors its decompressor returns.
+type reader struct {
+	r           io.Reader
+	name        string
+	compression string
+	closers     []io.Closer
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) && r.compression != Plain {
+			err = fmt.Errorf("%s: truncated %s stream: %w", r.name, r.compression, err)
+		} else {
+			err = fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
+	return n, err
+}
+
+func (r *reader) Close() error {
+	return closeAll(r.closers...)
+}
+
+func closeAll(cs ...io.Closer) error {
+	var first error
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// Head returns up to n bytes of the input's decompressed content. For
+// standard input it reads ahead without consuming.
+func (in *Input) Head(n int) ([]byte, error) {
+	if in.stdin != nil && in.Compression == Plain {
+		b, err := in.stdin.Peek(n)
+		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
+			err = nil
+		}
+		return b, err
+	}
+	if in.stdin != nil {
+		return nil, nil // a compressed stream can't be read twice; it keeps its place
+	}
+	r, err := in.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	buf := make([]byte, n)
+	m, err := io.ReadFull(r, buf)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return buf[:m], err
+}
+
+// Order sorts inputs by their first timestamp, as first finds it in an
+// input's first 64 KiB; inputs whose time can't be found keep their place
+// after those that have one. Ties keep the order given.
+func Order(inputs []*Input, first func(head []byte) (time.Time, bool)) {
+	for _, in := range inputs {
+		head, err := in.Head(64 << 10)
+		if err != nil {
+			continue
+		}
+		if t, ok := first(head); ok {
+			in.First = t
+		}
+	}
+	sort.SliceStable(inputs, func(i, j int) bool {
+		a, b := inputs[i].First, inputs[j].First
+		if a.IsZero() || b.IsZero() {
+			return !a.IsZero() && b.IsZero()
+		}
+		return a.Before(b)
+	})
+}

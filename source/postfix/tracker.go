@@ -1,0 +1,495 @@
+// Package postfix rebuilds the life of every message in a Postfix log and
+// turns it into mailtriage Events: one per delivery attempt, per local
+// deferral, per recipient's final outcome and per message.
+//
+// A message is keyed by logging host and queue id, so the logs of several
+// hosts can be read together. Its recipients are the to= addresses its
+// delivery lines name. A recipient's outcome is its last status line:
+// delivered (status=sent), bounced, expired (the queue manager's
+// "status=expired" for the message while the recipient was still deferred)
+// or pending (still deferred when the input ends). For an expired recipient
+// the root cause is the last reply a remote server gave it, or, if none
+// ever answered, the last failure text.
+//
+// What counts as an attempt follows the definitions of the analysis: a
+// status line of an SMTP or LMTP client, whether or not a server answered;
+// not a hop to a content filter on a loopback address (the message
+// re-injected by the filter continues it, linked by Message-ID), not a
+// local deferral ("delivery temporarily suspended", the error and retry
+// agents), not a local delivery (local, virtual, pipe). The MTA's own
+// notifications (null sender, not received from outside) produce only a
+// Message event with Notification set.
+package postfix
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/postfixlog"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+// Lanes places a recipient domain in a lane; see package lane.
+type Lanes interface {
+	Lane(domain, relayHost string) string
+}
+
+// Classifier says what a delivery agent's report means; see package
+// classify.
+type Classifier interface {
+	Classify(d smtpreply.Detail) mailtriage.Verdict
+}
+
+type msgKey struct{ host, qid string }
+
+type message struct {
+	key          msgKey
+	sender       string
+	senderKnown  bool
+	messageID    string
+	notification bool
+	external     bool // arrived over SMTP from a non-loopback client
+	reinjected   bool // arrived over SMTP from a loopback client: a content filter
+	queued       time.Time
+	last         time.Time
+	parent       *message // the message a content filter re-injected as this one
+	rcpts        []*recipient
+}
+
+type recipient struct {
+	addr, domain, lane       string
+	relayHost, relayIP       string // the server of the last attempt
+	attempts                 int
+	final                    bool
+	filtered                 bool // handed to a content filter: its copy carries on
+	lastTime                 time.Time
+	answered                 smtpreply.Detail // the last reply a remote server gave
+	answeredVerdict          mailtriage.Verdict
+	answeredHost, answeredIP string
+	failed                   smtpreply.Detail // the last failure of any kind
+	failedVerdict            mailtriage.Verdict
+	hasAnswer, hasFail       bool
+}
+
+// Tracker follows messages through their log lines, in log order. It is not
+// safe for concurrent use.
+type Tracker struct {
+	lanes    Lanes
+	classify Classifier
+	emit     func(*mailtriage.Event)
+	msgs     map[msgKey]*message
+	byMsgID  map[string]*message
+	ev       mailtriage.Event // reused for every emitted event
+}
+
+// NewTracker returns a Tracker that emits events to emit. The event passed
+// to emit is reused: copy what you keep.
+func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) *Tracker {
+	return &Tracker{
+		lanes:    lanes,
+		classify: classify,
+		emit:     emit,
+		msgs:     make(map[msgKey]*message),
+		byMsgID:  make(map[string]*message),
+	}
+}
+
+// Open returns the number of messages in the queue as far as the log has
+// shown: the state the Tracker holds.
+func (t *Tracker) Open() int { return len(t.msgs) }
+
+// Line is one parsed record with what a worker decoded of its report: the
+// Detail of a delivery line's reason and its Verdict. The Detail's Text is
+// empty when the worker did not decode it; the Tracker then does.
+type Line struct {
+	Rec     postfixlog.Record
+	Detail  smtpreply.Detail
+	Verdict mailtriage.Verdict
+	Decoded bool
+}
+
+// Add processes one line.
+func (t *Tracker) Add(l *Line) {
+	rec := &l.Rec
+	if len(rec.QueueID) == 0 || string(rec.QueueID) == "NOQUEUE" {
+		return
+	}
+	switch rec.Kind {
+	case postfixlog.Delivery:
+		t.delivery(l)
+	case postfixlog.QueueActive:
+		m := t.message(rec)
+		if !m.senderKnown {
+			m.sender, m.senderKnown = string(rec.Sender), true
+			if m.sender == "" && !m.external {
+				m.notification = true
+			}
+		}
+	case postfixlog.Client:
+		m := t.message(rec)
+		if isLoopback(rec.ClientIP) {
+			m.reinjected = true
+		} else {
+			m.external = true
+		}
+	case postfixlog.Pickup:
+		t.message(rec)
+	case postfixlog.MessageID:
+		t.messageID(t.message(rec), string(rec.MsgID))
+	case postfixlog.Notification:
+		n := t.messageByKey(msgKey{string(rec.Host), string(rec.NewID)}, rec.Time)
+		n.notification = true
+	case postfixlog.Expired:
+		t.expired(rec)
+	case postfixlog.Removed:
+		key := msgKey{string(rec.Host), string(rec.QueueID)}
+		if m, ok := t.msgs[key]; ok {
+			status := mailtriage.Deleted
+			t.close(m, rec.Time, status)
+		}
+	}
+}
+
+// message returns the message a record belongs to, creating it.
+func (t *Tracker) message(rec *postfixlog.Record) *message {
+	return t.messageByKey(msgKey{string(rec.Host), string(rec.QueueID)}, rec.Time)
+}
+
+func (t *Tracker) messageByKey(key msgKey, at time.Time) *message {
+	if m, ok := t.msgs[key]; ok {
+		m.last = at
+		return m
+	}
+	m := &message{key: key, queued: at, last: at}
+	t.msgs[key] = m
+	return m
+}
+
+// messageID links a message re-injected by a content filter to the one
+// that went into the filter: same Message-ID, the copy from a loopback
+// client. The copy inherits the original's queue time and notification flag.
+func (t *Tracker) messageID(m *message, id string) {
+	if id == "" || m.messageID != "" {
+		return
+	}
+	m.messageID = id
+	if prev, ok := t.byMsgID[id]; ok && prev != m && m.reinjected {
+		m.parent = prev
+		m.queued = prev.queued
+		m.notification = m.notification || prev.notification
+		if !m.senderKnown && prev.senderKnown {
+			m.sender, m.senderKnown = prev.sender, true
+		}
+	}
+	t.byMsgID[id] = m
+}
+
+func (t *Tracker) recipient(m *message, addr []byte) *recipient {
+	for _, r := range m.rcpts {
+		if r.addr == string(addr) {
+			return r
+		}
+	}
+	a := string(addr)
+	r := &recipient{addr: a, domain: domainOf(a)}
+	m.rcpts = append(m.rcpts, r)
+	return r
+}
+
+// domainOf returns the lower-case domain of an address.
+func domainOf(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return ""
+	}
+	d := addr[i+1:]
+	for j := 0; j < len(d); j++ {
+		if c := d[j]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(d)
+		}
+	}
+	return d
+}
+
+func (t *Tracker) delivery(l *Line) {
+	rec := &l.Rec
+	switch string(rec.Status) {
+	case "sent", "deferred", "bounced", "expired":
+	default:
+		// undeliverable, deliverable, undeliverable-but-not-cached: address
+		// verification probes, not deliveries.
+		return
+	}
+	m := t.message(rec)
+	r := t.recipient(m, rec.Recipient)
+	if r.final || r.filtered {
+		return
+	}
+	if !l.Decoded {
+		l.Detail = decode(rec)
+		if t.classify != nil {
+			l.Verdict = t.classify.Classify(l.Detail)
+		}
+		l.Decoded = true
+	}
+	r.lastTime = rec.Time
+	status := statusOf(rec.Status)
+	prog := string(rec.Program)
+	remote := prog == "smtp" || prog == "lmtp"
+
+	switch {
+	case remote && isLoopback(rec.RelayIP):
+		// A hop to a content filter: the copy it re-injects carries on.
+		switch status {
+		case mailtriage.Delivered:
+			r.filtered = true
+		case mailtriage.Deferred:
+			t.local(m, r, rec, l)
+		case mailtriage.Bounced:
+			t.final(m, r, rec.Time, mailtriage.Bounced, &l.Detail, l.Verdict)
+		}
+	case !remote || l.Detail.Suspended || status == mailtriage.Expired:
+		// Local delivery agents, the error and retry agents, and
+		// suspended destinations: no remote try.
+		switch status {
+		case mailtriage.Deferred:
+			t.local(m, r, rec, l)
+		case mailtriage.Delivered, mailtriage.Bounced, mailtriage.Expired:
+			t.remember(r, l, rec)
+			t.final(m, r, rec.Time, status, &l.Detail, l.Verdict)
+		}
+	default:
+		t.attempt(m, r, rec, l, status)
+	}
+}
+
+// decode parses a delivery line's reason. A bare reply (the answer to a
+// successful delivery) names no server, so the relay= host is the one that
+// answered.
+func decode(rec *postfixlog.Record) smtpreply.Detail {
+	d := smtpreply.ParseDetail(string(rec.Reason))
+	if d.Host == "" && len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) && len(rec.RelayIP) > 0 {
+		d.Host, d.IP = string(rec.RelayHost), string(rec.RelayIP)
+	}
+	return d
+}
+
+func statusOf(s []byte) mailtriage.Status {
+	switch string(s) {
+	case "sent":
+		return mailtriage.Delivered
+	case "deferred":
+		return mailtriage.Deferred
+	case "bounced":
+		return mailtriage.Bounced
+	case "expired":
+		return mailtriage.Expired
+	}
+	return mailtriage.StatusNone
+}
+
+// remember keeps what a failure report says for the root cause of a later
+// expiry.
+func (t *Tracker) remember(r *recipient, l *Line, rec *postfixlog.Record) {
+	if l.Detail.Text == "" {
+		return
+	}
+	if l.Detail.Answered() && l.Detail.Reply.Class() != 2 {
+		r.answered, r.answeredVerdict, r.hasAnswer = l.Detail, l.Verdict, true
+		r.answeredHost, r.answeredIP = relayOf(rec, &l.Detail)
+	}
+	if l.Detail.Reply.Class() != 2 {
+		r.failed, r.failedVerdict, r.hasFail = l.Detail, l.Verdict, true
+	}
+}
+
+func (t *Tracker) attempt(m *message, r *recipient, rec *postfixlog.Record, l *Line, status mailtriage.Status) {
+	r.attempts++
+	r.relayHost, r.relayIP = relayOf(rec, &l.Detail)
+	if status != mailtriage.Delivered {
+		t.remember(r, l, rec)
+	}
+	if m.notification {
+		if status != mailtriage.Deferred {
+			r.final = true
+		}
+		return
+	}
+	r.lane = t.lane(r, rec)
+	e := t.event(m, r, mailtriage.Attempt, status, rec.Time)
+	e.RemoteHost, e.RemoteIP = relayOf(rec, &l.Detail)
+	e.Detail, e.Verdict = l.Detail, l.Verdict
+	t.emit(e)
+	if status == mailtriage.Delivered || status == mailtriage.Bounced {
+		t.final(m, r, rec.Time, status, &l.Detail, l.Verdict)
+	}
+}
+
+// relayOf names the server of a report: the one the text names (the
+// server that said it), else relay= when a connection was made.
+func relayOf(rec *postfixlog.Record, d *smtpreply.Detail) (host, ip string) {
+	if d.Host != "" {
+		return d.Host, d.IP
+	}
+	if len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) {
+		return string(rec.RelayHost), string(rec.RelayIP)
+	}
+	return "", ""
+}
+
+func (t *Tracker) lane(r *recipient, rec *postfixlog.Record) string {
+	if t.lanes == nil {
+		return ""
+	}
+	host := ""
+	if len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) {
+		host = string(rec.RelayHost)
+	}
+	return t.lanes.Lane(r.domain, host)
+}
+
+func (t *Tracker) local(m *message, r *recipient, rec *postfixlog.Record, l *Line) {
+	t.remember(r, l, rec)
+	if m.notification {
+		return
+	}
+	if r.lane == "" {
+		r.lane = t.lane(r, rec)
+	}
+	e := t.event(m, r, mailtriage.LocalDeferral, mailtriage.Deferred, rec.Time)
+	e.RemoteHost, e.RemoteIP = l.Detail.Host, l.Detail.IP
+	e.Detail, e.Verdict = l.Detail, l.Verdict
+	t.emit(e)
+}
+
+// final emits a recipient's outcome. For an expired, pending or deleted
+// recipient the report is the root cause: the last reply a remote server
+// gave it, or, if none answered, the last failure text. Otherwise it is the
+// report of the line that ended it, d.
+func (t *Tracker) final(m *message, r *recipient, at time.Time, status mailtriage.Status, d *smtpreply.Detail, v mailtriage.Verdict) {
+	r.final = true
+	if m.notification {
+		return
+	}
+	if r.lane == "" {
+		r.lane = t.lane(r, &postfixlog.Record{})
+	}
+	e := t.event(m, r, mailtriage.Final, status, at)
+	switch {
+	case status != mailtriage.Expired && status != mailtriage.Pending && status != mailtriage.Deleted:
+		e.Detail, e.Verdict = *d, v
+		e.RemoteHost, e.RemoteIP = d.Host, d.IP
+		if e.RemoteHost == "" {
+			e.RemoteHost, e.RemoteIP = r.relayHost, r.relayIP
+		}
+	case r.hasAnswer:
+		e.Detail, e.Verdict = r.answered, r.answeredVerdict
+		e.RemoteHost, e.RemoteIP = r.answeredHost, r.answeredIP
+	case r.hasFail:
+		e.Detail, e.Verdict = r.failed, r.failedVerdict
+		e.RemoteHost, e.RemoteIP = r.failed.Host, r.failed.IP
+	}
+	t.emit(e)
+}
+
+func (t *Tracker) event(m *message, r *recipient, kind mailtriage.Kind, status mailtriage.Status, at time.Time) *mailtriage.Event {
+	e := &t.ev
+	*e = mailtriage.Event{
+		Kind:      kind,
+		Status:    status,
+		Time:      at,
+		Source:    "postfix",
+		Host:      m.key.host,
+		QueueID:   m.key.qid,
+		MessageID: m.messageID,
+		Sender:    m.sender,
+		Recipient: r.addr,
+		Domain:    r.domain,
+		Lane:      r.lane,
+		Attempts:  r.attempts,
+		Queued:    m.queued,
+	}
+	return e
+}
+
+func (t *Tracker) expired(rec *postfixlog.Record) {
+	m := t.message(rec)
+	if !m.senderKnown {
+		m.sender, m.senderKnown = string(rec.Sender), true
+		if m.sender == "" && !m.external {
+			m.notification = true
+		}
+	}
+	for _, r := range m.rcpts {
+		if !r.final && !r.filtered {
+			t.final(m, r, rec.Time, mailtriage.Expired, nil, mailtriage.Verdict{})
+		}
+	}
+}
+
+// close ends a message: recipients still open get status (Deleted when an
+// administrator removed the message, Pending when the input ended), then
+// the message event is emitted unless every recipient went to a content
+// filter, whose re-injected copy is the message that counts.
+func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
+	delete(t.msgs, m.key)
+	if m.messageID != "" && t.byMsgID[m.messageID] == m {
+		delete(t.byMsgID, m.messageID)
+	}
+	counted := 0
+	filtered := 0
+	for _, r := range m.rcpts {
+		if r.filtered {
+			filtered++
+			continue
+		}
+		if !r.final {
+			t.final(m, r, at, status, nil, mailtriage.Verdict{})
+		}
+		counted++
+	}
+	if filtered > 0 && counted == 0 {
+		return
+	}
+	e := &t.ev
+	*e = mailtriage.Event{
+		Kind:         mailtriage.Message,
+		Time:         at,
+		Source:       "postfix",
+		Host:         m.key.host,
+		QueueID:      m.key.qid,
+		MessageID:    m.messageID,
+		Sender:       m.sender,
+		Queued:       m.queued,
+		Notification: m.notification,
+		Recipients:   counted,
+	}
+	t.emit(e)
+}
+
+// Finish ends the input: every message still open is closed, its open
+// recipients pending.
+func (t *Tracker) Finish(at time.Time) {
+	for _, m := range t.msgs {
+		t.close(m, at, mailtriage.Pending)
+	}
+}
+
+// isLoopback reports whether a relay= or client= address is on the local
+// host (127.0.0.0/8, ::1): the hop to or from a content filter.
+func isLoopback(ip []byte) bool {
+	if len(ip) == 0 {
+		return false
+	}
+	if bytes.HasPrefix(ip, []byte("127.")) || bytes.Equal(ip, []byte("::1")) {
+		return true
+	}
+	if bytes.IndexByte(ip, ':') < 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(string(ip))
+	return err == nil && a.IsLoopback()
+}

@@ -1,0 +1,173 @@
+package postfix
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/postfixlog"
+)
+
+// fixedLanes places domains by a map, so the tracker's tests need no
+// lane tables.
+type fixedLanes map[string]string
+
+func (f fixedLanes) Lane(domain, relay string) string {
+	if l, ok := f[domain]; ok {
+		return l
+	}
+	return "other"
+}
+
+// record reads a log and returns its events in a readable form, one per
+// line: kind status recipient lane detail.
+func record(t *testing.T, log string, workers int) []string {
+	t.Helper()
+	var out []string
+	lanes := fixedLanes{"icloud.com": "apple", "me.com": "apple", "mac.com": "apple", "gmail.com": "google",
+		"yahoo.com": "yahoo", "outlook.com": "microsoft", "hotmail.com": "microsoft"}
+	tr := NewTracker(lanes, nil, func(e *mailtriage.Event) {
+		switch e.Kind {
+		case mailtriage.Message:
+			out = append(out, fmt.Sprintf("message %s/%s sender=%s notification=%v recipients=%d", e.Host, e.QueueID, e.Sender, e.Notification, e.Recipients))
+		default:
+			kind := map[mailtriage.Kind]string{mailtriage.Attempt: "attempt", mailtriage.LocalDeferral: "local", mailtriage.Final: "final"}[e.Kind]
+			out = append(out, fmt.Sprintf("%s %s %s lane=%s attempts=%d remote=%s detail=%q", kind, e.Status, e.Recipient, e.Lane, e.Attempts, e.RemoteHost, e.Detail.Summary()))
+		}
+	})
+	clock := &postfixlog.Clock{Year: 2026}
+	st, err := Read(context.Background(), strings.NewReader(log), clock, tr, Options{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	return out
+}
+
+func TestLifecycle(t *testing.T) {
+	data, err := os.ReadFile("testdata/lifecycle.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		// Deferred by Proofpoint in front of iCloud, then delivered: the
+		// non-final MX's "said" line is evidence, not an attempt.
+		`attempt deferred jane@icloud.com lane=apple attempts=1 remote=mx02.mail.icloud.com detail="421 4.7.0 Deferred - see Proofpoint DNSBL lookup"`,
+		// A bounce: one attempt, the final outcome, and the bounce
+		// daemon's notification, which counts only as a notification.
+		`attempt bounced nobody@me.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="550 5.1.1 <nobody@me.com>: user does not exist"`,
+		`final bounced nobody@me.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="550 5.1.1 <nobody@me.com>: user does not exist"`,
+		`message mta1/5B77C1D0A2 sender=news@shop.example.net notification=false recipients=1`,
+		`message mta1/5B77C1D0F1 sender= notification=true recipients=1`,
+		// Expired: the root cause is the last reply a server gave, not
+		// the later connection timeout nor the suspended local deferral.
+		`attempt deferred old@mac.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="421 4.7.0 Deferred - see Proofpoint DNSBL lookup"`,
+		`attempt deferred old@mac.com lane=apple attempts=2 remote=mx02.mail.icloud.com detail="Connection timed out"`,
+		`local deferred old@mac.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="421 4.7.0 Deferred - see Proofpoint DNSBL lookup"`,
+		// The content filter hop is no attempt; the re-injected copy is the
+		// message that counts.
+		`attempt delivered li@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764497000 a1si1qkb.12 - gsmtp"`,
+		`final delivered li@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764497000 a1si1qkb.12 - gsmtp"`,
+		`message mta1/7D0000BBBB sender=noreply@shop.example.net notification=false recipients=1`,
+		// A local delivery is a final outcome, not an attempt.
+		`final delivered root@mta1.example.net lane=other attempts=0 remote= detail="delivered to mailbox"`,
+		`attempt deferred ops@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"`,
+		// The same queue id on another host is another message.
+		`attempt delivered bob@outlook.com lane=microsoft attempts=1 remote=outlook-com.olc.protection.outlook.com detail="250 2.6.0 Queued mail for delivery"`,
+		`final delivered bob@outlook.com lane=microsoft attempts=1 remote=outlook-com.olc.protection.outlook.com detail="250 2.6.0 Queued mail for delivery"`,
+		`message mta2/4F1A22C0B3 sender= notification=false recipients=1`,
+		// Deleted by an administrator with postsuper.
+		`attempt deferred x@hotmail.com lane=microsoft attempts=1 remote=hotmail-com.olc.protection.outlook.com detail="451 4.7.650 The mail server [203.0.113.25] has been temporarily rate limited due to IP reputation. (S775)"`,
+		`final deleted x@hotmail.com lane=microsoft attempts=1 remote=hotmail-com.olc.protection.outlook.com detail="451 4.7.650 The mail server [203.0.113.25] has been temporarily rate limited due to IP reputation. (S775)"`,
+		`message mta1/AB0000EEEE sender=news@shop.example.net notification=false recipients=1`,
+	}
+	for _, workers := range []int{1, 3} {
+		got := record(t, string(data), workers)
+		// The first message's events come out when its lines do; the
+		// file is not in time order (like a merge of hosts), and the
+		// tracker follows line order.
+		wantAll := append([]string{
+			`attempt delivered jane@icloud.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="250 2.0.0 OK"`,
+			`final delivered jane@icloud.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="250 2.0.0 OK"`,
+			`message mta1/4F1A22C0B3 sender=news@shop.example.net notification=false recipients=1`,
+		}, want...)
+		wantAll[0], wantAll[1], wantAll[2], wantAll[3] = wantAll[3], wantAll[0], wantAll[1], wantAll[2]
+		expiredAt := slices.Index(wantAll, `local deferred old@mac.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="421 4.7.0 Deferred - see Proofpoint DNSBL lookup"`)
+		wantAll = slices.Insert(wantAll, expiredAt+1,
+			`final expired old@mac.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="421 4.7.0 Deferred - see Proofpoint DNSBL lookup"`,
+			`message mta1/6C0A91E2B4 sender=alerts@bank.example.org notification=false recipients=1`)
+		// Still deferred when the log ends: pending, closed by Finish
+		// (after the pickup message's own events).
+		got, pending := splitPending(got)
+		if len(pending) != 2 ||
+			pending[0] != `final pending ops@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"` ||
+			pending[1] != `message mta1/8E0000CCCC sender=root@mta1.example.net notification=false recipients=2` {
+			t.Errorf("workers=%d: pending events:\n%s", workers, strings.Join(pending, "\n"))
+		}
+		if !slices.Equal(got, wantAll) {
+			t.Errorf("workers=%d: events differ\n got:\n%s\nwant:\n%s", workers, strings.Join(got, "\n"), strings.Join(wantAll, "\n"))
+		}
+	}
+}
+
+// splitPending takes out the events Finish emitted for the one message
+// left open.
+func splitPending(events []string) (rest, pending []string) {
+	for _, e := range events {
+		if strings.Contains(e, "final pending") || strings.Contains(e, "8E0000CCCC") {
+			pending = append(pending, e)
+			continue
+		}
+		rest = append(rest, e)
+	}
+	return rest, pending
+}
+
+func TestReadProblems(t *testing.T) {
+	// An overlong line is skipped and counted; the lines around it count.
+	long := strings.Repeat("x", 1<<20)
+	log := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n" + long + "\n" +
+		"garbage\n" +
+		"2026-11-30T10:00:01+00:00 mta1 dovecot: imap-login: Login\n" +
+		"2026-11-30T10:00:02+00:00 mta1 postfix/qmgr[1]: 5B77C1D0A2: removed"
+	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{Workers: 2, MaxLine: 4096, Samples: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Postfix != 2 || st.Overlong != 1 || st.Unparsed != 1 || st.Other != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if len(st.Samples) != 1 || st.Samples[0].Text != "garbage" || st.Samples[0].Line != 3 {
+		t.Errorf("samples %+v", st.Samples)
+	}
+	if want := time.Date(2026, 11, 30, 10, 0, 2, 0, time.UTC); !st.Last.Equal(want) {
+		t.Errorf("last = %v", st.Last)
+	}
+}
+
+func TestRolloverAcrossChunks(t *testing.T) {
+	// Traditional stamps from December into January: the year carries
+	// forward, whatever chunk a line lands in.
+	var b strings.Builder
+	for i := 0; i < 30000; i++ {
+		fmt.Fprintf(&b, "Dec 31 23:%02d:%02d mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n", (i/60)%60, i%60)
+	}
+	for i := 0; i < 30000; i++ {
+		fmt.Fprintf(&b, "Jan  1 00:%02d:%02d mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n", (i/60)%60, i%60)
+	}
+	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+	clock := &postfixlog.Clock{Now: time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC), Modified: time.Date(2027, 1, 1, 1, 0, 0, 0, time.UTC)}
+	st, err := Read(context.Background(), strings.NewReader(b.String()), clock, tr, Options{Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.First.Year() != 2026 || st.Last.Year() != 2027 {
+		t.Errorf("first %v last %v", st.First, st.Last)
+	}
+}
