@@ -220,10 +220,10 @@ func streamKey(sender, by string) string {
 	}
 	if by == "domain" {
 		if i := strings.LastIndexByte(sender, '@'); i >= 0 {
-			return strings.ToLower(sender[i+1:])
+			return lower(sender[i+1:])
 		}
 	}
-	return strings.ToLower(sender)
+	return lower(sender)
 }
 
 func (a *Analyzer) attempt(e *mailtriage.Event) {
@@ -240,8 +240,9 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		a.hours[hk] = h
 	}
 	h.add(e.Status)
-	a.stream(e.Sender).add(e.Status)
-	a.stream(e.Sender).lanes[laneName(e.Lane)]++
+	st := a.stream(e.Sender)
+	st.add(e.Status)
+	st.lanes[laneName(e.Lane)]++
 
 	pk := providerKey{e.Verdict.Provider, e.Verdict.Filter}
 	pc, ok := a.providers[pk]
@@ -252,7 +253,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	pc.add(e.Status)
 
 	if e.RemoteHost != "" {
-		host := strings.ToLower(e.RemoteHost)
+		host := lower(e.RemoteHost)
 		r, ok := a.relays[host]
 		if !ok {
 			r = &relayAcc{ip: e.RemoteIP, provider: e.Verdict.Provider, filter: e.Verdict.Filter, lane: laneName(e.Lane)}
@@ -266,6 +267,17 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		a.response(a.responses, key, e)
 		h.replies[key]++
 	}
+}
+
+// lower is strings.ToLower without the allocation for the usual case of a
+// host name already in lower case.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 func laneName(l string) string {

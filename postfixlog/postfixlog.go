@@ -155,21 +155,17 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 	return nil
 }
 
-// programs are Postfix's daemons and commands as they appear in log tags.
-var programs = []string{
-	"smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard",
-	"qmgr", "oqmgr", "cleanup", "smtpd", "pickup", "bounce", "defer", "trace",
-	"postscreen", "dnsblog", "anvil", "scache", "tlsmgr", "tlsproxy", "master",
-	"postsuper", "postdrop", "postqueue", "sendmail", "postmap", "postalias",
-	"postfix-script", "postfix", "trivial-rewrite", "proxymap", "verify", "showq",
-	"flush", "spawn", "qmqpd", "postlog", "postlogd", "script", "postconf",
-}
-
+// knownProgram reports whether p is one of Postfix's daemons and commands
+// as they appear in log tags. A switch, because it runs for every line.
 func knownProgram(p []byte) bool {
-	for _, name := range programs {
-		if string(p) == name {
-			return true
-		}
+	switch string(p) {
+	case "smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard",
+		"qmgr", "oqmgr", "cleanup", "smtpd", "pickup", "bounce", "defer", "trace",
+		"postscreen", "dnsblog", "anvil", "scache", "tlsmgr", "tlsproxy", "master",
+		"postsuper", "postdrop", "postqueue", "sendmail", "postmap", "postalias",
+		"postfix-script", "postfix", "trivial-rewrite", "proxymap", "verify", "showq",
+		"flush", "spawn", "qmqpd", "postlog", "postlogd", "script", "postconf":
+		return true
 	}
 	return false
 }

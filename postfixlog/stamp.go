@@ -27,6 +27,11 @@ type Clock struct {
 	year      int     // the year in use, once decided
 	cacheKey  [9]byte // "Mon DD HH" of the cached hour
 	cacheHour time.Time
+	// The minute of the last RFC 3339 stamp: "YYYY-MM-DDTHH:MM" and its
+	// seconds since the epoch as if in UTC; log lines come in bursts
+	// within a minute.
+	isoKey    [16]byte
+	isoMinute int64
 }
 
 // Fixed returns a copy of c for another goroutine, with the year c has
@@ -143,6 +148,18 @@ func (c *Clock) inferYear(month, day, hour int) int {
 // parseISO reads RFC 3339 "2026-11-30T10:00:01.123456+01:00", also with a
 // space for the T, a "+0100" zone, or no zone (then Location applies).
 func (c *Clock) parseISO(line []byte) (time.Time, int, bool) {
+	if c.isoMinute != 0 && string(line[:16]) == string(c.isoKey[:]) && line[16] == ':' {
+		// Same minute as the line before: only the seconds and the zone.
+		if sec, ok := twoDigits(line[17], line[18]); ok && sec <= 60 && line[10] == 'T' {
+			n := 19
+			nsec, m := fraction(line[n:])
+			n += m
+			offset, m, zoned := zone(line[n:])
+			if zoned && m > 0 {
+				return time.Unix(c.isoMinute+int64(sec)-int64(offset), int64(nsec)).UTC(), n + m, true
+			}
+		}
+	}
 	y1, ok1 := twoDigits(line[0], line[1])
 	y2, ok2 := twoDigits(line[2], line[3])
 	month, ok3 := twoDigits(line[5], line[6])
@@ -167,8 +184,9 @@ func (c *Clock) parseISO(line []byte) (time.Time, int, bool) {
 		t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, c.location())
 		return t, n, true
 	}
-	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
-	return time.Unix(unix, int64(nsec)).UTC(), n, true
+	c.isoMinute = daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60)
+	copy(c.isoKey[:], line[:16])
+	return time.Unix(c.isoMinute+int64(sec)-int64(offset), int64(nsec)).UTC(), n, true
 }
 
 // zone reads "Z", "+hh:mm" or "+hhmm". It returns the offset in seconds, the

@@ -117,8 +117,8 @@ func ParseDetail(text string) Detail {
 		strings.Contains(s, "Name service error for name="):
 		d.Kind = NameService
 		d.Reply = Reply{Text: s}
-	case strings.Contains(s, "TLS is required") || strings.HasPrefix(s, "Cannot start TLS") ||
-		strings.Contains(s, "Server certificate not") || strings.HasPrefix(s, "TLS handshake"):
+	case !startsWithCode(s) && (strings.Contains(s, "TLS is required") || strings.HasPrefix(s, "Cannot start TLS") ||
+		strings.Contains(s, "Server certificate not") || strings.HasPrefix(s, "TLS handshake")):
 		d.Kind = TLS
 		d.Host, d.IP, _ = findHostIP(s)
 		d.Reply = Reply{Text: s}
@@ -133,6 +133,13 @@ func ParseDetail(text string) Detail {
 		d.Reply = r
 	}
 	return d
+}
+
+// startsWithCode reports whether s starts with a reply code: then it is a
+// reply, even if its text talks about TLS ("450 4.4.317 STARTTLS is required").
+func startsWithCode(s string) bool {
+	_, n := replyCode(s)
+	return n > 0
 }
 
 // parseHost decodes "X[ip] said: REPLY (in reply to C command)" and

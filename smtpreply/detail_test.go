@@ -75,6 +75,11 @@ func TestParseDetail(t *testing.T) {
 			kind: TLS, host: "mx.example.com", ip: "192.0.2.1", summary: "TLS is required, but was not offered by host mx.example.com[192.0.2.1]",
 		},
 		{
+			name: "a reply about TLS is a reply",
+			in:   "450 4.4.317 STARTTLS is required to send mail",
+			kind: Plain, code: 450, enhanced: "4.4.317", answered: true, summary: "450 4.4.317 STARTTLS is required to send mail",
+		},
+		{
 			name: "plain reply of a sent line",
 			in:   "250 2.0.0 Ok: queued as 153053D",
 			kind: Plain, code: 250, enhanced: "2.0.0", answered: true, summary: "250 2.0.0 Ok: queued as 153053D",

@@ -81,6 +81,10 @@ func itoa3(n int) string {
 // with Code 0 and the whole input as Text.
 func Parse(s string) Reply {
 	s = strings.TrimSpace(s)
+	// Exchange 2007/2010 writes "#550 4.4.7 QUEUE.Expired; message expired".
+	if len(s) > 4 && s[0] == '#' && isDigit(s[1]) {
+		s = s[1:]
+	}
 	var r Reply
 	rest := s
 	if code, n := replyCode(rest); n > 0 {
@@ -96,6 +100,11 @@ func Parse(s string) Reply {
 		rest = unfold(rest, s[:3], r.Enhanced)
 	}
 	r.Text = squeeze(rest)
+	if r.Code/100 == 2 {
+		// Acceptances carry queue and transaction ids, not the tags,
+		// links and quoted failures worth finding in a rejection.
+		return r
+	}
 	if r.Enhanced == "" {
 		r.Enhanced = trailingEnhanced(r.Text)
 	}
@@ -234,6 +243,9 @@ func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 // time, last transfail: 421 4.7.0 ...)"), or after "last error:" as other
 // MTAs write it. RFC 3463 §3.5 (X.4.7) asks for the actual problem; this is it.
 func inner(text string) *Reply {
+	if !strings.Contains(text, "ast ") && !strings.Contains(text, "AST ") {
+		return nil // the quick test: no "last" at all
+	}
 	for _, marker := range []string{"last transfail:", "last error:", "last failure:"} {
 		i := indexFold(text, marker)
 		if i < 0 {

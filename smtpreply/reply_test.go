@@ -75,6 +75,11 @@ func TestParse(t *testing.T) {
 			want: Reply{Code: 550, Enhanced: "5.1.0", Text: "Address rejected."},
 		},
 		{
+			name: "Exchange 2007 '#' before the code",
+			in:   "#550 4.4.7 QUEUE.Expired; message expired",
+			want: Reply{Code: 550, Enhanced: "4.4.7", Text: "QUEUE.Expired; message expired"},
+		},
+		{
 			name: "code only",
 			in:   "421 Service not available",
 			want: Reply{Code: 421, Text: "Service not available"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,6 +52,8 @@ type env struct {
 	stdout, stderr io.Writer
 	verbose        bool
 	log            *slog.Logger
+	cpuProfile     string
+	stopProfile    func()
 }
 
 // isTerminal reports whether w is a terminal.
@@ -85,12 +88,25 @@ an input could not be read (the others were still processed); 2 wrong usage;
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.PersistentFlags().BoolVarP(&e.verbose, "verbose", "v", false, "log more on standard error")
-	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
+	root.PersistentFlags().StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for developers)")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		level := slog.LevelWarn
 		if e.verbose {
 			level = slog.LevelDebug
 		}
 		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+		if e.cpuProfile != "" {
+			f, err := os.Create(e.cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			e.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		}
+		return nil
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
@@ -104,6 +120,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRoot(e)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if e.stopProfile != nil {
+		e.stopProfile()
+	}
 	if err == nil {
 		return exitOK
 	}

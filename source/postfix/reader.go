@@ -67,6 +67,9 @@ type chunk struct {
 // input its own. It returns what it saw, and an error if reading stopped
 // early (a truncated compressed file, a cancelled context): the lines read
 // before it are in the tracker.
+//
+// Memory stays bounded: a fixed set of chunks circulates between the
+// reader, the workers and the tracker, whatever the size of the input.
 func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
 	workers := opts.Workers
 	if workers <= 0 {
@@ -76,9 +79,13 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	if maxLine <= 0 {
 		maxLine = 64 << 10
 	}
-	jobs := make(chan *chunk, workers)
-	order := make(chan *chunk, 2*workers)
-	pool := sync.Pool{New: func() any { return &chunk{buf: make([]byte, 0, chunkSize+maxLine)} }}
+	inFlight := 2*workers + 2
+	free := make(chan *chunk, inFlight)
+	for i := 0; i < inFlight; i++ {
+		free <- &chunk{buf: make([]byte, 0, chunkSize+maxLine)}
+	}
+	jobs := make(chan *chunk, inFlight)
+	order := make(chan *chunk, inFlight)
 
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
@@ -102,7 +109,8 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		readErr = split(ctx, r, clock, maxLine, &pool, jobs, order, opts.Progress)
+		s := splitter{r: r, clock: clock, maxLine: maxLine, line: 1, progress: opts.Progress}
+		readErr = s.run(ctx, free, jobs, order)
 	}()
 
 	var total Stats
@@ -128,9 +136,8 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 			t.Add(l)
 		}
 		c.lines = c.lines[:0]
-		c.buf = c.buf[:0]
 		c.stats = Stats{}
-		pool.Put(c)
+		free <- c
 	}
 	wg.Wait()
 	if !first.IsZero() {
@@ -142,75 +149,43 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	return total, readErr
 }
 
-// split cuts r into chunks of whole lines and hands them out in order. A
-// read error ends the input: the data before it is still handed out, and
-// the error is returned.
-func split(ctx context.Context, r io.Reader, clock *postfixlog.Clock, maxLine int, pool *sync.Pool,
-	jobs, order chan<- *chunk, progress func(int64)) error {
-	var carry []byte
-	var line int64 = 1
-	var read, overlong int64
-	skipping := false // inside an overlong line, dropping bytes to its end
-	yearDecided := false
-	buf := make([]byte, chunkSize)
+// splitter cuts the input into chunks of whole lines.
+type splitter struct {
+	r        io.Reader
+	clock    *postfixlog.Clock
+	maxLine  int
+	progress func(int64)
+
+	carry       []byte // the start of a line the last chunk did not finish
+	line        int64  // number of the next line
+	read        int64
+	overlong    int64
+	skipping    bool // inside an overlong line, dropping bytes to its end
+	yearDecided bool
+}
+
+// run hands out chunks in order until the input ends. A read error ends
+// the input: the data before it is still handed out, and the error is
+// returned.
+func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan<- *chunk) error {
+	s.carry = make([]byte, 0, s.maxLine)
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := io.ReadFull(r, buf)
-		end := err != nil
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			err = nil // io.ReadFull's own signals for the end of the input
-		}
-		data := buf[:n]
-		read += int64(n)
-		if progress != nil {
-			progress(read)
-		}
-		if skipping {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				if end {
-					return err
-				}
-				continue
-			}
-			data = data[i+1:]
-			line++
-			skipping = false
-		}
-		c := pool.Get().(*chunk)
-		c.firstLine = line
-		c.overlong, overlong = overlong, 0
-		c.buf = append(c.buf[:0], carry...)
-		if last := bytes.LastIndexByte(data, '\n'); last >= 0 {
-			c.buf = append(c.buf, data[:last+1]...)
-			carry = append(carry[:0], data[last+1:]...)
-		} else {
-			carry = append(carry, data...)
-			c.buf = c.buf[:0]
-		}
-		switch {
-		case end:
-			c.buf = append(c.buf, carry...)
-			carry = carry[:0]
-		case len(carry) > maxLine:
-			// A line longer than any Postfix writes: drop it to its end.
-			carry = carry[:0]
-			skipping = true
-			overlong++
-		}
-		line += int64(bytes.Count(c.buf, []byte{'\n'}))
-		if !yearDecided {
-			yearDecided = decideYear(clock, c.buf)
-		}
-		c.clock = clock.Fixed()
-		c.done = make(chan struct{})
+		var c *chunk
 		select {
-		case order <- c:
+		case c = <-free:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		end, err := s.fill(c)
+		c.firstLine = s.line
+		s.line += int64(bytes.Count(c.buf, []byte{'\n'}))
+		c.overlong, s.overlong = s.overlong, 0
+		if !s.yearDecided {
+			s.yearDecided = decideYear(s.clock, c.buf)
+		}
+		c.clock = s.clock.Fixed()
+		c.done = make(chan struct{})
+		order <- c
 		jobs <- c
 		if end {
 			return err
@@ -218,8 +193,68 @@ func split(ctx context.Context, r io.Reader, clock *postfixlog.Clock, maxLine in
 	}
 }
 
+// fill reads the next chunk into c: the carried start of a line, then as
+// much input as fits, cut after the last newline.
+func (s *splitter) fill(c *chunk) (end bool, err error) {
+	for {
+		c.buf = append(c.buf[:0], s.carry...)
+		s.carry = s.carry[:0]
+		n, rerr := io.ReadFull(s.r, c.buf[len(c.buf):len(c.buf)+chunkSize])
+		data := c.buf[len(c.buf) : len(c.buf)+n]
+		s.read += int64(n)
+		if s.progress != nil {
+			s.progress(s.read)
+		}
+		end = rerr != nil
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			rerr = nil // io.ReadFull's own signals for the end of the input
+		}
+		if s.skipping {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				if end {
+					c.buf = c.buf[:0]
+					return true, rerr
+				}
+				continue
+			}
+			copy(c.buf[len(c.buf):cap(c.buf)], data[i+1:])
+			data = c.buf[len(c.buf) : len(c.buf)+n-i-1]
+			s.line++
+			s.skipping = false
+		}
+		whole := c.buf[:len(c.buf)+len(data)]
+		if end {
+			c.buf = whole
+			return true, rerr
+		}
+		last := bytes.LastIndexByte(whole, '\n')
+		if last < 0 {
+			if len(whole) > s.maxLine {
+				// A line longer than any Postfix writes: drop it to its end.
+				s.skipping = true
+				s.overlong++
+				c.buf = c.buf[:0]
+				return false, nil
+			}
+			s.carry = append(s.carry, whole...)
+			continue
+		}
+		rest := whole[last+1:]
+		if len(rest) > s.maxLine {
+			s.skipping = true
+			s.overlong++
+		} else {
+			s.carry = append(s.carry, rest...)
+		}
+		c.buf = whole[:last+1]
+		return false, nil
+	}
+}
+
 // decideYear lets the clock infer the year from the first traditional stamp
-// in buf, before the workers get fixed copies of it.
+// in buf, before the workers get fixed copies of it. It is done at the
+// first stamp of any kind: a log whose stamps carry their year needs none.
 func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')
@@ -229,7 +264,7 @@ func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 		} else {
 			buf = nil
 		}
-		if _, _, ok := clock.Parse(line); ok && postfixlog.Traditional(line) {
+		if _, _, ok := clock.Parse(line); ok {
 			return true
 		}
 	}
@@ -241,7 +276,6 @@ func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 func parseChunk(c *chunk, cl Classifier, samples int) {
 	buf := c.buf
 	lineNo := c.firstLine
-	var rec postfixlog.Record
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')
 		var line []byte
@@ -255,7 +289,14 @@ func parseChunk(c *chunk, cl Classifier, samples int) {
 		}
 		c.stats.Lines++
 		c.stats.Bytes += int64(len(line)) + 1
-		err := postfixlog.Parse(c.clock, line, &rec)
+		// Parse straight into the next slot, and keep it only if the
+		// tracker needs the line: no copy of the record.
+		if len(c.lines) == cap(c.lines) {
+			c.lines = append(c.lines, Line{})[:len(c.lines)]
+		}
+		l := &c.lines[:len(c.lines)+1][len(c.lines)]
+		rec := &l.Rec
+		err := postfixlog.Parse(c.clock, line, rec)
 		switch {
 		case err == nil:
 			c.stats.Postfix++
@@ -266,10 +307,10 @@ func parseChunk(c *chunk, cl Classifier, samples int) {
 				c.stats.Last = rec.Time
 			}
 			if rec.Kind != postfixlog.Other && len(rec.QueueID) > 0 {
-				c.lines = append(c.lines, Line{Rec: rec})
+				c.lines = c.lines[:len(c.lines)+1]
+				l.Decoded = false
 				if rec.Kind == postfixlog.Delivery && cl != nil {
-					l := &c.lines[len(c.lines)-1]
-					l.Detail = decode(&rec)
+					l.Detail = decode(rec)
 					l.Verdict = cl.Classify(l.Detail)
 					l.Decoded = true
 				}

@@ -43,10 +43,9 @@ type Classifier interface {
 	Classify(d smtpreply.Detail) mailtriage.Verdict
 }
 
-type msgKey struct{ host, qid string }
-
 type message struct {
-	key          msgKey
+	key          string // host + "\x00" + queue id
+	host, qid    string
 	sender       string
 	senderKnown  bool
 	messageID    string
@@ -66,6 +65,12 @@ type recipient struct {
 	final                    bool
 	filtered                 bool // handed to a content filter: its copy carries on
 	lastTime                 time.Time
+	cause              *cause // nil until the recipient had a failure
+}
+
+// cause keeps what a recipient's failures said, for the root cause of a
+// later expiry. Most recipients never fail, so it is allocated on demand.
+type cause struct {
 	answered                 smtpreply.Detail // the last reply a remote server gave
 	answeredVerdict          mailtriage.Verdict
 	answeredHost, answeredIP string
@@ -80,9 +85,10 @@ type Tracker struct {
 	lanes    Lanes
 	classify Classifier
 	emit     func(*mailtriage.Event)
-	msgs     map[msgKey]*message
+	msgs     map[string]*message // by key
 	byMsgID  map[string]*message
 	ev       mailtriage.Event // reused for every emitted event
+	keyBuf   []byte           // builds keys for lookups that don't allocate
 }
 
 // NewTracker returns a Tracker that emits events to emit. The event passed
@@ -92,7 +98,7 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 		lanes:    lanes,
 		classify: classify,
 		emit:     emit,
-		msgs:     make(map[msgKey]*message),
+		msgs:     make(map[string]*message),
 		byMsgID:  make(map[string]*message),
 	}
 }
@@ -140,13 +146,12 @@ func (t *Tracker) Add(l *Line) {
 	case postfixlog.MessageID:
 		t.messageID(t.message(rec), string(rec.MsgID))
 	case postfixlog.Notification:
-		n := t.messageByKey(msgKey{string(rec.Host), string(rec.NewID)}, rec.Time)
+		n := t.messageByKey(rec.Host, rec.NewID, rec.Time)
 		n.notification = true
 	case postfixlog.Expired:
 		t.expired(rec)
 	case postfixlog.Removed:
-		key := msgKey{string(rec.Host), string(rec.QueueID)}
-		if m, ok := t.msgs[key]; ok {
+		if m, ok := t.msgs[string(t.key(rec.Host, rec.QueueID))]; ok {
 			status := mailtriage.Deleted
 			t.close(m, rec.Time, status)
 		}
@@ -155,16 +160,25 @@ func (t *Tracker) Add(l *Line) {
 
 // message returns the message a record belongs to, creating it.
 func (t *Tracker) message(rec *postfixlog.Record) *message {
-	return t.messageByKey(msgKey{string(rec.Host), string(rec.QueueID)}, rec.Time)
+	return t.messageByKey(rec.Host, rec.QueueID, rec.Time)
 }
 
-func (t *Tracker) messageByKey(key msgKey, at time.Time) *message {
-	if m, ok := t.msgs[key]; ok {
+// key builds the map key of a message in a reused buffer; indexing a map
+// with string(t.key(...)) does not allocate.
+func (t *Tracker) key(host, qid []byte) []byte {
+	t.keyBuf = append(append(append(t.keyBuf[:0], host...), 0), qid...)
+	return t.keyBuf
+}
+
+func (t *Tracker) messageByKey(host, qid []byte, at time.Time) *message {
+	k := t.key(host, qid)
+	if m, ok := t.msgs[string(k)]; ok {
 		m.last = at
 		return m
 	}
-	m := &message{key: key, queued: at, last: at}
-	t.msgs[key] = m
+	key := string(k)
+	m := &message{key: key, host: key[:len(host)], qid: key[len(host)+1:], queued: at, last: at}
+	t.msgs[m.key] = m
 	return m
 }
 
@@ -297,13 +311,18 @@ func (t *Tracker) remember(r *recipient, l *Line, rec *postfixlog.Record) {
 	if l.Detail.Text == "" {
 		return
 	}
-	if l.Detail.Answered() && l.Detail.Reply.Class() != 2 {
-		r.answered, r.answeredVerdict, r.hasAnswer = l.Detail, l.Verdict, true
-		r.answeredHost, r.answeredIP = relayOf(rec, &l.Detail)
+	if l.Detail.Reply.Class() == 2 {
+		return
 	}
-	if l.Detail.Reply.Class() != 2 {
-		r.failed, r.failedVerdict, r.hasFail = l.Detail, l.Verdict, true
+	if r.cause == nil {
+		r.cause = &cause{}
 	}
+	c := r.cause
+	if l.Detail.Answered() {
+		c.answered, c.answeredVerdict, c.hasAnswer = l.Detail, l.Verdict, true
+		c.answeredHost, c.answeredIP = relayOf(rec, &l.Detail)
+	}
+	c.failed, c.failedVerdict, c.hasFail = l.Detail, l.Verdict, true
 }
 
 func (t *Tracker) attempt(m *message, r *recipient, rec *postfixlog.Record, l *Line, status mailtriage.Status) {
@@ -385,12 +404,13 @@ func (t *Tracker) final(m *message, r *recipient, at time.Time, status mailtriag
 		if e.RemoteHost == "" {
 			e.RemoteHost, e.RemoteIP = r.relayHost, r.relayIP
 		}
-	case r.hasAnswer:
-		e.Detail, e.Verdict = r.answered, r.answeredVerdict
-		e.RemoteHost, e.RemoteIP = r.answeredHost, r.answeredIP
-	case r.hasFail:
-		e.Detail, e.Verdict = r.failed, r.failedVerdict
-		e.RemoteHost, e.RemoteIP = r.failed.Host, r.failed.IP
+	case r.cause == nil:
+	case r.cause.hasAnswer:
+		e.Detail, e.Verdict = r.cause.answered, r.cause.answeredVerdict
+		e.RemoteHost, e.RemoteIP = r.cause.answeredHost, r.cause.answeredIP
+	case r.cause.hasFail:
+		e.Detail, e.Verdict = r.cause.failed, r.cause.failedVerdict
+		e.RemoteHost, e.RemoteIP = r.cause.failed.Host, r.cause.failed.IP
 	}
 	t.emit(e)
 }
@@ -402,8 +422,8 @@ func (t *Tracker) event(m *message, r *recipient, kind mailtriage.Kind, status m
 		Status:    status,
 		Time:      at,
 		Source:    "postfix",
-		Host:      m.key.host,
-		QueueID:   m.key.qid,
+		Host:      m.host,
+		QueueID:   m.qid,
 		MessageID: m.messageID,
 		Sender:    m.sender,
 		Recipient: r.addr,
@@ -459,8 +479,8 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		Kind:         mailtriage.Message,
 		Time:         at,
 		Source:       "postfix",
-		Host:         m.key.host,
-		QueueID:      m.key.qid,
+		Host:         m.host,
+		QueueID:      m.qid,
 		MessageID:    m.messageID,
 		Sender:       m.sender,
 		Queued:       m.queued,

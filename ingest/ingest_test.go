@@ -1,0 +1,92 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/lane"
+	"github.com/mailtriage/mailtriage/provider"
+	"github.com/mailtriage/mailtriage/samplelog"
+)
+
+func config(t testing.TB) Config {
+	t.Helper()
+	cat, err := provider.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := classify.New(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lanes, err := lane.New(nil, func(h string) string {
+		if p := cat.ByHost(h); p != nil {
+			return p.Name
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Classifier: cl, Lanes: lanes, Now: time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)}
+}
+
+// TestFilesInTimeOrder: rotated files are read oldest first by their first
+// stamp, not by name (mail.log.10 is not older than mail.log.2 because of
+// its name).
+func TestFilesInTimeOrder(t *testing.T) {
+	dir := t.TempDir()
+	older := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n" +
+		"2026-11-30T10:00:01+00:00 mta1 postfix/smtp[2]: 4F1A22C0B3: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command))\n"
+	newer := "2026-12-01T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, status=expired, returned to sender\n"
+	os.WriteFile(filepath.Join(dir, "mail.log.2"), []byte(older), 0o644)
+	os.WriteFile(filepath.Join(dir, "mail.log.10"), []byte(newer), 0o644)
+	rep := Logs(context.Background(), []string{filepath.Join(dir, "mail.log.10"), filepath.Join(dir, "mail.log.2")}, nil, config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	r := rep.Result
+	if r.Summary.Expired != 1 || len(r.Expired) != 1 || r.Expired[0].LastReply.Code != 421 {
+		t.Errorf("the expiry in the newer file must see the deferral in the older one: %+v %+v", r.Summary, r.Expired)
+	}
+	if !strings.HasSuffix(r.Inputs[0].Name, "mail.log.2") {
+		t.Errorf("inputs read in order %s, %s", r.Inputs[0].Name, r.Inputs[1].Name)
+	}
+}
+
+func TestZstd(t *testing.T) {
+	data, err := os.ReadFile("testdata/small.log.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Logs(context.Background(), []string{"-"}, bytes.NewReader(data), config(t))
+	if rep.Failed() || rep.Result.Summary.Attempts != 2 {
+		t.Errorf("zstd on stdin: %v %+v", rep.Errors, rep.Result.Summary)
+	}
+}
+
+// BenchmarkPipeline measures the whole analysis (read, parse, classify,
+// track, aggregate) on a generated log held in memory.
+func BenchmarkPipeline(b *testing.B) {
+	cfg := samplelog.Default()
+	cfg.Scale = 2
+	var log bytes.Buffer
+	if err := samplelog.Generate(&log, cfg); err != nil {
+		b.Fatal(err)
+	}
+	c := config(b)
+	b.SetBytes(int64(log.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep := Logs(context.Background(), []string{"-"}, bytes.NewReader(log.Bytes()), c)
+		if rep.Failed() {
+			b.Fatal(rep.Errors)
+		}
+	}
+}

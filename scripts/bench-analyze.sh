@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Times `mailtriage analyze` on a generated Postfix log of at least 200 MB
+# (uncompressed, already in the page cache) and, where Debian's pflogsumm is
+# installed, pflogsumm on the same file; prints both throughputs and the
+# ratio, and mailtriage's peak memory.
+#
+#   scripts/bench-analyze.sh            # about 240 MB
+#   SCALE=100 scripts/bench-analyze.sh  # about 1.2 GB
+#   RUNS=5 scripts/bench-analyze.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scale=${SCALE:-20}
+runs=${RUNS:-3}
+dir=${BENCH_DIR:-/tmp/mailtriage-bench}
+mkdir -p "$dir"
+log="$dir/mail-scale$scale.log"
+bin="$dir/mailtriage"
+
+go build -o "$bin" ./cmd/mailtriage
+if [ ! -s "$log" ]; then
+  echo "generating $log (scale $scale) ..." >&2
+  go run ./cmd/genlog -scale "$scale" -o "$log"
+fi
+bytes=$(stat -c %s "$log")
+lines=$(wc -l < "$log")
+cat "$log" > /dev/null # into the page cache
+
+# best wall time of N runs; also keeps the peak RSS of the best run
+best() {
+  local best_s="" best_rss="" out
+  for _ in $(seq "$runs"); do
+    out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1 )
+    s=${out% *}; rss=${out#* }
+    if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then best_s=$s; best_rss=$rss; fi
+  done
+  echo "$best_s $best_rss"
+}
+
+read -r mt_s mt_rss < <(best "$bin" analyze --format json --no-progress "$log")
+mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN{printf "%.1f", b/1e6/s}'; }
+printf 'input: %s, %.1f MB, %d lines, %d CPUs\n' "$log" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" "$lines" "$(nproc)"
+printf 'mailtriage analyze: %6.2f s  %7s MB/s  peak RSS %d MB  (best of %d)\n' "$mt_s" "$(mbps "$mt_s")" "$((mt_rss / 1024))" "$runs"
+
+if command -v pflogsumm > /dev/null; then
+  read -r pf_s pf_rss < <(best pflogsumm "$log")
+  printf 'pflogsumm:          %6.2f s  %7s MB/s  peak RSS %d MB  (best of %d)\n' "$pf_s" "$(mbps "$pf_s")" "$((pf_rss / 1024))" "$runs"
+  awk -v a="$pf_s" -v b="$mt_s" 'BEGIN{printf "ratio: mailtriage is %.1fx pflogsumm'"'"'s throughput\n", a/b}'
+else
+  echo "pflogsumm is not installed (apt-get install pflogsumm) — no comparison" >&2
+fi
