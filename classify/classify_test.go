@@ -108,15 +108,15 @@ examples = ["450 4.2.0 Greylisted"]
 func TestBadRuleFiles(t *testing.T) {
 	cat, _ := provider.Builtin()
 	for name, src := range map[string]string{
-		"no id":          `[[rule]]` + "\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
-		"bad reason":     `[[rule]]` + "\nid=\"a\"\nreason=\"nope\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
-		"bad category":   `[[rule]]` + "\nid=\"a\"\nreason=\"blocked\"\ncategory=\"nope\"\nowner=\"sender\"\naction=\"x\"",
-		"bad owner":      `[[rule]]` + "\nid=\"a\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"me\"\naction=\"x\"",
-		"bad regex":      `[[rule]]` + "\nid=\"a\"\nregex=\"(\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
-		"bad enhanced":   `[[rule]]` + "\nid=\"a\"\nenhanced=[\"5.x\"]\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
-		"unknown key":    `[[rule]]` + "\nid=\"a\"\ncolour=\"red\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
-		"bad provider":   `[[rule]]` + "\nid=\"a\"\nprovider=\"acme\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
-		"not toml":       `[[rule`,
+		"no id":        `[[rule]]` + "\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad reason":   `[[rule]]` + "\nid=\"a\"\nreason=\"nope\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad category": `[[rule]]` + "\nid=\"a\"\nreason=\"blocked\"\ncategory=\"nope\"\nowner=\"sender\"\naction=\"x\"",
+		"bad owner":    `[[rule]]` + "\nid=\"a\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"me\"\naction=\"x\"",
+		"bad regex":    `[[rule]]` + "\nid=\"a\"\nregex=\"(\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad enhanced": `[[rule]]` + "\nid=\"a\"\nenhanced=[\"5.x\"]\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"unknown key":  `[[rule]]` + "\nid=\"a\"\ncolour=\"red\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"bad provider": `[[rule]]` + "\nid=\"a\"\nprovider=\"acme\"\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"sender\"\naction=\"x\"",
+		"not toml":     `[[rule`,
 	} {
 		if _, err := ParseRules("x.toml", []byte(src), cat); err == nil {
 			t.Errorf("%s: ParseRules succeeded", name)

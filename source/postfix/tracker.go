@@ -59,12 +59,12 @@ type message struct {
 }
 
 type recipient struct {
-	addr, domain, lane       string
-	relayHost, relayIP       string // the server of the last attempt
-	attempts                 int
-	final                    bool
-	filtered                 bool // handed to a content filter: its copy carries on
-	lastTime                 time.Time
+	addr, domain, lane string
+	relayHost, relayIP string // the server of the last attempt
+	attempts           int
+	final              bool
+	filtered           bool // handed to a content filter: its copy carries on
+	lastTime           time.Time
 	cause              *cause // nil until the recipient had a failure
 }
 
