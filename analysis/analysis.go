@@ -443,7 +443,7 @@ func (a *Analyzer) streamStats() []StreamStats {
 		})
 	}
 	slices.SortFunc(out, func(x, y StreamStats) int {
-		return cmp.Or(cmp.Compare(y.Recipients, x.Recipients), cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Stream, y.Stream))
+		return cmp.Or(cmp.Compare(y.Recipients, x.Recipients), cmp.Compare(y.Messages, x.Messages), cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Stream, y.Stream))
 	})
 	return out
 }

@@ -1,0 +1,167 @@
+package analysis
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+var t0 = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+
+func deferral(at time.Time, lane, rule string) *mailtriage.Event {
+	return &mailtriage.Event{
+		Kind: mailtriage.Attempt, Status: mailtriage.Deferred, Time: at, Lane: lane, Sender: "news@shop.example",
+		RemoteHost: "mx01.mail.icloud.com", Recipient: "j@icloud.com", Domain: "icloud.com",
+		Detail:  smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse("421 4.7.0 Deferred - see Proofpoint DNSBL lookup"), Text: "421 4.7.0 Deferred - see Proofpoint DNSBL lookup"},
+		Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "badreputation", Category: "throttling", Provider: "apple", Filter: "proofpoint", Rule: rule, Owner: mailtriage.OwnerESP, Action: "slow the lane"},
+	}
+}
+
+func delivered(at time.Time, lane string) *mailtriage.Event {
+	return &mailtriage.Event{
+		Kind: mailtriage.Attempt, Status: mailtriage.Delivered, Time: at, Lane: lane, Sender: "news@shop.example",
+		RemoteHost: "mx01.mail.icloud.com", Detail: smtpreply.Detail{Reply: smtpreply.Parse("250 2.0.0 OK")},
+		Verdict: mailtriage.Verdict{Class: mailtriage.Success, Rule: "success", Provider: "apple"},
+	}
+}
+
+func TestCountsFollowTheDefinitions(t *testing.T) {
+	a := New(DefaultOptions())
+	a.Add(deferral(t0, "apple", "proofpoint-pdr-deferral"))
+	a.Add(delivered(t0.Add(time.Hour), "apple"))
+	a.Add(&mailtriage.Event{Kind: mailtriage.LocalDeferral, Status: mailtriage.Deferred, Time: t0, Lane: "apple"})
+	a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Delivered, Time: t0.Add(time.Hour), Lane: "apple", Sender: "news@shop.example"})
+	a.Add(&mailtriage.Event{Kind: mailtriage.Message, Time: t0.Add(time.Hour), Sender: "news@shop.example", Recipients: 1})
+	a.Add(&mailtriage.Event{Kind: mailtriage.Message, Time: t0.Add(time.Hour), Notification: true, Recipients: 1})
+	r := a.Result()
+	s := r.Summary
+	// A local deferral is neither an attempt nor a deferral; a
+	// notification counts only as a notification.
+	if s.Attempts != 2 || s.Deferrals != 1 || s.LocalDeferrals != 1 || s.Messages != 1 || s.Notifications != 1 ||
+		s.Recipients != 1 || s.Delivered != 1 || s.DeferralRate != 0.5 {
+		t.Errorf("summary %+v", s)
+	}
+	if len(r.Lanes) != 1 || r.Lanes[0].Attempts != 2 || r.Lanes[0].Delivered != 1 || r.Lanes[0].DeferralRate != 0.5 {
+		t.Errorf("lanes %+v", r.Lanes)
+	}
+	if len(r.Hourly) != 2 || !r.Hourly[0].Hour.Equal(t0) || r.Hourly[0].Deferrals != 1 || r.Hourly[1].Delivered != 1 {
+		t.Errorf("hourly %+v", r.Hourly)
+	}
+	if len(r.Responses) != 1 || r.Responses[0].Count != 1 || r.Responses[0].Code != 421 || r.Responses[0].Filter != "proofpoint" {
+		t.Errorf("responses %+v", r.Responses)
+	}
+	if len(r.Streams) != 1 || r.Streams[0].Messages != 1 || r.Streams[0].Attempts != 2 {
+		t.Errorf("streams %+v", r.Streams)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	opts := DefaultOptions()
+	opts.Since, opts.Until = t0.Add(time.Hour), t0.Add(2*time.Hour)
+	a := New(opts)
+	a.Add(deferral(t0, "apple", "r"))                     // before
+	a.Add(deferral(t0.Add(90*time.Minute), "apple", "r")) // inside
+	a.Add(deferral(t0.Add(2*time.Hour), "apple", "r"))    // at Until: outside
+	if s := a.Result().Summary; s.Attempts != 1 {
+		t.Errorf("attempts in window %d, want 1", s.Attempts)
+	}
+}
+
+// TestIncident: a lane quiet for a day, then deferred for three hours;
+// the incident covers those hours and names the dominant reply.
+func TestIncident(t *testing.T) {
+	a := New(DefaultOptions())
+	for h := 0; h < 24; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		for i := 0; i < 60; i++ {
+			a.Add(delivered(at, "apple"))
+			a.Add(delivered(at, "google"))
+		}
+		a.Add(deferral(at, "apple", "apple-bs02-temporary")) // a baseline of 1 in 61
+		if h >= 10 && h < 13 {
+			for i := 0; i < 40; i++ {
+				a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+			}
+		}
+		if h == 16 {
+			// 3 of 63: under the 5 % floor, not an incident.
+			for i := 0; i < 3; i++ {
+				a.Add(deferral(at, "google", "x"))
+			}
+		}
+	}
+	r := a.Result()
+	if len(r.Incidents) != 1 {
+		t.Fatalf("incidents %+v", r.Incidents)
+	}
+	inc := r.Incidents[0]
+	if inc.Lane != "apple" || !inc.Start.Equal(t0.Add(10*time.Hour)) || !inc.End.Equal(t0.Add(13*time.Hour)) ||
+		inc.Reply.Rule != "proofpoint-pdr-deferral" || inc.Reply.Count != 120 || inc.Attempts != 3*101 {
+		t.Errorf("incident %+v", inc)
+	}
+	if inc.Baseline <= 0 || inc.Baseline > 0.02 {
+		t.Errorf("baseline %v", inc.Baseline)
+	}
+	if len(r.Findings) == 0 || r.Findings[0].Code != "incident.lane-deferrals" || r.Findings[0].Severity != mailtriage.SeverityError {
+		t.Errorf("findings %+v", r.Findings)
+	}
+}
+
+// TestSustained: a lane deferred all along has no quiet baseline; it is
+// still reported.
+func TestSustained(t *testing.T) {
+	a := New(DefaultOptions())
+	for h := 0; h < 10; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		for i := 0; i < 20; i++ {
+			a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+			a.Add(delivered(at, "apple"))
+		}
+	}
+	r := a.Result()
+	if len(r.Incidents) != 0 {
+		t.Errorf("incidents %+v", r.Incidents)
+	}
+	found := false
+	for _, f := range r.Findings {
+		if f.Code == "incident.lane-deferrals-sustained" && f.Severity == mailtriage.SeverityError {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no sustained finding in %+v", r.Findings)
+	}
+}
+
+func TestExpiredGroupsByRootCause(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 3; i++ {
+		e := deferral(t0, "apple", "proofpoint-pdr-deferral")
+		e.Kind, e.Status = mailtriage.Final, mailtriage.Expired
+		a.Add(e)
+	}
+	timeout := &mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Expired, Time: t0, Lane: "other",
+		Detail:  smtpreply.Detail{Kind: smtpreply.ConnectFailed, Reply: smtpreply.Reply{Text: "Connection timed out"}, Text: "connect to x[1.2.3.4]:25: Connection timed out"},
+		Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Rule: "connect-timed-out"}}
+	a.Add(timeout)
+	r := a.Result()
+	if r.Summary.Expired != 4 || len(r.Expired) != 2 || r.Expired[0].Count != 3 || r.Expired[0].LastReply.Code != 421 ||
+		r.Expired[1].LastReply.Text != "Connection timed out" || r.Expired[1].LastReply.Code != 0 {
+		t.Errorf("expired %+v", r.Expired)
+	}
+}
+
+func TestStreamByDomain(t *testing.T) {
+	opts := DefaultOptions()
+	opts.StreamBy = "domain"
+	a := New(opts)
+	for _, s := range []string{"news@Shop.Example", "billing@shop.example", ""} {
+		a.Add(&mailtriage.Event{Kind: mailtriage.Message, Time: t0, Sender: s, Recipients: 1})
+	}
+	r := a.Result()
+	if len(r.Streams) != 2 || r.Streams[0].Stream != "shop.example" || r.Streams[0].Messages != 2 || r.Streams[1].Stream != "<>" {
+		t.Errorf("streams %+v", r.Streams)
+	}
+}

@@ -1,0 +1,127 @@
+package source
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+func TestOpenAndRead(t *testing.T) {
+	dir := t.TempDir()
+	text := "line one\nline two\n"
+	plain := filepath.Join(dir, "mail.log")
+	os.WriteFile(plain, []byte(text), 0o644)
+
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(text))
+	zw.Close()
+	// Named .log, but gzip inside: the content decides.
+	gzName := filepath.Join(dir, "rotated.log")
+	os.WriteFile(gzName, gz.Bytes(), 0o644)
+
+	var zs bytes.Buffer
+	zenc, _ := zstd.NewWriter(&zs)
+	zenc.Write([]byte(text))
+	zenc.Close()
+	zstName := filepath.Join(dir, "mail.log.zst")
+	os.WriteFile(zstName, zs.Bytes(), 0o644)
+
+	for name, want := range map[string]string{plain: Plain, gzName: Gzip, zstName: Zstd} {
+		in, err := Open(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Compression != want {
+			t.Errorf("%s: compression %q, want %q", name, in.Compression, want)
+		}
+		r, err := in.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || string(got) != text {
+			t.Errorf("%s: read %q, %v", name, got, err)
+		}
+	}
+
+	// Standard input: its head can be read, then all of it.
+	in, err := Open(Stdin, strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := in.Head(4)
+	r, _ := in.Reader()
+	all, _ := io.ReadAll(r)
+	if string(head) != "line" || string(all) != text {
+		t.Errorf("stdin head %q all %q", head, all)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "missing.log"), nil); err == nil || !strings.Contains(err.Error(), "missing.log: no such file") {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v", err)
+	}
+	// A truncated gzip file reads its good part, then names the problem.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bytes.Repeat([]byte("a line of a log\n"), 10000))
+	zw.Close()
+	cut := filepath.Join(dir, "cut.gz")
+	os.WriteFile(cut, gz.Bytes()[:gz.Len()/2], 0o644)
+	in, err := Open(cut, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := in.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if err == nil || !strings.Contains(err.Error(), "cut.gz: truncated gzip stream") || len(got) == 0 {
+		t.Errorf("truncated: read %d bytes, err %v", len(got), err)
+	}
+}
+
+func TestOrder(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"mail.log":    "2026-11-30T00:00:00Z x\n",
+		"mail.log.2":  "2026-11-28T00:00:00Z x\n",
+		"mail.log.10": "2026-11-29T00:00:00Z x\n",
+		"odd.log":     "no stamp here\n",
+	}
+	var inputs []*Input
+	for _, n := range []string{"odd.log", "mail.log", "mail.log.10", "mail.log.2"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, []byte(files[n]), 0o644)
+		in, err := Open(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, in)
+	}
+	Order(inputs, func(head []byte) (time.Time, bool) {
+		t, err := time.Parse(time.RFC3339, string(head[:20]))
+		return t, err == nil
+	})
+	var got []string
+	for _, in := range inputs {
+		got = append(got, filepath.Base(in.Name))
+	}
+	if strings.Join(got, " ") != "mail.log.2 mail.log.10 mail.log odd.log" {
+		t.Errorf("order %v", got)
+	}
+}
