@@ -163,7 +163,7 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	}
 	defer r.Close()
 	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
-	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples}
+	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples, MaxLine: maxLine}
 	if cfg.Classifier != nil {
 		c := cfg.Classifier
 		opts.NewClassifier = func() postfix.Classifier { return classify.NewCache(c, 1<<16) }
@@ -179,6 +179,13 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 		return info, st.Samples, err
 	}
 	switch {
+	case st.Overlong > 0:
+		what := fmt.Sprintf("%d lines", st.Overlong)
+		if st.Overlong == 1 {
+			what = "1 line"
+		}
+		return info, st.Samples, fmt.Errorf("%s: %s longer than %d KiB skipped, the first at line %d (Postfix writes no such lines; is the file damaged?)",
+			in.Name, what, maxLine>>10, st.FirstOverlong)
 	case st.Lines == 0:
 		return info, st.Samples, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
 	case st.Postfix == 0:
@@ -186,6 +193,10 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	}
 	return info, st.Samples, nil
 }
+
+// maxLine is the longest line read: far above Postfix's own line limit
+// (syslog lines of a few KiB), far below what would hurt memory.
+const maxLine = 64 << 10
 
 // binary reports whether data looks like something other than text.
 func binary(head []byte) bool {

@@ -36,6 +36,8 @@ type Stats struct {
 	Other    int64 // syslog lines of other programs (dovecot, amavis, ...)
 	Unparsed int64 // lines that are not syslog lines
 	Overlong int64 // lines longer than MaxLine, skipped
+	// FirstOverlong is the line number of the first overlong line.
+	FirstOverlong int64
 	Bytes    int64
 	First    time.Time // first and last Postfix timestamp
 	Last     time.Time
@@ -106,11 +108,11 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var readErr error
+	sp := &splitter{r: r, clock: clock, maxLine: maxLine, line: 1, progress: opts.Progress}
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		s := splitter{r: r, clock: clock, maxLine: maxLine, line: 1, progress: opts.Progress}
-		readErr = s.run(ctx, free, jobs, order)
+		readErr = sp.run(ctx, free, jobs, order)
 	}()
 
 	var total Stats
@@ -140,6 +142,7 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 		free <- c
 	}
 	wg.Wait()
+	total.FirstOverlong = sp.firstOverlong // the splitter is done: order is closed
 	if !first.IsZero() {
 		total.First, total.Last = first, last
 	}
@@ -161,6 +164,8 @@ type splitter struct {
 	read        int64
 	overlong    int64
 	skipping    bool // inside an overlong line, dropping bytes to its end
+	// firstOverlong is the number of the first overlong line.
+	firstOverlong int64
 	yearDecided bool
 }
 
@@ -232,8 +237,7 @@ func (s *splitter) fill(c *chunk) (end bool, err error) {
 		if last < 0 {
 			if len(whole) > s.maxLine {
 				// A line longer than any Postfix writes: drop it to its end.
-				s.skipping = true
-				s.overlong++
+				s.skipLine(s.line)
 				c.buf = c.buf[:0]
 				return false, nil
 			}
@@ -242,13 +246,21 @@ func (s *splitter) fill(c *chunk) (end bool, err error) {
 		}
 		rest := whole[last+1:]
 		if len(rest) > s.maxLine {
-			s.skipping = true
-			s.overlong++
+			s.skipLine(s.line + int64(bytes.Count(whole[:last+1], []byte{'\n'})))
 		} else {
 			s.carry = append(s.carry, rest...)
 		}
 		c.buf = whole[:last+1]
 		return false, nil
+	}
+}
+
+// skipLine starts dropping the overlong line number n.
+func (s *splitter) skipLine(n int64) {
+	s.skipping = true
+	s.overlong++
+	if s.firstOverlong == 0 {
+		s.firstOverlong = n
 	}
 }
 

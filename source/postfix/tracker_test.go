@@ -140,7 +140,7 @@ func TestReadProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Postfix != 2 || st.Overlong != 1 || st.Unparsed != 1 || st.Other != 1 {
+	if st.Postfix != 2 || st.Overlong != 1 || st.FirstOverlong != 2 || st.Unparsed != 1 || st.Other != 1 {
 		t.Errorf("stats %+v", st)
 	}
 	if len(st.Samples) != 1 || st.Samples[0].Text != "garbage" || st.Samples[0].Line != 3 {
