@@ -62,6 +62,7 @@ type htmlView struct {
 	Rate       template.HTML
 	RateAlt    string
 	Volume     []volumeView
+	StatusKey  []struct{ Name, Color string }
 	Lanes      rows[analysis.LaneStats]
 	Responses  rows[analysis.Response]
 	Expired    rows[analysis.ExpiredGroup]
@@ -82,6 +83,7 @@ func newHTMLView(r *analysis.Result) *htmlView {
 		Providers: capRows(r.Providers),
 		Streams:   capRows(r.Streams),
 		Relays:    capRows(r.Relays),
+		StatusKey: statusKey,
 	}
 	var lines int64
 	for _, in := range r.Inputs {
@@ -166,10 +168,13 @@ var htmlFuncs = template.FuncMap{
 		}
 		return shortTime(t)
 	},
-	"who":   who,
-	"join":  func(l []string) string { return strings.Join(l, ", ") },
-	"or0":   func(s string) string { return nonEmpty(s, "-") },
-	"isURL": func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
+	"who": who,
+	// inputError drops the input's name from its error, which the row
+	// above already shows (read errors start with it).
+	"inputError": func(name, err string) string { return strings.TrimPrefix(err, name+": ") },
+	"join":       func(l []string) string { return strings.Join(l, ", ") },
+	"dash":       func(s string) string { return nonEmpty(s, "-") },
+	"isURL":      func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
 	// hot marks a deferral rate worth a look, as the text report does.
 	"hot": func(rt float64, attempts int) bool { return rt >= 0.2 && attempts >= 20 },
 	"code": func(code int, enhanced string) string {
@@ -250,9 +255,9 @@ tbody tr:nth-child(even) td { background: #fafbfc; }
 .n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.hot { color: var(--err); font-weight: 600; }
 td.nowrap, .code { white-space: nowrap; }
-td.action { min-width: 16em; font-size: 0.82rem; }
-td.example { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.8rem; color: var(--muted); min-width: 18em; word-break: break-word; }
-tr.err td { background: #fef3f2; color: var(--err); }
+td.action { min-width: 16em; font-size: 0.94em; }
+td.example { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.92em; color: var(--muted); min-width: 18em; word-break: break-word; }
+tr.err td { background: #fef3f2; color: var(--err); border-bottom-color: #fecdca; }
 footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 @media print {
   body { font-size: 10pt; }
@@ -262,6 +267,12 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
   tr, figure, .finding, .tile { break-inside: avoid; }
   .scroll { overflow: visible; }
   .chart { min-width: 0; }
+  table { font-size: 8pt; }
+  th, td { padding: 3px 5px; white-space: normal; }
+  td.nowrap { white-space: normal; }
+  td.example { overflow-wrap: anywhere; }
+  td.n { white-space: nowrap; }
+  td.example, td.action { min-width: 0; }
   details > * { display: block; }
   details::details-content { content-visibility: visible; display: block; }
   summary { list-style: none; }
@@ -353,10 +364,9 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 {{- if .Volume}}
 <p class="muted">Each bar is one UTC hour, on the same time axis as the chart above, scaled to the lane's busiest hour.</p>
 <ul class="legend">
-<li><span class="key" style="border-color: #3b8f5a"></span>delivered</li>
-<li><span class="key" style="border-color: #e3a008"></span>deferred</li>
-<li><span class="key" style="border-color: #c0362c"></span>bounced</li>
-<li><span class="key" style="border-color: #9aa3b2"></span>other</li>
+{{- range .StatusKey}}
+<li><span class="key" style="border-color: {{.Color}}"></span>{{.Name}}</li>
+{{- end}}
 </ul>
 {{- range .Volume}}
 <figure class="small">
@@ -393,10 +403,10 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <p class="muted">Hours in which a lane's deferral rate rose well above its own baseline (the median of its hourly rates).</p>
 {{- if .R.Incidents}}
 <div class="scroll"><table>
-<thead><tr><th>lane</th><th>from</th><th>to</th><th class="n">attempts</th><th class="n">deferrals</th><th class="n">deferral rate</th><th class="n">peak</th><th class="n">baseline</th><th>dominant reply</th><th>rule</th><th>example</th></tr></thead>
+<thead><tr><th>lane</th><th>from</th><th>to</th><th class="n">attempts</th><th class="n">deferrals</th><th class="n">deferral rate</th><th class="n">peak</th><th class="n">baseline</th><th>dominant reply</th></tr></thead>
 <tbody>
 {{- range .R.Incidents}}
-<tr><td>{{.Lane}}</td><td class="mono nowrap">{{time .Start}}</td><td class="mono nowrap">{{time .End}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{rate .DeferralRate}}</td><td class="n">{{rate .PeakRate}}</td><td class="n">{{rate .Baseline}}</td><td class="mono"><span class="code">{{code .Reply.Code .Reply.Enhanced}}</span>{{with .Reply.Count}} ({{n .}}×){{end}}</td><td class="mono">{{or0 .Reply.Rule}}</td><td class="example">{{.Reply.Example}}</td></tr>
+<tr><td>{{.Lane}}</td><td class="mono nowrap">{{time .Start}}</td><td class="mono nowrap">{{time .End}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{rate .DeferralRate}}</td><td class="n">{{rate .PeakRate}}</td><td class="n">{{rate .Baseline}}</td><td class="example"><span class="code">{{code .Reply.Code .Reply.Enhanced}}</span>{{with .Reply.Count}} ({{n .}}×){{end}}{{with .Reply.Rule}}, rule {{.}}{{end}}<br />{{.Reply.Example}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -412,7 +422,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <thead><tr><th class="n">count</th><th>code</th><th>class</th><th>reason</th><th>category</th><th>who</th><th>rule</th><th>action</th><th>example</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td class="n">{{n .Count}}</td><td class="mono nowrap">{{code .Code .Enhanced}}</td><td>{{or0 (print .Class)}}</td><td>{{or0 .Reason}}</td><td>{{or0 .Category}}</td><td>{{who .Provider .Filter}}</td><td class="mono">{{or0 .Rule}}</td><td class="action">{{.Action}}{{with .Ref}}{{if isURL .}} <a href="{{.}}">reference</a>{{else}} ({{.}}){{end}}{{end}}</td><td class="example">{{.Example}}</td></tr>
+<tr><td class="n">{{n .Count}}</td><td class="mono nowrap">{{code .Code .Enhanced}}</td><td>{{dash (print .Class)}}</td><td>{{dash .Reason}}</td><td>{{dash .Category}}</td><td>{{who .Provider .Filter}}</td><td class="mono">{{dash .Rule}}</td><td class="action">{{.Action}}{{with .Ref}}{{if isURL .}} <a href="{{.}}">reference</a>{{else}} ({{.}}){{end}}{{end}}</td><td class="example">{{.Example}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -430,7 +440,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <thead><tr><th class="n">recipients</th><th>code</th><th>last reply</th><th>class</th><th>reason</th><th>who</th><th>rule</th><th>action</th><th>lanes</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td class="n">{{n .Count}}</td><td class="mono nowrap">{{code .LastReply.Code .LastReply.Enhanced}}</td><td class="example">{{or .LastReply.Text "none recorded"}}</td><td>{{or0 (print .LastReply.Class)}}</td><td>{{or0 .LastReply.Reason}}</td><td>{{who .LastReply.Provider .LastReply.Filter}}</td><td class="mono">{{or0 .LastReply.Rule}}</td><td class="action">{{.LastReply.Action}}</td><td>{{join .Lanes}}</td></tr>
+<tr><td class="n">{{n .Count}}</td><td class="mono nowrap">{{code .LastReply.Code .LastReply.Enhanced}}</td><td class="example">{{or .LastReply.Text "none recorded"}}</td><td>{{dash (print .LastReply.Class)}}</td><td>{{dash .LastReply.Reason}}</td><td>{{who .LastReply.Provider .LastReply.Filter}}</td><td class="mono">{{dash .LastReply.Rule}}</td><td class="action">{{.LastReply.Action}}</td><td>{{join .Lanes}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -447,7 +457,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <thead><tr><th>provider</th><th>filter</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{or .Provider "unknown"}}</td><td>{{or0 .Filter}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
+<tr><td>{{or .Provider "unknown"}}</td><td>{{dash .Filter}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -483,7 +493,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <thead><tr><th>relay</th><th>IP</th><th>who</th><th>lane</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td class="mono">{{.Relay}}</td><td class="mono">{{or0 .IP}}</td><td>{{who .Provider .Filter}}</td><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
+<tr><td class="mono">{{.Relay}}</td><td class="mono">{{dash .IP}}</td><td>{{who .Provider .Filter}}</td><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -500,10 +510,9 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <thead><tr><th>input</th><th>format</th><th class="n">bytes</th><th class="n">lines</th><th class="n">matched</th><th class="n">other programs</th><th class="n">unreadable</th><th>first</th><th>last</th></tr></thead>
 <tbody>
 {{- range .R.Inputs}}
+<tr{{if .Error}} class="err"{{end}}><td>{{.Name}}</td><td>{{dash .Format}}</td><td class="n">{{n .Bytes}}</td><td class="n">{{n .Lines}}</td><td class="n">{{n .MatchedLines}}</td><td class="n">{{n .OtherLines}}</td><td class="n">{{n (sum .Unparsed .Overlong)}}</td><td class="mono nowrap">{{time .First}}</td><td class="mono nowrap">{{time .Last}}</td></tr>
 {{- if .Error}}
-<tr class="err"><td>{{.Name}}</td><td colspan="8"><strong>✗ error:</strong> {{.Error}}</td></tr>
-{{- else}}
-<tr><td>{{.Name}}</td><td>{{or0 .Format}}</td><td class="n">{{n .Bytes}}</td><td class="n">{{n .Lines}}</td><td class="n">{{n .MatchedLines}}</td><td class="n">{{n .OtherLines}}</td><td class="n">{{n (sum .Unparsed .Overlong)}}</td><td class="mono nowrap">{{time .First}}</td><td class="mono nowrap">{{time .Last}}</td></tr>
+<tr class="err"><td colspan="9"><strong>✗ error:</strong> {{inputError .Name .Error}}</td></tr>
 {{- end}}
 {{- end}}
 </tbody>

@@ -9,7 +9,10 @@ import (
 )
 
 // address finds e-mail addresses in free text (reply texts quote them).
-var address = regexp.MustCompile(`[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
+// The local part may not start with a quote, backquote or dot, so in
+// "'jane@example.com'" the quote stays text and the address hashes as it
+// does elsewhere.
+var address = regexp.MustCompile(`[A-Za-z0-9!#$%&*+/=?^_{|}~-][A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
 
 // RedactText replaces the local part of every address in s with a stable
 // hash, so a report can be shared without naming recipients while the same

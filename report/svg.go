@@ -33,7 +33,7 @@ const (
 	volBottom = 6.0
 
 	maxChartLanes = 8
-	fewAttempts   = 10 // below this an hour's rate is drawn hollow, and is not the headline peak
+	fewAttempts   = 10   // below this an hour's rate is drawn hollow, and is not the headline peak
 	dayLabelWidth = 72.0 // "2006-01-02" at font-size 11, with a margin
 )
 
@@ -49,6 +49,12 @@ const (
 	colorBounced   = "#c0362c"
 	colorOther     = "#9aa3b2"
 )
+
+// statusKey is the volume charts' legend, in stacking order: delivered,
+// deferred, bounced, other.
+var statusKey = []struct{ Name, Color string }{
+	{"delivered", colorDelivered}, {"deferred", colorDeferred}, {"bounced", colorBounced}, {"other", colorOther},
+}
 
 // chartLane is one lane drawn in the charts.
 type chartLane struct {
@@ -69,7 +75,7 @@ func chartLanes(r *analysis.Result) []chartLane {
 			byLane[h.Lane] = append(byLane[h.Lane], h)
 		}
 	}
-	var idx []int
+	var idx []int // into r.Lanes; a lane listed twice is drawn once
 	for i, l := range r.Lanes {
 		if len(byLane[l.Lane]) > 0 && !slices.ContainsFunc(idx, func(j int) bool { return r.Lanes[j].Lane == l.Lane }) {
 			idx = append(idx, i)
@@ -242,7 +248,7 @@ func rateGrid(w *svgWriter, ax hourAxis) {
 		y := num(rateY(float64(p) / 100))
 		w.void("line", "x1", num(x0), "x2", num(x1), "y1", y, "y2", y)
 	}
-	if 6*ax.step >= 4 {
+	if 6*ax.step >= 12 {
 		for t := ax.first; !t.After(ax.end()); t = t.Add(time.Hour) {
 			if t.Hour()%6 == 0 && t.Hour() != 0 {
 				x := num(ax.x(t))
@@ -389,17 +395,14 @@ func volumeChart(l chartLane, ax hourAxis) string {
 		w.open("g")
 		w.elem("title", volumeTitle(l.Name, hs))
 		y := bottom
-		other := hs.Attempts - hs.Delivered - hs.Deferrals - hs.Bounces
-		for _, seg := range []struct {
-			n     int
-			color string
-		}{{hs.Delivered, colorDelivered}, {hs.Deferrals, colorDeferred}, {hs.Bounces, colorBounced}, {other, colorOther}} {
-			if seg.n <= 0 || peak == 0 {
+		counts := [...]int{hs.Delivered, hs.Deferrals, hs.Bounces, hs.Attempts - hs.Delivered - hs.Deferrals - hs.Bounces}
+		for i, key := range statusKey {
+			if counts[i] <= 0 || peak == 0 {
 				continue
 			}
-			ht := volHeight * float64(seg.n) / float64(peak)
+			ht := volHeight * float64(counts[i]) / float64(peak)
 			y -= ht
-			w.void("rect", "x", x, "y", num(y), "width", num(barW), "height", num(ht), "fill", seg.color)
+			w.void("rect", "x", x, "y", num(y), "width", num(barW), "height", num(ht), "fill", key.Color)
 		}
 		w.close("g")
 	}

@@ -1,0 +1,303 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/analysis"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// at is an hour on the sample's two days, in UTC.
+func at(day, hour int) time.Time { return time.Date(2025, 3, day, hour, 0, 0, 0, time.UTC) }
+
+func hour(lane string, t time.Time, attempts, delivered, deferrals, bounces int) analysis.HourStats {
+	return analysis.HourStats{Lane: lane, Hour: t, Attempts: attempts, Delivered: delivered, Deferrals: deferrals,
+		Bounces: bounces, DeferralRate: float64(deferrals) / float64(attempts)}
+}
+
+// sampleResult is a small incident, built by hand so each format's golden
+// file shows every section: three lanes over ten hours across midnight,
+// the busiest lane silent for one hour inside its incident and the
+// smallest silent for four, a recipient address in a reply, an expired
+// group, and an input that could not be read.
+func sampleResult() *analysis.Result {
+	const msReply = "451 4.7.650 The mail server [192.0.2.10] has been temporarily rate limited due to IP reputation. " +
+		"For e-mail delivery information, see https://postmaster.live.com (S775)"
+	ms := analysis.Response{
+		Count: 132, Code: 451, Enhanced: "4.7.650", Class: mailtriage.Temporary, Reason: "badreputation", Category: "throttling",
+		Provider: "microsoft", Rule: "microsoft-s775-rate-limited", Action: "Slow the Microsoft lane and send to engaged recipients first.",
+		Owner: mailtriage.OwnerESP, Example: msReply, Lanes: []string{"microsoft"}, First: at(3, 21), Last: at(4, 5),
+	}
+	incidentReply := ms
+	incidentReply.Count = 122
+	return &analysis.Result{
+		Inputs: []analysis.Input{
+			{Name: "/var/log/mail.log", Format: "postfix", Bytes: 1843200, Lines: 9876, MatchedLines: 9501, OtherLines: 372, Unparsed: 3,
+				First: time.Date(2025, 3, 3, 21, 2, 11, 0, time.UTC), Last: time.Date(2025, 3, 4, 6, 58, 40, 0, time.UTC)},
+			{Name: "/var/log/mail.log.2.gz", Format: "postfix", Error: "/var/log/mail.log.2.gz: gzip: invalid header"},
+		},
+		TimeZone: "Europe/Berlin",
+		Summary: analysis.Summary{
+			Messages: 500, Notifications: 4, Recipients: 546, Delivered: 528, Bounced: 4, Expired: 12, Pending: 2,
+			Attempts: 672, Deferrals: 145, DeferralRate: 145.0 / 672, LocalDeferrals: 5, UnparsedLines: 3,
+		},
+		Lanes: []analysis.LaneStats{
+			{Lane: "microsoft", Attempts: 408, Delivered: 273, Deferrals: 132, Bounces: 3, DeferralRate: 132.0 / 408, Recipients: 300,
+				Expired: 12, LocalDeferrals: 5, Domains: []string{"outlook.com", "hotmail.com", "contoso.example"}},
+			{Lane: "google", Attempts: 250, Delivered: 246, Deferrals: 3, Bounces: 1, DeferralRate: 3.0 / 250, Recipients: 240,
+				Domains: []string{"gmail.com", "googlemail.com"}},
+			{Lane: "other", Attempts: 14, Delivered: 3, Deferrals: 10, Bounces: 1, DeferralRate: 10.0 / 14, Recipients: 6, Pending: 2,
+				Domains: []string{"smallshop.example"}},
+		},
+		Hourly: []analysis.HourStats{
+			hour("google", at(3, 21), 30, 30, 0, 0), hour("microsoft", at(3, 21), 40, 38, 2, 0),
+			hour("google", at(3, 22), 28, 27, 1, 0), hour("microsoft", at(3, 22), 42, 40, 2, 0), hour("other", at(3, 22), 4, 1, 3, 0),
+			hour("google", at(3, 23), 25, 25, 0, 0), hour("microsoft", at(3, 23), 38, 36, 1, 1), hour("other", at(3, 23), 3, 0, 3, 0),
+			hour("google", at(4, 0), 20, 20, 0, 0), hour("microsoft", at(4, 0), 60, 20, 40, 0),
+			hour("google", at(4, 1), 18, 17, 0, 1), hour("microsoft", at(4, 1), 64, 12, 50, 2),
+			hour("google", at(4, 2), 15, 15, 0, 0),
+			hour("google", at(4, 3), 22, 21, 1, 0), hour("microsoft", at(4, 3), 50, 18, 32, 0),
+			hour("google", at(4, 4), 26, 26, 0, 0), hour("microsoft", at(4, 4), 44, 40, 4, 0), hour("other", at(4, 4), 5, 2, 2, 1),
+			hour("google", at(4, 5), 31, 30, 1, 0), hour("microsoft", at(4, 5), 40, 39, 1, 0), hour("other", at(4, 5), 2, 0, 2, 0),
+			hour("google", at(4, 6), 35, 35, 0, 0), hour("microsoft", at(4, 6), 30, 30, 0, 0),
+		},
+		Expired: []analysis.ExpiredGroup{{
+			Count: 12,
+			LastReply: analysis.LastReply{Code: 451, Enhanced: "4.7.650", Text: msReply, Class: mailtriage.Temporary, Reason: "badreputation",
+				Category: "throttling", Provider: "microsoft", Rule: "microsoft-s775-rate-limited", Action: ms.Action},
+			Lanes: []string{"microsoft"},
+		}},
+		Responses: []analysis.Response{
+			ms,
+			{Count: 10, Class: mailtriage.Temporary, Reason: "networkerror", Category: "network", Rule: "connect-timed-out",
+				Action: "Check that the MX answers on port 25.", Owner: mailtriage.OwnerESP,
+				Example: "connect to mx.smallshop.example[198.51.100.7]:25: Connection timed out", Lanes: []string{"other"},
+				First: at(3, 22), Last: at(4, 5)},
+			{Count: 5, Code: 550, Enhanced: "5.1.1", Class: mailtriage.Permanent, Reason: "userunknown", Category: "address",
+				Rule: "user-unknown", Action: "Suppress the address.", Owner: mailtriage.OwnerSender,
+				Example: "550 5.1.1 <jane.doe@contoso.example>: Recipient address rejected: User unknown in virtual mailbox table",
+				Lanes:   []string{"microsoft", "google", "other"}, First: at(3, 23), Last: at(4, 4)},
+			{Count: 3, Code: 421, Enhanced: "4.7.28", Class: mailtriage.Temporary, Reason: "speeding", Category: "throttling",
+				Provider: "google", Rule: "google-unusual-rate", Action: "Slow the Gmail lane.", Owner: mailtriage.OwnerESP,
+				Ref:     "https://support.google.com/mail/answer/81126",
+				Example: "421 4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your IP address.",
+				Lanes:   []string{"google"}, First: at(3, 22), Last: at(4, 5)},
+		},
+		Providers: []analysis.ProviderStats{
+			{Provider: "microsoft", Counts: analysis.Counts{Attempts: 408, Delivered: 273, Deferrals: 132, Bounces: 3}, DeferralRate: 132.0 / 408},
+			{Provider: "google", Counts: analysis.Counts{Attempts: 250, Delivered: 246, Deferrals: 3, Bounces: 1}, DeferralRate: 3.0 / 250},
+			{Counts: analysis.Counts{Attempts: 14, Delivered: 3, Deferrals: 10, Bounces: 1}, DeferralRate: 10.0 / 14},
+		},
+		Streams: []analysis.StreamStats{
+			{Stream: "newsletter@news.shop.example", Messages: 420, Recipients: 466, Counts: analysis.Counts{Attempts: 590, Delivered: 450,
+				Deferrals: 137, Bounces: 3}, Expired: 12, Bounced: 3, DeferralRate: 137.0 / 590, Lanes: []string{"microsoft", "google", "other"}},
+			{Stream: "orders@shop.example", Messages: 80, Recipients: 80, Counts: analysis.Counts{Attempts: 82, Delivered: 72, Deferrals: 8,
+				Bounces: 2}, Bounced: 1, DeferralRate: 8.0 / 82, Lanes: []string{"google", "microsoft"}},
+		},
+		Relays: []analysis.RelayStats{
+			{Relay: "contoso-com.mail.protection.outlook.com", IP: "203.0.113.5", Provider: "microsoft", Lane: "microsoft",
+				Counts: analysis.Counts{Attempts: 408, Delivered: 273, Deferrals: 132, Bounces: 3}, DeferralRate: 132.0 / 408},
+			{Relay: "gmail-smtp-in.l.google.com", IP: "203.0.113.27", Provider: "google", Lane: "google",
+				Counts: analysis.Counts{Attempts: 250, Delivered: 246, Deferrals: 3, Bounces: 1}, DeferralRate: 3.0 / 250},
+		},
+		Incidents: []analysis.Incident{{
+			Lane: "microsoft", Start: at(4, 0), End: at(4, 4), Attempts: 174, Deferrals: 122, DeferralRate: 122.0 / 174,
+			PeakRate: 50.0 / 64, Baseline: 0.05, Reply: incidentReply,
+		}},
+		Findings: []mailtriage.Finding{
+			{Code: "incident.lane-deferrals", Severity: mailtriage.SeverityError, Category: "throttling",
+				Message: "microsoft lane: 70.1% of 174 attempts deferred from 2025-03-04 00:00Z to 2025-03-04 04:00Z " +
+					"(peak 78.1% in an hour; the lane's usual rate is 5.0%). Dominant reply: 451 4.7.650 — microsoft.",
+				Fix:   "Slow only this lane: fewer connections and messages per connection; send to engaged recipients first.",
+				Owner: mailtriage.OwnerESP,
+				Evidence: []string{"lane=microsoft attempts=174 deferrals=122 domains=outlook.com,hotmail.com,contoso.example",
+					"reply (132 times overall, rule microsoft-s775-rate-limited): " + msReply}},
+			{Code: "incident.queue-timeouts", Severity: mailtriage.SeverityWarning, Category: "timeout",
+				Message: "12 recipients timed out in the queue (expired). Most last heard: 451 4.7.650 — microsoft.",
+				Fix:     "A queue timeout is the sending MTA giving up: fix the last real failure.",
+				Owner:   mailtriage.OwnerESP,
+				Evidence: []string{"12× " + msReply,
+					"5× 550 5.1.1 <jane.doe@contoso.example>: Recipient address rejected"}},
+		},
+	}
+}
+
+// TestGolden renders the sample in every format and compares it with
+// testdata/<format>.golden; go test -update rewrites them. Each format
+// is rendered twice so an unstable order (a map) shows as a failure too.
+func TestGolden(t *testing.T) {
+	formats := []struct {
+		name   string
+		render func(*bytes.Buffer, *analysis.Result) error
+	}{
+		{"text", func(b *bytes.Buffer, r *analysis.Result) error { return Text(b, r, Options{Color: false}) }},
+		{"markdown", func(b *bytes.Buffer, r *analysis.Result) error { return Markdown(b, r) }},
+		{"html", func(b *bytes.Buffer, r *analysis.Result) error { return HTML(b, r) }},
+		{"json", func(b *bytes.Buffer, r *analysis.Result) error { return JSON(b, r) }},
+	}
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			var got, again bytes.Buffer
+			if err := f.render(&got, sampleResult()); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.render(&again, sampleResult()); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), again.Bytes()) {
+				t.Errorf("two renderings differ at %s", firstDiff(got.String(), again.String()))
+			}
+			golden := filepath.Join("testdata", f.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("%s differs from the golden file at %s\n(go test -update rewrites it; check the diff before committing)",
+					f.name, firstDiff(got.String(), string(want)))
+			}
+		})
+	}
+}
+
+// firstDiff says where two texts first differ, with both lines.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl || i >= len(g) || i >= len(w) {
+			return "line " + strconv.Itoa(i+1) + ":\n got: " + gl + "\nwant: " + wl
+		}
+	}
+	return "no line (they are equal)"
+}
+
+// TestJSONEmptyLists: scripts read every list as an array, never null.
+func TestJSONEmptyLists(t *testing.T) {
+	var b bytes.Buffer
+	if err := JSON(&b, &analysis.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"inputs", "lanes", "hourly", "expired", "responses", "providers", "streams", "relays", "incidents", "findings"} {
+		list, ok := m[key].([]any)
+		if !ok || len(list) != 0 {
+			t.Errorf("%q is %#v, want []", key, m[key])
+		}
+	}
+	if bytes.Contains(b.Bytes(), []byte("null")) {
+		t.Errorf("empty result has a null:\n%s", b.String())
+	}
+}
+
+// TestEmptyResult: every format renders a result with nothing in it.
+func TestEmptyResult(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, &analysis.Result{}, Options{}); err != nil || !strings.Contains(b.String(), "Nothing stands out") {
+		t.Errorf("text: %v\n%s", err, b.String())
+	}
+	b.Reset()
+	if err := Markdown(&b, &analysis.Result{}); err != nil || !strings.Contains(b.String(), "Nothing stands out") {
+		t.Errorf("markdown: %v\n%s", err, b.String())
+	}
+	b.Reset()
+	if err := HTML(&b, &analysis.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	h := b.String()
+	if strings.Contains(h, "<svg") || !strings.Contains(h, "nothing to draw") || !strings.Contains(h, "Nothing stands out") {
+		t.Errorf("html of an empty result:\n%s", h)
+	}
+	checkXML(t, h)
+}
+
+// redactSample holds the same recipient address in every place Redact
+// rewrites, a second address, and addresses it must leave alone.
+func redactSample() *analysis.Result {
+	return &analysis.Result{
+		Inputs: []analysis.Input{{Name: "/var/log/mail.log", Lines: 10}},
+		Responses: []analysis.Response{
+			{Count: 2, Code: 550, Example: "550 5.1.1 <jane.doe@contoso.example>: Recipient address rejected", Lanes: []string{"microsoft"}},
+			{Count: 1, Code: 550, Example: "550 5.1.1 'jane.doe@contoso.example': no such user; see https://help.example.com/x?u=1"},
+			{Count: 1, Code: 421, Example: "421 4.7.0 Try again later"},
+		},
+		Expired: []analysis.ExpiredGroup{{Count: 1, LastReply: analysis.LastReply{
+			Text: "452 4.2.2 bob@example.org: mailbox full (also jane.doe@contoso.example)"}}},
+		Incidents: []analysis.Incident{{Lane: "microsoft", Reply: analysis.Response{
+			Example: "550 5.1.1 <jane.doe@contoso.example>: Recipient address rejected"}}},
+		Findings: []mailtriage.Finding{{
+			Code: "incident.invalid-recipients", Message: "3 attempts to jane.doe@contoso.example failed.",
+			Fix: "Suppress the address.", Evidence: []string{"2× 550 5.1.1 <jane.doe@contoso.example>", "1× 421 4.7.0 Try again later"},
+		}},
+		Streams: []analysis.StreamStats{{Stream: "newsletter@news.shop.example", Lanes: []string{"microsoft"}}},
+		Relays:  []analysis.RelayStats{{Relay: "contoso-example.mail.protection.outlook.com", Lane: "microsoft"}},
+	}
+}
+
+// TestRedact: every recipient address in reply texts and findings becomes
+// r-<8 hex>@domain, the same token for the same address wherever it is, and
+// nothing else changes (envelope senders, relays, the words around).
+func TestRedact(t *testing.T) {
+	const jane, bob = "jane.doe@contoso.example", "bob@example.org"
+	token := regexp.MustCompile(`^r-[0-9a-f]{8}@`)
+	tj, tb := RedactText(jane), RedactText(bob)
+	if !token.MatchString(tj) || !strings.HasSuffix(tj, "@contoso.example") || !token.MatchString(tb) || !strings.HasSuffix(tb, "@example.org") {
+		t.Fatalf("RedactText gives %q and %q, want r-xxxxxxxx@domain", tj, tb)
+	}
+	if tj == tb || RedactText(jane) != tj {
+		t.Fatalf("tokens are not stable and distinct: %q, %q, %q", tj, tb, RedactText(jane))
+	}
+
+	got := redactSample()
+	Redact(got)
+	want := redactSample()
+	sub := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, jane, tj), bob, tb) }
+	for i := range want.Responses {
+		want.Responses[i].Example = sub(want.Responses[i].Example)
+	}
+	want.Expired[0].LastReply.Text = sub(want.Expired[0].LastReply.Text)
+	want.Incidents[0].Reply.Example = sub(want.Incidents[0].Reply.Example)
+	want.Findings[0].Message = sub(want.Findings[0].Message)
+	for i := range want.Findings[0].Evidence {
+		want.Findings[0].Evidence[i] = sub(want.Findings[0].Evidence[i])
+	}
+	if !reflect.DeepEqual(got, want) {
+		g, _ := json.MarshalIndent(got, "", " ")
+		w, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("Redact result differs at %s", firstDiff(string(g), string(w)))
+	}
+	var all bytes.Buffer
+	if err := JSON(&all, got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(all.String(), "jane.doe") || strings.Contains(all.String(), "bob@") {
+		t.Errorf("a recipient survived Redact:\n%s", all.String())
+	}
+}
