@@ -38,9 +38,9 @@ type Stats struct {
 	Overlong int64 // lines longer than MaxLine, skipped
 	// FirstOverlong is the line number of the first overlong line.
 	FirstOverlong int64
-	Bytes    int64
-	First    time.Time // first and last Postfix timestamp
-	Last     time.Time
+	Bytes         int64
+	First         time.Time // first and last Postfix timestamp
+	Last          time.Time
 	// Samples are some unparsed lines, with their line numbers.
 	Samples []Sample
 }
@@ -159,14 +159,14 @@ type splitter struct {
 	maxLine  int
 	progress func(int64)
 
-	carry       []byte // the start of a line the last chunk did not finish
-	line        int64  // number of the next line
-	read        int64
-	overlong    int64
-	skipping    bool // inside an overlong line, dropping bytes to its end
+	carry    []byte // the start of a line the last chunk did not finish
+	line     int64  // number of the next line
+	read     int64
+	overlong int64
+	skipping bool // inside an overlong line, dropping bytes to its end
 	// firstOverlong is the number of the first overlong line.
 	firstOverlong int64
-	yearDecided bool
+	yearDecided   bool
 }
 
 // run hands out chunks in order until the input ends. A read error ends
