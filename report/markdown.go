@@ -17,7 +17,7 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	s := r.Summary
 	p("# Delivery incident report\n\n")
-	p("Times are UTC; zone-less timestamps were read as %s.\n\n", r.TimeZone)
+	p("%s. Times are UTC; zone-less timestamps were read as %s.\n\n", inputSpan(r), nonEmpty(r.TimeZone, "UTC"))
 	p("## Summary\n\n")
 	p("| messages | recipients | delivered | bounced | expired | pending | attempts | deferrals | deferral rate | local deferrals | notifications |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -28,7 +28,10 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 		p("Nothing stands out.\n\n")
 	}
 	for i, f := range r.Findings {
-		p("%d. **%s** `%s` %s\n   - Fix: %s (owner: %s)\n", i+1, f.Severity, f.Code, mdEscape(f.Message), mdEscape(f.Fix), f.Owner)
+		p("%d. **%s** `%s` %s\n", i+1, f.Severity, f.Code, mdEscape(f.Message))
+		if f.Fix != "" {
+			p("   - Fix: %s (owner: %s)\n", mdEscape(f.Fix), f.Owner)
+		}
 		for _, ev := range f.Evidence {
 			p("   - Evidence: `%s`\n", strings.ReplaceAll(ev, "`", "'"))
 		}
@@ -47,38 +50,68 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	}
 	p("\n## Replies to failed attempts\n\n| count | code | class | reason | who | rule | example |\n|---:|---|---|---|---|---|---|\n")
 	for _, resp := range r.Responses {
-		code := strconv.Itoa(resp.Code)
-		if resp.Enhanced != "" {
-			code += " " + resp.Enhanced
-		}
-		p("| %d | %s | %s | %s | %s | `%s` | %s |\n", resp.Count, code, resp.Class, resp.Reason, who(resp.Provider, resp.Filter), resp.Rule, mdEscape(resp.Example))
+		p("| %d | %s | %s | %s | %s | %s | %s |\n", resp.Count, replyCode(resp.Code, resp.Enhanced), resp.Class, resp.Reason,
+			who(resp.Provider, resp.Filter), mdCode(resp.Rule), mdEscape(resp.Example))
 	}
 	if len(r.Expired) > 0 {
 		p("\n## Queue timeouts by last real failure\n\n| recipients | last reply | class | reason | who | rule |\n|---:|---|---|---|---|---|\n")
 		for _, g := range r.Expired {
 			lr := g.LastReply
-			p("| %d | %s | %s | %s | %s | `%s` |\n", g.Count, mdEscape(nonEmpty(lr.Text, "none recorded")), lr.Class, lr.Reason, who(lr.Provider, lr.Filter), lr.Rule)
+			p("| %d | %s | %s | %s | %s | %s |\n", g.Count, mdEscape(nonEmpty(lr.Text, "none recorded")), nonEmpty(string(lr.Class), "-"),
+				nonEmpty(lr.Reason, "-"), who(lr.Provider, lr.Filter), mdCode(lr.Rule))
+		}
+	}
+	if len(r.Providers) > 0 {
+		p("\n## Who answered\n\n| provider | filter | attempts | deferrals | bounces | deferral rate |\n|---|---|---:|---:|---:|---:|\n")
+		for _, pr := range r.Providers {
+			p("| %s | %s | %s | %s | %s | %s |\n", nonEmpty(pr.Provider, "unknown"), nonEmpty(pr.Filter, "-"), thousands(int64(pr.Attempts)),
+				thousands(int64(pr.Deferrals)), thousands(int64(pr.Bounces)), rate(pr.DeferralRate))
 		}
 	}
 	p("\n## Streams\n\n| stream | messages | recipients | attempts | deferral rate | expired | bounced |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, st := range r.Streams {
 		p("| %s | %d | %d | %d | %s | %d | %d |\n", mdEscape(st.Stream), st.Messages, st.Recipients, st.Attempts, rate(st.DeferralRate), st.Expired, st.Bounced)
 	}
+	if len(r.Relays) > 0 {
+		p("\n## Relays\n\n| relay | ip | provider | lane | attempts | deferral rate |\n|---|---|---|---|---:|---:|\n")
+		for _, rl := range r.Relays {
+			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(rl.Relay), rl.IP, who(rl.Provider, rl.Filter), rl.Lane, thousands(int64(rl.Attempts)), rate(rl.DeferralRate))
+		}
+	}
 	p("\n## Inputs\n\n")
 	for _, in := range r.Inputs {
 		if in.Error != "" {
-			p("- %s: **%s**\n", mdEscape(in.Name), mdEscape(in.Error))
+			p("- **%s**\n", mdEscape(in.Error))
 			continue
 		}
-		p("- %s: %d lines, %d Postfix, %d other programs, %d unreadable\n", mdEscape(in.Name), in.Lines, in.MatchedLines, in.OtherLines, in.Unparsed+in.Overlong)
+		p("- %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", mdEscape(in.Name), thousands(in.Lines), thousands(in.MatchedLines),
+			thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
 	}
 	return bw.Flush()
 }
 
-// mdEscape keeps table cells intact: pipes and line breaks would break them.
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
-	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "<", "&lt;")
-	return strings.ReplaceAll(s, ">", "&gt;")
+// mdEscaper keeps table cells intact and reply texts literal: pipes and
+// line breaks would break a table, and *, _ and backticks would format.
+var mdEscaper = strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`")
+
+func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+// mdCode writes a rule id as code, or "-" when there is none.
+func mdCode(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return "`" + s + "`"
+}
+
+// replyCode writes "421 4.7.0", "-" when there is no code.
+func replyCode(code int, enhanced string) string {
+	s := "-"
+	if code != 0 {
+		s = strconv.Itoa(code)
+	}
+	if enhanced != "" {
+		s += " " + enhanced
+	}
+	return s
 }

@@ -65,22 +65,11 @@ func (t *textWriter) section(title string) {
 
 func (t *textWriter) header(r *analysis.Result) {
 	var lines int64
-	var first, last time.Time
 	for _, in := range r.Inputs {
 		lines += in.Lines
-		if !in.First.IsZero() && (first.IsZero() || in.First.Before(first)) {
-			first = in.First
-		}
-		if in.Last.After(last) {
-			last = in.Last
-		}
-	}
-	span := "no timestamps"
-	if !first.IsZero() {
-		span = shortTime(first) + " to " + shortTime(last)
 	}
 	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s lines, %s (times in UTC; zone-less stamps read as %s)",
-		plural(len(r.Inputs), "input"), thousands(lines), span, r.TimeZone))
+		plural(len(r.Inputs), "input"), thousands(lines), inputSpan(r), nonEmpty(r.TimeZone, "UTC")))
 	if r.Since != "" || r.Until != "" {
 		t.printf("window: since %s until %s\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
 	}
@@ -205,11 +194,15 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 	hours := int(last.Sub(first)/time.Hour) + 1
 	width := t.width - 32
 	step := 1
-	for hours/step > width {
+	for (hours+step-1)/step > width {
 		step++
 	}
+	per := "hour"
+	if step > 1 {
+		per = plural(step, "hour")
+	}
 	t.section(fmt.Sprintf("DEFERRAL RATE PER HOUR (%s to %s, one mark per %s; ▁ 0%% … █ 100%%, blank: no attempts)",
-		shortTime(first), shortTime(last.Add(time.Hour)), plural(step, "hour")))
+		shortTime(first), shortTime(last.Add(time.Hour)), per))
 	shown := 0
 	for _, l := range r.Lanes {
 		byHour, ok := rates[l.Lane]
