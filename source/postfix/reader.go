@@ -288,6 +288,10 @@ func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 func parseChunk(c *chunk, cl Classifier, samples int) {
 	buf := c.buf
 	lineNo := c.firstLine
+	// Parsing into a record on the stack and copying the lines worth
+	// keeping is cheaper than parsing into the heap-allocated slots: the
+	// zeroing of a record per line costs no write barriers there.
+	var rec postfixlog.Record
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')
 		var line []byte
@@ -301,14 +305,7 @@ func parseChunk(c *chunk, cl Classifier, samples int) {
 		}
 		c.stats.Lines++
 		c.stats.Bytes += int64(len(line)) + 1
-		// Parse straight into the next slot, and keep it only if the
-		// tracker needs the line: no copy of the record.
-		if len(c.lines) == cap(c.lines) {
-			c.lines = append(c.lines, Line{})[:len(c.lines)]
-		}
-		l := &c.lines[:len(c.lines)+1][len(c.lines)]
-		rec := &l.Rec
-		err := postfixlog.Parse(c.clock, line, rec)
+		err := postfixlog.Parse(c.clock, line, &rec)
 		switch {
 		case err == nil:
 			c.stats.Postfix++
@@ -319,10 +316,10 @@ func parseChunk(c *chunk, cl Classifier, samples int) {
 				c.stats.Last = rec.Time
 			}
 			if rec.Kind != postfixlog.Other && len(rec.QueueID) > 0 {
-				c.lines = c.lines[:len(c.lines)+1]
-				l.Decoded = false
+				c.lines = append(c.lines, Line{Rec: rec})
 				if rec.Kind == postfixlog.Delivery && cl != nil {
-					l.Detail = decode(rec)
+					l := &c.lines[len(c.lines)-1]
+					l.Detail = decode(&l.Rec)
 					l.Verdict = cl.Classify(l.Detail)
 					l.Decoded = true
 				}

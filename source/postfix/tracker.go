@@ -53,8 +53,6 @@ type message struct {
 	external     bool // arrived over SMTP from a non-loopback client
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
 	queued       time.Time
-	last         time.Time
-	parent       *message // the message a content filter re-injected as this one
 	rcpts        []*recipient
 }
 
@@ -63,8 +61,7 @@ type recipient struct {
 	relayHost, relayIP string // the server of the last attempt
 	attempts           int
 	final              bool
-	filtered           bool // handed to a content filter: its copy carries on
-	lastTime           time.Time
+	filtered           bool   // handed to a content filter: its copy carries on
 	cause              *cause // nil until the recipient had a failure
 }
 
@@ -151,9 +148,11 @@ func (t *Tracker) Add(l *Line) {
 	case postfixlog.Expired:
 		t.expired(rec)
 	case postfixlog.Removed:
+		// The queue manager removes a message when it is done with it,
+		// postsuper when an administrator deletes it; recipients still
+		// open then were never delivered.
 		if m, ok := t.msgs[string(t.key(rec.Host, rec.QueueID))]; ok {
-			status := mailtriage.Deleted
-			t.close(m, rec.Time, status)
+			t.close(m, rec.Time, mailtriage.Deleted)
 		}
 	}
 }
@@ -173,11 +172,10 @@ func (t *Tracker) key(host, qid []byte) []byte {
 func (t *Tracker) messageByKey(host, qid []byte, at time.Time) *message {
 	k := t.key(host, qid)
 	if m, ok := t.msgs[string(k)]; ok {
-		m.last = at
 		return m
 	}
 	key := string(k)
-	m := &message{key: key, host: key[:len(host)], qid: key[len(host)+1:], queued: at, last: at}
+	m := &message{key: key, host: key[:len(host)], qid: key[len(host)+1:], queued: at}
 	t.msgs[m.key] = m
 	return m
 }
@@ -191,7 +189,6 @@ func (t *Tracker) messageID(m *message, id string) {
 	}
 	m.messageID = id
 	if prev, ok := t.byMsgID[id]; ok && prev != m && m.reinjected {
-		m.parent = prev
 		m.queued = prev.queued
 		m.notification = m.notification || prev.notification
 		if !m.senderKnown && prev.senderKnown {
@@ -249,7 +246,6 @@ func (t *Tracker) delivery(l *Line) {
 		}
 		l.Decoded = true
 	}
-	r.lastTime = rec.Time
 	status := statusOf(rec.Status)
 	prog := string(rec.Program)
 	remote := prog == "smtp" || prog == "lmtp"
