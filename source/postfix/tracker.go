@@ -412,20 +412,23 @@ func (t *Tracker) final(m *message, r *recipient, at time.Time, status mailtriag
 }
 
 func (t *Tracker) event(m *message, r *recipient, kind mailtriage.Kind, status mailtriage.Status, at time.Time) *mailtriage.Event {
+	e := t.messageEvent(m, kind, at)
+	e.Status = status
+	e.Recipient, e.Domain, e.Lane, e.Attempts = r.addr, r.domain, r.lane, r.attempts
+	return e
+}
+
+// messageEvent fills the reused event with what every event of m carries.
+func (t *Tracker) messageEvent(m *message, kind mailtriage.Kind, at time.Time) *mailtriage.Event {
 	e := &t.ev
 	*e = mailtriage.Event{
 		Kind:      kind,
-		Status:    status,
 		Time:      at,
 		Source:    "postfix",
 		Host:      m.host,
 		QueueID:   m.qid,
 		MessageID: m.messageID,
 		Sender:    m.sender,
-		Recipient: r.addr,
-		Domain:    r.domain,
-		Lane:      r.lane,
-		Attempts:  r.attempts,
 		Queued:    m.queued,
 	}
 	return e
@@ -470,19 +473,8 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	if filtered > 0 && counted == 0 {
 		return
 	}
-	e := &t.ev
-	*e = mailtriage.Event{
-		Kind:         mailtriage.Message,
-		Time:         at,
-		Source:       "postfix",
-		Host:         m.host,
-		QueueID:      m.qid,
-		MessageID:    m.messageID,
-		Sender:       m.sender,
-		Queued:       m.queued,
-		Notification: m.notification,
-		Recipients:   counted,
-	}
+	e := t.messageEvent(m, mailtriage.Message, at)
+	e.Notification, e.Recipients = m.notification, counted
 	t.emit(e)
 }
 
