@@ -87,6 +87,12 @@ func Parse(s string) Reply {
 	}
 	var r Reply
 	rest := s
+	if i := laterFailure(s); i > 0 {
+		// "220-banner 421 4.2.1 ...": a greeting's continuation line, then
+		// the failure that ended the session. The failure is the reply.
+		rest = s[i:]
+		s = rest
+	}
 	if code, n := replyCode(rest); n > 0 {
 		r.Code = code
 		rest = rest[n:]
@@ -112,6 +118,24 @@ func Parse(s string) Reply {
 	r.URLs = urls(r.Text)
 	r.Inner = inner(r.Text)
 	return r
+}
+
+// laterFailure finds, in a multi-line reply that starts with a success
+// code ("220-..."), the position of a 4yz or 5yz line that follows, or 0.
+// RFC 5321 §4.2.1 wants one code per reply, but servers that reject right
+// after their banner produce this.
+func laterFailure(s string) int {
+	if len(s) < 8 || (s[0] != '2' && s[0] != '3') || s[3] != '-' {
+		return 0
+	}
+	for i := 4; i+4 <= len(s); i++ {
+		if s[i-1] == ' ' && (s[i] == '4' || s[i] == '5') {
+			if _, n := replyCode(s[i:]); n > 0 && i+3 < len(s) && s[i+3] == ' ' {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 // replyCode reads a basic reply code at the start of s: three digits, the

@@ -80,6 +80,11 @@ func TestParse(t *testing.T) {
 			want: Reply{Code: 550, Enhanced: "4.4.7", Text: "QUEUE.Expired; message expired"},
 		},
 		{
+			name: "a banner continuation, then the failure",
+			in:   "220-laposte 421 4.2.1 Service refuse. Veuillez essayer plus tard. LPN007_510",
+			want: Reply{Code: 421, Enhanced: "4.2.1", Text: "Service refuse. Veuillez essayer plus tard. LPN007_510"},
+		},
+		{
 			name: "code only",
 			in:   "421 Service not available",
 			want: Reply{Code: 421, Text: "Service not available"},
