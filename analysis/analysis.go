@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/smtpreply"
@@ -53,10 +54,18 @@ type Analyzer struct {
 	hours     map[laneHour]*hourAcc
 	responses map[responseKey]*responseAcc
 	expired   map[responseKey]*responseAcc
-	providers map[providerKey]*Counts
+	providers map[string]*providerAcc
 	streams   map[string]*streamAcc
 	relays    map[string]*relayAcc
+	hosts     map[string]*Counts
+	domains   map[string]*domainAcc
+	// The recipients that timed out in the queue, and those still queued
+	// at the end, for the evidence; at most maxListed of each.
+	expiredRcpts, pendingRcpts []RecipientOutcome
 }
+
+// maxListed bounds the lists of expired and pending recipients.
+const maxListed = 1000
 
 // New returns an Analyzer.
 func New(opts Options) *Analyzer {
@@ -79,9 +88,11 @@ func New(opts Options) *Analyzer {
 		hours:     map[laneHour]*hourAcc{},
 		responses: map[responseKey]*responseAcc{},
 		expired:   map[responseKey]*responseAcc{},
-		providers: map[providerKey]*Counts{},
+		providers: map[string]*providerAcc{},
 		streams:   map[string]*streamAcc{},
 		relays:    map[string]*relayAcc{},
+		hosts:     map[string]*Counts{},
+		domains:   map[string]*domainAcc{},
 	}
 }
 
@@ -144,7 +155,20 @@ type responseAcc struct {
 	first, last time.Time
 }
 
-type providerKey struct{ provider, filter string }
+// providerAcc counts the attempts a provider answered, and the filters its
+// replies named. A filter shows itself only in what it rejects, so it is a
+// property of the provider's traffic, not a separate server.
+type providerAcc struct {
+	Counts
+	filters map[string]int
+}
+
+// domainAcc counts one recipient domain, to find domains that never accept.
+type domainAcc struct {
+	Counts
+	lane    string
+	replies map[responseKey]int
+}
 
 type streamAcc struct {
 	Counts
@@ -244,13 +268,29 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	st.add(e.Status)
 	st.lanes[laneName(e.Lane)]++
 
-	pk := providerKey{e.Verdict.Provider, e.Verdict.Filter}
-	pc, ok := a.providers[pk]
+	pc, ok := a.providers[e.Verdict.Provider]
 	if !ok {
-		pc = &Counts{}
-		a.providers[pk] = pc
+		pc = &providerAcc{filters: map[string]int{}}
+		a.providers[e.Verdict.Provider] = pc
 	}
 	pc.add(e.Status)
+	if f := e.Verdict.Filter; f != "" && f != e.Verdict.Provider {
+		pc.filters[f]++
+	}
+
+	hc, ok := a.hosts[e.Host]
+	if !ok {
+		hc = &Counts{}
+		a.hosts[e.Host] = hc
+	}
+	hc.add(e.Status)
+
+	dc, ok := a.domains[e.Domain]
+	if !ok {
+		dc = &domainAcc{lane: laneName(e.Lane), replies: map[responseKey]int{}}
+		a.domains[e.Domain] = dc
+	}
+	dc.add(e.Status)
 
 	if e.RemoteHost != "" {
 		host := lower(e.RemoteHost)
@@ -266,6 +306,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		key := keyOf(&e.Detail, &e.Verdict)
 		a.response(a.responses, key, e)
 		h.replies[key]++
+		dc.replies[key]++
 	}
 }
 
@@ -294,9 +335,9 @@ func keyOf(d *smtpreply.Detail, v *mailtriage.Verdict) responseKey {
 func (a *Analyzer) response(m map[responseKey]*responseAcc, key responseKey, e *mailtriage.Event) {
 	r, ok := m[key]
 	if !ok {
-		r = &responseAcc{verdict: e.Verdict, reply: e.Detail.Reply, example: e.Detail.Summary(), lanes: map[string]int{}, first: e.Time}
+		r = &responseAcc{verdict: e.Verdict, reply: e.Detail.Reply, example: clip(e.Detail.Summary()), lanes: map[string]int{}, first: e.Time}
 		if !e.Detail.Answered() {
-			r.reply = smtpreply.Reply{Text: e.Detail.Summary()}
+			r.reply = smtpreply.Reply{Text: r.example}
 		}
 		m[key] = r
 	}
@@ -329,12 +370,42 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		l.expired++
 		s.expired++
 		a.response(a.expired, keyOf(&e.Detail, &e.Verdict), e)
+		a.expiredRcpts = listRecipient(a.expiredRcpts, e)
 	case mailtriage.Pending:
 		a.summary.Pending++
 		l.pending++
+		a.pendingRcpts = listRecipient(a.pendingRcpts, e)
 	case mailtriage.Deleted:
 		a.summary.Deleted++
 	}
+}
+
+// listRecipient adds a recipient's outcome to a bounded list.
+func listRecipient(list []RecipientOutcome, e *mailtriage.Event) []RecipientOutcome {
+	if len(list) >= maxListed {
+		return list
+	}
+	return append(list, RecipientOutcome{
+		Time: e.Time.UTC(), Host: e.Host, QueueID: e.QueueID, MessageID: e.MessageID, Sender: e.Sender,
+		Recipient: e.Recipient, Lane: laneName(e.Lane), Attempts: e.Attempts, Queued: e.Queued.UTC(),
+		LastReply: clip(e.Detail.Summary()), Rule: e.Verdict.Rule,
+	})
+}
+
+// maxExample bounds the reply texts a report quotes: a damaged log can hold
+// replies of any length, and a reader needs the first few hundred bytes.
+const maxExample = 400
+
+// clip shortens s to maxExample bytes at a rune boundary.
+func clip(s string) string {
+	if len(s) <= maxExample {
+		return s
+	}
+	cut := maxExample
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // AddUnparsed counts lines no reader could read.
@@ -351,8 +422,17 @@ func (a *Analyzer) Result() *Result {
 	r.Providers = a.providerStats()
 	r.Streams = a.streamStats()
 	r.Relays = a.relayStats()
+	r.Hosts = a.hostStats()
+	r.ExpiredRecipients, r.PendingRecipients = a.expiredRcpts, a.pendingRcpts
+	if r.ExpiredRecipients == nil {
+		r.ExpiredRecipients = []RecipientOutcome{}
+	}
+	if r.PendingRecipients == nil {
+		r.PendingRecipients = []RecipientOutcome{}
+	}
 	r.Incidents = a.incidents()
-	r.Findings = findings(r, a.opts)
+	r.Domains = a.failingDomains()
+	r.Findings = a.findings(r)
 	return r
 }
 
@@ -388,15 +468,38 @@ func (a *Analyzer) hourly() []HourStats {
 	return out
 }
 
+// describe turns an accumulated reply group into its report row, with count n.
+func (r *responseAcc) describe(n int) Response {
+	return Response{
+		Count: n, Code: r.reply.Code, Enhanced: r.reply.Enhanced, Class: r.verdict.Class,
+		Reason: r.verdict.Reason, Category: r.verdict.Category, Provider: r.verdict.Provider, Filter: r.verdict.Filter,
+		Rule: r.verdict.Rule, Action: r.verdict.Action, Owner: r.verdict.Owner, Ref: r.verdict.Ref,
+		Example: r.example, Lanes: topKeys(r.lanes, 0), First: r.first.UTC(), Last: r.last.UTC(),
+	}
+}
+
+// topReply returns the most frequent reply of a tally (ties by rule, then
+// text, so the choice is the same on every run) and its count.
+func topReply(replies map[responseKey]int) (responseKey, int) {
+	var best responseKey
+	bestN := 0
+	for k, n := range replies {
+		if n > bestN || n == bestN && keyLess(k, best) {
+			best, bestN = k, n
+		}
+	}
+	return best, bestN
+}
+
+func keyLess(x, y responseKey) bool {
+	return cmp.Or(cmp.Compare(x.rule, y.rule), cmp.Compare(x.code, y.code), cmp.Compare(x.enhanced, y.enhanced),
+		cmp.Compare(x.provider, y.provider), cmp.Compare(x.filter, y.filter)) < 0
+}
+
 func responseList(m map[responseKey]*responseAcc) []Response {
 	out := make([]Response, 0, len(m))
 	for _, r := range m {
-		out = append(out, Response{
-			Count: r.count, Code: r.reply.Code, Enhanced: r.reply.Enhanced, Class: r.verdict.Class,
-			Reason: r.verdict.Reason, Category: r.verdict.Category, Provider: r.verdict.Provider, Filter: r.verdict.Filter,
-			Rule: r.verdict.Rule, Action: r.verdict.Action, Owner: r.verdict.Owner, Ref: r.verdict.Ref,
-			Example: r.example, Lanes: topKeys(r.lanes, 0), First: r.first.UTC(), Last: r.last.UTC(),
-		})
+		out = append(out, r.describe(r.count))
 	}
 	slices.SortFunc(out, func(x, y Response) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Example, y.Example))
@@ -425,14 +528,57 @@ func expiredList(m map[responseKey]*responseAcc) []ExpiredGroup {
 
 func (a *Analyzer) providerStats() []ProviderStats {
 	out := make([]ProviderStats, 0, len(a.providers))
-	for k, c := range a.providers {
-		out = append(out, ProviderStats{Provider: k.provider, Filter: k.filter, Counts: *c, DeferralRate: c.Rate()})
+	for name, c := range a.providers {
+		filters := topKeys(c.filters, 0)
+		filter := ""
+		if len(filters) > 0 {
+			filter = filters[0]
+		}
+		out = append(out, ProviderStats{Provider: name, Filter: filter, Filters: filters, Counts: c.Counts, DeferralRate: c.Rate()})
 	}
 	slices.SortFunc(out, func(x, y ProviderStats) int {
-		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Provider, y.Provider), cmp.Compare(x.Filter, y.Filter))
+		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Provider, y.Provider))
 	})
 	return out
 }
+
+func (a *Analyzer) hostStats() []HostStats {
+	out := make([]HostStats, 0, len(a.hosts))
+	for name, c := range a.hosts {
+		out = append(out, HostStats{Host: name, Counts: *c, DeferralRate: c.Rate()})
+	}
+	slices.SortFunc(out, func(x, y HostStats) int {
+		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Host, y.Host))
+	})
+	return out
+}
+
+// failingDomains lists the recipient domains that took no message at all
+// in at least minDomainAttempts attempts: a dead MX, a typo domain, a
+// destination that refuses everything. They hide in the lane "other".
+func (a *Analyzer) failingDomains() []DomainStats {
+	var out []DomainStats
+	for name, d := range a.domains {
+		if d.Delivered > 0 || d.Attempts < minDomainAttempts {
+			continue
+		}
+		ds := DomainStats{Domain: name, Lane: d.lane, Counts: d.Counts}
+		if best, n := topReply(d.replies); n > 0 {
+			ds.Reply = a.responses[best].describe(n)
+		}
+		out = append(out, ds)
+	}
+	slices.SortFunc(out, func(x, y DomainStats) int {
+		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Domain, y.Domain))
+	})
+	if out == nil {
+		out = []DomainStats{}
+	}
+	return out
+}
+
+// minDomainAttempts is how many failed attempts make a domain worth naming.
+const minDomainAttempts = 10
 
 func (a *Analyzer) streamStats() []StreamStats {
 	out := make([]StreamStats, 0, len(a.streams))

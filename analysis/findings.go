@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,7 +12,12 @@ import (
 )
 
 // incidents finds, per lane, the spans of hours whose deferral rate rose
-// well above the lane's own baseline: the median of its hourly rates.
+// well above the lane's own baseline, the median of its hourly rates. An
+// hour is elevated when it has enough attempts to judge (minJudged) and
+// its rate is at least MinRate and Factor times the baseline; a span is a
+// run of elevated hours, across hours too quiet to judge, that holds at
+// least one hour with MinAttempts attempts. Its figures are the sums of
+// every hour from its start to its end, so they match the hourly table.
 func (a *Analyzer) incidents() []Incident {
 	byLane := map[string][]laneHour{}
 	for k, h := range a.hours {
@@ -23,48 +29,69 @@ func (a *Analyzer) incidents() []Incident {
 	for lane, keys := range byLane {
 		slices.SortFunc(keys, func(x, y laneHour) int { return cmp.Compare(x.hour, y.hour) })
 		base := a.baseline(keys)
-		var cur *Incident
-		var replies map[responseKey]int
-		lastHour := int64(0)
-		flush := func() {
-			if cur == nil {
-				return
-			}
-			cur.DeferralRate = Counts{Attempts: cur.Attempts, Deferrals: cur.Deferrals}.Rate()
-			cur.Reply = a.dominant(replies)
-			out = append(out, *cur)
-			cur = nil
+		elevated := func(h *hourAcc) bool {
+			return h.Attempts >= minJudged && h.Rate() >= a.opts.MinRate && h.Rate() >= a.opts.Factor*base
 		}
-		for _, k := range keys {
-			h := a.hours[k]
-			rate := h.Rate()
-			hot := h.Attempts >= a.opts.MinAttempts && rate >= a.opts.MinRate && rate >= a.opts.Factor*base
-			if !hot {
+		for i := 0; i < len(keys); {
+			if !elevated(a.hours[keys[i]]) {
+				i++
 				continue
 			}
-			// One quiet hour inside an incident does not end it.
-			if cur != nil && k.hour-lastHour > 2*3600 {
-				flush()
+			// Extend the run over elevated hours and hours too quiet to
+			// judge; it ends at the last elevated hour.
+			j, last := i, i
+			for j+1 < len(keys) {
+				h := a.hours[keys[j+1]]
+				if h.Attempts >= minJudged && !elevated(h) {
+					break
+				}
+				j++
+				if elevated(h) {
+					last = j
+				}
 			}
-			if cur == nil {
-				cur = &Incident{Lane: lane, Start: time.Unix(k.hour, 0).UTC(), Baseline: base}
-				replies = map[responseKey]int{}
+			if inc, ok := a.span(lane, base, keys[i:last+1]); ok {
+				out = append(out, inc)
 			}
-			cur.End = time.Unix(k.hour+3600, 0).UTC()
-			cur.Attempts += h.Attempts
-			cur.Deferrals += h.Deferrals
-			cur.PeakRate = max(cur.PeakRate, rate)
-			for rk, n := range h.replies {
-				replies[rk] += n
-			}
-			lastHour = k.hour
+			i = last + 1
 		}
-		flush()
 	}
 	slices.SortFunc(out, func(x, y Incident) int {
 		return cmp.Or(cmp.Compare(y.Deferrals, x.Deferrals), x.Start.Compare(y.Start), cmp.Compare(x.Lane, y.Lane))
 	})
 	return out
+}
+
+// minJudged is how many attempts an hour needs for its rate to count.
+const minJudged = 10
+
+// span sums a run of hours into an incident, if one of them had at least
+// MinAttempts attempts.
+func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, bool) {
+	inc := Incident{Lane: lane, Baseline: base, Start: time.Unix(keys[0].hour, 0).UTC(),
+		End: time.Unix(keys[len(keys)-1].hour+3600, 0).UTC()}
+	replies := map[responseKey]int{}
+	busy := false
+	for _, k := range keys {
+		h := a.hours[k]
+		inc.Attempts += h.Attempts
+		inc.Deferrals += h.Deferrals
+		if h.Attempts >= minJudged {
+			inc.PeakRate = max(inc.PeakRate, h.Rate())
+		}
+		busy = busy || h.Attempts >= a.opts.MinAttempts
+		for rk, n := range h.replies {
+			replies[rk] += n
+		}
+	}
+	if !busy {
+		return Incident{}, false
+	}
+	inc.DeferralRate = Counts{Attempts: inc.Attempts, Deferrals: inc.Deferrals}.Rate()
+	if best, n := topReply(replies); n > 0 {
+		inc.Reply = a.responses[best].describe(n)
+	}
+	return inc, true
 }
 
 // baseline is the median hourly deferral rate of a lane over the hours in
@@ -85,38 +112,28 @@ func (a *Analyzer) baseline(keys []laneHour) float64 {
 	return (rates[n/2-1] + rates[n/2]) / 2
 }
 
-// dominant returns the most frequent reply among replies, described by the
-// whole-run response it belongs to, with its count in the span.
-func (a *Analyzer) dominant(replies map[responseKey]int) Response {
-	var best responseKey
-	bestN := -1
-	for k, n := range replies {
-		if n > bestN || n == bestN && k.rule < best.rule {
-			best, bestN = k, n
-		}
-	}
-	if bestN < 0 {
-		return Response{}
-	}
-	r := responseList(map[responseKey]*responseAcc{best: a.responses[best]})[0]
-	r.Count = bestN
-	return r
-}
-
 // findings turns the numbers into what to do first, most important first.
 // The seed article's table is the guide: a 421 means slow the lane; a 554
 // timeout means read the last real failure; an IP listing means check the
 // blocklists; a domain problem means validate DMARC; volume means reduce
 // concurrency.
-func findings(r *Result, opts Options) []mailtriage.Finding {
+func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 	var out []mailtriage.Finding
-	for _, inc := range r.Incidents {
-		out = append(out, incidentFinding(inc))
+	if f, ok := a.nothingFinding(r); ok {
+		return []mailtriage.Finding{f}
 	}
-	out = append(out, sustainedFindings(r, opts)...)
+	for _, inc := range r.Incidents {
+		// "other" is every domain without a lane: not one infrastructure
+		// to throttle. Its problems show as failing domains and replies.
+		if inc.Lane != "other" {
+			out = append(out, incidentFinding(inc))
+		}
+	}
+	out = append(out, a.sustainedFindings(r)...)
 	if f, ok := expiredFinding(r); ok {
 		out = append(out, f)
 	}
+	out = append(out, domainFindings(r)...)
 	out = append(out, categoryFindings(r)...)
 	if f, ok := unclassifiedFinding(r); ok {
 		out = append(out, f)
@@ -124,7 +141,7 @@ func findings(r *Result, opts Options) []mailtriage.Finding {
 	if r.Summary.UnparsedLines > 0 {
 		out = append(out, mailtriage.Finding{
 			Code: "input.unparsed-lines", Severity: mailtriage.SeverityInfo, Category: "input",
-			Message:  fmt.Sprintf("%d lines could not be read as log lines and were skipped.", r.Summary.UnparsedLines),
+			Message:  fmt.Sprintf("%s could not be read as log lines and were skipped.", count(int(r.Summary.UnparsedLines), "line")),
 			Fix:      "Run with --verbose to see some of them; check that every input is a mail log.",
 			Owner:    mailtriage.OwnerESP,
 			Evidence: []string{},
@@ -134,6 +151,26 @@ func findings(r *Result, opts Options) []mailtriage.Finding {
 		return cmp.Compare(severityRank(x.Severity), severityRank(y.Severity))
 	})
 	return out
+}
+
+// nothingFinding says so when there was nothing to analyse, so an empty
+// report is not read as a clean one.
+func (a *Analyzer) nothingFinding(r *Result) (mailtriage.Finding, bool) {
+	s := r.Summary
+	if s.Attempts > 0 || s.Recipients > 0 || s.Messages > 0 || s.Notifications > 0 || s.LocalDeferrals > 0 {
+		return mailtriage.Finding{}, false
+	}
+	where := "in the inputs"
+	if since, until := a.opts.Since, a.opts.Until; !since.IsZero() || !until.IsZero() {
+		where = fmt.Sprintf("in the window from %s to %s", windowEnd(since, "the start"), windowEnd(until, "the end"))
+	}
+	return mailtriage.Finding{
+		Code: "input.nothing-analysed", Severity: mailtriage.SeverityError, Category: "input",
+		Message:  "Nothing to analyse: no message or delivery attempt " + where + ".",
+		Fix:      "Check that the inputs are Postfix mail logs and that the --since/--until window covers them.",
+		Owner:    mailtriage.OwnerESP,
+		Evidence: []string{},
+	}, true
 }
 
 func severityRank(s mailtriage.Severity) int {
@@ -161,22 +198,20 @@ func rateSeverity(rate float64) mailtriage.Severity {
 }
 
 func incidentFinding(inc Incident) mailtriage.Finding {
-	sev := rateSeverity(inc.DeferralRate)
-	who := describeWho(inc.Reply.Provider, inc.Reply.Filter)
-	msg := fmt.Sprintf("%s lane: %.1f%% of %d attempts deferred from %s to %s (peak %.1f%% in an hour; the lane's usual rate is %.1f%%). Dominant reply: %s%s.",
-		inc.Lane, 100*inc.DeferralRate, inc.Attempts, stamp(inc.Start), stamp(inc.End), 100*inc.PeakRate, 100*inc.Baseline,
-		inc.Reply.Example, who)
+	msg := fmt.Sprintf("%s lane: %.1f%% of %s deferred from %s to %s (peak %.1f%% in an hour; the lane's usual rate is %.1f%%). Dominant reply: %s%s.",
+		inc.Lane, 100*inc.DeferralRate, count(inc.Attempts, "attempt"), stamp(inc.Start), stamp(inc.End), 100*inc.PeakRate, 100*inc.Baseline,
+		inc.Reply.Example, describeWho(inc.Reply.Provider, inc.Reply.Filter))
 	fix := inc.Reply.Action
-	if inc.Reply.Class == mailtriage.Temporary {
-		fix = strings.TrimSpace(fix + " Throttle only this lane, not the others: mailtriage plan gives the MTA configuration.")
+	sev := rateSeverity(inc.DeferralRate)
+	if slows(inc.Reply.Category) {
+		fix = strings.TrimSpace(fix + " " + throttleAdvice)
 	}
-	owner := inc.Reply.Owner
-	if owner == "" {
-		owner = mailtriage.OwnerESP
+	if inc.Reply.Category == "greylisting" {
+		sev = mailtriage.SeverityInfo // it clears by itself
 	}
 	return mailtriage.Finding{
 		Code: "incident.lane-deferrals", Severity: sev, Category: nonEmpty(inc.Reply.Category, "throttling"),
-		Message: msg, Fix: fix, Owner: owner,
+		Message: msg, Fix: fix, Owner: ownerOr(inc.Reply.Owner, mailtriage.OwnerESP),
 		Evidence: []string{
 			fmt.Sprintf("lane=%s start=%s end=%s attempts=%d deferrals=%d", inc.Lane, inc.Start.Format(time.RFC3339), inc.End.Format(time.RFC3339), inc.Attempts, inc.Deferrals),
 			fmt.Sprintf("reply (%d times, rule %s): %s", inc.Reply.Count, inc.Reply.Rule, inc.Reply.Example),
@@ -184,42 +219,86 @@ func incidentFinding(inc Incident) mailtriage.Finding {
 	}
 }
 
-// sustainedFindings name the lanes whose deferral rate is high all along,
-// so no hour stands out against the lane's own median: the incident is
-// older than the log, or the destination is broken.
-func sustainedFindings(r *Result, opts Options) []mailtriage.Finding {
+// throttleAdvice is how to slow one lane with the MTA at hand.
+const throttleAdvice = "How: give the lane's domains a transport of their own with low concurrency and a rate delay (Postfix), or lower the lane's queue limits (PowerMTA, KumoMTA); leave the other lanes alone."
+
+// slows reports whether a reply category calls for slowing the lane.
+func slows(category string) bool {
+	return category == "throttling" || category == "volume" || category == "reputation"
+}
+
+func ownerOr(o, def mailtriage.Owner) mailtriage.Owner {
+	if o == "" {
+		return def
+	}
+	return o
+}
+
+// sustainedFindings name the lanes whose deferral rate is high with no
+// incident to show for it: the deferrals run through the whole period, so
+// no hour stands out against the lane's own median, or no hour had the
+// attempts to call one.
+func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
 	inIncident := map[string]bool{}
 	for _, inc := range r.Incidents {
 		inIncident[inc.Lane] = true
 	}
 	var out []mailtriage.Finding
 	for _, l := range r.Lanes {
-		if inIncident[l.Lane] || l.Attempts < opts.MinAttempts || l.DeferralRate < 0.2 {
+		if l.Lane == "other" || inIncident[l.Lane] || l.Attempts < a.opts.MinAttempts || l.DeferralRate < 0.2 {
 			continue
 		}
-		var top *Response
-		for i := range r.Responses {
-			if slices.Contains(r.Responses[i].Lanes, l.Lane) && r.Responses[i].Class == mailtriage.Temporary {
-				top = &r.Responses[i]
-				break
-			}
+		why := "no hour stood out against the lane's own median"
+		if !a.busyHour(l.Lane) {
+			why = fmt.Sprintf("no hour had the %d attempts it takes to call an incident", a.opts.MinAttempts)
 		}
 		f := mailtriage.Finding{
-			Code: "incident.lane-deferrals-sustained", Severity: mailtriage.SeverityError, Category: "throttling",
-			Message: fmt.Sprintf("%s lane: %.1f%% of %d attempts deferred across the whole log, with no quiet baseline to compare to.",
-				l.Lane, 100*l.DeferralRate, l.Attempts),
-			Fix:      "Look at the dominant reply below; if it is throttling, slow only this lane (mailtriage plan).",
+			Code: "incident.lane-deferrals-sustained", Severity: rateSeverity(l.DeferralRate), Category: "throttling",
+			Message: fmt.Sprintf("%s lane: %.1f%% of %s deferred over the period analysed; %s.",
+				l.Lane, 100*l.DeferralRate, count(l.Attempts, "attempt"), why),
+			Fix:      throttleAdvice,
 			Owner:    mailtriage.OwnerESP,
 			Evidence: []string{fmt.Sprintf("lane=%s attempts=%d deferrals=%d domains=%s", l.Lane, l.Attempts, l.Deferrals, strings.Join(l.Domains, ","))},
 		}
-		if top != nil {
+		if best, n := topReply(a.laneReplies(l.Lane)); n > 0 {
+			top := a.responses[best].describe(n)
 			f.Category = nonEmpty(top.Category, f.Category)
-			f.Message += fmt.Sprintf(" Most frequent reply there: %s%s.", top.Example, describeWho(top.Provider, top.Filter))
+			f.Message += fmt.Sprintf(" Dominant reply: %s%s.", top.Example, describeWho(top.Provider, top.Filter))
 			f.Fix = top.Action
-			f.Owner = top.Owner
-			f.Evidence = append(f.Evidence, fmt.Sprintf("reply (%d times overall, rule %s): %s", top.Count, top.Rule, top.Example))
+			if slows(top.Category) {
+				f.Fix = strings.TrimSpace(top.Action + " " + throttleAdvice)
+			}
+			if top.Category == "greylisting" {
+				f.Severity = mailtriage.SeverityInfo // it clears by itself
+			}
+			f.Owner = ownerOr(top.Owner, f.Owner)
+			f.Evidence = append(f.Evidence, fmt.Sprintf("reply (%d times, rule %s): %s", n, top.Rule, top.Example))
 		}
 		out = append(out, f)
+	}
+	return out
+}
+
+// busyHour reports whether a lane had an hour with MinAttempts attempts.
+func (a *Analyzer) busyHour(lane string) bool {
+	for k, h := range a.hours {
+		if k.lane == lane && h.Attempts >= a.opts.MinAttempts {
+			return true
+		}
+	}
+	return false
+}
+
+// laneReplies tallies a lane's failed attempts by reply.
+func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
+	out := map[responseKey]int{}
+	for k, h := range a.hours {
+		if k.lane != lane {
+			continue
+		}
+		for rk, n := range h.replies {
+			out[rk] += n
+		}
 	}
 	return out
 }
@@ -233,14 +312,14 @@ func expiredFinding(r *Result) (mailtriage.Finding, bool) {
 		if i == 5 {
 			break
 		}
-		ev = append(ev, fmt.Sprintf("%d recipients, last reply: %s (%s)", g.Count, nonEmpty(g.LastReply.Text, "none recorded"), nonEmpty(g.LastReply.Rule, "no rule")))
+		ev = append(ev, fmt.Sprintf("%s, last reply: %s (%s)", count(g.Count, "recipient"), nonEmpty(g.LastReply.Text, "none recorded"), nonEmpty(g.LastReply.Rule, "no rule")))
 	}
 	top := r.Expired[0].LastReply
-	msg := fmt.Sprintf("%d recipients timed out in the queue (expired). Most last heard: %s%s.", r.Summary.Expired,
+	msg := fmt.Sprintf("%s timed out in the queue (expired). Most last heard: %s%s.", count(r.Summary.Expired, "recipient"),
 		nonEmpty(top.Text, "no reply"), describeWho(top.Provider, top.Filter))
-	fix := "A queue timeout is the sending MTA giving up, not the receiver's verdict: fix the last real failure."
+	fix := "A queue timeout is the sending MTA giving up, not the receiver's verdict; fix the last real failure."
 	if top.Class == mailtriage.Temporary {
-		fix += " Here that is a temporary deferral: slow the lane it came from and send to engaged recipients first; the timeout is not a block."
+		fix = "A queue timeout is the sending MTA giving up, not a block: the last real failure was a temporary deferral."
 	}
 	if top.Action != "" {
 		fix += " " + top.Action
@@ -253,6 +332,60 @@ func expiredFinding(r *Result) (mailtriage.Finding, bool) {
 		Code: "incident.queue-timeouts", Severity: sev, Category: "timeout",
 		Message: msg, Fix: fix, Owner: mailtriage.OwnerESP, Evidence: ev,
 	}, true
+}
+
+// domainFindings name the recipient domains that accepted nothing.
+func domainFindings(r *Result) []mailtriage.Finding {
+	var out []mailtriage.Finding
+	for i, d := range r.Domains {
+		if i == 5 {
+			break
+		}
+		fix, owner := d.Reply.Action, ownerOr(d.Reply.Owner, mailtriage.OwnerSender)
+		switch d.Reply.Category {
+		case "network":
+			fix = "The domain's mail servers do not answer. If they stay silent, the addresses are dead: suppress them, and stop retrying them for days."
+			owner = mailtriage.OwnerSender
+		case "dns", "address":
+			fix = "The domain does not take mail or does not exist (a typo?): suppress its addresses."
+			owner = mailtriage.OwnerSender
+		}
+		out = append(out, mailtriage.Finding{
+			Code: "incident.domain-failing", Severity: mailtriage.SeverityWarning, Category: nonEmpty(d.Reply.Category, "other"),
+			Message: fmt.Sprintf("%s (lane %s): none of %s accepted; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"), nonEmpty(d.Reply.Example, "no reply")),
+			Fix:     fix, Owner: owner,
+			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d rule=%s", d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Reply.Rule)},
+		})
+	}
+	return out
+}
+
+func windowEnd(t time.Time, open string) string {
+	if t.IsZero() {
+		return open
+	}
+	return stamp(t)
+}
+
+// count writes "1 attempt", "3 attempts", with thousands separators.
+func count(n int, noun string) string {
+	s := thousands(n)
+	if n == 1 {
+		return s + " " + noun
+	}
+	return s + " " + noun + "s"
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // categoryAdvice is the first action per verdict category, after the seed
@@ -319,7 +452,7 @@ func categoryFindings(r *Result) []mailtriage.Finding {
 		slices.Sort(lanes)
 		out = append(out, mailtriage.Finding{
 			Code: adv.code, Severity: sev, Category: adv.category,
-			Message:  fmt.Sprintf("%d attempts: %s (lanes: %s).", a.count, adv.what, strings.Join(lanes, ", ")),
+			Message:  fmt.Sprintf("%s: %s (lanes: %s).", count(a.count, "attempt"), adv.what, strings.Join(lanes, ", ")),
 			Fix:      adv.fix,
 			Owner:    adv.owner,
 			Evidence: a.examples,
@@ -344,7 +477,7 @@ func unclassifiedFinding(r *Result) (mailtriage.Finding, bool) {
 	}
 	return mailtriage.Finding{
 		Code: "incident.unclassified-replies", Severity: mailtriage.SeverityInfo, Category: "other",
-		Message:  fmt.Sprintf("%d failed attempts got replies no rule knows.", n),
+		Message:  fmt.Sprintf("%s got replies no rule knows.", count(n, "failed attempt")),
 		Fix:      "Read them; add a rule file with --rules DIR so the next run classifies them.",
 		Owner:    mailtriage.OwnerSender,
 		Evidence: ev,

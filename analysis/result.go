@@ -23,8 +23,46 @@ type Result struct {
 	Providers []ProviderStats      `json:"providers"`
 	Streams   []StreamStats        `json:"streams"`
 	Relays    []RelayStats         `json:"relays"`
+	Hosts     []HostStats          `json:"hosts"`
+	Domains   []DomainStats        `json:"failing_domains"`
 	Incidents []Incident           `json:"incidents"`
 	Findings  []mailtriage.Finding `json:"findings"`
+	// ExpiredRecipients and PendingRecipients name the recipients that
+	// timed out in the queue or were still queued at the end (at most a
+	// thousand of each), for the evidence pack.
+	ExpiredRecipients []RecipientOutcome `json:"expired_recipients"`
+	PendingRecipients []RecipientOutcome `json:"pending_recipients"`
+}
+
+// RecipientOutcome is one recipient's end, with its root cause.
+type RecipientOutcome struct {
+	Time      time.Time `json:"time"`
+	Host      string    `json:"host"`
+	QueueID   string    `json:"queue_id"`
+	MessageID string    `json:"message_id,omitempty"`
+	Sender    string    `json:"sender"`
+	Recipient string    `json:"recipient"`
+	Lane      string    `json:"lane"`
+	Attempts  int       `json:"attempts"`
+	Queued    time.Time `json:"queued,omitzero"`
+	LastReply string    `json:"last_reply"`
+	Rule      string    `json:"rule"`
+}
+
+// HostStats counts the attempts of one sending host (the host that logged
+// them).
+type HostStats struct {
+	Host string `json:"host"`
+	Counts
+	DeferralRate float64 `json:"deferral_rate"`
+}
+
+// DomainStats names a recipient domain that accepted nothing.
+type DomainStats struct {
+	Domain string `json:"domain"`
+	Lane   string `json:"lane"`
+	Counts
+	Reply Response `json:"dominant_reply"`
 }
 
 // Input describes one input file as it was read.
@@ -127,10 +165,12 @@ type Response struct {
 	Last     time.Time        `json:"last"`
 }
 
-// ProviderStats counts attempts by who answered.
+// ProviderStats counts attempts by who answered. Filter is the filter its
+// replies named most; Filters all of them.
 type ProviderStats struct {
-	Provider string `json:"provider"`
-	Filter   string `json:"filter"`
+	Provider string   `json:"provider"`
+	Filter   string   `json:"filter"`
+	Filters  []string `json:"filters"`
 	Counts
 	DeferralRate float64 `json:"deferral_rate"`
 }

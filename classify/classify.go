@@ -233,19 +233,27 @@ func (c *Classifier) verdict(r *Rule, in *input) mailtriage.Verdict {
 	if v.Class == "" {
 		v.Class = classOf(in)
 	}
-	c.attribute(&v, in)
+	if !r.SenderSide {
+		c.attribute(&v, in, r.defaults)
+	}
 	return v
 }
 
-// attribute fills in who answered: the provider running the host, else
-// the one the text names; the filter from the host or the text.
-func (c *Classifier) attribute(v *mailtriage.Verdict, in *input) {
+// attribute fills in who answered, most certain first: the rule, then the
+// provider running the remote host, then the rule file's defaults, then
+// the markers in the text. The filter comes from the rule, a filtering
+// service's host, the file's defaults or the text.
+func (c *Classifier) attribute(v *mailtriage.Verdict, in *input, def Defaults) {
 	if v.Provider == "" {
 		switch {
 		case in.hostP != nil:
 			v.Provider = in.hostP.Name
+		case def.Provider != "":
+			v.Provider = def.Provider
 		case in.textM != nil:
 			v.Provider = in.textM.Name
+		case def.Filter != "":
+			v.Provider = def.Filter
 		case in.textF != nil:
 			v.Provider = in.textF.Name
 		}
@@ -254,6 +262,8 @@ func (c *Classifier) attribute(v *mailtriage.Verdict, in *input) {
 		switch {
 		case in.hostP != nil && in.hostP.Kind == provider.Filter:
 			v.Filter = in.hostP.Name
+		case def.Filter != "":
+			v.Filter = def.Filter
 		case in.textF != nil:
 			v.Filter = in.textF.Name
 		}
@@ -282,7 +292,7 @@ func (c *Classifier) fallback(in *input) mailtriage.Verdict {
 		Owner:    mailtriage.OwnerSender,
 		Rule:     Unclassified,
 	}
-	c.attribute(&v, in)
+	c.attribute(&v, in, Defaults{})
 	return v
 }
 

@@ -36,6 +36,10 @@ type Rule struct {
 	Category string `toml:"category"`
 	Provider string `toml:"provider"` // overrides the provider found by host or text
 	Filter   string `toml:"filter"`
+	// SenderSide marks replies the sending system itself wrote (a queue
+	// timeout): no receiving provider or filter is named, whatever the text
+	// quotes.
+	SenderSide bool `toml:"sender_side"`
 	Owner    string `toml:"owner"`
 	Action   string `toml:"action"`
 	Ref      string `toml:"ref"`
@@ -46,6 +50,7 @@ type Rule struct {
 	ExampleHost string   `toml:"example_host"`
 
 	file     string
+	defaults Defaults // the file's [defaults]
 	regex    *regexp.Regexp
 	enhanced []enhancedMatch
 	text     []string
@@ -79,10 +84,20 @@ var Reasons = []string{
 	"userunknown", "virusdetected", "delivered", "feedback", "undefined", "vacation",
 }
 
+// Defaults are a rule file's [defaults]: who answers, when neither the
+// rule nor the remote host says. A file of one provider's replies sets its
+// provider (or filter), so a reply seen without its host is still
+// attributed.
+type Defaults struct {
+	Provider string `toml:"provider"`
+	Filter   string `toml:"filter"`
+}
+
 // ParseRules reads a rule file. name is used in error messages.
 func ParseRules(name string, data []byte, cat *provider.Catalog) ([]*Rule, error) {
 	var file struct {
-		Rule []*Rule `toml:"rule"`
+		Defaults Defaults `toml:"defaults"`
+		Rule     []*Rule  `toml:"rule"`
 	}
 	md, err := toml.Decode(string(data), &file)
 	if err != nil {
@@ -91,8 +106,14 @@ func ParseRules(name string, data []byte, cat *provider.Catalog) ([]*Rule, error
 	if un := md.Undecoded(); len(un) > 0 {
 		return nil, fmt.Errorf("%s: unknown key %s", name, un[0])
 	}
+	for _, p := range []string{file.Defaults.Provider, file.Defaults.Filter} {
+		if p != "" && cat != nil && cat.Named(p) == nil {
+			return nil, fmt.Errorf("%s: [defaults]: provider %q is not in the provider catalogue", name, p)
+		}
+	}
 	for i, r := range file.Rule {
 		r.file = name
+		r.defaults = file.Defaults
 		if err := r.compile(cat); err != nil {
 			id := r.ID
 			if id == "" {
@@ -114,7 +135,7 @@ func (r *Rule) compile(cat *provider.Catalog) error {
 		return fmt.Errorf("class %q is not temporary, permanent or success", r.Class)
 	}
 	if r.Reason == "" || !contains(Reasons, r.Reason) {
-		return fmt.Errorf("reason %q is not a Sisimai reason name", r.Reason)
+		return fmt.Errorf("reason %q is not one of Sisimai's reason names: %s", r.Reason, strings.Join(Reasons, ", "))
 	}
 	if !contains(Categories, r.Category) {
 		return fmt.Errorf("category %q is not one of %s", r.Category, strings.Join(Categories, ", "))

@@ -69,6 +69,8 @@ type htmlView struct {
 	Providers  rows[analysis.ProviderStats]
 	Streams    rows[analysis.StreamStats]
 	Relays     rows[analysis.RelayStats]
+	Hosts      rows[analysis.HostStats]
+	Domains    rows[analysis.DomainStats]
 }
 
 func newHTMLView(r *analysis.Result) *htmlView {
@@ -83,6 +85,8 @@ func newHTMLView(r *analysis.Result) *htmlView {
 		Providers: capRows(r.Providers),
 		Streams:   capRows(r.Streams),
 		Relays:    capRows(r.Relays),
+		Hosts:     capRows(r.Hosts),
+		Domains:   capRows(r.Domains),
 		StatusKey: statusKey,
 	}
 	var lines int64
@@ -450,14 +454,32 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 {{- end}}{{end}}
 </section>
 
+<section id="domains">
+<h2>Domains that accepted nothing</h2>
+<p class="muted">Recipient domains with at least 10 attempts and not one delivery: dead servers, typo domains, refusals.</p>
+{{- with .Domains}}{{if .Items}}
+<div class="scroll"><table>
+<thead><tr><th>domain</th><th>lane</th><th class="n">attempts</th><th class="n">deferrals</th><th class="n">bounces</th><th>most frequent reply</th><th>rule</th></tr></thead>
+<tbody>
+{{- range .Items}}
+<tr><td>{{.Domain}}</td><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="example">{{.Reply.Example}}</td><td class="mono">{{dash .Reply.Rule}}</td></tr>
+{{- end}}
+</tbody>
+</table></div>
+{{- template "more" .More}}
+{{- else}}
+<p>None.</p>
+{{- end}}{{end}}
+</section>
+
 <section id="providers">
 <h2>Who answered</h2>
 {{- with .Providers}}{{if .Items}}
 <div class="scroll"><table>
-<thead><tr><th>provider</th><th>filter</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
+<thead><tr><th>provider</th><th>filters its replies named</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{or .Provider "unknown"}}</td><td>{{dash .Filter}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
+<tr><td>{{or .Provider "unknown"}}</td><td>{{dash (join .Filters)}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -476,6 +498,24 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 <tbody>
 {{- range .Items}}
 <tr><td>{{.Stream}}</td><td class="n">{{n .Messages}}</td><td class="n">{{n .Recipients}}</td><td class="n">{{n .Attempts}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td><td class="n">{{n .Expired}}</td><td class="n">{{n .Bounced}}</td><td>{{join .Lanes}}</td></tr>
+{{- end}}
+</tbody>
+</table></div>
+{{- template "more" .More}}
+{{- else}}
+<p>None.</p>
+{{- end}}{{end}}
+</section>
+
+<section id="hosts">
+<h2>Sending hosts</h2>
+<p class="muted">The hosts that wrote the logs: when one deferral rate stands out, that host's IP is the one receivers distrust.</p>
+{{- with .Hosts}}{{if .Items}}
+<div class="scroll"><table>
+<thead><tr><th>host</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
+<tbody>
+{{- range .Items}}
+<tr><td class="mono">{{.Host}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>

@@ -21,8 +21,8 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	p("## Summary\n\n")
 	p("| messages | recipients | delivered | bounced | expired | pending | attempts | deferrals | deferral rate | local deferrals | notifications |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	p("| %d | %d | %d | %d | %d | %d | %d | %d | %s | %d | %d |\n\n", s.Messages, s.Recipients, s.Delivered, s.Bounced,
-		s.Expired, s.Pending, s.Attempts, s.Deferrals, rate(s.DeferralRate), s.LocalDeferrals, s.Notifications)
+	p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n\n", n(s.Messages), n(s.Recipients), n(s.Delivered), n(s.Bounced),
+		n(s.Expired), n(s.Pending), n(s.Attempts), n(s.Deferrals), rate(s.DeferralRate), n(s.LocalDeferrals), n(s.Notifications))
 	p("## What to do first\n\n")
 	if len(r.Findings) == 0 {
 		p("Nothing stands out.\n\n")
@@ -38,44 +38,56 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	}
 	p("\n## Lanes\n\n| lane | attempts | delivered | deferrals | bounces | deferral rate | expired | pending | domains |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, l := range r.Lanes {
-		p("| %s | %d | %d | %d | %d | %s | %d | %d | %s |\n", l.Lane, l.Attempts, l.Delivered, l.Deferrals, l.Bounces,
-			rate(l.DeferralRate), l.Expired, l.Pending, mdEscape(join(l.Domains, 4)))
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.Lane, n(l.Attempts), n(l.Delivered), n(l.Deferrals), n(l.Bounces),
+			rate(l.DeferralRate), n(l.Expired), n(l.Pending), mdEscape(join(l.Domains, 4)))
 	}
 	if len(r.Incidents) > 0 {
 		p("\n## Incidents\n\n| lane | from | to | attempts | deferral rate | peak | baseline | dominant reply |\n|---|---|---|---:|---:|---:|---:|---|\n")
 		for _, in := range r.Incidents {
-			p("| %s | %s | %s | %d | %s | %s | %s | %s |\n", in.Lane, shortTime(in.Start), shortTime(in.End), in.Attempts,
+			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", in.Lane, shortTime(in.Start), shortTime(in.End), n(in.Attempts),
 				rate(in.DeferralRate), rate(in.PeakRate), rate(in.Baseline), mdEscape(in.Reply.Example))
 		}
 	}
 	p("\n## Replies to failed attempts\n\n| count | code | class | reason | who | rule | example |\n|---:|---|---|---|---|---|---|\n")
 	for _, resp := range r.Responses {
-		p("| %d | %s | %s | %s | %s | %s | %s |\n", resp.Count, replyCode(resp.Code, resp.Enhanced), resp.Class, resp.Reason,
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", n(resp.Count), replyCode(resp.Code, resp.Enhanced), resp.Class, resp.Reason,
 			who(resp.Provider, resp.Filter), mdCode(resp.Rule), mdEscape(resp.Example))
 	}
 	if len(r.Expired) > 0 {
 		p("\n## Queue timeouts by last real failure\n\n| recipients | last reply | class | reason | who | rule |\n|---:|---|---|---|---|---|\n")
 		for _, g := range r.Expired {
 			lr := g.LastReply
-			p("| %d | %s | %s | %s | %s | %s |\n", g.Count, mdEscape(nonEmpty(lr.Text, "none recorded")), nonEmpty(string(lr.Class), "-"),
+			p("| %s | %s | %s | %s | %s | %s |\n", n(g.Count), mdEscape(nonEmpty(lr.Text, "none recorded")), nonEmpty(string(lr.Class), "-"),
 				nonEmpty(lr.Reason, "-"), who(lr.Provider, lr.Filter), mdCode(lr.Rule))
 		}
 	}
+	if len(r.Domains) > 0 {
+		p("\n## Domains that accepted nothing\n\n| domain | lane | attempts | most frequent reply | rule |\n|---|---|---:|---|---|\n")
+		for _, d := range r.Domains {
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(d.Domain), d.Lane, n(d.Attempts), mdEscape(d.Reply.Example), mdCode(d.Reply.Rule))
+		}
+	}
 	if len(r.Providers) > 0 {
-		p("\n## Who answered\n\n| provider | filter | attempts | deferrals | bounces | deferral rate |\n|---|---|---:|---:|---:|---:|\n")
+		p("\n## Who answered\n\n| provider | filters its replies named | attempts | deferrals | bounces | deferral rate |\n|---|---|---:|---:|---:|---:|\n")
 		for _, pr := range r.Providers {
-			p("| %s | %s | %s | %s | %s | %s |\n", nonEmpty(pr.Provider, "unknown"), nonEmpty(pr.Filter, "-"), thousands(int64(pr.Attempts)),
-				thousands(int64(pr.Deferrals)), thousands(int64(pr.Bounces)), rate(pr.DeferralRate))
+			p("| %s | %s | %s | %s | %s | %s |\n", nonEmpty(pr.Provider, "unknown"), nonEmpty(strings.Join(pr.Filters, ", "), "-"), n(pr.Attempts),
+				n(pr.Deferrals), n(pr.Bounces), rate(pr.DeferralRate))
+		}
+	}
+	if len(r.Hosts) > 0 {
+		p("\n## Sending hosts\n\n| host | attempts | deferrals | bounces | deferral rate |\n|---|---:|---:|---:|---:|\n")
+		for _, h := range r.Hosts {
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Host), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rate(h.DeferralRate))
 		}
 	}
 	p("\n## Streams\n\n| stream | messages | recipients | attempts | deferral rate | expired | bounced |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, st := range r.Streams {
-		p("| %s | %d | %d | %d | %s | %d | %d |\n", mdEscape(st.Stream), st.Messages, st.Recipients, st.Attempts, rate(st.DeferralRate), st.Expired, st.Bounced)
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(st.Stream), n(st.Messages), n(st.Recipients), n(st.Attempts), rate(st.DeferralRate), n(st.Expired), n(st.Bounced))
 	}
 	if len(r.Relays) > 0 {
 		p("\n## Relays\n\n| relay | ip | provider | lane | attempts | deferral rate |\n|---|---|---|---|---:|---:|\n")
 		for _, rl := range r.Relays {
-			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(rl.Relay), rl.IP, who(rl.Provider, rl.Filter), rl.Lane, thousands(int64(rl.Attempts)), rate(rl.DeferralRate))
+			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(rl.Relay), rl.IP, who(rl.Provider, rl.Filter), rl.Lane, n(rl.Attempts), rate(rl.DeferralRate))
 		}
 	}
 	p("\n## Inputs\n\n")
@@ -92,9 +104,12 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 
 // mdEscaper keeps table cells intact and reply texts literal: pipes and
 // line breaks would break a table, and *, _ and backticks would format.
-var mdEscaper = strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`")
+var mdEscaper = strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]")
 
 func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+// n writes a count with thousands separators.
+func n(v int) string { return thousands(int64(v)) }
 
 // mdCode writes a rule id as code, or "-" when there is none.
 func mdCode(s string) string {

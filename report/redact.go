@@ -1,6 +1,7 @@
 package report
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
@@ -14,38 +15,61 @@ import (
 // does elsewhere.
 var address = regexp.MustCompile(`[A-Za-z0-9!#$%&*+/=?^_{|}~-][A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
 
-// RedactText replaces the local part of every address in s with a stable
-// hash, so a report can be shared without naming recipients while the same
-// address still reads the same everywhere.
-func RedactText(s string) string {
+// Redactor hides recipients in a report: the local part of every address
+// becomes a keyed hash (HMAC-SHA256), so the same address reads the same
+// everywhere in one report while nobody can test guesses against the
+// tokens without the key. A report made with a fresh random key each time,
+// as the command line does, links nothing across reports.
+type Redactor struct {
+	key []byte
+}
+
+// NewRedactor returns a Redactor with the given secret key.
+func NewRedactor(key []byte) *Redactor {
+	return &Redactor{key: append([]byte(nil), key...)}
+}
+
+// Text replaces the local part of every address in s with its token,
+// "r-" and 12 hexadecimal digits.
+func (rd *Redactor) Text(s string) string {
 	return address.ReplaceAllStringFunc(s, func(a string) string {
 		at := len(a) - 1
 		for a[at] != '@' {
 			at--
 		}
-		sum := sha256.Sum256([]byte(a[:at]))
-		return "r-" + hex.EncodeToString(sum[:4]) + a[at:]
+		mac := hmac.New(sha256.New, rd.key)
+		mac.Write([]byte(a[:at]))
+		return "r-" + hex.EncodeToString(mac.Sum(nil)[:6]) + a[at:]
 	})
 }
 
-// Redact rewrites r in place: every reply text, example and finding has
-// its recipients' local parts hashed. Envelope senders (the stream names)
-// are the sender's own and stay.
-func Redact(r *analysis.Result) {
+// Result rewrites r in place: every reply text, example, finding and listed
+// recipient has its recipients' local parts hashed. Envelope senders (the
+// stream names) are the sender's own and stay.
+func (rd *Redactor) Result(r *analysis.Result) {
 	for i := range r.Responses {
-		r.Responses[i].Example = RedactText(r.Responses[i].Example)
+		r.Responses[i].Example = rd.Text(r.Responses[i].Example)
 	}
 	for i := range r.Expired {
-		r.Expired[i].LastReply.Text = RedactText(r.Expired[i].LastReply.Text)
+		r.Expired[i].LastReply.Text = rd.Text(r.Expired[i].LastReply.Text)
 	}
 	for i := range r.Incidents {
-		r.Incidents[i].Reply.Example = RedactText(r.Incidents[i].Reply.Example)
+		r.Incidents[i].Reply.Example = rd.Text(r.Incidents[i].Reply.Example)
+	}
+	for i := range r.Domains {
+		r.Domains[i].Reply.Example = rd.Text(r.Domains[i].Reply.Example)
+	}
+	for _, list := range [][]analysis.RecipientOutcome{r.ExpiredRecipients, r.PendingRecipients} {
+		for i := range list {
+			list[i].Recipient = rd.Text(list[i].Recipient)
+			list[i].LastReply = rd.Text(list[i].LastReply)
+		}
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Message = RedactText(f.Message)
+		f.Message = rd.Text(f.Message)
 		for j := range f.Evidence {
-			f.Evidence[j] = RedactText(f.Evidence[j])
+			f.Evidence[j] = rd.Text(f.Evidence[j])
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 )
 
@@ -37,39 +36,56 @@ func JSON(w io.Writer, r *analysis.Result) error {
 	return enc.Encode(normalize(r))
 }
 
-// normalize returns r with nil slices made empty, so JSON shows [] rather
-// than null and scripts need not tell the two apart.
+// normalize returns a copy of r with nil lists made empty, at every level,
+// so JSON shows [] rather than null and scripts need not tell the two apart.
 func normalize(r *analysis.Result) *analysis.Result {
 	c := *r
-	if c.Inputs == nil {
-		c.Inputs = []analysis.Input{}
+	c.Inputs = orEmpty(c.Inputs)
+	c.Lanes = orEmpty(c.Lanes)
+	for i := range c.Lanes {
+		c.Lanes[i].Domains = orEmpty(c.Lanes[i].Domains)
 	}
-	if c.Lanes == nil {
-		c.Lanes = []analysis.LaneStats{}
+	c.Hourly = orEmpty(c.Hourly)
+	c.Expired = orEmpty(c.Expired)
+	for i := range c.Expired {
+		c.Expired[i].Lanes = orEmpty(c.Expired[i].Lanes)
 	}
-	if c.Hourly == nil {
-		c.Hourly = []analysis.HourStats{}
+	c.Responses = orEmpty(c.Responses)
+	for i := range c.Responses {
+		c.Responses[i].Lanes = orEmpty(c.Responses[i].Lanes)
 	}
-	if c.Expired == nil {
-		c.Expired = []analysis.ExpiredGroup{}
+	c.Providers = orEmpty(c.Providers)
+	for i := range c.Providers {
+		c.Providers[i].Filters = orEmpty(c.Providers[i].Filters)
 	}
-	if c.Responses == nil {
-		c.Responses = []analysis.Response{}
+	c.Streams = orEmpty(c.Streams)
+	for i := range c.Streams {
+		c.Streams[i].Lanes = orEmpty(c.Streams[i].Lanes)
 	}
-	if c.Providers == nil {
-		c.Providers = []analysis.ProviderStats{}
+	c.Relays = orEmpty(c.Relays)
+	c.Hosts = orEmpty(c.Hosts)
+	c.Domains = orEmpty(c.Domains)
+	for i := range c.Domains {
+		c.Domains[i].Reply.Lanes = orEmpty(c.Domains[i].Reply.Lanes)
 	}
-	if c.Streams == nil {
-		c.Streams = []analysis.StreamStats{}
+	c.Incidents = orEmpty(c.Incidents)
+	for i := range c.Incidents {
+		c.Incidents[i].Reply.Lanes = orEmpty(c.Incidents[i].Reply.Lanes)
 	}
-	if c.Relays == nil {
-		c.Relays = []analysis.RelayStats{}
+	c.Findings = orEmpty(c.Findings)
+	for i := range c.Findings {
+		c.Findings[i].Evidence = orEmpty(c.Findings[i].Evidence)
 	}
-	if c.Incidents == nil {
-		c.Incidents = []analysis.Incident{}
-	}
-	if c.Findings == nil {
-		c.Findings = []mailtriage.Finding{}
-	}
+	c.ExpiredRecipients = orEmpty(c.ExpiredRecipients)
+	c.PendingRecipients = orEmpty(c.PendingRecipients)
 	return &c
+}
+
+// orEmpty returns s, or an empty slice if s is nil. Slices are copied
+// before their elements are touched, so the caller's result stays as it was.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return append([]T(nil), s...)
 }

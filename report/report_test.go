@@ -258,6 +258,10 @@ func redactSample() *analysis.Result {
 		}},
 		Streams: []analysis.StreamStats{{Stream: "newsletter@news.shop.example", Lanes: []string{"microsoft"}}},
 		Relays:  []analysis.RelayStats{{Relay: "contoso-example.mail.protection.outlook.com", Lane: "microsoft"}},
+		Domains: []analysis.DomainStats{{Domain: "contoso.example", Reply: analysis.Response{Example: "550 5.1.1 <jane.doe@contoso.example>: unknown"}}},
+		ExpiredRecipients: []analysis.RecipientOutcome{{Recipient: "jane.doe@contoso.example", Sender: "newsletter@news.shop.example",
+			LastReply: "452 4.2.2 jane.doe@contoso.example: mailbox full"}},
+		PendingRecipients: []analysis.RecipientOutcome{{Recipient: "bob@example.org", Sender: "newsletter@news.shop.example"}},
 	}
 }
 
@@ -266,17 +270,22 @@ func redactSample() *analysis.Result {
 // nothing else changes (envelope senders, relays, the words around).
 func TestRedact(t *testing.T) {
 	const jane, bob = "jane.doe@contoso.example", "bob@example.org"
-	token := regexp.MustCompile(`^r-[0-9a-f]{8}@`)
-	tj, tb := RedactText(jane), RedactText(bob)
+	token := regexp.MustCompile(`^r-[0-9a-f]{12}@`)
+	rd := NewRedactor([]byte("test key"))
+	tj, tb := rd.Text(jane), rd.Text(bob)
 	if !token.MatchString(tj) || !strings.HasSuffix(tj, "@contoso.example") || !token.MatchString(tb) || !strings.HasSuffix(tb, "@example.org") {
-		t.Fatalf("RedactText gives %q and %q, want r-xxxxxxxx@domain", tj, tb)
+		t.Fatalf("Text gives %q and %q, want r-xxxxxxxxxxxx@domain", tj, tb)
 	}
-	if tj == tb || RedactText(jane) != tj {
-		t.Fatalf("tokens are not stable and distinct: %q, %q, %q", tj, tb, RedactText(jane))
+	if tj == tb || rd.Text(jane) != tj {
+		t.Fatalf("tokens are not stable and distinct: %q, %q, %q", tj, tb, rd.Text(jane))
+	}
+	// Another key gives other tokens: a guess can't be checked without it.
+	if other := NewRedactor([]byte("another key")).Text(jane); other == tj {
+		t.Fatalf("the token does not depend on the key: %q", other)
 	}
 
 	got := redactSample()
-	Redact(got)
+	rd.Result(got)
 	want := redactSample()
 	sub := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, jane, tj), bob, tb) }
 	for i := range want.Responses {
@@ -285,6 +294,10 @@ func TestRedact(t *testing.T) {
 	want.Expired[0].LastReply.Text = sub(want.Expired[0].LastReply.Text)
 	want.Incidents[0].Reply.Example = sub(want.Incidents[0].Reply.Example)
 	want.Findings[0].Message = sub(want.Findings[0].Message)
+	want.Domains[0].Reply.Example = sub(want.Domains[0].Reply.Example)
+	want.ExpiredRecipients[0].Recipient = sub(want.ExpiredRecipients[0].Recipient)
+	want.ExpiredRecipients[0].LastReply = sub(want.ExpiredRecipients[0].LastReply)
+	want.PendingRecipients[0].Recipient = sub(want.PendingRecipients[0].Recipient)
 	for i := range want.Findings[0].Evidence {
 		want.Findings[0].Evidence[i] = sub(want.Findings[0].Evidence[i])
 	}

@@ -87,7 +87,9 @@ func (t *table) writeWithNotes(w io.Writer, indent string, notes []string, tw *t
 	for i, r := range t.rows {
 		t.line(&b, r, wd, indent)
 		if i < len(notes) && notes[i] != "" {
-			b.WriteString(indent + "  " + tw.paint(dim, tw.wrap(notes[i], len(indent)+2)) + "\n")
+			// The note sits under the text columns, clear of the counts.
+			pad := indent + strings.Repeat(" ", wd[0]+2)
+			b.WriteString(pad + tw.paint(dim, tw.wrap(notes[i], len(pad))) + "\n")
 		}
 	}
 	io.WriteString(w, b.String())

@@ -30,7 +30,9 @@ func Text(w io.Writer, r *analysis.Result, opts Options) error {
 	t.providers(r, opts.limit())
 	t.responses(r, opts.limit())
 	t.expired(r, opts.limit())
+	t.domains(r, opts.limit())
 	t.streams(r, opts.limit())
+	t.hosts(r, opts.limit())
 	t.inputs(r)
 	return bw.Flush()
 }
@@ -90,6 +92,9 @@ func (t *textWriter) summary(r *analysis.Result) {
 	if s.UnparsedLines > 0 {
 		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", thousands(s.UnparsedLines))))
 	}
+	t.printf("  %s\n", t.paint(dim, t.wrap("An attempt is one try to deliver to one recipient, answered or not; the deferral rate is deferrals / attempts. "+
+		"Local deferrals are recipients the MTA held back without trying (a suspended destination): not attempts. "+
+		"Notifications are the bounce and delay notices the MTA sent back to senders: counted apart.", 2)))
 }
 
 func warnIf(b bool) string {
@@ -254,13 +259,13 @@ func (t *textWriter) providers(r *analysis.Result, limit int) {
 		return
 	}
 	t.section("WHO ANSWERED")
-	tb := newTable("provider", "filter", "attempts>", "deferrals>", "bounces>", "deferral rate>")
+	tb := newTable("provider", "attempts>", "deferrals>", "bounces>", "deferral rate>", "filters its replies named")
 	for i, p := range r.Providers {
 		if i == limit {
 			break
 		}
-		tb.row(nonEmpty(p.Provider, "unknown"), nonEmpty(p.Filter, "-"), thousands(int64(p.Attempts)), thousands(int64(p.Deferrals)),
-			thousands(int64(p.Bounces)), rate(p.DeferralRate))
+		tb.row(nonEmpty(p.Provider, "unknown"), thousands(int64(p.Attempts)), thousands(int64(p.Deferrals)),
+			thousands(int64(p.Bounces)), rate(p.DeferralRate), nonEmpty(strings.Join(p.Filters, ", "), "-"))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Providers), limit, "providers")
@@ -309,11 +314,43 @@ func (t *textWriter) expired(r *analysis.Result, limit int) {
 	more(t, len(r.Expired), limit, "root causes")
 }
 
+func (t *textWriter) domains(r *analysis.Result, limit int) {
+	if len(r.Domains) == 0 {
+		return
+	}
+	t.section("DOMAINS THAT ACCEPTED NOTHING")
+	tb := newTable("domain", "lane", "attempts>", "most frequent reply")
+	for i, d := range r.Domains {
+		if i == limit {
+			break
+		}
+		tb.row(d.Domain, d.Lane, thousands(int64(d.Attempts)), nonEmpty(d.Reply.Example, "-"))
+	}
+	tb.write(t.w, "  ")
+	more(t, len(r.Domains), limit, "domains")
+}
+
+func (t *textWriter) hosts(r *analysis.Result, limit int) {
+	if len(r.Hosts) < 2 {
+		return // one host: the summary says it all
+	}
+	t.section("SENDING HOSTS")
+	tb := newTable("host", "attempts>", "deferrals>", "bounces>", "deferral rate>")
+	for i, h := range r.Hosts {
+		if i == limit {
+			break
+		}
+		tb.row(h.Host, thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rate(h.DeferralRate))
+	}
+	tb.write(t.w, "  ")
+	more(t, len(r.Hosts), limit, "hosts")
+}
+
 func (t *textWriter) streams(r *analysis.Result, limit int) {
 	if len(r.Streams) == 0 {
 		return
 	}
-	t.section("STREAMS (envelope senders)")
+	t.section("STREAMS (by envelope sender, or its domain with --stream-by domain)")
 	tb := newTable("stream", "messages>", "recipients>", "attempts>", "deferral rate>", "expired>", "bounced>", "lanes")
 	for i, s := range r.Streams {
 		if i == limit {

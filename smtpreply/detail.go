@@ -106,13 +106,13 @@ func ParseDetail(text string) Detail {
 		rest := s[len("lost connection with "):]
 		d.Host, d.IP, rest = hostIP(rest)
 		d.Command = stage(rest)
-		d.Reply = Reply{Text: "lost connection"}
+		d.Reply = Reply{Text: withStage("lost connection", d.Command)}
 	case strings.HasPrefix(s, "conversation with "):
 		d.Kind = TimedOut
 		rest := s[len("conversation with "):]
 		d.Host, d.IP, rest = hostIP(rest)
 		d.Command = stage(strings.TrimPrefix(strings.TrimSpace(rest), "timed out "))
-		d.Reply = Reply{Text: "conversation timed out"}
+		d.Reply = Reply{Text: withStage("conversation timed out", d.Command)}
 	case strings.HasPrefix(s, "Host or domain name not found"), strings.HasPrefix(s, "Name service error"),
 		strings.Contains(s, "Name service error for name="):
 		d.Kind = NameService
@@ -218,6 +218,15 @@ func skipPort(s string) string {
 		i++
 	}
 	return s[i:]
+}
+
+// withStage writes "lost connection while sending RCPT TO": the stage says
+// whether the receiver cut the session at the greeting (a throttle) or later.
+func withStage(what, stage string) string {
+	if stage == "" {
+		return what
+	}
+	return what + " while " + stage
 }
 
 // stage reads " while sending RCPT TO" into "sending RCPT TO".

@@ -46,17 +46,17 @@ func TestParseDetail(t *testing.T) {
 		{
 			name: "lost connection",
 			in:   "lost connection with mx3.hotmail.com[65.55.37.72] while receiving the initial server greeting",
-			kind: LostConnection, host: "mx3.hotmail.com", ip: "65.55.37.72", command: "receiving the initial server greeting", summary: "lost connection",
+			kind: LostConnection, host: "mx3.hotmail.com", ip: "65.55.37.72", command: "receiving the initial server greeting", summary: "lost connection while receiving the initial server greeting",
 		},
 		{
 			name: "conversation timed out",
 			in:   "conversation with mx00.gmx.com[74.208.5.4] timed out while receiving the initial server greeting",
-			kind: TimedOut, host: "mx00.gmx.com", ip: "74.208.5.4", command: "receiving the initial server greeting", summary: "conversation timed out",
+			kind: TimedOut, host: "mx00.gmx.com", ip: "74.208.5.4", command: "receiving the initial server greeting", summary: "conversation timed out while receiving the initial server greeting",
 		},
 		{
 			name: "suspended: a local deferral quoting the earlier failure",
 			in:   "delivery temporarily suspended: lost connection with mta7.am0.yahoodns.net[98.136.216.22] while sending RCPT TO",
-			kind: LostConnection, suspended: true, host: "mta7.am0.yahoodns.net", ip: "98.136.216.22", command: "sending RCPT TO", summary: "lost connection",
+			kind: LostConnection, suspended: true, host: "mta7.am0.yahoodns.net", ip: "98.136.216.22", command: "sending RCPT TO", summary: "lost connection while sending RCPT TO",
 		},
 		{
 			name: "suspended with the server's reply",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -153,7 +154,11 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	}
 	res := rep.Result
 	if o.redact {
-		report.Redact(res)
+		// A fresh key per report: tokens are stable inside one report and
+		// can't be linked to addresses or to other reports.
+		key := make([]byte, 32)
+		rand.Read(key)
+		report.NewRedactor(key).Result(res)
 	}
 	if err := writeReport(e, o, res); err != nil {
 		return err

@@ -69,8 +69,12 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 	}
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
+	notReplies := 0
 	emit := func(text string) error {
 		c := classifyOne(cl, text, o.host)
+		if c.Verdict.Rule == classify.Unclassified && c.Reply.Code == 0 && c.Reply.Enhanced == "" {
+			notReplies++
+		}
 		if o.format == "json" {
 			b, err := json.Marshal(c)
 			if err != nil {
@@ -84,11 +88,16 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 	}
 	if len(args) > 0 {
 		for _, a := range args {
+			if strings.TrimSpace(a) == "" {
+				return usagef("an empty reply: give the text of an SMTP reply")
+			}
+		}
+		for _, a := range args {
 			if err := emit(a); err != nil {
 				return err
 			}
 		}
-		return nil
+		return notRepliesError(notReplies)
 	}
 	if isTerminal(e.stdin) {
 		return usagef("give a reply as an argument, or replies on standard input; see 'mailtriage classify --help'")
@@ -109,7 +118,20 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading standard input after %d replies: %w", n, err)
 	}
-	return nil
+	return notRepliesError(notReplies)
+}
+
+// notRepliesError reports inputs that carry no reply code and that no rule
+// recognised: most likely not SMTP replies at all.
+func notRepliesError(n int) error {
+	if n == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("%d inputs are", n)
+	if n == 1 {
+		what = "1 input is"
+	}
+	return &codeError{code: exitError, err: fmt.Errorf("%s not an SMTP reply (no reply code) and no rule recognises the text", what)}
 }
 
 func classifyOne(cl *classify.Classifier, text, host string) classification {

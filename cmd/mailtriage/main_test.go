@@ -92,7 +92,7 @@ func TestAnalyzeRedact(t *testing.T) {
 	}
 	// Recipient addresses in reply texts: anything@... but the hashed form.
 	addr := regexp.MustCompile(`[a-z0-9._-]*@(icloud|me|mac|gmail|yahoo|smallshop)\.(com|example)`)
-	hashed := regexp.MustCompile(`r-[0-9a-f]{8}@`)
+	hashed := regexp.MustCompile(`r-[0-9a-f]{12}@`)
 	for _, m := range addr.FindAllString(red, -1) {
 		if !hashed.MatchString(m) {
 			t.Errorf("--redact left %q", m)

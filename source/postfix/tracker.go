@@ -23,7 +23,9 @@ package postfix
 
 import (
 	"bytes"
+	"cmp"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -479,9 +481,17 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 }
 
 // Finish ends the input: every message still open is closed, its open
-// recipients pending.
+// recipients pending. Messages close in the order they were queued, so the
+// events come out the same on every run.
 func (t *Tracker) Finish(at time.Time) {
+	open := make([]*message, 0, len(t.msgs))
 	for _, m := range t.msgs {
+		open = append(open, m)
+	}
+	slices.SortFunc(open, func(x, y *message) int {
+		return cmp.Or(x.queued.Compare(y.queued), cmp.Compare(x.key, y.key))
+	})
+	for _, m := range open {
 		t.close(m, at, mailtriage.Pending)
 	}
 }
