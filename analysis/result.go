@@ -67,17 +67,21 @@ type DomainStats struct {
 
 // Input describes one input file as it was read.
 type Input struct {
-	Name         string    `json:"name"`
-	Format       string    `json:"format"`
-	Bytes        int64     `json:"bytes"`
-	Lines        int64     `json:"lines"`
-	MatchedLines int64     `json:"matched_lines"`
-	OtherLines   int64     `json:"other_lines"`
-	Unparsed     int64     `json:"unparsed_lines"`
-	Overlong     int64     `json:"overlong_lines"`
-	First        time.Time `json:"first,omitzero"`
-	Last         time.Time `json:"last,omitzero"`
-	Error        string    `json:"error,omitempty"`
+	Name         string `json:"name"`
+	Format       string `json:"format"`
+	Bytes        int64  `json:"bytes"`
+	Lines        int64  `json:"lines"`
+	MatchedLines int64  `json:"matched_lines"`
+	OtherLines   int64  `json:"other_lines"`
+	Unparsed     int64  `json:"unparsed_lines"`
+	Overlong     int64  `json:"overlong_lines"`
+	// Zoneless counts the lines whose stamps had no zone and no year;
+	// Year is the year they were read in.
+	Zoneless int64     `json:"zoneless_lines"`
+	Year     int       `json:"year,omitempty"`
+	First    time.Time `json:"first,omitzero"`
+	Last     time.Time `json:"last,omitzero"`
+	Error    string    `json:"error,omitempty"`
 }
 
 // Summary counts the whole input.

@@ -39,10 +39,10 @@ type Rule struct {
 	// SenderSide marks replies the sending system itself wrote (a queue
 	// timeout): no receiving provider or filter is named, whatever the text
 	// quotes.
-	SenderSide bool `toml:"sender_side"`
-	Owner    string `toml:"owner"`
-	Action   string `toml:"action"`
-	Ref      string `toml:"ref"`
+	SenderSide bool   `toml:"sender_side"`
+	Owner      string `toml:"owner"`
+	Action     string `toml:"action"`
+	Ref        string `toml:"ref"`
 
 	// Examples are real replies this rule must decide; a test checks them.
 	// ExampleHost is the remote host they came from, if it matters.

@@ -65,7 +65,15 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	rep := &Report{Samples: map[string][]postfix.Sample{}}
 	var inputs []*source.Input
 	var failed []analysis.Input
+	seen := map[string]bool{}
 	for _, name := range names {
+		if id := source.Identity(name); id != "" {
+			if seen[id] {
+				log.Warn("input given twice; read once", "input", name)
+				continue
+			}
+			seen[id] = true
+		}
 		in, err := source.Open(name, stdin)
 		if err != nil {
 			rep.Errors = append(rep.Errors, &InputError{Name: name, Err: err})
@@ -90,9 +98,11 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			rep.Samples[in.Name] = samples
 		}
 		if err != nil {
+			if info.MatchedLines > 0 {
+				err = fmt.Errorf("%w (the %d Postfix lines read were analysed)", err, info.MatchedLines)
+			}
 			rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
 			info.Error = err.Error()
-			log.Warn("input problem", "input", in.Name, "err", err)
 		}
 		an.AddUnparsed(info.Unparsed + info.Overlong)
 		if info.Last.After(last) {
@@ -178,6 +188,7 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	info.Bytes, info.Lines, info.MatchedLines = st.Bytes, st.Lines, st.Postfix
 	info.OtherLines, info.Unparsed, info.Overlong = st.Other, st.Unparsed, st.Overlong
 	info.First, info.Last = st.First, st.Last
+	info.Zoneless, info.Year = st.Zoneless, st.Year
 	if err != nil {
 		return info, st.Samples, err
 	}

@@ -84,8 +84,12 @@ func parse(data []byte) (*table, error) {
 	var file struct {
 		Lane []Lane `toml:"lane"`
 	}
-	if _, err := toml.Decode(string(data), &file); err != nil {
+	md, err := toml.Decode(string(data), &file)
+	if err != nil {
 		return nil, fmt.Errorf("lane file: %w", err)
+	}
+	if un := md.Undecoded(); len(un) > 0 {
+		return nil, fmt.Errorf("lane file: unknown key %s (a lane has name, domains, mx and providers)", un[0])
 	}
 	t := &table{exact: map[string]string{}, providers: map[string]string{}}
 	for i, l := range file.Lane {

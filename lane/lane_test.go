@@ -80,6 +80,7 @@ func TestBadFile(t *testing.T) {
 		"[[lane]]\ndomains = [\"x.com\"]",
 		"[[lane]]\nname = \"a\"\ndomains = [\"x.com\"]\n[[lane]]\nname = \"b\"\ndomains = [\"x.com\"]",
 		"lane = 3 = 4",
+		"[[lane]]\nname = \"a\"\ndomain = [\"x.com\"]", // a typo for domains
 	} {
 		if _, err := New([]byte(bad), nil); err == nil {
 			t.Errorf("New(%q) succeeded", bad)

@@ -44,7 +44,7 @@ func sampleResult() *analysis.Result {
 	incidentReply.Count = 122
 	return &analysis.Result{
 		Inputs: []analysis.Input{
-			{Name: "/var/log/mail.log", Format: "postfix", Bytes: 1843200, Lines: 9876, MatchedLines: 9501, OtherLines: 372, Unparsed: 3,
+			{Name: "/var/log/mail.log", Format: "postfix", Bytes: 1843200, Lines: 9876, MatchedLines: 9501, OtherLines: 372, Unparsed: 3, Zoneless: 9501, Year: 2025,
 				First: time.Date(2025, 3, 3, 21, 2, 11, 0, time.UTC), Last: time.Date(2025, 3, 4, 6, 58, 40, 0, time.UTC)},
 			{Name: "/var/log/mail.log.2.gz", Format: "postfix", Error: "/var/log/mail.log.2.gz: gzip: invalid header"},
 		},

@@ -70,11 +70,33 @@ func (t *textWriter) header(r *analysis.Result) {
 	for _, in := range r.Inputs {
 		lines += in.Lines
 	}
-	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s lines, %s (times in UTC; zone-less stamps read as %s)",
-		plural(len(r.Inputs), "input"), thousands(lines), inputSpan(r), nonEmpty(r.TimeZone, "UTC")))
+	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s lines, %s (times in UTC%s)",
+		plural(len(r.Inputs), "input"), thousands(lines), inputSpan(r), zoneNote(r)))
 	if r.Since != "" || r.Until != "" {
 		t.printf("window: since %s until %s\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
 	}
+}
+
+// zoneNote says how stamps without zone and year were read, if any were.
+func zoneNote(r *analysis.Result) string {
+	var n int64
+	years := map[int]bool{}
+	for _, in := range r.Inputs {
+		n += in.Zoneless
+		if in.Year != 0 {
+			years[in.Year] = true
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	note := fmt.Sprintf("; %s lines without zone read as %s", thousands(n), nonEmpty(r.TimeZone, "UTC"))
+	if len(years) == 1 {
+		for y := range years {
+			note += fmt.Sprintf(", year %d (--year to change)", y)
+		}
+	}
+	return note
 }
 
 func (t *textWriter) summary(r *analysis.Result) {
@@ -370,9 +392,17 @@ func (t *textWriter) inputs(r *analysis.Result) {
 			t.printf("  %s  %s\n", t.paint(red, "✗"), in.Error)
 			continue
 		}
-		t.printf("  %s  %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", t.paint(cyan, "✓"), in.Name,
+		t.printf("  %s  %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", t.paint(cyan, "✓"), displayName(in.Name),
 			thousands(in.Lines), thousands(in.MatchedLines), thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
 	}
+}
+
+// displayName names an input for people: "-" is standard input.
+func displayName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return name
 }
 
 func more(t *textWriter, n, limit int, what string) {

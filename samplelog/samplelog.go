@@ -28,7 +28,7 @@ import (
 type Config struct {
 	Start time.Time // the first second of the log, UTC
 	Days  int
-	// Scale multiplies the volume: 1 is about 4,500 messages over four
+	// Scale multiplies the volume: 1 is about 6,600 messages over four
 	// days (the shipped sample); the benchmark uses more.
 	Scale float64
 	Seed  uint64

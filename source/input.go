@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -85,6 +86,28 @@ func compressionOf(head []byte) string {
 		return Zstd
 	}
 	return Plain
+}
+
+// Identity names the file behind name (its device and inode where the
+// system has them, else its absolute path), so the same file given twice,
+// as overlapping globs do, is read once. It is "" for standard input and
+// names that can't be resolved.
+func Identity(name string) string {
+	if name == Stdin {
+		return ""
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return ""
+	}
+	if id := fileID(st); id != "" {
+		return id
+	}
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return ""
+	}
+	return abs
 }
 
 // Reader returns the input's content, decompressed. A damaged compressed

@@ -19,7 +19,7 @@ import (
 func main() {
 	cfg := samplelog.Default()
 	out := flag.String("o", "-", "output file (- for standard output)")
-	flag.Float64Var(&cfg.Scale, "scale", cfg.Scale, "volume multiplier (1 is the shipped sample, about 4,500 messages)")
+	flag.Float64Var(&cfg.Scale, "scale", cfg.Scale, "volume multiplier (1 is the shipped sample, about 6,600 messages)")
 	flag.IntVar(&cfg.Days, "days", cfg.Days, "days to simulate")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	start := flag.String("start", cfg.Start.Format(time.RFC3339), "first second of the log (RFC 3339)")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -105,8 +106,26 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	if err != nil {
 		return usagef("--until: %v", err)
 	}
-	if o.minRate < 0 || o.minRate > 1 {
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return usagef("--since %s is not before --until %s", o.since, o.until)
+	}
+	switch {
+	case o.minRate < 0 || o.minRate > 1:
 		return usagef("--min-rate %v: want a fraction from 0 to 1", o.minRate)
+	case o.minAttempt < 1:
+		return usagef("--min-attempts %d: want at least 1", o.minAttempt)
+	case o.factor <= 0:
+		return usagef("--factor %v: want a positive number", o.factor)
+	case o.workers < 0:
+		return usagef("--workers %d: want 0 (one per CPU) or more", o.workers)
+	case o.year != 0 && (o.year < 1970 || o.year > 9999):
+		return usagef("--year %d: want a year from 1970 to 9999", o.year)
+	}
+	if o.out != "" {
+		// Fail now, not after the analysis, if the report can't be written.
+		if err := checkWritable(o.out); err != nil {
+			return err
+		}
 	}
 	cl, err := newClassifier(o.rulesDir)
 	if err != nil {
@@ -213,12 +232,32 @@ func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
 	return writeFileAtomic(o.out, buf.Bytes())
 }
 
+// checkWritable tells whether a file can be created next to path.
+func checkWritable(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return &codeError{code: exitError, err: fmt.Errorf("--out %s: cannot write there: %w", path, unwrapPath(err))}
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// unwrapPath drops the temporary file's name from an error, leaving what
+// went wrong ("permission denied", "no such file or directory").
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // writeFileAtomic writes data to a temporary file next to path and renames
 // it into place, so a reader never sees half a report.
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {

@@ -171,6 +171,37 @@ func TestAnalyzeBadInputs(t *testing.T) {
 	}
 }
 
+func TestAnalyzeInputMistakes(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "mail.log")
+	os.WriteFile(log, []byte("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n"+
+		"2026-11-30T10:00:01+00:00 mta1 postfix/smtp[2]: 4F1A22C0B3: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK)\n"), 0o644)
+	// The same file twice (overlapping globs) is read once.
+	code, out, errs := mt(t, "", "analyze", "--format", "json", log, log, filepath.Join(dir, ".", "mail.log"))
+	var r analysis.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitOK || r.Summary.Messages != 1 || len(r.Inputs) != 1 {
+		t.Errorf("same file thrice: exit %d, messages %d, inputs %d, stderr %s", code, r.Summary.Messages, len(r.Inputs), errs)
+	}
+	if !strings.Contains(errs, "given twice") {
+		t.Errorf("no warning about the repeated input: %q", errs)
+	}
+	// An empty window says so instead of reporting a clean slate.
+	code, out, _ = mt(t, "", "analyze", "--since", "2027-01-01", log)
+	if code != exitProblems || !strings.Contains(out, "Nothing to analyse") {
+		t.Errorf("empty window: exit %d\n%s", code, out)
+	}
+	// A typo in a lane file is an error, not silence.
+	lanes := filepath.Join(dir, "lanes.toml")
+	os.WriteFile(lanes, []byte("[[lane]]\nname = \"vip\"\ndomain = [\"icloud.com\"]\n"), 0o644)
+	if code, _, errs := mt(t, "", "analyze", "--lanes", lanes, log); code != exitUsage || !strings.Contains(errs, "unknown key lane.domain") {
+		t.Errorf("lane typo: exit %d, stderr %q", code, errs)
+	}
+	// A report that can't be written fails before the analysis.
+	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, "no", "such", "dir", "r.txt"), log); code != exitError || !strings.Contains(errs, "cannot write there") || strings.Contains(errs, ".r.txt.") {
+		t.Errorf("bad --out: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestClassify(t *testing.T) {
 	code, out, _ := mt(t, "", "classify", "--host", "mx01.mail.icloud.com", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup")
 	if code != exitOK || !strings.Contains(out, "apple, behind proofpoint") || !strings.Contains(out, "temporary") {
@@ -189,6 +220,11 @@ func TestClassify(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &c); err != nil || c.Verdict.Reason != "userunknown" || c.Reply.Code != 550 {
 		t.Errorf("json: %v %+v", err, c)
 	}
+	// Text that is no reply at all is classified, and said to be none.
+	code, out, errs := mt(t, "", "classify", "hello world", "421 4.7.0 Try again later")
+	if code != exitError || !strings.Contains(errs, "1 input is not an SMTP reply") || !strings.Contains(out, "Try again later") {
+		t.Errorf("not a reply: exit %d, stderr %q", code, errs)
+	}
 }
 
 func TestUsage(t *testing.T) {
@@ -197,6 +233,11 @@ func TestUsage(t *testing.T) {
 		{"analyze", "--nope"},
 		{"analyze", "--tz", "Mars/Olympus", sample},
 		{"analyze", "--since", "yesterday", sample},
+		{"analyze", "--since", "2026-12-01", "--until", "2026-11-01", sample},
+		{"analyze", "--min-attempts", "-5", sample},
+		{"analyze", "--factor", "0", sample},
+		{"analyze", "--year", "99999", sample},
+		{"classify", ""},
 		{"nosuchcommand"},
 		{"classify", "--format", "xml", "x"},
 	} {

@@ -36,14 +36,18 @@ func (e *codeError) Error() string {
 }
 func (e *codeError) Unwrap() error { return e.err }
 
-// usageError marks a mistake in the command line.
-type usageError struct{ err error }
+// usageError marks a mistake in the command line. cmd is the command whose
+// help to point at, "" for the root.
+type usageError struct {
+	err error
+	cmd string
+}
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
+	return &usageError{err: fmt.Errorf(format, args...)}
 }
 
 // env is what every command gets from main: its streams and settings.
@@ -109,7 +113,7 @@ an input could not be read (the others were still processed); 2 wrong usage;
 		return nil
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{err}
+		return &usageError{err: err, cmd: cmd.CommandPath()}
 	})
 	root.AddCommand(newAnalyze(e), newClassify(e), newVersion(e))
 	return root
@@ -135,7 +139,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(stderr, "mailtriage: %v\nRun 'mailtriage --help' for usage.\n", err)
+		help := "mailtriage"
+		if ue != nil && ue.cmd != "" {
+			help = ue.cmd
+		} else if c, _, ferr := root.Find(args); ferr == nil && c != nil {
+			help = c.CommandPath()
+		}
+		fmt.Fprintf(stderr, "mailtriage: %v\nRun '%s --help' for usage.\n", err, help)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "mailtriage: %v\n", err)

@@ -14,11 +14,19 @@ func newVersion(e *env) *cobra.Command {
 		Example: "  mailtriage version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v = bi.Main.Version
+			v, goVersion, rev := "(devel)", "", ""
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				if bi.Main.Version != "" {
+					v = bi.Main.Version
+				}
+				goVersion = bi.GoVersion
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						rev = " " + s.Value
+					}
+				}
 			}
-			fmt.Fprintf(e.stdout, "mailtriage %s\n", v)
+			fmt.Fprintf(e.stdout, "mailtriage %s%s (%s)\n", v, rev, goVersion)
 			return nil
 		},
 	}

@@ -38,9 +38,13 @@ type Stats struct {
 	Overlong int64 // lines longer than MaxLine, skipped
 	// FirstOverlong is the line number of the first overlong line.
 	FirstOverlong int64
-	Bytes         int64
-	First         time.Time // first and last Postfix timestamp
-	Last          time.Time
+	// Zoneless counts Postfix lines whose stamp had no zone and no year
+	// (traditional syslog); Year is the year they were given.
+	Zoneless int64
+	Year     int
+	Bytes    int64
+	First    time.Time // first and last Postfix timestamp
+	Last     time.Time
 	// Samples are some unparsed lines, with their line numbers.
 	Samples []Sample
 }
@@ -143,6 +147,9 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	}
 	wg.Wait()
 	total.FirstOverlong = sp.firstOverlong // the splitter is done: order is closed
+	if total.Zoneless > 0 {
+		total.Year = clock.Fixed().Year
+	}
 	if !first.IsZero() {
 		total.First, total.Last = first, last
 	}
@@ -315,6 +322,9 @@ func parseChunk(c *chunk, cl Classifier, samples int) {
 			if rec.Time.After(c.stats.Last) {
 				c.stats.Last = rec.Time
 			}
+			if rec.Traditional {
+				c.stats.Zoneless++
+			}
 			if rec.Kind != postfixlog.Other && len(rec.QueueID) > 0 {
 				c.lines = append(c.lines, Line{Rec: rec})
 				if rec.Kind == postfixlog.Delivery && cl != nil {
@@ -346,6 +356,7 @@ func merge(total, s *Stats, samples int) {
 	total.Postfix += s.Postfix
 	total.Other += s.Other
 	total.Unparsed += s.Unparsed
+	total.Zoneless += s.Zoneless
 	total.Bytes += s.Bytes
 	if !s.First.IsZero() && (total.First.IsZero() || s.First.Before(total.First)) {
 		total.First = s.First
