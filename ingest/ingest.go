@@ -170,11 +170,6 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	if binary(head) {
 		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip or zstd?)", in.Name)
 	}
-	r, err := in.Reader()
-	if err != nil {
-		return info, nil, err
-	}
-	defer r.Close()
 	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples, MaxLine: maxLine}
 	if cfg.Classifier != nil {
@@ -184,7 +179,7 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	if cfg.Progress != nil {
 		opts.Progress = func(n int64) { cfg.Progress(in.Name, n) }
 	}
-	st, err := postfix.Read(ctx, r, clock, tr, opts)
+	st, err := read(ctx, in, clock, tr, opts)
 	info.Bytes, info.Lines, info.MatchedLines = st.Bytes, st.Lines, st.Postfix
 	info.OtherLines, info.Unparsed, info.Overlong = st.Other, st.Unparsed, st.Overlong
 	info.First, info.Last = st.First, st.Last
@@ -211,6 +206,25 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 // maxLine is the longest line read: far above Postfix's own line limit
 // (syslog lines of a few KiB), far below what would hurt memory.
 const maxLine = 64 << 10
+
+// read reads an input into the tracker: a plain file mapped into memory
+// and parsed in place, anything else through its reader.
+func read(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *postfix.Tracker, opts postfix.Options) (postfix.Stats, error) {
+	if m, err := in.Map(); err == nil {
+		defer m.Close()
+		st, err := postfix.ReadBytes(ctx, m.Data, m.Release, clock, tr, opts)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", in.Name, err)
+		}
+		return st, err
+	}
+	r, err := in.Reader()
+	if err != nil {
+		return postfix.Stats{}, err
+	}
+	defer r.Close()
+	return postfix.Read(ctx, r, clock, tr, opts)
+}
 
 // binary reports whether data looks like something other than text.
 func binary(head []byte) bool {

@@ -3,16 +3,22 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/lane"
+	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/samplelog"
+	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/source/postfix"
 )
 
 func config(t testing.TB) Config {
@@ -88,5 +94,55 @@ func BenchmarkPipeline(b *testing.B) {
 		if rep.Failed() {
 			b.Fatal(rep.Errors)
 		}
+	}
+}
+
+// TestMappedEqualsStreamed: a plain file parsed in place gives the same
+// analysis as the same bytes read as a stream.
+func TestMappedEqualsStreamed(t *testing.T) {
+	cfg := samplelog.Default()
+	cfg.Days = 2
+	var log bytes.Buffer
+	if err := samplelog.Generate(&log, cfg); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "mail.log")
+	os.WriteFile(path, log.Bytes(), 0o644)
+	c := config(t)
+	mapped := Logs(context.Background(), []string{path}, nil, c)
+	streamed := Logs(context.Background(), []string{"-"}, bytes.NewReader(log.Bytes()), c)
+	if mapped.Failed() || streamed.Failed() {
+		t.Fatal(mapped.Errors, streamed.Errors)
+	}
+	mapped.Result.Inputs, streamed.Result.Inputs = nil, nil
+	a, _ := json.Marshal(mapped.Result)
+	b, _ := json.Marshal(streamed.Result)
+	if !bytes.Equal(a, b) {
+		t.Error("mapped and streamed analyses differ")
+	}
+}
+
+// TestTruncatedWhileMapped: a file truncated under the parser is an
+// error for that input, not a crash.
+func TestTruncatedWhileMapped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mail.log")
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	os.WriteFile(path, bytes.Repeat([]byte(line), 200000), 0o644)
+	in, err := source.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := in.Map()
+	if err != nil {
+		t.Skipf("no mmap here: %v", err)
+	}
+	defer m.Close()
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr := postfix.NewTracker(nil, nil, func(*mailtriage.Event) {})
+	_, err = postfix.ReadBytes(context.Background(), m.Data, m.Release, &postfixlog.Clock{}, tr, postfix.Options{Workers: 2})
+	if !errors.Is(err, postfix.ErrTruncated) {
+		t.Fatalf("err = %v, want ErrTruncated", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -27,6 +28,8 @@ type Options struct {
 	Samples int
 	// Progress, if set, is called with the number of bytes read so far.
 	Progress func(n int64)
+
+	release func(n int) // ReadBytes's release
 }
 
 // Stats describe one input.
@@ -62,9 +65,10 @@ type chunk struct {
 	buf       []byte // the chunk's complete lines
 	firstLine int64  // line number of the first line
 	clock     *postfixlog.Clock
-	overlong  int64 // lines skipped before this chunk's data
 	lines     []Line
 	stats     Stats
+	err       error // a fault while parsing a mapped file
+	end       int   // for data in memory: the offset where the chunk ends
 	done      chan struct{}
 }
 
@@ -77,24 +81,76 @@ type chunk struct {
 // Memory stays bounded: a fixed set of chunks circulates between the
 // reader, the workers and the tracker, whatever the size of the input.
 func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	opts = opts.withDefaults()
+	sp := &splitter{clock: clock, maxLine: opts.MaxLine, line: 1}
+	rs := &readSplitter{r: r, s: sp, progress: opts.Progress, carry: make([]byte, 0, opts.MaxLine)}
+	sp.fill = rs.fill
+	return pipeline(ctx, sp, chunkSize+opts.MaxLine, false, t, opts)
+}
+
+// ReadBytes is Read for a log already in memory, such as a file mapped
+// with mmap: the workers parse it in place, without a copy. The tracker
+// keeps copies of what it needs; release, if not nil, is told as the
+// tracker finishes with the first n bytes of data.
+func ReadBytes(ctx context.Context, data []byte, release func(n int), clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
+	opts = opts.withDefaults()
+	sp := &splitter{clock: clock, maxLine: opts.MaxLine, line: 1}
+	bs := &byteSplitter{data: data, progress: opts.Progress}
+	sp.fill = bs.fill
+	opts.release = release
+	return pipeline(ctx, sp, 0, true, t, opts)
+}
+
+// ErrTruncated means a mapped file shrank while it was read: someone
+// truncated it (logrotate's copytruncate does).
+var ErrTruncated = errors.New("the file was truncated while it was read")
+
+// guarded runs f. When the data is a mapped file, a memory fault in f
+// (the file truncated under us) becomes ErrTruncated instead of a crash.
+func guarded(mapped bool, f func()) (err error) {
+	if !mapped {
+		f()
+		return nil
 	}
-	maxLine := opts.MaxLine
-	if maxLine <= 0 {
-		maxLine = 64 << 10
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(interface{ Addr() uintptr }); ok {
+				err = ErrTruncated
+				return
+			}
+			panic(r)
+		}
+	}()
+	f()
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
-	inFlight := 2*workers + 2
+	if o.MaxLine <= 0 {
+		o.MaxLine = 64 << 10
+	}
+	return o
+}
+
+// pipeline runs the splitter, the workers and the tracker. Chunks get
+// buffers of bufSize bytes; 0 when the splitter points them into memory
+// it already has. mapped says that memory is a mapped file.
+func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tracker, opts Options) (Stats, error) {
+	inFlight := 2*opts.Workers + 2
 	free := make(chan *chunk, inFlight)
 	for i := 0; i < inFlight; i++ {
-		free <- &chunk{buf: make([]byte, 0, chunkSize+maxLine)}
+		free <- &chunk{buf: make([]byte, 0, bufSize)}
 	}
 	jobs := make(chan *chunk, inFlight)
 	order := make(chan *chunk, inFlight)
 
 	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
+	for i := 0; i < opts.Workers; i++ {
 		wg.Add(1)
 		var cl Classifier
 		if opts.NewClassifier != nil {
@@ -103,7 +159,7 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				parseChunk(c, cl, opts.Samples)
+				c.err = guarded(mapped, func() { parseChunk(c, cl, opts.Samples, opts.MaxLine) })
 				close(c.done)
 			}
 		}()
@@ -112,11 +168,12 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var readErr error
-	sp := &splitter{r: r, clock: clock, maxLine: maxLine, line: 1, progress: opts.Progress}
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		readErr = sp.run(ctx, free, jobs, order)
+		if err := guarded(mapped, func() { readErr = sp.run(ctx, free, jobs, order) }); err != nil {
+			readErr = err
+		}
 	}()
 
 	var total Stats
@@ -124,34 +181,57 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	// The first and last times of the lines the tracker got, after the
 	// year rollover; the workers' own figures can't know about it.
 	var first, last time.Time
+	var failed error // after a fault, the chunks are drained, not tracked
 	for c := range order {
 		<-c.done
-		merge(&total, &c.stats, opts.Samples)
-		total.Overlong += c.overlong
-		for i := range c.lines {
-			l := &c.lines[i]
-			if l.Rec.Traditional {
-				l.Rec.Time = roll.Fix(l.Rec.Time)
+		if failed == nil && c.err != nil {
+			failed = c.err
+			cancel()
+		}
+		if failed == nil {
+			merge(&total, &c.stats, opts.Samples)
+			failed = guarded(mapped, func() {
+				for i := range c.lines {
+					l := &c.lines[i]
+					if l.Rec.Traditional {
+						l.Rec.Time = roll.Fix(l.Rec.Time)
+					}
+					if first.IsZero() || l.Rec.Time.Before(first) {
+						first = l.Rec.Time
+					}
+					if l.Rec.Time.After(last) {
+						last = l.Rec.Time
+					}
+					t.Add(l)
+				}
+			})
+			if failed != nil {
+				cancel()
 			}
-			if first.IsZero() || l.Rec.Time.Before(first) {
-				first = l.Rec.Time
-			}
-			if l.Rec.Time.After(last) {
-				last = l.Rec.Time
-			}
-			t.Add(l)
+		}
+		if opts.release != nil {
+			opts.release(c.end)
 		}
 		c.lines = c.lines[:0]
 		c.stats = Stats{}
+		c.err = nil
 		free <- c
 	}
 	wg.Wait()
-	total.FirstOverlong = sp.firstOverlong // the splitter is done: order is closed
+	// The splitter is done: order is closed.
+	total.Overlong += sp.overlong
+	total.Lines += sp.overlong
+	if sp.firstOverlong != 0 && (total.FirstOverlong == 0 || sp.firstOverlong < total.FirstOverlong) {
+		total.FirstOverlong = sp.firstOverlong
+	}
 	if total.Zoneless > 0 {
-		total.Year = clock.Fixed().Year
+		total.Year = sp.clock.Fixed().Year
 	}
 	if !first.IsZero() {
 		total.First, total.Last = first, last
+	}
+	if failed != nil {
+		return total, failed
 	}
 	if readErr == nil {
 		readErr = ctx.Err()
@@ -159,28 +239,34 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 	return total, readErr
 }
 
-// splitter cuts the input into chunks of whole lines.
+// splitter hands out the input in chunks of whole lines, in order, with
+// their first line numbers and a clock for the workers.
 type splitter struct {
-	r        io.Reader
-	clock    *postfixlog.Clock
-	maxLine  int
-	progress func(int64)
+	clock   *postfixlog.Clock
+	maxLine int
+	// fill puts the next chunk's lines into c and says whether the input
+	// ended (and why, if it was an error).
+	fill func(c *chunk) (end bool, err error)
 
-	carry    []byte // the start of a line the last chunk did not finish
-	line     int64  // number of the next line
-	read     int64
-	overlong int64
-	skipping bool // inside an overlong line, dropping bytes to its end
-	// firstOverlong is the number of the first overlong line.
-	firstOverlong int64
-	yearDecided   bool
+	line        int64 // number of the next line
+	yearDecided bool
+	// Lines too long to keep that fill dropped before they reached a
+	// chunk, and the number of the first.
+	overlong, firstOverlong int64
+}
+
+// skipLine counts the overlong line number n that fill drops.
+func (s *splitter) skipLine(n int64) {
+	s.overlong++
+	if s.firstOverlong == 0 {
+		s.firstOverlong = n
+	}
 }
 
 // run hands out chunks in order until the input ends. A read error ends
 // the input: the data before it is still handed out, and the error is
 // returned.
 func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan<- *chunk) error {
-	s.carry = make([]byte, 0, s.maxLine)
 	for {
 		var c *chunk
 		select {
@@ -191,7 +277,6 @@ func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan
 		end, err := s.fill(c)
 		c.firstLine = s.line
 		s.line += int64(bytes.Count(c.buf, []byte{'\n'}))
-		c.overlong, s.overlong = s.overlong, 0
 		if !s.yearDecided {
 			s.yearDecided = decideYear(s.clock, c.buf)
 		}
@@ -205,9 +290,26 @@ func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan
 	}
 }
 
+// readSplitter fills chunks from a reader, carrying a cut line over to
+// the next chunk.
+type readSplitter struct {
+	r        io.Reader
+	s        *splitter
+	progress func(int64)
+	carry    []byte // the start of a line the last chunk did not finish
+	read     int64
+	skipping bool // inside an overlong line, dropping bytes to its end
+}
+
+// skip starts dropping the overlong line number n.
+func (s *readSplitter) skip(n int64) {
+	s.skipping = true
+	s.s.skipLine(n)
+}
+
 // fill reads the next chunk into c: the carried start of a line, then as
 // much input as fits, cut after the last newline.
-func (s *splitter) fill(c *chunk) (end bool, err error) {
+func (s *readSplitter) fill(c *chunk) (end bool, err error) {
 	for {
 		c.buf = append(c.buf[:0], s.carry...)
 		s.carry = s.carry[:0]
@@ -232,7 +334,7 @@ func (s *splitter) fill(c *chunk) (end bool, err error) {
 			}
 			copy(c.buf[len(c.buf):cap(c.buf)], data[i+1:])
 			data = c.buf[len(c.buf) : len(c.buf)+n-i-1]
-			s.line++
+			s.s.line++
 			s.skipping = false
 		}
 		whole := c.buf[:len(c.buf)+len(data)]
@@ -242,9 +344,9 @@ func (s *splitter) fill(c *chunk) (end bool, err error) {
 		}
 		last := bytes.LastIndexByte(whole, '\n')
 		if last < 0 {
-			if len(whole) > s.maxLine {
+			if len(whole) > s.s.maxLine {
 				// A line longer than any Postfix writes: drop it to its end.
-				s.skipLine(s.line)
+				s.skip(s.s.line)
 				c.buf = c.buf[:0]
 				return false, nil
 			}
@@ -252,8 +354,8 @@ func (s *splitter) fill(c *chunk) (end bool, err error) {
 			continue
 		}
 		rest := whole[last+1:]
-		if len(rest) > s.maxLine {
-			s.skipLine(s.line + int64(bytes.Count(whole[:last+1], []byte{'\n'})))
+		if len(rest) > s.s.maxLine {
+			s.skip(s.s.line + int64(bytes.Count(whole[:last+1], []byte{'\n'})))
 		} else {
 			s.carry = append(s.carry, rest...)
 		}
@@ -262,13 +364,34 @@ func (s *splitter) fill(c *chunk) (end bool, err error) {
 	}
 }
 
-// skipLine starts dropping the overlong line number n.
-func (s *splitter) skipLine(n int64) {
-	s.skipping = true
-	s.overlong++
-	if s.firstOverlong == 0 {
-		s.firstOverlong = n
+// byteSplitter fills chunks with pieces of a log in memory, cut after a
+// newline near every chunkSize bytes; nothing is copied.
+type byteSplitter struct {
+	data     []byte
+	off      int
+	progress func(int64)
+}
+
+func (s *byteSplitter) fill(c *chunk) (end bool, err error) {
+	rest := s.data[s.off:]
+	if len(rest) <= chunkSize {
+		c.buf = rest
+		s.off = len(s.data)
+	} else {
+		cut := chunkSize
+		if i := bytes.IndexByte(rest[cut:], '\n'); i >= 0 {
+			cut += i + 1
+		} else {
+			cut = len(rest)
+		}
+		c.buf = rest[:cut]
+		s.off += cut
 	}
+	c.end = s.off
+	if s.progress != nil {
+		s.progress(int64(s.off))
+	}
+	return s.off == len(s.data), nil
 }
 
 // decideYear lets the clock infer the year from the first traditional stamp
@@ -292,7 +415,7 @@ func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 
 // parseChunk parses every line of c and keeps the lines that matter for
 // the lifecycle, with their reports decoded and classified.
-func parseChunk(c *chunk, cl Classifier, samples int) {
+func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 	buf := c.buf
 	lineNo := c.firstLine
 	// Parsing into a record on the stack and copying the lines worth
@@ -312,6 +435,15 @@ func parseChunk(c *chunk, cl Classifier, samples int) {
 		}
 		c.stats.Lines++
 		c.stats.Bytes += int64(len(line)) + 1
+		if len(line) > maxLine {
+			// Longer than any line Postfix writes: a damaged file.
+			c.stats.Overlong++
+			if c.stats.FirstOverlong == 0 {
+				c.stats.FirstOverlong = lineNo
+			}
+			lineNo++
+			continue
+		}
 		err := postfixlog.Parse(c.clock, line, &rec)
 		switch {
 		case err == nil:
@@ -356,6 +488,10 @@ func merge(total, s *Stats, samples int) {
 	total.Postfix += s.Postfix
 	total.Other += s.Other
 	total.Unparsed += s.Unparsed
+	total.Overlong += s.Overlong
+	if s.FirstOverlong != 0 && (total.FirstOverlong == 0 || s.FirstOverlong < total.FirstOverlong) {
+		total.FirstOverlong = s.FirstOverlong
+	}
 	total.Zoneless += s.Zoneless
 	total.Bytes += s.Bytes
 	if !s.First.IsZero() && (total.First.IsZero() || s.First.Before(total.First)) {
