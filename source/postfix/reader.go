@@ -61,6 +61,10 @@ type Sample struct {
 
 const chunkSize = 1 << 20
 
+// linesPerChunk is room for the kept lines of a chunk: a MiB holds about
+// 5,000 log lines, of which the tracker needs about half.
+const linesPerChunk = 4096
+
 type chunk struct {
 	buf       []byte // the chunk's complete lines
 	firstLine int64  // line number of the first line
@@ -144,7 +148,9 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	inFlight := 2*opts.Workers + 2
 	free := make(chan *chunk, inFlight)
 	for i := 0; i < inFlight; i++ {
-		free <- &chunk{buf: make([]byte, 0, bufSize)}
+		// Room for the lines the tracker needs of a chunk (about half of
+		// them), so the slice does not grow by copying.
+		free <- &chunk{buf: make([]byte, 0, bufSize), lines: make([]Line, 0, linesPerChunk)}
 	}
 	jobs := make(chan *chunk, inFlight)
 	order := make(chan *chunk, inFlight)
