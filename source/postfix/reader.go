@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/postfixlog"
+	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
 // Options tune a Reader.
@@ -69,7 +71,9 @@ type chunk struct {
 	buf       []byte // the chunk's complete lines
 	firstLine int64  // line number of the first line
 	clock     *postfixlog.Clock
-	lines     []Line
+	lines     []line
+	details   []smtpreply.Detail   // the reports of the delivery lines
+	verdicts  []mailtriage.Verdict // and their verdicts, at the same index
 	stats     Stats
 	err       error // a fault while parsing a mapped file
 	end       int   // for data in memory: the offset where the chunk ends
@@ -150,7 +154,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	for i := 0; i < inFlight; i++ {
 		// Room for the lines the tracker needs of a chunk (about half of
 		// them), so the slice does not grow by copying.
-		free <- &chunk{buf: make([]byte, 0, bufSize), lines: make([]Line, 0, linesPerChunk)}
+		free <- &chunk{buf: make([]byte, 0, bufSize), lines: make([]line, 0, linesPerChunk)}
 	}
 	jobs := make(chan *chunk, inFlight)
 	order := make(chan *chunk, inFlight)
@@ -197,18 +201,20 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 		if failed == nil {
 			merge(&total, &c.stats, opts.Samples)
 			failed = guarded(mapped, func() {
+				var e entry
 				for i := range c.lines {
 					l := &c.lines[i]
-					if l.Rec.Traditional {
-						l.Rec.Time = roll.Fix(l.Rec.Time)
+					if l.traditional {
+						l.time = roll.Fix(time.Unix(0, l.time)).UnixNano()
 					}
-					if first.IsZero() || l.Rec.Time.Before(first) {
-						first = l.Rec.Time
+					c.entry(i, &e)
+					if first.IsZero() || e.time.Before(first) {
+						first = e.time
 					}
-					if l.Rec.Time.After(last) {
-						last = l.Rec.Time
+					if e.time.After(last) {
+						last = e.time
 					}
-					t.Add(l)
+					t.add(&e)
 				}
 			})
 			if failed != nil {
@@ -218,7 +224,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 		if opts.release != nil {
 			opts.release(c.end)
 		}
-		c.lines = c.lines[:0]
+		c.lines, c.details, c.verdicts = c.lines[:0], c.details[:0], c.verdicts[:0]
 		c.stats = Stats{}
 		c.err = nil
 		free <- c
@@ -463,15 +469,7 @@ func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 			if rec.Traditional {
 				c.stats.Zoneless++
 			}
-			if rec.Kind != postfixlog.Other && len(rec.QueueID) > 0 {
-				c.lines = append(c.lines, Line{Rec: rec})
-				if rec.Kind == postfixlog.Delivery && cl != nil {
-					l := &c.lines[len(c.lines)-1]
-					l.Detail = decode(&l.Rec)
-					l.Verdict = cl.Classify(l.Detail)
-					l.Decoded = true
-				}
-			}
+			c.keep(&rec, cl)
 		case errors.Is(err, postfixlog.ErrNotPostfix):
 			c.stats.Other++
 		case len(line) == 0:

@@ -106,62 +106,48 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 // shown: the state the Tracker holds.
 func (t *Tracker) Open() int { return len(t.msgs) }
 
-// Line is one parsed record with what a worker decoded of its report: the
-// Detail of a delivery line's reason and its Verdict. The Detail's Text is
-// empty when the worker did not decode it; the Tracker then does.
-type Line struct {
-	Rec     postfixlog.Record
-	Detail  smtpreply.Detail
-	Verdict mailtriage.Verdict
-	Decoded bool
-}
-
-// Add processes one line.
-func (t *Tracker) Add(l *Line) {
-	rec := &l.Rec
-	if len(rec.QueueID) == 0 || string(rec.QueueID) == "NOQUEUE" {
-		return
-	}
-	switch rec.Kind {
+// add processes one line.
+func (t *Tracker) add(e *entry) {
+	switch e.kind {
 	case postfixlog.Delivery:
-		t.delivery(l)
+		t.delivery(e)
 	case postfixlog.QueueActive:
-		m := t.message(rec)
+		m := t.message(e)
 		if !m.senderKnown {
-			m.sender, m.senderKnown = string(rec.Sender), true
+			m.sender, m.senderKnown = string(e.sender), true
 			if m.sender == "" && !m.external {
 				m.notification = true
 			}
 		}
 	case postfixlog.Client:
-		m := t.message(rec)
-		if isLoopback(rec.ClientIP) {
+		m := t.message(e)
+		if e.loopback {
 			m.reinjected = true
 		} else {
 			m.external = true
 		}
 	case postfixlog.Pickup:
-		t.message(rec)
+		t.message(e)
 	case postfixlog.MessageID:
-		t.messageID(t.message(rec), string(rec.MsgID))
+		t.messageID(t.message(e), string(e.id))
 	case postfixlog.Notification:
-		n := t.messageByKey(rec.Host, rec.NewID, rec.Time)
+		n := t.messageByKey(e.host, e.id, e.time)
 		n.notification = true
 	case postfixlog.Expired:
-		t.expired(rec)
+		t.expired(e)
 	case postfixlog.Removed:
 		// The queue manager removes a message when it is done with it,
 		// postsuper when an administrator deletes it; recipients still
 		// open then were never delivered.
-		if m, ok := t.msgs[string(t.key(rec.Host, rec.QueueID))]; ok {
-			t.close(m, rec.Time, mailtriage.Deleted)
+		if m, ok := t.msgs[string(t.key(e.host, e.qid))]; ok {
+			t.close(m, e.time, mailtriage.Deleted)
 		}
 	}
 }
 
-// message returns the message a record belongs to, creating it.
-func (t *Tracker) message(rec *postfixlog.Record) *message {
-	return t.messageByKey(rec.Host, rec.QueueID, rec.Time)
+// message returns the message a line belongs to, creating it.
+func (t *Tracker) message(e *entry) *message {
+	return t.messageByKey(e.host, e.qid, e.time)
 }
 
 // key builds the map key of a message in a reused buffer; indexing a map
@@ -227,159 +213,112 @@ func domainOf(addr string) string {
 	return d
 }
 
-func (t *Tracker) delivery(l *Line) {
-	rec := &l.Rec
-	switch string(rec.Status) {
-	case "sent", "deferred", "bounced", "expired":
-	default:
-		// undeliverable, deliverable, undeliverable-but-not-cached: address
-		// verification probes, not deliveries.
-		return
-	}
-	m := t.message(rec)
-	r := t.recipient(m, rec.Recipient)
+func (t *Tracker) delivery(e *entry) {
+	m := t.message(e)
+	r := t.recipient(m, e.rcpt)
 	if r.final || r.filtered {
 		return
 	}
-	if !l.Decoded {
-		l.Detail = decode(rec)
-		if t.classify != nil {
-			l.Verdict = t.classify.Classify(l.Detail)
-		}
-		l.Decoded = true
+	if !e.classified && t.classify != nil {
+		*e.verdict = t.classify.Classify(*e.detail)
 	}
-	status := statusOf(rec.Status)
-	prog := string(rec.Program)
-	remote := prog == "smtp" || prog == "lmtp"
-
 	switch {
-	case remote && isLoopback(rec.RelayIP):
+	case e.loopback:
 		// A hop to a content filter: the copy it re-injects carries on.
-		switch status {
+		switch e.status {
 		case mailtriage.Delivered:
 			r.filtered = true
 		case mailtriage.Deferred:
-			t.local(m, r, rec, l)
+			t.local(m, r, e)
 		case mailtriage.Bounced:
-			t.final(m, r, rec.Time, mailtriage.Bounced, &l.Detail, l.Verdict)
+			t.final(m, r, e.time, mailtriage.Bounced, e.detail, *e.verdict)
 		}
-	case !remote || l.Detail.Suspended || status == mailtriage.Expired:
+	case e.agent != remoteAgent || e.detail.Suspended || e.status == mailtriage.Expired:
 		// Local delivery agents, the error and retry agents, and
 		// suspended destinations: no remote try.
-		switch status {
+		switch e.status {
 		case mailtriage.Deferred:
-			t.local(m, r, rec, l)
+			t.local(m, r, e)
 		case mailtriage.Delivered, mailtriage.Bounced, mailtriage.Expired:
-			t.remember(r, l, rec)
-			t.final(m, r, rec.Time, status, &l.Detail, l.Verdict)
+			t.remember(r, e)
+			t.final(m, r, e.time, e.status, e.detail, *e.verdict)
 		}
 	default:
-		t.attempt(m, r, rec, l, status)
+		t.attempt(m, r, e)
 	}
-}
-
-// decode parses a delivery line's reason. A bare reply (the answer to a
-// successful delivery) names no server, so the relay= host is the one that
-// answered.
-func decode(rec *postfixlog.Record) smtpreply.Detail {
-	d := smtpreply.ParseDetail(string(rec.Reason))
-	if d.Host == "" && len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) && len(rec.RelayIP) > 0 {
-		d.Host, d.IP = string(rec.RelayHost), string(rec.RelayIP)
-	}
-	return d
-}
-
-func statusOf(s []byte) mailtriage.Status {
-	switch string(s) {
-	case "sent":
-		return mailtriage.Delivered
-	case "deferred":
-		return mailtriage.Deferred
-	case "bounced":
-		return mailtriage.Bounced
-	case "expired":
-		return mailtriage.Expired
-	}
-	return mailtriage.StatusNone
 }
 
 // remember keeps what a failure report says for the root cause of a later
 // expiry.
-func (t *Tracker) remember(r *recipient, l *Line, rec *postfixlog.Record) {
-	if l.Detail.Text == "" {
-		return
-	}
-	if l.Detail.Reply.Class() == 2 {
+func (t *Tracker) remember(r *recipient, e *entry) {
+	d := e.detail
+	if d.Text == "" || d.Reply.Class() == 2 {
 		return
 	}
 	if r.cause == nil {
 		r.cause = &cause{}
 	}
 	c := r.cause
-	if l.Detail.Answered() {
-		c.answered, c.answeredVerdict, c.hasAnswer = l.Detail, l.Verdict, true
-		c.answeredHost, c.answeredIP = relayOf(rec, &l.Detail)
+	if d.Answered() {
+		c.answered, c.answeredVerdict, c.hasAnswer = *d, *e.verdict, true
+		c.answeredHost, c.answeredIP = relayOf(e)
 	}
-	c.failed, c.failedVerdict, c.hasFail = l.Detail, l.Verdict, true
+	c.failed, c.failedVerdict, c.hasFail = *d, *e.verdict, true
 }
 
-func (t *Tracker) attempt(m *message, r *recipient, rec *postfixlog.Record, l *Line, status mailtriage.Status) {
+func (t *Tracker) attempt(m *message, r *recipient, e *entry) {
 	r.attempts++
-	r.relayHost, r.relayIP = relayOf(rec, &l.Detail)
-	if status != mailtriage.Delivered {
-		t.remember(r, l, rec)
+	r.relayHost, r.relayIP = relayOf(e)
+	if e.status != mailtriage.Delivered {
+		t.remember(r, e)
 	}
 	if m.notification {
-		if status != mailtriage.Deferred {
+		if e.status != mailtriage.Deferred {
 			r.final = true
 		}
 		return
 	}
-	r.lane = t.lane(r, rec)
-	e := t.event(m, r, mailtriage.Attempt, status, rec.Time)
-	e.RemoteHost, e.RemoteIP = relayOf(rec, &l.Detail)
-	e.Detail, e.Verdict = l.Detail, l.Verdict
-	t.emit(e)
-	if status == mailtriage.Delivered || status == mailtriage.Bounced {
-		t.final(m, r, rec.Time, status, &l.Detail, l.Verdict)
+	r.lane = t.lane(r, e.relayHost)
+	ev := t.event(m, r, mailtriage.Attempt, e.status, e.time)
+	ev.RemoteHost, ev.RemoteIP = relayOf(e)
+	ev.Detail, ev.Verdict = *e.detail, *e.verdict
+	t.emit(ev)
+	if e.status == mailtriage.Delivered || e.status == mailtriage.Bounced {
+		t.final(m, r, e.time, e.status, e.detail, *e.verdict)
 	}
 }
 
 // relayOf names the server of a report: the one the text names (the
 // server that said it), else relay= when a connection was made.
-func relayOf(rec *postfixlog.Record, d *smtpreply.Detail) (host, ip string) {
-	if d.Host != "" {
-		return d.Host, d.IP
+func relayOf(e *entry) (host, ip string) {
+	if e.detail.Host != "" {
+		return e.detail.Host, e.detail.IP
 	}
-	if len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) {
-		return string(rec.RelayHost), string(rec.RelayIP)
+	if len(e.relayHost) > 0 {
+		return string(e.relayHost), string(e.relayIP)
 	}
 	return "", ""
 }
 
-func (t *Tracker) lane(r *recipient, rec *postfixlog.Record) string {
+func (t *Tracker) lane(r *recipient, relayHost []byte) string {
 	if t.lanes == nil {
 		return ""
 	}
-	host := ""
-	if len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) {
-		host = string(rec.RelayHost)
-	}
-	return t.lanes.Lane(r.domain, host)
+	return t.lanes.Lane(r.domain, string(relayHost))
 }
 
-func (t *Tracker) local(m *message, r *recipient, rec *postfixlog.Record, l *Line) {
-	t.remember(r, l, rec)
+func (t *Tracker) local(m *message, r *recipient, e *entry) {
+	t.remember(r, e)
 	if m.notification {
 		return
 	}
 	if r.lane == "" {
-		r.lane = t.lane(r, rec)
+		r.lane = t.lane(r, e.relayHost)
 	}
-	e := t.event(m, r, mailtriage.LocalDeferral, mailtriage.Deferred, rec.Time)
-	e.RemoteHost, e.RemoteIP = l.Detail.Host, l.Detail.IP
-	e.Detail, e.Verdict = l.Detail, l.Verdict
-	t.emit(e)
+	ev := t.event(m, r, mailtriage.LocalDeferral, mailtriage.Deferred, e.time)
+	ev.RemoteHost, ev.RemoteIP = e.detail.Host, e.detail.IP
+	ev.Detail, ev.Verdict = *e.detail, *e.verdict
+	t.emit(ev)
 }
 
 // final emits a recipient's outcome. For an expired, pending or deleted
@@ -392,7 +331,7 @@ func (t *Tracker) final(m *message, r *recipient, at time.Time, status mailtriag
 		return
 	}
 	if r.lane == "" {
-		r.lane = t.lane(r, &postfixlog.Record{})
+		r.lane = t.lane(r, nil)
 	}
 	e := t.event(m, r, mailtriage.Final, status, at)
 	switch {
@@ -436,17 +375,17 @@ func (t *Tracker) messageEvent(m *message, kind mailtriage.Kind, at time.Time) *
 	return e
 }
 
-func (t *Tracker) expired(rec *postfixlog.Record) {
-	m := t.message(rec)
+func (t *Tracker) expired(e *entry) {
+	m := t.message(e)
 	if !m.senderKnown {
-		m.sender, m.senderKnown = string(rec.Sender), true
+		m.sender, m.senderKnown = string(e.sender), true
 		if m.sender == "" && !m.external {
 			m.notification = true
 		}
 	}
 	for _, r := range m.rcpts {
 		if !r.final && !r.filtered {
-			t.final(m, r, rec.Time, mailtriage.Expired, nil, mailtriage.Verdict{})
+			t.final(m, r, e.time, mailtriage.Expired, nil, mailtriage.Verdict{})
 		}
 	}
 }
