@@ -245,32 +245,26 @@ func queueID(text []byte) (id, rest []byte, ok bool) {
 		// smtpd and cleanup rejects before a queue file exists.
 		return text[:7], text[9:], true
 	}
+	// One pass collects the classes of the characters (a table lookup
+	// each, since this runs for every line), and the id ends at the first
+	// character outside them.
+	var seen uint8
 	i := 0
-	hex, upper, lower, digit := true, false, false, false
 	for i < len(text) && i < 32 {
-		c := text[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digit = true
-		case c >= 'A' && c <= 'F':
-			upper = true
-		case c >= 'G' && c <= 'Z':
-			upper, hex = true, false
-		case c >= 'a' && c <= 'z':
-			lower, hex = true, false
-		default:
-			goto end
+		k := idChar[text[i]]
+		if k == 0 {
+			break
 		}
+		seen |= k
 		i++
 	}
-end:
 	if i+1 >= len(text) || text[i] != ':' || text[i+1] != ' ' {
 		if !(i+1 == len(text) && i < len(text) && text[i] == ':') {
 			return nil, text, false
 		}
 	}
-	short := hex && i >= 5
-	long := !hex && i >= 12 && digit && upper && lower
+	short := seen&^(idDigit|idHex) == 0 && i >= 5
+	long := seen&idDigit != 0 && seen&(idHex|idUpper) != 0 && seen&idLower != 0 && i >= 12
 	if !short && !long {
 		return nil, text, false
 	}
@@ -280,6 +274,31 @@ end:
 	}
 	return text[:i], rest, true
 }
+
+// Character classes of queue ids: short ids are upper-case hexadecimal,
+// long ones mix digits, upper and lower case letters.
+const (
+	idDigit uint8 = 1 << iota
+	idHex         // A-F
+	idUpper       // G-Z
+	idLower       // a-z
+)
+
+var idChar = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = idDigit
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = idUpper
+		if c <= 'F' {
+			t[c] = idHex
+		}
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = idLower
+	}
+	return t
+}()
 
 // parseDelivery decodes a delivery agent's status line (global/log_adhoc.c):
 //
