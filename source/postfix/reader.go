@@ -68,8 +68,10 @@ const chunkSize = 1 << 20
 const linesPerChunk = 4096
 
 type chunk struct {
-	buf       []byte // the chunk's complete lines
-	firstLine int64  // line number of the first line
+	buf []byte // the chunk's complete lines
+	// skipAfter counts the overlong lines the splitter dropped right after
+	// this chunk's data, before the next chunk's.
+	skipAfter int64
 	clock     *postfixlog.Clock
 	lines     []line
 	details   []smtpreply.Detail   // the reports of the delivery lines
@@ -90,7 +92,7 @@ type chunk struct {
 // reader, the workers and the tracker, whatever the size of the input.
 func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
 	opts = opts.withDefaults()
-	sp := &splitter{clock: clock, maxLine: opts.MaxLine, line: 1}
+	sp := &splitter{clock: clock, maxLine: opts.MaxLine}
 	rs := &readSplitter{r: r, s: sp, progress: opts.Progress, carry: make([]byte, 0, opts.MaxLine)}
 	sp.fill = rs.fill
 	return pipeline(ctx, sp, chunkSize+opts.MaxLine, false, t, opts)
@@ -102,7 +104,7 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 // tracker finishes with the first n bytes of data.
 func ReadBytes(ctx context.Context, data []byte, release func(n int), clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
 	opts = opts.withDefaults()
-	sp := &splitter{clock: clock, maxLine: opts.MaxLine, line: 1}
+	sp := &splitter{clock: clock, maxLine: opts.MaxLine}
 	bs := &byteSplitter{data: data, progress: opts.Progress}
 	sp.fill = bs.fill
 	opts.release = release
@@ -199,6 +201,22 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 			cancel()
 		}
 		if failed == nil {
+			// Workers number lines within their chunk; in order, the
+			// numbers become the file's.
+			base := total.Lines
+			for i := range c.stats.Samples {
+				c.stats.Samples[i].Line += base
+			}
+			if c.stats.FirstOverlong != 0 {
+				c.stats.FirstOverlong += base
+			}
+			if c.skipAfter > 0 {
+				if c.stats.FirstOverlong == 0 {
+					c.stats.FirstOverlong = base + c.stats.Lines + 1
+				}
+				c.stats.Overlong += c.skipAfter
+				c.stats.Lines += c.skipAfter
+			}
 			merge(&total, &c.stats, opts.Samples)
 			failed = guarded(mapped, func() {
 				var e entry
@@ -226,16 +244,11 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 		}
 		c.lines, c.details, c.verdicts = c.lines[:0], c.details[:0], c.verdicts[:0]
 		c.stats = Stats{}
-		c.err = nil
+		c.err, c.skipAfter = nil, 0
 		free <- c
 	}
 	wg.Wait()
 	// The splitter is done: order is closed.
-	total.Overlong += sp.overlong
-	total.Lines += sp.overlong
-	if sp.firstOverlong != 0 && (total.FirstOverlong == 0 || sp.firstOverlong < total.FirstOverlong) {
-		total.FirstOverlong = sp.firstOverlong
-	}
 	if total.Zoneless > 0 {
 		total.Year = sp.clock.Fixed().Year
 	}
@@ -260,19 +273,7 @@ type splitter struct {
 	// ended (and why, if it was an error).
 	fill func(c *chunk) (end bool, err error)
 
-	line        int64 // number of the next line
 	yearDecided bool
-	// Lines too long to keep that fill dropped before they reached a
-	// chunk, and the number of the first.
-	overlong, firstOverlong int64
-}
-
-// skipLine counts the overlong line number n that fill drops.
-func (s *splitter) skipLine(n int64) {
-	s.overlong++
-	if s.firstOverlong == 0 {
-		s.firstOverlong = n
-	}
 }
 
 // run hands out chunks in order until the input ends. A read error ends
@@ -287,8 +288,6 @@ func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan
 			return ctx.Err()
 		}
 		end, err := s.fill(c)
-		c.firstLine = s.line
-		s.line += int64(bytes.Count(c.buf, []byte{'\n'}))
 		if !s.yearDecided {
 			s.yearDecided = decideYear(s.clock, c.buf)
 		}
@@ -313,10 +312,10 @@ type readSplitter struct {
 	skipping bool // inside an overlong line, dropping bytes to its end
 }
 
-// skip starts dropping the overlong line number n.
-func (s *readSplitter) skip(n int64) {
+// skip starts dropping an overlong line that follows c's data.
+func (s *readSplitter) skip(c *chunk) {
 	s.skipping = true
-	s.s.skipLine(n)
+	c.skipAfter++
 }
 
 // fill reads the next chunk into c: the carried start of a line, then as
@@ -346,7 +345,6 @@ func (s *readSplitter) fill(c *chunk) (end bool, err error) {
 			}
 			copy(c.buf[len(c.buf):cap(c.buf)], data[i+1:])
 			data = c.buf[len(c.buf) : len(c.buf)+n-i-1]
-			s.s.line++
 			s.skipping = false
 		}
 		whole := c.buf[:len(c.buf)+len(data)]
@@ -358,7 +356,7 @@ func (s *readSplitter) fill(c *chunk) (end bool, err error) {
 		if last < 0 {
 			if len(whole) > s.s.maxLine {
 				// A line longer than any Postfix writes: drop it to its end.
-				s.skip(s.s.line)
+				s.skip(c)
 				c.buf = c.buf[:0]
 				return false, nil
 			}
@@ -367,7 +365,7 @@ func (s *readSplitter) fill(c *chunk) (end bool, err error) {
 		}
 		rest := whole[last+1:]
 		if len(rest) > s.s.maxLine {
-			s.skip(s.s.line + int64(bytes.Count(whole[:last+1], []byte{'\n'})))
+			s.skip(c)
 		} else {
 			s.carry = append(s.carry, rest...)
 		}
@@ -429,7 +427,7 @@ func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 // the lifecycle, with their reports decoded and classified.
 func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 	buf := c.buf
-	lineNo := c.firstLine
+	var lineNo int64 = 1 // within the chunk; the tracker's side makes it absolute
 	// Parsing into a record on the stack and copying the lines worth
 	// keeping is cheaper than parsing into the heap-allocated slots: the
 	// zeroing of a record per line costs no write barriers there.
