@@ -171,3 +171,32 @@ func TestRolloverAcrossChunks(t *testing.T) {
 		t.Errorf("first %v last %v", st.First, st.Last)
 	}
 }
+
+// FuzzRead feeds arbitrary logs through the reader and the tracker, as
+// streams and in place: whatever the input, no panic, and every message
+// the tracker opened is closed by Finish.
+func FuzzRead(f *testing.F) {
+	data, _ := os.ReadFile("testdata/lifecycle.log")
+	f.Add(data)
+	f.Add([]byte("Dec 31 23:59:59 h postfix/smtp[1]: ABCDEF: to=<a@b>, relay=none, status=deferred (x)\nJan  1 00:00:00 h postfix/qmgr[1]: ABCDEF: removed\n"))
+	f.Add([]byte("\n\n\r\n2026-11-30T10:00:00Z h postfix/bounce[1]: ABCDEF: sender non-delivery notification: ABCDEF\n"))
+	f.Fuzz(func(t *testing.T, log []byte) {
+		for _, mapped := range []bool{false, true} {
+			tr := NewTracker(fixedLanes{}, nil, func(*mailtriage.Event) {})
+			opts := Options{Workers: 2, MaxLine: 512, Samples: 2}
+			var err error
+			if mapped {
+				_, err = ReadBytes(context.Background(), log, nil, &postfixlog.Clock{Year: 2026}, tr, opts)
+			} else {
+				_, err = Read(context.Background(), strings.NewReader(string(log)), &postfixlog.Clock{Year: 2026}, tr, opts)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.Finish(time.Time{})
+			if tr.Open() != 0 {
+				t.Fatalf("%d messages left open after Finish", tr.Open())
+			}
+		}
+	})
+}
