@@ -19,11 +19,10 @@ import (
 )
 
 // The Sisimai corpus (sisimai/set-of-emails, BSD-2-Clause) and the reasons
-// go-sisimai's tests expect for it, read in place: see
-// ../../shared/corpora/SOURCES.md. Nothing of it is copied into the project.
+// go-sisimai's tests expect for it: testdata/sisimai/SOURCE.md.
 const (
-	corpusDir      = "../../shared/corpora/bounces/eml"
-	corpusExpected = "../../shared/corpora/bounces/expected.tsv"
+	corpusDir      = "testdata/sisimai/eml"
+	corpusExpected = "testdata/sisimai/expected.tsv"
 
 	// corpusFloor is the lowest share of agreeing reasons the test accepts,
 	// a few points under what the rules reach, so that a rule change that
@@ -40,7 +39,7 @@ const (
 func TestCorpus(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*.eml"))
 	if err != nil || len(files) == 0 {
-		t.Skipf("corpus not found at %s", corpusDir)
+		t.Fatalf("corpus not found at %s", corpusDir)
 	}
 	want, err := readExpected(corpusExpected)
 	if err != nil {

@@ -116,12 +116,12 @@ func TestParseRejects(t *testing.T) {
 }
 
 // TestCorpus runs the message parts of whyscream/postfix-grok-patterns'
-// test cases (../shared/corpora/postfix-lines, BSD-3-Clause) and compares
+// test cases (testdata/grok-patterns, BSD-3-Clause) and compares
 // the fields both parsers extract.
 func TestCorpus(t *testing.T) {
-	files, _ := filepath.Glob("../../shared/corpora/postfix-lines/*.yaml")
+	files, _ := filepath.Glob("testdata/grok-patterns/*.yaml")
 	if len(files) == 0 {
-		t.Skip("corpus ../shared/corpora/postfix-lines not present")
+		t.Fatal("corpus testdata/grok-patterns is missing")
 	}
 	programOf := map[string]string{
 		"SMTP": "smtp", "LMTP": "lmtp", "LOCAL": "local", "PIPE": "pipe", "VIRTUAL": "virtual", "ERROR": "error",
