@@ -15,7 +15,7 @@ import (
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
-// Options tune a Reader.
+// Options tune Read and ReadBytes.
 type Options struct {
 	// Workers parse chunks in parallel; 0 means one per CPU.
 	Workers int
@@ -264,8 +264,8 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	return total, readErr
 }
 
-// splitter hands out the input in chunks of whole lines, in order, with
-// their first line numbers and a clock for the workers.
+// splitter hands out the input in chunks of whole lines, in order, each
+// with a clock for the workers.
 type splitter struct {
 	clock   *postfixlog.Clock
 	maxLine int
@@ -428,9 +428,8 @@ func decideYear(clock *postfixlog.Clock, buf []byte) bool {
 func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 	buf := c.buf
 	var lineNo int64 = 1 // within the chunk; the tracker's side makes it absolute
-	// Parsing into a record on the stack and copying the lines worth
-	// keeping is cheaper than parsing into the heap-allocated slots: the
-	// zeroing of a record per line costs no write barriers there.
+	// One record on the stack is reused for every line; keep copies what
+	// the tracker needs into the chunk's compact lines.
 	var rec postfixlog.Record
 	for len(buf) > 0 {
 		i := bytes.IndexByte(buf, '\n')
