@@ -334,6 +334,7 @@ func (t *textWriter) expired(r *analysis.Result, limit int) {
 			who(lr.Provider, lr.Filter), nonEmpty(lr.Rule, "-"), strings.Join(g.Lanes, ", "))))
 	}
 	more(t, len(r.Expired), limit, "root causes")
+	t.printf("  %s\n", t.paint(dim, "--format json lists the recipients, queue ids and message ids (expired_recipients)"))
 }
 
 func (t *textWriter) domains(r *analysis.Result, limit int) {
