@@ -35,6 +35,9 @@ type Config struct {
 	// Lifetime is the queue lifetime (Postfix maximal_queue_lifetime);
 	// the sample uses one day so expiries happen inside the log.
 	Lifetime time.Duration
+	// Traditional writes classic syslog stamps ("Nov 26 00:00:04", no year,
+	// no zone) instead of RFC 3339 ones.
+	Traditional bool
 }
 
 // Default is the shipped sample's configuration.
@@ -579,9 +582,16 @@ func (g *gen) logfS(at int64, m *mta, syslog, prog string, pid int, qid, text st
 }
 
 // appendStamp writes an RFC 3339 stamp with microseconds, as rsyslog's
-// default template on Debian 12 does.
+// default template on Debian 12 does, or a traditional one.
 func (g *gen) appendStamp(b []byte, at int64) []byte {
 	sec := at / 1e6
+	if g.cfg.Traditional {
+		if sec != g.stampAt || g.stamp == nil {
+			g.stampAt = sec
+			g.stamp = time.Unix(sec, 0).UTC().AppendFormat(g.stamp[:0], time.Stamp)
+		}
+		return append(b, g.stamp...)
+	}
 	if sec != g.stampAt || g.stamp == nil {
 		g.stampAt = sec
 		g.stamp = time.Unix(sec, 0).UTC().AppendFormat(g.stamp[:0], "2006-01-02T15:04:05")

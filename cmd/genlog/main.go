@@ -22,6 +22,7 @@ func main() {
 	flag.Float64Var(&cfg.Scale, "scale", cfg.Scale, "volume multiplier (1 is the shipped sample, about 6,600 messages)")
 	flag.IntVar(&cfg.Days, "days", cfg.Days, "days to simulate")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	flag.BoolVar(&cfg.Traditional, "traditional", false, "write traditional syslog stamps (Nov 26 00:00:04) instead of RFC 3339")
 	start := flag.String("start", cfg.Start.Format(time.RFC3339), "first second of the log (RFC 3339)")
 	flag.Parse()
 	t, err := time.Parse(time.RFC3339, *start)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
@@ -156,6 +157,11 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	}
 	if e.verbose {
 		cfg.Samples = 5
+	}
+	if os.Getenv("GOGC") == "" {
+		// The analysis allocates a little per line and keeps little: with
+		// half as many collections it runs about 10% faster, for a few MB.
+		debug.SetGCPercent(200)
 	}
 	var prog *progress
 	if !o.noProgress && isTerminal(e.stderr) {
