@@ -202,6 +202,20 @@ func TestAnalyzeInputMistakes(t *testing.T) {
 	}
 }
 
+func TestVerboseShowsUnreadableLines(t *testing.T) {
+	log := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\nthis is no log line\n"
+	code, _, errs := mt(t, log, "analyze", "--verbose", "--format", "json")
+	if code != exitProblems && code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "unreadable line") || !strings.Contains(errs, "line=2") || !strings.Contains(errs, "this is no log line") {
+		t.Errorf("--verbose does not show the unreadable line:\n%s", errs)
+	}
+	if _, _, errs := mt(t, log, "analyze", "--format", "json"); strings.Contains(errs, "this is no log line") {
+		t.Errorf("unreadable lines shown without --verbose:\n%s", errs)
+	}
+}
+
 func TestClassify(t *testing.T) {
 	code, out, _ := mt(t, "", "classify", "--host", "mx01.mail.icloud.com", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup")
 	if code != exitOK || !strings.Contains(out, "apple, behind proofpoint") || !strings.Contains(out, "temporary") {
