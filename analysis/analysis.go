@@ -57,7 +57,7 @@ type Analyzer struct {
 	providers map[string]*providerAcc
 	streams   map[string]*streamAcc
 	relays    map[string]*relayAcc
-	hosts     map[string]*Counts
+	hosts     map[string]*hostAcc
 	domains   map[string]*domainAcc
 	// The recipients that timed out in the queue, and those still queued
 	// at the end, for the evidence; at most maxListed of each.
@@ -91,7 +91,7 @@ func New(opts Options) *Analyzer {
 		providers: map[string]*providerAcc{},
 		streams:   map[string]*streamAcc{},
 		relays:    map[string]*relayAcc{},
-		hosts:     map[string]*Counts{},
+		hosts:     map[string]*hostAcc{},
 		domains:   map[string]*domainAcc{},
 	}
 }
@@ -161,6 +161,12 @@ type responseAcc struct {
 type providerAcc struct {
 	Counts
 	filters map[string]int
+}
+
+// hostAcc counts one sending host, in all and per lane.
+type hostAcc struct {
+	Counts
+	lanes map[string]*Counts
 }
 
 // domainAcc counts one recipient domain, to find domains that never accept.
@@ -280,10 +286,16 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 
 	hc, ok := a.hosts[e.Host]
 	if !ok {
-		hc = &Counts{}
+		hc = &hostAcc{lanes: map[string]*Counts{}}
 		a.hosts[e.Host] = hc
 	}
 	hc.add(e.Status)
+	hl, ok := hc.lanes[laneName(e.Lane)]
+	if !ok {
+		hl = &Counts{}
+		hc.lanes[laneName(e.Lane)] = hl
+	}
+	hl.add(e.Status)
 
 	dc, ok := a.domains[e.Domain]
 	if !ok {
@@ -545,7 +557,14 @@ func (a *Analyzer) providerStats() []ProviderStats {
 func (a *Analyzer) hostStats() []HostStats {
 	out := make([]HostStats, 0, len(a.hosts))
 	for name, c := range a.hosts {
-		out = append(out, HostStats{Host: name, Counts: *c, DeferralRate: c.Rate()})
+		hs := HostStats{Host: name, Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
+		for lane, lc := range c.lanes {
+			hs.Lanes = append(hs.Lanes, HostLane{Lane: lane, Counts: *lc, DeferralRate: lc.Rate()})
+		}
+		slices.SortFunc(hs.Lanes, func(x, y HostLane) int {
+			return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Lane, y.Lane))
+		})
+		out = append(out, hs)
 	}
 	slices.SortFunc(out, func(x, y HostStats) int {
 		return cmp.Or(cmp.Compare(y.Attempts, x.Attempts), cmp.Compare(x.Host, y.Host))

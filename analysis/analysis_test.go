@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,35 @@ func TestStreamByDomain(t *testing.T) {
 	r := a.Result()
 	if len(r.Streams) != 2 || r.Streams[0].Stream != "shop.example" || r.Streams[0].Messages != 2 || r.Streams[1].Stream != "<>" {
 		t.Errorf("streams %+v", r.Streams)
+	}
+}
+
+// TestHostReputation: two sending hosts in one lane, one deferred far more
+// than the other, are named.
+func TestHostReputation(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 100; i++ {
+		good := delivered(t0, "apple")
+		good.Host = "mta1"
+		a.Add(good)
+		bad := deferral(t0, "apple", "proofpoint-pdr-deferral")
+		if i%2 == 0 {
+			bad = delivered(t0, "apple")
+		}
+		bad.Host = "mta2"
+		a.Add(bad)
+	}
+	r := a.Result()
+	var f *mailtriage.Finding
+	for i := range r.Findings {
+		if r.Findings[i].Code == "incident.host-reputation" {
+			f = &r.Findings[i]
+		}
+	}
+	if f == nil || !strings.Contains(f.Message, "host mta2 had 50.0%") || !strings.Contains(f.Message, "host mta1 0.0%") {
+		t.Errorf("finding %+v", f)
+	}
+	if len(r.Hosts) != 2 || r.Hosts[0].Lanes[0].Lane != "apple" {
+		t.Errorf("hosts %+v", r.Hosts)
 	}
 }

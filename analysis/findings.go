@@ -130,6 +130,7 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 		}
 	}
 	out = append(out, a.sustainedFindings(r)...)
+	out = append(out, hostFindings(r, a.opts)...)
 	if f, ok := expiredFinding(r); ok {
 		out = append(out, f)
 	}
@@ -299,6 +300,50 @@ func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 		for rk, n := range h.replies {
 			out[rk] += n
 		}
+	}
+	return out
+}
+
+// hostFindings compare the sending hosts within a lane: when receivers
+// defer one host's mail far more than another's, the difference is that
+// host's IP reputation, not the content or the recipients they share.
+func hostFindings(r *Result, opts Options) []mailtriage.Finding {
+	type side struct {
+		host string
+		c    HostLane
+	}
+	byLane := map[string][]side{}
+	for _, h := range r.Hosts {
+		for _, hl := range h.Lanes {
+			if hl.Attempts >= opts.MinAttempts && hl.Lane != "other" {
+				byLane[hl.Lane] = append(byLane[hl.Lane], side{h.Host, hl})
+			}
+		}
+	}
+	var out []mailtriage.Finding
+	for _, l := range r.Lanes { // lane order: most attempts first
+		sides := byLane[l.Lane]
+		if len(sides) < 2 {
+			continue
+		}
+		slices.SortFunc(sides, func(x, y side) int {
+			return cmp.Or(cmp.Compare(y.c.DeferralRate, x.c.DeferralRate), cmp.Compare(x.host, y.host))
+		})
+		hi, lo := sides[0], sides[len(sides)-1]
+		if hi.c.DeferralRate < 2*lo.c.DeferralRate || hi.c.DeferralRate-lo.c.DeferralRate < 0.1 {
+			continue
+		}
+		out = append(out, mailtriage.Finding{
+			Code: "incident.host-reputation", Severity: mailtriage.SeverityWarning, Category: "reputation",
+			Message: fmt.Sprintf("%s lane: host %s had %.1f%% of %s deferred, host %s %.1f%% of %s: receivers judge the hosts differently, by their IPs' reputation or by what each sends.",
+				l.Lane, hi.host, 100*hi.c.DeferralRate, count(hi.c.Attempts, "attempt"), lo.host, 100*lo.c.DeferralRate, count(lo.c.Attempts, "attempt")),
+			Fix:   fmt.Sprintf("Look at %s's sending IP: check it against the blocklists, and at what that host sends (which streams, which recipients); move important mail to the host that gets through while it recovers.", hi.host),
+			Owner: mailtriage.OwnerESP,
+			Evidence: []string{
+				fmt.Sprintf("host=%s lane=%s attempts=%d deferrals=%d", hi.host, l.Lane, hi.c.Attempts, hi.c.Deferrals),
+				fmt.Sprintf("host=%s lane=%s attempts=%d deferrals=%d", lo.host, l.Lane, lo.c.Attempts, lo.c.Deferrals),
+			},
+		})
 	}
 	return out
 }

@@ -50,9 +50,17 @@ type RecipientOutcome struct {
 }
 
 // HostStats counts the attempts of one sending host (the host that logged
-// them).
+// them), in all and per lane.
 type HostStats struct {
 	Host string `json:"host"`
+	Counts
+	DeferralRate float64    `json:"deferral_rate"`
+	Lanes        []HostLane `json:"lanes"`
+}
+
+// HostLane counts one sending host's attempts in one lane.
+type HostLane struct {
+	Lane string `json:"lane"`
 	Counts
 	DeferralRate float64 `json:"deferral_rate"`
 }

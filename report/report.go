@@ -64,6 +64,9 @@ func normalize(r *analysis.Result) *analysis.Result {
 	}
 	c.Relays = orEmpty(c.Relays)
 	c.Hosts = orEmpty(c.Hosts)
+	for i := range c.Hosts {
+		c.Hosts[i].Lanes = orEmpty(c.Hosts[i].Lanes)
+	}
 	c.Domains = orEmpty(c.Domains)
 	for i := range c.Domains {
 		c.Domains[i].Reply.Lanes = orEmpty(c.Domains[i].Reply.Lanes)
