@@ -29,10 +29,11 @@ const (
 	// bounced, expired, or still pending when the input ended.
 	Final
 	// Message closes one message: it was removed from the queue, or the
-	// input ended. Its Recipients field counts the recipients whose Final
-	// events were emitted. A source emits it once per message, also for the
-	// MTA's own notifications (Notification set), whose recipients have no
-	// other events.
+	// input ended. Its Recipients field counts the message's recipients
+	// (for an ordinary message, those whose Final events were emitted). A
+	// source emits it once per message, also for the MTA's own
+	// notifications (Notification set), whose recipients have no other
+	// events.
 	Message
 )
 
@@ -123,6 +124,18 @@ type Verdict struct {
 	Owner    Owner  `json:"owner"`
 	Rule     string `json:"rule"` // the id of the rule that decided
 	Ref      string `json:"ref,omitempty"`
+}
+
+// Who names who answered, for people: "apple behind proofpoint", "google",
+// "proofpoint" (a filter alone), or "" when nobody is known.
+func Who(provider, filter string) string {
+	switch {
+	case provider != "" && filter != "" && provider != filter:
+		return provider + " behind " + filter
+	case provider != "":
+		return provider
+	}
+	return filter
 }
 
 // Severity orders findings. Unknown means a check could not be made.

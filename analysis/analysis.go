@@ -32,9 +32,11 @@ type Options struct {
 	// StreamBy groups messages into streams: "sender" (the envelope
 	// sender, the default) or "domain" (its domain).
 	StreamBy string
-	// Incident thresholds: a lane-hour is part of an incident when it has
-	// at least MinAttempts attempts and a deferral rate at least Factor
-	// times the lane's median hourly rate and at least MinRate.
+	// Incident thresholds. A lane-hour is elevated when it has at least
+	// ten attempts (fewer say little) and a deferral rate at least Factor
+	// times the lane's median hourly rate and at least MinRate. An incident
+	// is a run of elevated hours (hours too quiet to judge don't break it)
+	// in which at least one hour had MinAttempts attempts.
 	MinAttempts int
 	Factor      float64
 	MinRate     float64
@@ -147,6 +149,7 @@ type responseKey struct {
 }
 
 type responseAcc struct {
+	key         responseKey
 	count       int
 	verdict     mailtriage.Verdict
 	reply       smtpreply.Reply
@@ -347,7 +350,7 @@ func keyOf(d *smtpreply.Detail, v *mailtriage.Verdict) responseKey {
 func (a *Analyzer) response(m map[responseKey]*responseAcc, key responseKey, e *mailtriage.Event) {
 	r, ok := m[key]
 	if !ok {
-		r = &responseAcc{verdict: e.Verdict, reply: e.Detail.Reply, example: clip(e.Detail.Summary()), lanes: map[string]int{}, first: e.Time}
+		r = &responseAcc{key: key, verdict: e.Verdict, reply: e.Detail.Reply, example: clip(e.Detail.Summary()), lanes: map[string]int{}, first: e.Time}
 		if !e.Detail.Answered() {
 			r.reply = smtpreply.Reply{Text: r.example}
 		}
@@ -509,20 +512,39 @@ func keyLess(x, y responseKey) bool {
 }
 
 func responseList(m map[responseKey]*responseAcc) []Response {
-	out := make([]Response, 0, len(m))
+	return describeAll(m, func(r *responseAcc) Response { return r.describe(r.count) })
+}
+
+// describeAll turns reply groups into report rows, most frequent first;
+// ties are broken by the groups' keys, so the order is the same on every
+// run.
+func describeAll[T any](m map[responseKey]*responseAcc, row func(*responseAcc) T) []T {
+	accs := make([]*responseAcc, 0, len(m))
 	for _, r := range m {
-		out = append(out, r.describe(r.count))
+		accs = append(accs, r)
 	}
-	slices.SortFunc(out, func(x, y Response) int {
-		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Example, y.Example))
+	slices.SortFunc(accs, func(x, y *responseAcc) int {
+		if c := cmp.Compare(y.count, x.count); c != 0 {
+			return c
+		}
+		if keyLess(x.key, y.key) {
+			return -1
+		}
+		if keyLess(y.key, x.key) {
+			return 1
+		}
+		return 0
 	})
+	out := make([]T, 0, len(accs))
+	for _, r := range accs {
+		out = append(out, row(r))
+	}
 	return out
 }
 
 func expiredList(m map[responseKey]*responseAcc) []ExpiredGroup {
-	out := make([]ExpiredGroup, 0, len(m))
-	for _, r := range m {
-		out = append(out, ExpiredGroup{
+	return describeAll(m, func(r *responseAcc) ExpiredGroup {
+		return ExpiredGroup{
 			Count: r.count,
 			LastReply: LastReply{
 				Code: r.reply.Code, Enhanced: r.reply.Enhanced, Text: r.example, Class: r.verdict.Class,
@@ -530,12 +552,8 @@ func expiredList(m map[responseKey]*responseAcc) []ExpiredGroup {
 				Rule: r.verdict.Rule, Action: r.verdict.Action,
 			},
 			Lanes: topKeys(r.lanes, 0),
-		})
-	}
-	slices.SortFunc(out, func(x, y ExpiredGroup) int {
-		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.LastReply.Rule, y.LastReply.Rule), cmp.Compare(x.LastReply.Text, y.LastReply.Text))
+		}
 	})
-	return out
 }
 
 func (a *Analyzer) providerStats() []ProviderStats {

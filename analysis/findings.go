@@ -529,14 +529,10 @@ func unclassifiedFinding(r *Result) (mailtriage.Finding, bool) {
 	}, true
 }
 
+// describeWho appends who answered to a sentence: " — apple behind proofpoint".
 func describeWho(provider, filter string) string {
-	switch {
-	case provider != "" && filter != "" && provider != filter:
-		return fmt.Sprintf(" — %s behind %s", provider, filter)
-	case provider != "":
-		return " — " + provider
-	case filter != "":
-		return " — " + filter
+	if w := mailtriage.Who(provider, filter); w != "" {
+		return " — " + w
 	}
 	return ""
 }

@@ -96,6 +96,31 @@ func loadFS(fsys fs.FS, dir string, cat *provider.Catalog) ([]*Rule, error) {
 // Rules returns the rules in the order they are tried.
 func (c *Classifier) Rules() []*Rule { return c.rules }
 
+// Explanation is what Explain says of one reply.
+type Explanation struct {
+	Detail  smtpreply.Detail
+	Verdict mailtriage.Verdict
+	// Cause is the verdict on the reply a wrapper quotes: the last
+	// transfer failure inside a queue timeout.
+	Cause *mailtriage.Verdict
+}
+
+// Explain classifies a reply as a person pastes it: bare ("421 4.7.0 ...")
+// or in a delivery agent's words ("host mx[ip] said: ..."), from host if
+// given (else the host the text names).
+func (c *Classifier) Explain(text, host string) Explanation {
+	d := smtpreply.ParseDetail(text)
+	if host != "" {
+		d.Host = host
+	}
+	x := Explanation{Detail: d, Verdict: c.Classify(d)}
+	if in := d.Reply.Inner; in != nil {
+		v := c.ClassifyReply(*in, d.Host)
+		x.Cause = &v
+	}
+	return x
+}
+
 // ClassifyReply classifies a bare reply from host ("" when unknown).
 func (c *Classifier) ClassifyReply(r smtpreply.Reply, host string) mailtriage.Verdict {
 	kind := smtpreply.Plain

@@ -132,3 +132,15 @@ func BenchmarkClassify(b *testing.B) {
 		c.Classify(d)
 	}
 }
+
+func TestExplainTimeout(t *testing.T) {
+	c := newClassifier(t)
+	x := c.Explain("554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)", "")
+	// The timeout is the sender's own MTA giving up: no receiver named.
+	if x.Verdict.Reason != "expired" || x.Verdict.Provider != "" || x.Verdict.Filter != "" {
+		t.Errorf("timeout verdict %+v", x.Verdict)
+	}
+	if x.Cause == nil || x.Cause.Rule != "proofpoint-pdr-deferral" || x.Cause.Class != mailtriage.Temporary {
+		t.Errorf("cause %+v", x.Cause)
+	}
+}

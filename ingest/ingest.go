@@ -34,9 +34,10 @@ type Config struct {
 	Workers  int
 	// Samples is how many unreadable lines per input to keep (--verbose).
 	Samples int
-	// Progress, if set, is told the bytes read of the current input and
-	// its name.
-	Progress func(name string, read int64)
+	// Progress, if set, is told the bytes read of the current input, its
+	// name, and its size when that is known (0 for compressed and standard
+	// input, whose reading counts decompressed bytes).
+	Progress func(name string, read, size int64)
 	Log      *slog.Logger
 }
 
@@ -135,22 +136,15 @@ func zoneName(loc *time.Location) string {
 }
 
 // firstStamp finds the first Postfix timestamp in an input's head, so
-// files are read in time order whatever their names.
-func firstStamp(cfg Config) func(head []byte) (time.Time, bool) {
-	return func(head []byte) (time.Time, bool) {
-		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now}
-		for len(head) > 0 {
-			i := bytes.IndexByte(head, '\n')
-			if i < 0 {
-				break // a cut line at the end of the head
-			}
-			line := head[:i]
-			head = head[i+1:]
-			if t, _, ok := clock.Parse(line); ok {
-				return t, true
-			}
+// files are read in time order whatever their names. It infers the year as
+// the reading will, from the file's modification time.
+func firstStamp(cfg Config) func(in *source.Input, head []byte) (time.Time, bool) {
+	return func(in *source.Input, head []byte) (time.Time, bool) {
+		if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+			head = head[:i+1] // not a line cut by the end of the head
 		}
-		return time.Time{}, false
+		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+		return clock.FirstStamp(head)
 	}
 }
 
@@ -177,7 +171,11 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 		opts.NewClassifier = func() postfix.Classifier { return classify.NewCache(c, 1<<16) }
 	}
 	if cfg.Progress != nil {
-		opts.Progress = func(n int64) { cfg.Progress(in.Name, n) }
+		size := in.Size
+		if in.Compression != source.Plain {
+			size = 0
+		}
+		opts.Progress = func(n int64) { cfg.Progress(in.Name, n, size) }
 	}
 	st, err := read(ctx, in, clock, tr, opts)
 	info.Bytes, info.Lines, info.MatchedLines = st.Bytes, st.Lines, st.Postfix

@@ -3,7 +3,8 @@
 // throttles by (a Postfix transport, a PowerMTA queue, a KumoMTA site).
 //
 // A domain's lane is decided in this order:
-//  1. the user's lane file (Table.Override), by domain, then by MX host;
+//  1. the user's lane file (New's user argument), by domain, then by the
+//     MX host the mail went to;
 //  2. the built-in table of consumer mailbox domains (lanes.toml):
 //     icloud.com, me.com and mac.com are the apple lane, and so on;
 //  3. the provider that runs the server the mail was relayed to, when that
@@ -18,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/mailtriage/mailtriage/provider"
 )
 
 //go:embed lanes.toml
@@ -51,15 +53,16 @@ type table struct {
 type wildcard struct{ label, lane string }
 type mxPattern struct{ pattern, lane string }
 
-// Table decides lanes. It remembers what it decided by relay host, so a
-// domain keeps its lane once its MX was seen. It is not safe for concurrent
-// use.
+// Table decides lanes. A domain placed by its relay host keeps that lane
+// for later attempts that reached no server. Decisions are remembered per
+// domain and relay host, as the same few pairs come back all the time. It is
+// not safe for concurrent use.
 type Table struct {
 	user, builtin *table
 	// ProviderOf names the provider running a relay host ("" if none).
 	ProviderOf func(host string) string
-	learned    map[string]string // domain -> lane found through its relay host
-	cache      map[string]string // domain -> lane found by name
+	learned    map[string]string    // domain -> lane found through its relay host
+	memo       map[[2]string]string // (domain, relay host) -> lane
 }
 
 // New returns a Table with the built-in lanes and, if user is not nil, the
@@ -69,7 +72,7 @@ func New(user []byte, providerOf func(host string) string) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("built-in lanes: %w", err)
 	}
-	t := &Table{builtin: b, ProviderOf: providerOf, learned: map[string]string{}, cache: map[string]string{}}
+	t := &Table{builtin: b, ProviderOf: providerOf, learned: map[string]string{}, memo: map[[2]string]string{}}
 	if user != nil {
 		u, err := parse(user)
 		if err != nil {
@@ -132,89 +135,67 @@ func (t *table) byDomain(domain string) string {
 }
 
 // byRelay looks a relay host up by the file's MX patterns and providers.
-func (t *table) byRelay(host, provider string) string {
+func (t *table) byRelay(host, prov string) string {
 	for _, m := range t.mx {
-		if matchHost(m.pattern, host) {
+		if provider.MatchHost(m.pattern, host) {
 			return m.lane
 		}
 	}
-	if provider != "" {
-		return t.providers[provider]
+	if prov != "" {
+		return t.providers[prov]
 	}
 	return ""
-}
-
-func matchHost(pattern, host string) bool {
-	if suffix, ok := strings.CutPrefix(pattern, "*"); ok {
-		return strings.HasSuffix(host, suffix) && len(host) > len(suffix)
-	}
-	return host == pattern
 }
 
 // Lane returns the lane of a recipient domain (lower case) whose mail went
 // to relayHost ("" when no server was reached).
 func (t *Table) Lane(domain, relayHost string) string {
-	if l, ok := t.cache[domain]; ok {
+	k := [2]string{domain, relayHost}
+	if l, ok := t.memo[k]; ok {
 		return l
 	}
-	if l := t.byName(domain); l != "" {
-		t.cache[domain] = l
-		return l
+	l := t.decide(domain, relayHost)
+	if len(t.memo) >= 1<<16 {
+		clear(t.memo) // bounded: the pairs that matter come back at once
 	}
-	if l, ok := t.learned[domain]; ok && relayHost == "" {
-		return l
-	}
-	if relayHost != "" {
-		host := strings.ToLower(strings.TrimSuffix(relayHost, "."))
-		provider := ""
-		if t.ProviderOf != nil {
-			provider = t.ProviderOf(host)
-		}
-		l := ""
-		if t.user != nil {
-			l = t.user.byRelay(host, provider)
-		}
-		if l == "" {
-			l = t.builtin.byRelay(host, provider)
-		}
-		if l != "" {
-			t.learned[domain] = l
-			return l
-		}
-		if l, ok := t.learned[domain]; ok {
-			return l
-		}
-	}
-	return Other
+	t.memo[k] = l
+	return l
 }
 
-func (t *Table) byName(domain string) string {
+func (t *Table) decide(domain, relayHost string) string {
+	host := strings.ToLower(strings.TrimSuffix(relayHost, "."))
+	provider := ""
+	if host != "" && t.ProviderOf != nil {
+		provider = t.ProviderOf(host)
+	}
 	if t.user != nil {
 		if l := t.user.byDomain(domain); l != "" {
 			return l
 		}
+		if l := t.user.byRelay(host, provider); host != "" && l != "" {
+			t.learned[domain] = l
+			return l
+		}
 	}
-	return t.builtin.byDomain(domain)
+	// A domain seen going to a lane's MX stays in that lane when a later
+	// attempt reached no server.
+	if l, ok := t.learned[domain]; ok && (host == "" || t.user != nil && t.user.hasRelayRules()) {
+		return l
+	}
+	if l := t.builtin.byDomain(domain); l != "" {
+		return l
+	}
+	if host != "" {
+		if l := t.builtin.byRelay(host, provider); l != "" {
+			t.learned[domain] = l
+			return l
+		}
+	}
+	if l, ok := t.learned[domain]; ok {
+		return l
+	}
+	return Other
 }
 
-// Domains returns the domains the tables place in lane by name, the user's
-// first; wildcard entries are returned as written ("hotmail.*").
-func (t *Table) Domains(lane string) []string {
-	var out []string
-	for _, tb := range []*table{t.user, t.builtin} {
-		if tb == nil {
-			continue
-		}
-		for d, l := range tb.exact {
-			if l == lane {
-				out = append(out, d)
-			}
-		}
-		for _, w := range tb.wildcards {
-			if w.lane == lane {
-				out = append(out, w.label+".*")
-			}
-		}
-	}
-	return out
-}
+// hasRelayRules reports whether a lane file places domains by MX.
+func (t *table) hasRelayRules() bool { return len(t.mx) > 0 }

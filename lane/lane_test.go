@@ -59,6 +59,10 @@ domains = ["me.com"]
 [[lane]]
 name = "partners"
 mx = ["*.partner-mx.example"]
+
+[[lane]]
+name = "my-google"
+mx = ["*.google.com"]
 `)
 	tb, err := New(user, providerOf)
 	if err != nil {
@@ -68,6 +72,11 @@ mx = ["*.partner-mx.example"]
 		{"me.com", "", "apple-vip"},
 		{"icloud.com", "", "apple"},
 		{"acme.example", "in1.partner-mx.example", "partners"},
+		// The user's MX rule wins over the built-in domain table, so one
+		// infrastructure stays one lane.
+		{"gmail.com", "gmail-smtp-in.l.google.com", "my-google"},
+		{"biz.example", "aspmx.l.google.com", "my-google"},
+		{"gmail.com", "", "my-google"}, // a later attempt that reached no server
 	} {
 		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
 			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)

@@ -208,6 +208,10 @@ func ParseText(program, text []byte, rec *Record) {
 			rec.Kind = Removed
 		case bytes.HasPrefix(text, []byte("from=")):
 			parseQmgrFrom(text, rec)
+		case bytes.HasPrefix(text, []byte("to=")):
+			// qmgr_defer_recipient: the queue manager defers a recipient
+			// itself ("mail transport unavailable", a suspended destination).
+			parseDelivery(text, rec)
 		}
 	case "postsuper":
 		if bytes.HasPrefix(text, []byte("removed")) {

@@ -47,6 +47,12 @@ func TestParseLine(t *testing.T) {
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Expired, status: "expired",
 		},
 		{
+			name: "the queue manager defers a recipient itself",
+			line: "2026-11-30T10:00:00Z mta1 postfix/qmgr[1201]: 6C0A91E2B4: to=<j@icloud.com>, relay=none, delay=0.2, delays=0.2/0/0/0, dsn=4.3.0, status=deferred (mail transport unavailable)",
+			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Delivery,
+			rcpt: "j@icloud.com", relayHost: "none", status: "deferred", dsn: "4.3.0", reason: "mail transport unavailable",
+		},
+		{
 			name: "no pid",
 			line: "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr: 6C0A91E2B4: removed",
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Removed,

@@ -1,6 +1,8 @@
 package postfixlog
 
 import (
+	"bytes"
+	"cmp"
 	"time"
 )
 
@@ -37,13 +39,31 @@ type Clock struct {
 // Fixed returns a copy of c for another goroutine, with the year c has
 // decided (or Year) fixed.
 func (c *Clock) Fixed() *Clock {
-	return &Clock{Location: c.Location, Year: c.year, Now: c.Now, Modified: c.Modified, year: c.year}
+	year := cmp.Or(c.year, c.Year)
+	return &Clock{Location: c.Location, Year: year, Now: c.Now, Modified: c.Modified, year: year}
 }
 
 // Traditional reports whether line starts with a traditional stamp, whose
 // year the Clock supplied.
 func Traditional(line []byte) bool {
 	return len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':'
+}
+
+// FirstStamp returns the time of the first line of buf that starts with a
+// stamp the clock reads; its year, if inferred, is decided by it.
+func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {
+	for len(buf) > 0 {
+		line := buf
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line, buf = buf[:i], buf[i+1:]
+		} else {
+			buf = nil
+		}
+		if t, _, ok := c.Parse(line); ok {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Rollover carries the year forward when traditional stamps pass from

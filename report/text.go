@@ -219,7 +219,7 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 		rates[h.Lane][h.Hour.Unix()] = h
 	}
 	hours := int(last.Sub(first)/time.Hour) + 1
-	width := t.width - 32
+	width := max(t.width-32, 10)
 	step := 1
 	for (hours+step-1)/step > width {
 		step++
@@ -412,16 +412,9 @@ func more(t *textWriter, n, limit int, what string) {
 	}
 }
 
+// who names who answered in a table cell, "-" when nobody is known.
 func who(provider, filter string) string {
-	switch {
-	case provider == "" && filter == "":
-		return "-"
-	case filter == "" || filter == provider:
-		return nonEmpty(provider, filter)
-	case provider == "":
-		return filter
-	}
-	return provider + " / " + filter
+	return nonEmpty(mailtriage.Who(provider, filter), "-")
 }
 
 func join(list []string, n int) string {

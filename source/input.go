@@ -214,15 +214,15 @@ func (in *Input) Head(n int) ([]byte, error) {
 }
 
 // Order sorts inputs by their first timestamp, as first finds it in an
-// input's first 64 KiB; inputs whose time can't be found keep their place
-// after those that have one. Ties keep the order given.
-func Order(inputs []*Input, first func(head []byte) (time.Time, bool)) {
+// input's first 64 KiB, then by modification time; inputs whose time can't
+// be found keep their place after those that have one.
+func Order(inputs []*Input, first func(in *Input, head []byte) (time.Time, bool)) {
 	for _, in := range inputs {
 		head, err := in.Head(64 << 10)
 		if err != nil {
 			continue
 		}
-		if t, ok := first(head); ok {
+		if t, ok := first(in, head); ok {
 			in.First = t
 		}
 	}
@@ -230,6 +230,9 @@ func Order(inputs []*Input, first func(head []byte) (time.Time, bool)) {
 		a, b := inputs[i].First, inputs[j].First
 		if a.IsZero() || b.IsZero() {
 			return !a.IsZero() && b.IsZero()
+		}
+		if a.Equal(b) {
+			return inputs[i].Modified.Before(inputs[j].Modified)
 		}
 		return a.Before(b)
 	})

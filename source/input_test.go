@@ -113,7 +113,7 @@ func TestOrder(t *testing.T) {
 		}
 		inputs = append(inputs, in)
 	}
-	Order(inputs, func(head []byte) (time.Time, bool) {
+	Order(inputs, func(_ *Input, head []byte) (time.Time, bool) {
 		t, err := time.Parse(time.RFC3339, string(head[:20]))
 		return t, err == nil
 	})

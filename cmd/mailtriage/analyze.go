@@ -75,9 +75,9 @@ were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
 	f.StringVar(&o.rulesDir, "rules", "", "directory of TOML rule files, tried before the built-in rules")
 	f.StringVar(&o.streamBy, "stream-by", "sender", "group streams by envelope \"sender\" or sender \"domain\"")
 	f.BoolVar(&o.redact, "redact", false, "replace recipients' local parts with a stable hash, so the report can be shared")
-	f.IntVar(&o.minAttempt, "min-attempts", def.MinAttempts, "incident: least attempts in a lane-hour")
-	f.Float64Var(&o.factor, "factor", def.Factor, "incident: least multiple of the lane's median hourly deferral rate")
-	f.Float64Var(&o.minRate, "min-rate", def.MinRate, "incident: least deferral rate (0 to 1)")
+	f.IntVar(&o.minAttempt, "min-attempts", def.MinAttempts, "incident: attempts its busiest hour needs")
+	f.Float64Var(&o.factor, "factor", def.Factor, "incident: least multiple of the lane's median hourly deferral rate, per hour")
+	f.Float64Var(&o.minRate, "min-rate", def.MinRate, "incident: least deferral rate per hour (0 to 1)")
 	f.IntVar(&o.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not show progress on a terminal")
 	return cmd
@@ -128,11 +128,15 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 			return err
 		}
 	}
-	cl, err := newClassifier(o.rulesDir)
+	cat, err := provider.Builtin()
 	if err != nil {
 		return err
 	}
-	lanes, err := newLanes(o.lanesFile)
+	cl, err := newClassifier(cat, o.rulesDir)
+	if err != nil {
+		return err
+	}
+	lanes, err := newLanes(cat, o.lanesFile)
 	if err != nil {
 		return err
 	}
@@ -165,16 +169,16 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	}
 	var prog *progress
 	if !o.noProgress && isTerminal(e.stderr) {
-		prog = newProgress(e.stderr, args)
+		prog = newProgress(e.stderr)
 		cfg.Progress = prog.update
 	}
 	rep := ingest.Logs(cmd.Context(), args, e.stdin, cfg)
 	if prog != nil {
 		prog.done()
 	}
-	for name, samples := range rep.Samples {
-		for _, s := range samples {
-			e.log.Info("unreadable line", "input", name, "line", s.Line, "err", s.Err, "text", s.Text)
+	for _, in := range rep.Result.Inputs {
+		for _, s := range rep.Samples[in.Name] {
+			e.log.Info("unreadable line", "input", in.Name, "line", s.Line, "err", s.Err, "text", s.Text)
 		}
 	}
 	res := rep.Result
@@ -294,12 +298,9 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, like 2026-11-30T08:00:00Z, or a date)", s)
 }
 
-func newClassifier(rulesDir string) (*classify.Classifier, error) {
-	cat, err := provider.Builtin()
-	if err != nil {
-		return nil, err
-	}
+func newClassifier(cat *provider.Catalog, rulesDir string) (*classify.Classifier, error) {
 	var user []*classify.Rule
+	var err error
 	if rulesDir != "" {
 		user, err = classify.LoadDir(rulesDir, cat)
 		if err != nil {
@@ -309,11 +310,8 @@ func newClassifier(rulesDir string) (*classify.Classifier, error) {
 	return classify.New(cat, user)
 }
 
-func newLanes(file string) (*lane.Table, error) {
-	cat, err := provider.Builtin()
-	if err != nil {
-		return nil, err
-	}
+func newLanes(cat *provider.Catalog, file string) (*lane.Table, error) {
+	var err error
 	providerOf := func(host string) string {
 		if p := cat.ByHost(host); p != nil {
 			return p.Name

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/spf13/cobra"
 )
@@ -63,12 +64,15 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format %q: want text or json", o.format)
 	}
-	cl, err := newClassifier(o.rulesDir)
+	cat, err := provider.Builtin()
+	if err != nil {
+		return err
+	}
+	cl, err := newClassifier(cat, o.rulesDir)
 	if err != nil {
 		return err
 	}
 	out := bufio.NewWriter(e.stdout)
-	defer out.Flush()
 	notReplies := 0
 	emit := func(text string) error {
 		c := classifyOne(cl, text, o.host)
@@ -80,12 +84,26 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 			if err != nil {
 				return err
 			}
-			out.Write(append(b, '\n'))
-			return nil
+			_, err = out.Write(append(b, '\n'))
+			return err
 		}
 		writeClassification(out, c)
 		return nil
 	}
+	err = classifyAll(e, args, emit)
+	// What was classified is written even if the input broke off.
+	if ferr := out.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("writing the results: %w", ferr)
+	}
+	if err != nil {
+		return err
+	}
+	return notRepliesError(notReplies)
+}
+
+// classifyAll feeds the replies, from the arguments or one per line of
+// standard input, to emit.
+func classifyAll(e *env, args []string, emit func(string) error) error {
 	if len(args) > 0 {
 		for _, a := range args {
 			if strings.TrimSpace(a) == "" {
@@ -97,7 +115,7 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 				return err
 			}
 		}
-		return notRepliesError(notReplies)
+		return nil
 	}
 	if isTerminal(e.stdin) {
 		return usagef("give a reply as an argument, or replies on standard input; see 'mailtriage classify --help'")
@@ -118,7 +136,7 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading standard input after %d replies: %w", n, err)
 	}
-	return notRepliesError(notReplies)
+	return nil
 }
 
 // notRepliesError reports inputs that carry no reply code and that no rule
@@ -135,16 +153,8 @@ func notRepliesError(n int) error {
 }
 
 func classifyOne(cl *classify.Classifier, text, host string) classification {
-	d := smtpreply.ParseDetail(text)
-	if host != "" {
-		d.Host = host
-	}
-	c := classification{Input: text, Reply: d.Reply, Host: d.Host, Command: d.Command, Verdict: cl.Classify(d)}
-	if in := d.Reply.Inner; in != nil {
-		v := cl.ClassifyReply(*in, d.Host)
-		c.Cause = &v
-	}
-	return c
+	x := cl.Explain(text, host)
+	return classification{Input: text, Reply: x.Detail.Reply, Host: x.Detail.Host, Command: x.Detail.Command, Verdict: x.Verdict, Cause: x.Cause}
 }
 
 func writeClassification(w io.Writer, c classification) {
@@ -167,16 +177,8 @@ func writeClassification(w io.Writer, c classification) {
 }
 
 func who(provider, filter string) string {
-	switch {
-	case provider == "" && filter == "":
-		return "unknown"
-	case filter == "" || filter == provider:
-		if provider == "" {
-			return filter
-		}
-		return provider
-	case provider == "":
-		return filter + " (filter)"
+	if w := mailtriage.Who(provider, filter); w != "" {
+		return w
 	}
-	return provider + ", behind " + filter
+	return "unknown"
 }

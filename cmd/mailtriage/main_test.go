@@ -218,7 +218,7 @@ func TestVerboseShowsUnreadableLines(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	code, out, _ := mt(t, "", "classify", "--host", "mx01.mail.icloud.com", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup")
-	if code != exitOK || !strings.Contains(out, "apple, behind proofpoint") || !strings.Contains(out, "temporary") {
+	if code != exitOK || !strings.Contains(out, "apple behind proofpoint") || !strings.Contains(out, "temporary") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 	code, out, _ = mt(t, "", "classify", "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)")

@@ -3,32 +3,25 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 )
 
-// progress shows, on a terminal, how far the reading of each input is.
+// progress shows, on a terminal, how far the reading of each input is: a
+// bar when the input's size is known, the amount read otherwise.
 type progress struct {
 	mu    sync.Mutex
 	w     io.Writer
-	sizes map[string]int64
 	start time.Time
 	last  time.Time
 	shown bool
 }
 
-func newProgress(w io.Writer, names []string) *progress {
-	p := &progress{w: w, sizes: map[string]int64{}, start: time.Now()}
-	for _, n := range names {
-		if st, err := os.Stat(n); err == nil {
-			p.sizes[n] = st.Size()
-		}
-	}
-	return p
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, start: time.Now()}
 }
 
-func (p *progress) update(name string, read int64) {
+func (p *progress) update(name string, read, size int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
@@ -38,7 +31,7 @@ func (p *progress) update(name string, read int64) {
 	p.last = now
 	mbps := float64(read) / 1e6 / now.Sub(p.start).Seconds()
 	line := fmt.Sprintf("reading %s: %s", name, megabytes(read))
-	if size := p.sizes[name]; size > 0 && read <= size {
+	if size > 0 && read <= size {
 		const width = 30
 		done := int(float64(width) * float64(read) / float64(size))
 		bar := make([]byte, width)

@@ -20,11 +20,19 @@ type span struct{ off, n uint32 }
 
 // spanOf locates field, a slice of base's memory, in base. Slicing keeps
 // the end of the memory, so the capacities tell the offset.
+//
+// That holds for every field postfixlog returns, which are reslices of the
+// line; the check below keeps a field from elsewhere (a copy, a literal)
+// from turning into a span of the wrong bytes.
 func spanOf(base, field []byte) span {
 	if len(field) == 0 {
 		return span{}
 	}
-	return span{off: uint32(cap(base) - cap(field)), n: uint32(len(field))}
+	off := cap(base) - cap(field)
+	if off < 0 || off+len(field) > len(base) || &base[off] != &field[0] {
+		panic("postfix: a record field outside the chunk")
+	}
+	return span{off: uint32(off), n: uint32(len(field))}
 }
 
 // agent is the kind of delivery agent that wrote a delivery line.
@@ -42,16 +50,20 @@ type line struct {
 	kind        postfixlog.Kind
 	status      mailtriage.Status
 	agent       agent
-	traditional bool // the stamp had no year; the rollover may move it
-	loopback    bool // relay= or client= is on this host: a content filter
-	classified  bool // verdict holds the worker's classification
+	traditional bool    // the stamp had no year; the rollover may move it
+	loopback    bool    // relay= or client= is on this host
+	filterHop   bool    // a loopback delivery the receiver queued again: a content filter
+	classified  bool    // verdict holds the worker's classification
+	delay       float32 // delay=: seconds since the message arrived
 	host, qid   span
 	sender      span // from= (QueueActive, Expired)
 	rcpt        span
 	relayHost   span // empty for relay=none
 	relayIP     span
-	id          span  // message-id= (MessageID), the notification's queue id (Notification)
-	detail      int32 // index of the report in the chunk's details, -1 if none
+	// id is message-id= (MessageID), the new queue id of a notification
+	// (Notification) or of the copy a content filter queued (filterHop).
+	id     span
+	detail int32 // index of the report in the chunk's details, -1 if none
 }
 
 // keep turns a parsed record into the chunk's compact line, decoding and
@@ -78,14 +90,20 @@ func (c *chunk) keep(rec *postfixlog.Record, cl Classifier) bool {
 			l.relayHost, l.relayIP = spanOf(c.buf, rec.RelayHost), spanOf(c.buf, rec.RelayIP)
 		}
 		l.loopback = l.agent == remoteAgent && isLoopback(rec.RelayIP)
-		l.detail = int32(len(c.details))
-		d := decode(rec)
-		c.details = append(c.details, d)
-		var v mailtriage.Verdict
-		if cl != nil {
-			v, l.classified = cl.Classify(d), true
+		l.delay = float32(rec.Delay)
+		if l.loopback && l.status == mailtriage.Delivered {
+			// amavis and its kind answer "250 2.0.0 from MTA(...): 250 2.0.0
+			// Ok: queued as NEWID": the message goes on as NEWID. A local
+			// LMTP server (Dovecot on 127.0.0.1:24) says no such thing.
+			if id := queuedAs(rec.Reason); len(id) > 0 {
+				l.filterHop, l.id = true, spanOf(c.buf, id)
+			}
 		}
-		c.verdicts = append(c.verdicts, v)
+		c.report(&l, rec, cl)
+	case postfixlog.HostSaid:
+		// A non-final MX's reply: evidence for the root cause of a
+		// later expiry, not an attempt.
+		c.report(&l, rec, cl)
 	case postfixlog.QueueActive, postfixlog.Expired:
 		l.sender = spanOf(c.buf, rec.Sender)
 	case postfixlog.Client:
@@ -99,11 +117,38 @@ func (c *chunk) keep(rec *postfixlog.Record, cl Classifier) bool {
 	return true
 }
 
+// report decodes and classifies a line's report into the chunk's arrays.
+func (c *chunk) report(l *line, rec *postfixlog.Record, cl Classifier) {
+	l.detail = int32(len(c.details))
+	d := decode(rec)
+	c.details = append(c.details, d)
+	var v mailtriage.Verdict
+	if cl != nil {
+		v, l.classified = cl.Classify(d), true
+	}
+	c.verdicts = append(c.verdicts, v)
+}
+
+// queuedAs finds the queue id in a reply's "queued as ID" (the last one,
+// as a content filter quotes the reply of the MTA it handed over to).
+func queuedAs(reason []byte) []byte {
+	i := bytes.LastIndex(reason, []byte("queued as "))
+	if i < 0 {
+		return nil
+	}
+	id := reason[i+len("queued as "):]
+	end := 0
+	for end < len(id) && (id[end] >= '0' && id[end] <= '9' || id[end] >= 'A' && id[end] <= 'Z' || id[end] >= 'a' && id[end] <= 'z') {
+		end++
+	}
+	return id[:end]
+}
+
 func agentOf(program []byte) agent {
 	switch string(program) {
 	case "smtp", "lmtp":
 		return remoteAgent
-	case "error", "retry":
+	case "error", "retry", "qmgr", "oqmgr":
 		return errorAgent
 	}
 	return localAgent
@@ -137,11 +182,13 @@ func statusOf(s []byte) mailtriage.Status {
 // entry is a line as the tracker reads it: its spans resolved to bytes of
 // the chunk, valid while the chunk is being tracked.
 type entry struct {
-	time     time.Time
-	kind     postfixlog.Kind
-	status   mailtriage.Status
-	agent    agent
-	loopback bool
+	time      time.Time
+	kind      postfixlog.Kind
+	status    mailtriage.Status
+	agent     agent
+	loopback  bool
+	filterHop bool
+	delay     time.Duration // delay=
 	// classified says verdict holds the worker's classification.
 	classified bool
 	host, qid  []byte
@@ -150,8 +197,8 @@ type entry struct {
 	relayHost  []byte
 	relayIP    []byte
 	id         []byte
-	detail     *smtpreply.Detail   // delivery lines
-	verdict    *mailtriage.Verdict // delivery lines
+	detail     *smtpreply.Detail   // delivery and host-said lines
+	verdict    *mailtriage.Verdict // delivery and host-said lines
 }
 
 // entry resolves line i of the chunk.
@@ -159,7 +206,8 @@ func (c *chunk) entry(i int, e *entry) {
 	l := &c.lines[i]
 	b := func(s span) []byte { return c.buf[s.off : s.off+s.n] }
 	*e = entry{
-		time: time.Unix(0, l.time).UTC(), kind: l.kind, status: l.status, agent: l.agent, loopback: l.loopback, classified: l.classified,
+		time: time.Unix(0, l.time).UTC(), kind: l.kind, status: l.status, agent: l.agent, loopback: l.loopback,
+		filterHop: l.filterHop, delay: time.Duration(float64(l.delay) * float64(time.Second)), classified: l.classified,
 		host: b(l.host), qid: b(l.qid), sender: b(l.sender), rcpt: b(l.rcpt),
 		relayHost: b(l.relayHost), relayIP: b(l.relayIP), id: b(l.id),
 	}

@@ -274,6 +274,7 @@ type splitter struct {
 	fill func(c *chunk) (end bool, err error)
 
 	yearDecided bool
+	yearTries   int
 }
 
 // run hands out chunks in order until the input ends. A read error ends
@@ -289,7 +290,7 @@ func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan
 		}
 		end, err := s.fill(c)
 		if !s.yearDecided {
-			s.yearDecided = decideYear(s.clock, c.buf)
+			s.yearDecided = decideYear(s.clock, c.buf, &s.yearTries)
 		}
 		c.clock = s.clock.Fixed()
 		c.done = make(chan struct{})
@@ -404,29 +405,33 @@ func (s *byteSplitter) fill(c *chunk) (end bool, err error) {
 	return s.off == len(s.data), nil
 }
 
-// decideYear lets the clock infer the year from the first traditional stamp
-// in buf, before the workers get fixed copies of it. It is done at the
-// first stamp of any kind: a log whose stamps carry their year needs none.
-func decideYear(clock *postfixlog.Clock, buf []byte) bool {
+// decideYear lets the clock infer the year from the first traditional
+// stamp, before the workers get fixed copies of it. Stamps that carry their
+// year need none, so the search stops after the first chunks of a log that
+// starts with them.
+func decideYear(clock *postfixlog.Clock, buf []byte, tries *int) bool {
+	*tries++
 	for len(buf) > 0 {
-		i := bytes.IndexByte(buf, '\n')
 		line := buf
-		if i >= 0 {
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
 			line, buf = buf[:i], buf[i+1:]
 		} else {
 			buf = nil
 		}
-		if _, _, ok := clock.Parse(line); ok {
-			return true
+		if postfixlog.Traditional(line) {
+			if _, _, ok := clock.Parse(line); ok {
+				return true
+			}
 		}
 	}
-	return false
+	return *tries >= 8
 }
 
 // parseChunk parses every line of c and keeps the lines that matter for
 // the lifecycle, with their reports decoded and classified.
 func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 	buf := c.buf
+	c.stats.Bytes = int64(len(buf))
 	var lineNo int64 = 1 // within the chunk; the tracker's side makes it absolute
 	// One record on the stack is reused for every line; keep copies what
 	// the tracker needs into the chunk's compact lines.
@@ -443,7 +448,6 @@ func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 			line = line[:n-1]
 		}
 		c.stats.Lines++
-		c.stats.Bytes += int64(len(line)) + 1
 		if len(line) > maxLine {
 			// Longer than any line Postfix writes: a damaged file.
 			c.stats.Overlong++

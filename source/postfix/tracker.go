@@ -54,8 +54,11 @@ type message struct {
 	notification bool
 	external     bool // arrived over SMTP from a non-loopback client
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
+	arrived      bool // its smtpd client= or pickup line was seen
 	queued       time.Time
 	rcpts        []*recipient
+	byAddr       map[string]*recipient // once a message has many recipients
+	said         *said                 // a non-final MX's reply of the current attempt
 }
 
 type recipient struct {
@@ -111,23 +114,27 @@ func (t *Tracker) add(e *entry) {
 	switch e.kind {
 	case postfixlog.Delivery:
 		t.delivery(e)
+	case postfixlog.HostSaid:
+		t.hostSaid(e)
 	case postfixlog.QueueActive:
 		m := t.message(e)
+		m.said = nil // a new delivery pass
 		if !m.senderKnown {
 			m.sender, m.senderKnown = string(e.sender), true
-			if m.sender == "" && !m.external {
+			// The bounce daemon names its notifications (Notification);
+			// a null sender that came neither from outside nor through a
+			// content filter is one too, when the log started after.
+			if m.sender == "" && !m.external && !m.reinjected {
 				m.notification = true
 			}
 		}
-	case postfixlog.Client:
-		m := t.message(e)
-		if e.loopback {
+	case postfixlog.Client, postfixlog.Pickup:
+		m := t.arrival(e)
+		if e.kind == postfixlog.Client && e.loopback {
 			m.reinjected = true
-		} else {
+		} else if e.kind == postfixlog.Client {
 			m.external = true
 		}
-	case postfixlog.Pickup:
-		t.message(e)
 	case postfixlog.MessageID:
 		t.messageID(t.message(e), string(e.id))
 	case postfixlog.Notification:
@@ -148,6 +155,20 @@ func (t *Tracker) add(e *entry) {
 // message returns the message a line belongs to, creating it.
 func (t *Tracker) message(e *entry) *message {
 	return t.messageByKey(e.host, e.qid, e.time)
+}
+
+// arrival returns the message a client= or pickup line starts. Postfix
+// reuses short queue ids: if the id's last message had arrived too and its
+// end is missing from the log, that message is closed (its open recipients
+// pending) and a new one begins.
+func (t *Tracker) arrival(e *entry) *message {
+	m := t.message(e)
+	if m.arrived {
+		t.close(m, e.time, mailtriage.Pending)
+		m = t.message(e)
+	}
+	m.arrived = true
+	return m
 }
 
 // key builds the map key of a message in a reused buffer; indexing a map
@@ -187,15 +208,74 @@ func (t *Tracker) messageID(m *message, id string) {
 }
 
 func (t *Tracker) recipient(m *message, addr []byte) *recipient {
-	for _, r := range m.rcpts {
-		if r.addr == string(addr) {
+	if m.byAddr != nil {
+		if r, ok := m.byAddr[string(addr)]; ok {
 			return r
+		}
+	} else {
+		for _, r := range m.rcpts {
+			if r.addr == string(addr) {
+				return r
+			}
 		}
 	}
 	a := string(addr)
 	r := &recipient{addr: a, domain: domainOf(a)}
 	m.rcpts = append(m.rcpts, r)
+	switch {
+	case m.byAddr != nil:
+		m.byAddr[a] = r
+	case len(m.rcpts) > 8:
+		// A list message: look recipients up by address from now on.
+		m.byAddr = make(map[string]*recipient, len(m.rcpts))
+		for _, r := range m.rcpts {
+			m.byAddr[r.addr] = r
+		}
+	}
 	return r
+}
+
+// linkCopy joins the copy a content filter queued (the hop's "queued as
+// NEWID") to the message that went into the filter: the copy is the same
+// message and inherits what is known of it. The copy's lines may come
+// before the hop's, so the copy may exist already.
+func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
+	cp := t.messageByKey(host, newID, orig.queued)
+	if cp.queued.After(orig.queued) {
+		cp.queued = orig.queued
+	}
+	cp.notification = cp.notification || orig.notification
+	cp.external = cp.external || orig.external
+	if orig.senderKnown && (!cp.senderKnown || cp.sender == "") {
+		cp.sender, cp.senderKnown = orig.sender, true
+	}
+}
+
+// hostSaid keeps a non-final MX's reply: the recipients of the delivery
+// line that follows (the final MX's) get it as a reply a server gave them,
+// the root cause if the message later expires.
+func (t *Tracker) hostSaid(e *entry) {
+	m := t.message(e)
+	if !e.classified && t.classify != nil {
+		*e.verdict = t.classify.Classify(*e.detail)
+	}
+	host, ip := relayOf(e)
+	m.said = &said{detail: *e.detail, verdict: *e.verdict, host: host, ip: ip, at: e.time}
+}
+
+// said is a non-final MX's reply, waiting for its delivery line.
+type said struct {
+	detail   smtpreply.Detail
+	verdict  mailtriage.Verdict
+	host, ip string
+	at       time.Time
+}
+
+// sameSession tells whether a non-final MX's reply belongs to the delivery
+// line at t: Postfix writes both within one delivery attempt, which its
+// timeouts bound to minutes.
+func (s *said) sameSession(t time.Time) bool {
+	return s != nil && !t.Before(s.at) && t.Sub(s.at) < 10*time.Minute
 }
 
 // domainOf returns the lower-case domain of an address.
@@ -222,16 +302,29 @@ func (t *Tracker) delivery(e *entry) {
 	if !e.classified && t.classify != nil {
 		*e.verdict = t.classify.Classify(*e.detail)
 	}
+	if m.said.sameSession(e.time) {
+		t.rememberReport(r, &m.said.detail, m.said.verdict, m.said.host, m.said.ip)
+	}
+	if e.delay > time.Second {
+		// delay= counts from the arrival, which may be before the log
+		// began. It is rounded, so it only corrects by whole seconds.
+		if q := e.time.Add(-e.delay).Truncate(time.Second); q.Before(m.queued.Add(-time.Second)) {
+			m.queued = q
+		}
+	}
 	switch {
-	case e.loopback:
-		// A hop to a content filter: the copy it re-injects carries on.
+	case e.filterHop:
+		// A hop to a content filter: the copy it queued carries on.
+		r.filtered = true
+		t.linkCopy(m, e.host, e.id)
+	case e.loopback && e.status != mailtriage.Delivered:
+		// A content filter (or local server) that is down or refuses: no
+		// remote try.
 		switch e.status {
-		case mailtriage.Delivered:
-			r.filtered = true
 		case mailtriage.Deferred:
 			t.local(m, r, e)
-		case mailtriage.Bounced:
-			t.final(m, r, e.time, mailtriage.Bounced, e.detail, *e.verdict)
+		case mailtriage.Bounced, mailtriage.Expired:
+			t.final(m, r, e.time, e.status, e.detail, *e.verdict)
 		}
 	case e.agent != remoteAgent || e.detail.Suspended || e.status == mailtriage.Expired:
 		// Local delivery agents, the error and retry agents, and
@@ -251,7 +344,11 @@ func (t *Tracker) delivery(e *entry) {
 // remember keeps what a failure report says for the root cause of a later
 // expiry.
 func (t *Tracker) remember(r *recipient, e *entry) {
-	d := e.detail
+	host, ip := relayOf(e)
+	t.rememberReport(r, e.detail, *e.verdict, host, ip)
+}
+
+func (t *Tracker) rememberReport(r *recipient, d *smtpreply.Detail, v mailtriage.Verdict, host, ip string) {
 	if d.Text == "" || d.Reply.Class() == 2 {
 		return
 	}
@@ -260,15 +357,16 @@ func (t *Tracker) remember(r *recipient, e *entry) {
 	}
 	c := r.cause
 	if d.Answered() {
-		c.answered, c.answeredVerdict, c.hasAnswer = *d, *e.verdict, true
-		c.answeredHost, c.answeredIP = relayOf(e)
+		c.answered, c.answeredVerdict, c.hasAnswer = *d, v, true
+		c.answeredHost, c.answeredIP = host, ip
 	}
-	c.failed, c.failedVerdict, c.hasFail = *d, *e.verdict, true
+	c.failed, c.failedVerdict, c.hasFail = *d, v, true
 }
 
 func (t *Tracker) attempt(m *message, r *recipient, e *entry) {
 	r.attempts++
-	r.relayHost, r.relayIP = relayOf(e)
+	host, ip := relayOf(e)
+	r.relayHost, r.relayIP = host, ip
 	if e.status != mailtriage.Delivered {
 		t.remember(r, e)
 	}
@@ -280,7 +378,7 @@ func (t *Tracker) attempt(m *message, r *recipient, e *entry) {
 	}
 	r.lane = t.lane(r, e.relayHost)
 	ev := t.event(m, r, mailtriage.Attempt, e.status, e.time)
-	ev.RemoteHost, ev.RemoteIP = relayOf(e)
+	ev.RemoteHost, ev.RemoteIP = host, ip
 	ev.Detail, ev.Verdict = *e.detail, *e.verdict
 	t.emit(ev)
 	if e.status == mailtriage.Delivered || e.status == mailtriage.Bounced {

@@ -200,3 +200,63 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestEdgeCases(t *testing.T) {
+	data, err := os.ReadFile("testdata/edgecases.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := record(t, string(data), 2)
+	want := []string{
+		// LMTP to a local Dovecot on 127.0.0.1:24 is a delivery, not a
+		// content filter: nothing is queued again.
+		`attempt delivered me@corp.example lane=other attempts=1 remote=127.0.0.1 detail="250 2.0.0 <me@corp.example> kFuSNVsYzWgkAAAAaQ Saved"`,
+		`final delivered me@corp.example lane=other attempts=1 remote=127.0.0.1 detail="250 2.0.0 <me@corp.example> kFuSNVsYzWgkAAAAaQ Saved"`,
+		`message mx/A1000000AA sender=friend@ext.example.org notification=false recipients=1`,
+		// The queue manager defers a recipient itself: a local deferral.
+		`local deferred x@gmail.com lane=google attempts=0 remote= detail="mail transport unavailable"`,
+		// The non-final MX's reply is the root cause, not the final MX's
+		// connection timeout.
+		`attempt deferred y@icloud.com lane=apple attempts=1 remote=mx02.mail.icloud.com detail="Connection timed out"`,
+		`final expired y@icloud.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred."`,
+		`message mx/C3000000CC sender=app@corp.example notification=false recipients=1`,
+		// A null sender from a local client is not the MTA's notification.
+		`attempt delivered z@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="250 ok dirdel"`,
+		`final delivered z@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="250 ok dirdel"`,
+		`message mx/D4000000DD sender= notification=false recipients=1`,
+		// A queue id used again after its message's end went missing: the
+		// old message closes (pending), the new one starts afresh.
+		`attempt deferred w@outlook.com lane=microsoft attempts=1 remote=outlook-com.olc.protection.outlook.com detail="451 4.7.650 The mail server [203.0.113.25] has been temporarily rate limited due to IP reputation. (S775)"`,
+		`final pending w@outlook.com lane=microsoft attempts=1 remote=outlook-com.olc.protection.outlook.com detail="451 4.7.650 The mail server [203.0.113.25] has been temporarily rate limited due to IP reputation. (S775)"`,
+		`message mx/E5000000EE sender=old@ext.example.org notification=false recipients=1`,
+		`attempt delivered v@outlook.com lane=microsoft attempts=1 remote=outlook-com.olc.protection.outlook.com detail="250 2.6.0 Queued mail for delivery"`,
+		`final delivered v@outlook.com lane=microsoft attempts=1 remote=outlook-com.olc.protection.outlook.com detail="250 2.6.0 Queued mail for delivery"`,
+		`message mx/E5000000EE sender=new@ext.example.org notification=false recipients=1`,
+		// Still open at the end: the message deferred by the queue manager.
+		`final pending x@gmail.com lane=google attempts=0 remote= detail="mail transport unavailable"`,
+		`message mx/B2000000BB sender=app@corp.example notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestQueuedTimeFromDelay: a message queued before the log began is
+// dated by delay=, not by its first line.
+func TestQueuedTimeFromDelay(t *testing.T) {
+	log := "2026-11-30T10:04:01+00:00 mx postfix/smtp[4]: E5000000EE: to=<w@outlook.com>, relay=x[192.0.2.1]:25, delay=7200, delays=7199/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)\n"
+	var queued time.Time
+	tr := NewTracker(fixedLanes{}, nil, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			queued = e.Queued
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	if want := time.Date(2026, 11, 30, 8, 4, 1, 0, time.UTC); !queued.Equal(want) {
+		t.Errorf("queued %v, want %v", queued, want)
+	}
+}
