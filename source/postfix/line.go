@@ -69,7 +69,7 @@ type line struct {
 // keep turns a parsed record into the chunk's compact line, decoding and
 // classifying a delivery line's report. It reports false for lines the
 // tracker has no use for.
-func (c *chunk) keep(rec *postfixlog.Record, cl Classifier) bool {
+func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	if rec.Kind == postfixlog.Other || len(rec.QueueID) == 0 || string(rec.QueueID) == "NOQUEUE" {
 		return false
 	}
@@ -99,11 +99,11 @@ func (c *chunk) keep(rec *postfixlog.Record, cl Classifier) bool {
 				l.filterHop, l.id = true, spanOf(c.buf, id)
 			}
 		}
-		c.report(&l, rec, cl)
+		c.report(&l, rec, w)
 	case postfixlog.HostSaid:
 		// A non-final MX's reply: evidence for the root cause of a
 		// later expiry, not an attempt.
-		c.report(&l, rec, cl)
+		c.report(&l, rec, w)
 	case postfixlog.QueueActive, postfixlog.Expired:
 		l.sender = spanOf(c.buf, rec.Sender)
 	case postfixlog.Client:
@@ -118,15 +118,56 @@ func (c *chunk) keep(rec *postfixlog.Record, cl Classifier) bool {
 }
 
 // report decodes and classifies a line's report into the chunk's arrays.
-func (c *chunk) report(l *line, rec *postfixlog.Record, cl Classifier) {
+func (c *chunk) report(l *line, rec *postfixlog.Record, w *worker) {
 	l.detail = int32(len(c.details))
-	d := decode(rec)
-	c.details = append(c.details, d)
-	var v mailtriage.Verdict
-	if cl != nil {
-		v, l.classified = cl.Classify(d), true
+	r := w.report(rec)
+	l.classified = r.classified
+	c.details = append(c.details, r.detail)
+	c.verdicts = append(c.verdicts, r.verdict)
+}
+
+// worker is what one parsing goroutine keeps: its classifier and the
+// reports it decoded lately. A log repeats the same failure text for every
+// recipient a destination turns away (a suspended destination's "delivery
+// temporarily suspended: ...", Proofpoint's "421 4.7.0 Deferred ..."), so
+// a repeat costs a map lookup instead of a parse and a classification.
+type worker struct {
+	cl      Classifier
+	reports map[string]decoded // by relay host and reason
+	key     []byte
+}
+
+type decoded struct {
+	detail     smtpreply.Detail
+	verdict    mailtriage.Verdict
+	classified bool
+}
+
+func newWorker(cl Classifier) *worker {
+	return &worker{cl: cl, reports: make(map[string]decoded)}
+}
+
+func (w *worker) report(rec *postfixlog.Record) decoded {
+	// Acceptances ("250 2.0.0 Ok: queued as ...") carry ids and never
+	// repeat: not worth remembering.
+	cache := len(rec.Reason) > 0 && rec.Reason[0] != '2'
+	if cache {
+		w.key = append(append(append(w.key[:0], rec.RelayHost...), 0), rec.Reason...)
+		if r, ok := w.reports[string(w.key)]; ok {
+			return r
+		}
 	}
-	c.verdicts = append(c.verdicts, v)
+	r := decoded{detail: decode(rec)}
+	if w.cl != nil {
+		r.verdict, r.classified = w.cl.Classify(r.detail), true
+	}
+	if cache {
+		if len(w.reports) >= 1<<14 {
+			clear(w.reports)
+		}
+		w.reports[string(w.key)] = r
+	}
+	return r
 }
 
 // queuedAs finds the queue id in a reply's "queued as ID" (the last one,

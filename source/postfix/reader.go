@@ -168,10 +168,11 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 		if opts.NewClassifier != nil {
 			cl = opts.NewClassifier()
 		}
+		w := newWorker(cl)
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				c.err = guarded(mapped, func() { parseChunk(c, cl, opts.Samples, opts.MaxLine) })
+				c.err = guarded(mapped, func() { parseChunk(c, w, opts.Samples, opts.MaxLine) })
 				close(c.done)
 			}
 		}()
@@ -429,7 +430,7 @@ func decideYear(clock *postfixlog.Clock, buf []byte, tries *int) bool {
 
 // parseChunk parses every line of c and keeps the lines that matter for
 // the lifecycle, with their reports decoded and classified.
-func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
+func parseChunk(c *chunk, w *worker, samples, maxLine int) {
 	buf := c.buf
 	c.stats.Bytes = int64(len(buf))
 	var lineNo int64 = 1 // within the chunk; the tracker's side makes it absolute
@@ -470,7 +471,7 @@ func parseChunk(c *chunk, cl Classifier, samples, maxLine int) {
 			if rec.Traditional {
 				c.stats.Zoneless++
 			}
-			c.keep(&rec, cl)
+			c.keep(&rec, w)
 		case errors.Is(err, postfixlog.ErrNotPostfix):
 			c.stats.Other++
 		case len(line) == 0:
