@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/resolver/dnstest"
+	"github.com/miekg/dns"
 )
 
 const zone = `

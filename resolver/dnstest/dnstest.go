@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
 )
 
 // Server is a running test server.
