@@ -1,0 +1,214 @@
+// Package dkim reads DKIM public key records, the TXT records at
+// <selector>._domainkey.<domain> (RFC 6376 §3.6.1), and says what a
+// receiver will make of them: the key type and size (RFC 8301 requires
+// rsa-sha256 with keys of at least 1024 bits and recommends 2048; RFC 8463
+// adds ed25519), a revoked key (empty p=), testing mode (t=y), a key
+// restricted to sha1 (h=sha1), and a CNAME that delegates the key to an
+// email service.
+//
+// Signing and verifying messages are not here: this package checks what a
+// domain publishes.
+package dkim
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
+)
+
+// Key is a parsed key record.
+type Key struct {
+	Type    string   // k=: "rsa" (the default) or "ed25519"
+	Bits    int      // the key size; 256 for ed25519; 0 when revoked or unreadable
+	Revoked bool     // p= is empty (RFC 6376 §3.6.1)
+	Testing bool     // t=y: receivers treat failures as no signature
+	Strict  bool     // t=s: the i= domain must equal d=
+	Hashes  []string // h=, when given: the hash algorithms allowed
+	Service []string // s=, when given
+	Notes   string   // n=
+	// Problems are syntax errors and readings to know about.
+	Problems []string
+}
+
+// Parse reads a key record. It fails when the text is not a key record
+// at all; a key that can't be read is a Problem.
+func Parse(txt string) (*Key, error) {
+	k := &Key{Type: "rsa"}
+	tags := map[string]string{}
+	for _, part := range strings.Split(txt, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(part, "=")
+		if !ok {
+			k.Problems = append(k.Problems, fmt.Sprintf("%q is not a tag=value pair", part))
+			continue
+		}
+		name = strings.TrimSpace(name)
+		if _, dup := tags[name]; dup {
+			// RFC 6376 §3.2: a tag twice makes the record invalid.
+			return nil, fmt.Errorf("dkim: tag %s= appears twice", name)
+		}
+		tags[name] = strings.Join(strings.Fields(value), "") // values may be folded
+	}
+	if v, ok := tags["v"]; ok && v != "DKIM1" {
+		return nil, fmt.Errorf("dkim: v=%s is not DKIM1", v)
+	}
+	p, ok := tags["p"]
+	if !ok {
+		return nil, errors.New("dkim: no p= tag: not a DKIM key record")
+	}
+	if t, ok := tags["k"]; ok {
+		k.Type = strings.ToLower(t)
+	}
+	for _, f := range strings.Split(tags["t"], ":") {
+		switch strings.TrimSpace(f) {
+		case "y":
+			k.Testing = true
+		case "s":
+			k.Strict = true
+		}
+	}
+	if h, ok := tags["h"]; ok {
+		k.Hashes = strings.Split(h, ":")
+	}
+	if s, ok := tags["s"]; ok {
+		k.Service = strings.Split(s, ":")
+	}
+	k.Notes = tags["n"]
+	if p == "" {
+		k.Revoked = true
+		return k, nil
+	}
+	k.readKey(p)
+	return k, nil
+}
+
+// readKey decodes p= and measures the key.
+func (k *Key) readKey(p string) {
+	der, err := base64.StdEncoding.DecodeString(p)
+	if err != nil {
+		k.Problems = append(k.Problems, "p= is not valid base64: "+err.Error())
+		return
+	}
+	switch k.Type {
+	case "ed25519":
+		// RFC 8463 §4.2: the 32 raw bytes of the public key.
+		if len(der) != ed25519.PublicKeySize {
+			k.Problems = append(k.Problems, fmt.Sprintf("an ed25519 key has 32 bytes, this one %d", len(der)))
+			return
+		}
+		k.Bits = 256
+	case "rsa":
+		// RFC 6376 §3.6.1 says SubjectPublicKeyInfo; some publish the bare
+		// RSAPublicKey (PKCS #1), which most verifiers accept too.
+		if pub, err := x509.ParsePKIXPublicKey(der); err == nil {
+			if rk, ok := pub.(*rsa.PublicKey); ok {
+				k.Bits = rk.N.BitLen()
+				return
+			}
+			k.Problems = append(k.Problems, "k=rsa, but p= holds another kind of key")
+			return
+		}
+		if rk, err := x509.ParsePKCS1PublicKey(der); err == nil {
+			k.Bits = rk.N.BitLen()
+			k.Problems = append(k.Problems, "p= is a bare PKCS #1 key, not the SubjectPublicKeyInfo RFC 6376 asks for; some verifiers refuse it")
+			return
+		}
+		k.Problems = append(k.Problems, "p= is not an RSA public key")
+	default:
+		k.Problems = append(k.Problems, fmt.Sprintf("unknown key type k=%s", k.Type))
+	}
+}
+
+// SHA1Only reports whether h= allows sha1 and nothing stronger: RFC 8301
+// forbids rsa-sha1, so such a key verifies nothing.
+func (k *Key) SHA1Only() bool {
+	if len(k.Hashes) == 0 {
+		return false
+	}
+	for _, h := range k.Hashes {
+		if strings.TrimSpace(h) != "sha1" {
+			return false
+		}
+	}
+	return true
+}
+
+// Selector is what one selector of a domain publishes.
+type Selector struct {
+	Selector string
+	Name     string // <selector>._domainkey.<domain>
+	Status   resolver.Status
+	Err      error
+	Raw      string
+	Key      *Key
+	ParseErr error
+	// CNAMEs is the delegation, when the key record is a CNAME to an
+	// email service (selector1._domainkey.example.com → ...onmicrosoft.com).
+	CNAMEs []string
+}
+
+// Found reports whether the selector has a key record.
+func (s Selector) Found() bool { return s.Raw != "" }
+
+// CommonSelectors are tried when none are given: those of the services
+// most domains send through (Google, Microsoft 365, Mailchimp, SendGrid,
+// Amazon SES custom, Zoho, Mailgun, Postmark, ...) and generic names.
+var CommonSelectors = []string{
+	"google", "selector1", "selector2", "k1", "k2", "k3", "s1", "s2", "smtpapi", "mandrill", "mte1",
+	"default", "dkim", "mail", "email", "mx", "smtp", "key1", "key2", "zoho", "zmail", "pm", "mg", "krs",
+	"everlytickey1", "everlytickey2", "sig1", "mxvault", "cm", "dk", "20230601", "20221208", "20161025",
+}
+
+// Lookup reads the key records of the selectors at domain, all at once.
+func Lookup(ctx context.Context, r resolver.Resolver, domain string, selectors []string) []Selector {
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	out := make([]Selector, len(selectors))
+	var wg sync.WaitGroup
+	for i, sel := range selectors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = lookupOne(ctx, r, domain, sel)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func lookupOne(ctx context.Context, r resolver.Resolver, domain, sel string) Selector {
+	s := Selector{Selector: sel, Name: sel + "._domainkey." + domain}
+	a := r.Lookup(ctx, s.Name, dns.TypeTXT)
+	s.Status, s.Err, s.CNAMEs = a.Status, a.Err, a.CNAMEs
+	var keys []string
+	for _, t := range a.TXT() {
+		if strings.Contains(t, "p=") {
+			keys = append(keys, t)
+		}
+	}
+	switch len(keys) {
+	case 0:
+		return s
+	case 1:
+	default:
+		s.ParseErr = fmt.Errorf("dkim: %s has %d key records; verifiers may take any of them", s.Name, len(keys))
+	}
+	s.Raw = keys[0]
+	k, err := Parse(s.Raw)
+	s.Key = k
+	if err != nil && s.ParseErr == nil {
+		s.ParseErr = err
+	}
+	return s
+}
