@@ -167,3 +167,48 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyDestinations: RFC 7489 §7.1, an external report address
+// needs <policy domain>._report._dmarc.<destination> with v=DMARC1.
+func TestVerifyDestinations(t *testing.T) {
+	z := resolver.NewZone(nil)
+	for _, text := range []string{`
+$ORIGIN reports.example.net.
+@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 300
+example.com._report._dmarc IN TXT "v=DMARC1"
+twice.example.com._report._dmarc IN TXT "v=DMARC1"
+twice.example.com._report._dmarc IN TXT "v=DMARC1"
+`} {
+		if err := z.Load(strings.NewReader(text), "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := Parse("v=DMARC1; p=none; rua=mailto:d@example.com,mailto:d@mail.example.com,mailto:a@reports.example.net,mailto:b@other.reports.example.net,mailto:c@elsewhere.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := VerifyDestinations(context.Background(), z, "Example.com.", rec.RUA)
+	want := []struct {
+		external, authorized bool
+		status               resolver.Status
+	}{
+		{false, false, 0}, // the domain itself
+		{false, false, 0}, // the same organization
+		{true, true, resolver.OK},
+		{true, false, resolver.NXDomain},
+		{true, false, resolver.Refused}, // outside every zone: unknown, not refused authorization
+	}
+	for i, w := range want {
+		d := got[i]
+		if d.External != w.external || d.Authorized != w.authorized || d.Status != w.status {
+			t.Errorf("%s: %+v", d.URI.Raw, d)
+		}
+	}
+	if !got[4].Unknown() || got[3].Unknown() {
+		t.Error("Unknown() should be set only for a failed lookup")
+	}
+	twice := VerifyDestinations(context.Background(), z, "twice.example.com", rec.RUA[2:3])
+	if twice[0].Authorized {
+		t.Error("two authorization records are no authorization (RFC 7489 §7.1 step 5)")
+	}
+}
