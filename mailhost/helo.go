@@ -23,7 +23,7 @@ type HELO struct {
 	MatchesIP bool
 	Generic   bool
 	// Problems are what receivers hold against it.
-	Problems []string
+	Problems []Problem
 }
 
 // CheckHELO checks name as the HELO of a client sending from ip (ip may be
@@ -33,27 +33,27 @@ func CheckHELO(ctx context.Context, r resolver.Resolver, name string, ip netip.A
 	if lit, ok := literal(h.Name); ok {
 		h.Literal = true
 		h.MatchesIP = ip.IsValid() && lit == ip.Unmap()
-		h.Problems = append(h.Problems, fmt.Sprintf("HELO %s is an address literal; many receivers (Gmail, Microsoft) score a client without a name down", name))
+		h.Problems = append(h.Problems, problemf(HELOLiteral, "HELO %s is an address literal; many receivers (Gmail, Microsoft) score a client without a name down", name))
 		return h
 	}
 	if a, err := netip.ParseAddr(h.Name); err == nil {
-		h.Problems = append(h.Problems, fmt.Sprintf("HELO %s is a bare IP address; RFC 5321 §4.1.1.1 requires a domain name or an address literal in brackets", a))
+		h.Problems = append(h.Problems, problemf(HELOBareIP, "HELO %s is a bare IP address; RFC 5321 §4.1.1.1 requires a domain name or an address literal in brackets", a))
 		return h
 	}
 	if !strings.Contains(h.Name, ".") || h.Name == "localhost" || strings.HasSuffix(h.Name, ".localdomain") || strings.HasSuffix(h.Name, ".local") {
-		h.Problems = append(h.Problems, fmt.Sprintf("HELO %s is not a fully qualified domain name (RFC 5321 §2.3.5)", name))
+		h.Problems = append(h.Problems, problemf(HELONotFQDN, "HELO %s is not a fully qualified domain name (RFC 5321 §2.3.5)", name))
 	}
 	h.Addresses = LookupAddrs(ctx, r, h.Name)
 	h.MatchesIP = ip.IsValid() && h.Has(ip)
 	h.Generic = ip.IsValid() && Generic(h.Name, ip)
 	switch {
 	case h.Status == resolver.NXDomain || h.Status == resolver.NoData:
-		h.Problems = append(h.Problems, fmt.Sprintf("HELO %s does not resolve (%s); receivers reject or score down a name that does not exist", h.Name, h.Status))
+		h.Problems = append(h.Problems, problemf(HELONotFound, "HELO %s does not resolve (%s); receivers reject or score down a name that does not exist", h.Name, h.Status))
 	case h.Status == resolver.OK && ip.IsValid() && !h.MatchesIP:
-		h.Problems = append(h.Problems, fmt.Sprintf("HELO %s resolves to %s, not to the sending address %s", h.Name, joinAddrs(h.Addrs), ip))
+		h.Problems = append(h.Problems, problemf(HELOMismatch, "HELO %s resolves to %s, not to the sending address %s", h.Name, joinAddrs(h.Addrs), ip))
 	}
 	if h.Generic {
-		h.Problems = append(h.Problems, fmt.Sprintf("HELO %s looks generic, a name an access or cloud provider assigns", h.Name))
+		h.Problems = append(h.Problems, problemf(HELOGeneric, "HELO %s looks generic, a name an access or cloud provider assigns", h.Name))
 	}
 	return h
 }

@@ -12,6 +12,7 @@ package mailhost
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -88,6 +89,44 @@ func (a Addresses) Has(ip netip.Addr) bool {
 	}
 	return false
 }
+
+// Problem is one thing a receiver or a sending MTA will hold against a
+// host name.
+type Problem struct {
+	Kind    Kind
+	Message string
+}
+
+func (p Problem) String() string { return p.Message }
+
+func problemf(k Kind, format string, args ...any) Problem {
+	return Problem{Kind: k, Message: fmt.Sprintf(format, args...)}
+}
+
+// Kind names a Problem, stably.
+type Kind string
+
+// The kinds of Problem.
+const (
+	NullMXPreference Kind = "null-mx-preference" // RFC 7505 §3: preference 0
+	NullMXMixed      Kind = "null-mx-mixed"      // a null MX beside others
+	MXIPLiteral      Kind = "mx-ip-literal"      // an MX that names an address
+	MXAlias          Kind = "mx-alias"           // an MX that names a CNAME
+	MXNoAddress      Kind = "mx-no-address"      // an MX host without A or AAAA
+	MXPrivateAddress Kind = "mx-private-address" // an MX host at a non-public address
+	MXUnreachable    Kind = "mx-unreachable"     // no MX host with a public address
+	NoAddress        Kind = "no-address"         // no MX, and the domain has no address
+	NoPTR            Kind = "no-ptr"
+	ManyPTR          Kind = "many-ptr"
+	NotConfirmed     Kind = "not-confirmed" // no PTR name resolves back
+	GenericPTR       Kind = "generic-ptr"
+	HELOLiteral      Kind = "helo-literal"
+	HELOBareIP       Kind = "helo-bare-ip"
+	HELONotFQDN      Kind = "helo-not-fqdn"
+	HELONotFound     Kind = "helo-not-found"
+	HELOMismatch     Kind = "helo-mismatch"
+	HELOGeneric      Kind = "helo-generic"
+)
 
 // trimDot lowers name and drops its final dot.
 func trimDot(name string) string {

@@ -57,7 +57,13 @@ func zone(t *testing.T) *resolver.Zone {
 	return z
 }
 
-func problems(p []string) string { return strings.Join(p, "; ") }
+func problems(p []Problem) string {
+	s := make([]string, len(p))
+	for i, x := range p {
+		s[i] = string(x.Kind) + ": " + x.Message
+	}
+	return strings.Join(s, "; ")
+}
 
 func TestLookupMX(t *testing.T) {
 	z := zone(t)

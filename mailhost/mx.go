@@ -3,7 +3,6 @@ package mailhost
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -34,7 +33,7 @@ type MXSet struct {
 	// domain's own address (RFC 5321 §5.1); Hosts holds it if it has one.
 	Implicit bool
 	// Problems are what a sender's MTA will stumble on.
-	Problems []string
+	Problems []Problem
 }
 
 // LookupMX reads the MX records of domain and resolves every host at
@@ -85,10 +84,10 @@ func (s *MXSet) null() bool {
 		return true
 	case len(s.Hosts) == 1:
 		s.Null = true
-		s.Problems = append(s.Problems, fmt.Sprintf("null MX with preference %d; RFC 7505 §3 asks for 0", s.Hosts[0].Preference))
+		s.Problems = append(s.Problems, problemf(NullMXPreference, "null MX with preference %d; RFC 7505 §3 asks for 0", s.Hosts[0].Preference))
 		return true
 	default:
-		s.Problems = append(s.Problems, "a null MX (\".\") beside other MX records: RFC 7505 §3 forbids it, and senders may try to deliver to \".\"")
+		s.Problems = append(s.Problems, problemf(NullMXMixed, "a null MX (\".\") beside other MX records: RFC 7505 §3 forbids it, and senders may try to deliver to \".\""))
 		s.Hosts = slices.DeleteFunc(s.Hosts, func(h MX) bool { return h.Host == "" })
 		return false
 	}
@@ -108,25 +107,25 @@ func (s *MXSet) resolve(ctx context.Context, r resolver.Resolver) {
 }
 
 // hostProblems says what is wrong with the hosts themselves.
-func (s *MXSet) hostProblems() []string {
-	var out []string
+func (s *MXSet) hostProblems() []Problem {
+	var out []Problem
 	reachable := 0
 	for _, h := range s.Hosts {
 		if _, err := netip.ParseAddr(h.Host); err == nil {
-			out = append(out, fmt.Sprintf("MX %s is an IP address; RFC 5321 §5.1 requires a host name", h.Host))
+			out = append(out, problemf(MXIPLiteral, "MX %s is an IP address; RFC 5321 §5.1 requires a host name", h.Host))
 			continue
 		}
 		if len(h.CNAMEs) > 0 && !s.Implicit {
 			// RFC 2181 §10.3: an MX must not point at an alias.
-			out = append(out, fmt.Sprintf("MX %s is an alias (CNAME to %s); RFC 2181 §10.3 says an MX must name the host itself", h.Host, h.CNAMEs[len(h.CNAMEs)-1]))
+			out = append(out, problemf(MXAlias, "MX %s is an alias (CNAME to %s); RFC 2181 §10.3 says an MX must name the host itself", h.Host, h.CNAMEs[len(h.CNAMEs)-1]))
 		}
 		switch h.Status {
 		case resolver.OK:
 		case resolver.NXDomain, resolver.NoData:
 			if s.Implicit {
-				out = append(out, fmt.Sprintf("%s has no MX record and no address (%s): mail to it cannot be delivered", h.Host, h.Status))
+				out = append(out, problemf(NoAddress, "%s has no MX record and no address (%s): mail to it cannot be delivered", h.Host, h.Status))
 			} else {
-				out = append(out, fmt.Sprintf("MX %s has no address (%s)", h.Host, h.Status))
+				out = append(out, problemf(MXNoAddress, "MX %s has no address (%s)", h.Host, h.Status))
 			}
 			continue
 		default:
@@ -137,7 +136,7 @@ func (s *MXSet) hostProblems() []string {
 			if Public(ip) {
 				public++
 			} else {
-				out = append(out, fmt.Sprintf("MX %s has the non-public address %s", h.Host, ip))
+				out = append(out, problemf(MXPrivateAddress, "MX %s has the non-public address %s", h.Host, ip))
 			}
 		}
 		if public > 0 {
@@ -145,7 +144,7 @@ func (s *MXSet) hostProblems() []string {
 		}
 	}
 	if reachable == 0 && len(s.Hosts) > 0 && s.allKnown() && len(out) == 0 || reachable == 0 && len(s.Hosts) > 1 && s.allKnown() {
-		out = append(out, "no MX host has a public address: mail to the domain cannot be delivered")
+		out = append(out, problemf(MXUnreachable, "no MX host has a public address: mail to the domain cannot be delivered"))
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package mailhost
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"sync"
 
@@ -77,22 +76,22 @@ func (r Reverse) ForwardUnknown() bool {
 }
 
 // Problems says what a receiver will hold against the address.
-func (r Reverse) Problems() []string {
+func (r Reverse) Problems() []Problem {
 	switch {
 	case r.Status == resolver.NXDomain || r.Status == resolver.NoData:
-		return []string{fmt.Sprintf("%s has no reverse DNS (PTR %s: %s)", r.IP, r.Name, r.Status)}
+		return []Problem{problemf(NoPTR, "%s has no reverse DNS (PTR %s: %s)", r.IP, r.Name, r.Status)}
 	case r.Status != resolver.OK:
 		return nil
 	}
-	var out []string
+	var out []Problem
 	if len(r.PTR) > 1 {
-		out = append(out, fmt.Sprintf("%s has %d PTR records; receivers may check any one of them, so publish one", r.IP, len(r.PTR)))
+		out = append(out, problemf(ManyPTR, "%s has %d PTR records; receivers may check any one of them, so publish one", r.IP, len(r.PTR)))
 	}
 	if len(r.Confirmed) == 0 && !r.ForwardUnknown() {
-		out = append(out, fmt.Sprintf("the reverse DNS of %s (%s) does not resolve back to it: no forward-confirmed rDNS", r.IP, r.PTR[0]))
+		out = append(out, problemf(NotConfirmed, "the reverse DNS of %s (%s) does not resolve back to it: no forward-confirmed rDNS", r.IP, r.PTR[0]))
 	}
 	if r.Generic {
-		out = append(out, fmt.Sprintf("the reverse DNS of %s (%s) looks generic, as an access or cloud provider assigns it", r.IP, r.PTR[0]))
+		out = append(out, problemf(GenericPTR, "the reverse DNS of %s (%s) looks generic, as an access or cloud provider assigns it", r.IP, r.PTR[0]))
 	}
 	return out
 }
