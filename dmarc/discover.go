@@ -40,6 +40,8 @@ type Discovery struct {
 	// Problems found on the way: several records at one name, records
 	// that don't parse.
 	Problems []Problem
+	// Several names the _dmarc names that hold more than one record.
+	Several []string
 }
 
 // maxWalk is the most names the tree walk queries (RFC 9989 §4.10).
@@ -99,6 +101,7 @@ func Discover(ctx context.Context, r resolver.Resolver, domain string) Discovery
 			break
 		}
 		if f.several {
+			d.Several = append(d.Several, "_dmarc."+name)
 			d.Problems = append(d.Problems, Problem{Error: true, Message: fmt.Sprintf("_dmarc.%s has several DMARC records: receivers use none of them", name)})
 		}
 		if f.invalid != nil {

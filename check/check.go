@@ -1,0 +1,187 @@
+// Package check runs the domain health check of `mailtriage check`: SPF
+// (RFC 7208), DKIM keys (RFC 6376, RFC 8301, RFC 8463), DMARC (RFC 9989,
+// with RFC 7489's answer beside it), MX (RFC 5321 §5.1, RFC 7505),
+// STARTTLS (RFC 3207), MTA-STS (RFC 8461), TLS-RPT (RFC 8460), BIMI, and
+// the identity of the sending addresses (reverse DNS, forward
+// confirmation, HELO). It turns what the leaf packages found into
+// findings with a fix and into a score from 0 to 100, internet.nl-style:
+// each category scores the points of its checks made over their maximum,
+// the total is the plain mean of the categories checked, and a check that
+// could not be made is left out and shown in the coverage, never counted
+// as a failure. The rubric is in rubric.go and docs/checks.md.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/resolver"
+	"golang.org/x/net/idna"
+)
+
+// Options say what to check and how.
+type Options struct {
+	Domain string
+	// IPs are sending addresses: their reverse DNS, and SPF for each.
+	IPs []netip.Addr
+	// HELO is the name the sending MTA gives.
+	HELO string
+	// Selectors are DKIM selectors; none: the common ones are tried.
+	Selectors []string
+	// Resolver answers every DNS question.
+	Resolver resolver.Resolver
+}
+
+// Report is the outcome of a check.
+type Report struct {
+	Domain string `json:"domain"`
+	// Unicode is the domain as given, when it was an IDN (Domain is its
+	// A-label form).
+	Unicode    string               `json:"unicode,omitempty"`
+	Score      int                  `json:"score"`
+	Grade      string               `json:"grade"`
+	Coverage   Coverage             `json:"coverage"`
+	Categories []Category           `json:"categories"`
+	Checks     []Check              `json:"checks"`
+	Findings   []mailtriage.Finding `json:"findings"`
+
+	DMARC *DMARCSummary `json:"dmarc"`
+	DKIM  []DKIMSummary `json:"dkim"`
+	MX    *MXSummary    `json:"mx"`
+	IPs   []IPSummary   `json:"ips,omitempty"`
+	HELO  *HELOSummary  `json:"helo,omitempty"`
+
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Errors returns the number of error findings.
+func (r *Report) Errors() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == mailtriage.SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+// ErrNotDomain is returned for a domain argument that can't be one.
+var ErrNotDomain = errors.New("not a domain name")
+
+// Domain returns name in the form DNS asks for (lower case, A-labels, no
+// final dot) and, for an IDN, its Unicode form.
+func Domain(name string) (ascii, unicode string, err error) {
+	name = strings.TrimSuffix(strings.TrimSpace(name), ".")
+	if name == "" {
+		return "", "", fmt.Errorf("%w: empty", ErrNotDomain)
+	}
+	if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
+		return "", "", fmt.Errorf("%w: %s is an IP address; check a domain, and give sending addresses with --ip", ErrNotDomain, name)
+	}
+	ascii, err = idna.Lookup.ToASCII(name)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %q: %v", ErrNotDomain, name, err)
+	}
+	ascii = strings.ToLower(ascii)
+	if !strings.Contains(ascii, ".") {
+		return "", "", fmt.Errorf("%w: %q has a single label", ErrNotDomain, name)
+	}
+	if u, err := idna.Display.ToUnicode(ascii); err == nil && u != ascii {
+		unicode = u
+	}
+	return ascii, unicode, nil
+}
+
+// Run checks o.Domain. Every group of checks runs at once, and every
+// lookup inside a group that does not depend on another is in flight at
+// the same time, so a check takes about as long as its longest chain of
+// dependent lookups. Errors are only for bad options; what the DNS says,
+// or fails to say, is in the report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	start := time.Now()
+	domain, unicode, err := Domain(o.Domain)
+	if err != nil {
+		return nil, err
+	}
+	if o.Resolver == nil {
+		return nil, errors.New("check: no resolver")
+	}
+	rep := &Report{Domain: domain, Unicode: unicode}
+	groups := []func(*part){
+		func(p *part) { rep.DMARC = checkDMARC(ctx, o.Resolver, domain, p) },
+		func(p *part) { rep.DKIM = checkDKIM(ctx, o.Resolver, domain, o.Selectors, p) },
+		func(p *part) { rep.MX = checkMX(ctx, o.Resolver, domain, p) },
+		func(p *part) { rep.IPs = checkIPs(ctx, o.Resolver, o.IPs, p) },
+		func(p *part) { rep.HELO = checkHELO(ctx, o.Resolver, o.HELO, o.IPs, p) },
+	}
+	parts := make([]*part, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		parts[i] = newPart()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g(parts[i])
+		}()
+	}
+	wg.Wait()
+	made := map[string]int{}
+	for _, p := range parts {
+		rep.Findings = append(rep.Findings, p.findings...)
+		for id, pts := range p.made {
+			made[id] = pts
+		}
+	}
+	rep.score(made, applied(o))
+	sortFindings(rep.Findings)
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// applied lists the checks that apply to a run with these options.
+func applied(o Options) []string {
+	var ids []string
+	for _, c := range checkDefs {
+		switch {
+		case strings.HasPrefix(c.ID, "spf."), strings.HasPrefix(c.ID, "tls."), strings.HasPrefix(c.ID, "mtasts."), strings.HasPrefix(c.ID, "tlsrpt."):
+			continue // TODO(issue 3): added as their groups land
+		case c.ID == "spf.ip" || strings.HasPrefix(c.ID, "rdns."):
+			if len(o.IPs) == 0 {
+				continue
+			}
+		case strings.HasPrefix(c.ID, "helo."):
+			if o.HELO == "" {
+				continue
+			}
+		}
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// sortFindings orders findings by severity, then category order, keeping
+// the order each group reported them in otherwise.
+func sortFindings(fs []mailtriage.Finding) {
+	rank := map[mailtriage.Severity]int{mailtriage.SeverityError: 0, mailtriage.SeverityWarning: 1, mailtriage.SeverityUnknown: 2, mailtriage.SeverityInfo: 3}
+	catRank := func(c string) int {
+		for i, n := range categoryOrder {
+			if n == c {
+				return i
+			}
+		}
+		return len(categoryOrder)
+	}
+	slices.SortStableFunc(fs, func(a, b mailtriage.Finding) int {
+		if d := rank[a.Severity] - rank[b.Severity]; d != 0 {
+			return d
+		}
+		return catRank(a.Category) - catRank(b.Category)
+	})
+}

@@ -1,0 +1,167 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mailtriage/mailtriage/dmarc"
+	"github.com/mailtriage/mailtriage/resolver"
+)
+
+// DMARCSummary is the DMARC part of a report.
+type DMARCSummary struct {
+	Record string `json:"record"`
+	Policy string `json:"policy"` // the policy that applies to the domain: p, or sp for a subdomain
+	// PolicyDomain is where the RFC 9989 tree walk found the record;
+	// DiscoveredVia says how ("tree walk"); PSLPolicyDomain is where
+	// RFC 7489's public-suffix method would look.
+	PolicyDomain    string              `json:"policy_domain"`
+	DiscoveredVia   string              `json:"discovered_via"`
+	PSLPolicyDomain string              `json:"psl_policy_domain"`
+	OrgDomain       string              `json:"org_domain"`
+	Testing         bool                `json:"testing"`
+	Destinations    []DestinationStatus `json:"report_destinations,omitempty"`
+	Queries         []string            `json:"queries"`
+}
+
+// DestinationStatus is one rua= address and its authorization.
+type DestinationStatus struct {
+	Address    string `json:"address"`
+	External   bool   `json:"external"`
+	Authorized bool   `json:"authorized"`
+	Record     string `json:"authorization_record,omitempty"`
+	Status     string `json:"status,omitempty"`
+}
+
+const dmarcFix = "publish a TXT record at _dmarc.%s, starting with p=none and rua= to read reports: v=DMARC1; p=none; rua=mailto:dmarc-reports@%s"
+
+func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part) *DMARCSummary {
+	d := dmarc.Discover(ctx, r, domain)
+	s := &DMARCSummary{Record: d.Raw, PolicyDomain: d.PolicyDomain, DiscoveredVia: "tree walk (RFC 9989 §4.10)",
+		PSLPolicyDomain: d.PSLPolicyDomain, OrgDomain: d.OrgDomain, Queries: d.Queries}
+	evidence := "queried: _dmarc." + strings.Join(d.Queries, ", _dmarc.")
+	for _, name := range d.Several {
+		p.find("dmarc.multiple", name+" has several DMARC records: receivers use none of them", "keep one v=DMARC1 record at "+name, evidence)
+	}
+	switch {
+	case d.Unknown:
+		p.find("dmarc.unknown", fmt.Sprintf("the DMARC policy of %s could not be looked up: %v", domain, d.Err), "check again, or with another --resolver", evidence)
+		return s
+	case d.Record == nil && len(d.Problems) > len(d.Several):
+		var msgs []string
+		for _, pr := range d.Problems {
+			if !strings.Contains(pr.Message, "several") {
+				msgs = append(msgs, pr.Message)
+			}
+		}
+		p.find("dmarc.invalid", "no usable DMARC record: "+strings.Join(msgs, "; "), "correct the record; RFC 9989 §4.7 lists the tags", evidence)
+		return s
+	case d.Record == nil && len(d.Several) > 0:
+		return s
+	case d.Record == nil:
+		p.find("dmarc.missing", fmt.Sprintf("no DMARC policy covers %s: receivers apply none, and nobody reports to you who sends as it", domain),
+			fmt.Sprintf(dmarcFix, orgOr(d.OrgDomain, domain), orgOr(d.OrgDomain, domain)), evidence)
+		return s
+	}
+	p.check("dmarc.record", "dmarc.policy", "dmarc.reports")
+	rec := d.Record
+	ev := []string{fmt.Sprintf("_dmarc.%s TXT %q", d.PolicyDomain, d.Raw)}
+	dmarcRecordFindings(p, rec, ev)
+	s.Policy, s.Testing = string(rec.Policy), rec.Testing
+	if d.Applies == "sp" {
+		s.Policy = string(rec.SubdomainPolicy)
+		p.find("dmarc.inherited", fmt.Sprintf("%s has no DMARC record of its own; the policy of %s applies (sp=%s)", domain, d.PolicyDomain, rec.SubdomainPolicy),
+			"nothing to do unless the subdomain needs its own policy", ev...)
+	}
+	if d.PSLPolicyDomain != d.PolicyDomain {
+		p.find("dmarc.psl-differs", fmt.Sprintf("RFC 7489's public-suffix method would look at %s, the RFC 9989 tree walk found %s; receivers not yet on RFC 9989 may apply another policy",
+			orgOr(d.PSLPolicyDomain, "no record"), d.PolicyDomain), "publish the policy at the organizational domain both methods agree on", ev...)
+	}
+	dmarcPolicyFindings(p, rec, domain, ev)
+	s.Destinations = dmarcDestinations(ctx, r, p, d.PolicyDomain, rec, ev)
+	return s
+}
+
+func orgOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// dmarcRecordFindings reports the record's syntax problems.
+func dmarcRecordFindings(p *part, rec *dmarc.Record, ev []string) {
+	var errs []string
+	for _, pr := range rec.Problems {
+		if pr.Error {
+			errs = append(errs, pr.Message)
+			continue
+		}
+		p.find("dmarc.tag-warning", pr.Message, "remove or correct the tag", ev...)
+	}
+	if len(errs) > 0 {
+		p.find("dmarc.invalid", "the DMARC record has errors: "+strings.Join(errs, "; "), "correct the record; https://www.rfc-editor.org/rfc/rfc9989 §4.7 lists the tags", ev...)
+	}
+}
+
+// dmarcPolicyFindings judges the policy as the seed story advises: do
+// not push a stricter policy before the reports show all legitimate mail
+// aligned.
+func dmarcPolicyFindings(p *part, rec *dmarc.Record, domain string, ev []string) {
+	switch {
+	case rec.Policy == dmarc.None:
+		p.find("dmarc.policy-none", "p=none: receivers deliver mail that fails DMARC as if there were no policy, so anyone can send as "+domain,
+			"read the aggregate reports until every legitimate source (ESP, CRM, billing, support) passes aligned SPF or DKIM; then move to p=quarantine, then p=reject. Do not tighten the policy during a delivery incident.", ev...)
+	case rec.Testing:
+		p.find("dmarc.policy-testing", fmt.Sprintf("t=y: receivers apply p=%s one step weaker while it is tested (RFC 9989 §4.7)", rec.Policy),
+			"remove t=y once the reports show legitimate mail aligned", ev...)
+	}
+	if rec.Policy != dmarc.None {
+		for _, w := range []struct {
+			tag string
+			pol dmarc.Policy
+			exp bool
+		}{{"sp", rec.SubdomainPolicy, has(rec.Explicit, "sp")}, {"np", rec.NonexistentPol, has(rec.Explicit, "np")}} {
+			if w.exp && w.pol == dmarc.None {
+				p.find("dmarc.subdomain-weaker", fmt.Sprintf("%s=none under p=%s: mail from %s subdomains is not protected", w.tag, rec.Policy, map[string]string{"sp": "existing", "np": "non-existent"}[w.tag]),
+					fmt.Sprintf("set %s=%s, or drop %s= so p applies", w.tag, rec.Policy, w.tag), ev...)
+			}
+		}
+	}
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// dmarcDestinations checks rua= and the authorization of external
+// addresses.
+func dmarcDestinations(ctx context.Context, r resolver.Resolver, p *part, policyDomain string, rec *dmarc.Record, ev []string) []DestinationStatus {
+	if len(rec.RUA) == 0 {
+		p.find("dmarc.no-rua", "no rua=: nobody receives the aggregate reports that show who sends as the domain and whether it passes",
+			"add rua=mailto:dmarc-reports@"+policyDomain+" (mailtriage can read the reports)", ev...)
+		return nil
+	}
+	var out []DestinationStatus
+	for _, d := range dmarc.VerifyDestinations(ctx, r, policyDomain, rec.RUA) {
+		st := DestinationStatus{Address: d.URI.Address, External: d.External, Authorized: d.Authorized || !d.External, Record: d.Name}
+		if d.External {
+			st.Status = d.Status.String()
+		}
+		out = append(out, st)
+		switch {
+		case d.Unknown():
+			p.find("dmarc.unknown", fmt.Sprintf("the authorization of report address %s could not be looked up: %v", d.URI.Address, d.Err), "check again", "queried: "+d.Name+" TXT")
+		case d.External && !d.Authorized:
+			p.find("dmarc.rua-unauthorized", fmt.Sprintf("%s is outside %s and has not authorized the reports: receivers will not send them there", d.URI.Address, policyDomain),
+				fmt.Sprintf("ask the owner of %s to publish %s TXT \"v=DMARC1\"", d.URI.Domain, d.Name), "queried: "+d.Name+" TXT: "+d.Status.String())
+		}
+	}
+	return out
+}
