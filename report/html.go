@@ -193,7 +193,7 @@ var htmlFuncs = template.FuncMap{
 	},
 }
 
-var htmlPage = template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlTemplate))
+var htmlPage = template.Must(template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlTemplate)).Parse(pageCSS))
 
 // htmlTemplate is the page. The CSS uses the system font stack, keeps
 // numbers in aligned columns, lets wide tables and charts scroll on a
@@ -208,81 +208,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <meta name="generator" content="mailtriage" />
 <title>Delivery incident report · {{.Span}}</title>
 <style>
-:root { color-scheme: light; --fg: #1d2433; --muted: #5b6475; --line: #dde2ea; --panel: #f5f7fa; --err: #b42318; --warn: #b54708; --info: #175cd3; --unknown: #5b6475; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #fff; color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 24px 56px; }
-h1 { font-size: 1.7rem; line-height: 1.2; margin: 0 0 6px; }
-h2 { font-size: 1.2rem; margin: 40px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
-p { margin: 0 0 10px; }
-a { color: var(--info); }
-code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.86em; }
-.meta, .muted, figcaption, .more { color: var(--muted); }
-nav { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 14px 0 0; font-size: 0.9rem; }
-nav a { text-decoration: none; }
-nav a:hover { text-decoration: underline; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; list-style: none; margin: 0; padding: 0; }
-.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--panel); }
-.tile span { display: block; color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; }
-.tile b { display: block; font-size: 1.45rem; font-variant-numeric: tabular-nums; }
-.tile small { display: block; color: var(--muted); font-size: 0.78rem; }
-.tile.warn { border-color: var(--warn); background: #fffaeb; }
-.tile.warn b { color: var(--warn); }
-.findings { list-style: none; margin: 0; padding: 0; counter-reset: finding; }
-.finding { --sev: var(--unknown); counter-increment: finding; border: 1px solid var(--line); border-left: 6px solid var(--sev); border-radius: 6px; padding: 12px 16px; margin: 0 0 12px; }
-.sev-error { --sev: var(--err); }
-.sev-warning { --sev: var(--warn); }
-.sev-info { --sev: var(--info); }
-.finding-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; margin-bottom: 4px; }
-.finding-head::before { content: counter(finding) "."; font-weight: 600; }
-.badge { background: var(--sev); color: #fff; border-radius: 4px; padding: 1px 8px; font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em; }
-.message { font-weight: 500; }
-.fix strong { color: var(--sev); }
-.owner { white-space: nowrap; color: var(--muted); }
-details { margin-top: 6px; }
-summary { cursor: pointer; color: var(--muted); font-size: 0.9rem; }
-.evidence { margin: 6px 0 0; padding-left: 20px; }
-.evidence code { word-break: break-word; }
-figure { margin: 0 0 8px; }
-.scroll { overflow-x: auto; }
-.chart { display: block; width: 100%; min-width: 640px; height: auto; }
-.chart circle:hover { stroke: var(--fg); stroke-width: 2.5; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 20px; list-style: none; margin: 0 0 6px; padding: 0; font-size: 0.9rem; }
-.swatch { display: inline-block; width: 24px; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
-.swatch.band { border-top: 10px solid #dde2ea; }
-.key { display: inline-block; width: 0; height: 0; border: 6px solid; vertical-align: -1px; margin-right: 6px; }
-.small figcaption { color: var(--fg); margin-top: 10px; }
-table { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
-th, td { text-align: left; vertical-align: top; padding: 6px 10px; border-bottom: 1px solid var(--line); }
-th { background: var(--panel); font-weight: 600; white-space: nowrap; }
-tbody tr:nth-child(even) td { background: #fafbfc; }
-.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.hot { color: var(--err); font-weight: 600; }
-td.nowrap, .code { white-space: nowrap; }
-td.action { min-width: 16em; font-size: 0.94em; }
-td.example { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.92em; color: var(--muted); min-width: 18em; word-break: break-word; }
-tr.err td { background: #fef3f2; color: var(--err); border-bottom-color: #fecdca; }
-footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
-@media print {
-  body { font-size: 10pt; }
-  main { max-width: none; padding: 0; }
-  nav { display: none; }
-  h2 { break-after: avoid; }
-  tr, figure, .finding, .tile { break-inside: avoid; }
-  .scroll { overflow: visible; }
-  .chart { min-width: 0; }
-  table { font-size: 8pt; }
-  th, td { padding: 3px 5px; white-space: normal; }
-  td.nowrap { white-space: normal; }
-  td.example { overflow-wrap: anywhere; }
-  td.n { white-space: nowrap; }
-  td.example, td.action { min-width: 0; }
-  details > * { display: block; }
-  details::details-content { content-visibility: visible; display: block; }
-  summary { list-style: none; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-</style>
+{{template "css"}}</style>
 </head>
 <body>
 <main>
@@ -568,3 +494,80 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
 </html>
 {{define "more"}}{{if .}}
 <p class="more">… and {{n .}} more rows: --format json has all of them.</p>{{end}}{{end}}`
+
+// pageCSS is the style every mailtriage page shares.
+const pageCSS = `{{define "css"}}:root { color-scheme: light; --fg: #1d2433; --muted: #5b6475; --line: #dde2ea; --panel: #f5f7fa; --err: #b42318; --warn: #b54708; --info: #175cd3; --unknown: #5b6475; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #fff; color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 24px 56px; }
+h1 { font-size: 1.7rem; line-height: 1.2; margin: 0 0 6px; }
+h2 { font-size: 1.2rem; margin: 40px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+p { margin: 0 0 10px; }
+a { color: var(--info); }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.86em; }
+.meta, .muted, figcaption, .more { color: var(--muted); }
+nav { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 14px 0 0; font-size: 0.9rem; }
+nav a { text-decoration: none; }
+nav a:hover { text-decoration: underline; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; list-style: none; margin: 0; padding: 0; }
+.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--panel); }
+.tile span { display: block; color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; }
+.tile b { display: block; font-size: 1.45rem; font-variant-numeric: tabular-nums; }
+.tile small { display: block; color: var(--muted); font-size: 0.78rem; }
+.tile.warn { border-color: var(--warn); background: #fffaeb; }
+.tile.warn b { color: var(--warn); }
+.findings { list-style: none; margin: 0; padding: 0; counter-reset: finding; }
+.finding { --sev: var(--unknown); counter-increment: finding; border: 1px solid var(--line); border-left: 6px solid var(--sev); border-radius: 6px; padding: 12px 16px; margin: 0 0 12px; }
+.sev-error { --sev: var(--err); }
+.sev-warning { --sev: var(--warn); }
+.sev-info { --sev: var(--info); }
+.finding-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; margin-bottom: 4px; }
+.finding-head::before { content: counter(finding) "."; font-weight: 600; }
+.badge { background: var(--sev); color: #fff; border-radius: 4px; padding: 1px 8px; font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em; }
+.message { font-weight: 500; }
+.fix strong { color: var(--sev); }
+.owner { white-space: nowrap; color: var(--muted); }
+details { margin-top: 6px; }
+summary { cursor: pointer; color: var(--muted); font-size: 0.9rem; }
+.evidence { margin: 6px 0 0; padding-left: 20px; }
+.evidence code { word-break: break-word; }
+figure { margin: 0 0 8px; }
+.scroll { overflow-x: auto; }
+.chart { display: block; width: 100%; min-width: 640px; height: auto; }
+.chart circle:hover { stroke: var(--fg); stroke-width: 2.5; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 20px; list-style: none; margin: 0 0 6px; padding: 0; font-size: 0.9rem; }
+.swatch { display: inline-block; width: 24px; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
+.swatch.band { border-top: 10px solid #dde2ea; }
+.key { display: inline-block; width: 0; height: 0; border: 6px solid; vertical-align: -1px; margin-right: 6px; }
+.small figcaption { color: var(--fg); margin-top: 10px; }
+table { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
+th, td { text-align: left; vertical-align: top; padding: 6px 10px; border-bottom: 1px solid var(--line); }
+th { background: var(--panel); font-weight: 600; white-space: nowrap; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.hot { color: var(--err); font-weight: 600; }
+td.nowrap, .code { white-space: nowrap; }
+td.action { min-width: 16em; font-size: 0.94em; }
+td.example { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.92em; color: var(--muted); min-width: 18em; word-break: break-word; }
+tr.err td { background: #fef3f2; color: var(--err); border-bottom-color: #fecdca; }
+footer { margin-top: 48px; color: var(--muted); font-size: 0.85rem; }
+@media print {
+  body { font-size: 10pt; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  h2 { break-after: avoid; }
+  tr, figure, .finding, .tile { break-inside: avoid; }
+  .scroll { overflow: visible; }
+  .chart { min-width: 0; }
+  table { font-size: 8pt; }
+  th, td { padding: 3px 5px; white-space: normal; }
+  td.nowrap { white-space: normal; }
+  td.example { overflow-wrap: anywhere; }
+  td.n { white-space: nowrap; }
+  td.example, td.action { min-width: 0; }
+  details > * { display: block; }
+  details::details-content { content-visibility: visible; display: block; }
+  summary { list-style: none; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+{{end}}`
