@@ -13,8 +13,11 @@ package check
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -35,8 +38,36 @@ type Options struct {
 	HELO string
 	// Selectors are DKIM selectors; none: the common ones are tried.
 	Selectors []string
-	// Resolver answers every DNS question.
+	// Resolver answers every DNS question, also the names the MTA-STS
+	// fetch and the SMTP probes connect to.
 	Resolver resolver.Resolver
+	// SMTPProbe connects to port 25 of every MX to check STARTTLS.
+	SMTPProbe bool
+	// Timeout bounds each HTTPS fetch and SMTP probe; 0 means 10 seconds.
+	Timeout time.Duration
+	// Dial opens connections (tests point it at in-process servers); nil
+	// uses a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// RootCAs replaces the system's roots for HTTPS and STARTTLS (tests).
+	RootCAs *x509.CertPool
+}
+
+func (o *Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return 10 * time.Second
+}
+
+func (o *Options) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Dial != nil {
+		return o.Dial
+	}
+	return (&net.Dialer{Timeout: o.timeout()}).DialContext
+}
+
+func tlsConfig(roots *x509.CertPool) *tls.Config {
+	return &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 }
 
 // Report is the outcome of a check.
@@ -52,11 +83,15 @@ type Report struct {
 	Checks     []Check              `json:"checks"`
 	Findings   []mailtriage.Finding `json:"findings"`
 
-	DMARC *DMARCSummary `json:"dmarc"`
-	DKIM  []DKIMSummary `json:"dkim"`
-	MX    *MXSummary    `json:"mx"`
-	IPs   []IPSummary   `json:"ips,omitempty"`
-	HELO  *HELOSummary  `json:"helo,omitempty"`
+	DMARC  *DMARCSummary  `json:"dmarc"`
+	DKIM   []DKIMSummary  `json:"dkim"`
+	MX     *MXSummary     `json:"mx"`
+	MTASTS *MTASTSSummary `json:"mta_sts"`
+	TLSRPT *TLSRPTSummary `json:"tls_rpt"`
+	TLS    []TLSSummary   `json:"tls,omitempty"`
+	BIMI   *BIMISummary   `json:"bimi"`
+	IPs    []IPSummary    `json:"ips,omitempty"`
+	HELO   *HELOSummary   `json:"helo,omitempty"`
 
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
@@ -99,6 +134,14 @@ func Domain(name string) (ascii, unicode string, err error) {
 	return ascii, unicode, nil
 }
 
+// checker is one run of the check.
+type checker struct {
+	o      Options
+	r      resolver.Resolver
+	domain string
+	rep    *Report
+}
+
 // Run checks o.Domain. Every group of checks runs at once, and every
 // lookup inside a group that does not depend on another is in flight at
 // the same time, so a check takes about as long as its longest chain of
@@ -113,13 +156,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Resolver == nil {
 		return nil, errors.New("check: no resolver")
 	}
-	rep := &Report{Domain: domain, Unicode: unicode}
+	c := &checker{o: o, r: o.Resolver, domain: domain, rep: &Report{Domain: domain, Unicode: unicode}}
+	rep := c.rep
+	// Each group writes only its own fields of the report.
 	groups := []func(*part){
-		func(p *part) { rep.DMARC = checkDMARC(ctx, o.Resolver, domain, p) },
-		func(p *part) { rep.DKIM = checkDKIM(ctx, o.Resolver, domain, o.Selectors, p) },
-		func(p *part) { rep.MX = checkMX(ctx, o.Resolver, domain, p) },
-		func(p *part) { rep.IPs = checkIPs(ctx, o.Resolver, o.IPs, p) },
-		func(p *part) { rep.HELO = checkHELO(ctx, o.Resolver, o.HELO, o.IPs, p) },
+		func(p *part) { rep.DMARC = checkDMARC(ctx, c.r, domain, p) },
+		func(p *part) { rep.DKIM = checkDKIM(ctx, c.r, domain, o.Selectors, p) },
+		func(p *part) { c.checkTransport(ctx, p) },
+		func(p *part) { rep.BIMI = checkBIMI(ctx, c.r, domain, p) },
+		func(p *part) { rep.IPs = checkIPs(ctx, c.r, o.IPs, p) },
+		func(p *part) { rep.HELO = checkHELO(ctx, c.r, o.HELO, o.IPs, p) },
 	}
 	parts := make([]*part, len(groups))
 	var wg sync.WaitGroup
@@ -132,14 +178,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}()
 	}
 	wg.Wait()
-	made := map[string]int{}
+	all := newPart()
 	for _, p := range parts {
-		rep.Findings = append(rep.Findings, p.findings...)
-		for id, pts := range p.made {
-			made[id] = pts
-		}
+		all.merge(p)
 	}
-	rep.score(made, applied(o))
+	rep.Findings = all.findings
+	rep.score(all.made, applied(o))
 	sortFindings(rep.Findings)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
@@ -150,8 +194,12 @@ func applied(o Options) []string {
 	var ids []string
 	for _, c := range checkDefs {
 		switch {
-		case strings.HasPrefix(c.ID, "spf."), strings.HasPrefix(c.ID, "tls."), strings.HasPrefix(c.ID, "mtasts."), strings.HasPrefix(c.ID, "tlsrpt."):
-			continue // TODO(issue 3): added as their groups land
+		case strings.HasPrefix(c.ID, "spf."):
+			continue // TODO(issue 3): added with the SPF group
+		case strings.HasPrefix(c.ID, "tls."):
+			if !o.SMTPProbe {
+				continue
+			}
 		case c.ID == "spf.ip" || strings.HasPrefix(c.ID, "rdns."):
 			if len(o.IPs) == 0 {
 				continue

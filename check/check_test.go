@@ -2,17 +2,29 @@ package check
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/internal/testpki"
 	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/resolver/dnstest"
 	"github.com/miekg/dns"
@@ -26,11 +38,18 @@ var update = flag.Bool("update", false, "rewrite docs/checks.md")
 //	; fail: _dmarc.example.test servfail
 //	; want: dmarc.unknown
 //	; not: dmarc.missing
+//	; policy: mode: enforce        (a line of the MTA-STS policy served)
+//	; policy-status: 404           (and its HTTP status, Content-Type)
+//	; smtp: starttls|plain|broken|badcert|tls11
 type fixture struct {
-	opts      Options
-	fail      map[string]int
-	want, not []string
-	zone      string
+	opts       Options
+	fail       map[string]int
+	want, not  []string
+	zone       string
+	policy     []string
+	httpStatus int
+	httpType   string
+	smtp       string
 }
 
 func readFixture(t *testing.T, path string) fixture {
@@ -60,6 +79,8 @@ func readFixture(t *testing.T, path string) fixture {
 					fx.opts.HELO = v
 				case "selector":
 					fx.opts.Selectors = strings.Split(v, ",")
+				case "probe":
+					fx.opts.SMTPProbe = true
 				default:
 					t.Fatalf("%s: unknown option %s", path, k)
 				}
@@ -67,6 +88,14 @@ func readFixture(t *testing.T, path string) fixture {
 		case "fail":
 			rcode := map[string]int{"servfail": dns.RcodeServerFailure, "refused": dns.RcodeRefused, "timeout": -1}[fields[1]]
 			fx.fail[fields[0]] = rcode
+		case "policy":
+			fx.policy = append(fx.policy, strings.TrimSpace(rest))
+		case "policy-status":
+			fx.httpStatus, _ = strconv.Atoi(fields[0])
+		case "policy-type":
+			fx.httpType = fields[0]
+		case "smtp":
+			fx.smtp = fields[0]
 		case "want":
 			fx.want = append(fx.want, fields...)
 		case "not":
@@ -89,12 +118,87 @@ func (fx fixture) run(t *testing.T) *Report {
 	}
 	c.Timeout, c.Retries = 150*time.Millisecond, 0
 	fx.opts.Resolver = c
+	fx.opts.Timeout = 2 * time.Second
+	fx.servers(t)
 	rep, err := Run(context.Background(), fx.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
 }
+
+// servers starts the HTTPS server of the MTA-STS policy and the SMTP
+// server every MX address leads to, and points the check's dialer at
+// them: port 443 to the web server, port 25 to the mail server.
+func (fx *fixture) servers(t *testing.T) {
+	pki := testpki.New(t)
+	fx.opts.RootCAs = pki.Roots
+	web := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/mta-sts.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", cmp.Or(fx.httpType, "text/plain"))
+		w.WriteHeader(cmp.Or(fx.httpStatus, http.StatusOK))
+		io.WriteString(w, strings.Join(fx.policy, "\r\n")+"\r\n")
+	}))
+	web.Config.ErrorLog = log.New(io.Discard, "", 0)
+	web.TLS = &tls.Config{Certificates: []tls.Certificate{pki.Valid(t, "mta-sts."+strings.TrimSuffix(fx.opts.Domain, "."))}}
+	web.StartTLS()
+	t.Cleanup(web.Close)
+	mail := fx.smtpServer(t, pki)
+	var d net.Dialer
+	fx.opts.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		switch {
+		case port == "443":
+			return d.DialContext(ctx, network, web.Listener.Addr().String())
+		case port == "25" && mail != "":
+			return d.DialContext(ctx, network, mail)
+		}
+		return nil, fmt.Errorf("fixture: nothing listens at %s", addr)
+	}
+}
+
+// smtpServer serves SMTP as the fixture's smtp: line says, with a
+// certificate for every name the zone's MX records give.
+func (fx *fixture) smtpServer(t *testing.T, pki *testpki.PKI) string {
+	if fx.smtp == "" {
+		return ""
+	}
+	s := smtp.NewServer(refuseAll{})
+	s.Domain = "mx.test"
+	s.ErrorLog = log.New(io.Discard, "", 0)
+	names := []string{"mx.example.test", "mx2.example.test"}
+	switch fx.smtp {
+	case "plain":
+	case "broken":
+		s.TLSConfig = &tls.Config{} // offers STARTTLS, has no certificate
+	case "badcert":
+		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pki.Valid(t, "other.test")}}
+	case "tls11":
+		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pki.Valid(t, names...)}, MaxVersion: tls.VersionTLS11, MinVersion: tls.VersionTLS10}
+	default:
+		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pki.Valid(t, names...)}}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	return l.Addr().String()
+}
+
+// refuseAll is an SMTP backend that takes no mail.
+type refuseAll struct{}
+
+func (refuseAll) NewSession(*smtp.Conn) (smtp.Session, error) { return refuseAll{}, nil }
+func (refuseAll) Reset()                                      {}
+func (refuseAll) Logout() error                               { return nil }
+func (refuseAll) Mail(string, *smtp.MailOptions) error        { return errors.New("no mail here") }
+func (refuseAll) Rcpt(string, *smtp.RcptOptions) error        { return errors.New("no mail here") }
+func (refuseAll) Data(io.Reader) error                        { return errors.New("no mail here") }
 
 func codes(fs []mailtriage.Finding) []string {
 	var out []string
@@ -149,9 +253,5 @@ func TestEveryCodeHasAFixture(t *testing.T) {
 
 // pending are the codes of checks not yet wired in.
 func pending(code string) bool {
-	switch prefix(code) {
-	case "spf", "tls", "mtasts", "tlsrpt", "bimi":
-		return true
-	}
-	return false
+	return prefix(code) == "spf"
 }

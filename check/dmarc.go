@@ -56,12 +56,15 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 			}
 		}
 		p.find("dmarc.invalid", "no usable DMARC record: "+strings.Join(msgs, "; "), "correct the record; RFC 9989 §4.7 lists the tags", evidence)
+		p.fail("dmarc.policy", "dmarc.reports")
 		return s
 	case d.Record == nil && len(d.Several) > 0:
+		p.fail("dmarc.policy", "dmarc.reports")
 		return s
 	case d.Record == nil:
 		p.find("dmarc.missing", fmt.Sprintf("no DMARC policy covers %s: receivers apply none, and nobody reports to you who sends as it", domain),
 			fmt.Sprintf(dmarcFix, orgOr(d.OrgDomain, domain), orgOr(d.OrgDomain, domain)), evidence)
+		p.fail("dmarc.policy", "dmarc.reports")
 		return s
 	}
 	p.check("dmarc.record", "dmarc.policy", "dmarc.reports")

@@ -1,7 +1,6 @@
 package check
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 
@@ -35,8 +34,7 @@ var mxFixes = map[mailhost.Kind]string{
 	mailhost.NoAddress:        "publish MX records for the hosts that take the domain's mail, or a null MX (MX 0 .) if it takes none",
 }
 
-func checkMX(ctx context.Context, r resolver.Resolver, domain string, p *part) *MXSummary {
-	set := mailhost.LookupMX(ctx, r, domain)
+func mxFindings(set mailhost.MXSet, domain string, p *part) *MXSummary {
 	ev := fmt.Sprintf("%s MX: %s", domain, set.Status)
 	if !set.Status.Known() {
 		p.find("mx.unknown", fmt.Sprintf("the MX records of %s could not be looked up: %v", domain, set.Err), "check again, or with another --resolver", ev)

@@ -28,6 +28,14 @@ func (p *part) check(ids ...string) {
 	}
 }
 
+// fail marks checks as made with no points: what they judge is absent
+// (no DMARC record has no policy to judge).
+func (p *part) fail(ids ...string) {
+	for _, id := range ids {
+		p.made[id] = 0
+	}
+}
+
 // find reports a finding of code; its check, if scored, is made and keeps
 // at most the code's points.
 func (p *part) find(code, message, fix string, evidence ...string) {
@@ -39,6 +47,16 @@ func (p *part) find(code, message, fix string, evidence ...string) {
 	if def.Check != "" {
 		p.check(def.Check)
 		p.made[def.Check] = min(p.made[def.Check], def.Points)
+	}
+}
+
+// merge adds q's findings and checks to p, the worse points winning.
+func (p *part) merge(q *part) {
+	p.findings = append(p.findings, q.findings...)
+	for id, pts := range q.made {
+		if old, ok := p.made[id]; !ok || pts < old {
+			p.made[id] = pts
+		}
 	}
 }
 

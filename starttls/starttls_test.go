@@ -3,16 +3,11 @@ package starttls
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"slices"
 	"strings"
@@ -22,89 +17,11 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/mailtriage/mailtriage/internal/testpki"
 )
 
 // The MX host name every test checks.
 const mx = "mx1.example.com"
-
-// pki is a test root CA and an intermediate CA under it that issues the
-// servers' certificates, so that verification has to use the chain the
-// server sends.
-type pki struct {
-	roots    *x509.CertPool
-	inter    *x509.Certificate
-	interKey *ecdsa.PrivateKey
-}
-
-func newPKI(t *testing.T) *pki {
-	t.Helper()
-	now := time.Now()
-	rootKey := newKey(t)
-	rootTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Test Root CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	root := sign(t, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
-	interKey := newKey(t)
-	interTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(2),
-		Subject:               pkix.Name{CommonName: "Test Intermediate CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	p := &pki{roots: x509.NewCertPool(), interKey: interKey}
-	p.roots.AddCert(root)
-	p.inter = sign(t, interTmpl, root, &interKey.PublicKey, rootKey)
-	return p
-}
-
-// leaf issues a server certificate for names, valid from notBefore to
-// notAfter, with the intermediate after it as a server sends it.
-func (p *pki) leaf(t *testing.T, names []string, notBefore, notAfter time.Time) tls.Certificate {
-	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(3),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	leaf := sign(t, tmpl, p.inter, &key.PublicKey, p.interKey)
-	return tls.Certificate{Certificate: [][]byte{leaf.Raw, p.inter.Raw}, PrivateKey: key, Leaf: leaf}
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func sign(t *testing.T, tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, key *ecdsa.PrivateKey) *x509.Certificate {
-	t.Helper()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
 
 // backend is a go-smtp server backend that takes no mail and notes the
 // names clients give in EHLO.
@@ -192,9 +109,9 @@ func listen(t *testing.T) net.Listener {
 // that pass and fail the checks of RFC 8461 §4.2. A certificate that
 // fails is a result, not an error.
 func TestCertificates(t *testing.T) {
-	p := newPKI(t)
+	p := testpki.New(t)
 	now := time.Now()
-	other := newPKI(t)
+	other := testpki.New(t)
 	tests := []struct {
 		name     string
 		cert     tls.Certificate
@@ -205,46 +122,46 @@ func TestCertificates(t *testing.T) {
 	}{
 		{
 			name:     "valid for the MX host name",
-			cert:     p.leaf(t, []string{mx}, now.Add(-time.Hour), now.Add(time.Hour)),
+			cert:     p.Leaf(t, []string{mx}, now.Add(-time.Hour), now.Add(time.Hour)),
 			verified: true,
 		},
 		{
 			// DNS names in MX records may end with the root's dot.
 			name:     "host name with a trailing dot",
-			cert:     p.leaf(t, []string{mx}, now.Add(-time.Hour), now.Add(time.Hour)),
+			cert:     p.Leaf(t, []string{mx}, now.Add(-time.Hour), now.Add(time.Hour)),
 			host:     mx + ".",
 			verified: true,
 		},
 		{
 			// RFC 8461 §4.2: a wildcard matches the leftmost label.
 			name:     "wildcard",
-			cert:     p.leaf(t, []string{"*.example.com"}, now.Add(-time.Hour), now.Add(time.Hour)),
+			cert:     p.Leaf(t, []string{"*.example.com"}, now.Add(-time.Hour), now.Add(time.Hour)),
 			verified: true,
 		},
 		{
 			// RFC 8461 §4.2: the SAN must match the MX host name.
 			name:   "certificate for another name",
-			cert:   p.leaf(t, []string{"other.example.com"}, now.Add(-time.Hour), now.Add(time.Hour)),
+			cert:   p.Leaf(t, []string{"other.example.com"}, now.Add(-time.Hour), now.Add(time.Hour)),
 			reason: "not " + mx,
 		},
 		{
 			// RFC 8461 §4.2: the certificate must be non-expired.
 			name:   "expired",
-			cert:   p.leaf(t, []string{mx}, now.Add(-48*time.Hour), now.Add(-24*time.Hour)),
+			cert:   p.Leaf(t, []string{mx}, now.Add(-48*time.Hour), now.Add(-24*time.Hour)),
 			reason: "expired",
 		},
 		{
 			// RFC 8461 §4.2: it must chain to a trusted root.
 			name:   "issued by a CA we do not trust",
-			cert:   p.leaf(t, []string{mx}, now.Add(-time.Hour), now.Add(time.Hour)),
-			roots:  other.roots,
+			cert:   p.Leaf(t, []string{mx}, now.Add(-time.Hour), now.Add(time.Hour)),
+			roots:  other.Roots,
 			reason: "unknown authority",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr, _ := serveSMTP(t, &tls.Config{Certificates: []tls.Certificate{tt.cert}})
-			roots := p.roots
+			roots := p.Roots
 			if tt.roots != nil {
 				roots = tt.roots
 			}
@@ -292,11 +209,11 @@ func TestCertificates(t *testing.T) {
 // which go-smtp insists on and the server must forget (RFC 3207 §4.2),
 // and Probe.HELO or an address literal (RFC 5321 §4.1.3) over TLS.
 func TestHELO(t *testing.T) {
-	p := newPKI(t)
-	cert := p.leaf(t, []string{mx}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	p := testpki.New(t)
+	cert := p.Leaf(t, []string{mx}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	for _, helo := range []string{"", "probe.example.net"} {
 		addr, be := serveSMTP(t, &tls.Config{Certificates: []tls.Certificate{cert}})
-		probe := &Probe{RootCAs: p.roots, HELO: helo, Timeout: 5 * time.Second}
+		probe := &Probe{RootCAs: p.Roots, HELO: helo, Timeout: 5 * time.Second}
 		if _, err := probe.Check(context.Background(), mx, addr); err != nil {
 			t.Fatalf("HELO %q: %v", helo, err)
 		}
@@ -314,11 +231,11 @@ func TestHELO(t *testing.T) {
 // probe with an error, but the TLS session and the certificate are
 // described all the same.
 func TestRefusedOverTLS(t *testing.T) {
-	p := newPKI(t)
-	cert := p.leaf(t, []string{mx}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	p := testpki.New(t)
+	cert := p.Leaf(t, []string{mx}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	be := &backend{refuseTLS: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "not you"}}
 	addr, _ := serveBackend(t, &tls.Config{Certificates: []tls.Certificate{cert}}, be)
-	res, err := (&Probe{RootCAs: p.roots, Timeout: 5 * time.Second}).Check(context.Background(), mx, addr)
+	res, err := (&Probe{RootCAs: p.Roots, Timeout: 5 * time.Second}).Check(context.Background(), mx, addr)
 	var re *ReplyError
 	if !errors.Is(err, ErrRefused) || !errors.As(err, &re) || re.Code != 550 || re.Text != "5.7.1 not you" {
 		t.Fatalf("err = %v, want ErrRefused with 550 5.7.1 not you", err)
@@ -331,14 +248,14 @@ func TestRefusedOverTLS(t *testing.T) {
 // TestOldTLS checks that a server with nothing newer than TLS 1.1, which
 // RFC 8996 deprecates, is described rather than failing the handshake.
 func TestOldTLS(t *testing.T) {
-	p := newPKI(t)
-	cert := p.leaf(t, []string{mx}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	p := testpki.New(t)
+	cert := p.Leaf(t, []string{mx}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	addr, _ := serveSMTP(t, &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS10,
 		MaxVersion:   tls.VersionTLS11,
 	})
-	res, err := (&Probe{RootCAs: p.roots, Timeout: 5 * time.Second}).Check(context.Background(), mx, addr)
+	res, err := (&Probe{RootCAs: p.Roots, Timeout: 5 * time.Second}).Check(context.Background(), mx, addr)
 	if err != nil {
 		t.Fatalf("Check: %v", err)
 	}
