@@ -141,9 +141,13 @@ func TestDiscoverIsOneRoundTrip(t *testing.T) {
 	if d.Record == nil || len(d.Queries) != 7 {
 		t.Fatalf("%+v", d)
 	}
-	if elapsed > 200*time.Millisecond {
-		t.Errorf("7 lookups at 50 ms took %v: not in parallel", elapsed)
+	// The server saw the queries overlap: all were sent before any
+	// answer came. (The wall time is only logged: a loaded CI machine
+	// stretches it.)
+	if n := s.MaxInFlight(); n < 7 {
+		t.Errorf("at most %d of 7 lookups were in flight at once: not in parallel", n)
 	}
+	t.Logf("7 lookups at 50 ms each took %v", elapsed)
 }
 
 func TestPSL(t *testing.T) {

@@ -31,17 +31,19 @@ func NewZone(fallback Resolver) *Zone {
 }
 
 // Load reads a zone in master format from r; file names it in errors.
-// origin is the zone's origin; "" takes the $ORIGIN or the SOA of the file.
+// origin is the zone's origin; "" takes the owner of each SOA record, so
+// one file may hold several zones (a domain, the zone of an include it
+// names, a reverse zone), each starting at its SOA.
 func (z *Zone) Load(r io.Reader, origin, file string) error {
 	zp := dns.NewZoneParser(r, fqdn(origin), file)
 	zp.SetIncludeAllowed(false)
-	var soaOwner string
+	var soas []string
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		name := fqdn(rr.Header().Name)
 		rr.Header().Name = name
 		z.records[name] = append(z.records[name], rr)
-		if rr.Header().Rrtype == dns.TypeSOA && soaOwner == "" {
-			soaOwner = name
+		if rr.Header().Rrtype == dns.TypeSOA {
+			soas = append(soas, name)
 		}
 	}
 	if err := zp.Err(); err != nil {
@@ -50,8 +52,8 @@ func (z *Zone) Load(r io.Reader, origin, file string) error {
 	switch {
 	case origin != "":
 		z.origins = append(z.origins, fqdn(origin))
-	case soaOwner != "":
-		z.origins = append(z.origins, soaOwner)
+	case len(soas) > 0:
+		z.origins = append(z.origins, soas...)
 	default:
 		return fmt.Errorf("zone file %s: no origin: give one, or an SOA record", file)
 	}
