@@ -83,6 +83,7 @@ type Report struct {
 	Checks     []Check              `json:"checks"`
 	Findings   []mailtriage.Finding `json:"findings"`
 
+	SPF    *SPFSummary    `json:"spf"`
 	DMARC  *DMARCSummary  `json:"dmarc"`
 	DKIM   []DKIMSummary  `json:"dkim"`
 	MX     *MXSummary     `json:"mx"`
@@ -110,6 +111,10 @@ func (r *Report) Errors() int {
 // ErrNotDomain is returned for a domain argument that can't be one.
 var ErrNotDomain = errors.New("not a domain name")
 
+// lookupProfile maps a domain as a lookup does (UTS #46) and checks the
+// lengths DNS allows: labels of 1 to 63 octets, 253 in all.
+var lookupProfile = idna.New(idna.MapForLookup(), idna.VerifyDNSLength(true), idna.BidiRule())
+
 // Domain returns name in the form DNS asks for (lower case, A-labels, no
 // final dot) and, for an IDN, its Unicode form.
 func Domain(name string) (ascii, unicode string, err error) {
@@ -120,7 +125,7 @@ func Domain(name string) (ascii, unicode string, err error) {
 	if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
 		return "", "", fmt.Errorf("%w: %s is an IP address; check a domain, and give sending addresses with --ip", ErrNotDomain, name)
 	}
-	ascii, err = idna.Lookup.ToASCII(name)
+	ascii, err = lookupProfile.ToASCII(name)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %q: %v", ErrNotDomain, name, err)
 	}

@@ -105,3 +105,26 @@ func TestPartKeepsWorstPoints(t *testing.T) {
 		t.Errorf("category %s", s)
 	}
 }
+
+func TestDomain(t *testing.T) {
+	for _, tt := range []struct {
+		in, ascii, unicode string
+		ok                 bool
+	}{
+		{"Example.COM.", "example.com", "", true},
+		{" example.com ", "example.com", "", true},
+		{"bücher.example", "xn--bcher-kva.example", "bücher.example", true},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example", "bücher.example", true},
+		{"198.51.100.21", "", "", false},
+		{"[2001:db8::1]", "", "", false},
+		{"localhost", "", "", false},
+		{"a..example", "", "", false},
+		{strings.Repeat("a", 64) + ".example", "", "", false},
+		{"", "", "", false},
+	} {
+		a, u, err := Domain(tt.in)
+		if (err == nil) != tt.ok || a != tt.ascii || u != tt.unicode {
+			t.Errorf("Domain(%q) = %q, %q, %v", tt.in, a, u, err)
+		}
+	}
+}

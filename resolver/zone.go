@@ -25,6 +25,9 @@ type Zone struct {
 	names   map[string]bool     // every name that exists, empty non-terminals included
 }
 
+// ZoneServer is the Server of the answers a Zone gives from its files.
+const ZoneServer = "zone file"
+
 // NewZone returns an empty Zone; Load adds zone files to it.
 func NewZone(fallback Resolver) *Zone {
 	return &Zone{Fallback: fallback, records: map[string][]dns.RR{}, names: map[string]bool{}}
@@ -90,7 +93,7 @@ func (z *Zone) inZone(name string) bool {
 // Lookup answers from the zones, or asks Fallback.
 func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) Answer {
 	name = fqdn(name)
-	a := Answer{Name: name, Type: qtype, Server: "zone file"}
+	a := Answer{Name: name, Type: qtype, Server: ZoneServer}
 	target := name
 	for hop := 0; ; hop++ {
 		if !z.inZone(target) {

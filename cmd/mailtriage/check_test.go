@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage/check"
+)
+
+const exampleZone = "../../examples/example.com.zone"
+
+// exampleArgs is the README's check example.
+var exampleArgs = []string{"check", "example.com", "--zone", exampleZone, "--offline", "--ip", "198.51.100.21", "--helo", "mail01.example.com", "--selector", "s1"}
+
+var elapsed = regexp.MustCompile(`"elapsed_ns": \d+`)
+
+func TestCheckExampleGolden(t *testing.T) {
+	code, out, errs := mt(t, "", append(exampleArgs, "--format", "json")...)
+	if code != exitOK && code != exitProblems {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	out = elapsed.ReplaceAllString(out, `"elapsed_ns": 0`)
+	golden := filepath.Join("testdata", "check-example.json")
+	if *update {
+		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Errorf("check --format json differs from %s (run go test ./cmd/mailtriage -update and review the diff)", golden)
+	}
+	// The JSON field names the issue fixes.
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"domain", "score", "grade", "coverage", "categories", "findings", "spf", "dmarc", "dkim"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no %q in the JSON", k)
+		}
+	}
+	var rep check.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.DMARC == nil || rep.DMARC.Policy != "none" || rep.DMARC.PolicyDomain != "example.com" || len(rep.DKIM) != 1 || rep.DKIM[0].KeyBits != 2048 {
+		t.Errorf("dmarc %+v dkim %+v", rep.DMARC, rep.DKIM)
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	_, out, _ := mt(t, "", exampleArgs...)
+	for _, want := range []string{"mailtriage check: example.com", "SCORE BY CATEGORY", "dmarc.policy-none", "fix:", "RECORDS", "mail01.example.com, forward-confirmed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour codes with NO_COLOR set")
+	}
+	_, html, _ := mt(t, "", append(exampleArgs, "--format", "html")...)
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.Contains(html, "<svg") || !strings.Contains(html, "dmarc.policy-none") {
+		t.Errorf("html report:\n%.500s", html)
+	}
+}
+
+func TestCheckBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"check", "198.51.100.21", "--zone", exampleZone, "--offline"}, exitUsage, "is an IP address"},
+		{[]string{"check", "--zone", exampleZone, "--offline"}, exitUsage, "one DOMAIN"},
+		{[]string{"check", "a..b", "--zone", exampleZone, "--offline"}, exitUsage, "not a domain"},
+		{[]string{"check", strings.Repeat("a", 64) + ".com", "--zone", exampleZone, "--offline"}, exitUsage, "not a domain"},
+		{[]string{"check", "example.com", "--ip", "mail01.example.com", "--zone", exampleZone, "--offline"}, exitUsage, "not an IP address"},
+		{[]string{"check", "example.com", "--offline"}, exitUsage, "--offline needs --zone"},
+		{[]string{"check", "example.com", "--zone", "nonexistent.zone"}, exitError, "nonexistent.zone"},
+		{[]string{"check", "example.com", "--format", "xml", "--zone", exampleZone}, exitUsage, "--format"},
+	} {
+		code, _, errs := mt(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}
+
+// TestCheckIDN: an IDN is checked in its A-label form and shown both ways.
+func TestCheckIDN(t *testing.T) {
+	_, out, errs := mt(t, "", "check", "Bücher.Example.COM.", "--zone", exampleZone, "--offline", "--format", "json")
+	var rep check.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, errs)
+	}
+	if rep.Domain != "xn--bcher-kva.example.com" || rep.Unicode != "bücher.example.com" {
+		t.Errorf("domain %q unicode %q", rep.Domain, rep.Unicode)
+	}
+}
+
+// TestCheckSilentDNS: a server that never answers makes every check
+// unknown, bounded by the timeout, and the command says it could check
+// nothing.
+func TestCheckSilentDNS(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	tcp, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err == nil {
+		defer tcp.Close() // accepts, never answers
+	}
+	start := time.Now()
+	code, out, errs := mt(t, "", "check", "example.com", "--resolver", pc.LocalAddr().String(), "--dns-timeout", "100ms", "--format", "json")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v with a 100ms DNS timeout", took)
+	}
+	if code != exitError || !strings.Contains(errs, "no check could be made") {
+		t.Errorf("exit %d, stderr %s", code, errs)
+	}
+	var rep check.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Coverage.Made != 0 || rep.Grade != "-" || len(rep.Findings) == 0 {
+		t.Errorf("coverage %+v grade %s", rep.Coverage, rep.Grade)
+	}
+	for _, f := range rep.Findings {
+		if f.Severity != "unknown" && f.Severity != "info" {
+			t.Errorf("a failed lookup reported as %s: %s", f.Severity, f.Code)
+		}
+	}
+}
