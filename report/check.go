@@ -152,7 +152,9 @@ func (t *textWriter) checkRecords(r *check.Report) {
 // the text and HTML reports.
 func checkRecordLines(r *check.Report) [][2]string {
 	var out [][2]string
-	add := func(label, format string, args ...any) { out = append(out, [2]string{label, fmt.Sprintf(format, args...)}) }
+	add := func(label, format string, args ...any) {
+		out = append(out, [2]string{label, fmt.Sprintf(format, args...)})
+	}
 	if s := r.SPF; s != nil {
 		add("SPF", "%s (%d DNS lookups, %d void)", nonEmpty(s.Record, "none"), s.Lookups, s.VoidLookups)
 	}
