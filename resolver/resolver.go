@@ -72,15 +72,44 @@ type Answer struct {
 
 // TXT returns the TXT records' texts, each record's strings joined
 // (RFC 7208 §3.3 and RFC 6376 §3.6.2.2 read them so).
+// miekg/dns holds TXT strings in presentation form (\" \\ \DDD); they
+// are unescaped here to the bytes the domain published.
 func (a Answer) TXT() []string {
 	var out []string
 	for _, rr := range a.Records {
 		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(t.Txt, ""))
+			var b strings.Builder
+			for _, s := range t.Txt {
+				unescape(&b, s)
+			}
+			out = append(out, b.String())
 		}
 	}
 	return out
 }
+
+// unescape writes s with its RFC 1035 §5.1 escapes resolved: \DDD is the
+// byte of that decimal value, \X is X.
+func unescape(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			if v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); v < 256 {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // Resolver looks names up. Implementations are safe for concurrent use.
 type Resolver interface {

@@ -25,6 +25,7 @@ mx1      IN A   192.0.2.25
 www      IN CNAME mx1
 _dmarc   IN TXT "v=DMARC1; p=none; rua=mailto:d@example.com"
 long     IN TXT "part one " "part two"
+escaped  IN TXT "say \"hi\" \\ caf\195\169"
 *.wild   IN TXT "wildcard"
 a.b.deep IN A   192.0.2.1
 `
@@ -75,6 +76,10 @@ func TestOutcomes(t *testing.T) {
 	}
 	if a := c.Lookup(ctx, "www.example.com", dns.TypeA); len(a.CNAMEs) != 1 || a.CNAMEs[0] != "mx1.example.com." {
 		t.Errorf("CNAMEs %v", a.CNAMEs)
+	}
+	// RFC 1035 §5.1 escapes are resolved to the published bytes.
+	if a := c.Lookup(ctx, "escaped.example.com", dns.TypeTXT); len(a.TXT()) != 1 || a.TXT()[0] != `say "hi" \ café` {
+		t.Errorf("escaped TXT: %q", a.TXT())
 	}
 	if a := c.Lookup(ctx, "long.example.com", dns.TypeTXT); len(a.TXT()) != 1 || a.TXT()[0] != "part one part two" {
 		t.Errorf("TXT strings joined: %q", a.TXT())
