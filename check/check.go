@@ -165,6 +165,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := c.rep
 	// Each group writes only its own fields of the report.
 	groups := []func(*part){
+		func(p *part) { rep.SPF = checkSPF(ctx, c.r, domain, o.HELO, o.IPs, p) },
 		func(p *part) { rep.DMARC = checkDMARC(ctx, c.r, domain, p) },
 		func(p *part) { rep.DKIM = checkDKIM(ctx, c.r, domain, o.Selectors, p) },
 		func(p *part) { c.checkTransport(ctx, p) },
@@ -199,8 +200,6 @@ func applied(o Options) []string {
 	var ids []string
 	for _, c := range checkDefs {
 		switch {
-		case strings.HasPrefix(c.ID, "spf."):
-			continue // TODO(issue 3): added with the SPF group
 		case strings.HasPrefix(c.ID, "tls."):
 			if !o.SMTPProbe {
 				continue

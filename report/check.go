@@ -157,6 +157,9 @@ func checkRecordLines(r *check.Report) [][2]string {
 	}
 	if s := r.SPF; s != nil {
 		add("SPF", "%s (%d DNS lookups, %d void)", nonEmpty(s.Record, "none"), s.Lookups, s.VoidLookups)
+		for _, res := range s.Results {
+			add("SPF", "%s: %s%s", res.IP, res.Result, nonEmpty(prefixed(" at ", res.Term), prefixed(": ", res.Error)))
+		}
 	}
 	if d := r.DMARC; d != nil {
 		if d.Record == "" {
@@ -237,6 +240,14 @@ func checkRecordLines(r *check.Report) [][2]string {
 		add("HELO", "%s → %s", h.Name, nonEmpty(strings.Join(addrs, " "), h.Status))
 	}
 	return out
+}
+
+// prefixed returns p+s, or "" for an empty s.
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
 }
 
 // CheckHTML writes a domain check as one self-contained page.

@@ -47,6 +47,17 @@ func (s Status) String() string {
 // MarshalText makes a Status read as its name in JSON.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a Status back from its name.
+func (s *Status) UnmarshalText(b []byte) error {
+	for i, n := range statusNames {
+		if i > 0 && n == string(b) {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("resolver: unknown status %q", b)
+}
+
 // Known reports whether the status is the DNS's own answer (the records,
 // or that there are none) rather than a failure to get one.
 func (s Status) Known() bool { return s == OK || s == NXDomain || s == NoData }
