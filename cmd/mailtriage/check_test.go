@@ -143,3 +143,38 @@ func TestCheckSilentDNS(t *testing.T) {
 		}
 	}
 }
+
+func TestSPF(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	base := []string{"spf", "example.com", "--zone", exampleZone, "--offline"}
+	code, out, errs := mt(t, "", append(base, "--ip", "203.0.113.200")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"2 DNS lookups, 0 void", "└─ include:_spf.esp.example.net", "v=spf1 ip4:203.0.113.128/25 -all", "= pass at include:_spf.esp.example.net"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+	// An address outside every range: softfail at the top level's ~all.
+	code, out, _ = mt(t, "", append(base, "--ip", "192.0.2.1", "--format", "json")...)
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitProblems || rep["result"] != "softfail" || rep["lookups"] != 2.0 || rep["void_lookups"] != 0.0 {
+		t.Errorf("exit %d, %v", code, rep)
+	}
+	tree, _ := rep["tree"].(map[string]any)
+	if children, _ := tree["children"].([]any); len(children) != 1 {
+		t.Errorf("tree %v", tree)
+	}
+	for _, k := range []string{"domain", "record", "lookups", "void_lookups", "tree", "result"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("no %q in the JSON", k)
+		}
+	}
+	if code, _, errs := mt(t, "", append(base, "--helo", "x.example.com")...); code != exitUsage || !strings.Contains(errs, "need --ip") {
+		t.Errorf("--helo without --ip: exit %d %s", code, errs)
+	}
+}
