@@ -25,8 +25,9 @@ type DMARCSummary struct {
 	Queries         []string            `json:"queries"`
 }
 
-// DestinationStatus is one rua= address and its authorization.
+// DestinationStatus is one report address and its authorization.
 type DestinationStatus struct {
+	Tag        string `json:"tag"` // rua or ruf
 	Address    string `json:"address"`
 	External   bool   `json:"external"`
 	Authorized bool   `json:"authorized"`
@@ -143,17 +144,21 @@ func has(list []string, s string) bool {
 	return false
 }
 
-// dmarcDestinations checks rua= and the authorization of external
-// addresses.
+// dmarcDestinations checks rua= and ruf= and the authorization of
+// their external addresses.
 func dmarcDestinations(ctx context.Context, r resolver.Resolver, p *part, policyDomain string, rec *dmarc.Record, ev []string) []DestinationStatus {
 	if len(rec.RUA) == 0 {
 		p.find("dmarc.no-rua", "no rua=: nobody receives the aggregate reports that show who sends as the domain and whether it passes",
 			"add rua=mailto:dmarc-reports@"+policyDomain+" (mailtriage can read the reports)", ev...)
-		return nil
 	}
+	uris := append(append([]dmarc.URI(nil), rec.RUA...), rec.RUF...)
 	var out []DestinationStatus
-	for _, d := range dmarc.VerifyDestinations(ctx, r, policyDomain, rec.RUA) {
-		st := DestinationStatus{Address: d.URI.Address, External: d.External, Authorized: d.Authorized || !d.External, Record: d.Name}
+	for i, d := range dmarc.VerifyDestinations(ctx, r, policyDomain, uris) {
+		tag, code, what := "rua", "dmarc.rua-unauthorized", "aggregate reports"
+		if i >= len(rec.RUA) {
+			tag, code, what = "ruf", "dmarc.ruf-unauthorized", "failure reports"
+		}
+		st := DestinationStatus{Tag: tag, Address: d.URI.Address, External: d.External, Authorized: d.Authorized || !d.External, Record: d.Name}
 		if d.External {
 			st.Status = d.Status.String()
 		}
@@ -162,7 +167,7 @@ func dmarcDestinations(ctx context.Context, r resolver.Resolver, p *part, policy
 		case d.Unknown():
 			p.find("dmarc.unknown", fmt.Sprintf("the authorization of report address %s could not be looked up: %v", d.URI.Address, d.Err), "check again", "queried: "+d.Name+" TXT")
 		case d.External && !d.Authorized:
-			p.find("dmarc.rua-unauthorized", fmt.Sprintf("%s is outside %s and has not authorized the reports: receivers will not send them there", d.URI.Address, policyDomain),
+			p.find(code, fmt.Sprintf("%s=%s is outside %s and has not authorized the reports: receivers will not send %s there", tag, d.URI.Address, policyDomain, what),
 				fmt.Sprintf("ask the owner of %s to publish %s TXT \"v=DMARC1\"", d.URI.Domain, d.Name), "queried: "+d.Name+" TXT: "+d.Status.String())
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,47 @@ example.test. IN TXT "v=spf1 include:l1a.example.test include:l1b.example.test -
 	// Far below the sum, with room for a loaded CI machine.
 	if elapsed > sum/3 {
 		t.Errorf("%v: more than a third of the %v the %d lookups take one after another", elapsed, sum, queries)
+	}
+}
+
+// TestFiftyStrings: a TXT record of 50 strings is one record, its strings
+// joined (RFC 7208 §3.3); its answer is too big for UDP, so the client
+// retries over TCP (RFC 7766).
+func TestFiftyStrings(t *testing.T) {
+	// 50 strings of six terms: over 4 kB, more than the client's EDNS0
+	// buffer.
+	var parts []string
+	for i := range 50 {
+		var terms []string
+		for j := range 6 {
+			terms = append(terms, fmt.Sprintf("ip4:10.%d.%d.0/24", i, j))
+		}
+		parts = append(parts, `"`+strings.Join(terms, " ")+` "`)
+	}
+	zone := `$ORIGIN .
+$TTL 300
+. IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300
+example.test. IN TXT "v=spf1 " ` + strings.Join(parts, " ") + ` "-all"
+`
+	s := dnstest.Start(t, zone)
+	c, err := resolver.NewClient(s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{Domain: "example.test", IPs: []netip.Addr{netip.MustParseAddr("10.49.5.9")}, Resolver: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, tcp := s.Queries(); tcp == 0 {
+		t.Error("no TCP query: the big answer was not retried over TCP")
+	}
+	got := codes(rep.Findings)
+	for _, want := range []string{"spf.strings", "spf.length"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("want %s, got %v", want, got)
+		}
+	}
+	if rep.SPF == nil || !strings.HasPrefix(rep.SPF.Record, "v=spf1 ip4:10.0.0.0/24 ip4:10.0.1.0/24 ") || rep.SPF.Results[0].Result != "pass" {
+		t.Errorf("spf %+v", rep.SPF)
 	}
 }

@@ -133,6 +133,7 @@ var codeDefs = []codeDef{
 	{"dmarc.subdomain-weaker", warnSev, sender, "dmarc.policy", 5, "sp= or np= is none under a stricter p="},
 	{"dmarc.no-rua", warnSev, sender, "dmarc.reports", 5, "no rua=: nobody will see who sends as the domain"},
 	{"dmarc.rua-unauthorized", warnSev, sender, "dmarc.reports", 5, "a report address outside the domain has not authorized the reports"},
+	{"dmarc.ruf-unauthorized", warnSev, sender, "", 0, "a failure-report address outside the domain has not authorized the reports"},
 	{"dmarc.inherited", infoSev, sender, "", 0, "the policy comes from a parent domain"},
 	{"dmarc.psl-differs", infoSev, sender, "", 0, "RFC 7489's public-suffix lookup would find another policy"},
 

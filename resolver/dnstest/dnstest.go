@@ -125,8 +125,17 @@ func (s *Server) handler(proto string) dns.HandlerFunc {
 			return
 		}
 		m := s.answer(req, q)
-		if proto == "udp" && s.TruncateUDP.Load() {
-			m.Answer, m.Truncated = nil, true
+		if proto == "udp" {
+			// As a real server: an answer over the client's UDP size
+			// (EDNS0, RFC 6891 §6.2.3, or 512) is truncated, TC set.
+			size := dns.MinMsgSize
+			if opt := req.IsEdns0(); opt != nil {
+				size = int(opt.UDPSize())
+			}
+			m.Truncate(size)
+			if s.TruncateUDP.Load() {
+				m.Answer, m.Truncated = nil, true
+			}
 		}
 		w.WriteMsg(m)
 	}
