@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mailtriage/mailtriage/spf"
 )
@@ -26,6 +27,9 @@ type SPFReport struct {
 	Term        string `json:"matched,omitempty"`
 	Explanation string `json:"explanation,omitempty"`
 	Error       string `json:"error,omitempty"`
+	// Flattened is the equivalent record within the limits, with
+	// --flatten.
+	Flattened *spf.Flattened `json:"flattened,omitempty"`
 }
 
 // SPFJSON writes the report as indented JSON.
@@ -70,6 +74,9 @@ func SPFText(w io.Writer, r *SPFReport, opts Options) error {
 		if r.Explanation != "" {
 			t.printf("  explanation: %s\n", t.wrap(r.Explanation, 15))
 		}
+	}
+	if r.Flattened != nil {
+		t.spfFlattened(r.Flattened)
 	}
 	return bw.Flush()
 }
@@ -149,5 +156,30 @@ func (t *textWriter) spfFindings(fs []spf.Finding) {
 		if f.Fix != "" {
 			t.printf("    %s %s\n", t.paint(cyan, "fix:"), t.wrap(f.Fix, 9))
 		}
+	}
+}
+
+// spfFlattened writes the records to publish, what was kept as it is,
+// and what flattening costs.
+func (t *textWriter) spfFlattened(f *spf.Flattened) {
+	t.section(fmt.Sprintf("FLATTENED: %s instead of %d, %s", plural(f.LookupsAfter, "DNS lookup"), f.LookupsBefore, plural(f.Addresses, "address term")))
+	for _, rec := range f.Records {
+		t.printf("  %s\n", rec.Zone())
+	}
+	for _, k := range f.Kept {
+		t.printf("  %s %s (in %s): %s\n", t.paint(yellow, "kept"), k.Term, k.Domain, t.wrap(k.Reason, 8))
+	}
+	for _, k := range f.Dropped {
+		t.printf("  %s %s (in %s): %s\n", t.paint(dim, "dropped"), k.Term, k.Domain, t.wrap(k.Reason, 8))
+	}
+	for _, n := range f.Notes {
+		t.printf("  %s\n", t.wrap("note: "+n, 8))
+	}
+	var srcs []string
+	for _, s := range f.Sources {
+		srcs = append(srcs, fmt.Sprintf("%s %s (TTL %ds)", s.Name, s.Type, s.TTL))
+	}
+	if len(srcs) > 0 {
+		t.printf("  %s\n", t.wrap("copied from: "+strings.Join(srcs, ", "), 8))
 	}
 }

@@ -178,3 +178,42 @@ func TestSPF(t *testing.T) {
 		t.Errorf("--helo without --ip: exit %d %s", code, errs)
 	}
 }
+
+// TestSPFFlatten: a record over the lookup limit comes back as one within
+// it, with what it copies.
+func TestSPFFlatten(t *testing.T) {
+	zone := "../../check/testdata/findings/spf.lookup-limit.zone"
+	code, out, errs := mt(t, "", "spf", "example.test", "--zone", zone, "--offline", "--flatten", "--format", "json")
+	if code != exitProblems {
+		t.Fatalf("exit %d (the record is over the limit): %s", code, errs)
+	}
+	var rep struct {
+		Lookups   int `json:"lookups"`
+		Flattened struct {
+			Records []struct {
+				Text    string   `json:"text"`
+				Strings []string `json:"strings"`
+			} `json:"records"`
+			Before  int `json:"lookups_before"`
+			After   int `json:"lookups_after"`
+			Sources []struct {
+				Name string `json:"name"`
+			} `json:"sources"`
+		} `json:"flattened"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Flattened
+	if rep.Lookups != 11 || f.Before != 11 || f.After != 0 || len(f.Records) != 1 || len(f.Sources) != 22 { // A and AAAA of each host
+		t.Fatalf("%+v", rep)
+	}
+	if !strings.HasPrefix(f.Records[0].Text, "v=spf1 ip4:198.51.100.100") || !strings.HasSuffix(f.Records[0].Text, "-all") {
+		t.Errorf("flattened record %q", f.Records[0].Text)
+	}
+	t.Setenv("NO_COLOR", "1")
+	_, text, _ := mt(t, "", "spf", "example.test", "--zone", zone, "--offline", "--flatten")
+	if !strings.Contains(text, "FLATTENED: 0 DNS lookups instead of 11") || !strings.Contains(text, "copied from:") {
+		t.Errorf("text:\n%s", text)
+	}
+}

@@ -14,11 +14,12 @@ import (
 )
 
 type spfOptions struct {
-	dns    dnsOptions
-	ip     string
-	sender string
-	helo   string
-	format string
+	dns     dnsOptions
+	ip      string
+	sender  string
+	helo    string
+	format  string
+	flatten bool
 }
 
 func newSPF(e *env) *cobra.Command {
@@ -33,6 +34,13 @@ them, so you see how far over you are), and what is wrong. With --ip it
 evaluates check_host() for that address, as a receiver would for mail from
 --sender (default postmaster@DOMAIN) with --helo.
 
+--flatten prints an equivalent record that stays within the limits: includes,
+redirects, a and mx replaced by the addresses they stand for where that is
+exact (the rest kept, with the reason), split into strings of 255 bytes and,
+when it is long, chained _spf1, _spf2... records. The cost: it copies the
+providers' addresses as they are now, so it must be made again when they
+change them.
+
 --zone answers from a zone file instead of live DNS (see mailtriage check
 --help).
 
@@ -40,6 +48,7 @@ Exit status: 0 no error findings (and, with --ip, a pass); 1 the DNS could not
 be asked; 2 wrong usage; 3 error findings, or a result other than pass.`,
 		Example: `  mailtriage spf example.com
   mailtriage spf example.com --ip 198.51.100.21 --helo mail01.example.com
+  mailtriage spf example.com --flatten
   mailtriage spf example.com --zone examples/example.com.zone --offline --format json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -57,6 +66,7 @@ be asked; 2 wrong usage; 3 error findings, or a result other than pass.`,
 	f.StringVar(&o.sender, "sender", "", "with --ip: the MAIL FROM address (default postmaster@DOMAIN)")
 	f.StringVar(&o.helo, "helo", "", "with --ip: the HELO name (for the %{h} macro)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.BoolVar(&o.flatten, "flatten", false, "print an equivalent record within the limits: includes, a and mx replaced by their addresses, split into strings and chained records")
 	return cmd
 }
 
@@ -100,6 +110,13 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 			rep.Error = res.Err.Error()
 		}
 		problems = problems || res.Status != spf.Pass
+	}
+	if o.flatten {
+		flat, err := spf.Flatten(ctx, r, domain)
+		if err != nil {
+			return &codeError{code: exitError, err: fmt.Errorf("spf --flatten %s: %w", domain, err)}
+		}
+		rep.Flattened = flat
 	}
 	e.log.Info("spf done", "dns_queries", queries.Load())
 	var buf bytes.Buffer
