@@ -56,6 +56,10 @@ type Zone struct {
 	Kind    Kind
 	Bitmask bool // the last octet is a set of bits, each a sub-list
 	Codes   []Code
+	// Default is the class of a code the zone does not document: Listed
+	// ("" too) for a blocklist, Allowed for an allowlist whose codes
+	// encode categories (DNSWL's 127.0.x.y).
+	Default Class
 	// TestListed is an entry the list always lists (127.0.0.2,
 	// dbltest.com); TestClean one it never lists (127.0.0.1 for IP lists,
 	// RFC 5782 §5). Either may be empty.
@@ -105,8 +109,10 @@ func QueryName(z Zone, target string) (string, error) {
 		}
 		return reverse(ip.Unmap()) + "." + zone, nil
 	case Domain:
+		// Single labels are allowed: RFC 5782 §5's test entries are TEST
+		// and INVALID.
 		d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(target)), ".")
-		if _, err := netip.ParseAddr(d); err == nil || d == "" || !strings.Contains(d, ".") {
+		if _, err := netip.ParseAddr(d); err == nil || d == "" || strings.ContainsAny(d, " /:") {
 			return "", fmt.Errorf("%w: %q is not a domain, and %s lists domains", ErrTarget, target, z.Name)
 		}
 		return d + "." + zone, nil
@@ -213,6 +219,9 @@ func (z Zone) meanings(c netip.Addr) []Code {
 		}
 	}
 	if len(out) == 0 {
+		if z.Default == Allowed {
+			return []Code{{Value: c, Class: Allowed, Meaning: "a code of the allowlist"}}
+		}
 		out = append(out, Code{Value: c, Class: Listed, Meaning: "a code the list does not document: read as listed"})
 	}
 	return out

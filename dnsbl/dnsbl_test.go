@@ -80,7 +80,9 @@ func TestQueryName(t *testing.T) {
 		{uribl, "Example.COM.", "example.com.multi.uribl.example", true},
 		{zen, "example.com", "", false},
 		{uribl, "192.0.2.1", "", false},
-		{uribl, "localhost", "", false},
+		{uribl, "invalid", "invalid.multi.uribl.example", true}, // RFC 5782 §5
+		{uribl, "", "", false},
+		{uribl, "example.com:25", "", false},
 	} {
 		got, err := QueryName(tt.z, tt.target)
 		if (err == nil) != tt.ok || got != tt.want {

@@ -33,6 +33,11 @@ type Server struct {
 
 	udpQueries, tcpQueries atomic.Int64
 	inFlight, maxInFlight  atomic.Int64
+
+	// Per-group counts of queries in flight, when GroupBy is set.
+	groupBy            func(qname string) string
+	groupNow, groupMax map[string]int64
+	groupQueries       map[string]int64
 }
 
 // Start serves zone (master format, origin from its SOA) until the test
@@ -81,6 +86,46 @@ func (s *Server) Fail(name string, rcode int) {
 	s.fail[dns.Fqdn(strings.ToLower(name))] = rcode
 }
 
+// GroupBy counts queries in flight per group, the group of a query being
+// what group returns for its name (a blocklist zone, say), so a test can
+// check a per-group concurrency limit. Call it before the queries.
+func (s *Server) GroupBy(group func(qname string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groupBy = group
+	s.groupNow, s.groupMax, s.groupQueries = map[string]int64{}, map[string]int64{}, map[string]int64{}
+}
+
+// MaxInFlightByGroup returns, per group, the most queries it had in
+// flight at once, and how many it had in all.
+func (s *Server) MaxInFlightByGroup() (max, total map[string]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	max, total = map[string]int64{}, map[string]int64{}
+	for g, n := range s.groupMax {
+		max[g], total[g] = n, s.groupQueries[g]
+	}
+	return max, total
+}
+
+// enter and leave track a query's group.
+func (s *Server) enter(qname string) (leave func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groupBy == nil {
+		return func() {}
+	}
+	g := s.groupBy(qname)
+	s.groupNow[g]++
+	s.groupQueries[g]++
+	s.groupMax[g] = max(s.groupMax[g], s.groupNow[g])
+	return func() {
+		s.mu.Lock()
+		s.groupNow[g]--
+		s.mu.Unlock()
+	}
+}
+
 // Queries returns the numbers of queries seen over UDP and TCP.
 func (s *Server) Queries() (udp, tcp int64) { return s.udpQueries.Load(), s.tcpQueries.Load() }
 
@@ -95,50 +140,63 @@ func (s *Server) handler(proto string) dns.HandlerFunc {
 			s.tcpQueries.Add(1)
 		}
 		n := s.inFlight.Add(1)
-		defer s.inFlight.Add(-1)
 		for {
 			m := s.maxInFlight.Load()
 			if n <= m || s.maxInFlight.CompareAndSwap(m, n) {
 				break
 			}
 		}
+		leave := func() {}
+		if len(req.Question) == 1 {
+			leave = s.enter(strings.ToLower(req.Question[0].Name))
+		}
 		if d := time.Duration(s.Delay.Load()); d > 0 {
 			time.Sleep(d)
 		}
-		if len(req.Question) != 1 {
-			m := new(dns.Msg)
-			m.SetRcode(req, dns.RcodeFormatError)
+		m := s.respond(proto, req)
+		// The query leaves the counts before the client can see the
+		// answer and send its next one.
+		leave()
+		s.inFlight.Add(-1)
+		if m != nil {
 			w.WriteMsg(m)
-			return
 		}
-		q := req.Question[0]
-		s.mu.Lock()
-		rcode, failing := s.fail[strings.ToLower(q.Name)]
-		s.mu.Unlock()
-		if failing {
-			if rcode < 0 {
-				return // no answer: the client times out
-			}
-			m := new(dns.Msg)
-			m.SetRcode(req, rcode)
-			w.WriteMsg(m)
-			return
-		}
-		m := s.answer(req, q)
-		if proto == "udp" {
-			// As a real server: an answer over the client's UDP size
-			// (EDNS0, RFC 6891 §6.2.3, or 512) is truncated, TC set.
-			size := dns.MinMsgSize
-			if opt := req.IsEdns0(); opt != nil {
-				size = int(opt.UDPSize())
-			}
-			m.Truncate(size)
-			if s.TruncateUDP.Load() {
-				m.Answer, m.Truncated = nil, true
-			}
-		}
-		w.WriteMsg(m)
 	}
+}
+
+// respond builds the reply to req, nil for none.
+func (s *Server) respond(proto string, req *dns.Msg) *dns.Msg {
+	if len(req.Question) != 1 {
+		m := new(dns.Msg)
+		m.SetRcode(req, dns.RcodeFormatError)
+		return m
+	}
+	q := req.Question[0]
+	s.mu.Lock()
+	rcode, failing := s.fail[strings.ToLower(q.Name)]
+	s.mu.Unlock()
+	if failing {
+		if rcode < 0 {
+			return nil // no answer: the client times out
+		}
+		m := new(dns.Msg)
+		m.SetRcode(req, rcode)
+		return m
+	}
+	m := s.answer(req, q)
+	if proto == "udp" {
+		// As a real server: an answer over the client's UDP size
+		// (EDNS0, RFC 6891 §6.2.3, or 512) is truncated, TC set.
+		size := dns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil {
+			size = int(opt.UDPSize())
+		}
+		m.Truncate(size)
+		if s.TruncateUDP.Load() {
+			m.Answer, m.Truncated = nil, true
+		}
+	}
+	return m
 }
 
 // answer builds an authoritative response from the zone.
