@@ -217,3 +217,86 @@ func TestSPFFlatten(t *testing.T) {
 		t.Errorf("text:\n%s", text)
 	}
 }
+
+func TestBlocklist(t *testing.T) {
+	zone := filepath.Join("testdata", "blocklists.zone")
+	code, out, errs := mt(t, "", "blocklist", "--zone", zone, "--offline", "--format", "json", "198.51.100.21", "198.51.100.22", "198.51.100.23", "mail.example.com")
+	if code != exitProblems {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Targets []struct {
+			Checked  string `json:"checked"`
+			Listings []struct {
+				Target    string   `json:"target"`
+				Zone      string   `json:"zone"`
+				Status    string   `json:"status"`
+				Codes     []string `json:"codes"`
+				Meaning   string   `json:"meaning"`
+				DelistURL string   `json:"delist_url"`
+			} `json:"listings"`
+		} `json:"targets"`
+		Zones []struct {
+			Zone, Status string
+		} `json:"zones"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tr := range rep.Targets {
+		for _, l := range tr.Listings {
+			got[tr.Checked+" "+l.Zone] = l.Status
+			if l.Target == "" || l.Zone == "" || l.DelistURL == "" {
+				t.Errorf("incomplete listing %+v", l)
+			}
+		}
+	}
+	for k, want := range map[string]string{
+		"198.51.100.21 zen.spamhaus.org": "listed",
+		"198.51.100.22 zen.spamhaus.org": "listed",
+		"198.51.100.23 zen.spamhaus.org": "clean",
+		"198.51.100.21 bl.spamcop.net":   "clean",
+		"198.51.100.21 psbl.surriel.com": "unavailable", // no test entry in the zone
+		"example.com dbl.spamhaus.org":   "listed",      // mail.example.com at its registered domain
+		"example.com multi.uribl.com":    "refused",
+		"198.51.100.21 multi.uribl.com":  "", // a domain list is not asked about addresses
+	} {
+		if got[k] != want {
+			t.Errorf("%s: %q, want %q", k, got[k], want)
+		}
+	}
+	t.Setenv("NO_COLOR", "1")
+	_, text, _ := mt(t, "", "blocklist", "--zone", zone, "--offline", "198.51.100.21")
+	for _, want := range []string{"LISTED  Spamhaus ZEN", "SBL: a known spam source", "delist: https://check.spamhaus.org/", "reason: https://check.spamhaus.org/sbl/query/SBL000001", "LISTS THAT COULD NOT BE TRUSTED", "not proof of good reputation"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	// A public resolver is named as such (the root zone answers every
+	// name, so nothing is asked of it).
+	_, out, _ = mt(t, "", "blocklist", "--zone", zone, "--resolver", "8.8.8.8:53", "--format", "json", "198.51.100.23")
+	if !strings.Contains(out, "Google Public DNS, a public resolver") {
+		t.Errorf("no public-resolver warning:\n%.600s", out)
+	}
+}
+
+func TestBlocklistBadInput(t *testing.T) {
+	zone := filepath.Join("testdata", "blocklists.zone")
+	for _, tt := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"blocklist", "--zone", zone, "--offline", "198.51.100.21:25"}, exitUsage, "with a port"},
+		{[]string{"blocklist", "--zone", zone, "--offline", "198.51.100.0/24"}, exitUsage, "CIDR"},
+		{[]string{"blocklist", "--zone", zone, "--offline", "192.168.1.10"}, exitUsage, "private"},
+		{[]string{"blocklist", "--zone", zone, "--offline"}, exitUsage, "at least one TARGET"},
+		{[]string{"blocklist", "--zone", zone, "--offline", "--dnsbl-zones", "nonexistent.toml", "198.51.100.21"}, exitError, "nonexistent.toml"},
+	} {
+		code, _, errs := mt(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}

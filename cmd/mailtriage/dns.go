@@ -83,6 +83,17 @@ func (c *countingZone) Lookup(ctx context.Context, name string, qtype uint16) re
 	return a
 }
 
+// describe names where answers come from, for reports.
+func (o *dnsOptions) describe() string {
+	switch {
+	case o.offline:
+		return "zone files"
+	case o.server != "":
+		return o.server
+	}
+	return resolver.DefaultServer()
+}
+
 // addDNSFlags adds the flags of dnsOptions to a command.
 func addDNSFlags(f *pflag.FlagSet, o *dnsOptions) {
 	f.StringVar(&o.server, "resolver", "", "DNS server to ask, HOST:PORT (default: the system's, from /etc/resolv.conf)")
