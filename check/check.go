@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/resolver"
 	"golang.org/x/net/idna"
 )
@@ -50,6 +51,11 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// RootCAs replaces the system's roots for HTTPS and STARTTLS (tests).
 	RootCAs *x509.CertPool
+	// Blocklists are the lists to ask about the domain, the --ip
+	// addresses and the MX addresses; nil skips them.
+	Blocklists *blocklist.Catalogue
+	// BlocklistPerZone bounds the queries in flight to one list.
+	BlocklistPerZone int
 }
 
 func (o *Options) timeout() time.Duration {
@@ -93,6 +99,8 @@ type Report struct {
 	BIMI   *BIMISummary   `json:"bimi"`
 	IPs    []IPSummary    `json:"ips,omitempty"`
 	HELO   *HELOSummary   `json:"helo,omitempty"`
+
+	Blocklists *BlocklistSummary `json:"blocklists,omitempty"`
 
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
@@ -172,6 +180,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		func(p *part) { rep.BIMI = checkBIMI(ctx, c.r, domain, p) },
 		func(p *part) { rep.IPs = checkIPs(ctx, c.r, o.IPs, p) },
 		func(p *part) { rep.HELO = checkHELO(ctx, c.r, o.HELO, o.IPs, p) },
+		func(p *part) { rep.Blocklists = c.checkBlocklists(ctx, p) },
 	}
 	parts := make([]*part, len(groups))
 	var wg sync.WaitGroup
@@ -210,6 +219,10 @@ func applied(o Options) []string {
 			}
 		case strings.HasPrefix(c.ID, "helo."):
 			if o.HELO == "" {
+				continue
+			}
+		case strings.HasPrefix(c.ID, "blocklist."):
+			if !slices.Contains(blocklistChecks(o), c.ID) {
 				continue
 			}
 		}

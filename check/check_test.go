@@ -24,6 +24,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/internal/testpki"
 	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/resolver/dnstest"
@@ -81,6 +82,8 @@ func readFixture(t *testing.T, path string) fixture {
 					fx.opts.Selectors = strings.Split(v, ",")
 				case "probe":
 					fx.opts.SMTPProbe = true
+				case "blocklists":
+					fx.opts.Blocklists = testBlocklists(t)
 				default:
 					t.Fatalf("%s: unknown option %s", path, k)
 				}
@@ -103,6 +106,20 @@ func readFixture(t *testing.T, path string) fixture {
 		}
 	}
 	return fx
+}
+
+// testBlocklists are the lists of testdata/blocklists.toml.
+func testBlocklists(t *testing.T) *blocklist.Catalogue {
+	f, err := os.Open("testdata/blocklists.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := &blocklist.Catalogue{}
+	if err := c.Load(f, "blocklists.toml"); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // run checks a fixture against an in-process DNS server serving it.

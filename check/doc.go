@@ -25,8 +25,10 @@ C ≥ 70, D ≥ 60, F below. BIMI is reported but not scored.
 
 Which checks apply: SPF, DKIM, DMARC, MX, MTA-STS and TLS-RPT always; ` + "`spf.ip`" + ` and
 the reverse DNS checks with ` + "`--ip`" + `; the HELO checks with ` + "`--helo`" + `; the TLS checks
-with ` + "`--smtp-probe`" + `. DKIM checks are made when a key is found, or when a
-selector given with ` + "`--selector`" + ` has none.
+with ` + "`--smtp-probe`" + `; the blocklist checks unless ` + "`--no-blocklists`" + ` (` + "`blocklist.ip`" + `
+with ` + "`--ip`" + `). DKIM checks are made when a key is found, or when a
+selector given with ` + "`--selector`" + ` has none. A blocklist check is made when at
+least one scored list answered its test entries and the target.
 
 ## Checks
 

@@ -10,10 +10,11 @@ const (
 	CatTransport = "transport"
 	CatIdentity  = "identity"
 	CatBIMI      = "bimi"
+	CatBlocklist = "blocklists"
 )
 
 // Categories in the order reports show them.
-var categoryOrder = []string{CatSPF, CatDKIM, CatDMARC, CatTransport, CatIdentity, CatBIMI}
+var categoryOrder = []string{CatSPF, CatDKIM, CatDMARC, CatTransport, CatIdentity, CatBlocklist, CatBIMI}
 
 // maxPoints is what every scored check is worth, as in internet.nl: full
 // marks 10, half 5, "less" 2, none 0.
@@ -59,6 +60,9 @@ var checkDefs = []checkDef{
 	{"rdns.name", CatIdentity, "the reverse name is not a generic one"},
 	{"helo.name", CatIdentity, "the --helo name is a fully qualified name that exists"},
 	{"helo.match", CatIdentity, "the --helo name resolves to the sending address"},
+	{"blocklist.ip", CatBlocklist, "no --ip is on a scored blocklist (worst address counts)"},
+	{"blocklist.mx", CatBlocklist, "no MX address is on a scored blocklist"},
+	{"blocklist.domain", CatBlocklist, "the domain is on no scored domain list"},
 }
 
 const (
@@ -178,6 +182,16 @@ var codeDefs = []codeDef{
 	{"helo.helo-generic", warnSev, esp, "helo.name", 5, "the HELO name is generic"},
 	{"helo.helo-mismatch", warnSev, esp, "helo.match", 5, "the HELO name does not resolve to the sending address"},
 	{"helo.rdns-differs", infoSev, esp, "", 0, "the HELO name is not the reverse name of the address"},
+
+	{"blocklist.unavailable", unkSev, sender, "", 0, "lists that refused the resolver, failed their test entries or did not answer"},
+	{"blocklist.listed-ip", errSev, esp, "blocklist.ip", 0, "a sending address is on a scored blocklist"},
+	{"blocklist.listed-mx", errSev, sender, "blocklist.mx", 0, "an MX address is on a scored blocklist"},
+	{"blocklist.listed-domain", errSev, sender, "blocklist.domain", 0, "the domain is on a scored domain list"},
+	{"blocklist.policy-ip", warnSev, esp, "blocklist.ip", 5, "a sending address is on a policy list (PBL-like) or a lesser code"},
+	{"blocklist.policy-mx", warnSev, sender, "blocklist.mx", 5, "an MX address is on a policy list or a lesser code"},
+	{"blocklist.policy-domain", warnSev, sender, "blocklist.domain", 5, "the domain has a lesser listing (URIBL grey, say)"},
+	{"blocklist.informational", infoSev, esp, "", 0, "a listing on an informational (tier 2) list"},
+	{"blocklist.allowed", infoSev, esp, "", 0, "an allowlist lists a target: a positive signal"},
 
 	{"bimi.missing", infoSev, sender, "", 0, "no BIMI record"},
 	{"bimi.invalid", warnSev, sender, "", 0, "the BIMI record is invalid"},

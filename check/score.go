@@ -92,6 +92,7 @@ func categoryOf(d codeDef) string {
 var prefixCategory = map[string]string{
 	"spf": CatSPF, "dkim": CatDKIM, "dmarc": CatDMARC, "mx": CatTransport, "tls": CatTransport,
 	"mtasts": CatTransport, "tlsrpt": CatTransport, "rdns": CatIdentity, "helo": CatIdentity, "bimi": CatBIMI,
+	"blocklist": CatBlocklist,
 }
 
 func prefix(code string) string {

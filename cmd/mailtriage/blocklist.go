@@ -10,14 +10,50 @@ import (
 	"github.com/mailtriage/mailtriage/dnsbl"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type blocklistOptions struct {
-	dns       dnsOptions
+	dns    dnsOptions
+	lists  listOptions
+	format string
+}
+
+// listOptions are the flags that choose the blocklists, shared by
+// blocklist and check.
+type listOptions struct {
 	zonesFile string
 	spamhaus  string
 	perZone   int
-	format    string
+}
+
+func addListFlags(f *pflag.FlagSet, o *listOptions) {
+	f.StringVar(&o.zonesFile, "dnsbl-zones", "", "TOML file of blocklist zones that add to or override the built-in catalogue")
+	f.StringVar(&o.spamhaus, "spamhaus-key", os.Getenv("MAILTRIAGE_SPAMHAUS_KEY"), "Spamhaus DQS key: ask <key>.zen.dq.spamhaus.net instead of the public mirrors")
+	f.IntVar(&o.perZone, "per-zone", 4, "blocklist queries in flight to one list at most")
+}
+
+// catalogue is the built-in lists with the user's file and key applied.
+func (o *listOptions) catalogue() (*blocklist.Catalogue, error) {
+	if o.perZone < 1 {
+		return nil, usagef("--per-zone %d: want at least 1", o.perZone)
+	}
+	cat, err := blocklist.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	if o.zonesFile != "" {
+		f, err := os.Open(o.zonesFile)
+		if err != nil {
+			return nil, &codeError{code: exitError, err: fmt.Errorf("--dnsbl-zones: %w", err)}
+		}
+		err = cat.Load(f, o.zonesFile)
+		f.Close()
+		if err != nil {
+			return nil, &codeError{code: exitError, err: fmt.Errorf("--dnsbl-zones: %w", err)}
+		}
+	}
+	return cat.WithDQSKey(o.spamhaus), nil
 }
 
 func newBlocklist(e *env) *cobra.Command {
@@ -52,9 +88,7 @@ Exit status: 0 nothing scored is listed; 1 the lookups could not be made;
 	}
 	f := cmd.Flags()
 	addDNSFlags(f, &o.dns)
-	f.StringVar(&o.zonesFile, "dnsbl-zones", "", "TOML file of zones that add to or override the built-in catalogue")
-	f.StringVar(&o.spamhaus, "spamhaus-key", os.Getenv("MAILTRIAGE_SPAMHAUS_KEY"), "Spamhaus DQS key: ask <key>.zen.dq.spamhaus.net instead of the public mirrors")
-	f.IntVar(&o.perZone, "per-zone", 4, "queries in flight to one list at most")
+	addListFlags(f, &o.lists)
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -66,9 +100,6 @@ func runBlocklist(cmd *cobra.Command, e *env, o *blocklistOptions, args []string
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format %q: want text or json", o.format)
 	}
-	if o.perZone < 1 {
-		return usagef("--per-zone %d: want at least 1", o.perZone)
-	}
 	var targets []blocklist.Target
 	for _, a := range args {
 		t, err := blocklist.ParseTarget(a)
@@ -77,22 +108,10 @@ func runBlocklist(cmd *cobra.Command, e *env, o *blocklistOptions, args []string
 		}
 		targets = append(targets, t)
 	}
-	cat, err := blocklist.Builtin()
+	cat, err := o.lists.catalogue()
 	if err != nil {
 		return err
 	}
-	if o.zonesFile != "" {
-		f, err := os.Open(o.zonesFile)
-		if err != nil {
-			return &codeError{code: exitError, err: fmt.Errorf("--dnsbl-zones: %w", err)}
-		}
-		err = cat.Load(f, o.zonesFile)
-		f.Close()
-		if err != nil {
-			return &codeError{code: exitError, err: fmt.Errorf("--dnsbl-zones: %w", err)}
-		}
-	}
-	cat = cat.WithDQSKey(o.spamhaus)
 	var queries atomic.Int64
 	r, err := o.dns.resolverFor(e, &queries)
 	if err != nil {
@@ -100,10 +119,10 @@ func runBlocklist(cmd *cobra.Command, e *env, o *blocklistOptions, args []string
 	}
 	server := o.dns.describe()
 	rep := &report.BlocklistReport{Resolver: server, Warnings: []string{}}
-	if name := blocklist.PublicResolver(server); name != "" {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is %s, a public resolver: most lists refuse it (Spamhaus answers 127.255.255.254, URIBL 127.0.0.1, Barracuda nothing); ask through your own recursive resolver with --resolver", server, name))
+	if w := publicResolverWarning(server); w != "" {
+		rep.Warnings = append(rep.Warnings, w)
 	}
-	rep.Report = blocklist.Check(cmd.Context(), blocklist.Options{Resolver: r, Catalogue: cat, PerZone: o.perZone}, targets)
+	rep.Report = blocklist.Check(cmd.Context(), blocklist.Options{Resolver: r, Catalogue: cat, PerZone: o.lists.perZone}, targets)
 	e.log.Info("blocklist done", "dns_queries", queries.Load(), "elapsed", rep.Elapsed)
 	var buf bytes.Buffer
 	if o.format == "json" {
@@ -123,12 +142,6 @@ func runBlocklist(cmd *cobra.Command, e *env, o *blocklistOptions, args []string
 // blocklistExit: 3 when a scored list lists a target; 1 when no list
 // could be asked at all.
 func blocklistExit(r *blocklist.Report) error {
-	healthy := 0
-	for _, z := range r.Zones {
-		if z.Status == dnsbl.StatusClean {
-			healthy++
-		}
-	}
 	for _, t := range r.Targets {
 		for _, l := range t.Listings {
 			if l.Scored() {
@@ -136,8 +149,20 @@ func blocklistExit(r *blocklist.Report) error {
 			}
 		}
 	}
-	if healthy == 0 {
-		return &codeError{code: exitError, err: fmt.Errorf("no list answered its test entries: nothing could be checked (see the report)")}
+	for _, z := range r.Zones {
+		if z.Status == dnsbl.StatusClean {
+			return nil
+		}
 	}
-	return nil
+	return &codeError{code: exitError, err: fmt.Errorf("no list answered its test entries: nothing could be checked (see the report)")}
+}
+
+// publicResolverWarning warns when server is a public resolver, which
+// the lists refuse.
+func publicResolverWarning(server string) string {
+	name := blocklist.PublicResolver(server)
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s is %s, a public resolver: most lists refuse it (Spamhaus answers 127.255.255.254, URIBL 127.0.0.1, Barracuda nothing); ask through your own recursive resolver with --resolver", server, name)
 }

@@ -9,20 +9,23 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
 )
 
 type checkOptions struct {
-	dns       dnsOptions
-	ips       []string
-	helo      string
-	selectors []string
-	probe     bool
-	timeout   time.Duration
-	format    string
-	out       string
+	dns          dnsOptions
+	lists        listOptions
+	noBlocklists bool
+	ips          []string
+	helo         string
+	selectors    []string
+	probe        bool
+	timeout      time.Duration
+	format       string
+	out          string
 }
 
 func newCheck(e *env) *cobra.Command {
@@ -36,7 +39,9 @@ DMARC (RFC 9989 tree walk, and where RFC 7489 would look), MX, MTA-STS,
 TLS-RPT and BIMI; with --ip, the reverse DNS of the sending addresses and
 whether it confirms forward; with --helo, the name the MTA gives; with
 --smtp-probe, STARTTLS and the certificate of every MX (it connects to port
-25). Every finding has a fix and the record or query it was judged on.
+25). The domain, the --ip addresses and the MX addresses are looked up on DNS
+blocklists (see mailtriage blocklist --help; --no-blocklists skips them).
+Every finding has a fix and the record or query it was judged on.
 
 The score is internet.nl's method: each category scores the points of its
 checks over their maximum, the total is the plain mean of the categories
@@ -67,6 +72,8 @@ Exit status: 0 no error findings; 1 the check could not run; 2 wrong usage;
 	}
 	f := cmd.Flags()
 	addDNSFlags(f, &o.dns)
+	addListFlags(f, &o.lists)
+	f.BoolVar(&o.noBlocklists, "no-blocklists", false, "do not look the domain, the --ip addresses and the MX addresses up on DNS blocklists")
 	f.StringSliceVar(&o.ips, "ip", nil, "a sending address: its reverse DNS and SPF result (repeatable, or comma-separated)")
 	f.StringVar(&o.helo, "helo", "", "the name the sending MTA gives in HELO/EHLO")
 	f.StringSliceVar(&o.selectors, "selector", nil, "DKIM selector (repeatable); default: try common selectors")
@@ -98,6 +105,15 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 			return err
 		}
 	}
+	var lists *blocklist.Catalogue
+	if !o.noBlocklists {
+		if lists, err = o.lists.catalogue(); err != nil {
+			return err
+		}
+		if w := publicResolverWarning(o.dns.describe()); w != "" {
+			e.log.Warn(w)
+		}
+	}
 	var queries atomic.Int64
 	r, err := o.dns.resolverFor(e, &queries)
 	if err != nil {
@@ -105,7 +121,7 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 	}
 	rep, err := check.Run(cmd.Context(), check.Options{
 		Domain: domain, IPs: ips, HELO: o.helo, Selectors: o.selectors, Resolver: r,
-		SMTPProbe: o.probe, Timeout: o.timeout,
+		SMTPProbe: o.probe, Timeout: o.timeout, Blocklists: lists, BlocklistPerZone: o.lists.perZone,
 	})
 	if err != nil {
 		if errors.Is(err, check.ErrNotDomain) {
