@@ -32,6 +32,9 @@ type Result struct {
 	// thousand of each), for the evidence pack.
 	ExpiredRecipients []RecipientOutcome `json:"expired_recipients"`
 	PendingRecipients []RecipientOutcome `json:"pending_recipients"`
+	// Blocklists are the sending addresses' listings, with analyze
+	// --blocklists.
+	Blocklists []SenderListing `json:"blocklists,omitempty"`
 }
 
 // RecipientOutcome is one recipient's end, with its root cause.

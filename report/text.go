@@ -33,6 +33,7 @@ func Text(w io.Writer, r *analysis.Result, opts Options) error {
 	t.domains(r, opts.limit())
 	t.streams(r, opts.limit())
 	t.hosts(r, opts.limit())
+	t.listings(r)
 	t.inputs(r)
 	return bw.Flush()
 }
@@ -367,6 +368,35 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")
+}
+
+// listings puts each sending address's blocklist listings beside what its
+// host carried.
+func (t *textWriter) listings(r *analysis.Result) {
+	if len(r.Blocklists) == 0 {
+		return
+	}
+	t.section("SENDING ADDRESSES ON BLOCKLISTS")
+	tb := newTable("address", "host", "listed on", "carried: attempts>", "deferrals>", "bounces>")
+	for _, l := range r.Blocklists {
+		var lists []string
+		for _, e := range l.Listed {
+			lists = append(lists, e.List)
+		}
+		listed := nonEmpty(strings.Join(lists, ", "), "none of the scored lists")
+		if len(l.Unknown) > 0 {
+			listed += fmt.Sprintf(" (%d could not tell)", len(l.Unknown))
+		}
+		if len(lists) > 0 {
+			listed = t.paint(red, listed)
+		}
+		a, d, b := "-", "-", "-"
+		if c := l.Carried; c != nil {
+			a, d, b = thousands(int64(c.Attempts)), thousands(int64(c.Deferrals)), thousands(int64(c.Bounces))
+		}
+		tb.row(l.IP, nonEmpty(l.Host, "-"), listed, a, d, b)
+	}
+	tb.write(t.w, "  ")
 }
 
 func (t *textWriter) streams(r *analysis.Result, limit int) {

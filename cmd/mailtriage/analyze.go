@@ -36,6 +36,11 @@ type analyzeOptions struct {
 	minRate    float64
 	workers    int
 	noProgress bool
+	// --blocklists: look the sending addresses up.
+	blocklists bool
+	ips        []string
+	dns        dnsOptions
+	lists      listOptions
 }
 
 func newAnalyze(e *env) *cobra.Command {
@@ -59,7 +64,8 @@ were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
   mailtriage analyze examples/incident-postfix.log.gz
   zcat mail.log.*.gz | mailtriage analyze --format json > report.json
   mailtriage analyze --since 2026-11-27T00:00:00Z --tz Europe/Berlin mail.log
-  mailtriage analyze --format html --out incident.html --redact mail.log*`,
+  mailtriage analyze --format html --out incident.html --redact mail.log*
+  mailtriage analyze --blocklists --ip mail01=198.51.100.21 --ip mail02=198.51.100.22 mail.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(cmd, e, o, args)
 		},
@@ -80,6 +86,10 @@ were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
 	f.Float64Var(&o.minRate, "min-rate", def.MinRate, "incident: least deferral rate per hour (0 to 1)")
 	f.IntVar(&o.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not show progress on a terminal")
+	f.BoolVar(&o.blocklists, "blocklists", false, "look the sending addresses (--ip) up on DNS blocklists and put each beside the mail its host carried")
+	f.StringSliceVar(&o.ips, "ip", nil, "with --blocklists: a sending address, or HOST=ADDRESS to tie it to the logging host that sends from it (repeatable)")
+	addDNSFlags(f, &o.dns)
+	addListFlags(f, &o.lists)
 	return cmd
 }
 
@@ -121,6 +131,10 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 		return usagef("--workers %d: want 0 (one per CPU) or more", o.workers)
 	case o.year != 0 && (o.year < 1970 || o.year > 9999):
 		return usagef("--year %d: want a year from 1970 to 9999", o.year)
+	}
+	senders, err := parseSenders(o.blocklists, o.ips)
+	if err != nil {
+		return err
 	}
 	if o.out != "" {
 		// Fail now, not after the analysis, if the report can't be written.
@@ -182,6 +196,11 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 		}
 	}
 	res := rep.Result
+	if o.blocklists {
+		if err := addListings(cmd, e, o, senders, res); err != nil {
+			return err
+		}
+	}
 	if o.redact {
 		// A fresh key per report: tokens are stable inside one report and
 		// can't be linked to addresses or to other reports.

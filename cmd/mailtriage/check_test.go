@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/check"
 )
 
@@ -298,5 +299,43 @@ func TestBlocklistBadInput(t *testing.T) {
 		if code != tt.code || !strings.Contains(errs, tt.msg) {
 			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
 		}
+	}
+}
+
+// TestAnalyzeBlocklists: the sample's hosts with their addresses, one of
+// them listed: the listing sits beside the mail that host carried.
+func TestAnalyzeBlocklists(t *testing.T) {
+	zone := filepath.Join("testdata", "blocklists.zone")
+	t.Setenv("NO_COLOR", "1")
+	code, out, errs := mt(t, "", "analyze", "--blocklists", "--ip", "mta1=198.51.100.21", "--ip", "mta2=198.51.100.23",
+		"--zone", zone, "--offline", "--format", "json", sample)
+	if code != exitProblems {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r analysis.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Blocklists) != 2 || len(r.Blocklists[0].Listed) != 1 || r.Blocklists[0].Carried == nil || r.Blocklists[0].Carried.Attempts == 0 || len(r.Blocklists[1].Listed) != 0 {
+		t.Fatalf("blocklists %+v", r.Blocklists)
+	}
+	found := false
+	for _, f := range r.Findings {
+		if f.Code == "incident.listed-sender" && strings.Contains(f.Message, "198.51.100.21 (mta1) is listed on Spamhaus ZEN and carried") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no listed-sender finding: %+v", r.Findings)
+	}
+	_, text, _ := mt(t, "", "analyze", "--blocklists", "--ip", "mta1=198.51.100.21", "--zone", zone, "--offline", sample)
+	if !strings.Contains(text, "SENDING ADDRESSES ON BLOCKLISTS") || !strings.Contains(text, "Spamhaus ZEN") {
+		t.Errorf("text lacks the blocklist section")
+	}
+	if code, _, errs := mt(t, "", "analyze", "--ip", "198.51.100.21", sample); code != exitUsage || !strings.Contains(errs, "--ip needs --blocklists") {
+		t.Errorf("--ip alone: exit %d %s", code, errs)
+	}
+	if code, _, errs := mt(t, "", "analyze", "--blocklists", sample); code != exitUsage || !strings.Contains(errs, "sending addresses") {
+		t.Errorf("--blocklists alone: exit %d %s", code, errs)
 	}
 }
