@@ -227,3 +227,37 @@ func (c *Catalogue) WithDQSKey(key string) *Catalogue {
 	}
 	return out
 }
+
+// Only returns the catalogue's zones named in names (a zone's name, or
+// its display name, any case), in the catalogue's order; an unknown name
+// is an error that lists the known ones.
+func (c *Catalogue) Only(names []string) (*Catalogue, error) {
+	if len(names) == 0 {
+		return c, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[strings.ToLower(strings.TrimSpace(n))] = true
+	}
+	out := &Catalogue{}
+	for _, z := range c.Zones {
+		name, display := strings.ToLower(z.Name), strings.ToLower(z.Display)
+		if want[name] || want[display] {
+			out.Zones = append(out.Zones, z)
+			delete(want, name)
+			delete(want, display)
+		}
+	}
+	if len(want) > 0 {
+		var unknown, known []string
+		for n := range want {
+			unknown = append(unknown, n)
+		}
+		for _, z := range c.Zones {
+			known = append(known, z.Name)
+		}
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("unknown list %s; the lists are %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return out, nil
+}

@@ -109,3 +109,45 @@ code = [{ value = "127.0.0.2", class = "bad", meaning = "x" }]`, `class "bad"`},
 		t.Errorf("%d zones, want %d", len(c.Zones), n)
 	}
 }
+
+func TestOnly(t *testing.T) {
+	c, _ := Builtin()
+	got, err := c.Only([]string{"Spamhaus ZEN", "bl.spamcop.net"})
+	if err != nil || len(got.Zones) != 2 || got.Zones[0].Name != "zen.spamhaus.org" {
+		t.Fatalf("%v %v", got, err)
+	}
+	if _, err := c.Only([]string{"zen.spamhaus.org", "nolist.example"}); err == nil || !strings.Contains(err.Error(), "unknown list nolist.example") || !strings.Contains(err.Error(), "bl.spamcop.net") {
+		t.Errorf("unknown list: %v", err)
+	}
+}
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"198.51.100.21", "2001:db8::1", "mail.example.co.uk", "1.2.3.4:25", "10.0.0.0/8", "[::1]", "bücher.example", "", "..", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			return
+		}
+		if tg.Query == "" || (tg.Kind != dnsbl.IP && tg.Kind != dnsbl.Domain) {
+			t.Errorf("%q: %+v", s, tg)
+		}
+	})
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add(builtin)
+	f.Add("[[zone]]\nname = \"x.test\"\nkind = \"ip\"\ntier = 1\ncode = [{ bit = 2, class = \"listed\", meaning = \"x\" }]\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c := &Catalogue{}
+		if err := c.Load(strings.NewReader(text), "fuzz.toml"); err != nil {
+			return
+		}
+		for _, z := range c.Zones {
+			if z.Name == "" || z.Tier < 1 || z.Tier > 2 {
+				t.Errorf("accepted %+v", z)
+			}
+		}
+	})
+}

@@ -22,12 +22,14 @@ type blocklistOptions struct {
 // listOptions are the flags that choose the blocklists, shared by
 // blocklist and check.
 type listOptions struct {
+	only      []string
 	zonesFile string
 	spamhaus  string
 	perZone   int
 }
 
 func addListFlags(f *pflag.FlagSet, o *listOptions) {
+	f.StringSliceVar(&o.only, "lists", nil, "ask only these lists (zone or display names, comma-separated); default: all of the catalogue")
 	f.StringVar(&o.zonesFile, "dnsbl-zones", "", "TOML file of blocklist zones that add to or override the built-in catalogue")
 	f.StringVar(&o.spamhaus, "spamhaus-key", os.Getenv("MAILTRIAGE_SPAMHAUS_KEY"), "Spamhaus DQS key: ask <key>.zen.dq.spamhaus.net instead of the public mirrors")
 	f.IntVar(&o.perZone, "per-zone", 4, "blocklist queries in flight to one list at most")
@@ -52,6 +54,10 @@ func (o *listOptions) catalogue() (*blocklist.Catalogue, error) {
 		if err != nil {
 			return nil, &codeError{code: exitError, err: fmt.Errorf("--dnsbl-zones: %w", err)}
 		}
+	}
+	cat, err = cat.Only(o.only)
+	if err != nil {
+		return nil, usagef("--lists: %v", err)
 	}
 	return cat.WithDQSKey(o.spamhaus), nil
 }

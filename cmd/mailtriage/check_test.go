@@ -294,6 +294,7 @@ func TestBlocklistBadInput(t *testing.T) {
 		{[]string{"blocklist", "--zone", zone, "--offline", "192.168.1.10"}, exitUsage, "private"},
 		{[]string{"blocklist", "--zone", zone, "--offline"}, exitUsage, "at least one TARGET"},
 		{[]string{"blocklist", "--zone", zone, "--offline", "--dnsbl-zones", "nonexistent.toml", "198.51.100.21"}, exitError, "nonexistent.toml"},
+		{[]string{"blocklist", "--zone", zone, "--offline", "--lists", "zen.spamhaus.org,nolist.example", "198.51.100.21"}, exitUsage, "unknown list nolist.example"},
 	} {
 		code, _, errs := mt(t, "", tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.msg) {
