@@ -198,7 +198,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		all.merge(p)
 	}
 	rep.Findings = all.findings
-	rep.score(all.made, applied(o))
+	rep.score(all.made, all.moot, applied(o))
 	sortFindings(rep.Findings)
 	rep.Elapsed = time.Since(start)
 	return rep, nil

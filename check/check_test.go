@@ -287,3 +287,53 @@ func TestHealthyDomain(t *testing.T) {
 		t.Errorf("tls %+v mta-sts %+v", rep.TLS, rep.MTASTS)
 	}
 }
+
+// runZone checks domain against an in-process server for zone.
+func runZone(t *testing.T, zone string, opts Options) *Report {
+	t.Helper()
+	fx := fixture{opts: opts, fail: map[string]int{}, zone: "$ORIGIN .\n$TTL 300\n. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300\n" + zone}
+	return fx.run(t)
+}
+
+// TestDMARCPolicyThatApplies: a subdomain is judged by sp= (np= when it
+// does not exist), RFC 9989 §4.7; an invalid sp= makes the record p=none
+// (RFC 7489 §6.6.3); several records end discovery.
+func TestDMARCPolicyThatApplies(t *testing.T) {
+	zone := `_dmarc.org.test. IN TXT "v=DMARC1; p=none; sp=reject; np=reject; rua=mailto:d@org.test"
+_dmarc.org2.test. IN TXT "v=DMARC1; p=reject; sp=none; rua=mailto:d@org2.test"
+_dmarc.org3.test. IN TXT "v=DMARC1; p=reject; sp=reject; np=none; rua=mailto:d@org3.test"
+_dmarc.dm2.test. IN TXT "v=DMARC1; p=reject; sp=bogus; rua=mailto:d@dm2.test"
+_dmarc.org5.test. IN TXT "v=DMARC1; p=reject; rua=mailto:d@org5.test"
+_dmarc.sub.org5.test. IN TXT "v=DMARC1; p=none; rua=mailto:d@org5.test"
+_dmarc.sub.org5.test. IN TXT "v=DMARC1; p=quarantine; rua=mailto:d@org5.test"
+sub.org.test. IN A 192.0.2.1
+sub.org2.test. IN A 192.0.2.1
+sub.org5.test. IN A 192.0.2.1
+`
+	for _, tt := range []struct {
+		domain, policy string
+		want, not      []string
+	}{
+		{"sub.org.test", "reject", nil, []string{"dmarc.policy-none"}},
+		{"sub.org2.test", "none", []string{"dmarc.policy-none"}, nil},
+		{"ghost.org3.test", "none", []string{"dmarc.policy-none"}, nil},
+		{"dm2.test", "none", []string{"dmarc.invalid"}, []string{"dmarc.policy-none"}},
+		{"sub.org5.test", "", []string{"dmarc.multiple"}, []string{"dmarc.inherited"}},
+	} {
+		rep := runZone(t, zone, Options{Domain: tt.domain})
+		got := codes(rep.Findings)
+		if rep.DMARC == nil || rep.DMARC.Policy != tt.policy {
+			t.Errorf("%s: policy %+v, want %q", tt.domain, rep.DMARC, tt.policy)
+		}
+		for _, w := range tt.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%s: want %s, got %v", tt.domain, w, got)
+			}
+		}
+		for _, n := range tt.not {
+			if slices.Contains(got, n) {
+				t.Errorf("%s: did not want %s", tt.domain, n)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mailtriage/mailtriage/dmarc"
+	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/resolver"
 )
 
@@ -72,17 +73,28 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 	rec := d.Record
 	ev := []string{fmt.Sprintf("_dmarc.%s TXT %q", d.PolicyDomain, d.Raw)}
 	dmarcRecordFindings(p, rec, ev)
-	s.Policy, s.Testing = string(rec.Policy), rec.Testing
+	// The policy that applies: p for the domain itself, sp for a
+	// subdomain that exists, np for one that does not (RFC 9989 §4.7).
+	tag, pol := "p", rec.Policy
 	if d.Applies == "sp" {
-		s.Policy = string(rec.SubdomainPolicy)
-		p.find("dmarc.inherited", fmt.Sprintf("%s has no DMARC record of its own; the policy of %s applies (sp=%s)", domain, d.PolicyDomain, rec.SubdomainPolicy),
+		tag, pol = "sp", rec.SubdomainPolicy
+		if mailhost.LookupAddrs(ctx, r, domain).Status == resolver.NXDomain {
+			tag, pol = "np", rec.NonexistentPol
+		}
+		p.find("dmarc.inherited", fmt.Sprintf("%s has no DMARC record of its own; the record of %s applies, with %s=%s", domain, d.PolicyDomain, tag, pol),
 			"nothing to do unless the subdomain needs its own policy", ev...)
 	}
+	s.Policy, s.Testing = string(pol), rec.Testing
 	if d.PSLPolicyDomain != d.PolicyDomain {
-		p.find("dmarc.psl-differs", fmt.Sprintf("RFC 7489's public-suffix method would look at %s, the RFC 9989 tree walk found %s; receivers not yet on RFC 9989 may apply another policy",
-			orgOr(d.PSLPolicyDomain, "no record"), d.PolicyDomain), "publish the policy at the organizational domain both methods agree on", ev...)
+		p.find("dmarc.psl-differs", fmt.Sprintf("the RFC 9989 tree walk finds the policy at %s, but RFC 7489's public-suffix method looks at %s and finds %s: receivers not yet on RFC 9989 apply a different policy, or none",
+			d.PolicyDomain, orgOr(d.PSLOrgDomain, domain), orgOr(d.PSLPolicyDomain, "no record")),
+			fmt.Sprintf("publish the same policy at _dmarc.%s too, so both kinds of receiver apply it", orgOr(d.PSLOrgDomain, domain)), ev...)
 	}
-	dmarcPolicyFindings(p, rec, domain, ev)
+	if rec.PolicyInvalid {
+		p.fail("dmarc.policy") // dmarc.invalid says why
+	} else {
+		dmarcPolicyFindings(p, rec, domain, tag, pol, ev)
+	}
 	s.Destinations = dmarcDestinations(ctx, r, p, d.PolicyDomain, rec, ev)
 	return s
 }
@@ -112,25 +124,25 @@ func dmarcRecordFindings(p *part, rec *dmarc.Record, ev []string) {
 // dmarcPolicyFindings judges the policy as the seed story advises: do
 // not push a stricter policy before the reports show all legitimate mail
 // aligned.
-func dmarcPolicyFindings(p *part, rec *dmarc.Record, domain string, ev []string) {
+func dmarcPolicyFindings(p *part, rec *dmarc.Record, domain, tag string, pol dmarc.Policy, ev []string) {
 	switch {
-	case rec.Policy == dmarc.None:
-		p.find("dmarc.policy-none", "p=none: receivers deliver mail that fails DMARC as if there were no policy, so anyone can send as "+domain,
-			"read the aggregate reports until every legitimate source (ESP, CRM, billing, support) passes aligned SPF or DKIM; then move to p=quarantine, then p=reject. Do not tighten the policy during a delivery incident.", ev...)
+	case pol == dmarc.None:
+		p.find("dmarc.policy-none", fmt.Sprintf("%s=none applies to %s: receivers deliver mail that fails DMARC as if there were no policy, so anyone can send as it", tag, domain),
+			"read the aggregate reports until every legitimate source (ESP, CRM, billing, support) passes aligned SPF or DKIM; then move to quarantine, then reject. Do not tighten the policy during a delivery incident.", ev...)
 	case rec.Testing:
-		p.find("dmarc.policy-testing", fmt.Sprintf("t=y: receivers apply p=%s one step weaker while it is tested (RFC 9989 §4.7)", rec.Policy),
+		p.find("dmarc.policy-testing", fmt.Sprintf("t=y: receivers apply %s=%s one step weaker while it is tested (RFC 9989 §4.7)", tag, pol),
 			"remove t=y once the reports show legitimate mail aligned", ev...)
 	}
-	if rec.Policy != dmarc.None {
-		for _, w := range []struct {
-			tag string
-			pol dmarc.Policy
-			exp bool
-		}{{"sp", rec.SubdomainPolicy, has(rec.Explicit, "sp")}, {"np", rec.NonexistentPol, has(rec.Explicit, "np")}} {
-			if w.exp && w.pol == dmarc.None {
-				p.find("dmarc.subdomain-weaker", fmt.Sprintf("%s=none under p=%s: mail from %s subdomains is not protected", w.tag, rec.Policy, map[string]string{"sp": "existing", "np": "non-existent"}[w.tag]),
-					fmt.Sprintf("set %s=%s, or drop %s= so p applies", w.tag, rec.Policy, w.tag), ev...)
-			}
+	if tag != "p" || pol == dmarc.None {
+		return
+	}
+	for _, w := range []struct {
+		tag string
+		pol dmarc.Policy
+	}{{"sp", rec.SubdomainPolicy}, {"np", rec.NonexistentPol}} {
+		if has(rec.Explicit, w.tag) && w.pol == dmarc.None {
+			p.find("dmarc.subdomain-weaker", fmt.Sprintf("%s=none under p=%s: mail from %s subdomains is not protected", w.tag, pol, map[string]string{"sp": "existing", "np": "non-existent"}[w.tag]),
+				fmt.Sprintf("set %s=%s, or drop %s= so p applies", w.tag, pol, w.tag), ev...)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/resolver"
@@ -48,7 +49,19 @@ func mxFindings(set mailhost.MXSet, domain string, p *part) *MXSummary {
 	for _, h := range set.Hosts {
 		s.Hosts = append(s.Hosts, MXHost{Preference: h.Preference, Host: h.Host, Addrs: h.Addrs, Status: h.Status.String()})
 	}
-	p.check("mx.hosts")
+	var unknown []string
+	for _, h := range set.Hosts {
+		if h.Host != "" && !h.Status.Known() {
+			unknown = append(unknown, fmt.Sprintf("%s (%s)", h.Host, h.Status))
+		}
+	}
+	if len(unknown) > 0 {
+		// A host whose address could not be looked up may be fine: the
+		// check is made only if a problem shows anyway.
+		p.find("mx.unknown", "the addresses of MX "+strings.Join(unknown, ", ")+" could not be looked up", "check again, or with another --resolver", ev)
+	} else {
+		p.check("mx.hosts")
+	}
 	if set.Null {
 		p.find("mx.null", domain+" publishes a null MX: it accepts no mail (RFC 7505), so bounces and replies to it are lost", "nothing to do if the domain only sends; otherwise publish its MX hosts", ev)
 	}

@@ -139,7 +139,7 @@ var codeDefs = []codeDef{
 	{"dmarc.rua-unauthorized", warnSev, sender, "dmarc.reports", 5, "a report address outside the domain has not authorized the reports"},
 	{"dmarc.ruf-unauthorized", warnSev, sender, "", 0, "a failure-report address outside the domain has not authorized the reports"},
 	{"dmarc.inherited", infoSev, sender, "", 0, "the policy comes from a parent domain"},
-	{"dmarc.psl-differs", infoSev, sender, "", 0, "RFC 7489's public-suffix lookup would find another policy"},
+	{"dmarc.psl-differs", warnSev, sender, "", 0, "RFC 7489's public-suffix lookup finds another policy, or none"},
 
 	{"mx.unknown", unkSev, sender, "", 0, "the MX records could not be looked up"},
 	{"mx.null", infoSev, sender, "", 0, "a null MX: the domain accepts no mail (RFC 7505)"},

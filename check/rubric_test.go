@@ -71,7 +71,7 @@ func TestScore(t *testing.T) {
 		"dmarc.record": 10, "dmarc.policy": 2, "dmarc.reports": 10, // 22/30
 		"dkim.key": 10, "dkim.strength": 10, "dkim.mode": 10, // 30/30
 		"mx.hosts": 10,
-	}, []string{"dmarc.record", "dmarc.policy", "dmarc.reports", "dkim.key", "dkim.strength", "dkim.mode", "mx.hosts", "mtasts.policy"})
+	}, map[string]bool{"tlsrpt.record": true}, []string{"dmarc.record", "dmarc.policy", "dmarc.reports", "dkim.key", "dkim.strength", "dkim.mode", "mx.hosts", "mtasts.policy", "tlsrpt.record"})
 	// (73.33 + 100 + 100) / 3 = 91.1
 	if r.Score != 91 || r.Grade != "A" || r.Coverage.Made != 7 || r.Coverage.Applied != 8 {
 		t.Errorf("score %d grade %s coverage %+v", r.Score, r.Grade, r.Coverage)

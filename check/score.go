@@ -15,9 +15,20 @@ type part struct {
 	// made holds the points of each check made: maxPoints, lowered by
 	// findings; a check absent from it was not made.
 	made map[string]int
+	// moot are checks that do not apply after all: what they judge is not
+	// there (no reverse name to confirm, no MX to secure). They are left
+	// out of the score and of the coverage.
+	moot map[string]bool
 }
 
-func newPart() *part { return &part{made: map[string]int{}} }
+func newPart() *part { return &part{made: map[string]int{}, moot: map[string]bool{}} }
+
+// notApplicable marks checks that do not apply to this domain.
+func (p *part) notApplicable(ids ...string) {
+	for _, id := range ids {
+		p.moot[id] = true
+	}
+}
 
 // made marks checks as made, with full marks unless a finding lowers them.
 func (p *part) check(ids ...string) {
@@ -53,6 +64,9 @@ func (p *part) find(code, message, fix string, evidence ...string) {
 // merge adds q's findings and checks to p, the worse points winning.
 func (p *part) merge(q *part) {
 	p.findings = append(p.findings, q.findings...)
+	for id := range q.moot {
+		p.moot[id] = true
+	}
 	for id, pts := range q.made {
 		if old, ok := p.made[id]; !ok || pts < old {
 			p.made[id] = pts
@@ -136,8 +150,8 @@ type Coverage struct {
 // the points of the checks made. applied lists the checks that apply to
 // this run (tls.* only with --smtp-probe, identity only with --ip or
 // --helo); those not made are left out of the score and counted in the
-// coverage.
-func (r *Report) score(made map[string]int, applied []string) {
+// coverage, unless moot (they turned out not to apply).
+func (r *Report) score(made map[string]int, moot map[string]bool, applied []string) {
 	r.Checks = r.Checks[:0]
 	type sum struct{ points, max, made, total int }
 	sums := map[string]*sum{}
@@ -146,6 +160,9 @@ func (r *Report) score(made map[string]int, applied []string) {
 			continue
 		}
 		pts, ok := made[c.ID]
+		if moot[c.ID] && !ok {
+			continue
+		}
 		r.Checks = append(r.Checks, Check{ID: c.ID, Category: c.Category, Title: c.Title, Made: ok, Points: pts, Max: maxPoints})
 		s := sums[c.Category]
 		if s == nil {

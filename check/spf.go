@@ -13,7 +13,10 @@ import (
 
 // SPFSummary is the SPF part of a report.
 type SPFSummary struct {
-	Record      string      `json:"record"`
+	Record string `json:"record"`
+	// State is what was found: "ok", "no SPF record", "unknown" (the
+	// lookup failed), "several SPF records", ...
+	State       string      `json:"state"`
 	Lookups     int         `json:"lookups"`
 	VoidLookups int         `json:"void_lookups"`
 	Results     []SPFResult `json:"results,omitempty"`
@@ -45,24 +48,40 @@ func checkSPF(ctx context.Context, r resolver.Resolver, domain, helo string, ips
 	}
 	wg.Wait()
 	root := d.Root
-	s := &SPFSummary{Record: root.Record, Lookups: d.Lookups, VoidLookups: d.VoidLookups, Tree: root}
+	s := &SPFSummary{Record: root.Record, State: string(root.State), Lookups: d.Lookups, VoidLookups: d.VoidLookups, Tree: root}
 	ev := fmt.Sprintf("%s TXT %q", domain, root.Record)
+	for i, res := range results {
+		s.Results = append(s.Results, spfResult(ips[i], res))
+		spfIPFinding(ips[i], res, domain, p)
+	}
 	switch root.State {
 	case spf.StateUnknown:
 		p.find("spf.dns-failure", fmt.Sprintf("the SPF record of %s could not be looked up (%s): %s", domain, root.DNS, root.Error),
 			"check again, or with another --resolver", domain+" TXT: "+root.DNS.String())
 		return s
-	case spf.StateOK, spf.StateInvalid, spf.StateMultiple:
-		p.check("spf.record", "spf.policy", "spf.lookups")
-	default:
-		p.fail("spf.policy")
+	case spf.StateOK:
+		p.check("spf.record", "spf.policy")
+		if !treeUnknown(root) {
+			// With a failed lookup in the tree, the count is only a floor.
+			p.check("spf.lookups")
+		}
+	case spf.StateInvalid, spf.StateMultiple:
+		// Receivers give permerror: the record protects nothing.
 		p.check("spf.record")
+		p.fail("spf.policy", "spf.lookups")
+	default:
+		p.check("spf.record")
+		p.fail("spf.policy")
+		p.notApplicable("spf.lookups")
 	}
 	for _, f := range d.Findings {
 		code := "spf." + strings.TrimPrefix(f.Code, "spf-")
 		fix := f.Fix
 		if fix == "" && f.Severity != spf.SeverityInfo {
-			fix = "correct " + f.Domain + "'s record"
+			fix = "correct the SPF record of " + f.Domain
+			if f.Code == "spf-domain-missing" {
+				fix = "check the domain's spelling; a domain that does not exist has no SPF"
+			}
 		}
 		evidence := []string{ev}
 		if f.Domain != "" && f.Domain != domain {
@@ -77,11 +96,20 @@ func checkSPF(ctx context.Context, r resolver.Resolver, domain, helo string, ips
 		}
 		p.find(code, msg, fix, evidence...)
 	}
-	for i, res := range results {
-		s.Results = append(s.Results, spfResult(ips[i], res))
-		spfIPFinding(ips[i], res, domain, p)
-	}
 	return s
+}
+
+// treeUnknown reports whether a record of the tree could not be looked up.
+func treeUnknown(n *spf.Node) bool {
+	if n.State == spf.StateUnknown {
+		return true
+	}
+	for _, c := range n.Children {
+		if treeUnknown(c) {
+			return true
+		}
+	}
+	return false
 }
 
 func spfResult(ip netip.Addr, res spf.Result) SPFResult {

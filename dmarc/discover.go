@@ -103,6 +103,11 @@ func Discover(ctx context.Context, r resolver.Resolver, domain string) Discovery
 		if f.several {
 			d.Several = append(d.Several, "_dmarc."+name)
 			d.Problems = append(d.Problems, Problem{Error: true, Message: fmt.Sprintf("_dmarc.%s has several DMARC records: receivers use none of them", name)})
+			if d.Record == nil {
+				// RFC 7489 §6.6.3 step 5: several records end discovery;
+				// no DMARC applies, the parents' records included.
+				break
+			}
 		}
 		if f.invalid != nil {
 			d.Problems = append(d.Problems, Problem{Error: true, Message: fmt.Sprintf("_dmarc.%s: %v", name, f.invalid)})

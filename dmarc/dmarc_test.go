@@ -2,6 +2,7 @@ package dmarc
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -214,5 +215,26 @@ twice.example.com._report._dmarc IN TXT "v=DMARC1"
 	twice := VerifyDestinations(context.Background(), z, "twice.example.com", rec.RUA[2:3])
 	if twice[0].Authorized {
 		t.Error("two authorization records are no authorization (RFC 7489 §7.1 step 5)")
+	}
+}
+
+// TestParseInvalidPolicy follows RFC 7489 §6.6.3 step 6: an invalid p or
+// sp makes the record p=none when it has rua, and no DMARC without.
+func TestParseInvalidPolicy(t *testing.T) {
+	for _, txt := range []string{
+		"v=DMARC1; p=reject; sp=bogus; rua=mailto:d@example.com",
+		"v=DMARC1; p=rejct; sp=quarantine; rua=mailto:d@example.com",
+		"v=DMARC1; sp=reject; rua=mailto:d@example.com",
+	} {
+		r, err := Parse(txt)
+		if err != nil || r.Policy != None || r.SubdomainPolicy != None || r.NonexistentPol != None || !r.PolicyInvalid {
+			t.Errorf("%s: %+v %v", txt, r, err)
+		}
+	}
+	if _, err := Parse("v=DMARC1; p=reject; sp=bogus"); !errors.Is(err, ErrNoPolicy) {
+		t.Errorf("no rua: %v", err)
+	}
+	if _, err := Parse("v=DMARC1 p=reject rua=mailto:d@example.com"); err == nil || !strings.Contains(err.Error(), "semicolons") {
+		t.Errorf("no semicolons: %v", err)
 	}
 }

@@ -35,9 +35,12 @@ type Record struct {
 	NonexistentPol  Policy // np (RFC 9989); defaults to sp
 	PSD             string // psd: "y", "n" or "u" (the default)
 	Testing         bool   // t=y (RFC 9989): the policy is being tested
-	ADKIM, ASPF     string // "r" (relaxed, the default) or "s" (strict)
-	RUA, RUF        []URI  // report destinations
-	FO              []string
+	// PolicyInvalid: p, sp or np was missing or invalid, so receivers
+	// read the record as p=none.
+	PolicyInvalid bool
+	ADKIM, ASPF   string // "r" (relaxed, the default) or "s" (strict)
+	RUA, RUF      []URI  // report destinations
+	FO            []string
 	// Explicit holds the tags written in the record, in order.
 	Explicit []string
 	// Problems are what a careful reader should know: obsolete or
@@ -64,10 +67,17 @@ type Problem struct {
 // "v=DMARC1" (RFC 9989 §4.7).
 var ErrNotDMARC = errors.New("dmarc: not a DMARC record (no v=DMARC1 first)")
 
+// ErrNoPolicy means the record has an invalid p=, sp= or np= and no rua=:
+// receivers apply no DMARC at all (RFC 7489 §6.6.3 step 6).
+var ErrNoPolicy = errors.New("dmarc: an invalid policy tag and no rua=: receivers apply no DMARC")
+
 // Parse reads a DMARC record. It fails only when the text is not a DMARC
 // record or has no usable policy; everything else is a Problem.
 func Parse(txt string) (*Record, error) {
 	tags, problems := splitTags(txt)
+	if len(tags) > 0 && tags[0].name == "v" && strings.HasPrefix(tags[0].value, "DMARC1") && len(strings.Fields(tags[0].value)) > 1 {
+		return nil, fmt.Errorf("dmarc: %q: tags must be separated by semicolons (v=DMARC1; p=...)", txt)
+	}
 	if len(tags) == 0 || tags[0].name != "v" || tags[0].value != "DMARC1" {
 		return nil, ErrNotDMARC
 	}
@@ -82,14 +92,16 @@ func Parse(txt string) (*Record, error) {
 		r.Explicit = append(r.Explicit, t.name)
 		r.tag(t)
 	}
-	if r.Policy == "" {
-		// RFC 9989 §4.7: without a valid p, a record with rua is read
-		// as p=none; without either it is not a policy record at all.
+	if r.Policy == "" || r.PolicyInvalid {
+		// RFC 7489 §6.6.3 step 6: a record without a valid p, or with an
+		// invalid sp, is read as p=none when it has a valid rua; without
+		// one, no DMARC applies at all.
 		if len(r.RUA) == 0 {
-			return nil, fmt.Errorf("dmarc: no valid p= tag and no rua=: %w", ErrNotDMARC)
+			return nil, ErrNoPolicy
 		}
-		r.Policy = None
-		r.problem("p", true, "no valid p= tag: receivers treat the record as p=none")
+		r.PolicyInvalid = true
+		r.Policy, r.SubdomainPolicy, r.NonexistentPol = None, None, None
+		r.problem("p", true, "an invalid or missing policy tag: receivers read the whole record as p=none (RFC 7489 §6.6.3)")
 	}
 	if r.SubdomainPolicy == "" {
 		r.SubdomainPolicy = r.Policy
@@ -131,7 +143,8 @@ func (r *Record) tag(t tag) {
 	case "p", "sp", "np":
 		p, ok := policyOf(t.value)
 		if !ok {
-			r.problem(t.name, true, "%s=%s is not none, quarantine or reject; it is ignored", t.name, t.value)
+			r.PolicyInvalid = true
+			r.problem(t.name, true, "%s=%s is not none, quarantine or reject", t.name, t.value)
 			return
 		}
 		switch t.name {
