@@ -25,6 +25,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/blocklist"
+	"github.com/mailtriage/mailtriage/dkim"
 	"github.com/mailtriage/mailtriage/internal/testpki"
 	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/resolver/dnstest"
@@ -335,5 +336,19 @@ sub.org5.test. IN A 192.0.2.1
 				t.Errorf("%s: did not want %s", tt.domain, n)
 			}
 		}
+	}
+}
+
+// TestDKIMUnknownIsNotMissing: when the selector lookups fail, the
+// report says so rather than "no key".
+func TestDKIMUnknownIsNotMissing(t *testing.T) {
+	fx := fixture{opts: Options{Domain: "example.test"}, fail: map[string]int{},
+		zone: "$ORIGIN .\n$TTL 300\n. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300\nexample.test. IN MX 10 mx.example.test.\n"}
+	for _, sel := range dkim.CommonSelectors {
+		fx.fail[sel+"._domainkey.example.test"] = dns.RcodeServerFailure
+	}
+	got := codes(fx.run(t).Findings)
+	if !slices.Contains(got, "dkim.unknown") || slices.Contains(got, "dkim.none") || slices.Contains(got, "dkim.not-found") {
+		t.Errorf("got %v", got)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/mailtriage/mailtriage/dkim"
 	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
 )
 
 // DKIMSummary is one selector with a key.
@@ -25,40 +27,90 @@ func checkDKIM(ctx context.Context, r resolver.Resolver, domain string, selector
 	if !given {
 		selectors = dkim.CommonSelectors
 	}
-	var out []DKIMSummary
-	found := 0
-	for _, s := range dkim.Lookup(ctx, r, domain, selectors) {
-		ev := []string{s.Name + " TXT: " + s.Status.String()}
-		if s.Found() {
-			ev = []string{fmt.Sprintf("%s TXT %q", s.Name, s.Raw)}
-		}
+	var found []dkim.Selector
+	var unknown []string
+	var base resolver.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// internet.nl's test: _domainkey.<domain> exists (NODATA) when any
+		// selector has a key, and is NXDOMAIN when none does.
+		base = r.Lookup(ctx, "_domainkey."+domain, dns.TypeTXT)
+	}()
+	sels := dkim.Lookup(ctx, r, domain, selectors)
+	wg.Wait()
+	for _, s := range sels {
+		ev := s.Name + " TXT: " + s.Status.String()
 		switch {
-		case !s.Status.Known() && given:
-			p.find("dkim.unknown", fmt.Sprintf("the key of selector %s could not be looked up: %v", s.Selector, s.Err), "check again, or with another --resolver", ev...)
-			continue
-		case !s.Found():
+		case !s.Status.Known():
+			unknown = append(unknown, s.Selector)
 			if given {
-				p.find("dkim.selector-missing", fmt.Sprintf("selector %s has no DKIM key at %s: receivers fail every signature made with it", s.Selector, s.Name),
-					"publish the key your signer uses at "+s.Name+", or correct the selector in the signer", ev...)
+				p.find("dkim.unknown", fmt.Sprintf("the key of selector %s could not be looked up: %v", s.Selector, s.Err), "check again, or with another --resolver", ev)
 			}
-			continue
+		case s.Found():
+			found = append(found, s)
+		case given && len(s.CNAMEs) > 0:
+			target := s.CNAMEs[len(s.CNAMEs)-1]
+			p.find("dkim.selector-missing", fmt.Sprintf("selector %s is a CNAME to %s, which has no DKIM key (%s): receivers fail every signature made with it", s.Selector, target, s.Status),
+				"ask the email service that owns "+target+" to publish the key, or correct the CNAME", ev)
+		case given:
+			p.find("dkim.selector-missing", fmt.Sprintf("selector %s has no DKIM key at %s: receivers fail every signature made with it", s.Selector, s.Name),
+				"publish the key your signer uses at "+s.Name+", or correct the selector in the signer", ev)
 		}
-		found++
+	}
+	var out []DKIMSummary
+	for _, s := range found {
 		sum := DKIMSummary{Selector: s.Selector, Name: s.Name, Delegated: s.CNAMEs}
 		if s.Key != nil {
 			sum.KeyType, sum.KeyBits, sum.Testing, sum.Revoked = s.Key.Type, s.Key.Bits, s.Key.Testing, s.Key.Revoked
 		}
 		out = append(out, sum)
-		dkimKeyFindings(p, s, given, ev)
 	}
 	switch {
-	case found > 0:
-		p.check("dkim.key", "dkim.strength", "dkim.mode")
-	case !given:
-		p.find("dkim.not-found", fmt.Sprintf("none of %d common selectors has a key at %s; the selector your mail is signed with is in its DKIM-Signature header (s=)", len(selectors), domain),
+	case len(found) > 0:
+		dkimKeys(p, found, given)
+	case given:
+		p.notApplicable("dkim.strength", "dkim.mode")
+	case len(unknown) > 0:
+		p.find("dkim.unknown", fmt.Sprintf("%d of %d common selectors could not be looked up, and none of the others has a key", len(unknown), len(selectors)),
+			"check again, or give your selector with --selector", "failed: "+strings.Join(unknown, ", "))
+	case base.Status == resolver.NXDomain:
+		p.find("dkim.none", fmt.Sprintf("_domainkey.%s does not exist, so no selector of %s has a DKIM key: its mail is not signed with the domain's own key, which Gmail and Yahoo require of bulk senders", domain, domain),
+			"have your MTA or email service sign with a 2048-bit key and publish it at <selector>._domainkey."+domain, "_domainkey."+domain+" TXT: nxdomain")
+		p.notApplicable("dkim.strength", "dkim.mode")
+	default:
+		p.find("dkim.not-found", fmt.Sprintf("none of %d common selectors has a key at %s, but _domainkey.%s exists: the selector your mail is signed with is in its DKIM-Signature header (s=)", len(selectors), domain, domain),
 			"give it with --selector", "tried: "+strings.Join(selectors, ", "))
 	}
 	return out
+}
+
+// dkimKeys judges the keys found: each key's own findings, then the set.
+func dkimKeys(p *part, found []dkim.Selector, given bool) {
+	usable, ed := 0, 0
+	for _, s := range found {
+		if s.ParseErr == nil && s.Key != nil && !s.Key.Revoked && s.Key.Bits > 0 {
+			usable++
+			if s.Key.Type == "ed25519" {
+				ed++
+			}
+		}
+	}
+	if usable > 0 {
+		p.check("dkim.key", "dkim.strength", "dkim.mode")
+	} else {
+		// Only revoked or unreadable keys: nothing verifies.
+		p.fail("dkim.key")
+		p.notApplicable("dkim.strength", "dkim.mode")
+	}
+	for _, s := range found {
+		dkimKeyFindings(p, s, given || usable == 0, []string{fmt.Sprintf("%s TXT %q", s.Name, s.Raw)})
+	}
+	if usable > 0 && ed == usable {
+		p.find("dkim.ed25519-only", "every key found is ed25519: receivers that verify only rsa-sha256 (many still do) see no valid signature",
+			"sign with a 2048-bit RSA key as well, under a second selector (RFC 8463 §4)", fmt.Sprintf("keys: %d ed25519", ed))
+	}
 }
 
 // dkimKeyFindings judges one key record.

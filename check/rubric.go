@@ -116,7 +116,9 @@ var codeDefs = []codeDef{
 	{"spf.ip-temperror", unkSev, sender, "", 0, "SPF evaluation for a sending address ends in temperror"},
 
 	{"dkim.unknown", unkSev, sender, "", 0, "a DKIM key could not be looked up"},
-	{"dkim.not-found", infoSev, sender, "", 0, "none of the common selectors has a key; give --selector to check yours"},
+	{"dkim.not-found", infoSev, sender, "", 0, "none of the common selectors has a key, though some selector does; give --selector to check yours"},
+	{"dkim.none", errSev, sender, "dkim.key", 0, "_domainkey.<domain> does not exist: no selector has a key"},
+	{"dkim.ed25519-only", warnSev, sender, "", 0, "only ed25519 keys, which many verifiers do not check yet"},
 	{"dkim.selector-missing", errSev, sender, "dkim.key", 0, "a selector given has no key record"},
 	{"dkim.revoked", warnSev, sender, "dkim.key", 0, "a selector given has a revoked key (empty p=)"},
 	{"dkim.syntax", errSev, sender, "dkim.strength", 0, "a key record does not parse, or its key can't be read"},
