@@ -269,6 +269,27 @@ func TestEveryCodeHasAFixture(t *testing.T) {
 	}
 }
 
+// TestMoreFixtures runs the fixtures in testdata that are not named after
+// one code: each says what it wants in its comments.
+func TestMoreFixtures(t *testing.T) {
+	for _, name := range []string{"mtasts-fetch-unknown"} {
+		t.Run(name, func(t *testing.T) {
+			fx := readFixture(t, filepath.Join("testdata", name+".zone"))
+			got := codes(fx.run(t).Findings)
+			for _, w := range fx.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("want %s, got %v", w, got)
+				}
+			}
+			for _, n := range fx.not {
+				if slices.Contains(got, n) {
+					t.Errorf("did not want %s, got %v", n, got)
+				}
+			}
+		})
+	}
+}
+
 // TestHealthyDomain: a domain with everything in place scores 100, with
 // every applicable check made and nothing to fix.
 func TestHealthyDomain(t *testing.T) {

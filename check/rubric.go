@@ -159,6 +159,7 @@ var codeDefs = []codeDef{
 	{"tls.no-starttls", errSev, sender, "tls.starttls", 0, "an MX does not offer STARTTLS"},
 	{"tls.starttls-failed", errSev, sender, "tls.starttls", 0, "STARTTLS is offered, but the TLS handshake fails"},
 	{"tls.certificate-invalid", warnSev, sender, "tls.certificate", 2, "an MX certificate is not valid for its name, expired, or not trusted"},
+	{"tls.certificate-invalid-enforced", errSev, sender, "tls.certificate", 0, "an MX certificate is not valid while the MTA-STS policy is enforced: senders will not deliver"},
 	{"tls.old-version", warnSev, sender, "tls.certificate", 5, "an MX negotiates a TLS version below 1.2"},
 
 	{"mtasts.unknown", unkSev, sender, "", 0, "the MTA-STS record or policy could not be fetched for a reason outside the domain"},
@@ -166,7 +167,8 @@ var codeDefs = []codeDef{
 	{"mtasts.invalid", errSev, sender, "mtasts.policy", 0, "the MTA-STS record or policy is invalid or can't be fetched"},
 	{"mtasts.testing", warnSev, sender, "mtasts.policy", 5, "the MTA-STS policy is in testing mode"},
 	{"mtasts.none", warnSev, sender, "mtasts.policy", 2, "the MTA-STS policy is mode none"},
-	{"mtasts.mx-not-covered", errSev, sender, "mtasts.policy", 0, "an MX host is not covered by the policy: enforcing senders will not deliver to it"},
+	{"mtasts.mx-not-covered", errSev, sender, "mtasts.policy", 0, "an MX host is not covered by the enforced policy: senders will not deliver to it"},
+	{"mtasts.mx-not-covered-testing", warnSev, sender, "mtasts.policy", 5, "an MX host is not covered by the policy in testing mode"},
 	{"tlsrpt.missing", warnSev, sender, "tlsrpt.record", 5, "no TLS-RPT record: TLS failures at senders go unreported"},
 	{"tlsrpt.invalid", errSev, sender, "tlsrpt.record", 0, "the TLS-RPT record is invalid"},
 	{"tlsrpt.unknown", unkSev, sender, "", 0, "the TLS-RPT record could not be looked up"},

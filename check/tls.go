@@ -78,20 +78,24 @@ func tlsFindings(res starttls.Result, err error, enforce bool, p *part) {
 		p.find("tls.starttls-failed", fmt.Sprintf("MX %s offers STARTTLS, but it fails: %v; senders fall back to clear text or defer", res.Host, err),
 			"fix the MX's TLS configuration: certificate and key, protocol versions", ev)
 		return
+	case errors.Is(err, starttls.ErrConnect):
+		p.find("tls.unreachable", fmt.Sprintf("MX %s could not be reached on port 25: %v", res.Host, err),
+			"check that port 25 is open from here (many networks block outbound 25), then probe again", ev)
+		return
 	case err != nil:
 		p.find("tls.unreachable", fmt.Sprintf("MX %s could not be probed: %v", res.Host, err),
-			"check that port 25 is open from here (many networks block it), then probe again", ev)
+			"probe again; if it keeps failing, the server is slow or refusing this address", ev)
 		return
 	}
 	p.check("tls.starttls", "tls.certificate")
 	ev = fmt.Sprintf("%s, %s, %s; certificate %s, expires %s", ev, res.TLSVersion, res.CipherSuite, res.Certificate.Subject, res.Certificate.NotAfter.Format(time.DateOnly))
 	if !res.Verified {
-		why := "senders using MTA-STS in enforce mode or DANE will not deliver"
-		if !enforce {
-			why = "senders with MTA-STS or DANE will refuse it once either is enforced"
+		fix := "install a certificate from a public CA whose names include " + res.Host + ", with its intermediate certificates"
+		if enforce {
+			p.find("tls.certificate-invalid-enforced", fmt.Sprintf("the certificate of MX %s is not valid: %s; the MTA-STS policy is in enforce mode, so senders that honour it will not deliver there (RFC 8461 §5)", res.Host, res.VerifyError), fix, ev)
+		} else {
+			p.find("tls.certificate-invalid", fmt.Sprintf("the certificate of MX %s is not valid: %s; senders with MTA-STS or DANE will refuse it once either is enforced", res.Host, res.VerifyError), fix, ev)
 		}
-		p.find("tls.certificate-invalid", fmt.Sprintf("the certificate of MX %s is not valid: %s; %s", res.Host, res.VerifyError, why),
-			"install a certificate from a public CA whose names include "+res.Host+", with its intermediate certificates", ev)
 	}
 	if res.OldTLS {
 		p.find("tls.old-version", fmt.Sprintf("MX %s negotiates %s; TLS 1.0 and 1.1 are deprecated (RFC 8996)", res.Host, res.TLSVersion),

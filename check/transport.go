@@ -113,6 +113,11 @@ func stsFindings(s stsResult, fetchErr error, set mailhost.MXSet, domain string,
 	if rec, err := mtasts.ParseRecord(s.records[0]); err != nil || hasError(stsProblems(rec)) {
 		p.find("mtasts.invalid", fmt.Sprintf("the MTA-STS record %q is invalid: %s", s.records[0], errOr(err, stsProblems(rec))), "publish v=STSv1; id=<1-32 letters or digits>", ev)
 	}
+	if fetchErr != nil && ourSide(fetchErr) {
+		p.find("mtasts.unknown", fmt.Sprintf("the MTA-STS record is published, but the policy could not be fetched from here: %v", fetchErr),
+			"check again; if it keeps failing, fetch https://mta-sts."+domain+"/.well-known/mta-sts.txt from another network", ev, "GET "+s.info.URL)
+		return sum
+	}
 	if fetchErr != nil {
 		p.find("mtasts.invalid", fmt.Sprintf("the MTA-STS record is published, but the policy can't be fetched: %v; senders that cached an earlier policy keep it, others get none", fetchErr),
 			fmt.Sprintf("serve the policy at https://mta-sts.%s/.well-known/mta-sts.txt with a certificate valid for mta-sts.%s, status 200 and no redirect", domain, domain), ev, "GET "+s.info.URL)
@@ -138,9 +143,14 @@ func stsFindings(s stsResult, fetchErr error, set mailhost.MXSet, domain string,
 	}
 	if pol.Mode != mtasts.None {
 		for _, h := range set.Hosts {
-			if h.Host != "" && !pol.Matches(h.Host) {
-				p.find("mtasts.mx-not-covered", fmt.Sprintf("MX %s is not covered by the MTA-STS policy (mx: %s): senders enforcing it will not deliver there", h.Host, strings.Join(pol.MX, ", ")),
-					"add \"mx: "+h.Host+"\" to the policy and change the record's id=", pev...)
+			if h.Host == "" || pol.Matches(h.Host) {
+				continue
+			}
+			fix := "add \"mx: " + h.Host + "\" to the policy and change the record's id="
+			if pol.Mode == mtasts.Enforce {
+				p.find("mtasts.mx-not-covered", fmt.Sprintf("MX %s is not covered by the MTA-STS policy (mx: %s): senders that enforce it will not deliver there", h.Host, strings.Join(pol.MX, ", ")), fix, pev...)
+			} else {
+				p.find("mtasts.mx-not-covered-testing", fmt.Sprintf("MX %s is not covered by the MTA-STS policy (mx: %s): in testing mode senders still deliver, but report failures, and enforce mode will stop delivery there (RFC 8461 §5)", h.Host, strings.Join(pol.MX, ", ")), fix, pev...)
 			}
 		}
 	}
@@ -237,6 +247,9 @@ func (c *checker) dial(ctx context.Context, network, addr string) (net.Conn, err
 		return nil, err
 	}
 	addrs := mailhost.LookupAddrs(ctx, c.r, host)
+	if !addrs.Status.Known() {
+		return nil, &lookupError{fmt.Errorf("%s: the address lookup failed (%s): %w", host, addrs.Status, addrs.Err)}
+	}
 	if len(addrs.Addrs) == 0 {
 		return nil, fmt.Errorf("%s: no address (%s)", host, addrs.Status)
 	}
@@ -249,4 +262,20 @@ func (c *checker) dial(ctx context.Context, network, addr string) (net.Conn, err
 		errs = append(errs, err)
 	}
 	return nil, errors.Join(errs...)
+}
+
+// lookupError is a dial that failed for want of a DNS answer: says nothing
+// about the domain.
+type lookupError struct{ err error }
+
+func (e *lookupError) Error() string { return e.err.Error() }
+func (e *lookupError) Unwrap() error { return e.err }
+
+// ourSide reports whether a fetch failed for a reason that may be this
+// machine's rather than the domain's: a failed lookup, a timeout (a
+// firewall dropping port 443 looks the same).
+func ourSide(err error) bool {
+	var le *lookupError
+	var ne net.Error
+	return errors.As(err, &le) || errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
