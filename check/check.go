@@ -197,11 +197,71 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, p := range parts {
 		all.merge(p)
 	}
+	c.crossCheck(all)
 	rep.Findings = all.findings
 	rep.score(all.made, all.moot, applied(o))
 	sortFindings(rep.Findings)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// crossCheck judges what one group's result means for another's: a
+// domain that does not exist, a null MX on a domain that sends, a BIMI
+// logo without an enforced DMARC policy.
+func (c *checker) crossCheck(all *part) {
+	rep := c.rep
+	if slices.ContainsFunc(all.findings, func(f mailtriage.Finding) bool { return f.Code == "domain.nxdomain" }) {
+		// Other findings would only restate it, but DMARC's: the np= policy
+		// is what receivers apply to mail forged from a name that does not
+		// exist (RFC 9989 §4.7).
+		all.findings = slices.DeleteFunc(all.findings, func(f mailtriage.Finding) bool {
+			return f.Code != "domain.nxdomain" && !strings.HasPrefix(f.Code, "dmarc.")
+		})
+		for id := range all.made {
+			if !strings.HasPrefix(id, "dmarc.") {
+				delete(all.made, id)
+			}
+		}
+		all.made["mx.hosts"] = 0
+		return
+	}
+	if rep.MX != nil && rep.MX.Null {
+		// RFC 7505 §3: no mail is delivered to the domain, so its
+		// transport security does not apply.
+		drop := []string{"mtasts.policy", "tlsrpt.record", "tls.starttls", "tls.certificate"}
+		for _, id := range drop {
+			delete(all.made, id)
+		}
+		all.notApplicable(drop...)
+		all.findings = slices.DeleteFunc(all.findings, func(f mailtriage.Finding) bool {
+			return f.Code == "mtasts.missing" || f.Code == "tlsrpt.missing"
+		})
+		if c.sends() {
+			all.find("mx.null-sender", c.domain+" publishes a null MX but sends mail: receivers may reject mail from it (RFC 7505 §4.2: 550 5.7.27), and bounces to it are lost",
+				"publish MX records for a host that takes the replies and bounces, or send from another domain", fmt.Sprintf("%s MX 0 .", c.domain))
+		}
+	}
+	if rep.BIMI != nil && rep.BIMI.Logo != "" && rep.DMARC != nil && (rep.DMARC.Policy == "" || rep.DMARC.Policy == "none") {
+		all.find("bimi.dmarc-not-enforced", fmt.Sprintf("a BIMI logo is published, but the DMARC policy is %q: mailbox providers show logos only for p=quarantine or p=reject", nonEmptyOr(rep.DMARC.Policy, "none")),
+			"move DMARC to quarantine or reject first (see the DMARC findings)", "default._bimi."+c.domain+" TXT "+rep.BIMI.Record)
+	}
+}
+
+// sends reports whether the domain sends mail: sending addresses or a
+// HELO were given, or its SPF record authorizes anyone at all.
+func (c *checker) sends() bool {
+	if len(c.o.IPs) > 0 || c.o.HELO != "" {
+		return true
+	}
+	s := c.rep.SPF
+	return s != nil && s.Record != "" && strings.Join(strings.Fields(s.Record), " ") != "v=spf1 -all"
+}
+
+func nonEmptyOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // applied lists the checks that apply to a run with these options.

@@ -42,7 +42,8 @@ func mxFindings(set mailhost.MXSet, domain string, p *part) *MXSummary {
 		return nil
 	}
 	if set.Status == resolver.NXDomain {
-		p.find("mx.no-address", fmt.Sprintf("%s does not exist in the DNS (NXDOMAIN)", domain), "check the spelling, or publish the domain", ev)
+		p.find("domain.nxdomain", fmt.Sprintf("%s does not exist in the DNS (NXDOMAIN): it has no records at all, so there is nothing else to check", domain),
+			"check the spelling; if the domain is new, check its delegation (whois, the parent zone's NS records)", ev)
 		return nil
 	}
 	s := &MXSummary{Null: set.Null, Implicit: set.Implicit}

@@ -81,7 +81,6 @@ var codeDefs = []codeDef{
 	// The codes of package spf's diagnosis, "spf-" read as "spf.".
 	{"spf.dns-failure", unkSev, sender, "", 0, "an SPF record (the domain's or an include's) could not be looked up"},
 	{"spf.none", errSev, sender, "spf.record", 0, "no SPF record"},
-	{"spf.domain-missing", errSev, sender, "spf.record", 0, "the domain does not exist"},
 	{"spf.multiple", errSev, sender, "spf.record", 0, "more than one SPF record (permerror, RFC 7208 §4.5)"},
 	{"spf.syntax", errSev, sender, "spf.record", 0, "the record or one it includes does not parse (permerror)"},
 	{"spf.target-missing", errSev, sender, "spf.record", 0, "an include or redirect names a domain that does not exist (permerror)"},
@@ -143,7 +142,9 @@ var codeDefs = []codeDef{
 	{"dmarc.inherited", infoSev, sender, "", 0, "the policy comes from a parent domain"},
 	{"dmarc.psl-differs", warnSev, sender, "", 0, "RFC 7489's public-suffix lookup finds another policy, or none"},
 
+	{"domain.nxdomain", errSev, sender, "mx.hosts", 0, "the domain does not exist"},
 	{"mx.unknown", unkSev, sender, "", 0, "the MX records could not be looked up"},
+	{"mx.null-sender", errSev, sender, "mx.hosts", 0, "a null MX on a domain that sends mail (RFC 7505 §4.2)"},
 	{"mx.null", infoSev, sender, "", 0, "a null MX: the domain accepts no mail (RFC 7505)"},
 	{"mx.implicit", warnSev, sender, "mx.hosts", 5, "no MX record: senders fall back to the domain's address"},
 	{"mx.null-mx-preference", warnSev, sender, "mx.hosts", 5, "a null MX with a preference other than 0"},
@@ -201,5 +202,6 @@ var codeDefs = []codeDef{
 	{"bimi.invalid", warnSev, sender, "", 0, "the BIMI record is invalid"},
 	{"bimi.declined", infoSev, sender, "", 0, "the BIMI record declines to publish a logo"},
 	{"bimi.no-certificate", infoSev, sender, "", 0, "a logo without a mark certificate (a=), which Gmail and Apple require"},
+	{"bimi.dmarc-not-enforced", warnSev, sender, "", 0, "a BIMI logo while DMARC is not at quarantine or reject"},
 	{"bimi.unknown", unkSev, sender, "", 0, "the BIMI record could not be looked up"},
 }

@@ -106,7 +106,7 @@ func categoryOf(d codeDef) string {
 var prefixCategory = map[string]string{
 	"spf": CatSPF, "dkim": CatDKIM, "dmarc": CatDMARC, "mx": CatTransport, "tls": CatTransport,
 	"mtasts": CatTransport, "tlsrpt": CatTransport, "rdns": CatIdentity, "helo": CatIdentity, "bimi": CatBIMI,
-	"blocklist": CatBlocklist,
+	"blocklist": CatBlocklist, "domain": CatTransport,
 }
 
 func prefix(code string) string {
