@@ -44,6 +44,9 @@ type Options struct {
 	Resolver resolver.Resolver
 	// SMTPProbe connects to port 25 of every MX to check STARTTLS.
 	SMTPProbe bool
+	// Offline makes no connection but DNS questions to Resolver: the
+	// MTA-STS policy is not fetched (and SMTPProbe is ignored).
+	Offline bool
 	// Timeout bounds each HTTPS fetch and SMTP probe; 0 means 10 seconds.
 	Timeout time.Duration
 	// Dial opens connections (tests point it at in-process servers); nil

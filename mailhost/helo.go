@@ -34,6 +34,9 @@ func CheckHELO(ctx context.Context, r resolver.Resolver, name string, ip netip.A
 		h.Literal = true
 		h.MatchesIP = ip.IsValid() && lit == ip.Unmap()
 		h.Problems = append(h.Problems, problemf(HELOLiteral, "HELO %s is an address literal; many receivers (Gmail, Microsoft) score a client without a name down", name))
+		if ip.IsValid() && !h.MatchesIP {
+			h.Problems = append(h.Problems, problemf(HELOMismatch, "HELO %s is not the sending address %s", name, ip))
+		}
 		return h
 	}
 	if a, err := netip.ParseAddr(h.Name); err == nil {

@@ -153,7 +153,7 @@ func TestCheckHELO(t *testing.T) {
 		{"ghost.example.com", false, "does not resolve"},
 		// RFC 5321 §4.1.3: an address literal is bracketed.
 		{"[198.51.100.21]", true, "address literal"},
-		{"[IPv6:2001:db8::25]", false, "address literal"},
+		{"[IPv6:2001:db8::25]", false, "is not the sending address"},
 		{"198.51.100.21", false, "bare IP"},
 		// RFC 5321 §2.3.5: a domain name is fully qualified.
 		{"localhost", false, "fully qualified"},

@@ -33,7 +33,7 @@ func CheckText(w io.Writer, r *check.Report, opts Options) error {
 	if r.Unicode != "" {
 		name = r.Unicode + " (" + r.Domain + ")"
 	}
-	t.printf("%s %s  score %s, grade %s  (%s)\n", t.paint(bold, "mailtriage check:"), name,
+	t.printf("%s %s  score %s, grade %s; %s\n", t.paint(bold, "mailtriage check:"), name,
 		t.paint(gradeColor(r.Grade), fmt.Sprintf("%d/100", r.Score)), t.paint(gradeColor(r.Grade), r.Grade), r.Coverage)
 	t.checkCategories(r)
 	t.checkFindings(r)
@@ -61,7 +61,7 @@ func (t *textWriter) checkCategories(r *check.Report) {
 	t.section("SCORE BY CATEGORY")
 	for _, c := range r.Categories {
 		if !c.Checked {
-			t.printf("  %-10s %s  %s\n", c.Name, t.paint(dim, strings.Repeat("·", 20)), t.paint(dim, fmt.Sprintf("not checked (%d checks could not be made)", c.Total)))
+			t.printf("  %-10s %s  %s\n", c.Name, t.paint(dim, strings.Repeat("·", 20)), t.paint(dim, "not checked: see COULD NOT CHECK"))
 			continue
 		}
 		color := ""

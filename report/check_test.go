@@ -73,3 +73,21 @@ func TestClipMiddle(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestTextEscapesControls: an ESC in a DNS record must not reach the
+// terminal.
+func TestTextEscapesControls(t *testing.T) {
+	r := sampleCheck()
+	r.SPF.Record = "v=spf1 \x1b]0;pwned\x07\x1b[2J -all"
+	r.Findings[0].Message = "bad \x1b[2J record"
+	var b bytes.Buffer
+	if err := CheckText(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\x07") {
+		t.Errorf("control characters reached the text: %q", b.String())
+	}
+	if !strings.Contains(b.String(), `\x1b]0;pwned\x07`) {
+		t.Errorf("escaped form missing: %s", b.String())
+	}
+}

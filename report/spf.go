@@ -63,9 +63,9 @@ func SPFText(w io.Writer, r *SPFReport, opts Options) error {
 	t.spfFindings(r.Findings)
 	if r.Result != "" {
 		t.section("RESULT")
-		line := fmt.Sprintf("check_host(%s, %s, %s) = %s", r.IP, r.Domain, r.Sender, t.paint(resultColor(r.Result), r.Result))
+		line := fmt.Sprintf("check_host(%s, %s, %s) = %s", r.IP, r.Domain, printable(r.Sender), t.paint(resultColor(r.Result), r.Result))
 		if r.Term != "" {
-			line += " at " + r.Term
+			line += " at " + printable(r.Term)
 		}
 		t.printf("  %s\n", line)
 		if r.Error != "" {
@@ -115,7 +115,7 @@ func (t *textWriter) spfNode(n *spf.Node, prefix, branch string) {
 			body += " (" + n.Error + ")"
 		}
 	}
-	t.printf("  %s%s%s %s\n", prefix, branch, t.paint(bold, label), t.paint(dim, counts))
+	t.printf("  %s%s%s %s\n", prefix, branch, t.paint(bold, printable(label)), t.paint(dim, counts))
 	next := prefix
 	switch branch {
 	case "├─ ":
@@ -152,7 +152,7 @@ func (t *textWriter) spfFindings(fs []spf.Finding) {
 		if f.Term != "" {
 			where += ", " + f.Term
 		}
-		t.printf("  [%s] %s %s\n    %s\n", sev, f.Code, t.paint(dim, "("+where+")"), t.wrap(f.Message, 4))
+		t.printf("  [%s] %s %s\n    %s\n", sev, f.Code, t.paint(dim, printable("("+where+")")), t.wrap(f.Message, 4))
 		if f.Fix != "" {
 			t.printf("    %s %s\n", t.paint(cyan, "fix:"), t.wrap(f.Fix, 9))
 		}
@@ -164,7 +164,7 @@ func (t *textWriter) spfFindings(fs []spf.Finding) {
 func (t *textWriter) spfFlattened(f *spf.Flattened) {
 	t.section(fmt.Sprintf("FLATTENED: %s instead of %d, %s", plural(f.LookupsAfter, "DNS lookup"), f.LookupsBefore, plural(f.Addresses, "address term")))
 	for _, rec := range f.Records {
-		t.printf("  %s\n", rec.Zone())
+		t.printf("  %s\n", printable(rec.Zone()))
 	}
 	for _, k := range f.Kept {
 		t.printf("  %s %s (in %s): %s\n", t.paint(yellow, "kept"), k.Term, k.Domain, t.wrap(k.Reason, 8))

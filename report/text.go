@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mailtriage/mailtriage"
@@ -156,6 +157,7 @@ func (t *textWriter) actions(r *analysis.Result) {
 
 // wrap breaks s into lines that fit the width, indenting continuations.
 func (t *textWriter) wrap(s string, indent int) string {
+	s = printable(s)
 	limit := t.width - indent
 	if limit < 40 {
 		limit = 40
@@ -426,6 +428,34 @@ func (t *textWriter) inputs(r *analysis.Result) {
 		t.printf("  %s  %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", t.paint(cyan, "✓"), displayName(in.Name),
 			thousands(in.Lines), thousands(in.MatchedLines), thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
 	}
+}
+
+// printable shows the control characters of s as \xNN: text from the
+// DNS or a log could otherwise move the cursor, retitle or clear the
+// terminal (an SPF record with ESC ] 0; in it).
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteRune(r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // displayName names an input for people: "-" is standard input.

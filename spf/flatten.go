@@ -215,7 +215,11 @@ func notes(f *Flattened) []string {
 		n = append(n, fmt.Sprintf("the domain's record is %d bytes, over %d: its answer may not fit in 512 bytes of UDP and need TCP (RFC 7208 §3.4)", l, maxRecordLen))
 	}
 	if len(f.Sources) > 0 {
-		n = append(n, fmt.Sprintf("the result copies %d records (least TTL %d s): flatten again whenever they change, or hosts they add will not pass", len(f.Sources), f.MinTTL()))
+		what := fmt.Sprintf("%d records", len(f.Sources))
+		if len(f.Sources) == 1 {
+			what = "1 record"
+		}
+		n = append(n, fmt.Sprintf("the result copies %s (least TTL %d s): flatten again whenever they change, or hosts they add will not pass", what, f.MinTTL()))
 	}
 	return n
 }

@@ -93,6 +93,9 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 	if o.timeout <= 0 {
 		return usagef("--timeout %v: want a positive duration", o.timeout)
 	}
+	if o.probe && o.dns.offline {
+		return usagef("--smtp-probe connects to port 25 of every MX: it does not go with --offline")
+	}
 	if _, _, err := check.Domain(domain); err != nil {
 		return usagef("%v", err)
 	}
@@ -121,7 +124,7 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 	}
 	rep, err := check.Run(cmd.Context(), check.Options{
 		Domain: domain, IPs: ips, HELO: o.helo, Selectors: o.selectors, Resolver: r,
-		SMTPProbe: o.probe, Timeout: o.timeout, Blocklists: lists, BlocklistPerZone: o.lists.perZone,
+		SMTPProbe: o.probe, Offline: o.dns.offline, Timeout: o.timeout, Blocklists: lists, BlocklistPerZone: o.lists.perZone,
 	})
 	if err != nil {
 		if errors.Is(err, check.ErrNotDomain) {
