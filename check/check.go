@@ -124,7 +124,37 @@ var ErrNotDomain = errors.New("not a domain name")
 
 // lookupProfile maps a domain as a lookup does (UTS #46) and checks the
 // lengths DNS allows: labels of 1 to 63 octets, 253 in all.
-var lookupProfile = idna.New(idna.MapForLookup(), idna.VerifyDNSLength(true), idna.BidiRule())
+// Underscores are allowed (RFC 2181 §11): _spf.example.com is a name one
+// may well check.
+var lookupProfile = idna.New(idna.MapForLookup(), idna.VerifyDNSLength(true), idna.BidiRule(), idna.StrictDomainName(false))
+
+// hostLabel reports whether l is a label of letters, digits, hyphens and
+// underscores.
+func hostLabel(l string) bool {
+	if l == "" {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Name checks a host name given on the command line (a HELO, say): a
+// domain name, or an address literal in brackets; "" when it is one.
+func Name(name string) error {
+	if strings.HasPrefix(name, "[") {
+		return nil // an address literal; mailhost judges it
+	}
+	_, _, err := Domain(name)
+	if errors.Is(err, ErrNotDomain) && !strings.Contains(strings.Trim(name, "."), ".") && hostLabel(strings.ToLower(strings.Trim(name, "."))) {
+		return nil // a bare host name: a finding, not a usage error
+	}
+	return err
+}
 
 // Domain returns name in the form DNS asks for (lower case, A-labels, no
 // final dot) and, for an IDN, its Unicode form.
@@ -143,6 +173,11 @@ func Domain(name string) (ascii, unicode string, err error) {
 	ascii = strings.ToLower(ascii)
 	if !strings.Contains(ascii, ".") {
 		return "", "", fmt.Errorf("%w: %q has a single label", ErrNotDomain, name)
+	}
+	for _, l := range strings.Split(ascii, ".") {
+		if !hostLabel(l) {
+			return "", "", fmt.Errorf("%w: %q: the label %q holds characters a host name cannot", ErrNotDomain, name, l)
+		}
 	}
 	if u, err := idna.Display.ToUnicode(ascii); err == nil && u != ascii {
 		unicode = u

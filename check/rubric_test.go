@@ -121,6 +121,9 @@ func TestDomain(t *testing.T) {
 		{"a..example", "", "", false},
 		{strings.Repeat("a", 64) + ".example", "", "", false},
 		{"", "", "", false},
+		{"_spf.example.com", "_spf.example.com", "", true},
+		{"example.com..", "", "", false},
+		{"a b.example", "", "", false},
 	} {
 		a, u, err := Domain(tt.in)
 		if (err == nil) != tt.ok || a != tt.ascii || u != tt.unicode {

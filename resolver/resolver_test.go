@@ -258,4 +258,8 @@ $ORIGIN 2.0.192.in-addr.arpa.
 			t.Errorf("%s: %s, want %s", tt.name, a.Status, tt.want)
 		}
 	}
+	// RFC 2308 §5: a negative answer lives for the SOA minimum.
+	if a := z.Lookup(ctx, "nope.esp.example.net", dns.TypeTXT); a.TTL != 1 {
+		t.Errorf("negative TTL %d, want the SOA minimum 1", a.TTL)
+	}
 }

@@ -58,7 +58,7 @@ func (z *Zone) Load(r io.Reader, origin, file string) error {
 	case len(soas) > 0:
 		z.origins = append(z.origins, soas...)
 	default:
-		return fmt.Errorf("zone file %s: no origin: give one, or an SOA record", file)
+		return fmt.Errorf("zone file %s: no SOA record: a zone starts with one (@ IN SOA ns hostmaster 1 7200 3600 1209600 300)", file)
 	}
 	for name := range z.records {
 		for n := name; n != "" && n != "."; n = parent(n) {
@@ -66,6 +66,23 @@ func (z *Zone) Load(r io.Reader, origin, file string) error {
 		}
 	}
 	return nil
+}
+
+// negativeTTL is how long a negative answer for name may be cached: its
+// zone's SOA minimum, capped by the SOA's TTL (RFC 2308 §5).
+func (z *Zone) negativeTTL(name string) uint32 {
+	best := ""
+	for _, o := range z.origins {
+		if (name == o || strings.HasSuffix(name, "."+o) || o == ".") && len(o) > len(best) {
+			best = o
+		}
+	}
+	for _, rr := range z.records[best] {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return min(soa.Minttl, soa.Hdr.Ttl)
+		}
+	}
+	return 0
 }
 
 // parent returns the name one label up: "a.b.example." → "b.example.".
@@ -112,6 +129,7 @@ func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) Answer {
 			} else {
 				a.Status = NXDomain
 			}
+			a.TTL = z.negativeTTL(target)
 			return a
 		}
 		if c := cname(rrs); c != "" && qtype != dns.TypeCNAME && hop < 8 {
@@ -129,6 +147,7 @@ func (z *Zone) Lookup(ctx context.Context, name string, qtype uint16) Answer {
 		}
 		if len(a.Records) == 0 {
 			a.Status = NoData
+			a.TTL = z.negativeTTL(target)
 		} else {
 			a.Status = OK
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/check"
+	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
 )
@@ -103,6 +104,16 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 	if err != nil {
 		return err
 	}
+	if o.helo != "" {
+		if err := check.Name(o.helo); err != nil {
+			return usagef("--helo: %v", err)
+		}
+	}
+	for _, s := range o.selectors {
+		if err := selectorOK(s); err != nil {
+			return err
+		}
+	}
 	if o.out != "" {
 		if err := checkWritable(o.out); err != nil {
 			return err
@@ -172,7 +183,27 @@ func parseIPs(list []string) ([]netip.Addr, error) {
 		if err != nil {
 			return nil, usagef("--ip %q is not an IP address (give the sending MTA's address; its name goes in --helo)", s)
 		}
-		out = append(out, ip.Unmap())
+		ip = ip.Unmap()
+		if !mailhost.Public(ip) {
+			return nil, usagef("--ip %s is not a public address: receivers never see it; give the address your mail leaves from", ip)
+		}
+		out = append(out, ip)
 	}
 	return out, nil
+}
+
+// selectorOK checks a DKIM selector (RFC 6376 §3.1: labels, sub-selectors
+// joined by dots), and catches the whole key name given by mistake.
+func selectorOK(s string) error {
+	if strings.Contains(strings.ToLower(s), "_domainkey") {
+		return usagef("--selector %q: give the selector alone (s1), not the key's name (s1._domainkey.example.com)", s)
+	}
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || strings.ContainsFunc(l, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+		}) {
+			return usagef("--selector %q is not a selector: letters, digits and hyphens, in labels joined by dots", s)
+		}
+	}
+	return nil
 }

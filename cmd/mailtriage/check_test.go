@@ -88,6 +88,12 @@ func TestCheckBadInput(t *testing.T) {
 		{[]string{"check", strings.Repeat("a", 64) + ".com", "--zone", exampleZone, "--offline"}, exitUsage, "not a domain"},
 		{[]string{"check", "example.com", "--ip", "mail01.example.com", "--zone", exampleZone, "--offline"}, exitUsage, "not an IP address"},
 		{[]string{"check", "example.com", "--offline"}, exitUsage, "--offline needs --zone"},
+		{[]string{"check", "example.com", "--zone", exampleZone, "--offline", "--ip", "10.1.2.3"}, exitUsage, "not a public address"},
+		{[]string{"check", "example.com", "--zone", exampleZone, "--offline", "--selector", "s1._domainkey.example.com"}, exitUsage, "selector alone"},
+		{[]string{"check", "example.com", "--zone", exampleZone, "--offline", "--selector", "a b"}, exitUsage, "not a selector"},
+		{[]string{"check", "example.com", "--zone", exampleZone, "--offline", "--helo", "a..b"}, exitUsage, "--helo"},
+		{[]string{"check", "example.com..", "--zone", exampleZone, "--offline"}, exitUsage, "not a domain"},
+		{[]string{"check", "example.com", "--zone", exampleZone, "--offline", "--smtp-probe"}, exitUsage, "does not go with --offline"},
 		{[]string{"check", "example.com", "--zone", "nonexistent.zone"}, exitError, "nonexistent.zone"},
 		{[]string{"check", "example.com", "--format", "xml", "--zone", exampleZone}, exitUsage, "--format"},
 	} {
@@ -174,6 +180,10 @@ func TestSPF(t *testing.T) {
 		if _, ok := rep[k]; !ok {
 			t.Errorf("no %q in the JSON", k)
 		}
+	}
+	// RFC 2181 §11: underscores are allowed, so an include can be looked at.
+	if code, out, errs := mt(t, "", "spf", "_spf.esp.example.net", "--zone", exampleZone, "--offline"); code != exitOK || !strings.Contains(out, "_spf2.esp.example.net") {
+		t.Errorf("spf _spf.esp.example.net: exit %d %s %s", code, out, errs)
 	}
 	if code, _, errs := mt(t, "", append(base, "--helo", "x.example.com")...); code != exitUsage || !strings.Contains(errs, "need --ip") {
 		t.Errorf("--helo without --ip: exit %d %s", code, errs)
