@@ -12,6 +12,9 @@ import (
 
 // DMARCSummary is the DMARC part of a report.
 type DMARCSummary struct {
+	// Status is what discovery found: "found", "none", "several" (no
+	// DMARC applies), "invalid" or "unknown" (a lookup failed).
+	Status string `json:"status"`
 	Record string `json:"record"`
 	Policy string `json:"policy"` // the policy that applies to the domain: p, or sp for a subdomain
 	// PolicyDomain is where the RFC 9989 tree walk found the record;
@@ -48,9 +51,11 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 	}
 	switch {
 	case d.Unknown:
+		s.Status = "unknown"
 		p.find("dmarc.unknown", fmt.Sprintf("the DMARC policy of %s could not be looked up: %v", domain, d.Err), "check again, or with another --resolver", evidence)
 		return s
 	case d.Record == nil && len(d.Problems) > len(d.Several):
+		s.Status = "invalid"
 		var msgs []string
 		for _, pr := range d.Problems {
 			if !strings.Contains(pr.Message, "several") {
@@ -61,14 +66,17 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 		p.fail("dmarc.policy", "dmarc.reports")
 		return s
 	case d.Record == nil && len(d.Several) > 0:
+		s.Status = "several"
 		p.fail("dmarc.policy", "dmarc.reports")
 		return s
 	case d.Record == nil:
+		s.Status = "none"
 		p.find("dmarc.missing", fmt.Sprintf("no DMARC policy covers %s: receivers apply none, and nobody reports to you who sends as it", domain),
 			fmt.Sprintf(dmarcFix, orgOr(d.OrgDomain, domain), orgOr(d.OrgDomain, domain)), evidence)
 		p.fail("dmarc.policy", "dmarc.reports")
 		return s
 	}
+	s.Status = "found"
 	p.check("dmarc.record", "dmarc.policy", "dmarc.reports")
 	rec := d.Record
 	ev := []string{fmt.Sprintf("_dmarc.%s TXT %q", d.PolicyDomain, d.Raw)}

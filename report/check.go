@@ -156,15 +156,27 @@ func checkRecordLines(r *check.Report) [][2]string {
 		out = append(out, [2]string{label, fmt.Sprintf(format, args...)})
 	}
 	if s := r.SPF; s != nil {
-		add("SPF", "%s (%d DNS lookups, %d void)", nonEmpty(s.Record, "none"), s.Lookups, s.VoidLookups)
+		switch {
+		case s.State == "unknown":
+			add("SPF", "unknown: the lookup failed")
+		case s.Record == "":
+			add("SPF", "none (%s)", s.State)
+		default:
+			add("SPF", "%s (%d DNS lookups, %d void)", s.Record, s.Lookups, s.VoidLookups)
+		}
 		for _, res := range s.Results {
 			add("SPF", "%s: %s%s", res.IP, res.Result, nonEmpty(prefixed(" at ", res.Term), prefixed(": ", res.Error)))
 		}
 	}
 	if d := r.DMARC; d != nil {
-		if d.Record == "" {
+		switch {
+		case d.Status == "unknown":
+			add("DMARC", "unknown: the lookup failed")
+		case d.Status == "several":
+			add("DMARC", "several records: no DMARC applies")
+		case d.Record == "":
 			add("DMARC", "none (looked at _dmarc.%s)", strings.Join(d.Queries, ", _dmarc."))
-		} else {
+		default:
 			psl := "the same"
 			if d.PSLPolicyDomain != d.PolicyDomain {
 				psl = nonEmpty(d.PSLPolicyDomain, "none")

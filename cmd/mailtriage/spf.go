@@ -80,9 +80,10 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 	}
 	var ip netip.Addr
 	if o.ip != "" {
-		if ip, err = netip.ParseAddr(strings.Trim(o.ip, "[]")); err != nil {
+		if ip, err = netip.ParseAddr(strings.Trim(strings.TrimSpace(o.ip), "[]")); err != nil {
 			return usagef("--ip %q is not an IP address", o.ip)
 		}
+		ip = ip.Unmap()
 	} else if o.sender != "" || o.helo != "" {
 		return usagef("--sender and --helo need --ip: they are the message's identities for check_host()")
 	}
@@ -94,6 +95,9 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 	ctx := cmd.Context()
 	d := spf.Diagnose(ctx, r, domain)
 	rep := &report.SPFReport{Domain: domain, Record: d.Root.Record, Lookups: d.Lookups, VoidLookups: d.VoidLookups, Tree: d.Root, Findings: d.Findings}
+	if rep.Findings == nil {
+		rep.Findings = []spf.Finding{}
+	}
 	problems := false
 	for _, f := range d.Findings {
 		problems = problems || f.Severity == spf.SeverityError
