@@ -61,6 +61,9 @@ func checkIPs(ctx context.Context, r resolver.Resolver, ips []netip.Addr, p *par
 			continue
 		}
 		p.check("rdns.ptr")
+		if rev.Status != resolver.OK {
+			p.notApplicable("rdns.fcrdns", "rdns.name") // no name to judge
+		}
 		if rev.Status == resolver.OK {
 			p.check("rdns.name")
 			if !rev.ForwardUnknown() || len(rev.Confirmed) > 0 {
