@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/check"
+	"github.com/mailtriage/mailtriage/resolver/dnstest"
 )
 
 const exampleZone = "../../examples/example.com.zone"
@@ -348,5 +349,30 @@ func TestAnalyzeBlocklists(t *testing.T) {
 	}
 	if code, _, errs := mt(t, "", "analyze", "--blocklists", sample); code != exitUsage || !strings.Contains(errs, "sending addresses") {
 		t.Errorf("--blocklists alone: exit %d %s", code, errs)
+	}
+}
+
+// TestCheckThroughResolver: the same check over real DNS, against an
+// in-process server serving the example zone, as against any server a
+// user points --resolver at.
+func TestCheckThroughResolver(t *testing.T) {
+	zone, err := os.ReadFile(exampleZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := dnstest.Start(t, string(zone))
+	code, out, errs := mt(t, "", "check", "example.com", "--resolver", s.Addr, "--ip", "198.51.100.21", "--helo", "mail01.example.com", "--selector", "s1", "--no-blocklists", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep check.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Score != 89 || rep.SPF.Lookups != 2 || rep.DKIM[0].KeyBits != 2048 || len(rep.IPs) != 1 || len(rep.IPs[0].Confirmed) != 1 {
+		t.Errorf("score %d spf %+v dkim %+v ips %+v", rep.Score, rep.SPF, rep.DKIM, rep.IPs)
+	}
+	if udp, _ := s.Queries(); udp < 20 {
+		t.Errorf("%d queries reached the server", udp)
 	}
 }
