@@ -1,0 +1,102 @@
+package throttle
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/name, or writes it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./throttle -update, and review the diff)", path)
+	}
+}
+
+func TestPowerMTAGolden(t *testing.T) {
+	files, err := apple.PowerMTA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := files[0].Content
+	golden(t, "apple.pmta", conf)
+	// Every reply pattern matches the reply it came from, in the form
+	// PowerMTA reads (/.../ with / escaped).
+	re := regexp.MustCompile(`(?m)^\s+reply /(.*)/ mode=backoff$`)
+	ms := re.FindAllStringSubmatch(conf, -1)
+	if len(ms) != len(apple.Deferrals) {
+		t.Fatalf("%d patterns", len(ms))
+	}
+	for i, m := range ms {
+		p := regexp.MustCompile(strings.ReplaceAll(m[1], `\/`, "/"))
+		if !p.MatchString(apple.Deferrals[i]) {
+			t.Errorf("pattern %q does not match %q", m[1], apple.Deferrals[i])
+		}
+	}
+	// Blocks open and close in pairs.
+	if strings.Count(conf, "<domain ") != strings.Count(conf, "</domain>") || strings.Count(conf, "<smtp-pattern-list") != 1 {
+		t.Error("unbalanced blocks")
+	}
+}
+
+// TestKumoMTAParses reads the shaping file back as TOML, in the layout
+// KumoMTA's shaping.lua expects, and checks each automation regex against
+// the reply it was made from.
+func TestKumoMTAParses(t *testing.T) {
+	files, err := apple.KumoMTA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "apple.kumomta.toml", files[0].Content)
+	type rule struct {
+		Regex    string            `toml:"regex"`
+		Action   string            `toml:"action"`
+		Trigger  map[string]string `toml:"trigger"`
+		Duration string            `toml:"duration"`
+	}
+	type domain struct {
+		MXRollup        bool   `toml:"mx_rollup"`
+		ConnectionLimit int    `toml:"connection_limit"`
+		PerConnection   int    `toml:"max_deliveries_per_connection"`
+		MessageRate     string `toml:"max_message_rate"`
+		Automation      []rule `toml:"automation"`
+	}
+	var shaping map[string]domain
+	md, err := toml.Decode(files[0].Content, &shaping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Undecoded()) > 0 {
+		t.Errorf("keys KumoMTA would not know: %v", md.Undecoded())
+	}
+	for _, d := range apple.Domains {
+		s, ok := shaping[d]
+		if !ok || !s.MXRollup || s.ConnectionLimit != 2 || s.PerConnection != 5 || s.MessageRate != "300/h" || len(s.Automation) != 2 {
+			t.Fatalf("%s: %+v", d, s)
+		}
+		for i, r := range s.Automation {
+			if !regexp.MustCompile(r.Regex).MatchString(apple.Deferrals[i]) || r.Action != "Suspend" || r.Duration != "30 minutes" || r.Trigger["Threshold"] != "3/hr" {
+				t.Errorf("%s rule %d: %+v", d, i, r)
+			}
+		}
+	}
+}

@@ -1,0 +1,122 @@
+// Package throttle writes the configuration that slows one recipient lane
+// on a sending MTA and nothing else: for Postfix a dedicated transport
+// (transport(5) map lines, a master.cf service, the main.cf limits qmgr(8)
+// reads per transport), for PowerMTA a domain macro, a queue with its
+// limits and an smtp-pattern-list that backs off on the lane's deferral
+// replies, for KumoMTA a shaping file (shaping.toml) with limits and
+// automation rules. Every value comes with a comment that says why, and
+// every file says how to roll it back.
+//
+// The package knows nothing of how the limits were chosen: a Lane says
+// them, and the reply patterns come from real replies, escaped, so a
+// pattern always matches the reply it was made from (KumoMTA's community
+// HCM1 rule, double-escaped, never did).
+package throttle
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Lane is the throttle for one group of recipient domains.
+type Lane struct {
+	// Name is a short identifier ("apple"); it names the transport,
+	// queue and pattern list.
+	Name string
+	// Domains are the recipient domains of the lane.
+	Domains []string
+	// Nexthop, when set, makes all domains one destination, so they share
+	// one set of limits (Postfix transport:nexthop; KumoMTA rolls them up
+	// by MX on its own).
+	// Set it only when the domains share their MX hosts.
+	Nexthop string
+	// Connections is the most concurrent connections to the lane.
+	Connections int
+	// MessagesPerConnection is how many messages one connection carries;
+	// 0 leaves the MTA's default.
+	MessagesPerConnection int
+	// PerHour is the most messages an hour to the lane; 0 for no rate.
+	PerHour int
+	// Deferrals are real deferral replies of the lane's receivers that
+	// should make the MTA back off.
+	Deferrals []string
+	// Why is the reason, written into the files' comments ("apple: 41%
+	// of attempts deferred from 09:00Z, 421 4.7.0 Deferred - see
+	// Proofpoint DNSBL lookup").
+	Why string
+}
+
+// File is one generated file: where it goes and what it holds.
+type File struct {
+	Name    string // a file name: "postfix/master.cf.mailtriage-apple"
+	Install string // where its content goes, for people
+	Content string
+}
+
+// Check says what is wrong with a lane before anything is written.
+func (l Lane) Check() error {
+	switch {
+	case !validName.MatchString(l.Name):
+		return fmt.Errorf("throttle: lane name %q: want lower-case letters, digits and _, starting with a letter", l.Name)
+	case len(l.Domains) == 0:
+		return fmt.Errorf("throttle: lane %s has no domains", l.Name)
+	case l.Connections < 1:
+		return fmt.Errorf("throttle: lane %s: %d connections; want at least 1", l.Name, l.Connections)
+	case l.MessagesPerConnection < 0 || l.PerHour < 0:
+		return fmt.Errorf("throttle: lane %s: negative limits", l.Name)
+	}
+	for _, d := range append(slices.Clone(l.Domains), l.Nexthop) {
+		if d != "" && !validDomain.MatchString(d) {
+			return fmt.Errorf("throttle: lane %s: %q is not a domain", l.Name, d)
+		}
+	}
+	return nil
+}
+
+var (
+	validName   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
+	validDomain = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}$`)
+)
+
+// Pattern returns a regular expression that matches reply and replies
+// like it: the text escaped, with addresses and long numbers (which change
+// from one reply to the next) matched by any value. It is the syntax
+// PowerMTA, KumoMTA (fancy-regex) and Go's regexp share.
+func Pattern(reply string) string {
+	reply = strings.Join(strings.Fields(reply), " ")
+	var b strings.Builder
+	last := 0
+	for _, m := range variable.FindAllStringIndex(reply, -1) {
+		b.WriteString(regexp.QuoteMeta(reply[last:m[0]]))
+		if strings.Count(reply[m[0]:m[1]], ".") == 3 {
+			b.WriteString(`\d{1,3}(?:\.\d{1,3}){3}`)
+		} else {
+			b.WriteString(`\d+`)
+		}
+		last = m[1]
+	}
+	b.WriteString(regexp.QuoteMeta(reply[last:]))
+	return b.String()
+}
+
+// variable matches the parts of a reply that change: IPv4 addresses, and
+// numbers of five digits or more (ids, timestamps). Codes (421, 4.7.0)
+// stay literal.
+var variable = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}\b|\b\d{5,}\b`)
+
+// comment prefixes every line of text with prefix.
+func comment(prefix, text string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		b.WriteString(strings.TrimRight(prefix+line, " ") + "\n")
+	}
+	return b.String()
+}
+
+// rateDelay is the gap between deliveries that gives perHour messages an
+// hour, in whole seconds (at least 1).
+func rateDelay(perHour int) int {
+	return max(1, (3600+perHour-1)/perHour)
+}
