@@ -11,10 +11,18 @@ import (
 // deferral replies come three times within that window. The regular
 // expressions are written as TOML literal strings with single
 // backslashes, the form that matches.
-func (l Lane) KumoMTA() ([]File, error) {
-	if err := l.Check(); err != nil {
+func KumoMTA(lanes ...Lane) ([]File, error) {
+	if err := checkAll(lanes); err != nil {
 		return nil, err
 	}
+	var files []File
+	for _, l := range lanes {
+		files = append(files, l.kumomta())
+	}
+	return files, nil
+}
+
+func (l Lane) kumomta() File {
 	var b strings.Builder
 	b.WriteString(l.header("# "))
 	b.WriteString(comment("# ", "Load it after the default shaping files, in shaping.lua's list:\n  shaping:setup_with_automation{ extra_files = { '/opt/kumomta/etc/policy/lane_"+l.Name+".toml' } }\nCheck it with: /opt/kumomta/sbin/validate-shaping /opt/kumomta/etc/policy/lane_"+l.Name+".toml\nRoll back: remove the file from the list; kcli suspend-list and suspend-cancel end a\nsuspension at once."))
@@ -43,5 +51,5 @@ func (l Lane) KumoMTA() ([]File, error) {
 			b.WriteString("duration = \"30 minutes\"\n")
 		}
 	}
-	return []File{{Name: "kumomta/lane_" + l.Name + ".toml", Install: "/opt/kumomta/etc/policy/lane_" + l.Name + ".toml, listed in shaping.lua's extra_files", Content: b.String()}}, nil
+	return File{Name: "kumomta/lane_" + l.Name + ".toml", Install: "/opt/kumomta/etc/policy/lane_" + l.Name + ".toml, listed in shaping.lua's extra_files", Content: b.String()}
 }

@@ -33,7 +33,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestPowerMTAGolden(t *testing.T) {
-	files, err := apple.PowerMTA()
+	files, err := PowerMTA(apple)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestPowerMTAGolden(t *testing.T) {
 // KumoMTA's shaping.lua expects, and checks each automation regex against
 // the reply it was made from.
 func TestKumoMTAParses(t *testing.T) {
-	files, err := apple.KumoMTA()
+	files, err := KumoMTA(apple)
 	if err != nil {
 		t.Fatal(err)
 	}

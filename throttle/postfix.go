@@ -12,22 +12,59 @@ const PostfixMap = "/etc/postfix/mailtriage_transport"
 // service): lane_<name>, so its log lines read postfix/lane_<name>/smtp.
 func (l Lane) Transport() string { return "lane_" + l.Name }
 
-// Postfix returns the lane's Postfix configuration: the transport map,
-// the master.cf service and the main.cf limits, and the steps to install
-// and to roll back. The limits are per destination (the transport's
-// nexthop), read by qmgr(8); only greeting-level failures make Postfix slow
-// down by itself, so deferrals at RCPT (Apple behind Proofpoint) need
-// these limits.
-func (l Lane) Postfix() ([]File, error) {
-	if err := l.Check(); err != nil {
+// Postfix returns the Postfix configuration of the lanes: one transport
+// map for them all, a master.cf service and main.cf limits per lane, and
+// the steps to install and to roll back. The limits are per destination
+// (the transport's nexthop), read by qmgr(8); only greeting-level failures
+// make Postfix slow down by itself, so deferrals at RCPT (Apple behind
+// Proofpoint) need these limits.
+func Postfix(lanes ...Lane) ([]File, error) {
+	if err := checkAll(lanes); err != nil {
 		return nil, err
 	}
+	var tmap, master, main strings.Builder
+	main.WriteString(comment("# ", "mailtriage: route the slowed lanes to their transports. If main.cf already sets\ntransport_maps, put this map first in that line instead: transport_maps = hash:"+PostfixMap+", <your maps>"))
+	fmt.Fprintf(&main, "transport_maps = hash:%s\n", PostfixMap)
+	for i, l := range lanes {
+		if i > 0 {
+			tmap.WriteString("\n")
+			master.WriteString("\n")
+		}
+		main.WriteString("\n")
+		tmap.WriteString(l.postfixMap())
+		master.WriteString(l.postfixMaster())
+		main.WriteString(l.postfixMain())
+	}
 	return []File{
-		{Name: "postfix/mailtriage_transport", Install: PostfixMap + " (then: postmap " + PostfixMap + ")", Content: l.postfixMap()},
-		{Name: "postfix/master.cf.lane_" + l.Name, Install: "append to /etc/postfix/master.cf", Content: l.postfixMaster()},
-		{Name: "postfix/main.cf.lane_" + l.Name, Install: "append to /etc/postfix/main.cf", Content: l.postfixMain()},
-		{Name: "postfix/INSTALL.lane_" + l.Name, Install: "read it: the commands to install and to roll back", Content: l.postfixSteps()},
+		{Name: "postfix/mailtriage_transport", Install: PostfixMap + " (then: postmap " + PostfixMap + ")", Content: tmap.String()},
+		{Name: "postfix/master.cf.mailtriage", Install: "append to /etc/postfix/master.cf", Content: master.String()},
+		{Name: "postfix/main.cf.mailtriage", Install: "append to /etc/postfix/main.cf", Content: main.String()},
+		{Name: "postfix/INSTALL", Install: "read it: the commands to install and to roll back", Content: postfixSteps(lanes)},
 	}, nil
+}
+
+// checkAll checks each lane, and that no two share a name or a domain.
+func checkAll(lanes []Lane) error {
+	if len(lanes) == 0 {
+		return fmt.Errorf("throttle: no lanes")
+	}
+	names, domains := map[string]bool{}, map[string]string{}
+	for _, l := range lanes {
+		if err := l.Check(); err != nil {
+			return err
+		}
+		if names[l.Name] {
+			return fmt.Errorf("throttle: two lanes named %s", l.Name)
+		}
+		names[l.Name] = true
+		for _, d := range l.Domains {
+			if other, ok := domains[d]; ok {
+				return fmt.Errorf("throttle: %s is in lanes %s and %s", d, other, l.Name)
+			}
+			domains[d] = l.Name
+		}
+	}
+	return nil
 }
 
 func (l Lane) header(prefix string) string {
@@ -75,8 +112,6 @@ func (l Lane) postfixMain() string {
 	var b strings.Builder
 	b.WriteString(l.header("# "))
 	b.WriteString(comment("# ", "Roll back: delete these lines and the lane's master.cf service, restore transport_maps, postfix reload."))
-	b.WriteString(comment("# ", "Route the lane's domains to its transport. If main.cf already sets transport_maps, put\nthis map first in that line instead: transport_maps = hash:"+PostfixMap+", <your maps>"))
-	fmt.Fprintf(&b, "transport_maps = hash:%s\n", PostfixMap)
 	dest := "destination (each domain)"
 	if l.Nexthop != "" {
 		dest = "destination (" + l.Nexthop + ", all the lane's domains)"
@@ -97,21 +132,26 @@ func (l Lane) postfixMain() string {
 	return b.String()
 }
 
-func (l Lane) postfixSteps() string {
-	return l.header("") + fmt.Sprintf(`
+func postfixSteps(lanes []Lane) string {
+	var names, greps []string
+	for _, l := range lanes {
+		names = append(names, l.Name+" ("+strings.Join(l.Domains, ", ")+")")
+		greps = append(greps, l.Transport())
+	}
+	return fmt.Sprintf(`mailtriage: slow the lanes %[2]s and no other mail.
+
 Install:
   cp postfix/mailtriage_transport %[1]s
   postmap %[1]s
-  cat postfix/master.cf.lane_%[2]s >> /etc/postfix/master.cf
-  cat postfix/main.cf.lane_%[2]s >> /etc/postfix/main.cf    (see the note on transport_maps in it)
+  cat postfix/master.cf.mailtriage >> /etc/postfix/master.cf
+  cat postfix/main.cf.mailtriage >> /etc/postfix/main.cf    (see the note on transport_maps in it)
   postfix check && postfix reload
-  mailq | grep -c lane_%[2]s        (the lane's queue, once mail arrives)
 
-Watch: grep 'postfix/lane_%[2]s/smtp' /var/log/mail.log, or mailtriage analyze on it.
+Watch: grep -E 'postfix/(%[3]s)/smtp' /var/log/mail.log, or mailtriage analyze on it.
 
 Roll back:
   remove the lines from main.cf and master.cf, and the map from transport_maps
   postfix reload
   postqueue -f                      (deferred lane mail goes out at the normal pace)
-`, PostfixMap, l.Name)
+`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"))
 }

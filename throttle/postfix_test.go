@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,9 +41,10 @@ func postfixTool(t *testing.T, name string) string {
 // transport map, and a lookup in it gives the lane's transport.
 func TestPostfixAcceptsIt(t *testing.T) {
 	postconf, postmap := postfixTool(t, "postconf"), postfixTool(t, "postmap")
-	for _, l := range []Lane{apple, {Name: "gmail", Domains: []string{"gmail.com", "googlemail.com"}, Connections: 5, MessagesPerConnection: 1}} {
-		t.Run(l.Name, func(t *testing.T) {
-			files, err := l.Postfix()
+	gmail := Lane{Name: "gmail", Domains: []string{"gmail.com", "googlemail.com"}, Connections: 5, MessagesPerConnection: 1}
+	for _, set := range [][]Lane{{apple}, {gmail}, {apple, gmail}} {
+		t.Run(set[len(set)-1].Name+fmt.Sprint(len(set)), func(t *testing.T) {
+			files, err := Postfix(set...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,31 +58,33 @@ func TestPostfixAcceptsIt(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			write("main.cf", byName["main.cf.lane_"+l.Name])
-			write("master.cf", byName["master.cf.lane_"+l.Name])
+			write("main.cf", byName["main.cf.mailtriage"])
+			write("master.cf", byName["master.cf.mailtriage"])
 			write("mailtriage_transport", byName["mailtriage_transport"])
 
 			out, err := exec.Command(postconf, "-c", dir, "-n").CombinedOutput()
 			if err != nil || strings.Contains(string(out), "warning") {
 				t.Fatalf("postconf -n: %v\n%s", err, out)
 			}
-			for _, want := range []string{"lane_" + l.Name + "_destination_concurrency_limit = ", "transport_maps = hash:" + PostfixMap} {
-				if !strings.Contains(string(out), want) {
-					t.Errorf("postconf -n lacks %q:\n%s", want, out)
-				}
-			}
-			out, err = exec.Command(postconf, "-c", dir, "-M", "lane_"+l.Name+"/unix").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "syslog_name=postfix/lane_"+l.Name) || strings.Contains(string(out), "warning") {
-				t.Fatalf("postconf -M: %v\n%s", err, out)
-			}
 			table := "hash:" + filepath.Join(dir, "mailtriage_transport")
 			if out, err := exec.Command(postmap, "-c", dir, table).CombinedOutput(); err != nil {
 				t.Fatalf("postmap: %v\n%s", err, out)
 			}
-			for _, d := range l.Domains {
-				out, err := exec.Command(postmap, "-c", dir, "-q", d, table).CombinedOutput()
-				if want := "lane_" + l.Name + ":" + l.Nexthop; err != nil || strings.TrimSpace(string(out)) != want {
-					t.Errorf("postmap -q %s: %q (%v), want %q", d, out, err, want)
+			for _, l := range set {
+				for _, want := range []string{"lane_" + l.Name + "_destination_concurrency_limit = ", "transport_maps = hash:" + PostfixMap} {
+					if !strings.Contains(string(out), want) {
+						t.Errorf("postconf -n lacks %q:\n%s", want, out)
+					}
+				}
+				svc, err := exec.Command(postconf, "-c", dir, "-M", "lane_"+l.Name+"/unix").CombinedOutput()
+				if err != nil || !strings.Contains(string(svc), "syslog_name=postfix/lane_"+l.Name) || strings.Contains(string(svc), "warning") {
+					t.Fatalf("postconf -M: %v\n%s", err, svc)
+				}
+				for _, d := range l.Domains {
+					got, err := exec.Command(postmap, "-c", dir, "-q", d, table).CombinedOutput()
+					if want := "lane_" + l.Name + ":" + l.Nexthop; err != nil || strings.TrimSpace(string(got)) != want {
+						t.Errorf("postmap -q %s: %q (%v), want %q", d, got, err, want)
+					}
 				}
 			}
 		})
@@ -88,7 +92,7 @@ func TestPostfixAcceptsIt(t *testing.T) {
 }
 
 func TestPostfixValues(t *testing.T) {
-	files, err := apple.Postfix()
+	files, err := Postfix(apple)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,5 +148,19 @@ func TestPattern(t *testing.T) {
 		if tt.other != "" && !re.MatchString(tt.other) {
 			t.Errorf("%q does not match %q", Pattern(tt.reply), tt.other)
 		}
+	}
+}
+
+func TestLanesApart(t *testing.T) {
+	if _, err := Postfix(apple, apple); err == nil {
+		t.Error("two lanes of one name")
+	}
+	other := apple
+	other.Name = "apple2"
+	if _, err := Postfix(apple, other); err == nil || !strings.Contains(err.Error(), "icloud.com is in lanes") {
+		t.Errorf("a domain in two lanes: %v", err)
+	}
+	if _, err := KumoMTA(); err == nil {
+		t.Error("no lanes")
 	}
 }

@@ -12,10 +12,18 @@ import (
 // retries less often, until an hour passes without those replies. Each
 // domain stays its own queue (PowerMTA's queue is per domain and VMTA), so
 // the limits apply to each.
-func (l Lane) PowerMTA() ([]File, error) {
-	if err := l.Check(); err != nil {
+func PowerMTA(lanes ...Lane) ([]File, error) {
+	if err := checkAll(lanes); err != nil {
 		return nil, err
 	}
+	var files []File
+	for _, l := range lanes {
+		files = append(files, l.powermta())
+	}
+	return files, nil
+}
+
+func (l Lane) powermta() File {
 	var b strings.Builder
 	b.WriteString(l.header("# "))
 	b.WriteString(comment("# ", "Add to /etc/pmta/config (or an included file), then: pmta reload\nRoll back: remove these blocks and pmta reload; pmta set queue --mode=normal <domain>/*\nends a backoff at once."))
@@ -51,5 +59,5 @@ func (l Lane) PowerMTA() ([]File, error) {
 		line("back off on the replies above", "smtp-pattern-list "+list)
 	}
 	b.WriteString("</domain>\n")
-	return []File{{Name: "powermta/lane_" + l.Name + ".conf", Install: "include in /etc/pmta/config, then pmta reload", Content: b.String()}}, nil
+	return File{Name: "powermta/lane_" + l.Name + ".conf", Install: "include in /etc/pmta/config, then pmta reload", Content: b.String()}
 }
