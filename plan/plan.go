@@ -1,0 +1,338 @@
+// Package plan turns an incident analysis into the recovery plan of the
+// seed story: slow only the lanes in trouble (with the MTA configuration
+// that does it), restart with the recipients most likely to want the mail
+// and add cohorts step by step, and move to each next step only while the
+// lane's deferral rate stays under a threshold; if it rises, hold, and
+// suspect the cohort added last.
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/throttle"
+)
+
+// Options shape a plan.
+type Options struct {
+	// Threshold is the deferral rate a step must stay under; 0 means twice
+	// the lane's usual rate, at least 5%.
+	Threshold float64
+	// SharedNexthop sends all of a lane's domains to one destination, for
+	// lanes whose domains share MX hosts (icloud.com, me.com, mac.com).
+	SharedNexthop bool
+}
+
+// Plan is the recovery plan.
+type Plan struct {
+	// Window is the span of the analysis the plan is drawn from.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Lanes are the lanes to slow, worst first.
+	Lanes []LanePlan `json:"lanes"`
+	// Streams says how transactional and bulk mail share the lanes.
+	Streams []Stream `json:"streams"`
+	// Watch are lanes with incidents too mild to throttle for: their
+	// deferral rate stayed under MinIncidentRate.
+	Watch []string `json:"watch"`
+	// Nothing, when no lane needs slowing, says so and why.
+	Nothing string `json:"nothing,omitempty"`
+}
+
+// MinIncidentRate is the deferral rate over an incident that makes a lane
+// worth slowing; milder incidents are listed to watch.
+const MinIncidentRate = 0.15
+
+// LanePlan is the plan for one lane.
+type LanePlan struct {
+	Lane    string   `json:"lane"`
+	Domains []string `json:"domains"`
+	Why     string   `json:"why"`
+	// Incident is the worst incident of the lane in the analysis.
+	Incident analysis.Incident `json:"incident"`
+	// Usual is the lane's usual hourly volume (attempts) and deferral rate,
+	// from its hours outside incidents.
+	UsualPerHour int     `json:"usual_per_hour"` // a busy usual hour
+	UsualRate    float64 `json:"usual_deferral_rate"`
+	Threshold    float64 `json:"threshold"`
+	// Throttle is what the MTA configuration sets on day one.
+	Throttle  throttle.Lane `json:"throttle"`
+	Deferrals []string      `json:"deferral_replies"`
+	Schedule  []Day         `json:"schedule"`
+}
+
+// Day is one step of the schedule.
+type Day struct {
+	Day     int    `json:"day"`
+	Phase   string `json:"phase"` // containment, proof, volume
+	Share   int    `json:"share_percent"`
+	PerHour int    `json:"per_hour"`
+	PerDay  int    `json:"per_day"`
+	// Cohorts are the recipient cohorts sent to that day (by name), the
+	// last one new.
+	Cohorts []string `json:"cohorts"`
+	Rule    string   `json:"rule"`
+}
+
+// Stream is an envelope sender's mail and whether it shares a lane in
+// trouble with other streams.
+type Stream struct {
+	Stream       string   `json:"stream"`
+	Kind         string   `json:"kind"` // transactional or bulk, from its volume profile
+	Messages     int      `json:"messages"`
+	DeferralRate float64  `json:"deferral_rate"`
+	Lanes        []string `json:"lanes"`
+	Advice       string   `json:"advice,omitempty"`
+}
+
+// steps is the schedule: day one holds the lane to a tenth of its usual
+// volume (essential and most-engaged mail only); days two to five prove
+// it at a fifth to a half; then volume steps back to the usual.
+var steps = []struct {
+	phase string
+	share int
+}{
+	{"containment", 10},
+	{"proof", 20}, {"proof", 30}, {"proof", 40}, {"proof", 50},
+	{"volume", 75}, {"volume", 100},
+}
+
+// New draws the plan from an analysis.
+func New(r *analysis.Result, o Options) *Plan {
+	p := &Plan{}
+	p.From, p.To = span(r)
+	worst := map[string]analysis.Incident{}
+	for _, inc := range r.Incidents {
+		if w, ok := worst[inc.Lane]; !ok || inc.Deferrals > w.Deferrals {
+			worst[inc.Lane] = inc
+		}
+	}
+	for _, ls := range r.Lanes {
+		inc, ok := worst[ls.Lane]
+		switch {
+		case !ok || ls.Lane == "other":
+		case inc.DeferralRate < MinIncidentRate:
+			p.Watch = append(p.Watch, fmt.Sprintf("%s: %.0f%% deferred from %s to %s", ls.Lane, 100*inc.DeferralRate, inc.Start.UTC().Format("2006-01-02 15:04Z"), inc.End.UTC().Format("15:04Z")))
+		default:
+			p.Lanes = append(p.Lanes, lanePlan(r, ls, inc, o))
+		}
+	}
+	slices.SortStableFunc(p.Lanes, func(a, b LanePlan) int { return cmp.Compare(b.Incident.Deferrals, a.Incident.Deferrals) })
+	if len(p.Lanes) == 0 {
+		p.Nothing = "no lane had an incident in the analysis (no run of hours with deferrals well above the lane's usual rate): there is nothing to throttle"
+	}
+	p.Streams = streams(r, p.Lanes)
+	return p
+}
+
+func span(r *analysis.Result) (from, to time.Time) {
+	for _, h := range r.Hourly {
+		if from.IsZero() || h.Hour.Before(from) {
+			from = h.Hour
+		}
+		if end := h.Hour.Add(time.Hour); end.After(to) {
+			to = end
+		}
+	}
+	return from, to
+}
+
+// lanePlan plans one lane around its worst incident.
+func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, o Options) LanePlan {
+	lp := LanePlan{Lane: ls.Lane, Domains: ls.Domains, Incident: inc}
+	lp.UsualPerHour, lp.UsualRate = usual(r, ls.Lane)
+	lp.Threshold = o.Threshold
+	if lp.Threshold <= 0 {
+		lp.Threshold = max(0.05, 2*lp.UsualRate)
+	}
+	lp.Why = fmt.Sprintf("%s: %.0f%% of %d attempts deferred from %s to %s (usually %.1f%%), mostly %d %s from %s",
+		ls.Lane, 100*inc.DeferralRate, inc.Attempts, inc.Start.UTC().Format("2006-01-02 15:04Z"), inc.End.UTC().Format("15:04Z"),
+		100*lp.UsualRate, inc.Reply.Code, inc.Reply.Enhanced, who(inc.Reply))
+	lp.Deferrals = deferrals(r, ls.Lane, inc)
+	first := perHour(lp.UsualPerHour, steps[0].share)
+	lp.Throttle = throttle.Lane{
+		Name: safeName(ls.Lane), Domains: ls.Domains, Connections: 2, MessagesPerConnection: 5, PerHour: first,
+		Deferrals: lp.Deferrals, Why: lp.Why,
+	}
+	if o.SharedNexthop && len(ls.Domains) > 0 {
+		lp.Throttle.Nexthop = ls.Domains[0]
+	}
+	for i, s := range steps {
+		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share)}
+		d.PerDay = d.PerHour * 24
+		d.Rule = rule(s.phase, lp.Threshold, i == len(steps)-1)
+		lp.Schedule = append(lp.Schedule, d)
+	}
+	return lp
+}
+
+// usual is the lane's usual hourly volume, a busy usual hour (the 75th
+// percentile of the hours with attempts: campaigns send in bursts, and the
+// plan must carry them), and its median hourly deferral rate, over the
+// hours outside its incidents; the whole analysis when that leaves none.
+func usual(r *analysis.Result, lane string) (perHour int, rate float64) {
+	in := func(t time.Time) bool {
+		for _, inc := range r.Incidents {
+			if inc.Lane == lane && !t.Before(inc.Start) && t.Before(inc.End) {
+				return true
+			}
+		}
+		return false
+	}
+	var attempts []int
+	var rates []float64
+	for pass := 0; pass < 2 && len(attempts) == 0; pass++ {
+		for _, h := range r.Hourly {
+			if h.Lane == lane && h.Attempts > 0 && (pass == 1 || !in(h.Hour)) {
+				attempts = append(attempts, h.Attempts)
+				rates = append(rates, h.DeferralRate)
+			}
+		}
+	}
+	if len(attempts) == 0 {
+		return 1, 0
+	}
+	slices.Sort(attempts)
+	slices.Sort(rates)
+	return max(1, attempts[len(attempts)*3/4]), rates[len(rates)/2]
+}
+
+func perHour(usual, share int) int {
+	return max(1, int(math.Round(float64(usual)*float64(share)/100)))
+}
+
+func rule(phase string, threshold float64, last bool) string {
+	t := fmt.Sprintf("%.0f%%", 100*threshold)
+	switch {
+	case phase == "containment":
+		return "send only essential mail and the most recently engaged cohort; go on when no hour's deferral rate passed " + t
+	case last:
+		return "the lane is back at its usual volume: remove the throttle once a day passes with every hour under " + t
+	}
+	return "go on to the next step only while every hour's deferral rate stays under " + t + "; if one passes it, hold at this step for a day, and suspect the cohort added last"
+}
+
+// deferrals are the lane's deferral replies to back off on: the
+// incident's dominant reply, and the lane's other temporary replies from
+// its provider or filter.
+func deferrals(r *analysis.Result, lane string, inc analysis.Incident) []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && !slices.Contains(out, s) && len(out) < 5 {
+			out = append(out, s)
+		}
+	}
+	add(inc.Reply.Example)
+	for _, resp := range r.Responses {
+		if resp.Class == "temporary" && slices.Contains(resp.Lanes, lane) && resp.Code >= 400 && resp.Code < 500 && resp.Count >= 10 {
+			add(resp.Example)
+		}
+	}
+	return out
+}
+
+func who(r analysis.Response) string {
+	switch {
+	case r.Provider != "" && r.Filter != "" && r.Provider != r.Filter:
+		return r.Provider + " behind " + r.Filter
+	case r.Provider != "":
+		return r.Provider
+	case r.Filter != "":
+		return r.Filter
+	}
+	return "the receivers"
+}
+
+// safeName makes a lane name fit for MTA configuration.
+func safeName(lane string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(lane) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		s = "l" + s
+	}
+	return s
+}
+
+// streams sorts the analysis's streams into transactional and bulk by
+// their sender's name (news@, noreply@, billing@, a news. subdomain), and
+// advises separating them where both reach a lane in trouble.
+func streams(r *analysis.Result, lanes []LanePlan) []Stream {
+	trouble := map[string]bool{}
+	for _, l := range lanes {
+		trouble[l.Lane] = true
+	}
+	var out []Stream
+	kinds := map[string]bool{}
+	for _, s := range r.Streams {
+		kind := streamKind(s.Stream)
+		st := Stream{Stream: s.Stream, Kind: kind, Messages: s.Messages, DeferralRate: s.DeferralRate, Lanes: s.Lanes}
+		for _, l := range s.Lanes {
+			if trouble[l] {
+				kinds[kind] = true
+			}
+		}
+		out = append(out, st)
+	}
+	if kinds["transactional"] && kinds["bulk"] {
+		for i := range out {
+			if out[i].Kind == "transactional" {
+				out[i].Advice = "keep this stream on its own path (another source address and transport), so the lane's throttle and the bulk stream's reputation do not hold it back"
+			}
+		}
+	}
+	return out
+}
+
+// streamKind guesses a stream's kind from its sender: the words senders
+// use for each, in the local part or the first label of the domain.
+func streamKind(sender string) string {
+	local, domain, _ := strings.Cut(strings.ToLower(sender), "@")
+	first, _, _ := strings.Cut(domain, ".")
+	words := strings.FieldsFunc(local+"."+first, func(r rune) bool { return !(r >= 'a' && r <= 'z') })
+	for _, w := range words {
+		switch w {
+		case "news", "newsletter", "newsletters", "marketing", "mkt", "promo", "promotions", "offers", "deals", "campaign", "campaigns", "bulk", "mailing", "list":
+			return "bulk"
+		case "noreply", "no", "reply", "donotreply", "notification", "notifications", "notify", "receipt", "receipts", "order", "orders", "billing", "invoice", "invoices", "alerts", "alert", "security", "account", "accounts", "auth", "verify", "support", "transactional", "tx":
+			return "transactional"
+		}
+	}
+	return "unknown"
+}
+
+// MTAs are the MTAs a plan writes configuration for.
+var MTAs = []string{"postfix", "powermta", "kumomta"}
+
+// Config returns the day-one throttle configuration of the plan's lanes
+// for mta.
+func (p *Plan) Config(mta string) ([]throttle.File, error) {
+	if len(p.Lanes) == 0 {
+		return nil, nil
+	}
+	lanes := make([]throttle.Lane, len(p.Lanes))
+	for i, l := range p.Lanes {
+		lanes[i] = l.Throttle
+	}
+	switch mta {
+	case "postfix":
+		return throttle.Postfix(lanes...)
+	case "powermta":
+		return throttle.PowerMTA(lanes...)
+	case "kumomta":
+		return throttle.KumoMTA(lanes...)
+	}
+	return nil, fmt.Errorf("plan: unknown MTA %q; want one of %s", mta, strings.Join(MTAs, ", "))
+}

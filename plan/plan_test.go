@@ -1,0 +1,119 @@
+package plan
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/throttle"
+)
+
+// sample is the analysis of the shipped sample log (the CLI's golden
+// file): Apple deferred behind Proofpoint, Yahoo TSS04, mild Gmail.
+func sample(t *testing.T) *analysis.Result {
+	t.Helper()
+	data, err := os.ReadFile("../cmd/mailtriage/testdata/sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r analysis.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func TestNew(t *testing.T) {
+	p := New(sample(t), Options{})
+	if len(p.Lanes) != 2 || p.Lanes[0].Lane != "apple" || p.Lanes[1].Lane != "yahoo" {
+		t.Fatalf("lanes %+v", p.Lanes)
+	}
+	if len(p.Watch) != 1 || !strings.HasPrefix(p.Watch[0], "google:") {
+		t.Errorf("watch %v", p.Watch)
+	}
+	a := p.Lanes[0]
+	if !strings.Contains(a.Why, "apple behind proofpoint") || !strings.Contains(a.Why, "421 4.7.0") || a.Deferrals[0] != "421 4.7.0 Deferred - see Proofpoint DNSBL lookup" {
+		t.Errorf("why %q deferrals %q", a.Why, a.Deferrals)
+	}
+	if a.UsualPerHour < 1 || a.Threshold < 0.05 || a.Throttle.PerHour != a.Schedule[0].PerHour || a.Throttle.Connections != 2 {
+		t.Errorf("usual %d threshold %v throttle %+v", a.UsualPerHour, a.Threshold, a.Throttle)
+	}
+	// The schedule climbs back to the usual volume, each step bigger.
+	for i := 1; i < len(a.Schedule); i++ {
+		if a.Schedule[i].PerHour < a.Schedule[i-1].PerHour || a.Schedule[i].Rule == "" {
+			t.Errorf("day %d: %+v", i+1, a.Schedule[i])
+		}
+	}
+	if last := a.Schedule[len(a.Schedule)-1]; last.Share != 100 || last.PerHour != a.UsualPerHour {
+		t.Errorf("last day %+v, usual %d", last, a.UsualPerHour)
+	}
+	// Both streams reach the apple lane: keep the transactional one apart.
+	kinds := map[string]string{}
+	for _, s := range p.Streams {
+		kinds[s.Stream] = s.Kind
+		if s.Kind == "transactional" && s.Advice == "" {
+			t.Errorf("no advice for %s", s.Stream)
+		}
+	}
+	if kinds["news@news.shop.example.net"] != "bulk" || kinds["noreply@shop.example.net"] != "transactional" {
+		t.Errorf("streams %v", kinds)
+	}
+	// The lanes make a configuration Postfix's generator accepts.
+	var lanes []throttle.Lane
+	for _, l := range p.Lanes {
+		lanes = append(lanes, l.Throttle)
+	}
+	if _, err := throttle.Postfix(lanes...); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestNothingToThrottle(t *testing.T) {
+	r := sample(t)
+	r.Incidents = nil
+	p := New(r, Options{})
+	if len(p.Lanes) != 0 || !strings.Contains(p.Nothing, "nothing to throttle") {
+		t.Errorf("%+v", p)
+	}
+}
+
+func TestStreamKind(t *testing.T) {
+	for s, want := range map[string]string{
+		"news@news.shop.example.net": "bulk", "noreply@shop.example.net": "transactional", "no-reply@x.example": "transactional",
+		"billing@x.example": "transactional", "offers@mkt.example": "bulk", "jane@example.com": "unknown", "x@newsletter.example": "bulk",
+	} {
+		if got := streamKind(s); got != want {
+			t.Errorf("%s: %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{"apple": "apple", "T-Online": "t_online", "1and1": "l1and1", "": "l"} {
+		if got := safeName(in); got != want {
+			t.Errorf("%q: %q", in, got)
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	p := New(sample(t), Options{})
+	for _, mta := range MTAs {
+		files, err := p.Config(mta)
+		if err != nil || len(files) == 0 {
+			t.Errorf("%s: %v", mta, err)
+		}
+		all := ""
+		for _, f := range files {
+			all += f.Content
+		}
+		if !strings.Contains(all, "icloud.com") || !strings.Contains(all, "Proofpoint DNSBL lookup") && mta != "postfix" {
+			t.Errorf("%s config lacks the lane", mta)
+		}
+	}
+	if _, err := p.Config("sendmail"); err == nil {
+		t.Error("unknown MTA accepted")
+	}
+}
