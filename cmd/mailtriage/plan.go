@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/ingest"
+	"github.com/mailtriage/mailtriage/plan"
+	"github.com/mailtriage/mailtriage/provider"
+	"github.com/mailtriage/mailtriage/report"
+	"github.com/mailtriage/mailtriage/throttle"
+	"github.com/spf13/cobra"
+)
+
+type planOptions struct {
+	analysis  string
+	mta       string
+	threshold float64
+	shared    bool
+	format    string
+	outDir    string
+}
+
+func newPlan(e *env) *cobra.Command {
+	o := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [FILE...]",
+		Short: "Recovery plan: which lanes to slow, the MTA configuration that does it, a day-by-day schedule",
+		Long: `plan reads the delivery logs (as analyze does) or a saved analysis
+(--analysis report.json, from analyze --format json) and writes the recovery
+plan: which lanes to slow and why, with the figures; the throttle
+configuration for your MTA (--mta postfix, powermta or kumomta) that slows
+only those lanes, every value commented, with how to roll back; and a
+day-by-day schedule: day one containment at a tenth of the lane's usual
+volume, days two to five proof at a fifth to a half, then volume steps back
+to the usual, each step taken only while every hour's deferral rate stays
+under the threshold. Lanes with milder incidents are listed to watch.
+Streams are sorted into transactional and bulk, with the advice to keep
+transactional mail on its own path where both reach a lane in trouble.
+
+--out-dir writes the configuration files (each file, atomically); the
+output says where each one goes.
+
+Exit status: 0 a plan was made (or nothing needs slowing); 1 an input could
+not be read; 2 wrong usage.`,
+		Example: `  mailtriage plan /var/log/mail.log*
+  mailtriage analyze --format json mail.log > report.json && mailtriage plan --analysis report.json --mta powermta
+  mailtriage plan --out-dir plan/ --format markdown examples/incident-postfix.log.gz > plan/PLAN.md`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlan(cmd, e, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.analysis, "analysis", "", "a saved analysis (analyze --format json) instead of log files")
+	f.StringVar(&o.mta, "mta", "postfix", "the MTA to configure: "+strings.Join(plan.MTAs, ", "))
+	f.Float64Var(&o.threshold, "threshold", 0, "deferral rate (0 to 1) that holds a step; default twice the lane's usual rate, at least 0.05")
+	f.BoolVar(&o.shared, "shared-nexthop", false, "send all of a lane's domains to one destination, sharing one set of limits (only when they share MX hosts, as icloud.com, me.com and mac.com do)")
+	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
+	f.StringVar(&o.outDir, "out-dir", "", "write the configuration files into this directory")
+	return cmd
+}
+
+func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
+	switch {
+	case o.format != "text" && o.format != "json" && o.format != "markdown":
+		return usagef("--format %q: want text, json or markdown", o.format)
+	case !slices.Contains(plan.MTAs, o.mta):
+		return usagef("--mta %q: want %s", o.mta, strings.Join(plan.MTAs, ", "))
+	case o.threshold < 0 || o.threshold >= 1:
+		return usagef("--threshold %v: want a fraction from 0 to 1", o.threshold)
+	case o.analysis != "" && len(args) > 0:
+		return usagef("give log files or --analysis, not both")
+	}
+	res, err := planInput(cmd, e, o, args)
+	if err != nil {
+		return err
+	}
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared})
+	files, err := p.Config(o.mta)
+	if err != nil {
+		return err
+	}
+	rep := &report.PlanReport{Plan: p, MTA: o.mta, Files: files}
+	if o.outDir != "" {
+		if rep.Written, err = writeFiles(o.outDir, files); err != nil {
+			return &codeError{code: exitError, err: err}
+		}
+	}
+	var buf bytes.Buffer
+	switch o.format {
+	case "json":
+		err = report.PlanJSON(&buf, rep)
+	case "markdown":
+		err = report.PlanMarkdown(&buf, rep)
+	default:
+		err = report.PlanText(&buf, rep, report.Options{Color: useColor(e.stdout)})
+	}
+	if err != nil {
+		return fmt.Errorf("rendering the plan: %w", err)
+	}
+	_, err = e.stdout.Write(buf.Bytes())
+	return err
+}
+
+// planInput is the analysis the plan is drawn from: a saved one, or the
+// logs analysed with the default settings.
+func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string) (*analysis.Result, error) {
+	if o.analysis != "" {
+		data, err := os.ReadFile(o.analysis)
+		if err != nil {
+			return nil, &codeError{code: exitError, err: fmt.Errorf("--analysis: %w", err)}
+		}
+		var r analysis.Result
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, &codeError{code: exitError, err: fmt.Errorf("--analysis %s: not an analysis (analyze --format json): %w", o.analysis, err)}
+		}
+		if len(r.Lanes) == 0 && len(r.Hourly) == 0 {
+			return nil, &codeError{code: exitError, err: fmt.Errorf("--analysis %s: holds no lanes: is it analyze --format json output?", o.analysis)}
+		}
+		return &r, nil
+	}
+	if len(args) == 0 {
+		if isTerminal(e.stdin) {
+			return nil, usagef("give log files, or --analysis FILE; see 'mailtriage plan --help'")
+		}
+		args = []string{"-"}
+	}
+	cat, err := provider.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := newClassifier(cat, "")
+	if err != nil {
+		return nil, err
+	}
+	lanes, err := newLanes(cat, "")
+	if err != nil {
+		return nil, err
+	}
+	rep := ingest.Logs(cmd.Context(), args, e.stdin, ingest.Config{
+		Classifier: cl, Lanes: lanes, Location: time.UTC, Now: time.Now(), Analysis: analysis.DefaultOptions(), Log: e.log,
+	})
+	for _, ie := range rep.Errors {
+		fmt.Fprintf(e.stderr, "mailtriage: %v\n", ie)
+	}
+	if rep.Failed() {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("an input could not be read; no plan is made from part of the logs")}
+	}
+	return rep.Result, nil
+}
+
+// writeFiles writes each file under dir, atomically, and returns their
+// paths.
+func writeFiles(dir string, files []throttle.File) ([]string, error) {
+	var paths []string
+	for _, f := range files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return paths, fmt.Errorf("--out-dir: %w", err)
+		}
+		if err := writeFileAtomic(path, []byte(f.Content)); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}

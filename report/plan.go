@@ -1,0 +1,179 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/mailtriage/mailtriage/plan"
+	"github.com/mailtriage/mailtriage/throttle"
+)
+
+// PlanReport is what `mailtriage plan` shows: the plan, the MTA
+// configuration, and where each written file went.
+type PlanReport struct {
+	*plan.Plan
+	MTA     string          `json:"mta"`
+	Files   []throttle.File `json:"files"`
+	Written []string        `json:"written,omitempty"` // paths, with --out-dir
+}
+
+// PlanJSON writes the report as indented JSON.
+func PlanJSON(w io.Writer, r *PlanReport) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// PlanText writes the plan for a person: per lane why, the day-one
+// throttle, the schedule with its rule; the streams; then the
+// configuration, or where it was written.
+func PlanText(w io.Writer, r *PlanReport, opts Options) error {
+	bw := bufio.NewWriter(w)
+	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
+	if t.width <= 0 {
+		t.width = 100
+	}
+	var names []string
+	for _, l := range r.Lanes {
+		names = append(names, l.Lane)
+	}
+	t.printf("%s %s to slow%s; analysis from %s to %s\n", t.paint(bold, "mailtriage plan:"), plural(len(r.Lanes), "lane"),
+		listIn(names), shortTime(r.From), shortTime(r.To))
+	if r.Nothing != "" {
+		t.printf("\n  %s\n", t.wrap(r.Nothing, 2))
+	}
+	for _, l := range r.Lanes {
+		t.planLane(l)
+	}
+	if len(r.Watch) > 0 {
+		t.section("WATCH, DO NOT THROTTLE YET")
+		for _, w := range r.Watch {
+			t.printf("  %s\n", t.wrap(w, 2))
+		}
+	}
+	t.planStreams(r.Streams)
+	t.planFiles(r)
+	return bw.Flush()
+}
+
+// listIn writes " (a, b)", or nothing for an empty list.
+func listIn(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(l, ", ") + ")"
+}
+
+func (t *textWriter) planLane(l plan.LanePlan) {
+	t.section(fmt.Sprintf("LANE %s (%s)", strings.ToUpper(l.Lane), strings.Join(l.Domains, ", ")))
+	t.printf("  why:       %s\n", t.wrap(l.Why, 13))
+	t.printf("  usual:     %d attempts in a busy hour, %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
+	th := l.Throttle
+	t.printf("  day one:   %s, %s per connection, %s an hour\n", plural(th.Connections, "connection"), plural(th.MessagesPerConnection, "message"), plural(th.PerHour, "message"))
+	for i, d := range l.Deferrals {
+		label := "           "
+		if i == 0 {
+			label = "back off:  "
+		}
+		t.printf("  %s%s\n", label, t.wrap(d, 13))
+	}
+	tb := newTable("day>", "phase", "share of usual>", "per hour>", "per day>")
+	var rules []string
+	for _, d := range l.Schedule {
+		tb.row(fmt.Sprint(d.Day), d.Phase, fmt.Sprintf("%d%%", d.Share), fmt.Sprint(d.PerHour), fmt.Sprint(d.PerDay))
+		if !slices.Contains(rules, d.Rule) {
+			rules = append(rules, d.Rule)
+		}
+	}
+	t.printf("\n")
+	tb.write(t.w, "  ")
+	// The rules repeat from day to day: each is said once.
+	for i, r := range rules {
+		label := "then:"
+		if i == 0 {
+			label = "day 1:"
+		} else if i == len(rules)-1 && len(rules) > 2 {
+			label = "last:"
+		}
+		t.printf("  %-7s %s\n", label, t.wrap(r, 10))
+	}
+}
+
+func (t *textWriter) planStreams(ss []plan.Stream) {
+	if len(ss) == 0 {
+		return
+	}
+	t.section("STREAMS")
+	for _, s := range ss {
+		t.printf("  %-14s %s: %d messages, %s deferred (%s)\n", s.Kind, s.Stream, s.Messages, rate(s.DeferralRate), join(s.Lanes, 6))
+		if s.Advice != "" {
+			t.printf("    %s %s\n", t.paint(cyan, "→"), t.wrap(s.Advice, 6))
+		}
+	}
+}
+
+func (t *textWriter) planFiles(r *PlanReport) {
+	if len(r.Files) == 0 {
+		return
+	}
+	if len(r.Written) > 0 {
+		t.section(fmt.Sprintf("CONFIGURATION FOR %s, WRITTEN", strings.ToUpper(r.MTA)))
+		for i, f := range r.Files {
+			t.printf("  %s\n    → %s\n", r.Written[i], f.Install)
+		}
+		return
+	}
+	t.section(fmt.Sprintf("CONFIGURATION FOR %s (--out-dir DIR writes these files)", strings.ToUpper(r.MTA)))
+	for _, f := range r.Files {
+		t.printf("\n  %s  %s\n", t.paint(bold, f.Name), t.paint(dim, "→ "+f.Install))
+		for _, line := range strings.Split(strings.TrimRight(f.Content, "\n"), "\n") {
+			t.printf("    %s\n", printable(line))
+		}
+	}
+}
+
+// PlanMarkdown writes the plan for a ticket or a runbook.
+func PlanMarkdown(w io.Writer, r *PlanReport) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	p("# Recovery plan\n\nAnalysis from %s to %s.\n", shortTime(r.From), shortTime(r.To))
+	if r.Nothing != "" {
+		p("\n%s\n", mdEscape(r.Nothing))
+	}
+	for _, l := range r.Lanes {
+		th := l.Throttle
+		p("\n## Lane %s (%s)\n\n", l.Lane, strings.Join(l.Domains, ", "))
+		p("- **Why:** %s\n- **Usual:** %d attempts in a busy hour, %s deferred; a step holds above %s.\n", mdEscape(l.Why), l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
+		p("- **Day one:** %d connections, %d messages per connection, %d messages an hour.\n", th.Connections, th.MessagesPerConnection, th.PerHour)
+		for _, d := range l.Deferrals {
+			p("- **Back off on:** `%s`\n", strings.ReplaceAll(d, "`", "'"))
+		}
+		p("\n| day | phase | share | per hour | per day | to go on |\n|---:|---|---:|---:|---:|---|\n")
+		for _, d := range l.Schedule {
+			p("| %d | %s | %d%% | %d | %d | %s |\n", d.Day, d.Phase, d.Share, d.PerHour, d.PerDay, mdEscape(d.Rule))
+		}
+	}
+	if len(r.Watch) > 0 {
+		p("\n## Watch, do not throttle yet\n\n")
+		for _, w := range r.Watch {
+			p("- %s\n", mdEscape(w))
+		}
+	}
+	if len(r.Streams) > 0 {
+		p("\n## Streams\n\n| stream | kind | messages | deferred | advice |\n|---|---|---:|---:|---|\n")
+		for _, s := range r.Streams {
+			p("| %s | %s | %d | %s | %s |\n", mdEscape(s.Stream), s.Kind, s.Messages, rate(s.DeferralRate), mdEscape(s.Advice))
+		}
+	}
+	if len(r.Files) > 0 {
+		p("\n## Configuration for %s\n", r.MTA)
+		for _, f := range r.Files {
+			p("\n`%s` → %s\n\n```\n%s```\n", f.Name, mdEscape(f.Install), f.Content)
+		}
+	}
+	return bw.Flush()
+}
