@@ -1,0 +1,275 @@
+// Package cohort splits a recipient list into the cohorts a recovery
+// restarts with: the recently engaged first, then older cohorts, and the
+// inactive and suppressed left out. It reads a CSV export (an address and
+// the dates of last open, click, purchase, reply and login; the column
+// names are configurable) as a stream, so a list of millions of rows is
+// split in bounded memory.
+//
+// Opens count less than the other signals: Apple Mail Privacy Protection
+// loads every image, so an open says little (the seed story says not to
+// trust it alone). An open-only recipient falls one window later than a
+// click of the same date, and at Apple's domains opens are not counted.
+package cohort
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Columns names the CSV columns; each holds the header names tried, any
+// case.
+type Columns struct {
+	Address, Open, Click, Purchase, Reply, Login []string
+}
+
+// DefaultColumns are the names exports commonly use.
+func DefaultColumns() Columns {
+	return Columns{
+		Address:  []string{"email", "address", "email_address", "recipient"},
+		Open:     []string{"last_open", "last_opened", "opened_at", "last_open_date"},
+		Click:    []string{"last_click", "last_clicked", "clicked_at", "last_click_date"},
+		Purchase: []string{"last_purchase", "purchased_at", "last_order", "last_order_date"},
+		Reply:    []string{"last_reply", "replied_at"},
+		Login:    []string{"last_login", "logged_in_at", "last_seen"},
+	}
+}
+
+// Options shape a split.
+type Options struct {
+	Columns Columns
+	// Windows are the ages, in days, that bound the cohorts: 30, 90, 180
+	// make engaged-30d, engaged-90d, engaged-180d; older is inactive.
+	Windows []int
+	// AsOf is the day the ages are counted from.
+	AsOf time.Time
+	// LaneOf gives a recipient domain's lane; "" leaves it out of the
+	// cohorts (it is not a lane being restarted).
+	LaneOf func(domain string) string
+	// OpensIgnored are domains whose opens are not counted at all
+	// (Apple's: icloud.com, me.com, mac.com).
+	OpensIgnored map[string]bool
+	// Suppressed says whether an address must not be mailed (hard
+	// bounces, complaints, unsubscribes).
+	Suppressed func(address string) bool
+}
+
+// Names of the cohorts that are not engagement windows.
+const (
+	Inactive   = "inactive"
+	Suppressed = "suppressed"
+)
+
+// Sink receives each recipient with its lane and cohort, in input order.
+type Sink func(lane, cohort, address string, last time.Time) error
+
+// Summary counts what a split saw.
+type Summary struct {
+	Rows       int                       `json:"rows"`
+	Duplicates int                       `json:"duplicates"`
+	NoAddress  int                       `json:"no_address"`
+	OtherLanes int                       `json:"other_lanes"` // recipients outside the lanes restarted
+	BadDates   int                       `json:"bad_dates"`
+	Samples    []string                  `json:"bad_date_samples,omitempty"` // the first few, with their line
+	Cohorts    map[string]map[string]int `json:"cohorts"`                    // lane → cohort → recipients
+	Order      []string                  `json:"cohort_order"`               // cohort names, first to send first
+}
+
+// Names returns the cohort names in sending order.
+func Names(windows []int) []string {
+	var out []string
+	for _, w := range windows {
+		out = append(out, fmt.Sprintf("engaged-%dd", w))
+	}
+	return append(out, Inactive, Suppressed)
+}
+
+// ErrColumns is wrapped by the error for a CSV without the columns needed.
+var ErrColumns = errors.New("cohort: missing columns")
+
+// Split reads the CSV from r (named name in errors) and hands each
+// recipient of a restarted lane to sink.
+func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
+	if len(o.Windows) == 0 || !slices.IsSorted(o.Windows) || o.Windows[0] <= 0 {
+		return nil, fmt.Errorf("cohort: windows %v: want increasing numbers of days", o.Windows)
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the header: %w", name, err)
+	}
+	cols, err := locate(header, o.Columns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s := &Summary{Cohorts: map[string]map[string]int{}, Order: Names(o.Windows)}
+	seen := map[uint64]struct{}{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// A csv.ParseError names its line.
+			return s, fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		s.Rows++
+		if err := s.row(rec, line, cols, o, seen, sink); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// columns are the indexes of the columns found; -1 for absent.
+type columns struct {
+	address int
+	dates   [5]int // open, click, purchase, reply, login
+}
+
+// locate finds the columns by header name.
+func locate(header []string, c Columns) (columns, error) {
+	find := func(names []string) int {
+		for i, h := range header {
+			h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+			for _, n := range names {
+				if h == strings.ToLower(n) {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	cols := columns{address: find(c.Address)}
+	for i, names := range [][]string{c.Open, c.Click, c.Purchase, c.Reply, c.Login} {
+		cols.dates[i] = find(names)
+	}
+	var missing []string
+	if cols.address < 0 {
+		missing = append(missing, fmt.Sprintf("an address column (%s)", strings.Join(c.Address, ", ")))
+	}
+	if cols.dates == [5]int{-1, -1, -1, -1, -1} {
+		missing = append(missing, "any engagement date column (last open, click, purchase, reply or login)")
+	}
+	if len(missing) > 0 {
+		return cols, fmt.Errorf("%w: no %s; the header has %s", ErrColumns, strings.Join(missing, ", nor "), strings.Join(header, ", "))
+	}
+	return cols, nil
+}
+
+// row files one recipient.
+func (s *Summary) row(rec []string, line int, cols columns, o Options, seen map[uint64]struct{}, sink Sink) error {
+	addr := field(rec, cols.address)
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		s.NoAddress++
+		return nil
+	}
+	addr = strings.ToLower(addr)
+	// A 64-bit hash per address: 5 million rows fit in 40 MB.
+	h := fnv.New64a()
+	h.Write([]byte(addr))
+	key := h.Sum64()
+	if _, dup := seen[key]; dup {
+		s.Duplicates++
+		return nil
+	}
+	seen[key] = struct{}{}
+	domain := addr[at+1:]
+	lane := ""
+	if o.LaneOf != nil {
+		lane = o.LaneOf(domain)
+	}
+	if lane == "" {
+		s.OtherLanes++
+		return nil
+	}
+	last, openOnly := s.lastEngaged(rec, line, cols, o.OpensIgnored[domain])
+	cohort := Suppressed
+	if o.Suppressed == nil || !o.Suppressed(addr) {
+		cohort = o.cohortOf(last, openOnly)
+	}
+	if s.Cohorts[lane] == nil {
+		s.Cohorts[lane] = map[string]int{}
+	}
+	s.Cohorts[lane][cohort]++
+	return sink(lane, cohort, addr, last)
+}
+
+func field(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
+}
+
+// lastEngaged is the latest engagement date, and whether it is an open
+// with no other signal as late.
+func (s *Summary) lastEngaged(rec []string, line int, cols columns, ignoreOpens bool) (time.Time, bool) {
+	var last time.Time
+	openOnly := false
+	for i, c := range cols.dates {
+		v := field(rec, c)
+		if v == "" || (i == 0 && ignoreOpens) {
+			continue
+		}
+		t, err := parseDate(v)
+		if err != nil {
+			s.BadDates++
+			if len(s.Samples) < 5 {
+				s.Samples = append(s.Samples, fmt.Sprintf("line %d: %q is not a date (want 2026-11-30, 2026-11-30T10:00:00Z or Unix seconds)", line, v))
+			}
+			continue
+		}
+		if t.After(last) {
+			last, openOnly = t, i == 0
+		} else if t.Equal(last) && i != 0 {
+			openOnly = false
+		}
+	}
+	return last, openOnly
+}
+
+// cohortOf places an engagement date: the first window its age fits, one
+// window later for an open alone.
+func (o Options) cohortOf(last time.Time, openOnly bool) string {
+	if last.IsZero() {
+		return Inactive
+	}
+	age := int(o.AsOf.Sub(last).Hours() / 24)
+	for i, w := range o.Windows {
+		if age <= w {
+			if openOnly {
+				i++
+			}
+			if i >= len(o.Windows) {
+				return Inactive
+			}
+			return fmt.Sprintf("engaged-%dd", o.Windows[i])
+		}
+	}
+	return Inactive
+}
+
+// parseDate reads the date forms exports use; day-first and month-first
+// forms are refused, as they can't be told apart.
+func parseDate(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 && n < 1e11 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("not a date: %q", v)
+}

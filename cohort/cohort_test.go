@@ -1,0 +1,140 @@
+package cohort
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+var asOf = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+func opts() Options {
+	apple := map[string]bool{"icloud.com": true, "me.com": true, "mac.com": true}
+	return Options{
+		Columns: DefaultColumns(), Windows: []int{30, 90, 180}, AsOf: asOf,
+		LaneOf: func(d string) string {
+			if apple[d] {
+				return "apple"
+			}
+			if d == "yahoo.com" {
+				return "yahoo"
+			}
+			return ""
+		},
+		OpensIgnored: apple,
+		Suppressed:   func(a string) bool { return a == "gone@icloud.com" },
+	}
+}
+
+type row struct{ lane, cohort, addr string }
+
+func split(t *testing.T, csv string) ([]row, *Summary, error) {
+	t.Helper()
+	var rows []row
+	s, err := Split(strings.NewReader(csv), "list.csv", opts(), func(lane, cohort, addr string, _ time.Time) error {
+		rows = append(rows, row{lane, cohort, addr})
+		return nil
+	})
+	return rows, s, err
+}
+
+func TestSplit(t *testing.T) {
+	rows, s, err := split(t, `Email,Last_Open,Last_Click,Last_Purchase
+clicker@icloud.com,,2026-11-20,
+opener@icloud.com,2026-11-30,,
+buyer@icloud.com,,,2026-07-01
+yopen@yahoo.com,2026-11-25,,
+yclick@yahoo.com,2026-11-25,2026-11-25,
+old@icloud.com,,2025-01-01,
+never@icloud.com,,,
+gone@icloud.com,,2026-11-29,
+CLICKER@icloud.com,,2026-11-21,
+x@gmail.com,,2026-11-29,
+no-at-sign,,2026-11-29,
+bad@icloud.com,,30/11/2026,
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{"apple", "engaged-30d", "clicker@icloud.com"},
+		// Apple's opens are not counted at all (Mail Privacy Protection).
+		{"apple", "inactive", "opener@icloud.com"},
+		{"apple", "engaged-180d", "buyer@icloud.com"},
+		// Elsewhere an open alone counts one window later.
+		{"yahoo", "engaged-90d", "yopen@yahoo.com"},
+		{"yahoo", "engaged-30d", "yclick@yahoo.com"},
+		{"apple", "inactive", "old@icloud.com"},
+		{"apple", "inactive", "never@icloud.com"},
+		{"apple", "suppressed", "gone@icloud.com"},
+		{"apple", "inactive", "bad@icloud.com"},
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("got\n%v\nwant\n%v", rows, want)
+	}
+	if s.Rows != 12 || s.Duplicates != 1 || s.NoAddress != 1 || s.OtherLanes != 1 || s.BadDates != 1 || !strings.Contains(s.Samples[0], "line 13") {
+		t.Errorf("summary %+v", s)
+	}
+	if s.Cohorts["apple"]["inactive"] != 4 || s.Cohorts["yahoo"]["engaged-90d"] != 1 {
+		t.Errorf("counts %v", s.Cohorts)
+	}
+}
+
+func TestSplitErrors(t *testing.T) {
+	for _, tt := range []struct{ csv, want string }{
+		{"name,phone\nx,1\n", "address column"},
+		{"email,phone\nx@y.com,1\n", "engagement date column"},
+		{"", "header"},
+		{"email,last_click\n\"unterminated,2026-11-01\n", "list.csv"},
+	} {
+		_, _, err := split(t, tt.csv)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.csv, err, tt.want)
+		}
+	}
+	if _, _, err := split(t, "name\nx\n"); !errors.Is(err, ErrColumns) {
+		t.Errorf("ErrColumns not wrapped: %v", err)
+	}
+	o := opts()
+	o.Windows = []int{90, 30}
+	if _, err := Split(strings.NewReader("email,last_click\n"), "x", o, nil); err == nil {
+		t.Error("windows out of order accepted")
+	}
+}
+
+// TestBoundedMemory splits a million rows: the summary holds counts, and
+// the sink sees each row once.
+func TestBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million rows")
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		fmt.Fprintln(pw, "email,last_click")
+		for i := range 1_000_000 {
+			fmt.Fprintf(pw, "user%d@icloud.com,2026-11-%02d\n", i, 1+i%28)
+		}
+		pw.Close()
+	}()
+	n := 0
+	s, err := Split(pr, "big.csv", opts(), func(string, string, string, time.Time) error { n++; return nil })
+	if err != nil || n != 1_000_000 || s.Cohorts["apple"]["engaged-30d"] != 1_000_000 {
+		t.Fatalf("%d rows, %v, %+v", n, err, s)
+	}
+}
+
+func FuzzSplit(f *testing.F) {
+	f.Add("email,last_open,last_click\na@icloud.com,2026-01-01,\nb@yahoo.com,,1700000000\n")
+	f.Add("email,last_click\n\"a,b\n")
+	f.Fuzz(func(t *testing.T, csv string) {
+		Split(strings.NewReader(csv), "fuzz.csv", opts(), func(lane, cohort, addr string, _ time.Time) error {
+			if lane == "" || cohort == "" || !strings.Contains(addr, "@") {
+				t.Errorf("bad row %q %q %q", lane, cohort, addr)
+			}
+			return nil
+		})
+	})
+}
