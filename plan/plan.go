@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/cohort"
 	"github.com/mailtriage/mailtriage/throttle"
 )
 
@@ -64,6 +65,8 @@ type LanePlan struct {
 	Throttle  throttle.Lane `json:"throttle"`
 	Deferrals []string      `json:"deferral_replies"`
 	Schedule  []Day         `json:"schedule"`
+	// Cohorts are the lane's recipients by engagement, with --recipients.
+	Cohorts []CohortCount `json:"cohorts,omitempty"`
 }
 
 // Day is one step of the schedule.
@@ -335,4 +338,43 @@ func (p *Plan) Config(mta string) ([]throttle.File, error) {
 		return throttle.KumoMTA(lanes...)
 	}
 	return nil, fmt.Errorf("plan: unknown MTA %q; want one of %s", mta, strings.Join(MTAs, ", "))
+}
+
+// CohortCount is one cohort of a lane's recipients.
+type CohortCount struct {
+	Name       string `json:"name"`
+	Recipients int    `json:"recipients"`
+	// Send: false for the inactive and suppressed, who are not mailed
+	// during the recovery.
+	Send bool   `json:"send"`
+	File string `json:"file,omitempty"` // with --out-dir
+}
+
+// AddCohorts puts the cohorts of a split recipient list into the lanes,
+// and the cohorts to mail into each day of the schedule: the first
+// engaged cohort on days one and two, one more cohort every other day,
+// all engaged cohorts in the volume phase; the inactive and suppressed
+// never.
+func (p *Plan) AddCohorts(s *cohort.Summary) {
+	var engaged []string
+	for _, name := range s.Order {
+		if name != cohort.Inactive && name != cohort.Suppressed {
+			engaged = append(engaged, name)
+		}
+	}
+	for i := range p.Lanes {
+		l := &p.Lanes[i]
+		counts := s.Cohorts[l.Lane]
+		l.Cohorts = nil
+		for _, name := range s.Order {
+			l.Cohorts = append(l.Cohorts, CohortCount{Name: name, Recipients: counts[name], Send: slices.Contains(engaged, name)})
+		}
+		for d := range l.Schedule {
+			k := min(len(engaged), 1+d/2)
+			if l.Schedule[d].Phase == "volume" {
+				k = len(engaged)
+			}
+			l.Schedule[d].Cohorts = slices.Clone(engaged[:k])
+		}
+	}
 }

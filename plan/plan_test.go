@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/cohort"
 	"github.com/mailtriage/mailtriage/throttle"
 )
 
@@ -115,5 +116,24 @@ func TestConfig(t *testing.T) {
 	}
 	if _, err := p.Config("sendmail"); err == nil {
 		t.Error("unknown MTA accepted")
+	}
+}
+
+func TestAddCohorts(t *testing.T) {
+	p := New(sample(t), Options{})
+	p.AddCohorts(&cohort.Summary{
+		Order:   cohort.Names([]int{30, 90, 180}),
+		Cohorts: map[string]map[string]int{"apple": {"engaged-30d": 10, "engaged-90d": 20, "inactive": 5}},
+	})
+	a := p.Lanes[0]
+	if len(a.Cohorts) != 5 || a.Cohorts[0].Recipients != 10 || !a.Cohorts[0].Send || a.Cohorts[3].Name != "inactive" || a.Cohorts[3].Send {
+		t.Errorf("cohorts %+v", a.Cohorts)
+	}
+	want := [][]string{{"engaged-30d"}, {"engaged-30d"}, {"engaged-30d", "engaged-90d"}, {"engaged-30d", "engaged-90d"},
+		{"engaged-30d", "engaged-90d", "engaged-180d"}, {"engaged-30d", "engaged-90d", "engaged-180d"}, {"engaged-30d", "engaged-90d", "engaged-180d"}}
+	for d, w := range want {
+		if strings.Join(a.Schedule[d].Cohorts, " ") != strings.Join(w, " ") {
+			t.Errorf("day %d: %v, want %v", d+1, a.Schedule[d].Cohorts, w)
+		}
 	}
 }

@@ -19,6 +19,9 @@ type PlanReport struct {
 	MTA     string          `json:"mta"`
 	Files   []throttle.File `json:"files"`
 	Written []string        `json:"written,omitempty"` // paths, with --out-dir
+	// CohortFiles are the cohort CSVs written, with --recipients and
+	// --out-dir.
+	CohortFiles []string `json:"cohort_files,omitempty"`
 }
 
 // PlanJSON writes the report as indented JSON.
@@ -81,10 +84,35 @@ func (t *textWriter) planLane(l plan.LanePlan) {
 		}
 		t.printf("  %s%s\n", label, t.wrap(d, 13))
 	}
-	tb := newTable("day>", "phase", "share of usual>", "per hour>", "per day>")
+	if len(l.Cohorts) > 0 {
+		for i, c := range l.Cohorts {
+			label := "           "
+			if i == 0 {
+				label = "cohorts:   "
+			}
+			what := "mailed in turn"
+			if !c.Send {
+				what = "not mailed during the recovery"
+			}
+			file := ""
+			if c.File != "" && c.Recipients > 0 {
+				file = t.paint(dim, "  "+c.File)
+			}
+			t.printf("  %s%-14s %8s  %s%s\n", label, c.Name, thousands(int64(c.Recipients)), what, file)
+		}
+	}
+	head := []string{"day>", "phase", "share of usual>", "per hour>", "per day>"}
+	if len(l.Cohorts) > 0 {
+		head = append(head, "cohorts")
+	}
+	tb := newTable(head...)
 	var rules []string
 	for _, d := range l.Schedule {
-		tb.row(fmt.Sprint(d.Day), d.Phase, fmt.Sprintf("%d%%", d.Share), fmt.Sprint(d.PerHour), fmt.Sprint(d.PerDay))
+		cells := []string{fmt.Sprint(d.Day), d.Phase, fmt.Sprintf("%d%%", d.Share), fmt.Sprint(d.PerHour), fmt.Sprint(d.PerDay)}
+		if len(l.Cohorts) > 0 {
+			cells = append(cells, strings.Join(d.Cohorts, ", "))
+		}
+		tb.row(cells...)
 		if !slices.Contains(rules, d.Rule) {
 			rules = append(rules, d.Rule)
 		}
@@ -152,9 +180,15 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 		for _, d := range l.Deferrals {
 			p("- **Back off on:** `%s`\n", strings.ReplaceAll(d, "`", "'"))
 		}
-		p("\n| day | phase | share | per hour | per day | to go on |\n|---:|---|---:|---:|---:|---|\n")
+		if len(l.Cohorts) > 0 {
+			p("\n| cohort | recipients | mailed |\n|---|---:|---|\n")
+			for _, c := range l.Cohorts {
+				p("| %s | %d | %v |\n", c.Name, c.Recipients, c.Send)
+			}
+		}
+		p("\n| day | phase | share | per hour | per day | cohorts | to go on |\n|---:|---|---:|---:|---:|---|---|\n")
 		for _, d := range l.Schedule {
-			p("| %d | %s | %d%% | %d | %d | %s |\n", d.Day, d.Phase, d.Share, d.PerHour, d.PerDay, mdEscape(d.Rule))
+			p("| %d | %s | %d%% | %d | %d | %s | %s |\n", d.Day, d.Phase, d.Share, d.PerHour, d.PerDay, strings.Join(d.Cohorts, ", "), mdEscape(d.Rule))
 		}
 	}
 	if len(r.Watch) > 0 {

@@ -26,6 +26,7 @@ type planOptions struct {
 	shared    bool
 	format    string
 	outDir    string
+	cohorts   cohortOptions
 }
 
 func newPlan(e *env) *cobra.Command {
@@ -63,7 +64,16 @@ not be read; 2 wrong usage.`,
 	f.Float64Var(&o.threshold, "threshold", 0, "deferral rate (0 to 1) that holds a step; default twice the lane's usual rate, at least 0.05")
 	f.BoolVar(&o.shared, "shared-nexthop", false, "send all of a lane's domains to one destination, sharing one set of limits (only when they share MX hosts, as icloud.com, me.com and mac.com do)")
 	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
-	f.StringVar(&o.outDir, "out-dir", "", "write the configuration files into this directory")
+	f.StringVar(&o.outDir, "out-dir", "", "write the configuration files (and the cohort CSVs) into this directory")
+	c := &o.cohorts
+	f.StringVar(&c.recipients, "recipients", "", "CSV of recipients with their last open, click, purchase, reply or login dates: split the restarted lanes' recipients into cohorts")
+	f.StringVar(&c.suppress, "suppress", "", "addresses never to mail (hard bounces, complaints), one a line")
+	f.IntSliceVar(&c.windows, "windows", []int{30, 90, 180}, "engagement windows in days; older than the last is inactive")
+	f.StringVar(&c.asOf, "as-of", "", "count engagement ages from this date (default today)")
+	c.cols = map[string]*string{}
+	for _, name := range []string{"address", "open", "click", "purchase", "reply", "login"} {
+		c.cols[name] = f.String("col-"+name, "", "the recipients CSV's "+name+" column (default: common names)")
+	}
 	return cmd
 }
 
@@ -77,6 +87,13 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 		return usagef("--threshold %v: want a fraction from 0 to 1", o.threshold)
 	case o.analysis != "" && len(args) > 0:
 		return usagef("give log files or --analysis, not both")
+	case o.cohorts.recipients == "" && o.cohorts.suppress != "":
+		return usagef("--suppress needs --recipients: it takes addresses out of the cohorts")
+	}
+	for i, w := range o.cohorts.windows {
+		if w <= 0 || i > 0 && w <= o.cohorts.windows[i-1] {
+			return usagef("--windows %v: want increasing numbers of days", o.cohorts.windows)
+		}
 	}
 	res, err := planInput(cmd, e, o, args)
 	if err != nil {
@@ -88,6 +105,11 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 		return err
 	}
 	rep := &report.PlanReport{Plan: p, MTA: o.mta, Files: files}
+	if o.cohorts.recipients != "" {
+		if rep.CohortFiles, err = splitRecipients(e, o, p); err != nil {
+			return err
+		}
+	}
 	if o.outDir != "" {
 		if rep.Written, err = writeFiles(o.outDir, files); err != nil {
 			return &codeError{code: exitError, err: err}

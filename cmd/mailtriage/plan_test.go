@@ -97,3 +97,70 @@ func TestPlanNothingAndBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanRecipients(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.csv")
+	os.WriteFile(list, []byte(`email,last_open,last_click
+a@icloud.com,,2026-11-25
+b@icloud.com,2026-11-28,
+a@icloud.com,,2026-11-20
+gone@icloud.com,,2026-11-29
+d@yahoo.com,2026-11-20,
+x@gmail.com,,2026-11-29
+bad@icloud.com,,29/11/2026
+`), 0o644)
+	suppress := filepath.Join(dir, "suppress.txt")
+	os.WriteFile(suppress, []byte("# hard bounces\nGONE@icloud.com\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	code, stdout, errs := mt(t, "", "plan", "--analysis", sampleAnalysis, "--recipients", list, "--suppress", suppress, "--as-of", "2026-12-01", "--out-dir", out, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "1 duplicate addresses") || !strings.Contains(errs, "1 dates could not be read") {
+		t.Errorf("stderr: %s", errs)
+	}
+	var rep report.PlanReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, c := range rep.Lanes[0].Cohorts {
+		counts[c.Name] = c.Recipients
+	}
+	// a: clicked; b: an Apple open alone (not counted); gone: suppressed;
+	// bad: no date that reads.
+	if counts["engaged-30d"] != 1 || counts["inactive"] != 2 || counts["suppressed"] != 1 {
+		t.Errorf("apple cohorts %v", counts)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "cohorts", "apple", "01-engaged-30d.csv"))
+	if err != nil || string(data) != "email,last_engaged\na@icloud.com,2026-11-25\n" {
+		t.Errorf("cohort file %q %v", data, err)
+	}
+	if len(rep.CohortFiles) != 4 {
+		t.Errorf("cohort files %v", rep.CohortFiles)
+	}
+	// No temporary files are left behind.
+	filepath.Walk(out, func(p string, _ os.FileInfo, _ error) error {
+		if strings.HasPrefix(filepath.Base(p), ".") {
+			t.Errorf("left behind: %s", p)
+		}
+		return nil
+	})
+	for _, tt := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--recipients", suppress}, exitUsage, "address column"},
+		{[]string{"--recipients", filepath.Join(dir, "none.csv")}, exitError, "none.csv"},
+		{[]string{"--suppress", suppress}, exitUsage, "--suppress needs --recipients"},
+		{[]string{"--recipients", list, "--windows", "90,30"}, exitUsage, "--windows"},
+		{[]string{"--recipients", list, "--as-of", "01/12/2026"}, exitUsage, "--as-of"},
+	} {
+		code, _, errs := mt(t, "", append([]string{"plan", "--analysis", sampleAnalysis}, tt.args...)...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}

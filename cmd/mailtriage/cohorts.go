@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage/cohort"
+	"github.com/mailtriage/mailtriage/plan"
+	"github.com/mailtriage/mailtriage/provider"
+)
+
+// cohortOptions are plan's flags for the recipient list.
+type cohortOptions struct {
+	recipients string
+	suppress   string
+	windows    []int
+	asOf       string
+	cols       map[string]*string
+}
+
+// splitRecipients reads --recipients, puts the cohorts into the plan and,
+// with --out-dir, writes one CSV per lane and cohort. Files appear whole
+// or not at all.
+func splitRecipients(e *env, o *planOptions, p *plan.Plan) ([]string, error) {
+	c := &o.cohorts
+	asOf := time.Now().UTC()
+	if c.asOf != "" {
+		t, err := time.Parse("2006-01-02", c.asOf)
+		if err != nil {
+			return nil, usagef("--as-of %q: want a date, 2026-12-01", c.asOf)
+		}
+		asOf = t
+	}
+	suppressed, err := readSuppress(c.suppress)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(c.recipients)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("--recipients: %w", err)}
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if isTerminal(e.stderr) {
+		if st, err := f.Stat(); err == nil {
+			prog := newProgress(e.stderr)
+			defer prog.done()
+			r = &countingReader{r: f, update: func(n int64) { prog.update(c.recipients, n, st.Size()) }}
+		}
+	}
+	laneOf, err := planLanes(p)
+	if err != nil {
+		return nil, err
+	}
+	opts := cohort.Options{Columns: columnsFrom(c.cols), Windows: c.windows, AsOf: asOf, LaneOf: laneOf,
+		OpensIgnored: map[string]bool{"icloud.com": true, "me.com": true, "mac.com": true, "privaterelay.appleid.com": true},
+		Suppressed:   func(a string) bool { return suppressed[a] }}
+	out := &cohortFiles{dir: o.outDir, order: cohort.Names(c.windows), files: map[string]*cohortFile{}}
+	sink := func(string, string, string, time.Time) error { return nil }
+	if o.outDir != "" {
+		sink = out.write
+	}
+	s, err := cohort.Split(r, c.recipients, opts, sink)
+	if err != nil {
+		out.abort()
+		if errors.Is(err, cohort.ErrColumns) {
+			return nil, usagef("--recipients: %v (name the columns with --col-address, --col-click, ...)", err)
+		}
+		return nil, &codeError{code: exitError, err: err}
+	}
+	for _, sample := range s.Samples {
+		e.log.Warn("recipients: unreadable date", "at", sample)
+	}
+	if s.BadDates > 0 {
+		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d dates could not be read (those fields were left out); the first: %s\n", s.BadDates, s.Samples[0])
+	}
+	if s.Duplicates > 0 {
+		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d duplicate addresses (the first row of each counts)\n", s.Duplicates)
+	}
+	paths, err := out.finish()
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	}
+	p.AddCohorts(s)
+	for i := range p.Lanes {
+		for j := range p.Lanes[i].Cohorts {
+			p.Lanes[i].Cohorts[j].File = out.path(p.Lanes[i].Lane, p.Lanes[i].Cohorts[j].Name)
+		}
+	}
+	return paths, nil
+}
+
+// planLanes maps a recipient domain to its lane when the plan restarts
+// that lane.
+func planLanes(p *plan.Plan) (func(string) string, error) {
+	cat, err := provider.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	table, err := newLanes(cat, "")
+	if err != nil {
+		return nil, err
+	}
+	restarted := map[string]bool{}
+	known := map[string]string{}
+	for _, l := range p.Lanes {
+		restarted[l.Lane] = true
+		for _, d := range l.Domains {
+			known[d] = l.Lane
+		}
+	}
+	return func(domain string) string {
+		if l, ok := known[domain]; ok {
+			return l
+		}
+		if l := table.Lane(domain, ""); restarted[l] {
+			return l
+		}
+		return ""
+	}, nil
+}
+
+// readSuppress reads addresses not to mail, one a line ("#" comments).
+func readSuppress(path string) (map[string]bool, error) {
+	set := map[string]bool{}
+	if path == "" {
+		return set, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("--suppress: %w", err)}
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		// A CSV export: the first field.
+		addr, _, _ := strings.Cut(line, ",")
+		set[strings.ToLower(strings.Trim(addr, `"`))] = true
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("--suppress %s: %w", path, err)}
+	}
+	return set, nil
+}
+
+func columnsFrom(flags map[string]*string) cohort.Columns {
+	c := cohort.DefaultColumns()
+	set := func(dst *[]string, v *string) {
+		if v != nil && *v != "" {
+			*dst = []string{*v}
+		}
+	}
+	set(&c.Address, flags["address"])
+	set(&c.Open, flags["open"])
+	set(&c.Click, flags["click"])
+	set(&c.Purchase, flags["purchase"])
+	set(&c.Reply, flags["reply"])
+	set(&c.Login, flags["login"])
+	return c
+}
+
+// cohortFiles writes one CSV per lane and cohort under dir/cohorts, each
+// to a temporary file renamed into place when all went well.
+type cohortFiles struct {
+	dir   string
+	order []string
+	files map[string]*cohortFile
+}
+
+type cohortFile struct {
+	tmp  *os.File
+	buf  *bufio.Writer
+	csv  *csv.Writer
+	path string
+}
+
+func (c *cohortFiles) path(laneName, cohortName string) string {
+	if c.dir == "" {
+		return ""
+	}
+	n := slices.Index(c.order, cohortName) + 1
+	return filepath.Join(c.dir, "cohorts", laneName, fmt.Sprintf("%02d-%s.csv", n, cohortName))
+}
+
+func (c *cohortFiles) write(laneName, cohortName, addr string, last time.Time) error {
+	key := laneName + "/" + cohortName
+	f := c.files[key]
+	if f == nil {
+		path := c.path(laneName, cohortName)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("--out-dir: %w", err)
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+		if err != nil {
+			return fmt.Errorf("--out-dir: %w", err)
+		}
+		f = &cohortFile{tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<16), path: path}
+		f.csv = csv.NewWriter(f.buf)
+		f.csv.Write([]string{"email", "last_engaged"})
+		c.files[key] = f
+	}
+	day := ""
+	if !last.IsZero() {
+		day = last.Format("2006-01-02")
+	}
+	return f.csv.Write([]string{addr, day})
+}
+
+// finish flushes and renames every file into place.
+func (c *cohortFiles) finish() ([]string, error) {
+	var paths []string
+	for _, f := range c.files {
+		f.csv.Flush()
+		err := f.csv.Error()
+		if err == nil {
+			err = f.buf.Flush()
+		}
+		if cerr := f.tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.tmp.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(f.tmp.Name(), f.path)
+		}
+		if err != nil {
+			c.abort()
+			return nil, fmt.Errorf("writing %s: %w", f.path, err)
+		}
+		paths = append(paths, f.path)
+	}
+	slices.Sort(paths)
+	return paths, nil
+}
+
+// abort removes the temporary files: nothing is left half-written.
+func (c *cohortFiles) abort() {
+	for _, f := range c.files {
+		f.tmp.Close()
+		os.Remove(f.tmp.Name())
+	}
+}
+
+// countingReader reports how much was read.
+type countingReader struct {
+	r      io.Reader
+	n      int64
+	update func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.update(c.n)
+	return n, err
+}
