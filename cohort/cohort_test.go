@@ -138,3 +138,20 @@ func FuzzSplit(f *testing.F) {
 		})
 	})
 }
+
+func TestHashSet(t *testing.T) {
+	var s hashSet
+	for i := uint64(0); i < 5000; i++ {
+		if s.add(i * 0x9e3779b97f4a7c15) {
+			t.Fatalf("%d: already there", i)
+		}
+	}
+	for i := uint64(0); i < 5000; i++ {
+		if !s.add(i * 0x9e3779b97f4a7c15) {
+			t.Fatalf("%d: lost", i)
+		}
+	}
+	if s.n != 4999 || !s.hasZero {
+		t.Errorf("n %d zero %v", s.n, s.hasZero)
+	}
+}
