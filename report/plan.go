@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mailtriage/mailtriage/plan"
 	"github.com/mailtriage/mailtriage/throttle"
@@ -210,4 +211,66 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// PlanCheckJSON writes the progress of each lane as indented JSON.
+func PlanCheckJSON(w io.Writer, ps []plan.Progress) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Lanes []plan.Progress `json:"lanes"`
+	}{ps})
+}
+
+// PlanCheckText writes, per lane, a row a day (the step it was on, its
+// deferral rate, a mark per hour against the threshold, the decision)
+// and what to do today.
+func PlanCheckText(w io.Writer, ps []plan.Progress, thresholds map[string]float64, opts Options) error {
+	bw := bufio.NewWriter(w)
+	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
+	t.printf("%s %s\n", t.paint(bold, "mailtriage plan check:"), plural(len(ps), "lane"))
+	for _, p := range ps {
+		th := thresholds[p.Lane]
+		t.section(fmt.Sprintf("LANE %s (a step holds above %s; hours: ▁ 0%% … █ 100%%, red over the threshold)", strings.ToUpper(p.Lane), rate(th)))
+		tb := newTable("date", "day", "phase", "limit/h>", "attempts>", "deferred>", "hours 00-23", "decision")
+		for _, d := range p.Days {
+			decision := string(d.Decision)
+			switch d.Decision {
+			case plan.Hold:
+				decision = t.paint(yellow, decision)
+			case plan.RollBack:
+				decision = t.paint(red, decision)
+			}
+			if d.Suspect != "" {
+				decision += " (suspect " + d.Suspect + ")"
+			}
+			tb.row(d.Date.Format(time.DateOnly), fmt.Sprint(d.Step), d.Phase, fmt.Sprint(d.Limit), thousands(int64(d.Attempts)), rate(d.DeferralRate), t.dayMarks(d, th), decision)
+		}
+		tb.write(t.w, "  ")
+		t.printf("  %s %s\n", t.paint(bold, "now:"), t.wrap(p.Today, 7))
+	}
+	return bw.Flush()
+}
+
+// dayMarks draws a day's 24 hours: a mark per hour with attempts, its
+// height the deferral rate, red above the threshold.
+func (t *textWriter) dayMarks(d plan.DayProgress, threshold float64) string {
+	byHour := map[int]plan.HourRate{}
+	for _, h := range d.Hours {
+		byHour[h.Hour.UTC().Hour()] = h
+	}
+	var b strings.Builder
+	for i := range 24 {
+		h, ok := byHour[i]
+		if !ok || h.Attempts == 0 {
+			b.WriteByte(' ')
+			continue
+		}
+		mark := string(sparks[min(len(sparks)-1, int(h.Rate*float64(len(sparks))))])
+		if h.Rate > threshold {
+			mark = t.paint(red, mark)
+		}
+		b.WriteString(mark)
+	}
+	return b.String()
 }

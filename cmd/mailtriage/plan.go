@@ -58,6 +58,7 @@ not be read; 2 wrong usage.`,
 			return runPlan(cmd, e, o, args)
 		},
 	}
+	cmd.AddCommand(newPlanCheck(e))
 	f := cmd.Flags()
 	f.StringVar(&o.analysis, "analysis", "", "a saved analysis (analyze --format json) instead of log files")
 	f.StringVar(&o.mta, "mta", "postfix", "the MTA to configure: "+strings.Join(plan.MTAs, ", "))

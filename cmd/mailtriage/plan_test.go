@@ -164,3 +164,53 @@ bad@icloud.com,,29/11/2026
 		}
 	}
 }
+
+func TestPlanCheck(t *testing.T) {
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	code, out, errs := mt(t, "", "plan", "--analysis", sampleAnalysis, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	os.WriteFile(planFile, []byte(out), 0o644)
+	// The sample's own days: Apple deferred on the 27th and 28th.
+	code, out, errs = mt(t, "", "plan", "check", "--plan", planFile, "--start", "2026-11-27", "--analysis", sampleAnalysis, "--format", "json")
+	if code != exitOK && code != exitProblems {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Lanes []struct {
+			Lane string
+			Days []struct {
+				Decision string
+				Step     int
+			}
+			Today string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	apple := got.Lanes[0]
+	if apple.Lane != "apple" || len(apple.Days) != 3 || apple.Days[0].Decision != "roll back" || apple.Days[2].Decision != "hold" || !strings.Contains(apple.Today, "day 1") {
+		t.Errorf("apple %+v", apple)
+	}
+	t.Setenv("NO_COLOR", "1")
+	_, text, _ := mt(t, "", "plan", "check", "--plan", planFile, "--start", "2026-11-27", sample)
+	if !strings.Contains(text, "LANE APPLE") || !strings.Contains(text, "now: be on day 1") {
+		t.Errorf("text:\n%s", text)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"plan", "check", sample}, exitUsage, "--plan"},
+		{[]string{"plan", "check", "--plan", sampleAnalysis, sample}, exitError, "not a plan"},
+		{[]string{"plan", "check", "--plan", planFile, "--start", "27.11.2026", sample}, exitUsage, "--start"},
+	} {
+		code, _, errs := mt(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}

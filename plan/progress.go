@@ -1,0 +1,162 @@
+package plan
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
+)
+
+// Decision is what to do after a day of the schedule.
+type Decision string
+
+const (
+	Advance  Decision = "advance"   // every hour stayed under the threshold
+	Hold     Decision = "hold"      // an hour passed it: stay on this step
+	RollBack Decision = "roll back" // the day as a whole passed it: one step back
+	NoData   Decision = "no data"   // the lane sent nothing that day
+)
+
+// Progress is how a lane is doing against its schedule.
+type Progress struct {
+	Lane  string        `json:"lane"`
+	Days  []DayProgress `json:"days"`
+	Today string        `json:"today"` // what to do now, in a sentence
+}
+
+// DayProgress is one day of the lane in new logs.
+type DayProgress struct {
+	Date         time.Time  `json:"date"`
+	Step         int        `json:"step"` // the schedule day the lane was on, 1-based
+	Phase        string     `json:"phase"`
+	Limit        int        `json:"per_hour_limit"`
+	Attempts     int        `json:"attempts"`
+	DeferralRate float64    `json:"deferral_rate"`
+	WorstHour    time.Time  `json:"worst_hour,omitzero"`
+	WorstRate    float64    `json:"worst_rate"`
+	HoursOver    []HourRate `json:"hours_over_threshold"`
+	Hours        []HourRate `json:"hours"`
+	Decision     Decision   `json:"decision"`
+	Suspect      string     `json:"suspect,omitempty"` // the cohort added last, when holding or rolling back
+}
+
+// HourRate is one hour's deferral rate.
+type HourRate struct {
+	Hour     time.Time `json:"hour"`
+	Attempts int       `json:"attempts"`
+	Rate     float64   `json:"deferral_rate"`
+}
+
+// minJudged is the fewest attempts an hour needs to count against the
+// threshold: two deferrals out of three say little.
+const minJudged = 5
+
+// Check follows each lane of the plan through new analysed logs, day by
+// day from start (day one of the schedule, UTC midnight): each day's
+// hourly deferral rates against the lane's threshold, and the decision
+// they lead to. A day with every judged hour under the threshold
+// advances a step; one with an hour over it holds; one whose whole rate
+// passed the threshold steps back. Holding and stepping back name the
+// cohort added last, the first suspect.
+func (p *Plan) Check(r *analysis.Result, start time.Time) []Progress {
+	start = start.UTC().Truncate(24 * time.Hour)
+	var out []Progress
+	for _, l := range p.Lanes {
+		if len(l.Schedule) > 0 {
+			out = append(out, l.progress(r, start))
+		}
+	}
+	return out
+}
+
+// Valid says whether p is a whole plan (as read back from JSON).
+func (p *Plan) Valid() error {
+	if len(p.Lanes) == 0 && p.Nothing == "" {
+		return fmt.Errorf("plan: no lanes, and no word that nothing needs slowing")
+	}
+	for _, l := range p.Lanes {
+		if l.Lane == "" || len(l.Schedule) == 0 || l.Threshold <= 0 {
+			return fmt.Errorf("plan: lane %q has no schedule or threshold", l.Lane)
+		}
+	}
+	return nil
+}
+
+func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
+	days := map[int][]analysis.HourStats{}
+	last := -1
+	for _, h := range r.Hourly {
+		if h.Lane != l.Lane || h.Hour.Before(start) {
+			continue
+		}
+		d := int(h.Hour.Sub(start) / (24 * time.Hour))
+		days[d] = append(days[d], h)
+		last = max(last, d)
+	}
+	pr := Progress{Lane: l.Lane}
+	step := 0
+	for d := 0; d <= last; d++ {
+		dp := l.judge(start.Add(time.Duration(d)*24*time.Hour), step, days[d])
+		pr.Days = append(pr.Days, dp)
+		switch dp.Decision {
+		case Advance:
+			step = min(step+1, len(l.Schedule)-1)
+		case RollBack:
+			step = max(step-1, 0)
+		}
+	}
+	s := l.Schedule[step]
+	switch {
+	case len(pr.Days) == 0:
+		pr.Today = fmt.Sprintf("no mail to the lane since %s: start with day 1 (%d an hour)", start.Format(time.DateOnly), l.Schedule[0].PerHour)
+	default:
+		pr.Today = fmt.Sprintf("be on day %d (%s): %d an hour%s", s.Day, s.Phase, s.PerHour, cohortsNote(s.Cohorts))
+	}
+	return pr
+}
+
+func cohortsNote(c []string) string {
+	if len(c) == 0 {
+		return ""
+	}
+	return ", cohorts " + fmt.Sprint(c)
+}
+
+// judge decides one day, on step (0-based) of the schedule.
+func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats) DayProgress {
+	s := l.Schedule[step]
+	dp := DayProgress{Date: date, Step: s.Day, Phase: s.Phase, Limit: s.PerHour}
+	deferrals := 0
+	for _, h := range hours {
+		hr := HourRate{Hour: h.Hour, Attempts: h.Attempts, Rate: h.DeferralRate}
+		dp.Hours = append(dp.Hours, hr)
+		dp.Attempts += h.Attempts
+		deferrals += h.Deferrals
+		if h.Attempts < minJudged {
+			continue
+		}
+		if h.DeferralRate > dp.WorstRate {
+			dp.WorstRate, dp.WorstHour = h.DeferralRate, h.Hour
+		}
+		if h.DeferralRate > l.Threshold {
+			dp.HoursOver = append(dp.HoursOver, hr)
+		}
+	}
+	if dp.Attempts > 0 {
+		dp.DeferralRate = float64(deferrals) / float64(dp.Attempts)
+	}
+	switch {
+	case dp.Attempts == 0:
+		dp.Decision = NoData
+	case dp.DeferralRate > l.Threshold:
+		dp.Decision = RollBack
+	case len(dp.HoursOver) > 0:
+		dp.Decision = Hold
+	default:
+		dp.Decision = Advance
+	}
+	if (dp.Decision == Hold || dp.Decision == RollBack) && len(s.Cohorts) > 0 {
+		dp.Suspect = s.Cohorts[len(s.Cohorts)-1]
+	}
+	return dp
+}

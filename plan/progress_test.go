@@ -1,0 +1,48 @@
+package plan
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
+)
+
+// TestCheck walks a lane through four days of new logs: a clean day
+// (advance), a day with one bad hour (hold, suspecting the cohort added
+// last), a bad day (roll back), a quiet day (no data).
+func TestCheck(t *testing.T) {
+	p := New(sample(t), Options{Threshold: 0.05})
+	p.Lanes[0].Schedule[1].Cohorts = []string{"engaged-30d", "engaged-90d"}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	hour := func(day, h, attempts, deferrals int) analysis.HourStats {
+		return analysis.HourStats{Lane: "apple", Hour: start.Add(time.Duration(day*24+h) * time.Hour), Attempts: attempts, Deferrals: deferrals,
+			DeferralRate: float64(deferrals) / float64(attempts)}
+	}
+	r := &analysis.Result{Hourly: []analysis.HourStats{
+		hour(0, 9, 20, 0), hour(0, 10, 20, 1), hour(0, 11, 3, 1), // 1 of 3: too few to judge
+		hour(1, 9, 20, 0), hour(1, 10, 20, 4), hour(1, 11, 40, 0), // one hour at 20%
+		hour(2, 9, 20, 5), hour(2, 10, 20, 6), // the day at 27%
+		hour(3, 9, 0, 0),
+		{Lane: "yahoo", Hour: start, Attempts: 10},
+	}}
+	pr := p.Check(r, start.Add(5*time.Hour))
+	a := pr[0]
+	want := []struct {
+		step int
+		d    Decision
+	}{{1, Advance}, {2, Hold}, {2, RollBack}, {1, NoData}}
+	if len(a.Days) != len(want) {
+		t.Fatalf("%d days: %+v", len(a.Days), a.Days)
+	}
+	for i, w := range want {
+		if d := a.Days[i]; d.Step != w.step || d.Decision != w.d {
+			t.Errorf("day %d: step %d %s, want %d %s", i+1, d.Step, d.Decision, w.step, w.d)
+		}
+	}
+	if a.Days[1].Suspect != "engaged-90d" || len(a.Days[1].HoursOver) != 1 || a.Days[1].WorstRate != 0.2 {
+		t.Errorf("hold day %+v", a.Days[1])
+	}
+	if a.Today == "" || pr[1].Lane != "yahoo" {
+		t.Errorf("today %q, lanes %d", a.Today, len(pr))
+	}
+}
