@@ -1,0 +1,56 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEvidence(t *testing.T) {
+	actions := filepath.Join(t.TempDir(), "actions.txt")
+	os.WriteFile(actions, []byte("- paused the news@ campaign to Apple domains\n\nremoved 1,200 inactive recipients\n"), 0o644)
+	code, md, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--check", "example.com", "--zone", exampleZone, "--offline",
+		"--ip", "198.51.100.21", "--selector", "s1", "--actions", actions)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"# Delivery evidence", "## First deferral", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup", "Sending IP addresses: 198.51.100.21",
+		"DKIM selectors: s1", "score 89/100", "## Replies, exactly as received", "## Sample messages that timed out", "paused the news@ campaign", "withheld"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "paul4983@smallshop.example") {
+		t.Error("a recipient address quoted by a reply is in the pack")
+	}
+	out := filepath.Join(t.TempDir(), "evidence.html")
+	if code, _, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--format", "html", "--out", out); code != exitOK {
+		t.Fatalf("html: exit %d %s", code, errs)
+	}
+	page, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(page), "<!DOCTYPE html>") || !strings.Contains(string(page), "<svg") {
+		t.Errorf("html page without chart")
+	}
+	code, js, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--format", "json", "--include-recipients")
+	var p map[string]any
+	if code != exitOK || json.Unmarshal([]byte(js), &p) != nil || !strings.Contains(p["recipients"].(string), "includes recipient") {
+		t.Errorf("json: exit %d", code)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"evidence", "--analysis", sampleAnalysis, "--format", "pdf"}, exitUsage, "--format"},
+		{[]string{"evidence", "--analysis", sampleAnalysis, "--ip", "10.0.0.1"}, exitUsage, "not a public address"},
+		{[]string{"evidence", "--analysis", sampleAnalysis, "--check", "198.51.100.21"}, exitUsage, "--check"},
+		{[]string{"evidence", "--analysis", sampleAnalysis, "--actions", "none.txt"}, exitError, "none.txt"},
+	} {
+		code, _, errs := mt(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}

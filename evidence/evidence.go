@@ -1,0 +1,321 @@
+// Package evidence assembles the evidence pack a sender hands to their
+// ESP or to a filter's operator (Proofpoint, say) when mail is deferred:
+// the time window and its zone, the sending addresses and hosts, the
+// sending and envelope-sender domains, the first deferral the filter
+// gave, the exact replies with their counts, sample messages with their
+// retries and final timeout, the authentication and blocklist status, and
+// the clean-up done so far. It holds no recipient address unless asked
+// to, and says which.
+package evidence
+
+import (
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/check"
+	"github.com/mailtriage/mailtriage/dnsbl"
+)
+
+// Options say what goes into a pack beyond the analysis.
+type Options struct {
+	// IncludeRecipients puts recipient addresses in the samples.
+	IncludeRecipients bool
+	// IPs are the sending addresses, when the logs do not carry them.
+	IPs []string
+	// Selectors are the DKIM selectors the mail is signed with.
+	Selectors []string
+	// Check is a domain check made for the pack, if any.
+	Check *check.Report
+	// Actions are the clean-up actions taken so far, one a line.
+	Actions []string
+	// Now stamps the pack.
+	Now time.Time
+}
+
+// Pack is the evidence.
+type Pack struct {
+	Generated time.Time `json:"generated"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	TimeZone  string    `json:"time_zone"`
+	// Summary is a sentence per incident.
+	Summary []string `json:"summary"`
+	// Incidents are those of the analysis, worst first.
+	Incidents []analysis.Incident `json:"incidents"`
+	// FirstDeferrals are, per incident, the first time its reply was seen.
+	FirstDeferrals []FirstDeferral `json:"first_deferrals"`
+	SendingIPs     []string        `json:"sending_ips"`
+	SendingHosts   []string        `json:"sending_hosts"`
+	// EnvelopeSenders are the streams: envelope senders and their volume;
+	// SendingDomains their domains.
+	EnvelopeSenders []Sender            `json:"envelope_senders"`
+	SendingDomains  []string            `json:"sending_domains"`
+	Selectors       []string            `json:"dkim_selectors"`
+	Responses       []analysis.Response `json:"responses"`
+	Samples         []Sample            `json:"sample_messages"`
+	Auth            *Auth               `json:"authentication,omitempty"`
+	Listings        []Listing           `json:"blocklist_listings,omitempty"`
+	Actions         []string            `json:"actions"`
+	// Recipients says whether recipient addresses are in the pack.
+	Recipients string `json:"recipients"`
+	// Hourly is the analysis's hourly table, for the chart.
+	Hourly []analysis.HourStats `json:"-"`
+	// Result is the analysis, for the HTML chart.
+	Result *analysis.Result `json:"-"`
+}
+
+// FirstDeferral is when an incident's reply was first seen.
+type FirstDeferral struct {
+	Lane  string    `json:"lane"`
+	Time  time.Time `json:"time"`
+	Reply string    `json:"reply"`
+	Who   string    `json:"from"`
+}
+
+// Sender is one envelope sender's volume.
+type Sender struct {
+	Sender       string  `json:"sender"`
+	Messages     int     `json:"messages"`
+	Attempts     int     `json:"attempts"`
+	DeferralRate float64 `json:"deferral_rate"`
+}
+
+// Sample is one message that timed out, with its retries.
+type Sample struct {
+	QueueID   string    `json:"queue_id"`
+	MessageID string    `json:"message_id,omitempty"`
+	Host      string    `json:"host"`
+	Sender    string    `json:"sender"`
+	Recipient string    `json:"recipient"` // "(withheld)" unless included
+	Lane      string    `json:"lane"`
+	Queued    time.Time `json:"queued,omitzero"`
+	Expired   time.Time `json:"expired"`
+	Attempts  int       `json:"attempts"`
+	LastReply string    `json:"last_reply"`
+}
+
+// Auth is the authentication status from a domain check.
+type Auth struct {
+	Domain   string   `json:"domain"`
+	Score    int      `json:"score"`
+	Grade    string   `json:"grade"`
+	SPF      string   `json:"spf"`
+	DMARC    string   `json:"dmarc"`
+	DKIM     []string `json:"dkim"`
+	Problems []string `json:"problems"` // error and warning findings, code: message
+}
+
+// Listing is a blocklist listing of a sending address, MX or domain.
+type Listing struct {
+	Target string `json:"target"`
+	List   string `json:"list"`
+	Status string `json:"status"`
+	Detail string `json:"meaning"`
+}
+
+// maxSamples and maxResponses keep the pack short enough to read.
+const (
+	maxSamples   = 10
+	maxResponses = 15
+)
+
+// Build assembles the pack.
+func Build(r *analysis.Result, o Options) *Pack {
+	p := &Pack{Generated: o.Now.UTC(), TimeZone: r.TimeZone, Selectors: o.Selectors, Actions: o.Actions, Result: r, Hourly: r.Hourly}
+	if p.Actions == nil {
+		p.Actions = []string{}
+	}
+	p.From, p.To = window(r)
+	p.Incidents = slices.Clone(r.Incidents)
+	sort.SliceStable(p.Incidents, func(i, j int) bool { return p.Incidents[i].Deferrals > p.Incidents[j].Deferrals })
+	for _, inc := range p.Incidents {
+		p.Summary = append(p.Summary, summary(inc))
+		fd := FirstDeferral{Lane: inc.Lane, Time: firstSeen(r, inc), Reply: inc.Reply.Example, Who: who(inc.Reply)}
+		if !slices.ContainsFunc(p.FirstDeferrals, func(d FirstDeferral) bool { return d.Lane == fd.Lane && d.Reply == fd.Reply }) {
+			p.FirstDeferrals = append(p.FirstDeferrals, fd)
+		}
+	}
+	p.SendingIPs = append(slices.Clone(o.IPs), listingIPs(r)...)
+	slices.Sort(p.SendingIPs)
+	p.SendingIPs = slices.Compact(p.SendingIPs)
+	for _, h := range r.Hosts {
+		p.SendingHosts = append(p.SendingHosts, h.Host)
+	}
+	p.EnvelopeSenders, p.SendingDomains = senders(r)
+	p.Responses = responses(r)
+	p.Samples = samples(r, o.IncludeRecipients)
+	p.Recipients = "Recipient addresses are withheld (privacy); run with --include-recipients to add them."
+	if o.IncludeRecipients {
+		p.Recipients = "This pack includes recipient addresses: share it only where that is allowed."
+	}
+	if o.Check != nil {
+		p.Auth, p.Listings = fromCheck(o.Check)
+	}
+	if !o.IncludeRecipients {
+		p.withhold()
+	}
+	return p
+}
+
+// address matches a mail address in a reply's text ("<paul@example>",
+// "(sofia@yahoo.com)"): replies quote the recipient.
+var address = regexp.MustCompile(`[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
+
+// withhold replaces the recipient addresses that replies quote; the
+// senders' own addresses stay.
+func (p *Pack) withhold() {
+	own := map[string]bool{}
+	for _, s := range p.EnvelopeSenders {
+		own[strings.ToLower(s.Sender)] = true
+	}
+	hide := func(s string) string {
+		return address.ReplaceAllStringFunc(s, func(a string) string {
+			if own[strings.ToLower(a)] {
+				return a
+			}
+			return "(recipient)"
+		})
+	}
+	for i := range p.Summary {
+		p.Summary[i] = hide(p.Summary[i])
+	}
+	for i := range p.FirstDeferrals {
+		p.FirstDeferrals[i].Reply = hide(p.FirstDeferrals[i].Reply)
+	}
+	for i := range p.Incidents {
+		p.Incidents[i].Reply.Example = hide(p.Incidents[i].Reply.Example)
+	}
+	for i := range p.Responses {
+		p.Responses[i].Example = hide(p.Responses[i].Example)
+	}
+	for i := range p.Samples {
+		p.Samples[i].LastReply = hide(p.Samples[i].LastReply)
+	}
+}
+
+func window(r *analysis.Result) (from, to time.Time) {
+	for _, h := range r.Hourly {
+		if from.IsZero() || h.Hour.Before(from) {
+			from = h.Hour
+		}
+		if e := h.Hour.Add(time.Hour); e.After(to) {
+			to = e
+		}
+	}
+	return from, to
+}
+
+func who(resp analysis.Response) string {
+	switch {
+	case resp.Provider != "" && resp.Filter != "" && resp.Provider != resp.Filter:
+		return resp.Provider + " behind " + resp.Filter
+	case resp.Provider != "":
+		return resp.Provider
+	}
+	return resp.Filter
+}
+
+func summary(inc analysis.Incident) string {
+	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + itoa(inc.Attempts) + " delivery attempts deferred from " +
+		inc.Start.UTC().Format("2006-01-02 15:04Z") + " to " + inc.End.UTC().Format("2006-01-02 15:04Z") +
+		" (usually " + pct(inc.Baseline) + "), mostly \"" + inc.Reply.Example + "\" from " + nonEmpty(who(inc.Reply), "the receiving servers")
+}
+
+// firstSeen is when the incident's reply was first seen: the response
+// group's first time, which may precede the incident.
+func firstSeen(r *analysis.Result, inc analysis.Incident) time.Time {
+	for _, resp := range r.Responses {
+		if resp.Rule == inc.Reply.Rule && resp.Code == inc.Reply.Code && resp.Enhanced == inc.Reply.Enhanced && slices.Contains(resp.Lanes, inc.Lane) && !resp.First.IsZero() {
+			return resp.First
+		}
+	}
+	return inc.Reply.First
+}
+
+func listingIPs(r *analysis.Result) []string {
+	var out []string
+	for _, l := range r.Blocklists {
+		out = append(out, l.IP)
+	}
+	return out
+}
+
+func senders(r *analysis.Result) ([]Sender, []string) {
+	var out []Sender
+	var domains []string
+	for _, s := range r.Streams {
+		out = append(out, Sender{Sender: s.Stream, Messages: s.Messages, Attempts: s.Attempts, DeferralRate: s.DeferralRate})
+		if _, d, ok := strings.Cut(s.Stream, "@"); ok && !slices.Contains(domains, d) {
+			domains = append(domains, d)
+		}
+	}
+	slices.Sort(domains)
+	return out, domains
+}
+
+// responses are the replies that failed: temporary and permanent, most
+// frequent first, as the receivers wrote them.
+func responses(r *analysis.Result) []analysis.Response {
+	var out []analysis.Response
+	for _, resp := range r.Responses {
+		if resp.Code >= 400 || strings.HasPrefix(resp.Enhanced, "4.") || strings.HasPrefix(resp.Enhanced, "5.") {
+			out = append(out, resp)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	if len(out) > maxResponses {
+		out = out[:maxResponses]
+	}
+	return out
+}
+
+// samples are messages that timed out, one per queue id, from the
+// incident lanes first.
+func samples(r *analysis.Result, include bool) []Sample {
+	seen := map[string]bool{}
+	var out []Sample
+	for _, e := range r.ExpiredRecipients {
+		if seen[e.Host+"/"+e.QueueID] || len(out) == maxSamples {
+			continue
+		}
+		seen[e.Host+"/"+e.QueueID] = true
+		rcpt := "(withheld)"
+		if include {
+			rcpt = e.Recipient
+		}
+		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: e.Host, Sender: e.Sender, Recipient: rcpt, Lane: e.Lane,
+			Queued: e.Queued, Expired: e.Time, Attempts: e.Attempts, LastReply: e.LastReply})
+	}
+	return out
+}
+
+func fromCheck(c *check.Report) (*Auth, []Listing) {
+	a := &Auth{Domain: c.Domain, Score: c.Score, Grade: c.Grade, Problems: []string{}}
+	if c.SPF != nil {
+		a.SPF = nonEmpty(c.SPF.Record, "none ("+c.SPF.State+")")
+	}
+	if c.DMARC != nil {
+		a.DMARC = nonEmpty(c.DMARC.Record, "none ("+c.DMARC.Status+")")
+	}
+	for _, k := range c.DKIM {
+		a.DKIM = append(a.DKIM, k.Selector+": "+k.KeyType+" "+itoa(k.KeyBits)+" bits")
+	}
+	for _, f := range c.Findings {
+		if f.Severity == "error" || f.Severity == "warning" {
+			a.Problems = append(a.Problems, f.Code+": "+f.Message)
+		}
+	}
+	var ls []Listing
+	if c.Blocklists != nil {
+		for _, l := range c.Blocklists.Listings {
+			if l.Status == dnsbl.StatusListed {
+				ls = append(ls, Listing{Target: l.Target, List: l.List, Status: string(l.Status), Detail: l.Meaning})
+			}
+		}
+	}
+	return a, ls
+}

@@ -1,0 +1,71 @@
+package evidence
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
+)
+
+func sample(t *testing.T) *analysis.Result {
+	t.Helper()
+	data, err := os.ReadFile("../cmd/mailtriage/testdata/sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r analysis.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func TestBuild(t *testing.T) {
+	p := Build(sample(t), Options{IPs: []string{"198.51.100.21"}, Selectors: []string{"s1"}, Actions: []string{"paused news@"}, Now: time.Unix(0, 0)})
+	if len(p.Summary) == 0 || !strings.Contains(p.Summary[0], "apple behind proofpoint") || p.FirstDeferrals[0].Reply != "421 4.7.0 Deferred - see Proofpoint DNSBL lookup" {
+		t.Errorf("summary %q first %+v", p.Summary, p.FirstDeferrals)
+	}
+	if p.From.IsZero() || !p.To.After(p.From) || len(p.SendingHosts) != 2 || p.SendingIPs[0] != "198.51.100.21" {
+		t.Errorf("window %v %v hosts %v ips %v", p.From, p.To, p.SendingHosts, p.SendingIPs)
+	}
+	if len(p.SendingDomains) != 2 || len(p.Responses) == 0 || len(p.Samples) == 0 || len(p.Samples) > maxSamples {
+		t.Errorf("domains %v responses %d samples %d", p.SendingDomains, len(p.Responses), len(p.Samples))
+	}
+	for i := 1; i < len(p.FirstDeferrals); i++ {
+		if p.FirstDeferrals[i] == p.FirstDeferrals[i-1] {
+			t.Error("a first deferral twice")
+		}
+	}
+}
+
+// TestNoRecipients: without --include-recipients no recipient address is
+// anywhere in the pack, replies that quote one included; the senders'
+// own addresses stay.
+func TestNoRecipients(t *testing.T) {
+	r := sample(t)
+	p := Build(r, Options{Now: time.Unix(0, 0)})
+	data, _ := json.Marshal(p)
+	for _, e := range r.ExpiredRecipients {
+		if strings.Contains(string(data), e.Recipient) {
+			t.Fatalf("%s is in the pack", e.Recipient)
+		}
+	}
+	// The addresses the replies quote are recipients: none may be left.
+	for _, resp := range r.Responses {
+		for _, a := range address.FindAllString(resp.Example, -1) {
+			if strings.Contains(string(data), a) {
+				t.Errorf("%s, quoted in a reply, is in the pack", a)
+			}
+		}
+	}
+	if !strings.Contains(string(data), "news@news.shop.example.net") || !strings.Contains(string(data), "withheld") {
+		t.Error("the senders or the privacy note are missing")
+	}
+	with := Build(r, Options{IncludeRecipients: true, Now: time.Unix(0, 0)})
+	if with.Samples[0].Recipient == "(withheld)" || !strings.Contains(with.Recipients, "includes recipient addresses") {
+		t.Errorf("with recipients: %+v", with.Samples[0])
+	}
+}

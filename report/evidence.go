@@ -1,0 +1,235 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage/evidence"
+)
+
+// EvidenceJSON writes the pack as indented JSON.
+func EvidenceJSON(w io.Writer, p *evidence.Pack) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// EvidenceMarkdown writes the pack for a ticket: sections an ESP's or a
+// filter operator's support reads top to bottom.
+func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
+	bw := bufio.NewWriter(w)
+	f := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	f("# Delivery evidence\n\nWindow: %s to %s (times in UTC; log stamps read as %s). Generated %s.\n\n%s\n",
+		stamp(p.From), stamp(p.To), nonEmpty(p.TimeZone, "UTC"), stamp(p.Generated), mdEscape(p.Recipients))
+	f("\n## What happened\n\n")
+	if len(p.Summary) == 0 {
+		f("No incident: no lane's deferrals rose well above its usual rate.\n")
+	}
+	for _, s := range p.Summary {
+		f("- %s\n", mdEscape(s))
+	}
+	if len(p.FirstDeferrals) > 0 {
+		f("\n## First deferral\n\n| lane | first seen | from | reply |\n|---|---|---|---|\n")
+		for _, d := range p.FirstDeferrals {
+			f("| %s | %s | %s | %s |\n", d.Lane, stamp(d.Time), mdEscape(d.Who), mdCode(d.Reply))
+		}
+	}
+	f("\n## Sending identity\n\n")
+	f("- Sending IP addresses: %s\n", mdList(p.SendingIPs, "not in the logs; give them with --ip"))
+	f("- Sending hosts: %s\n", mdList(p.SendingHosts, "-"))
+	f("- Sending (envelope-sender) domains: %s\n", mdList(p.SendingDomains, "-"))
+	f("- DKIM selectors: %s\n", mdList(p.Selectors, "not given (--selector)"))
+	if len(p.EnvelopeSenders) > 0 {
+		f("\n| envelope sender | messages | attempts | deferred |\n|---|---:|---:|---:|\n")
+		for _, s := range p.EnvelopeSenders {
+			f("| %s | %d | %d | %s |\n", mdEscape(s.Sender), s.Messages, s.Attempts, rate(s.DeferralRate))
+		}
+	}
+	if a := p.Auth; a != nil {
+		f("\n## Authentication and reputation (checked %s)\n\n", stamp(p.Generated))
+		f("- Domain %s: score %d/100, grade %s\n- SPF: %s\n- DMARC: %s\n- DKIM: %s\n", a.Domain, a.Score, a.Grade, mdCode(a.SPF), mdCode(a.DMARC), mdList(a.DKIM, "no key found"))
+		for _, pr := range a.Problems {
+			f("- Problem: %s\n", mdEscape(pr))
+		}
+		if len(p.Listings) == 0 {
+			f("- Blocklists: no listing on the lists that answered\n")
+		}
+		for _, l := range p.Listings {
+			f("- Listed: %s on %s (%s)\n", l.Target, mdEscape(l.List), mdEscape(l.Detail))
+		}
+	}
+	if len(p.Responses) > 0 {
+		f("\n## Replies, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
+		for _, r := range p.Responses {
+			f("| %d | %d %s | %s | %s | %s | %s |\n", r.Count, r.Code, r.Enhanced, stamp(r.First), stamp(r.Last), mdEscape(nonEmpty(r.Provider, r.Filter)), mdCode(r.Example))
+		}
+	}
+	if len(p.Samples) > 0 {
+		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | queued | expired | attempts | last reply |\n|---|---|---|---|---:|---|\n")
+		for _, s := range p.Samples {
+			f("| %s/%s | %s | %s | %s | %d | %s |\n", s.Host, s.QueueID, mdCode(s.MessageID), stamp(s.Queued), stamp(s.Expired), s.Attempts, mdCode(s.LastReply))
+		}
+		f("\nRecipients: %s\n", sampleRecipients(p))
+	}
+	f("\n## Clean-up done so far\n\n")
+	if len(p.Actions) == 0 {
+		f("None recorded (--actions FILE).\n")
+	}
+	for _, a := range p.Actions {
+		f("- %s\n", mdEscape(a))
+	}
+	return bw.Flush()
+}
+
+func mdList(l []string, none string) string {
+	if len(l) == 0 {
+		return mdEscape(none)
+	}
+	return mdEscape(strings.Join(l, ", "))
+}
+
+func sampleRecipients(p *evidence.Pack) string {
+	if len(p.Samples) > 0 && p.Samples[0].Recipient == "(withheld)" {
+		return "withheld."
+	}
+	var r []string
+	for _, s := range p.Samples {
+		r = append(r, s.Recipient)
+	}
+	return mdEscape(strings.Join(r, ", "))
+}
+
+// EvidenceHTML writes the pack as one self-contained page with the
+// deferral-rate chart.
+func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
+	v := struct {
+		P     *evidence.Pack
+		Chart template.HTML
+	}{P: p}
+	if r := p.Result; r != nil {
+		if ax, ok := newHourAxis(r.Hourly); ok {
+			if lanes := chartLanes(r); len(lanes) > 0 {
+				// The SVG was escaped as it was written (svgWriter).
+				v.Chart = template.HTML(rateChart(r, lanes, ax, rateSummary(lanes, ax, len(r.Incidents))))
+			}
+		}
+	}
+	bw := bufio.NewWriter(w)
+	if err := evidencePage.Execute(bw, v); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate}).Parse(evidenceTemplate)).Parse(pageCSS))
+
+const evidenceTemplate = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1" />
+<meta name="generator" content="mailtriage" />
+<title>Delivery evidence · {{stamp .P.From}} to {{stamp .P.To}}</title>
+<style>
+{{template "css"}}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>Delivery evidence</h1>
+<p class="meta">Window {{stamp .P.From}} to {{stamp .P.To}} (UTC; log stamps read as {{if .P.TimeZone}}{{.P.TimeZone}}{{else}}UTC{{end}}). Generated {{stamp .P.Generated}}.</p>
+<p class="meta">{{.P.Recipients}}</p>
+</header>
+<section>
+<h2>What happened</h2>
+{{- if not .P.Summary}}<p>No incident: no lane's deferrals rose well above its usual rate.</p>{{end}}
+<ul>{{range .P.Summary}}<li>{{.}}</li>{{end}}</ul>
+{{- if .Chart}}
+<figure>{{.Chart}}<figcaption>Deferral rate per lane and hour.</figcaption></figure>
+{{- end}}
+</section>
+{{- if .P.FirstDeferrals}}
+<section>
+<h2>First deferral</h2>
+<table><thead><tr><th>lane</th><th>first seen</th><th>from</th><th>reply</th></tr></thead><tbody>
+{{- range .P.FirstDeferrals}}
+<tr><td>{{.Lane}}</td><td>{{stamp .Time}}</td><td>{{.Who}}</td><td><code>{{.Reply}}</code></td></tr>
+{{- end}}
+</tbody></table>
+</section>
+{{- end}}
+<section>
+<h2>Sending identity</h2>
+<ul>
+<li>Sending IP addresses: {{range $i, $ip := .P.SendingIPs}}{{if $i}}, {{end}}{{$ip}}{{else}}not in the logs; give them with --ip{{end}}</li>
+<li>Sending hosts: {{range $i, $h := .P.SendingHosts}}{{if $i}}, {{end}}{{$h}}{{end}}</li>
+<li>Sending (envelope-sender) domains: {{range $i, $d := .P.SendingDomains}}{{if $i}}, {{end}}{{$d}}{{end}}</li>
+<li>DKIM selectors: {{range $i, $s := .P.Selectors}}{{if $i}}, {{end}}{{$s}}{{else}}not given (--selector){{end}}</li>
+</ul>
+<table><thead><tr><th>envelope sender</th><th>messages</th><th>attempts</th><th>deferred</th></tr></thead><tbody>
+{{- range .P.EnvelopeSenders}}
+<tr><td>{{.Sender}}</td><td>{{.Messages}}</td><td>{{.Attempts}}</td><td>{{rate .DeferralRate}}</td></tr>
+{{- end}}
+</tbody></table>
+</section>
+{{- with .P.Auth}}
+<section>
+<h2>Authentication and reputation</h2>
+<ul>
+<li>Domain {{.Domain}}: score {{.Score}}/100, grade {{.Grade}}</li>
+<li>SPF: <code>{{.SPF}}</code></li>
+<li>DMARC: <code>{{.DMARC}}</code></li>
+<li>DKIM: {{range $i, $k := .DKIM}}{{if $i}}, {{end}}{{$k}}{{else}}no key found{{end}}</li>
+{{- range .Problems}}
+<li>Problem: {{.}}</li>
+{{- end}}
+</ul>
+</section>
+{{- end}}
+{{- if .P.Listings}}
+<section>
+<h2>Blocklist listings</h2>
+<ul>{{range .P.Listings}}<li>{{.Target}} on {{.List}}: {{.Detail}}</li>{{end}}</ul>
+</section>
+{{- end}}
+{{- if .P.Responses}}
+<section>
+<h2>Replies, exactly as received</h2>
+<table><thead><tr><th>count</th><th>code</th><th>first</th><th>last</th><th>from</th><th>reply</th></tr></thead><tbody>
+{{- range .P.Responses}}
+<tr><td>{{.Count}}</td><td>{{.Code}} {{.Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{.Provider}} {{.Filter}}</td><td><code>{{.Example}}</code></td></tr>
+{{- end}}
+</tbody></table>
+</section>
+{{- end}}
+{{- if .P.Samples}}
+<section>
+<h2>Sample messages that timed out</h2>
+<table><thead><tr><th>queue id</th><th>Message-ID</th><th>recipient</th><th>queued</th><th>expired</th><th>attempts</th><th>last reply</th></tr></thead><tbody>
+{{- range .P.Samples}}
+<tr><td>{{.Host}}/{{.QueueID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{.Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
+{{- end}}
+</tbody></table>
+</section>
+{{- end}}
+<section>
+<h2>Clean-up done so far</h2>
+{{- if not .P.Actions}}<p>None recorded.</p>{{end}}
+<ul>{{range .P.Actions}}<li>{{.}}</li>{{end}}</ul>
+</section>
+</main>
+</body>
+</html>
+`
