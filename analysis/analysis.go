@@ -64,6 +64,7 @@ type Analyzer struct {
 	// The recipients that timed out in the queue, and those still queued
 	// at the end, for the evidence; at most maxListed of each.
 	expiredRcpts, pendingRcpts []RecipientOutcome
+	hardBounces                []string
 }
 
 // maxListed bounds the lists of expired and pending recipients.
@@ -380,6 +381,9 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		a.summary.Bounced++
 		l.bounced++
 		s.bounced++
+		if hardReasons[e.Verdict.Reason] && len(a.hardBounces) < maxHardBounces {
+			a.hardBounces = append(a.hardBounces, e.Recipient)
+		}
 	case mailtriage.Expired:
 		a.summary.Expired++
 		l.expired++
@@ -394,6 +398,13 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		a.summary.Deleted++
 	}
 }
+
+// hardReasons are the bounce reasons (Sisimai's names) that say the
+// address will never take mail: such recipients are to be suppressed.
+var hardReasons = map[string]bool{"userunknown": true, "hostunknown": true, "hasmoved": true, "notaccept": true, "suspend": true}
+
+// maxHardBounces bounds the hard-bounced addresses kept for suppression.
+const maxHardBounces = 100_000
 
 // listRecipient adds a recipient's outcome to a bounded list.
 func listRecipient(list []RecipientOutcome, e *mailtriage.Event) []RecipientOutcome {
@@ -439,6 +450,10 @@ func (a *Analyzer) Result() *Result {
 	r.Relays = a.relayStats()
 	r.Hosts = a.hostStats()
 	r.ExpiredRecipients, r.PendingRecipients = a.expiredRcpts, a.pendingRcpts
+	r.HardBounces = slices.Clone(a.hardBounces)
+	if r.HardBounces == nil {
+		r.HardBounces = []string{}
+	}
 	if r.ExpiredRecipients == nil {
 		r.ExpiredRecipients = []RecipientOutcome{}
 	}

@@ -32,6 +32,10 @@ type Result struct {
 	// thousand of each), for the evidence pack.
 	ExpiredRecipients []RecipientOutcome `json:"expired_recipients"`
 	PendingRecipients []RecipientOutcome `json:"pending_recipients"`
+	// HardBounces are the recipients whose bounce says the address will
+	// never take mail (user unknown, host unknown, moved, disabled), at
+	// most 100,000, for suppression.
+	HardBounces []string `json:"hard_bounces"`
 	// Blocklists are the sending addresses' listings, with analyze
 	// --blocklists.
 	Blocklists []SenderListing `json:"blocklists,omitempty"`

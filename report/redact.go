@@ -65,6 +65,9 @@ func (rd *Redactor) Result(r *analysis.Result) {
 			list[i].LastReply = rd.Text(list[i].LastReply)
 		}
 	}
+	for i := range r.HardBounces {
+		r.HardBounces[i] = rd.Text(r.HardBounces[i])
+	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		f.Message = rd.Text(f.Message)

@@ -46,6 +46,7 @@ func normalize(r *analysis.Result) *analysis.Result {
 		c.Lanes[i].Domains = orEmpty(c.Lanes[i].Domains)
 	}
 	c.Hourly = orEmpty(c.Hourly)
+	c.HardBounces = orEmpty(c.HardBounces)
 	c.Expired = orEmpty(c.Expired)
 	for i := range c.Expired {
 		c.Expired[i].Lanes = orEmpty(c.Expired[i].Lanes)

@@ -28,8 +28,9 @@ type cohortOptions struct {
 
 // splitRecipients reads --recipients, puts the cohorts into the plan and,
 // with --out-dir, writes one CSV per lane and cohort. Files appear whole
-// or not at all.
-func splitRecipients(e *env, o *planOptions, p *plan.Plan) ([]string, error) {
+// or not at all. Suppressed are the --suppress addresses and the
+// analysis's hard bounces.
+func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string) ([]string, error) {
 	c := &o.cohorts
 	asOf := time.Now().UTC()
 	if c.asOf != "" {
@@ -42,6 +43,11 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan) ([]string, error) {
 	suppressed, err := readSuppress(c.suppress)
 	if err != nil {
 		return nil, err
+	}
+	// The logs' own hard bounces (user unknown, host unknown, moved,
+	// disabled) are suppressed too.
+	for _, a := range hardBounces {
+		suppressed[strings.ToLower(a)] = true
 	}
 	f, err := os.Open(c.recipients)
 	if err != nil {

@@ -107,7 +107,7 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	}
 	rep := &report.PlanReport{Plan: p, MTA: o.mta, Files: files}
 	if o.cohorts.recipients != "" {
-		if rep.CohortFiles, err = splitRecipients(e, o, p); err != nil {
+		if rep.CohortFiles, err = splitRecipients(e, o, p, res.HardBounces); err != nil {
 			return err
 		}
 	}

@@ -109,6 +109,7 @@ gone@icloud.com,,2026-11-29
 d@yahoo.com,2026-11-20,
 x@gmail.com,,2026-11-29
 bad@icloud.com,,29/11/2026
+liam7197@icloud.com,,2026-11-29
 `), 0o644)
 	suppress := filepath.Join(dir, "suppress.txt")
 	os.WriteFile(suppress, []byte("# hard bounces\nGONE@icloud.com\n"), 0o644)
@@ -129,8 +130,8 @@ bad@icloud.com,,29/11/2026
 		counts[c.Name] = c.Recipients
 	}
 	// a: clicked; b: an Apple open alone (not counted); gone: suppressed;
-	// bad: no date that reads.
-	if counts["engaged-30d"] != 1 || counts["inactive"] != 2 || counts["suppressed"] != 1 {
+	// bad: no date that reads; liam7197: a hard bounce in the logs.
+	if counts["engaged-30d"] != 1 || counts["inactive"] != 2 || counts["suppressed"] != 2 {
 		t.Errorf("apple cohorts %v", counts)
 	}
 	data, err := os.ReadFile(filepath.Join(out, "cohorts", "apple", "01-engaged-30d.csv"))
