@@ -2,26 +2,15 @@ package evidence
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/sampleresult"
 )
 
-func sample(t *testing.T) *analysis.Result {
-	t.Helper()
-	data, err := os.ReadFile("../cmd/mailtriage/testdata/sample.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r analysis.Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
-}
+func sample(t *testing.T) *analysis.Result { return sampleresult.Load(t) }
 
 func TestBuild(t *testing.T) {
 	p := Build(sample(t), Options{IPs: []string{"198.51.100.21"}, Selectors: []string{"s1"}, Actions: []string{"paused news@"}, Now: time.Unix(0, 0)})

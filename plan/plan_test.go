@@ -1,30 +1,18 @@
 package plan
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/sampleresult"
 	"github.com/mailtriage/mailtriage/cohort"
 	"github.com/mailtriage/mailtriage/throttle"
 )
 
 // sample is the analysis of the shipped sample log (the CLI's golden
 // file): Apple deferred behind Proofpoint, Yahoo TSS04, mild Gmail.
-func sample(t *testing.T) *analysis.Result {
-	t.Helper()
-	data, err := os.ReadFile("../cmd/mailtriage/testdata/sample.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r analysis.Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
-}
+func sample(t *testing.T) *analysis.Result { return sampleresult.Load(t) }
 
 func TestNew(t *testing.T) {
 	p := New(sample(t), Options{})
