@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/mailtriage/mailtriage/analysis"
-	"github.com/mailtriage/mailtriage/internal/sampleresult"
 	"github.com/mailtriage/mailtriage/cohort"
+	"github.com/mailtriage/mailtriage/internal/sampleresult"
 	"github.com/mailtriage/mailtriage/throttle"
 )
 
