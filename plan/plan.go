@@ -27,6 +27,9 @@ type Options struct {
 	// SharedNexthop sends all of a lane's domains to one destination, for
 	// lanes whose domains share MX hosts (icloud.com, me.com, mac.com).
 	SharedNexthop bool
+	// BulkSource is the PowerMTA virtual MTA or KumoMTA egress source the
+	// bulk stream is sent through: the throttle then slows only it.
+	BulkSource string
 }
 
 // Plan is the recovery plan.
@@ -129,7 +132,7 @@ func New(r *analysis.Result, o Options) *Plan {
 	if len(p.Lanes) == 0 {
 		p.Nothing = "no lane had an incident in the analysis (no run of hours with deferrals well above the lane's usual rate): there is nothing to throttle"
 	}
-	p.Streams = streams(r, p.Lanes)
+	p.Streams = streams(r, p.Lanes, o.BulkSource)
 	return p
 }
 
@@ -165,6 +168,7 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 	if o.SharedNexthop && len(ls.Domains) > 0 {
 		lp.Throttle.Nexthop = ls.Domains[0]
 	}
+	lp.Throttle.Source = o.BulkSource
 	for i, s := range steps {
 		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share)}
 		d.PerDay = d.PerHour * 24
@@ -272,7 +276,7 @@ func safeName(lane string) string {
 // streams sorts the analysis's streams into transactional and bulk by
 // their sender's name (news@, noreply@, billing@, a news. subdomain), and
 // advises separating them where both reach a lane in trouble.
-func streams(r *analysis.Result, lanes []LanePlan) []Stream {
+func streams(r *analysis.Result, lanes []LanePlan, bulkSource string) []Stream {
 	trouble := map[string]bool{}
 	for _, l := range lanes {
 		trouble[l.Lane] = true
@@ -290,9 +294,16 @@ func streams(r *analysis.Result, lanes []LanePlan) []Stream {
 		out = append(out, st)
 	}
 	if kinds["transactional"] && kinds["bulk"] {
+		advice := "keep this stream on its own path (another source address and transport), so the lane's throttle and the bulk stream's reputation do not hold it back"
+		switch {
+		case bulkSource != "":
+			advice = "the throttle slows only the bulk stream's source, " + bulkSource + " (PowerMTA, KumoMTA); keep this stream off it. On Postfix, send it through a second instance that does not load the throttle"
+		default:
+			advice += "; with PowerMTA or KumoMTA, --bulk-source NAME slows only the bulk stream's virtual MTA or egress source"
+		}
 		for i := range out {
 			if out[i].Kind == "transactional" {
-				out[i].Advice = "keep this stream on its own path (another source address and transport), so the lane's throttle and the bulk stream's reputation do not hold it back"
+				out[i].Advice = advice
 			}
 		}
 	}

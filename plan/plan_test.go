@@ -125,3 +125,19 @@ func TestAddCohorts(t *testing.T) {
 		}
 	}
 }
+
+func TestBulkSource(t *testing.T) {
+	p := New(sample(t), Options{BulkSource: "bulk-vmta"})
+	if p.Lanes[0].Throttle.Source != "bulk-vmta" {
+		t.Errorf("source %q", p.Lanes[0].Throttle.Source)
+	}
+	files, err := p.Config("powermta")
+	if err != nil || !strings.Contains(files[0].Content, "<virtual-mta bulk-vmta>") {
+		t.Errorf("%v", err)
+	}
+	for _, s := range p.Streams {
+		if s.Kind == "transactional" && !strings.Contains(s.Advice, "bulk-vmta") {
+			t.Errorf("advice %q", s.Advice)
+		}
+	}
+}

@@ -32,6 +32,10 @@ func (l Lane) kumomta() File {
 			b.WriteString(comment("# ", "The lane's domains share MX hosts: roll them up into one site, one set of limits."))
 			b.WriteString("mx_rollup = true\n")
 		}
+		if l.Source != "" {
+			b.WriteString(comment("# ", "Only for mail sent through the egress source "+l.Source+": other streams keep their pace."))
+			fmt.Fprintf(&b, "\n[%q.sources.%q]\n", d, l.Source)
+		}
 		b.WriteString(comment("# ", fmt.Sprintf("at most %d connections at once", l.Connections)))
 		fmt.Fprintf(&b, "connection_limit = %d\n", l.Connections)
 		if l.MessagesPerConnection > 0 {

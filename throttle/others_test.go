@@ -100,3 +100,46 @@ func TestKumoMTAParses(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceScope: with a source, the limits apply to one stream's mail:
+// nested in PowerMTA's virtual MTA, a per-source table in KumoMTA; Postfix
+// says it cannot.
+func TestSourceScope(t *testing.T) {
+	l := apple
+	l.Source = "bulk-vmta"
+	files, err := PowerMTA(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "apple-source.pmta", files[0].Content)
+	if !strings.Contains(files[0].Content, "<virtual-mta bulk-vmta>\n    <domain $apple>") || strings.Count(files[0].Content, "</virtual-mta>") != 1 {
+		t.Error("the domain block is not inside the virtual MTA")
+	}
+	files, err = KumoMTA(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shaping map[string]struct {
+		Sources map[string]struct {
+			ConnectionLimit int `toml:"connection_limit"`
+		} `toml:"sources"`
+		ConnectionLimit int `toml:"connection_limit"`
+	}
+	if _, err := toml.Decode(files[0].Content, &shaping); err != nil {
+		t.Fatal(err)
+	}
+	if s := shaping["icloud.com"]; s.Sources["bulk-vmta"].ConnectionLimit != 2 || s.ConnectionLimit != 0 {
+		t.Errorf("kumomta: %+v", s)
+	}
+	files, err = Postfix(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(files[2].Content, "Postfix routes by recipient, not sender") {
+		t.Error("postfix does not say it cannot scope by stream")
+	}
+	l.Source = "bad source"
+	if _, err := PowerMTA(l); err == nil {
+		t.Error("a source with a space accepted")
+	}
+}

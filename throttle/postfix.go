@@ -111,6 +111,11 @@ func (l Lane) postfixMain() string {
 	t := l.Transport()
 	var b strings.Builder
 	b.WriteString(l.header("# "))
+	if l.Source != "" {
+		b.WriteString(comment("# ", "Postfix routes by recipient, not sender: this slows every stream's mail to the lane.\nTo keep "+
+			"mail outside the stream "+l.Source+" (transactional mail) at its pace, send it through a second\n"+
+			"Postfix instance (postmulti) or relay that does not load this transport map."))
+	}
 	b.WriteString(comment("# ", "Roll back: delete these lines and the lane's master.cf service, restore transport_maps, postfix reload."))
 	dest := "destination (each domain)"
 	if l.Nexthop != "" {

@@ -39,10 +39,16 @@ func (l Lane) powermta() File {
 	}
 	b.WriteString("\n" + comment("# ", "The limits apply to each of the lane's domains (each is its own queue)."))
 	fmt.Fprintf(&b, "domain-macro %s %s\n", l.Name, strings.Join(l.Domains, ","))
-	fmt.Fprintf(&b, "<domain $%s>\n", l.Name)
+	indent := ""
+	if l.Source != "" {
+		b.WriteString(comment("# ", "Only for mail sent through the virtual MTA "+l.Source+": other streams keep their pace.\nPowerMTA reads a <domain> block inside a <virtual-mta> block as that virtual MTA's. If your\nconfig already defines <virtual-mta "+l.Source+">, paste the <domain> block into it instead."))
+		fmt.Fprintf(&b, "<virtual-mta %s>\n", l.Source)
+		indent = "    "
+	}
+	fmt.Fprintf(&b, "%s<domain $%s>\n", indent, l.Name)
 	line := func(why, directive string) {
-		b.WriteString(comment("    # ", why))
-		b.WriteString("    " + directive + "\n")
+		b.WriteString(comment(indent+"    # ", why))
+		b.WriteString(indent + "    " + directive + "\n")
 	}
 	line(fmt.Sprintf("at most %d connections at once", l.Connections), fmt.Sprintf("max-smtp-out %d", l.Connections))
 	line("and one while in backoff", "backoff-max-smtp-out 1")
@@ -58,6 +64,9 @@ func (l Lane) powermta() File {
 	if len(l.Deferrals) > 0 {
 		line("back off on the replies above", "smtp-pattern-list "+list)
 	}
-	b.WriteString("</domain>\n")
+	fmt.Fprintf(&b, "%s</domain>\n", indent)
+	if l.Source != "" {
+		b.WriteString("</virtual-mta>\n")
+	}
 	return File{Name: "powermta/lane_" + l.Name + ".conf", Install: "include in /etc/pmta/config, then pmta reload", Content: b.String()}
 }

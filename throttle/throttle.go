@@ -39,6 +39,12 @@ type Lane struct {
 	MessagesPerConnection int
 	// PerHour is the most messages an hour to the lane; 0 for no rate.
 	PerHour int
+	// Source, when set, scopes the limits to the mail sent through one
+	// PowerMTA virtual MTA or KumoMTA egress source (the bulk stream's),
+	// so other streams, transactional mail first, keep their pace.
+	// Postfix routes by recipient only; its files say how to keep a
+	// stream out instead.
+	Source string
 	// Deferrals are real deferral replies of the lane's receivers that
 	// should make the MTA back off.
 	Deferrals []string
@@ -67,6 +73,9 @@ func (l Lane) Check() error {
 	case l.MessagesPerConnection < 0 || l.PerHour < 0:
 		return fmt.Errorf("throttle: lane %s: negative limits", l.Name)
 	}
+	if l.Source != "" && !validSource.MatchString(l.Source) {
+		return fmt.Errorf("throttle: lane %s: source %q: want letters, digits, '-', '_' and '.'", l.Name, l.Source)
+	}
 	for _, d := range append(slices.Clone(l.Domains), l.Nexthop) {
 		if d != "" && !validDomain.MatchString(d) {
 			return fmt.Errorf("throttle: lane %s: %q is not a domain", l.Name, d)
@@ -77,6 +86,7 @@ func (l Lane) Check() error {
 
 var (
 	validName   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
+	validSource = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	validDomain = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}$`)
 )
 

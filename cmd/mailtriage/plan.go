@@ -24,6 +24,7 @@ type planOptions struct {
 	mta       string
 	threshold float64
 	shared    bool
+	bulk      string
 	format    string
 	outDir    string
 	cohorts   cohortOptions
@@ -64,6 +65,7 @@ not be read; 2 wrong usage.`,
 	f.StringVar(&o.mta, "mta", "postfix", "the MTA to configure: "+strings.Join(plan.MTAs, ", "))
 	f.Float64Var(&o.threshold, "threshold", 0, "deferral rate (0 to 1) that holds a step; default twice the lane's usual rate, at least 0.05")
 	f.BoolVar(&o.shared, "shared-nexthop", false, "send all of a lane's domains to one destination, sharing one set of limits (only when they share MX hosts, as icloud.com, me.com and mac.com do)")
+	f.StringVar(&o.bulk, "bulk-source", "", "the PowerMTA virtual MTA or KumoMTA egress source the bulk stream uses: slow only its mail, so transactional mail keeps its pace")
 	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
 	f.StringVar(&o.outDir, "out-dir", "", "write the configuration files (and the cohort CSVs) into this directory")
 	c := &o.cohorts
@@ -100,7 +102,7 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared})
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, BulkSource: o.bulk})
 	files, err := p.Config(o.mta)
 	if err != nil {
 		return err
