@@ -1,0 +1,270 @@
+// Package lifecycle follows recipients through the delivery records of
+// any MTA or ESP that reports each attempt and outcome per recipient
+// (PowerMTA accounting, KumoMTA logs, Exim, Sendmail, ESP events), and
+// turns them into the Events every report reads: an Attempt per remote
+// try, a LocalDeferral per deferral the MTA made on its own, a Final per
+// recipient, and a Message per message, as the Postfix reader does.
+//
+// For a recipient that expired, the Final's report is the root cause: the
+// last reply a remote server gave it, or, if none answered, the last
+// failure text.
+package lifecycle
+
+import (
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+// Record is one report of a source about one recipient.
+type Record struct {
+	Time   time.Time
+	Source string // the format: "powermta", "kumomta", ...
+	// Host is the MTA node, Key the message's id there (queue or spool
+	// id); together they name the message.
+	Host, Key string
+	MessageID string
+	Sender    string
+	Recipient string
+	// Status: Delivered, Deferred, Bounced, Expired or Deleted.
+	Status mailtriage.Status
+	// Local marks a deferral the MTA made without a remote try (a
+	// throttle, a suspension, "retry time not reached").
+	Local bool
+	// Detail is the report: the reply and the server, when there was one.
+	Detail     smtpreply.Detail
+	RemoteHost string
+	RemoteIP   string
+	// LocalIP is the sending address or pool (PowerMTA's dlvSourceIp,
+	// KumoMTA's egress source).
+	LocalIP string
+	Queued  time.Time
+	// Attempts is the source's own count of attempts, when it keeps one
+	// (KumoMTA's num_attempts); 0 counts the records.
+	Attempts int
+}
+
+// Classifier says what a report means; see package classify.
+type Classifier interface {
+	Classify(d smtpreply.Detail) mailtriage.Verdict
+}
+
+// Lanes places a recipient domain in a lane; see package lane.
+type Lanes interface {
+	Lane(domain, relayHost string) string
+}
+
+// Tracker turns records into events. It is not safe for concurrent use.
+type Tracker struct {
+	lanes    Lanes
+	classify Classifier
+	emit     func(*mailtriage.Event)
+	messages map[msgKey]*message
+	order    []msgKey
+	ev       mailtriage.Event
+}
+
+type msgKey struct{ host, key string }
+
+type message struct {
+	host, key  string
+	source     string
+	messageID  string
+	sender     string
+	queued     time.Time
+	recipients map[string]*recipient
+	rcptOrder  []string
+	last       time.Time
+}
+
+type recipient struct {
+	addr, domain, lane string
+	attempts, counted  int
+	final              bool
+	localIP            string
+	// The root cause of an expiry: the last remote reply, else the last
+	// failure.
+	answered, failed *cause
+	lastHost, lastIP string
+}
+
+type cause struct {
+	detail   smtpreply.Detail
+	verdict  mailtriage.Verdict
+	host, ip string
+}
+
+// NewTracker returns a tracker that hands each event to emit. The event
+// is reused: emit must copy what it keeps.
+func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) *Tracker {
+	return &Tracker{lanes: lanes, classify: classify, emit: emit, messages: map[msgKey]*message{}}
+}
+
+// Add takes one record.
+func (t *Tracker) Add(r *Record) {
+	if r.Recipient == "" {
+		return
+	}
+	m := t.message(r)
+	rc := m.recipient(r.Recipient)
+	if rc.final {
+		return // a late record for a recipient already settled
+	}
+	if r.LocalIP != "" {
+		rc.localIP = r.LocalIP
+	}
+	v := t.verdict(r.Detail)
+	switch {
+	case r.Status == mailtriage.Deferred && r.Local:
+		rc.remember(r, v)
+		t.event(m, rc, r, mailtriage.LocalDeferral, mailtriage.Deferred, v)
+	case r.Status == mailtriage.Delivered, r.Status == mailtriage.Deferred, r.Status == mailtriage.Bounced:
+		rc.counted++
+		rc.attempts = max(rc.counted, r.Attempts)
+		if r.Status != mailtriage.Delivered {
+			rc.remember(r, v)
+		}
+		rc.lane = t.lane(rc, r.RemoteHost)
+		t.event(m, rc, r, mailtriage.Attempt, r.Status, v)
+		if r.Status != mailtriage.Deferred {
+			rc.final = true
+			t.event(m, rc, r, mailtriage.Final, r.Status, v)
+		}
+	case r.Status == mailtriage.Expired, r.Status == mailtriage.Deleted:
+		if r.Attempts > rc.attempts {
+			rc.attempts = r.Attempts
+		}
+		if r.Status == mailtriage.Expired && rc.answered == nil && rc.failed == nil && r.Detail.Text != "" {
+			rc.remember(r, v)
+		}
+		rc.final = true
+		t.final(m, rc, r.Time, r.Status)
+	}
+}
+
+func (t *Tracker) message(r *Record) *message {
+	k := msgKey{r.Host, r.Key}
+	m := t.messages[k]
+	if m == nil {
+		m = &message{host: r.Host, key: r.Key, source: r.Source, recipients: map[string]*recipient{}}
+		t.messages[k] = m
+		t.order = append(t.order, k)
+	}
+	if r.MessageID != "" {
+		m.messageID = r.MessageID
+	}
+	if r.Sender != "" || m.sender == "" {
+		m.sender = r.Sender
+	}
+	if !r.Queued.IsZero() && (m.queued.IsZero() || r.Queued.Before(m.queued)) {
+		m.queued = r.Queued
+	}
+	if r.Time.After(m.last) {
+		m.last = r.Time
+	}
+	return m
+}
+
+func (m *message) recipient(addr string) *recipient {
+	rc := m.recipients[addr]
+	if rc == nil {
+		rc = &recipient{addr: addr, domain: domainOf(addr)}
+		m.recipients[addr] = rc
+		m.rcptOrder = append(m.rcptOrder, addr)
+	}
+	return rc
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+// remember keeps the report as a possible root cause.
+func (rc *recipient) remember(r *Record, v mailtriage.Verdict) {
+	c := &cause{detail: r.Detail, verdict: v, host: r.RemoteHost, ip: r.RemoteIP}
+	if r.Detail.Answered() && !r.Local {
+		rc.answered = c
+	}
+	rc.failed = c
+	rc.lastHost, rc.lastIP = r.RemoteHost, r.RemoteIP
+}
+
+func (t *Tracker) verdict(d smtpreply.Detail) mailtriage.Verdict {
+	if t.classify == nil || d.Text == "" && d.Reply.Code == 0 {
+		return mailtriage.Verdict{}
+	}
+	return t.classify.Classify(d)
+}
+
+func (t *Tracker) lane(rc *recipient, relay string) string {
+	if t.lanes == nil {
+		return ""
+	}
+	if rc.lane != "" && relay == "" {
+		return rc.lane
+	}
+	return t.lanes.Lane(rc.domain, relay)
+}
+
+// event emits an Attempt, LocalDeferral or Final of r's report.
+func (t *Tracker) event(m *message, rc *recipient, r *Record, kind mailtriage.Kind, status mailtriage.Status, v mailtriage.Verdict) {
+	if rc.lane == "" {
+		rc.lane = t.lane(rc, r.RemoteHost)
+	}
+	e := t.base(m, rc, kind, status, r.Time)
+	e.Detail, e.Verdict = r.Detail, v
+	e.RemoteHost, e.RemoteIP = r.RemoteHost, r.RemoteIP
+	t.emit(e)
+}
+
+// final emits the Final of an expired, deleted or pending recipient, with
+// its root cause.
+func (t *Tracker) final(m *message, rc *recipient, at time.Time, status mailtriage.Status) {
+	if rc.lane == "" {
+		rc.lane = t.lane(rc, "")
+	}
+	e := t.base(m, rc, mailtriage.Final, status, at)
+	switch c := rc.answered; {
+	case c != nil:
+		e.Detail, e.Verdict, e.RemoteHost, e.RemoteIP = c.detail, c.verdict, c.host, c.ip
+	case rc.failed != nil:
+		c = rc.failed
+		e.Detail, e.Verdict, e.RemoteHost, e.RemoteIP = c.detail, c.verdict, c.host, c.ip
+	}
+	t.emit(e)
+}
+
+func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status mailtriage.Status, at time.Time) *mailtriage.Event {
+	e := &t.ev
+	*e = mailtriage.Event{
+		Kind: kind, Status: status, Time: at, Source: m.source,
+		Host: m.host, QueueID: m.key, MessageID: m.messageID, Sender: m.sender, Queued: m.queued,
+		Recipient: rc.addr, Domain: rc.domain, Lane: rc.lane, LocalIP: rc.localIP, Attempts: rc.attempts,
+	}
+	return e
+}
+
+// Finish ends the input at the given time: recipients with no outcome are
+// pending, and every message gets its Message event, in the order the
+// messages were first seen.
+func (t *Tracker) Finish(at time.Time) {
+	for _, k := range t.order {
+		m := t.messages[k]
+		for _, addr := range m.rcptOrder {
+			if rc := m.recipients[addr]; !rc.final {
+				rc.final = true
+				t.final(m, rc, at, mailtriage.Pending)
+			}
+		}
+		e := &t.ev
+		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: k.key,
+			MessageID: m.messageID, Sender: m.sender, Queued: m.queued, Recipients: len(m.recipients)}
+		t.emit(e)
+	}
+	t.messages, t.order = map[msgKey]*message{}, nil
+}
