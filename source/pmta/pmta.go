@@ -1,0 +1,262 @@
+// Package pmta reads PowerMTA accounting files: CSV (RFC 4180) with a
+// header row naming the columns, which PowerMTA lets each installation
+// choose, so every column is found by its header name. Record types: d
+// (delivered), b (bounced), t (a transient failure of one recipient: a
+// deferral), tq (a transient failure of a queue: no recipient), rb and rs
+// (out-of-band bounces and status reports PowerMTA received), r
+// (received), f (feedback loop). The source address and virtual MTA of
+// each attempt become event fields, so reports break down by sending IP.
+//
+// PowerMTA writes no queue id: a message is known by its sender and the
+// time it was queued.
+package pmta
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+	"github.com/mailtriage/mailtriage/source/lifecycle"
+)
+
+// Stats says what a read saw.
+type Stats struct {
+	Records  int64 // data rows
+	Used     int64 // rows that became events
+	Skipped  int64 // rows of types that carry no delivery (r, f, tq, rs)
+	Bad      int64 // rows that could not be read
+	Samples  []string
+	First    time.Time
+	Last     time.Time
+	NoDefers bool // no t rows: the file cannot show deferrals
+}
+
+// ErrNotAccounting is wrapped when the header is not PowerMTA's.
+var ErrNotAccounting = errors.New("not a PowerMTA accounting file")
+
+// Detect reports whether head (the start of a file) is a PowerMTA
+// accounting CSV: a header row starting with "type" and naming rcpt.
+func Detect(head []byte) bool {
+	line, _, _ := strings.Cut(string(head), "\n")
+	line = strings.TrimPrefix(strings.TrimSpace(line), "\ufeff")
+	return strings.HasPrefix(line, "type,") && strings.Contains(line, ",rcpt") && strings.Contains(line, "timeLogged")
+}
+
+// columns are the indexes of the columns read; -1 when absent.
+type columns struct {
+	typ, logged, queued, orig, rcpt, action, status, diag, mta, cat, srcIP, dstIP, vmta, msgID, envID int
+}
+
+func locate(header []string) (columns, error) {
+	idx := map[string]int{}
+	for i, h := range header {
+		idx[strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")] = i
+	}
+	get := func(name string) int {
+		if i, ok := idx[name]; ok {
+			return i
+		}
+		return -1
+	}
+	c := columns{
+		typ: get("type"), logged: get("timeLogged"), queued: get("timeQueued"), orig: get("orig"), rcpt: get("rcpt"),
+		action: get("dsnAction"), status: get("dsnStatus"), diag: get("dsnDiag"), mta: get("dsnMta"), cat: get("bounceCat"),
+		srcIP: get("dlvSourceIp"), dstIP: get("dlvDestinationIp"), vmta: get("vmta"), msgID: get("header_Message-Id"), envID: get("envId"),
+	}
+	var missing []string
+	for name, i := range map[string]int{"type": c.typ, "timeLogged": c.logged, "rcpt": c.rcpt} {
+		if i < 0 {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("%w: the header has no %s column", ErrNotAccounting, strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// Read reads one accounting file into the tracker. name names it in the
+// samples of rows that could not be read.
+func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (Stats, error) {
+	var st Stats
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return st, fmt.Errorf("%s: reading the header: %w", name, err)
+	}
+	cols, err := locate(header)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", name, err)
+	}
+	sawT := false
+	for {
+		if st.Records%4096 == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		st.Records++
+		if err != nil {
+			st.bad(fmt.Sprintf("%s: %v", name, err))
+			if !errors.As(err, new(*csv.ParseError)) {
+				return st, fmt.Errorf("%s: %w", name, err)
+			}
+			continue
+		}
+		rec, typ, err := cols.record(row)
+		if err != nil {
+			line, _ := cr.FieldPos(0)
+			st.bad(fmt.Sprintf("%s: line %d: %v", name, line, err))
+			continue
+		}
+		if typ == "t" {
+			sawT = true
+		}
+		if rec == nil {
+			st.Skipped++
+			continue
+		}
+		st.Used++
+		st.seen(rec.Time)
+		t.Add(rec)
+	}
+	st.NoDefers = st.Used > 0 && !sawT
+	return st, nil
+}
+
+func (st *Stats) bad(sample string) {
+	st.Bad++
+	if len(st.Samples) < 5 {
+		st.Samples = append(st.Samples, sample)
+	}
+}
+
+func (st *Stats) seen(t time.Time) {
+	if st.First.IsZero() || t.Before(st.First) {
+		st.First = t
+	}
+	if t.After(st.Last) {
+		st.Last = t
+	}
+}
+
+func field(row []string, i int) string {
+	if i < 0 || i >= len(row) {
+		return ""
+	}
+	return strings.TrimSpace(row[i])
+}
+
+// record turns a row into a Record; nil for a row that is not a delivery.
+func (c columns) record(row []string) (*lifecycle.Record, string, error) {
+	typ := field(row, c.typ)
+	rec := &lifecycle.Record{Source: "powermta", Host: "powermta"}
+	switch typ {
+	case "d":
+		rec.Status = mailtriage.Delivered
+	case "b", "rb":
+		rec.Status = mailtriage.Bounced
+	case "t":
+		rec.Status = mailtriage.Deferred
+	case "r", "f", "tq", "rs":
+		return nil, typ, nil
+	default:
+		return nil, typ, fmt.Errorf("unknown record type %q", typ)
+	}
+	var err error
+	if rec.Time, err = parseTime(field(row, c.logged)); err != nil {
+		return nil, typ, fmt.Errorf("timeLogged: %w", err)
+	}
+	rec.Queued, _ = parseTime(field(row, c.queued))
+	rec.Sender, rec.Recipient = field(row, c.orig), field(row, c.rcpt)
+	if rec.Recipient == "" {
+		return nil, typ, errors.New("no rcpt")
+	}
+	rec.MessageID = strings.Trim(field(row, c.msgID), "<>")
+	rec.Key = messageKey(rec, field(row, c.envID))
+	rec.RemoteHost, rec.RemoteIP = splitMTA(field(row, c.mta))
+	if ip := field(row, c.dstIP); ip != "" {
+		rec.RemoteIP = ip
+	}
+	rec.LocalIP = field(row, c.srcIP)
+	if rec.LocalIP == "" {
+		rec.LocalIP = field(row, c.vmta)
+	}
+	rec.Detail = detail(field(row, c.diag), field(row, c.status), rec.RemoteHost, rec.RemoteIP)
+	if rec.Status == mailtriage.Bounced && (field(row, c.cat) == "message-expired" || strings.Contains(strings.ToLower(rec.Detail.Text), "expired")) {
+		rec.Status = mailtriage.Expired
+	}
+	return rec, typ, nil
+}
+
+// messageKey names the message: its Message-ID or envelope id when
+// logged, else sender and queue time.
+func messageKey(rec *lifecycle.Record, envID string) string {
+	switch {
+	case rec.MessageID != "":
+		return rec.MessageID
+	case envID != "":
+		return envID
+	}
+	return rec.Sender + "@" + strconv.FormatInt(rec.Queued.Unix(), 10)
+}
+
+// splitMTA reads dsnMta, "mx01.mail.icloud.com (17.57.154.6)".
+func splitMTA(s string) (host, ip string) {
+	host, rest, ok := strings.Cut(s, " (")
+	if ok {
+		ip = strings.TrimSuffix(rest, ")")
+	}
+	return strings.TrimSuffix(host, "."), ip
+}
+
+// detail decodes dsnDiag ("smtp;421 4.7.0 ..."); a diagnostic without a
+// reply is PowerMTA's own text (a connection that failed, say).
+func detail(diag, status, host, ip string) smtpreply.Detail {
+	kind, text, ok := strings.Cut(diag, ";")
+	if !ok {
+		text, kind = diag, ""
+	}
+	text = strings.TrimSpace(text)
+	d := smtpreply.Detail{Text: text, Host: host, IP: ip}
+	switch {
+	case strings.EqualFold(kind, "smtp") && text != "":
+		d.Kind, d.Reply = smtpreply.Said, smtpreply.Parse(text)
+	case text == "" && status != "":
+		// Only the DSN status, "4.7.0 (delivery not authorized)".
+		d.Kind, d.Reply = smtpreply.Local, smtpreply.Parse(status)
+		d.Text = status
+	default:
+		d = smtpreply.ParseDetail(text)
+		d.Host, d.IP = host, ip
+	}
+	return d
+}
+
+// parseTime reads the stamps PowerMTA writes: "2025-03-10 14:02:12+0000"
+// (the modern default) or Unix seconds (older ones).
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("empty")
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05-0700", "2006-01-02 15:04:05Z07:00", time.RFC3339, "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time", s)
+}
