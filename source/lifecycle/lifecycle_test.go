@@ -31,7 +31,9 @@ func TestTracker(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %s %s %d %s %s", kindName(e.Kind), e.Status, e.Recipient, e.Lane, e.Attempts, e.Verdict.Rule, e.RemoteHost))
 	})
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	reply := func(s string) smtpreply.Detail { return smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(s), Text: s} }
+	reply := func(s string) smtpreply.Detail {
+		return smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(s), Text: s}
+	}
 	rec := func(min int, rcpt string, st mailtriage.Status, d smtpreply.Detail, host string) *Record {
 		return &Record{Time: at.Add(time.Duration(min) * time.Minute), Source: "test", Host: "mta1", Key: "Q1", Sender: "news@shop.example",
 			Recipient: rcpt, Status: st, Detail: d, RemoteHost: host}
