@@ -288,10 +288,14 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		pc.filters[f]++
 	}
 
-	hc, ok := a.hosts[e.Host]
+	// The sending host: the source address or pool when the source names
+	// it (PowerMTA, KumoMTA), so reports break down by sending IP; else
+	// the logging host.
+	sendingHost := cmp.Or(e.LocalIP, e.Host)
+	hc, ok := a.hosts[sendingHost]
 	if !ok {
 		hc = &hostAcc{lanes: map[string]*Counts{}}
-		a.hosts[e.Host] = hc
+		a.hosts[sendingHost] = hc
 	}
 	hc.add(e.Status)
 	hl, ok := hc.lanes[laneName(e.Lane)]

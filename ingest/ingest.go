@@ -18,6 +18,9 @@ import (
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/source/kumo"
+	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/pmta"
 	"github.com/mailtriage/mailtriage/source/postfix"
 )
 
@@ -31,7 +34,10 @@ type Config struct {
 	Year     int
 	Now      time.Time
 	Analysis analysis.Options
-	Workers  int
+	// Format reads every input as this format ("postfix", "powermta",
+	// "kumomta"); "" detects each input's format from its content.
+	Format  string
+	Workers int
 	// Samples is how many unreadable lines per input to keep (--verbose).
 	Samples int
 	// Progress, if set, is told the bytes read of the current input, its
@@ -91,9 +97,27 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		classifier = cfg.Classifier
 	}
 	tr := postfix.NewTracker(cfg.Lanes, classifier, an.Add)
+	var lt *lifecycle.Tracker // for the record-based formats, made on first use
 	var infos []analysis.Input
 	var last time.Time
 	for _, in := range inputs {
+		format := formatOf(in, cfg.Format)
+		if format != Postfix {
+			if lt == nil {
+				lt = lifecycle.NewTracker(cfg.Lanes, classifier, an.Add)
+			}
+			info, err := readRecords(ctx, in, format, lt, cfg)
+			if err != nil {
+				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
+				info.Error = err.Error()
+			}
+			an.AddUnparsed(info.Unparsed)
+			if info.Last.After(last) {
+				last = info.Last
+			}
+			infos = append(infos, info)
+			continue
+		}
 		info, samples, err := readOne(ctx, in, tr, cfg)
 		if len(samples) > 0 {
 			rep.Samples[in.Name] = samples
@@ -115,6 +139,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		}
 	}
 	tr.Finish(last)
+	if lt != nil {
+		lt.Finish(last)
+	}
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
 	res.TimeZone = zoneName(cfg.Location)
@@ -257,6 +284,107 @@ func guessFormat(head []byte) string {
 		return "; it looks like JSON (KumoMTA or ESP events?), which this version does not read"
 	}
 	return "; is it a Postfix mail log?"
+}
+
+// The formats read.
+const (
+	Postfix  = "postfix"
+	PowerMTA = "powermta"
+	KumoMTA  = "kumomta"
+)
+
+// Formats are the formats --source takes.
+var Formats = []string{Postfix, PowerMTA, KumoMTA}
+
+// formatOf is the format to read in with: the one forced, else the one
+// its head shows, else Postfix (whose reader says what else it might be).
+func formatOf(in *source.Input, forced string) string {
+	if forced != "" {
+		return forced
+	}
+	head, err := in.Head(4096)
+	if err != nil {
+		return Postfix
+	}
+	switch {
+	case pmta.Detect(head):
+		return PowerMTA
+	case kumo.Detect(head):
+		return KumoMTA
+	}
+	return Postfix
+}
+
+// readRecords reads an input of a record-based format into lt.
+func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (analysis.Input, error) {
+	info := analysis.Input{Name: in.Name, Format: format}
+	r, err := in.Reader()
+	if err != nil {
+		return info, err
+	}
+	defer r.Close()
+	var body io.Reader = r
+	if cfg.Progress != nil {
+		size := in.Size
+		if in.Compression != source.Plain {
+			size = 0
+		}
+		body = &progressReader{r: r, report: func(n int64) { cfg.Progress(in.Name, n, size) }}
+	}
+	var used, bad int64
+	var samples []string
+	switch format {
+	case PowerMTA:
+		var st pmta.Stats
+		st, err = pmta.Read(ctx, body, in.Name, lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Records+1, st.Used, st.Bad, st.Samples, st.First, st.Last
+		info.OtherLines = st.Skipped
+		if st.NoDefers && err == nil {
+			cfg.log().Warn("the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows", "input", in.Name)
+		}
+	case KumoMTA:
+		var st kumo.Stats
+		st, err = kumo.Read(ctx, body, in.Name, lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
+		info.OtherLines = st.Skipped
+	default:
+		return info, fmt.Errorf("%s: unknown format %q", in.Name, format)
+	}
+	info.MatchedLines, info.Unparsed = used, bad
+	for _, s := range samples {
+		cfg.log().Info("unreadable record", "input", in.Name, "at", s)
+	}
+	switch {
+	case err != nil:
+		return info, err
+	case used == 0:
+		return info, fmt.Errorf("%s: no delivery records among %d lines of %s", in.Name, info.Lines, format)
+	case bad > 0:
+		// Counted in the analysis's unparsed lines; the run goes on.
+		cfg.log().Warn("records could not be read", "input", in.Name, "count", bad, "first", samples[0])
+	}
+	return info, nil
+}
+
+func (c Config) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
+}
+
+// progressReader reports how much was read.
+type progressReader struct {
+	r      io.Reader
+	n      int64
+	report func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	p.report(p.n)
+	return n, err
 }
 
 // Failed reports whether any input had a problem.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
@@ -36,6 +38,7 @@ type analyzeOptions struct {
 	minRate    float64
 	workers    int
 	noProgress bool
+	source     string
 	// --blocklists: look the sending addresses up.
 	blocklists bool
 	ips        []string
@@ -86,6 +89,7 @@ were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
 	f.Float64Var(&o.minRate, "min-rate", def.MinRate, "incident: least deferral rate per hour (0 to 1)")
 	f.IntVar(&o.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not show progress on a terminal")
+	f.StringVar(&o.source, "source", "", "read every input as this format: "+strings.Join(ingest.Formats, ", ")+" (default: detected from each input's content)")
 	f.BoolVar(&o.blocklists, "blocklists", false, "look the sending addresses (--ip) up on DNS blocklists and put each beside the mail its host carried")
 	f.StringSliceVar(&o.ips, "ip", nil, "with --blocklists: a sending address, or HOST=ADDRESS to tie it to the logging host that sends from it (repeatable)")
 	addDNSFlags(f, &o.dns)
@@ -101,6 +105,9 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	}
 	if o.format == "html" && o.out == "" && isTerminal(e.stdout) {
 		return usagef("--format html writes a file: add --out FILE (or redirect standard output)")
+	}
+	if o.source != "" && !slices.Contains(ingest.Formats, o.source) {
+		return usagef("--source %q: want one of %s", o.source, strings.Join(ingest.Formats, ", "))
 	}
 	if o.streamBy != "sender" && o.streamBy != "domain" {
 		return usagef("--stream-by %q: want sender or domain", o.streamBy)
@@ -171,6 +178,7 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 			MinAttempts: o.minAttempt, Factor: o.factor, MinRate: o.minRate,
 		},
 		Workers: o.workers,
+		Format:  o.source,
 		Log:     e.log,
 	}
 	if e.verbose {
