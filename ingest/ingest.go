@@ -18,6 +18,7 @@ import (
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/source/exim"
 	"github.com/mailtriage/mailtriage/source/kumo"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 	"github.com/mailtriage/mailtriage/source/pmta"
@@ -34,8 +35,9 @@ type Config struct {
 	Year     int
 	Now      time.Time
 	Analysis analysis.Options
-	// Format reads every input as this format ("postfix", "powermta",
-	// "kumomta"); "" detects each input's format from its content.
+	// Format reads every input as this format ("postfix", "exim",
+	// "powermta", "kumomta"); "" detects each input's format from its
+	// content.
 	Format  string
 	Workers int
 	// Samples is how many unreadable lines per input to keep (--verbose).
@@ -274,14 +276,10 @@ func binary(head []byte) bool {
 // an input with no Postfix lines.
 func guessFormat(head []byte) string {
 	switch {
-	case bytes.Contains(head, []byte(" <= ")) || bytes.Contains(head, []byte(" => ")) || bytes.Contains(head, []byte(" ** ")):
-		return "; it looks like an Exim main log, which this version does not read"
 	case bytes.Contains(head, []byte("sm-mta[")) || bytes.Contains(head, []byte("sendmail[")):
 		return "; it looks like a Sendmail log, which this version does not read"
-	case bytes.HasPrefix(head, []byte("type,")) || bytes.HasPrefix(head, []byte("acct,")):
-		return "; it looks like a PowerMTA accounting file, which this version does not read"
 	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(head), []byte("[")):
-		return "; it looks like JSON (KumoMTA or ESP events?), which this version does not read"
+		return "; it looks like JSON (ESP events?), which this version does not read yet"
 	}
 	return "; is it a Postfix mail log?"
 }
@@ -291,10 +289,11 @@ const (
 	Postfix  = "postfix"
 	PowerMTA = "powermta"
 	KumoMTA  = "kumomta"
+	Exim     = "exim"
 )
 
 // Formats are the formats --source takes.
-var Formats = []string{Postfix, PowerMTA, KumoMTA}
+var Formats = []string{Postfix, Exim, PowerMTA, KumoMTA}
 
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
@@ -311,6 +310,8 @@ func formatOf(in *source.Input, forced string) string {
 		return PowerMTA
 	case kumo.Detect(head):
 		return KumoMTA
+	case exim.Detect(head):
+		return Exim
 	}
 	return Postfix
 }
@@ -342,6 +343,11 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		if st.NoDefers && err == nil {
 			cfg.log().Warn("the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows", "input", in.Name)
 		}
+	case Exim:
+		var st exim.Stats
+		st, err = exim.Read(ctx, body, in.Name, cfg.Location, lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
+		info.OtherLines = st.Other
 	case KumoMTA:
 		var st kumo.Stats
 		st, err = kumo.Read(ctx, body, in.Name, lt)

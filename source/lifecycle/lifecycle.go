@@ -69,14 +69,15 @@ type Tracker struct {
 type msgKey struct{ host, key string }
 
 type message struct {
-	host, key  string
-	source     string
-	messageID  string
-	sender     string
-	queued     time.Time
-	recipients map[string]*recipient
-	rcptOrder  []string
-	last       time.Time
+	host, key    string
+	source       string
+	notification bool
+	messageID    string
+	sender       string
+	queued       time.Time
+	recipients   map[string]*recipient
+	rcptOrder    []string
+	last         time.Time
 }
 
 type recipient struct {
@@ -102,12 +103,25 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 	return &Tracker{lanes: lanes, classify: classify, emit: emit, messages: map[msgKey]*message{}}
 }
 
+// Queued records a message's arrival: its sender and Message-ID, and
+// whether it is a notification the MTA made (a bounce: null sender, made
+// locally), whose deliveries are not the sender's mail and are left out
+// of the attempts, as the Postfix reader leaves them.
+func (t *Tracker) Queued(r *Record, notification bool) {
+	m := t.message(r)
+	m.notification = m.notification || notification
+}
+
 // Add takes one record.
 func (t *Tracker) Add(r *Record) {
 	if r.Recipient == "" {
 		return
 	}
 	m := t.message(r)
+	if m.notification {
+		m.recipient(r.Recipient)
+		return
+	}
 	rc := m.recipient(r.Recipient)
 	if rc.final {
 		return // a late record for a recipient already settled
@@ -256,14 +270,14 @@ func (t *Tracker) Finish(at time.Time) {
 	for _, k := range t.order {
 		m := t.messages[k]
 		for _, addr := range m.rcptOrder {
-			if rc := m.recipients[addr]; !rc.final {
+			if rc := m.recipients[addr]; !rc.final && !m.notification {
 				rc.final = true
 				t.final(m, rc, at, mailtriage.Pending)
 			}
 		}
 		e := &t.ev
 		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: k.key,
-			MessageID: m.messageID, Sender: m.sender, Queued: m.queued, Recipients: len(m.recipients)}
+			MessageID: m.messageID, Sender: m.sender, Queued: m.queued, Recipients: len(m.recipients), Notification: m.notification}
 		t.emit(e)
 	}
 	t.messages, t.order = map[msgKey]*message{}, nil

@@ -1,0 +1,287 @@
+// Package exim reads Exim's main log (the "Log files" chapter of the Exim
+// specification): a line per event of a message, "DATE TIME [ZONE]
+// [[PID]] MSGID FLAG ADDRESS FIELDS". Flags: "<=" arrival, "=>"
+// delivery, "->" another address of the same delivery, "**" failure,
+// "==" deferral; "Completed" ends a message. Message ids are the 16
+// characters of Exim up to 4.96 and the 23 of 4.97 and later.
+//
+// A deferral that did not try ("retry time not reached") is Exim's own,
+// not a receiver's. "retry timeout exceeded" is a queue timeout. A
+// bounce message Exim makes (null sender, "R=" naming the message it
+// reports on) is a notification.
+package exim
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+	"github.com/mailtriage/mailtriage/source/lifecycle"
+)
+
+// Stats says what a read saw.
+type Stats struct {
+	Lines   int64
+	Used    int64 // lines about a message's delivery
+	Other   int64 // other Exim lines (queue runs, connections)
+	Bad     int64 // lines that are not Exim's
+	Samples []string
+	First   time.Time
+	Last    time.Time
+}
+
+// line is the start of a message line: stamp, optional zone and pid, id.
+var line = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ([+-]\d{4}))?(?: \[\d+\])? (?:(` + msgID + `) )?(.*)$`)
+
+// msgID matches both id forms: 1tsXyZ-000Abc-9Q and 1tsXyZ-00000000Abc-9Qxx.
+const msgID = `[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}`
+
+// Detect reports whether head is an Exim main log: its first line has
+// Exim's stamp and a message id or one of its flags.
+func Detect(head []byte) bool {
+	first, _, _ := bytes.Cut(head, []byte("\n"))
+	m := line.FindSubmatch(first)
+	return m != nil && (len(m[3]) > 0 || bytes.Contains(first, []byte("Start queue run")) || bytes.Contains(first, []byte("exim ")))
+}
+
+// Read reads a main log into the tracker. loc is the zone of stamps that
+// carry none (Exim writes local time unless log_timezone is set).
+func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *lifecycle.Tracker) (Stats, error) {
+	var st Stats
+	if loc == nil {
+		loc = time.UTC
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		st.Lines++
+		if st.Lines%4096 == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		st.line(sc.Text(), name, loc, t)
+	}
+	if err := sc.Err(); err != nil {
+		return st, fmt.Errorf("%s: line %d: %w", name, st.Lines+1, err)
+	}
+	return st, nil
+}
+
+func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracker) {
+	m := line.FindStringSubmatch(text)
+	if m == nil {
+		if strings.TrimSpace(text) != "" {
+			st.Bad++
+			if len(st.Samples) < 5 {
+				st.Samples = append(st.Samples, fmt.Sprintf("%s: line %d: not an Exim log line: %.80q", name, st.Lines, text))
+			}
+		}
+		return
+	}
+	at, err := stamp(m[1], m[2], loc)
+	if err != nil {
+		st.Bad++
+		return
+	}
+	id, rest := m[3], m[4]
+	if id == "" {
+		st.Other++
+		return
+	}
+	flag, body, _ := strings.Cut(rest, " ")
+	base := lifecycle.Record{Time: at, Source: "exim", Host: "exim", Key: id}
+	switch flag {
+	case "<=":
+		st.arrival(&base, body, t)
+	case "=>", "->", "*>":
+		st.delivery(&base, body, mailtriage.Delivered, t)
+	case "**":
+		st.delivery(&base, body, mailtriage.Bounced, t)
+	case "==":
+		st.delivery(&base, body, mailtriage.Deferred, t)
+	default:
+		st.Other++ // Completed, frozen, H=... connection lines
+		return
+	}
+	st.Used++
+	if st.First.IsZero() || at.Before(st.First) {
+		st.First = at
+	}
+	if at.After(st.Last) {
+		st.Last = at
+	}
+}
+
+func stamp(s, zone string, loc *time.Location) (time.Time, error) {
+	if zone != "" {
+		t, err := time.Parse("2006-01-02 15:04:05 -0700", s+" "+zone)
+		return t.UTC(), err
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc)
+	return t.UTC(), err
+}
+
+// arrival reads "<= sender H=... P=... S=... id=..." (the sender "<>" is
+// the null sender; "R=id" names the message a bounce reports on).
+func (st *Stats) arrival(r *lifecycle.Record, body string, t *lifecycle.Tracker) {
+	sender, fields, _ := strings.Cut(body, " ")
+	if sender == "<>" {
+		sender = ""
+	}
+	r.Sender, r.Queued = sender, r.Time
+	f := parseFields(fields)
+	r.MessageID = strings.Trim(f["id"], "<>")
+	t.Queued(r, sender == "" && f["R"] != "")
+}
+
+// delivery reads "ADDRESS [<orig>] R=router T=transport [defer (N)]
+// [H=host [ip]] ...: text" for =>, **, == lines.
+func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.Status, t *lifecycle.Tracker) {
+	addr, fields, _ := strings.Cut(body, " ")
+	var head, text string
+	if a, ok := strings.CutSuffix(addr, ":"); ok {
+		// "** bob@yahoo.com: retry timeout exceeded": no fields.
+		addr, text = a, strings.TrimSpace(fields)
+	} else {
+		head, text = splitText(fields)
+	}
+	r.Recipient = strings.Trim(addr, "<>")
+	r.Status = status
+	f := parseFields(head)
+	r.RemoteHost, r.RemoteIP = hostOf(f["H"])
+	if i := f["I"]; i != "" {
+		// "[203.0.113.25]:54321", the outgoing interface and port.
+		if _, rest, ok := strings.Cut(i, "["); ok {
+			i, _, _ = strings.Cut(rest, "]")
+		}
+		r.LocalIP = i
+	}
+	switch status {
+	case mailtriage.Delivered:
+		if c := f["C"]; c != "" {
+			r.Detail = smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(c), Text: c, Host: r.RemoteHost, IP: r.RemoteIP}
+		}
+	default:
+		r.Detail = detail(text, r.RemoteHost, r.RemoteIP)
+		low := strings.ToLower(text)
+		switch {
+		case strings.Contains(low, "retry time not reached"):
+			r.Local = true // Exim did not try
+		case strings.Contains(low, "retry timeout exceeded"):
+			r.Status = mailtriage.Expired
+		}
+	}
+	t.Add(r)
+}
+
+// splitText separates the fields from the free text after ": " that
+// ends a failure line; field values in quotes may hold ": ".
+func splitText(s string) (fields, text string) {
+	inQuote := false
+	for i := 0; i < len(s)-1; i++ {
+		switch {
+		case s[i] == '"':
+			inQuote = !inQuote
+		case !inQuote && s[i] == ':' && s[i+1] == ' ':
+			return s[:i], strings.TrimSpace(s[i+2:])
+		}
+	}
+	return s, ""
+}
+
+// parseFields reads "K=value" fields; H= takes "host [ip]" and a quoted
+// value ends at its closing quote.
+func parseFields(s string) map[string]string {
+	f := map[string]string{}
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		eq := strings.IndexByte(s, '=')
+		sp := strings.IndexByte(s, ' ')
+		if eq < 0 || (sp >= 0 && sp < eq) {
+			// A word without "=" ("defer (-45)", "<orig@addr>").
+			if sp < 0 {
+				break
+			}
+			s = s[sp+1:]
+			continue
+		}
+		key, rest := s[:eq], s[eq+1:]
+		var val string
+		switch {
+		case strings.HasPrefix(rest, `"`):
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				val, rest = rest[1:], ""
+			} else {
+				val, rest = rest[1:end+1], rest[end+2:]
+			}
+		default:
+			val, rest, _ = strings.Cut(rest, " ")
+			if key == "H" || key == "I" {
+				// "host [ip]" or "host [ip]:port"
+				if strings.HasPrefix(rest, "[") {
+					ip, more, _ := strings.Cut(rest, " ")
+					val, rest = val+" "+ip, more
+				}
+			}
+		}
+		f[key] = val
+		s = rest
+	}
+	return f
+}
+
+// hostOf reads "mx01.mail.icloud.com [17.57.154.6]" (a "*" after the
+// address marks a reused connection).
+func hostOf(h string) (host, ip string) {
+	host, rest, ok := strings.Cut(h, " [")
+	if ok {
+		ip, _, _ = strings.Cut(rest, "]")
+	}
+	return host, ip
+}
+
+// detail decodes a failure text: "SMTP error from remote mail server
+// after RCPT TO:<x>: 550 5.1.1 ..." is a server's reply to a command;
+// anything else is Exim's own text (a connection that failed, a timeout).
+func detail(text, host, ip string) smtpreply.Detail {
+	d := smtpreply.Detail{Text: text, Host: host, IP: ip, Kind: smtpreply.Local}
+	const prefix = "SMTP error from remote mail server after "
+	if rest, ok := strings.CutPrefix(text, prefix); ok {
+		cmd, reply := cutCommand(rest)
+		d.Kind, d.Command, d.Reply = smtpreply.Said, cmd, smtpreply.Parse(reply)
+		return d
+	}
+	low := strings.ToLower(text)
+	switch {
+	case strings.Contains(low, "connection refused"), strings.Contains(low, "connection timed out"), strings.Contains(low, "network is unreachable"):
+		d.Kind = smtpreply.ConnectFailed
+	case strings.Contains(low, "timeout"):
+		d.Kind = smtpreply.TimedOut
+	case strings.Contains(low, "all relevant mx records point to non-existent hosts"), strings.Contains(low, "unrouteable address"):
+		d.Kind = smtpreply.NameService
+	}
+	if r := smtpreply.Parse(text); r.Code != 0 {
+		d.Reply = r
+	}
+	return d
+}
+
+// cutCommand splits "RCPT TO:<x@y>: 550 ..." into the command and the
+// reply: the reply starts at the first ": " followed by a reply code.
+func cutCommand(s string) (cmd, reply string) {
+	for i := 0; i+5 <= len(s); i++ {
+		if s[i] == ':' && s[i+1] == ' ' && isDigit(s[i+2]) && isDigit(s[i+3]) && isDigit(s[i+4]) {
+			c, _, _ := strings.Cut(s[:i], ":")
+			return strings.TrimSpace(c), s[i+2:]
+		}
+	}
+	return "", s
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -1,0 +1,96 @@
+package exim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+	"github.com/mailtriage/mailtriage/source/lifecycle"
+)
+
+type domains struct{}
+
+func (domains) Lane(domain, relay string) string { return domain }
+
+type codes struct{}
+
+func (codes) Classify(d smtpreply.Detail) mailtriage.Verdict {
+	return mailtriage.Verdict{Rule: fmt.Sprintf("%d/%s/%s", d.Reply.Code, d.Kind, d.Command)}
+}
+
+// The log mixes lines of the Exim specification and test suite (the
+// marvin line, test/log/0098) with lines composed in their format for an
+// Apple incident, as the project's research notes give them.
+func TestRead(t *testing.T) {
+	f, err := os.Open("testdata/mainlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	tr := lifecycle.NewTracker(domains{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			got = append(got, fmt.Sprintf("message %s %s notification=%v", e.QueueID, e.Sender, e.Notification))
+			return
+		}
+		got = append(got, fmt.Sprintf("%v %s %s %d %s %s %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule, e.RemoteHost, e.LocalIP))
+	})
+	st, err := Read(context.Background(), f, "mainlog", time.UTC, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	want := []string{
+		"1 deferred jane@icloud.com 1 421/said/MAIL FROM mx01.mail.icloud.com ",
+		"1 bounced nobody@me.com 1 550/said/RCPT TO mx01.mail.icloud.com 203.0.113.25",
+		"3 bounced nobody@me.com 1 550/said/RCPT TO mx01.mail.icloud.com 203.0.113.25",
+		// "retry time not reached": Exim did not try.
+		"2 deferred jane@icloud.com 1 0/local/  ",
+		"1 delivered jane@icloud.com 2 250/said/ mx02.mail.icloud.com ",
+		"3 delivered jane@icloud.com 2 250/said/ mx02.mail.icloud.com ",
+		"1 deferred bob@yahoo.com 1 421/said/RCPT TO mta5.am0.yahoodns.net ",
+		"1 deferred carl@example.org 1 0/connect/  ",
+		// A queue timeout, with Yahoo's TSS04 as its root cause.
+		"3 expired bob@yahoo.com 1 421/said/RCPT TO mta5.am0.yahoodns.net ",
+		"1 deferred marvin@endrest.example 1 0/connect/  ",
+		"message 1tsXyZ-000Abc-9Q news@shop.example.net notification=false",
+		// Exim's bounce to the sender is a notification, not an attempt.
+		"message 1tsXzA-000Bcd-7R  notification=true",
+		"3 pending carl@example.org 1 0/connect/  ",
+		"message 1tsYaa-0000000Cde-8Sxy alerts@shop.example.net notification=false",
+		"3 pending marvin@endrest.example 1 0/connect/  ",
+		"message 16aiQz-0002Q5-00  notification=false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if st.Lines != 16 || st.Bad != 1 || st.Other != 3 {
+		t.Errorf("stats %+v", st)
+	}
+	// 09:00:01 +0100 is 08:00:01 UTC.
+	if st.Last != time.Date(2025, 3, 15, 8, 0, 1, 0, time.UTC) {
+		t.Errorf("last %v", st.Last)
+	}
+}
+
+func TestDetect(t *testing.T) {
+	data, _ := os.ReadFile("testdata/mainlog")
+	if !Detect(data) || Detect([]byte("Mar 10 14:02:12 mta1 postfix/smtp[1]: 4F1: to=<a@b>\n")) {
+		t.Error("detect")
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	data, _ := os.ReadFile("testdata/mainlog")
+	f.Add(string(data))
+	f.Fuzz(func(t *testing.T, s string) {
+		tr := lifecycle.NewTracker(domains{}, codes{}, func(*mailtriage.Event) {})
+		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", time.UTC, tr)
+		tr.Finish(st.Last)
+	})
+}
