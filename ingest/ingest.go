@@ -23,6 +23,7 @@ import (
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 	"github.com/mailtriage/mailtriage/source/pmta"
 	"github.com/mailtriage/mailtriage/source/postfix"
+	"github.com/mailtriage/mailtriage/source/sendmail"
 )
 
 // Config is what an analysis needs.
@@ -276,8 +277,6 @@ func binary(head []byte) bool {
 // an input with no Postfix lines.
 func guessFormat(head []byte) string {
 	switch {
-	case bytes.Contains(head, []byte("sm-mta[")) || bytes.Contains(head, []byte("sendmail[")):
-		return "; it looks like a Sendmail log, which this version does not read"
 	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(head), []byte("[")):
 		return "; it looks like JSON (ESP events?), which this version does not read yet"
 	}
@@ -290,10 +289,11 @@ const (
 	PowerMTA = "powermta"
 	KumoMTA  = "kumomta"
 	Exim     = "exim"
+	Sendmail = "sendmail"
 )
 
 // Formats are the formats --source takes.
-var Formats = []string{Postfix, Exim, PowerMTA, KumoMTA}
+var Formats = []string{Postfix, Exim, Sendmail, PowerMTA, KumoMTA}
 
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
@@ -312,6 +312,8 @@ func formatOf(in *source.Input, forced string) string {
 		return KumoMTA
 	case exim.Detect(head):
 		return Exim
+	case sendmail.Detect(head):
+		return Sendmail
 	}
 	return Postfix
 }
@@ -346,6 +348,12 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 	case Exim:
 		var st exim.Stats
 		st, err = exim.Read(ctx, body, in.Name, cfg.Location, lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
+		info.OtherLines = st.Other
+	case Sendmail:
+		var st sendmail.Stats
+		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+		st, err = sendmail.Read(ctx, body, in.Name, clock, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Other
 	case KumoMTA:

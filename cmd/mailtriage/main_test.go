@@ -151,7 +151,7 @@ func TestAnalyzeBadInputs(t *testing.T) {
 		{"binary", write("garbage.bin", bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000)), "garbage.bin: binary data"},
 		{"truncated gzip", write("cut.log.gz", gz.Bytes()[:gz.Len()/2]), "cut.log.gz: truncated gzip stream"},
 		{"1 MB line", write("long.log", []byte("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"+strings.Repeat("x", 1<<20)+"\n")), "long.log: 1 line longer than 64 KiB skipped, the first at line 2"},
-		{"sendmail", write("sendmail.log", []byte("Apr 20 16:35:51 mkalimu sm-mta[6555]: n3KFZnc6006553: to=<xxx@yyy.com>, delay=00:00:02, mailer=esmtp, relay=mx00.1and1.co.uk. [212.227.15.169], dsn=4.0.0, stat=Deferred: 421 unable to verify sender domain\n")), "looks like a Sendmail log"},
+		{"json", write("events.json", []byte(`{"eventType":"Bounce","mail":{}}`+"\n")), "looks like JSON"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

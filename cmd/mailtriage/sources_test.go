@@ -12,7 +12,7 @@ import (
 // apart by their content and read into one analysis with the sample's
 // Postfix log.
 func TestAnalyzeOtherSources(t *testing.T) {
-	code, out, errs := mt(t, "", "analyze", "--format", "json", "../../source/pmta/testdata/acct.csv", "../../source/kumo/testdata/log.jsonl", "../../source/exim/testdata/mainlog", sample)
+	code, out, errs := mt(t, "", "analyze", "--format", "json", "../../source/pmta/testdata/acct.csv", "../../source/kumo/testdata/log.jsonl", "../../source/exim/testdata/mainlog", "../../source/sendmail/testdata/maillog", sample)
 	if code != exitProblems {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -24,7 +24,7 @@ func TestAnalyzeOtherSources(t *testing.T) {
 	for _, in := range r.Inputs {
 		formats[in.Name[strings.LastIndexByte(in.Name, '/')+1:]] = in.Format
 	}
-	if formats["acct.csv"] != "powermta" || formats["log.jsonl"] != "kumomta" || formats["mainlog"] != "exim" || formats["incident-postfix.log.gz"] != "postfix" {
+	if formats["acct.csv"] != "powermta" || formats["log.jsonl"] != "kumomta" || formats["mainlog"] != "exim" || formats["maillog"] != "sendmail" || formats["incident-postfix.log.gz"] != "postfix" {
 		t.Errorf("formats %v", formats)
 	}
 	// The sending IPs of PowerMTA and the egress sources of KumoMTA are

@@ -263,6 +263,26 @@ func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status m
 	return e
 }
 
+// End settles every recipient of r's message that has no outcome yet with
+// r.Status (Expired for a queue timeout the source reports per message,
+// as Sendmail's "Cannot send message for 5 days"), each with its root
+// cause.
+func (t *Tracker) End(r *Record) {
+	m := t.message(r)
+	if m.notification {
+		return
+	}
+	for _, addr := range m.rcptOrder {
+		if rc := m.recipients[addr]; !rc.final {
+			if rc.answered == nil && rc.failed == nil && r.Detail.Text != "" {
+				rc.remember(r, t.verdict(r.Detail))
+			}
+			rc.final = true
+			t.final(m, rc, r.Time, r.Status)
+		}
+	}
+}
+
 // Finish ends the input at the given time: recipients with no outcome are
 // pending, and every message gets its Message event, in the order the
 // messages were first seen.
