@@ -97,6 +97,9 @@ type Input struct {
 	First    time.Time `json:"first,omitzero"`
 	Last     time.Time `json:"last,omitzero"`
 	Error    string    `json:"error,omitempty"`
+	// Limits say what the input's source cannot show (an ESP that
+	// reports no deferrals, an accounting file without them).
+	Limits []string `json:"limits,omitempty"`
 }
 
 // Summary counts the whole input.

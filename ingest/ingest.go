@@ -18,6 +18,7 @@ import (
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/source/esp"
 	"github.com/mailtriage/mailtriage/source/exim"
 	"github.com/mailtriage/mailtriage/source/kumo"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
@@ -36,9 +37,8 @@ type Config struct {
 	Year     int
 	Now      time.Time
 	Analysis analysis.Options
-	// Format reads every input as this format ("postfix", "exim",
-	// "powermta", "kumomta"); "" detects each input's format from its
-	// content.
+	// Format reads every input as this format (one of Formats); ""
+	// detects each input's format from its content.
 	Format  string
 	Workers int
 	// Samples is how many unreadable lines per input to keep (--verbose).
@@ -290,10 +290,11 @@ const (
 	KumoMTA  = "kumomta"
 	Exim     = "exim"
 	Sendmail = "sendmail"
+	ESP      = "esp"
 )
 
 // Formats are the formats --source takes.
-var Formats = []string{Postfix, Exim, Sendmail, PowerMTA, KumoMTA}
+var Formats = []string{Postfix, Exim, Sendmail, PowerMTA, KumoMTA, ESP}
 
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
@@ -310,6 +311,8 @@ func formatOf(in *source.Input, forced string) string {
 		return PowerMTA
 	case kumo.Detect(head):
 		return KumoMTA
+	case esp.Detect(head):
+		return ESP
 	case exim.Detect(head):
 		return Exim
 	case sendmail.Detect(head):
@@ -343,7 +346,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		info.Lines, used, bad, samples, info.First, info.Last = st.Records+1, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Skipped
 		if st.NoDefers && err == nil {
-			cfg.log().Warn("the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows", "input", in.Name)
+			info.Limits = append(info.Limits, "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows")
 		}
 	case Exim:
 		var st exim.Stats
@@ -356,6 +359,11 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		st, err = sendmail.Read(ctx, body, in.Name, clock, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Other
+	case ESP:
+		var st esp.Stats
+		st, err = esp.Read(ctx, body, in.Name, lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Events, st.Used, st.Bad, st.Samples, st.First, st.Last
+		info.OtherLines, info.Limits = st.Skipped, st.Limits
 	case KumoMTA:
 		var st kumo.Stats
 		st, err = kumo.Read(ctx, body, in.Name, lt)

@@ -425,8 +425,15 @@ func (t *textWriter) inputs(r *analysis.Result) {
 			t.printf("  %s  %s\n", t.paint(red, "✗"), in.Error)
 			continue
 		}
-		t.printf("  %s  %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", t.paint(cyan, "✓"), displayName(in.Name),
-			thousands(in.Lines), thousands(in.MatchedLines), thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
+		what, others := "Postfix", "other programs"
+		if in.Format != "" && in.Format != "postfix" {
+			what, others = in.Format+" records", "without a delivery"
+		}
+		t.printf("  %s  %s: %s lines, %s %s, %s %s, %s unreadable\n", t.paint(cyan, "✓"), displayName(in.Name),
+			thousands(in.Lines), thousands(in.MatchedLines), what, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong))
+		for _, l := range in.Limits {
+			t.printf("     %s %s\n", t.paint(yellow, "!"), t.wrap(l, 7))
+		}
 	}
 }
 

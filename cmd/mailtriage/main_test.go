@@ -151,7 +151,7 @@ func TestAnalyzeBadInputs(t *testing.T) {
 		{"binary", write("garbage.bin", bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000)), "garbage.bin: binary data"},
 		{"truncated gzip", write("cut.log.gz", gz.Bytes()[:gz.Len()/2]), "cut.log.gz: truncated gzip stream"},
 		{"1 MB line", write("long.log", []byte("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"+strings.Repeat("x", 1<<20)+"\n")), "long.log: 1 line longer than 64 KiB skipped, the first at line 2"},
-		{"json", write("events.json", []byte(`{"eventType":"Bounce","mail":{}}`+"\n")), "looks like JSON"},
+		{"json", write("events.json", []byte(`{"hello":"world"}`+"\n")), "looks like JSON"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

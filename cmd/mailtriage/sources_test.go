@@ -12,7 +12,7 @@ import (
 // apart by their content and read into one analysis with the sample's
 // Postfix log.
 func TestAnalyzeOtherSources(t *testing.T) {
-	code, out, errs := mt(t, "", "analyze", "--format", "json", "../../source/pmta/testdata/acct.csv", "../../source/kumo/testdata/log.jsonl", "../../source/exim/testdata/mainlog", "../../source/sendmail/testdata/maillog", sample)
+	code, out, errs := mt(t, "", "analyze", "--format", "json", "../../source/pmta/testdata/acct.csv", "../../source/kumo/testdata/log.jsonl", "../../source/exim/testdata/mainlog", "../../source/sendmail/testdata/maillog", "../../source/esp/testdata/ses.jsonl", "../../source/esp/testdata/sendgrid.json", sample)
 	if code != exitProblems {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -24,7 +24,7 @@ func TestAnalyzeOtherSources(t *testing.T) {
 	for _, in := range r.Inputs {
 		formats[in.Name[strings.LastIndexByte(in.Name, '/')+1:]] = in.Format
 	}
-	if formats["acct.csv"] != "powermta" || formats["log.jsonl"] != "kumomta" || formats["mainlog"] != "exim" || formats["maillog"] != "sendmail" || formats["incident-postfix.log.gz"] != "postfix" {
+	if formats["acct.csv"] != "powermta" || formats["log.jsonl"] != "kumomta" || formats["mainlog"] != "exim" || formats["maillog"] != "sendmail" || formats["ses.jsonl"] != "esp" || formats["sendgrid.json"] != "esp" || formats["incident-postfix.log.gz"] != "postfix" {
 		t.Errorf("formats %v", formats)
 	}
 	// The sending IPs of PowerMTA and the egress sources of KumoMTA are
@@ -36,6 +36,11 @@ func TestAnalyzeOtherSources(t *testing.T) {
 	for _, h := range []string{"203.0.113.25", "203.0.113.26", "ip-a1", "mta1", "mta2"} {
 		if !hosts[h] {
 			t.Errorf("no sending host %s in %v", h, hosts)
+		}
+	}
+	for _, in := range r.Inputs {
+		if strings.HasSuffix(in.Name, "ses.jsonl") && (len(in.Limits) == 0 || !strings.Contains(in.Limits[0], "delay episodes")) {
+			t.Errorf("the SES input does not say what it cannot show: %+v", in)
 		}
 	}
 	if !strings.Contains(errs, "records could not be read") {
