@@ -23,6 +23,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/smtpreply"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Options tune an analysis.
@@ -177,6 +178,7 @@ type hostAcc struct {
 type domainAcc struct {
 	Counts
 	lane    string
+	site    string // the registered domain of the first server that answered for it
 	replies map[responseKey]int
 }
 
@@ -320,6 +322,9 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 			a.relays[host] = r
 		}
 		r.add(e.Status)
+		if dc.site == "" {
+			dc.site = siteOf(host)
+		}
 	}
 
 	if e.Status == mailtriage.Deferred || e.Status == mailtriage.Bounced {
@@ -476,7 +481,7 @@ func (a *Analyzer) laneStats() []LaneStats {
 		out = append(out, LaneStats{
 			Lane: name, Attempts: l.Attempts, Delivered: l.Delivered, Deferrals: l.Deferrals, Bounces: l.Bounces,
 			DeferralRate: l.Rate(), Recipients: l.recipients, Expired: l.expired, Pending: l.pending,
-			LocalDeferrals: l.local, Domains: topKeys(l.domains, 8),
+			LocalDeferrals: l.local, Domains: topKeys(l.domains, 8), Sites: a.sites(l.domains),
 		})
 	}
 	slices.SortFunc(out, func(x, y LaneStats) int {
@@ -631,6 +636,35 @@ func (a *Analyzer) failingDomains() []DomainStats {
 		out = []DomainStats{}
 	}
 	return out
+}
+
+// maxLaneSites bounds a lane's domain list: the lane "other" can hold a
+// domain per business recipient.
+const maxLaneSites = 5000
+
+// sites lists a lane's domains, most recipients first, each with the site
+// its mail went to.
+func (a *Analyzer) sites(domains map[string]int) []DomainSite {
+	keys := topKeys(domains, maxLaneSites)
+	out := make([]DomainSite, len(keys))
+	for i, d := range keys {
+		out[i] = DomainSite{Domain: d, Recipients: domains[d]}
+		if dc := a.domains[d]; dc != nil {
+			out[i].Site = dc.site
+		}
+	}
+	return out
+}
+
+// siteOf names the receiving infrastructure behind a relay host: its
+// registered domain (mx01.mail.icloud.com is icloud.com, AOL's
+// mx-aol.mail.gm0.yahoodns.net is yahoodns.net, Yahoo's).
+func siteOf(host string) string {
+	s, err := publicsuffix.EffectiveTLDPlusOne(strings.TrimSuffix(host, "."))
+	if err != nil {
+		return host
+	}
+	return s
 }
 
 // minDomainAttempts is how many failed attempts make a domain worth naming.

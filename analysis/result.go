@@ -131,7 +131,19 @@ type LaneStats struct {
 	Expired        int      `json:"expired"`
 	Pending        int      `json:"pending"`
 	LocalDeferrals int      `json:"local_deferrals"`
-	Domains        []string `json:"domains"`
+	// Domains are the lane's busiest recipient domains, for people.
+	Domains []string `json:"domains"`
+	// Sites are all its domains (up to 5,000), most recipients first,
+	// each with where its mail went: what a throttle must route.
+	Sites []DomainSite `json:"sites,omitempty"`
+}
+
+// DomainSite is one recipient domain of a lane and the site that answered
+// for it: the registered domain of its MX host ("" when none answered).
+type DomainSite struct {
+	Domain     string `json:"domain"`
+	Recipients int    `json:"recipients"`
+	Site       string `json:"site,omitempty"`
 }
 
 // HourStats counts one lane in one hour.

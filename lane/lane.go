@@ -16,6 +16,7 @@ package lane
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -45,6 +46,7 @@ type Lane struct {
 // table is one parsed lane file.
 type table struct {
 	exact     map[string]string // domain -> lane
+	order     []string          // the exact domains in file order
 	wildcards []wildcard        // "hotmail.*"
 	mx        []mxPattern
 	providers map[string]string // provider -> lane
@@ -107,6 +109,9 @@ func parse(data []byte) (*table, error) {
 			}
 			if prev, dup := t.exact[d]; dup && prev != l.Name {
 				return nil, fmt.Errorf("lane file: domain %s is in lanes %s and %s", d, prev, l.Name)
+			}
+			if _, seen := t.exact[d]; !seen {
+				t.order = append(t.order, d)
 			}
 			t.exact[d] = l.Name
 		}
@@ -195,6 +200,25 @@ func (t *Table) decide(domain, relayHost string) string {
 		return l
 	}
 	return Other
+}
+
+// Known returns the domains the lane files name for a lane, the user's
+// first, in file order, without the wildcards ("hotmail.*"): the domains a
+// throttle routes even when the logs have not shown them yet.
+func (t *Table) Known(lane string) []string {
+	var out []string
+	for _, tb := range []*table{t.user, t.builtin} {
+		if tb == nil {
+			continue
+		}
+		for _, d := range tb.order {
+			overridden := tb != t.user && t.user != nil && t.user.byDomain(d) != ""
+			if tb.exact[d] == lane && !overridden && !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
 }
 
 // hasRelayRules reports whether a lane file places domains by MX.

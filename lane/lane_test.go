@@ -1,6 +1,7 @@
 package lane
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,31 @@ func TestBadFile(t *testing.T) {
 		if _, err := New([]byte(bad), nil); err == nil {
 			t.Errorf("New(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestKnown(t *testing.T) {
+	user := []byte("[[lane]]\nname = \"apple\"\ndomains = [\"apple-corp.example\", \"icloud.com\"]\n")
+	tb, err := New(user, providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tb.Known("apple")
+	want := []string{"apple-corp.example", "icloud.com", "me.com", "mac.com", "privaterelay.appleid.com"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Known(apple) = %v, want %v", got, want)
+	}
+	if got := tb.Known("microsoft"); slices.Contains(got, "hotmail.*") || !slices.Contains(got, "outlook.com") {
+		t.Errorf("Known(microsoft) = %v: want outlook.com and no wildcard", got)
+	}
+	moved, err := New([]byte("[[lane]]\nname = \"corp\"\ndomains = [\"me.com\"]\n"), providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := moved.Known("apple"); slices.Contains(got, "me.com") {
+		t.Errorf("Known(apple) = %v: me.com is the user's corp lane", got)
+	}
+	if got := tb.Known(Other); got != nil {
+		t.Errorf("Known(other) = %v, want none", got)
 	}
 }

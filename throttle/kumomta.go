@@ -25,35 +25,54 @@ func KumoMTA(lanes ...Lane) ([]File, error) {
 func (l Lane) kumomta() File {
 	var b strings.Builder
 	b.WriteString(l.header("# "))
-	b.WriteString(comment("# ", "Load it after the default shaping files, in shaping.lua's list:\n  shaping:setup_with_automation{ extra_files = { '/opt/kumomta/etc/policy/lane_"+l.Name+".toml' } }\nCheck it with: /opt/kumomta/sbin/validate-shaping /opt/kumomta/etc/policy/lane_"+l.Name+".toml\nRoll back: remove the file from the list; kcli suspend-list and suspend-cancel end a\nsuspension at once."))
-	for _, d := range l.Domains {
-		fmt.Fprintf(&b, "\n[%q]\n", d)
-		if l.Nexthop != "" {
-			b.WriteString(comment("# ", "The lane's domains share MX hosts: roll them up into one site, one set of limits."))
-			b.WriteString("mx_rollup = true\n")
-		}
-		if l.Source != "" {
-			b.WriteString(comment("# ", "Only for mail sent through the egress source "+l.Source+": other streams keep their pace."))
-			fmt.Fprintf(&b, "\n[%q.sources.%q]\n", d, l.Source)
-		}
-		b.WriteString(comment("# ", fmt.Sprintf("at most %d connections at once", l.Connections)))
-		fmt.Fprintf(&b, "connection_limit = %d\n", l.Connections)
-		if l.MessagesPerConnection > 0 {
-			b.WriteString(comment("# ", fmt.Sprintf("%d messages per connection", l.MessagesPerConnection)))
-			fmt.Fprintf(&b, "max_deliveries_per_connection = %d\n", l.MessagesPerConnection)
-		}
-		if l.PerHour > 0 {
-			b.WriteString(comment("# ", fmt.Sprintf("at most %d messages an hour", l.PerHour)))
-			fmt.Fprintf(&b, "max_message_rate = \"%d/h\"\n", l.PerHour)
-		}
-		for _, r := range l.Deferrals {
-			fmt.Fprintf(&b, "\n[[%q.automation]]\n", d)
-			b.WriteString(comment("# ", "e.g. "+r+"\nThree of these within the duration suspend the site for the duration (TSA counts\nover the duration, whatever the threshold's period says)."))
-			fmt.Fprintf(&b, "regex = '''%s'''\n", Pattern(r))
-			b.WriteString("action = \"Suspend\"\n")
-			b.WriteString("trigger = { Threshold = \"3/hr\" }\n")
-			b.WriteString("duration = \"30 minutes\"\n")
-		}
+	path := "/opt/kumomta/etc/policy/lane_" + l.Name + ".toml"
+	b.WriteString(comment("# ", "Load it after the default shaping files in both places that read shaping:\n"+
+		"  init.lua (kumod):          shaping:setup_with_automation{ extra_files = { '"+path+"' } }\n"+
+		"  tsa_init.lua (tsa-daemon): kumo.shaping.load{ '/opt/kumomta/share/policy-extras/shaping.toml', '"+path+"' }\n"+
+		"The automation rules act only once tsa-daemon has loaded them.\n"+
+		"Check it with: /opt/kumomta/sbin/validate-shaping "+path+"\n"+
+		"Roll back: remove the file from both lists; kcli suspend-list and suspend-cancel end a\nsuspension at once."))
+	domains, rate := l.Domains, l.perDestination(l.destinations())
+	if l.Nexthop != "" {
+		// With mx_rollup (KumoMTA's default) a domain's entry applies to its
+		// site, the set of its MX hosts, which the lane's domains share: one
+		// entry covers them all, and one set of automation rules counts
+		// each reply once.
+		domains, rate = []string{l.Nexthop}, l.PerHour
+		b.WriteString(comment("# ", "The lane's domains share their MX hosts, so KumoMTA rolls them up into one site\n(mx_rollup): the entry for "+l.Nexthop+" applies to "+strings.Join(l.Domains, ", ")+"."))
+	} else if len(l.Domains) > 1 && l.PerHour > 0 {
+		b.WriteString(comment("# ", fmt.Sprintf("Each domain is its own site here: the lane's %d messages an hour are split among\nthe %d with mail.", l.PerHour, l.destinations())))
 	}
-	return File{Name: "kumomta/lane_" + l.Name + ".toml", Install: "/opt/kumomta/etc/policy/lane_" + l.Name + ".toml, listed in shaping.lua's extra_files", Content: b.String()}
+	for _, d := range domains {
+		l.kumoDomain(&b, d, rate)
+	}
+	return File{Name: "kumomta/lane_" + l.Name + ".toml", Install: path + ", listed in init.lua's extra_files and tsa_init.lua's kumo.shaping.load", Content: b.String()}
+}
+
+// kumoDomain writes one domain's entry: its limits and automation rules.
+func (l Lane) kumoDomain(b *strings.Builder, d string, rate int) {
+	fmt.Fprintf(b, "\n[%q]\n", d)
+	b.WriteString("mx_rollup = true\n")
+	if l.Source != "" {
+		b.WriteString(comment("# ", "Only for mail sent through the egress source "+l.Source+": other streams keep their pace."))
+		fmt.Fprintf(b, "\n[%q.sources.%q]\n", d, l.Source)
+	}
+	b.WriteString(comment("# ", fmt.Sprintf("at most %d connections at once", l.Connections)))
+	fmt.Fprintf(b, "connection_limit = %d\n", l.Connections)
+	if l.MessagesPerConnection > 0 {
+		b.WriteString(comment("# ", fmt.Sprintf("%d messages per connection", l.MessagesPerConnection)))
+		fmt.Fprintf(b, "max_deliveries_per_connection = %d\n", l.MessagesPerConnection)
+	}
+	if rate > 0 {
+		b.WriteString(comment("# ", fmt.Sprintf("at most %d messages an hour", rate)))
+		fmt.Fprintf(b, "max_message_rate = \"%d/h\"\n", rate)
+	}
+	for _, r := range l.Deferrals {
+		fmt.Fprintf(b, "\n[[%q.automation]]\n", d)
+		b.WriteString(comment("# ", "e.g. "+r+"\nThree of these within the duration suspend the site for the duration (TSA counts\nover the duration, whatever the threshold's period says)."))
+		fmt.Fprintf(b, "regex = '''%s'''\n", Pattern(r))
+		b.WriteString("action = \"Suspend\"\n")
+		b.WriteString("trigger = { Threshold = \"3/hr\" }\n")
+		b.WriteString("duration = \"30 minutes\"\n")
+	}
 }

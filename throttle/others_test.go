@@ -88,7 +88,12 @@ func TestKumoMTAParses(t *testing.T) {
 	if len(md.Undecoded()) > 0 {
 		t.Errorf("keys KumoMTA would not know: %v", md.Undecoded())
 	}
-	for _, d := range apple.Domains {
+	// The domains share a site: one entry (so each reply counts once
+	// towards automation) carries the lane's whole rate.
+	if len(shaping) != 1 {
+		t.Errorf("%d entries for one site, want 1", len(shaping))
+	}
+	for _, d := range apple.Domains[:1] {
 		s, ok := shaping[d]
 		if !ok || !s.MXRollup || s.ConnectionLimit != 2 || s.PerConnection != 5 || s.MessageRate != "300/h" || len(s.Automation) != 2 {
 			t.Fatalf("%s: %+v", d, s)
@@ -97,6 +102,27 @@ func TestKumoMTAParses(t *testing.T) {
 			if !regexp.MustCompile(r.Regex).MatchString(apple.Deferrals[i]) || r.Action != "Suspend" || r.Duration != "30 minutes" || r.Trigger["Threshold"] != "3/hr" {
 				t.Errorf("%s rule %d: %+v", d, i, r)
 			}
+		}
+	}
+}
+
+// TestKumoMTASplit: domains on different sites each get an entry, and
+// together the lane's rate.
+func TestKumoMTASplit(t *testing.T) {
+	l := Lane{Name: "yahoo", Domains: []string{"yahoo.com", "att.net", "aol.com"}, Destinations: 2, Connections: 2, PerHour: 600}
+	files, err := KumoMTA(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shaping map[string]struct {
+		Rate string `toml:"max_message_rate"`
+	}
+	if _, err := toml.Decode(files[0].Content, &shaping); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range l.Domains {
+		if shaping[d].Rate != "300/h" {
+			t.Errorf("%s: rate %q, want 300/h (600 over the 2 domains with mail)", d, shaping[d].Rate)
 		}
 	}
 }

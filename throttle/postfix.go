@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -79,24 +80,36 @@ func (l Lane) postfixMap() string {
 	var b strings.Builder
 	b.WriteString(l.header("# "))
 	b.WriteString(comment("# ", "Compile with: postmap "+PostfixMap+"\nRoll back: delete these lines (or the file and its transport_maps entry), postmap, postfix reload."))
-	if l.Nexthop != "" {
+	nexthop := cmp.Or(l.Relayhost, l.Nexthop)
+	switch {
+	case l.Relayhost != "":
+		b.WriteString(comment("# ", "The lane's mail keeps going through the relayhost, "+l.Relayhost+", as one destination\nwith one set of limits."))
+	case l.Nexthop != "":
 		b.WriteString(comment("# ", "All the lane's domains go to one destination, "+l.Nexthop+", so they share one set of limits:\nright only because they share their MX hosts."))
-	} else {
-		b.WriteString(comment("# ", "Each domain is its own destination, with its own limits."))
+	default:
+		b.WriteString(comment("# ", "Each domain is its own destination, with its own limits. An empty nexthop means the\nrecipient domain's MX, past any relayhost: if this Postfix relays through a smarthost\n(postconf -h relayhost prints one), generate these files again with --relayhost."))
 	}
 	for _, d := range l.Domains {
-		fmt.Fprintf(&b, "%-30s %s:%s\n", d, l.Transport(), l.Nexthop)
+		fmt.Fprintf(&b, "%-30s %s:%s\n", d, l.Transport(), nexthop)
 	}
 	return b.String()
 }
 
+// postfixSyslogName is the default syslog_name (Postfix 3.0 and later)
+// with the lane appended, so a postmulti instance keeps its own prefix.
+const postfixSyslogName = "${multi_instance_name?{$multi_instance_name}:{postfix}}"
+
 func (l Lane) postfixMaster() string {
 	var b strings.Builder
 	b.WriteString(l.header("# "))
-	b.WriteString(comment("# ", "A copy of the smtp client for the lane; its log lines read postfix/"+l.Transport()+"/smtp.\nRoll back: delete these lines, then postfix reload."))
+	b.WriteString(comment("# ", "A copy of the smtp client for the lane; its log lines read postfix/"+l.Transport()+"/smtp\n(postfix-out/"+l.Transport()+"/smtp in a postmulti instance named postfix-out). If this\ninstance's main.cf sets syslog_name, put that name in place of the ${...} expression.\nRoll back: delete these lines, then postfix reload."))
 	fmt.Fprintf(&b, "%-10s unix  -       -       -       -       -       smtp\n", l.Transport())
-	fmt.Fprintf(&b, "  -o syslog_name=postfix/%s\n", l.Transport())
+	fmt.Fprintf(&b, "  -o syslog_name=%s/%s\n", postfixSyslogName, l.Transport())
 	switch {
+	case l.PerHour > 0 && rateDelay(l.perDestination(l.postfixDestinations())) > 2:
+		// smtp_connection_cache_time_limit (2s) is shorter than the gap
+		// between deliveries, so no connection lives to be reused.
+		b.WriteString(comment("  # ", "No messages-per-connection limit: with a rate delay longer than the connection\ncache time (2s), every delivery opens its own connection."))
 	case l.MessagesPerConnection == 1:
 		b.WriteString(comment("  # ", "one message per connection: no connection reuse"))
 		b.WriteString("  -o smtp_connection_cache_on_demand=no\n")
@@ -105,6 +118,15 @@ func (l Lane) postfixMaster() string {
 		fmt.Fprintf(&b, "  -o smtp_connection_reuse_count_limit=%d\n", l.MessagesPerConnection-1)
 	}
 	return b.String()
+}
+
+// postfixDestinations is how many destinations share the lane's limits
+// under Postfix: one with a shared nexthop or relayhost.
+func (l Lane) postfixDestinations() int {
+	if l.shared() {
+		return 1
+	}
+	return l.destinations()
 }
 
 func (l Lane) postfixMain() string {
@@ -118,7 +140,10 @@ func (l Lane) postfixMain() string {
 	}
 	b.WriteString(comment("# ", "Roll back: delete these lines and the lane's master.cf service, restore transport_maps, postfix reload."))
 	dest := "destination (each domain)"
-	if l.Nexthop != "" {
+	switch {
+	case l.Relayhost != "":
+		dest = "destination (the relayhost " + l.Relayhost + ", all the lane's domains)"
+	case l.Nexthop != "":
 		dest = "destination (" + l.Nexthop + ", all the lane's domains)"
 	}
 	b.WriteString(comment("# ", fmt.Sprintf("At most %d deliveries at once per %s.", l.Connections, dest)))
@@ -126,8 +151,15 @@ func (l Lane) postfixMain() string {
 	b.WriteString(comment("# ", "Start at one and let Postfix's slow start climb to the limit."))
 	fmt.Fprintf(&b, "%s_initial_destination_concurrency = 1\n", t)
 	if l.PerHour > 0 {
-		b.WriteString(comment("# ", fmt.Sprintf("At most %d messages an hour per %s: one every %ds. A rate delay makes\nPostfix deliver one message at a time per destination, whatever the concurrency limit.", l.PerHour, dest, rateDelay(l.PerHour))))
-		fmt.Fprintf(&b, "%s_destination_rate_delay = %ds\n", t, rateDelay(l.PerHour))
+		n := l.postfixDestinations()
+		rate := l.perDestination(n)
+		why := fmt.Sprintf("At most %d messages an hour per %s: one every %ds.", rate, dest, rateDelay(rate))
+		if n > 1 {
+			why += fmt.Sprintf("\nThe lane's %d messages an hour split over the %d domains with mail, so that\ntogether they stay under it.", l.PerHour, n)
+		}
+		why += "\nA rate delay makes Postfix deliver one message at a time per destination,\nwhatever the concurrency limit."
+		b.WriteString(comment("# ", why))
+		fmt.Fprintf(&b, "%s_destination_rate_delay = %ds\n", t, rateDelay(rate))
 		b.WriteString(comment("# ", "With a rate delay, one failed delivery must not mark the destination dead (the\ndefault, 1, would): Postfix's own advice is 10 or more."))
 		fmt.Fprintf(&b, "%s_destination_concurrency_failed_cohort_limit = 100\n", t)
 	} else {
@@ -139,24 +171,42 @@ func (l Lane) postfixMain() string {
 
 func postfixSteps(lanes []Lane) string {
 	var names, greps []string
+	relayhost := ""
 	for _, l := range lanes {
 		names = append(names, l.Name+" ("+strings.Join(l.Domains, ", ")+")")
 		greps = append(greps, l.Transport())
+		relayhost = cmp.Or(relayhost, l.Relayhost)
+	}
+	check := "postconf -h relayhost          (must print nothing: the lane's mail goes to the\n                                    recipients' MX; if it prints a smarthost, generate\n                                    these files again with --relayhost)"
+	if relayhost != "" {
+		check = "postconf -h relayhost          (must print " + relayhost + ")"
 	}
 	return fmt.Sprintf(`mailtriage: slow the lanes %[2]s and no other mail.
 
+Where: on every Postfix that sends to these lanes. With several instances on one host
+(postmulti -l lists them), install into the instance that carries the slowed mail:
+run each command below as postmulti -i INSTANCE -x COMMAND, with that instance's
+config directory (postmulti -i INSTANCE -x postconf -h config_directory) in place
+of /etc/postfix.
+
 Install:
+  %[4]s
   cp postfix/mailtriage_transport %[1]s
   postmap %[1]s
   cat postfix/master.cf.mailtriage >> /etc/postfix/master.cf
   cat postfix/main.cf.mailtriage >> /etc/postfix/main.cf    (see the note on transport_maps in it)
   postfix check && postfix reload
 
-Watch: grep -E 'postfix/(%[3]s)/smtp' /var/log/mail.log, or mailtriage analyze on it.
+Watch: grep -E '/(%[3]s)/smtp\[' /var/log/mail.log, or mailtriage analyze on it.
 
 Roll back:
   remove the lines from main.cf and master.cf, and the map from transport_maps
   postfix reload
-  postqueue -f                      (deferred lane mail goes out at the normal pace)
-`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"))
+  Do not flush the queue (postqueue -f): the lane's backlog would reach the receiver at
+  once, the burst that started the deferrals. Let the queue manager retry it at its
+  own pace; for a large backlog hold it and release it in batches:
+    postqueue -j | jq -r 'select(.recipients[].address | test("@(DOMAINS)$")) | .queue_id' > held
+    postsuper -h - < held
+    head -n 500 held | postsuper -H -     (then the next 500, an hour apart)
+`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"), check)
 }

@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,7 +43,8 @@ func postfixTool(t *testing.T, name string) string {
 func TestPostfixAcceptsIt(t *testing.T) {
 	postconf, postmap := postfixTool(t, "postconf"), postfixTool(t, "postmap")
 	gmail := Lane{Name: "gmail", Domains: []string{"gmail.com", "googlemail.com"}, Connections: 5, MessagesPerConnection: 1}
-	for _, set := range [][]Lane{{apple}, {gmail}, {apple, gmail}} {
+	yahoo := Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com"}, Relayhost: "[smarthost.example]:587", Connections: 2, MessagesPerConnection: 5, PerHour: 1000}
+	for _, set := range [][]Lane{{apple}, {gmail}, {apple, gmail}, {yahoo}} {
 		t.Run(set[len(set)-1].Name+fmt.Sprint(len(set)), func(t *testing.T) {
 			files, err := Postfix(set...)
 			if err != nil {
@@ -76,13 +78,14 @@ func TestPostfixAcceptsIt(t *testing.T) {
 						t.Errorf("postconf -n lacks %q:\n%s", want, out)
 					}
 				}
-				svc, err := exec.Command(postconf, "-c", dir, "-M", "lane_"+l.Name+"/unix").CombinedOutput()
+				// -x expands syslog_name as Postfix will.
+				svc, err := exec.Command(postconf, "-c", dir, "-Mx", "lane_"+l.Name+"/unix").CombinedOutput()
 				if err != nil || !strings.Contains(string(svc), "syslog_name=postfix/lane_"+l.Name) || strings.Contains(string(svc), "warning") {
 					t.Fatalf("postconf -M: %v\n%s", err, svc)
 				}
 				for _, d := range l.Domains {
 					got, err := exec.Command(postmap, "-c", dir, "-q", d, table).CombinedOutput()
-					if want := "lane_" + l.Name + ":" + l.Nexthop; err != nil || strings.TrimSpace(string(got)) != want {
+					if want := "lane_" + l.Name + ":" + cmp.Or(l.Relayhost, l.Nexthop); err != nil || strings.TrimSpace(string(got)) != want {
 						t.Errorf("postmap -q %s: %q (%v), want %q", d, got, err, want)
 					}
 				}
@@ -106,13 +109,67 @@ func TestPostfixValues(t *testing.T) {
 		"lane_apple_destination_rate_delay = 12s",
 		"lane_apple_destination_concurrency_failed_cohort_limit = 100",
 		"lane_apple_destination_concurrency_limit = 2",
-		"-o smtp_connection_reuse_count_limit=4",
+		"every delivery opens its own connection",
 		"icloud.com                     lane_apple:icloud.com",
 		"Roll back",
 		"41% of attempts deferred",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("lacks %q", want)
+		}
+	}
+}
+
+// TestPostfixInstance: in a postmulti instance the lane's log lines keep the
+// instance's name, so analyze can tell the instances apart.
+func TestPostfixInstance(t *testing.T) {
+	postconf := postfixTool(t, "postconf")
+	files, err := Postfix(apple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range files {
+		if filepath.Base(f.Name) == "master.cf.mailtriage" {
+			if err := os.WriteFile(filepath.Join(dir, "master.cf"), []byte(f.Content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.cf"), []byte("multi_instance_name = postfix-out\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(postconf, "-c", dir, "-Mx", "lane_apple/unix").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "syslog_name=postfix-out/lane_apple") {
+		t.Fatalf("postconf -Mx: %v\n%s", err, out)
+	}
+}
+
+// TestPostfixRateSplit: without a shared nexthop each domain is a
+// destination with its own rate delay, so the lane's rate is split among
+// the domains with mail; the relayhost makes them one destination again.
+func TestPostfixRateSplit(t *testing.T) {
+	for _, tt := range []struct {
+		lane Lane
+		want string
+	}{
+		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Destinations: 2, Connections: 2, PerHour: 600}, "lane_yahoo_destination_rate_delay = 12s"},
+		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Connections: 2, PerHour: 600}, "lane_yahoo_destination_rate_delay = 18s"},
+		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Relayhost: "[relay.example]", Connections: 2, PerHour: 600}, "lane_yahoo_destination_rate_delay = 6s"},
+	} {
+		files, err := Postfix(tt.lane)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := ""
+		for _, f := range files {
+			all += f.Content
+		}
+		if !strings.Contains(all, tt.want) {
+			t.Errorf("%+v: lacks %q", tt.lane, tt.want)
+		}
+		if tt.lane.Relayhost != "" && !strings.Contains(all, "yahoo.com                      lane_yahoo:[relay.example]") {
+			t.Errorf("relayhost not the nexthop:\n%s", all)
 		}
 	}
 }

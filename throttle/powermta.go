@@ -37,7 +37,12 @@ func (l Lane) powermta() File {
 		}
 		b.WriteString("</smtp-pattern-list>\n")
 	}
-	b.WriteString("\n" + comment("# ", "The limits apply to each of the lane's domains (each is its own queue)."))
+	rate := l.perDestination(l.destinations())
+	limits := "The limits apply to each of the lane's domains (each is its own queue)."
+	if l.PerHour > 0 && len(l.Domains) > 1 {
+		limits += fmt.Sprintf("\nThe lane's %d messages an hour are split among the %d domains with mail.", l.PerHour, l.destinations())
+	}
+	b.WriteString("\n" + comment("# ", limits))
 	fmt.Fprintf(&b, "domain-macro %s %s\n", l.Name, strings.Join(l.Domains, ","))
 	indent := ""
 	if l.Source != "" {
@@ -55,9 +60,13 @@ func (l Lane) powermta() File {
 	if l.MessagesPerConnection > 0 {
 		line(fmt.Sprintf("%d messages per connection", l.MessagesPerConnection), fmt.Sprintf("max-msg-per-connection %d", l.MessagesPerConnection))
 	}
-	if l.PerHour > 0 {
-		line(fmt.Sprintf("at most %d messages an hour", l.PerHour), fmt.Sprintf("max-msg-rate %d/h", l.PerHour))
-		line("a fifth of that while in backoff", fmt.Sprintf("backoff-max-msg-rate %d/h", max(1, l.PerHour/5)))
+	if rate > 0 {
+		line(fmt.Sprintf("at most %d messages an hour", rate), fmt.Sprintf("max-msg-rate %d/h", rate))
+		backoff := "a fifth of that while in backoff"
+		if rate < 5 {
+			backoff = "one an hour while in backoff: the rate is already at PowerMTA's floor"
+		}
+		line(backoff, fmt.Sprintf("backoff-max-msg-rate %d/h", max(1, rate/5)))
 	}
 	line("in backoff, retry every 30 minutes rather than hammering", "backoff-retry-after 30m")
 	line("leave backoff after an hour without the deferral replies", "backoff-to-normal-after 1h")

@@ -32,6 +32,16 @@ type Lane struct {
 	// by MX on its own).
 	// Set it only when the domains share their MX hosts.
 	Nexthop string
+	// Relayhost, when set, is the smarthost this Postfix relays all mail
+	// through ("[relay.example]:587"); the lane's mail keeps going there,
+	// as one destination. Without it a transport map entry sends the
+	// lane's mail straight to the recipient domain, past relayhost.
+	Relayhost string
+	// Destinations is how many destinations the lane's mail flows to
+	// (domains with traffic; 0 means one per domain), when the MTA keeps
+	// limits per destination: the rate is split among them so that
+	// together they stay at PerHour.
+	Destinations int
 	// Connections is the most concurrent connections to the lane.
 	Connections int
 	// MessagesPerConnection is how many messages one connection carries;
@@ -76,6 +86,9 @@ func (l Lane) Check() error {
 	if l.Source != "" && !validSource.MatchString(l.Source) {
 		return fmt.Errorf("throttle: lane %s: source %q: want letters, digits, '-', '_' and '.'", l.Name, l.Source)
 	}
+	if l.Relayhost != "" && !validRelay.MatchString(l.Relayhost) {
+		return fmt.Errorf("throttle: lane %s: relayhost %q: want host, [host] or [host]:port", l.Name, l.Relayhost)
+	}
 	for _, d := range append(slices.Clone(l.Domains), l.Nexthop) {
 		if d != "" && !validDomain.MatchString(d) {
 			return fmt.Errorf("throttle: lane %s: %q is not a domain", l.Name, d)
@@ -87,6 +100,7 @@ func (l Lane) Check() error {
 var (
 	validName   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}$`)
 	validSource = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	validRelay  = regexp.MustCompile(`^(?:\[[A-Za-z0-9.:-]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$`)
 	validDomain = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}$`)
 )
 
@@ -123,6 +137,28 @@ func comment(prefix, text string) string {
 		b.WriteString(strings.TrimRight(prefix+line, " ") + "\n")
 	}
 	return b.String()
+}
+
+// shared reports whether all the lane's mail is one destination for
+// Postfix: a shared nexthop or the relayhost.
+func (l Lane) shared() bool { return l.Nexthop != "" || l.Relayhost != "" }
+
+// destinations is how many destinations share the lane's limits when
+// each keeps its own.
+func (l Lane) destinations() int {
+	if l.Destinations > 0 {
+		return min(l.Destinations, len(l.Domains))
+	}
+	return len(l.Domains)
+}
+
+// perDestination is the rate each of n destinations gets so that together
+// they stay at or under the lane's PerHour (at least 1 an hour each).
+func (l Lane) perDestination(n int) int {
+	if n <= 1 {
+		return l.PerHour
+	}
+	return max(1, l.PerHour/n)
 }
 
 // rateDelay is the gap between deliveries that gives perHour messages an
