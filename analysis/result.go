@@ -121,16 +121,16 @@ type Summary struct {
 
 // LaneStats counts one lane.
 type LaneStats struct {
-	Lane           string   `json:"lane"`
-	Attempts       int      `json:"attempts"`
-	Delivered      int      `json:"delivered"`
-	Deferrals      int      `json:"deferrals"`
-	Bounces        int      `json:"bounces"`
-	DeferralRate   float64  `json:"deferral_rate"`
-	Recipients     int      `json:"recipients"`
-	Expired        int      `json:"expired"`
-	Pending        int      `json:"pending"`
-	LocalDeferrals int      `json:"local_deferrals"`
+	Lane           string  `json:"lane"`
+	Attempts       int     `json:"attempts"`
+	Delivered      int     `json:"delivered"`
+	Deferrals      int     `json:"deferrals"`
+	Bounces        int     `json:"bounces"`
+	DeferralRate   float64 `json:"deferral_rate"`
+	Recipients     int     `json:"recipients"`
+	Expired        int     `json:"expired"`
+	Pending        int     `json:"pending"`
+	LocalDeferrals int     `json:"local_deferrals"`
 	// Domains are the lane's busiest recipient domains, for people.
 	Domains []string `json:"domains"`
 	// Sites are all its domains (up to 5,000), most recipients first,

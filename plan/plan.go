@@ -24,9 +24,16 @@ type Options struct {
 	// Threshold is the deferral rate a step must stay under; 0 means twice
 	// the lane's usual rate, at least 5%.
 	Threshold float64
-	// SharedNexthop sends all of a lane's domains to one destination, for
-	// lanes whose domains share MX hosts (icloud.com, me.com, mac.com).
+	// SharedNexthop sends all of a lane's domains to one destination even
+	// when the logs do not show them sharing MX hosts. Without it a lane
+	// shares one when every domain with mail went to the same site.
 	SharedNexthop bool
+	// Relayhost is the smarthost Postfix relays all mail through, if any:
+	// the lane's mail keeps going there.
+	Relayhost string
+	// Known returns the domains the lane table puts in a lane (nil for
+	// none): routed through the throttle before the logs show them.
+	Known func(lane string) []string
 	// BulkSource is the PowerMTA virtual MTA or KumoMTA egress source the
 	// bulk stream is sent through: the throttle then slows only it.
 	BulkSource string
@@ -65,9 +72,12 @@ type LanePlan struct {
 	UsualRate    float64 `json:"usual_deferral_rate"`
 	Threshold    float64 `json:"threshold"`
 	// Throttle is what the MTA configuration sets on day one.
-	Throttle  throttle.Lane `json:"throttle"`
-	Deferrals []string      `json:"deferral_replies"`
-	Schedule  []Day         `json:"schedule"`
+	Throttle throttle.Lane `json:"throttle"`
+	// Notes say what the throttle's domains rest on: a shared nexthop the
+	// logs do not confirm, domains left out.
+	Notes     []string `json:"notes,omitempty"`
+	Deferrals []string `json:"deferral_replies"`
+	Schedule  []Day    `json:"schedule"`
 	// Cohorts are the lane's recipients by engagement, with --recipients.
 	Cohorts []CohortCount `json:"cohorts,omitempty"`
 }
@@ -123,7 +133,7 @@ func New(r *analysis.Result, o Options) *Plan {
 		switch {
 		case !ok || ls.Lane == "other":
 		case inc.DeferralRate < MinIncidentRate:
-			p.Watch = append(p.Watch, fmt.Sprintf("%s: %.0f%% deferred from %s to %s", ls.Lane, 100*inc.DeferralRate, inc.Start.UTC().Format("2006-01-02 15:04Z"), inc.End.UTC().Format("15:04Z")))
+			p.Watch = append(p.Watch, fmt.Sprintf("%s: %.0f%% deferred %s", ls.Lane, 100*inc.DeferralRate, window(inc)))
 		default:
 			p.Lanes = append(p.Lanes, lanePlan(r, ls, inc, o))
 		}
@@ -156,19 +166,16 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 	if lp.Threshold <= 0 {
 		lp.Threshold = max(0.05, 2*lp.UsualRate)
 	}
-	lp.Why = fmt.Sprintf("%s: %.0f%% of %d attempts deferred from %s to %s (usually %.1f%%), mostly %d %s from %s",
-		ls.Lane, 100*inc.DeferralRate, inc.Attempts, inc.Start.UTC().Format("2006-01-02 15:04Z"), inc.End.UTC().Format("15:04Z"),
+	lp.Why = fmt.Sprintf("%s: %.0f%% of %d attempts deferred %s (usually %.1f%%), mostly %d %s from %s",
+		ls.Lane, 100*inc.DeferralRate, inc.Attempts, window(inc),
 		100*lp.UsualRate, inc.Reply.Code, inc.Reply.Enhanced, who(inc.Reply))
 	lp.Deferrals = deferrals(r, ls.Lane, inc)
 	first := perHour(lp.UsualPerHour, steps[0].share)
 	lp.Throttle = throttle.Lane{
-		Name: safeName(ls.Lane), Domains: ls.Domains, Connections: 2, MessagesPerConnection: 5, PerHour: first,
-		Deferrals: lp.Deferrals, Why: lp.Why,
+		Name: safeName(ls.Lane), Connections: 2, MessagesPerConnection: 5, PerHour: first,
+		Deferrals: lp.Deferrals, Why: lp.Why, Relayhost: o.Relayhost, Source: o.BulkSource,
 	}
-	if o.SharedNexthop && len(ls.Domains) > 0 {
-		lp.Throttle.Nexthop = ls.Domains[0]
-	}
-	lp.Throttle.Source = o.BulkSource
+	lp.routes(ls, o)
 	for i, s := range steps {
 		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share)}
 		d.PerDay = d.PerHour * 24
@@ -176,6 +183,83 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 		lp.Schedule = append(lp.Schedule, d)
 	}
 	return lp
+}
+
+// window says when an incident ran, with the end's date when it differs.
+func window(inc analysis.Incident) string {
+	from, to := inc.Start.UTC(), inc.End.UTC()
+	end := to.Format("15:04Z")
+	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
+		end = to.Format("2006-01-02 15:04Z")
+	}
+	return "from " + from.Format("2006-01-02 15:04Z") + " to " + end
+}
+
+// routes decides which domains the lane's throttle routes and whether they
+// share one destination. Every domain the logs saw in the lane is routed.
+// The domains share a nexthop when all that reached a server reached the
+// same site (the registered domain of the MX: icloud.com for icloud.com,
+// me.com and mac.com), so one set of limits holds for the lane; otherwise
+// each domain is a destination and the rate is split among those with
+// mail. Domains the lane table names but the logs did not show are routed
+// too, but not to a shared nexthop the logs have not confirmed for them.
+func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
+	seen := ls.Sites
+	if len(seen) == 0 { // an analysis saved before sites were kept
+		for _, d := range ls.Domains {
+			seen = append(seen, analysis.DomainSite{Domain: d})
+		}
+	}
+	var domains []string
+	sites := map[string][]string{}
+	for _, d := range seen {
+		domains = append(domains, d.Domain)
+		if d.Site != "" {
+			sites[d.Site] = append(sites[d.Site], d.Domain)
+		}
+	}
+	t := &lp.Throttle
+	t.Destinations = max(1, len(domains))
+	var known []string
+	if o.Known != nil {
+		for _, d := range o.Known(lp.Lane) {
+			if !slices.Contains(domains, d) {
+				known = append(known, d)
+			}
+		}
+	}
+	share := len(domains) > 1 && len(sites) == 1 && o.Relayhost == ""
+	switch {
+	case o.Relayhost != "":
+		t.Domains = append(domains, known...)
+	case share:
+		t.Nexthop = domains[0]
+		t.Domains = domains
+		if len(known) > 0 {
+			lp.Notes = append(lp.Notes, fmt.Sprintf("not routed: %s (in the lane, but no mail to them in the logs shows they share %s's MX)", strings.Join(known, ", "), domains[0]))
+		}
+	case o.SharedNexthop && len(domains) > 1:
+		t.Nexthop = domains[0]
+		t.Domains = domains
+		lp.Notes = append(lp.Notes, "--shared-nexthop: all of the lane's domains go to "+domains[0]+"'s MX; the logs show them on "+siteList(sites)+": check each domain's MX before installing")
+	default:
+		t.Domains = append(domains, known...)
+		if len(sites) > 1 {
+			lp.Notes = append(lp.Notes, fmt.Sprintf("the lane's domains went to %d sites (%s): each domain is its own destination, the rate split among the %d with mail", len(sites), siteList(sites), t.Destinations))
+		}
+	}
+	lp.Domains = t.Domains
+}
+
+// siteList names the sites and their domains: "yahoodns.net (yahoo.com,
+// aol.com), prodigy.net (att.net)".
+func siteList(sites map[string][]string) string {
+	var out []string
+	for s, ds := range sites {
+		out = append(out, s+" ("+strings.Join(ds, ", ")+")")
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // usual is the lane's usual hourly volume, a busy usual hour (the 75th

@@ -72,12 +72,30 @@ func listIn(l []string) string {
 	return " (" + strings.Join(l, ", ") + ")"
 }
 
+// routing says where the throttled lane's mail goes and how its limits
+// are shared.
+func routing(th throttle.Lane) string {
+	switch {
+	case th.Relayhost != "":
+		return "through the relayhost " + th.Relayhost + ", one destination"
+	case th.Nexthop != "":
+		return "all domains to " + th.Nexthop + "'s MX (they share it), one set of limits"
+	case th.Destinations > 1:
+		return fmt.Sprintf("each domain its own destination; the rate split among the %d with mail", th.Destinations)
+	}
+	return "each domain its own destination"
+}
+
 func (t *textWriter) planLane(l plan.LanePlan) {
 	t.section(fmt.Sprintf("LANE %s (%s)", strings.ToUpper(l.Lane), strings.Join(l.Domains, ", ")))
 	t.printf("  why:       %s\n", t.wrap(l.Why, 13))
 	t.printf("  usual:     %d attempts in a busy hour, %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 	th := l.Throttle
 	t.printf("  day one:   %s, %s per connection, %s an hour\n", plural(th.Connections, "connection"), plural(th.MessagesPerConnection, "message"), plural(th.PerHour, "message"))
+	t.printf("  routing:   %s\n", t.wrap(routing(th), 13))
+	for _, n := range l.Notes {
+		t.printf("  %s %s\n", t.paint(yellow, "note:     "), t.wrap(n, 13))
+	}
 	for i, d := range l.Deferrals {
 		label := "           "
 		if i == 0 {
@@ -178,6 +196,10 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 		p("\n## Lane %s (%s)\n\n", l.Lane, strings.Join(l.Domains, ", "))
 		p("- **Why:** %s\n- **Usual:** %d attempts in a busy hour, %s deferred; a step holds above %s.\n", mdEscape(l.Why), l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 		p("- **Day one:** %d connections, %d messages per connection, %d messages an hour.\n", th.Connections, th.MessagesPerConnection, th.PerHour)
+		p("- **Routing:** %s\n", mdEscape(routing(th)))
+		for _, n := range l.Notes {
+			p("- **Note:** %s\n", mdEscape(n))
+		}
 		for _, d := range l.Deferrals {
 			p("- **Back off on:** `%s`\n", strings.ReplaceAll(d, "`", "'"))
 		}

@@ -24,40 +24,40 @@ import (
 type Lane struct {
 	// Name is a short identifier ("apple"); it names the transport,
 	// queue and pattern list.
-	Name string
+	Name string `json:"name"`
 	// Domains are the recipient domains of the lane.
-	Domains []string
+	Domains []string `json:"domains"`
 	// Nexthop, when set, makes all domains one destination, so they share
 	// one set of limits (Postfix transport:nexthop; KumoMTA rolls them up
 	// by MX on its own).
 	// Set it only when the domains share their MX hosts.
-	Nexthop string
+	Nexthop string `json:"nexthop,omitempty"`
 	// Relayhost, when set, is the smarthost this Postfix relays all mail
 	// through ("[relay.example]:587"); the lane's mail keeps going there,
 	// as one destination. Without it a transport map entry sends the
 	// lane's mail straight to the recipient domain, past relayhost.
-	Relayhost string
+	Relayhost string `json:"relayhost,omitempty"`
 	// Destinations is how many destinations the lane's mail flows to
 	// (domains with traffic; 0 means one per domain), when the MTA keeps
 	// limits per destination: the rate is split among them so that
 	// together they stay at PerHour.
-	Destinations int
+	Destinations int `json:"destinations,omitempty"`
 	// Connections is the most concurrent connections to the lane.
-	Connections int
+	Connections int `json:"connections"`
 	// MessagesPerConnection is how many messages one connection carries;
 	// 0 leaves the MTA's default.
-	MessagesPerConnection int
+	MessagesPerConnection int `json:"messages_per_connection"`
 	// PerHour is the most messages an hour to the lane; 0 for no rate.
-	PerHour int
+	PerHour int `json:"per_hour"`
 	// Source, when set, scopes the limits to the mail sent through one
 	// PowerMTA virtual MTA or KumoMTA egress source (the bulk stream's),
 	// so other streams, transactional mail first, keep their pace.
 	// Postfix routes by recipient only; its files say how to keep a
 	// stream out instead.
-	Source string
+	Source string `json:"source,omitempty"`
 	// Deferrals are real deferral replies of the lane's receivers that
 	// should make the MTA back off.
-	Deferrals []string
+	Deferrals []string `json:"deferrals"`
 	// Why is the reason, written into the files' comments ("apple: 41%
 	// of attempts deferred from 09:00Z, 421 4.7.0 Deferred - see
 	// Proofpoint DNSBL lookup").
@@ -66,9 +66,9 @@ type Lane struct {
 
 // File is one generated file: where it goes and what it holds.
 type File struct {
-	Name    string // a file name: "postfix/master.cf.mailtriage-apple"
-	Install string // where its content goes, for people
-	Content string
+	Name    string `json:"name"`    // a file name: "postfix/master.cf.mailtriage-apple"
+	Install string `json:"install"` // where its content goes, for people
+	Content string `json:"content"`
 }
 
 // Check says what is wrong with a lane before anything is written.

@@ -98,7 +98,11 @@ func runEvidence(cmd *cobra.Command, e *env, o *evidenceOptions, args []string) 
 			return err
 		}
 	}
-	res, err := planInput(cmd, e, &planOptions{analysis: o.analysis}, args)
+	cat, lanes, err := catalogAndLanes("")
+	if err != nil {
+		return err
+	}
+	res, err := planInput(cmd, e, &planOptions{analysis: o.analysis}, args, cat, lanes)
 	if err != nil {
 		return err
 	}

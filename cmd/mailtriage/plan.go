@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/ingest"
+	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/plan"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/report"
@@ -24,6 +25,8 @@ type planOptions struct {
 	mta       string
 	threshold float64
 	shared    bool
+	relayhost string
+	lanesFile string
 	bulk      string
 	format    string
 	outDir    string
@@ -64,7 +67,9 @@ not be read; 2 wrong usage.`,
 	f.StringVar(&o.analysis, "analysis", "", "a saved analysis (analyze --format json) instead of log files")
 	f.StringVar(&o.mta, "mta", "postfix", "the MTA to configure: "+strings.Join(plan.MTAs, ", "))
 	f.Float64Var(&o.threshold, "threshold", 0, "deferral rate (0 to 1) that holds a step; default twice the lane's usual rate, at least 0.05")
-	f.BoolVar(&o.shared, "shared-nexthop", false, "send all of a lane's domains to one destination, sharing one set of limits (only when they share MX hosts, as icloud.com, me.com and mac.com do)")
+	f.BoolVar(&o.shared, "shared-nexthop", false, "send all of a lane's domains to one destination even when the logs do not show them sharing MX hosts (the plan shares one by itself when they do)")
+	f.StringVar(&o.relayhost, "relayhost", "", "Postfix: the smarthost this Postfix relays through (postconf -h relayhost), so the lane's mail keeps going there")
+	f.StringVar(&o.lanesFile, "lanes", "", "TOML file of lanes that override the built-in ones (as for analyze)")
 	f.StringVar(&o.bulk, "bulk-source", "", "the PowerMTA virtual MTA or KumoMTA egress source the bulk stream uses: slow only its mail, so transactional mail keeps its pace")
 	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
 	f.StringVar(&o.outDir, "out-dir", "", "write the configuration files (and the cohort CSVs) into this directory")
@@ -98,11 +103,18 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 			return usagef("--windows %v: want increasing numbers of days", o.cohorts.windows)
 		}
 	}
-	res, err := planInput(cmd, e, o, args)
+	if o.relayhost != "" && o.mta != "postfix" {
+		return usagef("--relayhost is for Postfix (--mta postfix)")
+	}
+	cat, lanes, err := catalogAndLanes(o.lanesFile)
 	if err != nil {
 		return err
 	}
-	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, BulkSource: o.bulk})
+	res, err := planInput(cmd, e, o, args, cat, lanes)
+	if err != nil {
+		return err
+	}
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known})
 	files, err := p.Config(o.mta)
 	if err != nil {
 		return err
@@ -134,9 +146,20 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	return err
 }
 
+// catalogAndLanes loads the built-in providers and the lanes, with the
+// user's lane file (if any) on top.
+func catalogAndLanes(lanesFile string) (*provider.Catalog, *lane.Table, error) {
+	cat, err := provider.Builtin()
+	if err != nil {
+		return nil, nil, err
+	}
+	lanes, err := newLanes(cat, lanesFile)
+	return cat, lanes, err
+}
+
 // planInput is the analysis the plan is drawn from: a saved one, or the
 // logs analysed with the default settings.
-func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string) (*analysis.Result, error) {
+func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string, cat *provider.Catalog, lanes *lane.Table) (*analysis.Result, error) {
 	if o.analysis != "" {
 		data, err := os.ReadFile(o.analysis)
 		if err != nil {
@@ -157,15 +180,7 @@ func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string) (*anal
 		}
 		args = []string{"-"}
 	}
-	cat, err := provider.Builtin()
-	if err != nil {
-		return nil, err
-	}
 	cl, err := newClassifier(cat, "")
-	if err != nil {
-		return nil, err
-	}
-	lanes, err := newLanes(cat, "")
 	if err != nil {
 		return nil, err
 	}

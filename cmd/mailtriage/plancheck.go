@@ -70,7 +70,11 @@ func runPlanCheck(cmd *cobra.Command, e *env, o *planCheckOptions, args []string
 	if err := p.Valid(); err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("--plan %s: not a plan (plan --format json): %w", o.plan, err)}
 	}
-	res, err := planInput(cmd, e, &planOptions{analysis: o.analysis}, args)
+	cat, lanes, err := catalogAndLanes("")
+	if err != nil {
+		return err
+	}
+	res, err := planInput(cmd, e, &planOptions{analysis: o.analysis}, args, cat, lanes)
 	if err != nil {
 		return err
 	}
