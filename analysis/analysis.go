@@ -259,7 +259,36 @@ func streamKey(sender, by string) string {
 			return lower(sender[i+1:])
 		}
 	}
-	return lower(sender)
+	return lower(foldSender(sender))
+}
+
+// foldSender takes the per-message tags out of an envelope sender, so
+// that one stream reads as one: VERP (bounces+1234-jane=example.com@,
+// bounce-1234-jane=example.com@), BATV (prvs=0123abcd=news@) and SRS
+// (SRS0=HHH=TT=example.com=jane@). Plain addresses pass untouched.
+func foldSender(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 || strings.IndexAny(s[:at], "+=") < 0 {
+		return s
+	}
+	local, domain := s[:at], s[at:]
+	prefix := strings.ToLower(local[:min(5, len(local))])
+	switch {
+	case prefix == "prvs=" || prefix == "btv1=":
+		// BATV: the tag, then the original local part.
+		if i := strings.IndexByte(local[5:], '='); i >= 0 {
+			return local[5+i+1:] + domain
+		}
+	case prefix == "srs0=" || prefix == "srs1=":
+		return local[:4] + "=*" + domain
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		return local[:i] + "+*" + domain
+	}
+	if i := strings.IndexByte(local, '-'); i > 0 && strings.IndexByte(local, '=') > i {
+		return local[:i] + "-*" + domain
+	}
+	return s
 }
 
 func (a *Analyzer) attempt(e *mailtriage.Event) {

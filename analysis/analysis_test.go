@@ -196,3 +196,23 @@ func TestHostReputation(t *testing.T) {
 		t.Errorf("hosts %+v", r.Hosts)
 	}
 }
+
+func TestFoldSender(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"news@shop.example", "news@shop.example"},
+		// VERP: the recipient is encoded after the tag.
+		{"bounces+1234-ab12-jane=example.com@em.shop.example", "bounces+*@em.shop.example"},
+		{"bounce-1234-jane=example.com@shop.example", "bounce-*@shop.example"},
+		// BATV (draft-levine-smtp-batv): prvs=tag=local.
+		{"prvs=0123abcd4=news@shop.example", "news@shop.example"},
+		// SRS (the Sender Rewriting Scheme): a forwarder's rewrite.
+		{"SRS0=HHH=TT=example.com=jane@forwarder.example", "SRS0=*@forwarder.example"},
+		{"no-reply@shop.example", "no-reply@shop.example"},
+		{"a=b@shop.example", "a=b@shop.example"},
+		{"", ""},
+	} {
+		if got := foldSender(tt.in); got != tt.want {
+			t.Errorf("foldSender(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

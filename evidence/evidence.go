@@ -9,7 +9,6 @@
 package evidence
 
 import (
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/dnsbl"
+	"github.com/mailtriage/mailtriage/internal/addrtext"
 )
 
 // Options say what goes into a pack beyond the analysis.
@@ -161,10 +161,6 @@ func Build(r *analysis.Result, o Options) *Pack {
 	return p
 }
 
-// address matches a mail address in a reply's text ("<paul@example>",
-// "(sofia@yahoo.com)"): replies quote the recipient.
-var address = regexp.MustCompile(`[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
-
 // withhold replaces the recipient addresses that replies quote; the
 // senders' own addresses stay.
 func (p *Pack) withhold() {
@@ -172,8 +168,9 @@ func (p *Pack) withhold() {
 	for _, s := range p.EnvelopeSenders {
 		own[strings.ToLower(s.Sender)] = true
 	}
+	addrs := addrtext.New()
 	hide := func(s string) string {
-		return address.ReplaceAllStringFunc(s, func(a string) string {
+		return addrs.Replace(s, func(a string) string {
 			if own[strings.ToLower(a)] {
 				return a
 			}

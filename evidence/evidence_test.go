@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/addrtext"
 	"github.com/mailtriage/mailtriage/internal/sampleresult"
 )
 
@@ -35,8 +36,16 @@ func TestBuild(t *testing.T) {
 // own addresses stay.
 func TestNoRecipients(t *testing.T) {
 	r := sample(t)
+	// Addresses RFC 6531 and RFC 5322 atext allow, which a narrow pattern
+	// would let through.
+	r.Responses[0].Example = "550 5.1.1 <o&brien@example.com>: unknown; also josé@exemplo.com.br"
 	p := Build(r, Options{Now: time.Unix(0, 0)})
 	data, _ := json.Marshal(p)
+	for _, a := range []string{"o&brien", "brien@example.com", "josé"} {
+		if strings.Contains(string(data), a) {
+			t.Errorf("%s is in the pack", a)
+		}
+	}
 	for _, e := range r.ExpiredRecipients {
 		if strings.Contains(string(data), e.Recipient) {
 			t.Fatalf("%s is in the pack", e.Recipient)
@@ -44,7 +53,7 @@ func TestNoRecipients(t *testing.T) {
 	}
 	// The addresses the replies quote are recipients: none may be left.
 	for _, resp := range r.Responses {
-		for _, a := range address.FindAllString(resp.Example, -1) {
+		for _, a := range addrtext.New().All(resp.Example) {
 			if strings.Contains(string(data), a) {
 				t.Errorf("%s, quoted in a reply, is in the pack", a)
 			}

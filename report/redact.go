@@ -4,16 +4,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/addrtext"
 )
-
-// address finds e-mail addresses in free text (reply texts quote them).
-// The local part may not start with a quote, backquote or dot, so in
-// "'jane@example.com'" the quote stays text and the address hashes as it
-// does elsewhere.
-var address = regexp.MustCompile(`[A-Za-z0-9!#$%&*+/=?^_{|}~-][A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
 
 // Redactor hides recipients in a report: the local part of every address
 // becomes a keyed hash (HMAC-SHA256), so the same address reads the same
@@ -21,18 +15,19 @@ var address = regexp.MustCompile(`[A-Za-z0-9!#$%&*+/=?^_{|}~-][A-Za-z0-9!#$%&'*+
 // tokens without the key. A report made with a fresh random key each time,
 // as the command line does, links nothing across reports.
 type Redactor struct {
-	key []byte
+	key   []byte
+	addrs *addrtext.Finder
 }
 
 // NewRedactor returns a Redactor with the given secret key.
 func NewRedactor(key []byte) *Redactor {
-	return &Redactor{key: append([]byte(nil), key...)}
+	return &Redactor{key: append([]byte(nil), key...), addrs: addrtext.New()}
 }
 
 // Text replaces the local part of every address in s with its token,
 // "r-" and 12 hexadecimal digits.
 func (rd *Redactor) Text(s string) string {
-	return address.ReplaceAllStringFunc(s, func(a string) string {
+	return rd.addrs.Replace(s, func(a string) string {
 		at := len(a) - 1
 		for a[at] != '@' {
 			at--

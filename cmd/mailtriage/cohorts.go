@@ -14,7 +14,6 @@ import (
 
 	"github.com/mailtriage/mailtriage/cohort"
 	"github.com/mailtriage/mailtriage/plan"
-	"github.com/mailtriage/mailtriage/provider"
 )
 
 // cohortOptions are plan's flags for the recipient list.
@@ -62,7 +61,7 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string)
 			r = &countingReader{r: f, update: func(n int64) { prog.update(c.recipients, n, st.Size()) }}
 		}
 	}
-	laneOf, err := planLanes(p)
+	laneOf, err := planLanes(p, o.lanesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -106,12 +105,8 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string)
 
 // planLanes maps a recipient domain to its lane when the plan restarts
 // that lane.
-func planLanes(p *plan.Plan) (func(string) string, error) {
-	cat, err := provider.Builtin()
-	if err != nil {
-		return nil, err
-	}
-	table, err := newLanes(cat, "")
+func planLanes(p *plan.Plan, lanesFile string) (func(string) string, error) {
+	_, table, err := catalogAndLanes(lanesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +142,8 @@ func readSuppress(path string) (map[string]bool, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+		// Spreadsheets start their CSV exports with a byte order mark.
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -249,7 +245,28 @@ func (c *cohortFiles) finish() ([]string, error) {
 		paths = append(paths, f.path)
 	}
 	slices.Sort(paths)
-	return paths, nil
+	return paths, c.removeStale(paths)
+}
+
+// removeStale deletes the cohort files an earlier run left in the
+// directory that this run did not write: a cohort now empty must not be
+// mailed from last week's list.
+func (c *cohortFiles) removeStale(written []string) error {
+	if c.dir == "" {
+		return nil
+	}
+	old, err := filepath.Glob(filepath.Join(c.dir, "cohorts", "*", "[0-9][0-9]-*.csv"))
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		if !slices.Contains(written, f) {
+			if err := os.Remove(f); err != nil {
+				return fmt.Errorf("removing the stale cohort file %s: %w", f, err)
+			}
+		}
+	}
+	return nil
 }
 
 // abort removes the temporary files: nothing is left half-written.

@@ -112,8 +112,15 @@ bad@icloud.com,,29/11/2026
 liam7197@icloud.com,,2026-11-29
 `), 0o644)
 	suppress := filepath.Join(dir, "suppress.txt")
-	os.WriteFile(suppress, []byte("# hard bounces\nGONE@icloud.com\n"), 0o644)
+	// A spreadsheet's export: a byte order mark before the first address.
+	os.WriteFile(suppress, []byte("\ufeffGONE@icloud.com\n# hard bounces\n"), 0o644)
 	out := filepath.Join(dir, "out")
+	// An earlier run's cohort file this run does not write must go; other
+	// files stay.
+	stale, mine := filepath.Join(out, "cohorts", "apple", "04-engaged-365d.csv"), filepath.Join(out, "cohorts", "apple", "notes.txt")
+	os.MkdirAll(filepath.Dir(stale), 0o755)
+	os.WriteFile(stale, []byte("email\nold@icloud.com\n"), 0o644)
+	os.WriteFile(mine, []byte("mine"), 0o644)
 	code, stdout, errs := mt(t, "", "plan", "--analysis", sampleAnalysis, "--recipients", list, "--suppress", suppress, "--as-of", "2026-12-01", "--out-dir", out, "--format", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -140,6 +147,12 @@ liam7197@icloud.com,,2026-11-29
 	}
 	if len(rep.CohortFiles) != 4 {
 		t.Errorf("cohort files %v", rep.CohortFiles)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale cohort file is still there")
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Error("a file of the user's was removed")
 	}
 	// No temporary files are left behind.
 	filepath.Walk(out, func(p string, _ os.FileInfo, _ error) error {
