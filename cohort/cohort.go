@@ -12,6 +12,7 @@
 package cohort
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -77,6 +78,8 @@ type Summary struct {
 	OtherLanes int                       `json:"other_lanes"` // recipients outside the lanes restarted
 	BadDates   int                       `json:"bad_dates"`
 	Samples    []string                  `json:"bad_date_samples,omitempty"` // the first few, with their line
+	BadRows    int                       `json:"bad_rows"`                   // rows the CSV reader could not read: not mailed
+	RowSamples []string                  `json:"bad_row_samples,omitempty"`
 	Cohorts    map[string]map[string]int `json:"cohorts"`                    // lane → cohort → recipients
 	Order      []string                  `json:"cohort_order"`               // cohort names, first to send first
 }
@@ -99,7 +102,13 @@ func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
 	if len(o.Windows) == 0 || !slices.IsSorted(o.Windows) || o.Windows[0] <= 0 {
 		return nil, fmt.Errorf("cohort: windows %v: want increasing numbers of days", o.Windows)
 	}
-	cr := csv.NewReader(r)
+	br := bufio.NewReaderSize(r, 1<<16)
+	// Spreadsheets start their CSV exports with a byte order mark, which
+	// would hide a quoted first header from the CSV reader.
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -117,8 +126,17 @@ func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
 		if err == io.EOF {
 			break
 		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			// One mangled row (a stray quote) must not lose the rest of
+			// the list; it is counted and shown, and not mailed.
+			s.BadRows++
+			if len(s.RowSamples) < 5 {
+				s.RowSamples = append(s.RowSamples, pe.Error())
+			}
+			continue
+		}
 		if err != nil {
-			// A csv.ParseError names its line.
 			return s, fmt.Errorf("%s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
@@ -193,10 +211,10 @@ func (s *Summary) row(rec []string, line int, cols columns, o Options, seen *has
 		s.OtherLanes++
 		return nil
 	}
-	last, openOnly := s.lastEngaged(rec, line, cols, o.OpensIgnored[domain])
+	last, best := s.engagement(rec, line, cols, o, o.OpensIgnored[domain])
 	cohort := Suppressed
 	if o.Suppressed == nil || !o.Suppressed(addr) {
-		cohort = o.cohortOf(last, openOnly)
+		cohort = o.cohortName(best)
 	}
 	if s.Cohorts[lane] == nil {
 		s.Cohorts[lane] = map[string]int{}
@@ -212,52 +230,58 @@ func field(rec []string, i int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-// lastEngaged is the latest engagement date, and whether it is an open
-// with no other signal as late.
-func (s *Summary) lastEngaged(rec []string, line int, cols columns, ignoreOpens bool) (time.Time, bool) {
-	var last time.Time
-	openOnly := false
+// engagement is the latest engagement date and the best window a signal
+// earns: each signal places the recipient by its own age, an open alone
+// one window later (opens are the weakest signal), and the best of them
+// wins, so a recent open does not demote last week's click.
+func (s *Summary) engagement(rec []string, line int, cols columns, o Options, ignoreOpens bool) (last time.Time, best int) {
+	best = len(o.Windows) // inactive
 	for i, c := range cols.dates {
 		v := field(rec, c)
 		if v == "" || (i == 0 && ignoreOpens) {
 			continue
 		}
 		t, err := parseDate(v)
+		if err == nil && t.After(o.AsOf.Add(24*time.Hour)) {
+			err = fmt.Errorf("in the future")
+		}
 		if err != nil {
 			s.BadDates++
 			if len(s.Samples) < 5 {
-				s.Samples = append(s.Samples, fmt.Sprintf("line %d: %q is not a date (want 2026-11-30, 2026-11-30T10:00:00Z or Unix seconds)", line, v))
+				s.Samples = append(s.Samples, fmt.Sprintf("line %d: %q is not a date it can use (want a past 2026-11-30, 2026-11-30T10:00:00Z, 20261130 or Unix seconds)", line, v))
 			}
 			continue
 		}
 		if t.After(last) {
-			last, openOnly = t, i == 0
-		} else if t.Equal(last) && i != 0 {
-			openOnly = false
+			last = t
 		}
+		w := o.window(t)
+		if i == 0 {
+			w++
+		}
+		best = min(best, w)
 	}
-	return last, openOnly
+	return last, best
 }
 
-// cohortOf places an engagement date: the first window its age fits, one
-// window later for an open alone.
-func (o Options) cohortOf(last time.Time, openOnly bool) string {
-	if last.IsZero() {
-		return Inactive
-	}
-	age := int(o.AsOf.Sub(last).Hours() / 24)
+// window is the index of the first window an engagement date's age fits;
+// len(Windows) when none does.
+func (o Options) window(t time.Time) int {
+	age := int(o.AsOf.Sub(t).Hours() / 24)
 	for i, w := range o.Windows {
 		if age <= w {
-			if openOnly {
-				i++
-			}
-			if i >= len(o.Windows) {
-				return Inactive
-			}
-			return fmt.Sprintf("engaged-%dd", o.Windows[i])
+			return i
 		}
 	}
-	return Inactive
+	return len(o.Windows)
+}
+
+// cohortName names a window index.
+func (o Options) cohortName(i int) string {
+	if i >= len(o.Windows) {
+		return Inactive
+	}
+	return fmt.Sprintf("engaged-%dd", o.Windows[i])
 }
 
 // parseDate reads the date forms exports use; day-first and month-first
@@ -268,8 +292,20 @@ func parseDate(v string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 && n < 1e11 {
-		return time.Unix(n, 0).UTC(), nil
+	// Eight digits are a basic ISO 8601 date (20261130), not a second of
+	// 1970; thirteen are Unix milliseconds.
+	if len(v) == 8 {
+		if t, err := time.Parse("20060102", v); err == nil {
+			return t, nil
+		}
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		switch {
+		case n < 1e11:
+			return time.Unix(n, 0).UTC(), nil
+		case n < 1e14:
+			return time.UnixMilli(n).UTC(), nil
+		}
 	}
 	return time.Time{}, fmt.Errorf("not a date: %q", v)
 }

@@ -88,7 +88,6 @@ func TestSplitErrors(t *testing.T) {
 		{"name,phone\nx,1\n", "address column"},
 		{"email,phone\nx@y.com,1\n", "engagement date column"},
 		{"", "header"},
-		{"email,last_click\n\"unterminated,2026-11-01\n", "list.csv"},
 	} {
 		_, _, err := split(t, tt.csv)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -102,6 +101,34 @@ func TestSplitErrors(t *testing.T) {
 	o.Windows = []int{90, 30}
 	if _, err := Split(strings.NewReader("email,last_click\n"), "x", o, nil); err == nil {
 		t.Error("windows out of order accepted")
+	}
+}
+
+// TestSplitRough: what real exports hold. A byte order mark before a
+// quoted header; a row with a stray quote (counted, the rest still read);
+// basic ISO 8601 dates and Unix milliseconds; a date in the future (not
+// engagement); a click last week beside a newer open (the click decides).
+func TestSplitRough(t *testing.T) {
+	rows, s, err := split(t, "\ufeff\"Email\",\"Last_Open\",\"Last_Click\"\n"+
+		"a@yahoo.com,,20261120\n"+
+		"b\"ad@yahoo.com,,2026-11-20\n"+
+		"c@yahoo.com,,1795000000000\n"+
+		"d@yahoo.com,,2027-06-01\n"+
+		"e@yahoo.com,2026-11-30,2026-11-24\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{"yahoo", "engaged-30d", "a@yahoo.com"},
+		{"yahoo", "engaged-30d", "c@yahoo.com"},
+		{"yahoo", "inactive", "d@yahoo.com"},
+		{"yahoo", "engaged-30d", "e@yahoo.com"},
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("got\n%v\nwant\n%v", rows, want)
+	}
+	if s.BadRows != 1 || len(s.RowSamples) != 1 || !strings.Contains(s.RowSamples[0], "line 3") || s.BadDates != 1 {
+		t.Errorf("summary %+v", s)
 	}
 }
 

@@ -84,6 +84,9 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string)
 	for _, sample := range s.Samples {
 		e.log.Warn("recipients: unreadable date", "at", sample)
 	}
+	if s.BadRows > 0 {
+		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d rows could not be read and are in no cohort; the first: %s\n", s.BadRows, s.RowSamples[0])
+	}
 	if s.BadDates > 0 {
 		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d dates could not be read (those fields were left out); the first: %s\n", s.BadDates, s.Samples[0])
 	}
