@@ -15,6 +15,7 @@ const (
 	Hold     Decision = "hold"      // an hour passed it: stay on this step
 	RollBack Decision = "roll back" // the day as a whole passed it: one step back
 	NoData   Decision = "no data"   // the lane sent nothing that day
+	Partial  Decision = "partial"   // the logs end before the day does: judge it tomorrow
 )
 
 // Progress is how a lane is doing against its schedule.
@@ -36,8 +37,12 @@ type DayProgress struct {
 	WorstRate    float64    `json:"worst_rate"`
 	HoursOver    []HourRate `json:"hours_over_threshold"`
 	Hours        []HourRate `json:"hours"`
-	Decision     Decision   `json:"decision"`
-	Suspect      string     `json:"suspect,omitempty"` // the cohort added last, when holding or rolling back
+	// OverLimit are the hours that carried well over the step's limit:
+	// the throttle is not installed, or not holding.
+	OverLimit []HourRate `json:"hours_over_limit,omitempty"`
+	Decision  Decision   `json:"decision"`
+	Reason    string     `json:"reason"`
+	Suspect   string     `json:"suspect,omitempty"` // the cohort added last, when holding or rolling back
 }
 
 // HourRate is one hour's deferral rate.
@@ -85,6 +90,12 @@ func (p *Plan) Valid() error {
 func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
 	days := map[int][]analysis.HourStats{}
 	last := -1
+	var logEnd time.Time // the end of the last hour the logs cover, any lane
+	for _, h := range r.Hourly {
+		if end := h.Hour.Add(time.Hour); end.After(logEnd) {
+			logEnd = end
+		}
+	}
 	for _, h := range r.Hourly {
 		if h.Lane != l.Lane || h.Hour.Before(start) {
 			continue
@@ -96,7 +107,8 @@ func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
 	pr := Progress{Lane: l.Lane}
 	step := 0
 	for d := 0; d <= last; d++ {
-		dp := l.judge(start.Add(time.Duration(d)*24*time.Hour), step, days[d])
+		date := start.Add(time.Duration(d) * 24 * time.Hour)
+		dp := l.judge(date, step, days[d], date.Add(24*time.Hour).After(logEnd))
 		pr.Days = append(pr.Days, dp)
 		switch dp.Decision {
 		case Advance:
@@ -122,8 +134,13 @@ func cohortsNote(c []string) string {
 	return ", cohorts " + fmt.Sprint(c)
 }
 
-// judge decides one day, on step (0-based) of the schedule.
-func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats) DayProgress {
+// overLimit says whether an hour carried well over the step's limit (a
+// fifth more, and two: retries and rounding are not a breach).
+func overLimit(attempts, limit int) bool { return attempts > limit+limit/5+2 }
+
+// judge decides one day, on step (0-based) of the schedule; partial when
+// the logs end before the day does.
+func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, partial bool) DayProgress {
 	s := l.Schedule[step]
 	dp := DayProgress{Date: date, Step: s.Day, Phase: s.Phase, Limit: s.PerHour}
 	deferrals := 0
@@ -132,6 +149,9 @@ func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats) Da
 		dp.Hours = append(dp.Hours, hr)
 		dp.Attempts += h.Attempts
 		deferrals += h.Deferrals
+		if overLimit(h.Attempts, s.PerHour) {
+			dp.OverLimit = append(dp.OverLimit, hr)
+		}
 		if h.Attempts < minJudged {
 			continue
 		}
@@ -145,15 +165,22 @@ func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats) Da
 	if dp.Attempts > 0 {
 		dp.DeferralRate = float64(deferrals) / float64(dp.Attempts)
 	}
+	t := fmt.Sprintf("%.0f%%", 100*l.Threshold)
 	switch {
 	case dp.Attempts == 0:
-		dp.Decision = NoData
+		dp.Decision, dp.Reason = NoData, "no mail to the lane that day"
+	case dp.DeferralRate > l.Threshold && step == 0:
+		dp.Decision, dp.Reason = RollBack, fmt.Sprintf("the day's deferral rate, %.0f%%, passed %s on the first step: pause the lane's bulk mail for a day (essential mail only), check the blocklists and authentication, and start again at day 1", 100*dp.DeferralRate, t)
 	case dp.DeferralRate > l.Threshold:
-		dp.Decision = RollBack
+		dp.Decision, dp.Reason = RollBack, fmt.Sprintf("the day's deferral rate, %.0f%%, passed %s: one step back", 100*dp.DeferralRate, t)
 	case len(dp.HoursOver) > 0:
-		dp.Decision = Hold
+		dp.Decision, dp.Reason = Hold, fmt.Sprintf("%d hours passed %s: stay on this step a day", len(dp.HoursOver), t)
+	case partial:
+		dp.Decision, dp.Reason = Partial, "the logs end before the day does: judge it once the day is over"
+	case len(dp.OverLimit) > 0:
+		dp.Decision, dp.Reason = Hold, fmt.Sprintf("%d hours carried well over the step's %d an hour: the throttle is not installed or not holding; fix it before going on", len(dp.OverLimit), s.PerHour)
 	default:
-		dp.Decision = Advance
+		dp.Decision, dp.Reason = Advance, "every hour stayed under "+t
 	}
 	if (dp.Decision == Hold || dp.Decision == RollBack) && len(s.Cohorts) > 0 {
 		dp.Suspect = s.Cohorts[len(s.Cohorts)-1]

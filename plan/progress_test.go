@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 func TestCheck(t *testing.T) {
 	p := New(sample(t), Options{Threshold: 0.05})
 	p.Lanes[0].Schedule[1].Cohorts = []string{"engaged-30d", "engaged-90d"}
+	for i := range p.Lanes[0].Schedule {
+		p.Lanes[0].Schedule[i].PerHour = 40
+	}
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	hour := func(day, h, attempts, deferrals int) analysis.HourStats {
 		return analysis.HourStats{Lane: "apple", Hour: start.Add(time.Duration(day*24+h) * time.Hour), Attempts: attempts, Deferrals: deferrals,
@@ -44,5 +48,36 @@ func TestCheck(t *testing.T) {
 	}
 	if a.Today == "" || pr[1].Lane != "yahoo" {
 		t.Errorf("today %q, lanes %d", a.Today, len(pr))
+	}
+}
+
+// TestCheckGuards: a day the logs do not cover to its end is not judged
+// yet; hours well over the step's limit hold the lane (the throttle is
+// not holding); a bad first day says to pause, as there is no step back.
+func TestCheckGuards(t *testing.T) {
+	p := New(sample(t), Options{Threshold: 0.05})
+	for i := range p.Lanes[0].Schedule {
+		p.Lanes[0].Schedule[i].PerHour = 10
+	}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	hour := func(day, h, attempts, deferrals int) analysis.HourStats {
+		return analysis.HourStats{Lane: "apple", Hour: start.Add(time.Duration(day*24+h) * time.Hour), Attempts: attempts, Deferrals: deferrals,
+			DeferralRate: float64(deferrals) / float64(attempts)}
+	}
+	for _, tt := range []struct {
+		name   string
+		hours  []analysis.HourStats
+		want   Decision
+		reason string
+	}{
+		{"partial", []analysis.HourStats{hour(0, 9, 10, 0)}, Partial, "logs end"},
+		{"over limit", []analysis.HourStats{hour(0, 9, 60, 0), hour(1, 0, 1, 0)}, Hold, "not holding"},
+		{"bad first day", []analysis.HourStats{hour(0, 9, 10, 5), hour(1, 0, 1, 0)}, RollBack, "pause"},
+	} {
+		pr := p.Check(&analysis.Result{Hourly: tt.hours}, start)
+		d := pr[0].Days[0]
+		if d.Decision != tt.want || !strings.Contains(d.Reason, tt.reason) {
+			t.Errorf("%s: %s (%s), want %s (%q)", tt.name, d.Decision, d.Reason, tt.want, tt.reason)
+		}
 	}
 }

@@ -269,6 +269,9 @@ func PlanCheckText(w io.Writer, ps []plan.Progress, thresholds map[string]float6
 			tb.row(d.Date.Format(time.DateOnly), fmt.Sprint(d.Step), d.Phase, fmt.Sprint(d.Limit), thousands(int64(d.Attempts)), rate(d.DeferralRate), t.dayMarks(d, th), decision)
 		}
 		tb.write(t.w, "  ")
+		if n := len(p.Days); n > 0 && p.Days[n-1].Reason != "" {
+			t.printf("  %s %s\n", t.paint(bold, "why:"), t.wrap(p.Days[n-1].Reason, 7))
+		}
 		t.printf("  %s %s\n", t.paint(bold, "now:"), t.wrap(p.Today, 7))
 	}
 	return bw.Flush()
