@@ -194,6 +194,12 @@ func TestPattern(t *testing.T) {
 		// The HCM1 reply names the sending address: any address matches.
 		{"421 4.7.0 [HCM1] Your mail from 192.0.2.10 was deferred.", "421 4.7.0 [HCM1] Your mail from 203.0.113.77 was deferred."},
 		{"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", ""},
+		// Gmail's reply ends in a per-message id and quotes the recipient.
+		{"452-4.2.2 The recipient's inbox is out of storage space. <jane@gmail.com> a1b2c3d4e5f6-5a6b7c8d9e0f.12 - gsmtp",
+			"452-4.2.2 The recipient's inbox is out of storage space. <bob.smith@gmail.com> 9f8e7d6c5b4a-1234567890ab.99 - gsmtp"},
+		// Microsoft's names the front end and a timestamp.
+		{"451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (S77719) [BN8NAM12FT011.eop-nam12.prod.protection.outlook.com 2026-11-28T10:00:00.000Z 08DBEE1234567890]",
+			"451 4.7.500 Server busy. Please try again later from [203.0.113.9]. (S77719) [CO1PEPF000044F1.namprd04.prod.outlook.com 2026-11-29T11:22:33.444Z 08DC0012ABCDEF12]"},
 	} {
 		re, err := regexp.Compile(Pattern(tt.reply))
 		if err != nil {
@@ -204,6 +210,10 @@ func TestPattern(t *testing.T) {
 		}
 		if tt.other != "" && !re.MatchString(tt.other) {
 			t.Errorf("%q does not match %q", Pattern(tt.reply), tt.other)
+		}
+		// A pattern must still tell the reply from another provider's.
+		if re.MatchString("550 5.7.1 Service unavailable; client host blocked") {
+			t.Errorf("%q matches anything", Pattern(tt.reply))
 		}
 	}
 }

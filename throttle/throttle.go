@@ -105,29 +105,56 @@ var (
 )
 
 // Pattern returns a regular expression that matches reply and replies
-// like it: the text escaped, with addresses and long numbers (which change
-// from one reply to the next) matched by any value. It is the syntax
-// PowerMTA, KumoMTA (fancy-regex) and Go's regexp share.
+// like it: the text escaped, with what changes from one reply to the next
+// matched by any value: IPv4 addresses, numbers of five digits or more,
+// mail addresses (Gmail and Microsoft quote the recipient), and ids that
+// mix letters and digits (Gmail's "a1b2c3d4e5f6-…gsmtp", Microsoft's
+// "[BN8NAM12FT011.eop-nam12.prod.protection.outlook.com …]"). Codes (421,
+// 4.7.0, [TSS04]) stay literal. It is the syntax PowerMTA, KumoMTA
+// (fancy-regex) and Go's regexp share.
 func Pattern(reply string) string {
-	reply = strings.Join(strings.Fields(reply), " ")
+	words := strings.Fields(reply)
+	for i, w := range words {
+		if strings.Contains(w, "@") || isID(w) {
+			words[i] = `\S+`
+			continue
+		}
+		words[i] = variableParts(w)
+	}
+	return strings.Join(words, " ")
+}
+
+// isID reports whether a word is a message or server id: eight or more
+// characters with both letters and digits, not a dotted number.
+func isID(w string) bool {
+	if len(w) < 8 || variable.MatchString(w) {
+		return false
+	}
+	letters := strings.IndexFunc(w, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) >= 0
+	digits := strings.IndexFunc(w, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0
+	return letters && digits && !strings.Contains(w, "://")
+}
+
+// variableParts escapes a word, with its addresses and long numbers
+// matched by any value.
+func variableParts(w string) string {
 	var b strings.Builder
 	last := 0
-	for _, m := range variable.FindAllStringIndex(reply, -1) {
-		b.WriteString(regexp.QuoteMeta(reply[last:m[0]]))
-		if strings.Count(reply[m[0]:m[1]], ".") == 3 {
+	for _, m := range variable.FindAllStringIndex(w, -1) {
+		b.WriteString(regexp.QuoteMeta(w[last:m[0]]))
+		if strings.Count(w[m[0]:m[1]], ".") == 3 {
 			b.WriteString(`\d{1,3}(?:\.\d{1,3}){3}`)
 		} else {
 			b.WriteString(`\d+`)
 		}
 		last = m[1]
 	}
-	b.WriteString(regexp.QuoteMeta(reply[last:]))
+	b.WriteString(regexp.QuoteMeta(w[last:]))
 	return b.String()
 }
 
 // variable matches the parts of a reply that change: IPv4 addresses, and
-// numbers of five digits or more (ids, timestamps). Codes (421, 4.7.0)
-// stay literal.
+// numbers of five digits or more (ids, timestamps).
 var variable = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}\b|\b\d{5,}\b`)
 
 // comment prefixes every line of text with prefix.
