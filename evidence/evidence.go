@@ -9,6 +9,9 @@
 package evidence
 
 import (
+	"cmp"
+	"net/netip"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -140,6 +143,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 		}
 	}
 	p.SendingIPs = append(slices.Clone(o.IPs), listingIPs(r)...)
+	p.SendingIPs = append(p.SendingIPs, repliedIPs(r)...)
 	slices.Sort(p.SendingIPs)
 	p.SendingIPs = slices.Compact(p.SendingIPs)
 	for _, h := range r.Hosts {
@@ -233,6 +237,25 @@ func firstSeen(r *analysis.Result, inc analysis.Incident) time.Time {
 	return inc.Reply.First
 }
 
+// echoedIP finds the client address receivers echo in their replies:
+// "Your mail from 203.0.113.25 was deferred", "from [192.0.2.1]".
+var echoedIP = regexp.MustCompile(`(?i)\bfrom \[?(\d{1,3}(?:\.\d{1,3}){3})\b`)
+
+// repliedIPs are the sending addresses the receivers named in their
+// failure replies: the evidence a postmaster will look up.
+func repliedIPs(r *analysis.Result) []string {
+	var out []string
+	for _, resp := range r.Responses {
+		for _, m := range echoedIP.FindAllStringSubmatch(resp.Example, -1) {
+			ip, err := netip.ParseAddr(m[1])
+			if err == nil && ip.IsGlobalUnicast() && !ip.IsPrivate() {
+				out = append(out, ip.String())
+			}
+		}
+	}
+	return out
+}
+
 func listingIPs(r *analysis.Result) []string {
 	var out []string
 	for _, l := range r.Blocklists {
@@ -271,11 +294,28 @@ func responses(r *analysis.Result) []analysis.Response {
 }
 
 // samples are messages that timed out, one per queue id, from the
-// incident lanes first.
+// incident lanes first (the worst incident's first), each lane's in
+// time order.
 func samples(r *analysis.Result, include bool) []Sample {
+	incs := slices.Clone(r.Incidents)
+	slices.SortStableFunc(incs, func(a, b analysis.Incident) int { return cmp.Compare(b.Deferrals, a.Deferrals) })
+	rank := map[string]int{}
+	for i, inc := range incs {
+		if _, ok := rank[inc.Lane]; !ok {
+			rank[inc.Lane] = i
+		}
+	}
+	rankOf := func(lane string) int {
+		if n, ok := rank[lane]; ok {
+			return n
+		}
+		return len(r.Incidents)
+	}
+	expired := slices.Clone(r.ExpiredRecipients)
+	slices.SortStableFunc(expired, func(a, b analysis.RecipientOutcome) int { return cmp.Compare(rankOf(a.Lane), rankOf(b.Lane)) })
 	seen := map[string]bool{}
 	var out []Sample
-	for _, e := range r.ExpiredRecipients {
+	for _, e := range expired {
 		if seen[e.Host+"/"+e.QueueID] || len(out) == maxSamples {
 			continue
 		}

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,19 @@ func TestBuild(t *testing.T) {
 // TestNoRecipients: without --include-recipients no recipient address is
 // anywhere in the pack, replies that quote one included; the senders'
 // own addresses stay.
+// TestSamplesAndIPs: the samples start with the worst incident's lane,
+// and the sending address a receiver named in its reply is in the pack.
+func TestSamplesAndIPs(t *testing.T) {
+	r := sample(t)
+	p := Build(r, Options{Now: time.Unix(0, 0)})
+	if len(p.Samples) == 0 || p.Samples[0].Lane != p.Incidents[0].Lane {
+		t.Errorf("first sample %+v, worst incident lane %s", p.Samples, p.Incidents[0].Lane)
+	}
+	if !slices.Contains(p.SendingIPs, "203.0.113.25") {
+		t.Errorf("sending IPs %v lack 203.0.113.25, named in Apple's HCM1 reply", p.SendingIPs)
+	}
+}
+
 func TestNoRecipients(t *testing.T) {
 	r := sample(t)
 	// Addresses RFC 6531 and RFC 5322 atext allow, which a narrow pattern
