@@ -19,10 +19,10 @@ import (
 )
 
 // The Sisimai corpus (sisimai/set-of-emails, BSD-2-Clause) and the reasons
-// go-sisimai's tests expect for it: testdata/sisimai/SOURCE.md.
+// go-sisimai's tests expect for it: ../testdata/sisimai/SOURCE.md (shared with package bounce).
 const (
-	corpusDir      = "testdata/sisimai/eml"
-	corpusExpected = "testdata/sisimai/expected.tsv"
+	corpusDir      = "../testdata/sisimai/eml"
+	corpusExpected = "../testdata/sisimai/expected.tsv"
 
 	// corpusFloor is the lowest share of agreeing reasons the test accepts,
 	// a few points under what the rules reach, so that a rule change that

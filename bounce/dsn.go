@@ -1,0 +1,236 @@
+package bounce
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+)
+
+// fieldGroups reads the fields of a delivery-status or feedback-report
+// part (RFC 3464 §2.1): groups of "Name: value" lines, folded lines
+// joined, separated by blank lines. A Final-Recipient in a group that
+// already has one starts a new group, for the reports that leave the blank
+// line out.
+func fieldGroups(b []byte) []header {
+	var groups []header
+	cur := header{}
+	var last string
+	flush := func() {
+		if len(cur) > 0 {
+			groups = append(groups, cur)
+		}
+		cur, last = header{}, ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && last != "" {
+			v := cur[last]
+			v[len(v)-1] += " " + strings.TrimSpace(line)
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || strings.ContainsAny(strings.TrimSpace(name), " \t") {
+			continue
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "final-recipient" && cur.get("final-recipient") != "" {
+			flush()
+		}
+		cur[name] = append(cur[name], strings.TrimSpace(value))
+		last = name
+	}
+	flush()
+	return groups
+}
+
+// readStatus reads a delivery-status part: the per-message fields, then a
+// recipient per group with a Final-Recipient or Original-Recipient. The
+// human-readable part fills in what the fields leave out: the command the
+// reply answered, and the diagnostic when there is no Diagnostic-Code.
+func readStatus(m *Message, p *parts) {
+	blocks := textBlocks(p, m)
+	for _, g := range fieldGroups(p.status) {
+		if v := g.get("reporting-mta"); v != "" && m.ReportingMTA == "" {
+			m.ReportingMTA = typed(v)
+		}
+		addr := address(typed(g.get("final-recipient")))
+		orig := address(typed(g.get("original-recipient")))
+		if addr == "" {
+			addr = orig
+		}
+		if addr == "" {
+			continue
+		}
+		r := Recipient{
+			Address: addr, Action: strings.ToLower(firstWord(g.get("action"))),
+			Status: statusCode(g.get("status")), RemoteMTA: typed(g.get("remote-mta")),
+		}
+		if orig != addr {
+			r.Original = orig
+		}
+		if d := g.get("diagnostic-code"); d != "" {
+			r.DiagnosticType, r.Diagnostic = diagnostic(d)
+		}
+		if t, err := mail.ParseDate(g.get("last-attempt-date")); err == nil {
+			r.LastAttempt = t
+		}
+		if b, ok := blocks.find(addr, orig); ok {
+			if r.Diagnostic == "" || len(r.Diagnostic) < 8 && len(b.text) > len(r.Diagnostic) {
+				r.Diagnostic = b.text
+			}
+			r.Command = cmpOr(r.Command, commandOf(b.text))
+			r.Status = cmpOr(r.Status, statusIn(b.text))
+		}
+		r.Command = cmpOr(r.Command, commandOf(r.Diagnostic))
+		m.Recipients = append(m.Recipients, r)
+	}
+	if len(m.Recipients) == 0 {
+		// A delivery-status part with no recipient field: the prose may
+		// still name them.
+		readText(m, nil, p)
+	}
+}
+
+// typed is the value of a typed field ("rfc822; jane@example.com",
+// "dns; mx.example.com") without its type.
+func typed(v string) string {
+	if _, after, ok := strings.Cut(v, ";"); ok {
+		return strings.TrimSpace(after)
+	}
+	return strings.TrimSpace(v)
+}
+
+// diagnostic splits a Diagnostic-Code into its type and text.
+func diagnostic(v string) (typ, text string) {
+	if t, after, ok := strings.Cut(v, ";"); ok && !strings.ContainsAny(strings.TrimSpace(t), " \t") {
+		return strings.ToLower(strings.TrimSpace(t)), joinContinuations(strings.TrimSpace(after))
+	}
+	return "", joinContinuations(strings.TrimSpace(v))
+}
+
+// address is a recipient field's address, lower-cased, without angle
+// brackets or comments; "" when it holds none.
+func address(v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	if as := findAddresses(v); len(as) > 0 {
+		return as[0]
+	}
+	return ""
+}
+
+var statusRE = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
+
+// statusCode is the X.Y.Z of a Status field ("5.1.1 (user unknown)").
+func statusCode(v string) string { return statusRE.FindString(v) }
+
+// statusIn finds a status code in prose: an enhanced code after a reply
+// code, or qmail's "(#5.1.1)".
+func statusIn(text string) string {
+	if m := qmailStatus.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	if m := replyStatus.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var (
+	qmailStatus = regexp.MustCompile(`\(#([245]\.\d{1,3}\.\d{1,3})\)`)
+	replyStatus = regexp.MustCompile(`\b[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b`)
+)
+
+func firstWord(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// joinContinuations folds a multi-line reply onto one line without the
+// repeated codes of its continuation lines ("550-5.7.26 … 550-5.7.26 …"),
+// as RFC 5321 §4.2.1 writes them and Gmail splits at 80 characters.
+func joinContinuations(s string) string {
+	m := continuation.FindAllStringSubmatchIndex(s, -1)
+	if len(m) < 2 {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	first := s[m[0][2]:m[0][3]]
+	var b strings.Builder
+	b.WriteString(s[:m[0][1]])
+	for i := range m {
+		end := len(s)
+		if i+1 < len(m) {
+			end = m[i+1][0]
+		}
+		seg := s[m[i][1]:end]
+		if i > 0 && s[m[i][2]:m[i][3]] != first {
+			seg = s[m[i][0]:end]
+		}
+		b.WriteString(seg)
+		b.WriteByte(' ')
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// continuation matches a reply line's code: "550-5.7.26 ", "550 ".
+var continuation = regexp.MustCompile(`(?:^|\s)(\d{3}[- ](?:[245]\.\d{1,3}\.\d{1,3} )?)`)
+
+// commandOf finds the SMTP command a reply answered in the prose around
+// it: Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:",
+// qmail's "most progress was RCPT TO response", Sendmail's transcript
+// (">>> DATA"), DragonFly's "did not like our final DATA".
+func commandOf(text string) string {
+	lower := strings.ToLower(text)
+	best, at := "", len(lower)+1
+	for _, c := range commandPhrases {
+		if i := strings.Index(lower, c.phrase); i >= 0 && i < at {
+			best, at = c.command, i
+		}
+	}
+	return best
+}
+
+var commandPhrases = []struct{ phrase, command string }{
+	{"in reply to end of data", "DATA"},
+	{"in reply to data", "DATA"},
+	{"in reply to rcpt to", "RCPT"},
+	{"in reply to mail from", "MAIL"},
+	{"in reply to ehlo", "EHLO"},
+	{"in reply to helo", "EHLO"},
+	{"in reply to starttls", "STARTTLS"},
+	{"in reply to initial", "CONN"},
+	{"while receiving the initial server greeting", "CONN"},
+	{"after end of data", "DATA"},
+	{"after data", "DATA"},
+	{"after rcpt to", "RCPT"},
+	{"after mail from", "MAIL"},
+	{"after ehlo", "EHLO"},
+	{"after helo", "EHLO"},
+	{"after initial connection", "CONN"},
+	{"after pipelined", "DATA"},
+	{"most progress was rcpt to", "RCPT"},
+	{"did not like our rcpt to", "RCPT"},
+	{"did not like our mail from", "MAIL"},
+	{"did not like our final data", "DATA"},
+	{"did not like our data", "DATA"},
+	{">>> rcpt to", "RCPT"},
+	{">>> mail from", "MAIL"},
+	{">>> data", "DATA"},
+	{">>> .", "DATA"},
+	{"rcpt to:", "RCPT"},
+	{"mail from:", "MAIL"},
+}

@@ -1,0 +1,230 @@
+package bounce
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"strings"
+)
+
+// parts are the pieces of a report that matter, decoded.
+type parts struct {
+	// status is the message/delivery-status part (RFC 3464 §2), or
+	// message/global-delivery-status (RFC 6533).
+	status []byte
+	// feedback is the message/feedback-report part (RFC 5965 §3.1).
+	feedback []byte
+	// texts are the human-readable parts, or the body of a message that
+	// is not MIME.
+	texts [][]byte
+	// original is what the returned message's header says.
+	original Original
+	// originalHeader is the header of the returned message, for a bounce
+	// that names its recipient nowhere else.
+	originalHeader header
+	// malformed is set when a multipart part could not be read (a bad
+	// boundary): what came before it is kept.
+	malformed bool
+}
+
+// maxDepth bounds nesting: a bounce of a bounce of a forwarded bounce.
+const maxDepth = 6
+
+// walk decodes the body of a message with header h.
+func walk(h header, body []byte) *parts {
+	p := &parts{}
+	p.part(h, body, 0)
+	return p
+}
+
+func (p *parts) part(h header, body []byte, depth int) {
+	ctype := h.get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		mt, params = fallbackType(ctype)
+	}
+	body = decodeTransfer(h.get("Content-Transfer-Encoding"), body)
+	switch {
+	case mt == "message/delivery-status" || mt == "message/global-delivery-status":
+		if p.status == nil {
+			p.status = body
+		}
+	case mt == "message/feedback-report":
+		if p.feedback == nil {
+			p.feedback = body
+		}
+	case mt == "message/rfc822" || mt == "text/rfc822-headers" || mt == "message/global" || mt == "message/global-headers":
+		oh, ob := splitHeader(body)
+		if p.originalHeader == nil {
+			p.originalHeader = oh
+			p.original = originalOf(oh)
+		}
+		// A report forwarded as an attachment carries its substance
+		// inside; read it when the outer message has none.
+		if depth < maxDepth && mt == "message/rfc822" && p.status == nil && isReportType(oh) {
+			p.part(oh, ob, depth+1)
+		}
+	case strings.HasPrefix(mt, "multipart/"):
+		if params["boundary"] == "" || depth >= maxDepth {
+			p.texts = append(p.texts, body)
+			return
+		}
+		p.multipart(body, params["boundary"], depth)
+	case mt == "" || strings.HasPrefix(mt, "text/"):
+		if b := hiddenBoundary(body); b != "" && depth < maxDepth {
+			// A multipart/report whose header lost its Content-Type.
+			p.multipart(body, b, depth)
+			return
+		}
+		if !strings.HasPrefix(mt, "text/html") || len(p.texts) == 0 {
+			p.texts = append(p.texts, textOf(mt, body))
+		}
+	}
+}
+
+// multipart reads the parts of a multipart body. A boundary that never
+// comes, or a part that does not parse, ends the walk there: the parts
+// before it are kept, and a body that gave no part at all is read as text.
+func (p *parts) multipart(body []byte, boundary string, depth int) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	n := 0
+	for {
+		part, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			p.malformed = true
+			break
+		}
+		data, err := io.ReadAll(io.LimitReader(part, maxSize))
+		if err != nil {
+			p.malformed = true
+			// What was read up to the bad boundary is still the part.
+		}
+		n++
+		ph := header{}
+		for k, v := range part.Header {
+			ph[strings.ToLower(k)] = v
+		}
+		p.part(ph, data, depth+1)
+	}
+	if n == 0 {
+		p.texts = append(p.texts, body)
+	}
+}
+
+// hiddenBoundary finds the boundary of a MIME report in a body whose
+// header does not declare it: the "--" line before the first part
+// header that names a report part.
+func hiddenBoundary(body []byte) string {
+	lower := bytes.ToLower(body)
+	i := bytes.Index(lower, []byte("\ncontent-type: message/delivery-status"))
+	if i < 0 {
+		return ""
+	}
+	lines := bytes.Split(body[:i], []byte("\n"))
+	for j := len(lines) - 1; j >= 0; j-- {
+		l := bytes.TrimSpace(lines[j])
+		if bytes.HasPrefix(l, []byte("--")) && len(l) > 4 && !bytes.ContainsAny(l, " \t") {
+			return string(l[2:])
+		}
+	}
+	return ""
+}
+
+// fallbackType reads a Content-Type that mime.ParseMediaType refuses (a
+// stray semicolon, an unquoted boundary with spaces): the media type and
+// the boundary, if any.
+func fallbackType(ctype string) (string, map[string]string) {
+	mt, rest, _ := strings.Cut(ctype, ";")
+	params := map[string]string{}
+	if i := strings.Index(strings.ToLower(rest), "boundary="); i >= 0 {
+		b := strings.TrimSpace(rest[i+len("boundary="):])
+		if strings.HasPrefix(b, `"`) {
+			b, _, _ = strings.Cut(b[1:], `"`)
+		} else if j := strings.IndexAny(b, "; "); j >= 0 {
+			b = b[:j]
+		}
+		params["boundary"] = b
+	}
+	return strings.ToLower(strings.TrimSpace(mt)), params
+}
+
+// isReportType reports whether a header is a report's: a multipart/report,
+// or a bounce's subject and sender.
+func isReportType(h header) bool {
+	ct := strings.ToLower(h.get("Content-Type"))
+	return strings.Contains(ct, "multipart/report") || strings.Contains(ct, "delivery-status")
+}
+
+// decodeTransfer undoes a Content-Transfer-Encoding; bodies that do not
+// decode are kept as they are.
+func decodeTransfer(enc string, body []byte) []byte {
+	switch strings.ToLower(strings.TrimSpace(enc)) {
+	case "base64":
+		clean := bytes.Map(func(r rune) rune {
+			if r == '\n' || r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil && n == 0 {
+			return body
+		}
+		return normalize(out[:n])
+	case "quoted-printable":
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		if err != nil && len(out) == 0 {
+			return body
+		}
+		return normalize(out)
+	}
+	return body
+}
+
+// textOf is a text part's text: HTML with its tags taken out, so the
+// diagnostic a webmail provider puts in a table still reads.
+func textOf(mt string, body []byte) []byte {
+	if mt != "text/html" {
+		return body
+	}
+	var b bytes.Buffer
+	in := false
+	for _, c := range body {
+		switch {
+		case c == '<':
+			in = true
+		case c == '>':
+			in = false
+			b.WriteByte(' ')
+		case !in:
+			b.WriteByte(c)
+		}
+	}
+	return b.Bytes()
+}
+
+// originalOf is what a returned message's header says.
+func originalOf(h header) Original {
+	return Original{
+		From:      headerAddress(h.get("From")),
+		To:        headerAddress(h.get("To")),
+		Subject:   decodeWords(h.get("Subject")),
+		MessageID: strings.Trim(h.get("Message-Id"), "<> "),
+	}
+}
+
+// decodeWords decodes RFC 2047 encoded words; text it cannot decode stays.
+func decodeWords(s string) string {
+	d := mime.WordDecoder{CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil }}
+	if out, err := d.DecodeHeader(s); err == nil {
+		return out
+	}
+	return s
+}

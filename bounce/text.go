@@ -1,0 +1,310 @@
+package bounce
+
+import (
+	"regexp"
+	"strings"
+)
+
+// A prose bounce names each recipient on a line of its own or at the
+// start of one, and says what happened below it:
+//
+//	Exim:      "  jane@example.com" then indented lines
+//	qmail:     "<jane@example.com>:" then the remote host's words
+//	Postfix:   "<jane@example.com>: host mx[ip] said: 550 ..."
+//	Sendmail:  "jane@example.com... User unknown", or the address alone
+//	           under "The following addresses had permanent fatal errors"
+//	others:    "... delivering your mail to <jane@example.com>."
+//
+// textBlocks cuts the human-readable text into such blocks, one per
+// recipient, each with its text up to the next recipient or the start of
+// the returned message.
+
+// block is one recipient's part of a prose bounce.
+type block struct {
+	addr string
+	text string
+}
+
+type blocks []block
+
+// find returns the block of addr (or of orig).
+func (bs blocks) find(addr, orig string) (block, bool) {
+	for _, b := range bs {
+		if b.addr == addr || orig != "" && b.addr == orig {
+			return b, true
+		}
+	}
+	return block{}, false
+}
+
+// readText reads a bounce in prose. Recipients come from the text's
+// blocks; failing those from Exim's X-Failed-Recipients, then from the
+// returned message's To.
+func readText(m *Message, h header, p *parts) {
+	bs := textBlocks(p, m)
+	for _, b := range bs {
+		m.Recipients = append(m.Recipients, fromBlock(b.addr, b.text))
+	}
+	if len(m.Recipients) > 0 {
+		return
+	}
+	body := strings.TrimSpace(diagnosticProse(p))
+	var addrs []string
+	if h != nil {
+		for _, v := range h["x-failed-recipients"] {
+			addrs = append(addrs, findAddresses(v)...)
+		}
+		if len(addrs) == 0 {
+			addrs = findAddresses(h.get("x-original-to"))
+		}
+	}
+	if len(addrs) == 0 && p.original.To == "" {
+		p.original = originalInProse(p)
+	}
+	if len(addrs) == 0 && p.original.To != "" {
+		addrs = []string{p.original.To}
+	}
+	for _, a := range dedupe(addrs) {
+		m.Recipients = append(m.Recipients, fromBlock(a, body))
+	}
+}
+
+// fromBlock is a recipient read from prose.
+func fromBlock(addr, text string) Recipient {
+	text = joinContinuations(text)
+	r := Recipient{Address: addr, Action: "failed", Command: commandOf(text), Status: statusIn(text)}
+	r.Diagnostic = text
+	if d := replyIn(text); d != "" {
+		r.Diagnostic = d
+	}
+	return r
+}
+
+// replyIn is the part of a block from its first SMTP reply on ("host mx
+// said: 550 5.1.1 ..." keeps "550 5.1.1 ..."), or "" when it has none.
+func replyIn(text string) string {
+	loc := replyStart.FindStringSubmatchIndex(text)
+	if loc == nil {
+		return ""
+	}
+	return strings.TrimSpace(text[loc[2]:])
+}
+
+// replyStart finds a reply code: three digits at the start of a word
+// (not the last octet of "192.0.2.225 but ..."), then a space or hyphen,
+// then an enhanced code, a word or a bracket.
+var replyStart = regexp.MustCompile(`(?:^|[\s:;(\[])([245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z<'"]))`)
+
+// diagnosticProse is the human-readable text before the returned message.
+func diagnosticProse(p *parts) string {
+	var b strings.Builder
+	for _, t := range p.texts {
+		b.WriteString(cutOriginal(string(t)))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// textBlocks cuts the human-readable parts into recipient blocks.
+// Addresses of the report's own sender and receiver are not recipients.
+func textBlocks(p *parts, m *Message) blocks {
+	not := map[string]bool{m.From: true, m.To: true, p.original.From: true, "": true}
+	var out blocks
+	for _, t := range p.texts {
+		lines := strings.Split(cutOriginal(string(t)), "\n")
+		cur := -1
+		for _, line := range lines {
+			if addr, rest, ok := recipientLine(line, not); ok {
+				if i := indexOf(out, addr); i >= 0 {
+					cur = i
+					out[i].text += " " + rest
+					continue
+				}
+				out = append(out, block{addr: addr, text: rest})
+				cur = len(out) - 1
+				continue
+			}
+			if cur >= 0 {
+				out[cur].text += "\n" + line
+			}
+		}
+	}
+	for i := range out {
+		out[i].text = strings.TrimSpace(out[i].text)
+	}
+	return out
+}
+
+func indexOf(bs blocks, addr string) int {
+	for i, b := range bs {
+		if b.addr == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+// recipientLine reports whether a line names a recipient, and returns the
+// address with the rest of the line.
+func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool) {
+	t := strings.TrimSpace(line)
+	if t == "" || len(t) > 400 {
+		return "", "", false
+	}
+	if name, _, ok := strings.Cut(t, ":"); ok && isHeaderName(name) {
+		return "", "", false // a quoted header line
+	}
+	if m := reasonFirst.FindStringSubmatch(t); m != nil {
+		if a := strings.ToLower(m[2]); !not[a] && !isRole(a) && !isHeaderName(m[1]) {
+			return a, m[1], true
+		}
+	}
+	for _, re := range recipientLines {
+		m := re.FindStringSubmatch(t)
+		if m == nil {
+			continue
+		}
+		a := strings.ToLower(m[1])
+		if not[a] || isRole(a) {
+			return "", "", false
+		}
+		if len(m) > 2 {
+			rest = m[2]
+		}
+		return a, rest, true
+	}
+	return "", "", false
+}
+
+const addrPattern = `([^\s<>()"':;,]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)`
+
+var recipientLines = []*regexp.Regexp{
+	// The address alone, bracketed, quoted or not, with an optional colon:
+	// Exim, qmail, Sendmail's lists, GMX.
+	regexp.MustCompile(`^(?:[*•-]\s*)?["<]?` + addrPattern + `[">]?:?$`),
+	// Sendmail's summary lines: "550 <jane@example.com>... User unknown".
+	regexp.MustCompile(`^[245]\d\d\s+<` + addrPattern + `>\.\.\.\s*(.*)$`),
+	// "<addr>: text", "addr: text", "<addr>... text", "addr... text".
+	regexp.MustCompile(`^<?` + addrPattern + `>?(?::|\.\.\.|\s+\()\s*(.*)$`),
+	// "<addr> (reason)", "<addr> text" for bracketed addresses.
+	regexp.MustCompile(`^<` + addrPattern + `>\s+(.*)$`),
+	// Prose that names the recipient it could not deliver to.
+	regexp.MustCompile(`(?i)(?:deliver(?:ing|ed)?|sent|send|message|mail|recipient|address(?:ee)?|to)\b[^<@]{0,60}<` + addrPattern + `>[.:,]?\s*(.*)$`),
+	regexp.MustCompile(`(?i)^(?:Original-|Final-)?Recipient(?: address)?:\s*(?:rfc822;\s*)?<?` + addrPattern + `>?\s*(.*)$`),
+	// An SMTP transcript's or summary's recipient line.
+	regexp.MustCompile(`(?i)^RCPT TO:\s*<?` + addrPattern + `>?\s*(.*)$`),
+	// The address first, then what happened: "jane@example.com on <date>",
+	// Exchange's.
+	regexp.MustCompile(`^<?` + addrPattern + `>?\s+(.*)$`),
+}
+
+// reasonFirst matches the lines that give the reason before the address:
+// "Unknown user: jane@example.com", "Mailbox full: <jane@example.com>".
+var reasonFirst = regexp.MustCompile(`^([A-Za-z][A-Za-z '-]{2,60}):\s*<?` + addrPattern + `>?\.?$`)
+
+// isHeaderName reports whether a word is a header field's name ("To",
+// "From", "Reply-To"): a quoted header line names no recipient.
+func isHeaderName(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "to", "from", "cc", "bcc", "reply-to", "sender", "return-path", "delivered-to", "x-original-to", "envelope-to", "errors-to", "resent-to", "resent-from", "x-sender", "x-receiver",
+		"message-id", "in-reply-to", "references", "original-envelope-id", "subject", "date":
+		return true
+	}
+	return false
+}
+
+// isRole reports whether an address is a mail system's own (the
+// postmaster, the daemon that wrote the bounce): never a recipient.
+func isRole(a string) bool {
+	local, _, _ := strings.Cut(a, "@")
+	switch strings.ToLower(local) {
+	case "postmaster", "mailer-daemon", "mail-daemon", "maildaemon", "root", "nobody", "noreply", "no-reply", "daemon":
+		return true
+	}
+	return false
+}
+
+// originalInProse reads the header of the returned message that a prose
+// bounce appends after its marker line.
+func originalInProse(p *parts) Original {
+	for _, t := range p.texts {
+		s := string(t)
+		rest := s[len(cutOriginal(s)):]
+		// Skip the marker and any blank lines to the first field.
+		lines := strings.Split(rest, "\n")
+		for i, l := range lines {
+			if name, _, ok := strings.Cut(l, ":"); ok && name != "" && !strings.ContainsAny(name, " \t") {
+				h, _ := splitHeader([]byte(strings.Join(lines[i:], "\n")))
+				if o := originalOf(h); o.To != "" {
+					return o
+				}
+				break
+			}
+		}
+	}
+	return Original{}
+}
+
+// cutOriginal cuts prose at the start of the returned message, which a
+// text bounce appends after a marker line.
+func cutOriginal(t string) string {
+	lower := strings.ToLower(t)
+	end := len(t)
+	for _, mk := range originalMarkers {
+		if i := strings.Index(lower, mk); i >= 0 && i < end {
+			// Cut at the start of the marker's line.
+			j := strings.LastIndexByte(lower[:i], '\n') + 1
+			if strings.TrimSpace(t[:j]) != "" {
+				end = j
+			}
+		}
+	}
+	return t[:end]
+}
+
+var originalMarkers = []string{
+	"this is a copy of the message",
+	"below this line is a copy of the message",
+	"message headers follow",
+	"original message follows",
+	"original message headers",
+	"original message ---",
+	"original message-",
+	"original message:",
+	"headers of the original message",
+	"header of the original message",
+	"returned message follows",
+	"unsent message below",
+	"unsent message follows",
+	"undelivered message",
+	"the text you sent follows",
+	"your message reads",
+	"included is the original",
+	"content-type: message/rfc822",
+	"return-path: <",
+	"\nreceived: from ",
+	"\nreceived:from ",
+}
+
+var addrRE = regexp.MustCompile(addrPattern)
+
+// findAddresses returns the addresses in s, lower-cased, in order.
+func findAddresses(s string) []string {
+	var out []string
+	for _, a := range addrRE.FindAllString(s, -1) {
+		out = append(out, strings.ToLower(strings.Trim(a, ".")))
+	}
+	return out
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

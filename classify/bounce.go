@@ -1,0 +1,161 @@
+package classify
+
+import (
+	"strings"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/bounce"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+// Bounce says what a returned message says of one of its recipients,
+// with Sisimai's reason names. A feedback report is a complaint
+// ("feedback"), an automatic reply a "vacation", a delivery report
+// "delivered"; a bounce is its diagnostic classified as a reply from its
+// remote server, then read in the light of the report around it: the
+// command the reply answered and the status code the report gives.
+func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Verdict {
+	switch m.Kind {
+	case bounce.Feedback:
+		return mailtriage.Verdict{
+			Class: mailtriage.Permanent, Reason: "feedback", Category: "complaint", Owner: mailtriage.OwnerSender, Rule: "arf-" + m.FeedbackType,
+			Action: "A recipient reported the message (" + m.FeedbackType + "): stop mailing them, and look at what they were sent and why.",
+			Ref:    "https://www.rfc-editor.org/rfc/rfc5965",
+		}
+	case bounce.AutoReply:
+		return mailtriage.Verdict{
+			Class: mailtriage.Success, Reason: "vacation", Category: "auto-reply", Owner: mailtriage.OwnerRecipient, Rule: "auto-reply",
+			Action: "An automatic reply (out of office): the message was delivered; nothing to do.",
+			Ref:    "https://www.rfc-editor.org/rfc/rfc3834",
+		}
+	}
+	switch r.Action {
+	case "delivered", "relayed", "expanded":
+		return mailtriage.Verdict{Class: mailtriage.Success, Reason: "delivered", Category: "success", Owner: mailtriage.OwnerSender, Rule: "dsn-" + r.Action,
+			Action: "The report says the message was " + r.Action + "."}
+	}
+	d := smtpreply.ParseDetail(r.Diagnostic)
+	if d.Host == "" {
+		d.Host = r.RemoteMTA
+	}
+	if d.Command == "" {
+		d.Command = r.Command
+	}
+	v := c.Classify(d)
+	return c.inContext(v, r, d)
+}
+
+// inContext reads a diagnostic's verdict in the light of the report
+// around it, the way bounce processors (Sisimai first) have long read
+// bounces, so their reasons and ours can be compared:
+//   - a rejection of the recipient after DATA is a content filter's, not
+//     an unknown user (the server took the RCPT);
+//   - a temporary failure in a report of final failure, or a status of
+//     X.4.7, means the message gave up in the queue: expired;
+//   - where the text says nothing a rule knows, the status code decides
+//     (RFC 3463 §3).
+func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
+	lower := strings.ToLower(r.Diagnostic)
+	switch {
+	case v.Reason == "userunknown" && (r.Command == "DATA" || r.Status == "5.2.0"):
+		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
+	case v.Reason == "userunknown" && r.Status == "5.2.1":
+		return rewrite(v, "suspend", "bounce-mailbox-disabled", "The mailbox is disabled (status 5.2.1): stop mailing it until the recipient confirms it again.")
+	case expiredText(lower) || statusDetail(r.Status) == "4.7" && v.Reason != "expired":
+		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
+	case r.Action == "failed" && !d.Answered() && timedOut(lower):
+		return rewrite(v, "expired", "bounce-gave-up", "Delivery failed for too long (connection timeouts) and the message was returned: check the destination's MX and the path to it.")
+	}
+	if generic[v.Rule] {
+		if reason := statusReason(r.Status); reason != "" && reason != v.Reason {
+			return rewrite(v, reason, "bounce-status-"+r.Status, v.Action)
+		}
+	}
+	return v
+}
+
+func rewrite(v mailtriage.Verdict, reason, rule, action string) mailtriage.Verdict {
+	v.Reason, v.Rule, v.Action = reason, rule, action
+	return v
+}
+
+// generic are the rules that decide by a reply code alone: a report's
+// status code says more.
+var generic = map[string]bool{
+	Unclassified: true, "temporary-other": true, "permanent-other": true, "protocol-error-code": true,
+	"mailbox-other": true, "address-other": true, "policy-block": true, "recipient-system-error": true,
+}
+
+// expiredText reports whether a diagnostic says the message gave up in
+// the queue.
+func expiredText(lower string) bool {
+	for _, p := range []string{"in the queue too long", "envelope expired", "delivery time expired", "message expired", "retry timeout exceeded",
+		"unable to deliver this message after", "could not be delivered for", "has not been delivered for", "was not delivered within", "giving up"} {
+		if strings.Contains(lower, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func timedOut(lower string) bool {
+	return strings.Contains(lower, "timed out") || strings.Contains(lower, "timeout")
+}
+
+// statusDetail is the subject and detail of a status code: "4.7" of
+// "5.4.7".
+func statusDetail(s string) string {
+	if len(s) < 5 {
+		return ""
+	}
+	return s[2:]
+}
+
+// statusReason is the reason a status code names (RFC 3463 §3 in
+// Sisimai's terms), or "" for the codes that name none (X.0.0, the
+// catch-alls of each subject).
+func statusReason(s string) string {
+	switch statusDetail(s) {
+	case "1.1", "1.3":
+		return "userunknown"
+	case "1.2":
+		return "hostunknown"
+	case "1.6":
+		return "hasmoved"
+	case "1.7", "1.8":
+		return "rejected"
+	case "1.10":
+		return "notaccept"
+	case "2.0":
+		return "filtered"
+	case "2.1":
+		return "suspend"
+	case "2.2":
+		return "mailboxfull"
+	case "2.3":
+		return "exceedlimit"
+	case "3.0", "3.5":
+		return "systemerror"
+	case "3.1":
+		return "systemfull"
+	case "3.2":
+		return "notaccept"
+	case "3.4":
+		return "mesgtoobig"
+	case "4.1", "4.2", "4.5", "4.6":
+		return "networkerror"
+	case "4.4":
+		return "hostunknown"
+	case "4.7":
+		return "expired"
+	case "5.3":
+		return "toomanyconn"
+	case "6.0", "6.1", "6.2", "6.3", "6.4", "6.5":
+		return "contenterror"
+	case "7.1":
+		return "rejected"
+	case "7.7":
+		return "contenterror"
+	}
+	return ""
+}

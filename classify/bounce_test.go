@@ -1,0 +1,92 @@
+package classify
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mailtriage/mailtriage/bounce"
+)
+
+// bounceFloor is the lowest share of corpus rows whose reason the test
+// accepts: a few points under what the package reaches, so that a change
+// that reads real bounces worse fails the build.
+const bounceFloor = 0.50
+
+// TestBounceCorpus reads every bounce of the Sisimai corpus and compares
+// the reasons found per file with the ones Sisimai's maintainers expect,
+// as multisets (a file's recipients may come in another order). Rows whose
+// file is missing from the corpus do not count. Run with -v for the
+// disagreements.
+func TestBounceCorpus(t *testing.T) {
+	want := map[string][]string{}
+	f, err := os.Open("../testdata/sisimai/expected.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		col := strings.Split(sc.Text(), "\t")
+		if len(col) >= 5 && col[0] != "file" {
+			want[col[0]] = append(want[col[0]], col[4])
+		}
+	}
+	f.Close()
+	c := newClassifier(t)
+	agree, total := 0, 0
+	var diffs []string
+	for name, reasons := range want {
+		data, err := os.ReadFile(filepath.Join("../testdata/sisimai/eml", name))
+		if err != nil {
+			continue // a label whose file is not in the corpus
+		}
+		total += len(reasons)
+		var got []string
+		m, _ := bounce.Parse(data)
+		if m != nil {
+			for _, r := range m.Recipients {
+				got = append(got, c.Bounce(m, r).Reason)
+			}
+		}
+		n := multisetMatch(reasons, got)
+		agree += n
+		if n < len(reasons) {
+			diag := ""
+			if m != nil && len(m.Recipients) > 0 {
+				r := m.Recipients[0]
+				v := c.Bounce(m, r)
+				diag = v.Rule + " [" + r.Status + " " + r.Command + "] " + r.Diagnostic
+			}
+			if len(diag) > 300 {
+				diag = diag[:300]
+			}
+			diffs = append(diffs, name+": got "+strings.Join(got, ",")+" want "+strings.Join(reasons, ",")+": "+diag)
+		}
+	}
+	slices.Sort(diffs)
+	for _, d := range diffs {
+		t.Log(d)
+	}
+	share := float64(agree) / float64(total)
+	t.Logf("reasons agree on %d of %d rows (%.1f%%)", agree, total, 100*share)
+	if share < bounceFloor {
+		t.Errorf("%.1f%% is under the floor of %.1f%%", 100*share, 100*bounceFloor)
+	}
+}
+
+// multisetMatch counts the items of want that got has, each item of got
+// used once.
+func multisetMatch(want, got []string) int {
+	left := slices.Clone(got)
+	n := 0
+	for _, w := range want {
+		if i := slices.Index(left, w); i >= 0 {
+			left = slices.Delete(left, i, i+1)
+			n++
+		}
+	}
+	return n
+}
