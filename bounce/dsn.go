@@ -190,11 +190,24 @@ func joinContinuations(s string) string {
 var continuation = regexp.MustCompile(`(?:^|\s)(\d{3}[- ](?:[245]\.\d{1,3}\.\d{1,3} )?)`)
 
 // commandOf finds the SMTP command a reply answered in the prose around
-// it: Postfix's "(in reply to RCPT TO command)", Exim's "after RCPT TO:",
-// qmail's "most progress was RCPT TO response", Sendmail's transcript
-// (">>> DATA"), DragonFly's "did not like our final DATA".
+// it: Postfix's "(in reply to RCPT TO command)", a transcript's last
+// ">>> RCPT To:" before the first error reply ("<<< 550 ..."), Exim's
+// "after RCPT TO:", qmail's "most progress was RCPT TO response",
+// DragonFly's "did not like our final DATA".
 func commandOf(text string) string {
 	lower := strings.ToLower(text)
+	if i := strings.Index(lower, "in reply to "); i >= 0 {
+		if c := phraseCommand(lower[i:], "in reply to "); c != "" {
+			return c
+		}
+	}
+	if i := transcriptError.FindStringIndex(lower); i != nil {
+		if j := strings.LastIndex(lower[:i[0]], ">>> "); j >= 0 {
+			if c := phraseCommand(lower[j:], ">>> "); c != "" {
+				return c
+			}
+		}
+	}
 	best, at := "", len(lower)+1
 	for _, c := range commandPhrases {
 		if i := strings.Index(lower, c.phrase); i >= 0 && i < at {
@@ -202,6 +215,23 @@ func commandOf(text string) string {
 		}
 	}
 	return best
+}
+
+// transcriptError is a transcript's first error reply.
+var transcriptError = regexp.MustCompile(`<<<\s*[45]\d\d`)
+
+// phraseCommand names the command after prefix at the start of s.
+func phraseCommand(s, prefix string) string {
+	s = strings.TrimPrefix(s, prefix)
+	for _, c := range []struct{ word, command string }{
+		{"end of data", "DATA"}, {"data", "DATA"}, {".", "DATA"}, {"rcpt", "RCPT"}, {"mail", "MAIL"},
+		{"ehlo", "EHLO"}, {"helo", "EHLO"}, {"starttls", "STARTTLS"}, {"initial", "CONN"},
+	} {
+		if strings.HasPrefix(s, c.word) {
+			return c.command
+		}
+	}
+	return ""
 }
 
 var commandPhrases = []struct{ phrase, command string }{
@@ -231,6 +261,8 @@ var commandPhrases = []struct{ phrase, command string }{
 	{">>> mail from", "MAIL"},
 	{">>> data", "DATA"},
 	{">>> .", "DATA"},
+	{"smtp command data", "DATA"},
+	{"smtp command rcpt", "RCPT"},
 	{"rcpt to:", "RCPT"},
 	{"mail from:", "MAIL"},
 }

@@ -42,6 +42,20 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 		d.Command = r.Command
 	}
 	v := c.Classify(d)
+	if v.Rule == Unclassified && !d.Answered() && r.Diagnostic != "" {
+		// Prose with no reply code ("Unknown user", "The recipient name is
+		// not recognized") is the report of a failure: read it as a reply
+		// of the report's class.
+		code := "550 "
+		if strings.HasPrefix(r.Status, "4") {
+			code = "450 "
+		}
+		pd := smtpreply.ParseDetail(code + r.Diagnostic)
+		pd.Host, pd.Command = d.Host, d.Command
+		if pv := c.Classify(pd); pv.Rule != Unclassified && !generic[pv.Rule] {
+			v = pv
+		}
+	}
 	return c.inContext(v, r, d)
 }
 
@@ -56,20 +70,23 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 //     (RFC 3463 §3).
 func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
 	lower := strings.ToLower(r.Diagnostic)
-	switch {
-	case v.Reason == "userunknown" && (r.Command == "DATA" || r.Status == "5.2.0"):
-		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
-	case v.Reason == "userunknown" && r.Status == "5.2.1":
-		return rewrite(v, "suspend", "bounce-mailbox-disabled", "The mailbox is disabled (status 5.2.1): stop mailing it until the recipient confirms it again.")
-	case expiredText(lower) || statusDetail(r.Status) == "4.7" && v.Reason != "expired":
-		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
-	case r.Action == "failed" && !d.Answered() && timedOut(lower):
-		return rewrite(v, "expired", "bounce-gave-up", "Delivery failed for too long (connection timeouts) and the message was returned: check the destination's MX and the path to it.")
+	if r.Command == "CONN" && (generic[v.Rule] || v.Reason == "securityerror") && strings.HasPrefix(r.Diagnostic, "5") {
+		return rewrite(v, "blocked", "bounce-at-connect", "The receiver refused the connection itself: the sending IP is blocked there. Look it up on the blocklists (mailtriage blocklist IP) and read the reply for the receiver's delisting path.")
 	}
-	if generic[v.Rule] {
-		if reason := statusReason(r.Status); reason != "" && reason != v.Reason {
-			return rewrite(v, reason, "bounce-status-"+r.Status, v.Action)
-		}
+	if v.Reason == "userunknown" && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
+		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
+	}
+	if !generic[v.Rule] && !(v.Reason == "networkerror" && timedOut(lower)) {
+		return v
+	}
+	failed := r.Action == "failed" || r.Action == ""
+	switch reason := statusReason(r.Status); {
+	case failed && !d.Answered() && timedOut(lower):
+		return rewrite(v, "expired", "bounce-gave-up", "Delivery failed for too long (connection timeouts) and the message was returned: check the destination's MX and the path to it.")
+	case reason != "" && reason != "expired" && reason != v.Reason:
+		return rewrite(v, reason, "bounce-status-"+r.Status, v.Action)
+	case expiredText(lower) || reason == "expired":
+		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
 	}
 	return v
 }
@@ -142,8 +159,19 @@ func statusReason(s string) string {
 		return "notaccept"
 	case "3.4":
 		return "mesgtoobig"
-	case "4.1", "4.2", "4.5", "4.6":
+	case "4.1", "4.2":
+		// No answer, a bad connection: in a report of final failure the
+		// message gave up after them.
+		if strings.HasPrefix(s, "4") {
+			return "expired"
+		}
 		return "networkerror"
+	case "4.6":
+		return "networkerror"
+	case "4.5":
+		return "systemfull"
+	case "4.3":
+		return "systemerror"
 	case "4.4":
 		return "hostunknown"
 	case "4.7":
@@ -152,8 +180,12 @@ func statusReason(s string) string {
 		return "toomanyconn"
 	case "6.0", "6.1", "6.2", "6.3", "6.4", "6.5":
 		return "contenterror"
-	case "7.1":
-		return "rejected"
+	case "7.0", "7.9":
+		return "policyviolation"
+	case "7.1", "7.6":
+		return "securityerror"
+	case "7.13":
+		return "suspend"
 	case "7.7":
 		return "contenterror"
 	}
