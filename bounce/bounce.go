@@ -74,9 +74,11 @@ type Recipient struct {
 	// Action is RFC 3464's: failed, delayed, delivered, relayed or
 	// expanded; "" when a prose bounce does not say (it failed).
 	Action string `json:"action,omitempty"`
-	// Status is the status code, X.Y.Z (RFC 3463).
-	Status    string `json:"status,omitempty"`
-	RemoteMTA string `json:"remote_mta,omitempty"`
+	// Status is the status code, X.Y.Z (RFC 3463), and StatusText the
+	// comment some reports give after it ("5.2.1 (mailbox disabled)").
+	Status     string `json:"status,omitempty"`
+	StatusText string `json:"status_text,omitempty"`
+	RemoteMTA  string `json:"remote_mta,omitempty"`
 	// DiagnosticType is "smtp" for an SMTP reply, "x-unix" and others for
 	// an MTA's own text; "" in prose.
 	DiagnosticType string `json:"diagnostic_type,omitempty"`

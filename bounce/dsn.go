@@ -68,6 +68,9 @@ func readStatus(m *Message, p *parts) {
 			Address: addr, Action: strings.ToLower(firstWord(g.get("action"))),
 			Status: statusCode(g.get("status")), RemoteMTA: typed(g.get("remote-mta")),
 		}
+		if _, comment, ok := strings.Cut(g.get("status"), "("); ok {
+			r.StatusText = strings.TrimSuffix(strings.TrimSpace(comment), ")")
+		}
 		if orig != addr {
 			r.Original = orig
 		}
@@ -84,6 +87,12 @@ func readStatus(m *Message, p *parts) {
 			r.Command = cmpOr(r.Command, commandOf(b.text))
 			r.Status = cmpOr(r.Status, statusIn(b.text))
 		}
+		if r.Diagnostic == "" {
+			// No Diagnostic-Code and no block of its own: the prose is
+			// all the report says ("Your message wasn't delivered to ...
+			// because the address couldn't be found").
+			r.Diagnostic = firstLines(strings.TrimSpace(diagnosticProse(p)), 1000)
+		}
 		r.Command = cmpOr(r.Command, commandOf(r.Diagnostic))
 		m.Recipients = append(m.Recipients, r)
 	}
@@ -92,6 +101,17 @@ func readStatus(m *Message, p *parts) {
 		// still name them.
 		readText(m, nil, p)
 	}
+}
+
+// firstLines is s up to n bytes, cut at a line end, folded onto one line.
+func firstLines(s string, n int) string {
+	if len(s) > n {
+		if i := strings.LastIndexByte(s[:n], '\n'); i > 0 {
+			n = i
+		}
+		s = s[:n]
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // typed is the value of a typed field ("rfc822; jane@example.com",

@@ -113,6 +113,8 @@ func textBlocks(p *parts, m *Message) blocks {
 	for _, t := range p.texts {
 		lines := strings.Split(cutOriginal(string(t)), "\n")
 		cur := -1
+		first := len(out)
+		var preamble []string
 		for _, line := range lines {
 			if addr, rest, ok := recipientLine(line, not); ok {
 				if i := indexOf(out, addr); i >= 0 {
@@ -126,6 +128,17 @@ func textBlocks(p *parts, m *Message) blocks {
 			}
 			if cur >= 0 {
 				out[cur].text += "\n" + line
+			} else {
+				preamble = append(preamble, line)
+			}
+		}
+		// Some bounces give the reason above the addresses ("The user(s)
+		// account is disabled." then the list): blocks with nothing of
+		// their own take the last paragraph above them.
+		reason := lastParagraph(preamble)
+		for i := first; i < len(out); i++ {
+			if strings.TrimSpace(out[i].text) == "" {
+				out[i].text = reason
 			}
 		}
 	}
@@ -133,6 +146,19 @@ func textBlocks(p *parts, m *Message) blocks {
 		out[i].text = strings.TrimSpace(out[i].text)
 	}
 	return out
+}
+
+// lastParagraph is the last run of non-blank lines, joined.
+func lastParagraph(lines []string) string {
+	end := len(lines)
+	for end > 0 && strings.TrimSpace(lines[end-1]) == "" {
+		end--
+	}
+	start := end
+	for start > 0 && strings.TrimSpace(lines[start-1]) != "" {
+		start--
+	}
+	return strings.TrimSpace(strings.Join(lines[start:end], " "))
 }
 
 func indexOf(bs blocks, addr string) int {

@@ -30,6 +30,11 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 		}
 	}
 	switch r.Action {
+	case "delayed":
+		// Sisimai files delay notices under expired: the message has not
+		// gone through in the time the sender's MTA thought enough.
+		return mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "expired", Category: "timeout", Owner: mailtriage.OwnerSender, Rule: "dsn-delayed",
+			Action: "A delay notice: the message is still queued and being retried. Read the diagnostic for why; it expires if the cause lasts."}
 	case "delivered", "relayed", "expanded":
 		return mailtriage.Verdict{Class: mailtriage.Success, Reason: "delivered", Category: "success", Owner: mailtriage.OwnerSender, Rule: "dsn-" + r.Action,
 			Action: "The report says the message was " + r.Action + "."}
@@ -76,16 +81,29 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	if v.Reason == "userunknown" && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
 		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
 	}
+	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (generic[v.Rule] || v.Reason == "userunknown" || v.Reason == "hostunknown") {
+		return rewrite(v, "rejected", "bounce-at-mail-from", "The receiver refused the envelope sender (at MAIL FROM): check that the sender's address and domain exist and resolve, and that the receiver accepts mail from them.")
+	}
 	if !generic[v.Rule] && !(v.Reason == "networkerror" && timedOut(lower)) {
 		return v
 	}
+	if r.DiagnosticType == "x-unix" {
+		return rewrite(v, "mailererror", "bounce-local-mailer", "The recipient's local delivery program (a pipe, procmail, a script) failed: the recipient's administrator has to look.")
+	}
+	if strings.Contains(strings.ToLower(r.StatusText), "disabled") {
+		return rewrite(v, "suspend", "bounce-status-disabled", "The report says the mailbox is disabled: stop mailing it until the recipient confirms the address again.")
+	}
 	failed := r.Action == "failed" || r.Action == ""
-	switch reason := statusReason(r.Status); {
-	case failed && !d.Answered() && timedOut(lower):
+	temporary := strings.HasPrefix(r.Status, "4") || r.Status == "" && v.Class == mailtriage.Temporary
+	reason := statusReason(r.Status)
+	switch {
+	case failed && timedOut(lower):
 		return rewrite(v, "expired", "bounce-gave-up", "Delivery failed for too long (connection timeouts) and the message was returned: check the destination's MX and the path to it.")
-	case reason != "" && reason != "expired" && reason != v.Reason:
+	case reason == v.Reason:
+		return v
+	case reason != "" && reason != "expired":
 		return rewrite(v, reason, "bounce-status-"+r.Status, v.Action)
-	case expiredText(lower) || reason == "expired":
+	case expiredText(lower) || reason == "expired" || failed && temporary:
 		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
 	}
 	return v
@@ -107,7 +125,7 @@ var generic = map[string]bool{
 // the queue.
 func expiredText(lower string) bool {
 	for _, p := range []string{"in the queue too long", "envelope expired", "delivery time expired", "message expired", "retry timeout exceeded",
-		"unable to deliver this message after", "could not be delivered for", "has not been delivered for", "was not delivered within", "giving up"} {
+		"unable to deliver this message after", "could not be delivered for", "has not been delivered for", "was not delivered within"} {
 		if strings.Contains(lower, p) {
 			return true
 		}
@@ -159,14 +177,7 @@ func statusReason(s string) string {
 		return "notaccept"
 	case "3.4":
 		return "mesgtoobig"
-	case "4.1", "4.2":
-		// No answer, a bad connection: in a report of final failure the
-		// message gave up after them.
-		if strings.HasPrefix(s, "4") {
-			return "expired"
-		}
-		return "networkerror"
-	case "4.6":
+	case "4.1", "4.2", "4.6":
 		return "networkerror"
 	case "4.5":
 		return "systemfull"
