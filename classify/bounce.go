@@ -30,11 +30,6 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 		}
 	}
 	switch r.Action {
-	case "delayed":
-		// Sisimai files delay notices under expired: the message has not
-		// gone through in the time the sender's MTA thought enough.
-		return mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "expired", Category: "timeout", Owner: mailtriage.OwnerSender, Rule: "dsn-delayed",
-			Action: "A delay notice: the message is still queued and being retried. Read the diagnostic for why; it expires if the cause lasts."}
 	case "delivered", "relayed", "expanded":
 		return mailtriage.Verdict{Class: mailtriage.Success, Reason: "delivered", Category: "success", Owner: mailtriage.OwnerSender, Rule: "dsn-" + r.Action,
 			Action: "The report says the message was " + r.Action + "."}
@@ -81,7 +76,7 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	if v.Reason == "userunknown" && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
 		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
 	}
-	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (generic[v.Rule] || v.Reason == "userunknown" || v.Reason == "hostunknown") {
+	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
 		return rewrite(v, "rejected", "bounce-at-mail-from", "The receiver refused the envelope sender (at MAIL FROM): check that the sender's address and domain exist and resolve, and that the receiver accepts mail from them.")
 	}
 	if !generic[v.Rule] && !(v.Reason == "networkerror" && timedOut(lower)) {
@@ -93,8 +88,15 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	if strings.Contains(strings.ToLower(r.StatusText), "disabled") {
 		return rewrite(v, "suspend", "bounce-status-disabled", "The report says the mailbox is disabled: stop mailing it until the recipient confirms the address again.")
 	}
+	if r.Action == "delayed" {
+		// A delay notice whose diagnostic names nothing: Sisimai files
+		// those under expired, the message not through in the time the
+		// sender's MTA thought enough.
+		v.Class = mailtriage.Temporary
+		return rewrite(v, "expired", "dsn-delayed", "A delay notice: the message is still queued and being retried. Read the diagnostic for why; it expires if the cause lasts.")
+	}
 	failed := r.Action == "failed" || r.Action == ""
-	temporary := strings.HasPrefix(r.Status, "4") || r.Status == "" && v.Class == mailtriage.Temporary
+	temporary := strings.HasPrefix(r.Status, "4") || d.Reply.Class() == 4
 	reason := statusReason(r.Status)
 	switch {
 	case failed && timedOut(lower):
