@@ -24,6 +24,7 @@ import (
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 	"github.com/mailtriage/mailtriage/source/pmta"
 	"github.com/mailtriage/mailtriage/source/postfix"
+	"github.com/mailtriage/mailtriage/source/postqueue"
 	"github.com/mailtriage/mailtriage/source/sendmail"
 )
 
@@ -285,16 +286,17 @@ func guessFormat(head []byte) string {
 
 // The formats read.
 const (
-	Postfix  = "postfix"
-	PowerMTA = "powermta"
-	KumoMTA  = "kumomta"
-	Exim     = "exim"
-	Sendmail = "sendmail"
-	ESP      = "esp"
+	Postfix   = "postfix"
+	PostQueue = "postqueue" // postqueue -j: the Postfix queue now
+	PowerMTA  = "powermta"
+	KumoMTA   = "kumomta"
+	Exim      = "exim"
+	Sendmail  = "sendmail"
+	ESP       = "esp"
 )
 
 // Formats are the formats --source takes.
-var Formats = []string{Postfix, Exim, Sendmail, PowerMTA, KumoMTA, ESP}
+var Formats = []string{Postfix, PostQueue, Exim, Sendmail, PowerMTA, KumoMTA, ESP}
 
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
@@ -307,6 +309,8 @@ func formatOf(in *source.Input, forced string) string {
 		return Postfix
 	}
 	switch {
+	case postqueue.Detect(head):
+		return PostQueue
 	case pmta.Detect(head):
 		return PowerMTA
 	case kumo.Detect(head):
@@ -369,6 +373,18 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		st, err = kumo.Read(ctx, body, in.Name, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Skipped
+	case PostQueue:
+		var st postqueue.Stats
+		st, err = postqueue.Read(ctx, body, in.Name, snapshotTime(in, cfg), lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
+		if err == nil {
+			info.Limits = append(info.Limits, queueLimits(st)...)
+		}
+		if used == 0 && bad == 0 && err == nil {
+			// An empty queue is an answer, not a broken input: postqueue -j
+			// prints nothing then.
+			return info, nil
+		}
 	default:
 		return info, fmt.Errorf("%s: unknown format %q", in.Name, format)
 	}
@@ -386,6 +402,49 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		cfg.log().Warn("records could not be read", "input", in.Name, "count", bad, "first", samples[0])
 	}
 	return info, nil
+}
+
+// snapshotTime is when a postqueue -j listing was made, which it does not
+// say: the file's modification time (when the redirect finished
+// writing it), the time of reading for standard input.
+func snapshotTime(in *source.Input, cfg Config) time.Time {
+	switch {
+	case !in.Modified.IsZero():
+		return in.Modified
+	case !cfg.Now.IsZero():
+		return cfg.Now
+	}
+	return time.Now()
+}
+
+// queueLimits say what a queue listing cannot show, and what it holds.
+func queueLimits(st postqueue.Stats) []string {
+	at := st.Last.UTC().Format("2006-01-02 15:04 MST")
+	switch {
+	case st.Used == 0 && st.Bad == 0:
+		return []string{fmt.Sprintf("a snapshot of the Postfix queue at %s, and the queue was empty", at)}
+	case st.Used == 0:
+		return nil // not a listing: the error says so
+	}
+	limits := []string{fmt.Sprintf("a snapshot of the Postfix queue at %s (%s): no attempts or deliveries, only what is queued now; "+
+		"each recipient with a delay reason counts as one deferral at that time, and every recipient still queued is pending with its last deferral reason",
+		at, st.QueueSummary())}
+	if st.ForcedExpire > 0 {
+		limits = append(limits, fmt.Sprintf("%s forced to expire (postsuper -e or -f): returned to the sender at the next delivery attempt",
+			count(st.ForcedExpire, "message is", "messages are")))
+	}
+	if st.Repeated > 0 {
+		limits = append(limits, fmt.Sprintf("%s listed twice (moved between queues while postqueue listed them); deferrals counted once",
+			count(st.Repeated, "message was", "messages were")))
+	}
+	return limits
+}
+
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (c Config) log() *slog.Logger {

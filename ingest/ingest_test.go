@@ -146,3 +146,74 @@ func TestTruncatedWhileMapped(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTruncated", err)
 	}
 }
+
+// TestPostqueue: a postqueue -j listing is told from its content, read as
+// a snapshot (every recipient still queued is pending, with its last
+// deferral reason), and says so among its limits.
+func TestPostqueue(t *testing.T) {
+	const listing = "../source/postqueue/testdata/queue.json"
+	rep := Logs(context.Background(), []string{listing}, nil, config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	r := rep.Result
+	in := r.Inputs[0]
+	if in.Format != PostQueue || in.Lines != 9 || in.MatchedLines != 7 || in.Unparsed != 3 {
+		t.Errorf("input %+v", in)
+	}
+	if len(in.Limits) != 2 || !strings.Contains(in.Limits[0], "a snapshot of the Postfix queue") || !strings.Contains(in.Limits[0], "(1 active, 5 deferred, 1 hold)") ||
+		!strings.Contains(in.Limits[1], "1 message is forced to expire") {
+		t.Errorf("limits %q", in.Limits)
+	}
+	// The file's modification time is the snapshot's.
+	fi, err := os.Stat(listing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in.Last.Equal(fi.ModTime().UTC()) {
+		t.Errorf("snapshot at %v, want the file's time %v", in.Last, fi.ModTime())
+	}
+	if r.Summary.Pending != 9 || r.Summary.Notifications != 1 || r.Summary.Messages != 6 || r.Summary.Attempts != 5 || r.Summary.LocalDeferrals != 3 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	pending := map[string]string{}
+	for _, p := range r.PendingRecipients {
+		pending[p.Recipient] = p.Lane + ": " + p.LastReply
+	}
+	for rcpt, want := range map[string]string{
+		"jane@icloud.com": "apple: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup",
+		"ann@yahoo.com":   "yahoo: 421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred",
+		"ops@example.com": "other: Connection timed out",
+		"lee@outlook.com": "microsoft: message is on hold",
+		"pat@example.org": "other: mail transport unavailable",
+		"bob@gmail.com":   "google: ", // in the active queue, not deferred yet
+	} {
+		if got, ok := pending[rcpt]; !ok || !strings.HasPrefix(got, want) {
+			t.Errorf("pending %s: %q, want %q...", rcpt, got, want)
+		}
+	}
+
+	// Forced, from standard input.
+	data, err := os.ReadFile(listing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config(t)
+	cfg.Format = PostQueue
+	rep = Logs(context.Background(), []string{"-"}, bytes.NewReader(data), cfg)
+	if rep.Failed() || rep.Result.Summary.Pending != 9 || rep.Result.Inputs[0].Format != PostQueue {
+		t.Errorf("postqueue on stdin: %v %+v", rep.Errors, rep.Result.Summary)
+	}
+	// An empty queue prints nothing: read as postqueue, that is an
+	// answer.
+	rep = Logs(context.Background(), []string{"-"}, strings.NewReader(""), cfg)
+	if rep.Failed() || len(rep.Result.Inputs[0].Limits) != 1 || !strings.Contains(rep.Result.Inputs[0].Limits[0], "the queue was empty") {
+		t.Errorf("empty queue: %v %+v", rep.Errors, rep.Result.Inputs)
+	}
+	// A Postfix log read as a queue listing fails clearly.
+	log := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	rep = Logs(context.Background(), []string{"-"}, strings.NewReader(log), cfg)
+	if !rep.Failed() || !strings.Contains(rep.Errors[0].Error(), "no delivery records among 1 lines of postqueue") || len(rep.Result.Inputs[0].Limits) != 0 {
+		t.Errorf("a Postfix log as postqueue: %v %+v", rep.Errors, rep.Result.Inputs)
+	}
+}

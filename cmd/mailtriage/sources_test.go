@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -54,5 +55,60 @@ func TestAnalyzeOtherSources(t *testing.T) {
 	}
 	if code, _, errs := mt(t, "", "analyze", "--source", "exchange", sample); code != exitUsage || !strings.Contains(errs, "--source") {
 		t.Errorf("unknown --source: exit %d %s", code, errs)
+	}
+}
+
+// TestAnalyzePostqueue: the live Postfix queue (postqueue -j), from a
+// file, forced with --source, and piped in: every recipient still queued
+// is pending, in its lane, with its last deferral reason.
+func TestAnalyzePostqueue(t *testing.T) {
+	const listing = "../../source/postqueue/testdata/queue.json"
+	data, err := os.ReadFile(listing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what, stdin string
+		args        []string
+	}{
+		{"detected", "", []string{listing}},
+		{"--source postqueue", "", []string{"--source", "postqueue", listing}},
+		{"postqueue -j | mailtriage analyze -", string(data), []string{"-"}},
+	} {
+		code, out, errs := mt(t, c.stdin, append([]string{"analyze", "--format", "json"}, c.args...)...)
+		if code != exitOK {
+			t.Errorf("%s: exit %d: %s", c.what, code, errs)
+			continue
+		}
+		var r analysis.Result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Inputs) != 1 || r.Inputs[0].Format != "postqueue" || len(r.Inputs[0].Limits) == 0 || !strings.Contains(r.Inputs[0].Limits[0], "a snapshot of the Postfix queue") {
+			t.Errorf("%s: inputs %+v", c.what, r.Inputs)
+		}
+		pending := map[string]analysis.RecipientOutcome{}
+		for _, p := range r.PendingRecipients {
+			pending[p.Recipient] = p
+		}
+		if len(pending) != 9 || r.Summary.Pending != 9 {
+			t.Errorf("%s: %d pending recipients, summary %+v", c.what, len(pending), r.Summary)
+		}
+		for rcpt, want := range map[string][3]string{
+			"jane@icloud.com": {"apple", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup", "proofpoint-pdr-deferral"},
+			"ann@yahoo.com":   {"yahoo", "421 4.7.0 [TSS04] Messages from 203.0.113.25", "yahoo-tss04-deferred"},
+			"ops@example.com": {"other", "Connection timed out", "connect-timed-out"},
+			"lee@outlook.com": {"microsoft", "message is on hold", ""},
+		} {
+			p := pending[rcpt]
+			if p.Lane != want[0] || !strings.HasPrefix(p.LastReply, want[1]) || want[2] != "" && p.Rule != want[2] || p.Queued.IsZero() {
+				t.Errorf("%s: pending %s: %+v, want %q", c.what, rcpt, p, want)
+			}
+		}
+	}
+	// The text report says what a snapshot cannot show.
+	code, out, errs := mt(t, string(data), "analyze", "-")
+	if code != exitOK || !strings.Contains(out, "a snapshot of the Postfix queue") || !strings.Contains(out, "postqueue records") {
+		t.Errorf("text: exit %d %s %s", code, errs, out)
 	}
 }
