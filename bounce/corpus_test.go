@@ -68,3 +68,54 @@ func TestCorpusRecipients(t *testing.T) {
 		t.Errorf("recipient count agrees on only %d/%d files", agree, total)
 	}
 }
+
+// TestLineEndings: the corpus's messages read the same with CRLF and CR
+// line endings as with LF.
+func TestLineEndings(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "eml", "*.eml"))
+	for _, path := range files[:60] {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = []byte(strings.ReplaceAll(string(data), "\r\n", "\n"))
+		want, _ := Parse(data)
+		for _, nl := range []string{"\r\n", "\r"} {
+			got, _ := Parse([]byte(strings.ReplaceAll(string(data), "\n", nl)))
+			if len(got.Recipients) != len(want.Recipients) {
+				t.Errorf("%s with %q: %d recipients, want %d", filepath.Base(path), nl, len(got.Recipients), len(want.Recipients))
+				continue
+			}
+			for i := range want.Recipients {
+				if got.Recipients[i].Address != want.Recipients[i].Address || got.Recipients[i].Status != want.Recipients[i].Status {
+					t.Errorf("%s with %q: %+v, want %+v", filepath.Base(path), nl, got.Recipients[i], want.Recipients[i])
+				}
+			}
+		}
+	}
+}
+
+// FuzzParse: whatever the bytes, Parse returns a message or an error,
+// never panics, and every recipient it returns has an address.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "eml", "*.eml"))
+	for _, path := range files[:40] {
+		if data, err := os.ReadFile(path); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("Content-Type: multipart/report; boundary=x\n\n--x\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.c\n--"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Parse(data)
+		if err == nil && m == nil {
+			t.Fatal("no message and no error")
+		}
+		if m != nil && err == nil {
+			for _, r := range m.Recipients {
+				if r.Address == "" {
+					t.Errorf("a recipient without an address: %+v", r)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,185 @@
+// Package mailbox reads the messages of the stores mail is kept in: a
+// message file (.eml, RFC 5322), an mbox file (RFC 4155, with the ">From "
+// quoting of mboxrd undone), a Maildir (its cur and new folders) and
+// folders of any of them.
+package mailbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// MaxMessage bounds a message read from an mbox: the bytes past it are
+// skipped (a report puts its substance first).
+const MaxMessage = 8 << 20
+
+// Handler is called with each message: a name that says where it came
+// from ("bounces/1.eml", "mbox-0#3" for the third message of an mbox) and
+// its bytes, valid only during the call.
+type Handler func(name string, data []byte) error
+
+// Walk calls h for every message under path: a file (a message or an
+// mbox), a Maildir, or a folder of them, in name order. An unreadable
+// file is reported to bad and the walk goes on; an error h returns stops
+// it.
+func Walk(path string, h Handler, bad func(name string, err error)) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		if err := File(path, h); err != nil && !errors.Is(err, errStop) {
+			if he, ok := err.(handlerError); ok {
+				return he.err
+			}
+			bad(path, err)
+		}
+		return nil
+	}
+	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			bad(p, err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			// Maildir's tmp holds messages still being written.
+			if p != path && (strings.HasPrefix(name, ".") && !isMaildirFolder(p) || name == "tmp" && isMaildir(filepath.Dir(p))) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") || !d.Type().IsRegular() {
+			return nil
+		}
+		if err := File(p, h); err != nil {
+			if he, ok := err.(handlerError); ok {
+				return he.err
+			}
+			bad(p, err)
+		}
+		return nil
+	})
+}
+
+// isMaildir reports whether dir is a Maildir: it has cur and new.
+func isMaildir(dir string) bool {
+	for _, sub := range []string{"cur", "new"} {
+		if st, err := os.Stat(filepath.Join(dir, sub)); err != nil || !st.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// isMaildirFolder reports whether a dot-folder is a Maildir++ subfolder
+// (".Junk"), which holds messages too.
+func isMaildirFolder(dir string) bool { return isMaildir(dir) }
+
+var errStop = errors.New("stop")
+
+// handlerError carries the handler's own error out of File, to stop a walk.
+type handlerError struct{ err error }
+
+func (e handlerError) Error() string { return e.err.Error() }
+
+// File calls h for the messages of one file: each message of an mbox, or
+// the file as one message.
+func File(path string, h Handler) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, _ := br.Peek(5)
+	if string(head) == "From " {
+		return Mbox(br, path, h)
+	}
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := h(path, data); err != nil {
+		return handlerError{err}
+	}
+	return nil
+}
+
+// Mbox calls h for each message of an mbox read from r, named name#N.
+// A message starts at a "From " line at the start of the file or after a
+// blank line (RFC 4155 §2); ">From " lines lose one ">" (mboxrd).
+func Mbox(r io.Reader, name string, h Handler) error {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	var msg bytes.Buffer
+	n, blank, started := 0, true, false
+	flush := func() error {
+		if !started {
+			return nil
+		}
+		n++
+		if err := h(fmt.Sprintf("%s#%d", name, n), msg.Bytes()); err != nil {
+			return handlerError{err}
+		}
+		msg.Reset()
+		return nil
+	}
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: keep it whole.
+			rest, err2 := br.ReadBytes('\n')
+			line, err = append(slices.Clone(line), rest...), err2
+		}
+		if len(line) > 0 {
+			switch {
+			case blank && bytes.HasPrefix(line, []byte("From ")):
+				if err := flush(); err != nil {
+					return err
+				}
+				started = true
+			case !started:
+				// Text before the first From line is not a message.
+			default:
+				if isQuotedFrom(line) {
+					line = line[1:]
+				}
+				if msg.Len() < MaxMessage {
+					msg.Write(line)
+				}
+			}
+			t := bytes.TrimRight(line, "\r\n")
+			blank = len(t) == 0
+		}
+		if err == io.EOF {
+			return flush()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+}
+
+// isQuotedFrom reports whether a line is a quoted From line: ">From ",
+// ">>From ", ...
+func isQuotedFrom(line []byte) bool {
+	i := 0
+	for i < len(line) && line[i] == '>' {
+		i++
+	}
+	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
+}

@@ -1,0 +1,95 @@
+package mailbox
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestMbox: RFC 4155 §2 separates messages by From lines after a blank
+// line; mboxrd's ">From " loses one ">"; a From line inside a paragraph
+// is text; CRLF files work.
+func TestMbox(t *testing.T) {
+	for _, nl := range []string{"\n", "\r\n"} {
+		mbox := strings.ReplaceAll(`From MAILER-DAEMON Thu Apr 29 23:34:45 2021
+Subject: one
+
+>From the start
+From inside a paragraph
+
+From MAILER-DAEMON Thu Apr 29 23:34:46 2021
+Subject: two
+
+body
+`, "\n", nl)
+		var names, bodies []string
+		err := Mbox(strings.NewReader(mbox), "box", func(name string, data []byte) error {
+			names = append(names, name)
+			bodies = append(bodies, string(data))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(names, []string{"box#1", "box#2"}) {
+			t.Fatalf("names %v", names)
+		}
+		if !strings.Contains(bodies[0], nl+"From the start"+nl+"From inside a paragraph") || !strings.Contains(bodies[1], "Subject: two") {
+			t.Errorf("bodies %q", bodies)
+		}
+	}
+}
+
+// TestWalk reads a folder holding a message file, an mbox and a Maildir
+// (tmp left out), and reports an unreadable file without stopping.
+func TestWalk(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.eml", "Subject: a\n\nx\n")
+	write("box", "From x\nSubject: b1\n\n\nFrom y\nSubject: b2\n\n")
+	write("md/cur/1", "Subject: c\n\n")
+	write("md/new/2", "Subject: d\n\n")
+	write("md/tmp/3", "Subject: partial\n\n")
+	write(".hidden", "Subject: no\n\n")
+	os.Symlink("/nonexistent", filepath.Join(dir, "broken"))
+	var got []string
+	var bad []string
+	err := Walk(dir, func(name string, data []byte) error {
+		rel, _ := filepath.Rel(dir, strings.Split(name, "#")[0])
+		got = append(got, rel+"#"+strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "Subject: "))
+		return nil
+	}, func(name string, err error) { bad = append(bad, name) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.eml#a", "box#b1", "box#b2", "md/cur/1#c", "md/new/2#d"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// A dangling symlink is not a regular file: skipped, not an error.
+	if len(bad) != 0 {
+		t.Errorf("bad: %v", bad)
+	}
+}
+
+func FuzzMbox(f *testing.F) {
+	f.Add("From a\nSubject: x\n\n>From y\n\nFrom b\n\n")
+	f.Add("no from line at all")
+	f.Fuzz(func(t *testing.T, s string) {
+		total := 0
+		Mbox(strings.NewReader(s), "f", func(name string, data []byte) error {
+			total += len(data)
+			return nil
+		})
+		if total > len(s) {
+			t.Errorf("more bytes out (%d) than in (%d)", total, len(s))
+		}
+	})
+}
