@@ -80,8 +80,8 @@ type Summary struct {
 	Samples    []string                  `json:"bad_date_samples,omitempty"` // the first few, with their line
 	BadRows    int                       `json:"bad_rows"`                   // rows the CSV reader could not read: not mailed
 	RowSamples []string                  `json:"bad_row_samples,omitempty"`
-	Cohorts    map[string]map[string]int `json:"cohorts"`                    // lane → cohort → recipients
-	Order      []string                  `json:"cohort_order"`               // cohort names, first to send first
+	Cohorts    map[string]map[string]int `json:"cohorts"`      // lane → cohort → recipients
+	Order      []string                  `json:"cohort_order"` // cohort names, first to send first
 }
 
 // Names returns the cohort names in sending order.
