@@ -119,3 +119,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse reads the whole corpus once per iteration.
+func BenchmarkParse(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "eml", "*.eml"))
+	var msgs [][]byte
+	size := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs = append(msgs, data)
+		size += len(data)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			Parse(m)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(msgs)), "µs/msg")
+}

@@ -51,8 +51,16 @@ func fieldGroups(b []byte) []header {
 // human-readable part fills in what the fields leave out: the command the
 // reply answered, and the diagnostic when there is no Diagnostic-Code.
 func readStatus(m *Message, p *parts) {
-	blocks := textBlocks(p, m)
-	for _, g := range fieldGroups(p.status) {
+	var blocks blocks
+	blocksRead := false
+	groups := fieldGroups(p.status)
+	recipients := 0
+	for _, g := range groups {
+		if g.get("final-recipient") != "" || g.get("original-recipient") != "" {
+			recipients++
+		}
+	}
+	for _, g := range groups {
 		if v := g.get("reporting-mta"); v != "" && m.ReportingMTA == "" {
 			m.ReportingMTA = typed(v)
 		}
@@ -77,15 +85,28 @@ func readStatus(m *Message, p *parts) {
 		if d := g.get("diagnostic-code"); d != "" {
 			r.DiagnosticType, r.Diagnostic = diagnostic(d)
 		}
-		if t, err := mail.ParseDate(g.get("last-attempt-date")); err == nil {
-			r.LastAttempt = t
-		}
-		if b, ok := blocks.find(addr, orig); ok {
-			if r.Diagnostic == "" || len(r.Diagnostic) < 8 && len(b.text) > len(r.Diagnostic) {
-				r.Diagnostic = b.text
+		if v := g.get("last-attempt-date"); v != "" {
+			if t, err := mail.ParseDate(v); err == nil {
+				r.LastAttempt = t
 			}
-			r.Command = cmpOr(r.Command, commandOf(b.text))
-			r.Status = cmpOr(r.Status, statusIn(b.text))
+		}
+		r.Command = commandOf(r.Diagnostic)
+		// The prose says what the fields leave out: the command the reply
+		// answered, or the diagnostic itself. Cutting it into blocks is the
+		// dearest part of reading a report, so it is done only when needed.
+		if r.Command == "" && recipients == 1 && len(r.Diagnostic) >= 8 {
+			r.Command = commandOf(diagnosticProse(p))
+		} else if r.Command == "" || len(r.Diagnostic) < 8 || r.Status == "" {
+			if !blocksRead {
+				blocks, blocksRead = textBlocks(p, m), true
+			}
+			if b, ok := blocks.find(addr, orig); ok {
+				if r.Diagnostic == "" || len(r.Diagnostic) < 8 && len(b.text) > len(r.Diagnostic) {
+					r.Diagnostic = b.text
+				}
+				r.Command = cmpOr(r.Command, commandOf(b.text))
+				r.Status = cmpOr(r.Status, statusIn(b.text))
+			}
 		}
 		if r.Diagnostic == "" {
 			// No Diagnostic-Code and no block of its own: the prose is
@@ -93,7 +114,6 @@ func readStatus(m *Message, p *parts) {
 			// because the address couldn't be found").
 			r.Diagnostic = firstLines(strings.TrimSpace(diagnosticProse(p)), 1000)
 		}
-		r.Command = cmpOr(r.Command, commandOf(r.Diagnostic))
 		m.Recipients = append(m.Recipients, r)
 	}
 	if len(m.Recipients) == 0 {
@@ -184,6 +204,9 @@ func cmpOr(a, b string) string {
 // repeated codes of its continuation lines ("550-5.7.26 … 550-5.7.26 …"),
 // as RFC 5321 §4.2.1 writes them and Gmail splits at 80 characters.
 func joinContinuations(s string) string {
+	if !hasContinuation(s) {
+		return strings.Join(strings.Fields(s), " ")
+	}
 	m := continuation.FindAllStringSubmatchIndex(s, -1)
 	if len(m) < 2 {
 		return strings.Join(strings.Fields(s), " ")
@@ -205,6 +228,19 @@ func joinContinuations(s string) string {
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
 }
+
+// hasContinuation reports whether s holds a continued reply line's code,
+// three digits and a hyphen: only then is the expression worth running.
+func hasContinuation(s string) bool {
+	for i := 3; i < len(s); i++ {
+		if s[i] == '-' && isDigit(s[i-1]) && isDigit(s[i-2]) && isDigit(s[i-3]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // continuation matches a reply line's code: "550-5.7.26 ", "550 ".
 var continuation = regexp.MustCompile(`(?:^|\s)(\d{3}[- ](?:[245]\.\d{1,3}\.\d{1,3} )?)`)

@@ -28,6 +28,19 @@ type parts struct {
 	// malformed is set when a multipart part could not be read (a bad
 	// boundary): what came before it is kept.
 	malformed bool
+	// proses are the texts cut before the returned message, once asked.
+	proses []string
+}
+
+// prose returns each text part up to the returned message it quotes.
+func (p *parts) prose() []string {
+	if p.proses == nil {
+		p.proses = make([]string, len(p.texts))
+		for i, t := range p.texts {
+			p.proses[i] = cutOriginal(string(t))
+		}
+	}
+	return p.proses
 }
 
 // maxDepth bounds nesting: a bounce of a bounce of a forwarded bounce.
@@ -121,6 +134,9 @@ func (p *parts) multipart(body []byte, boundary string, depth int) {
 // header does not declare it: the "--" line before the first part
 // header that names a report part.
 func hiddenBoundary(body []byte) string {
+	if !bytes.Contains(body, []byte("elivery-")) && !bytes.Contains(body, []byte("ELIVERY-")) {
+		return "" // the common case, without lower-casing the body
+	}
 	lower := bytes.ToLower(body)
 	i := bytes.Index(lower, []byte("\ncontent-type: message/delivery-status"))
 	if i < 0 {

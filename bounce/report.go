@@ -116,8 +116,8 @@ func looksLikeBounceSubject(s string) bool {
 // its header does not say so (a provider's own notice, from a no-reply
 // address, in its own words).
 func bounceProse(p *parts) bool {
-	for _, t := range p.texts {
-		lower := strings.ToLower(cutOriginal(string(t)))
+	for _, t := range p.prose() {
+		lower := strings.ToLower(t)
 		for _, phrase := range bouncePhrases {
 			if strings.Contains(lower, phrase) {
 				return true

@@ -98,8 +98,8 @@ var replyStart = regexp.MustCompile(`(?:^|[\s:;(\[])([245]\d\d[ -](?:[245]\.\d{1
 // diagnosticProse is the human-readable text before the returned message.
 func diagnosticProse(p *parts) string {
 	var b strings.Builder
-	for _, t := range p.texts {
-		b.WriteString(cutOriginal(string(t)))
+	for _, t := range p.prose() {
+		b.WriteString(t)
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -110,8 +110,8 @@ func diagnosticProse(p *parts) string {
 func textBlocks(p *parts, m *Message) blocks {
 	not := map[string]bool{m.From: true, m.To: true, p.original.From: true, "": true}
 	var out blocks
-	for _, t := range p.texts {
-		lines := strings.Split(cutOriginal(string(t)), "\n")
+	for _, t := range p.prose() {
+		lines := strings.Split(t, "\n")
 		cur := -1
 		first := len(out)
 		var preamble []string
@@ -127,7 +127,11 @@ func textBlocks(p *parts, m *Message) blocks {
 				continue
 			}
 			if cur >= 0 {
-				out[cur].text += "\n" + line
+				// What a recipient's failure says fits in its first lines;
+				// the rest of a long prose bounce is boilerplate.
+				if len(out[cur].text) < maxBlock {
+					out[cur].text += "\n" + line
+				}
 			} else {
 				preamble = append(preamble, line)
 			}
@@ -147,6 +151,9 @@ func textBlocks(p *parts, m *Message) blocks {
 	}
 	return out
 }
+
+// maxBlock bounds the text kept for one recipient.
+const maxBlock = 2048
 
 // lastParagraph is the last run of non-blank lines, joined.
 func lastParagraph(lines []string) string {
@@ -174,59 +181,74 @@ func indexOf(bs blocks, addr string) int {
 // address with the rest of the line.
 func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool) {
 	t := strings.TrimSpace(line)
-	if t == "" || len(t) > 400 {
+	if len(t) < 3 || len(t) > 400 || strings.IndexByte(t, '@') < 0 {
 		return "", "", false
 	}
 	if name, _, ok := strings.Cut(t, ":"); ok && isHeaderName(name) {
 		return "", "", false // a quoted header line
 	}
-	if m := reasonFirst.FindStringSubmatch(t); m != nil {
-		if a := strings.ToLower(m[2]); !not[a] && !isRole(a) && !isHeaderName(m[1]) {
-			return a, m[1], true
-		}
+	loc := addrRE.FindStringIndex(t)
+	if loc == nil {
+		return "", "", false
 	}
-	for _, re := range recipientLines {
-		m := re.FindStringSubmatch(t)
-		if m == nil {
-			continue
-		}
-		a := strings.ToLower(m[1])
-		if not[a] || isRole(a) {
-			return "", "", false
-		}
-		if len(m) > 2 {
-			rest = m[2]
-		}
-		return a, rest, true
+	a := strings.ToLower(t[loc[0]:loc[1]])
+	if not[a] || isRole(a) {
+		return "", "", false
 	}
-	return "", "", false
+	rest, ok = shape(t[:loc[0]], t[loc[1]:])
+	if !ok {
+		return "", "", false
+	}
+	return a, rest, true
 }
+
+// shape decides, from the text before and after an address, whether a
+// line is a recipient's, and returns what the line says of it. One
+// address search and a few checks of its surroundings cost much less
+// than a regular expression per form.
+func shape(pre, post string) (string, bool) {
+	lead := strings.TrimRight(strings.TrimLeft(pre, "*•- \t"), `"<`)
+	switch {
+	case lead == "":
+		// The address starts the line, bracketed, quoted or bulleted.
+		post = strings.TrimPrefix(strings.TrimPrefix(post, ">"), `"`)
+		switch {
+		case post == "" || post == ":":
+			return "", true
+		case strings.HasPrefix(post, "..."):
+			return strings.TrimSpace(post[3:]), true
+		case post[0] == ':' || post[0] == ' ' || post[0] == '\t':
+			return strings.TrimSpace(post[1:]), true
+		}
+		return "", false
+	case strings.HasPrefix(post, ">...") && sendmailSummary.MatchString(pre):
+		return strings.TrimSpace(post[4:]), true
+	case recipientField.MatchString(pre):
+		return strings.TrimSpace(strings.TrimPrefix(post, ">")), true
+	case post == "" || post == ">" || post == "." || post == ">.":
+		if m := reasonLabel.FindStringSubmatch(pre); m != nil && !isHeaderName(m[1]) {
+			return m[1], true
+		}
+	}
+	if strings.HasSuffix(pre, "<") && strings.HasPrefix(post, ">") && proseLead.MatchString(pre) {
+		return strings.TrimSpace(strings.TrimLeft(post[1:], ".:,")), true
+	}
+	return "", false
+}
+
+var (
+	// Sendmail's summary lines: "550 <jane@example.com>... User unknown".
+	sendmailSummary = regexp.MustCompile(`^[245]\d\d\s+<$`)
+	// A recipient field written out, or an SMTP transcript's RCPT TO.
+	recipientField = regexp.MustCompile(`(?i)^(?:(?:Original-|Final-)?Recipient(?: address)?:\s*(?:rfc822;\s*)?|RCPT TO:\s*)<?$`)
+	// The reason before the address: "Unknown user: jane@example.com".
+	reasonLabel = regexp.MustCompile(`^([A-Za-z][A-Za-z '-]{2,60}):\s*<?$`)
+	// Prose that names the recipient it could not deliver to: "... delivering
+	// your mail to <jane@example.com>."
+	proseLead = regexp.MustCompile(`(?i)(?:deliver(?:ing|ed)?|sent|send|message|mail|recipient|address(?:ee)?|to)\b[^<@]{0,60}<$`)
+)
 
 const addrPattern = `([^\s<>()"':;,]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)`
-
-var recipientLines = []*regexp.Regexp{
-	// The address alone, bracketed, quoted or not, with an optional colon:
-	// Exim, qmail, Sendmail's lists, GMX.
-	regexp.MustCompile(`^(?:[*•-]\s*)?["<]?` + addrPattern + `[">]?:?$`),
-	// Sendmail's summary lines: "550 <jane@example.com>... User unknown".
-	regexp.MustCompile(`^[245]\d\d\s+<` + addrPattern + `>\.\.\.\s*(.*)$`),
-	// "<addr>: text", "addr: text", "<addr>... text", "addr... text".
-	regexp.MustCompile(`^<?` + addrPattern + `>?(?::|\.\.\.|\s+\()\s*(.*)$`),
-	// "<addr> (reason)", "<addr> text" for bracketed addresses.
-	regexp.MustCompile(`^<` + addrPattern + `>\s+(.*)$`),
-	// Prose that names the recipient it could not deliver to.
-	regexp.MustCompile(`(?i)(?:deliver(?:ing|ed)?|sent|send|message|mail|recipient|address(?:ee)?|to)\b[^<@]{0,60}<` + addrPattern + `>[.:,]?\s*(.*)$`),
-	regexp.MustCompile(`(?i)^(?:Original-|Final-)?Recipient(?: address)?:\s*(?:rfc822;\s*)?<?` + addrPattern + `>?\s*(.*)$`),
-	// An SMTP transcript's or summary's recipient line.
-	regexp.MustCompile(`(?i)^RCPT TO:\s*<?` + addrPattern + `>?\s*(.*)$`),
-	// The address first, then what happened: "jane@example.com on <date>",
-	// Exchange's.
-	regexp.MustCompile(`^<?` + addrPattern + `>?\s+(.*)$`),
-}
-
-// reasonFirst matches the lines that give the reason before the address:
-// "Unknown user: jane@example.com", "Mailbox full: <jane@example.com>".
-var reasonFirst = regexp.MustCompile(`^([A-Za-z][A-Za-z '-]{2,60}):\s*<?` + addrPattern + `>?\.?$`)
 
 // isHeaderName reports whether a word is a header field's name ("To",
 // "From", "Reply-To"): a quoted header line names no recipient.
@@ -253,9 +275,8 @@ func isRole(a string) bool {
 // originalInProse reads the header of the returned message that a prose
 // bounce appends after its marker line.
 func originalInProse(p *parts) Original {
-	for _, t := range p.texts {
-		s := string(t)
-		rest := s[len(cutOriginal(s)):]
+	for i, t := range p.texts {
+		rest := string(t[len(p.prose()[i]):])
 		// Skip the marker and any blank lines to the first field.
 		lines := strings.Split(rest, "\n")
 		for i, l := range lines {
@@ -274,10 +295,15 @@ func originalInProse(p *parts) Original {
 // cutOriginal cuts prose at the start of the returned message, which a
 // text bounce appends after a marker line.
 func cutOriginal(t string) string {
+	// The prose of a bounce comes first; past its first 32 KB is the
+	// returned message.
+	if len(t) > 32<<10 {
+		t = t[:32<<10]
+	}
 	lower := strings.ToLower(t)
 	end := len(t)
 	for _, mk := range originalMarkers {
-		if i := strings.Index(lower, mk); i >= 0 && i < end {
+		if i := strings.Index(lower[:end], mk); i >= 0 {
 			// Cut at the start of the marker's line.
 			j := strings.LastIndexByte(lower[:i], '\n') + 1
 			if strings.TrimSpace(t[:j]) != "" {

@@ -102,6 +102,20 @@ func File(path string, h Handler) error {
 		return err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() < MaxMessage {
+		// Most files are one message: read it whole, without a buffer.
+		data := make([]byte, st.Size())
+		if _, err := io.ReadFull(f, data); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if bytes.HasPrefix(data, []byte("From ")) {
+			return Mbox(bytes.NewReader(data), path, h)
+		}
+		if err := h(path, data); err != nil {
+			return handlerError{err}
+		}
+		return nil
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	head, _ := br.Peek(5)
 	if string(head) == "From " {

@@ -48,6 +48,19 @@ func (p *progress) update(name string, read, size int64) {
 	p.shown = true
 }
 
+// count shows how many items have been read, for inputs of unknown size.
+func (p *progress) count(what string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond || now.Sub(p.start) < 500*time.Millisecond {
+		return
+	}
+	p.last = now
+	fmt.Fprintf(p.w, "\r\x1b[K%s: %d  %.0f/s", what, n, float64(n)/now.Sub(p.start).Seconds())
+	p.shown = true
+}
+
 func (p *progress) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,0 +1,228 @@
+// Package bouncescan reads returned messages from mail stores (message
+// files, mbox, Maildir) and says, for each recipient they report, what
+// happened and what it means: the report read by package bounce, the
+// diagnostic judged by package classify. It is what `mailtriage bounce`
+// prints, and what analyze turns into events.
+package bouncescan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/bounce"
+	"github.com/mailtriage/mailtriage/mailbox"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+// Record is one recipient of one returned message.
+type Record struct {
+	File      string `json:"file"`
+	Kind      string `json:"kind"`   // dsn, feedback, autoreply
+	Format    string `json:"format"` // rfc3464, text, arf, rfc3834, ses
+	Recipient string `json:"recipient"`
+	// DSNAction is the report's action: failed, delayed, delivered, ...
+	DSNAction string `json:"dsn_action,omitempty"`
+	Status    string `json:"status"`
+	Code      int    `json:"code"`
+	Reason    string `json:"reason"`
+	Class     string `json:"class"`
+	Category  string `json:"category"`
+	Provider  string `json:"provider"`
+	Filter    string `json:"filter,omitempty"`
+	// Diagnostic is the reply or text the report gives.
+	Diagnostic   string    `json:"diagnostic"`
+	Command      string    `json:"command,omitempty"`
+	RemoteMTA    string    `json:"remote_mta,omitempty"`
+	FeedbackType string    `json:"feedback_type,omitempty"`
+	SourceIP     string    `json:"source_ip,omitempty"`
+	Date         time.Time `json:"date,omitzero"`
+	Sender       string    `json:"sender,omitempty"` // the returned message's From
+	MessageID    string    `json:"original_message_id,omitempty"`
+	Rule         string    `json:"rule"`
+	Advice       string    `json:"advice"`
+	Owner        string    `json:"owner"`
+
+	detail  smtpreply.Detail
+	verdict mailtriage.Verdict
+}
+
+// Detail and Verdict are the record's diagnostic decoded and judged.
+func (r *Record) Detail() smtpreply.Detail     { return r.detail }
+func (r *Record) Verdict() mailtriage.Verdict { return r.verdict }
+
+// Skipped is a message that gave no record, and why.
+type Skipped struct {
+	File string `json:"file"`
+	Why  string `json:"why"`
+}
+
+// Result is what a scan found.
+type Result struct {
+	Messages int      `json:"messages"`
+	Records  []Record `json:"records"`
+	// NotReports are ordinary messages among the inputs; NoRecipient
+	// reports that named nobody recoverable; Unreadable inputs that could
+	// not be read at all.
+	NotReports  []Skipped `json:"not_reports"`
+	NoRecipient []Skipped `json:"no_recipient"`
+	Unreadable  []Skipped `json:"unreadable"`
+}
+
+// Classifier judges a recipient of a report; see package classify.
+type Classifier interface {
+	Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Verdict
+}
+
+// Scanner scans inputs.
+type Scanner struct {
+	Classifier Classifier
+	// Workers parse in parallel; 0 means one per CPU.
+	Workers int
+	// Progress, if set, is called as messages are read.
+	Progress func(messages int)
+}
+
+type job struct {
+	seq  int
+	name string
+	data []byte
+}
+
+type outcome struct {
+	records []Record
+	skipped *Skipped
+	kind    int // 0 records, 1 not a report, 2 no recipient
+}
+
+// Scan reads every path ("-" for stdin: one message, or an mbox) and
+// returns the records in input order.
+func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*Result, error) {
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan job, 4*workers)
+	var mu sync.Mutex
+	outcomes := map[int]outcome{}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				o := s.one(j.name, j.data)
+				mu.Lock()
+				outcomes[j.seq] = o
+				mu.Unlock()
+			}
+		}()
+	}
+	res := &Result{Records: []Record{}, NotReports: []Skipped{}, NoRecipient: []Skipped{}, Unreadable: []Skipped{}}
+	seq := 0
+	send := func(name string, data []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		jobs <- job{seq, name, bytes.Clone(data)}
+		seq++
+		if s.Progress != nil && seq%256 == 0 {
+			s.Progress(seq)
+		}
+		return nil
+	}
+	bad := func(name string, err error) {
+		res.Unreadable = append(res.Unreadable, Skipped{File: name, Why: err.Error()})
+	}
+	for _, p := range paths {
+		var err error
+		if p == "-" {
+			err = readStdin(stdin, send)
+		} else {
+			err = mailbox.Walk(p, send, bad)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			bad(p, err)
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	res.Messages = seq
+	for i := range seq {
+		o := outcomes[i]
+		res.Records = append(res.Records, o.records...)
+		switch o.kind {
+		case 1:
+			res.NotReports = append(res.NotReports, *o.skipped)
+		case 2:
+			res.NoRecipient = append(res.NoRecipient, *o.skipped)
+		}
+	}
+	return res, nil
+}
+
+// readStdin hands standard input on: an mbox, or one message.
+func readStdin(r io.Reader, send mailbox.Handler) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(5); string(head) == "From " {
+		return mailbox.Mbox(br, "-", send)
+	}
+	data, err := io.ReadAll(io.LimitReader(br, mailbox.MaxMessage))
+	if err != nil {
+		return fmt.Errorf("standard input: %w", err)
+	}
+	return send("-", data)
+}
+
+// one reads and judges one message.
+func (s *Scanner) one(name string, data []byte) outcome {
+	m, err := bounce.Parse(data)
+	switch {
+	case errors.Is(err, bounce.ErrNotReport):
+		return outcome{kind: 1, skipped: &Skipped{File: name, Why: err.Error()}}
+	case err != nil:
+		return outcome{kind: 2, skipped: &Skipped{File: name, Why: err.Error()}}
+	}
+	out := make([]Record, 0, len(m.Recipients))
+	for _, r := range m.Recipients {
+		v := s.Classifier.Bounce(m, r)
+		d := smtpreply.ParseDetail(r.Diagnostic)
+		rec := Record{
+			File: name, Kind: string(m.Kind), Format: m.Format, Recipient: r.Address, DSNAction: r.Action,
+			Status: cmpOr(r.Status, d.Reply.Enhanced), Code: d.Reply.Code, Reason: v.Reason, Class: string(v.Class), Category: v.Category,
+			Provider: v.Provider, Filter: v.Filter, Diagnostic: r.Diagnostic, Command: r.Command, RemoteMTA: r.RemoteMTA,
+			FeedbackType: m.FeedbackType, SourceIP: m.SourceIP, Date: cmpTime(r.LastAttempt, m.Date), Sender: m.Original.From,
+			MessageID: m.Original.MessageID, Rule: v.Rule, Advice: v.Action, Owner: string(v.Owner),
+			detail: d, verdict: v,
+		}
+		out = append(out, rec)
+	}
+	return outcome{records: out}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func cmpTime(a, b time.Time) time.Time {
+	if !a.IsZero() {
+		return a
+	}
+	return b
+}
