@@ -55,7 +55,7 @@ type Record struct {
 }
 
 // Detail and Verdict are the record's diagnostic decoded and judged.
-func (r *Record) Detail() smtpreply.Detail     { return r.detail }
+func (r *Record) Detail() smtpreply.Detail    { return r.detail }
 func (r *Record) Verdict() mailtriage.Verdict { return r.verdict }
 
 // Skipped is a message that gave no record, and why.

@@ -56,7 +56,18 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 			v = pv
 		}
 	}
-	return c.inContext(v, r, d)
+	v = c.inContext(v, r, d)
+	if !d.Answered() {
+		// No reply code: the report's status, or its action, says whether
+		// the failure is final.
+		switch {
+		case strings.HasPrefix(r.Status, "5") || r.Status == "" && r.Action == "failed":
+			v.Class = mailtriage.Permanent
+		case strings.HasPrefix(r.Status, "4"):
+			v.Class = mailtriage.Temporary
+		}
+	}
+	return v
 }
 
 // inContext reads a diagnostic's verdict in the light of the report

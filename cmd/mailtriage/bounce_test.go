@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+const bounceCorpus = "../../testdata/sisimai/eml"
+
+// TestBounceJSON: one object per recipient with the fields scripts need,
+// the skipped messages on standard error, exit 0.
+func TestBounceJSON(t *testing.T) {
+	code, out, errs := mt(t, "", "bounce", "--format", "json", bounceCorpus)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(out), &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) < 320 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, key := range []string{"file", "recipient", "status", "code", "reason", "class", "provider", "diagnostic"} {
+		if _, ok := recs[0][key]; !ok {
+			t.Errorf("no %q in %v", key, recs[0])
+		}
+	}
+	found := false
+	for _, r := range recs {
+		if strings.HasSuffix(r["file"].(string), "lhost-postfix-01.eml") {
+			found = r["reason"] == "mailererror" && r["class"] == "permanent" && r["status"] == "5.1.1"
+		}
+	}
+	if !found {
+		t.Error("lhost-postfix-01.eml (procmail failed, status 5.1.1) is not a permanent mailererror")
+	}
+	if !strings.Contains(errs, "lhost-fml-03.eml") || !strings.Contains(errs, "not bounces") {
+		t.Errorf("stderr does not name the message that is not a bounce: %s", errs)
+	}
+}
+
+// TestBounceText: the reason chart and a row per recipient; stdin with '-'.
+func TestBounceText(t *testing.T) {
+	data, err := os.ReadFile(bounceCorpus + "/lhost-exim-01.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := mt(t, string(data), "bounce", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"1 message, 1 recipient", "REASONS", "RECIPIENTS", "kijitora@example.ed.jp", "550 5.7.0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestBounceErrors: a missing file, nothing but ordinary mail, a bad
+// --format.
+func TestBounceErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/note.eml", []byte("From: jane@example.com\nSubject: hi\n\nhello\n"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"bounce", dir + "/missing"}, exitError, "no such file"},
+		{[]string{"bounce", dir}, exitError, "no bounce report found in 1 messages"},
+		{[]string{"bounce", "--format", "xml", dir}, exitUsage, "--format"},
+		{[]string{"bounce"}, exitUsage, "requires at least 1 arg"},
+	} {
+		code, _, errs := mt(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.want)
+		}
+	}
+}
