@@ -35,6 +35,10 @@ const (
 	// notifications (Notification set), whose recipients have no other
 	// events.
 	Message
+	// Complaint is a recipient's complaint about a message: a feedback
+	// report (ARF, RFC 5965) from a mailbox provider's feedback loop, or an
+	// ESP's complaint event. It is not a delivery outcome.
+	Complaint
 )
 
 // Status is the result of an attempt or the final outcome of a recipient.

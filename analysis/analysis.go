@@ -130,8 +130,8 @@ func (c Counts) Rate() float64 {
 
 type laneAcc struct {
 	Counts
-	recipients, expired, pending, bounced, local int
-	domains                                      map[string]int
+	recipients, expired, pending, bounced, local, complaints int
+	domains                                                  map[string]int
 }
 
 type laneHour struct {
@@ -184,8 +184,8 @@ type domainAcc struct {
 
 type streamAcc struct {
 	Counts
-	messages, recipients, expired, bounced int
-	lanes                                  map[string]int
+	messages, recipients, expired, bounced, complaints int
+	lanes                                              map[string]int
 }
 
 type relayAcc struct {
@@ -224,6 +224,10 @@ func (a *Analyzer) Add(e *mailtriage.Event) {
 		a.summary.Messages++
 		s := a.stream(e.Sender)
 		s.messages++
+	case mailtriage.Complaint:
+		a.summary.Complaints++
+		a.stream(e.Sender).complaints++
+		a.lane(e.Lane).complaints++
 	}
 }
 
@@ -510,7 +514,7 @@ func (a *Analyzer) laneStats() []LaneStats {
 		out = append(out, LaneStats{
 			Lane: name, Attempts: l.Attempts, Delivered: l.Delivered, Deferrals: l.Deferrals, Bounces: l.Bounces,
 			DeferralRate: l.Rate(), Recipients: l.recipients, Expired: l.expired, Pending: l.pending,
-			LocalDeferrals: l.local, Domains: topKeys(l.domains, 8), Sites: a.sites(l.domains),
+			LocalDeferrals: l.local, Complaints: l.complaints, Domains: topKeys(l.domains, 8), Sites: a.sites(l.domains),
 		})
 	}
 	slices.SortFunc(out, func(x, y LaneStats) int {
@@ -704,7 +708,7 @@ func (a *Analyzer) streamStats() []StreamStats {
 	for k, s := range a.streams {
 		out = append(out, StreamStats{
 			Stream: k, Messages: s.messages, Recipients: s.recipients, Counts: s.Counts, Expired: s.expired,
-			Bounced: s.bounced, DeferralRate: s.Rate(), Lanes: topKeys(s.lanes, 0),
+			Bounced: s.bounced, Complaints: s.complaints, DeferralRate: s.Rate(), Lanes: topKeys(s.lanes, 0),
 		})
 	}
 	slices.SortFunc(out, func(x, y StreamStats) int {

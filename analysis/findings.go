@@ -139,6 +139,9 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 	if f, ok := unclassifiedFinding(r); ok {
 		out = append(out, f)
 	}
+	if f, ok := complaintFinding(r); ok {
+		out = append(out, f)
+	}
 	if r.Summary.UnparsedLines > 0 {
 		out = append(out, mailtriage.Finding{
 			Code: "input.unparsed-lines", Severity: mailtriage.SeverityInfo, Category: "input",
@@ -154,11 +157,33 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 	return out
 }
 
+// complaintFinding names the streams recipients complained about (feedback
+// reports, ESP complaint events): complaints weigh on a sender's
+// reputation more than any bounce, and Gmail and Yahoo hold bulk senders
+// under 0.3% of delivered mail.
+func complaintFinding(r *Result) (mailtriage.Finding, bool) {
+	if r.Summary.Complaints == 0 {
+		return mailtriage.Finding{}, false
+	}
+	ev := []string{}
+	for _, s := range r.Streams {
+		if s.Complaints > 0 && len(ev) < 5 {
+			ev = append(ev, fmt.Sprintf("stream=%s complaints=%d messages=%d", s.Stream, s.Complaints, s.Messages))
+		}
+	}
+	return mailtriage.Finding{
+		Code: "reputation.complaints", Severity: mailtriage.SeverityWarning, Category: "reputation",
+		Message: fmt.Sprintf("%s: recipients reported mail as spam or abuse (feedback reports).", count(r.Summary.Complaints, "complaint")),
+		Fix:     "Stop mailing every address that complained (suppress them), and look at what the complaining streams send and to whom: Gmail and Yahoo expect complaints under 0.3% of delivered mail, and better under 0.1%.",
+		Owner:   mailtriage.OwnerSender, Evidence: ev,
+	}, true
+}
+
 // nothingFinding says so when there was nothing to analyse, so an empty
 // report is not read as a clean one.
 func (a *Analyzer) nothingFinding(r *Result) (mailtriage.Finding, bool) {
 	s := r.Summary
-	if s.Attempts > 0 || s.Recipients > 0 || s.Messages > 0 || s.Notifications > 0 || s.LocalDeferrals > 0 {
+	if s.Attempts > 0 || s.Recipients > 0 || s.Messages > 0 || s.Notifications > 0 || s.LocalDeferrals > 0 || s.Complaints > 0 {
 		return mailtriage.Finding{}, false
 	}
 	where := "in the inputs"

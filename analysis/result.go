@@ -116,7 +116,9 @@ type Summary struct {
 	Deferrals      int     `json:"deferrals"`
 	DeferralRate   float64 `json:"deferral_rate"`
 	LocalDeferrals int     `json:"local_deferrals"`
-	UnparsedLines  int64   `json:"unparsed_lines"`
+	// Complaints are feedback reports and ESP complaint events.
+	Complaints    int   `json:"complaints,omitempty"`
+	UnparsedLines int64 `json:"unparsed_lines"`
 }
 
 // LaneStats counts one lane.
@@ -131,6 +133,7 @@ type LaneStats struct {
 	Expired        int     `json:"expired"`
 	Pending        int     `json:"pending"`
 	LocalDeferrals int     `json:"local_deferrals"`
+	Complaints     int     `json:"complaints,omitempty"`
 	// Domains are the lane's busiest recipient domains, for people.
 	Domains []string `json:"domains"`
 	// Sites are all its domains (up to 5,000), most recipients first,
@@ -217,6 +220,7 @@ type StreamStats struct {
 	Counts
 	Expired      int      `json:"expired"`
 	Bounced      int      `json:"bounced"`
+	Complaints   int      `json:"complaints,omitempty"`
 	DeferralRate float64  `json:"deferral_rate"`
 	Lanes        []string `json:"lanes"`
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/source/bounces"
 	"github.com/mailtriage/mailtriage/source/esp"
 	"github.com/mailtriage/mailtriage/source/exim"
 	"github.com/mailtriage/mailtriage/source/kumo"
@@ -293,10 +294,11 @@ const (
 	Exim      = "exim"
 	Sendmail  = "sendmail"
 	ESP       = "esp"
+	Bounces   = "bounces" // returned messages: a message file or an mbox
 )
 
 // Formats are the formats --source takes.
-var Formats = []string{Postfix, PostQueue, Exim, Sendmail, PowerMTA, KumoMTA, ESP}
+var Formats = []string{Postfix, PostQueue, Exim, Sendmail, PowerMTA, KumoMTA, ESP, Bounces}
 
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
@@ -321,6 +323,8 @@ func formatOf(in *source.Input, forced string) string {
 		return Exim
 	case sendmail.Detect(head):
 		return Sendmail
+	case bounces.Detect(head):
+		return Bounces
 	}
 	return Postfix
 }
@@ -385,6 +389,15 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 			// prints nothing then.
 			return info, nil
 		}
+	case Bounces:
+		if cfg.Classifier == nil {
+			return info, fmt.Errorf("%s: returned messages need a classifier", in.Name)
+		}
+		var st bounces.Stats
+		st, err = bounces.Read(ctx, body, in.Name, snapshotTime(in, cfg), cfg.Classifier, lt)
+		info.Lines, used, bad, samples, info.First, info.Last = st.Messages, st.Recipients+st.Complaints, st.NoRecipient, st.Samples, st.First, st.Last
+		info.OtherLines = st.NotReports + st.AutoReplies
+		info.Limits = append(info.Limits, "returned messages: only the recipients that failed, were delayed or complained show, not the mail that went through; times are the reports' dates")
 	default:
 		return info, fmt.Errorf("%s: unknown format %q", in.Name, format)
 	}

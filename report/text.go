@@ -111,6 +111,9 @@ func (t *textWriter) summary(r *analysis.Result) {
 	if s.Deleted > 0 {
 		t.printf("   deleted %s", thousands(int64(s.Deleted)))
 	}
+	if s.Complaints > 0 {
+		t.printf("   complaints %s", t.paint(yellow, thousands(int64(s.Complaints))))
+	}
 	t.printf("\n  attempts %s   deferrals %s (%s of attempts)   local deferrals %s\n",
 		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rate(s.DeferralRate), thousands(int64(s.LocalDeferrals)))
 	if s.UnparsedLines > 0 {

@@ -112,3 +112,47 @@ func TestAnalyzePostqueue(t *testing.T) {
 		t.Errorf("text: exit %d %s %s", code, errs, out)
 	}
 }
+
+// TestAnalyzeBounces: returned messages, a message file and an mbox, are
+// told from logs by their content and feed the analysis: bounces by
+// reason, and the feedback report a complaint with its finding.
+func TestAnalyzeBounces(t *testing.T) {
+	dir := t.TempDir()
+	var mbox strings.Builder
+	for _, f := range []string{"lhost-postfix-01.eml", "arf-01.eml", "lhost-exim-05.eml"} {
+		data, err := os.ReadFile(bounceCorpus + "/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mbox.WriteString("From MAILER-DAEMON Thu Apr 29 23:34:45 2021\n" + string(data) + "\n")
+	}
+	os.WriteFile(dir+"/bounces.mbox", []byte(mbox.String()), 0o644)
+	for _, args := range [][]string{
+		{"analyze", "--format", "json", dir + "/bounces.mbox", bounceCorpus + "/lhost-qmail-01.eml"},
+		{"analyze", "--format", "json", "--source", "bounces", dir + "/bounces.mbox", bounceCorpus + "/lhost-qmail-01.eml"},
+	} {
+		code, out, errs := mt(t, "", args...)
+		if code != exitOK && code != exitProblems {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var r analysis.Result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Summary.Complaints != 1 || r.Summary.Bounced != 3 {
+			t.Errorf("summary %+v", r.Summary)
+		}
+		for _, in := range r.Inputs {
+			if in.Format != "bounces" {
+				t.Errorf("input %s read as %s", in.Name, in.Format)
+			}
+		}
+		found := false
+		for _, f := range r.Findings {
+			found = found || f.Code == "reputation.complaints"
+		}
+		if !found {
+			t.Error("no complaint finding")
+		}
+	}
+}

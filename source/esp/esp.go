@@ -30,7 +30,10 @@ import (
 type Stats struct {
 	Events   int64 // JSON objects read
 	Used     int64 // events that became records
-	Skipped  int64 // events with no delivery (opens, clicks, complaints, ...)
+	Skipped  int64 // events with no delivery (opens, clicks, unsubscribes, ...)
+	// Complaints are the recipients' spam complaints, each a complaint
+	// event.
+	Complaints int64
 	Bad      int64 // objects that are no provider's event
 	Samples  []string
 	First    time.Time
@@ -126,11 +129,15 @@ func (st *Stats) value(v any, name string, t *lifecycle.Tracker) {
 			st.Used++
 			for i := range recs {
 				st.seen(recs[i].Time)
-				if recs[i].Recipient == "" {
+				switch {
+				case recs[i].Recipient == "":
 					t.Queued(&recs[i], false)
-					continue
+				case recs[i].Complaint:
+					st.Complaints++
+					t.Complaint(&recs[i])
+				default:
+					t.Add(&recs[i])
 				}
-				t.Add(&recs[i])
 			}
 		}
 	default:

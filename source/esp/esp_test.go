@@ -39,6 +39,8 @@ func TestRead(t *testing.T) {
 			// A Transient bounce: SES stopped retrying.
 			"1 deferred jane@icloud.com 421/4.7.0",
 			"3 expired jane@icloud.com 421/4.7.0",
+			// A complaint: not a delivery outcome.
+			"5  sofia@yahoo.com ",
 		}, "delay episodes"},
 		{"sendgrid.json", "sendgrid", []string{
 			"1 deferred recipient@example.com 0/",
@@ -46,6 +48,7 @@ func TestRead(t *testing.T) {
 			"3 delivered recipient@example.com 250/2.0.0",
 			"1 bounced nobody@example.com 550/5.1.1",
 			"3 bounced nobody@example.com 550/5.1.1",
+			"5  sofia@yahoo.com ",
 		}, "SendGrid"},
 		{"mailgun.jsonl", "mailgun", []string{
 			// Mailgun's deferral: failed, severity temporary.

@@ -82,7 +82,20 @@ func ses(o map[string]any) ([]lifecycle.Record, error) {
 	case "Send":
 		base.Time = base.Queued
 		return []lifecycle.Record{base}, nil
-	default: // Complaint, Reject, Open, Click, Rendering Failure, Subscription
+	case "Complaint":
+		c := obj(o, "complaint")
+		at, err := when(str(c, "timestamp"))
+		if err != nil {
+			return nil, fmt.Errorf("SES complaint: %w", err)
+		}
+		for _, x := range list(c, "complainedRecipients") {
+			cr, _ := x.(map[string]any)
+			r := base
+			r.Time, r.Recipient, r.Complaint = at, str(cr, "emailAddress"), true
+			r.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: "SES complaint: " + firstOf(str(c, "complaintFeedbackType"), "abuse")}
+			out = append(out, r)
+		}
+	default: // Reject, Open, Click, Rendering Failure, Subscription
 		return nil, nil
 	}
 	return out, nil
@@ -112,7 +125,9 @@ func sendgrid(o map[string]any) ([]lifecycle.Record, error) {
 	case "processed":
 		r.Recipient = ""
 		return []lifecycle.Record{r}, nil
-	default: // dropped, open, click, spamreport, unsubscribe, ...
+	case "spamreport":
+		r.Complaint, r.Detail = true, smtpreply.Detail{Kind: smtpreply.Local, Text: "SendGrid spam report"}
+	default: // dropped, open, click, unsubscribe, ...
 		return nil, nil
 	}
 	return []lifecycle.Record{r}, nil
@@ -148,7 +163,10 @@ func mailgun(d map[string]any) ([]lifecycle.Record, error) {
 	case "accepted":
 		r.Recipient = ""
 		return []lifecycle.Record{r}, nil
-	default: // opened, clicked, unsubscribed, complained, stored
+	case "complained":
+		r.Complaint, r.Detail = true, smtpreply.Detail{Kind: smtpreply.Local, Text: "Mailgun complaint"}
+		return []lifecycle.Record{r}, nil
+	default: // opened, clicked, unsubscribed, stored
 		return nil, nil
 	}
 	r.Detail.Host = r.RemoteHost
@@ -185,7 +203,12 @@ func postmark(o map[string]any) ([]lifecycle.Record, error) {
 			d.Status = mailtriage.Deferred
 			return []lifecycle.Record{d, r}, nil
 		}
-	default: // SpamComplaint, Open, Click, SubscriptionChange
+	case "SpamComplaint":
+		if r.Time, err = when(str(o, "BouncedAt")); err != nil {
+			return nil, fmt.Errorf("Postmark spam complaint: %w", err)
+		}
+		r.Complaint, r.Detail = true, smtpreply.Detail{Kind: smtpreply.Local, Text: "Postmark spam complaint"}
+	default: // Open, Click, SubscriptionChange
 		return nil, nil
 	}
 	return []lifecycle.Record{r}, nil
@@ -218,7 +241,10 @@ func sparkpost(o map[string]any) ([]lifecycle.Record, error) {
 	case "injection":
 		r.Recipient = ""
 		return []lifecycle.Record{r}, nil
-	default: // policy_rejection, generation_*, spam_complaint, ...
+	case "spam_complaint":
+		r.Complaint, r.Detail = true, smtpreply.Detail{Kind: smtpreply.Local, Text: "SparkPost spam complaint: " + firstOf(str(e, "fbtype"), "abuse")}
+		return []lifecycle.Record{r}, nil
+	default: // policy_rejection, generation_*, ...
 		return nil, nil
 	}
 	r.Detail = reply(text, "")

@@ -44,6 +44,13 @@ type Record struct {
 	// Attempts is the source's own count of attempts, when it keeps one
 	// (KumoMTA's num_attempts); 0 counts the records.
 	Attempts int
+	// Complaint marks a recipient's complaint (a feedback report, an ESP's
+	// complaint event) rather than a delivery record: see Complaint.
+	Complaint bool
+	// Verdict, when set, is the source's own judgement of the report (a
+	// bounce message read in its context), used instead of classifying
+	// Detail alone.
+	Verdict *mailtriage.Verdict
 }
 
 // Classifier says what a report means; see package classify.
@@ -130,6 +137,9 @@ func (t *Tracker) Add(r *Record) {
 		rc.localIP = r.LocalIP
 	}
 	v := t.verdict(r.Detail)
+	if r.Verdict != nil {
+		v = *r.Verdict
+	}
 	switch {
 	case r.Status == mailtriage.Deferred && r.Local:
 		rc.remember(r, v)
@@ -156,6 +166,27 @@ func (t *Tracker) Add(r *Record) {
 		rc.final = true
 		t.final(m, rc, r.Time, r.Status)
 	}
+}
+
+// Complaint emits a recipient's complaint about a message. It is not part
+// of the message's delivery: the recipient gets no outcome from it.
+func (t *Tracker) Complaint(r *Record) {
+	if r.Recipient == "" {
+		return
+	}
+	e := &t.ev
+	domain := domainOf(r.Recipient)
+	*e = mailtriage.Event{
+		Kind: mailtriage.Complaint, Time: r.Time, Source: r.Source, Host: r.Host, QueueID: r.Key, MessageID: r.MessageID,
+		Sender: r.Sender, Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, Detail: r.Detail,
+	}
+	if t.lanes != nil {
+		e.Lane = t.lanes.Lane(domain, "")
+	}
+	if r.Verdict != nil {
+		e.Verdict = *r.Verdict
+	}
+	t.emit(e)
 }
 
 func (t *Tracker) message(r *Record) *message {
