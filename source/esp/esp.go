@@ -28,17 +28,17 @@ import (
 
 // Stats says what a read saw.
 type Stats struct {
-	Events   int64 // JSON objects read
-	Used     int64 // events that became records
-	Skipped  int64 // events with no delivery (opens, clicks, unsubscribes, ...)
+	Events  int64 // JSON objects read
+	Used    int64 // events that became records
+	Skipped int64 // events with no delivery (opens, clicks, unsubscribes, ...)
 	// Complaints are the recipients' spam complaints, each a complaint
 	// event.
 	Complaints int64
-	Bad      int64 // objects that are no provider's event
-	Samples  []string
-	First    time.Time
-	Last     time.Time
-	Provider map[string]int64 // events per provider
+	Bad        int64 // objects that are no provider's event
+	Samples    []string
+	First      time.Time
+	Last       time.Time
+	Provider   map[string]int64 // events per provider
 	// Limits says, per provider seen, what its events cannot show.
 	Limits []string
 }
