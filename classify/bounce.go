@@ -81,6 +81,10 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 //     (RFC 3463 §3).
 func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
 	lower := strings.ToLower(r.Diagnostic)
+	if r.Action == "expired" {
+		// Not one of RFC 3464's actions, but plain: SendGrid writes it.
+		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
+	}
 	if r.Command == "CONN" && (generic[v.Rule] || v.Reason == "securityerror") && strings.HasPrefix(r.Diagnostic, "5") {
 		return rewrite(v, "blocked", "bounce-at-connect", "The receiver refused the connection itself: the sending IP is blocked there. Look it up on the blocklists (mailtriage blocklist IP) and read the reply for the receiver's delisting path.")
 	}
@@ -138,7 +142,7 @@ var generic = map[string]bool{
 // the queue.
 func expiredText(lower string) bool {
 	for _, p := range []string{"in the queue too long", "envelope expired", "delivery time expired", "message expired", "retry timeout exceeded",
-		"unable to deliver this message after", "could not be delivered for", "has not been delivered for", "was not delivered within"} {
+		"unable to deliver this message after", "could not be delivered for", "has not been delivered for", "was not delivered within", "could not deliver for the last"} {
 		if strings.Contains(lower, p) {
 			return true
 		}
