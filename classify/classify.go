@@ -151,6 +151,7 @@ type input struct {
 	hostP    *provider.Provider
 	textM    *provider.Provider
 	textF    *provider.Provider
+	grams    *grams // the byte pairs of lower, for long texts
 }
 
 func (c *Classifier) input(d smtpreply.Detail) input {
@@ -159,6 +160,10 @@ func (c *Classifier) input(d smtpreply.Detail) input {
 		in.lower = strings.ToLower(d.Reply.String())
 	} else {
 		in.lower = strings.ToLower(d.Text)
+	}
+	if len(in.lower) >= minGramText {
+		in.grams = new(grams)
+		in.grams.fill(in.lower)
 	}
 	if c.catalog != nil {
 		in.hostP = c.catalog.ByHost(in.host)
@@ -211,15 +216,15 @@ func (r *Rule) matches(in *input) bool {
 	if len(r.Providers) > 0 && !r.providerMatches(in) {
 		return false
 	}
-	for _, s := range r.text {
-		if !strings.Contains(in.lower, s) {
+	for i, s := range r.text {
+		if !in.grams.mayContain(r.textKeys[i]) || !strings.Contains(in.lower, s) {
 			return false
 		}
 	}
 	if len(r.textAny) > 0 {
 		ok := false
-		for _, s := range r.textAny {
-			if strings.Contains(in.lower, s) {
+		for i, s := range r.textAny {
+			if in.grams.mayContain(r.textAnyKeys[i]) && strings.Contains(in.lower, s) {
 				ok = true
 				break
 			}

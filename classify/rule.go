@@ -55,6 +55,9 @@ type Rule struct {
 	enhanced []enhancedMatch
 	text     []string
 	textAny  []string
+	// textKeys and textAnyKeys are the byte pairs each substring is
+	// tested by before a search (see grams).
+	textKeys, textAnyKeys [][]uint16
 	kinds    []string
 }
 
@@ -169,9 +172,11 @@ func (r *Rule) compile(cat *provider.Catalog) error {
 	}
 	for _, s := range r.Text {
 		r.text = append(r.text, strings.ToLower(s))
+		r.textKeys = append(r.textKeys, gramKeys(strings.ToLower(s)))
 	}
 	for _, s := range r.TextAny {
 		r.textAny = append(r.textAny, strings.ToLower(s))
+		r.textAnyKeys = append(r.textAnyKeys, gramKeys(strings.ToLower(s)))
 	}
 	for i, h := range r.Hosts {
 		r.Hosts[i] = strings.ToLower(h)

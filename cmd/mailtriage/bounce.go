@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/mailtriage/mailtriage/bouncescan"
 	"github.com/mailtriage/mailtriage/provider"
@@ -76,6 +77,10 @@ func runBounce(cmd *cobra.Command, e *env, o *bounceOptions, args []string) erro
 	if err != nil {
 		return err
 	}
+	// Each message is parsed into short-lived garbage while the live heap
+	// stays small (the records): collecting less often trades a few MB for
+	// a fifth of the run time.
+	debug.SetGCPercent(400)
 	sc := &bouncescan.Scanner{Classifier: cl, Workers: o.workers}
 	if isTerminal(e.stderr) {
 		p := newProgress(e.stderr)
