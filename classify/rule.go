@@ -58,7 +58,7 @@ type Rule struct {
 	// textKeys and textAnyKeys are the byte pairs each substring is
 	// tested by before a search (see grams).
 	textKeys, textAnyKeys [][]uint16
-	kinds    []string
+	kinds                 []string
 }
 
 // enhancedMatch is one parsed Enhanced condition.
