@@ -12,11 +12,8 @@ import (
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
 )
-
-type domains struct{}
-
-func (domains) Lane(domain, relay string) string { return domain }
 
 func classifier(t testing.TB) *classify.Classifier {
 	cat, err := provider.Builtin()
@@ -56,7 +53,7 @@ func TestRead(t *testing.T) {
 	in := mbox(t, "lhost-postfix-01.eml", "rfc3464-07.eml", "arf-01.eml", "rfc3834-01.eml") +
 		"From jane Thu Apr 29 23:34:45 2021\nFrom: jane@example.com\nSubject: lunch\n\nnoon?\n"
 	var got []string
-	tr := lifecycle.NewTracker(domains{}, nil, func(e *mailtriage.Event) {
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, nil, func(e *mailtriage.Event) {
 		if e.Kind != mailtriage.Message {
 			got = append(got, fmt.Sprintf("%d %s %s %s", e.Kind, e.Status, e.Recipient, e.Verdict.Reason))
 		}
@@ -105,7 +102,7 @@ func FuzzRead(f *testing.F) {
 	f.Add("From x\nContent-Type: multipart/report; boundary=b\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n")
 	c := classifier(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		tr := lifecycle.NewTracker(domains{}, nil, func(*mailtriage.Event) {})
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, nil, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", time.Unix(0, 0), c, tr)
 		tr.Finish(st.Last)
 	})

@@ -8,19 +8,9 @@ import (
 	"testing"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
 )
-
-type domains struct{}
-
-func (domains) Lane(domain, relay string) string { return domain }
-
-type codes struct{}
-
-func (codes) Classify(d smtpreply.Detail) mailtriage.Verdict {
-	return mailtriage.Verdict{Rule: fmt.Sprintf("%d/%s", d.Reply.Code, d.Reply.Enhanced)}
-}
 
 // The payloads are the ESPs' documented examples as django-anymail's
 // webhook tests reproduce them (BSD-3), and events composed in their
@@ -79,7 +69,7 @@ func TestRead(t *testing.T) {
 			}
 			defer f.Close()
 			var got []string
-			tr := lifecycle.NewTracker(domains{}, codes{}, func(e *mailtriage.Event) {
+			tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
 				if e.Kind != mailtriage.Message {
 					got = append(got, fmt.Sprintf("%v %s %s %s", e.Kind, e.Status, e.Recipient, e.Verdict.Rule))
 				}
@@ -107,7 +97,7 @@ func TestRead(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	tr := lifecycle.NewTracker(domains{}, codes{}, func(*mailtriage.Event) {})
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(*mailtriage.Event) {})
 	st, _ := Read(context.Background(), strings.NewReader(`{"event":"x"} 42 {"eventType":"Bounce","mail":{},"bounce":{"timestamp":"never"}}`), "bad.json", tr)
 	if st.Bad != 3 || len(st.Samples) != 3 {
 		t.Errorf("%+v", st)
@@ -123,7 +113,7 @@ func FuzzRead(f *testing.F) {
 		f.Add(string(data))
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		tr := lifecycle.NewTracker(domains{}, codes{}, func(*mailtriage.Event) {})
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", tr)
 		tr.Finish(st.Last)
 	})

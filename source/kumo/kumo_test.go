@@ -8,19 +8,9 @@ import (
 	"testing"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
 )
-
-type domains struct{}
-
-func (domains) Lane(domain, relay string) string { return domain }
-
-type codes struct{}
-
-func (codes) Classify(d smtpreply.Detail) mailtriage.Verdict {
-	return mailtriage.Verdict{Rule: fmt.Sprintf("%d/%s", d.Reply.Code, d.Reply.Enhanced)}
-}
 
 // The records are KumoMTA's documented log record (log_record.md): one
 // line from the KumoMTA repository's tsa-torture.js, the others composed
@@ -32,7 +22,7 @@ func TestRead(t *testing.T) {
 	}
 	defer f.Close()
 	var got []string
-	tr := lifecycle.NewTracker(domains{}, codes{}, func(e *mailtriage.Event) {
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
 		if e.Kind != mailtriage.Message {
 			got = append(got, fmt.Sprintf("%v %s %s %d %s %s %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule, e.RemoteHost, e.LocalIP))
 		}
@@ -76,7 +66,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(string(data))
 	f.Add(`{"type":"Bounce","id":"x","recipient":[],"timestamp":"1"}`)
 	f.Fuzz(func(t *testing.T, s string) {
-		tr := lifecycle.NewTracker(domains{}, codes{}, func(*mailtriage.Event) {})
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", tr)
 		tr.Finish(st.Last)
 	})

@@ -10,11 +10,8 @@ import (
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
 )
-
-type noLanes struct{}
-
-func (noLanes) Lane(domain, relay string) string { return domain }
 
 type codes struct{}
 
@@ -32,7 +29,7 @@ func TestRead(t *testing.T) {
 	}
 	defer f.Close()
 	var got []string
-	tr := lifecycle.NewTracker(noLanes{}, codes{}, func(e *mailtriage.Event) {
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
 		if e.Kind != mailtriage.Message {
 			got = append(got, fmt.Sprintf("%v %s %s %s %s %s", e.Kind, e.Status, e.Recipient, e.Verdict.Rule, e.RemoteHost, e.LocalIP))
 		}
@@ -79,7 +76,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(string(data))
 	f.Add("type,timeLogged,rcpt\nt,1700000000,a@b\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		tr := lifecycle.NewTracker(noLanes{}, codes{}, func(*mailtriage.Event) {})
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz.csv", tr)
 		tr.Finish(st.Last)
 	})

@@ -12,11 +12,8 @@ import (
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
 )
-
-type domains struct{}
-
-func (domains) Lane(domain, relay string) string { return domain }
 
 type codes struct{}
 
@@ -35,7 +32,7 @@ func kindName(k mailtriage.Kind) string {
 func events(t *testing.T, s string) ([]string, Stats) {
 	t.Helper()
 	var got []string
-	tr := lifecycle.NewTracker(domains{}, codes{}, func(e *mailtriage.Event) {
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
 		if e.Kind == mailtriage.Message {
 			got = append(got, fmt.Sprintf("message %s <%s> %d queued=%s notification=%v", e.QueueID, e.Sender, e.Recipients, e.Queued.Format(time.RFC3339), e.Notification))
 			return
@@ -163,7 +160,7 @@ func TestBigMessage(t *testing.T) {
 	}
 	data := append(line, `{"queue_name": "active", "queue_id": "4dKzXw0sQbz9sWX", "arrival_time": 1796119110, "sender": "a@shop.example.net", "recipients": [{"address": "bob@gmail.com"}]}`...)
 	var pending, attempts int
-	tr := lifecycle.NewTracker(domains{}, codes{}, func(e *mailtriage.Event) {
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
 		switch {
 		case e.Kind == mailtriage.Attempt:
 			attempts++
@@ -244,7 +241,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(`{"queue_name": "hold", "queue_id": "x", "arrival_time": 1e300, "recipients": [{"address": "a@b", "delay_reason": "host [ said: 4"}]}`)
 	f.Add(`{"queue_name": "x", "queue_id": "x", "arrival_time": "-1", "recipients": null}` + "\nnull\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		tr := lifecycle.NewTracker(domains{}, codes{}, func(*mailtriage.Event) {})
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", now, tr)
 		tr.Finish(st.Last)
 		Detect([]byte(s))

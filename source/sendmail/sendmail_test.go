@@ -12,11 +12,8 @@ import (
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
 )
-
-type domains struct{}
-
-func (domains) Lane(domain, relay string) string { return domain }
 
 type codes struct{}
 
@@ -38,7 +35,7 @@ func TestRead(t *testing.T) {
 	}
 	defer f.Close()
 	var got []string
-	tr := lifecycle.NewTracker(domains{}, codes{}, func(e *mailtriage.Event) {
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
 		if e.Kind == mailtriage.Message {
 			got = append(got, fmt.Sprintf("message %s %s notification=%v", e.QueueID, e.Sender, e.Notification))
 			return
@@ -87,7 +84,7 @@ func FuzzRead(f *testing.F) {
 	data, _ := os.ReadFile("testdata/maillog")
 	f.Add(string(data))
 	f.Fuzz(func(t *testing.T, s string) {
-		tr := lifecycle.NewTracker(domains{}, codes{}, func(*mailtriage.Event) {})
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", clock(), tr)
 		tr.Finish(st.Last)
 	})
