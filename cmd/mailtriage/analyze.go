@@ -325,6 +325,16 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, like 2026-11-30T08:00:00Z, or a date)", s)
 }
 
+// builtinClassifier is the classifier over the built-in providers, with
+// the user's rules directory (if any) first.
+func builtinClassifier(rulesDir string) (*classify.Classifier, error) {
+	cat, err := provider.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	return newClassifier(cat, rulesDir)
+}
+
 func newClassifier(cat *provider.Catalog, rulesDir string) (*classify.Classifier, error) {
 	var user []*classify.Rule
 	var err error

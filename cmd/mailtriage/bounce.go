@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 
 	"github.com/mailtriage/mailtriage/bouncescan"
-	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
 )
@@ -69,11 +68,7 @@ func runBounce(cmd *cobra.Command, e *env, o *bounceOptions, args []string) erro
 			return &codeError{code: exitError, err: fmt.Errorf("%w", err)}
 		}
 	}
-	cat, err := provider.Builtin()
-	if err != nil {
-		return err
-	}
-	cl, err := newClassifier(cat, o.rulesDir)
+	cl, err := builtinClassifier(o.rulesDir)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/classify"
-	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/spf13/cobra"
 )
@@ -64,11 +63,7 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format %q: want text or json", o.format)
 	}
-	cat, err := provider.Builtin()
-	if err != nil {
-		return err
-	}
-	cl, err := newClassifier(cat, o.rulesDir)
+	cl, err := builtinClassifier(o.rulesDir)
 	if err != nil {
 		return err
 	}
