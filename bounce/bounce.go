@@ -174,17 +174,31 @@ func (h header) get(name string) string {
 // splitHeader reads a header block (RFC 5322 §2.2, folded lines joined)
 // and returns it with the body after the blank line. Lines that are not
 // fields end the header, as some reports have no blank line after it.
+// Only the fields this package reads are kept: the DKIM signatures and
+// Received chains of a returned message are most of its header and none
+// of its meaning.
 func splitHeader(b []byte) (header, []byte) {
 	h := header{}
 	var name string
+	var value strings.Builder
+	keep := false
+	flush := func() {
+		if keep {
+			h[name] = append(h[name], value.String())
+		}
+		value.Reset()
+	}
 	for len(b) > 0 {
 		line, rest, _ := bytes.Cut(b, []byte("\n"))
 		if len(bytes.TrimSpace(line)) == 0 {
+			flush()
 			return h, rest
 		}
 		if (line[0] == ' ' || line[0] == '\t') && name != "" {
-			v := h[name]
-			v[len(v)-1] += " " + string(bytes.TrimSpace(line))
+			if keep {
+				value.WriteByte(' ')
+				value.Write(bytes.TrimSpace(line))
+			}
 			b = rest
 			continue
 		}
@@ -194,13 +208,27 @@ func splitHeader(b []byte) (header, []byte) {
 				b = rest // an mbox separator line
 				continue
 			}
+			flush()
 			return h, b
 		}
+		flush()
 		name = strings.ToLower(string(n))
-		h[name] = append(h[name], string(bytes.TrimSpace(v)))
+		keep = wanted[name]
+		if keep {
+			value.Write(bytes.TrimSpace(v))
+		}
 		b = rest
 	}
+	flush()
 	return h, nil
+}
+
+// wanted are the header fields the package reads.
+var wanted = map[string]bool{
+	"from": true, "to": true, "subject": true, "date": true, "message-id": true,
+	"content-type": true, "content-transfer-encoding": true,
+	"auto-submitted": true, "precedence": true, "x-autoreply": true, "x-autorespond": true, "x-auto-response-suppress": true,
+	"x-failed-recipients": true, "x-original-to": true,
 }
 
 // headerAddress is the address of a From or To field, lower-cased; the

@@ -85,7 +85,7 @@ func readStatus(m *Message, p *parts) {
 		if d := g.get("diagnostic-code"); d != "" {
 			r.DiagnosticType, r.Diagnostic = diagnostic(d)
 		}
-		if v := g.get("last-attempt-date"); v != "" {
+		if v := g.get("last-attempt-date"); v != "" && m.Date.IsZero() {
 			if t, err := mail.ParseDate(v); err == nil {
 				r.LastAttempt = t
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"mime"
-	"mime/multipart"
 	"mime/quotedprintable"
 	"strings"
 )
@@ -98,36 +97,67 @@ func (p *parts) part(h header, body []byte, depth int) {
 	}
 }
 
-// multipart reads the parts of a multipart body. A boundary that never
-// comes, or a part that does not parse, ends the walk there: the parts
-// before it are kept, and a body that gave no part at all is read as text.
+// multipart reads the parts of a multipart body (RFC 2046 §5.1.1). The
+// body is in memory, so the parts are cut out of it where the delimiter
+// lines are, without copies; a closing delimiter that never comes ends the
+// last part at the end of the body (reports are often cut short), and a
+// body with no delimiter at all is read as text.
 func (p *parts) multipart(body []byte, boundary string, depth int) {
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
-	n := 0
-	for {
-		part, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			p.malformed = true
-			break
-		}
-		data, err := io.ReadAll(io.LimitReader(part, maxSize))
-		if err != nil {
-			p.malformed = true
-			// What was read up to the bad boundary is still the part.
-		}
-		n++
-		ph := header{}
-		for k, v := range part.Header {
-			ph[strings.ToLower(k)] = v
-		}
-		p.part(ph, data, depth+1)
-	}
-	if n == 0 {
+	bodies, closed := splitParts(body, boundary)
+	if bodies == nil {
 		p.texts = append(p.texts, body)
+		return
 	}
+	if !closed {
+		p.malformed = true
+	}
+	for _, b := range bodies {
+		h, rest := splitHeader(b)
+		p.part(h, rest, depth+1)
+	}
+}
+
+// splitParts returns the parts between the delimiter lines of boundary,
+// and whether the closing delimiter was there.
+func splitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
+	delim := []byte("--" + boundary)
+	start := -1 // where the current part's content starts
+	for i := 0; i < len(body); {
+		j := bytes.Index(body[i:], delim)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(delim)
+		if j > 0 && body[j-1] != '\n' {
+			continue // not at the start of a line
+		}
+		lineEnd := bytes.IndexByte(body[i:], '\n')
+		if lineEnd < 0 {
+			lineEnd = len(body) - i
+		}
+		after := body[i : i+lineEnd]
+		last := bytes.HasPrefix(after, []byte("--"))
+		if !last && len(bytes.TrimSpace(after)) > 0 {
+			continue // a longer boundary that starts with this one
+		}
+		if start >= 0 {
+			end := j
+			if end > start && body[end-1] == '\n' {
+				end-- // the line break before a delimiter belongs to it
+			}
+			parts = append(parts, body[start:end])
+		}
+		if last {
+			return parts, true
+		}
+		start = min(i+lineEnd+1, len(body))
+		i = start
+	}
+	if start >= 0 && start < len(body) {
+		parts = append(parts, body[start:])
+	}
+	return parts, false
 }
 
 // hiddenBoundary finds the boundary of a MIME report in a body whose
