@@ -4,6 +4,8 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/pairs"
 )
 
 // fieldGroups reads the fields of a delivery-status or feedback-report
@@ -264,8 +266,16 @@ func commandOf(text string) string {
 			}
 		}
 	}
+	var ps *pairs.Set
+	if len(lower) > 128 {
+		ps = new(pairs.Set)
+		ps.Fill(lower)
+	}
 	best, at := "", len(lower)+1
-	for _, c := range commandPhrases {
+	for k, c := range commandPhrases {
+		if !ps.MayContain(phraseKeys[k]) {
+			continue
+		}
 		if i := strings.Index(lower, c.phrase); i >= 0 && i < at {
 			best, at = c.command, i
 		}
@@ -289,6 +299,15 @@ func phraseCommand(s, prefix string) string {
 	}
 	return ""
 }
+
+// phraseKeys are the byte pairs of commandPhrases, for package pairs.
+var phraseKeys = func() []pairs.Keys {
+	out := make([]pairs.Keys, len(commandPhrases))
+	for i, c := range commandPhrases {
+		out[i] = pairs.KeysOf(c.phrase)
+	}
+	return out
+}()
 
 var commandPhrases = []struct{ phrase, command string }{
 	{"in reply to end of data", "DATA"},

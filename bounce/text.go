@@ -3,6 +3,8 @@ package bounce
 import (
 	"regexp"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/pairs"
 )
 
 // A prose bounce names each recipient on a line of its own or at the
@@ -301,8 +303,13 @@ func cutOriginal(t string) string {
 		t = t[:32<<10]
 	}
 	lower := strings.ToLower(t)
+	var ps pairs.Set
+	ps.Fill(lower)
 	end := len(t)
-	for _, mk := range originalMarkers {
+	for k, mk := range originalMarkers {
+		if !ps.MayContain(markerKeys[k]) {
+			continue
+		}
 		if i := strings.Index(lower[:end], mk); i >= 0 {
 			// Cut at the start of the marker's line.
 			j := strings.LastIndexByte(lower[:i], '\n') + 1
@@ -336,6 +343,17 @@ var originalMarkers = []string{
 	"return-path: <",
 	"\nreceived: from ",
 	"\nreceived:from ",
+}
+
+// markerKeys are the byte pairs of originalMarkers, for package pairs.
+var markerKeys = keysOf(originalMarkers)
+
+func keysOf(subs []string) []pairs.Keys {
+	out := make([]pairs.Keys, len(subs))
+	for i, s := range subs {
+		out[i] = pairs.KeysOf(s)
+	}
+	return out
 }
 
 var addrRE = regexp.MustCompile(addrPattern)

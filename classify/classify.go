@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/internal/pairs"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
@@ -151,7 +152,7 @@ type input struct {
 	hostP    *provider.Provider
 	textM    *provider.Provider
 	textF    *provider.Provider
-	grams    *grams // the byte pairs of lower, for long texts
+	pairs    *pairs.Set // the byte pairs of lower, for long texts
 }
 
 func (c *Classifier) input(d smtpreply.Detail) input {
@@ -161,9 +162,9 @@ func (c *Classifier) input(d smtpreply.Detail) input {
 	} else {
 		in.lower = strings.ToLower(d.Text)
 	}
-	if len(in.lower) >= minGramText {
-		in.grams = new(grams)
-		in.grams.fill(in.lower)
+	if len(in.lower) >= minPairsText {
+		in.pairs = new(pairs.Set)
+		in.pairs.Fill(in.lower)
 	}
 	if c.catalog != nil {
 		in.hostP = c.catalog.ByHost(in.host)
@@ -171,6 +172,11 @@ func (c *Classifier) input(d smtpreply.Detail) input {
 	}
 	return in
 }
+
+// minPairsText is the length from which a text's byte pairs are worth
+// collecting before the rules' substring tests: shorter texts are
+// searched directly.
+const minPairsText = 96
 
 func (r *Rule) matches(in *input) bool {
 	reply := &in.d.Reply
@@ -217,14 +223,14 @@ func (r *Rule) matches(in *input) bool {
 		return false
 	}
 	for i, s := range r.text {
-		if !in.grams.mayContain(r.textKeys[i]) || !strings.Contains(in.lower, s) {
+		if !in.pairs.MayContain(r.textKeys[i]) || !strings.Contains(in.lower, s) {
 			return false
 		}
 	}
 	if len(r.textAny) > 0 {
 		ok := false
 		for i, s := range r.textAny {
-			if in.grams.mayContain(r.textAnyKeys[i]) && strings.Contains(in.lower, s) {
+			if in.pairs.MayContain(r.textAnyKeys[i]) && strings.Contains(in.lower, s) {
 				ok = true
 				break
 			}

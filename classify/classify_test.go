@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mailtriage/mailtriage"
@@ -142,5 +143,17 @@ func TestExplainTimeout(t *testing.T) {
 	}
 	if x.Cause == nil || x.Cause.Rule != "proofpoint-pdr-deferral" || x.Cause.Class != mailtriage.Temporary {
 		t.Errorf("cause %+v", x.Cause)
+	}
+}
+
+// BenchmarkClassifyProse classifies a prose bounce's long diagnostic, where
+// the byte-pair filter saves most substring searches.
+func BenchmarkClassifyProse(b *testing.B) {
+	c := newClassifier(b)
+	d := smtpreply.ParseDetail(strings.Repeat("This message was created automatically by mail delivery software. ", 6) +
+		"550 The recipient name is not recognized MSEXCH:IMS:NNN:KIJITORACAT:NEKO 0 (000C05A6) Unknown Recipient")
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Classify(d)
 	}
 }

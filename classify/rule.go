@@ -8,6 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/internal/pairs"
 	"github.com/mailtriage/mailtriage/provider"
 )
 
@@ -56,8 +57,8 @@ type Rule struct {
 	text     []string
 	textAny  []string
 	// textKeys and textAnyKeys are the byte pairs each substring is
-	// tested by before a search (see grams).
-	textKeys, textAnyKeys [][]uint16
+	// tested by before a search (package pairs).
+	textKeys, textAnyKeys []pairs.Keys
 	kinds                 []string
 }
 
@@ -172,11 +173,11 @@ func (r *Rule) compile(cat *provider.Catalog) error {
 	}
 	for _, s := range r.Text {
 		r.text = append(r.text, strings.ToLower(s))
-		r.textKeys = append(r.textKeys, gramKeys(strings.ToLower(s)))
+		r.textKeys = append(r.textKeys, pairs.KeysOf(strings.ToLower(s)))
 	}
 	for _, s := range r.TextAny {
 		r.textAny = append(r.textAny, strings.ToLower(s))
-		r.textAnyKeys = append(r.textAnyKeys, gramKeys(strings.ToLower(s)))
+		r.textAnyKeys = append(r.textAnyKeys, pairs.KeysOf(strings.ToLower(s)))
 	}
 	for i, h := range r.Hosts {
 		r.Hosts[i] = strings.ToLower(h)
