@@ -1,7 +1,7 @@
-// Package tlsrpt reads SMTP TLS Reporting records (RFC 8460 §3): the TXT
-// record at _smtp._tls.<domain> that tells sending MTAs where to report
-// their failures to set up TLS with the domain's MX hosts, under STARTTLS,
-// MTA-STS or DANE.
+// Package tlsrpt reads SMTP TLS Reporting (RFC 8460): the TXT record at
+// _smtp._tls.<domain> (§3) that tells sending MTAs where to report their
+// failures to set up TLS with the domain's MX hosts, under STARTTLS, MTA-STS
+// or DANE, and the JSON reports they send there (§4).
 //
 // Report destinations are mailto: or https: URIs (§3). Unlike DMARC's,
 // they carry no "!10m" size limit: RFC 8460 requires "!", "," and ";" in a
