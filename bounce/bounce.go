@@ -68,6 +68,8 @@ type Original struct {
 
 // Recipient is what a report says about one recipient.
 type Recipient struct {
+	// Address is the recipient's address; empty only in a feedback report
+	// whose loop redacts it.
 	Address string `json:"address"`
 	// Original is the Original-Recipient, when the report gives it.
 	Original string `json:"original,omitempty"`

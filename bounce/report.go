@@ -6,8 +6,8 @@ import (
 
 // readFeedback reads an ARF report (RFC 5965 §3.1): its feedback type and
 // source address, and the recipient complained of: Original-Rcpt-To,
-// else the returned message's To (feedback loops often redact it, and
-// the report is then about the address the loop was set up for).
+// else the returned message's To, else nobody named: feedback loops
+// often redact the address, and the complaint counts all the same.
 func readFeedback(m *Message, h header, p *parts) {
 	var g header
 	if gs := fieldGroups(p.feedback); len(gs) > 0 {
@@ -32,6 +32,11 @@ func readFeedback(m *Message, h header, p *parts) {
 	}
 	if len(addrs) == 0 && p.originalHeader != nil {
 		addrs = findAddresses(strings.Join(p.originalHeader["to"], ","))
+	}
+	if len(addrs) == 0 {
+		// Redacted ("undisclosed", as Yahoo's and Microsoft's loops do):
+		// the complaint stands, about an address the loop won't name.
+		addrs = []string{""}
 	}
 	for _, a := range dedupe(addrs) {
 		m.Recipients = append(m.Recipients, Recipient{Address: a, Action: "failed", Diagnostic: strings.TrimSpace(diagnosticProse(p))})

@@ -65,7 +65,7 @@ func BounceText(w io.Writer, r *bouncescan.Result, opts Options) error {
 		case "temporary":
 			reason = t.paint(yellow, reason)
 		}
-		tb.row(rec.File, rec.Recipient, reason, rec.Status, code, who(rec.Provider, rec.Filter), clip(oneLine(rec.Diagnostic), 70))
+		tb.row(rec.File, cmp.Or(rec.Recipient, "(not named)"), reason, rec.Status, code, who(rec.Provider, rec.Filter), clip(oneLine(rec.Diagnostic), 70))
 	}
 	tb.write(t.w, "  ")
 	return bw.Flush()
