@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MaxMessage bounds a message read from an mbox: the bytes past it are
@@ -161,7 +162,7 @@ func Mbox(r io.Reader, name string, h Handler) error {
 		}
 		if len(line) > 0 {
 			switch {
-			case blank && bytes.HasPrefix(line, []byte("From ")):
+			case bytes.HasPrefix(line, []byte("From ")) && (blank || isPostmark(line)):
 				if err := flush(); err != nil {
 					return err
 				}
@@ -186,6 +187,20 @@ func Mbox(r io.Reader, name string, h Handler) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+}
+
+// isPostmark reports whether a From line is a whole mbox postmark, the
+// envelope sender and an asctime date ("From a@b.c  Thu Jul  2 12:05:05
+// 2020"): some writers leave out the blank line RFC 4155 wants before
+// one, and no body line looks like that by chance.
+func isPostmark(line []byte) bool {
+	f := strings.Fields(string(line[5:]))
+	if len(f) < 6 {
+		return false
+	}
+	date := strings.Join(f[1:6], " ")
+	_, err := time.Parse("Mon Jan _2 15:04:05 2006", date)
+	return err == nil
 }
 
 // isQuotedFrom reports whether a line is a quoted From line: ">From ",

@@ -10,7 +10,8 @@ import (
 
 // TestMbox: RFC 4155 §2 separates messages by From lines after a blank
 // line; mboxrd's ">From " loses one ">"; a From line inside a paragraph
-// is text; CRLF files work.
+// is text, unless it is a whole postmark (sender and asctime date), which
+// some writers put right after the last body line; CRLF files work.
 func TestMbox(t *testing.T) {
 	for _, nl := range []string{"\n", "\r\n"} {
 		mbox := strings.ReplaceAll(`From MAILER-DAEMON Thu Apr 29 23:34:45 2021
@@ -23,6 +24,10 @@ From MAILER-DAEMON Thu Apr 29 23:34:46 2021
 Subject: two
 
 body
+From double-bounce@example.com  Thu Apr  1 12:05:05 2021
+Subject: three
+
+body
 `, "\n", nl)
 		var names, bodies []string
 		err := Mbox(strings.NewReader(mbox), "box", func(name string, data []byte) error {
@@ -33,10 +38,10 @@ body
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(names, []string{"box#1", "box#2"}) {
+		if !slices.Equal(names, []string{"box#1", "box#2", "box#3"}) {
 			t.Fatalf("names %v", names)
 		}
-		if !strings.Contains(bodies[0], nl+"From the start"+nl+"From inside a paragraph") || !strings.Contains(bodies[1], "Subject: two") {
+		if !strings.Contains(bodies[0], nl+"From the start"+nl+"From inside a paragraph") || !strings.Contains(bodies[1], "Subject: two") || strings.Contains(bodies[1], "three") {
 			t.Errorf("bodies %q", bodies)
 		}
 	}
