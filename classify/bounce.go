@@ -73,8 +73,8 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 // inContext reads a diagnostic's verdict in the light of the report
 // around it, the way bounce processors (Sisimai first) have long read
 // bounces, so their reasons and ours can be compared:
-//   - a rejection of the recipient after DATA is a content filter's, not
-//     an unknown user (the server took the RCPT);
+//   - a rejection of the recipient after DATA, in anyone's words, is a
+//     content filter's, not an unknown user (the server took the RCPT);
 //   - a temporary failure in a report of final failure, or a status of
 //     X.4.7, means the message gave up in the queue: expired;
 //   - where the text says nothing a rule knows, the status code decides
@@ -88,7 +88,7 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	if r.Command == "CONN" && (generic[v.Rule] || v.Reason == "securityerror") && strings.HasPrefix(r.Diagnostic, "5") {
 		return rewrite(v, "blocked", "bounce-at-connect", "The receiver refused the connection itself: the sending IP is blocked there. Look it up on the blocklists (mailtriage blocklist IP) and read the reply for the receiver's delisting path.")
 	}
-	if v.Reason == "userunknown" && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
+	if anyUnknown[v.Rule] && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
 		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
 	}
 	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
@@ -136,6 +136,14 @@ func rewrite(v mailtriage.Verdict, reason, rule, action string) mailtriage.Verdi
 var generic = map[string]bool{
 	Unclassified: true, "temporary-other": true, "permanent-other": true, "protocol-error-code": true,
 	"mailbox-other": true, "address-other": true, "policy-block": true, "recipient-system-error": true,
+}
+
+// anyUnknown are the rules that read "unknown user" in anyone's words.
+// After DATA those words are often a content filter's; a provider's own
+// rule (Yahoo's "dd This user doesn't have an account", which Yahoo says
+// at DATA) is its considered word.
+var anyUnknown = map[string]bool{
+	"unknown-user-phrases": true, "user-unknown-ambiguous": true, "user-unknown": true, "user-unknown-text": true, "address-other": true,
 }
 
 // expiredText reports whether a diagnostic says the message gave up in
