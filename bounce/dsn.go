@@ -340,4 +340,9 @@ var commandPhrases = []struct{ phrase, command string }{
 	{"smtp command rcpt", "RCPT"},
 	{"rcpt to:", "RCPT"},
 	{"mail from:", "MAIL"},
+	{"after rcpt command", "RCPT"}, // GMX
+	{"after mail command", "MAIL"},
+	{"after data command", "DATA"},
+	{"[rcpt_to]", "RCPT"}, // Yahoo's old bounces
+	{"[mail_from]", "MAIL"},
 }

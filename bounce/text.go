@@ -201,6 +201,11 @@ func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool
 	if !ok {
 		return "", "", false
 	}
+	if strings.Contains(strings.ToLower(t[:loc[0]]), "rcpt to") {
+		// Exim's "SMTP error from remote mail server after RCPT
+		// TO:<jane@example.com>:": the line names the command answered.
+		rest = t
+	}
 	return a, rest, true
 }
 
