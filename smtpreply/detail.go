@@ -16,7 +16,8 @@ const (
 	// HELO: "host X[ip] refused to talk to me: REPLY".
 	Refused
 	// ConnectFailed is a TCP connection that failed:
-	// "connect to X[ip]:25: Connection timed out".
+	// "connect to X[ip]:25: Connection timed out"; in Postfix 2.x also
+	// "connect to X[ip]: server refused to talk to me: REPLY".
 	ConnectFailed
 	// LostConnection is a session that dropped:
 	// "lost connection with X[ip] while sending RCPT TO".
@@ -99,8 +100,15 @@ func ParseDetail(text string) Detail {
 		d.Kind = ConnectFailed
 		rest := s[len("connect to "):]
 		d.Host, d.IP, rest = hostIP(rest)
-		rest = skipPort(rest)
-		d.Reply = Reply{Text: strings.TrimSpace(strings.TrimPrefix(rest, ":"))}
+		rest = strings.TrimSpace(strings.TrimPrefix(skipPort(rest), ":"))
+		if greeting, ok := strings.CutPrefix(rest, "server refused to talk to me: "); ok {
+			// Postfix 2.x: the server answered the connection with a
+			// refusal, which is a reply, not a failure to connect.
+			d.Kind, d.Command = Refused, "initial server greeting"
+			d.Reply = Parse(greeting)
+			break
+		}
+		d.Reply = Reply{Text: rest}
 	case strings.HasPrefix(s, "lost connection with "):
 		d.Kind = LostConnection
 		rest := s[len("lost connection with "):]

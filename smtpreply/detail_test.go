@@ -65,6 +65,12 @@ func TestParseDetail(t *testing.T) {
 			summary: "421 4.7.0 Deferred - see Proofpoint DNSBL lookup",
 		},
 		{
+			name: "Postfix 2.x: a refusal at the greeting, after connect to",
+			in:   "delivery temporarily suspended: connect to mfsmax.example.com[192.0.2.232]: server refused to talk to me: 421 Service not available, closing transmission channel",
+			kind: Refused, suspended: true, host: "mfsmax.example.com", ip: "192.0.2.232", command: "initial server greeting", code: 421, answered: true,
+			summary: "421 Service not available, closing transmission channel",
+		},
+		{
 			name: "DNS failure",
 			in:   "Host or domain name not found. Name service error for name=example.invalid type=MX: Host not found, try again",
 			kind: NameService, summary: "Host or domain name not found. Name service error for name=example.invalid type=MX: Host not found, try again",
