@@ -1,0 +1,168 @@
+// Package store is where mailtriage keeps what it has read for later
+// questions: DMARC aggregate and failure reports (RFC 9990, RFC 9991) and
+// SMTP TLS reports (RFC 8460), with the queries the summaries ask.
+//
+// The interfaces are cut by use case, not by table: a command that writes
+// reports needs DMARCWriter, one that summarises needs DMARCReader, and
+// neither sees SQL. Arguments and results are plain Go values, so a second
+// backend (ClickHouse, for services holding millions of report rows a day)
+// can come in without touching the callers. store/sqlite is the embedded
+// default; store/storetest is the conformance suite every backend passes.
+//
+// Next step, not built yet: an EventWriter (AppendEvents, idempotent on a
+// batch id) and an IncidentReader (LaneHourly and the incident queries) for
+// delivery events, with the hourly rollups of the research notes
+// (scale-clickhouse.md §4.2, §7.1).
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/mailtriage/mailtriage/dmarcreport"
+	"github.com/mailtriage/mailtriage/tlsrpt"
+)
+
+// ErrInvalid is wrapped by the errors of writes a store refuses because
+// the report itself is wrong (a negative count, a record without an
+// address): nothing of the report is kept.
+var ErrInvalid = errors.New("store: invalid report")
+
+// Store is everything a backend provides.
+type Store interface {
+	DMARCWriter
+	DMARCReader
+	TLSStore
+	Admin
+}
+
+// DMARCWriter keeps DMARC reports.
+type DMARCWriter interface {
+	// PutAggregateReport keeps an aggregate report and its records, with
+	// the reverse DNS names of their source addresses from rdns (absent
+	// addresses have none). It returns added=false, keeping nothing, when
+	// a report with the same Key is already there. A report is kept whole
+	// or not at all: an error leaves nothing of it behind. A report that
+	// is wrong in itself (a period that ends before it begins, a record
+	// without a source address or with a negative count) is refused with
+	// an error wrapping ErrInvalid.
+	PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate, rdns map[netip.Addr]string) (added bool, err error)
+	// PutFailureReport keeps a failure report; added=false when one with
+	// the same content is already there (failure reports have no id).
+	PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (added bool, err error)
+}
+
+// DMARCReader answers the questions of the DMARC summary.
+type DMARCReader interface {
+	// DMARCSources sums the messages of the matching reports per source
+	// address, ordered by messages, most first, then by address.
+	DMARCSources(ctx context.Context, q DMARCQuery) ([]SourceStat, error)
+	// DMARCDaily sums them per UTC day, in day order.
+	DMARCDaily(ctx context.Context, q DMARCQuery) ([]DMARCDay, error)
+	// DMARCCounts counts the matching reports.
+	DMARCCounts(ctx context.Context, q DMARCQuery) (DMARCCounts, error)
+}
+
+// TLSStore keeps SMTP TLS reports and summarises them.
+type TLSStore interface {
+	// PutTLSReport keeps a TLS report; added=false when one with the
+	// same Key is already there. Kept whole or not at all.
+	PutTLSReport(ctx context.Context, r *tlsrpt.Report) (added bool, err error)
+	// TLSSummary sums the sessions of the matching reports per policy
+	// domain and policy type, ordered by domain then type.
+	TLSSummary(ctx context.Context, q TLSQuery) ([]TLSPolicyStat, error)
+}
+
+// Admin is the upkeep of a store.
+type Admin interface {
+	// Migrate brings the schema up to date; running it again does nothing.
+	Migrate(ctx context.Context) error
+	// Health checks that the store answers and its data is sound.
+	Health(ctx context.Context) error
+	Close() error
+}
+
+// DMARCQuery selects reports: those about Domain (all domains when empty)
+// whose period begins on a UTC day that overlaps [Since, Until); a zero
+// Since or Until leaves that side open.
+//
+// Whole days, because receivers send one report per day and the summary
+// reads a per-day rollup: --since 2026-03-02T15:00 still counts that day's
+// report, which covers the afternoon too.
+type DMARCQuery struct {
+	Domain       string
+	Since, Until time.Time
+}
+
+// SourceStat is the mail of one source address in the matching reports.
+//
+// Every record of a report says whether DKIM and SPF passed aligned for
+// all its messages; the four message counts BothPass, DKIMOnly, SPFOnly
+// and NonePass sum the records by that pair, and add up to Messages.
+type SourceStat struct {
+	IP   netip.Addr
+	RDNS string // the reverse DNS name looked up at import, "" for none
+
+	Messages        int64
+	SPFAlignedPass  int64 // messages whose SPF passed aligned
+	DKIMAlignedPass int64 // messages whose DKIM passed aligned
+	DMARCPass       int64 // messages that passed DMARC: either of the two
+
+	BothPass int64 // SPF and DKIM aligned pass
+	DKIMOnly int64 // DKIM aligned pass, SPF not
+	SPFOnly  int64 // SPF aligned pass, DKIM not
+	NonePass int64 // neither: DMARC fail
+
+	// Quarantined and Rejected are the messages the receivers applied
+	// that disposition to; the rest were delivered ("none").
+	Quarantined, Rejected int64
+
+	Reports int64 // reports with records from this address
+}
+
+// DMARCDay is one UTC day of the matching reports, by the day each
+// report's period begins.
+type DMARCDay struct {
+	Day       time.Time // midnight UTC
+	Reports   int64
+	Messages  int64
+	DMARCPass int64
+}
+
+// DMARCCounts counts what matches a DMARCQuery.
+type DMARCCounts struct {
+	Reports  int64 // aggregate reports
+	Messages int64 // the messages they cover
+	// Failures are failure reports about the domain whose message
+	// arrived in the window (by their Arrival-Date, or their import when
+	// they carry none).
+	Failures int64
+}
+
+// TLSQuery selects TLS reports as DMARCQuery does (by the UTC day their
+// period begins on), and of those the policies for Domain (all when empty).
+type TLSQuery struct {
+	Domain       string
+	Since, Until time.Time
+}
+
+// TLSPolicyStat is the sessions of one receiving domain under one policy
+// type ("sts", "tlsa", "no-policy-found") in the matching reports.
+type TLSPolicyStat struct {
+	Domain     string
+	PolicyType string
+	Reports    int64
+	Successes  int64
+	Failures   int64
+	// TopFailures are the failure result types by sessions, most first,
+	// at most five.
+	TopFailures []TLSFailureCount
+}
+
+// TLSFailureCount is the failed sessions of one result type.
+type TLSFailureCount struct {
+	ResultType string
+	Sessions   int64
+}
