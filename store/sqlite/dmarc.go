@@ -181,7 +181,9 @@ func describeCheck(se *sqlite.Error) string {
 	return msg
 }
 
-func normDomain(d string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".") }
+func normDomain(d string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+}
 
 func nonNil[T any](s []T) []T {
 	if s == nil {
