@@ -32,6 +32,11 @@ type Aggregate struct {
 
 	Policy  PublishedPolicy
 	Records []Record
+
+	// Warnings say what the parser forgave (invalid UTF-8, malformed XML
+	// read leniently, a missing org_name), so that a report that looks odd
+	// can be explained; parsedmarc's users asked for this.
+	Warnings []string
 }
 
 // Key is what makes an aggregate report the same report when it arrives

@@ -1,0 +1,650 @@
+package dmarcreport
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// Limits on what ParseAggregate reads. The largest real report we know of
+// (parsedmarc's sample of 2,286 records) is under 1 MB.
+const (
+	// MaxAggregateSize bounds the XML of one report; past it the report
+	// is refused, not read on.
+	MaxAggregateSize = 64 << 20
+	// MaxDepth bounds element nesting. The schema nests five deep
+	// (feedback/record/auth_results/dkim/domain); extensions may add a few.
+	MaxDepth = 32
+)
+
+// Namespace2 is the XML namespace of RFC 9990 reports.
+const Namespace2 = "urn:ietf:params:xml:ns:dmarc-2.0"
+
+var (
+	// ErrNotAggregate means the input is not an aggregate report at all:
+	// not XML, or XML whose root is not <feedback>.
+	ErrNotAggregate = errors.New("dmarcreport: not an aggregate report")
+	// ErrInvalid means the input is an aggregate report that breaks a rule
+	// of RFC 9990 or RFC 7489 too badly to be used.
+	ErrInvalid = errors.New("dmarcreport: invalid report")
+	// ErrTooLarge means the input is larger than a cap.
+	ErrTooLarge = errors.New("dmarcreport: too large")
+)
+
+// ParseAggregate reads one aggregate report: the XML of RFC 7489 appendix
+// C or of RFC 9990 §3, with or without the RFC 9990 namespace, read by one
+// code path. It forgives what real reporters send (invalid UTF-8, values in
+// odd case, white space, stray "<" in text, an unclosed xs:schema wrapper,
+// encodings other than UTF-8) and says what it forgave in Warnings. It
+// refuses reports without a report id or reporter, with a reversed date
+// range, a count that is not a non-negative number or a source_ip that is
+// not an IP address; and input past MaxAggregateSize or MaxDepth.
+func ParseAggregate(r io.Reader) (*Aggregate, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxAggregateSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("dmarcreport: reading the report: %w", err)
+	}
+	if len(data) > MaxAggregateSize {
+		return nil, fmt.Errorf("%w: the report is larger than %d MB", ErrTooLarge, MaxAggregateSize>>20)
+	}
+	return parseAggregate(data)
+}
+
+func parseAggregate(data []byte) (*Aggregate, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	var warnings []string
+	if enc := declaredEncoding(data); isUTF8(enc) {
+		if clean, changed := sanitize(data); changed {
+			data = clean
+			warnings = append(warnings, "invalid UTF-8 or control characters replaced with U+FFFD")
+		}
+	}
+	a, err := decodeAggregate(data, true)
+	var syn *xml.SyntaxError
+	if errors.As(err, &syn) {
+		// Reporters write addresses and domains into text unescaped
+		// ("<email><x@y></email>"); parsedmarc recovers them too.
+		if fixed, changed := escapeStrays(data); changed {
+			if a2, err2 := decodeAggregate(fixed, false); err2 == nil {
+				a, err = a2, nil
+				warnings = append(warnings, fmt.Sprintf("malformed XML (%s); stray \"<\" and \"&\" read as text", syn.Msg))
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.Warnings = append(warnings, a.Warnings...)
+	return a, nil
+}
+
+// decodeAggregate walks the tokens of the document. It keeps a stack of
+// element names and assigns each leaf's text by its place in the tree, so
+// namespaces and element order do not matter, unknown elements are skipped
+// and nesting is counted as it is read.
+func decodeAggregate(data []byte, strict bool) (*Aggregate, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = strict
+	d.CharsetReader = charsetReader
+	p := &aggParser{a: &Aggregate{}}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			if p.root {
+				return nil, fmt.Errorf("%w: the document ends inside <feedback>", ErrInvalid)
+			}
+			return nil, fmt.Errorf("%w: no <feedback> element", ErrNotAggregate)
+		}
+		if err != nil {
+			var syn *xml.SyntaxError
+			if errors.As(err, &syn) && !p.root {
+				return nil, fmt.Errorf("%w: not XML: %w", ErrNotAggregate, err)
+			}
+			return nil, fmt.Errorf("%w: XML: %w", ErrInvalid, err)
+		}
+		done, err := p.token(tok)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			// Whatever follows </feedback> (a wrapper's missing end tag,
+			// trailing garbage) is not the report's.
+			if err := p.finish(); err != nil {
+				return nil, err
+			}
+			return p.a, nil
+		}
+	}
+}
+
+type aggParser struct {
+	a     *Aggregate
+	root  bool     // inside <feedback>
+	wraps int      // wrapper elements around <feedback> (ikea's xs:schema)
+	stack []string // local names from <feedback> down
+	text  []byte
+
+	// The values checked once the whole report is read, as sent.
+	rawBegin, rawEnd *string
+	rows             []rawRow // one per record
+}
+
+type rawRow struct{ ip, count *string }
+
+// token handles one token; done is true after </feedback>.
+func (p *aggParser) token(tok xml.Token) (done bool, err error) {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if !p.root {
+			return false, p.outside(t)
+		}
+		if len(p.stack)+p.wraps >= MaxDepth {
+			return false, fmt.Errorf("%w: elements nested deeper than %d", ErrInvalid, MaxDepth)
+		}
+		p.stack = append(p.stack, t.Name.Local)
+		p.text = p.text[:0]
+		p.open()
+	case xml.EndElement:
+		if !p.root {
+			return false, nil
+		}
+		p.close(strings.TrimSpace(string(p.text)))
+		p.text = p.text[:0]
+		p.stack = p.stack[:len(p.stack)-1]
+		return len(p.stack) == 0, nil
+	case xml.CharData:
+		if !p.root {
+			if len(bytes.TrimSpace(t)) > 0 {
+				return false, fmt.Errorf("%w: not XML: text %q before the first element", ErrNotAggregate, clip(string(bytes.TrimSpace(t))))
+			}
+			return false, nil
+		}
+		p.text = append(p.text, t...)
+	}
+	return false, nil
+}
+
+// outside handles an element before <feedback>: the root, or a wrapper.
+func (p *aggParser) outside(t xml.StartElement) error {
+	switch t.Name.Local {
+	case "feedback":
+		p.root = true
+		p.stack = append(p.stack, "feedback")
+		p.a.Namespace = t.Name.Space
+	case "schema":
+		// <xs:schema ...> before <feedback>, never closed (parsedmarc's
+		// ikea.com sample).
+		p.wraps++
+		if p.wraps > 2 {
+			return fmt.Errorf("%w: <%s> wrapped more than twice around <feedback>", ErrNotAggregate, t.Name.Local)
+		}
+	default:
+		return fmt.Errorf("%w: the root element is <%s>, not <feedback>", ErrNotAggregate, t.Name.Local)
+	}
+	return nil
+}
+
+// parent returns the name of the element n levels above the current one.
+func (p *aggParser) parent(n int) string {
+	if i := len(p.stack) - 1 - n; i >= 0 {
+		return p.stack[i]
+	}
+	return ""
+}
+
+// open opens the repeated structures: records, reasons and results.
+func (p *aggParser) open() {
+	name, up := p.parent(0), p.parent(1)
+	switch {
+	case name == "record" && up == "feedback":
+		p.a.Records = append(p.a.Records, Record{})
+		p.rows = append(p.rows, rawRow{})
+	case p.inRecord():
+		r := &p.a.Records[len(p.a.Records)-1]
+		switch {
+		case name == "reason" && up == "policy_evaluated":
+			r.Reasons = append(r.Reasons, Reason{})
+		case name == "dkim" && up == "auth_results":
+			r.DKIMResults = append(r.DKIMResults, DKIMResult{})
+		case name == "spf" && up == "auth_results":
+			r.SPFResults = append(r.SPFResults, SPFResult{})
+		}
+	}
+}
+
+// inRecord reports whether the current element is inside a record.
+func (p *aggParser) inRecord() bool {
+	return len(p.stack) > 2 && p.stack[1] == "record" && len(p.a.Records) > 0
+}
+
+// close assigns the text of a closing element by where it stands.
+func (p *aggParser) close(v string) {
+	name, up := p.parent(0), p.parent(1)
+	a := p.a
+	switch up {
+	case "feedback":
+		if name == "version" {
+			a.Version = v
+		}
+	case "report_metadata":
+		p.metadata(name, v)
+	case "date_range":
+		if p.parent(2) != "report_metadata" {
+			return
+		}
+		switch name {
+		case "begin":
+			p.rawBegin = &v
+		case "end":
+			p.rawEnd = &v
+		}
+	case "policy_published":
+		p.policy(name, v)
+	default:
+		if p.inRecord() {
+			p.record(&a.Records[len(a.Records)-1], name, up, v)
+		}
+	}
+}
+
+func (p *aggParser) metadata(name, v string) {
+	a := p.a
+	switch name {
+	case "org_name":
+		a.Org = v
+	case "email":
+		a.Email = v
+	case "extra_contact_info":
+		a.ExtraContact = v
+	case "report_id":
+		a.ReportID = v
+	case "generator":
+		a.Generator = v
+	case "error":
+		if v != "" {
+			a.Errors = append(a.Errors, v)
+		}
+	}
+}
+
+func (p *aggParser) policy(name, v string) {
+	pp := &p.a.Policy
+	lv := strings.ToLower(v)
+	switch name {
+	case "domain":
+		pp.Domain = lv
+	case "adkim":
+		pp.ADKIM = lv
+	case "aspf":
+		pp.ASPF = lv
+	case "p":
+		pp.P = lv
+	case "sp":
+		pp.SP = lv
+	case "np":
+		pp.NP = lv
+	case "pct":
+		pp.PCT = lv
+	case "fo":
+		pp.FO = lv
+	case "testing":
+		pp.Testing = lv
+	case "discovery_method":
+		pp.DiscoveryMethod = lv
+	}
+}
+
+func (p *aggParser) record(r *Record, name, up, v string) {
+	lv := strings.ToLower(v)
+	switch up {
+	case "row":
+		row := &p.rows[len(p.rows)-1]
+		switch name {
+		case "source_ip":
+			row.ip = &v
+		case "count":
+			row.count = &v
+		}
+	case "policy_evaluated":
+		switch name {
+		case "disposition":
+			r.Disposition = lv
+		case "dkim":
+			r.DKIM = lv
+		case "spf":
+			r.SPF = lv
+		}
+	case "reason":
+		if n := len(r.Reasons); n > 0 && p.parent(2) == "policy_evaluated" {
+			switch name {
+			case "type":
+				r.Reasons[n-1].Type = lv
+			case "comment":
+				r.Reasons[n-1].Comment = v
+			}
+		}
+	case "identifiers":
+		switch name {
+		case "header_from":
+			r.HeaderFrom = lv
+		case "envelope_from":
+			r.EnvelopeFrom = lv
+		case "envelope_to":
+			r.EnvelopeTo = lv
+		}
+	case "dkim":
+		if n := len(r.DKIMResults); n > 0 && p.parent(2) == "auth_results" {
+			d := &r.DKIMResults[n-1]
+			switch name {
+			case "domain":
+				d.Domain = lv
+			case "selector":
+				d.Selector = v
+			case "result":
+				d.Result = lv
+			case "human_result":
+				d.HumanResult = v
+			}
+		}
+	case "spf":
+		if n := len(r.SPFResults); n > 0 && p.parent(2) == "auth_results" {
+			s := &r.SPFResults[n-1]
+			switch name {
+			case "domain":
+				s.Domain = lv
+			case "scope":
+				s.Scope = lv
+			case "result":
+				s.Result = lv
+			case "human_result":
+				s.HumanResult = v
+			}
+		}
+	}
+}
+
+// finish checks what a usable report needs, once it is read whole.
+func (p *aggParser) finish() error {
+	a := p.a
+	if a.Org == "" {
+		// Some reporters leave org_name empty; parsedmarc names them by
+		// their address's domain, as we do.
+		if _, dom, ok := strings.Cut(a.Email, "@"); ok && strings.Trim(dom, "<> ") != "" {
+			a.Org = strings.ToLower(strings.Trim(dom, "<> "))
+			a.Warnings = append(a.Warnings, "no org_name; the domain of the report's email named the reporter")
+		} else {
+			return fmt.Errorf("%w: no report_metadata/org_name (nor an email to name the reporter by)", ErrInvalid)
+		}
+	}
+	if a.ReportID == "" {
+		return fmt.Errorf("%w: no report_metadata/report_id", ErrInvalid)
+	}
+	var err error
+	if a.Begin, err = timestamp("begin", p.rawBegin); err != nil {
+		return err
+	}
+	if a.End, err = timestamp("end", p.rawEnd); err != nil {
+		return err
+	}
+	if a.End.Before(a.Begin) {
+		return fmt.Errorf("%w: the date range is reversed: end %s is before begin %s", ErrInvalid,
+			a.End.Format(time.RFC3339), a.Begin.Format(time.RFC3339))
+	}
+	if a.Policy.Domain == "" {
+		if len(a.Records) == 0 || a.Records[0].HeaderFrom == "" {
+			return fmt.Errorf("%w: no policy_published/domain", ErrInvalid)
+		}
+		a.Policy.Domain = a.Records[0].HeaderFrom
+		a.Warnings = append(a.Warnings, "no policy_published/domain; the first record's header_from taken for it")
+	}
+	for i, row := range p.rows {
+		if err := row.fill(&a.Records[i]); err != nil {
+			return fmt.Errorf("%w: record %d: %w", ErrInvalid, i+1, err)
+		}
+	}
+	return nil
+}
+
+// fill checks and sets a record's source and count (RFC 9990 §3, row).
+func (row rawRow) fill(r *Record) error {
+	if row.ip == nil || *row.ip == "" {
+		return errors.New("no source_ip")
+	}
+	ip, err := netip.ParseAddr(*row.ip)
+	if err != nil {
+		return fmt.Errorf("source_ip %q is not an IP address", clip(*row.ip))
+	}
+	r.SourceIP = ip.Unmap()
+	if row.count == nil || *row.count == "" {
+		return errors.New("no count")
+	}
+	n, err := strconv.ParseInt(*row.count, 10, 64)
+	switch {
+	case err != nil:
+		return fmt.Errorf("count %q is not a number", clip(*row.count))
+	case n < 0:
+		return fmt.Errorf("count %d is negative", n)
+	}
+	r.Count = n
+	return nil
+}
+
+// timestamp reads date_range's begin or end: seconds since 1970 (RFC 9990
+// §3).
+func timestamp(name string, raw *string) (time.Time, error) {
+	if raw == nil {
+		return time.Time{}, fmt.Errorf("%w: no report_metadata/date_range/%s", ErrInvalid, name)
+	}
+	v := *raw
+	// Some reporters write "1538413632.0".
+	if i := strings.IndexByte(v, '.'); i > 0 && strings.Trim(v[i+1:], "0") == "" {
+		v = v[:i]
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	// 1<<37 seconds is the year 6325: past it, the number is not a time.
+	if err != nil || n < 0 || n > 1<<37 {
+		return time.Time{}, fmt.Errorf("%w: date_range/%s %q is not a time in seconds since 1970", ErrInvalid, name, clip(*raw))
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// declaredEncoding returns the encoding an XML declaration names, or "".
+func declaredEncoding(data []byte) string {
+	head := bytes.TrimLeft(data[:min(len(data), 512)], " \t\r\n")
+	if !bytes.HasPrefix(head, []byte("<?xml")) {
+		return ""
+	}
+	decl, _, ok := bytes.Cut(head, []byte("?>"))
+	if !ok {
+		return ""
+	}
+	_, rest, ok := bytes.Cut(decl, []byte("encoding"))
+	if !ok {
+		return ""
+	}
+	rest = bytes.TrimLeft(rest, " \t\r\n=")
+	if len(rest) == 0 || rest[0] != '"' && rest[0] != '\'' {
+		return ""
+	}
+	v, _, _ := bytes.Cut(rest[1:], rest[:1])
+	return string(v)
+}
+
+// isUTF8 reports whether a declared encoding is UTF-8 (or none: XML's
+// default).
+func isUTF8(enc string) bool {
+	if enc == "" || strings.EqualFold(enc, "utf-8") {
+		return true
+	}
+	name, err := htmlindex.Get(enc)
+	if err != nil {
+		return false
+	}
+	n, _ := htmlindex.Name(name)
+	return n == "utf-8"
+}
+
+// charsetReader decodes the encodings an XML declaration may name: the
+// WHATWG labels, which cover latin1, windows-1252, the ISO 8859 family,
+// koi8-r, shift_jis, gb2312 and more.
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return nil, fmt.Errorf("unknown encoding %q", charset)
+	}
+	return enc.NewDecoder().Reader(input), nil
+}
+
+// sanitize replaces invalid UTF-8 and the control characters XML forbids
+// with U+FFFD. It returns data itself when there is nothing to replace,
+// which is nearly always.
+func sanitize(data []byte) ([]byte, bool) {
+	i := firstBad(data)
+	if i < 0 {
+		return data, false
+	}
+	out := make([]byte, 0, len(data)+16)
+	out = append(out, data[:i]...)
+	for i < len(data) {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				out = utf8.AppendRune(out, utf8.RuneError)
+			} else {
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+			r = utf8.RuneError
+		}
+		out = utf8.AppendRune(out, r)
+		i += n
+	}
+	return out, true
+}
+
+// firstBad returns the index of the first byte sanitize would replace, or
+// -1.
+func firstBad(data []byte) int {
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return i
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// escapeStrays escapes a "<" that cannot begin markup, and an "&" that
+// does not begin a reference, so that text such as "<x@y>" or "a<b.net"
+// reads as text.
+func escapeStrays(data []byte) ([]byte, bool) {
+	var out []byte
+	last := 0
+	for i := 0; i < len(data); i++ {
+		var repl string
+		switch data[i] {
+		case '<':
+			if !startsMarkup(data[i+1:]) {
+				repl = "&lt;"
+			}
+		case '&':
+			if !startsReference(data[i+1:]) {
+				repl = "&amp;"
+			}
+		}
+		if repl != "" {
+			out = append(out, data[last:i]...)
+			out = append(out, repl...)
+			last = i + 1
+		}
+	}
+	if out == nil {
+		return data, false
+	}
+	return append(out, data[last:]...), true
+}
+
+// startsMarkup reports whether the bytes after a "<" make a tag: "/", "!",
+// "?", or a name ended by white space, "/" or ">".
+func startsMarkup(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch b[0] {
+	case '/', '!', '?':
+		return true
+	}
+	n := 0
+	for n < len(b) && isNameByte(b[n], n == 0) {
+		n++
+	}
+	if n == 0 || n == len(b) {
+		return false
+	}
+	switch b[n] {
+	case ' ', '\t', '\r', '\n', '/', '>':
+		return true
+	}
+	return false
+}
+
+// startsReference reports whether the bytes after "&" make "name;",
+// "#123;" or "#x1F;".
+func startsReference(b []byte) bool {
+	n, numeric := 0, len(b) > 0 && b[0] == '#'
+	if numeric {
+		n = 1
+		if n < len(b) && b[n] == 'x' {
+			n++
+		}
+	}
+	start := n
+	for n < len(b) && n < 40 && (numeric && isHex(b[n]) || !numeric && isNameByte(b[n], n == 0)) {
+		n++
+	}
+	return n > start && n < len(b) && b[n] == ';'
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isNameByte(c byte, first bool) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= utf8.RuneSelf:
+		return true
+	case c >= '0' && c <= '9', c == '-', c == '.':
+		return !first
+	}
+	return false
+}
+
+// clip shortens a value quoted in an error.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}

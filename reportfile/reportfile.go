@@ -1,0 +1,390 @@
+// Package reportfile finds DMARC aggregate reports (RFC 7489 appendix C,
+// RFC 9990), DMARC failure reports (RFC 6591, RFC 9991) and SMTP TLS
+// reports (RFC 8460) in the files they arrive in: XML and JSON files,
+// gzip and zip archives under any name, and mail (message files, mbox,
+// Maildir) that carries them as attachments or is a failure report
+// itself. What a file holds is told from its content, not its name:
+// reporters name their attachments as they please.
+//
+// Parsing is packages dmarcreport's and tlsrpt's; this package unpacks and
+// walks.
+package reportfile
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/mailtriage/mailtriage/dmarcreport"
+	"github.com/mailtriage/mailtriage/mailbox"
+	"github.com/mailtriage/mailtriage/tlsrpt"
+)
+
+// Limits against decompression bombs and hostile nesting. A real
+// aggregate report is at most a few MB of XML; the caps leave room for ten
+// times the largest we know of, and stop a 10 KB gzip that inflates to
+// gigabytes once 64 MB are out.
+const (
+	// MaxDecompressed bounds what one gzip stream or zip member inflates to.
+	MaxDecompressed = 64 << 20
+	// MaxInput bounds a file read whole (an mbox is read message by
+	// message and may be larger).
+	MaxInput = 64 << 20
+	// maxTotal bounds what all members of one input inflate to together.
+	maxTotal = 256 << 20
+	// maxMembers bounds the members of one zip archive.
+	maxMembers = 1000
+	// maxNesting bounds containers in containers: a zip in a gzip in a
+	// message forwarded in a message.
+	maxNesting = 6
+)
+
+// ErrTooLarge means an input or a member inflates past a cap.
+var ErrTooLarge = errors.New("reportfile: too large")
+
+// ErrNotReport means an input holds no report this package knows.
+var ErrNotReport = errors.New("reportfile: not a report")
+
+// Item is one report found in an input.
+type Item struct {
+	Source    string // the file, plus "!member" for a zip member or "#n" / message name for a message in an mbox or Maildir
+	Aggregate *dmarcreport.Aggregate
+	Failure   *dmarcreport.Failure
+	TLS       *tlsrpt.Report
+}
+
+// event is a report found, or a part that could not be read.
+type event struct {
+	item *Item
+	name string
+	err  error
+}
+
+// Read finds the reports in one input held in memory (standard input, a
+// message fetched from an IMAP server): found is called for each report,
+// bad for each part that could not be read, in the order they appear. An
+// mbox is split into its messages. Read returns the first error found
+// returns.
+func Read(name string, data []byte, found func(Item) error, bad func(name string, err error)) error {
+	if isMbox(data) {
+		var stop error
+		err := mailbox.Mbox(bytes.NewReader(data), name, func(msg string, b []byte) error {
+			stop = deliver(scan(msg, b), found, bad)
+			return stop
+		})
+		if stop != nil {
+			return stop
+		}
+		if err != nil {
+			bad(name, err)
+		}
+		return nil
+	}
+	return deliver(scan(name, data), found, bad)
+}
+
+// deliver hands the events of one input on, in order.
+func deliver(events []event, found func(Item) error, bad func(string, error)) error {
+	for _, e := range events {
+		if e.item == nil {
+			bad(e.name, e.err)
+			continue
+		}
+		if err := found(*e.item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scan finds the reports in one input.
+func scan(name string, data []byte) []event {
+	s := &scanner{}
+	s.input(name, data, 0)
+	if len(s.events) == 0 {
+		s.fail(name, fmt.Errorf("%w: no report found", ErrNotReport))
+	}
+	return s.events
+}
+
+type scanner struct {
+	events   []event
+	inflated int64 // bytes decompressed so far, against maxTotal
+}
+
+func (s *scanner) found(it Item) { s.events = append(s.events, event{item: &it}) }
+
+func (s *scanner) fail(name string, err error) {
+	s.events = append(s.events, event{name: name, err: err})
+}
+
+// input finds the reports in data, told by its content.
+func (s *scanner) input(name string, data []byte, depth int) {
+	if depth > maxNesting {
+		s.fail(name, fmt.Errorf("%w: containers nested deeper than %d", ErrNotReport, maxNesting))
+		return
+	}
+	switch kind := sniff(name, data); kind {
+	case kindGzip:
+		out, err := s.gunzip(data)
+		if err != nil {
+			s.fail(name, err)
+			return
+		}
+		s.input(name, out, depth+1)
+	case kindZip:
+		s.unzip(name, data, depth)
+	case kindXML:
+		a, err := dmarcreport.ParseAggregate(bytes.NewReader(data))
+		if err != nil {
+			s.fail(name, err)
+			return
+		}
+		s.found(Item{Source: name, Aggregate: a})
+	case kindJSON:
+		r, err := tlsrpt.ParseReport(data)
+		if err != nil {
+			s.fail(name, err)
+			return
+		}
+		s.found(Item{Source: name, TLS: r})
+	case kindMessage:
+		s.message(name, data, depth)
+	default:
+		s.fail(name, fmt.Errorf("%w: neither XML, JSON, gzip, zip nor a mail message (it begins %q)", ErrNotReport, head(data)))
+	}
+}
+
+type kind int
+
+const (
+	kindUnknown kind = iota
+	kindGzip
+	kindZip
+	kindXML
+	kindJSON
+	kindMessage
+)
+
+// sniff tells what data is, from its first bytes, and from its name only
+// when the content says nothing: a ".xml" file of something else is
+// handed to the XML parser, whose error says what is wrong.
+func sniff(name string, data []byte) kind {
+	switch {
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		return kindGzip
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")), bytes.HasPrefix(data, []byte("PK\x05\x06")):
+		return kindZip
+	}
+	t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	switch {
+	case len(t) > 0 && t[0] == '<':
+		return kindXML
+	case len(t) > 0 && t[0] == '{':
+		return kindJSON
+	case isMessage(data):
+		return kindMessage
+	}
+	switch ext := strings.ToLower(path.Ext(name)); ext {
+	case ".xml":
+		return kindXML
+	case ".json":
+		return kindJSON
+	}
+	return kindUnknown
+}
+
+// isMessage reports whether data begins as a mail message: an mbox From
+// line or a header field (RFC 5322 §2.2: printable ASCII name, colon).
+func isMessage(data []byte) bool {
+	if isMbox(data) {
+		return true
+	}
+	line, _, _ := bytes.Cut(data[:min(len(data), 1000)], []byte("\n"))
+	name, _, ok := bytes.Cut(line, []byte(":"))
+	if !ok || len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func isMbox(data []byte) bool { return bytes.HasPrefix(data, []byte("From ")) }
+
+// gunzip inflates a gzip file, up to MaxDecompressed. Concatenated members
+// are read as one stream (RFC 1952 §2.2); bytes after a complete member
+// that do not begin another (padding, garbage some reporters append) are
+// ignored. A truncated or corrupt member is an error.
+func (s *scanner) gunzip(data []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	out, err := s.inflate(zr)
+	if errors.Is(err, gzip.ErrHeader) && len(out) > 0 {
+		// The first member ended with its checksum verified; what
+		// follows is not gzip.
+		err = nil
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("gzip: truncated: %w", err)
+		}
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return out, nil
+}
+
+// inflate reads r to its end, up to MaxDecompressed, and counts what it
+// read against maxTotal.
+func (s *scanner) inflate(r io.Reader) ([]byte, error) {
+	limit := min(int64(MaxDecompressed), maxTotal-s.inflated)
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	s.inflated += n
+	if n > limit {
+		if limit < MaxDecompressed {
+			return nil, fmt.Errorf("%w: the members of one input inflate to more than %d MB together", ErrTooLarge, maxTotal>>20)
+		}
+		return nil, fmt.Errorf("%w: inflates to more than %d MB (a decompression bomb?)", ErrTooLarge, MaxDecompressed>>20)
+	}
+	return buf.Bytes(), err
+}
+
+// unzip reads every member of a zip archive, each named name!member.
+func (s *scanner) unzip(name string, data []byte, depth int) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		s.fail(name, fmt.Errorf("zip: %w", err))
+		return
+	}
+	if len(zr.File) > maxMembers {
+		s.fail(name, fmt.Errorf("%w: zip: %d members, more than %d", ErrTooLarge, len(zr.File), maxMembers))
+		return
+	}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		member := name + "!" + f.Name
+		if f.UncompressedSize64 > MaxDecompressed {
+			s.fail(member, fmt.Errorf("%w: zip member declares %d MB, more than %d MB (a decompression bomb?)", ErrTooLarge, f.UncompressedSize64>>20, MaxDecompressed>>20))
+			continue
+		}
+		b, err := s.member(f)
+		if err != nil {
+			s.fail(member, err)
+			continue
+		}
+		s.input(member, b, depth+1)
+	}
+}
+
+func (s *scanner) member(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("zip: %w", err)
+	}
+	defer rc.Close()
+	b, err := s.inflate(rc)
+	if err != nil && !errors.Is(err, ErrTooLarge) {
+		err = fmt.Errorf("zip: %w", err)
+	}
+	return b, err
+}
+
+// message finds the reports a mail message carries. A failure report (a
+// message/feedback-report part) is one report; otherwise every attachment
+// that may be a report is read, and attached messages (a report forwarded
+// as an attachment) are searched in turn.
+func (s *scanner) message(name string, data []byte, depth int) {
+	parts, err := dmarcreport.MessageParts(data)
+	for _, p := range parts {
+		if p.Type == "message/feedback-report" {
+			f, ferr := dmarcreport.ParseFailure(data)
+			if ferr != nil {
+				s.fail(name, ferr)
+				return
+			}
+			s.found(Item{Source: name, Failure: f})
+			return
+		}
+	}
+	before := len(s.events)
+	for i, p := range parts {
+		sub := partName(name, i, p)
+		switch {
+		case p.Type == "message/rfc822":
+			s.input(sub, p.Body, depth+1)
+		case mayBeReport(p):
+			s.input(sub, p.Body, depth+1)
+		}
+	}
+	if err != nil {
+		s.fail(name, err)
+		return
+	}
+	if len(s.events) == before {
+		s.fail(name, fmt.Errorf("%w: the message has no report attached (parts: %s)", ErrNotReport, partTypes(parts)))
+	}
+}
+
+// mayBeReport reports whether a part may hold a report: the types
+// reporters use (RFC 7489 §7.2.1.1, RFC 8460 §5.3 and what they send in
+// practice), or any part with a file name.
+func mayBeReport(p dmarcreport.Part) bool {
+	switch p.Type {
+	case "application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
+		"application/x-zip", "application/xml", "text/xml", "application/json",
+		"application/tlsrpt+json", "application/tlsrpt+gzip":
+		return true
+	case "text/plain", "text/html":
+		// Text parts are the human-readable note, unless they are named
+		// as a report file.
+		ext := strings.ToLower(path.Ext(p.Filename))
+		return ext == ".xml" || ext == ".gz" || ext == ".json" || ext == ".zip"
+	}
+	return p.Filename != ""
+}
+
+// partName names an attachment: the message's name, "!", its file name
+// or its position.
+func partName(name string, i int, p dmarcreport.Part) string {
+	if p.Filename != "" {
+		return name + "!" + p.Filename
+	}
+	return fmt.Sprintf("%s!part%d", name, i+1)
+}
+
+func partTypes(parts []dmarcreport.Part) string {
+	if len(parts) == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.Type)
+	}
+	return b.String()
+}
+
+// head returns the first bytes of data for an error message.
+func head(data []byte) string {
+	data = bytes.TrimSpace(data)
+	const n = 16
+	if len(data) > n {
+		return string(data[:n]) + "..."
+	}
+	return string(data)
+}
