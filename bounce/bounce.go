@@ -119,7 +119,7 @@ func Parse(raw []byte) (*Message, error) {
 	m.To = headerAddress(hdr.get("To"))
 	m.Subject = decodeWords(hdr.get("Subject"))
 	m.MessageID = strings.Trim(hdr.get("Message-Id"), "<> ")
-	if t, err := mail.ParseDate(hdr.get("Date")); err == nil {
+	if t, err := parseDate(hdr.get("Date")); err == nil {
 		m.Date = t
 	}
 	parts := walk(hdr, body)
@@ -246,4 +246,18 @@ func headerAddress(v string) string {
 		return as[0]
 	}
 	return ""
+}
+
+// parseDate reads an RFC 5322 §3.3 date. The form nearly every mail
+// system writes is tried first, as one layout: net/mail.ParseDate tries a
+// dozen, and a failed try costs an error value.
+func parseDate(s string) (time.Time, error) {
+	v := strings.TrimSpace(s)
+	if i := strings.IndexByte(v, '('); i > 0 {
+		v = strings.TrimSpace(v[:i]) // "+0900 (JST)"
+	}
+	if t, err := time.Parse("Mon, _2 Jan 2006 15:04:05 -0700", v); err == nil {
+		return t, nil
+	}
+	return mail.ParseDate(s)
 }

@@ -1,7 +1,6 @@
 package bounce
 
 import (
-	"net/mail"
 	"regexp"
 	"strings"
 
@@ -88,7 +87,7 @@ func readStatus(m *Message, p *parts) {
 			r.DiagnosticType, r.Diagnostic = diagnostic(d)
 		}
 		if v := g.get("last-attempt-date"); v != "" && m.Date.IsZero() {
-			if t, err := mail.ParseDate(v); err == nil {
+			if t, err := parseDate(v); err == nil {
 				r.LastAttempt = t
 			}
 		}
@@ -174,19 +173,74 @@ func statusCode(v string) string { return statusRE.FindString(v) }
 // statusIn finds a status code in prose: an enhanced code after a reply
 // code, or qmail's "(#5.1.1)".
 func statusIn(text string) string {
-	if m := qmailStatus.FindStringSubmatch(text); m != nil {
-		return m[1]
+	// qmail's "(#5.1.1)" first: it is the one qmail means.
+	for i := 0; ; {
+		j := strings.Index(text[i:], "(#")
+		if j < 0 {
+			break
+		}
+		i += j + 2
+		if n := enhancedAt(text[i:]); n > 0 && i+n < len(text) && text[i+n] == ')' {
+			return text[i : i+n]
+		}
 	}
-	if m := replyStatus.FindStringSubmatch(text); m != nil {
-		return m[1]
+	// Else the first after a reply code: "550 5.1.1", "421-4.7.0".
+	for i := 0; i+9 <= len(text); i++ {
+		if replyCodeAt(text, i) {
+			if n := enhancedAt(text[i+4:]); n > 0 && !isWordByte(text, i+4+n) {
+				return text[i+4 : i+4+n]
+			}
+		}
 	}
 	return ""
 }
 
-var (
-	qmailStatus = regexp.MustCompile(`\(#([245]\.\d{1,3}\.\d{1,3})\)`)
-	replyStatus = regexp.MustCompile(`\b[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b`)
-)
+// replyCodeAt reports whether a reply code and its separator start at
+// text[i] as a word of its own: "550 " or "421-", not "1550 ".
+func replyCodeAt(text string, i int) bool {
+	if i+4 > len(text) || isWordByte(text, i-1) {
+		return false
+	}
+	c := text[i]
+	return (c == '2' || c == '4' || c == '5') && isDigit(text[i+1]) && isDigit(text[i+2]) && (text[i+3] == ' ' || text[i+3] == '-')
+}
+
+// enhancedAt is the length of the enhanced status code (RFC 3463 §2:
+// class.subject.detail, up to three digits each after the class) that s
+// starts with, or 0.
+func enhancedAt(s string) int {
+	if len(s) < 5 || s[0] != '2' && s[0] != '4' && s[0] != '5' || s[1] != '.' {
+		return 0
+	}
+	i := 2
+	for part := 0; part < 2; part++ {
+		n := 0
+		for i < len(s) && n < 4 && isDigit(s[i]) {
+			i++
+			n++
+		}
+		if n == 0 || n > 3 {
+			return 0
+		}
+		if part == 0 {
+			if i >= len(s) || s[i] != '.' {
+				return 0
+			}
+			i++
+		}
+	}
+	return i
+}
+
+// isWordByte reports whether text[i] is a letter, digit or underscore
+// (what \b in a regular expression sees as a word), false out of range.
+func isWordByte(text string, i int) bool {
+	if i < 0 || i >= len(text) {
+		return false
+	}
+	c := text[i]
+	return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
+}
 
 func firstWord(s string) string {
 	if f := strings.Fields(s); len(f) > 0 {

@@ -85,17 +85,33 @@ func fromBlock(addr, text string) Recipient {
 // replyIn is the part of a block from its first SMTP reply on ("host mx
 // said: 550 5.1.1 ..." keeps "550 5.1.1 ..."), or "" when it has none.
 func replyIn(text string) string {
-	loc := replyStart.FindStringSubmatchIndex(text)
-	if loc == nil {
-		return ""
+	if i := replyStart(text); i >= 0 {
+		return strings.TrimSpace(text[i:])
 	}
-	return strings.TrimSpace(text[loc[2]:])
+	return ""
 }
 
 // replyStart finds a reply code: three digits at the start of a word
 // (not the last octet of "192.0.2.225 but ..."), then a space or hyphen,
-// then an enhanced code, a word or a bracket.
-var replyStart = regexp.MustCompile(`(?:^|[\s:;(\[])([245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z<'"]))`)
+// then an enhanced code, a word or a bracket. It returns the code's index,
+// or -1.
+func replyStart(text string) int {
+	for i := 0; i+5 <= len(text); i++ {
+		if i > 0 && !strings.ContainsRune(" \t\n\r\f:;([", rune(text[i-1])) {
+			continue
+		}
+		if !replyCodeAt(text, i) {
+			continue
+		}
+		if n := enhancedAt(text[i+4:]); n > 0 && !isWordByte(text, i+4+n) {
+			return i
+		}
+		if c := text[i+4]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '<' || c == '\'' || c == '"' {
+			return i
+		}
+	}
+	return -1
+}
 
 // diagnosticProse is the human-readable text before the returned message.
 func diagnosticProse(p *parts) string {
