@@ -115,11 +115,11 @@ func Parse(raw []byte) (*Message, error) {
 	raw = normalize(raw)
 	hdr, body := splitHeader(raw)
 	m := &Message{Recipients: []Recipient{}}
-	m.From = headerAddress(hdr.get("From"))
-	m.To = headerAddress(hdr.get("To"))
-	m.Subject = decodeWords(hdr.get("Subject"))
-	m.MessageID = strings.Trim(hdr.get("Message-Id"), "<> ")
-	if t, err := parseDate(hdr.get("Date")); err == nil {
+	m.From = headerAddress(hdr.get("from"))
+	m.To = headerAddress(hdr.get("to"))
+	m.Subject = decodeWords(hdr.get("subject"))
+	m.MessageID = strings.Trim(hdr.get("message-id"), "<> ")
+	if t, err := parseDate(hdr.get("date")); err == nil {
 		m.Date = t
 	}
 	parts := walk(hdr, body)
@@ -167,7 +167,7 @@ func normalize(raw []byte) []byte {
 type header map[string][]string
 
 func (h header) get(name string) string {
-	if v := h[strings.ToLower(name)]; len(v) > 0 {
+	if v := h[name]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -182,6 +182,7 @@ func (h header) get(name string) string {
 func splitHeader(b []byte) (header, []byte) {
 	h := header{}
 	var name string
+	inField := false
 	var value strings.Builder
 	keep := false
 	flush := func() {
@@ -190,13 +191,14 @@ func splitHeader(b []byte) (header, []byte) {
 		}
 		value.Reset()
 	}
+	var lower [64]byte
 	for len(b) > 0 {
 		line, rest, _ := bytes.Cut(b, []byte("\n"))
 		if len(bytes.TrimSpace(line)) == 0 {
 			flush()
 			return h, rest
 		}
-		if (line[0] == ' ' || line[0] == '\t') && name != "" {
+		if (line[0] == ' ' || line[0] == '\t') && inField {
 			if keep {
 				value.WriteByte(' ')
 				value.Write(bytes.TrimSpace(line))
@@ -206,7 +208,7 @@ func splitHeader(b []byte) (header, []byte) {
 		}
 		n, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(n) == 0 || bytes.ContainsAny(n, " \t") {
-			if name == "" && bytes.HasPrefix(line, []byte("From ")) {
+			if !inField && bytes.HasPrefix(line, []byte("From ")) {
 				b = rest // an mbox separator line
 				continue
 			}
@@ -214,15 +216,30 @@ func splitHeader(b []byte) (header, []byte) {
 			return h, b
 		}
 		flush()
-		name = strings.ToLower(string(n))
-		keep = wanted[name]
+		inField = true
+		// Most fields are not kept: look the name up without making a
+		// string of it (the compiler spares map[string(b)] the copy).
+		ln := asciiLower(lower[:0], n)
+		keep = wanted[string(ln)]
 		if keep {
+			name = string(ln)
 			value.Write(bytes.TrimSpace(v))
 		}
 		b = rest
 	}
 	flush()
 	return h, nil
+}
+
+// asciiLower appends b in ASCII lower case to dst.
+func asciiLower(dst, b []byte) []byte {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // wanted are the header fields the package reads.

@@ -53,12 +53,12 @@ func walk(h header, body []byte) *parts {
 }
 
 func (p *parts) part(h header, body []byte, depth int) {
-	ctype := h.get("Content-Type")
+	ctype := h.get("content-type")
 	mt, params, err := mime.ParseMediaType(ctype)
 	if err != nil {
 		mt, params = fallbackType(ctype)
 	}
-	body = decodeTransfer(h.get("Content-Transfer-Encoding"), body)
+	body = decodeTransfer(h.get("content-transfer-encoding"), body)
 	switch {
 	case mt == "message/delivery-status" || mt == "message/global-delivery-status":
 		if p.status == nil {
@@ -203,7 +203,7 @@ func fallbackType(ctype string) (string, map[string]string) {
 // isReportType reports whether a header is a report's: a multipart/report,
 // or a bounce's subject and sender.
 func isReportType(h header) bool {
-	ct := strings.ToLower(h.get("Content-Type"))
+	ct := strings.ToLower(h.get("content-type"))
 	return strings.Contains(ct, "multipart/report") || strings.Contains(ct, "delivery-status")
 }
 
@@ -259,10 +259,10 @@ func textOf(mt string, body []byte) []byte {
 // originalOf is what a returned message's header says.
 func originalOf(h header) Original {
 	return Original{
-		From:      headerAddress(h.get("From")),
-		To:        headerAddress(h.get("To")),
-		Subject:   decodeWords(h.get("Subject")),
-		MessageID: strings.Trim(h.get("Message-Id"), "<> "),
+		From:      headerAddress(h.get("from")),
+		To:        headerAddress(h.get("to")),
+		Subject:   decodeWords(h.get("subject")),
+		MessageID: strings.Trim(h.get("message-id"), "<> "),
 	}
 }
 

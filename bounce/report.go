@@ -50,7 +50,7 @@ func isFeedbackText(h header, p *parts) bool {
 	if p.feedback != nil || p.status != nil {
 		return false
 	}
-	ct := strings.ToLower(h.get("Content-Type"))
+	ct := strings.ToLower(h.get("content-type"))
 	return strings.Contains(ct, "report-type=feedback-report") || strings.Contains(ct, "report-type=\"feedback-report\"")
 }
 
@@ -58,17 +58,17 @@ func isFeedbackText(h header, p *parts) bool {
 // §5: Auto-Submitted: auto-replied), or one that says so the older ways:
 // the vacation headers of common software and the subjects they write.
 func isAutoReply(h header) bool {
-	as := strings.ToLower(h.get("Auto-Submitted"))
+	as := strings.ToLower(h.get("auto-submitted"))
 	if strings.HasPrefix(as, "auto-replied") {
 		return true
 	}
-	if h.get("X-Autoreply") != "" || h.get("X-Autorespond") != "" || strings.EqualFold(h.get("X-Auto-Response-Suppress"), "all") && autoSubject(h.get("Subject")) {
+	if h.get("x-autoreply") != "" || h.get("x-autorespond") != "" || strings.EqualFold(h.get("x-auto-response-suppress"), "all") && autoSubject(h.get("subject")) {
 		return true
 	}
-	if p := strings.ToLower(h.get("Precedence")); p == "auto_reply" {
+	if p := strings.ToLower(h.get("precedence")); p == "auto_reply" {
 		return true
 	}
-	return autoSubject(h.get("Subject")) && !looksLikeBounceSubject(h.get("Subject"))
+	return autoSubject(h.get("subject")) && !looksLikeBounceSubject(h.get("subject"))
 }
 
 // autoSubject reports whether a subject is a vacation notice's.
@@ -95,16 +95,16 @@ func readAutoReply(m *Message, h header) {
 // part is a bounce in prose: from a mail system (the null sender's
 // MAILER-DAEMON, postmaster), or with a bounce's subject.
 func looksLikeBounce(h header, p *parts) bool {
-	from := strings.ToLower(h.get("From"))
+	from := strings.ToLower(h.get("from"))
 	for _, r := range []string{"mailer-daemon", "postmaster", "mail delivery", "mail-daemon", "maildaemon", "mail administrator", "delivery subsystem", "mail delivery system"} {
 		if strings.Contains(from, r) {
 			return true
 		}
 	}
-	if looksLikeBounceSubject(h.get("Subject")) {
+	if looksLikeBounceSubject(h.get("subject")) {
 		return true
 	}
-	return h.get("X-Failed-Recipients") != ""
+	return h.get("x-failed-recipients") != ""
 }
 
 func looksLikeBounceSubject(s string) bool {
