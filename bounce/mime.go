@@ -36,7 +36,7 @@ func (p *parts) prose() []string {
 	if p.proses == nil {
 		p.proses = make([]string, len(p.texts))
 		for i, t := range p.texts {
-			p.proses[i] = cutOriginal(string(t))
+			p.proses[i] = cutOriginal(t)
 		}
 	}
 	return p.proses

@@ -1,8 +1,10 @@
 package bounce
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/mailtriage/mailtriage/internal/pairs"
 )
@@ -317,30 +319,36 @@ func originalInProse(p *parts) Original {
 
 // cutOriginal cuts prose at the start of the returned message, which a
 // text bounce appends after a marker line.
-func cutOriginal(t string) string {
+func cutOriginal(t []byte) string {
 	// The prose of a bounce comes first; past its first 32 KB is the
 	// returned message.
 	if len(t) > 32<<10 {
 		t = t[:32<<10]
 	}
-	lower := strings.ToLower(t)
+	// ASCII lower case, so that offsets in lower are offsets in t; into a
+	// pooled buffer, as every message needs one this size.
+	bp := lowerPool.Get().(*[]byte)
+	lower := asciiLower((*bp)[:0], t)
+	defer func() { *bp = lower; lowerPool.Put(bp) }()
 	var ps pairs.Set
-	ps.Fill(lower)
+	ps.FillBytes(lower)
 	end := len(t)
-	for k, mk := range originalMarkers {
+	for k, mk := range markerBytes {
 		if !ps.MayContain(markerKeys[k]) {
 			continue
 		}
-		if i := strings.Index(lower[:end], mk); i >= 0 {
+		if i := bytes.Index(lower[:end], mk); i >= 0 {
 			// Cut at the start of the marker's line.
-			j := strings.LastIndexByte(lower[:i], '\n') + 1
-			if strings.TrimSpace(t[:j]) != "" {
+			j := bytes.LastIndexByte(lower[:i], '\n') + 1
+			if len(bytes.TrimSpace(t[:j])) > 0 {
 				end = j
 			}
 		}
 	}
-	return t[:end]
+	return string(t[:end])
 }
+
+var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
 var originalMarkers = []string{
 	"this is a copy of the message",
@@ -368,6 +376,14 @@ var originalMarkers = []string{
 
 // markerKeys are the byte pairs of originalMarkers, for package pairs.
 var markerKeys = keysOf(originalMarkers)
+
+var markerBytes = func() [][]byte {
+	out := make([][]byte, len(originalMarkers))
+	for i, m := range originalMarkers {
+		out[i] = []byte(m)
+	}
+	return out
+}()
 
 func keysOf(subs []string) []pairs.Keys {
 	out := make([]pairs.Keys, len(subs))

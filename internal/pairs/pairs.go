@@ -17,6 +17,15 @@ func (s *Set) Fill(text string) {
 	}
 }
 
+// FillBytes is Fill for a byte slice.
+func (s *Set) FillBytes(text []byte) {
+	clear(s[:])
+	for i := 0; i+1 < len(text); i++ {
+		k := uint16(text[i])<<8 | uint16(text[i+1])
+		s[k>>6] |= 1 << (k & 63)
+	}
+}
+
 func (s *Set) has(k uint16) bool { return s[k>>6]&(1<<(k&63)) != 0 }
 
 // Keys are the pairs a substring is tested by: its first, middle and last.
