@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // MaxFailureSize bounds a failure report message. A report carries one
@@ -91,7 +92,7 @@ func readFeedback(body []byte) (*Failure, error) {
 			f.OriginalRcptTo = append(f.OriginalRcptTo, a)
 		}
 	}
-	if t, err := mail.ParseDate(h.get("arrival-date")); err == nil {
+	if t, err := parseDate(h.get("arrival-date")); err == nil {
 		f.Arrival = t.UTC()
 	}
 	if v := h.get("source-ip"); v != "" {
@@ -122,7 +123,7 @@ func (f *Failure) reported(msg []byte) {
 	f.To = strings.Join(to, ", ")
 	f.Subject = decodeWords(h.get("subject"))
 	f.MessageID = strings.Trim(h.get("message-id"), "<> ")
-	if t, err := mail.ParseDate(h.get("date")); err == nil {
+	if t, err := parseDate(h.get("date")); err == nil {
 		f.Date = t.UTC()
 	}
 }
@@ -189,4 +190,34 @@ func decodeWords(v string) string {
 		return s
 	}
 	return v
+}
+
+// parseDate reads an RFC 5322 date, with the obsolete zone names of
+// §4.3, which net/mail takes for UTC.
+func parseDate(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if i := strings.LastIndexByte(v, ' '); i > 0 {
+		if z := obsZone(v[i+1:]); z != "" {
+			v = v[:i+1] + z
+		}
+	}
+	return mail.ParseDate(v)
+}
+
+func obsZone(name string) string {
+	switch name {
+	case "UT", "GMT":
+		return "+0000"
+	case "EDT":
+		return "-0400"
+	case "EST", "CDT":
+		return "-0500"
+	case "CST", "MDT":
+		return "-0600"
+	case "MST", "PDT":
+		return "-0700"
+	case "PST":
+		return "-0800"
+	}
+	return ""
 }

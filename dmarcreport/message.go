@@ -84,8 +84,8 @@ func (w *partWalker) multipart(boundary string, body []byte, depth int) error {
 	n := 0
 	for {
 		p, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
+		if errors.Is(err, io.EOF) {
+			break // the close delimiter, or no delimiter at all (n == 0)
 		}
 		if err != nil {
 			if n > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
