@@ -1,0 +1,403 @@
+package dmarcsum
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage/store"
+)
+
+// TestCategorize is the category table: the first that applies.
+func TestCategorize(t *testing.T) {
+	for _, tc := range []struct {
+		dkim, spf, known bool
+		want             Category
+	}{
+		{true, true, true, Authorized},
+		{true, true, false, Authorized}, // authorized by its results; unverified is a separate flag
+		{true, false, false, Forwarded}, // DKIM survives forwarding, SPF does not (RFC 7960 §3.1.1)
+		{true, false, true, PartiallyAuthorized},
+		{false, true, false, PartiallyAuthorized},
+		{false, true, true, PartiallyAuthorized},
+		{false, false, true, Failing},
+		{false, false, false, Failing},
+	} {
+		if got := Categorize(tc.dkim, tc.spf, tc.known); got != tc.want {
+			t.Errorf("Categorize(dkim %v, spf %v, known %v) = %s, want %s", tc.dkim, tc.spf, tc.known, got, tc.want)
+		}
+	}
+}
+
+func builtin(t *testing.T) *Services {
+	t.Helper()
+	s, err := BuiltinServices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestServices(t *testing.T) {
+	s := builtin(t)
+	for rdns, want := range map[string]string{
+		"mail-sor-f41.google.com":                     "Google",
+		"mail-yw1-f170.google.com.":                   "Google",
+		"MAIL-EOPBGR.OUTBOUND.PROTECTION.OUTLOOK.COM": "Microsoft",
+		"o1.ptr1234.sendgrid.net":                     "SendGrid",
+		"mail132-5.atl131.mcsv.net":                   "Mailchimp",
+		"mail9.mandrillapp.com":                       "Mailchimp",
+		"a48-93.smtp-out.amazonses.com":               "Amazon SES",
+		"m42-8.mailgun.net":                           "Mailgun",
+		"mta10.mtasv.net":                             "Postmark",
+		"mta-233-12.sparkpostmail.com":                "SparkPost",
+		"mta.s7.exacttarget.com":                      "Salesforce",
+		"outbound.zendesk.com":                        "Zendesk",
+		"sonic316-20.consmr.mail.ne1.yahoo.com":       "Yahoo",
+		"f123.i.mail.ru":                              "Mail.ru",
+		"google.com":                                  "", // the pattern wants a label in front
+		"notgoogle.com":                               "",
+		"google.com.evil.example":                     "",
+		"":                                            "",
+	} {
+		if got := s.Match(rdns); got != want {
+			t.Errorf("Match(%q) = %q, want %q", rdns, got, want)
+		}
+	}
+	user, err := ParseServices([]byte(`
+[[service]]
+name = "Billing platform"
+rdns = ["*.billing.example.net", "smtp.google.com"]
+`), "user.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := s.With(user)
+	if got := s2.Match("out1.billing.example.net"); got != "Billing platform" {
+		t.Errorf("user service: %q", got)
+	}
+	if got := s2.Match("smtp.google.com"); got != "Billing platform" {
+		t.Errorf("the user's list is tried first: %q", got)
+	}
+	if got := s.Match("out1.billing.example.net"); got != "" {
+		t.Errorf("With changed the built-in list: %q", got)
+	}
+	for _, bad := range []string{
+		`[[service]]
+rdns = ["*.x.example"]`,
+		`[[service]]
+name = "x"`,
+		`[[service]]
+name = "x"
+rdns = ["*"]`,
+		`[[service]]
+name = "x"
+rdns = ["mta[1-3].example.com"]`,
+		`[[service]]
+name = "x"
+rdns = ["*.x.example"]
+pattern = "y"`,
+		`[[service]
+name = "x"`,
+	} {
+		if _, err := ParseServices([]byte(bad), "bad.toml"); err == nil || !strings.HasPrefix(err.Error(), "bad.toml") {
+			t.Errorf("ParseServices(%q) = %v, want an error naming the file", bad, err)
+		}
+	}
+}
+
+func TestKnown(t *testing.T) {
+	svc := builtin(t)
+	k, err := ParseKnown(strings.NewReader(`# our senders
+ip 192.0.2.10
+ip 198.51.100.0/24   # the MTA pool
+2001:db8:5::/48
+203.0.113.9
+::ffff:192.0.2.128/121
+rdns *.mta.example.com
+RDNS mail.example.net.
+service sendgrid
+service Amazon SES
+
+`), "known.txt", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Len() != 9 {
+		t.Errorf("Len() = %d, want 9", k.Len())
+	}
+	for _, tc := range []struct {
+		ip, rdns, service string
+		want              bool
+	}{
+		{"192.0.2.10", "", "", true},
+		{"192.0.2.11", "", "", false},
+		{"198.51.100.250", "", "", true},
+		{"::ffff:198.51.100.1", "", "", true},
+		{"2001:db8:5:1::25", "", "", true},
+		{"2001:db8:6::25", "", "", false},
+		{"203.0.113.9", "", "", true},
+		{"192.0.2.130", "", "", true}, // the mapped /121 is 192.0.2.128/25
+		{"192.0.2.100", "", "", false},
+		{"203.0.113.1", "out3.mta.example.com", "", true},
+		{"203.0.113.1", "mta.example.com", "", false},
+		{"203.0.113.1", "MAIL.example.net", "", true},
+		{"203.0.113.1", "o1.ptr1.sendgrid.net", "SendGrid", true},
+		{"203.0.113.1", "a1.amazonses.com", "Amazon SES", true},
+		{"203.0.113.1", "mail-x.google.com", "Google", false},
+	} {
+		if got := k.Has(netip.MustParseAddr(tc.ip), tc.rdns, tc.service); got != tc.want {
+			t.Errorf("Has(%s, %q, %q) = %v, want %v", tc.ip, tc.rdns, tc.service, got, tc.want)
+		}
+	}
+	var nilKnown *Known
+	if nilKnown.Has(netip.MustParseAddr("192.0.2.10"), "", "") || nilKnown.Len() != 0 {
+		t.Error("a nil list declares something")
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"ip\n", "known.txt:1: ip takes one address"},
+		{"\n\nip 192.0.2.300\n", `known.txt:3: "192.0.2.300" is not an address`},
+		{"ip 192.0.2.0/33", "known.txt:1:"},
+		{"ip ::ffff:192.0.2.0/64", "mixes IPv4-mapped"},
+		{"rdns *", "matches every name"},
+		{"rdns a b", "rdns takes one name"},
+		{"service Sendgird", `no service "Sendgird"`},
+		{"service", "service takes"},
+		{"host mail.example.com", `"host": want an entry`},
+		{"mail.example.com", `"mail.example.com": want an entry`},
+	} {
+		_, err := ParseKnown(strings.NewReader(tc.in), "known.txt", svc)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseKnown(%q) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+var (
+	ipGoogle = netip.MustParseAddr("209.85.220.41")
+	ipESP    = netip.MustParseAddr("198.51.100.7")
+	ipFwd    = netip.MustParseAddr("2001:db8::25")
+	ipBad    = netip.MustParseAddr("203.0.113.66")
+	ipMixed  = netip.MustParseAddr("192.0.2.55")
+)
+
+func stats() []store.SourceStat {
+	return []store.SourceStat{
+		{IP: ipGoogle, RDNS: "mail-sor-f41.google.com", Messages: 14, SPFAlignedPass: 14, DKIMAlignedPass: 14, DMARCPass: 14, BothPass: 14, Reports: 2},
+		{IP: ipESP, RDNS: "o7.ptr1234.sendgrid.net", Messages: 8, SPFAlignedPass: 0, DKIMAlignedPass: 8, DMARCPass: 8, DKIMOnly: 8, Reports: 2},
+		{IP: ipFwd, RDNS: "mx.forwarder.example", Messages: 6, DKIMAlignedPass: 6, DMARCPass: 6, DKIMOnly: 6, Reports: 1},
+		{IP: ipMixed, Messages: 6, SPFAlignedPass: 3, DKIMAlignedPass: 3, DMARCPass: 3, BothPass: 3, NonePass: 3, Quarantined: 3, Reports: 1},
+		{IP: ipBad, Messages: 4, NonePass: 4, Rejected: 2, Quarantined: 1, Reports: 2},
+	}
+}
+
+func TestBuild(t *testing.T) {
+	svc := builtin(t)
+	known, err := ParseKnown(strings.NewReader("service SendGrid\nip 192.0.2.0/24\n"), "k", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := []store.DMARCDay{{Day: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Reports: 2, Messages: 38, DMARCPass: 31}}
+	tls := []store.TLSPolicyStat{{Domain: "example.com", PolicyType: "sts", Reports: 1, Successes: 10, Failures: 2, TopFailures: []store.TLSFailureCount{{ResultType: "certificate-expired", Sessions: 2}}}}
+	s := Build(Options{Domain: "example.com", Services: svc, Known: known}, store.DMARCCounts{Reports: 3, Messages: 38, Failures: 1}, stats(), days, tls)
+
+	type row struct {
+		service    string
+		cat        Category
+		unverified bool
+		mix        [4]int64
+	}
+	want := map[netip.Addr]row{
+		ipGoogle: {"Google", Authorized, true, [4]int64{14, 0, 0, 0}},            // passes, not declared
+		ipESP:    {"SendGrid", PartiallyAuthorized, false, [4]int64{0, 0, 8, 0}}, // declared: DKIM only is not forwarding
+		ipFwd:    {"", Forwarded, true, [4]int64{0, 6, 0, 0}},
+		ipMixed:  {"", Failing, false, [4]int64{3, 0, 0, 3}}, // a tie goes to the worse; declared, so not unverified
+		ipBad:    {"", Failing, false, [4]int64{0, 0, 0, 4}},
+	}
+	for _, src := range s.Sources {
+		w := want[src.IP]
+		got := row{src.Service, src.Category, src.Unverified, src.Mix}
+		if got != w {
+			t.Errorf("%s: got %+v, want %+v", src.IP, got, w)
+		}
+	}
+	if s.Reports != 3 || s.Messages != 38 || s.DMARCPass != 31 || s.Failures != 1 || s.Declared != 2 {
+		t.Errorf("summary counts %+v", s)
+	}
+	// Without a declared list every passing source is unverified, and
+	// SendGrid's DKIM-only mail reads as forwarded.
+	s = Build(Options{Services: svc}, store.DMARCCounts{}, stats(), nil, nil)
+	if s.Sources[1].Category != Forwarded || !s.Sources[1].Unverified || s.Declared != -1 {
+		t.Errorf("no list: %+v, declared %d", s.Sources[1], s.Declared)
+	}
+	if s.Sources[3].Unverified != true {
+		t.Errorf("a source with some passing mail, no list: %+v", s.Sources[3])
+	}
+
+	groups := Build(Options{Services: svc}, store.DMARCCounts{}, stats(), nil, nil).Groups()
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.Name)
+	}
+	if want := []string{"Google", "SendGrid", "forwarder.example", "no reverse DNS"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("groups %q, want %q", names, want)
+	}
+	if g := groups[len(groups)-1]; len(g.Sources) != 2 || g.Messages != 10 || g.DMARCPass != 3 {
+		t.Errorf("no-rDNS group %+v", g)
+	}
+}
+
+// TestJSONShape: the JSON is exactly the documented fields, with empty
+// lists as [] (scripts index them), never null.
+func TestJSONShape(t *testing.T) {
+	svc := builtin(t)
+	s := Build(Options{Services: svc}, store.DMARCCounts{Reports: 3}, stats()[:1],
+		[]store.DMARCDay{{Day: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Reports: 3, Messages: 14, DMARCPass: 14}},
+		[]store.TLSPolicyStat{{Domain: "example.com", PolicyType: "sts", Reports: 1, Successes: 5}})
+	var b bytes.Buffer
+	if err := JSON(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"reports": 3.0,
+		"sources": []any{map[string]any{"ip": "209.85.220.41", "rdns": "mail-sor-f41.google.com", "service": "Google", "messages": 14.0,
+			"spf_aligned_pass": 14.0, "dkim_aligned_pass": 14.0, "dmarc_pass": 14.0, "category": "authorized", "unverified": true}},
+		"tls":  []any{map[string]any{"domain": "example.com", "policy_type": "sts", "reports": 1.0, "successes": 5.0, "failures": 0.0, "top_failures": []any{}}},
+		"days": []any{map[string]any{"day": "2026-03-02", "reports": 3.0, "messages": 14.0, "dmarc_pass": 14.0}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON:\n%s", b.String())
+	}
+	b.Reset()
+	if err := JSON(&b, Build(Options{}, store.DMARCCounts{}, nil, nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Fields(b.String()), ""); got != `{"reports":0,"sources":[],"tls":[],"days":[]}` {
+		t.Errorf("empty summary: %s", got)
+	}
+}
+
+func sample(t *testing.T) *Summary {
+	svc := builtin(t)
+	var days []store.DMARCDay
+	for i := range 40 {
+		days = append(days, store.DMARCDay{Day: time.Date(2026, 2, 1+i, 0, 0, 0, 0, time.UTC), Reports: 3, Messages: int64(100 + 10*i), DMARCPass: int64(90 + 5*i)})
+	}
+	days[7].Messages, days[7].DMARCPass = 0, 0
+	tls := []store.TLSPolicyStat{{Domain: "example.com", PolicyType: "sts", Reports: 1, Successes: 10, Failures: 2, TopFailures: []store.TLSFailureCount{{ResultType: "certificate-expired", Sessions: 2}}}}
+	st := stats()
+	st[2].RDNS = `<script>alert("x")</script>.example`
+	return Build(Options{Domain: "example.com", Since: days[0].Day, Until: days[len(days)-1].Day.Add(24 * time.Hour), Services: svc},
+		store.DMARCCounts{Reports: 120, Messages: 38}, st, days, tls)
+}
+
+// TestHTMLWellFormed: the page parses as XML (void elements self-closed),
+// escapes what came from reports and DNS, and draws the chart.
+func TestHTMLWellFormed(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	d := xml.NewDecoder(strings.NewReader(strings.TrimPrefix(page, "<!DOCTYPE html>\n")))
+	d.Strict = true
+	d.Entity = xml.HTMLEntity
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not well-formed: %v", err)
+		}
+	}
+	for _, want := range []string{"<svg", "<polyline", "2026-02-01", "certificate-expired", "SendGrid", "unverified", "&lt;script&gt;"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>") || strings.Contains(page, "http://") && !strings.Contains(page, `xmlns="http://www.w3.org/2000/svg"`) {
+		t.Error("page has a script or fetches something")
+	}
+	if n := strings.Count(page, "<rect"); n != 40 {
+		t.Errorf("%d bars, want 40", n)
+	}
+}
+
+func TestText(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, sample(t), TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"DMARC aggregate reports: example.com, UTC days from 2026-02-01 until 2026-03-12",
+		"120 reports, 38 messages",
+		"No declared list",
+		"Google",
+		"(no reverse DNS)",
+		"2 sources",
+		"3 quarantined",
+		"1 quarantined, 2 rejected",
+		"40 days, 2026-02-01 to 2026-03-12",
+		"example.com  sts",
+		"certificate-expired 2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour without Color")
+	}
+	b.Reset()
+	if err := Text(&b, Build(Options{}, store.DMARCCounts{}, nil, nil, nil), TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "mailtriage dmarc import") || !strings.Contains(b.String(), "None here.") {
+		t.Errorf("empty summary:\n%s", b.String())
+	}
+}
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	r := fakeReader{}
+	s, err := Summarize(context.Background(), r, Options{})
+	if err != nil || s.Reports != 1 || len(s.Sources) != 5 {
+		t.Fatalf("Summarize = %+v, %v", s, err)
+	}
+}
+
+type fakeReader struct{}
+
+func (fakeReader) DMARCSources(context.Context, store.DMARCQuery) ([]store.SourceStat, error) {
+	return stats(), nil
+}
+func (fakeReader) DMARCDaily(context.Context, store.DMARCQuery) ([]store.DMARCDay, error) {
+	return nil, nil
+}
+func (fakeReader) DMARCCounts(context.Context, store.DMARCQuery) (store.DMARCCounts, error) {
+	return store.DMARCCounts{Reports: 1}, nil
+}
+func (fakeReader) TLSSummary(context.Context, store.TLSQuery) ([]store.TLSPolicyStat, error) {
+	return nil, nil
+}

@@ -1,0 +1,229 @@
+package dmarcsum
+
+import (
+	"bufio"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+)
+
+// HTML writes the summary as one self-contained page (inline CSS and SVG,
+// no scripts, nothing fetched), to mail or attach to a ticket. Void
+// elements are self-closed, so the page is also well-formed XML.
+func HTML(w io.Writer, s *Summary) error {
+	bw := bufio.NewWriter(w)
+	v := htmlView{S: s, Groups: s.Groups(), Chart: template.HTML(dayChart(s.Days))}
+	for _, src := range s.Sources {
+		if src.Unverified {
+			v.Unverified++
+		}
+		if src.Category == Failing {
+			v.Failing++
+		}
+	}
+	if err := page.Execute(bw, v); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+type htmlView struct {
+	S                   *Summary
+	Groups              []Group
+	Chart               template.HTML
+	Unverified, Failing int
+}
+
+var page = template.Must(template.New("dmarc").Funcs(template.FuncMap{
+	"count":   count,
+	"percent": percent,
+	"rate":    rate,
+	"applied": applied,
+	"orDash":  orDash,
+	"top":     topFailures,
+	"sum":     func(a, b int64) int64 { return a + b },
+}).Parse(pageTemplate))
+
+// Chart geometry, in viewBox units.
+const (
+	chartW     = 960.0
+	chartH     = 260.0
+	chartPadL  = 56.0 // message counts
+	chartPadR  = 48.0 // "100%"
+	chartTop   = 14.0
+	chartPlotH = 200.0
+	labelGap   = 80.0 // between day labels
+	colorBar   = "#9fb3c8"
+	colorRate  = "#067647"
+	colorAxis  = "#5b6475"
+)
+
+// dayChart draws the messages of each day as bars against the left axis
+// and the DMARC pass rate as a line against the right one. Written by
+// hand: a few hundred elements need no library, and the output stays
+// byte-for-byte reproducible.
+func dayChart(days []Day) string {
+	if len(days) == 0 {
+		return ""
+	}
+	var most int64
+	for _, d := range days {
+		most = max(most, d.Messages)
+	}
+	most = max(most, 1)
+	plotW := chartW - chartPadL - chartPadR
+	step := plotW / float64(len(days))
+	bottom := chartTop + chartPlotH
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="messages and DMARC pass rate per day, %s to %s">`,
+		chartW, chartH, days[0].Day, days[len(days)-1].Day)
+	// Grid and axes: messages on the left, pass rate on the right.
+	for i := 0; i <= 4; i++ {
+		y := bottom - chartPlotH*float64(i)/4
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#dde2ea" stroke-width="1" />`, chartPadL, y, chartW-chartPadR, y)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="%s">%s</text>`, chartPadL-6, y+4, colorAxis, count(most*int64(i)/4))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="%s">%d%%</text>`, chartW-chartPadR+6, y+4, colorRate, 25*i)
+	}
+	barW := max(step*0.7, 1)
+	var line []string
+	every := max(1, int(labelGap/step+0.999))
+	for i, d := range days {
+		x := chartPadL + step*float64(i)
+		h := chartPlotH * float64(d.Messages) / float64(most)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s messages, %s reports, %s passed DMARC</title></rect>`,
+			x+(step-barW)/2, bottom-h, barW, h, colorBar, d.Day, count(d.Messages), count(d.Reports), percent(rate(d.DMARCPass, d.Messages)))
+		if d.Messages > 0 {
+			y := bottom - chartPlotH*rate(d.DMARCPass, d.Messages)
+			line = append(line, fmt.Sprintf("%.1f,%.1f", x+step/2, y))
+		}
+		if i%every == 0 {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="%s">%s</text>`, x+step/2, bottom+16, colorAxis, d.Day)
+		}
+	}
+	if len(line) == 1 {
+		xy := strings.Split(line[0], ",")
+		fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s" />`, xy[0], xy[1], colorRate)
+	} else if len(line) > 1 {
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2" />`, strings.Join(line, " "), colorRate)
+	}
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="%s">messages per day (bars, left) · DMARC pass rate (line, right)</text>`, chartPadL, chartH-8, colorAxis)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+const pageTemplate = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1" />
+<meta name="generator" content="mailtriage" />
+<title>DMARC summary · {{.S.Scope}}</title>
+<style>
+:root { color-scheme: light; --fg: #1d2433; --muted: #5b6475; --line: #dde2ea; --panel: #f5f7fa; --err: #b42318; --warn: #b54708; --ok: #067647; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #fff; color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 24px 56px; }
+h1 { font-size: 1.7rem; line-height: 1.2; margin: 0 0 6px; }
+h2 { font-size: 1.2rem; margin: 40px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+p { margin: 0 0 10px; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.86em; }
+.meta, .muted { color: var(--muted); }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; list-style: none; margin: 16px 0 0; padding: 0; }
+.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--panel); }
+.tile span { display: block; color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; }
+.tile b { display: block; font-size: 1.45rem; font-variant-numeric: tabular-nums; }
+.tile.warn { border-color: var(--warn); background: #fffaeb; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--panel); font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.group th { background: #eef1f5; }
+.cat { white-space: nowrap; font-weight: 600; }
+.cat-authorized { color: var(--ok); }
+.cat-forwarded, .cat-partially_authorized, .flag { color: var(--warn); }
+.cat-failing { color: var(--err); }
+@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
+</style>
+</head>
+<body>
+<main>
+<header>
+<h1>DMARC summary</h1>
+<p class="meta">{{.S.Scope}} · days are UTC, by the day each report's period begins</p>
+<ul class="tiles">
+<li class="tile"><span>reports</span><b>{{count .S.Reports}}</b></li>
+<li class="tile"><span>messages</span><b>{{count .S.Messages}}</b></li>
+<li class="tile"><span>DMARC pass</span><b>{{percent .S.PassRate}}</b></li>
+<li class="tile"><span>sources</span><b>{{len .S.Sources}}</b></li>
+<li class="tile{{if .Failing}} warn{{end}}"><span>failing sources</span><b>{{.Failing}}</b></li>
+<li class="tile{{if .Unverified}} warn{{end}}"><span>unverified</span><b>{{.Unverified}}</b></li>
+<li class="tile"><span>failure reports</span><b>{{count .S.Failures}}</b></li>
+</ul>
+{{- if lt .S.Declared 0}}
+<p class="muted">No declared list (<code>--known FILE</code>): every source whose mail passes is shown unverified, and DKIM-only passes as forwarded.</p>
+{{- end}}
+</header>
+{{- if .Chart}}
+<section id="days">
+<h2>Volume and pass rate per day</h2>
+<div class="scroll">{{.Chart}}</div>
+</section>
+{{- end}}
+<section id="sources">
+<h2>Sources</h2>
+{{- if not .S.Sources}}
+<p>No aggregate reports here: import them with <code>mailtriage dmarc import</code>.</p>
+{{- else}}
+<div class="scroll">
+<table>
+<thead><tr><th>IP</th><th>rDNS</th><th class="n">messages</th><th class="n">SPF aligned pass</th><th class="n">DKIM aligned pass</th><th class="n">DMARC pass</th><th>applied</th><th>category</th><th></th></tr></thead>
+{{- range .Groups}}
+<tbody>
+<tr class="group"><th colspan="2">{{if .Service}}{{.Name}}{{else}}<span class="muted">{{.Name}}</span>{{end}}</th><th class="n">{{count .Messages}}</th><th class="n">{{count .SPFAlignedPass}}</th><th class="n">{{count .DKIMAlignedPass}}</th><th class="n">{{percent (rate .DMARCPass .Messages)}}</th><th colspan="3"></th></tr>
+{{- range .Sources}}
+<tr><td><code>{{.IP}}</code></td><td>{{orDash .RDNS}}</td><td class="n">{{count .Messages}}</td><td class="n">{{count .SPFAlignedPass}}</td><td class="n">{{count .DKIMAlignedPass}}</td><td class="n">{{percent .PassRate}}</td><td>{{applied .}}</td><td class="cat cat-{{.Category}}">{{.Category.Title}}</td><td>{{if .Unverified}}<span class="flag">unverified</span>{{end}}</td></tr>
+{{- end}}
+</tbody>
+{{- end}}
+</table>
+</div>
+{{- end}}
+</section>
+<section id="tls">
+<h2>SMTP TLS reports</h2>
+{{- if not .S.TLS}}
+<p>None here.</p>
+{{- else}}
+<div class="scroll">
+<table>
+<thead><tr><th>receiving domain</th><th>policy</th><th class="n">reports</th><th class="n">sessions</th><th class="n">failed</th><th class="n">failure rate</th><th>top failures</th></tr></thead>
+<tbody>
+{{- range .S.TLS}}
+<tr><td>{{.Domain}}</td><td>{{.PolicyType}}</td><td class="n">{{count .Reports}}</td><td class="n">{{count (sum .Successes .Failures)}}</td><td class="n">{{count .Failures}}</td><td class="n">{{percent (rate .Failures (sum .Successes .Failures))}}</td><td>{{top .TopFailures}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+</div>
+{{- end}}
+</section>
+{{- if .S.Days}}
+<section id="day-table">
+<h2>Per day</h2>
+<details><summary>{{len .S.Days}} days</summary>
+<table>
+<thead><tr><th>day</th><th class="n">reports</th><th class="n">messages</th><th class="n">DMARC pass</th></tr></thead>
+<tbody>
+{{- range .S.Days}}
+<tr><td>{{.Day}}</td><td class="n">{{count .Reports}}</td><td class="n">{{count .Messages}}</td><td class="n">{{percent (rate .DMARCPass .Messages)}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+</details>
+</section>
+{{- end}}
+</main>
+</body>
+</html>
+`

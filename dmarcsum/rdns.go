@@ -1,0 +1,150 @@
+package dmarcsum
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
+)
+
+// Namer looks up the reverse DNS names of source addresses at import, for
+// the store to keep with the records. A name counts only when it is
+// forward-confirmed (RFC 8601 §3's iprev; FCrDNS): its A or AAAA records
+// hold the address. Anyone can set the PTR of their own address to
+// mail-x.google.com; only Google can make that name point back.
+//
+// Lookups run at most Limit at once, each address once per run (a Namer
+// remembers its answers, failures included, so a folder of reports from
+// the same sources asks the DNS once per address). It is safe for
+// concurrent use.
+type Namer struct {
+	Resolver resolver.Resolver
+	// Limit bounds the lookups in flight; 0 means 16.
+	Limit int
+	// Timeout bounds the lookups of one address; 0 means 3 seconds.
+	Timeout time.Duration
+
+	once  sync.Once
+	slots chan struct{}
+	mu    sync.Mutex
+	names map[netip.Addr]*pending
+}
+
+// pending is an address's lookup: done closes when name is set.
+type pending struct {
+	done chan struct{}
+	name string
+}
+
+func (n *Namer) init() {
+	n.once.Do(func() {
+		limit := n.Limit
+		if limit <= 0 {
+			limit = 16
+		}
+		n.slots = make(chan struct{}, limit)
+		n.names = map[netip.Addr]*pending{}
+	})
+}
+
+// Names returns the forward-confirmed names of the addresses that have
+// one. Lookups that fail leave the address out: a missing name is only
+// less to go on, never a reason to refuse a report.
+func (n *Namer) Names(ctx context.Context, ips []netip.Addr) map[netip.Addr]string {
+	n.init()
+	var wg sync.WaitGroup
+	waits := make([]*pending, len(ips))
+	for i, ip := range ips {
+		ip = ip.Unmap().WithZone("")
+		n.mu.Lock()
+		p, ok := n.names[ip]
+		if !ok {
+			p = &pending{done: make(chan struct{})}
+			n.names[ip] = p
+		}
+		n.mu.Unlock()
+		waits[i] = p
+		if !ok {
+			wg.Go(func() {
+				defer close(p.done)
+				select {
+				case n.slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-n.slots }()
+				p.name = n.lookup(ctx, ip)
+			})
+		}
+	}
+	out := map[netip.Addr]string{}
+	for i, p := range waits {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return out
+		}
+		if p.name != "" {
+			out[ips[i].Unmap().WithZone("")] = p.name
+		}
+	}
+	wg.Wait()
+	return out
+}
+
+// lookup finds ip's PTR names and returns the first that points back.
+func (n *Namer) lookup(ctx context.Context, ip netip.Addr) string {
+	timeout := n.Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rev, err := dns.ReverseAddr(ip.String())
+	if err != nil {
+		return ""
+	}
+	a := n.Resolver.Lookup(ctx, rev, dns.TypePTR)
+	if a.Status != resolver.OK {
+		return ""
+	}
+	qtype := dns.TypeA
+	if ip.Is6() {
+		qtype = dns.TypeAAAA
+	}
+	for _, rr := range a.Records {
+		ptr, ok := rr.(*dns.PTR)
+		if !ok {
+			continue
+		}
+		name := normName(ptr.Ptr)
+		if name == "" || !confirms(n.Resolver.Lookup(ctx, dns.Fqdn(name), qtype), ip) {
+			continue
+		}
+		return name
+	}
+	return ""
+}
+
+// confirms reports whether a forward answer holds ip.
+func confirms(a resolver.Answer, ip netip.Addr) bool {
+	if a.Status != resolver.OK {
+		return false
+	}
+	for _, rr := range a.Records {
+		var got netip.Addr
+		switch r := rr.(type) {
+		case *dns.A:
+			got, _ = netip.AddrFromSlice(r.A.To4())
+		case *dns.AAAA:
+			got, _ = netip.AddrFromSlice(r.AAAA.To16())
+		}
+		if got.Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}

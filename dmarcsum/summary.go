@@ -1,0 +1,300 @@
+// Package dmarcsum summarises the DMARC aggregate reports (RFC 9990) and
+// SMTP TLS reports (RFC 8460) a store holds into what a domain owner acts
+// on: per sending source, its service, its volume, how much of its mail
+// passed SPF and DKIM aligned, and one category; per receiving domain, how
+// TLS sessions went.
+//
+// Categories, the first that applies to a report record:
+//
+//   - authorized: SPF and DKIM both passed aligned;
+//   - forwarded: DKIM passed aligned, SPF did not, and the source is not in
+//     the sender's declared list (a forwarder keeps the signature but sends
+//     from its own address);
+//   - partially authorized: DMARC passed through one of the two;
+//   - failing: DMARC failed.
+//
+// A passing source outside the declared list is also flagged unverified:
+// it sends mail that passes as the domain, and nobody said it may.
+package dmarcsum
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/mailtriage/mailtriage/store"
+	"golang.org/x/net/publicsuffix"
+)
+
+// Category is what a source's mail says about it.
+type Category string
+
+// The categories, in the order they are tried.
+const (
+	Authorized          Category = "authorized"
+	Forwarded           Category = "forwarded"
+	PartiallyAuthorized Category = "partially_authorized"
+	Failing             Category = "failing"
+)
+
+// Categories lists the categories in the order they are tried.
+var Categories = [...]Category{Authorized, Forwarded, PartiallyAuthorized, Failing}
+
+// Title is the category as prose.
+func (c Category) Title() string {
+	if c == PartiallyAuthorized {
+		return "partially authorized"
+	}
+	return string(c)
+}
+
+// Categorize is the category of one report record: the messages the
+// receiver evaluated alike, with DKIM and SPF aligned or not, from a source
+// known (declared) or not.
+func Categorize(dkimAligned, spfAligned, known bool) Category {
+	switch {
+	case dkimAligned && spfAligned:
+		return Authorized
+	case dkimAligned && !known:
+		return Forwarded
+	case dkimAligned || spfAligned:
+		return PartiallyAuthorized
+	}
+	return Failing
+}
+
+// Source is one sending address over the reports summarised.
+type Source struct {
+	IP              netip.Addr `json:"ip"`
+	RDNS            string     `json:"rdns"`
+	Service         string     `json:"service"`
+	Messages        int64      `json:"messages"`
+	SPFAlignedPass  int64      `json:"spf_aligned_pass"`
+	DKIMAlignedPass int64      `json:"dkim_aligned_pass"`
+	DMARCPass       int64      `json:"dmarc_pass"`
+	Category        Category   `json:"category"`
+	Unverified      bool       `json:"unverified"`
+
+	// Known says the declared list holds the source.
+	Known bool `json:"-"`
+	// Mix is the messages of each category, in Categories order.
+	Mix [len(Categories)]int64 `json:"-"`
+	// Quarantined and Rejected are the messages receivers applied that
+	// disposition to; Reports the reports that name the source.
+	Quarantined int64 `json:"-"`
+	Rejected    int64 `json:"-"`
+	Reports     int64 `json:"-"`
+}
+
+// PassRate is the share of the source's messages that passed DMARC.
+func (s *Source) PassRate() float64 { return rate(s.DMARCPass, s.Messages) }
+
+func rate(n, of int64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
+// Day is the reports of one UTC day.
+type Day struct {
+	Day       string `json:"day"` // YYYY-MM-DD
+	Reports   int64  `json:"reports"`
+	Messages  int64  `json:"messages"`
+	DMARCPass int64  `json:"dmarc_pass"`
+}
+
+// TLSPolicy is the TLS sessions with one receiving domain under one policy
+// type ("sts", "tlsa", "no-policy-found").
+type TLSPolicy struct {
+	Domain      string       `json:"domain"`
+	PolicyType  string       `json:"policy_type"`
+	Reports     int64        `json:"reports"`
+	Successes   int64        `json:"successes"`
+	Failures    int64        `json:"failures"`
+	TopFailures []TLSFailure `json:"top_failures"`
+}
+
+// TLSFailure is the failed sessions of one result type.
+type TLSFailure struct {
+	ResultType string `json:"result_type"`
+	Sessions   int64  `json:"sessions"`
+}
+
+// Summary is what the summary commands render.
+type Summary struct {
+	Reports int64       `json:"reports"`
+	Sources []Source    `json:"sources"`
+	TLS     []TLSPolicy `json:"tls"`
+	Days    []Day       `json:"days"`
+
+	// What was asked, and more of the answer than the JSON carries.
+	Domain       string    `json:"-"`
+	Since, Until time.Time `json:"-"`
+	Messages     int64     `json:"-"`
+	DMARCPass    int64     `json:"-"`
+	Failures     int64     `json:"-"` // failure reports
+	// Declared is the number of entries in the declared list, -1 when no
+	// list was given.
+	Declared int `json:"-"`
+}
+
+// Reader is what a summary reads from a store.
+type Reader interface {
+	store.DMARCReader
+	TLSSummary(ctx context.Context, q store.TLSQuery) ([]store.TLSPolicyStat, error)
+}
+
+// Options choose the reports and say how to read the sources.
+type Options struct {
+	Domain       string
+	Since, Until time.Time
+	// Services names sources by their reverse DNS; nil names none.
+	Services *Services
+	// Known is the declared list; nil when none was given.
+	Known *Known
+}
+
+// Summarize reads the store and builds the summary.
+func Summarize(ctx context.Context, r Reader, o Options) (*Summary, error) {
+	q := store.DMARCQuery{Domain: o.Domain, Since: o.Since, Until: o.Until}
+	counts, err := r.DMARCCounts(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("counting reports: %w", err)
+	}
+	stats, err := r.DMARCSources(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading sources: %w", err)
+	}
+	days, err := r.DMARCDaily(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading days: %w", err)
+	}
+	tls, err := r.TLSSummary(ctx, store.TLSQuery{Domain: o.Domain, Since: o.Since, Until: o.Until})
+	if err != nil {
+		return nil, fmt.Errorf("reading TLS reports: %w", err)
+	}
+	return Build(o, counts, stats, days, tls), nil
+}
+
+// Build makes the summary from what the store answered.
+//
+// A source's records are categorised one by one and their messages summed
+// per category (Source.Mix): DKIM and SPF alignment hold for all of a
+// record's messages, and whether the source is declared holds for all its
+// records. The source's Category is the one with the most messages; a tie
+// goes to the later, worse category, so a source whose mail is half failing
+// is shown failing.
+func Build(o Options, counts store.DMARCCounts, stats []store.SourceStat, days []store.DMARCDay, tls []store.TLSPolicyStat) *Summary {
+	s := &Summary{
+		Reports: counts.Reports, Messages: counts.Messages, Failures: counts.Failures,
+		Domain: o.Domain, Since: o.Since, Until: o.Until,
+		Sources: []Source{}, TLS: []TLSPolicy{}, Days: []Day{}, Declared: -1,
+	}
+	if o.Known != nil {
+		s.Declared = o.Known.Len()
+	}
+	for _, st := range stats {
+		src := Source{
+			IP: st.IP, RDNS: st.RDNS, Service: o.Services.Match(st.RDNS),
+			Messages: st.Messages, SPFAlignedPass: st.SPFAlignedPass, DKIMAlignedPass: st.DKIMAlignedPass, DMARCPass: st.DMARCPass,
+			Quarantined: st.Quarantined, Rejected: st.Rejected, Reports: st.Reports,
+		}
+		src.Known = o.Known.Has(src.IP, src.RDNS, src.Service)
+		add := func(c Category, n int64) { src.Mix[slices.Index(Categories[:], c)] += n }
+		add(Categorize(true, true, src.Known), st.BothPass)
+		add(Categorize(true, false, src.Known), st.DKIMOnly)
+		add(Categorize(false, true, src.Known), st.SPFOnly)
+		add(Categorize(false, false, src.Known), st.NonePass)
+		best := len(Categories) - 1
+		for i := len(Categories) - 1; i >= 0; i-- {
+			if src.Mix[i] > src.Mix[best] {
+				best = i
+			}
+		}
+		src.Category = Categories[best]
+		src.Unverified = !src.Known && src.DMARCPass > 0
+		s.DMARCPass += src.DMARCPass
+		s.Sources = append(s.Sources, src)
+	}
+	for _, d := range days {
+		s.Days = append(s.Days, Day{Day: d.Day.UTC().Format(time.DateOnly), Reports: d.Reports, Messages: d.Messages, DMARCPass: d.DMARCPass})
+	}
+	for _, t := range tls {
+		p := TLSPolicy{Domain: t.Domain, PolicyType: t.PolicyType, Reports: t.Reports, Successes: t.Successes, Failures: t.Failures, TopFailures: []TLSFailure{}}
+		for _, f := range t.TopFailures {
+			p.TopFailures = append(p.TopFailures, TLSFailure{ResultType: f.ResultType, Sessions: f.Sessions})
+		}
+		s.TLS = append(s.TLS, p)
+	}
+	return s
+}
+
+// PassRate is the share of all messages that passed DMARC.
+func (s *Summary) PassRate() float64 { return rate(s.DMARCPass, s.Messages) }
+
+// Group is the sources of one service, or, for sources of no known
+// service, of one registrable domain of their reverse DNS names.
+type Group struct {
+	Name string
+	// Service says Name is a service, not a domain or "no reverse DNS".
+	Service bool
+	Sources []Source
+
+	Messages, SPFAlignedPass, DKIMAlignedPass, DMARCPass int64
+}
+
+// noRDNS names the group of sources without a reverse DNS name.
+const noRDNS = "no reverse DNS"
+
+// Groups groups the sources, the groups with the most messages first,
+// each group's sources as in Sources (most messages first).
+func (s *Summary) Groups() []Group {
+	idx := map[string]int{}
+	var out []Group
+	for _, src := range s.Sources {
+		name, svc := src.Service, true
+		if name == "" {
+			name, svc = baseDomain(src.RDNS), false
+		}
+		i, ok := idx[name]
+		if !ok {
+			i = len(out)
+			idx[name] = i
+			out = append(out, Group{Name: name, Service: svc})
+		}
+		g := &out[i]
+		g.Sources = append(g.Sources, src)
+		g.Messages += src.Messages
+		g.SPFAlignedPass += src.SPFAlignedPass
+		g.DKIMAlignedPass += src.DKIMAlignedPass
+		g.DMARCPass += src.DMARCPass
+	}
+	slices.SortStableFunc(out, func(a, b Group) int {
+		// The sources without a name go last: they are the least to go on.
+		return cmp.Or(cmp.Compare(boolInt(a.Name == noRDNS), boolInt(b.Name == noRDNS)), cmp.Compare(b.Messages, a.Messages), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// baseDomain is the registrable domain of a reverse DNS name (the group
+// parsedmarc calls source_base_domain).
+func baseDomain(rdns string) string {
+	if rdns == "" {
+		return noRDNS
+	}
+	if d, err := publicsuffix.EffectiveTLDPlusOne(rdns); err == nil {
+		return d
+	}
+	return rdns
+}
