@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"mime"
-	"mime/quotedprintable"
 	"strings"
 )
 
@@ -57,6 +56,9 @@ func (p *parts) part(h header, body []byte, depth int) {
 	mt, params, err := mime.ParseMediaType(ctype)
 	if err != nil {
 		mt, params = fallbackType(ctype)
+	}
+	if !readable(mt) {
+		return // an image, an attachment: nothing a report says is there
 	}
 	body = decodeTransfer(h.get("content-transfer-encoding"), body)
 	switch {
@@ -225,13 +227,63 @@ func decodeTransfer(enc string, body []byte) []byte {
 		}
 		return normalize(out[:n])
 	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil && len(out) == 0 {
-			return body
-		}
-		return normalize(out)
+		return normalize(decodeQP(body))
 	}
 	return body
+}
+
+// readable reports whether a part of media type mt can hold what a
+// report says: its fields, its prose or the returned message.
+func readable(mt string) bool {
+	return mt == "" || strings.HasPrefix(mt, "text/") || strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/")
+}
+
+// decodeQP decodes quoted-printable (RFC 2045 §6.7) leniently: "=XY" is
+// the byte XY (either case), "=" before the end of a line joins the line
+// to the next, and anything else stays as written, where a strict decoder
+// would stop at the first mistake and lose the rest of the report.
+func decodeQP(b []byte) []byte {
+	if bytes.IndexByte(b, '=') < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		j := i + 1
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+			j++
+		}
+		switch {
+		case j == len(b):
+			return out // "=" at the very end
+		case b[j] == '\n':
+			i = j // a soft line break
+		case b[j] == '\r' && j+1 < len(b) && b[j+1] == '\n':
+			i = j + 1
+		case i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // textOf is a text part's text: HTML with its tags taken out, so the

@@ -64,3 +64,22 @@ func FuzzScannersMatchSpec(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeQP: RFC 2045 §6.7 rules 1 (=XY), 5 (soft line breaks), and
+// leniency where a strict decoder stops.
+func TestDecodeQP(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"caf=C3=A9", "café"},
+		{"a=3db", "a=b"},                      // lower-case hex, as some writers send
+		{"long line=\nnext", "long linenext"}, // rule 5
+		{"soft with space= \nnext", "soft with spacenext"},
+		{"crlf=\r\nnext", "crlfnext"},
+		{"100% =ZZ sure", "100% =ZZ sure"}, // not an escape: kept
+		{"ends with =", "ends with "},
+		{"no escapes", "no escapes"},
+	} {
+		if got := string(decodeQP([]byte(c.in))); got != c.want {
+			t.Errorf("decodeQP(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
