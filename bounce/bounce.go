@@ -256,6 +256,9 @@ func headerAddress(v string) string {
 	if v == "" {
 		return ""
 	}
+	if a, ok := plainAddress(v); ok {
+		return strings.ToLower(a)
+	}
 	if a, err := mail.ParseAddress(v); err == nil {
 		return strings.ToLower(a.Address)
 	}
@@ -263,6 +266,26 @@ func headerAddress(v string) string {
 		return as[0]
 	}
 	return ""
+}
+
+// plainAddress reads the two forms nearly every header field takes,
+// "jane@example.org" and "Jane Doe <jane@example.org>", without the cost
+// of a full RFC 5322 parser; ok is false for anything else (comments,
+// quoted local parts, lists), which the full parser then reads.
+func plainAddress(v string) (addr string, ok bool) {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		j := strings.IndexByte(v[i:], '>')
+		if j < 0 || strings.TrimSpace(v[i+j+1:]) != "" {
+			return "", false
+		}
+		v = strings.TrimSpace(v[i+1 : i+j])
+	}
+	at := strings.IndexByte(v, '@')
+	if at <= 0 || at == len(v)-1 || strings.ContainsAny(v, " \t\"(),;:<>[]\\") || strings.IndexByte(v[at+1:], '@') >= 0 {
+		return "", false
+	}
+	return v, true
 }
 
 // parseDate reads an RFC 5322 §3.3 date. The form nearly every mail
