@@ -13,9 +13,11 @@ package reportfile
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"path"
 	"strings"
@@ -235,13 +237,15 @@ func (s *scanner) gunzip(data []byte) ([]byte, error) {
 		// follows is not gzip.
 		err = nil
 	}
-	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("gzip: truncated: %w", err)
-		}
-		return nil, fmt.Errorf("gzip: %w", err)
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.Is(err, ErrTooLarge):
+		return nil, err
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, fmt.Errorf("gzip: truncated: %w", err)
 	}
-	return out, nil
+	return nil, fmt.Errorf("gzip: %w", err)
 }
 
 // inflate reads r to its end, up to MaxDecompressed, and counts what it
@@ -289,17 +293,35 @@ func (s *scanner) unzip(name string, data []byte, depth int) {
 	}
 }
 
+// member inflates one zip member. It reads the raw data and inflates it
+// itself, so that a member that inflates past MaxDecompressed is stopped
+// there, whatever size it declares.
 func (s *scanner) member(f *zip.File) ([]byte, error) {
-	rc, err := f.Open()
+	raw, err := f.OpenRaw()
 	if err != nil {
 		return nil, fmt.Errorf("zip: %w", err)
 	}
-	defer rc.Close()
-	b, err := s.inflate(rc)
-	if err != nil && !errors.Is(err, ErrTooLarge) {
-		err = fmt.Errorf("zip: %w", err)
+	var r io.Reader
+	switch f.Method {
+	case zip.Store:
+		r = raw
+	case zip.Deflate:
+		fr := flate.NewReader(raw)
+		defer fr.Close()
+		r = fr
+	default:
+		return nil, fmt.Errorf("zip: %w (method %d)", zip.ErrAlgorithm, f.Method)
 	}
-	return b, err
+	b, err := s.inflate(r)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("zip: %w", err)
+	case f.CRC32 != 0 && crc32.ChecksumIEEE(b) != f.CRC32:
+		return nil, fmt.Errorf("zip: %w", zip.ErrChecksum)
+	}
+	return b, nil
 }
 
 // message finds the reports a mail message carries. A failure report (a
