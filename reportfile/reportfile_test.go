@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/mailtriage/mailtriage/dmarcreport"
+	"github.com/mailtriage/mailtriage/internal/dmarcgen"
 )
 
 // corpus is parsedmarc's samples (Apache-2.0): ../testdata/dmarc-reports/README.md.
@@ -460,4 +461,23 @@ func FuzzRead(f *testing.F) {
 			t.Fatal("an input neither found nor reported")
 		}
 	})
+}
+
+// BenchmarkWalk reads 1,000 generated reports (zip, gzip and XML; 1-40
+// records each) from a folder, with the default workers.
+func BenchmarkWalk(b *testing.B) {
+	dir := b.TempDir()
+	const n = 1000
+	if err := dmarcgen.Write(dir, n, 1); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		found := 0
+		err := Walk(context.Background(), []string{dir}, func(Item) error { found++; return nil },
+			func(name string, err error) { b.Errorf("%s: %v", name, err) })
+		if err != nil || found != n {
+			b.Fatalf("%d reports, %v", found, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "reports/s")
 }
