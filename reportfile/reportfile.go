@@ -362,20 +362,22 @@ func (s *scanner) message(name string, data []byte, depth int) {
 
 // mayBeReport reports whether a part may hold a report: the types
 // reporters use (RFC 7489 §7.2.1.1, RFC 8460 §5.3 and what they send in
-// practice), or any part with a file name.
+// practice), a file name that says so, or content that is a gzip or zip
+// archive whatever its type (application/octet-stream, unnamed). Other
+// parts (the human-readable note, a logo) are passed over.
 func mayBeReport(p dmarcreport.Part) bool {
 	switch p.Type {
 	case "application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
 		"application/x-zip", "application/xml", "text/xml", "application/json",
 		"application/tlsrpt+json", "application/tlsrpt+gzip":
 		return true
-	case "text/plain", "text/html":
-		// Text parts are the human-readable note, unless they are named
-		// as a report file.
-		ext := strings.ToLower(path.Ext(p.Filename))
-		return ext == ".xml" || ext == ".gz" || ext == ".json" || ext == ".zip"
 	}
-	return p.Filename != ""
+	switch strings.ToLower(path.Ext(p.Filename)) {
+	case ".xml", ".gz", ".zip", ".json":
+		return true
+	}
+	k := sniff("", p.Body)
+	return k == kindGzip || k == kindZip
 }
 
 // partName names an attachment: the message's name, "!", its file name

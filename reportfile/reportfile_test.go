@@ -122,15 +122,40 @@ func zipOf(members ...member) []byte {
 	return buf.Bytes()
 }
 
+// zeros writes n zero bytes to w, a MB at a time.
+func zeros(w io.Writer, n int) {
+	mb := make([]byte, 1<<20)
+	for i := 0; i < n; i += len(mb) {
+		w.Write(mb)
+	}
+}
+
+// gzipBomb is a small gzip file that inflates to n bytes.
+func gzipBomb(n int) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zeros(zw, n)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// zipBomb is a small zip file whose member inflates to n bytes, and says so.
+func zipBomb(n int) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+	w, _ := zw.Create("r.xml")
+	zeros(w, n)
+	zw.Close()
+	return buf.Bytes()
+}
+
 // lyingZip is a zip whose one member says it inflates to 10 bytes and
 // inflates to n, so only inflating can tell.
 func lyingZip(n int) []byte {
 	var comp bytes.Buffer
 	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
-	zeros := make([]byte, 1<<20)
-	for i := 0; i < n; i += len(zeros) {
-		fw.Write(zeros)
-	}
+	zeros(fw, n)
 	fw.Close()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -211,6 +236,9 @@ func TestReadShapes(t *testing.T) {
 		// application/octet-stream with a file name; gzip inside.
 		{"octet.eml", reportMail("Report", "application/octet-stream", "r.xml.gz", gz(aggregateXML("o"))),
 			[]string{"octet.eml!r.xml.gz" + fmt.Sprintf(x, "o")}},
+		// Unnamed, untyped: the content says it is gzip.
+		{"unnamed.eml", reportMail("Report", "application/octet-stream", "", gz(aggregateXML("u"))),
+			[]string{"unnamed.eml!part2" + fmt.Sprintf(x, "u")}},
 		// RFC 8460 §5.3: application/tlsrpt+gzip and +json.
 		{"tls.eml", reportMail("Report", "application/tlsrpt+json", "r.json", []byte(tlsJSON)),
 			[]string{"tls.eml!r.json tls org=Example id=t1 policy=sts/example.com/10/1"}},
@@ -238,7 +266,6 @@ const tlsJSON = `{"organization-name": "Example", "date-range": {"start-datetime
 // TestReadBad: the bad inputs of issue 7, each refused with a message
 // naming the input and what is wrong.
 func TestReadBad(t *testing.T) {
-	zeros := make([]byte, MaxDecompressed+1<<20)
 	truncated := gz(aggregateXML("t"))
 	truncated = truncated[:len(truncated)-12]
 	enormous := append(aggregateXML("e")[:200], bytes.Repeat([]byte("<x>y</x>"), MaxInput/8+1)...)
@@ -248,8 +275,8 @@ func TestReadBad(t *testing.T) {
 		bad  string // the name reported and the start of the reason
 		is   error
 	}{
-		{"bomb.xml.gz", gz(zeros), "bomb.xml.gz: reportfile: too large: inflates to more than 64 MB", ErrTooLarge},
-		{"bomb.zip", zipOf(member{"r.xml", zeros}), "bomb.zip!r.xml: reportfile: too large: zip member declares 65 MB", ErrTooLarge},
+		{"bomb.xml.gz", gzipBomb(MaxDecompressed + 1<<20), "bomb.xml.gz: reportfile: too large: inflates to more than 64 MB", ErrTooLarge},
+		{"bomb.zip", zipBomb(MaxDecompressed + 1<<20), "bomb.zip!r.xml: reportfile: too large: zip member declares 65 MB", ErrTooLarge},
 		{"lying.zip", lyingZip(MaxDecompressed + 1<<20), "lying.zip!report.xml: reportfile: too large: inflates to more than 64 MB", ErrTooLarge},
 		{"truncated.xml.gz", truncated, "truncated.xml.gz: gzip: truncated", io.ErrUnexpectedEOF},
 		{"corrupt.zip", []byte("PK\x03\x04 not really"), "corrupt.zip: zip: ", zip.ErrFormat},
