@@ -1,0 +1,193 @@
+package verify
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mailtriage/mailtriage/resolver"
+)
+
+// verifyFallback verifies a signature as RFC 6376 §6.1.2 and §6.1.3 say,
+// for the signatures go-msgauth refuses because it misreads i=. It makes
+// the same checks go-msgauth makes after i=, in the same order, so both
+// paths agree on every other signature (the tests compare them).
+func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (result, reason, detail string) {
+	if !sig.Expiration.IsZero() && time.Now().After(sig.Expiration) {
+		return DKIMPermError, fmt.Sprintf("the signature expired at %s (x=); it may have verified when the message arrived", sig.Expiration.Format(time.RFC3339)), "signature has expired"
+	}
+	keyName := sig.Selector + "._domainkey." + sig.Domain
+	a := keys.answer(keyName)
+	switch {
+	case a.Status == resolver.NXDomain || a.Status == resolver.NoData:
+		return DKIMPermError, fmt.Sprintf("no key at %s (%s): the selector is wrong, or the key was removed", keyName, a.Status), ""
+	case a.Status != resolver.OK:
+		return DKIMTempError, fmt.Sprintf("the key at %s could not be looked up (%s); a later try may find it", keyName, a.Status), ""
+	case len(a.TXT()) != 1:
+		return DKIMPermError, fmt.Sprintf("%s has several TXT records; a verifier cannot tell which is the key (RFC 6376 §3.6.2.2)", keyName), ""
+	}
+	pub, keyType, hashes, err := publicKey(a.TXT()[0])
+	if err != nil {
+		return DKIMPermError, fmt.Sprintf("the key record at %s is broken: %v", keyName, err), ""
+	}
+	if hashes != nil && !contains(hashes, sig.HashAlgorithm) {
+		return DKIMPermError, fmt.Sprintf("the key at %s allows h=%s, not %s", keyName, strings.Join(hashes, ":"), sig.HashAlgorithm), ""
+	}
+	switch {
+	case sig.HashAlgorithm == "sha1":
+		return DKIMPermError, fmt.Sprintf("a=%s: SHA-1 signatures are not valid since RFC 8301 §3.1", sig.Algorithm), ""
+	case sig.HashAlgorithm != "sha256":
+		return DKIMPermError, fmt.Sprintf("a=%s: hash algorithm unknown", sig.Algorithm), ""
+	case keyType != sig.KeyAlgorithm:
+		return DKIMPermError, fmt.Sprintf("a=%s, but the key at %s is %s", sig.Algorithm, keyName, keyType), ""
+	case sig.BodyLength >= 0:
+		return DKIMPolicy, fmt.Sprintf("l=%d signs only the first bytes of the body, so anything may follow them; refused as go-msgauth refuses it", sig.BodyLength), ""
+	}
+	bh := sha256.Sum256(canonicalBody(m.body, sig.BodyCanon))
+	if subtle.ConstantTimeCompare(bh[:], sig.BodyHash) != 1 {
+		return DKIMFail, "the body hash does not match: the body was changed after signing (a footer added, re-encoded, lines rewrapped)", "body hash did not verify"
+	}
+	hashed := headerHash(m, f, sig)
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		err = rsa.VerifyPKCS1v15(k, crypto.SHA256, hashed, sig.Data)
+	case ed25519.PublicKey:
+		// RFC 8463 §3: Ed25519 signs the SHA-256 hash of the data.
+		if !ed25519.Verify(k, hashed, sig.Data) {
+			err = fmt.Errorf("invalid Ed25519 signature")
+		}
+	}
+	if err != nil {
+		return DKIMFail, fmt.Sprintf("the signature does not verify: a signed header field (%s) was changed after signing, or the key at %s is not the one that signed", strings.Join(sig.SignedHeaders, ":"), keyName), err.Error()
+	}
+	return DKIMPass, "", ""
+}
+
+// headerHash hashes the signed header fields and the signature field
+// itself with b= empty (RFC 6376 §3.7, §5.4.2: each name of h= takes the
+// bottom-most instance not yet used).
+func headerHash(m *message, sigField field, sig *Signature) []byte {
+	h := sha256.New()
+	used := map[int]bool{}
+	for _, name := range sig.SignedHeaders {
+		for i := len(m.fields) - 1; i >= 0; i-- {
+			if !used[i] && strings.EqualFold(m.fields[i].Name, strings.TrimSpace(name)) {
+				used[i] = true
+				h.Write([]byte(canonicalHeader(m.fields[i].Raw, sig.HeaderCanon) + "\r\n"))
+				break
+			}
+		}
+	}
+	// The value parsed starts after the colon: the offsets of b= are
+	// relative to it.
+	colon := strings.IndexByte(sigField.Raw, ':') + 1
+	unsigned := sigField.Raw[:colon+sig.bStart] + sigField.Raw[colon+sig.bEnd:]
+	h.Write([]byte(canonicalHeader(unsigned, sig.HeaderCanon)))
+	return h.Sum(nil)
+}
+
+// canonicalHeader canonicalizes one field, without its final CRLF
+// (RFC 6376 §3.4.1, §3.4.2).
+func canonicalHeader(raw, canon string) string {
+	if canon != "relaxed" {
+		return raw
+	}
+	name, value, _ := strings.Cut(raw, ":")
+	value = strings.Join(strings.FieldsFunc(value, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\r' || r == '\n'
+	}), " ")
+	return strings.ToLower(strings.TrimSpace(name)) + ":" + value
+}
+
+// canonicalBody canonicalizes a body (RFC 6376 §3.4.3, §3.4.4): relaxed
+// reduces whitespace runs to one space and drops it at line ends; both
+// drop empty lines at the end; simple makes an empty body one CRLF.
+func canonicalBody(body []byte, canon string) []byte {
+	if canon == "relaxed" {
+		lines := bytes.Split(body, []byte("\r\n"))
+		for i, l := range lines {
+			l = bytes.Join(bytes.FieldsFunc(l, func(r rune) bool { return r == ' ' || r == '\t' }), []byte(" "))
+			if len(l) > 0 && (lines[i][0] == ' ' || lines[i][0] == '\t') {
+				l = append([]byte(" "), l...)
+			}
+			lines[i] = l
+		}
+		body = bytes.Join(lines, []byte("\r\n"))
+	}
+	for bytes.HasSuffix(body, []byte("\r\n")) {
+		body = body[:len(body)-2]
+	}
+	if len(body) == 0 && canon == "relaxed" {
+		return nil
+	}
+	return append(body[:len(body):len(body)], "\r\n"...)
+}
+
+// publicKey reads the public key of a key record (RFC 6376 §3.6.1), with
+// the checks go-msgauth makes.
+func publicKey(txt string) (key crypto.PublicKey, keyType string, hashes []string, err error) {
+	tags := map[string]string{}
+	for part := range strings.SplitSeq(txt, ";") {
+		if name, value, ok := strings.Cut(part, "="); ok {
+			tags[strings.TrimSpace(name)] = strings.TrimSpace(value)
+		}
+	}
+	if v, ok := tags["v"]; ok && v != "DKIM1" {
+		return nil, "", nil, fmt.Errorf("v=%s: incompatible version", v)
+	}
+	p, ok := tags["p"]
+	if !ok {
+		return nil, "", nil, fmt.Errorf("no p= tag")
+	}
+	if p == "" {
+		return nil, "", nil, fmt.Errorf("the key is revoked (p= is empty, RFC 6376 §3.6.1)")
+	}
+	b, err := base64.StdEncoding.DecodeString(stripFWS(p))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("p= is not base64 (%v)", err)
+	}
+	if h, ok := tags["h"]; ok {
+		hashes = strings.Split(stripFWS(h), ":")
+	}
+	switch keyType = strings.ToLower(tags["k"]); keyType {
+	case "", "rsa":
+		keyType = "rsa"
+		pub, err := x509.ParsePKIXPublicKey(b)
+		if err != nil {
+			if pub, err = x509.ParsePKCS1PublicKey(b); err != nil {
+				return nil, "", nil, fmt.Errorf("p= is not an RSA public key: %v", err)
+			}
+		}
+		rsaKey, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return nil, "", nil, fmt.Errorf("p= is not an RSA public key")
+		}
+		if rsaKey.Size()*8 < 1024 {
+			return nil, "", nil, fmt.Errorf("an RSA key of %d bits; RFC 8301 §3.2 requires at least 1024", rsaKey.Size()*8)
+		}
+		return rsaKey, keyType, hashes, nil
+	case "ed25519":
+		if len(b) != ed25519.PublicKeySize {
+			return nil, "", nil, fmt.Errorf("an Ed25519 key of %d bytes, not %d", len(b), ed25519.PublicKeySize)
+		}
+		return ed25519.PublicKey(b), keyType, hashes, nil
+	}
+	return nil, "", nil, fmt.Errorf("k=%s: key type unknown", keyType)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

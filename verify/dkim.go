@@ -1,0 +1,239 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	msgdkim "github.com/emersion/go-msgauth/dkim"
+	"github.com/mailtriage/mailtriage/dkim"
+	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
+)
+
+// DKIM results, as Authentication-Results names them (RFC 8601 §2.7.1).
+const (
+	DKIMPass      = "pass"
+	DKIMFail      = "fail"      // the signature or the body hash does not verify
+	DKIMPolicy    = "policy"    // verifiable, but refused by policy (l=)
+	DKIMTempError = "temperror" // the key could not be looked up
+	DKIMPermError = "permerror" // the signature or its key cannot be used
+)
+
+// DKIMResult is the verification of one DKIM-Signature field.
+type DKIMResult struct {
+	Domain    string `json:"domain"`
+	Selector  string `json:"selector"`
+	Algorithm string `json:"algorithm,omitempty"`
+	// Identity is i=, decoded; "@" + domain when the signature has none.
+	Identity         string   `json:"identity,omitempty"`
+	Canonicalization string   `json:"canonicalization,omitempty"`
+	SignedHeaders    []string `json:"signed_headers,omitempty"`
+	Signed           string   `json:"signed,omitempty"`  // t=, RFC 3339
+	Expires          string   `json:"expires,omitempty"` // x=, RFC 3339
+	// KeyName is where the key is published; KeyType and KeyBits what it
+	// is, when its record could be read; KeyTesting is its t=y.
+	KeyName    string `json:"key_name,omitempty"`
+	KeyType    string `json:"key_type,omitempty"`
+	KeyBits    int    `json:"key_bits,omitempty"`
+	KeyTesting bool   `json:"key_testing,omitempty"`
+	Result     string `json:"result"`
+	// Reason says in words why the result is not pass; Detail is the
+	// verifier's own message.
+	Reason string `json:"reason,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Workaround names the go-msgauth bug worked around for this
+	// signature, if any.
+	Workaround string `json:"workaround,omitempty"`
+
+	b string // b= as written, for matching Authentication-Results
+}
+
+// maxSignatures bounds the signatures verified in one message: each costs
+// a key lookup and a pass over the body.
+const maxSignatures = 16
+
+// verifyDKIM verifies every DKIM-Signature field of m, looking keys up
+// through r.
+func verifyDKIM(ctx context.Context, r resolver.Resolver, m *message) []DKIMResult {
+	sigFields := m.all("DKIM-Signature")
+	if len(sigFields) == 0 {
+		return nil
+	}
+	keys := &keyLookups{ctx: ctx, r: r, answers: map[string]resolver.Answer{}}
+	verifs, err := msgdkim.VerifyWithOptions(bytes.NewReader(m.raw), &msgdkim.VerifyOptions{
+		LookupTXT:        keys.lookupTXT,
+		MaxVerifications: maxSignatures,
+	})
+	if err != nil && !errors.Is(err, msgdkim.ErrTooManySignatures) {
+		verifs = nil // an unexpected failure: every signature says so below
+	}
+	out := make([]DKIMResult, len(sigFields))
+	for i, f := range sigFields {
+		var v *msgdkim.Verification
+		if i < len(verifs) {
+			v = verifs[i]
+		}
+		out[i] = judge(m, f, v, err, i, keys)
+	}
+	return out
+}
+
+// judge turns go-msgauth's verification of one signature into a result,
+// correcting it where go-msgauth misreads the signature.
+func judge(m *message, f field, v *msgdkim.Verification, verifyErr error, i int, keys *keyLookups) DKIMResult {
+	sig, perr := ParseSignature(f.value)
+	res := DKIMResult{
+		Domain: sig.Domain, Selector: sig.Selector, Algorithm: sig.Algorithm, Identity: sig.Identity,
+		SignedHeaders: sig.SignedHeaders, b: sig.B,
+	}
+	if sig.Algorithm != "" {
+		res.Canonicalization = sig.HeaderCanon + "/" + sig.BodyCanon
+	}
+	if !sig.Timestamp.IsZero() {
+		res.Signed = sig.Timestamp.Format(time.RFC3339)
+	}
+	if !sig.Expiration.IsZero() {
+		res.Expires = sig.Expiration.Format(time.RFC3339)
+	}
+	if sig.Domain != "" && sig.Selector != "" {
+		res.KeyName = sig.Selector + "._domainkey." + sig.Domain
+		keys.describe(&res)
+	}
+	switch {
+	case perr != nil:
+		res.Result, res.Reason = DKIMPermError, perr.Error()
+		if v != nil && v.Err == nil {
+			res.Detail = "go-msgauth accepted it; RFC 6376 §6.1.1 does not"
+		}
+		return res
+	case i >= maxSignatures:
+		res.Result, res.Reason = DKIMPermError, fmt.Sprintf("not verified: the message has more than %d signatures", maxSignatures)
+		return res
+	case v == nil:
+		res.Result, res.Reason = DKIMPermError, fmt.Sprintf("the verifier stopped: %v", verifyErr)
+		return res
+	case v.Err == nil:
+		res.Result = DKIMPass
+	case strings.HasSuffix(v.Err.Error(), "domain mismatch"):
+		// go-msgauth compares i= with d= case-sensitively and without
+		// decoding i= (bugs 1 and 2 of the reference): the signature
+		// parsed above shows i= is within d=, so verify it here.
+		res.Workaround = "i= read case-insensitively and quoted-printable decoded (go-msgauth refuses it: \"domain mismatch\")"
+		res.Result, res.Reason, res.Detail = verifyFallback(m, f, sig, keys)
+	default:
+		res.Result, res.Reason = explain(v.Err, sig, res.KeyName, keys)
+		res.Detail = strings.TrimPrefix(v.Err.Error(), "dkim: ")
+	}
+	if m.bodyless && res.Workaround == "" {
+		res.Workaround = "the message has no body: verified with the empty body, one CRLF (go-msgauth cannot read a header alone)"
+	}
+	if res.KeyTesting && res.Result != DKIMPass {
+		res.Reason += "; the key has t=y (testing): receivers treat the failure as no signature"
+	}
+	return res
+}
+
+// explain says why go-msgauth gave err, in words a sender can act on.
+func explain(err error, sig *Signature, keyName string, keys *keyLookups) (result, reason string) {
+	msg := strings.TrimPrefix(err.Error(), "dkim: ")
+	result = DKIMFail
+	switch {
+	case msgdkim.IsTempFail(err):
+		result = DKIMTempError
+	case msgdkim.IsPermFail(err):
+		result = DKIMPermError
+	}
+	a := keys.answer(keyName)
+	switch {
+	case strings.HasPrefix(msg, "no key for signature"), msg == "no valid key found":
+		return result, fmt.Sprintf("no key at %s (%s): the selector is wrong, or the key was removed", keyName, a.Status)
+	case strings.HasPrefix(msg, "key unavailable"):
+		return result, fmt.Sprintf("the key at %s could not be looked up (%s); a later try may find it", keyName, a.Status)
+	case msg == "key revoked":
+		return result, fmt.Sprintf("the key at %s is revoked (p= is empty, RFC 6376 §3.6.1)", keyName)
+	case strings.Contains(msg, "illegal base64"):
+		return result, fmt.Sprintf("the key record at %s is broken: p= is not base64 (%s)", keyName, strings.TrimPrefix(msg, "key syntax error: "))
+	case strings.HasPrefix(msg, "key syntax error"), strings.HasPrefix(msg, "invalid Ed25519 public key size"):
+		return result, fmt.Sprintf("the key record at %s is broken: %s", keyName, strings.TrimPrefix(msg, "key syntax error: "))
+	case msg == "multiple TXT records found for key":
+		return result, fmt.Sprintf("%s has several TXT records; a verifier cannot tell which is the key (RFC 6376 §3.6.2.2)", keyName)
+	case strings.HasPrefix(msg, "key is too short"):
+		return result, fmt.Sprintf("the key at %s is too short: %s (RFC 8301 §3.2)", keyName, strings.TrimPrefix(msg, "key is too short: "))
+	case msg == "inappropriate key algorithm":
+		return result, fmt.Sprintf("a=%s, but the key at %s is of another type", sig.Algorithm, keyName)
+	case strings.HasPrefix(msg, "hash algorithm too weak"):
+		return result, fmt.Sprintf("a=%s: SHA-1 signatures are not valid since RFC 8301 §3.1", sig.Algorithm)
+	case msg == "body hash did not verify":
+		return result, "the body hash does not match: the body was changed after signing (a footer added, re-encoded, lines rewrapped)"
+	case strings.HasPrefix(msg, "signature did not verify"):
+		return result, fmt.Sprintf("the signature does not verify: a signed header field (%s) was changed after signing, or the key at %s is not the one that signed", strings.Join(sig.SignedHeaders, ":"), keyName)
+	case msg == "signature has expired":
+		return result, fmt.Sprintf("the signature expired at %s (x=); it may have verified when the message arrived", sig.Expiration.Format(time.RFC3339))
+	case strings.Contains(msg, "insecure body length tag"):
+		return DKIMPolicy, fmt.Sprintf("l=%d signs only the first bytes of the body, so anything may follow them; go-msgauth, like several receivers, refuses such signatures", sig.BodyLength)
+	}
+	return result, msg
+}
+
+// keyLookups answers go-msgauth's key lookups through our resolver, so
+// "no such key" (NXDOMAIN, NODATA) is a permanent error and a failed
+// lookup a temporary one, and keeps the answers for the report.
+type keyLookups struct {
+	ctx     context.Context
+	r       resolver.Resolver
+	mu      sync.Mutex
+	answers map[string]resolver.Answer
+}
+
+func (k *keyLookups) answer(name string) resolver.Answer {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	k.mu.Lock()
+	a, ok := k.answers[name]
+	k.mu.Unlock()
+	if ok {
+		return a
+	}
+	a = k.r.Lookup(k.ctx, name, dns.TypeTXT)
+	k.mu.Lock()
+	k.answers[name] = a
+	k.mu.Unlock()
+	return a
+}
+
+// lookupTXT has the shape of go-msgauth's VerifyOptions.LookupTXT, which
+// reads a temporary net.Error as temperror and any other error as
+// permerror.
+func (k *keyLookups) lookupTXT(name string) ([]string, error) {
+	a := k.answer(name)
+	switch a.Status {
+	case resolver.OK:
+		return a.TXT(), nil
+	case resolver.NXDomain, resolver.NoData:
+		return nil, &net.DNSError{Err: a.Status.String(), Name: name, IsNotFound: true}
+	}
+	msg := a.Status.String()
+	if a.Err != nil {
+		msg = a.Err.Error()
+	}
+	return nil, &net.DNSError{Err: msg, Name: name, IsTemporary: true}
+}
+
+// describe fills in the key's type and size from its record, when it has
+// one the dkim package can read.
+func (k *keyLookups) describe(res *DKIMResult) {
+	a := k.answer(res.KeyName)
+	if a.Status != resolver.OK || len(a.TXT()) != 1 {
+		return
+	}
+	key, err := dkim.Parse(a.TXT()[0])
+	if err != nil {
+		return
+	}
+	res.KeyType, res.KeyBits, res.KeyTesting = key.Type, key.Bits, key.Testing
+}

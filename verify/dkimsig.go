@@ -1,0 +1,311 @@
+package verify
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Signature is a DKIM-Signature header field read tag by tag (RFC 6376
+// §3.5), before and apart from go-msgauth, which neither returns the
+// selector and algorithm nor reads i= right.
+type Signature struct {
+	Version string
+	// Algorithm is a=, lower case ("rsa-sha256"); KeyAlgorithm and
+	// HashAlgorithm are its two halves.
+	Algorithm, KeyAlgorithm, HashAlgorithm string
+	// Domain is d= in lower case; Selector is s=.
+	Domain, Selector string
+	// Identity is i=, decoded from dkim-quoted-printable (§2.11);
+	// "@" + Domain when i= is absent (§3.5).
+	Identity string
+	// HeaderCanon and BodyCanon are c=: "simple" or "relaxed".
+	HeaderCanon, BodyCanon string
+	// SignedHeaders is h=, as written.
+	SignedHeaders []string
+	// BodyLength is l=, or -1 when the whole body is signed.
+	BodyLength int64
+	// Timestamp and Expiration are t= and x=; zero when absent.
+	Timestamp, Expiration time.Time
+	// BodyHash is bh= and Data is b=, decoded.
+	BodyHash, Data []byte
+	// B is b= as written, without folding whitespace: RFC 6008 names a
+	// signature in Authentication-Results by its first characters.
+	B string
+	// Problems are what is odd without invalidating the signature.
+	Problems []string
+
+	// bStart and bEnd delimit b='s value in the text parsed, so the value
+	// can be left out of the hash (§3.7).
+	bStart, bEnd int
+}
+
+// requiredTags are the tags every signature has (RFC 6376 §3.5).
+var requiredTags = []string{"v", "a", "b", "bh", "d", "h", "s"}
+
+// ErrSignature is wrapped by every reason ParseSignature rejects a
+// signature for.
+var ErrSignature = errors.New("invalid DKIM-Signature")
+
+// ParseSignature reads the value of a DKIM-Signature header field (what
+// follows the colon, folded or not). An error means a verifier must
+// treat the signature as PERMFAIL (RFC 6376 §3.2, §6.1.1): a tag-list
+// that does not parse, a duplicate or missing required tag, an
+// incompatible version, an unreadable base64 value, From not signed, an
+// i= outside d=. The Signature holds what could be read even then.
+func ParseSignature(value string) (*Signature, error) {
+	s := &Signature{BodyLength: -1, HeaderCanon: "simple", BodyCanon: "simple", bStart: -1}
+	tags, err := splitTagList(value)
+	if err != nil {
+		return s, err
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if seen[t.name] {
+			// RFC 6376 §3.2: tags with duplicate names make the signature
+			// invalid.
+			return s, fmt.Errorf("%w: tag %s= appears twice", ErrSignature, t.name)
+		}
+		seen[t.name] = true
+	}
+	for _, t := range tags {
+		if err := s.tag(t); err != nil {
+			return s, err
+		}
+	}
+	var missing []string
+	for _, name := range requiredTags {
+		if !seen[name] {
+			missing = append(missing, name+"=")
+		}
+	}
+	if len(missing) > 0 {
+		return s, fmt.Errorf("%w: required tag %s missing (RFC 6376 §3.5)", ErrSignature, strings.Join(missing, ", "))
+	}
+	if s.Identity == "" {
+		s.Identity = "@" + s.Domain
+	}
+	return s, s.check()
+}
+
+// tag reads one tag into s.
+func (s *Signature) tag(t tagSpec) error {
+	v := t.value
+	switch t.name {
+	case "v":
+		s.Version = v
+	case "a":
+		s.Algorithm = strings.ToLower(v)
+		k, h, ok := strings.Cut(s.Algorithm, "-")
+		if !ok {
+			return fmt.Errorf("%w: a=%s is not key-hash (rsa-sha256, ed25519-sha256)", ErrSignature, v)
+		}
+		s.KeyAlgorithm, s.HashAlgorithm = k, h
+	case "d":
+		s.Domain = strings.TrimSuffix(strings.ToLower(v), ".")
+	case "s":
+		s.Selector = v
+	case "i":
+		id, err := decodeQP(v)
+		if err != nil {
+			return fmt.Errorf("%w: i=%s: %v", ErrSignature, v, err)
+		}
+		s.Identity = id
+	case "c":
+		h, b, _ := strings.Cut(strings.ToLower(v), "/")
+		if h != "" {
+			s.HeaderCanon = h
+		}
+		if b != "" {
+			s.BodyCanon = b
+		}
+		for _, c := range []string{s.HeaderCanon, s.BodyCanon} {
+			if c != "simple" && c != "relaxed" {
+				return fmt.Errorf("%w: c=%s: canonicalization %q is not simple or relaxed", ErrSignature, v, c)
+			}
+		}
+	case "h":
+		for _, name := range strings.Split(stripFWS(v), ":") {
+			s.SignedHeaders = append(s.SignedHeaders, name)
+		}
+	case "l":
+		n, err := strconv.ParseInt(stripFWS(v), 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%w: l=%s is not a length", ErrSignature, v)
+		}
+		s.BodyLength = n
+	case "t", "x":
+		n, err := strconv.ParseInt(stripFWS(v), 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%w: %s=%s is not a time in seconds", ErrSignature, t.name, v)
+		}
+		if t.name == "t" {
+			s.Timestamp = time.Unix(n, 0).UTC()
+		} else {
+			s.Expiration = time.Unix(n, 0).UTC()
+		}
+	case "bh", "b":
+		b, err := base64.StdEncoding.DecodeString(stripFWS(v))
+		if err != nil {
+			return fmt.Errorf("%w: %s= is not base64: %v", ErrSignature, t.name, err)
+		}
+		if t.name == "bh" {
+			s.BodyHash = b
+		} else {
+			s.Data, s.B = b, stripFWS(v)
+			s.bStart, s.bEnd = t.start, t.end
+		}
+	case "q":
+		for _, m := range strings.Split(stripFWS(v), ":") {
+			if m != "dns/txt" {
+				s.Problems = append(s.Problems, fmt.Sprintf("q=%s: query method %q unknown; dns/txt is the only one", v, m))
+			}
+		}
+	}
+	return nil
+}
+
+// check applies RFC 6376 §6.1.1 to the tags read.
+func (s *Signature) check() error {
+	if s.Version != "1" {
+		return fmt.Errorf("%w: v=%s: incompatible version (want 1)", ErrSignature, s.Version)
+	}
+	if s.Domain == "" {
+		return fmt.Errorf("%w: d= is empty", ErrSignature)
+	}
+	if s.Selector == "" {
+		return fmt.Errorf("%w: s= is empty", ErrSignature)
+	}
+	from := false
+	for _, h := range s.SignedHeaders {
+		from = from || strings.EqualFold(h, "from")
+	}
+	if !from {
+		return fmt.Errorf("%w: h= does not sign the From field (RFC 6376 §5.4)", ErrSignature)
+	}
+	at := strings.LastIndexByte(s.Identity, '@')
+	if at < 0 {
+		// The ABNF of §3.5 requires the "@"; verifiers tend to let it
+		// pass, so it is a problem, not a PERMFAIL.
+		s.Problems = append(s.Problems, fmt.Sprintf("i=%s has no @", s.Identity))
+	}
+	// §3.5 and §6.1.1: the domain of i= is d= or a subdomain of it. Domain
+	// names compare without regard to case (RFC 4343).
+	idDomain := strings.TrimSuffix(strings.ToLower(s.Identity[at+1:]), ".")
+	if idDomain != s.Domain && !strings.HasSuffix(idDomain, "."+s.Domain) {
+		return fmt.Errorf("%w: the domain of i=%s is neither d=%s nor a subdomain of it", ErrSignature, s.Identity, s.Domain)
+	}
+	if !s.Expiration.IsZero() && !s.Timestamp.IsZero() && s.Expiration.Before(s.Timestamp) {
+		s.Problems = append(s.Problems, "x= is before t=: the signature expired before it was made (RFC 6376 §3.5)")
+	}
+	return nil
+}
+
+// tagSpec is one tag of a tag-list, with where its value is.
+type tagSpec struct {
+	name, value string
+	start, end  int // the value's bytes in the text, surrounding whitespace included
+}
+
+// splitTagList reads a tag-list (RFC 6376 §3.2): tag=value pairs
+// separated by semicolons, with folding whitespace around names and
+// values, and an optional final semicolon.
+func splitTagList(text string) ([]tagSpec, error) {
+	var tags []tagSpec
+	pos := 0
+	for pos <= len(text) {
+		end := strings.IndexByte(text[pos:], ';')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += pos
+		}
+		part := text[pos:end]
+		if strings.TrimSpace(part) == "" {
+			if end < len(text) && strings.TrimSpace(text[end+1:]) != "" {
+				return nil, fmt.Errorf("%w: an empty tag before %q", ErrSignature, clip(text[end+1:]))
+			}
+			break
+		}
+		eq := strings.IndexByte(part, '=')
+		if eq < 0 {
+			return nil, fmt.Errorf("%w: %q is not a tag=value pair", ErrSignature, clip(strings.TrimSpace(part)))
+		}
+		name := strings.TrimSpace(part[:eq])
+		if !tagName(name) {
+			return nil, fmt.Errorf("%w: %q is not a tag name", ErrSignature, clip(name))
+		}
+		value := strings.TrimSpace(part[eq+1:])
+		for _, c := range []byte(value) {
+			// tval is VCHAR but ";" (RFC 6376 §3.2), with FWS inside.
+			if (c < 0x21 || c > 0x7e) && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				return nil, fmt.Errorf("%w: tag %s= holds a byte 0x%02x outside printable ASCII", ErrSignature, name, c)
+			}
+		}
+		tags = append(tags, tagSpec{name: name, value: value, start: pos + eq + 1, end: end})
+		pos = end + 1
+	}
+	return tags, nil
+}
+
+// tagName reports whether s is ALPHA *(ALPHA / DIGIT / "_") (§3.2).
+func tagName(s string) bool {
+	if s == "" || !isAlpha(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlpha(c) && !(c >= '0' && c <= '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// decodeQP decodes dkim-quoted-printable (RFC 6376 §2.11): "=XX" is the
+// byte XX, and folding whitespace is not part of the value.
+func decodeQP(s string) (string, error) {
+	s = stripFWS(s)
+	if !strings.Contains(s, "=") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '=' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+3 > len(s) {
+			return "", errors.New("quoted-printable escape cut short")
+		}
+		n, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", fmt.Errorf("quoted-printable escape %q is not =XX", s[i:i+3])
+		}
+		b.WriteByte(byte(n))
+		i += 2
+	}
+	return b.String(), nil
+}
+
+// stripFWS removes the folding whitespace a tag value may hold.
+func stripFWS(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}

@@ -1,0 +1,358 @@
+// Package verify checks the authentication of one received message as a
+// receiver would and compares the result with what the receiving side
+// wrote into it: every DKIM signature (RFC 6376, through go-msgauth, with
+// its known misreadings corrected), SPF for the sending address (RFC 7208,
+// through package spf), DMARC for the author domain (RFC 9989, through
+// dmarc.Evaluate), the message's own Authentication-Results (RFC 8601) and
+// Received-SPF (RFC 7208 §9.1) fields, and the Received chain (RFC 5321
+// §4.4), from which the sending address is taken when none is given.
+//
+// DKIM works on the message's bytes, so a broken MIME structure does not
+// matter: nothing below the header is parsed.
+package verify
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/mailtriage/mailtriage/dmarc"
+	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/mailtriage/mailtriage/spf"
+)
+
+// Options say what the message itself does not, or correct it.
+type Options struct {
+	Resolver resolver.Resolver
+	// IP is the sending MTA's address; when invalid, the address the
+	// receiving side recorded is taken from the message.
+	IP netip.Addr
+	// HELO is the name the sending MTA gave; "" takes it from the message.
+	HELO string
+	// MailFrom is the envelope sender; "" takes Return-Path, and "<>" is
+	// the null reverse-path of a bounce.
+	MailFrom string
+}
+
+// Severity of a finding.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Finding is something wrong or worth knowing about the message.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	Message  string   `json:"message"`
+}
+
+// Report is the verification of one message.
+type Report struct {
+	Message  string       `json:"message,omitempty"` // where it was read from
+	From     From         `json:"from"`
+	DKIM     []DKIMResult `json:"dkim"`
+	SPF      SPFResult    `json:"spf"`
+	DMARC    DMARCResult  `json:"dmarc"`
+	Received []Received   `json:"received"`
+	// AuthResults is the receiving side's Authentication-Results field,
+	// nil when the message has none; ReceivedSPF its Received-SPF.
+	AuthResults *AuthResults `json:"authentication_results,omitempty"`
+	ReceivedSPF *ReceivedSPF `json:"received_spf,omitempty"`
+	// Comparison sets our results beside the receiving side's.
+	Comparison []Comparison `json:"comparison,omitempty"`
+	Findings   []Finding    `json:"findings"`
+}
+
+// Pass reports whether the message passes DMARC.
+func (r *Report) Pass() bool { return r.DMARC.Result == string(dmarc.ResultPass) }
+
+// SPFResult is the SPF check of the message's MAIL FROM identity, and of
+// its HELO identity when known (RFC 7208 §2.3, §2.4).
+type SPFResult struct {
+	// Result is "" when SPF was not evaluated; NotEvaluated says why.
+	Result       string `json:"result"`
+	Domain       string `json:"domain"`
+	NotEvaluated string `json:"not_evaluated,omitempty"`
+	IP           string `json:"ip,omitempty"`
+	// IPSource says where IP came from: --ip, or the field of the
+	// message the receiving side recorded it in.
+	IPSource       string `json:"ip_source,omitempty"`
+	MailFrom       string `json:"mail_from,omitempty"`
+	MailFromSource string `json:"mail_from_source,omitempty"`
+	HELO           string `json:"helo,omitempty"`
+	HELOSource     string `json:"helo_source,omitempty"`
+	// Term is the mechanism that matched; Reason why the result is none,
+	// temperror or permerror; Explanation the domain's exp= text.
+	Term        string `json:"term,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Explanation string `json:"explanation,omitempty"`
+	// HELOResult is the HELO identity's check, informative: DMARC uses
+	// the MAIL FROM identity only.
+	HELOResult *HELOCheck `json:"helo_result,omitempty"`
+}
+
+// HELOCheck is the SPF check of the HELO identity.
+type HELOCheck struct {
+	Result string `json:"result"`
+	Domain string `json:"domain"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// DMARCResult is the DMARC verdict for the author domain.
+type DMARCResult struct {
+	Result       string `json:"result"`
+	Policy       string `json:"policy"`
+	FromDomain   string `json:"from_domain"`
+	AlignedSPF   bool   `json:"aligned_spf"`
+	AlignedDKIM  bool   `json:"aligned_dkim"`
+	Applies      string `json:"applies,omitempty"` // p, sp or np
+	Testing      bool   `json:"testing,omitempty"`
+	Disposition  string `json:"disposition,omitempty"`
+	PolicyDomain string `json:"policy_domain,omitempty"`
+	OrgDomain    string `json:"org_domain,omitempty"`
+	Record       string `json:"record,omitempty"`
+	ASPF         string `json:"aspf"`
+	ADKIM        string `json:"adkim"`
+	NonExistent  bool   `json:"non_existent,omitempty"`
+	// SPFAlignment and DKIMAlignment say, per identifier, whether it
+	// aligns with the author domain.
+	SPFAlignment  *dmarc.Alignment  `json:"spf_alignment,omitempty"`
+	DKIMAlignment []dmarc.Alignment `json:"dkim_alignment,omitempty"`
+	Reason        string            `json:"reason"`
+}
+
+// Message verifies one message. It fails only when data is not a
+// message; everything wrong with a message is a result or a finding.
+func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
+	m, err := parseMessage(data)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	if m.lfOnly {
+		rep.find(SeverityInfo, "lf-line-ends", "the lines end in LF alone; they were read as CRLF, as the message travelled")
+	}
+	if len(m.badLines) > 0 {
+		rep.find(SeverityWarning, "header-syntax", fmt.Sprintf("%d header line(s) are not fields and were skipped, the first %q", len(m.badLines), clip(m.badLines[0])))
+	}
+	var fromFindings []Finding
+	rep.From, fromFindings = readFrom(m)
+	rep.Findings = append(rep.Findings, fromFindings...)
+	rep.readReceived(m)
+	rep.chooseAuthResults(m)
+
+	// DKIM and SPF do not depend on each other: run them at once.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rep.DKIM = verifyDKIM(ctx, o.Resolver, m)
+	}()
+	rep.checkSPF(ctx, m, o)
+	<-done
+	for _, d := range rep.DKIM {
+		if d.Workaround != "" {
+			rep.find(SeverityInfo, "dkim-workaround", fmt.Sprintf("DKIM %s s=%s: %s", d.Domain, d.Selector, d.Workaround))
+		}
+	}
+	rep.evaluateDMARC(ctx, o.Resolver)
+	rep.compare()
+	if len(rep.DKIM) == 0 {
+		rep.find(SeverityWarning, "dkim-none", "the message has no DKIM signature: DMARC can pass only through SPF, which forwarding breaks")
+	}
+	return rep, nil
+}
+
+func (r *Report) find(sev Severity, code, msg string) {
+	r.Findings = append(r.Findings, Finding{Severity: sev, Code: code, Message: msg})
+}
+
+// readReceived parses the Received chain, top first.
+func (r *Report) readReceived(m *message) {
+	r.Received = []Received{}
+	for i, f := range m.all("Received") {
+		rec, err := ParseReceived(f.Value())
+		rec.Index = i
+		if err != nil {
+			r.find(SeverityInfo, "received-syntax", fmt.Sprintf("Received field %d: %v", i+1, err))
+		}
+		r.Received = append(r.Received, rec)
+	}
+	if f, ok := m.first("Received-SPF"); ok {
+		rs := parseReceivedSPF(f.Value())
+		r.ReceivedSPF = &rs
+	}
+}
+
+// chooseAuthResults picks the receiving side's Authentication-Results:
+// the topmost whose authserv-id is the top Received field's "by" host,
+// else the topmost (RFC 8601 §5: a receiver adds its own at the top).
+func (r *Report) chooseAuthResults(m *message) {
+	fields := m.all("Authentication-Results")
+	if len(fields) == 0 {
+		return
+	}
+	by := ""
+	if len(r.Received) > 0 {
+		by = strings.ToLower(r.Received[0].By)
+	}
+	chosen := -1
+	for i, f := range fields {
+		if by != "" && parseAuthResults(f.Value()).AuthservID == by {
+			chosen = i
+			break
+		}
+	}
+	var why string
+	switch {
+	case chosen >= 0:
+		why = fmt.Sprintf("its authserv-id is the host of the top Received field, %s", by)
+	case by != "":
+		chosen, why = 0, fmt.Sprintf("the topmost; none has the top Received field's host (%s) as authserv-id", by)
+	default:
+		chosen, why = 0, "the topmost; no Received field names the receiving host"
+	}
+	ar := parseAuthResults(fields[chosen].Value())
+	ar.Index, ar.Chosen = chosen, why
+	r.AuthResults = &ar
+	if ar.ParseError != "" {
+		r.find(SeverityInfo, "authres-syntax", fmt.Sprintf("Authentication-Results of %s: part could not be read: %s", ar.name(), ar.ParseError))
+	}
+}
+
+// checkSPF evaluates SPF for the sending address, given or recorded.
+func (r *Report) checkSPF(ctx context.Context, m *message, o Options) {
+	s := &r.SPF
+	s.MailFrom, s.MailFromSource = r.mailFrom(m, o)
+	ip, ipSource := o.IP, "--ip"
+	if !ip.IsValid() {
+		ip, ipSource = r.recordedIP()
+	}
+	s.HELO, s.HELOSource = r.helo(o, ip)
+	if !ip.IsValid() {
+		s.NotEvaluated = "the message does not say which address the receiving side saw (no Received-SPF client-ip=, no address in its Authentication-Results); give one with --ip, from the Received chain"
+		s.Domain, _ = spf.SenderIdentity(s.MailFrom, s.HELO)
+		return
+	}
+	s.IP, s.IPSource = ip.String(), ipSource
+	domain, sender := spf.SenderIdentity(s.MailFrom, s.HELO)
+	s.Domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	if s.Domain == "" {
+		s.NotEvaluated = "no MAIL FROM and no HELO name to check; give them with --mail-from and --helo"
+		return
+	}
+	res := spf.CheckHost(ctx, o.Resolver, ip, s.Domain, sender, s.HELO)
+	s.Result, s.Term, s.Explanation = string(res.Status), res.Term, res.Explanation
+	if res.Err != nil {
+		s.Reason = res.Err.Error()
+	}
+	if s.HELO != "" && strings.Contains(s.HELO, ".") && !strings.EqualFold(s.HELO, s.Domain) {
+		h := spf.CheckHost(ctx, o.Resolver, ip, s.HELO, "postmaster@"+s.HELO, s.HELO)
+		s.HELOResult = &HELOCheck{Result: string(h.Status), Domain: s.HELO}
+		if h.Err != nil {
+			s.HELOResult.Reason = h.Err.Error()
+		}
+	}
+}
+
+// mailFrom finds the envelope sender: --mail-from, else what the
+// receiving side recorded (Return-Path, Received-SPF, smtp.mailfrom).
+func (r *Report) mailFrom(m *message, o Options) (string, string) {
+	if o.MailFrom != "" {
+		return strings.Trim(o.MailFrom, "<>"), "--mail-from"
+	}
+	if f, ok := m.first("Return-Path"); ok {
+		v := strings.TrimSpace(f.Value())
+		if a, err := addressParser.Parse(v); err == nil {
+			return a.Address, "Return-Path"
+		}
+		return strings.Trim(v, "<> "), "Return-Path"
+	}
+	if r.ReceivedSPF != nil && r.ReceivedSPF.EnvelopeFrom != "" {
+		return strings.Trim(r.ReceivedSPF.EnvelopeFrom, "<>"), "Received-SPF envelope-from="
+	}
+	if r.AuthResults != nil {
+		for _, mt := range r.AuthResults.Methods {
+			if v := mt.prop("smtp.mailfrom"); mt.Method == "spf" && v != "" {
+				return v, "smtp.mailfrom in the Authentication-Results of " + r.AuthResults.name()
+			}
+		}
+	}
+	return "", ""
+}
+
+// recordedIP finds the address the receiving side recorded.
+func (r *Report) recordedIP() (netip.Addr, string) {
+	if r.ReceivedSPF != nil {
+		if ip, ok := parseIPToken(r.ReceivedSPF.ClientIP); ok {
+			return ip, "Received-SPF client-ip="
+		}
+	}
+	if r.AuthResults != nil {
+		return r.AuthResults.recordedIP()
+	}
+	return netip.Addr{}, ""
+}
+
+// helo finds the HELO name: --helo, else what the receiving side recorded,
+// else the name the Received field of the sending address gives.
+func (r *Report) helo(o Options, ip netip.Addr) (string, string) {
+	if o.HELO != "" {
+		return o.HELO, "--helo"
+	}
+	if r.ReceivedSPF != nil && r.ReceivedSPF.HELO != "" {
+		return r.ReceivedSPF.HELO, "Received-SPF helo="
+	}
+	if r.AuthResults != nil {
+		for _, mt := range r.AuthResults.Methods {
+			if v := mt.prop("smtp.helo"); mt.Method == "spf" && v != "" {
+				return v, "smtp.helo in the Authentication-Results of " + r.AuthResults.name()
+			}
+		}
+	}
+	if ip.IsValid() {
+		for _, h := range r.Received {
+			if h.IP == ip && h.HELO != "" {
+				return h.HELO, fmt.Sprintf("Received field %d", h.Index+1)
+			}
+		}
+	}
+	return "", ""
+}
+
+// evaluateDMARC evaluates DMARC for the author domain with our results.
+func (r *Report) evaluateDMARC(ctx context.Context, res resolver.Resolver) {
+	in := dmarc.Input{From: r.From.Domain}
+	if r.SPF.Result != "" {
+		in.SPF = dmarc.Identifier{Domain: r.SPF.Domain, Result: r.SPF.Result}
+	}
+	for _, d := range r.DKIM {
+		in.DKIM = append(in.DKIM, dmarc.Identifier{Domain: d.Domain, Result: d.Result})
+	}
+	ev := dmarc.Evaluate(ctx, res, in)
+	r.DMARC = DMARCResult{
+		Result: string(ev.Result), Policy: string(ev.Policy), FromDomain: ev.From,
+		AlignedSPF: ev.AlignedSPF, AlignedDKIM: ev.AlignedDKIM,
+		Applies: ev.Applies, Testing: ev.Testing, Disposition: string(ev.Disposition),
+		PolicyDomain: ev.Discovery.PolicyDomain, OrgDomain: ev.OrgDomain, Record: ev.Discovery.Raw,
+		ASPF: ev.ASPF, ADKIM: ev.ADKIM, NonExistent: ev.NonExistent,
+		DKIMAlignment: ev.DKIM, Reason: ev.Reason,
+	}
+	if ev.SPF.Domain != "" {
+		r.DMARC.SPFAlignment = &ev.SPF
+	}
+	if r.SPF.Result == "" && ev.Result != dmarc.ResultPass {
+		r.DMARC.Reason += " (SPF was not evaluated, so only DKIM counted; the receiving side may have had an SPF pass)"
+	}
+	for _, p := range ev.Discovery.Problems {
+		sev := SeverityWarning
+		if p.Error {
+			sev = SeverityError
+		}
+		r.find(sev, "dmarc-record", p.Message)
+	}
+}
