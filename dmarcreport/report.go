@@ -1,7 +1,8 @@
 // Package dmarcreport reads the reports DMARC receivers send back to domain
 // owners: aggregate reports (the XML of RFC 7489 appendix C and of RFC 9990,
 // with or without the urn:ietf:params:xml:ns:dmarc-2.0 namespace) and failure
-// reports (the ARF messages of RFC 6591 and RFC 9991).
+// reports (the ARF messages of RFC 6591 and RFC 9991), and gives the MIME
+// parts of the messages reports travel in (RFC 2046; RFC 7489 §7.2.1.1).
 //
 // The package reads; it does not judge. Which sources are authorized, which
 // are forwarders, and what to do about the rest is the store's and the
@@ -132,7 +133,7 @@ type Failure struct {
 	DKIMDomain        string
 	DKIMIdentity      string
 	DKIMSelector      string
-	DKIMCanonicalized string
+	DKIMCanonicalized string // DKIM-Canonicalized-Header (base64), as sent
 	SPFDNS            string
 
 	// Headers of the reported message, as far as the report includes them.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -437,7 +438,12 @@ func TestWalkStops(t *testing.T) {
 	err = w.Walk(context.Background(), []string{filepath.Join(dir, "missing"), "-"}, func(it Item) error {
 		found = append(found, it.Source+" "+it.Aggregate.ReportID)
 		return nil
-	}, func(name string, err error) { bad = append(bad, rel(dir, name)) })
+	}, func(name string, err error) {
+		bad = append(bad, rel(dir, name))
+		if !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), dir) {
+			t.Errorf("bad %s: %v", name, err)
+		}
+	})
 	if err != nil || !slices.Equal(found, []string{"- stdin"}) || !slices.Equal(bad, []string{"missing"}) {
 		t.Errorf("err %v, found %q, bad %q", err, found, bad)
 	}

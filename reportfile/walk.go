@@ -164,7 +164,7 @@ func (w *Walker) produce(ctx context.Context, paths []string, jobs chan<- job, s
 			return
 		}
 		if err != nil {
-			if send(job{name: p, err: err}) != nil {
+			if send(job{name: p, err: unpath(err)}) != nil {
 				return
 			}
 		}
@@ -184,7 +184,7 @@ func walkPath(p string, send func(job) error) error {
 	}
 	return filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if serr := send(job{name: name, err: err}); serr != nil {
+			if serr := send(job{name: name, err: unpath(err)}); serr != nil {
 				return serr
 			}
 			if d != nil && d.IsDir() {
@@ -230,7 +230,7 @@ func isMaildir(dir string) bool {
 func readFile(name string, send func(job) error) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return send(job{name: name, err: err})
+		return send(job{name: name, err: unpath(err)})
 	}
 	defer f.Close()
 	size := int64(-1)
@@ -276,4 +276,14 @@ func readStream(r io.Reader, name string, size int64, send func(job) error) erro
 		return fmt.Errorf("%w: more than %d MB", ErrTooLarge, MaxInput>>20)
 	}
 	return send(job{name: name, data: buf.Bytes()})
+}
+
+// unpath drops the path from a file system error: the job names the file
+// already, and bad's callers print both.
+func unpath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
