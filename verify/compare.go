@@ -99,6 +99,9 @@ func (r *Report) compareSPF(m ARMethod) Comparison {
 	if theirDomain != "" && !strings.EqualFold(theirDomain, r.SPF.Domain) {
 		c.Note = strings.TrimSpace(fmt.Sprintf("they checked %s; %s", theirDomain, c.Note))
 	}
+	if ip, _ := r.recordedIP(); ip.IsValid() && r.SPF.IP != "" && ip.String() != r.SPF.IP {
+		c.Note = strings.TrimSpace(fmt.Sprintf("they saw %s, this check used %s; %s", ip, r.SPF.IP, c.Note))
+	}
 	return c
 }
 

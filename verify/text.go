@@ -174,9 +174,9 @@ func alignWord(aligned bool, mode string) string {
 		m = "strict"
 	}
 	if aligned {
-		return "aligned (" + m + ")"
+		return "the domain aligns (" + m + ")"
 	}
-	return "not aligned (" + m + ")"
+	return "the domain does not align (" + m + ")"
 }
 
 func (p *printer) authres(r *Report) {

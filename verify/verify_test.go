@@ -561,7 +561,7 @@ func TestWriteText(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{"VERDICT  DMARC pass", "policy p=reject at example.test", "pass  example.test  s=s1  rsa-sha256  rsa 2048-bit  relaxed/relaxed",
-		"pass  example.test  for 192.0.2.5 (Received-SPF client-ip=)", "DKIM example.test pass: aligned (relaxed)", "[192.0.2.5] <- SPF checked", "[127.0.0.1] (not public)"} {
+		"pass  example.test  for 192.0.2.5 (Received-SPF client-ip=)", "DKIM example.test pass: the domain aligns (relaxed)", "[192.0.2.5] <- SPF checked", "[127.0.0.1] (not public)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}

@@ -115,7 +115,7 @@ an input could not be read (the others were still processed); 2 wrong usage;
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err: err, cmd: cmd.CommandPath()}
 	})
-	root.AddCommand(newAnalyze(e), newClassify(e), newCheck(e), newSPF(e), newBlocklist(e), newPlan(e), newEvidence(e), newBounce(e), newDMARC(e), newVersion(e))
+	root.AddCommand(newAnalyze(e), newClassify(e), newCheck(e), newSPF(e), newBlocklist(e), newPlan(e), newEvidence(e), newBounce(e), newDMARC(e), newVerify(e), newVersion(e))
 	return root
 }
 
