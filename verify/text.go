@@ -115,9 +115,12 @@ func (p *printer) spf(r *Report) {
 	} else {
 		p.f("  %s  %s  for %s (%s)\n", p.res(s.Result), s.Domain, s.IP, s.IPSource)
 	}
-	if s.MailFrom != "" || s.MailFromSource != "" {
-		p.f("  mail from: %s (%s)\n", orDash(s.MailFrom), orDash(s.MailFromSource))
-	} else {
+	switch {
+	case s.MailFrom != "":
+		p.f("  mail from: %s (%s)\n", s.MailFrom, s.MailFromSource)
+	case s.MailFromSource != "":
+		p.f("  mail from: <>, the null sender (%s): the HELO identity stands in\n", s.MailFromSource)
+	default:
 		p.f("  mail from: unknown (no Return-Path); the HELO identity stands in\n")
 	}
 	if s.HELO != "" {

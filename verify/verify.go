@@ -5,7 +5,8 @@
 // through package spf), DMARC for the author domain (RFC 9989, through
 // dmarc.Evaluate), the message's own Authentication-Results (RFC 8601) and
 // Received-SPF (RFC 7208 §9.1) fields, and the Received chain (RFC 5321
-// §4.4), from which the sending address is taken when none is given.
+// §4.4). Without a sending address given, SPF is checked for the one the
+// receiving side recorded, and the chain lists the candidates.
 //
 // DKIM works on the message's bytes, so a broken MIME structure does not
 // matter: nothing below the header is parsed.
@@ -133,7 +134,8 @@ func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{}
+	// Lists are empty, not null, in JSON: scripts count them.
+	rep := &Report{DKIM: []DKIMResult{}, Findings: []Finding{}}
 	if m.lfOnly {
 		rep.find(SeverityInfo, "lf-line-ends", "the lines end in LF alone; they were read as CRLF, as the message travelled")
 	}
@@ -150,7 +152,9 @@ func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rep.DKIM = verifyDKIM(ctx, o.Resolver, m)
+		if d := verifyDKIM(ctx, o.Resolver, m); d != nil {
+			rep.DKIM = d
+		}
 	}()
 	rep.checkSPF(ctx, m, o)
 	<-done

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
@@ -587,4 +588,24 @@ func FuzzMessage(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestUnsignedJSON(t *testing.T) {
+	e := newEnv(t)
+	rep := e.verify(t, "Return-Path: <>\r\n"+core("alice@example.test", body), Options{IP: ip("192.0.2.5"), HELO: "example.test"})
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A bounce's null sender checks the HELO identity (RFC 7208 §2.4).
+	if !bytes.Contains(b, []byte(`"dkim":[]`)) || rep.SPF.Domain != "example.test" || rep.SPF.Result != "pass" || rep.SPF.MailFromSource != "Return-Path" {
+		t.Errorf("%s", b)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Code == "dkim-none"
+	}
+	if !found {
+		t.Errorf("findings %+v", rep.Findings)
+	}
 }
