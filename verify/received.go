@@ -49,7 +49,8 @@ var ErrReceived = errors.New("Received field")
 // what could be read is returned all the same.
 func ParseReceived(value string) (Received, error) {
 	var r Received
-	value = strings.ReplaceAll(strings.ReplaceAll(value, "\r", ""), "\n", "")
+	// A line break, folded or stray, separates words.
+	value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
 	stamp, date := value, ""
 	if i := lastTopLevelSemicolon(value); i >= 0 {
 		stamp, date = value[:i], strings.TrimSpace(value[i+1:])
