@@ -67,6 +67,10 @@ func parseAggregate(data []byte) (*Aggregate, error) {
 			data = clean
 			warnings = append(warnings, "invalid UTF-8 or control characters replaced with U+FFFD")
 		}
+		if a, err := scanAggregate(data); err == nil {
+			a.Warnings = append(warnings, a.Warnings...)
+			return a, nil
+		}
 	}
 	a, err := decodeAggregate(data, true)
 	var syn *xml.SyntaxError
@@ -137,48 +141,69 @@ type aggParser struct {
 	text  []byte
 
 	// The values checked once the whole report is read, as sent.
-	rawBegin, rawEnd *string
+	rawBegin, rawEnd raw
 	rows             []rawRow // one per record
 }
 
-type rawRow struct{ ip, count *string }
+// raw is a value as sent, and whether it was.
+type raw struct {
+	v   string
+	set bool
+}
+
+type rawRow struct{ ip, count raw }
 
 // token handles one token; done is true after </feedback>.
 func (p *aggParser) token(tok xml.Token) (done bool, err error) {
 	switch t := tok.(type) {
 	case xml.StartElement:
-		if !p.root {
-			return false, p.outside(t)
-		}
-		if len(p.stack)+p.wraps >= MaxDepth {
-			return false, fmt.Errorf("%w: elements nested deeper than %d", ErrInvalid, MaxDepth)
-		}
-		p.stack = append(p.stack, t.Name.Local)
-		p.pfx = append(p.pfx, t.Name.Space)
-		p.text = p.text[:0]
-		p.open()
+		return false, p.startElement(t)
 	case xml.EndElement:
-		if !p.root {
-			return false, nil
-		}
-		top := len(p.stack) - 1
-		if t.Name.Local != p.stack[top] || t.Name.Space != p.pfx[top] {
-			return false, fmt.Errorf("%w: XML: element <%s> closed by </%s>", ErrInvalid, qname(p.pfx[top], p.stack[top]), qname(t.Name.Space, t.Name.Local))
-		}
-		p.close(strings.TrimSpace(string(p.text)))
-		p.text = p.text[:0]
-		p.stack, p.pfx = p.stack[:top], p.pfx[:top]
-		return top == 0, nil
+		return p.endElement(t.Name)
 	case xml.CharData:
-		if !p.root {
-			if len(bytes.TrimSpace(t)) > 0 {
-				return false, fmt.Errorf("%w: not XML: text %q before the first element", ErrNotAggregate, clip(string(bytes.TrimSpace(t))))
-			}
-			return false, nil
-		}
-		p.text = append(p.text, t...)
+		return false, p.charData(t)
 	}
 	return false, nil
+}
+
+func (p *aggParser) startElement(t xml.StartElement) error {
+	if !p.root {
+		return p.outside(t)
+	}
+	if len(p.stack)+p.wraps >= MaxDepth {
+		return fmt.Errorf("%w: elements nested deeper than %d", ErrInvalid, MaxDepth)
+	}
+	p.stack = append(p.stack, t.Name.Local)
+	p.pfx = append(p.pfx, t.Name.Space)
+	p.text = p.text[:0]
+	p.open()
+	return nil
+}
+
+// endElement closes an element; done is true after </feedback>.
+func (p *aggParser) endElement(name xml.Name) (done bool, err error) {
+	if !p.root {
+		return false, nil
+	}
+	top := len(p.stack) - 1
+	if name.Local != p.stack[top] || name.Space != p.pfx[top] {
+		return false, fmt.Errorf("%w: XML: element <%s> closed by </%s>", ErrInvalid, qname(p.pfx[top], p.stack[top]), qname(name.Space, name.Local))
+	}
+	p.close(string(bytes.TrimSpace(p.text)))
+	p.text = p.text[:0]
+	p.stack, p.pfx = p.stack[:top], p.pfx[:top]
+	return top == 0, nil
+}
+
+func (p *aggParser) charData(t []byte) error {
+	if !p.root {
+		if len(bytes.TrimSpace(t)) > 0 {
+			return fmt.Errorf("%w: not XML: text %q before the first element", ErrNotAggregate, clip(string(bytes.TrimSpace(t))))
+		}
+		return nil
+	}
+	p.text = append(p.text, t...)
+	return nil
 }
 
 // outside handles an element before <feedback>: the root, or a wrapper.
@@ -277,9 +302,9 @@ func (p *aggParser) close(v string) {
 		}
 		switch name {
 		case "begin":
-			p.rawBegin = &v
+			p.rawBegin = raw{v, true}
 		case "end":
-			p.rawEnd = &v
+			p.rawEnd = raw{v, true}
 		}
 	case "policy_published":
 		p.policy(name, v)
@@ -344,9 +369,9 @@ func (p *aggParser) record(r *Record, name, up, v string) {
 		row := &p.rows[len(p.rows)-1]
 		switch name {
 		case "source_ip":
-			row.ip = &v
+			row.ip = raw{v, true}
 		case "count":
-			row.count = &v
+			row.count = raw{v, true}
 		}
 	case "policy_evaluated":
 		switch name {
@@ -450,21 +475,21 @@ func (p *aggParser) finish() error {
 
 // fill checks and sets a record's source and count (RFC 9990 §3, row).
 func (row rawRow) fill(r *Record) error {
-	if row.ip == nil || *row.ip == "" {
+	if row.ip.v == "" {
 		return errors.New("no source_ip")
 	}
-	ip, err := netip.ParseAddr(*row.ip)
+	ip, err := netip.ParseAddr(row.ip.v)
 	if err != nil {
-		return fmt.Errorf("source_ip %q is not an IP address", clip(*row.ip))
+		return fmt.Errorf("source_ip %q is not an IP address", clip(row.ip.v))
 	}
 	r.SourceIP = ip.Unmap()
-	if row.count == nil || *row.count == "" {
+	if row.count.v == "" {
 		return errors.New("no count")
 	}
-	n, err := strconv.ParseInt(*row.count, 10, 64)
+	n, err := strconv.ParseInt(row.count.v, 10, 64)
 	switch {
 	case err != nil:
-		return fmt.Errorf("count %q is not a number", clip(*row.count))
+		return fmt.Errorf("count %q is not a number", clip(row.count.v))
 	case n < 0:
 		return fmt.Errorf("count %d is negative", n)
 	}
@@ -474,11 +499,11 @@ func (row rawRow) fill(r *Record) error {
 
 // timestamp reads date_range's begin or end: seconds since 1970 (RFC 9990
 // §3).
-func timestamp(name string, raw *string) (time.Time, error) {
-	if raw == nil {
+func timestamp(name string, r raw) (time.Time, error) {
+	if !r.set {
 		return time.Time{}, fmt.Errorf("%w: no report_metadata/date_range/%s", ErrInvalid, name)
 	}
-	v := *raw
+	v := r.v
 	// Some reporters write "1538413632.0".
 	if i := strings.IndexByte(v, '.'); i > 0 && strings.Trim(v[i+1:], "0") == "" {
 		v = v[:i]
@@ -486,7 +511,7 @@ func timestamp(name string, raw *string) (time.Time, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	// 1<<37 seconds is the year 6325: past it, the number is not a time.
 	if err != nil || n < 0 || n > 1<<37 {
-		return time.Time{}, fmt.Errorf("%w: date_range/%s %q is not a time in seconds since 1970", ErrInvalid, name, clip(*raw))
+		return time.Time{}, fmt.Errorf("%w: date_range/%s %q is not a time in seconds since 1970", ErrInvalid, name, clip(r.v))
 	}
 	return time.Unix(n, 0).UTC(), nil
 }

@@ -385,3 +385,29 @@ func BenchmarkParseAggregate(b *testing.B) {
 		})
 	}
 }
+
+// FuzzScanAggregate: what the fast path accepts, encoding/xml accepts
+// too, with the same result.
+func FuzzScanAggregate(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(corpus, "aggregate", "*.xml*"))
+	for _, name := range files {
+		f.Add(readCorpus(f, filepath.Join("aggregate", filepath.Base(name))))
+	}
+	f.Add([]byte(report(`<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0"><!-- c --><?pi x?>`, "", okRecord+"<record/>")))
+	f.Add([]byte(strings.NewReplacer("<feedback", "<d:feedback", "</feedback", "</d:feedback").
+		Replace(report(`<feedback xmlns:d='urn:ietf:params:xml:ns:dmarc-2.0'>`, "", strings.ReplaceAll(okRecord, "example.com", "a&amp;b&#x41;&#66;\r\nc")))))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data, _ = sanitize(data)
+		fast, err := scanAggregate(data)
+		if err != nil {
+			return
+		}
+		slow, err := decodeAggregate(data, true)
+		if err != nil {
+			t.Fatalf("the fast path accepts what encoding/xml refuses (%v)", err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast path\n%+v\nencoding/xml\n%+v", fast, slow)
+		}
+	})
+}
