@@ -67,11 +67,11 @@ const (
 )
 
 type scanner struct {
-	data  []byte
-	i     int
+	data       []byte
+	i          int
 	pendingEnd bool // a self-closing element's end is due
-	name  xml.Name
-	text  []byte // scratch for text with references
+	name       xml.Name
+	text       []byte // scratch for text with references
 }
 
 // next returns the next token: StartElement, EndElement or CharData.
