@@ -526,16 +526,8 @@ func declaredEncoding(data []byte) string {
 	if !ok {
 		return ""
 	}
-	_, rest, ok := bytes.Cut(decl, []byte("encoding"))
-	if !ok {
-		return ""
-	}
-	rest = bytes.TrimLeft(rest, " \t\r\n=")
-	if len(rest) == 0 || rest[0] != '"' && rest[0] != '\'' {
-		return ""
-	}
-	v, _, _ := bytes.Cut(rest[1:], rest[:1])
-	return string(v)
+	enc, _ := pseudoAttr(decl, "encoding")
+	return enc
 }
 
 // isUTF8 reports whether a declared encoding is UTF-8 (or none: XML's
