@@ -40,11 +40,7 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 
 	errs, _ := json.Marshal(nonNil(r.Errors))
 	p := r.Policy
-	res, err := tx.ExecContext(ctx, `INSERT INTO dmarc_reports (org, report_id, domain, begin_unix, end_unix, day,
-		email, extra_contact, version, namespace, generator, errors,
-		adkim, aspf, p, sp, np, pct, fo, testing, discovery_method, records, messages, imported_unix)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (org, report_id, domain, begin_unix, end_unix) DO NOTHING`,
+	res, err := tx.StmtContext(ctx, s.put.report).ExecContext(ctx,
 		r.Org, r.ReportID, domain, r.Begin.Unix(), r.End.Unix(), day,
 		r.Email, r.ExtraContact, r.Version, r.Namespace, r.Generator, string(errs),
 		p.ADKIM, p.ASPF, p.P, p.SP, p.NP, p.PCT, p.FO, p.Testing, p.DiscoveryMethod,
@@ -60,13 +56,7 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 		return false, err
 	}
 
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO dmarc_records (report, seq, source_ip, rdns, count, disposition,
-		dkim_aligned, spf_aligned, header_from, envelope_from, envelope_to, dkim_results, spf_results, reasons)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return false, err
-	}
-	defer ins.Close()
+	ins := tx.StmtContext(ctx, s.put.record)
 	sums := map[netip.Addr]*sourceSum{}
 	var order []netip.Addr
 	for i := range r.Records {
@@ -93,26 +83,15 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 		sum.add(rec)
 	}
 
-	up, err := tx.PrepareContext(ctx, `INSERT INTO dmarc_source_days (domain, day, source_ip, reports, messages,
-		both_pass, dkim_only, spf_only, none_pass, quarantined, rejected)
-		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (domain, day, source_ip) DO UPDATE SET
-		reports = reports + 1, messages = messages + excluded.messages,
-		both_pass = both_pass + excluded.both_pass, dkim_only = dkim_only + excluded.dkim_only,
-		spf_only = spf_only + excluded.spf_only, none_pass = none_pass + excluded.none_pass,
-		quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected`)
-	if err != nil {
-		return false, err
-	}
-	defer up.Close()
+	up := tx.StmtContext(ctx, s.put.rollup)
+	name := tx.StmtContext(ctx, s.put.name)
 	for _, ip := range order {
 		m := sums[ip]
 		if _, err := up.ExecContext(ctx, domain, day, ip.String(), m.messages, m.both, m.dkimOnly, m.spfOnly, m.none, m.quarantined, m.rejected); err != nil {
 			return false, s.writeErr("report", r.ReportID, err)
 		}
-		if name := rdns[ip]; name != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ip_names (ip, rdns, looked_unix) VALUES (?, ?, ?)
-				ON CONFLICT (ip) DO UPDATE SET rdns = excluded.rdns, looked_unix = excluded.looked_unix`, ip.String(), name, now); err != nil {
+		if rdnsName := rdns[ip]; rdnsName != "" {
+			if _, err := name.ExecContext(ctx, ip.String(), rdnsName, now); err != nil {
 				return false, s.writeErr("report", r.ReportID, err)
 			}
 		}
@@ -121,6 +100,46 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 		return false, s.writeErr("report", r.ReportID, err)
 	}
 	return true, nil
+}
+
+// putStmts are the statements of PutAggregateReport, prepared once: a
+// report is a few dozen statements, and parsing them again for each report
+// cost more than running them.
+type putStmts struct {
+	report, record, rollup, name *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.put.report, `INSERT INTO dmarc_reports (org, report_id, domain, begin_unix, end_unix, day,
+		email, extra_contact, version, namespace, generator, errors,
+		adkim, aspf, p, sp, np, pct, fo, testing, discovery_method, records, messages, imported_unix)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (org, report_id, domain, begin_unix, end_unix) DO NOTHING`},
+		{&s.put.record, `INSERT INTO dmarc_records (report, seq, source_ip, rdns, count, disposition,
+		dkim_aligned, spf_aligned, header_from, envelope_from, envelope_to, dkim_results, spf_results, reasons)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.put.rollup, `INSERT INTO dmarc_source_days (domain, day, source_ip, reports, messages,
+		both_pass, dkim_only, spf_only, none_pass, quarantined, rejected)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (domain, day, source_ip) DO UPDATE SET
+		reports = reports + 1, messages = messages + excluded.messages,
+		both_pass = both_pass + excluded.both_pass, dkim_only = dkim_only + excluded.dkim_only,
+		spf_only = spf_only + excluded.spf_only, none_pass = none_pass + excluded.none_pass,
+		quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected`},
+		{&s.put.name, `INSERT INTO ip_names (ip, rdns, looked_unix) VALUES (?, ?, ?)
+		ON CONFLICT (ip) DO UPDATE SET rdns = excluded.rdns, looked_unix = excluded.looked_unix`},
+	} {
+		st, err := s.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("database %s: %w", s.path, err)
+		}
+		*p.stmt = st
+	}
+	return nil
 }
 
 // sourceSum is one report's records from one address, summed.
@@ -270,11 +289,15 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 // DMARCSources reads the rollup: thousands of rows, whatever the number
 // of reports.
 func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.SourceStat, error) {
-	where, args := dayWhere("d.", q)
-	rows, err := s.db.QueryContext(ctx, `SELECT d.source_ip, coalesce(n.rdns, ''), sum(d.reports), sum(d.messages),
-		sum(d.both_pass), sum(d.dkim_only), sum(d.spf_only), sum(d.none_pass), sum(d.quarantined), sum(d.rejected)
-		FROM dmarc_source_days d LEFT JOIN ip_names n ON n.ip = d.source_ip
-		WHERE `+where+` GROUP BY d.source_ip`, args...)
+	// Sum first, then name: the join runs once per address, not per row.
+	where, args := dayWhere(q)
+	rows, err := s.db.QueryContext(ctx, `SELECT g.source_ip, coalesce(n.rdns, ''), g.reports, g.messages,
+		g.both_pass, g.dkim_only, g.spf_only, g.none_pass, g.quarantined, g.rejected
+		FROM (SELECT source_ip, sum(reports) AS reports, sum(messages) AS messages, sum(both_pass) AS both_pass,
+			sum(dkim_only) AS dkim_only, sum(spf_only) AS spf_only, sum(none_pass) AS none_pass,
+			sum(quarantined) AS quarantined, sum(rejected) AS rejected
+			FROM dmarc_source_days`+where+` GROUP BY source_ip) g
+		LEFT JOIN ip_names n ON n.ip = g.source_ip`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", s.path, err)
 	}
@@ -303,17 +326,30 @@ func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.S
 	return out, nil
 }
 
-// dayWhere is the WHERE clause of a DMARCQuery over a table with domain
-// and day columns, written so the (domain, day) index serves it.
-func dayWhere(prefix string, q store.DMARCQuery) (string, []any) {
-	from, to := dayRange(q.Since, q.Until)
-	where := prefix + "day >= ? AND " + prefix + "day < ?"
-	args := []any{from, to}
+// dayWhere is the WHERE clause (with its leading " WHERE ", or empty) of
+// a DMARCQuery over a table with domain and day columns. Open sides are
+// left out, so a query over everything scans the table instead of walking
+// the day index.
+func dayWhere(q store.DMARCQuery) (string, []any) {
+	var conds []string
+	var args []any
 	if q.Domain != "" {
-		where = prefix + "domain = ? AND " + where
-		args = append([]any{normDomain(q.Domain)}, args...)
+		conds = append(conds, "domain = ?")
+		args = append(args, normDomain(q.Domain))
 	}
-	return where, args
+	from, to := dayRange(q.Since, q.Until)
+	if !q.Since.IsZero() {
+		conds = append(conds, "day >= ?")
+		args = append(args, from)
+	}
+	if !q.Until.IsZero() {
+		conds = append(conds, "day < ?")
+		args = append(args, to)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // DMARCDaily sums the rollup per day, with the reports of each day from
@@ -328,8 +364,8 @@ func (s *Store) DMARCDaily(ctx context.Context, q store.DMARCQuery) ([]store.DMA
 		}
 		return d
 	}
-	where, args := dayWhere("", q)
-	err := s.each(ctx, `SELECT day, sum(messages), sum(both_pass + dkim_only + spf_only) FROM dmarc_source_days WHERE `+where+` GROUP BY day`, args, func(rows *sql.Rows) error {
+	where, args := dayWhere(q)
+	err := s.each(ctx, `SELECT day, sum(messages), sum(both_pass + dkim_only + spf_only) FROM dmarc_source_days`+where+` GROUP BY day`, args, func(rows *sql.Rows) error {
 		var day, msgs, pass int64
 		if err := rows.Scan(&day, &msgs, &pass); err != nil {
 			return err
@@ -341,7 +377,7 @@ func (s *Store) DMARCDaily(ctx context.Context, q store.DMARCQuery) ([]store.DMA
 	if err != nil {
 		return nil, err
 	}
-	err = s.each(ctx, `SELECT day, count(*) FROM dmarc_reports WHERE `+where+` GROUP BY day`, args, func(rows *sql.Rows) error {
+	err = s.each(ctx, `SELECT day, count(*) FROM dmarc_reports`+where+` GROUP BY day`, args, func(rows *sql.Rows) error {
 		var day, n int64
 		if err := rows.Scan(&day, &n); err != nil {
 			return err
@@ -364,8 +400,8 @@ func (s *Store) DMARCDaily(ctx context.Context, q store.DMARCQuery) ([]store.DMA
 // reports by arrival.
 func (s *Store) DMARCCounts(ctx context.Context, q store.DMARCQuery) (store.DMARCCounts, error) {
 	var c store.DMARCCounts
-	where, args := dayWhere("", q)
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(messages), 0) FROM dmarc_reports WHERE `+where, args...).Scan(&c.Reports, &c.Messages); err != nil {
+	where, args := dayWhere(q)
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(messages), 0) FROM dmarc_reports`+where, args...).Scan(&c.Reports, &c.Messages); err != nil {
 		return c, fmt.Errorf("database %s: %w", s.path, err)
 	}
 	from, to := dayRange(q.Since, q.Until)

@@ -39,6 +39,7 @@ type Store struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+	put  putStmts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -94,6 +95,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -101,7 +106,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.put.report, s.put.record, s.put.rollup, s.put.name} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
 
 // Health runs SQLite's quick integrity check.
 func (s *Store) Health(ctx context.Context) error {

@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mailtriage/mailtriage/dmarcreport"
+	"github.com/mailtriage/mailtriage/store"
+)
+
+// benchReport is a report of a size receivers send a small domain: ten
+// records from a pool of 500 addresses.
+func benchReport(i int) *dmarcreport.Aggregate {
+	begin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%365)
+	r := &dmarcreport.Aggregate{
+		Org: fmt.Sprintf("reporter%d.example", i%7), ReportID: fmt.Sprintf("r-%d", i),
+		Begin: begin, End: begin.Add(24*time.Hour - time.Second),
+		Policy: dmarcreport.PublishedPolicy{Domain: fmt.Sprintf("example%d.com", i%3), P: "reject"},
+	}
+	for j := range 10 {
+		n := (i*10 + j) % 500
+		dkim, spf := "pass", "pass"
+		if n%5 == 0 {
+			spf = "fail"
+		}
+		if n%11 == 0 {
+			dkim = "fail"
+		}
+		r.Records = append(r.Records, dmarcreport.Record{
+			SourceIP: netip.AddrFrom4([4]byte{198, 51, byte(n / 250), byte(n % 250)}), Count: int64(1 + n%40),
+			Disposition: "none", DKIM: dkim, SPF: spf, HeaderFrom: r.Policy.Domain, EnvelopeFrom: "bounce." + r.Policy.Domain,
+			DKIMResults: []dmarcreport.DKIMResult{{Domain: r.Policy.Domain, Selector: "s1", Result: dkim}},
+			SPFResults:  []dmarcreport.SPFResult{{Domain: "bounce." + r.Policy.Domain, Scope: "mfrom", Result: spf}},
+		})
+	}
+	return r
+}
+
+func BenchmarkPutAggregateReport(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		if _, err := s.PutAggregateReport(ctx, benchReport(i), nil); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
+}
+
+// BenchmarkDMARCSources is the summary's main query over 10,000 reports.
+func BenchmarkDMARCSources(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 10000 {
+		if _, err := s.PutAggregateReport(ctx, benchReport(i), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := s.DMARCSources(ctx, store.DMARCQuery{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
