@@ -242,7 +242,7 @@ func TestBuild(t *testing.T) {
 		t.Errorf("a source with some passing mail, no list: %+v", s.Sources[3])
 	}
 
-	groups := Build(Options{Services: svc}, store.DMARCCounts{}, stats(), nil, nil).Groups()
+	groups := Build(Options{Services: svc}, store.DMARCCounts{}, stats(), nil, nil).Groups(0)
 	var names []string
 	for _, g := range groups {
 		names = append(names, g.Name)
@@ -307,7 +307,7 @@ func sample(t *testing.T) *Summary {
 // escapes what came from reports and DNS, and draws the chart.
 func TestHTMLWellFormed(t *testing.T) {
 	var b bytes.Buffer
-	if err := HTML(&b, sample(t)); err != nil {
+	if err := HTML(&b, sample(t), HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -400,4 +400,81 @@ func (fakeReader) DMARCCounts(context.Context, store.DMARCQuery) (store.DMARCCou
 }
 func (fakeReader) TLSSummary(context.Context, store.TLSQuery) ([]store.TLSPolicyStat, error) {
 	return nil, nil
+}
+
+// TestAppendSource: the hand-written encoding is encoding/json's, odd
+// names included.
+func TestAppendSource(t *testing.T) {
+	for _, rdns := range []string{"", "mail-sor-f41.google.com", `a"b\c`, "<x>&", "caf\u00e9.example", "tab\there", "\xff"} {
+		src := Source{IP: ipFwd, RDNS: rdns, Service: "Amazon SES", Messages: 12, SPFAlignedPass: 3, DKIMAlignedPass: 4, DMARCPass: 5, Category: PartiallyAuthorized, Unverified: true}
+		want, err := json.Marshal(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendSource(nil, &src); string(got) != string(want) {
+			t.Errorf("rdns %q:\ngot  %s\nwant %s", rdns, got, want)
+		}
+	}
+}
+
+// TestGroupsTop: the cut listing keeps every service, the first top
+// other groups, folds the rest, keeps the sources without a name last,
+// and its totals still count everything.
+func TestGroupsTop(t *testing.T) {
+	var st []store.SourceStat
+	add := func(ip string, rdns string, msgs int64) {
+		st = append(st, store.SourceStat{IP: netip.MustParseAddr(ip), RDNS: rdns, Messages: msgs, NonePass: msgs})
+	}
+	add("192.0.2.1", "a.google.com", 100)
+	add("192.0.2.2", "b.google.com", 90)
+	add("192.0.2.3", "c.google.com", 80)
+	add("192.0.2.4", "x.one.example", 70)
+	add("192.0.2.5", "x.two.example", 60)
+	add("192.0.2.6", "x.three.example", 50)
+	add("192.0.2.7", "x.four.example", 40)
+	add("192.0.2.8", "", 30)
+	add("192.0.2.9", "", 20)
+	add("192.0.2.10", "", 10)
+	s := Build(Options{Services: builtin(t)}, store.DMARCCounts{Reports: 3}, st, nil, nil)
+	g := s.Groups(2)
+	type row struct {
+		name   string
+		listed int
+		hidden int64
+		msgs   int64
+		folded bool
+	}
+	var got []row
+	for _, x := range g {
+		got = append(got, row{x.Name, len(x.Sources), x.Hidden, x.Messages, x.Folded})
+	}
+	want := []row{
+		{"Google", 2, 1, 270, false},
+		{"one.example", 1, 0, 70, false},
+		{"two.example", 1, 0, 60, false},
+		{"2 more domains", 0, 2, 90, true},
+		{"no reverse DNS", 2, 1, 60, false},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Groups(2):\ngot  %+v\nwant %+v", got, want)
+	}
+	if n := len(s.Groups(0)); n != 6 {
+		t.Errorf("Groups(0): %d groups, want 6", n)
+	}
+	var b bytes.Buffer
+	Text(&b, s, TextOptions{Top: 2})
+	for _, want := range []string{"(2 more domains)", "1 source more", "4 sources of 10 not listed"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if err := HTML(&b, s, HTMLOptions{Top: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2 more domains", "(2 sources)", "… 1 source more"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
 }

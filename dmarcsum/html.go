@@ -8,12 +8,18 @@ import (
 	"strings"
 )
 
+// HTMLOptions shape the page.
+type HTMLOptions struct {
+	// Top cuts the listing (see Summary.Groups); 0 lists every source.
+	Top int
+}
+
 // HTML writes the summary as one self-contained page (inline CSS and SVG,
 // no scripts, nothing fetched), to mail or attach to a ticket. Void
 // elements are self-closed, so the page is also well-formed XML.
-func HTML(w io.Writer, s *Summary) error {
+func HTML(w io.Writer, s *Summary, o HTMLOptions) error {
 	bw := bufio.NewWriter(w)
-	v := htmlView{S: s, Groups: s.Groups(), Chart: template.HTML(dayChart(s.Days))}
+	v := htmlView{S: s, Groups: s.Groups(o.Top), Chart: template.HTML(dayChart(s.Days))}
 	for _, src := range s.Sources {
 		if src.Unverified {
 			v.Unverified++
@@ -37,6 +43,7 @@ type htmlView struct {
 
 var page = template.Must(template.New("dmarc").Funcs(template.FuncMap{
 	"count":   count,
+	"plural":  plural,
 	"percent": percent,
 	"rate":    rate,
 	"applied": applied,
@@ -181,9 +188,12 @@ tr.group th { background: #eef1f5; }
 <thead><tr><th>IP</th><th>rDNS</th><th class="n">messages</th><th class="n">SPF aligned pass</th><th class="n">DKIM aligned pass</th><th class="n">DMARC pass</th><th>applied</th><th>category</th><th></th></tr></thead>
 {{- range .Groups}}
 <tbody>
-<tr class="group"><th colspan="2">{{if .Service}}{{.Name}}{{else}}<span class="muted">{{.Name}}</span>{{end}}</th><th class="n">{{count .Messages}}</th><th class="n">{{count .SPFAlignedPass}}</th><th class="n">{{count .DKIMAlignedPass}}</th><th class="n">{{percent (rate .DMARCPass .Messages)}}</th><th colspan="3"></th></tr>
+<tr class="group"><th colspan="2">{{if .Service}}{{.Name}}{{else}}<span class="muted">{{.Name}}</span>{{end}}{{if .Folded}} <span class="muted">({{plural .Hidden "source"}})</span>{{end}}</th><th class="n">{{count .Messages}}</th><th class="n">{{count .SPFAlignedPass}}</th><th class="n">{{count .DKIMAlignedPass}}</th><th class="n">{{percent (rate .DMARCPass .Messages)}}</th><th colspan="3"></th></tr>
 {{- range .Sources}}
 <tr><td><code>{{.IP}}</code></td><td>{{orDash .RDNS}}</td><td class="n">{{count .Messages}}</td><td class="n">{{count .SPFAlignedPass}}</td><td class="n">{{count .DKIMAlignedPass}}</td><td class="n">{{percent .PassRate}}</td><td>{{applied .}}</td><td class="cat cat-{{.Category}}">{{.Category.Title}}</td><td>{{if .Unverified}}<span class="flag">unverified</span>{{end}}</td></tr>
+{{- end}}
+{{- if and .Hidden (not .Folded)}}
+<tr><td colspan="9" class="muted">… {{plural .Hidden "source"}} more, counted in the group's totals</td></tr>
 {{- end}}
 </tbody>
 {{- end}}

@@ -129,9 +129,16 @@ func normPattern(p string) (string, error) {
 
 func normName(s string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".") }
 
-// matchName matches a lower-case name against a pattern. path.Match's "*"
-// does not cross "/", which host names never hold, so it spans labels.
+// matchName matches a lower-case name against a pattern. Most patterns
+// are "*.suffix", a suffix test; the rest go to path.Match, whose "*" does
+// not cross "/", which host names never hold, so it spans labels.
 func matchName(pattern, name string) bool {
+	if rest, ok := strings.CutPrefix(pattern, "*"); ok && !strings.Contains(rest, "*") {
+		return strings.HasSuffix(name, rest)
+	}
+	if !strings.Contains(pattern, "*") {
+		return pattern == name
+	}
 	ok, _ := path.Match(pattern, name)
 	return ok
 }

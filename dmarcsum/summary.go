@@ -192,7 +192,7 @@ func Build(o Options, counts store.DMARCCounts, stats []store.SourceStat, days [
 	s := &Summary{
 		Reports: counts.Reports, Messages: counts.Messages, Failures: counts.Failures,
 		Domain: o.Domain, Since: o.Since, Until: o.Until,
-		Sources: []Source{}, TLS: []TLSPolicy{}, Days: []Day{}, Declared: -1,
+		Sources: make([]Source, 0, len(stats)), TLS: []TLSPolicy{}, Days: []Day{}, Declared: -1,
 	}
 	if o.Known != nil {
 		s.Declared = o.Known.Len()
@@ -242,7 +242,13 @@ type Group struct {
 	Name string
 	// Service says Name is a service, not a domain or "no reverse DNS".
 	Service bool
+	// Folded says the group gathers the smaller groups Groups left out;
+	// Name then counts them.
+	Folded  bool
 	Sources []Source
+	// Hidden counts the group's sources that Sources leaves out; the
+	// totals count them too.
+	Hidden int64
 
 	Messages, SPFAlignedPass, DKIMAlignedPass, DMARCPass int64
 }
@@ -250,9 +256,13 @@ type Group struct {
 // noRDNS names the group of sources without a reverse DNS name.
 const noRDNS = "no reverse DNS"
 
-// Groups groups the sources, the groups with the most messages first,
-// each group's sources as in Sources (most messages first).
-func (s *Summary) Groups() []Group {
+// Groups groups the sources: the groups with the most messages first, the
+// sources without a name last, each group's sources as in Sources (most
+// messages first). With top > 0 the listing is cut for reading: each group
+// lists its top sources, and of the groups that are not services (a domain
+// of a few unknown addresses each) the first top are kept and the rest
+// folded into one. The totals always count everything.
+func (s *Summary) Groups(top int) []Group {
 	idx := map[string]int{}
 	var out []Group
 	for _, src := range s.Sources {
@@ -267,17 +277,52 @@ func (s *Summary) Groups() []Group {
 			out = append(out, Group{Name: name, Service: svc})
 		}
 		g := &out[i]
-		g.Sources = append(g.Sources, src)
-		g.Messages += src.Messages
-		g.SPFAlignedPass += src.SPFAlignedPass
-		g.DKIMAlignedPass += src.DKIMAlignedPass
-		g.DMARCPass += src.DMARCPass
+		if top <= 0 || len(g.Sources) < top {
+			g.Sources = append(g.Sources, src)
+		} else {
+			g.Hidden++
+		}
+		g.add(src.Messages, src.SPFAlignedPass, src.DKIMAlignedPass, src.DMARCPass)
 	}
 	slices.SortStableFunc(out, func(a, b Group) int {
 		// The sources without a name go last: they are the least to go on.
 		return cmp.Or(cmp.Compare(boolInt(a.Name == noRDNS), boolInt(b.Name == noRDNS)), cmp.Compare(b.Messages, a.Messages), cmp.Compare(a.Name, b.Name))
 	})
-	return out
+	if top <= 0 {
+		return out
+	}
+	kept := out[:0]
+	var folded Group
+	others, n := 0, 0
+	for _, g := range out {
+		if g.Service || g.Name == noRDNS || others < top {
+			if !g.Service && g.Name != noRDNS {
+				others++
+			}
+			kept = append(kept, g)
+			continue
+		}
+		n++
+		folded.Hidden += int64(len(g.Sources)) + g.Hidden
+		folded.add(g.Messages, g.SPFAlignedPass, g.DKIMAlignedPass, g.DMARCPass)
+	}
+	if n == 0 {
+		return kept
+	}
+	folded.Folded = true
+	folded.Name = fmt.Sprintf("%d more domains", n)
+	// Before the sources without a name, if they are there.
+	if last := len(kept) - 1; last >= 0 && kept[last].Name == noRDNS {
+		return append(kept[:last:last], folded, kept[last])
+	}
+	return append(kept, folded)
+}
+
+func (g *Group) add(messages, spf, dkim, dmarc int64) {
+	g.Messages += messages
+	g.SPFAlignedPass += spf
+	g.DKIMAlignedPass += dkim
+	g.DMARCPass += dmarc
 }
 
 func boolInt(b bool) int {

@@ -14,6 +14,8 @@ import (
 // TextOptions shape the terminal summary.
 type TextOptions struct {
 	Color bool // ANSI colours (the caller honours NO_COLOR)
+	// Top cuts the listing (see Summary.Groups); 0 lists every source.
+	Top int
 }
 
 // maxTextDays is how many days the text summary lists; a longer window
@@ -28,11 +30,94 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-// JSON writes the summary as one JSON object: reports, sources, tls, days.
+// JSON writes the summary as one JSON object: reports, sources, tls,
+// days. Each source is one line: a domain can have a hundred thousand
+// sources (mostly spoofers, each seen once), and the lines stream out as
+// they are encoded, grep well, and stay readable.
 func JSON(w io.Writer, s *Summary) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(s)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "{\n  \"reports\": %d,\n  \"sources\": [", s.Reports)
+	var b []byte
+	for i := range s.Sources {
+		b = appendSource(b[:0], &s.Sources[i])
+		writeItem(bw, i, b)
+	}
+	closeList(bw, len(s.Sources))
+	bw.WriteString(",\n  \"tls\": [")
+	for i := range s.TLS {
+		j, err := json.Marshal(&s.TLS[i])
+		if err != nil {
+			return err
+		}
+		writeItem(bw, i, j)
+	}
+	closeList(bw, len(s.TLS))
+	bw.WriteString(",\n  \"days\": [")
+	for i := range s.Days {
+		j, err := json.Marshal(&s.Days[i])
+		if err != nil {
+			return err
+		}
+		writeItem(bw, i, j)
+	}
+	closeList(bw, len(s.Days))
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+func writeItem(w *bufio.Writer, i int, item []byte) {
+	if i > 0 {
+		w.WriteByte(',')
+	}
+	w.WriteString("\n    ")
+	w.Write(item)
+}
+
+func closeList(w *bufio.Writer, n int) {
+	if n > 0 {
+		w.WriteString("\n  ")
+	}
+	w.WriteByte(']')
+}
+
+// appendSource encodes a source as encoding/json would (the struct tags
+// say the same names), by hand: it is the one object written by the
+// hundred thousand.
+func appendSource(b []byte, s *Source) []byte {
+	b = append(b, `{"ip":`...)
+	b = appendString(b, s.IP.String())
+	b = append(b, `,"rdns":`...)
+	b = appendString(b, s.RDNS)
+	b = append(b, `,"service":`...)
+	b = appendString(b, s.Service)
+	for _, f := range []struct {
+		name string
+		n    int64
+	}{{"messages", s.Messages}, {"spf_aligned_pass", s.SPFAlignedPass}, {"dkim_aligned_pass", s.DKIMAlignedPass}, {"dmarc_pass", s.DMARCPass}} {
+		b = append(b, ',', '"')
+		b = append(b, f.name...)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, f.n, 10)
+	}
+	b = append(b, `,"category":`...)
+	b = appendString(b, string(s.Category))
+	b = append(b, `,"unverified":`...)
+	b = strconv.AppendBool(b, s.Unverified)
+	return append(b, '}')
+}
+
+// appendString quotes s as JSON: plain ASCII as it is, anything else
+// through encoding/json (which also escapes <, > and &).
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Text writes the summary for a terminal: the sources grouped by service
@@ -57,17 +142,24 @@ func Text(w io.Writer, s *Summary, o TextOptions) error {
 		if s.Declared < 0 {
 			fmt.Fprintln(bw, "No declared list (--known FILE): every source whose mail passes is shown unverified, and DKIM-only passes as forwarded.")
 		}
-		sourcesTable(bw, s, paint)
+		sourcesTable(bw, s, o.Top, paint)
 		daysTable(bw, s)
 	}
 	tlsTable(bw, s, paint)
 	return bw.Flush()
 }
 
-func sourcesTable(w io.Writer, s *Summary, paint func(string, string) string) {
+func sourcesTable(w io.Writer, s *Summary, top int, paint func(string, string) string) {
 	fmt.Fprintf(w, "\n%s\n", paint(ansiBold, "Sources"))
 	t := newTable("service", "IP", "rDNS", "messages>", "SPF aligned pass>", "DKIM aligned pass>", "DMARC pass>", "applied", "category", "")
-	for _, g := range s.Groups() {
+	var hidden int64
+	for _, g := range s.Groups(top) {
+		hidden += g.Hidden
+		if g.Folded {
+			t.row("("+g.Name+")", "", plural(g.Hidden, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
+				percent(rate(g.DMARCPass, g.Messages)), "", "", "")
+			continue
+		}
 		for i, src := range g.Sources {
 			name := ""
 			if i == 0 {
@@ -92,12 +184,18 @@ func sourcesTable(w io.Writer, s *Summary, paint func(string, string) string) {
 			t.row(name, src.IP.String(), orDash(src.RDNS), count(src.Messages), count(src.SPFAlignedPass), count(src.DKIMAlignedPass),
 				percent(src.PassRate()), applied(src), cat, flag)
 		}
-		if len(g.Sources) > 1 {
-			t.row("", "total", plural(int64(len(g.Sources)), "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
+		if g.Hidden > 0 {
+			t.row("", "...", fmt.Sprintf("%s more", plural(g.Hidden, "source")), "", "", "", "", "", "", "")
+		}
+		if n := int64(len(g.Sources)) + g.Hidden; n > 1 {
+			t.row("", "total", plural(n, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
 				percent(rate(g.DMARCPass, g.Messages)), "", "", "")
 		}
 	}
 	t.write(w, "  ")
+	if hidden > 0 {
+		fmt.Fprintf(w, "  %s of %s not listed (--top 0 lists them all; --format json always does).\n", plural(hidden, "source"), count(int64(len(s.Sources))))
+	}
 }
 
 // applied says what receivers did with the source's mail.

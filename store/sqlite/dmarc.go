@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/store"
@@ -19,14 +22,42 @@ import (
 )
 
 // PutAggregateReport keeps r in one transaction: its ledger row, its
-// records and its share of the per-day rollup. A report whose key is
+// records and its share of the per-day rollups. A report whose key is
 // already there adds nothing.
 func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate, rdns map[netip.Addr]string) (added bool, err error) {
 	if r == nil {
 		return false, fmt.Errorf("%w: no report", store.ErrInvalid)
 	}
+	what := fmt.Sprintf("report %q of %s", r.ReportID, r.Org)
 	if r.End.Before(r.Begin) {
-		return false, fmt.Errorf("%w: report %q of %s: its period ends (%s) before it begins (%s)", store.ErrInvalid, r.ReportID, r.Org, r.End.UTC().Format("2006-01-02T15:04:05Z"), r.Begin.UTC().Format("2006-01-02T15:04:05Z"))
+		return false, fmt.Errorf("%w: %s: its period ends (%s) before it begins (%s)", store.ErrInvalid, what, r.End.UTC().Format(time.RFC3339), r.Begin.UTC().Format(time.RFC3339))
+	}
+	ips := make([]netip.Addr, len(r.Records))
+	sums := map[netip.Addr]*sourceSum{}
+	var order []netip.Addr
+	for i := range r.Records {
+		ip := r.Records[i].SourceIP.Unmap().WithZone("")
+		if !ip.IsValid() {
+			return false, fmt.Errorf("%w: %s: record %d has no source address", store.ErrInvalid, what, i+1)
+		}
+		ips[i] = ip
+		sum := sums[ip]
+		if sum == nil {
+			sum = &sourceSum{}
+			sums[ip] = sum
+			order = append(order, ip)
+		}
+		sum.add(&r.Records[i])
+	}
+	// The statements for these numbers of rows are prepared before the
+	// transaction takes the one connection.
+	recStmts, err := s.put.records.stmts(ctx, s.db, len(r.Records))
+	if err != nil {
+		return false, fmt.Errorf("database %s: %w", s.path, err)
+	}
+	rollStmts, err := s.put.rollup.stmts(ctx, s.db, len(order))
+	if err != nil {
+		return false, fmt.Errorf("database %s: %w", s.path, err)
 	}
 	domain := normDomain(r.Policy.Domain)
 	day := unixDay(r.Begin)
@@ -34,7 +65,7 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("database %s: %w", s.path, err)
+		return false, s.writeErr(what, "", err)
 	}
 	defer tx.Rollback()
 
@@ -46,7 +77,7 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 		p.ADKIM, p.ASPF, p.P, p.SP, p.NP, p.PCT, p.FO, p.Testing, p.DiscoveryMethod,
 		len(r.Records), r.Messages(), now)
 	if err != nil {
-		return false, s.writeErr("report", r.ReportID, err)
+		return false, s.writeErr(what, "", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
@@ -56,48 +87,55 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 		return false, err
 	}
 
-	ins := tx.StmtContext(ctx, s.put.record)
-	sums := map[netip.Addr]*sourceSum{}
-	var order []netip.Addr
-	for i := range r.Records {
-		rec := &r.Records[i]
-		ip := rec.SourceIP.Unmap().WithZone("")
-		if !ip.IsValid() {
-			return false, fmt.Errorf("%w: report %q of %s: record %d has no source address", store.ErrInvalid, r.ReportID, r.Org, i+1)
+	for start := 0; start < len(r.Records); start += rowsPerInsert {
+		chunk := r.Records[start:min(start+rowsPerInsert, len(r.Records))]
+		args := make([]any, 0, 14*len(chunk))
+		for i := range chunk {
+			rec := &chunk[i]
+			dk, _ := json.Marshal(dkimJSON(rec.DKIMResults))
+			sp, _ := json.Marshal(spfJSON(rec.SPFResults))
+			rs, _ := json.Marshal(reasonJSON(rec.Reasons))
+			ip := ips[start+i]
+			args = append(args, id, start+i, ip.String(), rdns[ip], rec.Count, strings.ToLower(rec.Disposition),
+				strings.ToLower(rec.DKIM), strings.ToLower(rec.SPF), rec.HeaderFrom, rec.EnvelopeFrom, rec.EnvelopeTo,
+				string(dk), string(sp), string(rs))
 		}
-		dk, _ := json.Marshal(dkimJSON(rec.DKIMResults))
-		sp, _ := json.Marshal(spfJSON(rec.SPFResults))
-		rs, _ := json.Marshal(reasonJSON(rec.Reasons))
-		_, err := ins.ExecContext(ctx, id, i, ip.String(), rdns[ip], rec.Count, strings.ToLower(rec.Disposition),
-			strings.ToLower(rec.DKIM), strings.ToLower(rec.SPF), rec.HeaderFrom, rec.EnvelopeFrom, rec.EnvelopeTo,
-			string(dk), string(sp), string(rs))
-		if err != nil {
-			return false, s.writeErr(fmt.Sprintf("report %q of %s: record %d", r.ReportID, r.Org, i+1), "", err)
+		if _, err := tx.StmtContext(ctx, recStmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
+			// Name the record a CHECK refused: the first negative count.
+			w := what
+			if i := slices.IndexFunc(chunk, func(rec dmarcreport.Record) bool { return rec.Count < 0 }); i >= 0 {
+				w += fmt.Sprintf(": record %d", start+i+1)
+			}
+			return false, s.writeErr(w, "", err)
 		}
-		sum := sums[ip]
-		if sum == nil {
-			sum = &sourceSum{}
-			sums[ip] = sum
-			order = append(order, ip)
-		}
-		sum.add(rec)
 	}
 
-	up := tx.StmtContext(ctx, s.put.rollup)
+	var dmarcPass int64
+	for start := 0; start < len(order); start += rowsPerInsert {
+		chunk := order[start:min(start+rowsPerInsert, len(order))]
+		args := make([]any, 0, 10*len(chunk))
+		for _, ip := range chunk {
+			m := sums[ip]
+			dmarcPass += m.both + m.dkimOnly + m.spfOnly
+			args = append(args, domain, day, ip.String(), m.messages, m.both, m.dkimOnly, m.spfOnly, m.none, m.quarantined, m.rejected)
+		}
+		if _, err := tx.StmtContext(ctx, rollStmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
+			return false, s.writeErr(what, "", err)
+		}
+	}
 	name := tx.StmtContext(ctx, s.put.name)
 	for _, ip := range order {
-		m := sums[ip]
-		if _, err := up.ExecContext(ctx, domain, day, ip.String(), m.messages, m.both, m.dkimOnly, m.spfOnly, m.none, m.quarantined, m.rejected); err != nil {
-			return false, s.writeErr("report", r.ReportID, err)
-		}
 		if rdnsName := rdns[ip]; rdnsName != "" {
 			if _, err := name.ExecContext(ctx, ip.String(), rdnsName, now); err != nil {
-				return false, s.writeErr("report", r.ReportID, err)
+				return false, s.writeErr(what, "", err)
 			}
 		}
 	}
+	if _, err := tx.StmtContext(ctx, s.put.day).ExecContext(ctx, domain, day, r.Messages(), dmarcPass); err != nil {
+		return false, s.writeErr(what, "", err)
+	}
 	if err := tx.Commit(); err != nil {
-		return false, s.writeErr("report", r.ReportID, err)
+		return false, s.writeErr(what, "", err)
 	}
 	return true, nil
 }
@@ -106,10 +144,71 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 // report is a few dozen statements, and parsing them again for each report
 // cost more than running them.
 type putStmts struct {
-	report, record, rollup, name *sql.Stmt
+	report, name, day *sql.Stmt
+	// Records and rollup rows go many to a statement: the driver's cost
+	// of one Exec is more than SQLite's of one row.
+	records, rollup multiInsert
+}
+
+// rowsPerInsert is the most rows one multi-row INSERT writes.
+const rowsPerInsert = 32
+
+// multiInsert is an INSERT of one to rowsPerInsert rows, prepared for
+// each number of rows as it is first needed.
+type multiInsert struct {
+	head, row, tail string
+	mu              sync.Mutex
+	byRows          map[int]*sql.Stmt
+}
+
+// stmts returns the statements that write rows rows in chunks of
+// rowsPerInsert, by their number of rows, preparing those not yet
+// prepared. It must be called outside a transaction: preparing takes the
+// store's one connection.
+func (m *multiInsert) stmts(ctx context.Context, db *sql.DB, rows int) (map[int]*sql.Stmt, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byRows == nil {
+		m.byRows = map[int]*sql.Stmt{}
+	}
+	for _, n := range []int{min(rows, rowsPerInsert), rows % rowsPerInsert} {
+		if n == 0 || m.byRows[n] != nil {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, m.head+strings.Repeat(m.row+", ", n-1)+m.row+m.tail)
+		if err != nil {
+			return nil, err
+		}
+		m.byRows[n] = st
+	}
+	// A copy: the caller reads it while others may add to the map.
+	return maps.Clone(m.byRows), nil
+}
+
+func (m *multiInsert) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, st := range m.byRows {
+		st.Close()
+	}
 }
 
 func (s *Store) prepare(ctx context.Context) error {
+	s.put.records = multiInsert{
+		head: `INSERT INTO dmarc_records (report, seq, source_ip, rdns, count, disposition,
+		dkim_aligned, spf_aligned, header_from, envelope_from, envelope_to, dkim_results, spf_results, reasons) VALUES `,
+		row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	}
+	s.put.rollup = multiInsert{
+		head: `INSERT INTO dmarc_source_days (domain, day, source_ip, reports, messages,
+		both_pass, dkim_only, spf_only, none_pass, quarantined, rejected) VALUES `,
+		row: "(?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+		tail: ` ON CONFLICT (domain, day, source_ip) DO UPDATE SET
+		reports = reports + 1, messages = messages + excluded.messages,
+		both_pass = both_pass + excluded.both_pass, dkim_only = dkim_only + excluded.dkim_only,
+		spf_only = spf_only + excluded.spf_only, none_pass = none_pass + excluded.none_pass,
+		quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected`,
+	}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -119,19 +218,12 @@ func (s *Store) prepare(ctx context.Context) error {
 		adkim, aspf, p, sp, np, pct, fo, testing, discovery_method, records, messages, imported_unix)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (org, report_id, domain, begin_unix, end_unix) DO NOTHING`},
-		{&s.put.record, `INSERT INTO dmarc_records (report, seq, source_ip, rdns, count, disposition,
-		dkim_aligned, spf_aligned, header_from, envelope_from, envelope_to, dkim_results, spf_results, reasons)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&s.put.rollup, `INSERT INTO dmarc_source_days (domain, day, source_ip, reports, messages,
-		both_pass, dkim_only, spf_only, none_pass, quarantined, rejected)
-		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (domain, day, source_ip) DO UPDATE SET
-		reports = reports + 1, messages = messages + excluded.messages,
-		both_pass = both_pass + excluded.both_pass, dkim_only = dkim_only + excluded.dkim_only,
-		spf_only = spf_only + excluded.spf_only, none_pass = none_pass + excluded.none_pass,
-		quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected`},
+
 		{&s.put.name, `INSERT INTO ip_names (ip, rdns, looked_unix) VALUES (?, ?, ?)
 		ON CONFLICT (ip) DO UPDATE SET rdns = excluded.rdns, looked_unix = excluded.looked_unix`},
+		{&s.put.day, `INSERT INTO dmarc_days (domain, day, reports, messages, dmarc_pass) VALUES (?, ?, 1, ?, ?)
+		ON CONFLICT (domain, day) DO UPDATE SET reports = reports + 1,
+		messages = messages + excluded.messages, dmarc_pass = dmarc_pass + excluded.dmarc_pass`},
 	} {
 		st, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -291,10 +383,12 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.SourceStat, error) {
 	// Sum first, then name: the join runs once per address, not per row.
 	where, args := dayWhere(q)
+	// none_pass is what the others leave of messages: every column read
+	// costs, with a hundred thousand rows.
 	rows, err := s.db.QueryContext(ctx, `SELECT g.source_ip, coalesce(n.rdns, ''), g.reports, g.messages,
-		g.both_pass, g.dkim_only, g.spf_only, g.none_pass, g.quarantined, g.rejected
+		g.both_pass, g.dkim_only, g.spf_only, g.quarantined, g.rejected
 		FROM (SELECT source_ip, sum(reports) AS reports, sum(messages) AS messages, sum(both_pass) AS both_pass,
-			sum(dkim_only) AS dkim_only, sum(spf_only) AS spf_only, sum(none_pass) AS none_pass,
+			sum(dkim_only) AS dkim_only, sum(spf_only) AS spf_only,
 			sum(quarantined) AS quarantined, sum(rejected) AS rejected
 			FROM dmarc_source_days`+where+` GROUP BY source_ip) g
 		LEFT JOIN ip_names n ON n.ip = g.source_ip`, args...)
@@ -302,11 +396,22 @@ func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.S
 		return nil, fmt.Errorf("database %s: %w", s.path, err)
 	}
 	defer rows.Close()
-	var out []store.SourceStat
+	// Rows collect in chunks, copied once into a slice of the right size: a
+	// domain can have a hundred thousand sources, and growing one slice
+	// by doubling copies them over and over.
+	var chunks [][]store.SourceStat
+	cur := make([]store.SourceStat, 0, 256)
+	n := 0
 	for rows.Next() {
-		var st store.SourceStat
+		if len(cur) == cap(cur) {
+			chunks = append(chunks, cur)
+			cur = make([]store.SourceStat, 0, min(2*cap(cur), 16384))
+		}
+		cur = cur[:len(cur)+1]
+		st := &cur[len(cur)-1]
+		n++
 		var ip string
-		if err := rows.Scan(&ip, &st.RDNS, &st.Reports, &st.Messages, &st.BothPass, &st.DKIMOnly, &st.SPFOnly, &st.NonePass, &st.Quarantined, &st.Rejected); err != nil {
+		if err := rows.Scan(&ip, &st.RDNS, &st.Reports, &st.Messages, &st.BothPass, &st.DKIMOnly, &st.SPFOnly, &st.Quarantined, &st.Rejected); err != nil {
 			return nil, err
 		}
 		if st.IP, err = netip.ParseAddr(ip); err != nil {
@@ -315,10 +420,17 @@ func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.S
 		st.DKIMAlignedPass = st.BothPass + st.DKIMOnly
 		st.SPFAlignedPass = st.BothPass + st.SPFOnly
 		st.DMARCPass = st.BothPass + st.DKIMOnly + st.SPFOnly
-		out = append(out, st)
+		st.NonePass = st.Messages - st.DMARCPass
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	out := make([]store.SourceStat, 0, n)
+	for _, c := range append(chunks, cur) {
+		out = append(out, c...)
+	}
+	if n == 0 {
+		out = nil
 	}
 	slices.SortFunc(out, func(a, b store.SourceStat) int {
 		return cmp.Or(cmp.Compare(b.Messages, a.Messages), a.IP.Compare(b.IP))
@@ -352,56 +464,29 @@ func dayWhere(q store.DMARCQuery) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// DMARCDaily sums the rollup per day, with the reports of each day from
-// the ledger (a report without records counts there too).
+// DMARCDaily reads the per-day rollup.
 func (s *Store) DMARCDaily(ctx context.Context, q store.DMARCQuery) ([]store.DMARCDay, error) {
-	byDay := map[int64]*store.DMARCDay{}
-	get := func(day int64) *store.DMARCDay {
-		d := byDay[day]
-		if d == nil {
-			d = &store.DMARCDay{Day: dayTime(day)}
-			byDay[day] = d
-		}
-		return d
-	}
 	where, args := dayWhere(q)
-	err := s.each(ctx, `SELECT day, sum(messages), sum(both_pass + dkim_only + spf_only) FROM dmarc_source_days`+where+` GROUP BY day`, args, func(rows *sql.Rows) error {
-		var day, msgs, pass int64
-		if err := rows.Scan(&day, &msgs, &pass); err != nil {
+	var out []store.DMARCDay
+	err := s.each(ctx, `SELECT day, sum(reports), sum(messages), sum(dmarc_pass) FROM dmarc_days`+where+` GROUP BY day ORDER BY day`, args, func(rows *sql.Rows) error {
+		var d store.DMARCDay
+		var day int64
+		if err := rows.Scan(&day, &d.Reports, &d.Messages, &d.DMARCPass); err != nil {
 			return err
 		}
-		d := get(day)
-		d.Messages, d.DMARCPass = msgs, pass
+		d.Day = dayTime(day)
+		out = append(out, d)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = s.each(ctx, `SELECT day, count(*) FROM dmarc_reports`+where+` GROUP BY day`, args, func(rows *sql.Rows) error {
-		var day, n int64
-		if err := rows.Scan(&day, &n); err != nil {
-			return err
-		}
-		get(day).Reports = n
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.DMARCDay, 0, len(byDay))
-	for _, d := range byDay {
-		out = append(out, *d)
-	}
-	slices.SortFunc(out, func(a, b store.DMARCDay) int { return a.Day.Compare(b.Day) })
-	return out, nil
+	return out, err
 }
 
-// DMARCCounts counts reports and messages from the ledger, failure
-// reports by arrival.
+// DMARCCounts counts reports and messages from the per-day rollup,
+// failure reports by arrival.
 func (s *Store) DMARCCounts(ctx context.Context, q store.DMARCQuery) (store.DMARCCounts, error) {
 	var c store.DMARCCounts
 	where, args := dayWhere(q)
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(messages), 0) FROM dmarc_reports`+where, args...).Scan(&c.Reports, &c.Messages); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(reports), 0), coalesce(sum(messages), 0) FROM dmarc_days`+where, args...).Scan(&c.Reports, &c.Messages); err != nil {
 		return c, fmt.Errorf("database %s: %w", s.path, err)
 	}
 	from, to := dayRange(q.Since, q.Until)

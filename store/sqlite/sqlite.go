@@ -107,11 +107,13 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.put.report, s.put.record, s.put.rollup, s.put.name} {
+	for _, st := range []*sql.Stmt{s.put.report, s.put.name, s.put.day} {
 		if st != nil {
 			st.Close()
 		}
 	}
+	s.put.records.close()
+	s.put.rollup.close()
 	return s.db.Close()
 }
 

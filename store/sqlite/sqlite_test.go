@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -112,5 +113,40 @@ func TestOpenErrors(t *testing.T) {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", p)
 		}
+	}
+}
+
+// TestDaysBackfill: migration 3 fills the per-day rollup from the reports
+// a database already holds.
+func TestDaysBackfill(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	for i := range 50 {
+		if _, err := s.PutAggregateReport(ctx, benchReport(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := store.DMARCQuery{Domain: "example1.com"}
+	days, err := s.DMARCDaily(ctx, q)
+	if err != nil || len(days) == 0 {
+		t.Fatalf("DMARCDaily: %v, %v", days, err)
+	}
+	counts, _ := s.DMARCCounts(ctx, store.DMARCQuery{})
+	if _, err := s.db.Exec("DROP TABLE dmarc_days; DELETE FROM schema_migrations WHERE version = 3"); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	again, err := s.DMARCDaily(ctx, q)
+	if err != nil || !reflect.DeepEqual(days, again) {
+		t.Errorf("after the backfill:\n%+v\nbefore:\n%+v", again, days)
+	}
+	if c, _ := s.DMARCCounts(ctx, store.DMARCQuery{}); c != counts || c.Reports != 50 {
+		t.Errorf("counts %+v after the backfill, %+v before", c, counts)
 	}
 }
