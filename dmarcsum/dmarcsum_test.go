@@ -463,7 +463,7 @@ func TestGroupsTop(t *testing.T) {
 	}
 	var b bytes.Buffer
 	Text(&b, s, TextOptions{Top: 2})
-	for _, want := range []string{"(2 more domains)", "1 source more", "4 sources of 10 not listed"} {
+	for _, want := range []string{"(2 more domains)", "and 1 more", "4 sources of 10 not listed"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())
 		}
@@ -472,7 +472,7 @@ func TestGroupsTop(t *testing.T) {
 	if err := HTML(&b, s, HTMLOptions{Top: 2}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"2 more domains", "(2 sources)", "… 1 source more"} {
+	for _, want := range []string{"2 more domains", "(2 sources)", "… and 1 more"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("html lacks %q", want)
 		}

@@ -193,7 +193,7 @@ tr.group th { background: #eef1f5; }
 <tr><td><code>{{.IP}}</code></td><td>{{orDash .RDNS}}</td><td class="n">{{count .Messages}}</td><td class="n">{{count .SPFAlignedPass}}</td><td class="n">{{count .DKIMAlignedPass}}</td><td class="n">{{percent .PassRate}}</td><td>{{applied .}}</td><td class="cat cat-{{.Category}}">{{.Category.Title}}</td><td>{{if .Unverified}}<span class="flag">unverified</span>{{end}}</td></tr>
 {{- end}}
 {{- if and .Hidden (not .Folded)}}
-<tr><td colspan="9" class="muted">… {{plural .Hidden "source"}} more, counted in the group's totals</td></tr>
+<tr><td colspan="9" class="muted">… and {{count .Hidden}} more, counted in the group's totals</td></tr>
 {{- end}}
 </tbody>
 {{- end}}

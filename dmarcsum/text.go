@@ -185,7 +185,7 @@ func sourcesTable(w io.Writer, s *Summary, top int, paint func(string, string) s
 				percent(src.PassRate()), applied(src), cat, flag)
 		}
 		if g.Hidden > 0 {
-			t.row("", "...", fmt.Sprintf("%s more", plural(g.Hidden, "source")), "", "", "", "", "", "", "")
+			t.row("", "...", "and "+count(g.Hidden)+" more", "", "", "", "", "", "", "")
 		}
 		if n := int64(len(g.Sources)) + g.Hidden; n > 1 {
 			t.row("", "total", plural(n, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),

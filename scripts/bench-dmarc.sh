@@ -54,13 +54,20 @@ s=$(seconds "$bin" dmarc import --no-rdns --db "$db" "$reports")
 printf 're-import: %s (all duplicates), %6.2f s, %8.0f reports/s\n' "$(tail -1 "$dir/out" | cut -d';' -f1)" "$s" "$(awk "BEGIN{print $n/$s}")"
 
 "$bin" dmarc summary --db "$db" --format json > "$dir/summary.json"
-sources=$(grep -c '"ip"' "$dir/summary.json" || true)
-domain=$(grep -m1 -o '"domain": "[^"]*"' "$dir/summary.json" | cut -d'"' -f4 || true)
+sources=$(grep -c '"ip":' "$dir/summary.json" || true)
 for format in text json html; do
   s=$(best "$bin" dmarc summary --db "$db" --format "$format")
-  printf 'summary:  --format %-4s  %s sources, %6.3f s (best of %s)\n' "$format" "$sources" "$s" "$runs"
+  printf 'summary:  --format %-4s  all %s sources, %6.3f s (best of %s)\n' "$format" "$sources" "$s" "$runs"
 done
-if [ -n "$domain" ]; then
-  s=$(best "$bin" dmarc summary --db "$db" --format json --domain "$domain" --since 2000-01-01)
-  printf 'summary:  --domain --since       %6.3f s (best of %s)\n' "$s" "$runs"
+# One domain, and its last 30 days of reports.
+domain=${DOMAIN:-example.com}
+"$bin" dmarc summary --db "$db" --format json --domain "$domain" > "$dir/domain.json"
+dsources=$(grep -c '"ip":' "$dir/domain.json" || true)
+last=$(grep -o '"day":"[0-9-]*"' "$dir/domain.json" | tail -1 | cut -d'"' -f4)
+s=$(best "$bin" dmarc summary --db "$db" --format json --domain "$domain")
+printf 'summary:  --domain %s: %s sources, %6.3f s\n' "$domain" "$dsources" "$s"
+if [ -n "$last" ]; then
+  since=$(date -u -d "$last -29 days" +%F)
+  s=$(best "$bin" dmarc summary --db "$db" --format json --domain "$domain" --since "$since")
+  printf 'summary:  --domain %s --since %s (30 days): %6.3f s\n' "$domain" "$since" "$s"
 fi
