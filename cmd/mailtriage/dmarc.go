@@ -45,6 +45,12 @@ The database is one SQLite file; --db names it.`,
 		Example: `  mailtriage dmarc import ~/Maildir/.DMARC
   mailtriage dmarc summary --domain example.com --since 30d --known senders.txt
   mailtriage dmarc summary --format html --out dmarc.html`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("dmarc has no command %q: it has import and summary", args[0])
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", "", dbFlagHelp)
 	cmd.AddCommand(newDMARCImport(e, &db), newDMARCSummary(e, &db))

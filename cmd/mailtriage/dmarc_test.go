@@ -258,6 +258,7 @@ func TestDMARCUsage(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "known.txt")
 	os.WriteFile(bad, []byte("ip 192.0.2.1\nservice Nobody Mail\n"), 0o644)
 	for _, args := range [][]string{
+		{"dmarc", "bogus"},
 		{"dmarc", "import"},
 		{"dmarc", "import", "--format", "xml", "x"},
 		{"dmarc", "summary", "--db", db, "--format", "xml"},
