@@ -1,6 +1,7 @@
 // Package store is where mailtriage keeps what it has read for later
-// questions: DMARC aggregate and failure reports (RFC 9990, RFC 9991) and
-// SMTP TLS reports (RFC 8460), with the queries the summaries ask.
+// questions: DMARC aggregate and failure reports (RFC 9990, RFC 9991), SMTP
+// TLS reports (RFC 8460) and delivery events, with the queries the
+// summaries and incident reports ask.
 //
 // The interfaces are cut by use case, not by table: a command that writes
 // reports needs DMARCWriter, one that summarises needs DMARCReader, and
@@ -9,10 +10,9 @@
 // can come in without touching the callers. store/sqlite is the embedded
 // default; store/storetest is the conformance suite every backend passes.
 //
-// Next step, not built yet: an EventWriter (AppendEvents, idempotent on a
-// batch id) and an IncidentReader (LaneHourly and the incident queries) for
-// delivery events, with the hourly rollups of the research notes
-// (scale-clickhouse.md §4.2, §7.1).
+// Next step: the rest of the incident queries of the research notes
+// (scale-clickhouse.md §7.1: TopReplies, ExpiredRootCauses, IPBreakdown,
+// SenderBreakdown, MessageTimeline) on IncidentReader, and retention.
 package store
 
 import (
@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/tlsrpt"
 )
@@ -32,10 +33,65 @@ var ErrInvalid = errors.New("store: invalid report")
 
 // Store is everything a backend provides.
 type Store interface {
+	EventWriter
+	IncidentReader
 	DMARCWriter
 	DMARCReader
 	TLSStore
 	Admin
+}
+
+// EventWriter keeps delivery events.
+type EventWriter interface {
+	// AppendEvents keeps a batch of events, whole or not at all. It is
+	// idempotent on the batch's ID: appending a batch again (a retry
+	// after an ambiguous failure, a second run over the same log) adds
+	// nothing and returns added=false. An event with a Kind or Status
+	// outside their constants is refused with ErrInvalid.
+	AppendEvents(ctx context.Context, b EventBatch) (added bool, err error)
+}
+
+// EventBatch is events appended together.
+type EventBatch struct {
+	// ID names the batch: the same events always come with the same ID,
+	// for example a hash of the log file's identity and the byte range
+	// read.
+	ID     string
+	Events []mailtriage.Event
+}
+
+// IncidentReader answers the incident queries.
+type IncidentReader interface {
+	// LaneHourly counts the attempts and outcomes per lane and hour,
+	// ordered by lane then hour; hours without events are absent.
+	LaneHourly(ctx context.Context, q Window) ([]LaneHour, error)
+}
+
+// Window selects the hours that overlap [Since, Until) (a zero side is
+// open), of one Lane or, when empty, all.
+type Window struct {
+	Lane         string
+	Since, Until time.Time
+}
+
+// LaneHour is one lane's hour.
+type LaneHour struct {
+	Lane string
+	Hour time.Time // its start, UTC
+	// Attempts are the remote delivery tries (Kind Attempt) that ended in
+	// the hour, by status: Delivered, Deferred, Bounced, and the rest
+	// (no server answered with a verdict) making up the difference.
+	Attempts, Delivered, Deferred, Bounced int64
+	// Expired are the recipients that expired in the hour (Final events).
+	Expired int64
+}
+
+// DeferralRate is the share of the hour's attempts that were deferred.
+func (h LaneHour) DeferralRate() float64 {
+	if h.Attempts == 0 {
+		return 0
+	}
+	return float64(h.Deferred) / float64(h.Attempts)
 }
 
 // DMARCWriter keeps DMARC reports.

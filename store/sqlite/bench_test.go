@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/store"
 )
@@ -75,4 +76,30 @@ func BenchmarkDMARCSources(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAppendEvents appends batches of 1,000 attempts over 8 lanes.
+func BenchmarkAppendEvents(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	batch := 0
+	for b.Loop() {
+		evs := make([]mailtriage.Event, 1000)
+		for i := range evs {
+			n := batch*1000 + i
+			evs[i] = mailtriage.Event{Kind: mailtriage.Attempt, Status: mailtriage.Status(1 + n%3), Time: start.Add(time.Duration(n) * time.Second),
+				Source: "postfix", Host: "mx1", QueueID: fmt.Sprintf("Q%d", n), Recipient: fmt.Sprintf("u%d@example.com", n),
+				Domain: "example.com", Lane: fmt.Sprintf("lane%d", n%8), RemoteHost: "mx.example.com", RemoteIP: "192.0.2.1"}
+		}
+		if _, err := s.AppendEvents(ctx, store.EventBatch{ID: fmt.Sprint(batch), Events: evs}); err != nil {
+			b.Fatal(err)
+		}
+		batch++
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
 }

@@ -40,6 +40,7 @@ type Store struct {
 	path string
 	now  func() time.Time
 	put  putStmts
+	ev   eventStmts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -99,6 +100,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.prepareEvents(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -114,6 +119,7 @@ func (s *Store) Close() error {
 	}
 	s.put.records.close()
 	s.put.rollup.close()
+	s.closeEvents()
 	return s.db.Close()
 }
 
@@ -165,9 +171,9 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
-// Migrate applies the migrations the database lacks, each in its own
-// transaction with its row in schema_migrations, so an interrupted upgrade
-// resumes where it stopped.
+// Migrate applies the migrations the database lacks, in order, each in its
+// own transaction with its row in schema_migrations, so an interrupted
+// upgrade resumes where it stopped.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := loadMigrations()
 	if err != nil {
@@ -180,14 +186,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("database %s: %w", s.path, err)
 	}
-	var have int
-	if err := s.db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
-		return fmt.Errorf("database %s: %w", s.path, err)
+	applied := map[int]bool{}
+	newest := 0
+	err = s.each(ctx, "SELECT version FROM schema_migrations", nil, func(rows *sql.Rows) error {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		applied[v] = true
+		newest = max(newest, v)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if have > len(ms) {
-		return fmt.Errorf("database %s has schema version %d, newer than this mailtriage knows (%d): use a newer mailtriage", s.path, have, len(ms))
+	if newest > len(ms) {
+		return fmt.Errorf("database %s has schema version %d, newer than this mailtriage knows (%d): use a newer mailtriage", s.path, newest, len(ms))
 	}
-	for _, m := range ms[have:] {
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if err := s.apply(ctx, m); err != nil {
 			return fmt.Errorf("database %s: migration %s: %w", s.path, m.name, err)
 		}
@@ -217,30 +236,47 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// unixDay is the Unix day t falls on (days since 1970-01-01, UTC).
-func unixDay(t time.Time) int64 {
+// Period lengths in seconds: the rollups' units.
+const (
+	hourSeconds = 3600
+	daySeconds  = 86400
+)
+
+// unitOf is the number of the period of length unit (seconds) that t
+// falls in, counted from the Unix epoch.
+func unitOf(t time.Time, unit int64) int64 {
 	s := t.Unix()
-	d := s / 86400
-	if s < 0 && s%86400 != 0 {
-		d--
+	n := s / unit
+	if s < 0 && s%unit != 0 {
+		n--
 	}
-	return d
+	return n
 }
 
+// unixDay is the Unix day t falls on (days since 1970-01-01, UTC).
+func unixDay(t time.Time) int64 { return unitOf(t, daySeconds) }
+
+// hourTime is the start of a Unix hour.
+func hourTime(hour int64) time.Time { return time.Unix(hour*hourSeconds, 0).UTC() }
+
 // dayTime is midnight UTC of a Unix day.
-func dayTime(day int64) time.Time { return time.Unix(day*86400, 0).UTC() }
+func dayTime(day int64) time.Time { return time.Unix(day*daySeconds, 0).UTC() }
 
 // dayRange turns [since, until) into the half-open range of Unix days that
 // overlap it; zero times leave a side open.
-func dayRange(since, until time.Time) (from, to int64) {
-	from, to = -1<<40, 1<<40 // open: far beyond any report, and still safe to multiply by 86400
+func dayRange(since, until time.Time) (from, to int64) { return unitRange(since, until, daySeconds) }
+
+// unitRange turns [since, until) into the half-open range of periods of
+// length unit that overlap it; zero times leave a side open.
+func unitRange(since, until time.Time, unit int64) (from, to int64) {
+	from, to = -1<<40, 1<<40 // open: far beyond any data, and still safe to multiply by a day
 	if !since.IsZero() {
-		from = unixDay(since)
+		from = unitOf(since, unit)
 	}
 	if !until.IsZero() {
-		to = unixDay(until)
-		if until.Unix() > to*86400 {
-			to++ // until falls inside its day: that day overlaps
+		to = unitOf(until, unit)
+		if until.Unix() > to*unit {
+			to++ // until falls inside its period: that period overlaps
 		}
 	}
 	return from, to

@@ -2,8 +2,9 @@
 // backend runs it from its own tests (restic's shared backend tests are
 // the model), so the callers can rely on the same answers from each.
 //
-// The suite checks what the interface promises: a re-imported report adds
-// nothing; a report that fails half-way leaves nothing behind; the queries
+// The suite checks what the interface promises: a re-imported report or
+// re-appended batch adds nothing; one that fails half-way leaves nothing
+// behind; the queries
 // give exact sums on a small data set whose answers are worked out by hand
 // in the comments; migrating again changes nothing.
 package storetest
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/store"
 	"github.com/mailtriage/mailtriage/tlsrpt"
@@ -49,6 +51,8 @@ func (s Suite) Run(t *testing.T) {
 		{"FailureReports", testFailures},
 		{"TLS", testTLS},
 		{"MigrateAgain", testMigrate},
+		{"AppendEvents", testAppendEvents},
+		{"FailedBatchLeavesNothing", testEventsAtomic},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, s) })
@@ -471,5 +475,112 @@ func testMigrate(t *testing.T, s Suite) {
 	}
 	if added, err := st.PutAggregateReport(ctx, dataset()[0], nil); err != nil || added {
 		t.Errorf("re-import after reopening = %v, %v; want not added", added, err)
+	}
+}
+
+func at(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, time.UTC) }
+
+func event(kind mailtriage.Kind, status mailtriage.Status, lane string, t time.Time) mailtriage.Event {
+	return mailtriage.Event{Kind: kind, Status: status, Time: t, Source: "postfix", Host: "mx1", QueueID: "4Q1", Recipient: "a@icloud.com",
+		Domain: "icloud.com", Lane: lane, Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "blocked", Rule: "r1"}}
+}
+
+// events is a small incident. By hand:
+//
+//	apple 2026-03-02 10:00  attempts 4: delivered 1, deferred 3; expired 1
+//	apple 2026-03-02 11:00  attempts 2: deferred 1, bounced 1
+//	google 2026-03-02 10:00 attempts 1: delivered 1
+//
+// The Message, LocalDeferral and delivered Final events count in no hour.
+func events() []mailtriage.Event {
+	return []mailtriage.Event{
+		event(mailtriage.Attempt, mailtriage.Delivered, "apple", at(2, 10, 1)),
+		event(mailtriage.Attempt, mailtriage.Deferred, "apple", at(2, 10, 5)),
+		event(mailtriage.Attempt, mailtriage.Deferred, "apple", at(2, 10, 30)),
+		event(mailtriage.Attempt, mailtriage.Deferred, "apple", at(2, 10, 59)),
+		event(mailtriage.Final, mailtriage.Expired, "apple", at(2, 10, 59)),
+		event(mailtriage.Attempt, mailtriage.Deferred, "apple", at(2, 11, 0)),
+		event(mailtriage.Attempt, mailtriage.Bounced, "apple", at(2, 11, 40)),
+		event(mailtriage.LocalDeferral, mailtriage.Deferred, "apple", at(2, 11, 41)),
+		event(mailtriage.Final, mailtriage.Delivered, "google", at(2, 10, 2)),
+		event(mailtriage.Attempt, mailtriage.Delivered, "google", at(2, 10, 2)),
+		event(mailtriage.Message, mailtriage.StatusNone, "", at(2, 10, 3)),
+	}
+}
+
+func laneHourly(t *testing.T, st store.Store, q store.Window) []store.LaneHour {
+	t.Helper()
+	got, err := st.LaneHourly(context.Background(), q)
+	if err != nil {
+		t.Fatalf("LaneHourly(%+v): %v", q, err)
+	}
+	return got
+}
+
+func testAppendEvents(t *testing.T, s Suite) {
+	st := s.open(t)
+	ctx := context.Background()
+	if added, err := st.AppendEvents(ctx, store.EventBatch{ID: "mail.log:0-4096", Events: events()}); err != nil || !added {
+		t.Fatalf("AppendEvents = %v, %v", added, err)
+	}
+	apple10 := store.LaneHour{Lane: "apple", Hour: at(2, 10, 0), Attempts: 4, Delivered: 1, Deferred: 3, Expired: 1}
+	apple11 := store.LaneHour{Lane: "apple", Hour: at(2, 11, 0), Attempts: 2, Deferred: 1, Bounced: 1}
+	google10 := store.LaneHour{Lane: "google", Hour: at(2, 10, 0), Attempts: 1, Delivered: 1}
+	check := func(q store.Window, want ...store.LaneHour) {
+		t.Helper()
+		if got := laneHourly(t, st, q); !reflect.DeepEqual(got, want) {
+			t.Errorf("LaneHourly(%+v):\ngot  %+v\nwant %+v", q, got, want)
+		}
+	}
+	check(store.Window{}, apple10, apple11, google10)
+	check(store.Window{Lane: "apple"}, apple10, apple11)
+	// An hour overlapping the window counts whole.
+	check(store.Window{Since: at(2, 11, 30)}, apple11)
+	check(store.Window{Until: at(2, 11, 0)}, apple10, google10)
+	check(store.Window{Lane: "apple", Since: at(2, 10, 59), Until: at(2, 11, 1)}, apple10, apple11)
+	check(store.Window{Lane: "yahoo"})
+	if r := apple10.DeferralRate(); r != 0.75 {
+		t.Errorf("DeferralRate = %v, want 0.75", r)
+	}
+
+	// The same batch again adds nothing.
+	if added, err := st.AppendEvents(ctx, store.EventBatch{ID: "mail.log:0-4096", Events: events()}); err != nil || added {
+		t.Errorf("AppendEvents again = %v, %v; want not added", added, err)
+	}
+	check(store.Window{}, apple10, apple11, google10)
+	// Another batch adds, even of the same events: the id is the identity.
+	if added, err := st.AppendEvents(ctx, store.EventBatch{ID: "mail.log:4096-8192", Events: events()[:1]}); err != nil || !added {
+		t.Errorf("a second batch = %v, %v", added, err)
+	}
+	apple10.Attempts, apple10.Delivered = 5, 2
+	check(store.Window{Lane: "apple", Until: at(2, 11, 0)}, apple10)
+	if added, err := st.AppendEvents(ctx, store.EventBatch{Events: events()}); added || !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a batch without an id = %v, %v; want ErrInvalid", added, err)
+	}
+}
+
+// testEventsAtomic: the 37th event of 40 is refused (a Kind no source
+// writes), after those before it were written; nothing of the batch stays.
+func testEventsAtomic(t *testing.T, s Suite) {
+	st := s.open(t)
+	ctx := context.Background()
+	var evs []mailtriage.Event
+	for i := range 40 {
+		evs = append(evs, event(mailtriage.Attempt, mailtriage.Deferred, "apple", at(2, 10, i)))
+	}
+	evs[36].Kind = 0
+	added, err := st.AppendEvents(ctx, store.EventBatch{ID: "b", Events: evs})
+	if added || !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "37") {
+		t.Fatalf("a batch with a bad event = %v, %v; want ErrInvalid naming event 37", added, err)
+	}
+	if got := laneHourly(t, st, store.Window{}); len(got) != 0 {
+		t.Errorf("a failed batch left %+v", got)
+	}
+	evs[36].Kind = mailtriage.Attempt
+	if added, err := st.AppendEvents(ctx, store.EventBatch{ID: "b", Events: evs}); err != nil || !added {
+		t.Fatalf("the corrected batch = %v, %v; want added", added, err)
+	}
+	if got := laneHourly(t, st, store.Window{}); len(got) != 1 || got[0].Attempts != 40 || got[0].Deferred != 40 {
+		t.Errorf("after the corrected batch: %+v", got)
 	}
 }
