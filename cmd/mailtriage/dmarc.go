@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -171,9 +172,9 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	im := &importer{e: e, st: st, namer: namer, term: isTerminal(e.stderr)}
 	w := reportfile.Walker{Stdin: e.stdin}
 	if im.term {
-		p := newProgress(e.stderr)
+		p := &importProgress{w: e.stderr, start: time.Now(), total: countFiles(args)}
 		im.progress = p
-		w.Progress = func(n int) { p.count("inputs read", n) }
+		w.Progress = p.show
 	}
 	// Lookups wait on the DNS, so several reports are in hand at once;
 	// without them the store's one connection is the only worker needed.
@@ -236,7 +237,7 @@ type importer struct {
 	st       store.Store
 	namer    *dmarcsum.Namer
 	term     bool
-	progress *progress
+	progress *importProgress
 
 	mu sync.Mutex
 	c  importCounts
@@ -302,6 +303,74 @@ func (im *importer) counts() importCounts {
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	return im.c
+}
+
+// importProgress shows on a terminal how far an import is: a bar over
+// the files counted before it began, or, once an mbox's messages make the
+// inputs outnumber them (or on standard input), a count.
+type importProgress struct {
+	mu          sync.Mutex
+	w           io.Writer
+	start, last time.Time
+	total       int
+	shown       bool
+}
+
+func (p *importProgress) show(done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond || now.Sub(p.start) < 500*time.Millisecond {
+		return
+	}
+	p.last = now
+	perSecond := float64(done) / now.Sub(p.start).Seconds()
+	if p.total > 0 && done <= p.total {
+		const width = 30
+		bar := strings.Repeat("#", width*done/p.total) + strings.Repeat(".", width-width*done/p.total)
+		fmt.Fprintf(p.w, "\r\x1b[Kimporting [%s] %3d%%  %d/%d files  %.0f/s", bar, 100*done/p.total, done, p.total, perSecond)
+	} else {
+		fmt.Fprintf(p.w, "\r\x1b[Kimporting: %d inputs  %.0f/s", done, perSecond)
+	}
+	p.shown = true
+}
+
+func (p *importProgress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
+
+// countFiles counts the files under paths the way the walk will read
+// them (hidden ones skipped), for the progress bar; standard input counts
+// nothing, and a bar that undercounts turns into a plain count.
+func countFiles(paths []string) int {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			return 0
+		}
+		filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+			case d.IsDir() && name != p && strings.HasPrefix(d.Name(), ".") && !isMaildirFolder(name):
+				return fs.SkipDir
+			case !d.IsDir() && !strings.HasPrefix(d.Name(), ".") && d.Type().IsRegular():
+				n++
+			}
+			return nil
+		})
+	}
+	return n
+}
+
+// isMaildirFolder reports a Maildir++ subfolder (".Junk"), which the walk
+// reads though its name is hidden.
+func isMaildirFolder(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "cur"))
+	return err == nil && st.IsDir()
 }
 
 // sourceIPs lists a report's source addresses, each once.

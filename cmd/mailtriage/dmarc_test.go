@@ -330,3 +330,21 @@ func TestImporterStoreRefusal(t *testing.T) {
 		t.Errorf("counts %+v, stderr %s", c, errb.String())
 	}
 }
+
+func TestImportProgress(t *testing.T) {
+	if n := countFiles(dmarcCorpusDirs); n != 14 {
+		t.Errorf("countFiles(corpus) = %d, want 14", n)
+	}
+	if n := countFiles([]string{dmarcCorpus, "-"}); n != 0 {
+		t.Errorf("with standard input: %d, want 0 (no bar)", n)
+	}
+	var b bytes.Buffer
+	p := &importProgress{w: &b, start: time.Now().Add(-time.Second), total: 10}
+	p.show(4)
+	p.last = time.Time{}
+	p.show(12)
+	p.done()
+	if out := b.String(); !strings.Contains(out, "[############..................]  40%  4/10 files") || !strings.Contains(out, "importing: 12 inputs") || !strings.HasSuffix(out, "\r\x1b[K") {
+		t.Errorf("progress: %q", out)
+	}
+}
