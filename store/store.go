@@ -105,9 +105,29 @@ type DMARCWriter interface {
 	// without a source address or with a negative count) is refused with
 	// an error wrapping ErrInvalid.
 	PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate, rdns map[netip.Addr]string) (added bool, err error)
+	// PutAggregateReports keeps several reports as PutAggregateReport
+	// keeps each (whole or not at all, duplicates skipped, a duplicate
+	// within the batch too), faster: results[i] says what became of
+	// batch[i], its Err wrapping ErrInvalid when the report was refused.
+	// An error of the call itself (the store failed, ctx ended) means
+	// none of the batch may be kept.
+	PutAggregateReports(ctx context.Context, batch []AggregateInput) (results []PutResult, err error)
 	// PutFailureReport keeps a failure report; added=false when one with
 	// the same content is already there (failure reports have no id).
 	PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (added bool, err error)
+}
+
+// AggregateInput is a report to keep, with the reverse DNS names of its
+// source addresses.
+type AggregateInput struct {
+	Report *dmarcreport.Aggregate
+	RDNS   map[netip.Addr]string
+}
+
+// PutResult is what became of one report of a batch.
+type PutResult struct {
+	Added bool  // false for a duplicate, or a refused report
+	Err   error // wraps ErrInvalid: the report was refused, alone
 }
 
 // DMARCReader answers the questions of the DMARC summary.

@@ -169,44 +169,56 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	}
 	defer st.Close()
 
-	im := &importer{e: e, st: st, namer: namer, term: isTerminal(e.stderr)}
+	im := &importer{e: e, st: st, term: isTerminal(e.stderr)}
 	w := reportfile.Walker{Stdin: e.stdin}
 	if im.term {
 		p := &importProgress{w: e.stderr, start: time.Now(), total: countFiles(args)}
 		im.progress = p
 		w.Progress = p.show
 	}
-	// Lookups wait on the DNS, so several reports are in hand at once;
-	// without them the store's one connection is the only worker needed.
-	workers := 1
+	// The walk hands reports on in input order; rDNS lookups, which wait
+	// on the DNS, run for sixteen reports at once; one writer takes what
+	// is ready, as many as are waiting, in one batch: the store commits
+	// once per batch and keeps each report whole or not at all.
+	ready := make(chan readyItem, maxImportBatch)
+	items := make(chan reportfile.Item, 16)
+	var lookups sync.WaitGroup
 	if namer != nil {
-		workers = 16
-	}
-	items := make(chan reportfile.Item, workers)
-	var wg sync.WaitGroup
-	var fatal error
-	var fatalOnce sync.Once
-	for range workers {
-		wg.Go(func() {
-			for it := range items {
-				if err := im.put(ctx, it); err != nil {
-					fatalOnce.Do(func() { fatal = err; cancel() })
+		for range 16 {
+			lookups.Go(func() {
+				for it := range items {
+					r := readyItem{Item: it}
+					if it.Aggregate != nil {
+						r.names = namer.Names(ctx, sourceIPs(it.Aggregate))
+					}
+					send(ctx, ready, r)
 				}
-			}
-		})
+			})
+		}
 	}
+	var fatal error
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		if fatal = im.writeAll(ctx, ready); fatal != nil {
+			cancel()
+			for range ready {
+				// Drained, so that nobody waits on the writer.
+			}
+		}
+	}()
 	walkErr := w.Walk(ctx, args,
 		func(it reportfile.Item) error {
-			select {
-			case items <- it:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+			if namer != nil {
+				return send(ctx, items, it)
 			}
+			return send(ctx, ready, readyItem{Item: it})
 		},
 		func(name string, err error) { im.failed(name, err) })
 	close(items)
-	wg.Wait()
+	lookups.Wait()
+	close(ready)
+	<-written
 	if im.progress != nil {
 		im.progress.done()
 	}
@@ -230,12 +242,10 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	return nil
 }
 
-// importer puts the reports a walk finds into the store, from several
-// goroutines, and counts them.
+// importer puts the reports a walk finds into the store and counts them.
 type importer struct {
 	e        *env
 	st       store.Store
-	namer    *dmarcsum.Namer
 	term     bool
 	progress *importProgress
 
@@ -243,36 +253,101 @@ type importer struct {
 	c  importCounts
 }
 
-// put stores one report. A report the store refuses as invalid is a
+// send sends v on c, unless ctx ends first.
+func send[T any](ctx context.Context, c chan<- T, v T) error {
+	select {
+	case c <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxImportBatch is the most reports written in one commit.
+const maxImportBatch = 64
+
+// readyItem is a report found, with its sources' names when looked up.
+type readyItem struct {
+	reportfile.Item
+	names map[netip.Addr]string
+}
+
+// writeAll writes what arrives on ready until it is closed, in batches of
+// what is waiting. It returns the first error that stops the import.
+func (im *importer) writeAll(ctx context.Context, ready <-chan readyItem) error {
+	for first := range ready {
+		batch := []readyItem{first}
+	fill:
+		for len(batch) < maxImportBatch {
+			select {
+			case it, ok := <-ready:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		if err := im.write(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write stores a batch: its aggregate reports together, the failure and
+// TLS reports (few) one by one. A report the store refuses as invalid is a
 // failed input, named on standard error; any other store error (a full
 // disk, a damaged file) stops the import.
-func (im *importer) put(ctx context.Context, it reportfile.Item) error {
-	var added bool
-	var err error
-	var kind *int64
-	switch {
-	case it.Aggregate != nil:
-		var names map[netip.Addr]string
-		if im.namer != nil {
-			names = im.namer.Names(ctx, sourceIPs(it.Aggregate))
+func (im *importer) write(ctx context.Context, batch []readyItem) error {
+	var aggs []store.AggregateInput
+	var aggItems []readyItem
+	for _, it := range batch {
+		var added bool
+		var err error
+		var kind *int64
+		switch {
+		case it.Aggregate != nil:
+			aggs = append(aggs, store.AggregateInput{Report: it.Aggregate, RDNS: it.names})
+			aggItems = append(aggItems, it)
+			continue
+		case it.Failure != nil:
+			added, err = im.st.PutFailureReport(ctx, it.Failure)
+			kind = &im.c.Failure
+		case it.TLS != nil:
+			added, err = im.st.PutTLSReport(ctx, it.TLS)
+			kind = &im.c.TLS
+		default:
+			continue
 		}
-		added, err = im.st.PutAggregateReport(ctx, it.Aggregate, names)
-		kind = &im.c.Aggregate
-	case it.Failure != nil:
-		added, err = im.st.PutFailureReport(ctx, it.Failure)
-		kind = &im.c.Failure
-	case it.TLS != nil:
-		added, err = im.st.PutTLSReport(ctx, it.TLS)
-		kind = &im.c.TLS
-	default:
+		if err := im.count(it.Source, added, err, kind); err != nil {
+			return err
+		}
+	}
+	if len(aggs) == 0 {
 		return nil
 	}
+	res, err := im.st.PutAggregateReports(ctx, aggs)
+	if err != nil {
+		return fmt.Errorf("writing %d reports, from %s on: %w", len(aggs), aggItems[0].Source, err)
+	}
+	for i, r := range res {
+		if err := im.count(aggItems[i].Source, r.Added, r.Err, &im.c.Aggregate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// count counts one report's fate.
+func (im *importer) count(source string, added bool, err error, kind *int64) error {
 	if errors.Is(err, store.ErrInvalid) {
-		im.failed(it.Source, err)
+		im.failed(source, err)
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", it.Source, err)
+		return fmt.Errorf("%s: %w", source, err)
 	}
 	im.mu.Lock()
 	defer im.mu.Unlock()
@@ -281,7 +356,7 @@ func (im *importer) put(ctx context.Context, it reportfile.Item) error {
 		*kind++
 	} else {
 		im.c.Duplicates++
-		im.e.log.Debug("duplicate", "source", it.Source)
+		im.e.log.Debug("duplicate", "source", source)
 	}
 	return nil
 }

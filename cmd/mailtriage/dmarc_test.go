@@ -323,7 +323,7 @@ func TestImporterStoreRefusal(t *testing.T) {
 	im := &importer{e: &env{stderr: &errb, log: slog.New(slog.DiscardHandler)}, st: st}
 	bad := &dmarcreport.Aggregate{Org: "x", ReportID: "1", Begin: time.Unix(0, 0), End: time.Unix(86399, 0),
 		Records: []dmarcreport.Record{{SourceIP: netip.MustParseAddr("192.0.2.1"), Count: -1}}}
-	if err := im.put(ctx, reportfile.Item{Source: "bad.xml", Aggregate: bad}); err != nil {
+	if err := im.write(ctx, []readyItem{{Item: reportfile.Item{Source: "bad.xml", Aggregate: bad}}}); err != nil {
 		t.Fatalf("put stopped the import: %v", err)
 	}
 	if c := im.counts(); c.Failed != 1 || c.Imported != 0 || !strings.Contains(errb.String(), "bad.xml: invalid report") {

@@ -103,3 +103,26 @@ func BenchmarkAppendEvents(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkPutAggregateReports writes the same reports 64 to a commit, as
+// the import does when reports wait for the writer.
+func BenchmarkPutAggregateReports(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		batch := make([]store.AggregateInput, 64)
+		for j := range batch {
+			batch[j].Report = benchReport(i)
+			i++
+		}
+		if _, err := s.PutAggregateReports(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "reports/s")
+}

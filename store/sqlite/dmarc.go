@@ -25,56 +25,122 @@ import (
 // records and its share of the per-day rollups. A report whose key is
 // already there adds nothing.
 func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate, rdns map[netip.Addr]string) (added bool, err error) {
+	res, err := s.PutAggregateReports(ctx, []store.AggregateInput{{Report: r, RDNS: rdns}})
+	if err != nil {
+		return false, err
+	}
+	return res[0].Added, res[0].Err
+}
+
+// PutAggregateReports keeps the reports in one transaction, each in a
+// savepoint of its own: a report the schema refuses half-way is rolled back
+// to its savepoint, alone, and the rest commit together. One commit for
+// many reports writes each page they share once, where a commit per report
+// writes it again every time.
+func (s *Store) PutAggregateReports(ctx context.Context, batch []store.AggregateInput) ([]store.PutResult, error) {
+	results := make([]store.PutResult, len(batch))
+	ready := make([]*readyReport, len(batch))
+	for i, in := range batch {
+		p, err := s.readyReport(ctx, in.Report, in.RDNS)
+		if errors.Is(err, store.ErrInvalid) {
+			results[i].Err = err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ready[i] = p
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.writeErr("reports", "", err)
+	}
+	defer tx.Rollback()
+	for i, p := range ready {
+		if p == nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT report"); err != nil {
+			return nil, s.writeErr(p.what, "", err)
+		}
+		added, err := s.writeReport(ctx, tx, p)
+		if errors.Is(err, store.ErrInvalid) {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO report"); err != nil {
+				return nil, s.writeErr(p.what, "", err)
+			}
+			results[i].Err = err
+		} else if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE report"); err != nil {
+			return nil, s.writeErr(p.what, "", err)
+		}
+		results[i].Added = added && err == nil
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.writeErr("reports", "", err)
+	}
+	return results, nil
+}
+
+// readyReport is a report checked, summed per source, and with its
+// statements prepared: all that can be done before the transaction.
+type readyReport struct {
+	r                   *dmarcreport.Aggregate
+	rdns                map[netip.Addr]string
+	what                string
+	ips                 []netip.Addr // per record
+	sums                map[netip.Addr]*sourceSum
+	order               []netip.Addr // the sources, in report order
+	recStmts, rollStmts map[int]*sql.Stmt
+}
+
+func (s *Store) readyReport(ctx context.Context, r *dmarcreport.Aggregate, rdns map[netip.Addr]string) (*readyReport, error) {
 	if r == nil {
-		return false, fmt.Errorf("%w: no report", store.ErrInvalid)
+		return nil, fmt.Errorf("%w: no report", store.ErrInvalid)
 	}
-	what := fmt.Sprintf("report %q of %s", r.ReportID, r.Org)
+	p := &readyReport{r: r, rdns: rdns, what: fmt.Sprintf("report %q of %s", r.ReportID, r.Org), sums: map[netip.Addr]*sourceSum{}}
 	if r.End.Before(r.Begin) {
-		return false, fmt.Errorf("%w: %s: its period ends (%s) before it begins (%s)", store.ErrInvalid, what, r.End.UTC().Format(time.RFC3339), r.Begin.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("%w: %s: its period ends (%s) before it begins (%s)", store.ErrInvalid, p.what, r.End.UTC().Format(time.RFC3339), r.Begin.UTC().Format(time.RFC3339))
 	}
-	ips := make([]netip.Addr, len(r.Records))
-	sums := map[netip.Addr]*sourceSum{}
-	var order []netip.Addr
+	p.ips = make([]netip.Addr, len(r.Records))
 	for i := range r.Records {
 		ip := r.Records[i].SourceIP.Unmap().WithZone("")
 		if !ip.IsValid() {
-			return false, fmt.Errorf("%w: %s: record %d has no source address", store.ErrInvalid, what, i+1)
+			return nil, fmt.Errorf("%w: %s: record %d has no source address", store.ErrInvalid, p.what, i+1)
 		}
-		ips[i] = ip
-		sum := sums[ip]
+		p.ips[i] = ip
+		sum := p.sums[ip]
 		if sum == nil {
 			sum = &sourceSum{}
-			sums[ip] = sum
-			order = append(order, ip)
+			p.sums[ip] = sum
+			p.order = append(p.order, ip)
 		}
 		sum.add(&r.Records[i])
 	}
-	// The statements for these numbers of rows are prepared before the
-	// transaction takes the one connection.
-	recStmts, err := s.put.records.stmts(ctx, s.db, len(r.Records))
-	if err != nil {
-		return false, fmt.Errorf("database %s: %w", s.path, err)
+	// Prepared before the transaction takes the one connection.
+	var err error
+	if p.recStmts, err = s.put.records.stmts(ctx, s.db, len(r.Records)); err != nil {
+		return nil, fmt.Errorf("database %s: %w", s.path, err)
 	}
-	rollStmts, err := s.put.rollup.stmts(ctx, s.db, len(order))
-	if err != nil {
-		return false, fmt.Errorf("database %s: %w", s.path, err)
+	if p.rollStmts, err = s.put.rollup.stmts(ctx, s.db, len(p.order)); err != nil {
+		return nil, fmt.Errorf("database %s: %w", s.path, err)
 	}
+	return p, nil
+}
+
+// writeReport writes a report's rows within tx.
+func (s *Store) writeReport(ctx context.Context, tx *sql.Tx, p *readyReport) (added bool, err error) {
+	r, what := p.r, p.what
 	domain := normDomain(r.Policy.Domain)
 	day := unixDay(r.Begin)
 	now := s.now().Unix()
-
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, s.writeErr(what, "", err)
-	}
-	defer tx.Rollback()
-
 	errs, _ := json.Marshal(nonNil(r.Errors))
-	p := r.Policy
+	pol := r.Policy
 	res, err := tx.StmtContext(ctx, s.put.report).ExecContext(ctx,
 		r.Org, r.ReportID, domain, r.Begin.Unix(), r.End.Unix(), day,
 		r.Email, r.ExtraContact, r.Version, r.Namespace, r.Generator, string(errs),
-		p.ADKIM, p.ASPF, p.P, p.SP, p.NP, p.PCT, p.FO, p.Testing, p.DiscoveryMethod,
+		pol.ADKIM, pol.ASPF, pol.P, pol.SP, pol.NP, pol.PCT, pol.FO, pol.Testing, pol.DiscoveryMethod,
 		len(r.Records), r.Messages(), now)
 	if err != nil {
 		return false, s.writeErr(what, "", err)
@@ -95,12 +161,12 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 			dk, _ := json.Marshal(dkimJSON(rec.DKIMResults))
 			sp, _ := json.Marshal(spfJSON(rec.SPFResults))
 			rs, _ := json.Marshal(reasonJSON(rec.Reasons))
-			ip := ips[start+i]
-			args = append(args, id, start+i, ip.String(), rdns[ip], rec.Count, strings.ToLower(rec.Disposition),
+			ip := p.ips[start+i]
+			args = append(args, id, start+i, ip.String(), p.rdns[ip], rec.Count, strings.ToLower(rec.Disposition),
 				strings.ToLower(rec.DKIM), strings.ToLower(rec.SPF), rec.HeaderFrom, rec.EnvelopeFrom, rec.EnvelopeTo,
 				string(dk), string(sp), string(rs))
 		}
-		if _, err := tx.StmtContext(ctx, recStmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
+		if _, err := tx.StmtContext(ctx, p.recStmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
 			// Name the record a CHECK refused: the first negative count.
 			w := what
 			if i := slices.IndexFunc(chunk, func(rec dmarcreport.Record) bool { return rec.Count < 0 }); i >= 0 {
@@ -111,30 +177,27 @@ func (s *Store) PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate
 	}
 
 	var dmarcPass int64
-	for start := 0; start < len(order); start += rowsPerInsert {
-		chunk := order[start:min(start+rowsPerInsert, len(order))]
+	for start := 0; start < len(p.order); start += rowsPerInsert {
+		chunk := p.order[start:min(start+rowsPerInsert, len(p.order))]
 		args := make([]any, 0, 10*len(chunk))
 		for _, ip := range chunk {
-			m := sums[ip]
+			m := p.sums[ip]
 			dmarcPass += m.both + m.dkimOnly + m.spfOnly
 			args = append(args, domain, day, ip.String(), m.messages, m.both, m.dkimOnly, m.spfOnly, m.none, m.quarantined, m.rejected)
 		}
-		if _, err := tx.StmtContext(ctx, rollStmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
+		if _, err := tx.StmtContext(ctx, p.rollStmts[len(chunk)]).ExecContext(ctx, args...); err != nil {
 			return false, s.writeErr(what, "", err)
 		}
 	}
 	name := tx.StmtContext(ctx, s.put.name)
-	for _, ip := range order {
-		if rdnsName := rdns[ip]; rdnsName != "" {
+	for _, ip := range p.order {
+		if rdnsName := p.rdns[ip]; rdnsName != "" {
 			if _, err := name.ExecContext(ctx, ip.String(), rdnsName, now); err != nil {
 				return false, s.writeErr(what, "", err)
 			}
 		}
 	}
 	if _, err := tx.StmtContext(ctx, s.put.day).ExecContext(ctx, domain, day, r.Messages(), dmarcPass); err != nil {
-		return false, s.writeErr(what, "", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return false, s.writeErr(what, "", err)
 	}
 	return true, nil

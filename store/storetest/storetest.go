@@ -43,6 +43,7 @@ func (s Suite) Run(t *testing.T) {
 		{"ReimportAddsNothing", testReimport},
 		{"FailedReportLeavesNothing", testAtomic},
 		{"InvalidReports", testInvalid},
+		{"Batch", testBatch},
 		{"CancelledLeavesNothing", testCancelled},
 		{"ConcurrentSameReport", testConcurrent},
 		{"Sources", testSources},
@@ -217,6 +218,47 @@ func testAtomic(t *testing.T, s Suite) {
 	}
 	if got := sources(t, st, store.DMARCQuery{}); len(got) != 40 {
 		t.Errorf("%d sources, want 40", len(got))
+	}
+}
+
+// testBatch: a batch keeps its good reports, refuses its bad one alone
+// (its 37th record fails after 36 were written), and skips duplicates,
+// also of a report earlier in the same batch.
+func testBatch(t *testing.T, s Suite) {
+	st := s.open(t)
+	ctx := context.Background()
+	bad := report("google.com", "half", "example.com", day(4))
+	for i := range 40 {
+		bad.Records = append(bad.Records, rec(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), 5, "pass", "pass", "none"))
+	}
+	bad.Records[36].Count = -1
+	reversed := report("google.com", "rev", "example.com", day(5))
+	reversed.Begin, reversed.End = reversed.End, reversed.Begin
+	ds := dataset()
+	batch := []store.AggregateInput{
+		{Report: ds[0], RDNS: names}, {Report: bad}, {Report: ds[1], RDNS: names}, {Report: ds[0]}, {Report: reversed},
+		{Report: ds[2], RDNS: names}, {Report: ds[3], RDNS: names},
+	}
+	res, err := st.PutAggregateReports(ctx, batch)
+	if err != nil || len(res) != len(batch) {
+		t.Fatalf("PutAggregateReports = %v, %v", res, err)
+	}
+	for i, want := range []struct {
+		added, invalid bool
+	}{{true, false}, {false, true}, {true, false}, {false, false}, {false, true}, {true, false}, {true, false}} {
+		if res[i].Added != want.added || errors.Is(res[i].Err, store.ErrInvalid) != want.invalid || (!want.invalid && res[i].Err != nil) {
+			t.Errorf("result %d = %+v, want added %v, invalid %v", i, res[i], want.added, want.invalid)
+		}
+	}
+	// The data set, and nothing of the refused reports.
+	if c := counts(t, st, store.DMARCQuery{}); c.Reports != 4 || c.Messages != 39 {
+		t.Errorf("counts %+v, want the data set's 4 reports, 39 messages", c)
+	}
+	if got := sources(t, st, store.DMARCQuery{}); len(got) != 4 {
+		t.Errorf("%d sources, want the data set's 4", len(got))
+	}
+	if res, err := st.PutAggregateReports(ctx, nil); err != nil || len(res) != 0 {
+		t.Errorf("an empty batch = %v, %v", res, err)
 	}
 }
 
