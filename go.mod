@@ -14,6 +14,8 @@ require (
 	golang.org/x/term v0.48.0
 )
 
+require github.com/BobuSumisu/aho-corasick v1.0.3 // indirect
+
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/emersion/go-msgauth v0.7.0

@@ -95,3 +95,32 @@ func multisetMatch(want, got []string) int {
 	}
 	return n
 }
+
+// BenchmarkBounce judges every recipient of the Sisimai corpus, as
+// `mailtriage bounce` does after parsing.
+func BenchmarkBounce(b *testing.B) {
+	c := newClassifier(b)
+	type pair struct {
+		m *bounce.Message
+		r bounce.Recipient
+	}
+	var all []pair
+	files, _ := filepath.Glob("../testdata/sisimai/eml/*.eml")
+	for _, f := range files {
+		mailbox.File(f, func(_ string, data []byte) error {
+			if m, _ := bounce.Parse(data); m != nil {
+				for _, r := range m.Recipients {
+					all = append(all, pair{m, r})
+				}
+			}
+			return nil
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range all {
+			c.Bounce(p.m, p.r)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(all))/1e3, "µs/recipient")
+}

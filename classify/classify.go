@@ -21,7 +21,7 @@ import (
 	"strings"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/internal/pairs"
+	"github.com/mailtriage/mailtriage/internal/literals"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
@@ -36,7 +36,15 @@ const Unclassified = "unclassified"
 type Classifier struct {
 	rules   []*Rule
 	catalog *provider.Catalog
+	// lits holds every rule's substrings, found in a text in one pass;
+	// ruleLits are each rule's ids in it, by the rule's index.
+	lits     literals.Index
+	ruleLits []ruleLits
 }
+
+// ruleLits are the literal ids of a rule's text (all of) and text_any
+// (any of).
+type ruleLits struct{ all, any []int }
 
 // New returns a Classifier with the user's rules (if any) ahead of the
 // built-in ones.
@@ -53,7 +61,19 @@ func New(cat *provider.Catalog, user []*Rule) (*Classifier, error) {
 		}
 		seen[r.ID] = r.file
 	}
-	return &Classifier{rules: rules, catalog: cat}, nil
+	c := &Classifier{rules: rules, catalog: cat}
+	for _, r := range rules {
+		var rl ruleLits
+		for _, s := range r.text {
+			rl.all = append(rl.all, c.lits.ID(s))
+		}
+		for _, s := range r.textAny {
+			rl.any = append(rl.any, c.lits.ID(s))
+		}
+		c.ruleLits = append(c.ruleLits, rl)
+	}
+	c.lits.Compile()
+	return c, nil
 }
 
 // BuiltinRules returns the embedded rules in file name order.
@@ -134,8 +154,8 @@ func (c *Classifier) ClassifyReply(r smtpreply.Reply, host string) mailtriage.Ve
 // Classify classifies what a delivery agent reported about one attempt.
 func (c *Classifier) Classify(d smtpreply.Detail) mailtriage.Verdict {
 	in := c.input(d)
-	for _, r := range c.rules {
-		if r.matches(&in) {
+	for i, r := range c.rules {
+		if r.matches(&in, c.ruleLits[i]) {
 			return c.verdict(r, &in)
 		}
 	}
@@ -152,7 +172,7 @@ type input struct {
 	hostP    *provider.Provider
 	textM    *provider.Provider
 	textF    *provider.Provider
-	pairs    *pairs.Set // the byte pairs of lower, for long texts
+	found    literals.Found // the rules' substrings lower holds
 }
 
 func (c *Classifier) input(d smtpreply.Detail) input {
@@ -162,10 +182,7 @@ func (c *Classifier) input(d smtpreply.Detail) input {
 	} else {
 		in.lower = strings.ToLower(d.Text)
 	}
-	if len(in.lower) >= minPairsText {
-		in.pairs = new(pairs.Set)
-		in.pairs.Fill(in.lower)
-	}
+	in.found = c.lits.Scan(in.lower)
 	if c.catalog != nil {
 		in.hostP = c.catalog.ByHost(in.host)
 		in.textM, in.textF = c.catalog.ByText(in.lower)
@@ -173,12 +190,7 @@ func (c *Classifier) input(d smtpreply.Detail) input {
 	return in
 }
 
-// minPairsText is the length from which a text's byte pairs are worth
-// collecting before the rules' substring tests: shorter texts are
-// searched directly.
-const minPairsText = 96
-
-func (r *Rule) matches(in *input) bool {
+func (r *Rule) matches(in *input, lits ruleLits) bool {
 	reply := &in.d.Reply
 	if len(r.Codes) > 0 && !containsInt(r.Codes, reply.Code) {
 		return false
@@ -222,15 +234,15 @@ func (r *Rule) matches(in *input) bool {
 	if len(r.Providers) > 0 && !r.providerMatches(in) {
 		return false
 	}
-	for i, s := range r.text {
-		if !in.pairs.MayContain(r.textKeys[i]) || !strings.Contains(in.lower, s) {
+	for _, id := range lits.all {
+		if !in.found.Has(id) {
 			return false
 		}
 	}
-	if len(r.textAny) > 0 {
+	if len(lits.any) > 0 {
 		ok := false
-		for i, s := range r.textAny {
-			if in.pairs.MayContain(r.textAnyKeys[i]) && strings.Contains(in.lower, s) {
+		for _, id := range lits.any {
+			if in.found.Has(id) {
 				ok = true
 				break
 			}

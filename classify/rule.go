@@ -8,7 +8,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/internal/pairs"
 	"github.com/mailtriage/mailtriage/provider"
 )
 
@@ -56,10 +55,7 @@ type Rule struct {
 	enhanced []enhancedMatch
 	text     []string
 	textAny  []string
-	// textKeys and textAnyKeys are the byte pairs each substring is
-	// tested by before a search (package pairs).
-	textKeys, textAnyKeys []pairs.Keys
-	kinds                 []string
+	kinds    []string
 }
 
 // enhancedMatch is one parsed Enhanced condition.
@@ -173,11 +169,9 @@ func (r *Rule) compile(cat *provider.Catalog) error {
 	}
 	for _, s := range r.Text {
 		r.text = append(r.text, strings.ToLower(s))
-		r.textKeys = append(r.textKeys, pairs.KeysOf(strings.ToLower(s)))
 	}
 	for _, s := range r.TextAny {
 		r.textAny = append(r.textAny, strings.ToLower(s))
-		r.textAnyKeys = append(r.textAnyKeys, pairs.KeysOf(strings.ToLower(s)))
 	}
 	for i, h := range r.Hosts {
 		r.Hosts[i] = strings.ToLower(h)

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/mailtriage/mailtriage/internal/literals"
 )
 
 //go:embed providers.toml
@@ -45,6 +47,10 @@ type Provider struct {
 type Catalog struct {
 	providers []*Provider
 	byName    map[string]*Provider
+	// markers finds every provider's markers in a text in one pass;
+	// markerIDs are each provider's ids in it.
+	markers   literals.Index
+	markerIDs [][]int
 }
 
 // Builtin returns the embedded catalogue.
@@ -76,7 +82,13 @@ func Parse(data []byte) (*Catalog, error) {
 		}
 		c.providers = append(c.providers, p)
 		c.byName[p.Name] = p
+		var ids []int
+		for _, m := range p.Markers {
+			ids = append(ids, c.markers.ID(m))
+		}
+		c.markerIDs = append(c.markerIDs, ids)
 	}
+	c.markers.Compile()
 	return c, nil
 }
 
@@ -108,12 +120,13 @@ func (c *Catalog) ByHost(host string) *Provider {
 // ByText returns the first mailbox provider and the first filter whose
 // markers appear in lower, a reply text in lower case.
 func (c *Catalog) ByText(lower string) (mailbox, filter *Provider) {
-	for _, p := range c.providers {
+	found := c.markers.Scan(lower)
+	for i, p := range c.providers {
 		if (p.Kind == Mailbox && mailbox != nil) || (p.Kind == Filter && filter != nil) {
 			continue
 		}
-		for _, m := range p.Markers {
-			if strings.Contains(lower, m) {
+		for _, id := range c.markerIDs[i] {
+			if found.Has(id) {
 				if p.Kind == Mailbox {
 					mailbox = p
 				} else {
