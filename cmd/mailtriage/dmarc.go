@@ -176,49 +176,7 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 		im.progress = p
 		w.Progress = p.show
 	}
-	// The walk hands reports on in input order; rDNS lookups, which wait
-	// on the DNS, run for sixteen reports at once; one writer takes what
-	// is ready, as many as are waiting, in one batch: the store commits
-	// once per batch and keeps each report whole or not at all.
-	ready := make(chan readyItem, maxImportBatch)
-	items := make(chan reportfile.Item, 16)
-	var lookups sync.WaitGroup
-	if namer != nil {
-		for range 16 {
-			lookups.Go(func() {
-				for it := range items {
-					r := readyItem{Item: it}
-					if it.Aggregate != nil {
-						r.names = namer.Names(ctx, sourceIPs(it.Aggregate))
-					}
-					send(ctx, ready, r)
-				}
-			})
-		}
-	}
-	var fatal error
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		if fatal = im.writeAll(ctx, ready); fatal != nil {
-			cancel()
-			for range ready {
-				// Drained, so that nobody waits on the writer.
-			}
-		}
-	}()
-	walkErr := w.Walk(ctx, args,
-		func(it reportfile.Item) error {
-			if namer != nil {
-				return send(ctx, items, it)
-			}
-			return send(ctx, ready, readyItem{Item: it})
-		},
-		func(name string, err error) { im.failed(name, err) })
-	close(items)
-	lookups.Wait()
-	close(ready)
-	<-written
+	walkErr, fatal := im.run(ctx, cancel, &w, args, namer)
 	if im.progress != nil {
 		im.progress.done()
 	}
@@ -261,6 +219,54 @@ func send[T any](ctx context.Context, c chan<- T, v T) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// run walks the inputs and writes their reports. The walk hands reports
+// on in input order; rDNS lookups, which wait on the DNS, run for sixteen
+// reports at once; one writer takes what is ready, as many as are
+// waiting, in one batch: the store commits once per batch and keeps each
+// report whole or not at all. It returns the walk's error, and the error
+// that stopped the writer (which cancels the rest).
+func (im *importer) run(ctx context.Context, cancel context.CancelFunc, w *reportfile.Walker, args []string, namer *dmarcsum.Namer) (walkErr, fatal error) {
+	ready := make(chan readyItem, maxImportBatch)
+	items := make(chan reportfile.Item, 16)
+	var lookups sync.WaitGroup
+	if namer != nil {
+		for range 16 {
+			lookups.Go(func() {
+				for it := range items {
+					r := readyItem{Item: it}
+					if it.Aggregate != nil {
+						r.names = namer.Names(ctx, sourceIPs(it.Aggregate))
+					}
+					send(ctx, ready, r)
+				}
+			})
+		}
+	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		if fatal = im.writeAll(ctx, ready); fatal != nil {
+			cancel()
+			for range ready {
+				// Drained, so that nobody waits on the writer.
+			}
+		}
+	}()
+	walkErr = w.Walk(ctx, args,
+		func(it reportfile.Item) error {
+			if namer != nil {
+				return send(ctx, items, it)
+			}
+			return send(ctx, ready, readyItem{Item: it})
+		},
+		func(name string, err error) { im.failed(name, err) })
+	close(items)
+	lookups.Wait()
+	close(ready)
+	<-written
+	return walkErr, fatal
 }
 
 // maxImportBatch is the most reports written in one commit.

@@ -2,7 +2,8 @@
 // searching a long text for each of many substrings costs a pass per
 // substring, while one pass records the pairs of adjacent bytes the text
 // holds, and a substring whose pairs are not all there cannot be in it.
-// Classification rules and the markers of bounce messages use it.
+// Package bounce uses it for its markers and command phrases, searched in
+// long prose a few dozen at a time (package literals serves hundreds).
 package pairs
 
 // Set is a set of byte pairs: 65,536 bits.
