@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailtriage/mailtriage/resolver"
@@ -26,6 +27,16 @@ type Namer struct {
 	Limit int
 	// Timeout bounds the lookups of one address; 0 means 3 seconds.
 	Timeout time.Duration
+	// GiveUpAfter is how many lookups in a row may get no answer at all
+	// (a timeout, a network error) before the Namer stops asking for the
+	// rest of the run: a DNS server that is down would otherwise cost
+	// Timeout for every address. 0 means 32. OnGiveUp, if set, is told
+	// when it does.
+	GiveUpAfter int
+	OnGiveUp    func()
+
+	unanswered atomic.Int64
+	gaveUp     atomic.Bool
 
 	once  sync.Once
 	slots chan struct{}
@@ -107,7 +118,11 @@ func (n *Namer) lookup(ctx context.Context, ip netip.Addr) string {
 	if err != nil {
 		return ""
 	}
+	if n.gaveUp.Load() {
+		return ""
+	}
 	a := n.Resolver.Lookup(ctx, rev, dns.TypePTR)
+	n.note(a.Status)
 	if a.Status != resolver.OK {
 		return ""
 	}
@@ -127,6 +142,23 @@ func (n *Namer) lookup(ctx context.Context, ip netip.Addr) string {
 		return name
 	}
 	return ""
+}
+
+// note counts lookups without an answer in a row, and gives up after
+// GiveUpAfter. A server failure or a refusal is an answer: reverse zones of
+// spammers' addresses are often broken, and say so.
+func (n *Namer) note(s resolver.Status) {
+	if s != resolver.Timeout && s != resolver.Failed {
+		n.unanswered.Store(0)
+		return
+	}
+	limit := int64(n.GiveUpAfter)
+	if limit <= 0 {
+		limit = 32
+	}
+	if n.unanswered.Add(1) >= limit && n.gaveUp.CompareAndSwap(false, true) && n.OnGiveUp != nil {
+		n.OnGiveUp()
+	}
 }
 
 // confirms reports whether a forward answer holds ip.

@@ -117,3 +117,30 @@ func TestNamerCache(t *testing.T) {
 		t.Errorf("cancelled: %v", got)
 	}
 }
+
+// TestNamerGivesUp: a server that never answers costs a few timeouts, not
+// one per address.
+func TestNamerGivesUp(t *testing.T) {
+	s := dnstest.Start(t, rdnsZone)
+	var ips []netip.Addr
+	for i := range 40 {
+		ip := netip.AddrFrom4([4]byte{198, 51, 100, byte(100 + i)})
+		ips = append(ips, ip)
+		rev, _ := dns.ReverseAddr(ip.String())
+		s.Fail(rev, -1)
+	}
+	c, err := resolver.NewClient(s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Timeout, c.Retries = 20*time.Millisecond, 0
+	gaveUp := 0
+	n := &Namer{Resolver: c, Limit: 1, GiveUpAfter: 5, OnGiveUp: func() { gaveUp++ }}
+	if got := n.Names(context.Background(), ips); len(got) != 0 {
+		t.Errorf("Names = %v", got)
+	}
+	udp, tcp := s.Queries()
+	if gaveUp != 1 || udp+tcp > 6 {
+		t.Errorf("gave up %d times after %d queries; want once, after 5", gaveUp, udp+tcp)
+	}
+}

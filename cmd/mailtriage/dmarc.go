@@ -158,7 +158,9 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 		if err != nil {
 			return err
 		}
-		namer = &dmarcsum.Namer{Resolver: r, Limit: 16, Timeout: 2 * o.dns.timeout}
+		namer = &dmarcsum.Namer{Resolver: r, Limit: 16, Timeout: 2 * o.dns.timeout, OnGiveUp: func() {
+			e.log.Warn("the DNS server does not answer: the rest of the reports go in without reverse DNS names (--no-rdns skips the lookups)", "server", o.dns.describe())
+		}}
 		defer func() { e.log.Info("rdns", "dns_queries", queries.Load()) }()
 	}
 	ctx, cancel := context.WithCancel(cmd.Context())
