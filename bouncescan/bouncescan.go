@@ -7,7 +7,6 @@ package bouncescan
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -131,7 +130,7 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		jobs <- job{seq, name, bytes.Clone(data)}
+		jobs <- job{seq, name, data} // the handler's to keep: no copy
 		seq++
 		if s.Progress != nil && seq%256 == 0 {
 			s.Progress(seq)

@@ -24,7 +24,8 @@ const MaxMessage = 8 << 20
 
 // Handler is called with each message: a name that says where it came
 // from ("bounces/1.eml", "mbox-0#3" for the third message of an mbox) and
-// its bytes, valid only during the call.
+// its bytes, which are the handler's to keep: a parallel reader hands them
+// to another goroutine without a copy.
 type Handler func(name string, data []byte) error
 
 // Walk calls h for every message under path: a file (a message or an
@@ -147,7 +148,7 @@ func Mbox(r io.Reader, name string, h Handler) error {
 			return nil
 		}
 		n++
-		if err := h(fmt.Sprintf("%s#%d", name, n), msg.Bytes()); err != nil {
+		if err := h(fmt.Sprintf("%s#%d", name, n), bytes.Clone(msg.Bytes())); err != nil {
 			return handlerError{err}
 		}
 		msg.Reset()
