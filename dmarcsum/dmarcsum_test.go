@@ -478,3 +478,25 @@ func TestGroupsTop(t *testing.T) {
 		}
 	}
 }
+
+// TestDayChartGaps: days without reports are gaps on the time axis, and
+// the pass-rate line breaks there; reports decades apart are drawn side by
+// side.
+func TestDayChartGaps(t *testing.T) {
+	days := []Day{{Day: "2026-03-01", Reports: 1, Messages: 10, DMARCPass: 9}, {Day: "2026-03-02", Reports: 1, Messages: 10, DMARCPass: 8},
+		{Day: "2026-03-05", Reports: 1, Messages: 10, DMARCPass: 10}, {Day: "2026-03-06", Reports: 1, Messages: 5, DMARCPass: 5}}
+	svg := dayChart(days)
+	if n := strings.Count(svg, "<rect"); n != 4 {
+		t.Errorf("%d bars, want 4", n)
+	}
+	if n := strings.Count(svg, "<polyline"); n != 2 {
+		t.Errorf("%d line segments, want 2 (broken at the missing days)", n)
+	}
+	if len(denseDays(days)) != 6 {
+		t.Errorf("denseDays: %d days, want 6", len(denseDays(days)))
+	}
+	far := []Day{{Day: "1979-08-07", Messages: 1}, {Day: "2019-02-10", Messages: 1}}
+	if n := len(denseDays(far)); n != 2 {
+		t.Errorf("days 40 years apart: %d, want 2", n)
+	}
+}

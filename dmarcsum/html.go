@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 )
 
 // HTMLOptions shape the page.
@@ -19,7 +20,7 @@ type HTMLOptions struct {
 // elements are self-closed, so the page is also well-formed XML.
 func HTML(w io.Writer, s *Summary, o HTMLOptions) error {
 	bw := bufio.NewWriter(w)
-	v := htmlView{S: s, Groups: s.Groups(o.Top), Chart: template.HTML(dayChart(s.Days))}
+	v := htmlView{S: s, Groups: s.Groups(o.Top), Chart: template.HTML(dayChart(s.Days)), Sources: int64(len(s.Sources))}
 	for _, src := range s.Sources {
 		if src.Unverified {
 			v.Unverified++
@@ -35,10 +36,10 @@ func HTML(w io.Writer, s *Summary, o HTMLOptions) error {
 }
 
 type htmlView struct {
-	S                   *Summary
-	Groups              []Group
-	Chart               template.HTML
-	Unverified, Failing int
+	S                            *Summary
+	Groups                       []Group
+	Chart                        template.HTML
+	Sources, Unverified, Failing int64
 }
 
 var page = template.Must(template.New("dmarc").Funcs(template.FuncMap{
@@ -66,14 +67,42 @@ const (
 	colorAxis  = "#5b6475"
 )
 
+// maxDenseDays is the longest span of days the chart draws on a time
+// axis, days without reports as gaps; a longer one (reports years apart)
+// draws the days that have reports side by side.
+const maxDenseDays = 400
+
+// denseDays fills the days without reports in, as empty days, when the
+// span allows.
+func denseDays(days []Day) []Day {
+	first, err1 := time.Parse(time.DateOnly, days[0].Day)
+	last, err2 := time.Parse(time.DateOnly, days[len(days)-1].Day)
+	if err1 != nil || err2 != nil || last.Sub(first) > maxDenseDays*24*time.Hour {
+		return days
+	}
+	var out []Day
+	i := 0
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		day := d.Format(time.DateOnly)
+		if i < len(days) && days[i].Day == day {
+			out = append(out, days[i])
+			i++
+		} else {
+			out = append(out, Day{Day: day})
+		}
+	}
+	return out
+}
+
 // dayChart draws the messages of each day as bars against the left axis
-// and the DMARC pass rate as a line against the right one. Written by
-// hand: a few hundred elements need no library, and the output stays
-// byte-for-byte reproducible.
+// and the DMARC pass rate as a line against the right one, broken where a
+// day has no messages. Written by hand: a few hundred elements need no
+// library, and the output stays byte-for-byte reproducible.
 func dayChart(days []Day) string {
 	if len(days) == 0 {
 		return ""
 	}
+	days = denseDays(days)
 	var most int64
 	for _, d := range days {
 		most = max(most, d.Messages)
@@ -94,26 +123,34 @@ func dayChart(days []Day) string {
 	}
 	barW := max(step*0.7, 1)
 	var line []string
+	drawLine := func() {
+		if len(line) == 1 {
+			xy := strings.Split(line[0], ",")
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2.5" fill="%s" />`, xy[0], xy[1], colorRate)
+		} else if len(line) > 1 {
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2" />`, strings.Join(line, " "), colorRate)
+		}
+		line = line[:0]
+	}
 	every := max(1, int(labelGap/step+0.999))
 	for i, d := range days {
 		x := chartPadL + step*float64(i)
-		h := chartPlotH * float64(d.Messages) / float64(most)
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s messages, %s reports, %s passed DMARC</title></rect>`,
-			x+(step-barW)/2, bottom-h, barW, h, colorBar, d.Day, count(d.Messages), count(d.Reports), percent(rate(d.DMARCPass, d.Messages)))
+		if d.Messages > 0 || d.Reports > 0 {
+			h := chartPlotH * float64(d.Messages) / float64(most)
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s messages, %s reports, %s passed DMARC</title></rect>`,
+				x+(step-barW)/2, bottom-h, barW, h, colorBar, d.Day, count(d.Messages), count(d.Reports), percent(rate(d.DMARCPass, d.Messages)))
+		}
 		if d.Messages > 0 {
 			y := bottom - chartPlotH*rate(d.DMARCPass, d.Messages)
 			line = append(line, fmt.Sprintf("%.1f,%.1f", x+step/2, y))
+		} else {
+			drawLine()
 		}
 		if i%every == 0 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="%s">%s</text>`, x+step/2, bottom+16, colorAxis, d.Day)
 		}
 	}
-	if len(line) == 1 {
-		xy := strings.Split(line[0], ",")
-		fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s" />`, xy[0], xy[1], colorRate)
-	} else if len(line) > 1 {
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2" />`, strings.Join(line, " "), colorRate)
-	}
+	drawLine()
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="%s">messages per day (bars, left) · DMARC pass rate (line, right)</text>`, chartPadL, chartH-8, colorAxis)
 	b.WriteString(`</svg>`)
 	return b.String()
@@ -141,6 +178,7 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation M
 .tile span { display: block; color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; }
 .tile b { display: block; font-size: 1.45rem; font-variant-numeric: tabular-nums; }
 .tile.warn { border-color: var(--warn); background: #fffaeb; }
+header > p.muted { margin-top: 12px; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -163,9 +201,9 @@ tr.group th { background: #eef1f5; }
 <li class="tile"><span>reports</span><b>{{count .S.Reports}}</b></li>
 <li class="tile"><span>messages</span><b>{{count .S.Messages}}</b></li>
 <li class="tile"><span>DMARC pass</span><b>{{percent .S.PassRate}}</b></li>
-<li class="tile"><span>sources</span><b>{{len .S.Sources}}</b></li>
-<li class="tile{{if .Failing}} warn{{end}}"><span>failing sources</span><b>{{.Failing}}</b></li>
-<li class="tile{{if .Unverified}} warn{{end}}"><span>unverified</span><b>{{.Unverified}}</b></li>
+<li class="tile"><span>sources</span><b>{{count .Sources}}</b></li>
+<li class="tile{{if .Failing}} warn{{end}}"><span>failing sources</span><b>{{count .Failing}}</b></li>
+<li class="tile{{if .Unverified}} warn{{end}}"><span>unverified</span><b>{{count .Unverified}}</b></li>
 <li class="tile"><span>failure reports</span><b>{{count .S.Failures}}</b></li>
 </ul>
 {{- if lt .S.Declared 0}}
