@@ -7,9 +7,9 @@
 // (scale-clickhouse.md §6): WAL with synchronous=NORMAL (a commit does not
 // wait for the disk; a crash loses at most the last commits, never the
 // file's consistency), a busy timeout so a second mailtriage waits its turn
-// instead of failing, and per-day rollups maintained in the writing
-// transaction, so the summaries read thousands of rows whatever the number
-// of reports.
+// instead of failing, and rollups maintained in the writing transaction
+// (per day and source, per day, per lane and hour), so the summaries read
+// the rollups, never the records or events, and always agree with them.
 package sqlite
 
 import (
