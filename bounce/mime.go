@@ -123,16 +123,24 @@ func (p *parts) multipart(body []byte, boundary string, depth int) {
 // and whether the closing delimiter was there.
 func splitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
 	delim := []byte("--" + boundary)
+	// Search for the boundary without the dashes it may start with: a
+	// search anchors on its first byte, and bounces are full of dashes.
+	core := bytes.TrimLeft(delim, "-")
+	if len(core) == 0 {
+		core = delim
+	}
+	lead := len(delim) - len(core)
 	start := -1 // where the current part's content starts
 	for i := 0; i < len(body); {
-		j := bytes.Index(body[i:], delim)
-		if j < 0 {
+		k := bytes.Index(body[i:], core)
+		if k < 0 {
 			break
 		}
-		j += i
-		i = j + len(delim)
-		if j > 0 && body[j-1] != '\n' {
-			continue // not at the start of a line
+		k += i
+		i = k + len(core)
+		j := k - lead // where the delimiter would start
+		if j < 0 || !bytes.Equal(body[j:k], delim[:lead]) || j > 0 && body[j-1] != '\n' {
+			continue // not a delimiter at the start of a line
 		}
 		lineEnd := bytes.IndexByte(body[i:], '\n')
 		if lineEnd < 0 {

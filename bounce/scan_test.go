@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"bytes"
 	"net/mail"
 	"regexp"
 	"testing"
@@ -101,4 +102,66 @@ func TestPlainAddress(t *testing.T) {
 			t.Errorf("plainAddress(%q) = %q; net/mail says %v %v", v, got, a, err)
 		}
 	}
+}
+
+// specSplitParts is splitParts as it was before it searched for the
+// boundary without its leading dashes: the two must agree.
+func specSplitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
+	delim := []byte("--" + boundary)
+	start := -1 // where the current part's content starts
+	for i := 0; i < len(body); {
+		j := bytes.Index(body[i:], delim)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(delim)
+		if j > 0 && body[j-1] != '\n' {
+			continue // not at the start of a line
+		}
+		lineEnd := bytes.IndexByte(body[i:], '\n')
+		if lineEnd < 0 {
+			lineEnd = len(body) - i
+		}
+		after := body[i : i+lineEnd]
+		last := bytes.HasPrefix(after, []byte("--"))
+		if !last && len(bytes.TrimSpace(after)) > 0 {
+			continue // a longer boundary that starts with this one
+		}
+		if start >= 0 {
+			end := j
+			if end > start && body[end-1] == '\n' {
+				end-- // the line break before a delimiter belongs to it
+			}
+			parts = append(parts, body[start:end])
+		}
+		if last {
+			return parts, true
+		}
+		start = min(i+lineEnd+1, len(body))
+		i = start
+	}
+	if start >= 0 && start < len(body) {
+		parts = append(parts, body[start:])
+	}
+	return parts, false
+}
+
+func FuzzSplitPartsMatchSpec(f *testing.F) {
+	f.Add([]byte("pre\n--b\nh: 1\n\none\n--b\n\ntwo\n--b--\n"), "b")
+	f.Add([]byte("----=_P\n------=_P\nx\n------=_P--"), "----=_P")
+	f.Add([]byte("--\n----\n--"), "")
+	f.Add([]byte("a\n--bb\n--b\nx\n--b--"), "b")
+	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
+		got, gotClosed := splitParts(body, boundary)
+		want, wantClosed := specSplitParts(body, boundary)
+		if gotClosed != wantClosed || len(got) != len(want) {
+			t.Fatalf("splitParts(%q, %q) = %q %v, want %q %v", body, boundary, got, gotClosed, want, wantClosed)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("part %d: %q, want %q", i, got[i], want[i])
+			}
+		}
+	})
 }
