@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -24,6 +25,11 @@ const (
 	// MaxDepth bounds element nesting. The schema nests five deep
 	// (feedback/record/auth_results/dkim/domain); extensions may add a few.
 	MaxDepth = 32
+	// MaxCount bounds one record's count, about 10^12 messages: far above
+	// what any receiver counts for one source in a day, and low enough
+	// that the counts of 8 million records add up without overflowing an
+	// int64 (a report within MaxAggregateSize holds under a million).
+	MaxCount = 1 << 40
 )
 
 // Namespace2 is the XML namespace of RFC 9990 reports.
@@ -46,8 +52,8 @@ var (
 // odd case, white space, stray "<" in text, an unclosed xs:schema wrapper,
 // encodings other than UTF-8) and says what it forgave in Warnings. It
 // refuses reports without a report id or reporter, with a reversed date
-// range, a count that is not a non-negative number or a source_ip that is
-// not an IP address; and input past MaxAggregateSize or MaxDepth.
+// range, a count that is not a number from 0 to MaxCount or a source_ip
+// that is not an IP address; and input past MaxAggregateSize or MaxDepth.
 func ParseAggregate(r io.Reader) (*Aggregate, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxAggregateSize+1))
 	if err != nil {
@@ -487,11 +493,20 @@ func (row rawRow) fill(r *Record) error {
 		return errors.New("no count")
 	}
 	n, err := strconv.ParseInt(row.count.v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		// A number of 19 digits or more; its sign says which way it is wrong.
+		n, err = math.MaxInt64, nil
+		if strings.HasPrefix(row.count.v, "-") {
+			n = -1
+		}
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("count %q is not a number", clip(row.count.v))
 	case n < 0:
-		return fmt.Errorf("count %d is negative", n)
+		return fmt.Errorf("count %s is negative", clip(row.count.v))
+	case n > MaxCount:
+		return fmt.Errorf("count %s is more than %d, the most one record may count", clip(row.count.v), int64(MaxCount))
 	}
 	r.Count = n
 	return nil

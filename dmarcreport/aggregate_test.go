@@ -288,6 +288,11 @@ func TestAggregateBad(t *testing.T) {
 		{"reversed date range", strings.NewReader(report("<feedback>", meta("1700086399", "1700000000"), okRecord)), ErrInvalid, "date range is reversed"},
 		{"date not a number", strings.NewReader(report("<feedback>", meta("yesterday", "1700000000"), okRecord)), ErrInvalid, `date_range/begin "yesterday"`},
 		{"count -1", strings.NewReader(report("<feedback>", "", row("192.0.2.1", "-1"))), ErrInvalid, "record 1: count -1 is negative"},
+		// MaxCount: counts near int64's limit would overflow any sum.
+		{"count past MaxCount", strings.NewReader(report("<feedback>", "", okRecord+row("192.0.2.1", "1099511627777"))), ErrInvalid, "record 2: count 1099511627777 is more than 1099511627776"},
+		{"count near int64 max", strings.NewReader(report("<feedback>", "", row("192.0.2.1", "9223372036854775000"))), ErrInvalid, "record 1: count 9223372036854775000 is more than"},
+		{"count past int64", strings.NewReader(report("<feedback>", "", row("192.0.2.1", "99999999999999999999"))), ErrInvalid, "record 1: count 99999999999999999999 is more than"},
+		{"count below int64 min", strings.NewReader(report("<feedback>", "", row("192.0.2.1", "-99999999999999999999"))), ErrInvalid, "record 1: count -99999999999999999999 is negative"},
 		{"count not a number", strings.NewReader(report("<feedback>", "", okRecord+row("192.0.2.1", "many"))), ErrInvalid, `record 2: count "many" is not a number`},
 		{"count missing", strings.NewReader(report("<feedback>", "", "<record><row><source_ip>192.0.2.1</source_ip></row></record>")), ErrInvalid, "record 1: no count"},
 		{"invalid source_ip", strings.NewReader(report("<feedback>", "", row("192.0.2.300", "1"))), ErrInvalid, `source_ip "192.0.2.300" is not an IP address`},
@@ -410,4 +415,22 @@ func FuzzScanAggregate(f *testing.F) {
 			t.Fatalf("fast path\n%+v\nencoding/xml\n%+v", fast, slow)
 		}
 	})
+}
+
+// TestAggregateMaxCount checks that counts up to MaxCount are read and
+// sum without overflow, and that Messages saturates on counts no parsed
+// report has.
+func TestAggregateMaxCount(t *testing.T) {
+	row := "<record><row><source_ip>192.0.2.1</source_ip><count>1099511627776</count></row></record>"
+	a, err := ParseAggregate(strings.NewReader(report("<feedback>", "", row+row)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.Messages(), int64(2*MaxCount); got != want {
+		t.Errorf("Messages() = %d; want %d", got, want)
+	}
+	huge := &Aggregate{Records: []Record{{Count: 1<<63 - 1000}, {Count: 1<<63 - 1000}}}
+	if got := huge.Messages(); got != 1<<63-1 {
+		t.Errorf("Messages() of two near-max counts = %d; want math.MaxInt64", got)
+	}
 }

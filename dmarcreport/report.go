@@ -10,6 +10,7 @@
 package dmarcreport
 
 import (
+	"math"
 	"net/netip"
 	"time"
 )
@@ -53,10 +54,15 @@ func (a *Aggregate) Key() Key {
 	return Key{Org: a.Org, ReportID: a.ReportID, Domain: a.Policy.Domain, Begin: a.Begin, End: a.End}
 }
 
-// Messages is the number of messages the report covers.
+// Messages is the number of messages the report covers. A parsed report's
+// counts are at most MaxCount each and cannot overflow the sum; one built
+// by hand with larger ones sums to math.MaxInt64 at most.
 func (a *Aggregate) Messages() int64 {
 	var n int64
 	for _, r := range a.Records {
+		if r.Count > 0 && n > math.MaxInt64-r.Count {
+			return math.MaxInt64
+		}
 		n += r.Count
 	}
 	return n

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -14,6 +15,11 @@ import (
 // MaxReportSize bounds the JSON of one report. Reports of large senders
 // stay well under 1 MB; a cap keeps a hostile one from taking memory.
 const MaxReportSize = 64 << 20
+
+// MaxCount bounds one session count, about 10^12 sessions: far above what
+// one sender makes to one domain in a day, and low enough that 8 million
+// counts add up without overflowing an int64.
+const MaxCount = 1 << 40
 
 // ErrInvalidReport means the data is not a usable TLS report (RFC 8460 §4).
 var ErrInvalidReport = errors.New("tlsrpt: invalid report")
@@ -60,7 +66,7 @@ type jsonFailure struct {
 // ParseReport reads one SMTP TLS report, the JSON of RFC 8460 §4.4. It
 // refuses data past MaxReportSize, reports without a report-id or date
 // range, a range that ends before it begins, times that are not RFC 3339
-// date-times, counts that are not non-negative integers and addresses that
+// date-times, counts that are not integers from 0 to MaxCount and addresses that
 // are not IP addresses. Values that name kinds (policy-type, result-type)
 // are lower-cased; domains too.
 func ParseReport(data []byte) (*Report, error) {
@@ -184,18 +190,27 @@ func failure(jf jsonFailure) (FailureDetail, error) {
 	return f, nil
 }
 
-// count reads a session count: a non-negative integer (RFC 8460 §4.4).
-// An absent count is 0.
+// count reads a session count: a non-negative integer (RFC 8460 §4.4),
+// at most MaxCount. An absent count is 0.
 func count(name string, n json.Number) (int64, error) {
 	if n == "" {
 		return 0, nil
 	}
 	v, err := strconv.ParseInt(string(n), 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		// 19 digits or more; the sign says which way it is wrong.
+		v, err = math.MaxInt64, nil
+		if strings.HasPrefix(string(n), "-") {
+			v = -1
+		}
+	}
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("%s %s is not an integer", name, clip(string(n)))
 	case v < 0:
-		return 0, fmt.Errorf("%s %d is negative", name, v)
+		return 0, fmt.Errorf("%s %s is negative", name, clip(string(n)))
+	case v > MaxCount:
+		return 0, fmt.Errorf("%s %s is more than %d, the most one count may be", name, clip(string(n)), int64(MaxCount))
 	}
 	return v, nil
 }
