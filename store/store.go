@@ -31,6 +31,18 @@ import (
 // address): nothing of the report is kept.
 var ErrInvalid = errors.New("store: invalid report")
 
+// MaxCount is the most messages one DMARC record, or sessions one TLS
+// policy or failure detail, may count: about 10^12, far above any real
+// report. The parsers cap counts there too; a store refuses a larger count
+// with ErrInvalid, so that sums over millions of reports stay in int64.
+const MaxCount = 1 << 40
+
+// MaxSum is where the sums the readers return stop growing: about 10^18,
+// low enough that a caller adding a few of them up cannot overflow int64.
+// Reaching it takes a million reports at MaxCount; a sum there means a
+// damaged store or a hostile reporter, and the summary still answers.
+const MaxSum = 1 << 60
+
 // Store is everything a backend provides.
 type Store interface {
 	EventWriter
@@ -102,8 +114,8 @@ type DMARCWriter interface {
 	// a report with the same Key is already there. A report is kept whole
 	// or not at all: an error leaves nothing of it behind. A report that
 	// is wrong in itself (a period that ends before it begins, a record
-	// without a source address or with a negative count) is refused with
-	// an error wrapping ErrInvalid.
+	// without a source address, a count below 0 or above MaxCount) is
+	// refused with an error wrapping ErrInvalid.
 	PutAggregateReport(ctx context.Context, r *dmarcreport.Aggregate, rdns map[netip.Addr]string) (added bool, err error)
 	// PutAggregateReports keeps several reports as PutAggregateReport
 	// keeps each (whole or not at all, duplicates skipped, a duplicate
@@ -144,7 +156,8 @@ type DMARCReader interface {
 // TLSStore keeps SMTP TLS reports and summarises them.
 type TLSStore interface {
 	// PutTLSReport keeps a TLS report; added=false when one with the
-	// same Key is already there. Kept whole or not at all.
+	// same Key is already there. Kept whole or not at all; a session
+	// count below 0 or above MaxCount is refused with ErrInvalid.
 	PutTLSReport(ctx context.Context, r *tlsrpt.Report) (added bool, err error)
 	// TLSSummary sums the sessions of the matching reports per policy
 	// domain and policy type, ordered by domain then type.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -90,6 +91,7 @@ type readyReport struct {
 	rdns                map[netip.Addr]string
 	what                string
 	ips                 []netip.Addr // per record
+	messages            int64        // all records'
 	sums                map[netip.Addr]*sourceSum
 	order               []netip.Addr // the sources, in report order
 	recStmts, rollStmts map[int]*sql.Stmt
@@ -110,6 +112,14 @@ func (s *Store) readyReport(ctx context.Context, r *dmarcreport.Aggregate, rdns 
 			return nil, fmt.Errorf("%w: %s: record %d has no source address", store.ErrInvalid, p.what, i+1)
 		}
 		p.ips[i] = ip
+		n := r.Records[i].Count
+		if n < 0 || n > store.MaxCount {
+			return nil, fmt.Errorf("%w: %s: record %d counts %d messages: want 0 to %d", store.ErrInvalid, p.what, i+1, n, int64(store.MaxCount))
+		}
+		if p.messages > math.MaxInt64-n {
+			return nil, fmt.Errorf("%w: %s: its %d records count more messages than a sum can hold", store.ErrInvalid, p.what, len(r.Records))
+		}
+		p.messages += n
 		sum := p.sums[ip]
 		if sum == nil {
 			sum = &sourceSum{}
@@ -141,16 +151,20 @@ func (s *Store) writeReport(ctx context.Context, tx *sql.Tx, p *readyReport) (ad
 		r.Org, r.ReportID, domain, r.Begin.Unix(), r.End.Unix(), day,
 		r.Email, r.ExtraContact, r.Version, r.Namespace, r.Generator, string(errs),
 		pol.ADKIM, pol.ASPF, pol.P, pol.SP, pol.NP, pol.PCT, pol.FO, pol.Testing, pol.DiscoveryMethod,
-		len(r.Records), r.Messages(), now)
+		len(r.Records), p.messages, now)
 	if err != nil {
 		return false, s.writeErr(what, "", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.writeErr(what, "", err)
+	}
+	if n == 0 {
+		return false, nil // already there
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return false, err
+		return false, s.writeErr(what, "", err)
 	}
 
 	for start := 0; start < len(r.Records); start += rowsPerInsert {
@@ -197,7 +211,7 @@ func (s *Store) writeReport(ctx context.Context, tx *sql.Tx, p *readyReport) (ad
 			}
 		}
 	}
-	if _, err := tx.StmtContext(ctx, s.put.day).ExecContext(ctx, domain, day, r.Messages(), dmarcPass); err != nil {
+	if _, err := tx.StmtContext(ctx, s.put.day).ExecContext(ctx, domain, day, p.messages, dmarcPass); err != nil {
 		return false, s.writeErr(what, "", err)
 	}
 	return true, nil
@@ -266,11 +280,13 @@ func (s *Store) prepare(ctx context.Context) error {
 		head: `INSERT INTO dmarc_source_days (domain, day, source_ip, reports, messages,
 		both_pass, dkim_only, spf_only, none_pass, quarantined, rejected) VALUES `,
 		row: "(?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+		// SQLite turns an integer sum that overflows into a REAL, which
+		// no int64 can be read from: addTo keeps the rollups integers.
 		tail: ` ON CONFLICT (domain, day, source_ip) DO UPDATE SET
-		reports = reports + 1, messages = messages + excluded.messages,
-		both_pass = both_pass + excluded.both_pass, dkim_only = dkim_only + excluded.dkim_only,
-		spf_only = spf_only + excluded.spf_only, none_pass = none_pass + excluded.none_pass,
-		quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected`,
+		reports = reports + 1, ` + addTo("messages") + `,
+		` + addTo("both_pass") + `, ` + addTo("dkim_only") + `,
+		` + addTo("spf_only") + `, ` + addTo("none_pass") + `,
+		` + addTo("quarantined") + `, ` + addTo("rejected"),
 	}
 	for _, p := range []struct {
 		stmt **sql.Stmt
@@ -286,7 +302,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		ON CONFLICT (ip) DO UPDATE SET rdns = excluded.rdns, looked_unix = excluded.looked_unix`},
 		{&s.put.day, `INSERT INTO dmarc_days (domain, day, reports, messages, dmarc_pass) VALUES (?, ?, 1, ?, ?)
 		ON CONFLICT (domain, day) DO UPDATE SET reports = reports + 1,
-		messages = messages + excluded.messages, dmarc_pass = dmarc_pass + excluded.dmarc_pass`},
+		` + addTo("messages") + `, ` + addTo("dmarc_pass")},
 	} {
 		st, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -295,6 +311,22 @@ func (s *Store) prepare(ctx context.Context) error {
 		*p.stmt = st
 	}
 	return nil
+}
+
+// addTo is the SET clause of an upsert adding excluded.col to col, held
+// at store.MaxSum.
+func addTo(col string) string {
+	return fmt.Sprintf("%s = min(%s + excluded.%s, %d)", col, col, col, int64(store.MaxSum))
+}
+
+// sumOf is an aggregate sum of col that never fails: SQLite's sum()
+// stops the query with "integer overflow", and a rollup written before
+// addTo may hold a REAL. total() adds in floating point (exact to 2^53),
+// and the result is held at store.MaxSum and read back as an integer, so
+// one bad row shows as a large number instead of failing the summary for
+// good.
+func sumOf(col string) string {
+	return fmt.Sprintf("CAST(min(total(%s), %d) AS INTEGER)", col, int64(store.MaxSum))
 }
 
 // sourceSum is one report's records from one address, summed.
@@ -438,7 +470,10 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 		return false, s.writeErr("failure report", f.MessageID, err)
 	}
 	n, err := res.RowsAffected()
-	return n > 0, err
+	if err != nil {
+		return false, s.writeErr("failure report", f.MessageID, err)
+	}
+	return n > 0, nil
 }
 
 // DMARCSources reads the rollup: thousands of rows, whatever the number
@@ -450,9 +485,9 @@ func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.S
 	// costs, with a hundred thousand rows.
 	rows, err := s.db.QueryContext(ctx, `SELECT g.source_ip, coalesce(n.rdns, ''), g.reports, g.messages,
 		g.both_pass, g.dkim_only, g.spf_only, g.quarantined, g.rejected
-		FROM (SELECT source_ip, sum(reports) AS reports, sum(messages) AS messages, sum(both_pass) AS both_pass,
-			sum(dkim_only) AS dkim_only, sum(spf_only) AS spf_only,
-			sum(quarantined) AS quarantined, sum(rejected) AS rejected
+		FROM (SELECT source_ip, `+sumOf("reports")+` AS reports, `+sumOf("messages")+` AS messages,
+			`+sumOf("both_pass")+` AS both_pass, `+sumOf("dkim_only")+` AS dkim_only, `+sumOf("spf_only")+` AS spf_only,
+			`+sumOf("quarantined")+` AS quarantined, `+sumOf("rejected")+` AS rejected
 			FROM dmarc_source_days`+where+` GROUP BY source_ip) g
 		LEFT JOIN ip_names n ON n.ip = g.source_ip`, args...)
 	if err != nil {
@@ -475,7 +510,7 @@ func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.S
 		n++
 		var ip string
 		if err := rows.Scan(&ip, &st.RDNS, &st.Reports, &st.Messages, &st.BothPass, &st.DKIMOnly, &st.SPFOnly, &st.Quarantined, &st.Rejected); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("database %s: reading sources: %w", s.path, err)
 		}
 		if st.IP, err = netip.ParseAddr(ip); err != nil {
 			return nil, fmt.Errorf("database %s: source address %q: %w", s.path, ip, err)
@@ -483,10 +518,11 @@ func (s *Store) DMARCSources(ctx context.Context, q store.DMARCQuery) ([]store.S
 		st.DKIMAlignedPass = st.BothPass + st.DKIMOnly
 		st.SPFAlignedPass = st.BothPass + st.SPFOnly
 		st.DMARCPass = st.BothPass + st.DKIMOnly + st.SPFOnly
-		st.NonePass = st.Messages - st.DMARCPass
+		// Only a damaged rollup has more passes than messages.
+		st.NonePass = max(st.Messages-st.DMARCPass, 0)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("database %s: reading sources: %w", s.path, err)
 	}
 	out := make([]store.SourceStat, 0, n)
 	for _, c := range append(chunks, cur) {
@@ -531,7 +567,7 @@ func dayWhere(q store.DMARCQuery) (string, []any) {
 func (s *Store) DMARCDaily(ctx context.Context, q store.DMARCQuery) ([]store.DMARCDay, error) {
 	where, args := dayWhere(q)
 	var out []store.DMARCDay
-	err := s.each(ctx, `SELECT day, sum(reports), sum(messages), sum(dmarc_pass) FROM dmarc_days`+where+` GROUP BY day ORDER BY day`, args, func(rows *sql.Rows) error {
+	err := s.each(ctx, `SELECT day, `+sumOf("reports")+`, `+sumOf("messages")+`, `+sumOf("dmarc_pass")+` FROM dmarc_days`+where+` GROUP BY day ORDER BY day`, args, func(rows *sql.Rows) error {
 		var d store.DMARCDay
 		var day int64
 		if err := rows.Scan(&day, &d.Reports, &d.Messages, &d.DMARCPass); err != nil {
@@ -549,7 +585,7 @@ func (s *Store) DMARCDaily(ctx context.Context, q store.DMARCQuery) ([]store.DMA
 func (s *Store) DMARCCounts(ctx context.Context, q store.DMARCQuery) (store.DMARCCounts, error) {
 	var c store.DMARCCounts
 	where, args := dayWhere(q)
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(reports), 0), coalesce(sum(messages), 0) FROM dmarc_days`+where, args...).Scan(&c.Reports, &c.Messages); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT `+sumOf("reports")+`, `+sumOf("messages")+` FROM dmarc_days`+where, args...).Scan(&c.Reports, &c.Messages); err != nil {
 		return c, fmt.Errorf("database %s: %w", s.path, err)
 	}
 	from, to := dayRange(q.Since, q.Until)
@@ -577,5 +613,8 @@ func (s *Store) each(ctx context.Context, query string, args []any, f func(*sql.
 			return fmt.Errorf("database %s: %w", s.path, err)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("database %s: %w", s.path, err)
+	}
+	return nil
 }

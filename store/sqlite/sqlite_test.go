@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailtriage/mailtriage/store"
 	"github.com/mailtriage/mailtriage/store/storetest"
@@ -148,5 +150,56 @@ func TestDaysBackfill(t *testing.T) {
 	}
 	if c, _ := s.DMARCCounts(ctx, store.DMARCQuery{}); c != counts || c.Reports != 50 {
 		t.Errorf("counts %+v after the backfill, %+v before", c, counts)
+	}
+}
+
+// TestDamagedSums: rows whose sums overflow int64 (written by an older
+// mailtriage, before counts were capped: SQLite's integer + overflows into
+// a REAL) never make a summary fail; the sums stop at store.MaxSum.
+func TestDamagedSums(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	const big = "9200000000000000000"
+	for _, q := range []string{
+		`INSERT INTO dmarc_source_days VALUES ('example.com', 20000, '192.0.2.1', 1, ` + big + `, ` + big + `, 0, 0, 0, 0, 0)`,
+		`INSERT INTO dmarc_source_days VALUES ('example.com', 20001, '192.0.2.1', 1, ` + big + `, ` + big + `, 0, 0, 0, 0, 0)`,
+		`INSERT INTO dmarc_source_days VALUES ('example.com', 20002, '192.0.2.1', 1, 1.84e19, 1.84e19, 0, 0, 0, 0, 0)`,
+		`INSERT INTO dmarc_days VALUES ('example.com', 20000, 1, ` + big + `, ` + big + `)`,
+		`INSERT INTO dmarc_days VALUES ('example.com', 20001, 1, 1.84e19, 1.84e19)`,
+		`INSERT INTO tls_reports VALUES (1, 'o', 'a', 1728000000, 1728086399, '', 0), (2, 'o', 'b', 1728000000, 1728086399, '', 1)`,
+		`INSERT INTO tls_policies VALUES (1, 0, 'sts', 'example.com', '[]', '[]', ` + big + `, 0), (2, 0, 'sts', 'example.com', '[]', '[]', ` + big + `, 0)`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	src, err := s.DMARCSources(ctx, store.DMARCQuery{})
+	if err != nil || len(src) != 1 || src[0].Messages != store.MaxSum || src[0].BothPass != store.MaxSum {
+		t.Errorf("DMARCSources = %+v, %v; want one source at MaxSum", src, err)
+	}
+	days, err := s.DMARCDaily(ctx, store.DMARCQuery{})
+	if err != nil || len(days) != 2 || days[1].Messages != store.MaxSum {
+		t.Errorf("DMARCDaily = %+v, %v", days, err)
+	}
+	if c, err := s.DMARCCounts(ctx, store.DMARCQuery{}); err != nil || c.Messages != store.MaxSum {
+		t.Errorf("DMARCCounts = %+v, %v", c, err)
+	}
+	tls, err := s.TLSSummary(ctx, store.TLSQuery{})
+	if err != nil || len(tls) != 1 || tls[0].Successes != store.MaxSum {
+		t.Errorf("TLSSummary = %+v, %v", tls, err)
+	}
+	// A report on top of a rollup at the limit leaves it an integer.
+	r := benchReport(0)
+	r.Begin, r.End = dayTime(20000), dayTime(20000).Add(time.Hour)
+	r.Policy.Domain = "example.com"
+	r.Records = r.Records[:1]
+	r.Records[0].SourceIP = netip.MustParseAddr("192.0.2.1")
+	if _, err := s.PutAggregateReport(ctx, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	var typ string
+	if err := s.db.QueryRowContext(ctx, `SELECT typeof(messages) FROM dmarc_source_days WHERE day = 20000`).Scan(&typ); err != nil || typ != "integer" {
+		t.Errorf("the rollup holds a %s, %v; want an integer", typ, err)
 	}
 }

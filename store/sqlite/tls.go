@@ -25,6 +25,9 @@ func (s *Store) PutTLSReport(ctx context.Context, r *tlsrpt.Report) (bool, error
 	if r.End.Before(r.Begin) {
 		return false, fmt.Errorf("%w: TLS report %q of %s: its period ends before it begins", store.ErrInvalid, r.ReportID, r.Org)
 	}
+	if err := checkSessions(r); err != nil {
+		return false, fmt.Errorf("%w: TLS report %q of %s: %s", store.ErrInvalid, r.ReportID, r.Org, err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("database %s: %w", s.path, err)
@@ -36,14 +39,18 @@ func (s *Store) PutTLSReport(ctx context.Context, r *tlsrpt.Report) (bool, error
 	if err != nil {
 		return false, s.writeErr("TLS report", r.ReportID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
+	what := fmt.Sprintf("TLS report %q of %s", r.ReportID, r.Org)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.writeErr(what, "", err)
+	}
+	if n == 0 {
+		return false, nil // already there
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return false, err
+		return false, s.writeErr(what, "", err)
 	}
-	what := fmt.Sprintf("TLS report %q of %s", r.ReportID, r.Org)
 	for i, p := range r.Policies {
 		strs, _ := json.Marshal(nonNil(p.Strings))
 		mx, _ := json.Marshal(nonNil(p.MXHosts))
@@ -66,6 +73,22 @@ func (s *Store) PutTLSReport(ctx context.Context, r *tlsrpt.Report) (bool, error
 	return true, nil
 }
 
+// checkSessions finds a session count outside 0 to store.MaxCount.
+func checkSessions(r *tlsrpt.Report) error {
+	bad := func(n int64) bool { return n < 0 || n > store.MaxCount }
+	for i, p := range r.Policies {
+		if bad(p.Success) || bad(p.Failure) {
+			return fmt.Errorf("policy %d counts %d successful and %d failed sessions: want 0 to %d each", i+1, p.Success, p.Failure, int64(store.MaxCount))
+		}
+		for j, f := range p.Failures {
+			if bad(f.Sessions) {
+				return fmt.Errorf("policy %d, failure %d counts %d sessions: want 0 to %d", i+1, j+1, f.Sessions, int64(store.MaxCount))
+			}
+		}
+	}
+	return nil
+}
+
 func addr(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
@@ -86,7 +109,7 @@ func (s *Store) TLSSummary(ctx context.Context, q store.TLSQuery) ([]store.TLSPo
 	type key struct{ domain, typ string }
 	byKey := map[key]*store.TLSPolicyStat{}
 	var out []*store.TLSPolicyStat
-	err := s.each(ctx, `SELECT p.domain, p.policy_type, count(DISTINCT p.report), sum(p.successes), sum(p.failures)
+	err := s.each(ctx, `SELECT p.domain, p.policy_type, count(DISTINCT p.report), `+sumOf("p.successes")+`, `+sumOf("p.failures")+`
 		FROM tls_policies p JOIN tls_reports r ON r.id = p.report
 		WHERE `+where+` GROUP BY p.domain, p.policy_type`, args, func(rows *sql.Rows) error {
 		st := &store.TLSPolicyStat{}
@@ -100,7 +123,7 @@ func (s *Store) TLSSummary(ctx context.Context, q store.TLSQuery) ([]store.TLSPo
 	if err != nil {
 		return nil, err
 	}
-	err = s.each(ctx, `SELECT p.domain, p.policy_type, f.result_type, sum(f.sessions)
+	err = s.each(ctx, `SELECT p.domain, p.policy_type, f.result_type, `+sumOf("f.sessions")+`
 		FROM tls_failures f
 		JOIN tls_policies p ON p.report = f.report AND p.seq = f.policy_seq
 		JOIN tls_reports r ON r.id = f.report

@@ -12,6 +12,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -43,6 +44,7 @@ func (s Suite) Run(t *testing.T) {
 		{"ReimportAddsNothing", testReimport},
 		{"FailedReportLeavesNothing", testAtomic},
 		{"InvalidReports", testInvalid},
+		{"CountCap", testCountCap},
 		{"Batch", testBatch},
 		{"CancelledLeavesNothing", testCancelled},
 		{"ConcurrentSameReport", testConcurrent},
@@ -284,6 +286,55 @@ func testInvalid(t *testing.T, s Suite) {
 	}
 	if got, err := st.TLSSummary(ctx, store.TLSQuery{}); err != nil || len(got) != 0 {
 		t.Errorf("a failed TLS report left %+v, %v", got, err)
+	}
+}
+
+// testCountCap: a count above store.MaxCount is refused, and counts at
+// the cap add up exactly, with no overflow in any sum.
+func testCountCap(t *testing.T, s Suite) {
+	st := s.open(t)
+	ctx := context.Background()
+	over := report("google.com", "over", "example.com", day(5), rec(ipGoogle, 1, "pass", "pass", "none"), rec(ipBad, store.MaxCount+1, "fail", "fail", "none"))
+	if added, err := st.PutAggregateReport(ctx, over, nil); added || !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "record 2") {
+		t.Errorf("a record counting MaxCount+1 = %v, %v; want ErrInvalid naming record 2", added, err)
+	}
+	tr := tlsReport("over", day(5))
+	tr.Policies[1].Success = store.MaxCount + 1
+	if added, err := st.PutTLSReport(ctx, tr); added || !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a TLS policy counting MaxCount+1 sessions = %v, %v; want ErrInvalid", added, err)
+	}
+	const n = 3
+	for i := range n {
+		r := report("google.com", fmt.Sprintf("max%d", i), "example.com", day(5),
+			rec(ipBad, store.MaxCount, "fail", "fail", "reject"), rec(ipGoogle, store.MaxCount, "pass", "pass", "none"))
+		if added, err := st.PutAggregateReport(ctx, r, nil); err != nil || !added {
+			t.Fatalf("a report at MaxCount = %v, %v", added, err)
+		}
+		tr := tlsReport(fmt.Sprintf("max%d", i), day(5))
+		tr.Policies[1].Success = store.MaxCount
+		if added, err := st.PutTLSReport(ctx, tr); err != nil || !added {
+			t.Fatalf("a TLS report at MaxCount = %v, %v", added, err)
+		}
+	}
+	const each = n * store.MaxCount
+	got := sources(t, st, store.DMARCQuery{})
+	want := []store.SourceStat{
+		{IP: ipBad, Messages: each, NonePass: each, Rejected: each, Reports: n},
+		{IP: ipGoogle, Messages: each, BothPass: each, SPFAlignedPass: each, DKIMAlignedPass: each, DMARCPass: each, Reports: n},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sources at MaxCount:\ngot  %+v\nwant %+v", got, want)
+	}
+	if c := counts(t, st, store.DMARCQuery{}); c.Messages != 2*each || c.Reports != n {
+		t.Errorf("counts at MaxCount: %+v; want %d messages in %d reports", c, 2*each, n)
+	}
+	days, err := st.DMARCDaily(ctx, store.DMARCQuery{})
+	if err != nil || len(days) != 1 || days[0].Messages != 2*each || days[0].DMARCPass != each {
+		t.Errorf("days at MaxCount: %+v, %v", days, err)
+	}
+	tls, err := st.TLSSummary(ctx, store.TLSQuery{Domain: "example.org"})
+	if err != nil || len(tls) != 1 || tls[0].Successes != each {
+		t.Errorf("TLS at MaxCount: %+v, %v; want %d successes", tls, err, int64(each))
 	}
 }
 
