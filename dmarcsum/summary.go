@@ -145,7 +145,7 @@ type Summary struct {
 // Reader is what a summary reads from a store.
 type Reader interface {
 	store.DMARCReader
-	TLSSummary(ctx context.Context, q store.TLSQuery) ([]store.TLSPolicyStat, error)
+	store.TLSReader
 }
 
 // Options choose the reports and say how to read the sources.

@@ -49,7 +49,8 @@ type Store interface {
 	IncidentReader
 	DMARCWriter
 	DMARCReader
-	TLSStore
+	TLSWriter
+	TLSReader
 	Admin
 }
 
@@ -153,12 +154,16 @@ type DMARCReader interface {
 	DMARCCounts(ctx context.Context, q DMARCQuery) (DMARCCounts, error)
 }
 
-// TLSStore keeps SMTP TLS reports and summarises them.
-type TLSStore interface {
+// TLSWriter keeps SMTP TLS reports.
+type TLSWriter interface {
 	// PutTLSReport keeps a TLS report; added=false when one with the
 	// same Key is already there. Kept whole or not at all; a session
 	// count below 0 or above MaxCount is refused with ErrInvalid.
 	PutTLSReport(ctx context.Context, r *tlsrpt.Report) (added bool, err error)
+}
+
+// TLSReader answers the TLS questions of the summary.
+type TLSReader interface {
 	// TLSSummary sums the sessions of the matching reports per policy
 	// domain and policy type, ordered by domain then type.
 	TLSSummary(ctx context.Context, q TLSQuery) ([]TLSPolicyStat, error)

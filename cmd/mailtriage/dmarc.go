@@ -202,10 +202,16 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	return nil
 }
 
+// reportWriter is the part of a store an import writes to.
+type reportWriter interface {
+	store.DMARCWriter
+	store.TLSWriter
+}
+
 // importer puts the reports a walk finds into the store and counts them.
 type importer struct {
 	e        *env
-	st       store.Store
+	st       reportWriter
 	term     bool
 	progress *importProgress
 
