@@ -128,9 +128,7 @@ func (s *Signature) tag(t tagSpec) error {
 			}
 		}
 	case "h":
-		for _, name := range strings.Split(stripFWS(v), ":") {
-			s.SignedHeaders = append(s.SignedHeaders, name)
-		}
+		s.SignedHeaders = append(s.SignedHeaders, strings.Split(stripFWS(v), ":")...)
 	case "l":
 		n, err := strconv.ParseInt(stripFWS(v), 10, 64)
 		if err != nil || n < 0 {

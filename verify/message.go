@@ -53,6 +53,9 @@ func parseMessage(data []byte) (*message, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%w: the input is empty", ErrNotMessage)
 	}
+	if err := binary(data); err != nil {
+		return nil, err
+	}
 	if !bytes.Contains(data, []byte("\r\n")) && bytes.Contains(data, []byte("\n")) {
 		m.lfOnly = true
 	}
@@ -75,10 +78,52 @@ func parseMessage(data []byte) (*message, error) {
 	m.raw = data
 	m.body = data[end+4:]
 	m.splitFields(string(data[:end+2]))
-	if len(m.fields) == 0 {
-		return nil, fmt.Errorf("%w: no header field in the first lines (%q)", ErrNotMessage, clip(firstLine(data)))
+	if !fieldLine(firstLine(data)) {
+		return nil, fmt.Errorf("%w: the first line is not a header field (RFC 5322 §2.2: name, colon, value): %q", ErrNotMessage, clip(firstLine(data)))
+	}
+	if !m.has("From") && !m.has("Received") && !m.has("DKIM-Signature") {
+		return nil, fmt.Errorf("%w: no From, Received or DKIM-Signature field among its %d header field(s) (the first %q): a message has at least a From field (RFC 5322 §3.6)", ErrNotMessage, len(m.fields), clip(m.fields[0].Name))
 	}
 	return m, nil
+}
+
+// gzipMagic starts a gzip file (RFC 1952 §2.3.1): a message saved
+// compressed (.eml.gz) is the usual binary input.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// binary rejects data that is not text: mail is lines of characters, and
+// RFC 5322 §2.1 and §3.5 allow no NUL anywhere in a message.
+func binary(data []byte) error {
+	if bytes.HasPrefix(data, gzipMagic) {
+		return fmt.Errorf("%w: gzip-compressed: decompress it first (gunzip)", ErrNotMessage)
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return fmt.Errorf("%w: binary data (a NUL byte at offset %d)", ErrNotMessage, i)
+	}
+	return nil
+}
+
+func (m *message) has(name string) bool {
+	_, ok := m.first(name)
+	return ok
+}
+
+// fieldLine reports whether line starts a header field: a field name of
+// one or more printable US-ASCII characters but the colon (RFC 5322
+// §3.6.8 ftext), then the colon. Whitespace before the colon is obsolete
+// syntax that readers accept (§4.5).
+func fieldLine(line string) bool {
+	name, _, ok := strings.Cut(line, ":")
+	s := strings.TrimRight(name, " \t")
+	if !ok || s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 33 || c > 126 || c == ':' {
+			return false
+		}
+	}
+	return true
 }
 
 // splitFields reads the header the way go-msgauth does, so the
@@ -92,12 +137,12 @@ func (m *message) splitFields(header string) {
 			f.value += "\r\n" + line
 			continue
 		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || strings.TrimSpace(name) == "" {
+		if !fieldLine(line) {
 			m.badLines = append(m.badLines, line)
 			continue
 		}
-		m.fields = append(m.fields, field{Name: strings.TrimSpace(name), Raw: line, value: value})
+		name, value, _ := strings.Cut(line, ":")
+		m.fields = append(m.fields, field{Name: strings.TrimRight(name, " \t"), Raw: line, value: value})
 	}
 }
 

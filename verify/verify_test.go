@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto"
 	"crypto/ed25519"
@@ -10,6 +11,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	mathrand "math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -517,7 +520,7 @@ func TestFromFindings(t *testing.T) {
 	for _, tt := range []struct {
 		name, msg, code, domain string
 	}{
-		{"no From", strings.Replace(msg, "From: Alice <alice@example.test>\r\n", "", 1), "from-missing", ""},
+		{"no From", received(strings.Replace(msg, "From: Alice <alice@example.test>\r\n", "", 1), "192.0.2.5"), "from-missing", ""},
 		{"two From fields", "From: mallory@evil.test\r\n" + msg, "from-several-fields", "evil.test"},
 		{"two domains", strings.Replace(msg, "<alice@example.test>", "<alice@example.test>, eve@evil.test", 1), "from-several-domains", "example.test"},
 		{"unparsable", strings.Replace(msg, "Alice <alice@example.test>", "Alice alice@example.test <<>", 1), "from-syntax", "example.test"},
@@ -535,10 +538,56 @@ func TestFromFindings(t *testing.T) {
 	}
 }
 
+// TestNotAMessage: an input that is not an RFC 5322 message is an error
+// that says why, not a verdict.
 func TestNotAMessage(t *testing.T) {
-	for _, in := range []string{"", "   \n", "\r\nbody only", "just some text without a colon\n"} {
-		if _, err := Message(context.Background(), []byte(in), Options{}); err == nil {
-			t.Errorf("%q read as a message", in)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(core("alice@example.test", body)))
+	zw.Close()
+	noise := make([]byte, 4096)
+	rng := mathrand.New(mathrand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	textNoNUL := bytes.Map(func(r rune) rune {
+		if r == 0 {
+			return 'x'
+		}
+		return r
+	}, noise)
+	for _, tt := range []struct {
+		name, in, why string
+	}{
+		{"empty", "", "empty"},
+		{"blank", "   \n", "empty"},
+		{"body only", "\r\nbody only", "first line is blank"},
+		{"no colon", "just some text without a colon\n", "first line is not a header field"},
+		// RFC 5322 §3.6.8: a field name has no space.
+		{"prose with a colon", "Dear team, note the following: the meeting moved.\n", "first line is not a header field"},
+		// §3.6: a message has a From field; a text that happens to start
+		// with a word and a colon has none, nor trace fields.
+		{"notes with a colon", "Note: buy milk\nand eggs\n\nand bread\n", "no From, Received or DKIM-Signature"},
+		{"gzip", gz.String(), "gzip-compressed: decompress it first"},
+		{"random bytes", string(noise), "not a message"},
+		{"random bytes without NUL", string(textNoNUL), "not a message"},
+		{"NUL", "From: a@example.test\r\n\r\nbody\x00\r\n", "NUL byte at offset 28"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Message(context.Background(), []byte(tt.in), Options{Resolver: resolver.NewZone(nil)})
+			if err == nil {
+				t.Fatalf("read as a message: %+v", rep.DMARC)
+			}
+			if !errors.Is(err, ErrNotMessage) || !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("error %q, want %q", err, tt.why)
+			}
+		})
+	}
+	// A header alone is a message, and so is one without From but with
+	// the receiving side's trace.
+	for _, in := range []string{"From: a@example.test\n", "Received: from a by b; Tue, 01 Dec 2026 10:00:01 +0000\r\nSubject: x\r\n\r\n", "X-Mailer : old syntax (RFC 5322 §4.5)\r\nFrom: a@example.test\r\n\r\n"} {
+		if _, err := Message(context.Background(), []byte(in), Options{Resolver: resolver.NewZone(nil)}); err != nil {
+			t.Errorf("%q: %v", in, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -188,6 +189,36 @@ func TestVerifyBadInput(t *testing.T) {
 		code, _, errs := mt(t, tt.in, tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}
+
+// TestVerifyNotAMessage: files that are not messages exit 1 with the
+// reason, as the help promises, not with a verdict.
+func TestVerifyNotAMessage(t *testing.T) {
+	msg, err := os.ReadFile(verifyMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(msg)
+	zw.Close()
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		file, data, msg string
+	}{
+		{"signed.eml.gz", gz.String(), "signed.eml.gz: not a message: gzip-compressed: decompress it first"},
+		{"notes.txt", "TODO: check the DNS\nthen the logs\n", "not a message: no From, Received or DKIM-Signature field"},
+		{"empty.eml", "", "empty"},
+	} {
+		path := filepath.Join(dir, tt.file)
+		if err := os.WriteFile(path, []byte(tt.data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := mt(t, "", "verify", path, "--zone", verifyZone, "--offline")
+		if code != exitError || !strings.Contains(errs, tt.msg) || out != "" {
+			t.Errorf("%s: exit %d, stderr %q, stdout %q; want %d and %q", tt.file, code, errs, out, exitError, tt.msg)
 		}
 	}
 }
