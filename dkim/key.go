@@ -12,6 +12,7 @@ package dkim
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
@@ -35,6 +36,9 @@ type Key struct {
 	Hashes  []string // h=, when given: the hash algorithms allowed
 	Service []string // s=, when given
 	Notes   string   // n=
+	// Public is the key itself, *rsa.PublicKey or ed25519.PublicKey; nil
+	// when revoked or unreadable.
+	Public crypto.PublicKey
 	// Problems are syntax errors and readings to know about.
 	Problems []string
 }
@@ -43,23 +47,19 @@ type Key struct {
 // at all; a key that can't be read is a Problem.
 func Parse(txt string) (*Key, error) {
 	k := &Key{Type: "rsa"}
-	tags := map[string]string{}
-	for _, part := range strings.Split(txt, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		name, value, ok := strings.Cut(part, "=")
-		if !ok {
-			k.Problems = append(k.Problems, fmt.Sprintf("%q is not a tag=value pair", part))
-			continue
-		}
-		name = strings.TrimSpace(name)
-		if _, dup := tags[name]; dup {
+	list, err := ParseTagList(txt)
+	for _, e := range splitErrors(err) {
+		if errors.Is(e, ErrDuplicateTag) {
 			// RFC 6376 §3.2: a tag twice makes the record invalid.
-			return nil, fmt.Errorf("dkim: tag %s= appears twice", name)
+			return nil, fmt.Errorf("dkim: %w", e)
 		}
-		tags[name] = strings.Join(strings.Fields(value), "") // values may be folded
+		if e != nil {
+			k.Problems = append(k.Problems, e.Error())
+		}
+	}
+	tags := map[string]string{}
+	for _, t := range list {
+		tags[t.Name] = strings.Join(strings.Fields(t.Value), "") // values may be folded
 	}
 	if v, ok := tags["v"]; ok && v != "DKIM1" {
 		return nil, fmt.Errorf("dkim: v=%s is not DKIM1", v)
@@ -108,20 +108,20 @@ func (k *Key) readKey(p string) {
 			k.Problems = append(k.Problems, fmt.Sprintf("an ed25519 key has 32 bytes, this one %d", len(der)))
 			return
 		}
-		k.Bits = 256
+		k.Bits, k.Public = 256, ed25519.PublicKey(der)
 	case "rsa":
 		// RFC 6376 §3.6.1 says SubjectPublicKeyInfo; some publish the bare
 		// RSAPublicKey (PKCS #1), which most verifiers accept too.
 		if pub, err := x509.ParsePKIXPublicKey(der); err == nil {
 			if rk, ok := pub.(*rsa.PublicKey); ok {
-				k.Bits = rk.N.BitLen()
+				k.Bits, k.Public = rk.N.BitLen(), rk
 				return
 			}
 			k.Problems = append(k.Problems, "k=rsa, but p= holds another kind of key")
 			return
 		}
 		if rk, err := x509.ParsePKCS1PublicKey(der); err == nil {
-			k.Bits = rk.N.BitLen()
+			k.Bits, k.Public = rk.N.BitLen(), rk
 			k.Problems = append(k.Problems, "p= is a bare PKCS #1 key, not the SubjectPublicKeyInfo RFC 6376 asks for; some verifiers refuse it")
 			return
 		}

@@ -7,12 +7,12 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/x509"
-	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage/dkim"
 	"github.com/mailtriage/mailtriage/resolver"
 )
 
@@ -34,20 +34,23 @@ func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (resu
 	case len(a.TXT()) != 1:
 		return DKIMPermError, fmt.Sprintf("%s has several TXT records; a verifier cannot tell which is the key (RFC 6376 §3.6.2.2)", keyName), ""
 	}
-	pub, keyType, hashes, err := publicKey(a.TXT()[0])
+	key, err := keys.key(keyName)
 	if err != nil {
-		return DKIMPermError, fmt.Sprintf("the key record at %s is broken: %v", keyName, err), ""
+		return DKIMPermError, fmt.Sprintf("the key record at %s is broken: %s", keyName, strings.TrimPrefix(err.Error(), "dkim: ")), ""
 	}
-	if hashes != nil && !contains(hashes, sig.HashAlgorithm) {
-		return DKIMPermError, fmt.Sprintf("the key at %s allows h=%s, not %s", keyName, strings.Join(hashes, ":"), sig.HashAlgorithm), ""
+	if reason := unusable(key, keyName); reason != "" {
+		return DKIMPermError, reason, ""
+	}
+	if key.Hashes != nil && !slices.Contains(key.Hashes, sig.HashAlgorithm) {
+		return DKIMPermError, fmt.Sprintf("the key at %s allows h=%s, not %s", keyName, strings.Join(key.Hashes, ":"), sig.HashAlgorithm), ""
 	}
 	switch {
 	case sig.HashAlgorithm == "sha1":
 		return DKIMPermError, fmt.Sprintf("a=%s: SHA-1 signatures are not valid since RFC 8301 §3.1", sig.Algorithm), ""
 	case sig.HashAlgorithm != "sha256":
 		return DKIMPermError, fmt.Sprintf("a=%s: hash algorithm unknown", sig.Algorithm), ""
-	case keyType != sig.KeyAlgorithm:
-		return DKIMPermError, fmt.Sprintf("a=%s, but the key at %s is %s", sig.Algorithm, keyName, keyType), ""
+	case key.Type != sig.KeyAlgorithm:
+		return DKIMPermError, fmt.Sprintf("a=%s, but the key at %s is %s", sig.Algorithm, keyName, key.Type), ""
 	case sig.BodyLength >= 0:
 		return DKIMPolicy, fmt.Sprintf("l=%d signs only the first bytes of the body, so anything may follow them; refused as go-msgauth refuses it", sig.BodyLength), ""
 	}
@@ -56,7 +59,7 @@ func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (resu
 		return DKIMFail, "the body hash does not match: the body was changed after signing (a footer added, re-encoded, lines rewrapped)", "body hash did not verify"
 	}
 	hashed := headerHash(m, f, sig)
-	switch k := pub.(type) {
+	switch k := key.Public.(type) {
 	case *rsa.PublicKey:
 		err = rsa.VerifyPKCS1v15(k, crypto.SHA256, hashed, sig.Data)
 	case ed25519.PublicKey:
@@ -131,63 +134,18 @@ func canonicalBody(body []byte, canon string) []byte {
 	return append(body[:len(body):len(body)], "\r\n"...)
 }
 
-// publicKey reads the public key of a key record (RFC 6376 §3.6.1), with
-// the checks go-msgauth makes.
-func publicKey(txt string) (key crypto.PublicKey, keyType string, hashes []string, err error) {
-	tags := map[string]string{}
-	for part := range strings.SplitSeq(txt, ";") {
-		if name, value, ok := strings.Cut(part, "="); ok {
-			tags[strings.TrimSpace(name)] = strings.TrimSpace(value)
-		}
+// unusable says why a key read from its record cannot verify anything,
+// with the checks go-msgauth makes; "" when it can.
+func unusable(key *dkim.Key, keyName string) string {
+	switch {
+	case key.Revoked:
+		return fmt.Sprintf("the key at %s is revoked (p= is empty, RFC 6376 §3.6.1)", keyName)
+	case key.Public == nil:
+		return fmt.Sprintf("the key record at %s is broken: %s", keyName, strings.Join(key.Problems, "; "))
 	}
-	if v, ok := tags["v"]; ok && v != "DKIM1" {
-		return nil, "", nil, fmt.Errorf("v=%s: incompatible version", v)
+	// go-msgauth measures the modulus in whole bytes.
+	if k, ok := key.Public.(*rsa.PublicKey); ok && k.Size()*8 < 1024 {
+		return fmt.Sprintf("the key at %s is too short: %d bits; RFC 8301 §3.2 requires at least 1024", keyName, k.Size()*8)
 	}
-	p, ok := tags["p"]
-	if !ok {
-		return nil, "", nil, fmt.Errorf("no p= tag")
-	}
-	if p == "" {
-		return nil, "", nil, fmt.Errorf("the key is revoked (p= is empty, RFC 6376 §3.6.1)")
-	}
-	b, err := base64.StdEncoding.DecodeString(stripFWS(p))
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("p= is not base64 (%v)", err)
-	}
-	if h, ok := tags["h"]; ok {
-		hashes = strings.Split(stripFWS(h), ":")
-	}
-	switch keyType = strings.ToLower(tags["k"]); keyType {
-	case "", "rsa":
-		keyType = "rsa"
-		pub, err := x509.ParsePKIXPublicKey(b)
-		if err != nil {
-			if pub, err = x509.ParsePKCS1PublicKey(b); err != nil {
-				return nil, "", nil, fmt.Errorf("p= is not an RSA public key: %v", err)
-			}
-		}
-		rsaKey, ok := pub.(*rsa.PublicKey)
-		if !ok {
-			return nil, "", nil, fmt.Errorf("p= is not an RSA public key")
-		}
-		if rsaKey.Size()*8 < 1024 {
-			return nil, "", nil, fmt.Errorf("an RSA key of %d bits; RFC 8301 §3.2 requires at least 1024", rsaKey.Size()*8)
-		}
-		return rsaKey, keyType, hashes, nil
-	case "ed25519":
-		if len(b) != ed25519.PublicKeySize {
-			return nil, "", nil, fmt.Errorf("an Ed25519 key of %d bytes, not %d", len(b), ed25519.PublicKeySize)
-		}
-		return ed25519.PublicKey(b), keyType, hashes, nil
-	}
-	return nil, "", nil, fmt.Errorf("k=%s: key type unknown", keyType)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return ""
 }

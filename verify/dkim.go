@@ -189,6 +189,30 @@ type keyLookups struct {
 	r       resolver.Resolver
 	mu      sync.Mutex
 	answers map[string]resolver.Answer
+	keys    map[string]parsedKey
+}
+
+type parsedKey struct {
+	key *dkim.Key
+	err error
+}
+
+// key reads the key record at name with dkim.Parse, once per name; the
+// caller has checked that name has one TXT record.
+func (k *keyLookups) key(name string) (*dkim.Key, error) {
+	a := k.answer(name)
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p, ok := k.keys[name]
+	if !ok {
+		p.key, p.err = dkim.Parse(strings.Join(a.TXT(), ""))
+		if k.keys == nil {
+			k.keys = map[string]parsedKey{}
+		}
+		k.keys[name] = p
+	}
+	return p.key, p.err
 }
 
 func (k *keyLookups) answer(name string) resolver.Answer {
@@ -231,7 +255,7 @@ func (k *keyLookups) describe(res *DKIMResult) {
 	if a.Status != resolver.OK || len(a.TXT()) != 1 {
 		return
 	}
-	key, err := dkim.Parse(a.TXT()[0])
+	key, err := k.key(res.KeyName)
 	if err != nil {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailtriage/mailtriage/dkim"
 )
 
 // Signature is a DKIM-Signature header field read tag by tag (RFC 6376
@@ -58,20 +60,19 @@ var ErrSignature = errors.New("invalid DKIM-Signature")
 // i= outside d=. The Signature holds what could be read even then.
 func ParseSignature(value string) (*Signature, error) {
 	s := &Signature{BodyLength: -1, HeaderCanon: "simple", BodyCanon: "simple", bStart: -1}
-	tags, err := splitTagList(value)
+	tags, err := dkim.ParseTagList(value)
 	if err != nil {
-		return s, err
+		// RFC 6376 §3.2: a part that is not a tag-spec, or a tag named
+		// twice, makes the signature invalid; the tags that could be read
+		// still say whose signature it is.
+		for _, t := range tags {
+			_ = s.tag(t)
+		}
+		return s, fmt.Errorf("%w: %s", ErrSignature, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	seen := map[string]bool{}
 	for _, t := range tags {
-		if seen[t.name] {
-			// RFC 6376 §3.2: tags with duplicate names make the signature
-			// invalid.
-			return s, fmt.Errorf("%w: tag %s= appears twice", ErrSignature, t.name)
-		}
-		seen[t.name] = true
-	}
-	for _, t := range tags {
+		seen[t.Name] = true
 		if err := s.tag(t); err != nil {
 			return s, err
 		}
@@ -92,9 +93,9 @@ func ParseSignature(value string) (*Signature, error) {
 }
 
 // tag reads one tag into s.
-func (s *Signature) tag(t tagSpec) error {
-	v := t.value
-	switch t.name {
+func (s *Signature) tag(t dkim.Tag) error {
+	v := t.Value
+	switch t.Name {
 	case "v":
 		s.Version = v
 	case "a":
@@ -138,9 +139,9 @@ func (s *Signature) tag(t tagSpec) error {
 	case "t", "x":
 		n, err := strconv.ParseInt(stripFWS(v), 10, 64)
 		if err != nil || n < 0 {
-			return fmt.Errorf("%w: %s=%s is not a time in seconds", ErrSignature, t.name, v)
+			return fmt.Errorf("%w: %s=%s is not a time in seconds", ErrSignature, t.Name, v)
 		}
-		if t.name == "t" {
+		if t.Name == "t" {
 			s.Timestamp = time.Unix(n, 0).UTC()
 		} else {
 			s.Expiration = time.Unix(n, 0).UTC()
@@ -148,13 +149,13 @@ func (s *Signature) tag(t tagSpec) error {
 	case "bh", "b":
 		b, err := base64.StdEncoding.DecodeString(stripFWS(v))
 		if err != nil {
-			return fmt.Errorf("%w: %s= is not base64: %v", ErrSignature, t.name, err)
+			return fmt.Errorf("%w: %s= is not base64: %v", ErrSignature, t.Name, err)
 		}
-		if t.name == "bh" {
+		if t.Name == "bh" {
 			s.BodyHash = b
 		} else {
 			s.Data, s.B = b, stripFWS(v)
-			s.bStart, s.bEnd = t.start, t.end
+			s.bStart, s.bEnd = t.Start, t.End
 		}
 	case "q":
 		for _, m := range strings.Split(stripFWS(v), ":") {
@@ -201,68 +202,6 @@ func (s *Signature) check() error {
 	}
 	return nil
 }
-
-// tagSpec is one tag of a tag-list, with where its value is.
-type tagSpec struct {
-	name, value string
-	start, end  int // the value's bytes in the text, surrounding whitespace included
-}
-
-// splitTagList reads a tag-list (RFC 6376 §3.2): tag=value pairs
-// separated by semicolons, with folding whitespace around names and
-// values, and an optional final semicolon.
-func splitTagList(text string) ([]tagSpec, error) {
-	var tags []tagSpec
-	pos := 0
-	for pos <= len(text) {
-		end := strings.IndexByte(text[pos:], ';')
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += pos
-		}
-		part := text[pos:end]
-		if strings.TrimSpace(part) == "" {
-			if end < len(text) && strings.TrimSpace(text[end+1:]) != "" {
-				return nil, fmt.Errorf("%w: an empty tag before %q", ErrSignature, clip(text[end+1:]))
-			}
-			break
-		}
-		eq := strings.IndexByte(part, '=')
-		if eq < 0 {
-			return nil, fmt.Errorf("%w: %q is not a tag=value pair", ErrSignature, clip(strings.TrimSpace(part)))
-		}
-		name := strings.TrimSpace(part[:eq])
-		if !tagName(name) {
-			return nil, fmt.Errorf("%w: %q is not a tag name", ErrSignature, clip(name))
-		}
-		value := strings.TrimSpace(part[eq+1:])
-		for _, c := range []byte(value) {
-			// tval is VCHAR but ";" (RFC 6376 §3.2), with FWS inside.
-			if (c < 0x21 || c > 0x7e) && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-				return nil, fmt.Errorf("%w: tag %s= holds a byte 0x%02x outside printable ASCII", ErrSignature, name, c)
-			}
-		}
-		tags = append(tags, tagSpec{name: name, value: value, start: pos + eq + 1, end: end})
-		pos = end + 1
-	}
-	return tags, nil
-}
-
-// tagName reports whether s is ALPHA *(ALPHA / DIGIT / "_") (§3.2).
-func tagName(s string) bool {
-	if s == "" || !isAlpha(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isAlpha(c) && !(c >= '0' && c <= '9') && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // decodeQP decodes dkim-quoted-printable (RFC 6376 §2.11): "=XX" is the
 // byte XX, and folding whitespace is not part of the value.
