@@ -51,6 +51,10 @@ func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (resu
 		return DKIMPermError, fmt.Sprintf("a=%s: hash algorithm unknown", sig.Algorithm), ""
 	case key.Type != sig.KeyAlgorithm:
 		return DKIMPermError, fmt.Sprintf("a=%s, but the key at %s is %s", sig.Algorithm, keyName, key.Type), ""
+	case key.Service != nil && !slices.Contains(key.Service, "email"):
+		// RFC 6376 §3.6.1 lets "*" stand for any service; go-msgauth
+		// wants "email" itself.
+		return DKIMPermError, fmt.Sprintf("the key at %s is for s=%s, not email (RFC 6376 §3.6.1)", keyName, strings.Join(key.Service, ":")), ""
 	case sig.BodyLength >= 0:
 		return DKIMPolicy, fmt.Sprintf("l=%d signs only the first bytes of the body, so anything may follow them; refused as go-msgauth refuses it", sig.BodyLength), ""
 	}

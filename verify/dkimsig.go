@@ -43,6 +43,22 @@ type Signature struct {
 	// bStart and bEnd delimit b='s value in the text parsed, so the value
 	// can be left out of the hash (§3.7).
 	bStart, bEnd int
+	// rawI and rawD are i= and d= as written, for telling where
+	// go-msgauth misreads them; hasI says i= is there.
+	rawI, rawD string
+	hasI       bool
+}
+
+// msgauthRefusesIdentity reports whether go-msgauth v0.7 refuses the
+// signature's i= ("domain mismatch"): it compares i= with d= byte for
+// byte, in the case written and without decoding dkim-quoted-printable,
+// where RFC 6376 §3.5 and §2.11 do both.
+func (s *Signature) msgauthRefusesIdentity() bool {
+	if !s.hasI {
+		return false
+	}
+	id, d := stripFWS(s.rawI), stripFWS(s.rawD)
+	return !strings.HasSuffix(id, "@"+d) && !strings.HasSuffix(id, "."+d)
 }
 
 // requiredTags are the tags every signature has (RFC 6376 §3.5).
@@ -106,10 +122,11 @@ func (s *Signature) tag(t dkim.Tag) error {
 		}
 		s.KeyAlgorithm, s.HashAlgorithm = k, h
 	case "d":
-		s.Domain = strings.TrimSuffix(strings.ToLower(v), ".")
+		s.Domain, s.rawD = strings.TrimSuffix(strings.ToLower(v), "."), v
 	case "s":
 		s.Selector = v
 	case "i":
+		s.rawI, s.hasI = v, true
 		id, err := decodeQP(v)
 		if err != nil {
 			return fmt.Errorf("%w: i=%s: %v", ErrSignature, v, err)

@@ -94,6 +94,10 @@ small._domainkey.example.test. TXT ` + keyRecord(t, k.rsa1024) + `
 bad._domainkey.example.test. TXT "v=DKIM1; k=rsa; p=MIGf*not~base64!"
 revoked._domainkey.example.test. TXT "v=DKIM1; k=rsa; p="
 flaky._domainkey.example.test. TXT ` + keyRecord(t, k.rsa1024) + `
+multi._domainkey.example.test. TXT ` + keyRecord(t, k.rsa1024) + `
+multi._domainkey.example.test. TXT "v=DKIM1; p="
+svc._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa1024), "k=rsa;", "k=rsa; s=other;", 1) + `
+h512._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa1024), "k=rsa;", "k=rsa; h=sha512;", 1) + `
 strict.test. A 192.0.2.12
 strict.test. TXT "v=spf1 ip4:192.0.2.0/28 -all"
 bounce.strict.test. TXT "v=spf1 ip4:198.51.100.0/24 -all"
@@ -207,7 +211,7 @@ func TestDKIM(t *testing.T) {
 		{"header modified", strings.Replace(good, "The quarterly figures", "The quarterly figures (corrected)", 1), DKIMFail, "signature does not verify", false},
 		// §6.1.2: no key record is PERMFAIL.
 		{"key missing", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "missing", Signer: k.rsa1024}), DKIMPermError, "no key at missing._domainkey.example.test (nxdomain)", false},
-		{"key not base64", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "bad", Signer: k.rsa1024}), DKIMPermError, "p= is not base64", false},
+		{"key not base64", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "bad", Signer: k.rsa1024}), DKIMPermError, "p= is not valid base64", false},
 		// §3.6.1: an empty p= is a revoked key.
 		{"key revoked", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "revoked", Signer: k.rsa1024}), DKIMPermError, "revoked", false},
 		// A failed key lookup is TEMPFAIL, not "no key".
@@ -220,6 +224,18 @@ func TestDKIM(t *testing.T) {
 		{"i= quoted-printable, body modified", strings.Replace(sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048, Identifier: "alice=40example.test"}), "Bob,", "Robert,", 1), DKIMFail, "body hash", true},
 		// §6.1.1: i= outside d= is PERMFAIL.
 		{"i= outside d=", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048, Identifier: "alice@example.org"}), DKIMPermError, "neither d=example.test nor a subdomain", false},
+		// §3.6.2.2: several TXT records leave the key undefined.
+		{"several key records", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "multi", Signer: k.rsa1024}), DKIMPermError, "several TXT records", false},
+		// §3.6.1 s=: a key for another service.
+		{"key for another service", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "svc", Signer: k.rsa1024}), DKIMPermError, "s=other, not email", false},
+		// §3.6.1 h=: the hash algorithms the key allows.
+		{"hash not allowed", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "h512", Signer: k.rsa1024}), DKIMPermError, "allows h=sha512, not sha256", false},
+		// §3.5 a=: the key type is the signature's.
+		{"key of another type", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.ed}), DKIMPermError, "a=ed25519-sha256, but the key at s1._domainkey.example.test is rsa", false},
+		// §3.5 x=, §6.1.1: an expired signature.
+		{"expired", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048, Expiration: time.Now().Add(-time.Hour)}), DKIMPermError, "expired", false},
+		// §3.5 l=: refused by policy (RFC 8601 §2.7.1).
+		{"l=", strings.Replace(good, "DKIM-Signature: ", "DKIM-Signature: l=10; ", 1), DKIMPolicy, "l=10 signs only", false},
 		// DKIM hashes bytes: a MIME structure that does not parse is no matter.
 		{"broken MIME", sign(t, strings.Replace(core("alice@example.test", "--b1\r\nContent-Type: text/plain\r\n\r\nno closing boundary, no declared boundary\r\n--b2\r\n"), "text/plain; charset=utf-8", "multipart/mixed; boundary=\"unterminated", 1),
 			msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048}), DKIMPass, "", false},
@@ -235,6 +251,11 @@ func TestDKIM(t *testing.T) {
 			}
 			if d.Domain != "example.test" || d.Selector == "" || d.Algorithm == "" {
 				t.Errorf("%+v", d)
+			}
+			// The reason is ours: go-msgauth's words stand in for it only
+			// where the two verifiers disagree.
+			if d.Reason != "" && d.Reason == d.Detail {
+				t.Errorf("reason from go-msgauth's text: %q", d.Reason)
 			}
 		})
 	}
@@ -656,5 +677,44 @@ func TestUnsignedJSON(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("findings %+v", rep.Findings)
+	}
+}
+
+// TestMsgauthRefusesIdentity pins the go-msgauth misreading of i= that
+// judge works around: msgauthRefusesIdentity must say, for each i=, what
+// go-msgauth does. When an upgrade of go-msgauth changes this, the
+// predicate (and the workaround) must follow.
+func TestMsgauthRefusesIdentity(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		identifier string
+		refused    bool
+	}{
+		{"", false},
+		{"alice@example.test", false},
+		{"alice@mail.example.test", false},
+		// RFC 4343: domain names compare without regard to case.
+		{"Alice@Mail.EXAMPLE.Test", true},
+		// RFC 6376 §2.11: i= is dkim-quoted-printable.
+		{"alice=40example.test", true},
+	} {
+		msg := sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: e.k.rsa2048, Identifier: tt.identifier})
+		m, err := parseMessage([]byte(msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := ParseSignature(m.all("DKIM-Signature")[0].value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := &keyLookups{ctx: context.Background(), r: e.r, answers: map[string]resolver.Answer{}}
+		verifs, err := msgdkim.VerifyWithOptions(strings.NewReader(msg), &msgdkim.VerifyOptions{LookupTXT: keys.lookupTXT})
+		if err != nil || len(verifs) != 1 {
+			t.Fatal(err)
+		}
+		theirs := verifs[0].Err != nil && msgdkim.IsPermFail(verifs[0].Err) && verifs[0].Err.Error() == "dkim: domain mismatch"
+		if theirs != tt.refused || sig.msgauthRefusesIdentity() != tt.refused {
+			t.Errorf("i=%q: go-msgauth %v, predicate %v, want %v", tt.identifier, verifs[0].Err, sig.msgauthRefusesIdentity(), tt.refused)
+		}
 	}
 }
