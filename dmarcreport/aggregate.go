@@ -1,6 +1,7 @@
 package dmarcreport
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -16,12 +17,13 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 )
 
-// Limits on what ParseAggregate reads. The largest real report we know of
-// (parsedmarc's sample of 2,286 records) is under 1 MB.
+// Limits on what ParseAggregate reads. The largest real reports we know
+// of (Google's and Microsoft's for large senders) are a few MB; parsing may
+// hold two or three copies of a report, so the cap is what bounds memory.
 const (
 	// MaxAggregateSize bounds the XML of one report; past it the report
 	// is refused, not read on.
-	MaxAggregateSize = 64 << 20
+	MaxAggregateSize = 32 << 20
 	// MaxDepth bounds element nesting. The schema nests five deep
 	// (feedback/record/auth_results/dkim/domain); extensions may add a few.
 	MaxDepth = 32
@@ -55,21 +57,80 @@ var (
 // range, a count that is not a number from 0 to MaxCount or a source_ip
 // that is not an IP address; and input past MaxAggregateSize or MaxDepth.
 func ParseAggregate(r io.Reader) (*Aggregate, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxAggregateSize+1))
+	br := bufio.NewReader(r)
+	// Garbage is refused on its first bytes, before it is read whole.
+	if head, _ := br.Peek(512); len(head) > 0 {
+		if err := notXML(head, false); err != nil {
+			return nil, err
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(br, MaxAggregateSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("dmarcreport: reading the report: %w", err)
 	}
+	return ParseAggregateBytes(data)
+}
+
+// ParseAggregateBytes is ParseAggregate for a report already in memory; it
+// reads data in place, without a copy, and does not keep it.
+func ParseAggregateBytes(data []byte) (*Aggregate, error) {
 	if len(data) > MaxAggregateSize {
 		return nil, fmt.Errorf("%w: the report is larger than %d MB", ErrTooLarge, MaxAggregateSize>>20)
 	}
+	if err := notXML(data, true); err != nil {
+		return nil, err
+	}
 	return parseAggregate(data)
+}
+
+// notXML refuses at once what cannot be an XML document: one begins,
+// after a byte order mark and white space, with "<" (XML 1.0 §2.1, §2.8).
+// Read on, a file of zeros would be copied twice over before encoding/xml
+// said so. complete says data is the whole input, not its first bytes.
+func notXML(data []byte, complete bool) error {
+	t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	switch {
+	case len(data) == 0:
+		return fmt.Errorf("%w: empty file", ErrNotAggregate)
+	case len(t) == 0 && complete:
+		return fmt.Errorf("%w: nothing but white space", ErrNotAggregate)
+	case len(t) > 0 && t[0] != '<':
+		return fmt.Errorf("%w: not XML: it begins with %s", ErrNotAggregate, describe(t))
+	}
+	return nil
+}
+
+// describe shows the first bytes of data in an error message: quoted
+// text, or "binary data" rather than a run of escapes or U+FFFD.
+func describe(data []byte) string {
+	head := data[:min(len(data), 24)]
+	if isBinary(head) {
+		return "binary data"
+	}
+	if len(head) < len(data) {
+		return fmt.Sprintf("%q...", head)
+	}
+	return fmt.Sprintf("%q", head)
+}
+
+// isBinary reports whether b is not text: a NUL, or a quarter of its
+// bytes control characters or invalid UTF-8.
+func isBinary(b []byte) bool {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	return countBad(b, len(b)) > len(b)/4
 }
 
 func parseAggregate(data []byte) (*Aggregate, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var warnings []string
 	if enc := declaredEncoding(data); isUTF8(enc) {
-		if clean, changed := sanitize(data); changed {
+		clean, changed, err := sanitize(data)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
 			data = clean
 			warnings = append(warnings, "invalid UTF-8 or control characters replaced with U+FFFD")
 		}
@@ -572,49 +633,39 @@ func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 
 // sanitize replaces invalid UTF-8 and the control characters XML forbids
 // with U+FFFD. It returns data itself when there is nothing to replace,
-// which is nearly always.
-func sanitize(data []byte) ([]byte, bool) {
+// which is nearly always, and otherwise one copy of the size it needs. A
+// document of which more than an eighth is such bytes is not text, and is
+// refused rather than copied.
+func sanitize(data []byte) ([]byte, bool, error) {
 	i := firstBad(data)
 	if i < 0 {
-		return data, false
+		return data, false, nil
 	}
-	out := make([]byte, 0, len(data)+16)
+	most := len(data) / 8
+	bad := countBad(data[i:], most+1)
+	if bad > most {
+		return nil, false, fmt.Errorf("%w: binary data, not text (more than %d bytes of %d are control characters or invalid UTF-8)", ErrNotAggregate, most, len(data))
+	}
+	out := make([]byte, 0, len(data)+2*bad)
 	out = append(out, data[:i]...)
 	for i < len(data) {
-		c := data[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				out = utf8.AppendRune(out, utf8.RuneError)
-			} else {
-				out = append(out, c)
-			}
-			i++
-			continue
+		n, bad := badAt(data, i)
+		if bad {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, data[i:i+n]...)
 		}
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
-			r = utf8.RuneError
-		}
-		out = utf8.AppendRune(out, r)
 		i += n
 	}
-	return out, true
+	return out, true, nil
 }
 
 // firstBad returns the index of the first byte sanitize would replace, or
 // -1.
 func firstBad(data []byte) int {
 	for i := 0; i < len(data); {
-		c := data[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return i
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+		n, bad := badAt(data, i)
+		if bad {
 			return i
 		}
 		i += n
@@ -622,34 +673,71 @@ func firstBad(data []byte) int {
 	return -1
 }
 
+// countBad counts what sanitize would replace in data, up to stop.
+func countBad(data []byte, stop int) int {
+	count := 0
+	for i := 0; i < len(data) && count < stop; {
+		n, bad := badAt(data, i)
+		if bad {
+			count++
+		}
+		i += n
+	}
+	return count
+}
+
+// badAt reads the character at data[i]: its length, and whether it is
+// invalid UTF-8, a control character XML forbids (XML 1.0 §2.2) or one
+// of the noncharacters U+FFFE and U+FFFF.
+func badAt(data []byte, i int) (n int, bad bool) {
+	c := data[i]
+	if c < utf8.RuneSelf {
+		return 1, c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+	}
+	r, n := utf8.DecodeRune(data[i:])
+	return n, r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF
+}
+
 // escapeStrays escapes a "<" that cannot begin markup, and an "&" that
 // does not begin a reference, so that text such as "<x@y>" or "a<b.net"
 // reads as text.
 func escapeStrays(data []byte) ([]byte, bool) {
-	var out []byte
-	last := 0
-	for i := 0; i < len(data); i++ {
-		var repl string
-		switch data[i] {
-		case '<':
-			if !startsMarkup(data[i+1:]) {
-				repl = "&lt;"
-			}
-		case '&':
-			if !startsReference(data[i+1:]) {
-				repl = "&amp;"
-			}
+	// A first pass sizes the copy, so that it is made once, and only when
+	// there is something to escape.
+	extra := 0
+	for i := range data {
+		if repl := strayRepl(data, i); repl != "" {
+			extra += len(repl) - 1
 		}
-		if repl != "" {
+	}
+	if extra == 0 {
+		return data, false
+	}
+	out := make([]byte, 0, len(data)+extra)
+	last := 0
+	for i := range data {
+		if repl := strayRepl(data, i); repl != "" {
 			out = append(out, data[last:i]...)
 			out = append(out, repl...)
 			last = i + 1
 		}
 	}
-	if out == nil {
-		return data, false
-	}
 	return append(out, data[last:]...), true
+}
+
+// strayRepl returns what escapes data[i], or "" when it is not a stray.
+func strayRepl(data []byte, i int) string {
+	switch data[i] {
+	case '<':
+		if !startsMarkup(data[i+1:]) {
+			return "&lt;"
+		}
+	case '&':
+		if !startsReference(data[i+1:]) {
+			return "&amp;"
+		}
+	}
+	return ""
 }
 
 // startsMarkup reports whether the bytes after a "<" make a tag: "/", "!",

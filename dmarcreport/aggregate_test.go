@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -275,7 +276,11 @@ func TestAggregateBad(t *testing.T) {
 		is   error
 		msg  string
 	}{
-		{"empty", strings.NewReader(""), ErrNotAggregate, "no <feedback>"},
+		{"empty", strings.NewReader(""), ErrNotAggregate, "empty file"},
+		{"only white space", strings.NewReader(" \r\n\t "), ErrNotAggregate, "nothing but white space"},
+		{"text", strings.NewReader("Hello,\nthis is not a report.\n"), ErrNotAggregate, `not XML: it begins with "Hello,\nthis is not a rep"...`},
+		{"zeros", strings.NewReader(strings.Repeat("\x00", 1000)), ErrNotAggregate, "not XML: it begins with binary data"},
+		{"binary after <", strings.NewReader("<" + strings.Repeat("\x00\xff", 1000)), ErrNotAggregate, "binary data, not text"},
 		{"not XML in a .xml file", strings.NewReader("Hello,\nthis is not a report.\n"), ErrNotAggregate, "not XML"},
 		{"binary", strings.NewReader("\x00\x01\x02PK"), ErrNotAggregate, "not XML"},
 		{"root not feedback", strings.NewReader("<?xml version='1.0'?><html><body/></html>"), ErrNotAggregate, "root element is <html>"},
@@ -300,7 +305,7 @@ func TestAggregateBad(t *testing.T) {
 		{"unknown encoding", strings.NewReader(`<?xml version="1.0" encoding="x-klingon"?>` + report("<feedback>", "", okRecord)), ErrInvalid, "unknown encoding"},
 		{"deeply nested", strings.NewReader(deepXML(100)), ErrInvalid, "nested deeper than 32"},
 		{"deeply nested, a million", strings.NewReader(deepXML(1_000_000)), ErrInvalid, "nested deeper than 32"},
-		{"enormous", &endless{head: []byte(strings.TrimSuffix(report("<feedback>", "", ""), "</feedback>")), rec: []byte(okRecord)}, ErrTooLarge, "larger than 64 MB"},
+		{"enormous", &endless{head: []byte(strings.TrimSuffix(report("<feedback>", "", ""), "</feedback>")), rec: []byte(okRecord)}, ErrTooLarge, "larger than 32 MB"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := ParseAggregate(tt.r)
@@ -402,7 +407,10 @@ func FuzzScanAggregate(f *testing.F) {
 	f.Add([]byte(strings.NewReplacer("<feedback", "<d:feedback", "</feedback", "</d:feedback").
 		Replace(report(`<feedback xmlns:d='urn:ietf:params:xml:ns:dmarc-2.0'>`, "", strings.ReplaceAll(okRecord, "example.com", "a&amp;b&#x41;&#66;\r\nc")))))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		data, _ = sanitize(data)
+		data, _, err := sanitize(data)
+		if err != nil {
+			return
+		}
 		fast, err := scanAggregate(data)
 		if err != nil {
 			return
@@ -433,4 +441,40 @@ func TestAggregateMaxCount(t *testing.T) {
 	if got := huge.Messages(); got != 1<<63-1 {
 		t.Errorf("Messages() of two near-max counts = %d; want math.MaxInt64", got)
 	}
+}
+
+// TestAggregateGarbageCheap: garbage the size of the cap is refused on its
+// first bytes, without being read whole or copied.
+func TestAggregateGarbageCheap(t *testing.T) {
+	const size = MaxAggregateSize - 1
+	zeros := make([]byte, size)
+	lt := append([]byte("<"), zeros[1:]...)
+	for _, tt := range []struct {
+		name  string
+		parse func() error
+	}{
+		{"reader of zeros", func() error { _, err := ParseAggregate(io.LimitReader(zeroReader{}, size)); return err }},
+		{"zeros", func() error { _, err := ParseAggregateBytes(zeros); return err }},
+		{"< and zeros", func() error { _, err := ParseAggregateBytes(lt); return err }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := tt.parse()
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrNotAggregate) {
+				t.Errorf("error %v; want ErrNotAggregate", err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+				t.Errorf("%d MB allocated to refuse %d MB of garbage", n>>20, size>>20)
+			}
+		})
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
 }

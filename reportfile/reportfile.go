@@ -21,29 +21,38 @@ import (
 	"io"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/mailbox"
 	"github.com/mailtriage/mailtriage/tlsrpt"
 )
 
-// Limits against decompression bombs and hostile nesting. A real
-// aggregate report is at most a few MB of XML; the caps leave room for ten
-// times the largest we know of, and stop a 10 KB gzip that inflates to
-// gigabytes once 64 MB are out.
+// Limits against decompression bombs, garbage and hostile nesting. The
+// largest aggregate reports we know of (Google's and Microsoft's for large
+// senders) are a few MB of XML, TLS reports less. The caps are what bounds
+// memory: parsing may hold two or three copies of a report, and
+// DefaultWorkers inputs are parsed at once.
 const (
 	// MaxDecompressed bounds what one gzip stream or zip member inflates to.
-	MaxDecompressed = 64 << 20
+	MaxDecompressed = 32 << 20
 	// MaxInput bounds a file read whole (an mbox is read message by
 	// message and may be larger).
 	MaxInput = 64 << 20
-	// maxTotal bounds what all members of one input inflate to together.
-	maxTotal = 256 << 20
+	// MaxInflated bounds what all gzip streams and zip members of one
+	// input inflate to together. Once it is spent, the rest of the input is
+	// not read, and one error says so.
+	MaxInflated = 64 << 20
 	// maxMembers bounds the members of one zip archive.
 	maxMembers = 1000
 	// maxNesting bounds containers in containers: a zip in a gzip in a
 	// message forwarded in a message.
 	maxNesting = 6
+	// headSize is how much of a file or of what a member inflates to is
+	// read before it is judged. A report begins, after a byte order mark
+	// and white space, with "<", "{", a mail header or an archive's magic
+	// number; zeros or random bytes are refused after 4 KB, not 32 MB.
+	headSize = 4 << 10
 )
 
 // ErrTooLarge means an input or a member inflates past a cap.
@@ -51,6 +60,14 @@ var ErrTooLarge = errors.New("reportfile: too large")
 
 // ErrNotReport means an input holds no report this package knows.
 var ErrNotReport = errors.New("reportfile: not a report")
+
+var (
+	// errBudget means an input's MaxInflated is spent; it is reported once,
+	// for the input.
+	errBudget = fmt.Errorf("%w: the archives of this input inflate to more than %d MB together", ErrTooLarge, MaxInflated>>20)
+	// errSpent means the budget was spent before, and said so.
+	errSpent = errors.New("reportfile: budget spent")
+)
 
 // Item is one report found in an input.
 type Item struct {
@@ -106,7 +123,7 @@ func deliver(events []event, found func(Item) error, bad func(string, error)) er
 
 // scan finds the reports in one input.
 func scan(name string, data []byte) []event {
-	s := &scanner{}
+	s := &scanner{root: name}
 	s.input(name, data, 0)
 	if len(s.events) == 0 {
 		s.fail(name, fmt.Errorf("%w: no report found", ErrNotReport))
@@ -115,8 +132,10 @@ func scan(name string, data []byte) []event {
 }
 
 type scanner struct {
+	root     string // the input
 	events   []event
-	inflated int64 // bytes decompressed so far, against maxTotal
+	inflated int64 // bytes decompressed so far, against MaxInflated
+	spent    bool  // MaxInflated is spent; nothing more is inflated
 }
 
 func (s *scanner) found(it Item) { s.events = append(s.events, event{item: &it}) }
@@ -125,24 +144,37 @@ func (s *scanner) fail(name string, err error) {
 	s.events = append(s.events, event{name: name, err: err})
 }
 
+// failInflate reports what could not be inflated. The input's budget
+// spent is reported once, for the input; parts not read after it are not
+// reported at all.
+func (s *scanner) failInflate(name string, err error) {
+	switch {
+	case errors.Is(err, errSpent):
+	case errors.Is(err, errBudget):
+		s.fail(s.root, fmt.Errorf("%w; not read from %s on", err, name))
+	default:
+		s.fail(name, err)
+	}
+}
+
 // input finds the reports in data, told by its content.
 func (s *scanner) input(name string, data []byte, depth int) {
 	if depth > maxNesting {
 		s.fail(name, fmt.Errorf("%w: containers nested deeper than %d", ErrNotReport, maxNesting))
 		return
 	}
-	switch kind := sniff(name, data); kind {
+	switch kind := sniff(data); kind {
 	case kindGzip:
 		out, err := s.gunzip(data)
 		if err != nil {
-			s.fail(name, err)
+			s.failInflate(name, err)
 			return
 		}
 		s.input(name, out, depth+1)
 	case kindZip:
 		s.unzip(name, data, depth)
 	case kindXML:
-		a, err := dmarcreport.ParseAggregate(bytes.NewReader(data))
+		a, err := dmarcreport.ParseAggregateBytes(data)
 		if err != nil {
 			s.fail(name, err)
 			return
@@ -158,7 +190,7 @@ func (s *scanner) input(name string, data []byte, depth int) {
 	case kindMessage:
 		s.message(name, data, depth)
 	default:
-		s.fail(name, fmt.Errorf("%w: neither XML, JSON, gzip, zip nor a mail message (it begins %q)", ErrNotReport, head(data)))
+		s.fail(name, notReport(data))
 	}
 }
 
@@ -173,17 +205,17 @@ const (
 	kindMessage
 )
 
-// sniff tells what data is, from its first bytes, and from its name only
-// when the content says nothing: a ".xml" file of something else is
-// handed to the XML parser, whose error says what is wrong.
-func sniff(name string, data []byte) kind {
+// sniff tells what data is, from its first bytes. Its name says nothing:
+// reporters name attachments as they please, and a ".xml" file that does
+// not begin as XML is not XML.
+func sniff(data []byte) kind {
 	switch {
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
 		return kindGzip
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")), bytes.HasPrefix(data, []byte("PK\x05\x06")):
 		return kindZip
 	}
-	t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	t := trim(data)
 	switch {
 	case len(t) > 0 && t[0] == '<':
 		return kindXML
@@ -192,13 +224,31 @@ func sniff(name string, data []byte) kind {
 	case isMessage(data):
 		return kindMessage
 	}
-	switch ext := strings.ToLower(path.Ext(name)); ext {
-	case ".xml":
-		return kindXML
-	case ".json":
-		return kindJSON
-	}
 	return kindUnknown
+}
+
+// trim drops a UTF-8 byte order mark and white space from the start of
+// data.
+func trim(data []byte) []byte {
+	return bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+}
+
+// mayBegin reports whether head, the first bytes of an input, may begin a
+// report or an archive. complete says head is the whole input. An empty
+// input may: input says what is wrong with it.
+func mayBegin(head []byte, complete bool) bool {
+	return sniff(head) != kindUnknown || complete && len(trim(head)) == 0
+}
+
+// notReport says why data is not a report.
+func notReport(data []byte) error {
+	switch {
+	case len(data) == 0:
+		return fmt.Errorf("%w: empty file", ErrNotReport)
+	case len(trim(data)) == 0:
+		return fmt.Errorf("%w: nothing but white space", ErrNotReport)
+	}
+	return fmt.Errorf("%w: neither XML, JSON, gzip, zip nor a mail message (it begins with %s)", ErrNotReport, head(data))
 }
 
 // isMessage reports whether data begins as a mail message: an mbox From
@@ -231,7 +281,7 @@ func (s *scanner) gunzip(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	out, err := s.inflate(zr)
+	out, err := s.inflate(zr, 0)
 	if errors.Is(err, gzip.ErrHeader) && len(out) > 0 {
 		// The first member ended with its checksum verified; what
 		// follows is not gzip.
@@ -240,7 +290,7 @@ func (s *scanner) gunzip(data []byte) ([]byte, error) {
 	switch {
 	case err == nil:
 		return out, nil
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrNotReport), errors.Is(err, errSpent):
 		return nil, err
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, fmt.Errorf("gzip: truncated: %w", err)
@@ -248,20 +298,68 @@ func (s *scanner) gunzip(data []byte) ([]byte, error) {
 	return nil, fmt.Errorf("gzip: %w", err)
 }
 
-// inflate reads r to its end, up to MaxDecompressed, and counts what it
-// read against maxTotal.
-func (s *scanner) inflate(r io.Reader) ([]byte, error) {
-	limit := min(int64(MaxDecompressed), maxTotal-s.inflated)
+// inflate reads r to its end, up to MaxDecompressed and what is left of
+// the input's MaxInflated. It reads the first headSize bytes first, and
+// stops there when they cannot begin a report. size is what a zip member
+// declares (0 if unknown), to size the buffer at once. On an error it
+// returns what it read so far.
+func (s *scanner) inflate(r io.Reader, size uint64) ([]byte, error) {
+	if s.spent {
+		return nil, errSpent
+	}
+	limit := min(int64(MaxDecompressed), MaxInflated-s.inflated)
+	head := make([]byte, min(headSize, limit+1))
+	n, err := readHead(r, head)
+	head = head[:n]
+	s.inflated += int64(n)
+	complete := err != nil
+	if err == io.EOF {
+		err = nil
+	}
+	if !mayBegin(head, complete) {
+		return nil, fmt.Errorf("%w: inflates to %s", ErrNotReport, describeStart(head))
+	}
+	if complete {
+		return head, err
+	}
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	s.inflated += n
-	if n > limit {
+	// ReadFrom wants bytes.MinRead free before each read, the last that
+	// finds the end too: without them a buffer the member's size would be
+	// doubled at its end.
+	buf.Grow(int(min(max(size, headSize), uint64(limit)+1)) + bytes.MinRead)
+	buf.Write(head)
+	m, err := buf.ReadFrom(io.LimitReader(r, limit+1-int64(n)))
+	s.inflated += m
+	if int64(n)+m > limit {
 		if limit < MaxDecompressed {
-			return nil, fmt.Errorf("%w: the members of one input inflate to more than %d MB together", ErrTooLarge, maxTotal>>20)
+			s.spent = true
+			return nil, errBudget
 		}
 		return nil, fmt.Errorf("%w: inflates to more than %d MB (a decompression bomb?)", ErrTooLarge, MaxDecompressed>>20)
 	}
 	return buf.Bytes(), err
+}
+
+// readHead fills b from r, as io.ReadFull does, but returns r's error as
+// it is: a gzip stream's io.ErrUnexpectedEOF says it is truncated.
+func readHead(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// describeStart says what data begins with, for an error.
+func describeStart(data []byte) string {
+	if len(trim(data)) == 0 {
+		return fmt.Sprintf("%d bytes of white space", len(data))
+	}
+	return "data that is neither XML, JSON, gzip, zip nor a mail message (it begins with " + head(data) + ")"
 }
 
 // unzip reads every member of a zip archive, each named name!member.
@@ -276,6 +374,9 @@ func (s *scanner) unzip(name string, data []byte, depth int) {
 		return
 	}
 	for _, f := range zr.File {
+		if s.spent {
+			return
+		}
 		if f.FileInfo().IsDir() {
 			continue
 		}
@@ -286,7 +387,7 @@ func (s *scanner) unzip(name string, data []byte, depth int) {
 		}
 		b, err := s.member(f)
 		if err != nil {
-			s.fail(member, err)
+			s.failInflate(member, err)
 			continue
 		}
 		s.input(member, b, depth+1)
@@ -312,9 +413,9 @@ func (s *scanner) member(f *zip.File) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("zip: %w (method %d)", zip.ErrAlgorithm, f.Method)
 	}
-	b, err := s.inflate(r)
+	b, err := s.inflate(r, f.UncompressedSize64)
 	switch {
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrNotReport), errors.Is(err, errSpent):
 		return nil, err
 	case err != nil:
 		return nil, fmt.Errorf("zip: %w", err)
@@ -376,7 +477,7 @@ func mayBeReport(p dmarcreport.Part) bool {
 	case ".xml", ".gz", ".zip", ".json":
 		return true
 	}
-	k := sniff("", p.Body)
+	k := sniff(p.Body)
 	return k == kindGzip || k == kindZip
 }
 
@@ -403,12 +504,34 @@ func partTypes(parts []dmarcreport.Part) string {
 	return b.String()
 }
 
-// head returns the first bytes of data for an error message.
+// head shows the first bytes of data in an error message: quoted text, or
+// "binary data" rather than a run of escapes.
 func head(data []byte) string {
 	data = bytes.TrimSpace(data)
 	const n = 16
-	if len(data) > n {
-		return string(data[:n]) + "..."
+	h := data[:min(len(data), n)]
+	if isBinary(h) {
+		return "binary data"
 	}
-	return string(data)
+	if len(data) > n {
+		return fmt.Sprintf("%q...", h)
+	}
+	return fmt.Sprintf("%q", h)
+}
+
+// isBinary reports whether b is not text: a NUL, or a quarter of it
+// control characters other than white space or invalid UTF-8.
+func isBinary(b []byte) bool {
+	bad, n := 0, len(b)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == 0:
+			return true
+		case r == utf8.RuneError && size == 1, r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f:
+			bad++
+		}
+		b = b[size:]
+	}
+	return bad*4 > n
 }

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -123,8 +124,9 @@ func zipOf(members ...member) []byte {
 	return buf.Bytes()
 }
 
-// zeros writes n zero bytes to w, a MB at a time.
-func zeros(w io.Writer, n int) {
+// zeros writes prefix and n zero bytes to w, a MB at a time.
+func zeros(w io.Writer, prefix string, n int) {
+	io.WriteString(w, prefix)
 	mb := make([]byte, 1<<20)
 	for i := 0; i < n; i += len(mb) {
 		w.Write(mb)
@@ -132,31 +134,31 @@ func zeros(w io.Writer, n int) {
 }
 
 // gzipBomb is a small gzip file that inflates to n bytes.
-func gzipBomb(n int) []byte {
+func gzipBomb(prefix string, n int) []byte {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	zeros(zw, n)
+	zeros(zw, prefix, n)
 	zw.Close()
 	return buf.Bytes()
 }
 
 // zipBomb is a small zip file whose member inflates to n bytes, and says so.
-func zipBomb(n int) []byte {
+func zipBomb(prefix string, n int) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
 	w, _ := zw.Create("r.xml")
-	zeros(w, n)
+	zeros(w, prefix, n)
 	zw.Close()
 	return buf.Bytes()
 }
 
 // lyingZip is a zip whose one member says it inflates to 10 bytes and
 // inflates to n, so only inflating can tell.
-func lyingZip(n int) []byte {
+func lyingZip(prefix string, n int) []byte {
 	var comp bytes.Buffer
 	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
-	zeros(fw, n)
+	zeros(fw, prefix, n)
 	fw.Close()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -276,18 +278,24 @@ func TestReadBad(t *testing.T) {
 		bad  string // the name reported and the start of the reason
 		is   error
 	}{
-		{"bomb.xml.gz", gzipBomb(MaxDecompressed + 1<<20), "bomb.xml.gz: reportfile: too large: inflates to more than 64 MB", ErrTooLarge},
-		{"bomb.zip", zipBomb(MaxDecompressed + 1<<20), "bomb.zip!r.xml: reportfile: too large: zip member declares 65 MB", ErrTooLarge},
-		{"lying.zip", lyingZip(MaxDecompressed + 1<<20), "lying.zip!report.xml: reportfile: too large: inflates to more than 64 MB", ErrTooLarge},
+		{"bomb.xml.gz", gzipBomb("<feedback>", MaxDecompressed+1<<20), "bomb.xml.gz: reportfile: too large: inflates to more than 32 MB", ErrTooLarge},
+		{"bomb.zip", zipBomb("<feedback>", MaxDecompressed+1<<20), "bomb.zip!r.xml: reportfile: too large: zip member declares 33 MB, more than 32 MB", ErrTooLarge},
+		{"lying.zip", lyingZip("<feedback>", MaxDecompressed+1<<20), "lying.zip!report.xml: reportfile: too large: inflates to more than 32 MB", ErrTooLarge},
+		// Zeros are refused on their first bytes, not read to the cap.
+		{"zeros.xml.gz", gzipBomb("", MaxDecompressed+1<<20), "zeros.xml.gz: reportfile: not a report: inflates to data that is neither XML, JSON, gzip, zip nor a mail message (it begins with binary data)", ErrNotReport},
+		{"zeros.zip", lyingZip("", MaxDecompressed+1<<20), "zeros.zip!report.xml: reportfile: not a report: inflates to data that is neither", ErrNotReport},
+		{"spaces.xml.gz", gz(bytes.Repeat([]byte(" "), 10000)), "spaces.xml.gz: reportfile: not a report: inflates to 4096 bytes of white space", ErrNotReport},
+		{"empty.xml.gz", gz(nil), "empty.xml.gz: reportfile: not a report: empty file", ErrNotReport},
+		{"empty.xml", nil, "empty.xml: reportfile: not a report: empty file", ErrNotReport},
 		{"truncated.xml.gz", truncated, "truncated.xml.gz: gzip: truncated", io.ErrUnexpectedEOF},
 		{"corrupt.zip", []byte("PK\x03\x04 not really"), "corrupt.zip: zip: ", zip.ErrFormat},
 		{"nested.xml", aggregateXML("n", "<record>"+strings.Repeat("<x>", 50)+strings.Repeat("</x>", 50)+"</record>"), "nested.xml: dmarcreport: invalid report: elements nested deeper than 32", dmarcreport.ErrInvalid},
-		{"enormous.xml", enormous, "enormous.xml: dmarcreport: too large: the report is larger than 64 MB", dmarcreport.ErrTooLarge},
+		{"enormous.xml", enormous, "enormous.xml: dmarcreport: too large: the report is larger than 32 MB", dmarcreport.ErrTooLarge},
 		{"reversed.xml", bytes.Replace(aggregateXML("r"), []byte("<begin>1700000000</begin><end>1700086399</end>"), []byte("<begin>1700086399</begin><end>1700000000</end>"), 1),
 			"reversed.xml: dmarcreport: invalid report: the date range is reversed", dmarcreport.ErrInvalid},
 		{"minus.xml", bytes.Replace(aggregateXML("m"), []byte("<count>2</count>"), []byte("<count>-1</count>"), 1), "minus.xml: dmarcreport: invalid report: record 1: count -1 is negative", dmarcreport.ErrInvalid},
-		{"notxml.xml", []byte("This is not XML at all.\n"), "notxml.xml: dmarcreport: not an aggregate report: not XML", dmarcreport.ErrNotAggregate},
-		{"random.bin", []byte("\x00\x01\x02\x03"), "random.bin: reportfile: not a report: neither XML, JSON, gzip, zip nor a mail message", ErrNotReport},
+		{"notxml.xml", []byte("This is not XML at all.\n"), `notxml.xml: reportfile: not a report: neither XML, JSON, gzip, zip nor a mail message (it begins with "This is not XML "...)`, ErrNotReport},
+		{"random.bin", []byte("\x00\x01\x02\x03"), "random.bin: reportfile: not a report: neither XML, JSON, gzip, zip nor a mail message (it begins with binary data)", ErrNotReport},
 		{"broken.eml", []byte("From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"gone\"\r\n\r\n--other\r\nContent-Type: application/gzip\r\n\r\nxx\r\n"),
 			`broken.eml: dmarcreport: broken MIME tree: no part delimited by the boundary "gone"`, dmarcreport.ErrBrokenMIME},
 		{"ordinary.eml", []byte("From: a@example.com\r\nSubject: lunch?\r\n\r\nAt noon.\r\n"), "ordinary.eml: reportfile: not a report: the message has no report attached (parts: text/plain)", ErrNotReport},
@@ -513,4 +521,110 @@ func BenchmarkWalk(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "reports/s")
+}
+
+// rawZip is a zip of n members that share one deflated body, comp, each
+// declaring size bytes inflated: a large archive that costs little to make.
+func rawZip(n int, comp []byte, size uint64) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range n {
+		w, _ := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("m%02d.xml", i+1), Method: zip.Deflate,
+			CompressedSize64: uint64(len(comp)), UncompressedSize64: size})
+		w.Write(comp)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func deflated(prefix string, n int) []byte {
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
+	zeros(fw, prefix, n)
+	fw.Close()
+	return comp.Bytes()
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestBudget: once the members of one input have inflated to MaxInflated,
+// the rest is not read, and one error says so for the input.
+func TestBudget(t *testing.T) {
+	const size = 20 << 20
+	data := rawZip(8, deflated("<feedback>", size-10), size)
+	var bad []string
+	var last error
+	n := allocated(func() {
+		err := Read("big.zip", data, func(it Item) error {
+			t.Errorf("found %s", summary(it))
+			return nil
+		}, func(name string, err error) {
+			bad = append(bad, name+": "+err.Error())
+			last = err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	want := []string{
+		"big.zip!m01.xml: dmarcreport: not an aggregate report: binary data, not text",
+		"big.zip!m02.xml: dmarcreport: not an aggregate report: binary data, not text",
+		"big.zip!m03.xml: dmarcreport: not an aggregate report: binary data, not text",
+		"big.zip: reportfile: too large: the archives of this input inflate to more than 64 MB together; not read from big.zip!m04.xml on",
+	}
+	if len(bad) != len(want) {
+		t.Fatalf("bad:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(bad[i], want[i]) {
+			t.Errorf("bad[%d] = %q; want it to start %q", i, bad[i], want[i])
+		}
+	}
+	if !errors.Is(last, ErrTooLarge) {
+		t.Errorf("the last error %v is not ErrTooLarge", last)
+	}
+	// Each member read is one buffer of its size; nothing is copied.
+	if n > MaxInflated+MaxInflated/2 {
+		t.Errorf("%d MB allocated to read %d MB", n>>20, MaxInflated>>20)
+	}
+	t.Logf("%d MB allocated", n>>20)
+}
+
+// TestGarbageCheap: the reviewer's inputs, three zips of 30 members of 60
+// MB of zeros each and a file of 60 MB of NULs, are refused on their first
+// bytes, in little memory, with one error per member or file.
+func TestGarbageCheap(t *testing.T) {
+	dir := t.TempDir()
+	data := rawZip(30, deflated("", 60<<20), 1<<20) // members that declare 1 MB, so that only inflating can tell
+	for _, name := range []string{"a.zip", "b.zip", "c.zip"} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nul.xml"), make([]byte, 60<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var found, bad []string
+	n := allocated(func() { found, bad = collect(t, &Walker{}, dir, dir) })
+	if len(found) != 0 || len(bad) != 3*30+1 {
+		t.Fatalf("found %d, bad %d:\n%s", len(found), len(bad), strings.Join(bad, "\n"))
+	}
+	for _, b := range bad {
+		if !strings.Contains(b, "not a report") || !strings.Contains(b, "binary data") {
+			t.Errorf("bad %q", b)
+		}
+	}
+	// The zips are read whole (2 MB each); each member's first 4 KB and
+	// the file's first 64 KB are.
+	if n > 32<<20 {
+		t.Errorf("%d MB allocated to refuse 5.4 GB of zeros", n>>20)
+	}
+	t.Logf("%d KB allocated", n>>10)
 }

@@ -261,12 +261,19 @@ func readStream(r io.Reader, name string, size int64, send func(job) error) erro
 		}
 		return err
 	}
+	// Garbage is refused on its first bytes, before it is read whole.
+	head, err := br.Peek(headSize)
+	if !mayBegin(head, err != nil) {
+		return notReport(head)
+	}
 	if size > MaxInput {
 		return fmt.Errorf("%w: the file is %d MB, more than %d MB", ErrTooLarge, size>>20, MaxInput>>20)
 	}
 	var buf bytes.Buffer
 	if size > 0 {
-		buf.Grow(int(size) + 1)
+		// ReadFrom wants bytes.MinRead free to find the end; with less,
+		// it would double the buffer there.
+		buf.Grow(int(size) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(br, MaxInput+1))
 	if err != nil {
