@@ -628,3 +628,49 @@ func TestGarbageCheap(t *testing.T) {
 	}
 	t.Logf("%d KB allocated", n>>10)
 }
+
+// TestWalkLinksAndEmpty: a symbolic link to a file is read as the file;
+// one to a folder, a broken one and a folder with nothing to read are
+// reported, not passed over in silence.
+func TestWalkLinksAndEmpty(t *testing.T) {
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	other := filepath.Join(dir, "other")
+	empty := filepath.Join(dir, "empty")
+	hidden := filepath.Join(dir, "hidden")
+	for _, d := range []string{reports, other, empty, hidden} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Skipf("cannot make the files: %v", err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(other, "r.xml"), aggregateXML("linked"), 0o644))
+	must(os.WriteFile(filepath.Join(hidden, ".r.xml"), aggregateXML("hidden"), 0o644))
+	must(os.Symlink(filepath.Join(other, "r.xml"), filepath.Join(reports, "a-file")))
+	must(os.Symlink(other, filepath.Join(reports, "b-folder")))
+	must(os.Symlink(filepath.Join(dir, "gone.xml"), filepath.Join(reports, "c-broken")))
+
+	found, bad := collect(t, &Walker{}, dir, reports, empty, hidden)
+	if want := []string{"reports/a-file aggregate org=example.net id=linked"}; len(found) != 1 || !strings.HasPrefix(found[0], want[0]) {
+		t.Errorf("found %q; want %q", found, want)
+	}
+	want := []string{
+		"reports/b-folder: reportfile: not a report: a symbolic link to a folder, not followed",
+		"reports/c-broken: symbolic link: stat: no such file or directory",
+		"empty: reportfile: not a report: no files in the folder",
+		"hidden: reportfile: not a report: no files in the folder",
+	}
+	if len(bad) != len(want) {
+		t.Fatalf("bad:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(bad[i], want[i]) {
+			t.Errorf("bad[%d] = %q; want it to start %q", i, bad[i], want[i])
+		}
+	}
+}

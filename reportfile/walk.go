@@ -173,7 +173,10 @@ func (w *Walker) produce(ctx context.Context, paths []string, jobs chan<- job, s
 
 // walkPath queues the inputs under a path: the file, or the files of a
 // folder in name order. Errors about single files are queued as jobs in
-// their place; the error returned is the context's, or about p itself.
+// their place; the error returned is the context's, or about p itself. A
+// symbolic link to a file is read as the file; one to a folder is not
+// followed (it could loop) and is reported. A folder with no file to read
+// is reported, so that a wrong path does not pass for a quiet one.
 func walkPath(p string, send func(job) error) error {
 	st, err := os.Stat(p)
 	if err != nil {
@@ -182,8 +185,10 @@ func walkPath(p string, send func(job) error) error {
 	if !st.IsDir() {
 		return readFile(p, send)
 	}
-	return filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
+	files := 0
+	err = filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
+			files++
 			if serr := send(job{name: name, err: unpath(err)}); serr != nil {
 				return serr
 			}
@@ -198,11 +203,54 @@ func walkPath(p string, send func(job) error) error {
 			}
 			return nil
 		}
-		if strings.HasPrefix(d.Name(), ".") || !d.Type().IsRegular() {
+		if strings.HasPrefix(d.Name(), ".") {
 			return nil
+		}
+		files++
+		if err := regular(name, d); err != nil {
+			return send(job{name: name, err: err})
 		}
 		return readFile(name, send)
 	})
+	if err == nil && files == 0 {
+		return fmt.Errorf("%w: no files in the folder (hidden ones and Maildir's tmp are passed over)", ErrNotReport)
+	}
+	return err
+}
+
+// regular says why a folder's entry is not a file to read, or nil: a
+// symbolic link to a folder, a broken link, a device, a pipe.
+func regular(name string, d fs.DirEntry) error {
+	t := d.Type()
+	if t.IsRegular() {
+		return nil
+	}
+	if t&fs.ModeSymlink == 0 {
+		return fmt.Errorf("%w: not a regular file but %s", ErrNotReport, modeName(t))
+	}
+	st, err := os.Stat(name)
+	switch {
+	case err != nil:
+		return fmt.Errorf("symbolic link: %w", unpath(err))
+	case st.IsDir():
+		return fmt.Errorf("%w: a symbolic link to a folder, not followed (name the folder to read it)", ErrNotReport)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%w: a symbolic link to %s, not to a regular file", ErrNotReport, modeName(st.Mode()))
+	}
+	return nil
+}
+
+// modeName names what a file that is not a regular file is.
+func modeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // skipDir reports whether a folder holds no reports to read: hidden
