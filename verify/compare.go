@@ -35,17 +35,23 @@ func (r *Report) compare() {
 		case "spf":
 			r.Comparison = append(r.Comparison, r.compareSPF(m))
 		case "dmarc":
+			if r.DMARC.FromDomain == "" {
+				continue // no author domain: nothing of ours to set beside theirs
+			}
 			c := Comparison{Method: "dmarc", Subject: r.DMARC.FromDomain, Ours: r.DMARC.Result, Theirs: m.Result, Note: m.Comment}
 			if from := m.prop("header.from"); from != "" && !strings.EqualFold(from, r.DMARC.FromDomain) {
 				c.Note = strings.TrimSpace(fmt.Sprintf("they evaluated header.from=%s; %s", from, c.Note))
 			}
 			c.Agree = c.Ours == c.Theirs
+			if c.Ours == DMARCUnknown {
+				c.Note = strings.TrimSpace("ours is undetermined: SPF was not evaluated; " + c.Note)
+			}
 			r.Comparison = append(r.Comparison, c)
 		}
 	}
 	n := 0
 	for _, c := range r.Comparison {
-		if !c.Agree {
+		if !c.Agree && c.Ours != DMARCUnknown {
 			n++
 			r.find(SeverityWarning, "authres-disagree", fmt.Sprintf("%s %s: ours %s, the receiving side's (%s) %s", c.Method, c.Subject, orDash(c.Ours), ar.name(), c.Theirs))
 		}

@@ -194,7 +194,10 @@ func (p *printer) authres(r *Report) {
 	fmt.Fprintf(tw, "  method\tsubject\tours\ttheirs\t\n")
 	for _, c := range r.Comparison {
 		mark := "agree"
-		if !c.Agree {
+		switch {
+		case c.Ours == DMARCUnknown:
+			mark = "ours undetermined"
+		case !c.Agree:
 			mark = "DIFFERS"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Method, orDash(c.Subject), c.Ours, c.Theirs, mark)

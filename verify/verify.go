@@ -104,8 +104,14 @@ type HELOCheck struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// DMARCUnknown is the DMARC result when it hinges on SPF and SPF could
+// not be evaluated: no aligned DKIM signature passes, and an aligned SPF
+// pass would have made DMARC pass.
+const DMARCUnknown = "unknown"
+
 // DMARCResult is the DMARC verdict for the author domain.
 type DMARCResult struct {
+	// Result is dmarc's (pass, fail, none, temperror), or DMARCUnknown.
 	Result       string `json:"result"`
 	Policy       string `json:"policy"`
 	FromDomain   string `json:"from_domain"`
@@ -349,8 +355,13 @@ func (r *Report) evaluateDMARC(ctx context.Context, res resolver.Resolver) {
 	if ev.SPF.Domain != "" {
 		r.DMARC.SPFAlignment = &ev.SPF
 	}
-	if r.SPF.Result == "" && ev.Result != dmarc.ResultPass {
-		r.DMARC.Reason += " (SPF was not evaluated, so only DKIM counted; the receiving side may have had an SPF pass)"
+	switch {
+	case r.From.Domain == "":
+		r.DMARC.Reason = r.noAuthor()
+	case r.SPF.Result == "" && ev.Result == dmarc.ResultFail:
+		r.undetermined(ctx, res, in)
+	case r.SPF.Result == "" && ev.Result == dmarc.ResultTempError:
+		r.DMARC.Reason += " (SPF was not evaluated, so only DKIM counted)"
 	}
 	for _, p := range ev.Discovery.Problems {
 		sev := SeverityWarning
@@ -359,4 +370,33 @@ func (r *Report) evaluateDMARC(ctx context.Context, res resolver.Resolver) {
 		}
 		r.find(sev, "dmarc-record", p.Message)
 	}
+}
+
+// undetermined handles a DMARC fail with SPF not evaluated: no aligned
+// DKIM signature passed, so the result is SPF's to decide. Only when the
+// SPF domain could not align even with a pass does the fail stand.
+func (r *Report) undetermined(ctx context.Context, res resolver.Resolver, in dmarc.Input) {
+	d := &r.DMARC
+	if r.SPF.Domain != "" {
+		in.SPF = dmarc.Identifier{Domain: r.SPF.Domain, Result: "pass"}
+		if ev := dmarc.Evaluate(ctx, res, in); ev.Result == dmarc.ResultFail && !ev.SPF.Aligned && ev.SPF.Err == nil {
+			d.Reason += fmt.Sprintf(" (SPF was not evaluated, but %s does not align with %s: no SPF result could make DMARC pass)", r.SPF.Domain, d.FromDomain)
+			return
+		}
+	}
+	policy := fmt.Sprintf("%s=%s", d.Applies, d.Policy)
+	if d.Testing {
+		policy += " with t=y"
+	}
+	d.Result, d.Disposition = DMARCUnknown, ""
+	d.Reason = fmt.Sprintf("undetermined: no DKIM signature passes aligned with %s, so DMARC hinges on SPF, which was not evaluated: %s. An aligned SPF pass would make DMARC pass; anything else, fail under %s",
+		d.FromDomain, r.SPF.NotEvaluated, policy)
+}
+
+// noAuthor says why there is no author domain to evaluate DMARC for.
+func (r *Report) noAuthor() string {
+	if r.From.Fields == 0 {
+		return "the message has no From field: there is no author domain to evaluate DMARC for"
+	}
+	return fmt.Sprintf("the From field (%q) names no address: there is no author domain to evaluate DMARC for", clip(r.From.Header))
 }

@@ -718,3 +718,45 @@ func TestMsgauthRefusesIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestDMARCUndetermined: with no aligned DKIM pass and SPF not evaluated
+// (no address known), DMARC is SPF's to decide: unknown, not fail, unless
+// the SPF domain could not align even with a pass (RFC 9989 §4.4.2).
+func TestDMARCUndetermined(t *testing.T) {
+	e := newEnv(t)
+	unsigned := received(core("alice@example.test", body), "192.0.2.5")
+	rep := e.verify(t, unsigned, Options{})
+	d := rep.DMARC
+	if d.Result != DMARCUnknown || rep.Pass() || d.Disposition != "" || d.Policy != "reject" ||
+		!strings.Contains(d.Reason, "hinges on SPF") || !strings.Contains(d.Reason, "--ip") {
+		t.Errorf("%+v", d)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteText(&b, false); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "VERDICT  DMARC unknown") || strings.Contains(out, "receivers are asked to") {
+		t.Errorf("%s", out)
+	}
+	// The envelope sender is another organization's: no SPF result could
+	// align, so the fail stands.
+	rep = e.verify(t, strings.Replace(unsigned, "bounce@example.test", "bounce@esp.test", 1), Options{})
+	if d := rep.DMARC; d.Result != "fail" || d.Disposition != "reject" || !strings.Contains(d.Reason, "esp.test does not align") {
+		t.Errorf("%+v", d)
+	}
+	// With the address given, SPF decides.
+	if rep = e.verify(t, unsigned, Options{IP: ip("203.0.113.9")}); rep.DMARC.Result != "fail" {
+		t.Errorf("%+v", rep.DMARC)
+	}
+	if rep = e.verify(t, unsigned, Options{IP: ip("192.0.2.5")}); rep.DMARC.Result != "pass" {
+		t.Errorf("%+v", rep.DMARC)
+	}
+	// Beside the receiving side's dmarc=pass, ours is undetermined, not a
+	// disagreement.
+	rep = e.verify(t, "Authentication-Results: mx.receiver.test; spf=pass smtp.mailfrom=bounce@example.test; dmarc=pass header.from=example.test\r\n"+unsigned, Options{})
+	for _, f := range rep.Findings {
+		if f.Code == "authres-disagree" && strings.HasPrefix(f.Message, "dmarc") {
+			t.Errorf("%+v", f)
+		}
+	}
+}

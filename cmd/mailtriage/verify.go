@@ -52,7 +52,9 @@ records not yet published, or as they were); with --offline nothing else
 is asked.
 
 Exit status: 0 DMARC passes; 1 the message could not be read; 2 wrong
-usage; 3 DMARC does not pass (fail, none or temperror).`,
+usage; 3 DMARC does not pass (fail, none or temperror) or cannot be told
+(unknown: no aligned DKIM pass, and SPF not evaluated for want of the
+sending address, which --ip gives).`,
 		Example: `  mailtriage verify received.eml
   mailtriage verify received.eml --ip 192.0.2.25 --helo mail.example.com --mail-from bounce@example.com
   mailtriage verify cmd/mailtriage/testdata/verify/signed.eml --zone cmd/mailtriage/testdata/verify/example.test.zone --offline

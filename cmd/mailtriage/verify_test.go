@@ -162,6 +162,14 @@ func TestVerifyTextAndExit(t *testing.T) {
 	if code != exitProblems || !strings.Contains(out, "DMARC fail") || !strings.Contains(out, "DIFFERS") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
+	// Without the Received-SPF field, nothing says which address sent
+	// it: SPF is not evaluated, and with DKIM failing DMARC is unknown,
+	// not fail (exit 3 all the same).
+	noAddress := tampered[:strings.Index(tampered, "Received-SPF:")] + tampered[strings.Index(tampered, "Received: from mail"):]
+	code, out, _ = mt(t, noAddress, "verify", "-", "--zone", verifyZone, "--offline")
+	if code != exitProblems || !strings.Contains(out, "VERDICT  DMARC unknown") || !strings.Contains(out, "--ip") || strings.Contains(out, "asked to") {
+		t.Errorf("no address: exit %d\n%s", code, out)
+	}
 	// An mbox on standard input: its first message.
 	code, _, errs := mt(t, "From bounce@example.test Tue Dec  1 10:00:01 2026\n"+strings.ReplaceAll(string(msg), "\r\n", "\n")+"\nFrom x Tue Dec  1 10:00:02 2026\nFrom: x@example.test\n\nx\n",
 		append([]string{"verify", "-"}, verifyArgs[2:]...)...)
