@@ -301,6 +301,9 @@ func TestAggregateBad(t *testing.T) {
 		{"count not a number", strings.NewReader(report("<feedback>", "", okRecord+row("192.0.2.1", "many"))), ErrInvalid, `record 2: count "many" is not a number`},
 		{"count missing", strings.NewReader(report("<feedback>", "", "<record><row><source_ip>192.0.2.1</source_ip></row></record>")), ErrInvalid, "record 1: no count"},
 		{"invalid source_ip", strings.NewReader(report("<feedback>", "", row("192.0.2.300", "1"))), ErrInvalid, `source_ip "192.0.2.300" is not an IP address`},
+		// Bytes that are not text are summarised, not shown as U+FFFD.
+		{"binary source_ip", strings.NewReader(report("<feedback>", "", row("\x80\x81\x82\x83", "1"))), ErrInvalid, "record 1: source_ip binary data (12 bytes) is not an IP address"},
+		{"binary before the root", strings.NewReader("<?xml version='1.0'?>\x01\x02\x03" + report("<feedback>", "", okRecord)), ErrNotAggregate, "not XML: text binary data (9 bytes) before the first element"},
 		{"no source_ip", strings.NewReader(report("<feedback>", "", "<record><row><count>1</count></row></record>")), ErrInvalid, "record 1: no source_ip"},
 		{"unknown encoding", strings.NewReader(`<?xml version="1.0" encoding="x-klingon"?>` + report("<feedback>", "", okRecord)), ErrInvalid, "unknown encoding"},
 		{"deeply nested", strings.NewReader(deepXML(100)), ErrInvalid, "nested deeper than 32"},

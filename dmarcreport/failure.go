@@ -85,7 +85,7 @@ func readFeedback(body []byte) (*Failure, error) {
 		return nil, fmt.Errorf("%w: the feedback report has no Feedback-Type (RFC 5965 §3.1)", ErrNotFailure)
 	case "auth-failure":
 	default:
-		return nil, fmt.Errorf("%w: Feedback-Type is %q, not auth-failure (RFC 6591 §3)", ErrNotFailure, clip(f.FeedbackType))
+		return nil, fmt.Errorf("%w: Feedback-Type is %s, not auth-failure (RFC 6591 §3)", ErrNotFailure, quote(f.FeedbackType))
 	}
 	for _, v := range h.all("original-rcpt-to") {
 		if a := angleAddr(v); a != "" {
@@ -98,7 +98,7 @@ func readFeedback(body []byte) (*Failure, error) {
 	if v := h.get("source-ip"); v != "" {
 		ip, err := sourceIP(v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Source-IP %q is not an IP address", ErrInvalid, clip(v))
+			return nil, fmt.Errorf("%w: Source-IP %s is not an IP address", ErrInvalid, quote(v))
 		}
 		f.SourceIP = ip
 	}

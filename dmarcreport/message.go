@@ -91,7 +91,7 @@ func (w *partWalker) multipart(boundary string, body []byte, depth int) error {
 			if n > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 				break // the close delimiter is missing after the last part
 			}
-			return fmt.Errorf("%w: multipart with boundary %q: %w", ErrBrokenMIME, clip(boundary), err)
+			return fmt.Errorf("%w: multipart with boundary %s: %w", ErrBrokenMIME, quote(boundary), err)
 		}
 		n++
 		data, err := io.ReadAll(p)
@@ -107,7 +107,7 @@ func (w *partWalker) multipart(boundary string, body []byte, depth int) error {
 		}
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: no part delimited by the boundary %q", ErrBrokenMIME, clip(boundary))
+		return fmt.Errorf("%w: no part delimited by the boundary %s", ErrBrokenMIME, quote(boundary))
 	}
 	return nil
 }

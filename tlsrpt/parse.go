@@ -10,11 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxReportSize bounds the JSON of one report. Reports of large senders
 // stay well under 1 MB; a cap keeps a hostile one from taking memory.
-const MaxReportSize = 64 << 20
+const MaxReportSize = 32 << 20
 
 // MaxCount bounds one session count, about 10^12 sessions: far above what
 // one sender makes to one domain in a day, and low enough that 8 million
@@ -74,6 +75,9 @@ func ParseReport(data []byte) (*Report, error) {
 		return nil, fmt.Errorf("%w: larger than %d MB", ErrInvalidReport, MaxReportSize>>20)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%w: empty file", ErrInvalidReport)
+	}
 	var j jsonReport
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
@@ -120,7 +124,7 @@ func dateTime(name, v string) (time.Time, error) {
 		t, err = time.Parse("2006-01-02T15:04:05", v)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: date-range/%s %q is not an RFC 3339 date-time", ErrInvalidReport, name, clip(v))
+		return time.Time{}, fmt.Errorf("%w: date-range/%s %s is not an RFC 3339 date-time", ErrInvalidReport, name, quote(v))
 	}
 	return t.UTC(), nil
 }
@@ -223,7 +227,24 @@ func ipAddr(name, v string) (netip.Addr, error) {
 	}
 	a, err := netip.ParseAddr(v)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%s %q is not an IP address", name, clip(v))
+		return netip.Addr{}, fmt.Errorf("%s %s is not an IP address", name, quote(v))
 	}
 	return a.Unmap(), nil
+}
+
+// quote quotes a value for an error, shortened. A value that is not text
+// (a quarter of it U+FFFD, which encoding/json makes of invalid UTF-8, or
+// control characters) is summarised rather than shown as a run of them.
+func quote(s string) string {
+	bad, n := 0, 0
+	for _, r := range s {
+		n++
+		if r == utf8.RuneError || r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+			bad++
+		}
+	}
+	if bad > 0 && bad*4 >= n {
+		return fmt.Sprintf("binary data (%d bytes)", len(s))
+	}
+	return strconv.Quote(clip(s))
 }

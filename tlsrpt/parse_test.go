@@ -85,6 +85,8 @@ func TestParseReportBad(t *testing.T) {
 	for _, tt := range []struct {
 		name, json, msg string
 	}{
+		{"empty", "", "empty file"},
+		{"white space", " \r\n", "empty file"},
 		{"not JSON", "<feedback/>", "JSON"},
 		{"truncated", tlsReport("", okSummary, "")[:80], "JSON"},
 		{"a list", "[]", "JSON"},
@@ -103,7 +105,8 @@ func TestParseReportBad(t *testing.T) {
 		{"count below int64 min", tlsReport("", `"total-failure-session-count": -9223372036854775809`, ""), "total-failure-session-count -9223372036854775809 is negative"},
 		{"negative failed sessions", tlsReport("", okSummary, `{"result-type": "starttls-not-supported", "failed-session-count": -3}`), "failed-session-count -3 is negative"},
 		{"bad IP", tlsReport("", okSummary, `{"result-type": "x", "sending-mta-ip": "mail.example", "failed-session-count": 1}`), `sending-mta-ip "mail.example"`},
-		{"too large", strings.Repeat(" ", MaxReportSize+1), "larger than 64 MB"},
+		{"binary IP", tlsReport("", okSummary, "{\"result-type\": \"x\", \"receiving-ip\": \"\x80\x81\x82\", \"failed-session-count\": 1}"), "receiving-ip binary data (9 bytes) is not an IP address"},
+		{"too large", strings.Repeat(" ", MaxReportSize+1), "larger than 32 MB"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := ParseReport([]byte(tt.json))
