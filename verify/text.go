@@ -18,7 +18,12 @@ func (r *Report) WriteText(w io.Writer, color bool) error {
 		name = "message"
 	}
 	p.f("mailtriage verify: %s\n", name)
-	p.f("From: %s", orDash(r.From.Header))
+	switch {
+	case r.From.Fields == 0:
+		p.f("From: none (the message has no From field)")
+	default:
+		p.f("From: %s", orDash(r.From.Header))
+	}
 	if r.From.Domain != "" {
 		p.f("  (author domain %s)", r.From.Domain)
 	}
@@ -88,8 +93,11 @@ func (p *printer) dkim(r *Report) {
 	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
 	for _, d := range r.DKIM {
 		key := "key ?"
-		if d.KeyType != "" {
+		switch {
+		case d.KeyType != "" && d.KeyBits > 0:
 			key = fmt.Sprintf("%s %d-bit", d.KeyType, d.KeyBits)
+		case d.KeyType != "":
+			key = d.KeyType // revoked or unreadable: no size to give
 		}
 		if d.KeyTesting {
 			key += " t=y"
@@ -144,7 +152,11 @@ func (p *printer) spf(r *Report) {
 func (p *printer) dmarc(r *Report) {
 	d := r.DMARC
 	p.f("DMARC\n")
-	p.f("  %s  for %s", p.res(d.Result), orDash(d.FromDomain))
+	if d.FromDomain == "" {
+		p.f("  %s  no author domain\n\n", p.res(d.Result))
+		return
+	}
+	p.f("  %s  for %s", p.res(d.Result), d.FromDomain)
 	if d.Record != "" {
 		p.f("  record at _dmarc.%s: %s", d.PolicyDomain, d.Record)
 	}

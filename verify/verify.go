@@ -238,11 +238,19 @@ func (r *Report) chooseAuthResults(m *message) {
 func (r *Report) checkSPF(ctx context.Context, m *message, o Options) {
 	s := &r.SPF
 	s.MailFrom, s.MailFromSource = r.mailFrom(m, o)
+	recorded, recordedSource := r.recordedIP()
 	ip, ipSource := o.IP, "--ip"
 	if !ip.IsValid() {
-		ip, ipSource = r.recordedIP()
+		ip, ipSource = recorded, recordedSource
 	}
-	s.HELO, s.HELOSource = r.helo(o, ip)
+	// The HELO name the receiving side recorded is that of the host it
+	// recorded; for another address given with --ip it would be wrong.
+	sameHost := !recorded.IsValid() || recorded == ip
+	s.HELO, s.HELOSource = r.helo(o, ip, sameHost)
+	if name, source := r.recordedHELO(); o.HELO == "" && !sameHost && name != "" {
+		r.find(SeverityInfo, "helo-other-host", fmt.Sprintf("the HELO name %s (%s) is that of %s, the address the receiving side recorded (%s), not of --ip %s: it is not used; give the HELO name of %s with --helo",
+			name, source, recorded, recordedSource, ip, ip))
+	}
 	if !ip.IsValid() {
 		s.NotEvaluated = "the message does not say which address the receiving side saw (no Received-SPF client-ip=, no address in its Authentication-Results); give one with --ip, from the Received chain"
 		s.Domain, _ = spf.SenderIdentity(s.MailFrom, s.HELO)
@@ -308,12 +316,28 @@ func (r *Report) recordedIP() (netip.Addr, string) {
 	return netip.Addr{}, ""
 }
 
-// helo finds the HELO name: --helo, else what the receiving side recorded,
-// else the name the Received field of the sending address gives.
-func (r *Report) helo(o Options, ip netip.Addr) (string, string) {
+// helo finds the HELO name: --helo, else what the receiving side
+// recorded when ip is the host it recorded (sameHost), else the name the
+// Received field of the sending address gives.
+func (r *Report) helo(o Options, ip netip.Addr, sameHost bool) (string, string) {
 	if o.HELO != "" {
 		return o.HELO, "--helo"
 	}
+	if name, source := r.recordedHELO(); sameHost && name != "" {
+		return name, source
+	}
+	if ip.IsValid() {
+		for _, h := range r.Received {
+			if h.IP == ip && h.HELO != "" {
+				return h.HELO, fmt.Sprintf("Received field %d", h.Index+1)
+			}
+		}
+	}
+	return "", ""
+}
+
+// recordedHELO is the HELO name the receiving side recorded.
+func (r *Report) recordedHELO() (string, string) {
 	if r.ReceivedSPF != nil && r.ReceivedSPF.HELO != "" {
 		return r.ReceivedSPF.HELO, "Received-SPF helo="
 	}
@@ -321,13 +345,6 @@ func (r *Report) helo(o Options, ip netip.Addr) (string, string) {
 		for _, mt := range r.AuthResults.Methods {
 			if v := mt.prop("smtp.helo"); mt.Method == "spf" && v != "" {
 				return v, "smtp.helo in the Authentication-Results of " + r.AuthResults.name()
-			}
-		}
-	}
-	if ip.IsValid() {
-		for _, h := range r.Received {
-			if h.IP == ip && h.HELO != "" {
-				return h.HELO, fmt.Sprintf("Received field %d", h.Index+1)
 			}
 		}
 	}

@@ -760,3 +760,72 @@ func TestDMARCUndetermined(t *testing.T) {
 		}
 	}
 }
+
+// TestHELOOtherHost: the HELO name the receiving side recorded belongs to
+// the address it recorded; --ip naming another host does not take it.
+func TestHELOOtherHost(t *testing.T) {
+	e := newEnv(t)
+	msg := "Received-SPF: pass client-ip=192.0.2.7; envelope-from=\"bounce@example.test\"; helo=out.example.test;\r\n" +
+		received(sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: e.k.rsa2048}), "192.0.2.5")
+	hasFinding := func(rep *Report) bool {
+		for _, f := range rep.Findings {
+			if f.Code == "helo-other-host" {
+				return strings.Contains(f.Message, "out.example.test") && strings.Contains(f.Message, "--helo")
+			}
+		}
+		return false
+	}
+	for _, tt := range []struct {
+		name       string
+		o          Options
+		helo, from string
+		finding    bool
+	}{
+		{"recorded address", Options{}, "out.example.test", "Received-SPF helo=", false},
+		{"--ip the recorded address", Options{IP: ip("192.0.2.7")}, "out.example.test", "Received-SPF helo=", false},
+		// The Received field of 192.0.2.5 gives that host's own HELO.
+		{"--ip in the Received chain", Options{IP: ip("192.0.2.5")}, "mail.example.test", "Received field 1", true},
+		{"--ip elsewhere", Options{IP: ip("203.0.113.9")}, "", "", true},
+		{"--helo", Options{IP: ip("203.0.113.9"), HELO: "esp.test"}, "esp.test", "--helo", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := e.verify(t, msg, tt.o)
+			if rep.SPF.HELO != tt.helo || rep.SPF.HELOSource != tt.from || hasFinding(rep) != tt.finding {
+				t.Errorf("helo %q (%s), finding %v; findings %+v", rep.SPF.HELO, rep.SPF.HELOSource, hasFinding(rep), rep.Findings)
+			}
+		})
+	}
+}
+
+// TestWriteTextWithout: what the message lacks is said in words, not as
+// empty values.
+func TestWriteTextWithout(t *testing.T) {
+	e := newEnv(t)
+	text := func(rep *Report) string {
+		var b bytes.Buffer
+		if err := rep.WriteText(&b, false); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	// A revoked key has no size.
+	revoked := sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "revoked", Signer: e.k.rsa1024})
+	out := text(e.verify(t, revoked, Options{IP: ip("192.0.2.5")}))
+	if strings.Contains(out, "0-bit") || !strings.Contains(out, "s=revoked  rsa-sha256  rsa  relaxed/relaxed") {
+		t.Errorf("%s", out)
+	}
+	// No From: no author domain, no dmarc row beside the receiving side's.
+	noFrom := "Authentication-Results: mx.receiver.test; spf=pass smtp.mailfrom=bounce@example.test; dmarc=none\r\n" +
+		received(strings.Replace(core("alice@example.test", body), "From: Alice <alice@example.test>\r\n", "", 1), "192.0.2.5")
+	rep := e.verify(t, noFrom, Options{IP: ip("192.0.2.5")})
+	out = text(rep)
+	if !strings.Contains(rep.DMARC.Reason, "the message has no From field") || strings.Contains(out, `("")`) ||
+		!strings.Contains(out, "From: none (the message has no From field)") || !strings.Contains(out, "none  no author domain") {
+		t.Errorf("%s", out)
+	}
+	for _, c := range rep.Comparison {
+		if c.Method == "dmarc" {
+			t.Errorf("dmarc row without an author domain: %+v", c)
+		}
+	}
+}
