@@ -180,3 +180,29 @@ func FuzzParseFailure(f *testing.F) {
 		}
 	})
 }
+
+// TestParseDate: net/mail.ParseDate reads RFC 5322 dates but takes the
+// obsolete zone names of RFC 5322 §4.3 for UTC (or for the local zone's
+// offset, when it shares the name); parseDate gives them their offsets.
+func TestParseDate(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Thu, 1 Feb 2024 10:00:00 +0100", "2024-02-01T09:00:00Z"},
+		{"Thu, 1 Feb 2024 10:00:00 GMT", "2024-02-01T10:00:00Z"},
+		{"Thu, 1 Feb 2024 10:00:00 UT", "2024-02-01T10:00:00Z"},
+		{"Thu, 1 Feb 2024 10:00:00 EST", "2024-02-01T15:00:00Z"},
+		{"Thu, 1 Feb 2024 10:00:00 PDT", "2024-02-01T17:00:00Z"},
+		{" 1 Feb 2024 10:00:00 CST ", "2024-02-01T16:00:00Z"},
+	} {
+		got, err := parseDate(tt.in)
+		if err != nil {
+			t.Errorf("parseDate(%q): %v", tt.in, err)
+			continue
+		}
+		if s := got.UTC().Format(time.RFC3339); s != tt.want {
+			t.Errorf("parseDate(%q) = %s; want %s", tt.in, s, tt.want)
+		}
+	}
+	if _, err := parseDate("yesterday"); err == nil {
+		t.Error("parseDate(yesterday): no error")
+	}
+}
