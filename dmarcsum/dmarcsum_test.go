@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -213,23 +214,22 @@ func TestBuild(t *testing.T) {
 		service    string
 		cat        Category
 		unverified bool
-		mix        [4]int64
 	}
 	want := map[netip.Addr]row{
-		ipGoogle: {"Google", Authorized, true, [4]int64{14, 0, 0, 0}},            // passes, not declared
-		ipESP:    {"SendGrid", PartiallyAuthorized, false, [4]int64{0, 0, 8, 0}}, // declared: DKIM only is not forwarding
-		ipFwd:    {"", Forwarded, true, [4]int64{0, 6, 0, 0}},
-		ipMixed:  {"", Failing, false, [4]int64{3, 0, 0, 3}}, // a tie goes to the worse; declared, so not unverified
-		ipBad:    {"", Failing, false, [4]int64{0, 0, 0, 4}},
+		ipGoogle: {"Google", Authorized, true},             // passes, not declared
+		ipESP:    {"SendGrid", PartiallyAuthorized, false}, // declared: DKIM only is not forwarding
+		ipFwd:    {"", Forwarded, true},
+		ipMixed:  {"", Failing, false}, // half failing; declared, so not unverified
+		ipBad:    {"", Failing, false},
 	}
 	for _, src := range s.Sources {
 		w := want[src.IP]
-		got := row{src.Service, src.Category, src.Unverified, src.Mix}
+		got := row{src.Service, src.Category, src.Unverified}
 		if got != w {
 			t.Errorf("%s: got %+v, want %+v", src.IP, got, w)
 		}
 	}
-	if s.Reports != 3 || s.Messages != 38 || s.DMARCPass != 31 || s.Failures != 1 || s.Declared != 2 {
+	if s.Reports != 3 || s.Messages != 38 || s.DMARCPass != 31 || s.SPFAlignedPass != 17 || s.DKIMAlignedPass != 31 || s.Failures != 1 || s.Declared != 2 {
 		t.Errorf("summary counts %+v", s)
 	}
 	// Without a declared list every passing source is unverified, and
@@ -259,7 +259,9 @@ func TestBuild(t *testing.T) {
 // lists as [] (scripts index them), never null.
 func TestJSONShape(t *testing.T) {
 	svc := builtin(t)
-	s := Build(Options{Services: svc}, store.DMARCCounts{Reports: 3}, stats()[:1],
+	st := stats()[:1]
+	st[0].Quarantined, st[0].Rejected = 1, 2
+	s := Build(Options{Services: svc}, store.DMARCCounts{Reports: 3, Failures: 2}, st,
 		[]store.DMARCDay{{Day: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Reports: 3, Messages: 14, DMARCPass: 14}},
 		[]store.TLSPolicyStat{{Domain: "example.com", PolicyType: "sts", Reports: 1, Successes: 5}})
 	var b bytes.Buffer
@@ -271,9 +273,11 @@ func TestJSONShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"reports": 3.0,
+		"reports":         3.0,
+		"failure_reports": 2.0,
 		"sources": []any{map[string]any{"ip": "209.85.220.41", "rdns": "mail-sor-f41.google.com", "service": "Google", "messages": 14.0,
-			"spf_aligned_pass": 14.0, "dkim_aligned_pass": 14.0, "dmarc_pass": 14.0, "category": "authorized", "unverified": true}},
+			"spf_aligned_pass": 14.0, "dkim_aligned_pass": 14.0, "dmarc_pass": 14.0, "quarantined": 1.0, "rejected": 2.0,
+			"category": "authorized", "unverified": true}},
 		"tls":  []any{map[string]any{"domain": "example.com", "policy_type": "sts", "reports": 1.0, "successes": 5.0, "failures": 0.0, "top_failures": []any{}}},
 		"days": []any{map[string]any{"day": "2026-03-02", "reports": 3.0, "messages": 14.0, "dmarc_pass": 14.0}},
 	}
@@ -284,7 +288,7 @@ func TestJSONShape(t *testing.T) {
 	if err := JSON(&b, Build(Options{}, store.DMARCCounts{}, nil, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(strings.Fields(b.String()), ""); got != `{"reports":0,"sources":[],"tls":[],"days":[]}` {
+	if got := strings.Join(strings.Fields(b.String()), ""); got != `{"reports":0,"failure_reports":0,"sources":[],"tls":[],"days":[]}` {
 		t.Errorf("empty summary: %s", got)
 	}
 }
@@ -371,14 +375,6 @@ func TestText(t *testing.T) {
 	}
 }
 
-func TestCount(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := count(n); got != want {
-			t.Errorf("count(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestSummarize(t *testing.T) {
 	r := fakeReader{}
 	s, err := Summarize(context.Background(), r, Options{})
@@ -406,7 +402,8 @@ func (fakeReader) TLSSummary(context.Context, store.TLSQuery) ([]store.TLSPolicy
 // names included.
 func TestAppendSource(t *testing.T) {
 	for _, rdns := range []string{"", "mail-sor-f41.google.com", `a"b\c`, "<x>&", "caf\u00e9.example", "tab\there", "\xff"} {
-		src := Source{IP: ipFwd, RDNS: rdns, Service: "Amazon SES", Messages: 12, SPFAlignedPass: 3, DKIMAlignedPass: 4, DMARCPass: 5, Category: PartiallyAuthorized, Unverified: true}
+		src := Source{IP: ipFwd, RDNS: rdns, Service: "Amazon SES", Messages: 12, SPFAlignedPass: 3, DKIMAlignedPass: 4, DMARCPass: 5,
+			Quarantined: 6, Rejected: 1, Category: PartiallyAuthorized, Unverified: true}
 		want, err := json.Marshal(src)
 		if err != nil {
 			t.Fatal(err)
@@ -498,5 +495,172 @@ func TestDayChartGaps(t *testing.T) {
 	far := []Day{{Day: "1979-08-07", Messages: 1}, {Day: "2019-02-10", Messages: 1}}
 	if n := len(denseDays(far)); n != 2 {
 		t.Errorf("days 40 years apart: %d, want 2", n)
+	}
+}
+
+// TestSourceCategory: a source's category holds for all its messages (the
+// issue's "the first that applies"), never for its largest part.
+func TestSourceCategory(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		both, dkim, spf, none int64
+		known                 bool
+		want                  Category
+	}{
+		{"49% failing is not authorized", 51, 0, 0, 49, true, Failing},
+		{"one failing message of many", 9999, 0, 0, 1, true, Failing},
+		{"all both", 10, 0, 0, 0, false, Authorized},
+		{"all DKIM only, undeclared", 0, 6, 0, 0, false, Forwarded},
+		{"all DKIM only, declared", 0, 6, 0, 0, true, PartiallyAuthorized},
+		{"both and DKIM only, undeclared", 4, 6, 0, 0, false, PartiallyAuthorized},
+		{"SPF only", 0, 0, 3, 0, false, PartiallyAuthorized},
+		{"no messages", 0, 0, 0, 0, false, Failing},
+	} {
+		if got := SourceCategory(tc.both, tc.dkim, tc.spf, tc.none, tc.known); got != tc.want {
+			t.Errorf("%s: SourceCategory = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	// A source whose messages all fall in one record's case has that
+	// record's category.
+	for _, known := range []bool{false, true} {
+		for _, c := range []struct {
+			dkim, spf          bool
+			both, dk, sp, none int64
+		}{{true, true, 1, 0, 0, 0}, {true, false, 0, 1, 0, 0}, {false, true, 0, 0, 1, 0}, {false, false, 0, 0, 0, 1}} {
+			if got, want := SourceCategory(c.both, c.dk, c.sp, c.none, known), Categorize(c.dkim, c.spf, known); got != want {
+				t.Errorf("dkim %v spf %v known %v: source %s, record %s", c.dkim, c.spf, known, got, want)
+			}
+		}
+	}
+	// And the summary shows it with its pass rate.
+	s := Build(Options{}, store.DMARCCounts{Reports: 1, Messages: 100},
+		[]store.SourceStat{{IP: ipMixed, Messages: 100, SPFAlignedPass: 51, DKIMAlignedPass: 51, DMARCPass: 51, BothPass: 51, NonePass: 49, Reports: 1}}, nil, nil)
+	var b bytes.Buffer
+	if err := Text(&b, s, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`51\.0%\s+failing`).MatchString(b.String()) {
+		t.Errorf("no pass rate beside the category:\n%s", b.String())
+	}
+}
+
+// TestAxisTicks: round steps, 1, 2 or 5 times a power of ten, that cover
+// the largest day.
+func TestAxisTicks(t *testing.T) {
+	for _, tc := range []struct {
+		most  int64
+		step  float64
+		ticks int
+	}{
+		{19258, 5000, 4}, // was 4,814 a tick
+		{100, 50, 2},
+		{7, 2, 4},
+		{1, 1, 1},
+		{0, 1, 4},
+		{1_000_000, 250_000 * 2, 2},
+	} {
+		step, ticks := axisTicks(tc.most)
+		if step != tc.step || ticks != tc.ticks {
+			t.Errorf("axisTicks(%d) = %v, %d; want %v, %d", tc.most, step, ticks, tc.step, tc.ticks)
+		}
+		if float64(ticks)*step < float64(tc.most) {
+			t.Errorf("axisTicks(%d) stops short", tc.most)
+		}
+	}
+}
+
+// TestTextTotalsAndNames: the grand total stands apart from the last
+// group's, and names from reports or the DNS cannot drive the terminal.
+func TestTextTotalsAndNames(t *testing.T) {
+	st := stats()
+	st[2].RDNS = "mx.\x1b]0;owned\x07forwarder.example"
+	s := Build(Options{Services: builtin(t)}, store.DMARCCounts{Reports: 3, Messages: 38}, st, nil,
+		[]store.TLSPolicyStat{{Domain: "evil\x1b[2J.example", PolicyType: "sts", Reports: 1, Successes: 1}})
+	var b bytes.Buffer
+	if err := Text(&b, s, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) {
+		t.Errorf("control characters reached the output:\n%q", out)
+	}
+	if !strings.Contains(out, `\x1b]0;owned\x07`) || !strings.Contains(out, `evil\x1b[2J.example`) {
+		t.Errorf("names not shown escaped:\n%s", out)
+	}
+	if !regexp.MustCompile(`\n\n  all sources\s+5 sources\s+38\s+17\s+31\s+81\.6%\n`).MatchString(out) {
+		t.Errorf("no grand total line apart:\n%s", out)
+	}
+}
+
+// TestNoReports: an empty store says to import; a filter that matches
+// nothing says so, and not to import.
+func TestNoReports(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		stored int64
+		o      Options
+		want   string
+	}{
+		{0, Options{}, "import them"},
+		{0, Options{Domain: "example.com"}, "import them"},
+		{5, Options{Domain: "example.net"}, "No aggregate reports match example.net"},
+		{5, Options{Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, "No aggregate reports match all domains, UTC days from 2026-03-01"},
+	} {
+		s, err := Summarize(ctx, emptyFilter{stored: tc.stored}, tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := Text(&b, s, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) || tc.stored > 0 && strings.Contains(b.String(), "import") {
+			t.Errorf("%d stored, %+v:\n%s", tc.stored, tc.o, b.String())
+		}
+		b.Reset()
+		if err := HTML(&b, s, HTMLOptions{}); err != nil || !strings.Contains(b.String(), tc.want) {
+			t.Errorf("HTML, %d stored, %+v: %v", tc.stored, tc.o, err)
+		}
+	}
+}
+
+// emptyFilter holds stored reports, none of which a filtered query
+// matches.
+type emptyFilter struct {
+	fakeReader
+	stored int64
+}
+
+func (emptyFilter) DMARCSources(context.Context, store.DMARCQuery) ([]store.SourceStat, error) {
+	return nil, nil
+}
+
+func (f emptyFilter) DMARCCounts(_ context.Context, q store.DMARCQuery) (store.DMARCCounts, error) {
+	if q == (store.DMARCQuery{}) {
+		return store.DMARCCounts{Reports: f.stored}, nil
+	}
+	return store.DMARCCounts{}, nil
+}
+
+// TestRentedPlatforms: a customer VM on Google Cloud, or a site on
+// GoDaddy's shared hosting, is not Google or GoDaddy, and declaring
+// Google does not declare them.
+func TestRentedPlatforms(t *testing.T) {
+	svc := builtin(t)
+	known, err := ParseKnown(strings.NewReader("service Google\n"), "k", svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rdns, want := range map[string]string{
+		"34.86.1.2.bc.googleusercontent.com":      "Google Cloud (customer VM)",
+		"p3plcpnl0123.prod.phx3.secureserver.net": "GoDaddy (shared hosting)",
+	} {
+		got := svc.Match(rdns)
+		if got != want {
+			t.Errorf("Match(%q) = %q, want %q", rdns, got, want)
+		}
+		if known.Has(netip.MustParseAddr("192.0.2.9"), rdns, got) {
+			t.Errorf("'service Google' declares %s", rdns)
+		}
 	}
 }

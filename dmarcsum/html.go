@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strings"
 	"time"
+
+	"github.com/mailtriage/mailtriage/report"
 )
 
 // HTMLOptions shape the page.
@@ -20,7 +23,7 @@ type HTMLOptions struct {
 // elements are self-closed, so the page is also well-formed XML.
 func HTML(w io.Writer, s *Summary, o HTMLOptions) error {
 	bw := bufio.NewWriter(w)
-	v := htmlView{S: s, Groups: s.Groups(o.Top), Chart: template.HTML(dayChart(s.Days)), Sources: int64(len(s.Sources))}
+	v := htmlView{S: s, Groups: s.Groups(o.Top), Chart: template.HTML(dayChart(s.Days)), Sources: int64(len(s.Sources)), Messages: s.sourceMessages()}
 	for _, src := range s.Sources {
 		if src.Unverified {
 			v.Unverified++
@@ -40,18 +43,21 @@ type htmlView struct {
 	Groups                       []Group
 	Chart                        template.HTML
 	Sources, Unverified, Failing int64
+	Messages                     int64 // of all sources
 }
 
-var page = template.Must(template.New("dmarc").Funcs(template.FuncMap{
+// page is the summary's template, in the style every mailtriage page
+// shares (report.PageCSS) with what only this page needs.
+var page = template.Must(template.Must(template.New("dmarc").Funcs(template.FuncMap{
 	"count":   count,
-	"plural":  plural,
+	"plural":  report.Plural,
 	"percent": percent,
 	"rate":    rate,
 	"applied": applied,
 	"orDash":  orDash,
 	"top":     topFailures,
-	"sum":     func(a, b int64) int64 { return a + b },
-}).Parse(pageTemplate))
+	"sum":     addSat,
+}).Parse(pageTemplate)).Parse(report.PageCSS))
 
 // Chart geometry, in viewBox units.
 const (
@@ -107,7 +113,8 @@ func dayChart(days []Day) string {
 	for _, d := range days {
 		most = max(most, d.Messages)
 	}
-	most = max(most, 1)
+	tick, ticks := axisTicks(most)
+	top := tick * float64(ticks)
 	plotW := chartW - chartPadL - chartPadR
 	step := plotW / float64(len(days))
 	bottom := chartTop + chartPlotH
@@ -115,10 +122,14 @@ func dayChart(days []Day) string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="messages and DMARC pass rate per day, %s to %s">`,
 		chartW, chartH, days[0].Day, days[len(days)-1].Day)
 	// Grid and axes: messages on the left, pass rate on the right.
+	for i := 0; i <= ticks; i++ {
+		y := bottom - chartPlotH*float64(i)/float64(ticks)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#dde2ea" stroke-width="1" />`, chartPadL, y, chartW-chartPadR, y)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="%s">%s</text>`, chartPadL-6, y+4, colorAxis, count(int64(tick*float64(i))))
+	}
+	// The rate's axis in quarters, on the right, whatever the grid.
 	for i := 0; i <= 4; i++ {
 		y := bottom - chartPlotH*float64(i)/4
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#dde2ea" stroke-width="1" />`, chartPadL, y, chartW-chartPadR, y)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="%s">%s</text>`, chartPadL-6, y+4, colorAxis, count(most*int64(i)/4))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="%s">%d%%</text>`, chartW-chartPadR+6, y+4, colorRate, 25*i)
 	}
 	barW := max(step*0.7, 1)
@@ -136,7 +147,7 @@ func dayChart(days []Day) string {
 	for i, d := range days {
 		x := chartPadL + step*float64(i)
 		if d.Messages > 0 || d.Reports > 0 {
-			h := chartPlotH * float64(d.Messages) / float64(most)
+			h := chartPlotH * float64(d.Messages) / top
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s messages, %s reports, %s passed DMARC</title></rect>`,
 				x+(step-barW)/2, bottom-h, barW, h, colorBar, d.Day, count(d.Messages), count(d.Reports), percent(rate(d.DMARCPass, d.Messages)))
 		}
@@ -156,6 +167,26 @@ func dayChart(days []Day) string {
 	return b.String()
 }
 
+// axisTicks divides the message axis, 0 to at least most, into 2 to 4
+// steps of 1, 2 or 5 times a power of ten, for labels people read at a
+// glance (5,000, not 4,814).
+func axisTicks(most int64) (step float64, ticks int) {
+	if most <= 0 {
+		return 1, 4
+	}
+	raw := float64(most) / 4
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step = 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	step = max(step, 1) // whole messages
+	return step, int(math.Ceil(float64(most) / step))
+}
+
 const pageTemplate = `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -164,32 +195,22 @@ const pageTemplate = `<!DOCTYPE html>
 <meta name="generator" content="mailtriage" />
 <title>DMARC summary · {{.S.Scope}}</title>
 <style>
-:root { color-scheme: light; --fg: #1d2433; --muted: #5b6475; --line: #dde2ea; --panel: #f5f7fa; --err: #b42318; --warn: #b54708; --ok: #067647; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #fff; color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 24px 56px; }
-h1 { font-size: 1.7rem; line-height: 1.2; margin: 0 0 6px; }
-h2 { font-size: 1.2rem; margin: 40px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
-p { margin: 0 0 10px; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.86em; }
-.meta, .muted { color: var(--muted); }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; list-style: none; margin: 16px 0 0; padding: 0; }
-.tile { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--panel); }
-.tile span { display: block; color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; }
-.tile b { display: block; font-size: 1.45rem; font-variant-numeric: tabular-nums; }
-.tile.warn { border-color: var(--warn); background: #fffaeb; }
+{{template "css"}}
+:root { --ok: #067647; }
+.tiles { margin-top: 16px; }
 header > p.muted { margin-top: 12px; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: var(--panel); font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+/* A wide table scrolls in its box, and long names wrap, rather than
+   pushing past the page. */
+.scroll { max-width: 100%; }
+.sources th { white-space: normal; }
+.sources td.rdns { overflow-wrap: anywhere; min-width: 12em; }
+.sources code, .flag { white-space: nowrap; }
 tr.group th { background: #eef1f5; }
+tr.total th { border-top: 2px solid var(--fg); }
 .cat { white-space: nowrap; font-weight: 600; }
 .cat-authorized { color: var(--ok); }
 .cat-forwarded, .cat-partially_authorized, .flag { color: var(--warn); }
 .cat-failing { color: var(--err); }
-@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
 </style>
 </head>
 <body>
@@ -218,23 +239,26 @@ tr.group th { background: #eef1f5; }
 {{- end}}
 <section id="sources">
 <h2>Sources</h2>
-{{- if not .S.Sources}}
-<p>No aggregate reports here: import them with <code>mailtriage dmarc import</code>.</p>
+{{- if not .S.Reports}}
+<p>{{.S.NoReports}}</p>
 {{- else}}
 <div class="scroll">
-<table>
-<thead><tr><th>IP</th><th>rDNS</th><th class="n">messages</th><th class="n">SPF aligned pass</th><th class="n">DKIM aligned pass</th><th class="n">DMARC pass</th><th>applied</th><th>category</th><th></th></tr></thead>
+<table class="sources">
+<thead><tr><th>IP</th><th>rDNS</th><th class="n">messages</th><th class="n">SPF aligned pass</th><th class="n">DKIM aligned pass</th><th>applied</th><th class="n">DMARC pass</th><th>category</th><th></th></tr></thead>
 {{- range .Groups}}
 <tbody>
-<tr class="group"><th colspan="2">{{if .Service}}{{.Name}}{{else}}<span class="muted">{{.Name}}</span>{{end}}{{if .Folded}} <span class="muted">({{plural .Hidden "source"}})</span>{{end}}</th><th class="n">{{count .Messages}}</th><th class="n">{{count .SPFAlignedPass}}</th><th class="n">{{count .DKIMAlignedPass}}</th><th class="n">{{percent (rate .DMARCPass .Messages)}}</th><th colspan="3"></th></tr>
+<tr class="group"><th colspan="2">{{if .Service}}{{.Name}}{{else}}<span class="muted">{{.Name}}</span>{{end}}{{if .Folded}} <span class="muted">({{plural .Hidden "source"}})</span>{{end}}</th><th class="n">{{count .Messages}}</th><th class="n">{{count .SPFAlignedPass}}</th><th class="n">{{count .DKIMAlignedPass}}</th><th></th><th class="n">{{percent (rate .DMARCPass .Messages)}}</th><th colspan="2"></th></tr>
 {{- range .Sources}}
-<tr><td><code>{{.IP}}</code></td><td>{{orDash .RDNS}}</td><td class="n">{{count .Messages}}</td><td class="n">{{count .SPFAlignedPass}}</td><td class="n">{{count .DKIMAlignedPass}}</td><td class="n">{{percent .PassRate}}</td><td>{{applied .}}</td><td class="cat cat-{{.Category}}">{{.Category.Title}}</td><td>{{if .Unverified}}<span class="flag">unverified</span>{{end}}</td></tr>
+<tr><td><code>{{.IP}}</code></td><td class="rdns">{{orDash .RDNS}}</td><td class="n">{{count .Messages}}</td><td class="n">{{count .SPFAlignedPass}}</td><td class="n">{{count .DKIMAlignedPass}}</td><td>{{applied .}}</td><td class="n">{{percent .PassRate}}</td><td class="cat cat-{{.Category}}">{{.Category.Title}}</td><td>{{if .Unverified}}<span class="flag">unverified</span>{{end}}</td></tr>
 {{- end}}
 {{- if and .Hidden (not .Folded)}}
 <tr><td colspan="9" class="muted">… and {{count .Hidden}} more, counted in the group's totals</td></tr>
 {{- end}}
 </tbody>
 {{- end}}
+<tfoot>
+<tr class="group total"><th colspan="2">all sources <span class="muted">({{plural .Sources "source"}})</span></th><th class="n">{{count .Messages}}</th><th class="n">{{count .S.SPFAlignedPass}}</th><th class="n">{{count .S.DKIMAlignedPass}}</th><th></th><th class="n">{{percent (rate .S.DMARCPass .Messages)}}</th><th colspan="2"></th></tr>
+</tfoot>
 </table>
 </div>
 {{- end}}
@@ -260,6 +284,7 @@ tr.group th { background: #eef1f5; }
 <section id="day-table">
 <h2>Per day</h2>
 <details><summary>{{len .S.Days}} days</summary>
+<div class="scroll">
 <table>
 <thead><tr><th>day</th><th class="n">reports</th><th class="n">messages</th><th class="n">DMARC pass</th></tr></thead>
 <tbody>
@@ -268,6 +293,7 @@ tr.group th { background: #eef1f5; }
 {{- end}}
 </tbody>
 </table>
+</div>
 </details>
 </section>
 {{- end}}

@@ -4,14 +4,22 @@
 // passed SPF and DKIM aligned, and one category; per receiving domain, how
 // TLS sessions went.
 //
-// Categories, the first that applies to a report record:
+// A source gets one category, the first of these that holds for all its
+// messages in the reports summarised:
 //
 //   - authorized: SPF and DKIM both passed aligned;
-//   - forwarded: DKIM passed aligned, SPF did not, and the source is not in
-//     the sender's declared list (a forwarder keeps the signature but sends
-//     from its own address);
-//   - partially authorized: DMARC passed through one of the two;
-//   - failing: DMARC failed.
+//   - forwarded: DKIM passed aligned and SPF did not, and the source is not
+//     in the sender's declared list (a forwarder keeps the signature but
+//     sends from its own address);
+//   - partially authorized: DMARC passed, through one of the two;
+//   - failing: otherwise, that is some of its mail failed DMARC.
+//
+// So one failing message makes a source failing, however much of its mail
+// passed: the share that passed DMARC is shown beside the category, and
+// tells a forwarder's odd failure from a spoofer. (A source's category is
+// never that of its largest part: a source with 49% failing mail is not
+// authorized.) In JSON the categories are "authorized", "forwarded",
+// "partially_authorized" and "failing".
 //
 // A passing source outside the declared list is also flagged unverified:
 // it sends mail that passes as the domain, and nobody said it may.
@@ -21,6 +29,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -53,7 +62,8 @@ func (c Category) Title() string {
 
 // Categorize is the category of one report record: the messages the
 // receiver evaluated alike, with DKIM and SPF aligned or not, from a source
-// known (declared) or not.
+// known (declared) or not. SourceCategory gives the same for a source
+// whose messages all fall in one record's case.
 func Categorize(dkimAligned, spfAligned, known bool) Category {
 	switch {
 	case dkimAligned && spfAligned:
@@ -66,6 +76,22 @@ func Categorize(dkimAligned, spfAligned, known bool) Category {
 	return Failing
 }
 
+// SourceCategory is the category of a source's mail as a whole, from its
+// messages by aligned result: the first category that holds for all of
+// them (see the package doc). A source whose records count no message has
+// nothing that passed: failing.
+func SourceCategory(bothPass, dkimOnly, spfOnly, nonePass int64, known bool) Category {
+	switch {
+	case nonePass > 0 || bothPass+dkimOnly+spfOnly == 0:
+		return Failing
+	case dkimOnly == 0 && spfOnly == 0:
+		return Authorized
+	case !known && bothPass == 0 && spfOnly == 0:
+		return Forwarded
+	}
+	return PartiallyAuthorized
+}
+
 // Source is one sending address over the reports summarised.
 type Source struct {
 	IP              netip.Addr `json:"ip"`
@@ -75,18 +101,17 @@ type Source struct {
 	SPFAlignedPass  int64      `json:"spf_aligned_pass"`
 	DKIMAlignedPass int64      `json:"dkim_aligned_pass"`
 	DMARCPass       int64      `json:"dmarc_pass"`
-	Category        Category   `json:"category"`
-	Unverified      bool       `json:"unverified"`
+	// Quarantined and Rejected are the messages receivers applied that
+	// disposition to; the rest were delivered.
+	Quarantined int64    `json:"quarantined"`
+	Rejected    int64    `json:"rejected"`
+	Category    Category `json:"category"`
+	Unverified  bool     `json:"unverified"`
 
 	// Known says the declared list holds the source.
 	Known bool `json:"-"`
-	// Mix is the messages of each category, in Categories order.
-	Mix [len(Categories)]int64 `json:"-"`
-	// Quarantined and Rejected are the messages receivers applied that
-	// disposition to; Reports the reports that name the source.
-	Quarantined int64 `json:"-"`
-	Rejected    int64 `json:"-"`
-	Reports     int64 `json:"-"`
+	// Reports are the reports that name the source.
+	Reports int64 `json:"-"`
 }
 
 // PassRate is the share of the source's messages that passed DMARC.
@@ -126,21 +151,28 @@ type TLSFailure struct {
 
 // Summary is what the summary commands render.
 type Summary struct {
-	Reports int64       `json:"reports"`
-	Sources []Source    `json:"sources"`
-	TLS     []TLSPolicy `json:"tls"`
-	Days    []Day       `json:"days"`
+	Reports  int64       `json:"reports"`
+	Failures int64       `json:"failure_reports"`
+	Sources  []Source    `json:"sources"`
+	TLS      []TLSPolicy `json:"tls"`
+	Days     []Day       `json:"days"`
 
 	// What was asked, and more of the answer than the JSON carries.
 	Domain       string    `json:"-"`
 	Since, Until time.Time `json:"-"`
 	Messages     int64     `json:"-"`
-	DMARCPass    int64     `json:"-"`
-	Failures     int64     `json:"-"` // failure reports
+	// The messages of all sources that passed.
+	SPFAlignedPass, DKIMAlignedPass, DMARCPass int64 `json:"-"`
 	// Declared is the number of entries in the declared list, -1 when no
 	// list was given.
 	Declared int `json:"-"`
+	// StoreEmpty says the store holds no aggregate report at all, so
+	// that none matching is not the filter's doing.
+	StoreEmpty bool `json:"-"`
 }
+
+// Filtered says the summary covers part of the store: a domain or days.
+func (s *Summary) Filtered() bool { return s.Domain != "" || !s.Since.IsZero() || !s.Until.IsZero() }
 
 // Reader is what a summary reads from a store.
 type Reader interface {
@@ -177,23 +209,27 @@ func Summarize(ctx context.Context, r Reader, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading TLS reports: %w", err)
 	}
-	return Build(o, counts, stats, days, tls), nil
+	s := Build(o, counts, stats, days, tls)
+	if s.Reports == 0 && s.Filtered() {
+		all, err := r.DMARCCounts(ctx, store.DMARCQuery{})
+		if err != nil {
+			return nil, fmt.Errorf("counting reports: %w", err)
+		}
+		s.StoreEmpty = all.Reports == 0
+	}
+	return s, nil
 }
 
-// Build makes the summary from what the store answered.
-//
-// A source's records are categorised one by one and their messages summed
-// per category (Source.Mix): DKIM and SPF alignment hold for all of a
-// record's messages, and whether the source is declared holds for all its
-// records. The source's Category is the one with the most messages; a tie
-// goes to the later, worse category, so a source whose mail is half failing
-// is shown failing.
+// Build makes the summary from what the store answered; each source's
+// category is SourceCategory of its messages. StoreEmpty is only known
+// here when nothing was filtered (Summarize asks the store otherwise).
 func Build(o Options, counts store.DMARCCounts, stats []store.SourceStat, days []store.DMARCDay, tls []store.TLSPolicyStat) *Summary {
 	s := &Summary{
 		Reports: counts.Reports, Messages: counts.Messages, Failures: counts.Failures,
 		Domain: o.Domain, Since: o.Since, Until: o.Until,
 		Sources: make([]Source, 0, len(stats)), TLS: []TLSPolicy{}, Days: []Day{}, Declared: -1,
 	}
+	s.StoreEmpty = s.Reports == 0 && !s.Filtered()
 	if o.Known != nil {
 		s.Declared = o.Known.Len()
 	}
@@ -204,20 +240,11 @@ func Build(o Options, counts store.DMARCCounts, stats []store.SourceStat, days [
 			Quarantined: st.Quarantined, Rejected: st.Rejected, Reports: st.Reports,
 		}
 		src.Known = o.Known.Has(src.IP, src.RDNS, src.Service)
-		add := func(c Category, n int64) { src.Mix[slices.Index(Categories[:], c)] += n }
-		add(Categorize(true, true, src.Known), st.BothPass)
-		add(Categorize(true, false, src.Known), st.DKIMOnly)
-		add(Categorize(false, true, src.Known), st.SPFOnly)
-		add(Categorize(false, false, src.Known), st.NonePass)
-		best := len(Categories) - 1
-		for i := len(Categories) - 1; i >= 0; i-- {
-			if src.Mix[i] > src.Mix[best] {
-				best = i
-			}
-		}
-		src.Category = Categories[best]
+		src.Category = SourceCategory(st.BothPass, st.DKIMOnly, st.SPFOnly, st.NonePass, src.Known)
 		src.Unverified = !src.Known && src.DMARCPass > 0
-		s.DMARCPass += src.DMARCPass
+		s.SPFAlignedPass = addSat(s.SPFAlignedPass, src.SPFAlignedPass)
+		s.DKIMAlignedPass = addSat(s.DKIMAlignedPass, src.DKIMAlignedPass)
+		s.DMARCPass = addSat(s.DMARCPass, src.DMARCPass)
 		s.Sources = append(s.Sources, src)
 	}
 	for _, d := range days {
@@ -319,10 +346,19 @@ func (s *Summary) Groups(top int) []Group {
 }
 
 func (g *Group) add(messages, spf, dkim, dmarc int64) {
-	g.Messages += messages
-	g.SPFAlignedPass += spf
-	g.DKIMAlignedPass += dkim
-	g.DMARCPass += dmarc
+	g.Messages = addSat(g.Messages, messages)
+	g.SPFAlignedPass = addSat(g.SPFAlignedPass, spf)
+	g.DKIMAlignedPass = addSat(g.DKIMAlignedPass, dkim)
+	g.DMARCPass = addSat(g.DMARCPass, dmarc)
+}
+
+// addSat adds counts, stopping at math.MaxInt64: a damaged store's huge
+// sums (see store.MaxSum) show as huge, never negative.
+func addSat(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func boolInt(b bool) int {

@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/mailtriage/mailtriage/report"
 )
 
 // TextOptions shape the terminal summary.
@@ -36,7 +37,7 @@ const (
 // they are encoded, grep well, and stay readable.
 func JSON(w io.Writer, s *Summary) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "{\n  \"reports\": %d,\n  \"sources\": [", s.Reports)
+	fmt.Fprintf(bw, "{\n  \"reports\": %d,\n  \"failure_reports\": %d,\n  \"sources\": [", s.Reports, s.Failures)
 	var b []byte
 	for i := range s.Sources {
 		b = appendSource(b[:0], &s.Sources[i])
@@ -93,7 +94,8 @@ func appendSource(b []byte, s *Source) []byte {
 	for _, f := range []struct {
 		name string
 		n    int64
-	}{{"messages", s.Messages}, {"spf_aligned_pass", s.SPFAlignedPass}, {"dkim_aligned_pass", s.DKIMAlignedPass}, {"dmarc_pass", s.DMARCPass}} {
+	}{{"messages", s.Messages}, {"spf_aligned_pass", s.SPFAlignedPass}, {"dkim_aligned_pass", s.DKIMAlignedPass}, {"dmarc_pass", s.DMARCPass},
+		{"quarantined", s.Quarantined}, {"rejected", s.Rejected}} {
 		b = append(b, ',', '"')
 		b = append(b, f.name...)
 		b = append(b, '"', ':')
@@ -121,7 +123,9 @@ func appendString(b []byte, s string) []byte {
 }
 
 // Text writes the summary for a terminal: the sources grouped by service
-// with each group's totals, the days, and the TLS reports.
+// with each group's totals and a grand total, the days, and the TLS
+// reports. Every name that came from a report or the DNS is shown with its
+// control characters escaped.
 func Text(w io.Writer, s *Summary, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, str string) string {
@@ -130,13 +134,13 @@ func Text(w io.Writer, s *Summary, o TextOptions) error {
 		}
 		return code + str + ansiReset
 	}
-	fmt.Fprintf(bw, "%s %s\n", paint(ansiBold, "DMARC aggregate reports:"), s.Scope())
+	fmt.Fprintf(bw, "%s %s\n", paint(ansiBold, "DMARC aggregate reports:"), report.Printable(s.Scope()))
 	if s.Reports == 0 {
-		fmt.Fprintln(bw, "No aggregate reports here: import them with 'mailtriage dmarc import'.")
+		fmt.Fprintln(bw, s.NoReports())
 	} else {
-		fmt.Fprintf(bw, "%s, %s, %s passed DMARC", plural(s.Reports, "report"), plural(s.Messages, "message"), percent(s.PassRate()))
+		fmt.Fprintf(bw, "%s, %s, %s passed DMARC", report.Plural(s.Reports, "report"), report.Plural(s.Messages, "message"), report.Percent(s.PassRate()))
 		if s.Failures > 0 {
-			fmt.Fprintf(bw, "; %s", plural(s.Failures, "failure report"))
+			fmt.Fprintf(bw, "; %s", report.Plural(s.Failures, "failure report"))
 		}
 		fmt.Fprintln(bw)
 		if s.Declared < 0 {
@@ -149,24 +153,33 @@ func Text(w io.Writer, s *Summary, o TextOptions) error {
 	return bw.Flush()
 }
 
+// NoReports says why the summary has no aggregate report: the store has
+// none, or none matches the domain and days asked.
+func (s *Summary) NoReports() string {
+	if s.StoreEmpty || !s.Filtered() {
+		return "No aggregate reports here: import them with 'mailtriage dmarc import'."
+	}
+	return "No aggregate reports match " + s.Scope() + ": the database holds reports, none for that domain and those days."
+}
+
 func sourcesTable(w io.Writer, s *Summary, top int, paint func(string, string) string) {
 	fmt.Fprintf(w, "\n%s\n", paint(ansiBold, "Sources"))
-	t := newTable("service", "IP", "rDNS", "messages>", "SPF aligned pass>", "DKIM aligned pass>", "DMARC pass>", "applied", "category", "")
+	t := report.NewTable("service", "IP", "rDNS", "messages>", "SPF aligned pass>", "DKIM aligned pass>", "applied", "DMARC pass>", "category", "")
 	var hidden int64
 	for _, g := range s.Groups(top) {
 		hidden += g.Hidden
+		name := report.Printable(g.Name)
 		if g.Folded {
-			t.row("("+g.Name+")", "", plural(g.Hidden, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
-				percent(rate(g.DMARCPass, g.Messages)), "", "", "")
+			t.Row("("+name+")", "", report.Plural(g.Hidden, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
+				"", percent(rate(g.DMARCPass, g.Messages)), "", "")
 			continue
 		}
+		if !g.Service {
+			name = "(" + name + ")"
+		}
 		for i, src := range g.Sources {
-			name := ""
-			if i == 0 {
-				name = g.Name
-				if !g.Service {
-					name = "(" + name + ")"
-				}
+			if i > 0 {
+				name = ""
 			}
 			cat := src.Category.Title()
 			switch src.Category {
@@ -181,21 +194,36 @@ func sourcesTable(w io.Writer, s *Summary, top int, paint func(string, string) s
 			if src.Unverified {
 				flag = paint(ansiYellow, "unverified")
 			}
-			t.row(name, src.IP.String(), orDash(src.RDNS), count(src.Messages), count(src.SPFAlignedPass), count(src.DKIMAlignedPass),
-				percent(src.PassRate()), applied(src), cat, flag)
+			t.Row(name, src.IP.String(), orDash(report.Printable(src.RDNS)), count(src.Messages), count(src.SPFAlignedPass), count(src.DKIMAlignedPass),
+				applied(src), percent(src.PassRate()), cat, flag)
 		}
 		if g.Hidden > 0 {
-			t.row("", "...", "and "+count(g.Hidden)+" more", "", "", "", "", "", "", "")
+			t.Row("", "...", "and "+count(g.Hidden)+" more", "", "", "", "", "", "", "")
 		}
 		if n := int64(len(g.Sources)) + g.Hidden; n > 1 {
-			t.row("", "total", plural(n, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
-				percent(rate(g.DMARCPass, g.Messages)), "", "", "")
+			t.Row("", "group total", report.Plural(n, "source"), count(g.Messages), count(g.SPFAlignedPass), count(g.DKIMAlignedPass),
+				"", percent(rate(g.DMARCPass, g.Messages)), "", "")
 		}
 	}
-	t.write(w, "  ")
+	// The grand total stands apart: under the last group, a total row
+	// would read as that group's.
+	t.Row()
+	t.Row(paint(ansiBold, "all sources"), "", report.Plural(int64(len(s.Sources)), "source"), count(s.sourceMessages()), count(s.SPFAlignedPass), count(s.DKIMAlignedPass),
+		"", percent(rate(s.DMARCPass, s.sourceMessages())), "", "")
+	t.Write(w, "  ")
 	if hidden > 0 {
-		fmt.Fprintf(w, "  %s of %s not listed (--top 0 lists them all; --format json always does).\n", plural(hidden, "source"), count(int64(len(s.Sources))))
+		fmt.Fprintf(w, "  %s of %s not listed (--top 0 lists them all; --format json always does).\n", report.Plural(hidden, "source"), count(int64(len(s.Sources))))
 	}
+}
+
+// sourceMessages sums the sources' messages, which Messages (from the
+// per-day rollup) should equal.
+func (s *Summary) sourceMessages() int64 {
+	var n int64
+	for i := range s.Sources {
+		n = addSat(n, s.Sources[i].Messages)
+	}
+	return n
 }
 
 // applied says what receivers did with the source's mail.
@@ -222,11 +250,11 @@ func daysTable(w io.Writer, s *Summary) {
 		fmt.Fprintf(w, "  %d days, %s to %s: see --format html for the chart, or --format json.\n", len(s.Days), s.Days[0].Day, s.Days[len(s.Days)-1].Day)
 		return
 	}
-	t := newTable("day", "reports>", "messages>", "DMARC pass>")
+	t := report.NewTable("day", "reports>", "messages>", "DMARC pass>")
 	for _, d := range s.Days {
-		t.row(d.Day, count(d.Reports), count(d.Messages), percent(rate(d.DMARCPass, d.Messages)))
+		t.Row(d.Day, count(d.Reports), count(d.Messages), percent(rate(d.DMARCPass, d.Messages)))
 	}
-	t.write(w, "  ")
+	t.Write(w, "  ")
 }
 
 func tlsTable(w io.Writer, s *Summary, paint func(string, string) string) {
@@ -235,15 +263,16 @@ func tlsTable(w io.Writer, s *Summary, paint func(string, string) string) {
 		fmt.Fprintln(w, "  None here.")
 		return
 	}
-	t := newTable("domain", "policy", "reports>", "sessions>", "failed>", "failure rate>", "top failures")
+	t := report.NewTable("domain", "policy", "reports>", "sessions>", "failed>", "failure rate>", "top failures")
 	for _, p := range s.TLS {
-		rateText := percent(rate(p.Failures, p.Successes+p.Failures))
+		sessions := addSat(p.Successes, p.Failures)
+		rateText := percent(rate(p.Failures, sessions))
 		if p.Failures > 0 {
 			rateText = paint(ansiRed, rateText)
 		}
-		t.row(p.Domain, p.PolicyType, count(p.Reports), count(p.Successes+p.Failures), count(p.Failures), rateText, topFailures(p.TopFailures))
+		t.Row(report.Printable(p.Domain), report.Printable(p.PolicyType), count(p.Reports), count(sessions), count(p.Failures), rateText, report.Printable(topFailures(p.TopFailures)))
 	}
-	t.write(w, "  ")
+	t.Write(w, "  ")
 }
 
 func topFailures(fs []TLSFailure) string {
@@ -288,92 +317,8 @@ func orDash(s string) string {
 	return s
 }
 
-func percent(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+// count and percent are package report's, as every mailtriage table
+// writes them.
+func count(n int64) string { return report.Thousands(n) }
 
-// count writes n with thousands separators.
-func count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return count(n) + " " + what + "s"
-}
-
-// table lays out rows in aligned columns; a header ending in ">" is a
-// right-aligned (numeric) column.
-type table struct {
-	head  []string
-	right []bool
-	rows  [][]string
-}
-
-func newTable(head ...string) *table {
-	t := &table{}
-	for _, h := range head {
-		t.right = append(t.right, strings.HasSuffix(h, ">"))
-		t.head = append(t.head, strings.TrimSuffix(h, ">"))
-	}
-	return t
-}
-
-func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
-
-// visible is the printed width of s, without colour codes.
-func visible(s string) int {
-	n := 0
-	for len(s) > 0 {
-		if s[0] == 0x1b {
-			if end := strings.IndexByte(s, 'm'); end >= 0 {
-				s = s[end+1:]
-				continue
-			}
-		}
-		_, size := utf8.DecodeRuneInString(s)
-		s = s[size:]
-		n++
-	}
-	return n
-}
-
-func (t *table) write(w io.Writer, indent string) {
-	wd := make([]int, len(t.head))
-	for _, r := range append([][]string{t.head}, t.rows...) {
-		for i, c := range r {
-			wd[i] = max(wd[i], visible(c))
-		}
-	}
-	var b strings.Builder
-	for _, r := range append([][]string{t.head}, t.rows...) {
-		var line strings.Builder
-		line.WriteString(indent)
-		for i, c := range r {
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			pad := strings.Repeat(" ", wd[i]-visible(c))
-			if t.right[i] {
-				line.WriteString(pad + c)
-			} else {
-				line.WriteString(c + pad)
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
-	}
-	io.WriteString(w, b.String())
-}
+func percent(share float64) string { return report.Percent(share) }
