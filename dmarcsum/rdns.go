@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/resolver"
-	"github.com/miekg/dns"
 )
 
 // Namer looks up the reverse DNS names of source addresses at import, for
@@ -106,40 +106,23 @@ func (n *Namer) Names(ctx context.Context, ips []netip.Addr) map[netip.Addr]stri
 	return out
 }
 
-// lookup finds ip's PTR names and returns the first that points back.
+// lookup returns ip's first forward-confirmed PTR name, "" for none.
 func (n *Namer) lookup(ctx context.Context, ip netip.Addr) string {
+	if n.gaveUp.Load() {
+		return ""
+	}
 	timeout := n.Timeout
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rev, err := dns.ReverseAddr(ip.String())
-	if err != nil {
-		return ""
-	}
-	if n.gaveUp.Load() {
-		return ""
-	}
-	a := n.Resolver.Lookup(ctx, rev, dns.TypePTR)
-	n.note(a.Status)
-	if a.Status != resolver.OK {
-		return ""
-	}
-	qtype := dns.TypeA
-	if ip.Is6() {
-		qtype = dns.TypeAAAA
-	}
-	for _, rr := range a.Records {
-		ptr, ok := rr.(*dns.PTR)
-		if !ok {
-			continue
+	rev := mailhost.LookupReverse(ctx, n.Resolver, ip)
+	n.note(rev.Status)
+	for _, name := range rev.Confirmed {
+		if name = normName(name); name != "" {
+			return name
 		}
-		name := normName(ptr.Ptr)
-		if name == "" || !confirms(n.Resolver.Lookup(ctx, dns.Fqdn(name), qtype), ip) {
-			continue
-		}
-		return name
 	}
 	return ""
 }
@@ -159,24 +142,4 @@ func (n *Namer) note(s resolver.Status) {
 	if n.unanswered.Add(1) >= limit && n.gaveUp.CompareAndSwap(false, true) && n.OnGiveUp != nil {
 		n.OnGiveUp()
 	}
-}
-
-// confirms reports whether a forward answer holds ip.
-func confirms(a resolver.Answer, ip netip.Addr) bool {
-	if a.Status != resolver.OK {
-		return false
-	}
-	for _, rr := range a.Records {
-		var got netip.Addr
-		switch r := rr.(type) {
-		case *dns.A:
-			got, _ = netip.AddrFromSlice(r.A.To4())
-		case *dns.AAAA:
-			got, _ = netip.AddrFromSlice(r.AAAA.To16())
-		}
-		if got.Unmap() == ip {
-			return true
-		}
-	}
-	return false
 }

@@ -73,8 +73,8 @@ func TestNamer(t *testing.T) {
 	}
 }
 
-// countingResolver answers every PTR with one name that points back, and
-// counts the questions.
+// countingResolver answers every PTR with one name that points back (an
+// A record, whatever the type asked), and counts the questions.
 type countingResolver struct{ n atomic.Int64 }
 
 func (r *countingResolver) Lookup(ctx context.Context, name string, qtype uint16) resolver.Answer {
@@ -83,7 +83,7 @@ func (r *countingResolver) Lookup(ctx context.Context, name string, qtype uint16
 	if qtype == dns.TypePTR {
 		return resolver.Answer{Status: resolver.OK, Records: []dns.RR{&dns.PTR{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypePTR}, Ptr: "h-" + strings.TrimSuffix(name, ".in-addr.arpa.") + ".example."}}}
 	}
-	ip := strings.TrimSuffix(strings.TrimPrefix(name, "h-"), ".example.")
+	ip := strings.TrimSuffix(strings.TrimPrefix(dns.Fqdn(name), "h-"), ".example.")
 	parts := strings.Split(ip, ".")
 	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
 		parts[i], parts[j] = parts[j], parts[i]
@@ -108,8 +108,8 @@ func TestNamerCache(t *testing.T) {
 			t.Errorf("Names = %v", got)
 		}
 	}
-	if q := r.n.Load(); q != 4 {
-		t.Errorf("%d lookups for 2 addresses, want 4 (PTR and A each)", q)
+	if q := r.n.Load(); q != 6 {
+		t.Errorf("%d lookups for 2 addresses, want 6 (PTR, A and AAAA each)", q)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -228,8 +228,8 @@ func TestDMARCImportRDNS(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("import: exit %d %s %s", code, out, errs)
 	}
-	if udp, tcp := s.Queries(); udp+tcp != 2 {
-		t.Errorf("%d queries, want 2 (PTR, then A)", udp+tcp)
+	if udp, tcp := s.Queries(); udp+tcp != 3 {
+		t.Errorf("%d queries, want 3 (PTR, then A and AAAA)", udp+tcp)
 	}
 	known := filepath.Join(t.TempDir(), "known.txt")
 	os.WriteFile(known, []byte("service SendGrid\n"), 0o644)
