@@ -245,6 +245,8 @@ func notReport(data []byte) error {
 	switch {
 	case len(data) == 0:
 		return fmt.Errorf("%w: empty file", ErrNotReport)
+	case len(trim(data)) == 0 && len(data) >= headSize:
+		return fmt.Errorf("%w: nothing but white space in its first %d KB", ErrNotReport, headSize>>10)
 	case len(trim(data)) == 0:
 		return fmt.Errorf("%w: nothing but white space", ErrNotReport)
 	}

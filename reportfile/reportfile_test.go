@@ -674,3 +674,27 @@ func TestWalkLinksAndEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkWhiteSpace: files of white space are refused on their first
+// bytes, saying what they hold.
+func TestWalkWhiteSpace(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"a-short.xml": []byte(" \r\n"),
+		"b-long.xml":  bytes.Repeat([]byte("\n"), 1<<20),
+		"c-empty.xml": nil,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, bad := collect(t, &Walker{}, dir, dir)
+	want := []string{
+		"a-short.xml: reportfile: not a report: nothing but white space",
+		"b-long.xml: reportfile: not a report: nothing but white space in its first 4 KB",
+		"c-empty.xml: reportfile: not a report: empty file",
+	}
+	if !slices.Equal(bad, want) {
+		t.Errorf("bad:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
+	}
+}
