@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/dmarcsum"
+	"github.com/mailtriage/mailtriage/report"
 	"github.com/mailtriage/mailtriage/reportfile"
 	"github.com/mailtriage/mailtriage/store"
 	"github.com/mailtriage/mailtriage/store/sqlite"
@@ -107,7 +107,8 @@ the rest go on.
 At import, the reverse DNS name of every source address is looked up and
 kept when it points back to the address (forward-confirmed), for the
 summary's services and declared list; --no-rdns skips the lookups (fast,
-offline), --resolver picks the DNS server.
+offline), --resolver picks the DNS server and --dns-timeout how long to
+wait for it.
 
 The last line counts the reports imported, the duplicates and the
 failures. Exit status: 0 done; 1 an input or report could not be read (the
@@ -126,7 +127,10 @@ others were imported); 2 wrong usage.`,
 		},
 	}
 	f := cmd.Flags()
-	addDNSFlags(f, &o.dns)
+	// Only the DNS flags that mean something here: the lookups are of
+	// source addresses, which zone files of one's own domain do not hold.
+	f.StringVar(&o.dns.server, "resolver", "", "DNS server for the reverse DNS lookups of source addresses, HOST:PORT (default: the system's, from /etc/resolv.conf)")
+	f.DurationVar(&o.dns.timeout, "dns-timeout", 2*time.Second, "wait this long for each reverse DNS answer (a timed-out query is retried twice)")
 	f.BoolVar(&o.noRDNS, "no-rdns", false, "do not look up the reverse DNS of source addresses")
 	f.StringVar(&o.format, "format", "text", "output format of the final counts: text or json")
 	return cmd
@@ -174,19 +178,22 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	im := &importer{e: e, st: st, term: isTerminal(e.stderr)}
 	w := reportfile.Walker{Stdin: e.stdin}
 	if im.term {
-		p := &importProgress{w: e.stderr, start: time.Now(), total: countFiles(args)}
+		// A count, not a bar: counting the files first would walk the
+		// folders twice, by rules that are the walker's to know.
+		p := newProgress(e.stderr)
 		im.progress = p
-		w.Progress = p.show
+		w.Progress = func(inputs int) { p.count("importing, inputs read", inputs) }
 	}
 	walkErr, fatal := im.run(ctx, cancel, &w, args, namer)
 	if im.progress != nil {
 		im.progress.done()
 	}
+	// The names in these errors come from archives and messages.
 	if fatal != nil {
-		return &codeError{code: exitError, err: fatal}
+		return &codeError{code: exitError, err: printableError{fatal}}
 	}
 	if walkErr != nil {
-		return &codeError{code: exitError, err: walkErr}
+		return &codeError{code: exitError, err: printableError{walkErr}}
 	}
 	c := im.counts()
 	if o.format == "json" {
@@ -213,7 +220,7 @@ type importer struct {
 	e        *env
 	st       reportWriter
 	term     bool
-	progress *importProgress
+	progress *progress
 
 	mu sync.Mutex
 	c  importCounts
@@ -376,7 +383,9 @@ func (im *importer) count(source string, added bool, err error, kind *int64) err
 }
 
 // failed names an input that could not be read, clearing the progress
-// line first on a terminal.
+// line first on a terminal. The name and the reason are shown with their
+// control characters escaped: a zip member or an attachment may be named
+// anything, escape sequences included.
 func (im *importer) failed(name string, err error) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
@@ -385,81 +394,19 @@ func (im *importer) failed(name string, err error) {
 	if im.term {
 		fmt.Fprint(im.e.stderr, "\r\x1b[K")
 	}
-	fmt.Fprintf(im.e.stderr, "mailtriage: %s: %s\n", name, msg)
+	fmt.Fprintf(im.e.stderr, "mailtriage: %s: %s\n", report.Printable(name), report.Printable(msg))
 }
+
+// printableError is an error shown with its control characters escaped.
+type printableError struct{ err error }
+
+func (e printableError) Error() string { return report.Printable(e.err.Error()) }
+func (e printableError) Unwrap() error { return e.err }
 
 func (im *importer) counts() importCounts {
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	return im.c
-}
-
-// importProgress shows on a terminal how far an import is: a bar over
-// the files counted before it began, or, once an mbox's messages make the
-// inputs outnumber them (or on standard input), a count.
-type importProgress struct {
-	mu          sync.Mutex
-	w           io.Writer
-	start, last time.Time
-	total       int
-	shown       bool
-}
-
-func (p *importProgress) show(done int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if now.Sub(p.last) < 200*time.Millisecond || now.Sub(p.start) < 500*time.Millisecond {
-		return
-	}
-	p.last = now
-	perSecond := float64(done) / now.Sub(p.start).Seconds()
-	if p.total > 0 && done <= p.total {
-		const width = 30
-		bar := strings.Repeat("#", width*done/p.total) + strings.Repeat(".", width-width*done/p.total)
-		fmt.Fprintf(p.w, "\r\x1b[Kimporting [%s] %3d%%  %d/%d files  %.0f/s", bar, 100*done/p.total, done, p.total, perSecond)
-	} else {
-		fmt.Fprintf(p.w, "\r\x1b[Kimporting: %d inputs  %.0f/s", done, perSecond)
-	}
-	p.shown = true
-}
-
-func (p *importProgress) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
-}
-
-// countFiles counts the files under paths the way the walk will read
-// them (hidden ones skipped), for the progress bar; standard input counts
-// nothing, and a bar that undercounts turns into a plain count.
-func countFiles(paths []string) int {
-	n := 0
-	for _, p := range paths {
-		if p == "-" {
-			return 0
-		}
-		filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil:
-			case d.IsDir() && name != p && strings.HasPrefix(d.Name(), ".") && !isMaildirFolder(name):
-				return fs.SkipDir
-			case !d.IsDir() && !strings.HasPrefix(d.Name(), ".") && d.Type().IsRegular():
-				n++
-			}
-			return nil
-		})
-	}
-	return n
-}
-
-// isMaildirFolder reports a Maildir++ subfolder (".Junk"), which the walk
-// reads though its name is hidden.
-func isMaildirFolder(dir string) bool {
-	st, err := os.Stat(filepath.Join(dir, "cur"))
-	return err == nil && st.IsDir()
 }
 
 // sourceIPs lists a report's source addresses, each once.
@@ -496,19 +443,18 @@ func newDMARCSummary(e *env, db *string) *cobra.Command {
 address): its reverse DNS name and the service it belongs to, the messages
 the reports counted, how many passed SPF and DKIM aligned, the share that
 passed DMARC, what receivers applied (delivered, quarantined, rejected) and
-one category, the first that applies to each report record:
+one category, the first that holds for all the source's messages:
 
   authorized            SPF and DKIM both aligned and passing
   forwarded             DKIM aligned pass, SPF failing, from a source not in
                         the declared list: a forwarder kept the signature
-  partially authorized  DMARC passed through one of the two
-  failing               DMARC failed
+  partially authorized  DMARC passed, through one of the two
+  failing               otherwise: some of its mail failed DMARC
 
-A source's records are categorised one by one and its messages summed per
-category; the source shows the category with the most messages (a tie goes
-to the worse). A source whose mail passes but that is not in the declared
-list is flagged unverified: something sends as the domain, and nobody said
-it may.
+One failing message makes a source failing, so its DMARC pass rate is shown
+beside the category: 99.9% is a forwarder's odd failure, 0% a spoofer. A
+source whose mail passes but that is not in the declared list is flagged
+unverified: something sends as the domain, and nobody said it may.
 
 --known FILE is the declared list, one entry a line ('#' comments):
   ip 192.0.2.10                 an address
@@ -518,8 +464,10 @@ it may.
 
 Services are told by their reverse DNS names (Google, Microsoft, SendGrid,
 Mailchimp, Amazon SES, Mailgun, Postmark, SparkPost, Salesforce, Zendesk,
-HubSpot, Yahoo, Mail.ru and more); --services FILE adds your own in the same
-TOML form, tried first:
+HubSpot, Yahoo, Mail.ru and more). Platforms that rent machines to anyone
+are services of their own ("Google Cloud (customer VM)", "GoDaddy (shared
+hosting)"): declaring Google does not declare them. --services FILE adds
+your own in the same TOML form, tried first:
   [[service]]
   name = "Billing platform"
   rdns = ["*.mail.billing.example.net"]
@@ -529,10 +477,12 @@ Reports are selected by the UTC day their period begins on: --since and
 (30d, 12h). The SMTP TLS reports of the same days are summarised per
 receiving domain and policy.
 
---format json writes {"reports": N, "sources": [{"ip", "rdns", "service",
-"messages", "spf_aligned_pass", "dkim_aligned_pass", "dmarc_pass",
-"category", "unverified"}], "tls": [...], "days": [...]}, the pass fields
-being message counts, every source listed; --format html one self-contained
+--format json writes {"reports": N, "failure_reports": N, "sources": [{"ip",
+"rdns", "service", "messages", "spf_aligned_pass", "dkim_aligned_pass",
+"dmarc_pass", "quarantined", "rejected", "category", "unverified"}], "tls":
+[...], "days": [...]}, the pass and disposition fields being message
+counts, category one of "authorized", "forwarded", "partially_authorized"
+and "failing", every source listed; --format html one self-contained
 page with a chart of volume and pass rate per day. Text and HTML list each
 group's 20 largest sources and the 20 largest groups that are not services
 (--top N changes it, --top 0 lists all; the totals always count all).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -271,6 +272,8 @@ func TestDMARCUsage(t *testing.T) {
 		{"dmarc", "bogus"},
 		{"dmarc", "import"},
 		{"dmarc", "import", "--format", "xml", "x"},
+		{"dmarc", "import", "--offline", "x"}, // the shared DNS flags that mean nothing here
+		{"dmarc", "import", "--zone", "z", "x"},
 		{"dmarc", "summary", "--db", db, "--format", "xml"},
 		{"dmarc", "summary", "--db", db, "--since", "yesterday"},
 		{"dmarc", "summary", "--db", db, "--since", "2026-03-02", "--until", "2026-03-01"},
@@ -331,20 +334,35 @@ func TestImporterStoreRefusal(t *testing.T) {
 	}
 }
 
+// TestImportProgress: the import counts its inputs on a terminal with the
+// shared progress line, and clears it at the end.
 func TestImportProgress(t *testing.T) {
-	if n := countFiles(dmarcCorpusDirs); n != 14 {
-		t.Errorf("countFiles(corpus) = %d, want 14", n)
-	}
-	if n := countFiles([]string{dmarcCorpus, "-"}); n != 0 {
-		t.Errorf("with standard input: %d, want 0 (no bar)", n)
-	}
 	var b bytes.Buffer
-	p := &importProgress{w: &b, start: time.Now().Add(-time.Second), total: 10}
-	p.show(4)
-	p.last = time.Time{}
-	p.show(12)
+	p := &progress{w: &b, start: time.Now().Add(-time.Second)}
+	p.count("importing, inputs read", 12)
 	p.done()
-	if out := b.String(); !strings.Contains(out, "[############..................]  40%  4/10 files") || !strings.Contains(out, "importing: 12 inputs") || !strings.HasSuffix(out, "\r\x1b[K") {
+	if out := b.String(); !strings.Contains(out, "importing, inputs read: 12") || !strings.HasSuffix(out, "\r\x1b[K") {
 		t.Errorf("progress: %q", out)
+	}
+}
+
+// TestImportEscapesNames: a zip member named with escape sequences is
+// named on standard error with them escaped, never sent to the terminal.
+func TestImportEscapesNames(t *testing.T) {
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	f, err := zw.Create("\x1b]0;owned\x07\x1b[2Jreport.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("not a report"))
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "escname.zip")
+	if err := os.WriteFile(path, zb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := mt(t, "", "dmarc", "import", "--no-rdns", "--db", filepath.Join(t.TempDir(), "m.db"), path)
+	if code != exitError || strings.ContainsAny(errs+out, "\x1b\x07") || !strings.Contains(errs, `\x1b]0;owned\x07\x1b[2Jreport.xml`) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
