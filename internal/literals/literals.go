@@ -36,9 +36,6 @@ func (x *Index) ID(s string) int {
 	return len(x.list) - 1
 }
 
-// Len is the number of strings.
-func (x *Index) Len() int { return len(x.list) }
-
 // Compile builds the automaton.
 func (x *Index) Compile() {
 	b := ahocorasick.NewTrieBuilder()
