@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/mailtriage/mailtriage/internal/errtext"
 )
 
 // Limits on what ParseAggregate reads. The largest real reports we know
@@ -265,7 +267,7 @@ func (p *aggParser) endElement(name xml.Name) (done bool, err error) {
 func (p *aggParser) charData(t []byte) error {
 	if !p.root {
 		if len(bytes.TrimSpace(t)) > 0 {
-			return fmt.Errorf("%w: not XML: text %s before the first element", ErrNotAggregate, quote(string(bytes.TrimSpace(t))))
+			return fmt.Errorf("%w: not XML: text %s before the first element", ErrNotAggregate, errtext.Quote(string(bytes.TrimSpace(t))))
 		}
 		return nil
 	}
@@ -547,7 +549,7 @@ func (row rawRow) fill(r *Record) error {
 	}
 	ip, err := netip.ParseAddr(row.ip.v)
 	if err != nil {
-		return fmt.Errorf("source_ip %s is not an IP address", quote(row.ip.v))
+		return fmt.Errorf("source_ip %s is not an IP address", errtext.Quote(row.ip.v))
 	}
 	r.SourceIP = ip.Unmap()
 	if row.count.v == "" {
@@ -563,11 +565,11 @@ func (row rawRow) fill(r *Record) error {
 	}
 	switch {
 	case err != nil:
-		return fmt.Errorf("count %s is not a number", quote(row.count.v))
+		return fmt.Errorf("count %s is not a number", errtext.Quote(row.count.v))
 	case n < 0:
-		return fmt.Errorf("count %s is negative", clip(row.count.v))
+		return fmt.Errorf("count %s is negative", errtext.Clip(row.count.v, 40))
 	case n > MaxCount:
-		return fmt.Errorf("count %s is more than %d, the most one record may count", clip(row.count.v), int64(MaxCount))
+		return fmt.Errorf("count %s is more than %d, the most one record may count", errtext.Clip(row.count.v, 40), int64(MaxCount))
 	}
 	r.Count = n
 	return nil
@@ -587,7 +589,7 @@ func timestamp(name string, r raw) (time.Time, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	// 1<<37 seconds is the year 6325: past it, the number is not a time.
 	if err != nil || n < 0 || n > 1<<37 {
-		return time.Time{}, fmt.Errorf("%w: date_range/%s %s is not a time in seconds since 1970", ErrInvalid, name, quote(r.v))
+		return time.Time{}, fmt.Errorf("%w: date_range/%s %s is not a time in seconds since 1970", ErrInvalid, name, errtext.Quote(r.v))
 	}
 	return time.Unix(n, 0).UTC(), nil
 }
@@ -793,33 +795,4 @@ func isNameByte(c byte, first bool) bool {
 		return !first
 	}
 	return false
-}
-
-// clip shortens a value shown in an error, on a character's boundary.
-func clip(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	i := 40
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
-}
-
-// quote quotes a value for an error, shortened. A value that is not text
-// (a quarter of it U+FFFD, which sanitize made of invalid bytes, or
-// control characters) is summarised rather than shown as a run of them.
-func quote(s string) string {
-	bad, n := 0, 0
-	for _, r := range s {
-		n++
-		if r == utf8.RuneError || r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
-			bad++
-		}
-	}
-	if bad > 0 && bad*4 >= n {
-		return fmt.Sprintf("binary data (%d bytes)", len(s))
-	}
-	return strconv.Quote(clip(s))
 }

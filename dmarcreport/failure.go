@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/mailtriage/mailtriage/internal/errtext"
 )
 
 // MaxFailureSize bounds a failure report message. A report carries one
@@ -85,7 +87,7 @@ func readFeedback(body []byte) (*Failure, error) {
 		return nil, fmt.Errorf("%w: the feedback report has no Feedback-Type (RFC 5965 §3.1)", ErrNotFailure)
 	case "auth-failure":
 	default:
-		return nil, fmt.Errorf("%w: Feedback-Type is %s, not auth-failure (RFC 6591 §3)", ErrNotFailure, quote(f.FeedbackType))
+		return nil, fmt.Errorf("%w: Feedback-Type is %s, not auth-failure (RFC 6591 §3)", ErrNotFailure, errtext.Quote(f.FeedbackType))
 	}
 	for _, v := range h.all("original-rcpt-to") {
 		if a := angleAddr(v); a != "" {
@@ -98,7 +100,7 @@ func readFeedback(body []byte) (*Failure, error) {
 	if v := h.get("source-ip"); v != "" {
 		ip, err := sourceIP(v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Source-IP %s is not an IP address", ErrInvalid, quote(v))
+			return nil, fmt.Errorf("%w: Source-IP %s is not an IP address", ErrInvalid, errtext.Quote(v))
 		}
 		f.SourceIP = ip
 	}

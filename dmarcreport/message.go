@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/errtext"
 )
 
 // Reports travel by mail: aggregate reports as a gzip, zip or XML attachment
@@ -91,7 +93,7 @@ func (w *partWalker) multipart(boundary string, body []byte, depth int) error {
 			if n > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 				break // the close delimiter is missing after the last part
 			}
-			return fmt.Errorf("%w: multipart with boundary %s: %w", ErrBrokenMIME, quote(boundary), err)
+			return fmt.Errorf("%w: multipart with boundary %s: %w", ErrBrokenMIME, errtext.Quote(boundary), err)
 		}
 		n++
 		data, err := io.ReadAll(p)
@@ -107,7 +109,7 @@ func (w *partWalker) multipart(boundary string, body []byte, depth int) error {
 		}
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: no part delimited by the boundary %s", ErrBrokenMIME, quote(boundary))
+		return fmt.Errorf("%w: no part delimited by the boundary %s", ErrBrokenMIME, errtext.Quote(boundary))
 	}
 	return nil
 }

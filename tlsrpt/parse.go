@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/mailtriage/mailtriage/internal/errtext"
 )
 
 // MaxReportSize bounds the JSON of one report. Reports of large senders
@@ -124,7 +125,7 @@ func dateTime(name, v string) (time.Time, error) {
 		t, err = time.Parse("2006-01-02T15:04:05", v)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: date-range/%s %s is not an RFC 3339 date-time", ErrInvalidReport, name, quote(v))
+		return time.Time{}, fmt.Errorf("%w: date-range/%s %s is not an RFC 3339 date-time", ErrInvalidReport, name, errtext.Quote(v))
 	}
 	return t.UTC(), nil
 }
@@ -210,11 +211,11 @@ func count(name string, n json.Number) (int64, error) {
 	}
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("%s %s is not an integer", name, clip(string(n)))
+		return 0, fmt.Errorf("%s %s is not an integer", name, errtext.Clip(string(n), 40))
 	case v < 0:
-		return 0, fmt.Errorf("%s %s is negative", name, clip(string(n)))
+		return 0, fmt.Errorf("%s %s is negative", name, errtext.Clip(string(n), 40))
 	case v > MaxCount:
-		return 0, fmt.Errorf("%s %s is more than %d, the most one count may be", name, clip(string(n)), int64(MaxCount))
+		return 0, fmt.Errorf("%s %s is more than %d, the most one count may be", name, errtext.Clip(string(n), 40), int64(MaxCount))
 	}
 	return v, nil
 }
@@ -227,24 +228,7 @@ func ipAddr(name, v string) (netip.Addr, error) {
 	}
 	a, err := netip.ParseAddr(v)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%s %s is not an IP address", name, quote(v))
+		return netip.Addr{}, fmt.Errorf("%s %s is not an IP address", name, errtext.Quote(v))
 	}
 	return a.Unmap(), nil
-}
-
-// quote quotes a value for an error, shortened. A value that is not text
-// (a quarter of it U+FFFD, which encoding/json makes of invalid UTF-8, or
-// control characters) is summarised rather than shown as a run of them.
-func quote(s string) string {
-	bad, n := 0, 0
-	for _, r := range s {
-		n++
-		if r == utf8.RuneError || r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
-			bad++
-		}
-	}
-	if bad > 0 && bad*4 >= n {
-		return fmt.Sprintf("binary data (%d bytes)", len(s))
-	}
-	return strconv.Quote(clip(s))
 }
