@@ -90,10 +90,22 @@ type Scanner struct {
 }
 
 type job struct {
-	seq  int
 	name string
 	data []byte
 }
+
+// batch is messages handed to a worker together, with what it made of
+// them.
+type batch struct {
+	jobs []job
+	out  []outcome
+}
+
+// A batch holds up to batchMessages messages or batchBytes bytes.
+const (
+	batchMessages = 16
+	batchBytes    = 256 << 10
+)
 
 type outcome struct {
 	records []Record
@@ -108,29 +120,42 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	jobs := make(chan job, 4*workers)
-	var mu sync.Mutex
-	outcomes := map[int]outcome{}
+	// Messages go to the workers in batches: one hand-over per message
+	// cost more in scheduling than a small bounce costs to read. Each
+	// batch keeps its outcomes, and the batches their order.
+	work := make(chan *batch, 2*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				o := s.one(j.name, j.data)
-				mu.Lock()
-				outcomes[j.seq] = o
-				mu.Unlock()
+			for b := range work {
+				b.out = make([]outcome, len(b.jobs))
+				for i, j := range b.jobs {
+					b.out[i] = s.one(j.name, j.data)
+				}
 			}
 		}()
 	}
 	res := &Result{Records: []Record{}, NotReports: []Skipped{}, NoRecipient: []Skipped{}, Unreadable: []Skipped{}}
+	var batches []*batch
+	cur, size := &batch{}, 0
+	flush := func() {
+		if len(cur.jobs) > 0 {
+			batches = append(batches, cur)
+			work <- cur
+			cur, size = &batch{}, 0
+		}
+	}
 	seq := 0
 	send := func(name string, data []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		jobs <- job{seq, name, data} // the handler's to keep: no copy
+		cur.jobs = append(cur.jobs, job{name, data}) // the handler's to keep: no copy
+		if size += len(data); len(cur.jobs) == batchMessages || size >= batchBytes {
+			flush()
+		}
 		seq++
 		if s.Progress != nil && seq%256 == 0 {
 			s.Progress(seq)
@@ -154,20 +179,22 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 			bad(p, err)
 		}
 	}
-	close(jobs)
+	flush()
+	close(work)
 	wg.Wait()
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
 	res.Messages = seq
-	for i := range seq {
-		o := outcomes[i]
-		res.Records = append(res.Records, o.records...)
-		switch o.kind {
-		case 1:
-			res.NotReports = append(res.NotReports, *o.skipped)
-		case 2:
-			res.NoRecipient = append(res.NoRecipient, *o.skipped)
+	for _, b := range batches {
+		for _, o := range b.out {
+			res.Records = append(res.Records, o.records...)
+			switch o.kind {
+			case 1:
+				res.NotReports = append(res.NotReports, *o.skipped)
+			case 2:
+				res.NoRecipient = append(res.NoRecipient, *o.skipped)
+			}
 		}
 	}
 	return res, nil
