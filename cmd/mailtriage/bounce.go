@@ -104,9 +104,13 @@ func runBounce(cmd *cobra.Command, e *env, o *bounceOptions, args []string) erro
 // bounceSkipped lists on standard error what gave no record, and turns
 // unreadable inputs, or nothing found at all, into exit status 1.
 func bounceSkipped(e *env, res *bouncescan.Result) error {
-	list := func(what string, s []bouncescan.Skipped) {
+	list := func(one, many string, s []bouncescan.Skipped) {
 		if len(s) == 0 {
 			return
+		}
+		what := many
+		if len(s) == 1 {
+			what = one
 		}
 		fmt.Fprintf(e.stderr, "mailtriage: %d %s:\n", len(s), what)
 		for i, k := range s {
@@ -117,14 +121,14 @@ func bounceSkipped(e *env, res *bouncescan.Result) error {
 			fmt.Fprintf(e.stderr, "  %s: %s\n", k.File, k.Why)
 		}
 	}
-	list("messages are not bounces, feedback reports or automatic replies", res.NotReports)
-	list("reports name no recipient that could be recovered", res.NoRecipient)
-	list("inputs could not be read", res.Unreadable)
+	list("message is not a bounce, feedback report or automatic reply", "messages are not bounces, feedback reports or automatic replies", res.NotReports)
+	list("report names no recipient that could be recovered", "reports name no recipient that could be recovered", res.NoRecipient)
+	list("input could not be read", "inputs could not be read", res.Unreadable)
 	switch {
 	case len(res.Unreadable) > 0:
 		return &codeError{code: exitError}
 	case len(res.Records) == 0:
-		return &codeError{code: exitError, err: fmt.Errorf("no bounce report found in %d messages", res.Messages)}
+		return &codeError{code: exitError, err: fmt.Errorf("no bounce report found in %s", report.Plural(int64(res.Messages), "message"))}
 	}
 	return nil
 }
