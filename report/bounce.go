@@ -47,7 +47,7 @@ func BounceText(w io.Writer, r *bouncescan.Result, opts Options) error {
 	skipped := len(r.NotReports) + len(r.NoRecipient) + len(r.Unreadable)
 	t.printf("%s %s, %s", t.paint(bold, "mailtriage bounce:"), plural(r.Messages, "message"), plural(len(r.Records), "recipient"))
 	if skipped > 0 {
-		t.printf(" (%d messages gave none: see standard error)", skipped)
+		t.printf(" (%s gave none: see standard error)", plural(skipped, "message"))
 	}
 	t.printf("\n")
 	t.bounceReasons(r.Records)

@@ -37,7 +37,7 @@ func TestBounceJSON(t *testing.T) {
 	if !found {
 		t.Error("lhost-postfix-01.eml (procmail failed, status 5.1.1) is not a permanent mailererror")
 	}
-	if !strings.Contains(errs, "lhost-fml-03.eml") || !strings.Contains(errs, "not bounces") {
+	if !strings.Contains(errs, "lhost-fml-03.eml") || !strings.Contains(errs, "not a bounce") {
 		t.Errorf("stderr does not name the message that is not a bounce: %s", errs)
 	}
 }
@@ -70,7 +70,7 @@ func TestBounceErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"bounce", dir + "/missing"}, exitError, "no such file"},
-		{[]string{"bounce", dir}, exitError, "no bounce report found in 1 messages"},
+		{[]string{"bounce", dir}, exitError, "no bounce report found in 1 message"},
 		{[]string{"bounce", "--format", "xml", dir}, exitUsage, "--format"},
 		{[]string{"bounce"}, exitUsage, "requires at least 1 arg"},
 	} {
