@@ -48,6 +48,10 @@ type Message struct {
 	MessageID string    `json:"message_id,omitempty"`
 	// ReportingMTA is the MTA that wrote the report.
 	ReportingMTA string `json:"reporting_mta,omitempty"`
+	// Gateway names the email security gateway that wrote the report,
+	// when its header says so ("mcafee", "surfcontrol"): a gateway in
+	// front of the mailboxes that refuses recipients for its own reasons.
+	Gateway string `json:"gateway,omitempty"`
 	// Original is what the report shows of the message it is about.
 	Original   Original    `json:"original"`
 	Recipients []Recipient `json:"recipients"`
@@ -122,6 +126,7 @@ func Parse(raw []byte) (*Message, error) {
 	if t, err := parseDate(hdr.get("date")); err == nil {
 		m.Date = t
 	}
+	m.Gateway = gatewayOf(hdr, m.From)
 	parts := walk(hdr, body)
 	switch {
 	case parts.feedback != nil || isFeedbackText(hdr, parts):
@@ -247,7 +252,7 @@ var wanted = map[string]bool{
 	"from": true, "to": true, "subject": true, "date": true, "message-id": true,
 	"content-type": true, "content-transfer-encoding": true,
 	"auto-submitted": true, "precedence": true, "x-autoreply": true, "x-autorespond": true, "x-auto-response-suppress": true,
-	"x-failed-recipients": true, "x-original-to": true,
+	"x-failed-recipients": true, "x-original-to": true, "x-nai-header": true, "x-mailer": true,
 }
 
 // headerAddress is the address of a From or To field, lower-cased; the
@@ -300,4 +305,18 @@ func parseDate(s string) (time.Time, error) {
 		return t, nil
 	}
 	return mail.ParseDate(s)
+}
+
+// gatewayOf names the email security gateway a report's header shows to
+// have written it: McAfee's appliances sign their messages with
+// X-NAI-Header, SurfControl's with its X-Mailer, and McAfee's hosted
+// service (formerly MX Logic) sends from mxlogic.net.
+func gatewayOf(h header, from string) string {
+	switch {
+	case strings.Contains(strings.ToLower(h.get("x-nai-header")), "mcafee"), strings.HasSuffix(from, ".mxlogic.net"):
+		return "mcafee"
+	case strings.Contains(strings.ToLower(h.get("x-mailer")), "surfcontrol"):
+		return "surfcontrol"
+	}
+	return ""
 }

@@ -56,6 +56,14 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 			v = pv
 		}
 	}
+	if m.Gateway != "" && anyUnknown[v.Rule] && r.Command != "RCPT" && statusReason(r.Status) != "userunknown" && statusDetail(d.Reply.Enhanced) != "1.1" {
+		// An email security gateway's own "unknown user", with no code
+		// that says the mailbox is unknown: the gateway checked the
+		// recipient against its own list, in front of the mailboxes.
+		v = rewrite(v, "filtered", "bounce-gateway-refused", "The recipient's email security gateway refused the address by its own list, not the mailbox server: check the address; if it is right, the recipient's administrator has to add it to the gateway.")
+		v.Filter = m.Gateway
+		return v
+	}
 	v = c.inContext(v, r, d)
 	if !d.Answered() {
 		// No reply code: the report's status, or its action, says whether

@@ -124,3 +124,30 @@ func BenchmarkBounce(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(all))/1e3, "µs/recipient")
 }
+
+// TestBounceGateway: an email security gateway's own "unknown user" is
+// the gateway filtering; with a code that says the mailbox is unknown
+// (5.1.1), it is the mailbox's answer.
+func TestBounceGateway(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct {
+		header, diag, reason, filter string
+	}{
+		{"X-NAI-Header: Modified by McAfee Email and Web Security Appliance\n", "550 Unknown user jane@example.org", "filtered", "mcafee"},
+		{"X-Mailer: SurfControl E-mail Filter\n", "550 jane@example.org... No such user", "filtered", "surfcontrol"},
+		{"X-NAI-Header: Modified by McAfee Email and Web Security Appliance\n", "550 5.1.1 <jane@example.org>... User unknown", "userunknown", ""},
+		{"", "550 Unknown user jane@example.org", "userunknown", ""},
+	} {
+		raw := "From: MAILER-DAEMON@mx.example.org\nSubject: Delivery Status\n" + tc.header +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nFailed.\n--b\n" +
+			"Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; jane@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; " + tc.diag + "\n--b--\n"
+		m, err := bounce.Parse([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := c.Bounce(m, m.Recipients[0])
+		if v.Reason != tc.reason || v.Filter != tc.filter {
+			t.Errorf("%q %q: %s/%s, want %s/%s", tc.header, tc.diag, v.Reason, v.Filter, tc.reason, tc.filter)
+		}
+	}
+}
