@@ -126,7 +126,7 @@ func Parse(raw []byte) (*Message, error) {
 	if t, err := parseDate(hdr.get("date")); err == nil {
 		m.Date = t
 	}
-	m.Gateway = gatewayOf(hdr, m.From)
+	m.Gateway = gatewayOf(hdr, raw[:len(raw)-len(body)], m.From)
 	parts := walk(hdr, body)
 	switch {
 	case parts.feedback != nil || isFeedbackText(hdr, parts):
@@ -309,14 +309,18 @@ func parseDate(s string) (time.Time, error) {
 
 // gatewayOf names the email security gateway a report's header shows to
 // have written it: McAfee's appliances sign their messages with
-// X-NAI-Header, SurfControl's with its X-Mailer, and McAfee's hosted
-// service (formerly MX Logic) sends from mxlogic.net.
-func gatewayOf(h header, from string) string {
+// X-NAI-Header, SurfControl's with its X-Mailer, McAfee's hosted service
+// (formerly MX Logic) sends from mxlogic.net, and MailFoundry's
+// appliances name themselves in their Received field (raw is the header
+// block as sent: Received fields are not kept).
+func gatewayOf(h header, raw []byte, from string) string {
 	switch {
 	case strings.Contains(strings.ToLower(h.get("x-nai-header")), "mcafee"), strings.HasSuffix(from, ".mxlogic.net"):
 		return "mcafee"
 	case strings.Contains(strings.ToLower(h.get("x-mailer")), "surfcontrol"):
 		return "surfcontrol"
+	case bytes.Contains(raw, []byte("(MAILFOUNDRY)")):
+		return "mailfoundry"
 	}
 	return ""
 }

@@ -135,6 +135,7 @@ func TestBounceGateway(t *testing.T) {
 	}{
 		{"X-NAI-Header: Modified by McAfee Email and Web Security Appliance\n", "550 Unknown user jane@example.org", "filtered", "mcafee"},
 		{"X-Mailer: SurfControl E-mail Filter\n", "550 jane@example.org... No such user", "filtered", "surfcontrol"},
+		{"Received: From localhost (127.0.0.1) by mf.example.org (MAILFOUNDRY) id 1\n", "550 <jane@example.org> No such user here", "filtered", "mailfoundry"},
 		{"X-NAI-Header: Modified by McAfee Email and Web Security Appliance\n", "550 5.1.1 <jane@example.org>... User unknown", "userunknown", ""},
 		{"", "550 Unknown user jane@example.org", "userunknown", ""},
 	} {
