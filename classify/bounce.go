@@ -84,7 +84,8 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 //   - a rejection of the recipient after DATA, in anyone's words, is a
 //     content filter's, not an unknown user (the server took the RCPT);
 //   - "unknown user" under a status of X.2.1, not at RCPT, is a disabled
-//     mailbox: the status code is the precise word;
+//     mailbox, and under X.7.x a policy filter: the status code is the
+//     precise word;
 //   - a temporary failure in a report of final failure, or a status of
 //     X.4.7, means the message gave up in the queue: expired;
 //   - where the text says nothing a rule knows, the status code decides
@@ -100,6 +101,9 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	}
 	if anyUnknown[v.Rule] && r.Command != "RCPT" && statusDetail(r.Status) == "2.1" {
 		return rewrite(v, "suspend", "bounce-status-disabled", "The report's status says the mailbox is disabled (X.2.1), whatever words the server chose: stop mailing it until the recipient confirms the address again.")
+	}
+	if anyUnknown[v.Rule] && r.Command != "RCPT" && strings.HasPrefix(statusDetail(r.Status), "7.") {
+		return rewrite(v, "filtered", "bounce-status-policy", "The report's status says the recipient was refused by policy (X.7.x), whatever words the server chose: a filter, not an unknown mailbox. Read the reply; check the content and the sender's reputation.")
 	}
 	if anyUnknown[v.Rule] && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
 		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
