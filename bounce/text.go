@@ -137,13 +137,20 @@ func textBlocks(p *parts, m *Message) blocks {
 		var preamble []string
 		for _, line := range lines {
 			if addr, rest, ok := recipientLine(line, not); ok {
-				if i := indexOf(out, addr); i >= 0 {
-					cur = i
+				i := indexOf(out, addr)
+				if i >= 0 {
 					out[i].text += " " + rest
-					continue
+				} else {
+					out = append(out, block{addr: addr, text: rest})
+					i = len(out) - 1
 				}
-				out = append(out, block{addr: addr, text: rest})
-				cur = len(out) - 1
+				cur = i
+				if sendmailLine(line) {
+					// Sendmail's "550 <jane@example.com>... User unknown"
+					// closes what it says of the recipient; the transcript
+					// lines after it are the next recipient's.
+					cur = -1
+				}
 				continue
 			}
 			if cur >= 0 {
@@ -247,7 +254,9 @@ func shape(pre, post string) (string, bool) {
 		}
 		return "", false
 	case strings.HasPrefix(post, ">...") && sendmailSummary.MatchString(pre):
-		return strings.TrimSpace(post[4:]), true
+		// "554 <jane@example.com>... Remote protocol error": the code
+		// is the recipient's too.
+		return pre[:3] + " " + strings.TrimSpace(post[4:]), true
 	case recipientField.MatchString(pre):
 		return strings.TrimSpace(strings.TrimPrefix(post, ">")), true
 	case post == "" || post == ">" || post == "." || post == ">.":
@@ -259,6 +268,15 @@ func shape(pre, post string) (string, bool) {
 		return strings.TrimSpace(strings.TrimLeft(post[1:], ".:,")), true
 	}
 	return "", false
+}
+
+// sendmailLine reports whether a line is a Sendmail summary line: "550
+// <jane@example.com>... User unknown".
+func sendmailLine(line string) bool {
+	t := strings.TrimSpace(line)
+	i := strings.Index(t, ">...")
+	j := strings.IndexByte(t, '<')
+	return i > 0 && j > 0 && j < i && sendmailSummary.MatchString(t[:j+1])
 }
 
 var (
