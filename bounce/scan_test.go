@@ -165,3 +165,18 @@ func FuzzSplitPartsMatchSpec(f *testing.F) {
 		}
 	})
 }
+
+// TestZohoReply: Zoho Mail's "ERROR_CODE :" form gives the reply it quotes.
+func TestZohoReply(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <jane@example.org>... User Unknown", "550 5.1.1 <jane@example.org>... User Unknown (Invalid Address)"},
+		{"Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.", "421 Host not reachable."},
+		{"ERROR_CODE :5x0, nothing", ""},
+		{"no code here", ""},
+	} {
+		got, ok := zohoReply(c.in)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("zohoReply(%q) = %q %v, want %q", c.in, got, ok, c.want)
+		}
+	}
+}

@@ -78,10 +78,38 @@ func fromBlock(addr, text string) Recipient {
 	text = joinContinuations(text)
 	r := Recipient{Address: addr, Action: "failed", Command: commandOf(text), Status: statusIn(text)}
 	r.Diagnostic = text
-	if d := replyIn(text); d != "" {
+	if d, ok := zohoReply(text); ok {
+		r.Diagnostic = d
+	} else if d := replyIn(text); d != "" {
 		r.Diagnostic = d
 	}
 	return r
+}
+
+// zohoReply reads the reply Zoho Mail quotes in its bounces, "Invalid
+// Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <jane@example.com>... User
+// Unknown": the code, then the text (which may be empty, the rest of the
+// line saying it instead: "ERROR_CODE :421, ERROR_CODE :, Host not
+// reachable."), then Zoho's label in brackets.
+func zohoReply(text string) (string, bool) {
+	label, rest, ok := strings.Cut(text, "ERROR_CODE :")
+	if !ok {
+		return "", false
+	}
+	code, rest, _ := strings.Cut(rest, ",")
+	code = strings.TrimSpace(code)
+	if len(code) != 3 || !replyCodeAt(code+" ", 0) {
+		return "", false
+	}
+	if _, after, ok := strings.Cut(rest, "ERROR_CODE :"); ok {
+		rest = after
+	}
+	reply := code + " " + strings.Trim(strings.TrimSpace(firstLines(rest, 400)), ", ")
+	// Zoho's own label ("Invalid Address") says what Zoho made of it.
+	if label = strings.Trim(strings.TrimSpace(label), ", "); label != "" && label != "Error" {
+		reply += " (" + label + ")"
+	}
+	return reply, true
 }
 
 // replyIn is the part of a block from its first SMTP reply on ("host mx
