@@ -6,6 +6,8 @@ import (
 	"io"
 	"mime"
 	"strings"
+
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 // parts are the pieces of a report that matter, decoded.
@@ -94,7 +96,7 @@ func (p *parts) part(h header, body []byte, depth int) {
 			return
 		}
 		if !strings.HasPrefix(mt, "text/html") || len(p.texts) == 0 {
-			p.texts = append(p.texts, textOf(mt, body))
+			p.texts = append(p.texts, textOf(mt, decodeCharset(params["charset"], body)))
 		}
 	}
 }
@@ -294,6 +296,26 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - 'a' + 10
+}
+
+// decodeCharset turns a text part written in another charset than UTF-8
+// into UTF-8 (RFC 2046 §4.1.2): Japanese providers write their bounces in
+// ISO-2022-JP, European ones in ISO-8859-1. An unknown charset, or
+// bytes the decoder refuses, leave the text as it is.
+func decodeCharset(charset string, body []byte) []byte {
+	switch strings.ToLower(charset) {
+	case "", "us-ascii", "utf-8", "utf8", "ascii":
+		return body
+	}
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return body
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // textOf is a text part's text: HTML with its tags taken out, so the

@@ -180,3 +180,18 @@ func TestZohoReply(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeCharset: RFC 2046 §4.1.2 text parts in other charsets read as
+// UTF-8; unknown ones and undecodable bytes stay as they are.
+func TestDecodeCharset(t *testing.T) {
+	for _, c := range []struct{ charset, in, want string }{
+		{"ISO-2022-JP", "\x1b$B%(%i!<\x1b(B", "エラー"},
+		{"iso-8859-1", "caf\xe9", "café"},
+		{"utf-8", "café", "café"},
+		{"x-no-such-charset", "abc", "abc"},
+	} {
+		if got := string(decodeCharset(c.charset, []byte(c.in))); got != c.want {
+			t.Errorf("%s %q: %q, want %q", c.charset, c.in, got, c.want)
+		}
+	}
+}
