@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"bytes"
+	"strings"
 	"net/mail"
 	"regexp"
 	"testing"
@@ -193,5 +194,21 @@ func TestDecodeCharset(t *testing.T) {
 		if got := string(decodeCharset(c.charset, []byte(c.in))); got != c.want {
 			t.Errorf("%s %q: %q, want %q", c.charset, c.in, got, c.want)
 		}
+	}
+}
+
+// TestReasonAboveList: a bounce that gives its reason above a list of
+// addresses, the list introduced by a line ending in ":", gives each
+// address both paragraphs.
+func TestReasonAboveList(t *testing.T) {
+	raw := "From: MAILER-DAEMON@example.org\nSubject: Undeliverable\nContent-Type: text/plain\n\n" +
+		"Your message was not delivered within 0 days and 1 hours.\nRemote host is not responding.\n\n" +
+		"The following recipients did not receive this message:\n\n<jane@example.com>\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Recipients) != 1 || !strings.Contains(m.Recipients[0].Diagnostic, "not delivered within") {
+		t.Fatalf("recipients %+v", m.Recipients)
 	}
 }

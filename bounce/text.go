@@ -194,7 +194,14 @@ func textBlocks(p *parts, m *Message) blocks {
 		// Some bounces give the reason above the addresses ("The user(s)
 		// account is disabled." then the list): blocks with nothing of
 		// their own take the last paragraph above them.
-		reason := lastParagraph(preamble)
+		reason, start := lastParagraph(preamble)
+		if strings.HasSuffix(reason, ":") {
+			// "The following recipients did not receive this message:"
+			// introduces the list; the reason is the paragraph above it.
+			if above, _ := lastParagraph(preamble[:start]); above != "" {
+				reason = above + " " + reason
+			}
+		}
 		for i := first; i < len(out); i++ {
 			if strings.TrimSpace(out[i].text) == "" {
 				out[i].text = reason
@@ -210,8 +217,9 @@ func textBlocks(p *parts, m *Message) blocks {
 // maxBlock bounds the text kept for one recipient.
 const maxBlock = 2048
 
-// lastParagraph is the last run of non-blank lines, joined.
-func lastParagraph(lines []string) string {
+// lastParagraph is the last run of non-blank lines, joined, and the index
+// of its first line.
+func lastParagraph(lines []string) (string, int) {
 	end := len(lines)
 	for end > 0 && strings.TrimSpace(lines[end-1]) == "" {
 		end--
@@ -220,7 +228,7 @@ func lastParagraph(lines []string) string {
 	for start > 0 && strings.TrimSpace(lines[start-1]) != "" {
 		start--
 	}
-	return strings.TrimSpace(strings.Join(lines[start:end], " "))
+	return strings.TrimSpace(strings.Join(lines[start:end], " ")), start
 }
 
 func indexOf(bs blocks, addr string) int {
