@@ -2,9 +2,9 @@ package bounce
 
 import (
 	"bytes"
-	"strings"
 	"net/mail"
 	"regexp"
+	"strings"
 	"testing"
 )
 
