@@ -1,0 +1,102 @@
+package bounce
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestDecodeQP: RFC 2045 §6.7 rules 1 (=XY), 5 (soft line breaks), and
+// leniency where a strict decoder stops.
+func TestDecodeQP(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"caf=C3=A9", "café"},
+		{"a=3db", "a=b"},                      // lower-case hex, as some writers send
+		{"long line=\nnext", "long linenext"}, // rule 5
+		{"soft with space= \nnext", "soft with spacenext"},
+		{"crlf=\r\nnext", "crlfnext"},
+		{"100% =ZZ sure", "100% =ZZ sure"}, // not an escape: kept
+		{"ends with =", "ends with "},
+		{"no escapes", "no escapes"},
+	} {
+		if got := string(decodeQP([]byte(c.in))); got != c.want {
+			t.Errorf("decodeQP(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// specSplitParts is splitParts as it was before it searched for the
+// boundary without its leading dashes: the two must agree.
+func specSplitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
+	delim := []byte("--" + boundary)
+	start := -1 // where the current part's content starts
+	for i := 0; i < len(body); {
+		j := bytes.Index(body[i:], delim)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(delim)
+		if j > 0 && body[j-1] != '\n' {
+			continue // not at the start of a line
+		}
+		lineEnd := bytes.IndexByte(body[i:], '\n')
+		if lineEnd < 0 {
+			lineEnd = len(body) - i
+		}
+		after := body[i : i+lineEnd]
+		last := bytes.HasPrefix(after, []byte("--"))
+		if !last && len(bytes.TrimSpace(after)) > 0 {
+			continue // a longer boundary that starts with this one
+		}
+		if start >= 0 {
+			end := j
+			if end > start && body[end-1] == '\n' {
+				end-- // the line break before a delimiter belongs to it
+			}
+			parts = append(parts, body[start:end])
+		}
+		if last {
+			return parts, true
+		}
+		start = min(i+lineEnd+1, len(body))
+		i = start
+	}
+	if start >= 0 && start < len(body) {
+		parts = append(parts, body[start:])
+	}
+	return parts, false
+}
+
+func FuzzSplitPartsMatchSpec(f *testing.F) {
+	f.Add([]byte("pre\n--b\nh: 1\n\none\n--b\n\ntwo\n--b--\n"), "b")
+	f.Add([]byte("----=_P\n------=_P\nx\n------=_P--"), "----=_P")
+	f.Add([]byte("--\n----\n--"), "")
+	f.Add([]byte("a\n--bb\n--b\nx\n--b--"), "b")
+	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
+		got, gotClosed := splitParts(body, boundary)
+		want, wantClosed := specSplitParts(body, boundary)
+		if gotClosed != wantClosed || len(got) != len(want) {
+			t.Fatalf("splitParts(%q, %q) = %q %v, want %q %v", body, boundary, got, gotClosed, want, wantClosed)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("part %d: %q, want %q", i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// TestDecodeCharset: RFC 2046 §4.1.2 text parts in other charsets read as
+// UTF-8; unknown ones and undecodable bytes stay as they are.
+func TestDecodeCharset(t *testing.T) {
+	for _, c := range []struct{ charset, in, want string }{
+		{"ISO-2022-JP", "\x1b$B%(%i!<\x1b(B", "エラー"},
+		{"iso-8859-1", "caf\xe9", "café"},
+		{"utf-8", "café", "café"},
+		{"x-no-such-charset", "abc", "abc"},
+	} {
+		if got := string(decodeCharset(c.charset, []byte(c.in))); got != c.want {
+			t.Errorf("%s %q: %q, want %q", c.charset, c.in, got, c.want)
+		}
+	}
+}
