@@ -2,6 +2,8 @@ package bounce
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -63,4 +65,41 @@ func FuzzScannersMatchSpec(f *testing.F) {
 			t.Errorf("replyStart(%q) = %d, want %d", s, got, want)
 		}
 	})
+}
+
+// specAddr is the expression findAddr replaced.
+var specAddr = regexp.MustCompile(`([^\s<>()"':;,]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)`)
+
+var addrSeeds = []string{
+	"550 5.1.1 <jane@example.com>... User unknown",
+	"a@b@c.example.org x@y", "mail to jane.doe@sub.example.co.jp.", "x@-a.b y@a-.b z@a.b-c.d-",
+	"josé@exemplo.com.br, ü@x.y", "@example.com", "a@b", "a@b.c@", "RCPT TO:<a@b.c>:", "a@b.c.-d",
+}
+
+func TestFindAddrMatchesSpec(t *testing.T) {
+	for _, s := range addrSeeds {
+		checkAddr(t, s)
+	}
+}
+
+func FuzzFindAddrMatchesSpec(f *testing.F) {
+	for _, s := range addrSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkAddr)
+}
+
+func checkAddr(t *testing.T, s string) {
+	a, b := findAddr(s)
+	want := specAddr.FindStringIndex(s)
+	if want == nil && a != -1 || want != nil && (a != want[0] || b != want[1]) {
+		t.Fatalf("findAddr(%q) = %d, %d, want %v", s, a, b, want)
+	}
+	var all []string
+	for _, m := range specAddr.FindAllString(s, -1) {
+		all = append(all, strings.ToLower(strings.Trim(m, ".")))
+	}
+	if got := findAddresses(s); !slices.Equal(got, all) {
+		t.Fatalf("findAddresses(%q) = %q, want %q", s, got, all)
+	}
 }

@@ -250,10 +250,11 @@ func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool
 	if name, _, ok := strings.Cut(t, ":"); ok && isHeaderName(name) {
 		return "", "", false // a quoted header line
 	}
-	loc := addrRE.FindStringIndex(t)
-	if loc == nil {
+	from, to := findAddr(t)
+	if from < 0 {
 		return "", "", false
 	}
+	loc := [2]int{from, to}
 	a := strings.ToLower(t[loc[0]:loc[1]])
 	if not[a] || isRole(a) {
 		return "", "", false
@@ -326,8 +327,6 @@ var (
 	// your mail to <jane@example.com>."
 	proseLead = regexp.MustCompile(`(?i)(?:deliver(?:ing|ed)?|sent|send|message|mail|recipient|address(?:ee)?|to)\b[^<@]{0,60}<$`)
 )
-
-const addrPattern = `([^\s<>()"':;,]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)`
 
 // isHeaderName reports whether a word is a header field's name ("To",
 // "From", "Reply-To"): a quoted header line names no recipient.
@@ -447,16 +446,82 @@ func keysOf(subs []string) []pairs.Keys {
 	return out
 }
 
-var addrRE = regexp.MustCompile(addrPattern)
-
 // findAddresses returns the addresses in s, lower-cased, in order.
 func findAddresses(s string) []string {
 	var out []string
-	for _, a := range addrRE.FindAllString(s, -1) {
-		out = append(out, strings.ToLower(strings.Trim(a, ".")))
+	for i := 0; i < len(s); {
+		a, b := findAddr(s[i:])
+		if a < 0 {
+			break
+		}
+		out = append(out, strings.ToLower(strings.Trim(s[i+a:i+b], ".")))
+		i += b
 	}
 	return out
 }
+
+// findAddr finds the first address in s: the run of characters an address
+// may hold, and in it the last "@" followed by a domain of two labels or
+// more. It returns the address's bounds, or -1, -1. It runs on every line
+// of a bounce that holds an "@", where the regular expression it replaced
+// (kept in the tests as its specification) cost a tenth of reading one.
+func findAddr(s string) (start, end int) {
+	for i := 0; i < len(s); {
+		for i < len(s) && !localByte(s[i]) {
+			i++
+		}
+		run := i
+		for i < len(s) && localByte(s[i]) {
+			i++
+		}
+		for at := i - 1; at > run; at-- {
+			if s[at] != '@' {
+				continue
+			}
+			if e := domainEnd(s, at+1); e > 0 {
+				return run, e
+			}
+		}
+	}
+	return -1, -1
+}
+
+// localByte reports whether c may be in an address's local part as the
+// bounces quote it: not white space, nor a bracket, quote or separator.
+func localByte(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '<', '>', '(', ')', '"', '\'', ':', ';', ',':
+		return false
+	}
+	return true
+}
+
+// domainEnd is where the domain that starts at s[q] ends: labels of
+// letters, digits and hyphens that start and end with a letter or digit,
+// joined by dots, at least two of them; -1 when there is none.
+func domainEnd(s string, q int) int {
+	end, labels := -1, 0
+	for i := q; i < len(s) && isAlnum(s[i]); {
+		last := i
+		j := i
+		for j < len(s) && (isAlnum(s[j]) || s[j] == '-') {
+			if isAlnum(s[j]) {
+				last = j
+			}
+			j++
+		}
+		if labels++; labels >= 2 {
+			end = last + 1
+		}
+		if last+1 >= len(s) || s[last+1] != '.' {
+			break
+		}
+		i = last + 2
+	}
+	return end
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 func dedupe(s []string) []string {
 	var out []string
