@@ -303,6 +303,9 @@ var Formats = []string{Postfix, PostQueue, Exim, Sendmail, PowerMTA, KumoMTA, ES
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
 func formatOf(in *source.Input, forced string) string {
+	if in.Dir {
+		return Bounces // a folder is a mailbox of returned messages
+	}
 	if forced != "" {
 		return forced
 	}
@@ -332,6 +335,9 @@ func formatOf(in *source.Input, forced string) string {
 // readRecords reads an input of a record-based format into lt.
 func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (analysis.Input, error) {
 	info := analysis.Input{Name: in.Name, Format: format}
+	if in.Dir {
+		return readMailbox(ctx, in, lt, cfg)
+	}
 	r, err := in.Reader()
 	if err != nil {
 		return info, err
@@ -395,9 +401,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		}
 		var st bounces.Stats
 		st, err = bounces.Read(ctx, body, in.Name, snapshotTime(in, cfg), cfg.Classifier, lt)
-		info.Lines, used, bad, samples, info.First, info.Last = st.Messages, st.Recipients+st.Complaints, st.NoRecipient, st.Samples, st.First, st.Last
-		info.OtherLines = st.NotReports + st.AutoReplies
-		info.Limits = append(info.Limits, "returned messages: only the recipients that failed, were delayed or complained show, not the mail that went through; times are the reports' dates")
+		used, bad, samples = bounceInfo(&info, st)
 	default:
 		return info, fmt.Errorf("%s: unknown format %q", in.Name, format)
 	}
@@ -413,6 +417,38 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 	case bad > 0:
 		// Counted in the analysis's unparsed lines; the run goes on.
 		cfg.log().Warn("records could not be read", "input", in.Name, "count", bad, "first", samples[0])
+	}
+	return info, nil
+}
+
+// bounceInfo fills an input's description from what reading returned
+// messages found, and returns the counts readRecords judges by.
+func bounceInfo(info *analysis.Input, st bounces.Stats) (used, bad int64, samples []string) {
+	info.Lines, info.First, info.Last = st.Messages, st.First, st.Last
+	info.OtherLines = st.NotReports + st.AutoReplies
+	info.Limits = append(info.Limits, "returned messages: only the recipients that failed, were delayed or complained show, not the mail that went through; times are the reports' dates")
+	return st.Recipients + st.Complaints, st.NoRecipient, st.Samples
+}
+
+// readMailbox reads a folder of returned messages (message files, mbox
+// files, Maildir) into lt. A folder with none is most likely a folder of
+// logs, and the error says to name them.
+func readMailbox(ctx context.Context, in *source.Input, lt *lifecycle.Tracker, cfg Config) (analysis.Input, error) {
+	info := analysis.Input{Name: in.Name, Format: Bounces}
+	if cfg.Classifier == nil {
+		return info, fmt.Errorf("%s: returned messages need a classifier", in.Name)
+	}
+	st, err := bounces.ReadDir(ctx, in.Name, snapshotTime(in, cfg), cfg.Classifier, lt)
+	used, bad, samples := bounceInfo(&info, st)
+	info.MatchedLines, info.Unparsed = used, bad
+	for _, s := range samples {
+		cfg.log().Info("unreadable message", "input", in.Name, "at", s)
+	}
+	switch {
+	case err != nil:
+		return info, err
+	case used == 0:
+		return info, fmt.Errorf("%s: is a directory with no returned messages among its %d files; to read logs, name the log files in it (for example %s/mail.log*)", in.Name, st.Messages, in.Name)
 	}
 	return info, nil
 }

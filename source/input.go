@@ -1,7 +1,8 @@
 // Package source opens the inputs of an analysis: plain log files, rotated
 // files compressed with gzip (RFC 1952) or zstd (RFC 8878), recognised by
-// their content rather than their names, and standard input; and it puts
-// files in time order by their first timestamp, whatever their names.
+// their content rather than their names, standard input, and folders
+// (mailboxes of returned messages); and it puts files in time order by
+// their first timestamp, whatever their names.
 package source
 
 import (
@@ -43,6 +44,10 @@ type Input struct {
 	Compression string
 	// First is the input's first timestamp, once Order has read it.
 	First time.Time
+	// Dir says the input is a folder: a mailbox of returned messages
+	// (message files, mbox files, Maildir), read by package mailbox, not
+	// through Reader.
+	Dir bool
 
 	stdin *bufio.Reader // standard input, buffered so its head can be read twice
 }
@@ -64,7 +69,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory; name the log files in it (for example %s/mail.log*)", name, name)
+		return &Input{Name: name, Modified: st.ModTime(), Dir: true}, nil
 	}
 	in := &Input{Name: name, Size: st.Size(), Modified: st.ModTime()}
 	f, err := os.Open(name)
@@ -76,6 +81,11 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	n, _ := io.ReadFull(f, head)
 	in.Compression = compressionOf(head[:n])
 	return in, nil
+}
+
+// errIsDir is what a folder answers when read as a file.
+func errIsDir(name string) error {
+	return fmt.Errorf("%s: is a directory; name the log files in it (for example %s/mail.log*)", name, name)
 }
 
 func compressionOf(head []byte) string {
@@ -114,6 +124,9 @@ func Identity(name string) string {
 // stream shows as an error from Read once the good part has been read,
 // wrapped with the input's name.
 func (in *Input) Reader() (io.ReadCloser, error) {
+	if in.Dir {
+		return nil, errIsDir(in.Name)
+	}
 	var raw io.Reader
 	var closer io.Closer
 	if in.stdin != nil {
@@ -190,6 +203,9 @@ func (f closerFunc) Close() error { return f() }
 // Head returns up to n bytes of the input's decompressed content. For
 // standard input it reads ahead without consuming.
 func (in *Input) Head(n int) ([]byte, error) {
+	if in.Dir {
+		return nil, errIsDir(in.Name)
+	}
 	if in.stdin != nil && in.Compression == Plain {
 		b, err := in.stdin.Peek(n)
 		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {

@@ -71,8 +71,11 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(filepath.Join(dir, "missing.log"), nil); err == nil || !strings.Contains(err.Error(), "missing.log: no such file") {
 		t.Errorf("missing: %v", err)
 	}
-	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "is a directory") {
-		t.Errorf("directory: %v", err)
+	// A folder opens as one (a mailbox), and says so when read as a file.
+	if in, err := Open(dir, nil); err != nil || !in.Dir {
+		t.Errorf("directory: %+v %v", in, err)
+	} else if _, err := in.Reader(); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory read as a file: %v", err)
 	}
 	// A truncated gzip file reads its good part, then names the problem.
 	var gz bytes.Buffer

@@ -52,19 +52,24 @@ func newAnalyze(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "analyze [FILE...]",
 		Short: "Analyse delivery logs: per lane and hour, every reply classified, what to do first",
-		Long: `analyze reads Postfix logs (plain, rotated .gz or .zst, or standard input) and
+		Long: `analyze reads delivery logs (Postfix, Exim, Sendmail, PowerMTA accounting,
+KumoMTA; plain, rotated .gz or .zst, or standard input), ESP event exports,
+the Postfix queue (postqueue -j) and returned messages (message files, mbox
+files, and folders of them such as a Maildir), each told by its content, and
 reports, per recipient-domain lane and per hour, the attempts, deferrals and
 bounces; who answered (the mailbox provider and the filter in front of it);
 what each reply means; which recipients timed out in the queue and their
 last real failure; the streams (envelope senders); and what to do first.
 
-Files are read in time order of their first line, whatever their names. With
-no FILE, or with "-", it reads standard input.
+Files are read in time order of their first line, whatever their names. A
+folder is read as a mailbox of returned messages (name log files one by
+one, or with a glob). With no FILE, or with "-", it reads standard input.
 
 Exit status: 0 nothing wrong found; 1 an input could not be read (the others
 were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
 		Example: `  mailtriage analyze /var/log/mail.log*
   mailtriage analyze examples/incident-postfix.log.gz
+  mailtriage analyze /var/log/mail.log* ~/Maildir/.Bounces
   zcat mail.log.*.gz | mailtriage analyze --format json > report.json
   mailtriage analyze --since 2026-11-27T00:00:00Z --tz Europe/Berlin mail.log
   mailtriage analyze --format html --out incident.html --redact mail.log*

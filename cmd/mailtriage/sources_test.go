@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -127,9 +129,19 @@ func TestAnalyzeBounces(t *testing.T) {
 		mbox.WriteString("From MAILER-DAEMON Thu Apr 29 23:34:45 2021\n" + string(data) + "\n")
 	}
 	os.WriteFile(dir+"/bounces.mbox", []byte(mbox.String()), 0o644)
+	// A Maildir holding the same four bounces: a folder is a mailbox.
+	maildir := t.TempDir()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		os.Mkdir(filepath.Join(maildir, sub), 0o755)
+	}
+	for i, f := range []string{"lhost-postfix-01.eml", "arf-01.eml", "lhost-exim-05.eml", "lhost-qmail-01.eml"} {
+		data, _ := os.ReadFile(bounceCorpus + "/" + f)
+		os.WriteFile(filepath.Join(maildir, "cur", fmt.Sprintf("%d.host:2,S", i)), data, 0o644)
+	}
 	for _, args := range [][]string{
 		{"analyze", "--format", "json", dir + "/bounces.mbox", bounceCorpus + "/lhost-qmail-01.eml"},
 		{"analyze", "--format", "json", "--source", "bounces", dir + "/bounces.mbox", bounceCorpus + "/lhost-qmail-01.eml"},
+		{"analyze", "--format", "json", maildir},
 	} {
 		code, out, errs := mt(t, "", args...)
 		if code != exitOK && code != exitProblems {

@@ -84,6 +84,26 @@ func Read(ctx context.Context, r io.Reader, name string, undated time.Time, c Cl
 	return st, handle(name, data)
 }
 
+// ReadDir reads every message under dir (message files, mbox files,
+// Maildir folders, as package mailbox walks them) into the tracker. A file
+// that cannot be read is counted with the reports that name nobody, and
+// the walk goes on.
+func ReadDir(ctx context.Context, dir string, undated time.Time, c Classifier, t *lifecycle.Tracker) (Stats, error) {
+	var st Stats
+	err := mailbox.Walk(dir, func(name string, data []byte) error {
+		if st.Messages%256 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		st.Messages++
+		st.message(name, data, undated, c, t)
+		return nil
+	}, func(name string, err error) {
+		st.NoRecipient++
+		st.sample(name, err)
+	})
+	return st, err
+}
+
 func (st *Stats) message(name string, data []byte, undated time.Time, c Classifier, t *lifecycle.Tracker) {
 	m, err := bounce.Parse(data)
 	switch {
