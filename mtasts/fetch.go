@@ -63,6 +63,12 @@ func Fetch(ctx context.Context, client *http.Client, domain string) (*Policy, Fe
 	if err := readBody(resp.Body, &info); err != nil {
 		return nil, info, err
 	}
+	if err := ctx.Err(); err != nil {
+		// The deadline passed while the body came: whether it ended or
+		// was cut off, it is not a policy a sender would have in time
+		// (and HTTP/2 can report the cut as an end).
+		return nil, info, fmt.Errorf("mtasts: fetching %s: %w", info.URL, err)
+	}
 
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
