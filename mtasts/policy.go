@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 )
 
 // Mode is what a policy asks of senders (RFC 8461 §5).
@@ -101,15 +103,15 @@ func (p *Policy) line(n int, line string, seen map[string]bool) {
 		p.problem("", true, "line %d: %q is not a \"key: value\" line", n, clip(line))
 		return
 	}
-	if !validName(key) {
-		if validName(strings.TrimSpace(key)) {
+	if !fieldlist.ValidName(key) {
+		if fieldlist.ValidName(strings.TrimSpace(key)) {
 			p.problem(strings.TrimSpace(key), true, "line %d: white space around the key %q is not allowed (RFC 8461 §3.2)", n, key)
 		} else {
 			p.problem("", true, "line %d: %q is not a valid key", n, clip(key))
 		}
 		return
 	}
-	value = trimWSP(value)
+	value = fieldlist.TrimWSP(value)
 	if value == "" {
 		p.problem(key, true, "line %d: %s has no value", n, key)
 		return
@@ -216,11 +218,11 @@ func validDomain(s string) bool {
 }
 
 func validLabel(l string) bool {
-	if l == "" || len(l) > 63 || !isAlnum(l[0]) || !isAlnum(l[len(l)-1]) {
+	if l == "" || len(l) > 63 || !fieldlist.IsAlnum(l[0]) || !fieldlist.IsAlnum(l[len(l)-1]) {
 		return false
 	}
 	for i := 0; i < len(l); i++ {
-		if !isAlnum(l[i]) && l[i] != '-' {
+		if !fieldlist.IsAlnum(l[i]) && l[i] != '-' {
 			return false
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 )
 
 // Problem is something wrong or noteworthy in a record or policy.
@@ -46,22 +48,17 @@ const recordVersion = "v=STSv1"
 // multi-string record joined. It fails only when the text does not begin
 // with v=STSv1; everything else is a Problem.
 func ParseRecord(txt string) (*Record, error) {
-	fields := strings.Split(txt, ";")
-	if trimWSP(fields[0]) != recordVersion {
+	fields, leadingWSP, ok := fieldlist.Split(txt, recordVersion)
+	if !ok {
 		return nil, fmt.Errorf("%w: it begins %q, not %q", ErrNotRecord, clip(txt), recordVersion)
 	}
 	r := &Record{}
-	if !strings.HasPrefix(txt, recordVersion) {
+	if leadingWSP {
 		r.problem("v", true, "the record begins with white space; senders discard records that do not begin with \"v=STSv1;\" (RFC 8461 §3.1)")
 	}
-	rest := fields[1:]
-	// The grammar allows one delimiter after the last field.
-	if n := len(rest); n > 0 && trimWSP(rest[n-1]) == "" {
-		rest = rest[:n-1]
-	}
 	seen := map[string]bool{}
-	for _, f := range rest {
-		r.field(trimWSP(f), seen)
+	for _, f := range fields {
+		r.field(f, seen)
 	}
 	if !seen["id"] {
 		r.problem("id", true, "no id= field; senders ignore a record without one (RFC 8461 §3.1)")
@@ -84,14 +81,14 @@ func (r *Record) field(f string, seen map[string]bool) {
 		r.problem("", true, "%q is not a name=value field (RFC 8461 §3.1)", f)
 		return
 	}
-	if !validName(name) {
+	if !fieldlist.ValidName(name) {
 		r.problem("", true, "%q is not a valid field name: a letter or digit, then at most 31 letters, digits, _, - or . (RFC 8461 §3.1)", name)
 		return
 	}
 	dup := seen[name]
 	seen[name] = true
 	if name != "id" {
-		if !validValue(value) {
+		if !fieldlist.ValidValue(value) {
 			r.problem(name, true, "the value of %s= is empty or holds spaces, control characters, ; or = (RFC 8461 §3.1)", name)
 		}
 		r.Extensions = append(r.Extensions, Extension{name, value})
@@ -107,53 +104,16 @@ func (r *Record) field(f string, seen map[string]bool) {
 	}
 }
 
-// validName reports whether s is an sts-ext-name (RFC 8461 §3.1), which is
-// also the syntax of policy keys (§3.2).
-func validName(s string) bool {
-	if s == "" || len(s) > 32 || !isAlnum(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '_' && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue reports whether s is an sts-ext-value: printable ASCII
-// without space, ";" or "=" (RFC 8461 §3.1).
-func validValue(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == ';' || c == '=' {
-			return false
-		}
-	}
-	return true
-}
-
 func validID(s string) bool {
 	if s == "" || len(s) > 32 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) {
+		if !fieldlist.IsAlnum(s[i]) {
 			return false
 		}
 	}
 	return true
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// trimWSP removes the WSP (space and tab) of RFC 5234 around s.
-func trimWSP(s string) string {
-	return strings.Trim(s, " \t")
 }
 
 // clip shortens s for an error message.

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 )
 
 // hasProblem reports whether problems holds one for tag at the level isErr.
@@ -100,7 +102,7 @@ func FuzzParseRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !strings.HasPrefix(trimWSP(txt), recordVersion) {
+		if !strings.HasPrefix(fieldlist.TrimWSP(txt), recordVersion) {
 			t.Fatalf("ParseRecord(%q) accepted a record not beginning with v=STSv1", txt)
 		}
 		clean := true

@@ -16,6 +16,8 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 )
 
 // Problem is something wrong or noteworthy in a record.
@@ -56,22 +58,17 @@ const version = "v=TLSRPTv1"
 // multi-string record joined. It fails only when the text does not begin
 // with v=TLSRPTv1; everything else is a Problem.
 func Parse(txt string) (*Record, error) {
-	fields := strings.Split(txt, ";")
-	if trimWSP(fields[0]) != version {
+	fields, leadingWSP, ok := fieldlist.Split(txt, version)
+	if !ok {
 		return nil, fmt.Errorf("%w: it begins %q, not %q", ErrNotTLSRPT, clip(txt), version)
 	}
 	r := &Record{}
-	if !strings.HasPrefix(txt, version) {
+	if leadingWSP {
 		r.problem("v", true, "the record begins with white space; senders discard records that do not begin with \"v=TLSRPTv1;\" (RFC 8460 §3)")
 	}
-	rest := fields[1:]
-	// The grammar allows one delimiter after the last field.
-	if n := len(rest); n > 0 && trimWSP(rest[n-1]) == "" {
-		rest = rest[:n-1]
-	}
 	seen := map[string]bool{}
-	for _, f := range rest {
-		r.field(trimWSP(f), seen)
+	for _, f := range fields {
+		r.field(f, seen)
 	}
 	if !seen["rua"] {
 		r.problem("rua", true, "no rua= field: RFC 8460 §3 requires one, and senders have nowhere to send reports")
@@ -94,7 +91,7 @@ func (r *Record) field(f string, seen map[string]bool) {
 		r.problem("", true, "%q is not a name=value field (RFC 8460 §3)", f)
 		return
 	}
-	if !validName(name) {
+	if !fieldlist.ValidName(name) {
 		r.problem("", true, "%q is not a valid field name: a letter or digit, then at most 31 letters, digits, _, - or . (RFC 8460 §3)", name)
 		return
 	}
@@ -106,7 +103,7 @@ func (r *Record) field(f string, seen map[string]bool) {
 	case name == "rua":
 		r.rua(value)
 	default:
-		if !validValue(value) {
+		if !fieldlist.ValidValue(value) {
 			r.problem(name, true, "the value of %s= is empty or holds spaces, control characters, ; or = (RFC 8460 §3)", name)
 		}
 		r.Extensions = append(r.Extensions, Extension{name, value})
@@ -116,7 +113,7 @@ func (r *Record) field(f string, seen map[string]bool) {
 // rua reads the comma-separated report URIs (RFC 8460 §3, tlsrpt-rua).
 func (r *Record) rua(value string) {
 	for _, raw := range strings.Split(value, ",") {
-		raw = trimWSP(raw)
+		raw = fieldlist.TrimWSP(raw)
 		if raw == "" {
 			r.problem("rua", true, "rua= has an empty URI (a stray comma?)")
 			continue
@@ -169,42 +166,6 @@ func (r *Record) https(raw string) (URI, bool) {
 		return URI{}, false
 	}
 	return URI{Raw: raw, Scheme: "https", Domain: strings.ToLower(u.Hostname())}, true
-}
-
-// validName reports whether s is a tlsrpt-ext-name (RFC 8460 §3).
-func validName(s string) bool {
-	if s == "" || len(s) > 32 || !isAlnum(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '_' && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue reports whether s is a tlsrpt-ext-value: printable ASCII
-// without space, ";" or "=" (RFC 8460 §3).
-func validValue(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == ';' || c == '=' {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// trimWSP removes the WSP (space and tab) of RFC 5234 around s.
-func trimWSP(s string) string {
-	return strings.Trim(s, " \t")
 }
 
 // clip shortens s for an error message.

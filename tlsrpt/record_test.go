@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 )
 
 func TestParse(t *testing.T) {
@@ -111,7 +113,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !strings.HasPrefix(trimWSP(txt), version) {
+		if !strings.HasPrefix(fieldlist.TrimWSP(txt), version) {
 			t.Fatalf("Parse(%q) accepted a record not beginning with v=TLSRPTv1", txt)
 		}
 		for _, u := range r.RUA {
