@@ -2,6 +2,7 @@ package postfix
 
 import (
 	"bytes"
+	"hash/maphash"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
@@ -55,6 +56,7 @@ type line struct {
 	filterHop   bool    // a loopback delivery the receiver queued again: a content filter
 	classified  bool    // verdict holds the worker's classification
 	delay       float32 // delay=: seconds since the message arrived
+	msg         uint64  // the hash of the message's key (Tracker.hash)
 	host, qid   span
 	sender      span // from= (QueueActive, Expired)
 	rcpt        span
@@ -77,6 +79,8 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		time: rec.Time.UnixNano(), kind: rec.Kind, traditional: rec.Traditional, detail: -1,
 		host: spanOf(c.buf, rec.Host), qid: spanOf(c.buf, rec.QueueID),
 	}
+	w.key = appendKey(w.key[:0], rec.Host, rec.QueueID)
+	l.msg = maphash.Bytes(w.seed, w.key)
 	switch rec.Kind {
 	case postfixlog.Delivery:
 		if l.status = statusOf(rec.Status); l.status == mailtriage.StatusNone {
@@ -132,6 +136,7 @@ func (c *chunk) report(l *line, rec *postfixlog.Record, w *worker) {
 // temporarily suspended: ...", Proofpoint's "421 4.7.0 Deferred ..."), so
 // a repeat costs a map lookup instead of a parse and a classification.
 type worker struct {
+	seed    maphash.Seed // the tracker's, to hash message keys
 	cl      Classifier
 	reports map[string]decoded // by relay host and reason
 	key     []byte
@@ -143,8 +148,8 @@ type decoded struct {
 	classified bool
 }
 
-func newWorker(cl Classifier) *worker {
-	return &worker{cl: cl, reports: make(map[string]decoded)}
+func newWorker(cl Classifier, seed maphash.Seed) *worker {
+	return &worker{seed: seed, cl: cl, reports: make(map[string]decoded)}
 }
 
 func (w *worker) report(rec *postfixlog.Record) decoded {
@@ -232,6 +237,7 @@ type entry struct {
 	delay     time.Duration // delay=
 	// classified says verdict holds the worker's classification.
 	classified bool
+	msg        uint64 // the hash of the message's key
 	host, qid  []byte
 	sender     []byte
 	rcpt       []byte
@@ -247,7 +253,7 @@ func (c *chunk) entry(i int, e *entry) {
 	l := &c.lines[i]
 	b := func(s span) []byte { return c.buf[s.off : s.off+s.n] }
 	*e = entry{
-		time: time.Unix(0, l.time).UTC(), kind: l.kind, status: l.status, agent: l.agent, loopback: l.loopback,
+		time: time.Unix(0, l.time).UTC(), kind: l.kind, msg: l.msg, status: l.status, agent: l.agent, loopback: l.loopback,
 		filterHop: l.filterHop, delay: time.Duration(float64(l.delay) * float64(time.Second)), classified: l.classified,
 		host: b(l.host), qid: b(l.qid), sender: b(l.sender), rcpt: b(l.rcpt),
 		relayHost: b(l.relayHost), relayIP: b(l.relayIP), id: b(l.id),

@@ -168,7 +168,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 		if opts.NewClassifier != nil {
 			cl = opts.NewClassifier()
 		}
-		w := newWorker(cl)
+		w := newWorker(cl, t.seed)
 		go func() {
 			defer wg.Done()
 			for c := range jobs {

@@ -24,6 +24,7 @@ package postfix
 import (
 	"bytes"
 	"cmp"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strings"
@@ -46,7 +47,9 @@ type Classifier interface {
 }
 
 type message struct {
-	key          string // host + "\x00" + queue id
+	key          string   // host + "\x00" + queue id
+	hash         uint64   // of key, with the tracker's seed
+	next         *message // the next message whose key has the same hash
 	host, qid    string
 	sender       string
 	senderKnown  bool
@@ -87,10 +90,15 @@ type Tracker struct {
 	lanes    Lanes
 	classify Classifier
 	emit     func(*mailtriage.Event)
-	msgs     map[string]*message // by key
-	byMsgID  map[string]*message
-	ev       mailtriage.Event // reused for every emitted event
-	keyBuf   []byte           // builds keys for lookups that don't allocate
+	// msgs holds the open messages by the hash of their key, chained
+	// when two keys share one. The parsing workers hash the keys of
+	// their lines, which takes that work off the tracker's goroutine.
+	msgs    map[uint64]*message
+	open    int
+	seed    maphash.Seed
+	byMsgID map[string]*message
+	ev      mailtriage.Event // reused for every emitted event
+	keyBuf  []byte           // builds keys for lookups that don't allocate
 }
 
 // NewTracker returns a Tracker that emits events to emit. The event passed
@@ -100,14 +108,15 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 		lanes:    lanes,
 		classify: classify,
 		emit:     emit,
-		msgs:     make(map[string]*message),
+		msgs:     make(map[uint64]*message),
+		seed:     maphash.MakeSeed(),
 		byMsgID:  make(map[string]*message),
 	}
 }
 
 // Open returns the number of messages in the queue as far as the log has
 // shown: the state the Tracker holds.
-func (t *Tracker) Open() int { return len(t.msgs) }
+func (t *Tracker) Open() int { return t.open }
 
 // add processes one line.
 func (t *Tracker) add(e *entry) {
@@ -138,7 +147,7 @@ func (t *Tracker) add(e *entry) {
 	case postfixlog.MessageID:
 		t.messageID(t.message(e), string(e.id))
 	case postfixlog.Notification:
-		n := t.messageByKey(e.host, e.id, e.time)
+		n := t.messageByKey(t.hash(e.host, e.id), e.host, e.id, e.time)
 		n.notification = true
 	case postfixlog.Expired:
 		t.expired(e)
@@ -146,7 +155,7 @@ func (t *Tracker) add(e *entry) {
 		// The queue manager removes a message when it is done with it,
 		// postsuper when an administrator deletes it; recipients still
 		// open then were never delivered.
-		if m, ok := t.msgs[string(t.key(e.host, e.qid))]; ok {
+		if m := t.lookup(e.msg, e.host, e.qid); m != nil {
 			t.close(m, e.time, mailtriage.Deleted)
 		}
 	}
@@ -154,7 +163,7 @@ func (t *Tracker) add(e *entry) {
 
 // message returns the message a line belongs to, creating it.
 func (t *Tracker) message(e *entry) *message {
-	return t.messageByKey(e.host, e.qid, e.time)
+	return t.messageByKey(e.msg, e.host, e.qid, e.time)
 }
 
 // arrival returns the message a client= or pickup line starts. Postfix
@@ -171,22 +180,61 @@ func (t *Tracker) arrival(e *entry) *message {
 	return m
 }
 
-// key builds the map key of a message in a reused buffer; indexing a map
-// with string(t.key(...)) does not allocate.
+// key builds the key of a message in a reused buffer.
 func (t *Tracker) key(host, qid []byte) []byte {
-	t.keyBuf = append(append(append(t.keyBuf[:0], host...), 0), qid...)
+	t.keyBuf = appendKey(t.keyBuf[:0], host, qid)
 	return t.keyBuf
 }
 
-func (t *Tracker) messageByKey(host, qid []byte, at time.Time) *message {
-	k := t.key(host, qid)
-	if m, ok := t.msgs[string(k)]; ok {
+func appendKey(b, host, qid []byte) []byte {
+	return append(append(append(b, host...), 0), qid...)
+}
+
+// hash returns the hash of a message's key, as the workers compute it.
+func (t *Tracker) hash(host, qid []byte) uint64 {
+	return maphash.Bytes(t.seed, t.key(host, qid))
+}
+
+// lookup returns the open message of host and queue id, whose key hashes
+// to h, or nil.
+func (t *Tracker) lookup(h uint64, host, qid []byte) *message {
+	for m := t.msgs[h]; m != nil; m = m.next {
+		if m.qid == string(qid) && m.host == string(host) {
+			return m
+		}
+	}
+	return nil
+}
+
+// messageByKey returns the open message of host and queue id, whose key
+// hashes to h, creating it.
+func (t *Tracker) messageByKey(h uint64, host, qid []byte, at time.Time) *message {
+	if m := t.lookup(h, host, qid); m != nil {
 		return m
 	}
-	key := string(k)
-	m := &message{key: key, host: key[:len(host)], qid: key[len(host)+1:], queued: at}
-	t.msgs[m.key] = m
+	key := string(t.key(host, qid))
+	m := &message{key: key, hash: h, next: t.msgs[h], host: key[:len(host)], qid: key[len(host)+1:], queued: at}
+	t.msgs[h] = m
+	t.open++
 	return m
+}
+
+// forget takes a closed message out of the open ones.
+func (t *Tracker) forget(m *message) {
+	t.open--
+	p := t.msgs[m.hash]
+	if p == m {
+		if m.next == nil {
+			delete(t.msgs, m.hash)
+		} else {
+			t.msgs[m.hash] = m.next
+		}
+		return
+	}
+	for p.next != m {
+		p = p.next
+	}
+	p.next = m.next
 }
 
 // messageID links a message re-injected by a content filter to the one
@@ -240,7 +288,7 @@ func (t *Tracker) recipient(m *message, addr []byte) *recipient {
 // message and inherits what is known of it. The copy's lines may come
 // before the hop's, so the copy may exist already.
 func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
-	cp := t.messageByKey(host, newID, orig.queued)
+	cp := t.messageByKey(t.hash(host, newID), host, newID, orig.queued)
 	if cp.queued.After(orig.queued) {
 		cp.queued = orig.queued
 	}
@@ -493,7 +541,7 @@ func (t *Tracker) expired(e *entry) {
 // the message event is emitted unless every recipient went to a content
 // filter, whose re-injected copy is the message that counts.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
-	delete(t.msgs, m.key)
+	t.forget(m)
 	if m.messageID != "" && t.byMsgID[m.messageID] == m {
 		delete(t.byMsgID, m.messageID)
 	}
@@ -521,9 +569,11 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 // recipients pending. Messages close in the order they were queued, so the
 // events come out the same on every run.
 func (t *Tracker) Finish(at time.Time) {
-	open := make([]*message, 0, len(t.msgs))
+	open := make([]*message, 0, t.open)
 	for _, m := range t.msgs {
-		open = append(open, m)
+		for ; m != nil; m = m.next {
+			open = append(open, m)
+		}
 	}
 	slices.SortFunc(open, func(x, y *message) int {
 		return cmp.Or(x.queued.Compare(y.queued), cmp.Compare(x.key, y.key))

@@ -260,3 +260,46 @@ func TestQueuedTimeFromDelay(t *testing.T) {
 		t.Errorf("queued %v, want %v", queued, want)
 	}
 }
+
+// TestHashCollision: messages whose keys share a hash are chained, found
+// by their own key, and closed one by one.
+func TestHashCollision(t *testing.T) {
+	var closed []string
+	tr := NewTracker(nil, nil, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			closed = append(closed, e.QueueID)
+		}
+	})
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	host := []byte("mta1")
+	ids := []string{"4F1A22C0B3", "5A0B11D2C4", "6C3D44E5F6"}
+	var msgs []*message
+	for i, id := range ids {
+		msgs = append(msgs, tr.messageByKey(42, host, []byte(id), at.Add(time.Duration(i)*time.Second)))
+	}
+	for i, id := range ids {
+		if m := tr.lookup(42, host, []byte(id)); m != msgs[i] {
+			t.Fatalf("lookup %s: got %p, want %p", id, m, msgs[i])
+		}
+		if m := tr.messageByKey(42, host, []byte(id), at); m != msgs[i] {
+			t.Fatalf("messageByKey %s made a second message", id)
+		}
+	}
+	if m := tr.lookup(42, []byte("mta2"), []byte(ids[0])); m != nil {
+		t.Error("another host's message with the same queue id was found")
+	}
+	tr.close(msgs[1], at, mailtriage.Pending) // the middle of the chain
+	if tr.lookup(42, host, []byte(ids[1])) != nil || tr.lookup(42, host, []byte(ids[0])) != msgs[0] || tr.lookup(42, host, []byte(ids[2])) != msgs[2] {
+		t.Fatal("closing one message of a chain lost or kept the wrong ones")
+	}
+	if tr.Open() != 2 {
+		t.Errorf("Open() = %d, want 2", tr.Open())
+	}
+	tr.Finish(at)
+	if want := []string{ids[1], ids[0], ids[2]}; !slices.Equal(closed, want) {
+		t.Errorf("closed %v, want %v", closed, want)
+	}
+	if tr.Open() != 0 || len(tr.msgs) != 0 {
+		t.Errorf("after Finish: Open() = %d, %d hashes", tr.Open(), len(tr.msgs))
+	}
+}
