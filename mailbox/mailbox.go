@@ -111,7 +111,7 @@ func File(path string, h Handler) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if bytes.HasPrefix(data, []byte("From ")) {
-			return Mbox(bytes.NewReader(data), path, h)
+			return mboxData(data, path, h)
 		}
 		if err := h(path, data); err != nil {
 			return handlerError{err}
@@ -142,9 +142,10 @@ func Mbox(r io.Reader, name string, h Handler) error {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
 	var msg bytes.Buffer
-	n, blank, started := 0, true, false
+	var lines mboxLines
+	n := 0
 	flush := func() error {
-		if !started {
+		if !lines.started {
 			return nil
 		}
 		n++
@@ -162,15 +163,15 @@ func Mbox(r io.Reader, name string, h Handler) error {
 			line, err = append(slices.Clone(line), rest...), err2
 		}
 		if len(line) > 0 {
-			switch {
-			case bytes.HasPrefix(line, []byte("From ")) && (blank || isPostmark(line)):
-				if err := flush(); err != nil {
-					return err
+			wasStarted := lines.started
+			switch starts, in := lines.next(line); {
+			case starts:
+				if wasStarted {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
-				started = true
-			case !started:
-				// Text before the first From line is not a message.
-			default:
+			case in:
 				if isQuotedFrom(line) {
 					line = line[1:]
 				}
@@ -178,8 +179,6 @@ func Mbox(r io.Reader, name string, h Handler) error {
 					msg.Write(line)
 				}
 			}
-			t := bytes.TrimRight(line, "\r\n")
-			blank = len(t) == 0
 		}
 		if err == io.EOF {
 			return flush()
@@ -188,6 +187,83 @@ func Mbox(r io.Reader, name string, h Handler) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+}
+
+// mboxData is Mbox for an mbox already in memory: the messages are
+// pieces of data, copied only to undo ">From " quoting.
+func mboxData(data []byte, name string, h Handler) error {
+	var lines mboxLines
+	n, start := 0, -1
+	emit := func(end int) error {
+		n++
+		if err := h(fmt.Sprintf("%s#%d", name, n), unquoteFrom(data[start:end:end])); err != nil {
+			return handlerError{err}
+		}
+		return nil
+	}
+	for off := 0; off < len(data); {
+		end := len(data)
+		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+			end = off + i + 1
+		}
+		if starts, _ := lines.next(data[off:end]); starts {
+			if start >= 0 {
+				if err := emit(off); err != nil {
+					return err
+				}
+			}
+			start = end // the message starts after its From line
+		}
+		off = end
+	}
+	if start < 0 {
+		return nil
+	}
+	return emit(len(data))
+}
+
+// mboxLines tells the lines of an mbox apart.
+type mboxLines struct {
+	seen    bool // a line was read
+	blank   bool // the last line was blank
+	started bool // a message has started
+}
+
+// next reads one line, with its newline: whether it starts a message,
+// and else whether it belongs to one (text before the first From line
+// does not). A message starts at a "From " line at the start of the file
+// or after a blank line (RFC 4155 §2), or at a whole postmark.
+func (m *mboxLines) next(line []byte) (starts, in bool) {
+	atStart := !m.seen
+	m.seen = true
+	starts = bytes.HasPrefix(line, []byte("From ")) && (atStart || m.blank || isPostmark(line))
+	in = !starts && m.started
+	if starts {
+		m.started = true
+	}
+	m.blank = len(bytes.TrimRight(line, "\r\n")) == 0
+	return starts, in
+}
+
+// unquoteFrom undoes mboxrd quoting in a message: a line ">From ",
+// ">>From ", ... loses one ">".
+func unquoteFrom(msg []byte) []byte {
+	if !bytes.Contains(msg, []byte(">From ")) {
+		return msg
+	}
+	out := make([]byte, 0, len(msg))
+	for len(msg) > 0 {
+		line := msg
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line = msg[:i+1]
+		}
+		msg = msg[len(line):]
+		if isQuotedFrom(line) {
+			line = line[1:]
+		}
+		out = append(out, line...)
+	}
+	return out
 }
 
 // isPostmark reports whether a From line is a whole mbox postmark, the

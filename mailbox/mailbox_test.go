@@ -29,22 +29,38 @@ Subject: three
 
 body
 `, "\n", nl)
-		var names, bodies []string
-		err := Mbox(strings.NewReader(mbox), "box", func(name string, data []byte) error {
-			names = append(names, name)
-			bodies = append(bodies, string(data))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(names, []string{"box#1", "box#2", "box#3"}) {
-			t.Fatalf("names %v", names)
-		}
-		if !strings.Contains(bodies[0], nl+"From the start"+nl+"From inside a paragraph") || !strings.Contains(bodies[1], "Subject: two") || strings.Contains(bodies[1], "three") {
-			t.Errorf("bodies %q", bodies)
+		for reader, read := range readers {
+			names, bodies, err := read(mbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(names, []string{"box#1", "box#2", "box#3"}) {
+				t.Fatalf("%s: names %v", reader, names)
+			}
+			if !strings.Contains(bodies[0], nl+"From the start"+nl+"From inside a paragraph") || !strings.Contains(bodies[1], "Subject: two") || strings.Contains(bodies[1], "three") {
+				t.Errorf("%s: bodies %q", reader, bodies)
+			}
 		}
 	}
+}
+
+// readers are the two ways an mbox is read: streamed (Mbox) and, for a
+// file that fits in memory, in place (mboxData).
+var readers = map[string]func(mbox string) (names, bodies []string, err error){
+	"stream": func(mbox string) (names, bodies []string, err error) {
+		err = Mbox(strings.NewReader(mbox), "box", func(name string, data []byte) error {
+			names, bodies = append(names, name), append(bodies, string(data))
+			return nil
+		})
+		return names, bodies, err
+	},
+	"memory": func(mbox string) (names, bodies []string, err error) {
+		err = mboxData([]byte(mbox), "box", func(name string, data []byte) error {
+			names, bodies = append(names, name), append(bodies, string(data))
+			return nil
+		})
+		return names, bodies, err
+	},
 }
 
 // TestWalk reads a folder holding a message file, an mbox and a Maildir
@@ -87,14 +103,20 @@ func TestWalk(t *testing.T) {
 func FuzzMbox(f *testing.F) {
 	f.Add("From a\nSubject: x\n\n>From y\n\nFrom b\n\n")
 	f.Add("no from line at all")
+	f.Add("From a\r\n\r\n>>From b\r\nFrom c Thu Apr  1 12:05:05 2021\r\nx")
 	f.Fuzz(func(t *testing.T, s string) {
+		names, bodies, _ := readers["stream"](s)
 		total := 0
-		Mbox(strings.NewReader(s), "f", func(name string, data []byte) error {
-			total += len(data)
-			return nil
-		})
+		for _, b := range bodies {
+			total += len(b)
+		}
 		if total > len(s) {
 			t.Errorf("more bytes out (%d) than in (%d)", total, len(s))
+		}
+		// Read in place, the same messages.
+		names2, bodies2, _ := readers["memory"](s)
+		if !slices.Equal(names, names2) || !slices.Equal(bodies, bodies2) {
+			t.Errorf("streamed %q %q, in memory %q %q", names, bodies, names2, bodies2)
 		}
 	})
 }
