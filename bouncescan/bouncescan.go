@@ -82,7 +82,11 @@ type Classifier interface {
 
 // Scanner scans inputs.
 type Scanner struct {
-	Classifier Classifier
+	// Classifier judges each recipient. If it is nil, NewClassifier
+	// builds one while the first messages are read and parsed: compiling
+	// the rules takes as long as reading a few hundred bounces.
+	Classifier    Classifier
+	NewClassifier func() (Classifier, error)
 	// Workers parse in parallel; 0 means one per CPU.
 	Workers int
 	// Progress, if set, is called as messages are read.
@@ -123,6 +127,9 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 	// Messages go to the workers in batches: one hand-over per message
 	// cost more in scheduling than a small bounce costs to read. Each
 	// batch keeps its outcomes, and the batches their order.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	cl := s.classifier(cancel)
 	work := make(chan *batch, 2*workers)
 	var wg sync.WaitGroup
 	for range workers {
@@ -131,8 +138,15 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 			defer wg.Done()
 			for b := range work {
 				b.out = make([]outcome, len(b.jobs))
+				msgs := make([]*bounce.Message, len(b.jobs))
 				for i, j := range b.jobs {
-					b.out[i] = s.one(j.name, j.data)
+					msgs[i], b.out[i] = parse(j.name, j.data)
+				}
+				c := cl()
+				for i, j := range b.jobs {
+					if msgs[i] != nil && c != nil {
+						b.out[i].records = records(c, j.name, msgs[i])
+					}
 				}
 			}
 		}()
@@ -183,7 +197,7 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 	close(work)
 	wg.Wait()
 	if ctx.Err() != nil {
-		return res, ctx.Err()
+		return res, context.Cause(ctx)
 	}
 	res.Messages = seq
 	for _, b := range batches {
@@ -213,18 +227,48 @@ func readStdin(r io.Reader, send mailbox.Handler) error {
 	return send("-", data)
 }
 
-// one reads and judges one message.
-func (s *Scanner) one(name string, data []byte) outcome {
+// classifier returns a function that waits for the scan's classifier:
+// s.Classifier, or the one s.NewClassifier builds meanwhile. If building
+// fails, the scan is cancelled with the error and the function returns
+// nil.
+func (s *Scanner) classifier(cancel context.CancelCauseFunc) func() Classifier {
+	if s.Classifier != nil || s.NewClassifier == nil {
+		return func() Classifier { return s.Classifier }
+	}
+	var c Classifier
+	ready := make(chan struct{})
+	go func() {
+		defer close(ready)
+		var err error
+		if c, err = s.NewClassifier(); err != nil {
+			c = nil
+			cancel(err)
+		}
+	}()
+	return func() Classifier {
+		<-ready
+		return c
+	}
+}
+
+// parse reads one message; a message that gives no record is an outcome
+// already.
+func parse(name string, data []byte) (*bounce.Message, outcome) {
 	m, err := bounce.Parse(data)
 	switch {
 	case errors.Is(err, bounce.ErrNotReport):
-		return outcome{kind: 1, skipped: &Skipped{File: name, Why: err.Error()}}
+		return nil, outcome{kind: 1, skipped: &Skipped{File: name, Why: err.Error()}}
 	case err != nil:
-		return outcome{kind: 2, skipped: &Skipped{File: name, Why: err.Error()}}
+		return nil, outcome{kind: 2, skipped: &Skipped{File: name, Why: err.Error()}}
 	}
+	return m, outcome{}
+}
+
+// records judges the recipients of a message.
+func records(c Classifier, name string, m *bounce.Message) []Record {
 	out := make([]Record, 0, len(m.Recipients))
 	for _, r := range m.Recipients {
-		v := s.Classifier.Bounce(m, r)
+		v := c.Bounce(m, r)
 		d := smtpreply.ParseDetail(r.Diagnostic)
 		rec := Record{
 			File: name, Kind: string(m.Kind), Format: m.Format, Recipient: r.Address, DSNAction: r.Action,
@@ -236,7 +280,7 @@ func (s *Scanner) one(name string, data []byte) outcome {
 		}
 		out = append(out, rec)
 	}
-	return outcome{records: out}
+	return out
 }
 
 func cmpOr(a, b string) string {

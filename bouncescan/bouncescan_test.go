@@ -2,6 +2,7 @@ package bouncescan
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,36 @@ func TestScanOrder(t *testing.T) {
 	}
 	if first := one.Records[0]; !strings.HasSuffix(first.File, "arf-01.eml") || first.Reason != "feedback" {
 		t.Errorf("first record %+v", first)
+	}
+}
+
+// TestNewClassifier: a classifier built while the scan reads gives the
+// same records as one given; one that cannot be built stops the scan
+// with its error.
+func TestNewClassifier(t *testing.T) {
+	dir := "../testdata/sisimai/eml"
+	given := scanner(t, 2)
+	want, err := given.Scan(context.Background(), []string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := &Scanner{Workers: 2, NewClassifier: func() (Classifier, error) { return given.Classifier, nil }}
+	got, err := built.Scan(context.Background(), []string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Records) != len(want.Records) {
+		t.Fatalf("%d records, want %d", len(got.Records), len(want.Records))
+	}
+	for i := range got.Records {
+		if g, w := got.Records[i], want.Records[i]; g.File != w.File || g.Recipient != w.Recipient || g.Reason != w.Reason || g.Rule != w.Rule {
+			t.Fatalf("record %d: %+v, want %+v", i, g, w)
+		}
+	}
+	bad := errors.New("rules: x.toml: line 1: expected '='")
+	failing := &Scanner{Workers: 2, NewClassifier: func() (Classifier, error) { return nil, bad }}
+	if _, err := failing.Scan(context.Background(), []string{dir}, nil); !errors.Is(err, bad) {
+		t.Errorf("a classifier that fails to build: err %v, want %v", err, bad)
 	}
 }
 

@@ -68,15 +68,13 @@ func runBounce(cmd *cobra.Command, e *env, o *bounceOptions, args []string) erro
 			return &codeError{code: exitError, err: fmt.Errorf("%w", err)}
 		}
 	}
-	cl, err := builtinClassifier(o.rulesDir)
-	if err != nil {
-		return err
-	}
 	// Each message is parsed into short-lived garbage while the live heap
 	// stays small (the records): collecting less often trades a few MB for
 	// a fifth of the run time.
 	debug.SetGCPercent(400)
-	sc := &bouncescan.Scanner{Classifier: cl, Workers: o.workers}
+	sc := &bouncescan.Scanner{Workers: o.workers, NewClassifier: func() (bouncescan.Classifier, error) {
+		return builtinClassifier(o.rulesDir)
+	}}
 	if isTerminal(e.stderr) {
 		p := newProgress(e.stderr)
 		sc.Progress = func(n int) { p.count("reading messages", n) }
