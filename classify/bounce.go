@@ -108,6 +108,14 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	if anyUnknown[v.Rule] && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
 		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
 	}
+	if anyUnknown[v.Rule] && r.Command == "" && d.Command == "" && d.Answered() && !addressStatus(r.Status) && !addressStatus(d.Reply.Enhanced) {
+		// Sisimai (Reason::UserUnknown, Reason::Filtered): a remote
+		// server's "unknown user" with no addressing status (X.1.x) is
+		// the address's fault only when it answered RCPT TO; at a stage
+		// the report does not name it may be a filter's answer after
+		// DATA, and the address may well exist.
+		return rewrite(v, "filtered", "bounce-unknown-stage", "The server said the user is unknown, but neither a status code nor the report says it answered the recipient (RCPT TO): a filter may have refused the message after reading it. Check the address; if it is right, check the content and the sender's reputation.")
+	}
 	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
 		return rewrite(v, "rejected", "bounce-at-mail-from", "The receiver refused the envelope sender (at MAIL FROM): check that the sender's address and domain exist and resolve, and that the receiver accepts mail from them.")
 	}
@@ -177,6 +185,12 @@ func expiredText(lower string) bool {
 
 func timedOut(lower string) bool {
 	return strings.Contains(lower, "timed out") || strings.Contains(lower, "timeout")
+}
+
+// addressStatus reports whether a status code is an addressing status
+// (RFC 3463 §3.2, X.1.x): one that says the reply was about an address.
+func addressStatus(s string) bool {
+	return strings.HasPrefix(statusDetail(s), "1.")
 }
 
 // statusDetail is the subject and detail of a status code: "4.7" of

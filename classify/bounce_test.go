@@ -127,7 +127,8 @@ func BenchmarkBounce(b *testing.B) {
 
 // TestBounceGateway: an email security gateway's own "unknown user" is
 // the gateway filtering; with a code that says the mailbox is unknown
-// (5.1.1), it is the mailbox's answer.
+// (5.1.1), it is the mailbox's answer, and so it is without a gateway at
+// RCPT TO.
 func TestBounceGateway(t *testing.T) {
 	c := newClassifier(t)
 	for _, tc := range []struct {
@@ -137,7 +138,7 @@ func TestBounceGateway(t *testing.T) {
 		{"X-Mailer: SurfControl E-mail Filter\n", "550 jane@example.org... No such user", "filtered", "surfcontrol"},
 		{"Received: From localhost (127.0.0.1) by mf.example.org (MAILFOUNDRY) id 1\n", "550 <jane@example.org> No such user here", "filtered", "mailfoundry"},
 		{"X-NAI-Header: Modified by McAfee Email and Web Security Appliance\n", "550 5.1.1 <jane@example.org>... User unknown", "userunknown", ""},
-		{"", "550 Unknown user jane@example.org", "userunknown", ""},
+		{"", "550 Unknown user jane@example.org (in reply to RCPT TO command)", "userunknown", ""},
 	} {
 		raw := "From: MAILER-DAEMON@mx.example.org\nSubject: Delivery Status\n" + tc.header +
 			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nFailed.\n--b\n" +
@@ -171,6 +172,44 @@ func TestBounceStatusOverWords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if v := c.Bounce(m, m.Recipients[0]); v.Reason != tc.reason {
+			t.Errorf("%s %q: %s (%s), want %s", tc.status, tc.diag, v.Reason, v.Rule, tc.reason)
+		}
+	}
+}
+
+// dsnWith is a delivery status notification about jane@example.org with
+// the status and diagnostic given.
+func dsnWith(t *testing.T, status, diag string) *bounce.Message {
+	t.Helper()
+	raw := "From: MAILER-DAEMON@mx.example.org\nSubject: Delivery Status\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nFailed.\n--b\n" +
+		"Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; jane@example.org\nAction: failed\nStatus: " + status + "\nDiagnostic-Code: smtp; " + diag + "\n--b--\n"
+	m, err := bounce.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestBounceUnknownStage: Sisimai's reading of "unknown user" words
+// (Reason::UserUnknown, Reason::Filtered): a remote server's reply that no
+// addressing status (X.1.x) backs is the address's fault at RCPT TO, and
+// a filter's when the stage is unknown. The reporting MTA's own words (no
+// reply code) are its own lookup.
+func TestBounceUnknownStage(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct{ status, diag, reason string }{
+		{"5.0.0", "550 User unknown", "filtered"},
+		{"5.0.0", "550 <jane@example.org>: User unknown", "filtered"},
+		{"5.0.0", "550 <jane@example.org>: User unknown (in reply to RCPT TO command)", "userunknown"},
+		{"5.1.1", "550 User unknown", "userunknown"},
+		{"5.0.0", "550 5.1.1 <jane@example.org>... User unknown", "userunknown"},
+		{"5.0.0", "550 #5.1.0 Address rejected.", "userunknown"},
+		{"5.0.0", "550 sorry, no mailbox here by that name (#5.1.1 - chkusr)", "userunknown"},
+		{"5.0.0", "Unknown user", "userunknown"},
+	} {
+		m := dsnWith(t, tc.status, tc.diag)
 		if v := c.Bounce(m, m.Recipients[0]); v.Reason != tc.reason {
 			t.Errorf("%s %q: %s (%s), want %s", tc.status, tc.diag, v.Reason, v.Rule, tc.reason)
 		}
