@@ -116,6 +116,14 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 		// DATA, and the address may well exist.
 		return rewrite(v, "filtered", "bounce-unknown-stage", "The server said the user is unknown, but neither a status code nor the report says it answered the recipient (RCPT TO): a filter may have refused the message after reading it. Check the address; if it is right, check the content and the sender's reputation.")
 	}
+	if v.Reason == "hostunknown" && strings.HasPrefix(r.Status, "4") {
+		// A DNS failure the report calls temporary (Google's "DNS type
+		// 'mx' lookup ... responded with code NXDOMAIN" under 4.0.0): the
+		// sender's MTA will look again, so Sisimai files it as a network
+		// error, not an unknown host (Rhost::GSuite).
+		v.Class = mailtriage.Temporary
+		return rewrite(v, "networkerror", "bounce-dns-temporary", "The recipient domain's lookup failed, and the report calls it temporary: the message is retried. If the domain stays unresolvable, the address is dead.")
+	}
 	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
 		return rewrite(v, "rejected", "bounce-at-mail-from", "The receiver refused the envelope sender (at MAIL FROM): check that the sender's address and domain exist and resolve, and that the receiver accepts mail from them.")
 	}

@@ -215,3 +215,21 @@ func TestBounceUnknownStage(t *testing.T) {
 		}
 	}
 }
+
+// TestBounceDNSTemporary: a failed lookup of the recipient domain that the
+// report calls temporary (4.x.x) is retried: a network error in Sisimai's
+// terms (Rhost::GSuite); under a permanent status the host is unknown.
+func TestBounceDNSTemporary(t *testing.T) {
+	c := newClassifier(t)
+	const diag = "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp"
+	for _, tc := range []struct{ status, reason string }{
+		{"4.0.0", "networkerror"},
+		{"5.0.0", "hostunknown"},
+		{"5.1.2", "hostunknown"},
+	} {
+		m := dsnWith(t, tc.status, diag)
+		if v := c.Bounce(m, m.Recipients[0]); v.Reason != tc.reason {
+			t.Errorf("%s: %s (%s), want %s", tc.status, v.Reason, v.Rule, tc.reason)
+		}
+	}
+}
