@@ -408,6 +408,12 @@ var commandPhrases = []struct{ phrase, command string }{
 	{"after rcpt command", "RCPT"}, // GMX
 	{"after mail command", "MAIL"},
 	{"after data command", "DATA"},
+	// qmail-remote's own sentences for a refusal before any recipient:
+	// "Connected to 192.0.2.1 but sender was rejected." (MAIL FROM), "...
+	// but my name was rejected." (HELO), "... but greeting failed.".
+	{"but sender was rejected", "MAIL"},
+	{"but my name was rejected", "EHLO"},
+	{"but greeting failed", "CONN"},
 	{"smtp:rcpt host", "RCPT"}, // "SMTP:RCPT host 192.0.2.8: 553 ..."
 	{"smtp:mail host", "MAIL"},
 	{"smtp:data host", "DATA"},

@@ -46,6 +46,8 @@ func TestCommandOf(t *testing.T) {
 		{"... while talking to mx.example.org.:\n>>> DATA\n<<< 550 Unknown user jane@example.org", "DATA"},
 		{"SMTP:RCPT host 192.0.2.8: 553 5.3.0 <jane@example.org>... No such user here", "RCPT"},
 		{"SMTP:MAIL host 192.0.2.8: 553 5.1.8 sender domain does not exist", "MAIL"},
+		{"Connected to 192.0.2.225 but sender was rejected.\nRemote host said: 550 5.7.1 <jane@example.jp>... Access denied", "MAIL"},
+		{"Connected to 192.0.2.225 but my name was rejected.\nRemote host said: 501 5.0.0 Invalid domain name", "EHLO"},
 		{"550 User unknown", ""},
 	} {
 		if got := commandOf(tc.text); got != tc.want {

@@ -124,7 +124,10 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 		v.Class = mailtriage.Temporary
 		return rewrite(v, "networkerror", "bounce-dns-temporary", "The recipient domain's lookup failed, and the report calls it temporary: the message is retried. If the domain stays unresolvable, the address is dead.")
 	}
-	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
+	// At MAIL FROM the only thing refused is the envelope sender: an
+	// unknown address, an unknown domain or "access denied" there is the
+	// sender's (Sisimai's rejected, Reason::Rejected), not the recipient's.
+	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "not-authorized" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
 		return rewrite(v, "rejected", "bounce-at-mail-from", "The receiver refused the envelope sender (at MAIL FROM): check that the sender's address and domain exist and resolve, and that the receiver accepts mail from them.")
 	}
 	if !generic[v.Rule] && !(v.Reason == "networkerror" && timedOut(lower)) {

@@ -233,3 +233,21 @@ func TestBounceDNSTemporary(t *testing.T) {
 		}
 	}
 }
+
+// TestBounceAtMailFrom: a refusal at MAIL FROM refuses the sender
+// (Sisimai's rejected), whether the server calls the address unknown or
+// the access denied; qmail says it in its own words.
+func TestBounceAtMailFrom(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct{ status, diag, reason string }{
+		{"5.0.0", "550 5.7.1 <sender@example.jp>... Access denied (in reply to MAIL FROM command)", "rejected"},
+		{"5.0.0", "550 5.1.1 <sender@example.jp>... User unknown (in reply to MAIL FROM command)", "rejected"},
+		{"5.0.0", "550 5.7.1 <sender@example.jp>... Access denied (in reply to end of DATA command)", "securityerror"},
+		{"5.0.0", "530 5.7.0 Authentication required (in reply to MAIL FROM command)", "securityerror"},
+	} {
+		m := dsnWith(t, tc.status, tc.diag)
+		if v := c.Bounce(m, m.Recipients[0]); v.Reason != tc.reason {
+			t.Errorf("%s %q: %s (%s), want %s", tc.status, tc.diag, v.Reason, v.Rule, tc.reason)
+		}
+	}
+}
