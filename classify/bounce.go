@@ -87,7 +87,10 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 //     mailbox, and under X.7.x a policy filter: the status code is the
 //     precise word;
 //   - a temporary failure in a report of final failure, or a status of
-//     X.4.7, means the message gave up in the queue: expired;
+//     X.4.7, means the message gave up in the queue: expired; but when
+//     the status is a temporary catch-all (4.0.0, 4.3.0) and the text
+//     does not say the message aged out, the report says nothing of the
+//     cause: onhold, as Sisimai files what it cannot decide;
 //   - where the text says nothing a rule knows, the status code decides
 //     (RFC 3463 §3).
 func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
@@ -156,6 +159,12 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 		return v
 	case reason != "" && reason != "expired":
 		return rewrite(v, reason, "bounce-status-"+r.Status, v.Action)
+	case failed && undecided(r.Status) && !expiredText(lower):
+		// A final failure whose temporary reply and status name nothing
+		// ("450 4.0.0 Temporary failure"): the report does not say the
+		// message expired, nor why it failed. Sisimai files what it
+		// cannot decide as onhold (Sisimai::Reason).
+		return rewrite(v, "onhold", "bounce-undecided", "The report says the delivery failed but not why: the last reply was temporary and names no cause. Retry later; if it fails again, ask the recipient's administrator.")
 	case expiredText(lower) || reason == "expired" || failed && temporary:
 		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
 	}
@@ -213,6 +222,14 @@ func statusDetail(s string) string {
 	return s[2:]
 }
 
+// undecided reports whether a status is a temporary catch-all, X.0.0 or
+// the "other" code of a subject (4.3.0 "other or undefined mail system
+// status", RFC 3463 §3): one that says the failure may pass, and nothing
+// of its cause. Sisimai's status table names no reason for them.
+func undecided(s string) bool {
+	return strings.HasPrefix(s, "4.") && strings.HasSuffix(s, ".0")
+}
+
 // statusReason is the reason a status code names (RFC 3463 §3 in
 // Sisimai's terms), or "" for the codes that name none (X.0.0, the
 // catch-alls of each subject).
@@ -236,7 +253,13 @@ func statusReason(s string) string {
 		return "mailboxfull"
 	case "2.3":
 		return "exceedlimit"
-	case "3.0", "3.5":
+	case "3.0":
+		// X.3.0 names the mail system only in a permanent failure; a
+		// temporary one is a catch-all (see undecided).
+		if s[0] == '5' {
+			return "systemerror"
+		}
+	case "3.5":
 		return "systemerror"
 	case "3.1":
 		return "systemfull"
