@@ -75,7 +75,7 @@ func readStatus(m *Message, p *parts) {
 		}
 		r := Recipient{
 			Address: addr, Action: strings.ToLower(firstWord(g.get("action"))),
-			Status: statusCode(g.get("status")), RemoteMTA: typed(g.get("remote-mta")),
+			Status: statusCode(g.get("status")), RemoteMTA: mtaName(typed(g.get("remote-mta"))),
 		}
 		if _, comment, ok := strings.Cut(g.get("status"), "("); ok {
 			r.StatusText = strings.TrimSuffix(strings.TrimSpace(comment), ")")
@@ -142,6 +142,17 @@ func typed(v string) string {
 		return strings.TrimSpace(after)
 	}
 	return strings.TrimSpace(v)
+}
+
+// mtaName is the host name of an MTA field's value without the comment
+// some reports write after it (RFC 3464 §2.3.5 gives the name alone;
+// Google adds "(192.0.2.1, the server for the domain ...)", Oracle's
+// Messaging Server "(TCP|...)") and without a final dot.
+func mtaName(v string) string {
+	if i := strings.IndexAny(v, " \t(["); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSuffix(v, ".")
 }
 
 // diagnostic splits a Diagnostic-Code into its type and text.
@@ -397,6 +408,15 @@ var commandPhrases = []struct{ phrase, command string }{
 	{"after rcpt command", "RCPT"}, // GMX
 	{"after mail command", "MAIL"},
 	{"after data command", "DATA"},
+	// qmail-remote's own sentences for a refusal before any recipient:
+	// "Connected to 192.0.2.1 but sender was rejected." (MAIL FROM), "...
+	// but my name was rejected." (HELO), "... but greeting failed.".
+	{"but sender was rejected", "MAIL"},
+	{"but my name was rejected", "EHLO"},
+	{"but greeting failed", "CONN"},
+	{"smtp:rcpt host", "RCPT"}, // "SMTP:RCPT host 192.0.2.8: 553 ..."
+	{"smtp:mail host", "MAIL"},
+	{"smtp:data host", "DATA"},
 	{"[rcpt_to]", "RCPT"}, // Yahoo's old bounces
 	{"[mail_from]", "MAIL"},
 }

@@ -35,3 +35,38 @@ func TestReasonAboveList(t *testing.T) {
 		t.Fatalf("recipients %+v", m.Recipients)
 	}
 }
+
+// TestCommandOf: the SMTP command a reply answered, in the words of the
+// MTAs that say it.
+func TestCommandOf(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"host mx.example.org[192.0.2.1] said: 550 5.1.1 unknown (in reply to RCPT TO command)", "RCPT"},
+		{"550 5.7.1 spam (in reply to end of DATA command)", "DATA"},
+		{"SMTP error from remote mail server after RCPT TO:<jane@example.org>: 550 unknown", "RCPT"},
+		{"... while talking to mx.example.org.:\n>>> DATA\n<<< 550 Unknown user jane@example.org", "DATA"},
+		{"SMTP:RCPT host 192.0.2.8: 553 5.3.0 <jane@example.org>... No such user here", "RCPT"},
+		{"SMTP:MAIL host 192.0.2.8: 553 5.1.8 sender domain does not exist", "MAIL"},
+		{"Connected to 192.0.2.225 but sender was rejected.\nRemote host said: 550 5.7.1 <jane@example.jp>... Access denied", "MAIL"},
+		{"Connected to 192.0.2.225 but my name was rejected.\nRemote host said: 501 5.0.0 Invalid domain name", "EHLO"},
+		{"550 User unknown", ""},
+	} {
+		if got := commandOf(tc.text); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestMTAName: a Remote-MTA's name without the comment after it.
+func TestMTAName(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"mx.example.org", "mx.example.org"},
+		{"lsean.ezweb.ne.jp. (192.0.2.1, the server for the domain ezweb.ne.jp.)", "lsean.ezweb.ne.jp"},
+		{"mx.example.jp (TCP|192.0.2.1|34042|198.51.100.225|25)", "mx.example.jp"},
+		{"mx.example.co.jp [192.0.2.95]", "mx.example.co.jp"},
+		{"", ""},
+	} {
+		if got := mtaName(tc.value); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.value, got, tc.want)
+		}
+	}
+}

@@ -87,7 +87,10 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 //     mailbox, and under X.7.x a policy filter: the status code is the
 //     precise word;
 //   - a temporary failure in a report of final failure, or a status of
-//     X.4.7, means the message gave up in the queue: expired;
+//     X.4.7, means the message gave up in the queue: expired; but when
+//     the status is a temporary catch-all (4.0.0, 4.3.0) and the text
+//     does not say the message aged out, the report says nothing of the
+//     cause: onhold, as Sisimai files what it cannot decide;
 //   - where the text says nothing a rule knows, the status code decides
 //     (RFC 3463 §3).
 func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
@@ -108,7 +111,26 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 	if anyUnknown[v.Rule] && r.Command == "DATA" && statusDetail(r.Status) != "1.1" {
 		return rewrite(v, "filtered", "bounce-after-data", "The recipient was refused after the message was sent (at DATA): a content or sender filter, not an unknown address. Read the reply; check the content and the sender's reputation.")
 	}
-	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
+	if anyUnknown[v.Rule] && r.Command == "" && d.Command == "" && d.Answered() && !addressStatus(r.Status) && !addressStatus(d.Reply.Enhanced) {
+		// Sisimai (Reason::UserUnknown, Reason::Filtered): a remote
+		// server's "unknown user" with no addressing status (X.1.x) is
+		// the address's fault only when it answered RCPT TO; at a stage
+		// the report does not name it may be a filter's answer after
+		// DATA, and the address may well exist.
+		return rewrite(v, "filtered", "bounce-unknown-stage", "The server said the user is unknown, but neither a status code nor the report says it answered the recipient (RCPT TO): a filter may have refused the message after reading it. Check the address; if it is right, check the content and the sender's reputation.")
+	}
+	if v.Reason == "hostunknown" && strings.HasPrefix(r.Status, "4") {
+		// A DNS failure the report calls temporary (Google's "DNS type
+		// 'mx' lookup ... responded with code NXDOMAIN" under 4.0.0): the
+		// sender's MTA will look again, so Sisimai files it as a network
+		// error, not an unknown host (Rhost::GSuite).
+		v.Class = mailtriage.Temporary
+		return rewrite(v, "networkerror", "bounce-dns-temporary", "The recipient domain's lookup failed, and the report calls it temporary: the message is retried. If the domain stays unresolvable, the address is dead.")
+	}
+	// At MAIL FROM the only thing refused is the envelope sender: an
+	// unknown address, an unknown domain or "access denied" there is the
+	// sender's (Sisimai's rejected, Reason::Rejected), not the recipient's.
+	if r.Command == "MAIL" && v.Class == mailtriage.Permanent && (v.Reason == "userunknown" || v.Reason == "hostunknown" || v.Rule == "not-authorized" || v.Rule == "address-other" || v.Rule == "permanent-other" || v.Rule == Unclassified) {
 		return rewrite(v, "rejected", "bounce-at-mail-from", "The receiver refused the envelope sender (at MAIL FROM): check that the sender's address and domain exist and resolve, and that the receiver accepts mail from them.")
 	}
 	if !generic[v.Rule] && !(v.Reason == "networkerror" && timedOut(lower)) {
@@ -137,6 +159,12 @@ func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpr
 		return v
 	case reason != "" && reason != "expired":
 		return rewrite(v, reason, "bounce-status-"+r.Status, v.Action)
+	case failed && undecided(r.Status) && !expiredText(lower):
+		// A final failure whose temporary reply and status name nothing
+		// ("450 4.0.0 Temporary failure"): the report does not say the
+		// message expired, nor why it failed. Sisimai files what it
+		// cannot decide as onhold (Sisimai::Reason).
+		return rewrite(v, "onhold", "bounce-undecided", "The report says the delivery failed but not why: the last reply was temporary and names no cause. Retry later; if it fails again, ask the recipient's administrator.")
 	case expiredText(lower) || reason == "expired" || failed && temporary:
 		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")
 	}
@@ -179,6 +207,12 @@ func timedOut(lower string) bool {
 	return strings.Contains(lower, "timed out") || strings.Contains(lower, "timeout")
 }
 
+// addressStatus reports whether a status code is an addressing status
+// (RFC 3463 §3.2, X.1.x): one that says the reply was about an address.
+func addressStatus(s string) bool {
+	return strings.HasPrefix(statusDetail(s), "1.")
+}
+
 // statusDetail is the subject and detail of a status code: "4.7" of
 // "5.4.7".
 func statusDetail(s string) string {
@@ -186,6 +220,14 @@ func statusDetail(s string) string {
 		return ""
 	}
 	return s[2:]
+}
+
+// undecided reports whether a status is a temporary catch-all, X.0.0 or
+// the "other" code of a subject (4.3.0 "other or undefined mail system
+// status", RFC 3463 §3): one that says the failure may pass, and nothing
+// of its cause. Sisimai's status table names no reason for them.
+func undecided(s string) bool {
+	return strings.HasPrefix(s, "4.") && strings.HasSuffix(s, ".0")
 }
 
 // statusReason is the reason a status code names (RFC 3463 §3 in
@@ -211,7 +253,13 @@ func statusReason(s string) string {
 		return "mailboxfull"
 	case "2.3":
 		return "exceedlimit"
-	case "3.0", "3.5":
+	case "3.0":
+		// X.3.0 names the mail system only in a permanent failure; a
+		// temporary one is a catch-all (see undecided).
+		if s[0] == '5' {
+			return "systemerror"
+		}
+	case "3.5":
 		return "systemerror"
 	case "3.1":
 		return "systemfull"
