@@ -19,6 +19,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+
+	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
 // Kind says what a message is.
@@ -94,6 +96,20 @@ type Recipient struct {
 	// STARTTLS.
 	Command     string    `json:"command,omitempty"`
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
+}
+
+// Reply decodes the diagnostic as the reply of the remote server: the
+// server the report names, when the text names none, and the command the
+// report says it answered.
+func (r Recipient) Reply() smtpreply.Detail {
+	d := smtpreply.ParseDetail(r.Diagnostic)
+	if d.Host == "" {
+		d.Host = r.RemoteMTA
+	}
+	if d.Command == "" {
+		d.Command = r.Command
+	}
+	return d
 }
 
 // ErrNotReport is wrapped by Parse's error for a message that is not a

@@ -75,9 +75,10 @@ type Result struct {
 	Unreadable  []Skipped `json:"unreadable"`
 }
 
-// Classifier judges a recipient of a report; see package classify.
+// Classifier judges a recipient of a report, whose diagnostic
+// r.Reply() decoded; see package classify.
 type Classifier interface {
-	Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Verdict
+	BounceDetail(m *bounce.Message, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict
 }
 
 // Scanner scans inputs.
@@ -268,8 +269,8 @@ func parse(name string, data []byte) (*bounce.Message, outcome) {
 func records(c Classifier, name string, m *bounce.Message) []Record {
 	out := make([]Record, 0, len(m.Recipients))
 	for _, r := range m.Recipients {
-		v := c.Bounce(m, r)
-		d := smtpreply.ParseDetail(r.Diagnostic)
+		d := r.Reply()
+		v := c.BounceDetail(m, r, d)
 		rec := Record{
 			File: name, Kind: string(m.Kind), Format: m.Format, Recipient: r.Address, DSNAction: r.Action,
 			Status: cmpOr(r.Status, d.Reply.Enhanced), Code: d.Reply.Code, Reason: v.Reason, Class: string(v.Class), Category: v.Category,

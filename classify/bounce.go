@@ -15,6 +15,12 @@ import (
 // remote server, then read in the light of the report around it: the
 // command the reply answered and the status code the report gives.
 func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Verdict {
+	return c.BounceDetail(m, r, r.Reply())
+}
+
+// BounceDetail is Bounce for a caller that has decoded the diagnostic
+// (r.Reply()) already, and keeps it.
+func (c *Classifier) BounceDetail(m *bounce.Message, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
 	switch m.Kind {
 	case bounce.Feedback:
 		return mailtriage.Verdict{
@@ -33,13 +39,6 @@ func (c *Classifier) Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Ve
 	case "delivered", "relayed", "expanded":
 		return mailtriage.Verdict{Class: mailtriage.Success, Reason: "delivered", Category: "success", Owner: mailtriage.OwnerSender, Rule: "dsn-" + r.Action,
 			Action: "The report says the message was " + r.Action + "."}
-	}
-	d := smtpreply.ParseDetail(r.Diagnostic)
-	if d.Host == "" {
-		d.Host = r.RemoteMTA
-	}
-	if d.Command == "" {
-		d.Command = r.Command
 	}
 	v := c.Classify(d)
 	if v.Rule == Unclassified && !d.Answered() && r.Diagnostic != "" {

@@ -126,3 +126,12 @@ func BenchmarkParseDetail(b *testing.B) {
 		ParseDetail(in)
 	}
 }
+
+func BenchmarkParseDetailAccepted(b *testing.B) {
+	in := "250 2.0.0 OK  1795651206 a275444si991274qkb.12 - gsmtp"
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		ParseDetail(in)
+	}
+}

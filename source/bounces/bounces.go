@@ -25,10 +25,10 @@ import (
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 )
 
-// Classifier judges a recipient of a report in its context; see package
-// classify.
+// Classifier judges a recipient of a report in its context, its
+// diagnostic decoded by r.Reply(); see package classify.
 type Classifier interface {
-	Bounce(m *bounce.Message, r bounce.Recipient) mailtriage.Verdict
+	BounceDetail(m *bounce.Message, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict
 }
 
 // Stats says what a read saw.
@@ -132,7 +132,8 @@ func (st *Stats) sample(name string, err error) {
 
 // recipient hands one recipient to the tracker.
 func (st *Stats) recipient(name string, m *bounce.Message, r bounce.Recipient, c Classifier, t *lifecycle.Tracker) {
-	v := c.Bounce(m, r)
+	d := r.Reply()
+	v := c.BounceDetail(m, r, d)
 	at := r.LastAttempt
 	if at.IsZero() {
 		at = m.Date
@@ -144,10 +145,6 @@ func (st *Stats) recipient(name string, m *bounce.Message, r bounce.Recipient, c
 		if at.After(st.Last) {
 			st.Last = at
 		}
-	}
-	d := smtpreply.ParseDetail(r.Diagnostic)
-	if d.Host == "" {
-		d.Host = r.RemoteMTA
 	}
 	rec := &lifecycle.Record{
 		Time: at, Source: "bounces", Host: cmpOr(m.ReportingMTA, "bounces"), Key: cmpOr(m.Original.MessageID, name),
