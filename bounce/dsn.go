@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/mailtriage/mailtriage/internal/pairs"
+	"github.com/mailtriage/mailtriage/internal/literals"
 )
 
 // fieldGroups reads the fields of a delivery-status or feedback-report
@@ -324,28 +324,33 @@ func commandOf(text string) string {
 			return c
 		}
 	}
-	if i := transcriptError.FindStringIndex(lower); i != nil {
+	if i := transcriptErrorIn(lower); i != nil {
 		if j := strings.LastIndex(lower[:i[0]], ">>> "); j >= 0 {
 			if c := phraseCommand(lower[j:], ">>> "); c != "" {
 				return c
 			}
 		}
 	}
-	var ps *pairs.Set
-	if len(lower) > 128 {
-		ps = new(pairs.Set)
-		ps.Fill(lower)
-	}
+	found := commands.index.Scan(lower)
 	best, at := "", len(lower)+1
 	for k, c := range commandPhrases {
-		if !ps.MayContain(phraseKeys[k]) {
+		if !found.Has(commands.ids[k]) {
 			continue
 		}
-		if i := strings.Index(lower, c.phrase); i >= 0 && i < at {
+		if i := strings.Index(lower, c.phrase); i < at {
 			best, at = c.command, i
 		}
 	}
 	return best
+}
+
+// transcriptErrorIn finds a transcript's first error reply in lower, if
+// it has a transcript.
+func transcriptErrorIn(lower string) []int {
+	if !strings.Contains(lower, "<<<") {
+		return nil
+	}
+	return transcriptError.FindStringIndex(lower)
 }
 
 // transcriptError is a transcript's first error reply.
@@ -365,13 +370,17 @@ func phraseCommand(s, prefix string) string {
 	return ""
 }
 
-// phraseKeys are the byte pairs of commandPhrases, for package pairs.
-var phraseKeys = func() []pairs.Keys {
-	out := make([]pairs.Keys, len(commandPhrases))
-	for i, c := range commandPhrases {
-		out[i] = pairs.KeysOf(c.phrase)
+// commands finds which commandPhrases a text holds in one pass; ids are
+// the phrases' ids in the index.
+var commands = func() (c struct {
+	index literals.Index
+	ids   []int
+}) {
+	for _, p := range commandPhrases {
+		c.ids = append(c.ids, c.index.ID(p.phrase))
 	}
-	return out
+	c.index.Compile()
+	return c
 }()
 
 var commandPhrases = []struct{ phrase, command string }{
