@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage/internal/ascii"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
@@ -240,7 +241,7 @@ func splitHeader(b []byte) (header, []byte) {
 		inField = true
 		// Most fields are not kept: look the name up without making a
 		// string of it (the compiler spares map[string(b)] the copy).
-		ln := asciiLower(lower[:0], n)
+		ln := ascii.AppendLower(lower[:0], n)
 		keep = wanted[string(ln)]
 		if keep {
 			name = string(ln)
@@ -250,17 +251,6 @@ func splitHeader(b []byte) (header, []byte) {
 	}
 	flush()
 	return h, nil
-}
-
-// asciiLower appends b in ASCII lower case to dst.
-func asciiLower(dst, b []byte) []byte {
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
 }
 
 // wanted are the header fields the package reads.

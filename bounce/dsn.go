@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mailtriage/mailtriage/internal/ascii"
 	"github.com/mailtriage/mailtriage/internal/literals"
 )
 
@@ -318,7 +319,7 @@ var continuation = regexp.MustCompile(`(?:^|\s)(\d{3}[- ](?:[245]\.\d{1,3}\.\d{1
 // "after RCPT TO:", qmail's "most progress was RCPT TO response",
 // DragonFly's "did not like our final DATA".
 func commandOf(text string) string {
-	lower := strings.ToLower(text)
+	lower := ascii.Lower(text)
 	if i := strings.Index(lower, "in reply to "); i >= 0 {
 		if c := phraseCommand(lower[i:], "in reply to "); c != "" {
 			return c

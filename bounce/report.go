@@ -2,6 +2,8 @@ package bounce
 
 import (
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/ascii"
 )
 
 // readFeedback reads an ARF report (RFC 5965 §3.1): its feedback type and
@@ -122,7 +124,7 @@ func looksLikeBounceSubject(s string) bool {
 // address, in its own words).
 func bounceProse(p *parts) bool {
 	for _, t := range p.prose() {
-		lower := strings.ToLower(t)
+		lower := ascii.Lower(t)
 		for _, phrase := range bouncePhrases {
 			if strings.Contains(lower, phrase) {
 				return true

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailtriage/mailtriage/internal/ascii"
 	"github.com/mailtriage/mailtriage/internal/pairs"
 )
 
@@ -381,7 +382,7 @@ func cutOriginal(t []byte) string {
 	// ASCII lower case, so that offsets in lower are offsets in t; into a
 	// pooled buffer, as every message needs one this size.
 	bp := lowerPool.Get().(*[]byte)
-	lower := asciiLower((*bp)[:0], t)
+	lower := ascii.AppendLower((*bp)[:0], t)
 	defer func() { *bp = lower; lowerPool.Put(bp) }()
 	var ps pairs.Set
 	ps.FillBytes(lower)

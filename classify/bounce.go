@@ -5,6 +5,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/bounce"
+	"github.com/mailtriage/mailtriage/internal/ascii"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
@@ -93,7 +94,7 @@ func (c *Classifier) BounceDetail(m *bounce.Message, r bounce.Recipient, d smtpr
 //   - where the text says nothing a rule knows, the status code decides
 //     (RFC 3463 §3).
 func (c *Classifier) inContext(v mailtriage.Verdict, r bounce.Recipient, d smtpreply.Detail) mailtriage.Verdict {
-	lower := strings.ToLower(r.Diagnostic)
+	lower := ascii.Lower(r.Diagnostic)
 	if r.Action == "expired" {
 		// Not one of RFC 3464's actions, but plain: SendGrid writes it.
 		return rewrite(v, "expired", "bounce-expired", "The message stayed in the queue until it expired: the last failure (the diagnostic) is the cause to fix.")

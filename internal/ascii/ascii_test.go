@@ -1,0 +1,67 @@
+package ascii
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestLower(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"in reply to rcpt to", "in reply to rcpt to"},
+		{"(in reply to RCPT TO command)", "(in reply to rcpt to command)"},
+		{"Content-Type", "content-type"},
+		// Only ASCII letters fold: a non-ASCII capital stays, so that
+		// offsets and lengths are the original's.
+		{"Ärger: Mailbox VOLL", "Ärger: mailbox voll"},
+		{"\u212A", "\u212A"}, // KELVIN SIGN, which strings.ToLower makes "k"
+		{"\xffAB\x80", "\xffab\x80"},
+	} {
+		if got := Lower(tc.in); got != tc.want {
+			t.Errorf("Lower(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if got := string(AppendLower([]byte("x:"), []byte(tc.in))); got != "x:"+tc.want {
+			t.Errorf("AppendLower(%q) = %q, want %q", tc.in, got, "x:"+tc.want)
+		}
+	}
+}
+
+// FuzzLower: the length never changes, and on ASCII text Lower is
+// strings.ToLower.
+func FuzzLower(f *testing.F) {
+	f.Add("Diagnostic-Code: SMTP; 550 5.1.1 User Unknown")
+	f.Add("宛先不明 User UNKNOWN")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Lower(s)
+		if len(got) != len(s) {
+			t.Fatalf("Lower(%q) = %q: length changed", s, got)
+		}
+		if isASCII(s) && got != strings.ToLower(s) {
+			t.Errorf("Lower(%q) = %q, strings.ToLower %q", s, got, strings.ToLower(s))
+		}
+		if utf8.ValidString(s) != utf8.ValidString(got) {
+			t.Errorf("Lower(%q) = %q changed UTF-8 validity", s, got)
+		}
+		if string(AppendLower(nil, []byte(s))) != got {
+			t.Errorf("AppendLower and Lower differ on %q", s)
+		}
+	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func BenchmarkLower(b *testing.B) {
+	s := strings.Repeat("This is the mail system at host mx.example.jp. 宛先不明 <Jane@Example.JP>: User Unknown\n", 40)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Lower(s)
+	}
+}
