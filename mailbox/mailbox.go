@@ -99,17 +99,12 @@ func (e handlerError) Error() string { return e.err.Error() }
 // File calls h for the messages of one file: each message of an mbox, or
 // the file as one message.
 func File(path string, h Handler) error {
-	f, err := os.Open(path)
+	// Most files are one message: read it whole, without a buffer.
+	data, ok, err := readSmall(path, MaxMessage)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() < MaxMessage {
-		// Most files are one message: read it whole, without a buffer.
-		data := make([]byte, st.Size())
-		if _, err := io.ReadFull(f, data); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+	if ok {
 		if bytes.HasPrefix(data, []byte("From ")) {
 			return mboxData(data, path, h)
 		}
@@ -118,13 +113,17 @@ func File(path string, h Handler) error {
 		}
 		return nil
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	head, _ := br.Peek(5)
 	if string(head) == "From " {
 		return Mbox(br, path, h)
 	}
-	data, err := io.ReadAll(br)
-	if err != nil {
+	if data, err = io.ReadAll(br); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := h(path, data); err != nil {

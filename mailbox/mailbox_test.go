@@ -1,6 +1,8 @@
 package mailbox
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -119,4 +121,26 @@ func FuzzMbox(f *testing.F) {
 			t.Errorf("streamed %q %q, in memory %q %q", names, bodies, names2, bodies2)
 		}
 	})
+}
+
+// TestReadSmall: a small regular file is read whole; a large one, a
+// folder and a missing file are left to the caller, the last with an
+// error that names it.
+func TestReadSmall(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.eml")
+	os.WriteFile(small, []byte("Subject: x\n\nbody\n"), 0o644)
+	if data, ok, err := readSmall(small, 1<<20); err != nil || !ok || string(data) != "Subject: x\n\nbody\n" {
+		t.Errorf("small file: %q %v %v", data, ok, err)
+	}
+	if data, ok, err := readSmall(small, 10); err != nil || ok || data != nil {
+		t.Errorf("file over the limit: %q %v %v", data, ok, err)
+	}
+	if _, ok, err := readSmall(dir, 1<<20); err != nil || ok {
+		t.Errorf("folder: %v %v", ok, err)
+	}
+	missing := filepath.Join(dir, "missing.eml")
+	if _, _, err := readSmall(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing file: %v", err)
+	}
 }
