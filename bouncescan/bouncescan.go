@@ -149,6 +149,9 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 						b.out[i].records = records(c, j.name, msgs[i])
 					}
 				}
+				// The records have what they need of the messages:
+				// the batch waits for its turn without them.
+				b.jobs = nil
 			}
 		}()
 	}

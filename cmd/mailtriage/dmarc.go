@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -570,7 +569,7 @@ func runDMARCSummary(cmd *cobra.Command, e *env, o *dmarcSummaryOptions, db stri
 	defer st.Close()
 	// A large domain's summary is a few hundred thousand small values,
 	// all live until the end: collecting less often saves a fifth.
-	debug.SetGCPercent(400)
+	collectLess(400)
 	start := time.Now()
 	sum, err := dmarcsum.Summarize(cmd.Context(), st, dmarcsum.Options{
 		Domain: strings.TrimSpace(o.domain), Since: since, Until: until, Services: services, Known: known,
