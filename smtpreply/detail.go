@@ -87,6 +87,11 @@ func (d Detail) Summary() string {
 // Diagnostic-Code of a DSN, or a bare reply.
 func ParseDetail(text string) Detail {
 	text = strings.TrimSpace(text)
+	if len(text) > 4 && text[0] == '2' && startsWithCode(text) {
+		// An acceptance, the most common report by far: a reply and
+		// nothing around it.
+		return Detail{Text: text, Kind: Plain, Reply: Parse(text)}
+	}
 	d := Detail{Text: text}
 	s := text
 	if rest, ok := cutPrefixFold(s, "delivery temporarily suspended: "); ok {
