@@ -303,3 +303,36 @@ func TestHashCollision(t *testing.T) {
 		t.Errorf("after Finish: Open() = %d, %d hashes", tr.Open(), len(tr.msgs))
 	}
 }
+
+// TestCompact: after the maps of open messages are rebuilt, every open
+// message is still found, by queue id and by Message-ID.
+func TestCompact(t *testing.T) {
+	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	host := []byte("mta1")
+	var open []*message
+	for i := range 30000 {
+		qid := []byte(fmt.Sprintf("%010X", i))
+		m := tr.messageByKey(tr.hash(host, qid), host, qid, at)
+		tr.messageID(m, fmt.Sprintf("<%d@example.com>", i))
+		if i%10 == 0 {
+			open = append(open, m)
+		} else {
+			tr.close(m, at, mailtriage.Pending)
+		}
+	}
+	if tr.closed >= 27000 {
+		t.Fatalf("no rebuild after %d closed messages", tr.closed)
+	}
+	for _, m := range open {
+		if got := tr.lookup(m.hash, []byte(m.host), []byte(m.qid)); got != m {
+			t.Fatalf("%s lost after a rebuild", m.qid)
+		}
+		if tr.byMsgID[m.messageID] != m {
+			t.Fatalf("%s lost by Message-ID after a rebuild", m.messageID)
+		}
+	}
+	if tr.Open() != len(open) || len(tr.msgs) != len(open) || len(tr.byMsgID) != len(open) {
+		t.Errorf("open %d, %d hashes, %d Message-IDs, want %d", tr.Open(), len(tr.msgs), len(tr.byMsgID), len(open))
+	}
+}
