@@ -59,9 +59,12 @@ type Analyzer struct {
 	expired   map[responseKey]*responseAcc
 	providers map[string]*providerAcc
 	streams   map[string]*streamAcc
-	relays    map[string]*relayAcc
-	hosts     map[string]*hostAcc
-	domains   map[string]*domainAcc
+	// lastSender's stream is lastStream (see stream).
+	lastSender string
+	lastStream *streamAcc
+	relays     map[string]*relayAcc
+	hosts      map[string]*hostAcc
+	domains    map[string]*domainAcc
 	// The recipients that timed out in the queue, and those still queued
 	// at the end, for the evidence; at most maxListed of each.
 	expiredRcpts, pendingRcpts []RecipientOutcome
@@ -244,12 +247,18 @@ func (a *Analyzer) lane(name string) *laneAcc {
 }
 
 func (a *Analyzer) stream(sender string) *streamAcc {
+	// A message's events come together and carry the same sender:
+	// remember the last one's stream.
+	if a.lastStream != nil && sender == a.lastSender {
+		return a.lastStream
+	}
 	key := streamKey(sender, a.opts.StreamBy)
 	s, ok := a.streams[key]
 	if !ok {
 		s = &streamAcc{lanes: map[string]int{}}
 		a.streams[key] = s
 	}
+	a.lastSender, a.lastStream = sender, s
 	return s
 }
 
@@ -272,7 +281,8 @@ func streamKey(sender, by string) string {
 // (SRS0=HHH=TT=example.com=jane@). Plain addresses pass untouched.
 func foldSender(s string) string {
 	at := strings.LastIndexByte(s, '@')
-	if at < 0 || strings.IndexAny(s[:at], "+=") < 0 {
+	// Two byte searches, not IndexAny, which builds its set on every call.
+	if at < 0 || strings.IndexByte(s[:at], '+') < 0 && strings.IndexByte(s[:at], '=') < 0 {
 		return s
 	}
 	local, domain := s[:at], s[at:]

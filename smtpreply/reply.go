@@ -253,10 +253,21 @@ func continuation(s, code, enhanced string) int {
 // squeeze collapses runs of white space into one space.
 func squeeze(s string) string {
 	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "  ") && !strings.ContainsAny(s, "\t\r\n") {
+	if !strings.Contains(s, "  ") && !hasControlSpace(s) {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// hasControlSpace reports whether s holds a tab, CR or LF (what
+// strings.ContainsAny does, without building its set on every call).
+func hasControlSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\t' || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
