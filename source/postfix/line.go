@@ -139,6 +139,7 @@ type worker struct {
 	seed    maphash.Seed // the tracker's, to hash message keys
 	cl      Classifier
 	reports map[string]decoded // by relay host and reason
+	strings map[string]string  // see intern
 	key     []byte
 }
 
@@ -149,7 +150,7 @@ type decoded struct {
 }
 
 func newWorker(cl Classifier, seed maphash.Seed) *worker {
-	return &worker{seed: seed, cl: cl, reports: make(map[string]decoded)}
+	return &worker{seed: seed, cl: cl, reports: make(map[string]decoded), strings: make(map[string]string)}
 }
 
 func (w *worker) report(rec *postfixlog.Record) decoded {
@@ -162,7 +163,7 @@ func (w *worker) report(rec *postfixlog.Record) decoded {
 			return r
 		}
 	}
-	r := decoded{detail: decode(rec)}
+	r := decoded{detail: w.decode(rec)}
 	if w.cl != nil {
 		r.verdict, r.classified = w.cl.Classify(r.detail), true
 	}
@@ -203,12 +204,27 @@ func agentOf(program []byte) agent {
 // decode parses a delivery line's reason. A bare reply (the answer to a
 // successful delivery) names no server, so the relay= host is the one that
 // answered.
-func decode(rec *postfixlog.Record) smtpreply.Detail {
+func (w *worker) decode(rec *postfixlog.Record) smtpreply.Detail {
 	d := smtpreply.ParseDetail(string(rec.Reason))
 	if d.Host == "" && len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) && len(rec.RelayIP) > 0 {
-		d.Host, d.IP = string(rec.RelayHost), string(rec.RelayIP)
+		d.Host, d.IP = w.intern(rec.RelayHost), w.intern(rec.RelayIP)
 	}
 	return d
+}
+
+// intern returns b as a string, the same one for the same bytes: a log
+// names a few hundred relays over and over, and a lookup is cheaper than
+// a copy the collector must follow.
+func (w *worker) intern(b []byte) string {
+	if s, ok := w.strings[string(b)]; ok {
+		return s
+	}
+	if len(w.strings) >= 1<<12 {
+		clear(w.strings) // bounded: the relays in use come back at once
+	}
+	s := string(b)
+	w.strings[s] = s
+	return s
 }
 
 func statusOf(s []byte) mailtriage.Status {
