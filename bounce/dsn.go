@@ -133,7 +133,7 @@ func firstLines(s string, n int) string {
 		}
 		s = s[:n]
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return ascii.Squeeze(s)
 }
 
 // typed is the value of a typed field ("rfc822; jane@example.com",
@@ -273,11 +273,11 @@ func cmpOr(a, b string) string {
 // as RFC 5321 §4.2.1 writes them and Gmail splits at 80 characters.
 func joinContinuations(s string) string {
 	if !hasContinuation(s) {
-		return strings.Join(strings.Fields(s), " ")
+		return ascii.Squeeze(s)
 	}
 	m := continuation.FindAllStringSubmatchIndex(s, -1)
 	if len(m) < 2 {
-		return strings.Join(strings.Fields(s), " ")
+		return ascii.Squeeze(s)
 	}
 	first := s[m[0][2]:m[0][3]]
 	var b strings.Builder
@@ -294,7 +294,7 @@ func joinContinuations(s string) string {
 		b.WriteString(seg)
 		b.WriteByte(' ')
 	}
-	return strings.Join(strings.Fields(b.String()), " ")
+	return ascii.Squeeze(b.String())
 }
 
 // hasContinuation reports whether s holds a continued reply line's code,

@@ -14,6 +14,8 @@ package smtpreply
 
 import (
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/ascii"
 )
 
 // Reply is one SMTP reply, folded onto one line.
@@ -105,7 +107,7 @@ func Parse(s string) Reply {
 	if r.Code != 0 {
 		rest = unfold(rest, s[:3], r.Enhanced)
 	}
-	r.Text = squeeze(rest)
+	r.Text = ascii.Squeeze(rest)
 	if r.Code/100 == 2 {
 		// Acceptances carry queue and transaction ids, not the tags,
 		// links and quoted failures worth finding in a rejection.
@@ -248,26 +250,6 @@ func continuation(s, code, enhanced string) int {
 		return n + 1
 	}
 	return 0
-}
-
-// squeeze collapses runs of white space into one space.
-func squeeze(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "  ") && !hasControlSpace(s) {
-		return s
-	}
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// hasControlSpace reports whether s holds a tab, CR or LF (what
-// strings.ContainsAny does, without building its set on every call).
-func hasControlSpace(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\t' || c == '\r' || c == '\n' {
-			return true
-		}
-	}
-	return false
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

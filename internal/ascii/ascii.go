@@ -1,8 +1,9 @@
-// Package ascii folds the case of ASCII letters only, as protocol text
-// wants it folded: SMTP keywords, header field names (RFC 5322 §1.2.2) and
-// the phrases MTAs write are ASCII. Folding no other byte is also faster
-// than strings.ToLower on text with non-ASCII bytes, and keeps every
-// offset in the folded text an offset in the original.
+// Package ascii normalises protocol text cheaply: it folds the case of
+// ASCII letters only, as SMTP keywords, header field names (RFC 5322
+// §1.2.2) and the phrases MTAs write want it folded (faster than
+// strings.ToLower on text with non-ASCII bytes, and every offset in the
+// folded text is one in the original), and squeezes white space without
+// allocating for text that has no run of it.
 package ascii
 
 import "strings"
@@ -47,3 +48,30 @@ func fold(b []byte) {
 }
 
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
+// Squeeze is strings.Join(strings.Fields(s), " "): runs of white space
+// become one space, and the ends lose theirs. Protocol text is mostly
+// squeezed already; then s comes back as is, without the allocations.
+func Squeeze(s string) string {
+	if squeezed(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// squeezed reports whether s is ASCII with single spaces between its
+// words and none at its ends: what Squeeze makes of any text.
+func squeezed(s string) bool {
+	if len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			return false
+		case c == ' ' && s[i+1] == ' ':
+			return false
+		}
+	}
+	return true
+}

@@ -65,3 +65,15 @@ func BenchmarkLower(b *testing.B) {
 		Lower(s)
 	}
 }
+
+// FuzzSqueeze: Squeeze is strings.Join(strings.Fields(s), " ").
+func FuzzSqueeze(f *testing.F) {
+	for _, s := range []string{"", " ", "550 5.1.1 user unknown", "550  5.1.1", " 550", "550 ", "a\tb", "a\r\nb", "a\u00a0b", "a\u2003 b", "x\x85y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Squeeze(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Errorf("Squeeze(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
