@@ -3,8 +3,8 @@ module github.com/mailtriage/mailtriage
 go 1.26.8
 
 require (
-	github.com/BobuSumisu/aho-corasick v1.0.3
 	github.com/BurntSushi/toml v1.6.0
+	github.com/coregx/ahocorasick v0.3.1
 	github.com/emersion/go-msgauth v0.7.0
 	github.com/emersion/go-smtp v0.26.0
 	github.com/klauspost/compress v1.20.5
