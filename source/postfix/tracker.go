@@ -102,6 +102,9 @@ type Tracker struct {
 	byMsgID map[string]*message
 	ev      mailtriage.Event // reused for every emitted event
 	keyBuf  []byte           // builds keys for lookups that don't allocate
+	// closed messages and recipients, for reuse (see recycle)
+	freeMsgs  []*message
+	freeRcpts []*recipient
 }
 
 // NewTracker returns a Tracker that emits events to emit. The event passed
@@ -216,7 +219,8 @@ func (t *Tracker) messageByKey(h uint64, host, qid []byte, at time.Time) *messag
 		return m
 	}
 	key := string(t.key(host, qid))
-	m := &message{key: key, hash: h, next: t.msgs[h], host: key[:len(host)], qid: key[len(host)+1:], queued: at}
+	m := t.newMessage()
+	m.key, m.hash, m.next, m.host, m.qid, m.queued = key, h, t.msgs[h], key[:len(host)], key[len(host)+1:], at
 	t.msgs[h] = m
 	t.open++
 	return m
@@ -271,7 +275,8 @@ func (t *Tracker) recipient(m *message, addr []byte) *recipient {
 		}
 	}
 	a := string(addr)
-	r := &recipient{addr: a, domain: domainOf(a)}
+	r := t.newRecipient()
+	r.addr, r.domain = a, domainOf(a)
 	m.rcpts = append(m.rcpts, r)
 	switch {
 	case m.byAddr != nil:
@@ -563,13 +568,56 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		}
 		counted++
 	}
-	if filtered > 0 && counted == 0 {
+	if filtered == 0 || counted > 0 {
+		e := t.messageEvent(m, mailtriage.Message, at)
+		e.Notification, e.Recipients = m.notification, counted
+		t.emit(e)
+	}
+	t.recycle(m)
+}
+
+// The tracker opens and closes a message and its recipients for every
+// few lines of a log: it keeps the closed ones for the next, which spares
+// the collector most of its work.
+
+func (t *Tracker) newMessage() *message {
+	if n := len(t.freeMsgs); n > 0 {
+		m := t.freeMsgs[n-1]
+		t.freeMsgs = t.freeMsgs[:n-1]
+		return m
+	}
+	return new(message)
+}
+
+func (t *Tracker) newRecipient() *recipient {
+	if n := len(t.freeRcpts); n > 0 {
+		r := t.freeRcpts[n-1]
+		t.freeRcpts = t.freeRcpts[:n-1]
+		return r
+	}
+	return new(recipient)
+}
+
+// recycle keeps a closed message and its recipients for reuse. Nothing
+// refers to them any more: close took the message out of the maps, and
+// events carry copies of what they say.
+func (t *Tracker) recycle(m *message) {
+	if len(t.freeMsgs) >= maxFree {
 		return
 	}
-	e := t.messageEvent(m, mailtriage.Message, at)
-	e.Notification, e.Recipients = m.notification, counted
-	t.emit(e)
+	for _, r := range m.rcpts {
+		if len(t.freeRcpts) < maxFree {
+			*r = recipient{}
+			t.freeRcpts = append(t.freeRcpts, r)
+		}
+	}
+	*m = message{rcpts: m.rcpts[:0]}
+	clear(m.rcpts[:cap(m.rcpts)])
+	t.freeMsgs = append(t.freeMsgs, m)
 }
+
+// maxFree bounds the closed messages and recipients kept for reuse.
+const maxFree = 1 << 12
 
 // compact rebuilds the maps of open messages. A deleted entry leaves a
 // tombstone in a Go map, which later lookups probe past until the map runs

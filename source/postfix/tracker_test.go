@@ -336,3 +336,26 @@ func TestCompact(t *testing.T) {
 		t.Errorf("open %d, %d hashes, %d Message-IDs, want %d", tr.Open(), len(tr.msgs), len(tr.byMsgID), len(open))
 	}
 }
+
+// TestRecycle: a message opened after another closed starts blank, even
+// when it reuses the closed one's memory.
+func TestRecycle(t *testing.T) {
+	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	host, qid := []byte("mta1"), []byte("4F1A22C0B3")
+	m := tr.messageByKey(tr.hash(host, qid), host, qid, at)
+	m.sender, m.senderKnown, m.notification, m.messageID = "jane@example.com", true, true, "<1@example.com>"
+	r := tr.recipient(m, []byte("kim@example.org"))
+	r.attempts, r.final = 3, true
+	tr.close(m, at, mailtriage.Pending)
+
+	qid2 := []byte("5A0B11D2C4")
+	m2 := tr.messageByKey(tr.hash(host, qid2), host, qid2, at.Add(time.Minute))
+	if m2.sender != "" || m2.senderKnown || m2.notification || m2.messageID != "" || len(m2.rcpts) != 0 || m2.qid != string(qid2) || !m2.queued.Equal(at.Add(time.Minute)) {
+		t.Errorf("new message carries the closed one's state: %+v", m2)
+	}
+	r2 := tr.recipient(m2, []byte("lee@example.net"))
+	if r2.attempts != 0 || r2.final || r2.cause != nil || r2.addr != "lee@example.net" || r2.domain != "example.net" {
+		t.Errorf("new recipient carries the closed one's state: %+v", r2)
+	}
+}
