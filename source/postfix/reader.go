@@ -412,7 +412,10 @@ func (s *byteSplitter) fill(c *chunk) (end bool, err error) {
 // starts with them.
 func decideYear(clock *postfixlog.Clock, buf []byte, tries *int) bool {
 	*tries++
-	for len(buf) > 0 {
+	// A log with traditional stamps has them on nearly every line: the
+	// first lines of a chunk tell, and the rest need not be split here,
+	// ahead of the workers.
+	for n := 0; len(buf) > 0 && n < 256; n++ {
 		line := buf
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
 			line, buf = buf[:i], buf[i+1:]
