@@ -125,12 +125,15 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// Messages go to the workers in batches: one hand-over per message
-	// cost more in scheduling than a small bounce costs to read. Each
-	// batch keeps its outcomes, and the batches their order.
+	if s.Classifier == nil && s.NewClassifier == nil {
+		return nil, errors.New("bouncescan: a Scanner needs a Classifier or a NewClassifier")
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cl := s.classifier(cancel)
+	// Messages go to the workers in batches: one hand-over per message
+	// cost more in scheduling than a small bounce costs to read. Each
+	// batch keeps its outcomes, and the batches their order.
 	work := make(chan *batch, 2*workers)
 	var wg sync.WaitGroup
 	for range workers {

@@ -576,10 +576,9 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	t.recycle(m)
 }
 
-// The tracker opens and closes a message and its recipients for every
-// few lines of a log: it keeps the closed ones for the next, which spares
-// the collector most of its work.
-
+// newMessage returns a blank message, a closed one when there is one: the
+// tracker opens and closes a message and its recipients every few lines
+// of a log, and reusing them spares the collector most of its work.
 func (t *Tracker) newMessage() *message {
 	if n := len(t.freeMsgs); n > 0 {
 		m := t.freeMsgs[n-1]
@@ -589,6 +588,7 @@ func (t *Tracker) newMessage() *message {
 	return new(message)
 }
 
+// newRecipient returns a blank recipient, a closed one when there is one.
 func (t *Tracker) newRecipient() *recipient {
 	if n := len(t.freeRcpts); n > 0 {
 		r := t.freeRcpts[n-1]
