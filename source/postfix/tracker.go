@@ -95,6 +95,7 @@ type Tracker struct {
 	// their lines, which takes that work off the tracker's goroutine.
 	msgs map[uint64]*message
 	open int
+	last *message // the message of the last lookup
 	// closed counts the messages closed since the maps were last
 	// rebuilt (see compact).
 	closed  int
@@ -204,8 +205,14 @@ func (t *Tracker) hash(host, qid []byte) uint64 {
 // lookup returns the open message of host and queue id, whose key hashes
 // to h, or nil.
 func (t *Tracker) lookup(h uint64, host, qid []byte) *message {
+	// A message's lines come in runs (client=, message-id=, from=): most
+	// lines are about the message of the line before.
+	if m := t.last; m != nil && m.hash == h && m.qid == string(qid) && m.host == string(host) {
+		return m
+	}
 	for m := t.msgs[h]; m != nil; m = m.next {
 		if m.qid == string(qid) && m.host == string(host) {
+			t.last = m
 			return m
 		}
 	}
@@ -223,12 +230,16 @@ func (t *Tracker) messageByKey(h uint64, host, qid []byte, at time.Time) *messag
 	m.key, m.hash, m.next, m.host, m.qid, m.queued = key, h, t.msgs[h], key[:len(host)], key[len(host)+1:], at
 	t.msgs[h] = m
 	t.open++
+	t.last = m
 	return m
 }
 
 // forget takes a closed message out of the open ones.
 func (t *Tracker) forget(m *message) {
 	t.open--
+	if t.last == m {
+		t.last = nil
+	}
 	p := t.msgs[m.hash]
 	if p == m {
 		if m.next == nil {
