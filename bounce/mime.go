@@ -7,6 +7,7 @@ import (
 	"mime"
 	"strings"
 
+	"github.com/mailtriage/mailtriage/internal/ascii"
 	"golang.org/x/text/encoding/htmlindex"
 )
 
@@ -202,7 +203,9 @@ func hiddenBoundary(body []byte) string {
 func fallbackType(ctype string) (string, map[string]string) {
 	mt, rest, _ := strings.Cut(ctype, ";")
 	params := map[string]string{}
-	if i := strings.Index(strings.ToLower(rest), "boundary="); i >= 0 {
+	// ASCII folding keeps offsets: strings.ToLower would not, on invalid
+	// UTF-8, and the index is used in rest.
+	if i := strings.Index(ascii.Lower(rest), "boundary="); i >= 0 {
 		b := strings.TrimSpace(rest[i+len("boundary="):])
 		if strings.HasPrefix(b, `"`) {
 			b, _, _ = strings.Cut(b[1:], `"`)
