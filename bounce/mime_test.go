@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,13 @@ func FuzzSplitPartsMatchSpec(f *testing.F) {
 	f.Add([]byte("--\n----\n--"), "")
 	f.Add([]byte("a\n--bb\n--b\nx\n--b--"), "b")
 	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
+		if strings.ContainsAny(boundary, "\r\n") {
+			// No boundary holds a line break (RFC 2046 §5.1.1), and none
+			// reaches splitParts with one: header values are unfolded.
+			// Where a delimiter's dashes and line breaks overlap, the
+			// two searches may part ways.
+			t.Skip()
+		}
 		got, gotClosed := splitParts(body, boundary)
 		want, wantClosed := specSplitParts(body, boundary)
 		if gotClosed != wantClosed || len(got) != len(want) {
