@@ -338,7 +338,7 @@ func commandOf(text string) string {
 		if !found.Has(commands.ids[k]) {
 			continue
 		}
-		if i := strings.Index(lower, c.phrase); i < at {
+		if i := strings.Index(lower, c.phrase); i >= 0 && i < at {
 			best, at = c.command, i
 		}
 	}
