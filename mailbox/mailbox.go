@@ -157,9 +157,11 @@ func Mbox(r io.Reader, name string, h Handler) error {
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: keep it whole.
+			// A line longer than the buffer: keep it whole. The start
+			// is copied before reading on refills the buffer it is in.
+			head := slices.Clone(line)
 			rest, err2 := br.ReadBytes('\n')
-			line, err = append(slices.Clone(line), rest...), err2
+			line, err = append(head, rest...), err2
 		}
 		if len(line) > 0 {
 			wasStarted := lines.started

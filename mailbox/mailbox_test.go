@@ -144,3 +144,20 @@ func TestReadSmall(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestMboxLongLine: a line longer than the streaming reader's buffer
+// comes out whole, and the messages after it are their own.
+func TestMboxLongLine(t *testing.T) {
+	long := "X-Long: " + strings.Repeat("x", 70000)
+	mbox := "From a@b Thu Apr 29 23:34:45 2021\nSubject: one\n" + long + "\n\nbody one\n\nFrom a@b Thu Apr 29 23:34:46 2021\nSubject: two\n\n>From quoted\n"
+	for reader, read := range readers {
+		_, bodies, err := read(mbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bodies) != 2 || !strings.Contains(bodies[0], long+"\n") || strings.Contains(bodies[0], "Subject: two") ||
+			!strings.HasPrefix(bodies[1], "Subject: two\n") || !strings.Contains(bodies[1], "\nFrom quoted") {
+			t.Errorf("%s: %d messages, first %d bytes, second %q", reader, len(bodies), len(bodies[0]), bodies[len(bodies)-1])
+		}
+	}
+}
