@@ -100,11 +100,11 @@ func (e handlerError) Error() string { return e.err.Error() }
 // the file as one message.
 func File(path string, h Handler) error {
 	// Most files are one message: read it whole, without a buffer.
-	data, ok, err := readSmall(path, MaxMessage)
+	data, f, err := open(path, MaxMessage)
 	if err != nil {
 		return err
 	}
-	if ok {
+	if f == nil {
 		if bytes.HasPrefix(data, []byte("From ")) {
 			return mboxData(data, path, h)
 		}
@@ -112,10 +112,6 @@ func File(path string, h Handler) error {
 			return handlerError{err}
 		}
 		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -123,24 +124,32 @@ func FuzzMbox(f *testing.F) {
 	})
 }
 
-// TestReadSmall: a small regular file is read whole; a large one, a
-// folder and a missing file are left to the caller, the last with an
-// error that names it.
-func TestReadSmall(t *testing.T) {
+// TestOpen: a small regular file is read whole; a large one and a folder
+// come back open, for a streaming read; a missing file is an error that
+// names it.
+func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.eml")
 	os.WriteFile(small, []byte("Subject: x\n\nbody\n"), 0o644)
-	if data, ok, err := readSmall(small, 1<<20); err != nil || !ok || string(data) != "Subject: x\n\nbody\n" {
-		t.Errorf("small file: %q %v %v", data, ok, err)
+	if data, f, err := open(small, 1<<20); err != nil || f != nil || string(data) != "Subject: x\n\nbody\n" {
+		t.Errorf("small file: %q %v %v", data, f, err)
 	}
-	if data, ok, err := readSmall(small, 10); err != nil || ok || data != nil {
-		t.Errorf("file over the limit: %q %v %v", data, ok, err)
+	if data, f, err := open(small, 10); err != nil || f == nil || data != nil {
+		t.Errorf("file over the limit: %q %v %v", data, f, err)
+	} else {
+		b, _ := io.ReadAll(f)
+		f.Close()
+		if string(b) != "Subject: x\n\nbody\n" {
+			t.Errorf("file over the limit, streamed: %q", b)
+		}
 	}
-	if _, ok, err := readSmall(dir, 1<<20); err != nil || ok {
-		t.Errorf("folder: %v %v", ok, err)
+	if _, f, err := open(dir, 1<<20); err != nil || f == nil {
+		t.Errorf("folder: %v %v", f, err)
+	} else {
+		f.Close()
 	}
 	missing := filepath.Join(dir, "missing.eml")
-	if _, _, err := readSmall(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+	if _, _, err := open(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v", err)
 	}
 }

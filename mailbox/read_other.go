@@ -2,19 +2,24 @@
 
 package mailbox
 
-import "os"
+import (
+	"io"
+	"os"
+)
 
-// readSmall reads a regular file smaller than limit whole. ok is false,
-// with no error, for a file it leaves to a streaming read: too large, or
-// not a regular file.
-func readSmall(path string, limit int64) (data []byte, ok bool, err error) {
-	st, err := os.Stat(path)
+// open opens a file to read. A regular file smaller than limit comes
+// back read whole; anything else (a large file, a pipe) comes back open,
+// for a streaming read.
+func open(path string, limit int64) (data []byte, f *os.File, err error) {
+	f, err = os.Open(path)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	if !st.Mode().IsRegular() || st.Size() >= limit {
-		return nil, false, nil
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() >= limit {
+		return nil, f, nil
 	}
-	data, err = os.ReadFile(path)
-	return data, err == nil, err
+	defer f.Close()
+	data, err = io.ReadAll(f)
+	return data, nil, err
 }
