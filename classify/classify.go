@@ -56,8 +56,12 @@ func New(cat *provider.Catalog, user []*Rule) (*Classifier, error) {
 	}
 	rules := append(append([]*Rule(nil), user...), builtin...)
 	seen := map[string]string{}
-	for _, r := range rules {
-		if prev, dup := seen[r.ID]; dup {
+	for i, r := range rules {
+		prev, dup := seen[r.ID]
+		switch {
+		case dup && i >= len(user):
+			return nil, fmt.Errorf("rule id %s of %s is a built-in rule's (in %s): give yours another id", r.ID, prev, r.file)
+		case dup:
 			return nil, fmt.Errorf("rule id %s is in both %s and %s", r.ID, prev, r.file)
 		}
 		seen[r.ID] = r.file

@@ -125,6 +125,30 @@ func TestBadRuleFiles(t *testing.T) {
 	}
 }
 
+// TestDuplicateRuleIDs: a rule id used twice in the user's files, or by
+// a user's rule and a built-in one, is refused with both places named.
+func TestDuplicateRuleIDs(t *testing.T) {
+	cat, _ := provider.Builtin()
+	rule := func(file, id string) []*Rule {
+		rs, err := ParseRules(file, []byte("[[rule]]\nid=\""+id+"\"\ntext=[\"greylisted\"]\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"recipient\"\naction=\"x\"\nexamples=[\"450 greylisted\"]"), cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	for _, tc := range []struct {
+		user []*Rule
+		want string
+	}{
+		{append(rule("a.toml", "mine"), rule("b.toml", "mine")...), "rule id mine is in both a.toml and b.toml"},
+		{rule("a.toml", "cox-ip-blocked"), "rule id cox-ip-blocked of a.toml is a built-in rule's (in 30-cox.toml)"},
+	} {
+		if _, err := New(cat, tc.user); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New: %v, want %q", err, tc.want)
+		}
+	}
+}
+
 func BenchmarkClassify(b *testing.B) {
 	c := newClassifier(b)
 	d := smtpreply.ParseDetail("host mx01.mail.icloud.com[17.57.154.6] said: 550 5.1.1 <nobody@me.com>: user does not exist (in reply to RCPT TO command)")

@@ -346,7 +346,13 @@ func newClassifier(cat *provider.Catalog, rulesDir string) (*classify.Classifier
 			return nil, &codeError{code: exitUsage, err: fmt.Errorf("--rules: %w", err)}
 		}
 	}
-	return classify.New(cat, user)
+	c, err := classify.New(cat, user)
+	if err != nil && rulesDir != "" {
+		// The built-in rules alone always make a classifier: the user's
+		// rules are what does not fit.
+		return nil, &codeError{code: exitUsage, err: fmt.Errorf("--rules: %w", err)}
+	}
+	return c, err
 }
 
 func newLanes(cat *provider.Catalog, file string) (*lane.Table, error) {

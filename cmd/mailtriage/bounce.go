@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"github.com/mailtriage/mailtriage/bouncescan"
 	"github.com/mailtriage/mailtriage/report"
@@ -57,14 +56,8 @@ func runBounce(cmd *cobra.Command, e *env, o *bounceOptions, args []string) erro
 		return usagef("--format %q: want text or json", o.format)
 	}
 	for _, a := range args {
-		if a == "-" {
-			if isTerminal(e.stdin) {
-				return usagef("'-' reads a message from standard input, which is a terminal")
-			}
-			continue
-		}
-		if _, err := os.Stat(a); err != nil {
-			return &codeError{code: exitError, err: fmt.Errorf("%w", err)}
+		if a == "-" && isTerminal(e.stdin) {
+			return usagef("'-' reads a message from standard input, which is a terminal")
 		}
 	}
 	// Each message is parsed into short-lived garbage while the live heap

@@ -79,4 +79,15 @@ func TestBounceErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.want)
 		}
 	}
+	// A user rule that takes a built-in rule's id is a usage error.
+	rules := t.TempDir()
+	os.WriteFile(rules+"/mine.toml", []byte("[[rule]]\nid=\"cox-ip-blocked\"\ntext=[\"greylisted\"]\nreason=\"blocked\"\ncategory=\"block\"\nowner=\"recipient\"\naction=\"x\"\nexamples=[\"450 greylisted\"]"), 0o644)
+	if code, out, errs := mt(t, "", "bounce", "--rules", rules, "../../testdata/sisimai/eml/arf-01.eml"); code != exitUsage || out != "" || !strings.Contains(errs, "--rules: rule id cox-ip-blocked of mine.toml is a built-in rule's") {
+		t.Errorf("--rules taking a built-in id: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	// A missing input among others is named, and the others are read.
+	code, out, errs := mt(t, "", "bounce", "--format", "json", "../../testdata/sisimai/eml/lhost-exim-01.eml", dir+"/missing", "../../testdata/sisimai/eml/arf-01.eml")
+	if code != exitError || !strings.Contains(errs, dir+"/missing") || strings.Count(out, `"file"`) != 2 {
+		t.Errorf("a missing input among two bounces: exit %d, stderr %q, %d records", code, errs, strings.Count(out, `"file"`))
+	}
 }
