@@ -29,24 +29,25 @@ const MaxMessage = 8 << 20
 type Handler func(name string, data []byte) error
 
 // Walk calls h for every message under path: a file (a message or an
-// mbox), a Maildir, or a folder of them, in name order. An unreadable
-// file is reported to bad and the walk goes on; an error h returns stops
-// it.
+// mbox), a Maildir, or a folder of them, in name order. A symbolic link
+// to a file is read; one to a folder is followed when path names it, not
+// inside a folder (a link back up would never end). An unreadable file is
+// reported to bad and the walk goes on; an error h returns stops it.
 func Walk(path string, h Handler, bad func(name string, err error)) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
-		if err := File(path, h); err != nil && !errors.Is(err, errStop) {
-			if he, ok := err.(handlerError); ok {
-				return he.err
-			}
-			bad(path, err)
-		}
-		return nil
+		return file(path, h, bad)
 	}
-	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	root := path
+	if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not follow a link at its root; a trailing
+		// separator makes the system resolve it.
+		root = path + string(filepath.Separator)
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			bad(p, err)
 			if d != nil && d.IsDir() {
@@ -57,22 +58,40 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 		name := d.Name()
 		if d.IsDir() {
 			// Maildir's tmp holds messages still being written.
-			if p != path && (strings.HasPrefix(name, ".") && !isMaildirFolder(p) || name == "tmp" && isMaildir(filepath.Dir(p))) {
+			if p != root && (strings.HasPrefix(name, ".") && !isMaildirFolder(p) || name == "tmp" && isMaildir(filepath.Dir(p))) {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if strings.HasPrefix(name, ".") || !d.Type().IsRegular() {
+		if strings.HasPrefix(name, ".") {
 			return nil
 		}
-		if err := File(p, h); err != nil {
-			if he, ok := err.(handlerError); ok {
-				return he.err
+		if d.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(p)
+			switch {
+			case err != nil:
+				bad(p, err) // a link to nothing
+				return nil
+			case !st.Mode().IsRegular():
+				return nil
 			}
-			bad(p, err)
+		} else if !d.Type().IsRegular() {
+			return nil // a pipe, a socket, a device
 		}
-		return nil
+		return file(p, h, bad)
 	})
+}
+
+// file reads one file for Walk: an error of h stops the walk, any other
+// is reported to bad.
+func file(path string, h Handler, bad func(name string, err error)) error {
+	if err := File(path, h); err != nil {
+		if he, ok := err.(handlerError); ok {
+			return he.err
+		}
+		bad(path, err)
+	}
+	return nil
 }
 
 // isMaildir reports whether dir is a Maildir: it has cur and new.
@@ -88,8 +107,6 @@ func isMaildir(dir string) bool {
 // isMaildirFolder reports whether a dot-folder is a Maildir++ subfolder
 // (".Junk"), which holds messages too.
 func isMaildirFolder(dir string) bool { return isMaildir(dir) }
-
-var errStop = errors.New("stop")
 
 // handlerError carries the handler's own error out of File, to stop a walk.
 type handlerError struct{ err error }

@@ -66,8 +66,10 @@ var readers = map[string]func(mbox string) (names, bodies []string, err error){
 	},
 }
 
-// TestWalk reads a folder holding a message file, an mbox and a Maildir
-// (tmp left out), and reports an unreadable file without stopping.
+// TestWalk reads a folder holding a message file, an mbox, a Maildir (tmp
+// left out), a link to a message elsewhere and a link to a folder (not
+// followed inside a folder), and reports a link to nothing without
+// stopping. A link to a folder given as the path is followed.
 func TestWalk(t *testing.T) {
 	dir := t.TempDir()
 	write := func(p, s string) {
@@ -82,24 +84,32 @@ func TestWalk(t *testing.T) {
 	write("md/new/2", "Subject: d\n\n")
 	write("md/tmp/3", "Subject: partial\n\n")
 	write(".hidden", "Subject: no\n\n")
+	elsewhere := t.TempDir()
+	os.WriteFile(filepath.Join(elsewhere, "e.eml"), []byte("Subject: e\n\n"), 0o644)
+	os.Symlink(filepath.Join(elsewhere, "e.eml"), filepath.Join(dir, "link.eml"))
+	os.Symlink(elsewhere, filepath.Join(dir, "linkdir"))
 	os.Symlink("/nonexistent", filepath.Join(dir, "broken"))
-	var got []string
-	var bad []string
-	err := Walk(dir, func(name string, data []byte) error {
-		rel, _ := filepath.Rel(dir, strings.Split(name, "#")[0])
-		got = append(got, rel+"#"+strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "Subject: "))
-		return nil
-	}, func(name string, err error) { bad = append(bad, name) })
-	if err != nil {
-		t.Fatal(err)
+	walk := func(path string) (got, bad []string) {
+		err := Walk(path, func(name string, data []byte) error {
+			rel, _ := filepath.Rel(path, strings.Split(name, "#")[0])
+			got = append(got, rel+"#"+strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "Subject: "))
+			return nil
+		}, func(name string, err error) { bad = append(bad, filepath.Base(name)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, bad
 	}
-	want := []string{"a.eml#a", "box#b1", "box#b2", "md/cur/1#c", "md/new/2#d"}
+	got, bad := walk(dir)
+	want := []string{"a.eml#a", "box#b1", "box#b2", "link.eml#e", "md/cur/1#c", "md/new/2#d"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
-	// A dangling symlink is not a regular file: skipped, not an error.
-	if len(bad) != 0 {
-		t.Errorf("bad: %v", bad)
+	if !slices.Equal(bad, []string{"broken"}) {
+		t.Errorf("bad: %v, want the link to nothing", bad)
+	}
+	if got, _ := walk(filepath.Join(dir, "linkdir")); !slices.Equal(got, []string{"e.eml#e"}) {
+		t.Errorf("a link to a folder as the path: got %v", got)
 	}
 }
 
