@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -447,10 +448,24 @@ func readMailbox(ctx context.Context, in *source.Input, lt *lifecycle.Tracker, c
 	switch {
 	case err != nil:
 		return info, err
-	case used == 0:
+	case used == 0 && st.Unreadable == 0:
 		return info, fmt.Errorf("%s: is a directory with no returned messages among its %d files; to read logs, name the log files in it (for example %s/mail.log*)", in.Name, st.Messages, in.Name)
+	case st.Unreadable > 0:
+		more := ""
+		if n := int64(len(st.UnreadableFiles)); st.Unreadable > n {
+			more = fmt.Sprintf("; and %d more", st.Unreadable-n)
+		}
+		return info, fmt.Errorf("%s: %d %s could not be read, the rest was analysed: %s%s", in.Name, st.Unreadable,
+			plural(st.Unreadable, "file", "files"), strings.Join(st.UnreadableFiles, "; "), more)
 	}
 	return info, nil
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // snapshotTime is when a postqueue -j listing was made, which it does not

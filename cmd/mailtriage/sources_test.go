@@ -167,4 +167,14 @@ func TestAnalyzeBounces(t *testing.T) {
 			t.Error("no complaint finding")
 		}
 	}
+
+	// A file of the folder that cannot be read (a link to nothing) is
+	// named, the exit status says so, and the rest is analysed.
+	os.Symlink("/nonexistent", filepath.Join(maildir, "cur", "9.host:2,S"))
+	code, out, errs := mt(t, "", "analyze", "--format", "json", maildir)
+	var r analysis.Result
+	json.Unmarshal([]byte(out), &r)
+	if code != exitError || !strings.Contains(errs, "9.host:2,S") || !strings.Contains(errs, "1 file could not be read") || r.Summary.Bounced != 3 {
+		t.Errorf("a folder with an unreadable file: exit %d, stderr %q, summary %+v", code, errs, r.Summary)
+	}
 }

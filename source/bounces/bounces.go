@@ -40,7 +40,11 @@ type Stats struct {
 	NotReports  int64 // ordinary messages
 	NoRecipient int64 // reports that named nobody recoverable
 	Samples     []string
-	First, Last time.Time
+	// Unreadable counts the files of a folder that could not be read,
+	// and UnreadableFiles names the first of them, with why.
+	Unreadable      int64
+	UnreadableFiles []string
+	First, Last     time.Time
 }
 
 // Detect reports whether head is a mail message or an mbox: a "From "
@@ -86,8 +90,8 @@ func Read(ctx context.Context, r io.Reader, name string, undated time.Time, c Cl
 
 // ReadDir reads every message under dir (message files, mbox files,
 // Maildir folders, as package mailbox walks them) into the tracker. A file
-// that cannot be read is counted with the reports that name nobody, and
-// the walk goes on.
+// that cannot be read is counted and named in the Stats, and the walk
+// goes on.
 func ReadDir(ctx context.Context, dir string, undated time.Time, c Classifier, t *lifecycle.Tracker) (Stats, error) {
 	var st Stats
 	err := mailbox.Walk(dir, func(name string, data []byte) error {
@@ -98,8 +102,10 @@ func ReadDir(ctx context.Context, dir string, undated time.Time, c Classifier, t
 		st.message(name, data, undated, c, t)
 		return nil
 	}, func(name string, err error) {
-		st.NoRecipient++
-		st.sample(name, err)
+		st.Unreadable++
+		if len(st.UnreadableFiles) < 5 {
+			st.UnreadableFiles = append(st.UnreadableFiles, err.Error())
+		}
 	})
 	return st, err
 }
