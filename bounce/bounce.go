@@ -134,6 +134,9 @@ func Parse(raw []byte) (*Message, error) {
 		raw = raw[:maxSize]
 	}
 	raw = normalize(raw)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, fmt.Errorf("%w: the message is empty", ErrNotReport)
+	}
 	hdr, body := splitHeader(raw)
 	m := &Message{Recipients: []Recipient{}}
 	m.From = headerAddress(hdr.get("from"))

@@ -1,7 +1,9 @@
 package bounce
 
 import (
+	"errors"
 	"net/mail"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +21,21 @@ func TestPlainAddress(t *testing.T) {
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Address != got {
 			t.Errorf("plainAddress(%q) = %q; net/mail says %v %v", v, got, a, err)
+		}
+	}
+}
+
+// TestParseNotReports: an empty message and an ordinary one are not
+// reports, and the error says which.
+func TestParseNotReports(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{"", "the message is empty"},
+		{"\r\n\r\n", "the message is empty"},
+		{"From: jane@example.com\nSubject: lunch?\n\nat noon\n", `From "jane@example.com", Subject "lunch?"`},
+	} {
+		_, err := Parse([]byte(tc.raw))
+		if !errors.Is(err, ErrNotReport) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q): %v, want ErrNotReport saying %q", tc.raw, err, tc.want)
 		}
 	}
 }
