@@ -18,8 +18,8 @@ import (
 	"time"
 )
 
-// MaxMessage bounds a message read from an mbox: the bytes past it are
-// skipped (a report puts its substance first).
+// MaxMessage bounds a message read from a file or an mbox: the bytes
+// past it are skipped (a report puts its substance first).
 const MaxMessage = 8 << 20
 
 // Handler is called with each message: a name that says where it came
@@ -136,7 +136,9 @@ func File(path string, h Handler) error {
 	if string(head) == "From " {
 		return Mbox(br, path, h)
 	}
-	if data, err = io.ReadAll(br); err != nil {
+	// A message past MaxMessage is cut there, as in an mbox: a report
+	// puts its substance first.
+	if data, err = io.ReadAll(io.LimitReader(br, MaxMessage)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := h(path, data); err != nil {

@@ -134,6 +134,16 @@ func FuzzMbox(f *testing.F) {
 	})
 }
 
+// TestFileCut: a message file larger than MaxMessage is read up to it.
+func TestFileCut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.eml")
+	os.WriteFile(path, append([]byte("Subject: big\n\n"), make([]byte, MaxMessage+1000)...), 0o644)
+	var got int
+	if err := File(path, func(_ string, data []byte) error { got = len(data); return nil }); err != nil || got != MaxMessage {
+		t.Errorf("read %d bytes (%v), want %d", got, err, MaxMessage)
+	}
+}
+
 // TestOpen: a small regular file is read whole; a large one and a folder
 // come back open, for a streaming read; a missing file is an error that
 // names it.
