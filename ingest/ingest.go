@@ -121,7 +121,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			if info.Last.After(last) {
 				last = info.Last
 			}
-			infos = append(infos, info)
+			infos = append(infos, inUTC(info))
 			continue
 		}
 		info, samples, err := readOne(ctx, in, tr, cfg)
@@ -139,7 +139,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		if info.Last.After(last) {
 			last = info.Last
 		}
-		infos = append(infos, info)
+		infos = append(infos, inUTC(info))
 		if ctx.Err() != nil {
 			break
 		}
@@ -459,6 +459,13 @@ func readMailbox(ctx context.Context, in *source.Input, lt *lifecycle.Tracker, c
 			plural(st.Unreadable, "file", "files"), strings.Join(st.UnreadableFiles, "; "), more)
 	}
 	return info, nil
+}
+
+// inUTC gives an input's first and last times in UTC, as every time of a
+// report is: a bounce's Date keeps the zone it was written in.
+func inUTC(info analysis.Input) analysis.Input {
+	info.First, info.Last = info.First.UTC(), info.Last.UTC()
+	return info
 }
 
 func plural(n int64, one, many string) string {

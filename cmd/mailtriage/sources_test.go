@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
 )
@@ -157,6 +158,9 @@ func TestAnalyzeBounces(t *testing.T) {
 		for _, in := range r.Inputs {
 			if in.Format != "bounces" {
 				t.Errorf("input %s read as %s", in.Name, in.Format)
+			}
+			if in.First.Location() != time.UTC || in.Last.Location() != time.UTC {
+				t.Errorf("input %s: times %v to %v, want UTC", in.Name, in.First, in.Last)
 			}
 		}
 		found := false
