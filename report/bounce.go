@@ -44,10 +44,16 @@ func BounceText(w io.Writer, r *bouncescan.Result, opts Options) error {
 	if t.width <= 0 {
 		t.width = 100
 	}
-	skipped := len(r.NotReports) + len(r.NoRecipient) + len(r.Unreadable)
 	t.printf("%s %s, %s", t.paint(bold, "mailtriage bounce:"), plural(r.Messages, "message"), plural(len(r.Records), "recipient"))
-	if skipped > 0 {
-		t.printf(" (%s gave none: see standard error)", plural(skipped, "message"))
+	var notes []string
+	if skipped := len(r.NotReports) + len(r.NoRecipient); skipped > 0 {
+		notes = append(notes, plural(skipped, "message")+" gave none")
+	}
+	if len(r.Unreadable) > 0 {
+		notes = append(notes, plural(len(r.Unreadable), "input")+" could not be read")
+	}
+	if len(notes) > 0 {
+		t.printf(" (%s: see standard error)", strings.Join(notes, ", "))
 	}
 	t.printf("\n")
 	t.bounceReasons(r.Records)

@@ -90,4 +90,7 @@ func TestBounceErrors(t *testing.T) {
 	if code != exitError || !strings.Contains(errs, dir+"/missing") || strings.Count(out, `"file"`) != 2 {
 		t.Errorf("a missing input among two bounces: exit %d, stderr %q, %d records", code, errs, strings.Count(out, `"file"`))
 	}
+	if _, out, _ := mt(t, "", "bounce", "../../testdata/sisimai/eml/arf-01.eml", dir+"/missing"); !strings.Contains(out, "1 message, 1 recipient (1 input could not be read: see standard error)") {
+		t.Errorf("the text report's first line: %q", strings.SplitN(out, "\n", 2)[0])
+	}
 }
