@@ -428,12 +428,17 @@ func (t *textWriter) inputs(r *analysis.Result) {
 			t.printf("  %s  %s\n", t.paint(red, "✗"), in.Error)
 			continue
 		}
-		what, others := "Postfix", "other programs"
-		if in.Format != "" && in.Format != "postfix" {
+		units, what, others, bad := "lines", "Postfix", "other programs", "unreadable"
+		switch {
+		case in.Format == "bounces":
+			// A returned message is a unit of its own, and tells of
+			// recipients.
+			units, what, others, bad = "messages", "recipients reported", "ordinary messages or auto-replies", "naming nobody"
+		case in.Format != "" && in.Format != "postfix":
 			what, others = in.Format+" records", "without a delivery"
 		}
-		t.printf("  %s  %s: %s lines, %s %s, %s %s, %s unreadable\n", t.paint(cyan, "✓"), displayName(in.Name),
-			thousands(in.Lines), thousands(in.MatchedLines), what, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong))
+		t.printf("  %s  %s: %s %s, %s %s, %s %s, %s %s\n", t.paint(cyan, "✓"), displayName(in.Name),
+			thousands(in.Lines), units, thousands(in.MatchedLines), what, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
 		for _, l := range in.Limits {
 			t.printf("     %s %s\n", t.paint(yellow, "!"), t.wrap(l, 7))
 		}

@@ -172,6 +172,11 @@ func TestAnalyzeBounces(t *testing.T) {
 		}
 	}
 
+	// The text report counts a folder of bounces in messages.
+	if _, out, _ := mt(t, "", "analyze", maildir); !strings.Contains(out, ": 4 messages, 4 recipients reported, 0 ordinary messages or auto-replies, 0 naming nobody") {
+		t.Errorf("INPUTS line of a folder of bounces:\n%s", out)
+	}
+
 	// A file of the folder that cannot be read (a link to nothing) is
 	// named, the exit status says so, and the rest is analysed.
 	os.Symlink("/nonexistent", filepath.Join(maildir, "cur", "9.host:2,S"))
