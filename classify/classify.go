@@ -78,6 +78,15 @@ func New(cat *provider.Catalog, user []*Rule) (*Classifier, error) {
 		c.ruleLits = append(c.ruleLits, rl)
 	}
 	c.lits.Compile()
+	// A user's rule holds to what the built-in ones are tested for: each
+	// of its examples is decided by it.
+	for _, r := range user {
+		for _, ex := range r.Examples {
+			if v := c.Classify(r.example(ex)); v.Rule != r.ID {
+				return nil, fmt.Errorf("%s: rule %s does not decide its example %q (rule %s does)", r.file, r.ID, ex, v.Rule)
+			}
+		}
+	}
 	return c, nil
 }
 

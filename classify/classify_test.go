@@ -32,11 +32,7 @@ func TestExamples(t *testing.T) {
 			t.Errorf("%s: rule %s has no example", r.file, r.ID)
 		}
 		for _, ex := range r.Examples {
-			d := smtpreply.ParseDetail(ex)
-			if r.ExampleHost != "" {
-				d.Host = r.ExampleHost
-			}
-			v := c.Classify(d)
+			v := c.Classify(r.example(ex))
 			if v.Rule != r.ID {
 				t.Errorf("%s: example of rule %s decided by %s: %q", r.file, r.ID, v.Rule, ex)
 			}
@@ -146,6 +142,29 @@ func TestDuplicateRuleIDs(t *testing.T) {
 		if _, err := New(cat, tc.user); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New: %v, want %q", err, tc.want)
 		}
+	}
+}
+
+// TestUserRuleExamples: a user's rule must decide its own examples, as
+// the built-in rules are tested to.
+func TestUserRuleExamples(t *testing.T) {
+	cat, _ := provider.Builtin()
+	user, err := ParseRules("mine.toml", []byte(`
+[[rule]]
+id = "my-greylist"
+text = ["greylisted"]
+reason = "blocked"
+category = "block"
+owner = "recipient"
+action = "x"
+examples = ["450 4.2.0 Greylisted", "450 4.7.1 Try again later"]
+`), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(cat, user)
+	if err == nil || !strings.Contains(err.Error(), `mine.toml: rule my-greylist does not decide its example "450 4.7.1 Try again later"`) {
+		t.Errorf("New: %v", err)
 	}
 }
 

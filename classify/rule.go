@@ -9,6 +9,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/provider"
+	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
 // Rule is one entry of a rule file. A rule matches when every condition it
@@ -222,4 +223,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// example is one of the rule's examples as a report to classify, from the
+// rule's example host when it names one.
+func (r *Rule) example(ex string) smtpreply.Detail {
+	d := smtpreply.ParseDetail(ex)
+	if r.ExampleHost != "" {
+		d.Host = r.ExampleHost
+	}
+	return d
 }
