@@ -123,6 +123,11 @@ func File(path string, h Handler) error {
 	}
 	if f == nil {
 		if bytes.HasPrefix(data, []byte("From ")) {
+			if bytes.IndexByte(data, '\n') < 0 {
+				// Old Mac line endings, CR alone: its lines are the
+				// mbox's.
+				data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+			}
 			return mboxData(data, path, h)
 		}
 		if err := h(path, data); err != nil {

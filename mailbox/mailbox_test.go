@@ -134,6 +134,21 @@ func FuzzMbox(f *testing.F) {
 	})
 }
 
+// TestFileCR: an mbox file with CR line endings alone is split as one
+// with LF.
+func TestFileCR(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mac.mbox")
+	os.WriteFile(path, []byte("From a@b Thu Apr 29 23:34:45 2021\rSubject: one\r\rx\r\rFrom a@b Thu Apr 29 23:34:46 2021\rSubject: two\r\ry\r"), 0o644)
+	var subjects []string
+	File(path, func(_ string, data []byte) error {
+		subjects = append(subjects, strings.SplitN(string(data), "\n", 2)[0])
+		return nil
+	})
+	if !slices.Equal(subjects, []string{"Subject: one", "Subject: two"}) {
+		t.Errorf("messages %q", subjects)
+	}
+}
+
 // TestFileCut: a message file larger than MaxMessage is read up to it.
 func TestFileCut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.eml")
