@@ -334,8 +334,8 @@ func formatOf(in *source.Input, forced string) string {
 }
 
 // readRecords reads an input of a record-based format into lt.
-func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (analysis.Input, error) {
-	info := analysis.Input{Name: in.Name, Format: format}
+func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (info analysis.Input, err error) {
+	info = analysis.Input{Name: in.Name, Format: format}
 	if in.Dir {
 		return readMailbox(ctx, in, lt, cfg)
 	}
@@ -344,13 +344,15 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		return info, err
 	}
 	defer r.Close()
-	var body io.Reader = r
+	// The bytes read, decompressed, are the input's size in the report.
+	body := &progressReader{r: r, report: func(int64) {}}
+	defer func() { info.Bytes = body.n }()
 	if cfg.Progress != nil {
 		size := in.Size
 		if in.Compression != source.Plain {
 			size = 0
 		}
-		body = &progressReader{r: r, report: func(n int64) { cfg.Progress(in.Name, n, size) }}
+		body.report = func(n int64) { cfg.Progress(in.Name, n, size) }
 	}
 	var used, bad int64
 	var samples []string
@@ -441,6 +443,7 @@ func readMailbox(ctx context.Context, in *source.Input, lt *lifecycle.Tracker, c
 	}
 	st, err := bounces.ReadDir(ctx, in.Name, snapshotTime(in, cfg), cfg.Classifier, lt)
 	used, bad, samples := bounceInfo(&info, st)
+	info.Bytes = st.Bytes
 	info.MatchedLines, info.Unparsed = used, bad
 	for _, s := range samples {
 		cfg.log().Info("unreadable message", "input", in.Name, "at", s)

@@ -46,6 +46,10 @@ func TestAnalyzeOtherSources(t *testing.T) {
 		if strings.HasSuffix(in.Name, "ses.jsonl") && (len(in.Limits) == 0 || !strings.Contains(in.Limits[0], "delay episodes")) {
 			t.Errorf("the SES input does not say what it cannot show: %+v", in)
 		}
+		// Every input's size is what was read of it, decompressed.
+		if st, err := os.Stat(in.Name); err == nil && !strings.HasSuffix(in.Name, ".gz") && in.Bytes != st.Size() {
+			t.Errorf("%s: %d bytes, the file has %d", in.Name, in.Bytes, st.Size())
+		}
 	}
 	if !strings.Contains(errs, "records could not be read") {
 		t.Errorf("the bad records are not said: %s", errs)
@@ -158,6 +162,9 @@ func TestAnalyzeBounces(t *testing.T) {
 		for _, in := range r.Inputs {
 			if in.Format != "bounces" {
 				t.Errorf("input %s read as %s", in.Name, in.Format)
+			}
+			if in.Bytes == 0 {
+				t.Errorf("input %s: no bytes read", in.Name)
 			}
 			if in.First.Location() != time.UTC || in.Last.Location() != time.UTC {
 				t.Errorf("input %s: times %v to %v, want UTC", in.Name, in.First, in.Last)

@@ -44,7 +44,9 @@ type Stats struct {
 	// and UnreadableFiles names the first of them, with why.
 	Unreadable      int64
 	UnreadableFiles []string
-	First, Last     time.Time
+	// Bytes is the size of the messages ReadDir read.
+	Bytes       int64
+	First, Last time.Time
 }
 
 // Detect reports whether head is a mail message or an mbox: a "From "
@@ -99,6 +101,7 @@ func ReadDir(ctx context.Context, dir string, undated time.Time, c Classifier, t
 			return ctx.Err()
 		}
 		st.Messages++
+		st.Bytes += int64(len(data))
 		st.message(name, data, undated, c, t)
 		return nil
 	}, func(name string, err error) {
