@@ -56,6 +56,9 @@ func BounceText(w io.Writer, r *bouncescan.Result, opts Options) error {
 		t.printf(" (%s: see standard error)", strings.Join(notes, ", "))
 	}
 	t.printf("\n")
+	if len(r.Records) == 0 {
+		return bw.Flush()
+	}
 	t.bounceReasons(r.Records)
 	t.section("RECIPIENTS")
 	tb := newTable("file", "recipient", "reason", "status", "code>", "who", "diagnostic")

@@ -57,6 +57,11 @@ func TestBounceText(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, out)
 		}
 	}
+	// With no recipient, the report is its first line: no empty tables.
+	_, out, _ = mt(t, "From: jane@example.com\nSubject: hi\n\nhello\n", "bounce", "-")
+	if out != "mailtriage bounce: 1 message, 0 recipients (1 message gave none: see standard error)\n" {
+		t.Errorf("no recipient: %q", out)
+	}
 }
 
 // TestBounceErrors: a missing file, nothing but ordinary mail, a bad
