@@ -268,12 +268,14 @@ type entry struct {
 func (c *chunk) entry(i int, e *entry) {
 	l := &c.lines[i]
 	b := func(s span) []byte { return c.buf[s.off : s.off+s.n] }
-	*e = entry{
-		time: time.Unix(0, l.time).UTC(), kind: l.kind, msg: l.msg, status: l.status, agent: l.agent, loopback: l.loopback,
-		filterHop: l.filterHop, delay: time.Duration(float64(l.delay) * float64(time.Second)), classified: l.classified,
-		host: b(l.host), qid: b(l.qid), sender: b(l.sender), rcpt: b(l.rcpt),
-		relayHost: b(l.relayHost), relayIP: b(l.relayIP), id: b(l.id),
-	}
+	// Field by field: every one is set, and a composite literal would
+	// zero the entry first.
+	e.time, e.kind, e.msg, e.status, e.agent = time.Unix(0, l.time).UTC(), l.kind, l.msg, l.status, l.agent
+	e.loopback, e.filterHop, e.classified = l.loopback, l.filterHop, l.classified
+	e.delay = time.Duration(float64(l.delay) * float64(time.Second))
+	e.host, e.qid, e.sender, e.rcpt = b(l.host), b(l.qid), b(l.sender), b(l.rcpt)
+	e.relayHost, e.relayIP, e.id = b(l.relayHost), b(l.relayIP), b(l.id)
+	e.detail, e.verdict = nil, nil
 	if l.detail >= 0 {
 		e.detail, e.verdict = &c.details[l.detail], &c.verdicts[l.detail]
 	}
