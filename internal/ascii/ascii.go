@@ -56,7 +56,35 @@ func Squeeze(s string) string {
 	if squeezed(s) {
 		return s
 	}
-	return strings.Join(strings.Fields(s), " ")
+	if !isASCII(s) {
+		return strings.Join(strings.Fields(s), " ") // Unicode's spaces
+	}
+	// One pass and one allocation, where Fields and Join take two of each.
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+			space = b.Len() > 0
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // squeezed reports whether s is ASCII with single spaces between its

@@ -49,15 +49,6 @@ func FuzzLower(f *testing.F) {
 	})
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 func BenchmarkLower(b *testing.B) {
 	s := strings.Repeat("This is the mail system at host mx.example.jp. 宛先不明 <Jane@Example.JP>: User Unknown\n", 40)
 	b.SetBytes(int64(len(s)))
