@@ -57,6 +57,7 @@ type env struct {
 	verbose        bool
 	log            *slog.Logger
 	cpuProfile     string
+	memProfile     string
 	stopProfile    func()
 }
 
@@ -94,6 +95,8 @@ an input could not be read (the others were still processed); 2 wrong usage;
 	root.PersistentFlags().BoolVarP(&e.verbose, "verbose", "v", false, "log more on standard error")
 	root.PersistentFlags().StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for developers)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&e.memProfile, "memprofile", "", "write an allocation profile to this file at the end (for developers)")
+	root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		level := slog.LevelWarn
 		if e.verbose {
@@ -126,6 +129,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if e.stopProfile != nil {
 		e.stopProfile()
+	}
+	if e.memProfile != "" {
+		if err := writeHeapProfile(e.memProfile); err != nil {
+			e.log.Error("memory profile", "err", err)
+		}
 	}
 	if err == nil {
 		return exitOK
@@ -162,4 +170,18 @@ func isCobraUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// writeHeapProfile writes the allocations of the whole run (go tool pprof
+// -sample_index=alloc_space shows where they came from).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

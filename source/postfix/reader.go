@@ -64,8 +64,13 @@ type Sample struct {
 const chunkSize = 1 << 20
 
 // linesPerChunk is room for the kept lines of a chunk: a MiB holds about
-// 5,000 log lines, of which the tracker needs about half.
-const linesPerChunk = 4096
+// 6,000 log lines, of which the tracker needs up to nine in ten (a relay
+// that logs little besides its messages). About a quarter of the lines are
+// delivery lines, with a report each.
+const (
+	linesPerChunk   = 8192
+	reportsPerChunk = linesPerChunk / 4
+)
 
 type chunk struct {
 	buf []byte // the chunk's complete lines
@@ -154,9 +159,14 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	inFlight := 2*opts.Workers + 2
 	free := make(chan *chunk, inFlight)
 	for i := 0; i < inFlight; i++ {
-		// Room for the lines the tracker needs of a chunk (about half of
-		// them), so the slice does not grow by copying.
-		free <- &chunk{buf: make([]byte, 0, bufSize), lines: make([]line, 0, linesPerChunk)}
+		// Room for what the tracker needs of a chunk, so the slices do
+		// not grow by copying.
+		free <- &chunk{
+			buf:      make([]byte, 0, bufSize),
+			lines:    make([]line, 0, linesPerChunk),
+			details:  make([]smtpreply.Detail, 0, reportsPerChunk),
+			verdicts: make([]mailtriage.Verdict, 0, reportsPerChunk),
+		}
 	}
 	jobs := make(chan *chunk, inFlight)
 	order := make(chan *chunk, inFlight)

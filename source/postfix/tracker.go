@@ -47,10 +47,13 @@ type Classifier interface {
 }
 
 type message struct {
-	key          string   // host + "\x00" + queue id
-	hash         uint64   // of key, with the tracker's seed
-	next         *message // the next message whose key has the same hash
-	host, qid    string
+	hash uint64   // of host + "\x00" + queue id, with the tracker's seed
+	next *message // the next message whose key has the same hash
+	// The queue id, also in the struct itself: a lookup compares it
+	// without reaching for another piece of memory (see sameKey).
+	qidLen       uint8
+	qidBytes     [maxInlineID]byte
+	host, qid    string // host is interned (see Tracker.hosts)
 	sender       string
 	senderKnown  bool
 	messageID    string
@@ -59,7 +62,8 @@ type message struct {
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
 	arrived      bool // its smtpd client= or pickup line was seen
 	queued       time.Time
-	rcpts        []*recipient
+	rcpts        []*recipient          // the first is &first
+	first        recipient             // most messages have one recipient: no pointer to chase
 	byAddr       map[string]*recipient // once a message has many recipients
 	said         *said                 // a non-final MX's reply of the current attempt
 }
@@ -98,14 +102,17 @@ type Tracker struct {
 	last *message // the message of the last lookup
 	// closed counts the messages closed since the maps were last
 	// rebuilt (see compact).
-	closed  int
-	seed    maphash.Seed
-	byMsgID map[string]*message
-	ev      mailtriage.Event // reused for every emitted event
-	keyBuf  []byte           // builds keys for lookups that don't allocate
+	closed   int
+	seed     maphash.Seed
+	byMsgID  map[string]*message
+	hosts    map[string]string // see intern
+	lastHost string
+	ev       mailtriage.Event // reused for every emitted event
+	keyBuf   []byte           // builds keys for lookups that don't allocate
 	// closed messages and recipients, for reuse (see recycle)
-	freeMsgs  []*message
-	freeRcpts []*recipient
+	freeMsgs   []*message
+	freeRcpts  []*recipient
+	freeCauses []*cause
 }
 
 // NewTracker returns a Tracker that emits events to emit. The event passed
@@ -118,6 +125,7 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 		msgs:     make(map[uint64]*message),
 		seed:     maphash.MakeSeed(),
 		byMsgID:  make(map[string]*message),
+		hosts:    make(map[string]string),
 	}
 }
 
@@ -207,16 +215,52 @@ func (t *Tracker) hash(host, qid []byte) uint64 {
 func (t *Tracker) lookup(h uint64, host, qid []byte) *message {
 	// A message's lines come in runs (client=, message-id=, from=): most
 	// lines are about the message of the line before.
-	if m := t.last; m != nil && m.hash == h && m.qid == string(qid) && m.host == string(host) {
+	if m := t.last; m != nil && m.hash == h && m.sameKey(host, qid) {
 		return m
 	}
 	for m := t.msgs[h]; m != nil; m = m.next {
-		if m.qid == string(qid) && m.host == string(host) {
+		if m.sameKey(host, qid) {
 			t.last = m
 			return m
 		}
 	}
 	return nil
+}
+
+// maxInlineID is the longest queue id a message keeps in itself: short ids
+// have up to 12 characters, long ones (enable_long_queue_ids) about 17.
+const maxInlineID = 20
+
+// sameKey reports whether m is the message of host and queue id.
+func (m *message) sameKey(host, qid []byte) bool {
+	if m.qidLen > 0 {
+		if string(m.qidBytes[:m.qidLen]) != string(qid) {
+			return false
+		}
+	} else if m.qid != string(qid) {
+		return false
+	}
+	return m.host == string(host)
+}
+
+// intern returns a logging host's name as a string, the same one for every
+// message of the host: a log names a few hosts, and a lookup compares the
+// name in a string the cache holds.
+func (t *Tracker) intern(host []byte) string {
+	if t.lastHost == string(host) {
+		return t.lastHost
+	}
+	if s, ok := t.hosts[string(host)]; ok {
+		t.lastHost = s
+		return s
+	}
+	if len(t.hosts) >= 1<<10 {
+		clear(t.hosts) // bounded, against a log of garbage
+	}
+	s := string(host)
+	t.hosts[s] = s
+	t.lastHost = s
+	return s
 }
 
 // messageByKey returns the open message of host and queue id, whose key
@@ -225,9 +269,11 @@ func (t *Tracker) messageByKey(h uint64, host, qid []byte, at time.Time) *messag
 	if m := t.lookup(h, host, qid); m != nil {
 		return m
 	}
-	key := string(t.key(host, qid))
 	m := t.newMessage()
-	m.key, m.hash, m.next, m.host, m.qid, m.queued = key, h, t.msgs[h], key[:len(host)], key[len(host)+1:], at
+	m.hash, m.next, m.host, m.qid, m.queued = h, t.msgs[h], t.intern(host), string(qid), at
+	if len(qid) <= maxInlineID {
+		m.qidLen = uint8(copy(m.qidBytes[:], qid))
+	}
 	t.msgs[h] = m
 	t.open++
 	t.last = m
@@ -278,15 +324,21 @@ func (t *Tracker) recipient(m *message, addr []byte) *recipient {
 		if r, ok := m.byAddr[string(addr)]; ok {
 			return r
 		}
-	} else {
-		for _, r := range m.rcpts {
+	} else if len(m.rcpts) > 0 {
+		if m.first.addr == string(addr) {
+			return &m.first
+		}
+		for _, r := range m.rcpts[1:] {
 			if r.addr == string(addr) {
 				return r
 			}
 		}
 	}
 	a := string(addr)
-	r := t.newRecipient()
+	r := &m.first
+	if len(m.rcpts) > 0 {
+		r = t.newRecipient()
+	}
 	r.addr, r.domain = a, domainOf(a)
 	m.rcpts = append(m.rcpts, r)
 	switch {
@@ -420,7 +472,7 @@ func (t *Tracker) rememberReport(r *recipient, d *smtpreply.Detail, v mailtriage
 		return
 	}
 	if r.cause == nil {
-		r.cause = &cause{}
+		r.cause = t.newCause()
 	}
 	c := r.cause
 	if d.Answered() {
@@ -443,7 +495,7 @@ func (t *Tracker) attempt(m *message, r *recipient, e *entry) {
 		}
 		return
 	}
-	r.lane = t.lane(r, e.relayHost)
+	r.lane = t.lane(r, relayName(e))
 	ev := t.event(m, r, mailtriage.Attempt, e.status, e.time)
 	ev.RemoteHost, ev.RemoteIP = host, ip
 	ev.Detail, ev.Verdict = *e.detail, *e.verdict
@@ -465,11 +517,20 @@ func relayOf(e *entry) (host, ip string) {
 	return "", ""
 }
 
-func (t *Tracker) lane(r *recipient, relayHost []byte) string {
+func (t *Tracker) lane(r *recipient, relayHost string) string {
 	if t.lanes == nil {
 		return ""
 	}
-	return t.lanes.Lane(r.domain, string(relayHost))
+	return t.lanes.Lane(r.domain, relayHost)
+}
+
+// relayName returns the host name of relay=, without a copy when the
+// worker interned the same name into the report.
+func relayName(e *entry) string {
+	if e.detail != nil && e.detail.Host == string(e.relayHost) {
+		return e.detail.Host
+	}
+	return string(e.relayHost)
 }
 
 func (t *Tracker) local(m *message, r *recipient, e *entry) {
@@ -478,7 +539,7 @@ func (t *Tracker) local(m *message, r *recipient, e *entry) {
 		return
 	}
 	if r.lane == "" {
-		r.lane = t.lane(r, e.relayHost)
+		r.lane = t.lane(r, relayName(e))
 	}
 	ev := t.event(m, r, mailtriage.LocalDeferral, mailtriage.Deferred, e.time)
 	ev.RemoteHost, ev.RemoteIP = e.detail.Host, e.detail.IP
@@ -496,7 +557,7 @@ func (t *Tracker) final(m *message, r *recipient, at time.Time, status mailtriag
 		return
 	}
 	if r.lane == "" {
-		r.lane = t.lane(r, nil)
+		r.lane = t.lane(r, "")
 	}
 	e := t.event(m, r, mailtriage.Final, status, at)
 	switch {
@@ -609,15 +670,30 @@ func (t *Tracker) newRecipient() *recipient {
 	return new(recipient)
 }
 
-// recycle keeps a closed message and its recipients for reuse. Nothing
-// refers to them any more: close took the message out of the maps, and
-// events carry copies of what they say.
+// newCause returns a blank cause, a recycled one when there is one: a
+// deferred lane gives every recipient one.
+func (t *Tracker) newCause() *cause {
+	if n := len(t.freeCauses); n > 0 {
+		c := t.freeCauses[n-1]
+		t.freeCauses = t.freeCauses[:n-1]
+		return c
+	}
+	return new(cause)
+}
+
+// recycle keeps a closed message, its recipients and their causes for
+// reuse. Nothing refers to them any more: close took the message out of the
+// maps, and events carry copies of what they say.
 func (t *Tracker) recycle(m *message) {
 	if len(t.freeMsgs) >= maxFree {
 		return
 	}
 	for _, r := range m.rcpts {
-		if len(t.freeRcpts) < maxFree {
+		if c := r.cause; c != nil && len(t.freeCauses) < maxFree {
+			*c = cause{}
+			t.freeCauses = append(t.freeCauses, c)
+		}
+		if r != &m.first && len(t.freeRcpts) < maxFree {
 			*r = recipient{}
 			t.freeRcpts = append(t.freeRcpts, r)
 		}
@@ -661,7 +737,7 @@ func (t *Tracker) Finish(at time.Time) {
 		}
 	}
 	slices.SortFunc(open, func(x, y *message) int {
-		return cmp.Or(x.queued.Compare(y.queued), cmp.Compare(x.key, y.key))
+		return cmp.Or(x.queued.Compare(y.queued), cmp.Compare(x.host, y.host), cmp.Compare(x.qid, y.qid))
 	})
 	for _, m := range open {
 		t.close(m, at, mailtriage.Pending)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/postfixlog"
+	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
 // fixedLanes places domains by a map, so the tracker's tests need no
@@ -272,7 +273,10 @@ func TestHashCollision(t *testing.T) {
 	})
 	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	host := []byte("mta1")
-	ids := []string{"4F1A22C0B3", "5A0B11D2C4", "6C3D44E5F6"}
+	// Long ids too, including ones longer than a message keeps in itself
+	// that differ only past that room.
+	long := strings.Repeat("4Lq3Rz6Bv7z9sKp", 2)
+	ids := []string{"4F1A22C0B3", "5A0B11D2C4", "6C3D44E5F6", "4Lq3Rz6Bv7z9sKp", long + "A", long + "B"}
 	var msgs []*message
 	for i, id := range ids {
 		msgs = append(msgs, tr.messageByKey(42, host, []byte(id), at.Add(time.Duration(i)*time.Second)))
@@ -292,11 +296,11 @@ func TestHashCollision(t *testing.T) {
 	if tr.lookup(42, host, []byte(ids[1])) != nil || tr.lookup(42, host, []byte(ids[0])) != msgs[0] || tr.lookup(42, host, []byte(ids[2])) != msgs[2] {
 		t.Fatal("closing one message of a chain lost or kept the wrong ones")
 	}
-	if tr.Open() != 2 {
-		t.Errorf("Open() = %d, want 2", tr.Open())
+	if tr.Open() != 5 {
+		t.Errorf("Open() = %d, want 5", tr.Open())
 	}
 	tr.Finish(at)
-	if want := []string{ids[1], ids[0], ids[2]}; !slices.Equal(closed, want) {
+	if want := []string{ids[1], ids[0], ids[2], ids[3], ids[4], ids[5]}; !slices.Equal(closed, want) {
 		t.Errorf("closed %v, want %v", closed, want)
 	}
 	if tr.Open() != 0 || len(tr.msgs) != 0 {
@@ -347,6 +351,15 @@ func TestRecycle(t *testing.T) {
 	m.sender, m.senderKnown, m.notification, m.messageID = "jane@example.com", true, true, "<1@example.com>"
 	r := tr.recipient(m, []byte("kim@example.org"))
 	r.attempts, r.final = 3, true
+	// A second recipient, kept apart from the first (which lives in the
+	// message itself), and a failure each.
+	r1 := tr.recipient(m, []byte("lou@example.org"))
+	if r1 == r || tr.recipient(m, []byte("kim@example.org")) != r || tr.recipient(m, []byte("lou@example.org")) != r1 {
+		t.Fatal("recipients of one message mixed up")
+	}
+	failure := &smtpreply.Detail{Text: "421 4.7.0 try later", Reply: smtpreply.Reply{Code: 421, Enhanced: "4.7.0", Text: "try later"}}
+	tr.rememberReport(r, failure, mailtriage.Verdict{Rule: "x"}, "mx", "192.0.2.1")
+	tr.rememberReport(r1, failure, mailtriage.Verdict{Rule: "x"}, "mx", "192.0.2.1")
 	tr.close(m, at, mailtriage.Pending)
 
 	qid2 := []byte("5A0B11D2C4")
@@ -357,5 +370,13 @@ func TestRecycle(t *testing.T) {
 	r2 := tr.recipient(m2, []byte("lee@example.net"))
 	if r2.attempts != 0 || r2.final || r2.cause != nil || r2.addr != "lee@example.net" || r2.domain != "example.net" {
 		t.Errorf("new recipient carries the closed one's state: %+v", r2)
+	}
+	r3 := tr.recipient(m2, []byte("max@example.net"))
+	if r3.attempts != 0 || r3.final || r3.cause != nil || r3.addr != "max@example.net" {
+		t.Errorf("new recipient carries the closed one's state: %+v", r3)
+	}
+	tr.rememberReport(r3, &smtpreply.Detail{Text: "550 5.1.1 no such user"}, mailtriage.Verdict{}, "", "")
+	if c := r3.cause; c == nil || c.hasAnswer || c.answeredHost != "" || c.failed.Text != "550 5.1.1 no such user" {
+		t.Errorf("a reused cause carries the closed one's state: %+v", c)
 	}
 }
