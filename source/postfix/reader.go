@@ -30,8 +30,6 @@ type Options struct {
 	Samples int
 	// Progress, if set, is called with the number of bytes read so far.
 	Progress func(n int64)
-
-	release func(n int) // ReadBytes's release
 }
 
 // Stats describe one input.
@@ -105,14 +103,13 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 
 // ReadBytes is Read for a log already in memory, such as a file mapped
 // with mmap: the workers parse it in place, without a copy. The tracker
-// keeps copies of what it needs; release, if not nil, is told as the
-// tracker finishes with the first n bytes of data.
+// keeps copies of what it needs; release, if not nil, is told, a few
+// chunks later, that the tracker is done with the first n bytes of data.
 func ReadBytes(ctx context.Context, data []byte, release func(n int), clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
 	opts = opts.withDefaults()
-	sp := &splitter{clock: clock, maxLine: opts.MaxLine}
+	sp := &splitter{clock: clock, maxLine: opts.MaxLine, release: release}
 	bs := &byteSplitter{data: data, progress: opts.Progress}
 	sp.fill = bs.fill
-	opts.release = release
 	return pipeline(ctx, sp, 0, true, t, opts)
 }
 
@@ -250,9 +247,6 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 				cancel()
 			}
 		}
-		if opts.release != nil {
-			opts.release(c.end)
-		}
 		c.lines, c.details, c.verdicts = c.lines[:0], c.details[:0], c.verdicts[:0]
 		c.stats = Stats{}
 		c.err, c.skipAfter = nil, 0
@@ -283,6 +277,11 @@ type splitter struct {
 	// fill puts the next chunk's lines into c and says whether the input
 	// ended (and why, if it was an error).
 	fill func(c *chunk) (end bool, err error)
+	// release, if set, is told the end of each chunk the tracker is done
+	// with, when the chunk comes back for reuse. Releasing pages costs
+	// system time in proportion to the data: this goroutine has it to
+	// spare, the tracker's does not.
+	release func(n int)
 
 	yearDecided bool
 	yearTries   int
@@ -298,6 +297,9 @@ func (s *splitter) run(ctx context.Context, free <-chan *chunk, jobs, order chan
 		case c = <-free:
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		if s.release != nil && c.end > 0 {
+			s.release(c.end)
 		}
 		end, err := s.fill(c)
 		if !s.yearDecided {

@@ -1,6 +1,7 @@
 package postfix
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/postfixlog"
+	"github.com/mailtriage/mailtriage/samplelog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
 
@@ -378,5 +380,51 @@ func TestRecycle(t *testing.T) {
 	tr.rememberReport(r3, &smtpreply.Detail{Text: "550 5.1.1 no such user"}, mailtriage.Verdict{}, "", "")
 	if c := r3.cause; c == nil || c.hasAnswer || c.answeredHost != "" || c.failed.Text != "550 5.1.1 no such user" {
 		t.Errorf("a reused cause carries the closed one's state: %+v", c)
+	}
+}
+
+// TestReleaseAfterTracked: ReadBytes tells release only of data the
+// tracker is done with. The release here overwrites what it is told of,
+// so a premature call would change the events.
+func TestReleaseAfterTracked(t *testing.T) {
+	cfg := samplelog.Default()
+	cfg.Days = 2
+	cfg.Scale = 2
+	var log bytes.Buffer
+	if err := samplelog.Generate(&log, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if log.Len() < 4*chunkSize {
+		t.Fatalf("the log has %d bytes, too few chunks to test", log.Len())
+	}
+	run := func(data []byte, release func(int)) []string {
+		var events []string
+		tr := NewTracker(fixedLanes{}, nil, func(e *mailtriage.Event) {
+			events = append(events, fmt.Sprintf("%+v", *e))
+		})
+		if _, err := ReadBytes(context.Background(), data, release, &postfixlog.Clock{}, tr, Options{Workers: 2}); err != nil {
+			t.Fatal(err)
+		}
+		tr.Finish(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+		return events
+	}
+	want := run(bytes.Clone(log.Bytes()), nil)
+	data := bytes.Clone(log.Bytes())
+	released := 0
+	got := run(data, func(n int) {
+		if n < released || n > len(data) {
+			t.Errorf("release(%d) after release(%d), of %d bytes", n, released, len(data))
+			return
+		}
+		for i := released; i < n; i++ {
+			data[i] = 'X'
+		}
+		released = n
+	})
+	if released == 0 {
+		t.Error("release was never called")
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the events changed when released data was overwritten: %d events, want %d", len(got), len(want))
 	}
 }
