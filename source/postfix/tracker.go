@@ -109,10 +109,10 @@ type Tracker struct {
 	lastHost string
 	ev       mailtriage.Event // reused for every emitted event
 	keyBuf   []byte           // builds keys for lookups that don't allocate
-	// closed messages and recipients, for reuse (see recycle)
-	freeMsgs   []*message
-	freeRcpts  []*recipient
-	freeCauses []*cause
+	// closed messages, recipients and causes, for reuse (see recycle)
+	freeMsgs   freeList[message]
+	freeRcpts  freeList[recipient]
+	freeCauses freeList[cause]
 }
 
 // NewTracker returns a Tracker that emits events to emit. The event passed
@@ -269,7 +269,7 @@ func (t *Tracker) messageByKey(h uint64, host, qid []byte, at time.Time) *messag
 	if m := t.lookup(h, host, qid); m != nil {
 		return m
 	}
-	m := t.newMessage()
+	m := t.freeMsgs.get()
 	m.hash, m.next, m.host, m.qid, m.queued = h, t.msgs[h], t.intern(host), string(qid), at
 	if len(qid) <= maxInlineID {
 		m.qidLen = uint8(copy(m.qidBytes[:], qid))
@@ -337,7 +337,7 @@ func (t *Tracker) recipient(m *message, addr []byte) *recipient {
 	a := string(addr)
 	r := &m.first
 	if len(m.rcpts) > 0 {
-		r = t.newRecipient()
+		r = t.freeRcpts.get()
 	}
 	r.addr, r.domain = a, domainOf(a)
 	m.rcpts = append(m.rcpts, r)
@@ -472,7 +472,7 @@ func (t *Tracker) rememberReport(r *recipient, d *smtpreply.Detail, v mailtriage
 		return
 	}
 	if r.cause == nil {
-		r.cause = t.newCause()
+		r.cause = t.freeCauses.get()
 	}
 	c := r.cause
 	if d.Answered() {
@@ -648,62 +648,53 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	t.recycle(m)
 }
 
-// newMessage returns a blank message, a closed one when there is one: the
+// freeList keeps closed messages, recipients or causes for reuse: the
 // tracker opens and closes a message and its recipients every few lines
 // of a log, and reusing them spares the collector most of its work.
-func (t *Tracker) newMessage() *message {
-	if n := len(t.freeMsgs); n > 0 {
-		m := t.freeMsgs[n-1]
-		t.freeMsgs = t.freeMsgs[:n-1]
-		return m
+type freeList[T any] []*T
+
+// get returns a blank value, a reused one when there is one.
+func (f *freeList[T]) get() *T {
+	if n := len(*f); n > 0 {
+		v := (*f)[n-1]
+		*f = (*f)[:n-1]
+		return v
 	}
-	return new(message)
+	return new(T)
 }
 
-// newRecipient returns a blank recipient, a closed one when there is one.
-func (t *Tracker) newRecipient() *recipient {
-	if n := len(t.freeRcpts); n > 0 {
-		r := t.freeRcpts[n-1]
-		t.freeRcpts = t.freeRcpts[:n-1]
-		return r
+// put keeps v, which must be blank, unless the list is full.
+func (f *freeList[T]) put(v *T) {
+	if len(*f) < maxFree {
+		*f = append(*f, v)
 	}
-	return new(recipient)
 }
 
-// newCause returns a blank cause, a recycled one when there is one: a
-// deferred lane gives every recipient one.
-func (t *Tracker) newCause() *cause {
-	if n := len(t.freeCauses); n > 0 {
-		c := t.freeCauses[n-1]
-		t.freeCauses = t.freeCauses[:n-1]
-		return c
-	}
-	return new(cause)
-}
+func (f freeList[T]) full() bool { return len(f) >= maxFree }
 
 // recycle keeps a closed message, its recipients and their causes for
 // reuse. Nothing refers to them any more: close took the message out of the
 // maps, and events carry copies of what they say.
 func (t *Tracker) recycle(m *message) {
-	if len(t.freeMsgs) >= maxFree {
+	if t.freeMsgs.full() {
 		return
 	}
 	for _, r := range m.rcpts {
-		if c := r.cause; c != nil && len(t.freeCauses) < maxFree {
+		if c := r.cause; c != nil {
 			*c = cause{}
-			t.freeCauses = append(t.freeCauses, c)
+			t.freeCauses.put(c)
 		}
-		if r != &m.first && len(t.freeRcpts) < maxFree {
+		if r != &m.first {
 			*r = recipient{}
-			t.freeRcpts = append(t.freeRcpts, r)
+			t.freeRcpts.put(r)
 		}
 	}
 	*m = message{rcpts: m.rcpts[:0]}
 	clear(m.rcpts[:cap(m.rcpts)])
-	t.freeMsgs = append(t.freeMsgs, m)
+	t.freeMsgs.put(m)
 }
 
-// maxFree bounds the closed messages and recipients kept for reuse.
+// maxFree bounds each free list.
 const maxFree = 1 << 12
 
 // compact rebuilds the maps of open messages. A deleted entry leaves a
