@@ -231,7 +231,9 @@ func statusOf(s []byte) mailtriage.Status {
 	switch string(s) {
 	case "sent":
 		return mailtriage.Delivered
-	case "deferred":
+	case "deferred", "SOFTBOUNCE":
+		// soft_bounce=yes logs what would have bounced as SOFTBOUNCE
+		// and keeps the recipient queued (global/bounce.c).
 		return mailtriage.Deferred
 	case "bounced":
 		return mailtriage.Bounced

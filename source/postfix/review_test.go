@@ -1,0 +1,41 @@
+package postfix
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestPostfixVariants holds real Postfix wordings the tracker must read
+// as Postfix means them. Each case is a log and the events it gives.
+func TestPostfixVariants(t *testing.T) {
+	tests := []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{
+			// soft_bounce=yes: global/bounce.c logs what would have
+			// bounced with status=SOFTBOUNCE and keeps the recipient
+			// queued (a 4.x.x dsn): a deferral, not a line to drop.
+			name: "soft bounce",
+			log: `2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 1A2B3C4D5E: from=<news@example.net>, size=900, nrcpt=1 (queue active)
+2026-11-30T10:00:01+00:00 mta1 postfix/smtp[2]: 1A2B3C4D5E: to=<gone@yahoo.com>, relay=mta5.am0.yahoodns.net[67.195.204.72]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.0.0, status=SOFTBOUNCE (host mta5.am0.yahoodns.net[67.195.204.72] said: 554 delivery error: dd This user doesn't have a yahoo.com account (gone@yahoo.com) [0] - mta1047.mail.bf1.yahoo.com (in reply to end of DATA command))
+`,
+			want: []string{
+				`attempt deferred gone@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="554 delivery error: dd This user doesn't have a yahoo.com account (gone@yahoo.com) [0] - mta1047.mail.bf1.yahoo.com"`,
+				`final pending gone@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="554 delivery error: dd This user doesn't have a yahoo.com account (gone@yahoo.com) [0] - mta1047.mail.bf1.yahoo.com"`,
+				`message mta1/1A2B3C4D5E sender=news@example.net notification=false recipients=1`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, workers := range []int{1, 2} {
+				if got := record(t, tt.log, workers); !slices.Equal(got, tt.want) {
+					t.Errorf("workers=%d: events differ\n got:\n%s\nwant:\n%s", workers, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+				}
+			}
+		})
+	}
+}
