@@ -85,8 +85,10 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	case postfixlog.Delivery:
 		if l.status = statusOf(rec.Status); l.status == mailtriage.StatusNone {
 			// undeliverable, deliverable, undeliverable-but-not-cached:
-			// address verification probes, not deliveries.
-			return false
+			// an address verification probe, not a delivery. The line
+			// goes on, without its recipient, to mark its message one.
+			c.lines = append(c.lines, l)
+			return true
 		}
 		l.agent = agentOf(rec.Program)
 		l.rcpt = spanOf(c.buf, rec.Recipient)

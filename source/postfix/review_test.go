@@ -28,6 +28,21 @@ func TestPostfixVariants(t *testing.T) {
 				`message mta1/1A2B3C4D5E sender=news@example.net notification=false recipients=1`,
 			},
 		},
+		{
+			// Address verification (verify(8)): the probe is a message
+			// from double-bounce whose delivery agent reports
+			// status=deliverable or undeliverable and delivers nothing
+			// (global/bounce.c, verify_append). It is not a message sent.
+			name: "address verification probes",
+			log: `2026-11-30T10:00:01+00:00 mx1 postfix/qmgr[2]: 3C4D5E6F70: from=<double-bounce@mx1.example.net>, size=276, nrcpt=1 (queue active)
+2026-11-30T10:00:02+00:00 mx1 postfix/smtp[3]: 3C4D5E6F70: to=<someone@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.26]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=undeliverable (host gmail-smtp-in.l.google.com[142.250.1.26] said: 550-5.1.1 The email account that you tried to reach does not exist. 550 5.1.1 https://support.google.com/mail/?p=NoSuchUser a1si1qkb.12 - gsmtp (in reply to RCPT TO command))
+2026-11-30T10:00:02+00:00 mx1 postfix/qmgr[2]: 3C4D5E6F70: removed
+2026-11-30T10:00:03+00:00 mx1 postfix/qmgr[2]: 4D5E6F7081: from=<double-bounce@mx1.example.net>, size=276, nrcpt=1 (queue active)
+2026-11-30T10:00:04+00:00 mx1 postfix/smtp[3]: 4D5E6F7081: to=<ok@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.26]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.1.5, status=deliverable (250 2.1.5 OK a1si1qkb.12 - gsmtp)
+2026-11-30T10:00:04+00:00 mx1 postfix/qmgr[2]: 4D5E6F7081: removed
+`,
+			want: nil,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,7 @@ type message struct {
 	senderKnown  bool
 	messageID    string
 	notification bool
+	probe        bool // an address verification probe: not a message sent
 	external     bool // arrived over SMTP from a non-loopback client
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
 	arrived      bool // its smtpd client= or pickup line was seen
@@ -362,6 +363,11 @@ func domainOf(addr string) string {
 
 func (t *Tracker) delivery(e *entry) {
 	m := t.message(e)
+	if e.status == mailtriage.StatusNone {
+		// status=deliverable or undeliverable: verify(8)'s probe.
+		m.probe = true
+		return
+	}
 	r := t.recipient(m, e.rcpt)
 	if r.final || r.filtered {
 		return
@@ -558,7 +564,8 @@ func (t *Tracker) expired(e *entry) {
 // close ends a message: recipients still open get status (Deleted when an
 // administrator removed the message, Pending when the input ended), then
 // the message event is emitted unless every recipient went to a content
-// filter, whose re-injected copy is the message that counts.
+// filter, whose re-injected copy is the message that counts, or the
+// message was an address verification probe.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	t.forget(m)
 	if m.messageID != "" && t.byMsgID[m.messageID] == m {
@@ -579,7 +586,7 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		}
 		counted++
 	}
-	if filtered == 0 || counted > 0 {
+	if (filtered == 0 || counted > 0) && !(m.probe && counted == 0) {
 		e := t.messageEvent(m, mailtriage.Message, at)
 		e.Notification, e.Recipients = m.notification, counted
 		t.emit(e)
