@@ -106,6 +106,12 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			}
 		}
 		c.report(&l, rec, w)
+		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.details[l.detail].IP)) {
+			// relay=none: no session. "connect to 127.0.0.1[127.0.0.1]:10024:
+			// Connection refused" is a content filter or local server that
+			// is down, no try at a remote server.
+			l.loopback = true
+		}
 	case postfixlog.HostSaid:
 		// A non-final MX's reply: evidence for the root cause of a
 		// later expiry, not an attempt.
@@ -283,4 +289,11 @@ func (c *chunk) entry(i int, e *entry) {
 	if l.detail >= 0 {
 		e.detail, e.verdict = &c.details[l.detail], &c.verdicts[l.detail]
 	}
+}
+
+// onThisHost reports whether a server's address is on this host: a
+// loopback address, or a UNIX-domain socket such as LMTP's
+// "private/dovecot-lmtp".
+func onThisHost(ip []byte) bool {
+	return isLoopback(ip) || bytes.IndexByte(ip, '/') >= 0
 }

@@ -43,6 +43,23 @@ func TestPostfixVariants(t *testing.T) {
 `,
 			want: nil,
 		},
+		{
+			// A content filter or a local LMTP server that is down: the
+			// client logs relay=none (no session) and names the local
+			// server in the reason (smtp_connect.c). No remote try.
+			name: "local server refuses the connection",
+			log: `2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 1A2B3C4D5E: from=<news@example.net>, size=900, nrcpt=2 (queue active)
+2026-11-30T10:00:00+00:00 mta1 postfix/smtp[2]: 1A2B3C4D5E: to=<a@gmail.com>, relay=none, delay=0.1, delays=0.1/0/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:10024: Connection refused)
+2026-11-30T10:00:00+00:00 mta1 postfix/lmtp[3]: 1A2B3C4D5E: to=<b@example.org>, relay=none, delay=0.1, delays=0.1/0/0/0, dsn=4.4.1, status=deferred (connect to mail.example.org[private/dovecot-lmtp]: No such file or directory)
+`,
+			want: []string{
+				`local deferred a@gmail.com lane=google attempts=0 remote=127.0.0.1 detail="Connection refused"`,
+				`local deferred b@example.org lane=other attempts=0 remote=mail.example.org detail="No such file or directory"`,
+				`final pending a@gmail.com lane=google attempts=0 remote=127.0.0.1 detail="Connection refused"`,
+				`final pending b@example.org lane=other attempts=0 remote=mail.example.org detail="No such file or directory"`,
+				`message mta1/1A2B3C4D5E sender=news@example.net notification=false recipients=2`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
