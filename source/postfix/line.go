@@ -95,7 +95,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		if !bytes.Equal(rec.RelayHost, []byte("none")) {
 			l.relayHost, l.relayIP = spanOf(c.buf, rec.RelayHost), spanOf(c.buf, rec.RelayIP)
 		}
-		l.loopback = l.agent == remoteAgent && isLoopback(rec.RelayIP)
+		l.loopback = l.agent == remoteAgent && onThisHost(rec.RelayIP)
 		l.delay = float32(rec.Delay)
 		if l.loopback && l.status == mailtriage.Delivered {
 			// amavis and its kind answer "250 2.0.0 from MTA(...): 250 2.0.0
@@ -103,6 +103,10 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			// LMTP server (Dovecot on 127.0.0.1:24) says no such thing.
 			if id := queuedAs(rec.Reason); len(id) > 0 {
 				l.filterHop, l.id = true, spanOf(c.buf, id)
+			} else {
+				// Delivered on this host (Dovecot's LMTP, a filter that
+				// discarded): a local delivery, no remote try.
+				l.agent = localAgent
 			}
 		}
 		c.report(&l, rec, w)

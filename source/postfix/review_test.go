@@ -60,6 +60,29 @@ func TestPostfixVariants(t *testing.T) {
 				`message mta1/1A2B3C4D5E sender=news@example.net notification=false recipients=2`,
 			},
 		},
+		{
+			// LMTP to Dovecot over its UNIX socket or 127.0.0.1:24 puts the
+			// message in a local mailbox, and a content filter that
+			// discards ("250 2.7.0 Ok, discarded") queues nothing again:
+			// final outcomes, not attempts at a remote server, and a
+			// failure is a local deferral, whether the server is reached
+			// over a socket or a loopback address.
+			name: "local LMTP delivery",
+			log: `2026-11-30T10:00:00+00:00 mx1 postfix/qmgr[1]: 4Lq3Rz6Bv7z9sKp: from=<app@example.org>, size=900, nrcpt=4 (queue active)
+2026-11-30T10:00:01+00:00 mx1 postfix/lmtp[2]: 4Lq3Rz6Bv7z9sKp: to=<me@example.org>, relay=mail.example.org[private/dovecot-lmtp], delay=1.2, delays=0.1/0/0.1/1, dsn=2.0.0, status=sent (250 2.0.0 <me@example.org> 8LxGHp3aZGnDBQAA0J78UA Saved)
+2026-11-30T10:00:01+00:00 mx1 postfix/lmtp[2]: 4Lq3Rz6Bv7z9sKp: to=<you@example.org>, relay=mail.example.org[private/dovecot-lmtp], delay=1.2, delays=0.1/0/0.1/1, dsn=4.2.0, status=deferred (host mail.example.org[private/dovecot-lmtp] said: 451 4.2.0 <you@example.org> Mailbox is locked (in reply to end of DATA command))
+2026-11-30T10:00:02+00:00 mx1 postfix/lmtp[3]: 4Lq3Rz6Bv7z9sKp: to=<him@example.org>, relay=127.0.0.1[127.0.0.1]:24, delay=2, delays=0.1/0/0.1/1.8, dsn=2.0.0, status=sent (250 2.0.0 <him@example.org> kFuSNVsYzWgkAAAAaQ Saved)
+2026-11-30T10:00:02+00:00 mx1 postfix/smtp[4]: 4Lq3Rz6Bv7z9sKp: to=<her@gmail.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=2, delays=0.1/0/0/1.9, dsn=2.7.0, status=sent (250 2.7.0 Ok, discarded, id=01234-05 - spam)
+`,
+			want: []string{
+				`final delivered me@example.org lane=other attempts=0 remote=mail.example.org detail="250 2.0.0 <me@example.org> 8LxGHp3aZGnDBQAA0J78UA Saved"`,
+				`local deferred you@example.org lane=other attempts=0 remote=mail.example.org detail="451 4.2.0 <you@example.org> Mailbox is locked"`,
+				`final delivered him@example.org lane=other attempts=0 remote=127.0.0.1 detail="250 2.0.0 <him@example.org> kFuSNVsYzWgkAAAAaQ Saved"`,
+				`final delivered her@gmail.com lane=google attempts=0 remote=127.0.0.1 detail="250 2.7.0 Ok, discarded, id=01234-05 - spam"`,
+				`final pending you@example.org lane=other attempts=0 remote=mail.example.org detail="451 4.2.0 <you@example.org> Mailbox is locked"`,
+				`message mx1/4Lq3Rz6Bv7z9sKp sender=app@example.org notification=false recipients=4`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,9 @@
 // not a hop to a content filter on a loopback address (the message
 // re-injected by the filter continues it, linked by Message-ID), not a
 // local deferral ("delivery temporarily suspended", the error and retry
-// agents), not a local delivery (local, virtual, pipe). The MTA's own
+// agents), not a local delivery (local, virtual, pipe, or an LMTP or SMTP
+// server on this host that queues nothing again, such as Dovecot's LMTP
+// on a UNIX socket or 127.0.0.1:24). The MTA's own
 // notifications (null sender, not received from outside) produce only a
 // Message event with Notification set.
 package postfix
