@@ -83,6 +83,25 @@ func TestPostfixVariants(t *testing.T) {
 				`message mx1/4Lq3Rz6Bv7z9sKp sender=app@example.org notification=false recipients=4`,
 			},
 		},
+		{
+			// "delivery temporarily suspended: ..." quotes why qmgr marked
+			// the destination dead, a reply given in another message's
+			// session: the root cause of the expiry is the last reply a
+			// server gave this recipient.
+			name: "suspended quote is not the recipient's reply",
+			log: `2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 6F7E8D9C0B: from=<news@example.net>, size=900, nrcpt=1 (queue active)
+2026-11-30T10:00:04+00:00 mta1 postfix/smtp[2]: 6F7E8D9C0B: to=<b@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=4, delays=2/0/1/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred. (in reply to MAIL FROM command))
+2026-11-30T10:20:00+00:00 mta1 postfix/error[3]: 6F7E8D9C0B: to=<b@icloud.com>, relay=none, delay=1200, delays=1200/0/0/0, dsn=4.7.0, status=deferred (delivery temporarily suspended: host mx02.mail.icloud.com[17.57.155.9] refused to talk to me: 421 4.7.0 Try again later)
+2026-11-30T12:00:00+00:00 mta1 postfix/qmgr[1]: 6F7E8D9C0B: from=<news@example.net>, status=expired, returned to sender
+2026-11-30T12:00:00+00:00 mta1 postfix/qmgr[1]: 6F7E8D9C0B: removed
+`,
+			want: []string{
+				`attempt deferred b@icloud.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred."`,
+				`local deferred b@icloud.com lane=apple attempts=1 remote=mx02.mail.icloud.com detail="421 4.7.0 Try again later"`,
+				`final expired b@icloud.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred."`,
+				`message mta1/6F7E8D9C0B sender=news@example.net notification=false recipients=1`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -431,7 +431,9 @@ func (t *Tracker) rememberReport(r *recipient, d *smtpreply.Detail, v mailtriage
 		r.cause = &cause{}
 	}
 	c := r.cause
-	if d.Answered() {
+	// A suspended destination's deferral quotes a reply given in another
+	// session: not one this recipient got.
+	if d.Answered() && !d.Suspended {
 		c.answered, c.answeredVerdict, c.hasAnswer = *d, v, true
 		c.answeredHost, c.answeredIP = host, ip
 	}
