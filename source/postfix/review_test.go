@@ -102,6 +102,29 @@ func TestPostfixVariants(t *testing.T) {
 				`message mta1/6F7E8D9C0B sender=news@example.net notification=false recipients=1`,
 			},
 		},
+		{
+			// amavis answers the hop only after the copy is queued on
+			// 10025, and a fast delivery of the copy can end before the
+			// hop line is written: the copy, done and removed, must not
+			// come back as a second, empty message.
+			name: "content filter copy done before the hop line",
+			log: `2026-11-30T10:00:00+00:00 mta1 postfix/smtpd[1]: 1A2B3C4D5E: client=app.example.net[192.0.2.10]
+2026-11-30T10:00:00+00:00 mta1 postfix/cleanup[2]: 1A2B3C4D5E: message-id=<m7@example.net>
+2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[3]: 1A2B3C4D5E: from=<news@example.net>, size=2000, nrcpt=1 (queue active)
+2026-11-30T10:00:02+00:00 mta1 postfix/10025/smtpd[4]: 6F7E8D9C0B: client=localhost[127.0.0.1]
+2026-11-30T10:00:02+00:00 mta1 postfix/cleanup[2]: 6F7E8D9C0B: message-id=<m7@example.net>
+2026-11-30T10:00:02+00:00 mta1 postfix/qmgr[3]: 6F7E8D9C0B: from=<news@example.net>, size=2500, nrcpt=1 (queue active)
+2026-11-30T10:00:02+00:00 mta1 postfix/smtp[5]: 6F7E8D9C0B: to=<a@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.26]:25, delay=0.1, delays=0/0/0.05/0.05, dsn=2.0.0, status=sent (250 2.0.0 OK 1764497000 a1si1qkb.12 - gsmtp)
+2026-11-30T10:00:02+00:00 mta1 postfix/qmgr[3]: 6F7E8D9C0B: removed
+2026-11-30T10:00:02+00:00 mta1 postfix/amavis/smtp[6]: 1A2B3C4D5E: to=<a@gmail.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=2.1, delays=0.1/0/0/2, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 6F7E8D9C0B)
+2026-11-30T10:00:02+00:00 mta1 postfix/qmgr[3]: 1A2B3C4D5E: removed
+`,
+			want: []string{
+				`attempt delivered a@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764497000 a1si1qkb.12 - gsmtp"`,
+				`final delivered a@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764497000 a1si1qkb.12 - gsmtp"`,
+				`message mta1/6F7E8D9C0B sender=news@example.net notification=false recipients=1`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

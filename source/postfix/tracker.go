@@ -61,6 +61,7 @@ type message struct {
 	external     bool // arrived over SMTP from a non-loopback client
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
 	arrived      bool // its smtpd client= or pickup line was seen
+	copied       bool // a content filter's copy was linked to it by Message-ID
 	queued       time.Time
 	rcpts        []*recipient
 	byAddr       map[string]*recipient // once a message has many recipients
@@ -267,6 +268,7 @@ func (t *Tracker) messageID(m *message, id string) {
 	}
 	m.messageID = id
 	if prev, ok := t.byMsgID[id]; ok && prev != m && m.reinjected {
+		prev.copied = true
 		m.queued = prev.queued
 		m.notification = m.notification || prev.notification
 		if !m.senderKnown && prev.senderKnown {
@@ -310,7 +312,14 @@ func (t *Tracker) recipient(m *message, addr []byte) *recipient {
 // message and inherits what is known of it. The copy's lines may come
 // before the hop's, so the copy may exist already.
 func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
-	cp := t.messageByKey(t.hash(host, newID), host, newID, orig.queued)
+	h := t.hash(host, newID)
+	if orig.copied && t.lookup(h, host, newID) == nil {
+		// The copy came, linked by Message-ID, and is done already: the
+		// filter answers the hop only after it queued the copy, which a
+		// fast delivery can end first.
+		return
+	}
+	cp := t.messageByKey(h, host, newID, orig.queued)
 	if cp.queued.After(orig.queued) {
 		cp.queued = orig.queued
 	}
