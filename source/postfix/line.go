@@ -85,15 +85,17 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	case postfixlog.Delivery:
 		if l.status = statusOf(rec.Status); l.status == mailtriage.StatusNone {
 			// undeliverable, deliverable, undeliverable-but-not-cached:
-			// address verification probes, not deliveries.
-			return false
+			// an address verification probe, not a delivery. The line
+			// goes on, without its recipient, to mark its message one.
+			c.lines = append(c.lines, l)
+			return true
 		}
 		l.agent = agentOf(rec.Program)
 		l.rcpt = spanOf(c.buf, rec.Recipient)
 		if !bytes.Equal(rec.RelayHost, []byte("none")) {
 			l.relayHost, l.relayIP = spanOf(c.buf, rec.RelayHost), spanOf(c.buf, rec.RelayIP)
 		}
-		l.loopback = l.agent == remoteAgent && isLoopback(rec.RelayIP)
+		l.loopback = l.agent == remoteAgent && onThisHost(rec.RelayIP)
 		l.delay = float32(rec.Delay)
 		if l.loopback && l.status == mailtriage.Delivered {
 			// amavis and its kind answer "250 2.0.0 from MTA(...): 250 2.0.0
@@ -101,9 +103,19 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			// LMTP server (Dovecot on 127.0.0.1:24) says no such thing.
 			if id := queuedAs(rec.Reason); len(id) > 0 {
 				l.filterHop, l.id = true, spanOf(c.buf, id)
+			} else {
+				// Delivered on this host (Dovecot's LMTP, a filter that
+				// discarded): a local delivery, no remote try.
+				l.agent = localAgent
 			}
 		}
 		c.report(&l, rec, w)
+		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.details[l.detail].IP)) {
+			// relay=none: no session. "connect to 127.0.0.1[127.0.0.1]:10024:
+			// Connection refused" is a content filter or local server that
+			// is down, no try at a remote server.
+			l.loopback = true
+		}
 	case postfixlog.HostSaid:
 		// A non-final MX's reply: evidence for the root cause of a
 		// later expiry, not an attempt.
@@ -231,7 +243,9 @@ func statusOf(s []byte) mailtriage.Status {
 	switch string(s) {
 	case "sent":
 		return mailtriage.Delivered
-	case "deferred":
+	case "deferred", "SOFTBOUNCE":
+		// soft_bounce=yes logs what would have bounced as SOFTBOUNCE
+		// and keeps the recipient queued (global/bounce.c).
 		return mailtriage.Deferred
 	case "bounced":
 		return mailtriage.Bounced
@@ -279,4 +293,11 @@ func (c *chunk) entry(i int, e *entry) {
 	if l.detail >= 0 {
 		e.detail, e.verdict = &c.details[l.detail], &c.verdicts[l.detail]
 	}
+}
+
+// onThisHost reports whether a server's address is on this host: a
+// loopback address, or a UNIX-domain socket such as LMTP's
+// "private/dovecot-lmtp".
+func onThisHost(ip []byte) bool {
+	return isLoopback(ip) || bytes.IndexByte(ip, '/') >= 0
 }

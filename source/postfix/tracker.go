@@ -16,7 +16,9 @@
 // not a hop to a content filter on a loopback address (the message
 // re-injected by the filter continues it, linked by Message-ID), not a
 // local deferral ("delivery temporarily suspended", the error and retry
-// agents), not a local delivery (local, virtual, pipe). The MTA's own
+// agents), not a local delivery (local, virtual, pipe, or an LMTP or SMTP
+// server on this host that queues nothing again, such as Dovecot's LMTP
+// on a UNIX socket or 127.0.0.1:24). The MTA's own
 // notifications (null sender, not received from outside) produce only a
 // Message event with Notification set.
 package postfix
@@ -58,9 +60,11 @@ type message struct {
 	senderKnown  bool
 	messageID    string
 	notification bool
+	probe        bool // an address verification probe: not a message sent
 	external     bool // arrived over SMTP from a non-loopback client
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
 	arrived      bool // its smtpd client= or pickup line was seen
+	copied       bool // a content filter's copy was linked to it by Message-ID
 	queued       time.Time
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
@@ -310,6 +314,7 @@ func (t *Tracker) messageID(m *message, id string) {
 	}
 	m.messageID = id
 	if prev, ok := t.byMsgID[id]; ok && prev != m && m.reinjected {
+		prev.copied = true
 		m.queued = prev.queued
 		m.notification = m.notification || prev.notification
 		if !m.senderKnown && prev.senderKnown {
@@ -359,7 +364,14 @@ func (t *Tracker) recipient(m *message, addr []byte) *recipient {
 // message and inherits what is known of it. The copy's lines may come
 // before the hop's, so the copy may exist already.
 func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
-	cp := t.messageByKey(t.hash(host, newID), host, newID, orig.queued)
+	h := t.hash(host, newID)
+	if orig.copied && t.lookup(h, host, newID) == nil {
+		// The copy came, linked by Message-ID, and is done already: the
+		// filter answers the hop only after it queued the copy, which a
+		// fast delivery can end first.
+		return
+	}
+	cp := t.messageByKey(h, host, newID, orig.queued)
 	if cp.queued.After(orig.queued) {
 		cp.queued = orig.queued
 	}
@@ -414,6 +426,11 @@ func domainOf(addr string) string {
 
 func (t *Tracker) delivery(e *entry) {
 	m := t.message(e)
+	if e.status == mailtriage.StatusNone {
+		// status=deliverable or undeliverable: verify(8)'s probe.
+		m.probe = true
+		return
+	}
 	r := t.recipient(m, e.rcpt)
 	if r.final || r.filtered {
 		return
@@ -475,7 +492,9 @@ func (t *Tracker) rememberReport(r *recipient, d *smtpreply.Detail, v mailtriage
 		r.cause = t.freeCauses.get()
 	}
 	c := r.cause
-	if d.Answered() {
+	// A suspended destination's deferral quotes a reply given in another
+	// session: not one this recipient got.
+	if d.Answered() && !d.Suspended {
 		c.answered, c.answeredVerdict, c.hasAnswer = *d, v, true
 		c.answeredHost, c.answeredIP = host, ip
 	}
@@ -619,7 +638,8 @@ func (t *Tracker) expired(e *entry) {
 // close ends a message: recipients still open get status (Deleted when an
 // administrator removed the message, Pending when the input ended), then
 // the message event is emitted unless every recipient went to a content
-// filter, whose re-injected copy is the message that counts.
+// filter, whose re-injected copy is the message that counts, or the
+// message was an address verification probe.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	t.forget(m)
 	if m.messageID != "" && t.byMsgID[m.messageID] == m {
@@ -640,7 +660,7 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		}
 		counted++
 	}
-	if filtered == 0 || counted > 0 {
+	if (filtered == 0 || counted > 0) && !(m.probe && counted == 0) {
 		e := t.messageEvent(m, mailtriage.Message, at)
 		e.Notification, e.Recipients = m.notification, counted
 		t.emit(e)

@@ -211,10 +211,9 @@ func TestEdgeCases(t *testing.T) {
 	}
 	got := record(t, string(data), 2)
 	want := []string{
-		// LMTP to a local Dovecot on 127.0.0.1:24 is a delivery, not a
-		// content filter: nothing is queued again.
-		`attempt delivered me@corp.example lane=other attempts=1 remote=127.0.0.1 detail="250 2.0.0 <me@corp.example> kFuSNVsYzWgkAAAAaQ Saved"`,
-		`final delivered me@corp.example lane=other attempts=1 remote=127.0.0.1 detail="250 2.0.0 <me@corp.example> kFuSNVsYzWgkAAAAaQ Saved"`,
+		// LMTP to a local Dovecot on 127.0.0.1:24 is a local delivery,
+		// not a content filter (nothing is queued again) nor an attempt.
+		`final delivered me@corp.example lane=other attempts=0 remote=127.0.0.1 detail="250 2.0.0 <me@corp.example> kFuSNVsYzWgkAAAAaQ Saved"`,
 		`message mx/A1000000AA sender=friend@ext.example.org notification=false recipients=1`,
 		// The queue manager defers a recipient itself: a local deferral.
 		`local deferred x@gmail.com lane=google attempts=0 remote= detail="mail transport unavailable"`,
