@@ -242,8 +242,9 @@ func ParseText(program, text []byte, rec *Record) {
 }
 
 // queueID reads "<id>: " at the start of text. Short ids are upper-case
-// hexadecimal; long ids (enable_long_queue_ids) are base-52 letters and
-// digits with a 'z' between the time and inode parts.
+// hexadecimal; long ids (enable_long_queue_ids) are written in a "safe"
+// alphabet of digits and consonants (global/mail_queue.h): the time in ten
+// characters or more, a 'z', and the inode number, which has no 'z'.
 func queueID(text []byte) (id, rest []byte, ok bool) {
 	if bytes.HasPrefix(text, []byte("NOQUEUE: ")) {
 		// smtpd and cleanup rejects before a queue file exists.
@@ -267,8 +268,8 @@ func queueID(text []byte) (id, rest []byte, ok bool) {
 			return nil, text, false
 		}
 	}
-	short := seen&^(idDigit|idHex) == 0 && i >= 5
-	long := seen&idDigit != 0 && seen&(idHex|idUpper) != 0 && seen&idLower != 0 && i >= 12
+	short := seen&^(idDigit|idHex|idVowel) == 0 && i >= 5
+	long := seen&idVowel == 0 && longID(text[:i])
 	if !short && !long {
 		return nil, text, false
 	}
@@ -279,13 +280,22 @@ func queueID(text []byte) (id, rest []byte, ok bool) {
 	return text[:i], rest, true
 }
 
+// longID reports whether id, in the characters of a queue id and without
+// vowels, has the shape of a long one: its last 'z' (the time-inode
+// separator) after at least ten characters of time, with the inode after it.
+func longID(id []byte) bool {
+	z := bytes.LastIndexByte(id, 'z')
+	return z >= 10 && z < len(id)-1
+}
+
 // Character classes of queue ids: short ids are upper-case hexadecimal,
-// long ones mix digits, upper and lower case letters.
+// long ones mix digits and letters but no vowels.
 const (
 	idDigit uint8 = 1 << iota
 	idHex         // A-F
 	idUpper       // G-Z
 	idLower       // a-z
+	idVowel       // AEIOU and aeiou, never in a long id
 )
 
 var idChar = func() (t [256]uint8) {
@@ -300,6 +310,9 @@ var idChar = func() (t [256]uint8) {
 	}
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = idLower
+	}
+	for _, c := range "AEIOUaeiou" {
+		t[c] |= idVowel
 	}
 	return t
 }()

@@ -101,6 +101,36 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
+// TestQueueID: short ids are upper-case hexadecimal; long ids
+// (enable_long_queue_ids) are ten or more characters of time in a safe
+// alphabet without vowels, a 'z', and the inode (global/mail_queue.h).
+func TestQueueID(t *testing.T) {
+	for _, tt := range []struct {
+		text, id string
+	}{
+		{"4F1A22C0B3: removed", "4F1A22C0B3"},
+		{"ABCDE: removed", "ABCDE"},
+		{"NOQUEUE: reject: RCPT from x", "NOQUEUE"},
+		{"4PbC4x469Jz3tBr: removed", "4PbC4x469Jz3tBr"},
+		// no capital letter, or no lower-case one but the separator: the
+		// alphabet makes both possible
+		{"4pbc4x469jz3tbr: removed", "4pbc4x469jz3tbr"},
+		{"4PBC4X469JzBTR: removed", "4PBC4X469JzBTR"},
+		{"4PbC4x469J3tBr: removed", ""},    // no separator
+		{"4PbCz469J3tBr: removed", ""},     // separator inside the time
+		{"4PbC4x469J3tBrz: removed", ""},   // no inode after it
+		{"Deleted: 3 messages", ""},        // postsuper
+		{"statistics: max connection", ""}, // anvil
+		{"4PbC4x469Jz3tBo: removed", ""},   // a vowel
+		{"connect from x[192.0.2.1]", ""},
+	} {
+		id, _, ok := queueID([]byte(tt.text))
+		if string(id) != tt.id || ok != (tt.id != "") {
+			t.Errorf("queueID(%q) = %q, %v; want %q", tt.text, id, ok, tt.id)
+		}
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	c := &Clock{Year: 2026}
 	var rec Record
