@@ -1,0 +1,59 @@
+package classify
+
+import (
+	"testing"
+
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/smtpreply"
+)
+
+// replyCase is a reply as Postfix logs it (the text in parentheses after
+// status=), with the verdict a deliverability engineer expects. Empty
+// fields are not checked; "-" wants an empty provider or filter.
+type replyCase struct {
+	text     string
+	class    mailtriage.Class
+	reason   string
+	provider string
+	filter   string
+	owner    mailtriage.Owner
+}
+
+func checkReplies(t *testing.T, cases []replyCase) {
+	t.Helper()
+	c := newClassifier(t)
+	for _, tc := range cases {
+		v := c.Classify(smtpreply.ParseDetail(tc.text))
+		want := func(field, got, want string) {
+			t.Helper()
+			if want == "-" {
+				want = ""
+			} else if want == "" {
+				return
+			}
+			if got != want {
+				t.Errorf("%q:\n%s %q, want %q (rule %s)", tc.text, field, got, want, v.Rule)
+			}
+		}
+		want("class", string(v.Class), string(tc.class))
+		want("reason", v.Reason, tc.reason)
+		want("provider", v.Provider, tc.provider)
+		want("filter", v.Filter, tc.filter)
+		want("owner", string(v.Owner), string(tc.owner))
+	}
+}
+
+// TestProviderReplies: replies of mailbox providers and filters as they
+// were published (the source is cited above each), seen through Postfix.
+func TestProviderReplies(t *testing.T) {
+	checkReplies(t, []replyCase{
+		// Postfix's own reply while reject_unverified_recipient probes the
+		// address (smtpd_check.c, ADDRESS_VERIFICATION_README): any
+		// Postfix-based MX sends it, not only Proofpoint's (where the
+		// SMTP Field Manual, data/codes/421.json, saw it).
+		{text: "host mx.example.org[192.0.2.10] said: 450 4.1.1 <jane@example.org>: Recipient address rejected: unverified address: Address verification in progress (in reply to RCPT TO command)",
+			class: mailtriage.Temporary, reason: "systemerror", provider: "-", filter: "-"},
+		{text: "host mx0a-00123456.pphosted.com[148.163.156.1] said: 421 4.1.1 <jane@example.com>: Recipient address rejected: unverified address: Address verification in progress (in reply to RCPT TO command)",
+			class: mailtriage.Temporary, reason: "systemerror", provider: "proofpoint", filter: "proofpoint"},
+	})
+}
