@@ -55,5 +55,16 @@ func TestProviderReplies(t *testing.T) {
 			class: mailtriage.Temporary, reason: "systemerror", provider: "-", filter: "-"},
 		{text: "host mx0a-00123456.pphosted.com[148.163.156.1] said: 421 4.1.1 <jane@example.com>: Recipient address rejected: unverified address: Address verification in progress (in reply to RCPT TO command)",
 			class: mailtriage.Temporary, reason: "systemerror", provider: "proofpoint", filter: "proofpoint"},
+
+		// GMX and WEB.DE (United Internet) answer without enhanced codes;
+		// the example of postmaster.gmx.com/en/error-messages, and the
+		// WEB.DE/GMX refusal quoted by hilfe.udmedia.de ("Blacklisting bei
+		// GMX, Web.de, 1&1 Ionos").
+		{text: "host mx00.gmx.net[212.227.15.9] refused to talk to me: 554-gmx.net (mxgmx104) Nemesis ESMTP Service not available 554-No SMTP service 554-IP address is block listed. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42&r=1MNcgj-1ue23t3pyV-00S2YR",
+			class: mailtriage.Permanent, reason: "blocked", provider: "gmx", owner: mailtriage.OwnerESP},
+		{text: "554-gmx.net (mxgmx014) Nemesis ESMTP Service not available 554-No SMTP service 554-Reject due to policy restrictions. 554 For explanation visit http://postmaster.gmx.com/en/error-messages?ip=198.51.100.42&c=sp",
+			class: mailtriage.Permanent, reason: "blocked", provider: "gmx", owner: mailtriage.OwnerESP},
+		{text: "host mx-ha03.web.de[212.227.17.8] said: 554-web.de (mxweb110) Nemesis ESMTP Service not available 554-No SMTP service 554-IP address is block listed. 554 For explanation visit https://postmaster.web.de/en/case?c=r0201&i=ip&v=198.51.100.42&r=1MNcgj (in reply to RCPT TO command)",
+			class: mailtriage.Permanent, reason: "blocked", provider: "gmx", owner: mailtriage.OwnerESP},
 	})
 }
