@@ -66,5 +66,15 @@ func TestProviderReplies(t *testing.T) {
 			class: mailtriage.Permanent, reason: "blocked", provider: "gmx", owner: mailtriage.OwnerESP},
 		{text: "host mx-ha03.web.de[212.227.17.8] said: 554-web.de (mxweb110) Nemesis ESMTP Service not available 554-No SMTP service 554-IP address is block listed. 554 For explanation visit https://postmaster.web.de/en/case?c=r0201&i=ip&v=198.51.100.42&r=1MNcgj (in reply to RCPT TO command)",
 			class: mailtriage.Permanent, reason: "blocked", provider: "gmx", owner: mailtriage.OwnerESP},
+
+		// QQ Mail and Tencent Exmail refuse content with "550 Mail content
+		// denied" and a help link (github.com/YMFE/yapi#1964,
+		// github.com/Jinnrry/PMail#220).
+		{text: "host mx3.qq.com[203.205.219.57] said: 550 Mail content denied. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726 (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "spamdetected", provider: "tencent", owner: mailtriage.OwnerSender},
+		{text: "550 Mail content denied [MJ8vvB3Z9HILDyk+wodtP4MX11azy2kRSERV7gfPvneArAnaGVv31DttVmD2vtJv1Q== IP: 203.0.113.25]. https://service.mail.qq.com/detail/122/171.",
+			class: mailtriage.Permanent, reason: "spamdetected", provider: "tencent", owner: mailtriage.OwnerSender},
+		{text: "host mxbiz1.qq.com[183.57.48.34] said: 550 Mail content denied. http://service.exmail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726 (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "spamdetected", provider: "tencent", owner: mailtriage.OwnerSender},
 	})
 }
