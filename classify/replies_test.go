@@ -76,5 +76,14 @@ func TestProviderReplies(t *testing.T) {
 			class: mailtriage.Permanent, reason: "spamdetected", provider: "tencent", owner: mailtriage.OwnerSender},
 		{text: "host mxbiz1.qq.com[183.57.48.34] said: 550 Mail content denied. http://service.exmail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726 (in reply to end of DATA command)",
 			class: mailtriage.Permanent, reason: "spamdetected", provider: "tencent", owner: mailtriage.OwnerSender},
+
+		// Gmail refuses mail sent straight from an IP it takes for a
+		// consumer or unassigned one (support.google.com/a/answer/3726730,
+		// "550 5.7.1 The IP you're using to send mail is not authorized to
+		// send email directly to our servers"); as logged in
+		// github.com/iredmail/iRedMail#264. The sending IP is the problem,
+		// not the sender's SMTP AUTH.
+		{text: "host aspmx.l.google.com[142.250.1.26] said: 550-5.7.1 [203.0.113.25] The IP you're using to send mail is not authorized to 550-5.7.1 send email directly to our servers. Please use the SMTP relay at your 550-5.7.1 service provider instead. For more information, go to 550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError d2e1a72fcca58-715e57a0f50si1104d2710b3a.328 - gsmtp (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "blocked", provider: "google", owner: mailtriage.OwnerESP},
 	})
 }
