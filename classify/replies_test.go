@@ -87,3 +87,15 @@ func TestProviderReplies(t *testing.T) {
 			class: mailtriage.Permanent, reason: "blocked", provider: "google", owner: mailtriage.OwnerESP},
 	})
 }
+
+// TestPostfixOwnFailures: failures the Postfix SMTP client writes itself,
+// with the status it gives them (postfix/src/smtp/smtp_proto.c,
+// smtp_connect.c).
+func TestPostfixOwnFailures(t *testing.T) {
+	checkReplies(t, []replyCase{
+		// smtp_proto.c: the server announced a SIZE smaller than the
+		// message; Postfix does not try and bounces it (5.3.4).
+		{text: "message size 31457280 exceeds size limit 10240000 of server mx.example.org[192.0.2.10]",
+			class: mailtriage.Permanent, reason: "mesgtoobig", provider: "-", owner: mailtriage.OwnerSender},
+	})
+}
