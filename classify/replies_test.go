@@ -97,5 +97,10 @@ func TestPostfixOwnFailures(t *testing.T) {
 		// message; Postfix does not try and bounces it (5.3.4).
 		{text: "message size 31457280 exceeds size limit 10240000 of server mx.example.org[192.0.2.10]",
 			class: mailtriage.Permanent, reason: "mesgtoobig", provider: "-", owner: mailtriage.OwnerSender},
+		// smtp_addr.c: the destination's best MX is this host itself;
+		// Postfix bounces with 5.4.6 ("dsn=5.4.6, status=bounced (mail for
+		// mail.example.co.id loops back to myself)" in published logs).
+		{text: "mail for mail.example.co.id loops back to myself",
+			class: mailtriage.Permanent, reason: "networkerror", provider: "-", owner: mailtriage.OwnerESP},
 	})
 }
