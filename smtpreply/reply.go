@@ -105,7 +105,7 @@ func Parse(s string) Reply {
 		rest = strings.TrimLeft(rest[n:], " ")
 	}
 	if r.Code != 0 {
-		rest = unfold(rest, s[:3], r.Enhanced)
+		rest = unfold(rest, s[:3], r.Enhanced, len(s) > 3 && s[3] == '-')
 	}
 	r.Text = ascii.Squeeze(rest)
 	if r.Code/100 == 2 {
@@ -201,8 +201,10 @@ func trailingEnhanced(text string) string {
 
 // unfold removes the continuation prefixes that remain when a multi-line
 // reply (RFC 5321 §4.2.1: "550-5.7.1 ...", last line "550 5.7.1 ...") is
-// logged on one line, as Postfix and most MTAs do.
-func unfold(text, code, enhanced string) string {
+// logged on one line, as Postfix and most MTAs do. multi says the first
+// line was a continuation ("550-"): then the last line's "550 " is a
+// prefix even without an enhanced code.
+func unfold(text, code, enhanced string, multi bool) string {
 	if !strings.Contains(text, code) {
 		return text
 	}
@@ -212,11 +214,15 @@ func unfold(text, code, enhanced string) string {
 		if i < 0 {
 			break
 		}
-		n := continuation(text[i:], code, enhanced)
+		n := continuation(text[i:], code, enhanced, multi)
 		if n == 0 || (i > 0 && text[i-1] != ' ') {
 			b.WriteString(text[:i+len(code)])
 			text = text[i+len(code):]
 			continue
+		}
+		if text[i+len(code)] == ' ' {
+			// The last line: what follows is text.
+			multi = false
 		}
 		b.WriteString(text[:i])
 		text = text[i+n:]
@@ -226,13 +232,12 @@ func unfold(text, code, enhanced string) string {
 }
 
 // continuation returns the length of a repeated reply prefix at the start of
-// s ("550-5.7.1 ", "550 5.7.1 ", "550-"), or 0.
-func continuation(s, code, enhanced string) int {
+// s ("550-5.7.1 ", "550 5.7.1 ", "550-"), or 0. A line may carry another
+// enhanced code of the same class than the first (RFC 2034 §4 asks for one
+// on every line, not for the same one).
+func continuation(s, code, enhanced string, multi bool) int {
 	n := len(code)
 	if len(s) <= n {
-		if len(s) == n {
-			return 0
-		}
 		return 0
 	}
 	sep := s[n]
@@ -241,12 +246,16 @@ func continuation(s, code, enhanced string) int {
 	}
 	rest := s[n+1:]
 	if enhanced != "" {
-		if strings.HasPrefix(rest, enhanced) && (len(rest) == len(enhanced) || rest[len(enhanced)] == ' ') {
-			return n + 1 + len(enhanced) + min(1, len(rest)-len(enhanced))
+		e, m := enhancedCode(rest)
+		if m == 0 || e[0] != enhanced[0] || (e != enhanced && sep == ' ' && !multi) {
+			return 0
 		}
-		return 0
+		if m < len(rest) && rest[m] != ' ' {
+			return 0
+		}
+		return n + 1 + m + min(1, len(rest)-m)
 	}
-	if sep == '-' {
+	if sep == '-' || multi {
 		return n + 1
 	}
 	return 0

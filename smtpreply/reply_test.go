@@ -28,6 +28,30 @@ func TestParse(t *testing.T) {
 				URLs: []string{"https://support.google.com/mail/answer/81126"}},
 		},
 		{
+			// RFC 2034 §4 puts an enhanced code on every line, and nothing
+			// makes them equal: the prefix of a line with another detail
+			// is a prefix all the same. The first line's code is the one
+			// Postfix logs as dsn=.
+			name: "RFC 5321 §4.2.1: continuation lines with another enhanced code",
+			in:   "550-5.7.1 [203.0.113.25] Message rejected. 550-5.7.26 Unauthenticated email is not accepted 550 5.7.26 from this domain.",
+			want: Reply{Code: 550, Enhanced: "5.7.1", Text: "[203.0.113.25] Message rejected. Unauthenticated email is not accepted from this domain."},
+		},
+		{
+			// GMX answers without enhanced codes (postmaster.gmx.com/en/
+			// error-messages): the last line's "554 " is a prefix too.
+			name: "RFC 5321 §4.2.1: multi-line reply without enhanced codes",
+			in:   "554-gmx.net (mxgmx104) Nemesis ESMTP Service not available 554-No SMTP service 554-IP address is block listed. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42",
+			want: Reply{Code: 554, Text: "gmx.net (mxgmx104) Nemesis ESMTP Service not available No SMTP service IP address is block listed. For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42",
+				URLs: []string{"https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42"}},
+		},
+		{
+			// A one-line reply that quotes another code keeps it: T-Online's
+			// 450 around its own 554 (bounces.md §2.11).
+			name: "single-line reply quoting another reply",
+			in:   "450 4.7.1 [EAB] 554 IP=203.0.113.25 - A problem occurred. (BL)",
+			want: Reply{Code: 450, Enhanced: "4.7.1", Text: "[EAB] 554 IP=203.0.113.25 - A problem occurred. (BL)"},
+		},
+		{
 			name: "Apple tag and URL",
 			in:   "550 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137",
 			want: Reply{Code: 550, Enhanced: "5.7.1", Text: "[CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137",
