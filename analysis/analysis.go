@@ -34,10 +34,11 @@ type Options struct {
 	// sender, the default) or "domain" (its domain).
 	StreamBy string
 	// Incident thresholds. A lane-hour is elevated when it has at least
-	// ten attempts (fewer say little) and a deferral rate at least Factor
-	// times the lane's median hourly rate and at least MinRate. An incident
-	// is a run of elevated hours (hours too quiet to judge don't break it)
-	// in which at least one hour had MinAttempts attempts.
+	// ten attempts (fewer say little; MinAttempts, if that is lower) and a
+	// deferral rate at least Factor times the lane's median hourly rate
+	// and at least MinRate. An incident is a run of elevated hours (hours
+	// too quiet to judge don't break it) in which at least one hour had
+	// MinAttempts attempts.
 	MinAttempts int
 	Factor      float64
 	MinRate     float64

@@ -216,3 +216,37 @@ func TestFoldSender(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentSmallMinAttempts: --min-attempts below ten still finds the
+// incident it asks for; hours with that many attempts are judged.
+func TestIncidentSmallMinAttempts(t *testing.T) {
+	for _, tt := range []struct {
+		minAttempts int
+		want        int
+	}{
+		{50, 0}, // the default: 8 attempts an hour are too few
+		{5, 1},  // asked for: an hour of 8 attempts counts
+	} {
+		opts := DefaultOptions()
+		opts.MinAttempts = tt.minAttempts
+		a := New(opts)
+		for h := 0; h < 12; h++ {
+			at := t0.Add(time.Duration(h) * time.Hour)
+			for i := 0; i < 8; i++ {
+				if h == 6 && i < 6 {
+					a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+				} else {
+					a.Add(delivered(at, "apple"))
+				}
+			}
+		}
+		r := a.Result()
+		if len(r.Incidents) != tt.want {
+			t.Errorf("MinAttempts %d: %d incidents, want %d: %+v", tt.minAttempts, len(r.Incidents), tt.want, r.Incidents)
+			continue
+		}
+		if tt.want == 1 && (!r.Incidents[0].Start.Equal(t0.Add(6*time.Hour)) || r.Incidents[0].PeakRate != 0.75) {
+			t.Errorf("MinAttempts %d: incident %+v", tt.minAttempts, r.Incidents[0])
+		}
+	}
+}
