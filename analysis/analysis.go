@@ -145,7 +145,7 @@ type laneHour struct {
 
 type hourAcc struct {
 	Counts
-	replies map[responseKey]int
+	replies map[responseKey]int // deferrals by reply
 }
 
 type responseKey struct {
@@ -374,7 +374,12 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	if e.Status == mailtriage.Deferred || e.Status == mailtriage.Bounced {
 		key := keyOf(&e.Detail, &e.Verdict)
 		a.response(a.responses, key, e)
-		h.replies[key]++
+		if e.Status == mailtriage.Deferred {
+			// An hour's replies name its deferrals: an incident's
+			// dominant reply is what deferred the lane, not the bounces
+			// of the same hours.
+			h.replies[key]++
+		}
 		dc.replies[key]++
 	}
 }

@@ -250,3 +250,35 @@ func TestIncidentSmallMinAttempts(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentDominantReplyIsADeferral: an incident is about deferrals;
+// the bounces of the same hours (an old list's unknown users) are not
+// its dominant reply, however many there are.
+func TestIncidentDominantReplyIsADeferral(t *testing.T) {
+	a := New(DefaultOptions())
+	bounce := func(at time.Time) *mailtriage.Event {
+		e := deferral(at, "apple", "user-unknown")
+		e.Status = mailtriage.Bounced
+		e.Detail.Reply = smtpreply.Parse("550 5.1.1 unknown user")
+		e.Verdict = mailtriage.Verdict{Class: mailtriage.Permanent, Reason: "userunknown", Category: "address", Provider: "apple", Rule: "user-unknown", Action: "suppress"}
+		return e
+	}
+	for h := 0; h < 24; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		for i := 0; i < 60; i++ {
+			a.Add(delivered(at, "apple"))
+		}
+		if h == 10 {
+			for i := 0; i < 15; i++ {
+				a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+			}
+			for i := 0; i < 25; i++ {
+				a.Add(bounce(at))
+			}
+		}
+	}
+	r := a.Result()
+	if len(r.Incidents) != 1 || r.Incidents[0].Reply.Rule != "proofpoint-pdr-deferral" || r.Incidents[0].Reply.Count != 15 {
+		t.Fatalf("incidents %+v", r.Incidents)
+	}
+}

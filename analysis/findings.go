@@ -321,7 +321,7 @@ func (a *Analyzer) busyHour(lane string) bool {
 	return false
 }
 
-// laneReplies tallies a lane's failed attempts by reply.
+// laneReplies tallies a lane's deferrals by reply.
 func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 	out := map[responseKey]int{}
 	for k, h := range a.hours {
