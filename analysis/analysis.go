@@ -480,7 +480,10 @@ func listRecipient(list []RecipientOutcome, e *mailtriage.Event) []RecipientOutc
 // replies of any length, and a reader needs the first few hundred bytes.
 const maxExample = 400
 
-// clip shortens s to maxExample bytes at a rune boundary.
+// clip shortens s to maxExample bytes between words, so that an address
+// is quoted whole or not at all: a cut "<jonathan.applese…" would be a
+// local part that --redact cannot recognise. A text without a break in
+// its first maxExample bytes is cut at a rune boundary.
 func clip(s string) string {
 	if len(s) <= maxExample {
 		return s
@@ -488,6 +491,14 @@ func clip(s string) string {
 	cut := maxExample
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
+	}
+	if c := s[cut]; c != ' ' && c != '\t' {
+		// The cut falls inside a word: drop the word.
+		if i := strings.LastIndexAny(s[:cut], " \t"); i > 0 {
+			cut = i + 1
+		} else if i := strings.LastIndexAny(s[:cut], "<>()[],;:\""); i >= 0 {
+			cut = i + 1
+		}
 	}
 	return s[:cut] + "…"
 }

@@ -282,3 +282,25 @@ func TestIncidentDominantReplyIsADeferral(t *testing.T) {
 		t.Fatalf("incidents %+v", r.Incidents)
 	}
 }
+
+// TestClipKeepsAddressesWhole: a long reply is cut between words, so a
+// recipient address is quoted whole (and --redact can hash it) or not at
+// all, never as a bare local part.
+func TestClipKeepsAddressesWhole(t *testing.T) {
+	pad := strings.Repeat("x", 371)
+	for _, tt := range []struct{ in, want string }{
+		{"550 5.1.1 <jane@icloud.com>: unknown", "550 5.1.1 <jane@icloud.com>: unknown"},
+		{"550 5.1.1 " + pad + " <jonathan.appleseed@icloud.com>: Recipient address rejected", "550 5.1.1 " + pad + " …"},
+		{"550 5.1.1 " + pad + " (jonathan.appleseed@icloud.com)", "550 5.1.1 " + pad + " …"},
+		// One word longer than the limit: cut at a rune boundary.
+		{strings.Repeat("é", 300), strings.Repeat("é", 200) + "…"},
+	} {
+		got := clip(tt.in)
+		if got != tt.want {
+			t.Errorf("clip(%.40q…) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(got, "jonathan") {
+			t.Errorf("clip(%.40q…) keeps a bare local part: %q", tt.in, got)
+		}
+	}
+}
