@@ -276,6 +276,11 @@ func streamKey(sender, by string) string {
 	return lower(foldSender(sender))
 }
 
+// FoldSender is an envelope sender without its per-message tags (VERP,
+// BATV, SRS), as stream names show it: bounces+jane=example.com@ is
+// bounces+*@. Reports that must not name recipients show senders so.
+func FoldSender(s string) string { return foldSender(s) }
+
 // foldSender takes the per-message tags out of an envelope sender, so
 // that one stream reads as one: VERP (bounces+1234-jane=example.com@,
 // bounce-1234-jane=example.com@), BATV (prvs=0123abcd=news@) and SRS

@@ -314,3 +314,26 @@ func TestRedact(t *testing.T) {
 		t.Errorf("a recipient survived Redact:\n%s", all.String())
 	}
 }
+
+// TestRedactVERPSender: a VERP envelope sender carries its recipient
+// (bounces+jane=icloud.com@); in the listed recipients it reads as its
+// stream, as the streams table names it.
+func TestRedactVERPSender(t *testing.T) {
+	for _, tt := range []struct{ sender, want string }{
+		{"bounces+jane=icloud.com@shop.example", "bounces+*@shop.example"},
+		{"bounce-77-bob=gmail.com@shop.example", "bounce-*@shop.example"},
+		{"news@shop.example", "news@shop.example"},
+		{"", ""},
+	} {
+		r := &analysis.Result{
+			ExpiredRecipients: []analysis.RecipientOutcome{{Recipient: "jane@icloud.com", Sender: tt.sender}},
+			PendingRecipients: []analysis.RecipientOutcome{{Recipient: "bob@gmail.com", Sender: tt.sender}},
+		}
+		NewRedactor([]byte("k")).Result(r)
+		for _, o := range append(r.ExpiredRecipients, r.PendingRecipients...) {
+			if o.Sender != tt.want {
+				t.Errorf("sender %q redacted to %q, want %q", tt.sender, o.Sender, tt.want)
+			}
+		}
+	}
+}
