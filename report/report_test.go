@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
@@ -334,6 +335,31 @@ func TestRedactVERPSender(t *testing.T) {
 			if o.Sender != tt.want {
 				t.Errorf("sender %q redacted to %q, want %q", tt.sender, o.Sender, tt.want)
 			}
+		}
+	}
+}
+
+// TestTextTableCellsFromTheLog: text from the log in a table cell (a
+// reply, a domain, a stream, a host) cannot drive the terminal, and a
+// long reply is clipped to the line.
+func TestTextTableCellsFromTheLog(t *testing.T) {
+	const evil = "\x1b]0;pwned\x07\x1b[2J"
+	r := sampleResult()
+	r.Domains = []analysis.DomainStats{{Domain: "dead" + evil + ".example", Lane: "other", Counts: analysis.Counts{Attempts: 12},
+		Reply: analysis.Response{Example: "451 4.3.0 " + evil + " weird server " + strings.Repeat("y", 300)}}}
+	r.Streams[0].Stream = "news" + evil + "@shop.example"
+	r.Hosts = []analysis.HostStats{{Host: "mta1" + evil}, {Host: "mta2"}}
+	var b bytes.Buffer
+	if err := Text(&b, r, Options{Width: 100}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("control characters reached the text report:\n%q", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "dead") && utf8.RuneCountInString(l) > 100 {
+			t.Errorf("domains row is %d wide, want at most 100: %q", utf8.RuneCountInString(l), l)
 		}
 	}
 }
