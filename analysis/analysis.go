@@ -34,10 +34,11 @@ type Options struct {
 	// sender, the default) or "domain" (its domain).
 	StreamBy string
 	// Incident thresholds. A lane-hour is elevated when it has at least
-	// ten attempts (fewer say little) and a deferral rate at least Factor
-	// times the lane's median hourly rate and at least MinRate. An incident
-	// is a run of elevated hours (hours too quiet to judge don't break it)
-	// in which at least one hour had MinAttempts attempts.
+	// ten attempts (fewer say little; MinAttempts, if that is lower) and a
+	// deferral rate at least Factor times the lane's median hourly rate
+	// and at least MinRate. An incident is a run of elevated hours (hours
+	// too quiet to judge don't break it) in which at least one hour had
+	// MinAttempts attempts.
 	MinAttempts int
 	Factor      float64
 	MinRate     float64
@@ -144,7 +145,7 @@ type laneHour struct {
 
 type hourAcc struct {
 	Counts
-	replies map[responseKey]int
+	replies map[responseKey]int // deferrals by reply
 }
 
 type responseKey struct {
@@ -275,6 +276,11 @@ func streamKey(sender, by string) string {
 	return lower(foldSender(sender))
 }
 
+// FoldSender is an envelope sender without its per-message tags (VERP,
+// BATV, SRS), as stream names show it: bounces+jane=example.com@ is
+// bounces+*@. Reports that must not name recipients show senders so.
+func FoldSender(s string) string { return foldSender(s) }
+
 // foldSender takes the per-message tags out of an envelope sender, so
 // that one stream reads as one: VERP (bounces+1234-jane=example.com@,
 // bounce-1234-jane=example.com@), BATV (prvs=0123abcd=news@) and SRS
@@ -373,7 +379,12 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	if e.Status == mailtriage.Deferred || e.Status == mailtriage.Bounced {
 		key := keyOf(&e.Detail, &e.Verdict)
 		a.response(a.responses, key, e)
-		h.replies[key]++
+		if e.Status == mailtriage.Deferred {
+			// An hour's replies name its deferrals: an incident's
+			// dominant reply is what deferred the lane, not the bounces
+			// of the same hours.
+			h.replies[key]++
+		}
 		dc.replies[key]++
 	}
 }
@@ -474,7 +485,10 @@ func listRecipient(list []RecipientOutcome, e *mailtriage.Event) []RecipientOutc
 // replies of any length, and a reader needs the first few hundred bytes.
 const maxExample = 400
 
-// clip shortens s to maxExample bytes at a rune boundary.
+// clip shortens s to maxExample bytes between words, so that an address
+// is quoted whole or not at all: a cut "<jonathan.applese…" would be a
+// local part that --redact cannot recognise. A text without a break in
+// its first maxExample bytes is cut at a rune boundary.
 func clip(s string) string {
 	if len(s) <= maxExample {
 		return s
@@ -482,6 +496,14 @@ func clip(s string) string {
 	cut := maxExample
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
+	}
+	if c := s[cut]; c != ' ' && c != '\t' {
+		// The cut falls inside a word: drop the word.
+		if i := strings.LastIndexAny(s[:cut], " \t"); i > 0 {
+			cut = i + 1
+		} else if i := strings.LastIndexAny(s[:cut], "<>()[],;:\""); i >= 0 {
+			cut = i + 1
+		}
 	}
 	return s[:cut] + "…"
 }

@@ -216,3 +216,91 @@ func TestFoldSender(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentSmallMinAttempts: --min-attempts below ten still finds the
+// incident it asks for; hours with that many attempts are judged.
+func TestIncidentSmallMinAttempts(t *testing.T) {
+	for _, tt := range []struct {
+		minAttempts int
+		want        int
+	}{
+		{50, 0}, // the default: 8 attempts an hour are too few
+		{5, 1},  // asked for: an hour of 8 attempts counts
+	} {
+		opts := DefaultOptions()
+		opts.MinAttempts = tt.minAttempts
+		a := New(opts)
+		for h := 0; h < 12; h++ {
+			at := t0.Add(time.Duration(h) * time.Hour)
+			for i := 0; i < 8; i++ {
+				if h == 6 && i < 6 {
+					a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+				} else {
+					a.Add(delivered(at, "apple"))
+				}
+			}
+		}
+		r := a.Result()
+		if len(r.Incidents) != tt.want {
+			t.Errorf("MinAttempts %d: %d incidents, want %d: %+v", tt.minAttempts, len(r.Incidents), tt.want, r.Incidents)
+			continue
+		}
+		if tt.want == 1 && (!r.Incidents[0].Start.Equal(t0.Add(6*time.Hour)) || r.Incidents[0].PeakRate != 0.75) {
+			t.Errorf("MinAttempts %d: incident %+v", tt.minAttempts, r.Incidents[0])
+		}
+	}
+}
+
+// TestIncidentDominantReplyIsADeferral: an incident is about deferrals;
+// the bounces of the same hours (an old list's unknown users) are not
+// its dominant reply, however many there are.
+func TestIncidentDominantReplyIsADeferral(t *testing.T) {
+	a := New(DefaultOptions())
+	bounce := func(at time.Time) *mailtriage.Event {
+		e := deferral(at, "apple", "user-unknown")
+		e.Status = mailtriage.Bounced
+		e.Detail.Reply = smtpreply.Parse("550 5.1.1 unknown user")
+		e.Verdict = mailtriage.Verdict{Class: mailtriage.Permanent, Reason: "userunknown", Category: "address", Provider: "apple", Rule: "user-unknown", Action: "suppress"}
+		return e
+	}
+	for h := 0; h < 24; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		for i := 0; i < 60; i++ {
+			a.Add(delivered(at, "apple"))
+		}
+		if h == 10 {
+			for i := 0; i < 15; i++ {
+				a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+			}
+			for i := 0; i < 25; i++ {
+				a.Add(bounce(at))
+			}
+		}
+	}
+	r := a.Result()
+	if len(r.Incidents) != 1 || r.Incidents[0].Reply.Rule != "proofpoint-pdr-deferral" || r.Incidents[0].Reply.Count != 15 {
+		t.Fatalf("incidents %+v", r.Incidents)
+	}
+}
+
+// TestClipKeepsAddressesWhole: a long reply is cut between words, so a
+// recipient address is quoted whole (and --redact can hash it) or not at
+// all, never as a bare local part.
+func TestClipKeepsAddressesWhole(t *testing.T) {
+	pad := strings.Repeat("x", 371)
+	for _, tt := range []struct{ in, want string }{
+		{"550 5.1.1 <jane@icloud.com>: unknown", "550 5.1.1 <jane@icloud.com>: unknown"},
+		{"550 5.1.1 " + pad + " <jonathan.appleseed@icloud.com>: Recipient address rejected", "550 5.1.1 " + pad + " …"},
+		{"550 5.1.1 " + pad + " (jonathan.appleseed@icloud.com)", "550 5.1.1 " + pad + " …"},
+		// One word longer than the limit: cut at a rune boundary.
+		{strings.Repeat("é", 300), strings.Repeat("é", 200) + "…"},
+	} {
+		got := clip(tt.in)
+		if got != tt.want {
+			t.Errorf("clip(%.40q…) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(got, "jonathan") {
+			t.Errorf("clip(%.40q…) keeps a bare local part: %q", tt.in, got)
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // incidents finds, per lane, the spans of hours whose deferral rate rose
 // well above the lane's own baseline, the median of its hourly rates. An
-// hour is elevated when it has enough attempts to judge (minJudged) and
+// hour is elevated when it has enough attempts to judge (judged) and
 // its rate is at least MinRate and Factor times the baseline; a span is a
 // run of elevated hours, across hours too quiet to judge, that holds at
 // least one hour with MinAttempts attempts. Its figures are the sums of
@@ -29,8 +29,9 @@ func (a *Analyzer) incidents() []Incident {
 	for lane, keys := range byLane {
 		slices.SortFunc(keys, func(x, y laneHour) int { return cmp.Compare(x.hour, y.hour) })
 		base := a.baseline(keys)
+		judged := a.judged()
 		elevated := func(h *hourAcc) bool {
-			return h.Attempts >= minJudged && h.Rate() >= a.opts.MinRate && h.Rate() >= a.opts.Factor*base
+			return h.Attempts >= judged && h.Rate() >= a.opts.MinRate && h.Rate() >= a.opts.Factor*base
 		}
 		for i := 0; i < len(keys); {
 			if !elevated(a.hours[keys[i]]) {
@@ -42,7 +43,7 @@ func (a *Analyzer) incidents() []Incident {
 			j, last := i, i
 			for j+1 < len(keys) {
 				h := a.hours[keys[j+1]]
-				if h.Attempts >= minJudged && !elevated(h) {
+				if h.Attempts >= judged && !elevated(h) {
 					break
 				}
 				j++
@@ -65,6 +66,11 @@ func (a *Analyzer) incidents() []Incident {
 // minJudged is how many attempts an hour needs for its rate to count.
 const minJudged = 10
 
+// judged is how many attempts an hour needs for its rate to count:
+// minJudged, or fewer when MinAttempts asks for fewer, so that an hour
+// busy enough to call an incident is always judged.
+func (a *Analyzer) judged() int { return min(minJudged, a.opts.MinAttempts) }
+
 // span sums a run of hours into an incident, if one of them had at least
 // MinAttempts attempts.
 func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, bool) {
@@ -76,7 +82,7 @@ func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, b
 		h := a.hours[k]
 		inc.Attempts += h.Attempts
 		inc.Deferrals += h.Deferrals
-		if h.Attempts >= minJudged {
+		if h.Attempts >= a.judged() {
 			inc.PeakRate = max(inc.PeakRate, h.Rate())
 		}
 		busy = busy || h.Attempts >= a.opts.MinAttempts
@@ -315,7 +321,7 @@ func (a *Analyzer) busyHour(lane string) bool {
 	return false
 }
 
-// laneReplies tallies a lane's failed attempts by reply.
+// laneReplies tallies a lane's deferrals by reply.
 func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 	out := map[responseKey]int{}
 	for k, h := range a.hours {

@@ -404,3 +404,41 @@ func TestHTMLDayLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLHourLabels: a chart of a few hours names its hours, so a reader
+// knows which hour a point is without pointing at it; labels never
+// crowd each other.
+func TestHTMLHourLabels(t *testing.T) {
+	for _, tt := range []struct {
+		start time.Time
+		hours int
+		want  []string // hour labels that must be there
+	}{
+		{at(3, 10), 1, []string{"10:00", "11:00"}},
+		{at(3, 13), 3, []string{"13:00", "14:00", "15:00", "16:00"}},
+		{at(3, 22), 5, []string{"22:00", "23:00", "01:00"}},
+		{at(3, 1), 24 * 4, []string{"06:00", "12:00", "18:00"}},
+	} {
+		r := &analysis.Result{Lanes: []analysis.LaneStats{{Lane: "x", Attempts: 2}}}
+		for _, h := range []int{0, tt.hours - 1} {
+			r.Hourly = append(r.Hourly, hour("x", tt.start.Add(time.Duration(h)*time.Hour), 1, 1, 0, 0))
+		}
+		var got []string
+		prev := -1e9
+		for _, x := range svgs(t, renderHTML(t, r))[0].all("text") {
+			if len(x.text) == len("15:04") && x.text[2] == ':' {
+				got = append(got, x.text)
+				v, _ := strconv.ParseFloat(x.attr["x"], 64)
+				if v-prev < 30 {
+					t.Errorf("%d hours from %s: label %s at x=%v crowds the one at %v", tt.hours, tt.start, x.text, v, prev)
+				}
+				prev = v
+			}
+		}
+		for _, w := range tt.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%d hours from %s: hour labels %q, want %s among them", tt.hours, tt.start, got, w)
+			}
+		}
+	}
+}

@@ -40,7 +40,9 @@ func (rd *Redactor) Text(s string) string {
 
 // Result rewrites r in place: every reply text, example, finding and listed
 // recipient has its recipients' local parts hashed. Envelope senders (the
-// stream names) are the sender's own and stay.
+// stream names) are the sender's own and stay, but without the tags that
+// name a recipient (VERP's bounces+jane=example.com@), as streams show
+// them.
 func (rd *Redactor) Result(r *analysis.Result) {
 	for i := range r.Responses {
 		r.Responses[i].Example = rd.Text(r.Responses[i].Example)
@@ -57,6 +59,7 @@ func (rd *Redactor) Result(r *analysis.Result) {
 	for _, list := range [][]analysis.RecipientOutcome{r.ExpiredRecipients, r.PendingRecipients} {
 		for i := range list {
 			list[i].Recipient = rd.Text(list[i].Recipient)
+			list[i].Sender = analysis.FoldSender(list[i].Sender)
 			list[i].LastReply = rd.Text(list[i].LastReply)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
@@ -312,5 +313,53 @@ func TestRedact(t *testing.T) {
 	}
 	if strings.Contains(all.String(), "jane.doe") || strings.Contains(all.String(), "bob@") {
 		t.Errorf("a recipient survived Redact:\n%s", all.String())
+	}
+}
+
+// TestRedactVERPSender: a VERP envelope sender carries its recipient
+// (bounces+jane=icloud.com@); in the listed recipients it reads as its
+// stream, as the streams table names it.
+func TestRedactVERPSender(t *testing.T) {
+	for _, tt := range []struct{ sender, want string }{
+		{"bounces+jane=icloud.com@shop.example", "bounces+*@shop.example"},
+		{"bounce-77-bob=gmail.com@shop.example", "bounce-*@shop.example"},
+		{"news@shop.example", "news@shop.example"},
+		{"", ""},
+	} {
+		r := &analysis.Result{
+			ExpiredRecipients: []analysis.RecipientOutcome{{Recipient: "jane@icloud.com", Sender: tt.sender}},
+			PendingRecipients: []analysis.RecipientOutcome{{Recipient: "bob@gmail.com", Sender: tt.sender}},
+		}
+		NewRedactor([]byte("k")).Result(r)
+		for _, o := range append(r.ExpiredRecipients, r.PendingRecipients...) {
+			if o.Sender != tt.want {
+				t.Errorf("sender %q redacted to %q, want %q", tt.sender, o.Sender, tt.want)
+			}
+		}
+	}
+}
+
+// TestTextTableCellsFromTheLog: text from the log in a table cell (a
+// reply, a domain, a stream, a host) cannot drive the terminal, and a
+// long reply is clipped to the line.
+func TestTextTableCellsFromTheLog(t *testing.T) {
+	const evil = "\x1b]0;pwned\x07\x1b[2J"
+	r := sampleResult()
+	r.Domains = []analysis.DomainStats{{Domain: "dead" + evil + ".example", Lane: "other", Counts: analysis.Counts{Attempts: 12},
+		Reply: analysis.Response{Example: "451 4.3.0 " + evil + " weird server " + strings.Repeat("y", 300)}}}
+	r.Streams[0].Stream = "news" + evil + "@shop.example"
+	r.Hosts = []analysis.HostStats{{Host: "mta1" + evil}, {Host: "mta2"}}
+	var b bytes.Buffer
+	if err := Text(&b, r, Options{Width: 100}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("control characters reached the text report:\n%q", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "dead") && utf8.RuneCountInString(l) > 100 {
+			t.Errorf("domains row is %d wide, want at most 100: %q", utf8.RuneCountInString(l), l)
+		}
 	}
 }

@@ -237,20 +237,21 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// rateGrid draws the y grid every 20 %, hour gridlines every 6 h when
-// they are far enough apart to help, and a labelled tick at each UTC
-// midnight.
+// rateGrid draws the y grid every 20 %, hour gridlines every 6 h (every
+// hour or few on a chart too short to hold a 6-hour tick) when they are far
+// enough apart to help, and a labelled tick at each UTC midnight.
 func rateGrid(w *svgWriter, ax hourAxis) {
 	x0, x1 := chartPadL, chartPadL+plotW
 	bottom := rateTop + rateHeight
+	every := hourEvery(ax)
 	w.open("g", "class", "grid", "stroke", "#dde2ea", "stroke-width", "1")
 	for p := 0; p <= 100; p += 20 {
 		y := num(rateY(float64(p) / 100))
 		w.void("line", "x1", num(x0), "x2", num(x1), "y1", y, "y2", y)
 	}
-	if 6*ax.step >= 12 {
+	if float64(every)*ax.step >= 12 {
 		for t := ax.first; !t.After(ax.end()); t = t.Add(time.Hour) {
-			if t.Hour()%6 == 0 && t.Hour() != 0 {
+			if t.Hour()%every == 0 && t.Hour() != 0 {
 				x := num(ax.x(t))
 				w.void("line", "x1", x, "x2", x, "y1", num(rateTop), "y2", num(bottom+4))
 			}
@@ -261,15 +262,39 @@ func rateGrid(w *svgWriter, ax hourAxis) {
 	for p := 0; p <= 100; p += 20 {
 		w.elem("text", strconv.Itoa(p)+"%", "x", num(x0-6), "y", num(rateY(float64(p)/100)+4), "text-anchor", "end")
 	}
-	if 6*ax.step >= 34 {
+	if float64(every)*ax.step >= hourLabelWidth {
 		for t := ax.first; !t.After(ax.end()); t = t.Add(time.Hour) {
-			if t.Hour()%6 == 0 && t.Hour() != 0 {
-				w.elem("text", t.Format("15:04"), "x", num(ax.x(t)), "y", num(bottom+15), "text-anchor", "middle")
+			if t.Hour()%every == 0 && t.Hour() != 0 {
+				anchor := "middle"
+				if ax.x(t)+hourLabelWidth/2 > chartW {
+					anchor = "end" // the right edge: keep the label inside
+				}
+				w.elem("text", t.Format("15:04"), "x", num(ax.x(t)), "y", num(bottom+15), "text-anchor", anchor)
 			}
 		}
 	}
 	dayTicks(w, ax, bottom)
 	w.close("g")
+}
+
+// hourLabelWidth is the room an hour label ("15:04") needs.
+const hourLabelWidth = 34.0
+
+// hourEvery is how many hours apart the hour ticks are: 6, unless the
+// chart is too short to hold a 6-hour tick other than midnight (which has
+// its date); then every hour, or every 2 or 3 if hours are narrow.
+func hourEvery(ax hourAxis) int {
+	for t := ax.first; !t.After(ax.end()); t = t.Add(time.Hour) {
+		if t.Hour()%6 == 0 && t.Hour() != 0 {
+			return 6
+		}
+	}
+	for _, k := range []int{1, 2, 3} {
+		if float64(k)*ax.step >= hourLabelWidth {
+			return k
+		}
+	}
+	return 6
 }
 
 // dayTicks marks each UTC midnight with a line through the plot and a date

@@ -195,8 +195,8 @@ func (t *textWriter) lanes(r *analysis.Result, limit int) {
 		if l.DeferralRate >= 0.2 && l.Attempts >= 20 {
 			rt = t.paint(red, rt)
 		}
-		tb.row(l.Lane, thousands(int64(l.Attempts)), thousands(int64(l.Delivered)), thousands(int64(l.Deferrals)),
-			thousands(int64(l.Bounces)), rt, thousands(int64(l.Expired)), thousands(int64(l.Pending)), join(l.Domains, 3))
+		tb.row(printable(l.Lane), thousands(int64(l.Attempts)), thousands(int64(l.Delivered)), thousands(int64(l.Deferrals)),
+			thousands(int64(l.Bounces)), rt, thousands(int64(l.Expired)), thousands(int64(l.Pending)), printable(join(l.Domains, 3)))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Lanes), limit, "lanes")
@@ -349,11 +349,16 @@ func (t *textWriter) domains(r *analysis.Result, limit int) {
 	}
 	t.section("DOMAINS THAT ACCEPTED NOTHING")
 	tb := newTable("domain", "lane", "attempts>", "most frequent reply")
-	for i, d := range r.Domains {
-		if i == limit {
-			break
-		}
-		tb.row(d.Domain, d.Lane, thousands(int64(d.Attempts)), nonEmpty(d.Reply.Example, "-"))
+	shown := r.Domains[:min(len(r.Domains), limit)]
+	// The reply takes what the line has left after the other columns.
+	used := 2 + len("attempts") + 2
+	wd, wl := len("domain"), len("lane")
+	for _, d := range shown {
+		wd, wl = max(wd, visible(printable(d.Domain))), max(wl, visible(printable(d.Lane)))
+	}
+	room := max(t.width-used-wd-2-wl-2, 30)
+	for _, d := range shown {
+		tb.row(printable(d.Domain), printable(d.Lane), thousands(int64(d.Attempts)), clip(printable(nonEmpty(d.Reply.Example, "-")), room))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Domains), limit, "domains")
@@ -369,7 +374,7 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(h.Host, thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rate(h.DeferralRate))
+		tb.row(printable(h.Host), thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rate(h.DeferralRate))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")
@@ -414,7 +419,7 @@ func (t *textWriter) streams(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(s.Stream, thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rate(s.DeferralRate),
+		tb.row(printable(s.Stream), thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rate(s.DeferralRate),
 			thousands(int64(s.Expired)), thousands(int64(s.Bounced)), join(s.Lanes, 4))
 	}
 	tb.write(t.w, "  ")

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,7 +88,7 @@ were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
 	f.StringVar(&o.lanesFile, "lanes", "", "TOML file of lanes that override the built-in ones")
 	f.StringVar(&o.rulesDir, "rules", "", "directory of TOML rule files, tried before the built-in rules")
 	f.StringVar(&o.streamBy, "stream-by", "sender", "group streams by envelope \"sender\" or sender \"domain\"")
-	f.BoolVar(&o.redact, "redact", false, "replace recipients' local parts with a stable hash, so the report can be shared")
+	f.BoolVar(&o.redact, "redact", false, "replace recipients' local parts with a stable hash, so the report can be shared (the key is kept in the user's config directory, mailtriage/redact.key)")
 	f.IntVar(&o.minAttempt, "min-attempts", def.MinAttempts, "incident: attempts its busiest hour needs")
 	f.Float64Var(&o.factor, "factor", def.Factor, "incident: least multiple of the lane's median hourly deferral rate, per hour")
 	f.Float64Var(&o.minRate, "min-rate", def.MinRate, "incident: least deferral rate per hour (0 to 1)")
@@ -212,11 +213,7 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 		}
 	}
 	if o.redact {
-		// A fresh key per report: tokens are stable inside one report and
-		// can't be linked to addresses or to other reports.
-		key := make([]byte, 32)
-		rand.Read(key)
-		report.NewRedactor(key).Result(res)
+		report.NewRedactor(redactKey(e)).Result(res)
 	}
 	if err := writeReport(e, o, res); err != nil {
 		return err
@@ -233,6 +230,72 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 		return &codeError{code: exitProblems}
 	}
 	return nil
+}
+
+// redactKey is the secret that --redact's tokens are made with: kept in
+// the user's configuration directory (mailtriage/redact.key, made on first
+// use, readable by its owner only), so one recipient reads the same in
+// every report and format, while nobody without the key can test a guessed
+// address against a token. If the key can't be kept, a fresh one serves
+// this report, and standard error says its tokens match no other report.
+func redactKey(e *env) []byte {
+	path, err := redactKeyPath()
+	if err == nil {
+		var key []byte
+		if key, err = readOrMakeKey(path); err == nil {
+			return key
+		}
+	}
+	fmt.Fprintf(e.stderr, "mailtriage: --redact: %v; this report's tokens will not match other reports'\n", err)
+	key := make([]byte, 32)
+	rand.Read(key)
+	return key
+}
+
+func redactKeyPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no configuration directory to keep the key in: %w", err)
+	}
+	return filepath.Join(dir, "mailtriage", "redact.key"), nil
+}
+
+// readOrMakeKey reads the key at path, or makes one there. Two runs
+// making it at once agree: the file appears whole (a link) and the loser
+// reads the winner's.
+func readOrMakeKey(path string) ([]byte, error) {
+	if key, err := os.ReadFile(path); err == nil {
+		if len(key) < 16 {
+			return nil, fmt.Errorf("%s: %d bytes, too short for a key (delete it to make a new one)", path, len(key))
+		}
+		return key, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".redact.key.*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(key)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return readOrMakeKey(path)
+		}
+		return nil, err
+	}
+	return key, nil
 }
 
 func hasErrors(fs []mailtriage.Finding) bool {

@@ -85,6 +85,7 @@ func TestAnalyzeTextAndFormats(t *testing.T) {
 }
 
 func TestAnalyzeRedact(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // where the redaction key is kept
 	_, plain, _ := mt(t, "", "analyze", "--format", "json", sample)
 	_, red, _ := mt(t, "", "analyze", "--format", "json", "--redact", sample)
 	if !strings.Contains(plain, "@me.com") && !strings.Contains(plain, "@icloud.com") {
@@ -97,6 +98,36 @@ func TestAnalyzeRedact(t *testing.T) {
 		if !hashed.MatchString(m) {
 			t.Errorf("--redact left %q", m)
 		}
+	}
+}
+
+// TestAnalyzeRedactStable: the same recipient gets the same token in
+// every run and every format, so a JSON file and an HTML page sent to an
+// ESP on different days can be read together; the key that makes the
+// tokens stays private, in the user's configuration directory.
+func TestAnalyzeRedactStable(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	// The greylisting reply every format quotes: 450 4.2.0 <...@smallshop.example>.
+	token := regexp.MustCompile(`450 4\.2\.0 \S*?(r-[0-9a-f]{12})@smallshop\.example`)
+	var seen []string
+	for _, format := range []string{"json", "markdown", "text", "json"} {
+		_, out, errs := mt(t, "", "analyze", "--format", format, "--redact", sample)
+		m := token.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("--format %s --redact: no token in the greylisting reply (stderr %s)", format, errs)
+		}
+		seen = append(seen, m[1])
+	}
+	for _, tok := range seen[1:] {
+		if tok != seen[0] {
+			t.Errorf("the token of one recipient differs between runs and formats: %q", seen)
+			break
+		}
+	}
+	fi, err := os.Stat(filepath.Join(cfg, "mailtriage", "redact.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("redaction key file: %v, %v; want a file only its owner reads", fi, err)
 	}
 }
 
