@@ -11,7 +11,12 @@
 //     deferral;
 //   - recipient outcomes (delivered, bounced, expired, pending) count each
 //     message × recipient once, from Final events;
-//   - the MTA's own notifications are counted as notifications only.
+//   - the MTA's own notifications are counted as notifications only;
+//   - an incident is a run of a lane's elevated hours (see Options): hours
+//     too quiet to judge do not break it, and neither does a silence of up
+//     to three hours without attempts, the retry backoff of a destination
+//     Postfix suspended; a longer silence ends it, so an elevated Monday
+//     10:00 and an elevated Tuesday 10:00 are two incidents.
 package analysis
 
 import (
@@ -37,8 +42,9 @@ type Options struct {
 	// ten attempts (fewer say little; MinAttempts, if that is lower) and a
 	// deferral rate at least Factor times the lane's median hourly rate
 	// and at least MinRate. An incident is a run of elevated hours (hours
-	// too quiet to judge don't break it) in which at least one hour had
-	// MinAttempts attempts.
+	// too quiet to judge don't break it, nor do up to three hours without
+	// attempts; more do) in which at least one hour had MinAttempts
+	// attempts.
 	MinAttempts int
 	Factor      float64
 	MinRate     float64

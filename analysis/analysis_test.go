@@ -304,3 +304,52 @@ func TestClipKeepsAddressesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentSilentGaps: a run of elevated hours ends at a silence of
+// more than maxSilentHours hours without attempts in the lane, so an
+// elevated Monday 10:00 and an elevated Tuesday 10:00 are two incidents,
+// not one of 25 hours; a shorter silence, such as Postfix's backoff
+// between retries of a suspended destination, does not break a run.
+func TestIncidentSilentGaps(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		second   int // the hour of the second elevated hour, after one at 10:00
+		want     int
+		firstEnd int // the end hour of the first incident
+	}{
+		{"next day", 24 + 10, 2, 11},
+		{"four silent hours", 15, 2, 11},
+		{"three silent hours", 14, 1, 15},
+		{"two silent hours", 13, 1, 14},
+	} {
+		a := New(DefaultOptions())
+		hour := func(h int, deferrals int) {
+			at := t0.Add(time.Duration(h) * time.Hour)
+			for i := 0; i < 60; i++ {
+				a.Add(delivered(at, "apple"))
+			}
+			a.Add(deferral(at, "apple", "apple-bs02-temporary"))
+			for i := 0; i < deferrals; i++ {
+				a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+			}
+		}
+		for h := 0; h < 10; h++ {
+			hour(h, 0)
+		}
+		hour(10, 40)
+		hour(tt.second, 40)
+		for h := tt.second + 1; h < tt.second+11; h++ {
+			hour(h, 0)
+		}
+		r := a.Result()
+		if len(r.Incidents) != tt.want {
+			t.Errorf("%s: %d incidents, want %d: %+v", tt.name, len(r.Incidents), tt.want, r.Incidents)
+			continue
+		}
+		inc := r.Incidents[0] // equal deferrals: the earlier first
+		if !inc.Start.Equal(t0.Add(10*time.Hour)) || !inc.End.Equal(t0.Add(time.Duration(tt.firstEnd)*time.Hour)) {
+			t.Errorf("%s: first incident %s to %s, want %s to %s", tt.name, inc.Start, inc.End,
+				t0.Add(10*time.Hour), t0.Add(time.Duration(tt.firstEnd)*time.Hour))
+		}
+	}
+}

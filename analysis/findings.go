@@ -15,9 +15,10 @@ import (
 // well above the lane's own baseline, the median of its hourly rates. An
 // hour is elevated when it has enough attempts to judge (judged) and
 // its rate is at least MinRate and Factor times the baseline; a span is a
-// run of elevated hours, across hours too quiet to judge, that holds at
-// least one hour with MinAttempts attempts. Its figures are the sums of
-// every hour from its start to its end, so they match the hourly table.
+// run of elevated hours, across hours too quiet to judge and silences of
+// at most maxSilentHours hours without attempts, that holds at least one
+// hour with MinAttempts attempts. Its figures are the sums of every hour
+// from its start to its end, so they match the hourly table.
 func (a *Analyzer) incidents() []Incident {
 	byLane := map[string][]laneHour{}
 	for k, h := range a.hours {
@@ -39,11 +40,12 @@ func (a *Analyzer) incidents() []Incident {
 				continue
 			}
 			// Extend the run over elevated hours and hours too quiet to
-			// judge; it ends at the last elevated hour.
+			// judge; it ends at the last elevated hour, or at a silence
+			// too long to be one incident.
 			j, last := i, i
 			for j+1 < len(keys) {
 				h := a.hours[keys[j+1]]
-				if h.Attempts >= judged && !elevated(h) {
+				if h.Attempts >= judged && !elevated(h) || silent(keys[j], keys[j+1]) > maxSilentHours {
 					break
 				}
 				j++
@@ -62,6 +64,21 @@ func (a *Analyzer) incidents() []Incident {
 	})
 	return out
 }
+
+// maxSilentHours is the longest silence, in whole hours without attempts
+// in the lane, that a run of elevated hours bridges. While a destination
+// defers, Postfix suspends it ("delivery temporarily suspended", no
+// attempt) and retries each deferred message after a backoff that grows
+// up to maximal_backoff_time (4000 s by default, and sites raise it), so
+// an hour or two without attempts is normal inside one incident; three
+// allow for a backoff of up to about three hours. A longer silence means
+// no mail for the lane was waiting (a paused campaign, a quiet night),
+// and elevated hours after it are a new incident.
+const maxSilentHours = 3
+
+// silent is the number of whole hours without attempts between two of a
+// lane's hours with attempts, x before y.
+func silent(x, y laneHour) int64 { return (y.hour-x.hour)/3600 - 1 }
 
 // minJudged is how many attempts an hour needs for its rate to count.
 const minJudged = 10
