@@ -151,7 +151,43 @@ type laneHour struct {
 
 type hourAcc struct {
 	Counts
-	replies map[responseKey]int // deferrals by reply
+	replies map[responseKey]replyTally // deferrals by reply
+}
+
+// replyTally counts the deferrals of one lane-hour that got one kind of
+// reply, so that an incident's dominant reply describes the incident's
+// hours and lane, not the whole log.
+type replyTally struct {
+	n           int
+	first, last time.Time
+	example     string // the first one's text
+}
+
+// add counts e, one more deferral with this reply.
+func (t *replyTally) add(e *mailtriage.Event) {
+	at := e.Time
+	if t.n == 0 {
+		t.first, t.last, t.example = at, at, clip(e.Detail.Summary())
+	} else if at.Before(t.first) {
+		t.first = at
+	} else if at.After(t.last) {
+		t.last = at
+	}
+	t.n++
+}
+
+// merge adds another tally of the same reply.
+func (t *replyTally) merge(o replyTally) {
+	if o.n == 0 {
+		return
+	}
+	if t.n == 0 || o.first.Before(t.first) {
+		t.first, t.example = o.first, o.example
+	}
+	if o.last.After(t.last) {
+		t.last = o.last
+	}
+	t.n += o.n
 }
 
 type responseKey struct {
@@ -327,7 +363,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	hk := laneHour{lane: laneName(e.Lane), hour: e.Time.Unix() - e.Time.Unix()%3600}
 	h, ok := a.hours[hk]
 	if !ok {
-		h = &hourAcc{replies: map[responseKey]int{}}
+		h = &hourAcc{replies: map[responseKey]replyTally{}}
 		a.hours[hk] = h
 	}
 	h.add(e.Status)
@@ -389,7 +425,9 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 			// An hour's replies name its deferrals: an incident's
 			// dominant reply is what deferred the lane, not the bounces
 			// of the same hours.
-			h.replies[key]++
+			t := h.replies[key]
+			t.add(e)
+			h.replies[key] = t
 		}
 		dc.replies[key]++
 	}

@@ -353,3 +353,60 @@ func TestIncidentSilentGaps(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentDominantReplyDescribesTheIncident: the same reply (same
+// code, enhanced code and rule) deferring another lane, and this lane
+// before and after the incident, stays out of every field of the
+// incident's dominant reply: its count, first and last times, lanes and
+// example are the incident's own.
+func TestIncidentDominantReplyDescribesTheIncident(t *testing.T) {
+	a := New(DefaultOptions())
+	hcm1 := func(at time.Time, lane, ip string) *mailtriage.Event {
+		e := deferral(at, lane, "apple-hcm1-deferred")
+		text := "421 4.7.0 [HCM1] Your mail from " + ip + " was deferred."
+		e.Detail = smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(text), Text: text}
+		return e
+	}
+	for h := 0; h < 24; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		for i := 0; i < 60; i++ {
+			a.Add(delivered(at, "apple"))
+			a.Add(delivered(at, "google"))
+		}
+		switch {
+		case h == 2 || h == 20:
+			// Outside the incident: one deferral now and then.
+			a.Add(hcm1(at.Add(5*time.Minute), "apple", "203.0.113.25"))
+		case h >= 10 && h < 12:
+			for i := 0; i < 30; i++ {
+				a.Add(hcm1(at.Add(time.Duration(10+i)*time.Minute), "apple", "203.0.113.26"))
+			}
+		}
+		// Another lane with the same reply all day, too little to matter.
+		a.Add(hcm1(at.Add(time.Minute), "google", "203.0.113.27"))
+	}
+	r := a.Result()
+	var inc *Incident
+	for i := range r.Incidents {
+		if r.Incidents[i].Lane == "apple" {
+			inc = &r.Incidents[i]
+		}
+	}
+	if inc == nil {
+		t.Fatalf("no apple incident: %+v", r.Incidents)
+	}
+	rep := inc.Reply
+	wantFirst, wantLast := t0.Add(10*time.Hour+10*time.Minute), t0.Add(11*time.Hour+39*time.Minute)
+	if rep.Rule != "apple-hcm1-deferred" || rep.Count != 60 {
+		t.Errorf("reply %s × %d, want apple-hcm1-deferred × 60", rep.Rule, rep.Count)
+	}
+	if !rep.First.Equal(wantFirst) || !rep.Last.Equal(wantLast) {
+		t.Errorf("reply first %s last %s, want %s and %s", rep.First, rep.Last, wantFirst, wantLast)
+	}
+	if len(rep.Lanes) != 1 || rep.Lanes[0] != "apple" {
+		t.Errorf("reply lanes %v, want [apple]", rep.Lanes)
+	}
+	if !strings.Contains(rep.Example, "203.0.113.26") {
+		t.Errorf("reply example %q is not one of the incident's", rep.Example)
+	}
+}

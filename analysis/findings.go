@@ -93,7 +93,7 @@ func (a *Analyzer) judged() int { return min(minJudged, a.opts.MinAttempts) }
 func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, bool) {
 	inc := Incident{Lane: lane, Baseline: base, Start: time.Unix(keys[0].hour, 0).UTC(),
 		End: time.Unix(keys[len(keys)-1].hour+3600, 0).UTC()}
-	replies := map[responseKey]int{}
+	replies := map[responseKey]replyTally{}
 	busy := false
 	for _, k := range keys {
 		h := a.hours[k]
@@ -103,16 +103,28 @@ func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, b
 			inc.PeakRate = max(inc.PeakRate, h.Rate())
 		}
 		busy = busy || h.Attempts >= a.opts.MinAttempts
-		for rk, n := range h.replies {
-			replies[rk] += n
+		for rk, t := range h.replies {
+			sum := replies[rk]
+			sum.merge(t)
+			replies[rk] = sum
 		}
 	}
 	if !busy {
 		return Incident{}, false
 	}
 	inc.DeferralRate = Counts{Attempts: inc.Attempts, Deferrals: inc.Deferrals}.Rate()
-	if best, n := topReply(replies); n > 0 {
+	counts := make(map[responseKey]int, len(replies))
+	for rk, t := range replies {
+		counts[rk] = t.n
+	}
+	if best, n := topReply(counts); n > 0 {
+		// The reply's verdict is the group's; its figures are the
+		// incident's: its deferrals in this lane in these hours.
+		t := replies[best]
 		inc.Reply = a.responses[best].describe(n)
+		inc.Reply.Lanes = []string{lane}
+		inc.Reply.First, inc.Reply.Last = t.first.UTC(), t.last.UTC()
+		inc.Reply.Example = t.example
 	}
 	return inc, true
 }
@@ -345,8 +357,8 @@ func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 		if k.lane != lane {
 			continue
 		}
-		for rk, n := range h.replies {
-			out[rk] += n
+		for rk, t := range h.replies {
+			out[rk] += t.n
 		}
 	}
 	return out
