@@ -11,7 +11,12 @@
 //     deferral;
 //   - recipient outcomes (delivered, bounced, expired, pending) count each
 //     message × recipient once, from Final events;
-//   - the MTA's own notifications are counted as notifications only.
+//   - the MTA's own notifications are counted as notifications only;
+//   - an incident is a run of a lane's elevated hours (see Options): hours
+//     too quiet to judge do not break it, and neither does a silence of up
+//     to three hours without attempts, the retry backoff of a destination
+//     Postfix suspended; a longer silence ends it, so an elevated Monday
+//     10:00 and an elevated Tuesday 10:00 are two incidents.
 package analysis
 
 import (
@@ -37,8 +42,9 @@ type Options struct {
 	// ten attempts (fewer say little; MinAttempts, if that is lower) and a
 	// deferral rate at least Factor times the lane's median hourly rate
 	// and at least MinRate. An incident is a run of elevated hours (hours
-	// too quiet to judge don't break it) in which at least one hour had
-	// MinAttempts attempts.
+	// too quiet to judge don't break it, nor do up to three hours without
+	// attempts; more do) in which at least one hour had MinAttempts
+	// attempts.
 	MinAttempts int
 	Factor      float64
 	MinRate     float64
@@ -145,7 +151,43 @@ type laneHour struct {
 
 type hourAcc struct {
 	Counts
-	replies map[responseKey]int // deferrals by reply
+	replies map[responseKey]replyTally // deferrals by reply
+}
+
+// replyTally counts the deferrals of one lane-hour that got one kind of
+// reply, so that an incident's dominant reply describes the incident's
+// hours and lane, not the whole log.
+type replyTally struct {
+	n           int
+	first, last time.Time
+	example     string // the first one's text
+}
+
+// add counts e, one more deferral with this reply.
+func (t *replyTally) add(e *mailtriage.Event) {
+	at := e.Time
+	if t.n == 0 {
+		t.first, t.last, t.example = at, at, clip(e.Detail.Summary())
+	} else if at.Before(t.first) {
+		t.first = at
+	} else if at.After(t.last) {
+		t.last = at
+	}
+	t.n++
+}
+
+// merge adds another tally of the same reply.
+func (t *replyTally) merge(o replyTally) {
+	if o.n == 0 {
+		return
+	}
+	if t.n == 0 || o.first.Before(t.first) {
+		t.first, t.example = o.first, o.example
+	}
+	if o.last.After(t.last) {
+		t.last = o.last
+	}
+	t.n += o.n
 }
 
 type responseKey struct {
@@ -321,7 +363,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	hk := laneHour{lane: laneName(e.Lane), hour: e.Time.Unix() - e.Time.Unix()%3600}
 	h, ok := a.hours[hk]
 	if !ok {
-		h = &hourAcc{replies: map[responseKey]int{}}
+		h = &hourAcc{replies: map[responseKey]replyTally{}}
 		a.hours[hk] = h
 	}
 	h.add(e.Status)
@@ -383,7 +425,9 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 			// An hour's replies name its deferrals: an incident's
 			// dominant reply is what deferred the lane, not the bounces
 			// of the same hours.
-			h.replies[key]++
+			t := h.replies[key]
+			t.add(e)
+			h.replies[key] = t
 		}
 		dc.replies[key]++
 	}

@@ -304,3 +304,109 @@ func TestClipKeepsAddressesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentSilentGaps: a run of elevated hours ends at a silence of
+// more than maxSilentHours hours without attempts in the lane, so an
+// elevated Monday 10:00 and an elevated Tuesday 10:00 are two incidents,
+// not one of 25 hours; a shorter silence, such as Postfix's backoff
+// between retries of a suspended destination, does not break a run.
+func TestIncidentSilentGaps(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		second   int // the hour of the second elevated hour, after one at 10:00
+		want     int
+		firstEnd int // the end hour of the first incident
+	}{
+		{"next day", 24 + 10, 2, 11},
+		{"four silent hours", 15, 2, 11},
+		{"three silent hours", 14, 1, 15},
+		{"two silent hours", 13, 1, 14},
+	} {
+		a := New(DefaultOptions())
+		hour := func(h int, deferrals int) {
+			at := t0.Add(time.Duration(h) * time.Hour)
+			for i := 0; i < 60; i++ {
+				a.Add(delivered(at, "apple"))
+			}
+			a.Add(deferral(at, "apple", "apple-bs02-temporary"))
+			for i := 0; i < deferrals; i++ {
+				a.Add(deferral(at, "apple", "proofpoint-pdr-deferral"))
+			}
+		}
+		for h := 0; h < 10; h++ {
+			hour(h, 0)
+		}
+		hour(10, 40)
+		hour(tt.second, 40)
+		for h := tt.second + 1; h < tt.second+11; h++ {
+			hour(h, 0)
+		}
+		r := a.Result()
+		if len(r.Incidents) != tt.want {
+			t.Errorf("%s: %d incidents, want %d: %+v", tt.name, len(r.Incidents), tt.want, r.Incidents)
+			continue
+		}
+		inc := r.Incidents[0] // equal deferrals: the earlier first
+		if !inc.Start.Equal(t0.Add(10*time.Hour)) || !inc.End.Equal(t0.Add(time.Duration(tt.firstEnd)*time.Hour)) {
+			t.Errorf("%s: first incident %s to %s, want %s to %s", tt.name, inc.Start, inc.End,
+				t0.Add(10*time.Hour), t0.Add(time.Duration(tt.firstEnd)*time.Hour))
+		}
+	}
+}
+
+// TestIncidentDominantReplyDescribesTheIncident: the same reply (same
+// code, enhanced code and rule) deferring another lane, and this lane
+// before and after the incident, stays out of every field of the
+// incident's dominant reply: its count, first and last times, lanes and
+// example are the incident's own.
+func TestIncidentDominantReplyDescribesTheIncident(t *testing.T) {
+	a := New(DefaultOptions())
+	hcm1 := func(at time.Time, lane, ip string) *mailtriage.Event {
+		e := deferral(at, lane, "apple-hcm1-deferred")
+		text := "421 4.7.0 [HCM1] Your mail from " + ip + " was deferred."
+		e.Detail = smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(text), Text: text}
+		return e
+	}
+	for h := 0; h < 24; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		for i := 0; i < 60; i++ {
+			a.Add(delivered(at, "apple"))
+			a.Add(delivered(at, "google"))
+		}
+		switch {
+		case h == 2 || h == 20:
+			// Outside the incident: one deferral now and then.
+			a.Add(hcm1(at.Add(5*time.Minute), "apple", "203.0.113.25"))
+		case h >= 10 && h < 12:
+			for i := 0; i < 30; i++ {
+				a.Add(hcm1(at.Add(time.Duration(10+i)*time.Minute), "apple", "203.0.113.26"))
+			}
+		}
+		// Another lane with the same reply all day, too little to matter.
+		a.Add(hcm1(at.Add(time.Minute), "google", "203.0.113.27"))
+	}
+	r := a.Result()
+	var inc *Incident
+	for i := range r.Incidents {
+		if r.Incidents[i].Lane == "apple" {
+			inc = &r.Incidents[i]
+		}
+	}
+	if inc == nil {
+		t.Fatalf("no apple incident: %+v", r.Incidents)
+	}
+	rep := inc.Reply
+	wantFirst, wantLast := t0.Add(10*time.Hour+10*time.Minute), t0.Add(11*time.Hour+39*time.Minute)
+	if rep.Rule != "apple-hcm1-deferred" || rep.Count != 60 {
+		t.Errorf("reply %s × %d, want apple-hcm1-deferred × 60", rep.Rule, rep.Count)
+	}
+	if !rep.First.Equal(wantFirst) || !rep.Last.Equal(wantLast) {
+		t.Errorf("reply first %s last %s, want %s and %s", rep.First, rep.Last, wantFirst, wantLast)
+	}
+	if len(rep.Lanes) != 1 || rep.Lanes[0] != "apple" {
+		t.Errorf("reply lanes %v, want [apple]", rep.Lanes)
+	}
+	if !strings.Contains(rep.Example, "203.0.113.26") {
+		t.Errorf("reply example %q is not one of the incident's", rep.Example)
+	}
+}

@@ -15,9 +15,10 @@ import (
 // well above the lane's own baseline, the median of its hourly rates. An
 // hour is elevated when it has enough attempts to judge (judged) and
 // its rate is at least MinRate and Factor times the baseline; a span is a
-// run of elevated hours, across hours too quiet to judge, that holds at
-// least one hour with MinAttempts attempts. Its figures are the sums of
-// every hour from its start to its end, so they match the hourly table.
+// run of elevated hours, across hours too quiet to judge and silences of
+// at most maxSilentHours hours without attempts, that holds at least one
+// hour with MinAttempts attempts. Its figures are the sums of every hour
+// from its start to its end, so they match the hourly table.
 func (a *Analyzer) incidents() []Incident {
 	byLane := map[string][]laneHour{}
 	for k, h := range a.hours {
@@ -39,11 +40,12 @@ func (a *Analyzer) incidents() []Incident {
 				continue
 			}
 			// Extend the run over elevated hours and hours too quiet to
-			// judge; it ends at the last elevated hour.
+			// judge; it ends at the last elevated hour, or at a silence
+			// too long to be one incident.
 			j, last := i, i
 			for j+1 < len(keys) {
 				h := a.hours[keys[j+1]]
-				if h.Attempts >= judged && !elevated(h) {
+				if h.Attempts >= judged && !elevated(h) || silent(keys[j], keys[j+1]) > maxSilentHours {
 					break
 				}
 				j++
@@ -63,6 +65,21 @@ func (a *Analyzer) incidents() []Incident {
 	return out
 }
 
+// maxSilentHours is the longest silence, in whole hours without attempts
+// in the lane, that a run of elevated hours bridges. While a destination
+// defers, Postfix suspends it ("delivery temporarily suspended", no
+// attempt) and retries each deferred message after a backoff that grows
+// up to maximal_backoff_time (4000 s by default, and sites raise it), so
+// an hour or two without attempts is normal inside one incident; three
+// allow for a backoff of up to about three hours. A longer silence means
+// no mail for the lane was waiting (a paused campaign, a quiet night),
+// and elevated hours after it are a new incident.
+const maxSilentHours = 3
+
+// silent is the number of whole hours without attempts between two of a
+// lane's hours with attempts, x before y.
+func silent(x, y laneHour) int64 { return (y.hour-x.hour)/3600 - 1 }
+
 // minJudged is how many attempts an hour needs for its rate to count.
 const minJudged = 10
 
@@ -76,7 +93,7 @@ func (a *Analyzer) judged() int { return min(minJudged, a.opts.MinAttempts) }
 func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, bool) {
 	inc := Incident{Lane: lane, Baseline: base, Start: time.Unix(keys[0].hour, 0).UTC(),
 		End: time.Unix(keys[len(keys)-1].hour+3600, 0).UTC()}
-	replies := map[responseKey]int{}
+	replies := map[responseKey]replyTally{}
 	busy := false
 	for _, k := range keys {
 		h := a.hours[k]
@@ -86,16 +103,28 @@ func (a *Analyzer) span(lane string, base float64, keys []laneHour) (Incident, b
 			inc.PeakRate = max(inc.PeakRate, h.Rate())
 		}
 		busy = busy || h.Attempts >= a.opts.MinAttempts
-		for rk, n := range h.replies {
-			replies[rk] += n
+		for rk, t := range h.replies {
+			sum := replies[rk]
+			sum.merge(t)
+			replies[rk] = sum
 		}
 	}
 	if !busy {
 		return Incident{}, false
 	}
 	inc.DeferralRate = Counts{Attempts: inc.Attempts, Deferrals: inc.Deferrals}.Rate()
-	if best, n := topReply(replies); n > 0 {
+	counts := make(map[responseKey]int, len(replies))
+	for rk, t := range replies {
+		counts[rk] = t.n
+	}
+	if best, n := topReply(counts); n > 0 {
+		// The reply's verdict is the group's; its figures are the
+		// incident's: its deferrals in this lane in these hours.
+		t := replies[best]
 		inc.Reply = a.responses[best].describe(n)
+		inc.Reply.Lanes = []string{lane}
+		inc.Reply.First, inc.Reply.Last = t.first.UTC(), t.last.UTC()
+		inc.Reply.Example = t.example
 	}
 	return inc, true
 }
@@ -328,8 +357,8 @@ func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 		if k.lane != lane {
 			continue
 		}
-		for rk, n := range h.replies {
-			out[rk] += n
+		for rk, t := range h.replies {
+			out[rk] += t.n
 		}
 	}
 	return out

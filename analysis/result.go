@@ -182,7 +182,9 @@ type ExpiredGroup struct {
 	Lanes     []string  `json:"lanes"`
 }
 
-// Response counts the failed attempts that got the same kind of answer.
+// Response counts the failed attempts that got the same kind of answer:
+// in the responses list, over the whole analysis (Lanes, First and Last
+// too); as an incident's dominant reply, over the incident (see Incident).
 type Response struct {
 	Count    int              `json:"count"`
 	Code     int              `json:"code"`
@@ -247,5 +249,9 @@ type Incident struct {
 	DeferralRate float64   `json:"deferral_rate"`
 	PeakRate     float64   `json:"peak_rate"`
 	Baseline     float64   `json:"baseline"`
-	Reply        Response  `json:"dominant_reply"`
+	// Reply is the reply that deferred the lane most in the incident. Its
+	// verdict (code, class, reason, rule, action...) is its group's; its
+	// count, first, last, lanes and example are the incident's own: its
+	// deferrals in this lane in these hours.
+	Reply Response `json:"dominant_reply"`
 }

@@ -137,7 +137,8 @@ func Build(r *analysis.Result, o Options) *Pack {
 	sort.SliceStable(p.Incidents, func(i, j int) bool { return p.Incidents[i].Deferrals > p.Incidents[j].Deferrals })
 	for _, inc := range p.Incidents {
 		p.Summary = append(p.Summary, summary(inc))
-		fd := FirstDeferral{Lane: inc.Lane, Time: firstSeen(r, inc), Reply: inc.Reply.Example, Who: who(inc.Reply)}
+		at, text := firstSeen(r, inc)
+		fd := FirstDeferral{Lane: inc.Lane, Time: at, Reply: text, Who: who(inc.Reply)}
 		if !slices.ContainsFunc(p.FirstDeferrals, func(d FirstDeferral) bool { return d.Lane == fd.Lane && d.Reply == fd.Reply }) {
 			p.FirstDeferrals = append(p.FirstDeferrals, fd)
 		}
@@ -226,15 +227,17 @@ func summary(inc analysis.Incident) string {
 		" (usually " + pct(inc.Baseline) + "), mostly \"" + inc.Reply.Example + "\" from " + nonEmpty(who(inc.Reply), "the receiving servers")
 }
 
-// firstSeen is when the incident's reply was first seen: the response
-// group's first time, which may precede the incident.
-func firstSeen(r *analysis.Result, inc analysis.Incident) time.Time {
+// firstSeen is when the incident's reply was first seen, and its text
+// then: the response group's first time and example, which may precede
+// the incident (the incident's own reply quotes its first in the
+// incident).
+func firstSeen(r *analysis.Result, inc analysis.Incident) (time.Time, string) {
 	for _, resp := range r.Responses {
 		if resp.Rule == inc.Reply.Rule && resp.Code == inc.Reply.Code && resp.Enhanced == inc.Reply.Enhanced && slices.Contains(resp.Lanes, inc.Lane) && !resp.First.IsZero() {
-			return resp.First
+			return resp.First, resp.Example
 		}
 	}
-	return inc.Reply.First
+	return inc.Reply.First, inc.Reply.Example
 }
 
 // echoedIP finds the client address receivers echo in their replies:

@@ -32,6 +32,37 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+// TestFirstDeferralsAreTheReplyGroups: a first deferral is the first time
+// a lane got a reply, with that reply's text, once however many incidents
+// the reply dominated: an incident's dominant reply quotes the incident's
+// own example (the sample's two Gmail incidents quote different trace
+// ids, and Apple's HCM1 incident on Nov 29 another sending IP than the
+// first HCM1 reply of Nov 27).
+func TestFirstDeferralsAreTheReplyGroups(t *testing.T) {
+	r := sample(t)
+	p := Build(r, Options{Now: time.Unix(0, 0)})
+	seen := map[string]bool{}
+	for _, d := range p.FirstDeferrals {
+		key := d.Lane + " " + d.Time.String()
+		if seen[key] {
+			t.Errorf("lane %s's first deferral at %s twice: %+v", d.Lane, d.Time, p.FirstDeferrals)
+		}
+		seen[key] = true
+		found := false
+		for _, resp := range r.Responses {
+			if resp.First.Equal(d.Time) && resp.Example == d.Reply && slices.Contains(resp.Lanes, d.Lane) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("first deferral %+v is no reply group's first time and text", d)
+		}
+	}
+	if len(p.FirstDeferrals) != 4 {
+		t.Errorf("%d first deferrals, want 4 (Proofpoint and HCM1 on apple, TSS04 on yahoo, 4.7.28 on google): %+v", len(p.FirstDeferrals), p.FirstDeferrals)
+	}
+}
+
 // TestNoRecipients: without --include-recipients no recipient address is
 // anywhere in the pack, replies that quote one included; the senders'
 // own addresses stay.

@@ -67,13 +67,15 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// useColor follows the NO_COLOR convention (https://no-color.org).
+// useColor reports whether to write colours to w: a terminal, unless the
+// user asked for none (noColor).
 func useColor(w io.Writer) bool {
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
-		return false
-	}
-	return isTerminal(w)
+	return !noColor() && isTerminal(w)
 }
+
+// noColor follows the NO_COLOR convention (https://no-color.org): set to
+// any non-empty value, it turns colours off; set but empty, it does not.
+func noColor() bool { return os.Getenv("NO_COLOR") != "" }
 
 func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
