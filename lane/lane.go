@@ -63,8 +63,17 @@ type Table struct {
 	user, builtin *table
 	// ProviderOf names the provider running a relay host ("" if none).
 	ProviderOf func(host string) string
-	learned    map[string]string    // domain -> lane found through its relay host
-	memo       map[[2]string]string // (domain, relay host) -> lane
+	learned    map[string]string       // domain -> lane found through its relay host
+	memo       map[[2]string]memoEntry // (domain, relay host) -> lane
+}
+
+// memoEntry is a remembered decision. One that fell back on what was
+// learned of the domain (or on "other" for want of it) holds only while
+// that stays the same: a domain first seen failing before any server
+// answered joins its provider's lane once its MX is seen.
+type memoEntry struct {
+	lane, learned string
+	onLearned     bool
 }
 
 // New returns a Table with the built-in lanes and, if user is not nil, the
@@ -74,7 +83,7 @@ func New(user []byte, providerOf func(host string) string) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("built-in lanes: %w", err)
 	}
-	t := &Table{builtin: b, ProviderOf: providerOf, learned: map[string]string{}, memo: map[[2]string]string{}}
+	t := &Table{builtin: b, ProviderOf: providerOf, learned: map[string]string{}, memo: map[[2]string]memoEntry{}}
 	if user != nil {
 		u, err := parse(user)
 		if err != nil {
@@ -156,18 +165,20 @@ func (t *table) byRelay(host, prov string) string {
 // to relayHost ("" when no server was reached).
 func (t *Table) Lane(domain, relayHost string) string {
 	k := [2]string{domain, relayHost}
-	if l, ok := t.memo[k]; ok {
-		return l
+	if e, ok := t.memo[k]; ok && (!e.onLearned || t.learned[domain] == e.learned) {
+		return e.lane
 	}
-	l := t.decide(domain, relayHost)
+	l, onLearned := t.decide(domain, relayHost)
 	if len(t.memo) >= 1<<16 {
 		clear(t.memo) // bounded: the pairs that matter come back at once
 	}
-	t.memo[k] = l
+	t.memo[k] = memoEntry{lane: l, learned: t.learned[domain], onLearned: onLearned}
 	return l
 }
 
-func (t *Table) decide(domain, relayHost string) string {
+// decide returns the lane of a domain and whether it came from what was
+// learned of the domain's relay hosts (or from the lack of it).
+func (t *Table) decide(domain, relayHost string) (string, bool) {
 	host := strings.ToLower(strings.TrimSuffix(relayHost, "."))
 	provider := ""
 	if host != "" && t.ProviderOf != nil {
@@ -175,31 +186,31 @@ func (t *Table) decide(domain, relayHost string) string {
 	}
 	if t.user != nil {
 		if l := t.user.byDomain(domain); l != "" {
-			return l
+			return l, false
 		}
 		if l := t.user.byRelay(host, provider); host != "" && l != "" {
 			t.learned[domain] = l
-			return l
+			return l, false
 		}
 	}
 	// A domain seen going to a lane's MX stays in that lane when a later
 	// attempt reached no server.
 	if l, ok := t.learned[domain]; ok && (host == "" || t.user != nil && t.user.hasRelayRules()) {
-		return l
+		return l, true
 	}
 	if l := t.builtin.byDomain(domain); l != "" {
-		return l
+		return l, false
 	}
 	if host != "" {
 		if l := t.builtin.byRelay(host, provider); l != "" {
 			t.learned[domain] = l
-			return l
+			return l, false
 		}
 	}
 	if l, ok := t.learned[domain]; ok {
-		return l
+		return l, true
 	}
-	return Other
+	return Other, true
 }
 
 // Known returns the domains the lane files name for a lane, the user's

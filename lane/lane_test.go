@@ -123,3 +123,28 @@ func TestKnown(t *testing.T) {
 		t.Errorf("Known(other) = %v, want none", got)
 	}
 }
+
+// TestLearnedAfterRelayless: a business domain whose first attempt reached
+// no server (a DNS failure, relay=none) must still join its provider's lane
+// for later relay-less attempts once a delivery to the provider's MX is seen
+// (Google Workspace: aspmx.l.google.com), not stay "other" from the first
+// decision.
+func TestLearnedAfterRelayless(t *testing.T) {
+	tb, err := New(nil, providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range []struct{ domain, relay, want string }{
+		{"corp.example", "", "other"}, // nothing known yet
+		{"corp.example", "aspmx.l.google.com", "google"},
+		{"corp.example", "", "google"},
+		{"corp.example", "mx.backup.example", "google"}, // a backup MX nobody runs
+		{"corp2.example", "mx.backup.example", "other"},
+		{"corp2.example", "corp2-example.mail.protection.outlook.com", "microsoft"},
+		{"corp2.example", "mx.backup.example", "microsoft"},
+	} {
+		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
+			t.Errorf("%d: Lane(%q, %q) = %q, want %q", i, tt.domain, tt.relay, got, tt.want)
+		}
+	}
+}
