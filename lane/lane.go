@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/mailtriage/mailtriage/provider"
 )
 
@@ -33,7 +35,10 @@ const Other = "other"
 type Lane struct {
 	Name string `toml:"name"`
 	// Domains are recipient domains. "hotmail.*" matches the label
-	// "hotmail" under any suffix of at most two labels (hotmail.co.uk).
+	// "hotmail" directly under a public suffix (hotmail.co.uk, hotmail.fr;
+	// not hotmail.example.com). A built-in wildcard holds only while the
+	// domain's relay host, when known, is its lane's provider's: a
+	// hotmail.<tld> someone else registered goes by its own MX.
 	Domains []string `toml:"domains"`
 	// MX are relay host patterns ("*.pphosted.com") whose recipients join
 	// the lane.
@@ -134,18 +139,34 @@ func parse(data []byte) (*table, error) {
 	return t, nil
 }
 
-// byDomain looks a domain up by name only.
-func (t *table) byDomain(domain string) string {
+// byDomain looks a domain up by name only, and says whether a wildcard
+// placed it.
+func (t *table) byDomain(domain string) (lane string, wild bool) {
 	if l, ok := t.exact[domain]; ok {
-		return l
+		return l, false
+	}
+	if len(t.wildcards) == 0 {
+		return "", false
+	}
+	label, rest, ok := strings.Cut(domain, ".")
+	if !ok || rest == "" {
+		return "", false
 	}
 	for _, w := range t.wildcards {
-		rest, ok := strings.CutPrefix(domain, w.label+".")
-		if ok && rest != "" && strings.Count(rest, ".") <= 1 {
-			return w.lane
+		if w.label == label {
+			if suffix, _ := publicsuffix.PublicSuffix(domain); suffix == rest {
+				return w.lane, true
+			}
+			return "", false
 		}
 	}
-	return ""
+	return "", false
+}
+
+// has reports whether a domain is named by the table.
+func (t *table) has(domain string) bool {
+	l, _ := t.byDomain(domain)
+	return l != ""
 }
 
 // byRelay looks a relay host up by the file's MX patterns and providers.
@@ -185,7 +206,7 @@ func (t *Table) decide(domain, relayHost string) (string, bool) {
 		provider = t.ProviderOf(host)
 	}
 	if t.user != nil {
-		if l := t.user.byDomain(domain); l != "" {
+		if l, _ := t.user.byDomain(domain); l != "" {
 			return l, false
 		}
 		if l := t.user.byRelay(host, provider); host != "" && l != "" {
@@ -198,13 +219,19 @@ func (t *Table) decide(domain, relayHost string) (string, bool) {
 	if l, ok := t.learned[domain]; ok && (host == "" || t.user != nil && t.user.hasRelayRules()) {
 		return l, true
 	}
-	if l := t.builtin.byDomain(domain); l != "" {
+	l, wild := t.builtin.byDomain(domain)
+	if l != "" && (!wild || host == "" || t.ProviderOf == nil || t.builtin.providers[provider] == l) {
 		return l, false
 	}
 	if host != "" {
 		if l := t.builtin.byRelay(host, provider); l != "" {
 			t.learned[domain] = l
 			return l, false
+		}
+		if wild {
+			// Named like a provider's domain, but its MX is someone
+			// else's: it stays out of that lane without a server too.
+			t.learned[domain] = Other
 		}
 	}
 	if l, ok := t.learned[domain]; ok {
@@ -223,7 +250,7 @@ func (t *Table) Known(lane string) []string {
 			continue
 		}
 		for _, d := range tb.order {
-			overridden := tb != t.user && t.user != nil && t.user.byDomain(d) != ""
+			overridden := tb != t.user && t.user != nil && t.user.has(d)
 			if tb.exact[d] == lane && !overridden && !slices.Contains(out, d) {
 				out = append(out, d)
 			}

@@ -148,3 +148,44 @@ func TestLearnedAfterRelayless(t *testing.T) {
 		}
 	}
 }
+
+// TestWildcardsCatchOnlyTheProvidersDomains: "hotmail.*" stands for
+// Microsoft's country domains (hotmail.co.uk, hotmail.fr: MX
+// hotmail-co-uk.olc.protection.outlook.com and the like, bounces.md §2.3).
+// It must not catch a host under someone else's domain (hotmail.example.com
+// is example.com's), nor a hotmail.<tld> that someone else registered,
+// which its own MX gives away.
+func TestWildcardsCatchOnlyTheProvidersDomains(t *testing.T) {
+	tb, err := New(nil, providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range []struct{ domain, relay, want string }{
+		{"hotmail.co.uk", "", "microsoft"},
+		{"hotmail.co.uk", "hotmail-co-uk.olc.protection.outlook.com", "microsoft"},
+		{"live.com.au", "", "microsoft"},
+		{"yahoo.com.au", "", "yahoo"},
+		{"hotmail.example.com", "", "other"},
+		{"live.example.org", "", "other"},
+		{"yahoo.mycompany.de", "", "other"},
+		// Not Microsoft's: its MX is a parking host, not Outlook.com's.
+		{"hotmail.example", "mx.parking-host.example", "other"},
+		{"hotmail.example", "", "other"}, // and it stays so without a server
+	} {
+		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
+			t.Errorf("%d: Lane(%q, %q) = %q, want %q", i, tt.domain, tt.relay, got, tt.want)
+		}
+	}
+	// The user's own wildcard is taken at its word, but names a domain
+	// under a public suffix too.
+	user, err := New([]byte("[[lane]]\nname = \"ms\"\ndomains = [\"hotmail.*\"]\n"), providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := user.Lane("hotmail.example", "mx.parking-host.example"); got != "ms" {
+		t.Errorf("user wildcard: %q, want ms", got)
+	}
+	if got := user.Lane("hotmail.example.com", ""); got != "other" {
+		t.Errorf("user wildcard on hotmail.example.com: %q, want other", got)
+	}
+}
