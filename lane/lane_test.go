@@ -189,3 +189,22 @@ func TestWildcardsCatchOnlyTheProvidersDomains(t *testing.T) {
 		t.Errorf("user wildcard on hotmail.example.com: %q, want other", got)
 	}
 }
+
+// TestConsumerDomainsMoved: consumer domains whose mail moved to another
+// provider's servers are in that provider's lane. Cox moved cox.net to
+// Yahoo Mail, its MX to Yahoo's, on 1 October 2024 (Spam Resource, Oct
+// 2024; suped.com, "When did cox.net change their MX records").
+func TestConsumerDomainsMoved(t *testing.T) {
+	tb, err := New(nil, providerOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ domain, relay, want string }{
+		{"cox.net", "", "yahoo"},
+		{"cox.net", "mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+	} {
+		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
+			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)
+		}
+	}
+}
