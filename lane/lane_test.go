@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mailtriage/mailtriage/provider"
 )
 
 func providerOf(host string) string {
@@ -202,6 +204,40 @@ func TestConsumerDomainsMoved(t *testing.T) {
 	for _, tt := range []struct{ domain, relay, want string }{
 		{"cox.net", "", "yahoo"},
 		{"cox.net", "mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+	} {
+		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
+			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)
+		}
+	}
+}
+
+// TestRelayWithBuiltinCatalog places business domains by the real
+// provider catalogue's hosts, as analyze does.
+func TestRelayWithBuiltinCatalog(t *testing.T) {
+	cat, err := provider.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := New(nil, func(h string) string {
+		if p := cat.ByHost(h); p != nil {
+			return p.Name
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ domain, relay, want string }{
+		{"ws.example", "aspmx.l.google.com", "google"},
+		{"ws2.example", "ALT1.ASPMX.L.GOOGLE.COM.", "google"},
+		{"ws3.example", "aspmx2.googlemail.com", "google"},
+		{"ws4.example", "smtp.google.com", "google"},
+		{"m365.example", "m365-example.mail.protection.outlook.com", "microsoft"},
+		{"m365new.example", "m365new-example.o-v1.mx.microsoft", "microsoft"},
+		{"icloudplus.example", "mx01.mail.icloud.com", "apple"},
+		{"yh.example", "mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+		{"ip.example", "192.0.2.7", "other"},
+		{"v6.example", "2001:db8::25", "other"},
 	} {
 		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
 			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)

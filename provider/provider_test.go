@@ -15,15 +15,21 @@ func TestByHost(t *testing.T) {
 		"aspmx.l.google.com":                      "google",
 		"example-com.mail.protection.outlook.com": "microsoft",
 		"hotmail-com.olc.protection.outlook.com":  "microsoft",
-		"mta7.am0.yahoodns.net":                   "yahoo",
-		"mx0a-00123456.pphosted.com":              "proofpoint",
-		"us-smtp-inbound-1.mimecast.com":          "mimecast",
-		"d123456a.ess.barracudanetworks.com":      "barracuda",
-		"esa1.example.iphmx.com":                  "cisco",
-		"cluster1.eu.messagelabs.com":             "messagelabs",
-		"mx.example.com":                          "",
-		"icloud.com.evil.example":                 "",
-		"":                                        "",
+		// Exchange Online's MX for domains added since 2024-2025, in the
+		// DNSSEC-signed mx.microsoft zones ("vanitydomain-com.<random>.
+		// mx.microsoft", c7solutions.com/2024/02/what-is-mx-microsoft;
+		// Microsoft 365 Message Center, April 2025).
+		"contoso-com.o-v1.mx.microsoft":      "microsoft",
+		"MX.MICROSOFT.":                      "",
+		"mta7.am0.yahoodns.net":              "yahoo",
+		"mx0a-00123456.pphosted.com":         "proofpoint",
+		"us-smtp-inbound-1.mimecast.com":     "mimecast",
+		"d123456a.ess.barracudanetworks.com": "barracuda",
+		"esa1.example.iphmx.com":             "cisco",
+		"cluster1.eu.messagelabs.com":        "messagelabs",
+		"mx.example.com":                     "",
+		"icloud.com.evil.example":            "",
+		"":                                   "",
 	} {
 		got := ""
 		if p := c.ByHost(host); p != nil {
