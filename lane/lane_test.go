@@ -236,6 +236,19 @@ func TestRelayWithBuiltinCatalog(t *testing.T) {
 		{"m365new.example", "m365new-example.o-v1.mx.microsoft", "microsoft"},
 		{"icloudplus.example", "mx01.mail.icloud.com", "apple"},
 		{"yh.example", "mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+		// Business domains behind a filtering service share its
+		// servers and its throttles.
+		{"pp.example", "mx0a-00123456.pphosted.com", "proofpoint"},
+		{"ppe.example", "mx1-us1.ppe-hosted.com", "proofpoint"},
+		{"mc.example", "za-smtp-inbound-1.mimecast.co.za", "mimecast"},
+		{"bc.example", "d123456a.ess.barracudanetworks.com", "barracuda"},
+		{"ci.example", "mx1.hc1234-12.iphmx.com", "cisco"},
+		{"ml.example", "cluster5.us.messagelabs.com", "messagelabs"},
+		{"tm.example", "abc123.in.tmes.trendmicro.com", "trendmicro"},
+		{"so.example", "mx-01-us-east-2.prod.hydra.sophos.com", "sophos"},
+		{"hs.example", "mx01.hornetsecurity.com", "hornetsecurity"},
+		{"se.example", "mx.spamexperts.com", "spamexperts"},
+		{"fp.example", "cluster-a.eu.mailcontrol.com", "forcepoint"},
 		{"ip.example", "192.0.2.7", "other"},
 		{"v6.example", "2001:db8::25", "other"},
 	} {

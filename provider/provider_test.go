@@ -27,9 +27,25 @@ func TestByHost(t *testing.T) {
 		"d123456a.ess.barracudanetworks.com": "barracuda",
 		"esa1.example.iphmx.com":             "cisco",
 		"cluster1.eu.messagelabs.com":        "messagelabs",
-		"mx.example.com":                     "",
-		"icloud.com.evil.example":            "",
-		"":                                   "",
+		// Filtering services the catalogue missed. Sophos Email's MX
+		// certificate covers *.prod.hydra.sophos.com (docs.sophos.com,
+		// "Using TLS connections"); Hornetsecurity's MX are
+		// mx01-mx04.hornetsecurity.com (captaindns.com, 2026);
+		// SpamExperts' mx.spamexperts.com, fallbackmx.spamexperts.eu,
+		// lastmx.spamexperts.net and Forcepoint's *.*.mailcontrol.com
+		// (the MX provider table of a public mail-provider detector);
+		// Mimecast's South African grid is under mimecast.co.za.
+		"mx-01-eu-west-1.prod.hydra.sophos.com": "sophos",
+		"mx01.hornetsecurity.com":               "hornetsecurity",
+		"mx.spamexperts.com":                    "spamexperts",
+		"fallbackmx.spamexperts.eu":             "spamexperts",
+		"lastmx.spamexperts.net":                "spamexperts",
+		"cluster1.eu.mailcontrol.com":           "forcepoint",
+		"za-smtp-inbound-1.mimecast.co.za":      "mimecast",
+		"abc123.in.tmes.trendmicro.com":         "trendmicro",
+		"mx.example.com":                        "",
+		"icloud.com.evil.example":               "",
+		"":                                      "",
 	} {
 		got := ""
 		if p := c.ByHost(host); p != nil {
