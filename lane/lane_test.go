@@ -249,6 +249,7 @@ func TestRelayWithBuiltinCatalog(t *testing.T) {
 		{"hs.example", "mx01.hornetsecurity.com", "hornetsecurity"},
 		{"se.example", "mx.spamexperts.com", "spamexperts"},
 		{"fp.example", "cluster-a.eu.mailcontrol.com", "forcepoint"},
+		{"gd.example", "smtp.secureserver.net", "godaddy"},
 		{"ip.example", "192.0.2.7", "other"},
 		{"v6.example", "2001:db8::25", "other"},
 	} {

@@ -43,9 +43,13 @@ func TestByHost(t *testing.T) {
 		"cluster1.eu.mailcontrol.com":           "forcepoint",
 		"za-smtp-inbound-1.mimecast.co.za":      "mimecast",
 		"abc123.in.tmes.trendmicro.com":         "trendmicro",
-		"mx.example.com":                        "",
-		"icloud.com.evil.example":               "",
-		"":                                      "",
+		// GoDaddy's hosted mail: MX smtp.secureserver.net and
+		// mailstore1.secureserver.net (also .europe. and .asia.).
+		"smtp.secureserver.net":              "godaddy",
+		"mailstore1.europe.secureserver.net": "godaddy",
+		"mx.example.com":                     "",
+		"icloud.com.evil.example":            "",
+		"":                                   "",
 	} {
 		got := ""
 		if p := c.ByHost(host); p != nil {
