@@ -204,6 +204,15 @@ func TestConsumerDomainsMoved(t *testing.T) {
 	for _, tt := range []struct{ domain, relay, want string }{
 		{"cox.net", "", "yahoo"},
 		{"cox.net", "mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+		// Big mailbox domains the table missed: Proton's protonmail.ch
+		// (MX mail.protonmail.ch, as proton.me's); SFR's sfr.fr, neuf.fr
+		// and numericable.fr on one Altice infrastructure
+		// (bouncezero.io/sfr-deliverability); Naver's naver.com.
+		{"protonmail.ch", "", "proton"},
+		{"sfr.fr", "", "sfr"},
+		{"neuf.fr", "", "sfr"},
+		{"numericable.fr", "", "sfr"},
+		{"naver.com", "", "naver"},
 	} {
 		if got := tb.Lane(tt.domain, tt.relay); got != tt.want {
 			t.Errorf("Lane(%q, %q) = %q, want %q", tt.domain, tt.relay, got, tt.want)
