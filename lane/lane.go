@@ -107,22 +107,31 @@ func parse(data []byte) (*table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lane file: %w", err)
 	}
+	lines := newLineFinder(data)
 	if un := md.Undecoded(); len(un) > 0 {
-		return nil, fmt.Errorf("lane file: unknown key %s (a lane has name, domains, mx and providers)", un[0])
+		key := un[0].String()
+		return nil, fmt.Errorf("lane file: line %d: unknown key %s (a lane has name, domains, mx and providers)",
+			lines.key(-1, un[0][len(un[0])-1]), key)
 	}
 	t := &table{exact: map[string]string{}, providers: map[string]string{}}
 	for i, l := range file.Lane {
 		if l.Name == "" {
-			return nil, fmt.Errorf("lane file: lane %d has no name", i+1)
+			return nil, fmt.Errorf("lane file: line %d: lane %d has no name", lines.lane(i), i+1)
+		}
+		if len(l.Domains)+len(l.MX)+len(l.Providers) == 0 {
+			return nil, fmt.Errorf("lane file: line %d: lane %s places no domain (give it domains, mx or providers)", lines.lane(i), l.Name)
 		}
 		for _, d := range l.Domains {
-			d = strings.ToLower(strings.TrimSpace(d))
-			if label, ok := strings.CutSuffix(d, ".*"); ok {
+			d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
+			if label, ok := strings.CutSuffix(d, ".*"); ok && label != "" && !strings.ContainsAny(label, "*.") {
 				t.wildcards = append(t.wildcards, wildcard{label, l.Name})
 				continue
 			}
+			if d == "" || strings.Contains(d, "*") {
+				return nil, fmt.Errorf("lane file: line %d: lane %s: domain %q is neither a domain nor label.* (hotmail.*)", lines.value(i, d), l.Name, d)
+			}
 			if prev, dup := t.exact[d]; dup && prev != l.Name {
-				return nil, fmt.Errorf("lane file: domain %s is in lanes %s and %s", d, prev, l.Name)
+				return nil, fmt.Errorf("lane file: line %d: domain %s is in lanes %s and %s", lines.value(i, d), d, prev, l.Name)
 			}
 			if _, seen := t.exact[d]; !seen {
 				t.order = append(t.order, d)
@@ -130,13 +139,72 @@ func parse(data []byte) (*table, error) {
 			t.exact[d] = l.Name
 		}
 		for _, m := range l.MX {
-			t.mx = append(t.mx, mxPattern{strings.ToLower(strings.TrimSuffix(m, ".")), l.Name})
+			m = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(m), "."))
+			if rest, _ := strings.CutPrefix(m, "*."); rest == "" || strings.Contains(rest, "*") {
+				return nil, fmt.Errorf("lane file: line %d: lane %s: mx pattern %q is neither a host nor *.domain (*.pphosted.com)", lines.value(i, m), l.Name, m)
+			}
+			t.mx = append(t.mx, mxPattern{m, l.Name})
 		}
 		for _, p := range l.Providers {
 			t.providers[p] = l.Name
 		}
 	}
 	return t, nil
+}
+
+// lineFinder finds the lines of a lane file's entries for its messages.
+type lineFinder struct {
+	lines []string
+	lanes []int // the index of each [[lane]] header line
+}
+
+func newLineFinder(data []byte) *lineFinder {
+	f := &lineFinder{lines: strings.Split(string(data), "\n")}
+	for i, l := range f.lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "[[lane]]") {
+			f.lanes = append(f.lanes, i)
+		}
+	}
+	return f
+}
+
+// lane returns the line (from 1) of the i-th lane's header.
+func (f *lineFinder) lane(i int) int {
+	if i >= 0 && i < len(f.lanes) {
+		return f.lanes[i] + 1
+	}
+	return 1
+}
+
+// scan returns the first line at or after the i-th lane's header (the
+// file's start when i < 0) for which match holds, else the header's.
+func (f *lineFinder) scan(i int, match func(string) bool) int {
+	from := 0
+	if i >= 0 && i < len(f.lanes) {
+		from = f.lanes[i]
+	}
+	for j := from; j < len(f.lines); j++ {
+		if j > from && i >= 0 && slices.Contains(f.lanes, j) {
+			break
+		}
+		if match(f.lines[j]) {
+			return j + 1
+		}
+	}
+	return f.lane(i)
+}
+
+// value finds the line of a quoted value in the i-th lane.
+func (f *lineFinder) value(i int, v string) int {
+	return f.scan(i, func(l string) bool { return strings.Contains(strings.ToLower(l), `"`+v) })
+}
+
+// key finds the line that sets key.
+func (f *lineFinder) key(i int, key string) int {
+	return f.scan(i, func(l string) bool {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(l), key)
+		return ok && strings.HasPrefix(strings.TrimSpace(rest), "=")
+	})
 }
 
 // byDomain looks a domain up by name only, and says whether a wildcard

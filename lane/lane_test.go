@@ -267,3 +267,26 @@ func TestRelayWithBuiltinCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestBadFileLines: a mistake in a --lanes file is reported with its line,
+// and patterns that would match other hosts than meant are refused
+// ("*google.com" would take evilgoogle.com).
+func TestBadFileLines(t *testing.T) {
+	for _, tt := range []struct{ file, want string }{
+		{"[[lane]]\nname = \"a\"\ndomains = [\"x.com\"]\n\n[[lane]]\ndomains = [\"y.com\"]\n", "line 5: lane 2 has no name"},
+		{"[[lane]]\nname = \"a\"\ndomains = [\"x.com\"]\n[[lane]]\nname = \"b\"\ndomains = [\"x.com\"]\n", "line 6: domain x.com is in lanes a and b"},
+		{"[[lane]]\nname = \"a\"\ndomain = [\"x.com\"]\n", "line 3: unknown key lane.domain"},
+		{"[[lane]]\nname = \"a\"\nmx = [\"*google.com\"]\n", "line 3: lane a: mx pattern \"*google.com\""},
+		{"[[lane]]\nname = \"a\"\ndomains = [\"*x.com\"]\n", "line 3: lane a: domain \"*x.com\""},
+		{"[[lane]]\nname = \"a\"\n", "line 1: lane a places no domain"},
+	} {
+		_, err := New([]byte(tt.file), nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%q) = %v, want an error with %q", tt.file, err, tt.want)
+		}
+	}
+	// MX patterns under a domain and plain MX hosts (an IP literal) are fine.
+	if _, err := New([]byte("[[lane]]\nname = \"a\"\nmx = [\"*.mx.example\", \"192.0.2.1\"]\n"), nil); err != nil {
+		t.Error(err)
+	}
+}
