@@ -16,6 +16,7 @@ package lane
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -306,6 +307,16 @@ func (t *Table) decide(domain, relayHost string) (string, bool) {
 		return l, true
 	}
 	return Other, true
+}
+
+// UserProviders returns the provider names the user's lane file gives
+// lanes to, sorted, so a caller can check them against its catalog: a name
+// it does not know would never match a relay host.
+func (t *Table) UserProviders() []string {
+	if t.user == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(t.user.providers))
 }
 
 // Known returns the domains the lane files name for a lane, the user's

@@ -418,6 +418,15 @@ func newClassifier(cat *provider.Catalog, rulesDir string) (*classify.Classifier
 	return c, err
 }
 
+// providerNames lists the catalog's provider names, for an error message.
+func providerNames(cat *provider.Catalog) string {
+	var names []string
+	for _, p := range cat.All() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 func newLanes(cat *provider.Catalog, file string) (*lane.Table, error) {
 	var err error
 	providerOf := func(host string) string {
@@ -436,6 +445,11 @@ func newLanes(cat *provider.Catalog, file string) (*lane.Table, error) {
 	t, err := lane.New(user, providerOf)
 	if err != nil {
 		return nil, &codeError{code: exitUsage, err: fmt.Errorf("--lanes %s: %w", file, err)}
+	}
+	for _, p := range t.UserProviders() {
+		if cat.Named(p) == nil {
+			return nil, &codeError{code: exitUsage, err: fmt.Errorf("--lanes %s: provider %q is not one mailtriage knows (%s)", file, p, providerNames(cat))}
+		}
 	}
 	return t, nil
 }

@@ -227,6 +227,12 @@ func TestAnalyzeInputMistakes(t *testing.T) {
 	if code, _, errs := mt(t, "", "analyze", "--lanes", lanes, log); code != exitUsage || !strings.Contains(errs, "unknown key lane.domain") {
 		t.Errorf("lane typo: exit %d, stderr %q", code, errs)
 	}
+	// So is a provider name the catalog does not know: it would match no
+	// relay host.
+	os.WriteFile(lanes, []byte("[[lane]]\nname = \"vip\"\nproviders = [\"gogle\"]\n"), 0o644)
+	if code, _, errs := mt(t, "", "analyze", "--lanes", lanes, log); code != exitUsage || !strings.Contains(errs, `provider "gogle" is not one mailtriage knows`) {
+		t.Errorf("unknown provider in a lane file: exit %d, stderr %q", code, errs)
+	}
 	// A report that can't be written fails before the analysis.
 	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, "no", "such", "dir", "r.txt"), log); code != exitError || !strings.Contains(errs, "cannot write there") || strings.Contains(errs, ".r.txt.") {
 		t.Errorf("bad --out: exit %d, stderr %q", code, errs)
