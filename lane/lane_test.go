@@ -290,3 +290,28 @@ func TestBadFileLines(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// FuzzNew: whatever a lane file holds, New returns a table or an error,
+// and a table it returns answers for any domain and relay.
+func FuzzNew(f *testing.F) {
+	for _, s := range []string{
+		"[[lane]]\nname = \"a\"\ndomains = [\"x.com\", \"hotmail.*\"]\nmx = [\"*.mx.example\"]\nproviders = [\"google\"]\n",
+		"[[lane]]\nname = \"a\"\ndomain = [\"x.com\"]\n",
+		"[[lane]]\n[[lane]]\nname = \"\"\n",
+		"[[lane]]\nname = \"a\"\ndomains = [\".*\", \"*.\", \"*\"]\n",
+		"lane = 3",
+	} {
+		f.Add(s, "hotmail.co.uk", "mx.example")
+	}
+	f.Fuzz(func(t *testing.T, file, domain, relay string) {
+		tb, err := New([]byte(file), providerOf)
+		if err != nil {
+			return
+		}
+		if tb.Lane(domain, relay) == "" {
+			t.Errorf("Lane(%q, %q) is empty", domain, relay)
+		}
+		tb.Known("a")
+		tb.UserProviders()
+	})
+}
