@@ -323,11 +323,13 @@ func samples(r *analysis.Result, include bool) []Sample {
 			continue
 		}
 		seen[e.Host+"/"+e.QueueID] = true
-		rcpt := "(withheld)"
+		// A VERP or SRS sender carries the recipient: shown folded, as the
+		// streams show it, unless recipients are included.
+		rcpt, sender := "(withheld)", analysis.FoldSender(e.Sender)
 		if include {
-			rcpt = e.Recipient
+			rcpt, sender = e.Recipient, e.Sender
 		}
-		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: e.Host, Sender: e.Sender, Recipient: rcpt, Lane: e.Lane,
+		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: e.Host, Sender: sender, Recipient: rcpt, Lane: e.Lane,
 			Queued: e.Queued, Expired: e.Time, Attempts: e.Attempts, LastReply: e.LastReply})
 	}
 	return out
