@@ -143,10 +143,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 			p.FirstDeferrals = append(p.FirstDeferrals, fd)
 		}
 	}
-	p.SendingIPs = append(slices.Clone(o.IPs), listingIPs(r)...)
-	p.SendingIPs = append(p.SendingIPs, repliedIPs(r)...)
-	slices.Sort(p.SendingIPs)
-	p.SendingIPs = slices.Compact(p.SendingIPs)
+	p.SendingIPs = SendingIPs(r, o.IPs)
 	for _, h := range r.Hosts {
 		p.SendingHosts = append(p.SendingHosts, h.Host)
 	}
@@ -257,6 +254,16 @@ func repliedIPs(r *analysis.Result) []string {
 		}
 	}
 	return out
+}
+
+// SendingIPs are the pack's sending addresses: those given, those the
+// analysis looked up, and those the receivers named in their replies,
+// sorted and each once. A --check of the pack asks about all of them.
+func SendingIPs(r *analysis.Result, given []string) []string {
+	ips := append(slices.Clone(given), listingIPs(r)...)
+	ips = append(ips, repliedIPs(r)...)
+	slices.Sort(ips)
+	return slices.Compact(ips)
 }
 
 func listingIPs(r *analysis.Result) []string {
