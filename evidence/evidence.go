@@ -62,7 +62,10 @@ type Pack struct {
 	Samples         []Sample            `json:"sample_messages"`
 	Auth            *Auth               `json:"authentication,omitempty"`
 	Listings        []Listing           `json:"blocklist_listings,omitempty"`
-	Actions         []string            `json:"actions"`
+	// CouldNotTell are the lists that could not be asked (refused,
+	// unavailable, lookups failed), with why: never read as clean.
+	CouldNotTell []string `json:"blocklists_could_not_tell,omitempty"`
+	Actions      []string `json:"actions"`
 	// Recipients says whether recipient addresses are in the pack.
 	Recipients string `json:"recipients"`
 	// Hourly is the analysis's hourly table, for the chart.
@@ -155,7 +158,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 		p.Recipients = "This pack includes recipient addresses: share it only where that is allowed."
 	}
 	if o.Check != nil {
-		p.Auth, p.Listings = fromCheck(o.Check)
+		p.Auth, p.Listings, p.CouldNotTell = fromCheck(o.Check)
 	}
 	if !o.IncludeRecipients {
 		p.withhold()
@@ -342,7 +345,7 @@ func samples(r *analysis.Result, include bool) []Sample {
 	return out
 }
 
-func fromCheck(c *check.Report) (*Auth, []Listing) {
+func fromCheck(c *check.Report) (*Auth, []Listing, []string) {
 	a := &Auth{Domain: c.Domain, Score: c.Score, Grade: c.Grade, Problems: []string{}}
 	if c.SPF != nil {
 		a.SPF = nonEmpty(c.SPF.Record, "none ("+c.SPF.State+")")
@@ -359,12 +362,18 @@ func fromCheck(c *check.Report) (*Auth, []Listing) {
 		}
 	}
 	var ls []Listing
+	var unknown []string
 	if c.Blocklists != nil {
+		for _, z := range c.Blocklists.Zones {
+			if z.Status != dnsbl.StatusClean {
+				unknown = append(unknown, z.List+" ("+string(z.Status)+")")
+			}
+		}
 		for _, l := range c.Blocklists.Listings {
 			if l.Status == dnsbl.StatusListed {
 				ls = append(ls, Listing{Target: l.Target, List: l.List, Status: string(l.Status), Detail: l.Meaning})
 			}
 		}
 	}
-	return a, ls
+	return a, ls, unknown
 }

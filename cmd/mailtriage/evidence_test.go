@@ -90,3 +90,16 @@ zen.spamhaus.org. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
 		t.Errorf("sending IPs %v, listings %+v: want 203.0.113.25 in both (CSS, 127.0.0.3)", p.IPs, p.Listings)
 	}
 }
+
+// TestEvidenceUnansweredLists: offline, no list can be asked; the pack
+// must say the blocklist status could not be told (issue 4: "could not
+// tell" is never "clean"), not "no listing".
+func TestEvidenceUnansweredLists(t *testing.T) {
+	code, md, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--check", "example.com", "--zone", exampleZone, "--offline", "--ip", "198.51.100.21")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(md, "could not tell") || !strings.Contains(md, "Spamhaus ZEN") {
+		t.Errorf("the pack does not say which lists could not tell:\n%s", md[strings.Index(md, "## Authentication"):])
+	}
+}
