@@ -33,7 +33,13 @@ func CheckHealth(ctx context.Context, r resolver.Resolver, z Zone) Health {
 	}
 	var tests []test
 	if z.TestListed != "" {
-		tests = append(tests, test{z.TestListed, StatusListed})
+		// An allowlist's test entry is on the list as an allowlisting
+		// (DNSWL answers 127.0.10.0 for 127.0.0.2), not as a listing.
+		want := StatusListed
+		if z.allowlist() {
+			want = StatusAllowed
+		}
+		tests = append(tests, test{z.TestListed, want})
 	}
 	if z.TestClean != "" {
 		tests = append(tests, test{z.TestClean, StatusClean})
@@ -64,6 +70,22 @@ func CheckHealth(ctx context.Context, r resolver.Resolver, z Zone) Health {
 		}
 	}
 	return h
+}
+
+// allowlist reports whether the zone lists only allowlistings: its
+// undocumented codes are read as allowed and none of its codes is a
+// listing.
+func (z Zone) allowlist() bool {
+	allowed := z.Default == Allowed
+	for _, c := range z.Codes {
+		switch c.Class {
+		case Listed:
+			return false
+		case Allowed:
+			allowed = true
+		}
+	}
+	return allowed
 }
 
 func meaningOf(r Result) string {

@@ -62,7 +62,10 @@ type Pack struct {
 	Samples         []Sample            `json:"sample_messages"`
 	Auth            *Auth               `json:"authentication,omitempty"`
 	Listings        []Listing           `json:"blocklist_listings,omitempty"`
-	Actions         []string            `json:"actions"`
+	// CouldNotTell are the lists that could not be asked (refused,
+	// unavailable, lookups failed), with why: never read as clean.
+	CouldNotTell []string `json:"blocklists_could_not_tell,omitempty"`
+	Actions      []string `json:"actions"`
 	// Recipients says whether recipient addresses are in the pack.
 	Recipients string `json:"recipients"`
 	// Hourly is the analysis's hourly table, for the chart.
@@ -143,10 +146,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 			p.FirstDeferrals = append(p.FirstDeferrals, fd)
 		}
 	}
-	p.SendingIPs = append(slices.Clone(o.IPs), listingIPs(r)...)
-	p.SendingIPs = append(p.SendingIPs, repliedIPs(r)...)
-	slices.Sort(p.SendingIPs)
-	p.SendingIPs = slices.Compact(p.SendingIPs)
+	p.SendingIPs = SendingIPs(r, o.IPs)
 	for _, h := range r.Hosts {
 		p.SendingHosts = append(p.SendingHosts, h.Host)
 	}
@@ -158,7 +158,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 		p.Recipients = "This pack includes recipient addresses: share it only where that is allowed."
 	}
 	if o.Check != nil {
-		p.Auth, p.Listings = fromCheck(o.Check)
+		p.Auth, p.Listings, p.CouldNotTell = fromCheck(o.Check)
 	}
 	if !o.IncludeRecipients {
 		p.withhold()
@@ -259,6 +259,16 @@ func repliedIPs(r *analysis.Result) []string {
 	return out
 }
 
+// SendingIPs are the pack's sending addresses: those given, those the
+// analysis looked up, and those the receivers named in their replies,
+// sorted and each once. A --check of the pack asks about all of them.
+func SendingIPs(r *analysis.Result, given []string) []string {
+	ips := append(slices.Clone(given), listingIPs(r)...)
+	ips = append(ips, repliedIPs(r)...)
+	slices.Sort(ips)
+	return slices.Compact(ips)
+}
+
 func listingIPs(r *analysis.Result) []string {
 	var out []string
 	for _, l := range r.Blocklists {
@@ -323,17 +333,19 @@ func samples(r *analysis.Result, include bool) []Sample {
 			continue
 		}
 		seen[e.Host+"/"+e.QueueID] = true
-		rcpt := "(withheld)"
+		// A VERP or SRS sender carries the recipient: shown folded, as the
+		// streams show it, unless recipients are included.
+		rcpt, sender := "(withheld)", analysis.FoldSender(e.Sender)
 		if include {
-			rcpt = e.Recipient
+			rcpt, sender = e.Recipient, e.Sender
 		}
-		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: e.Host, Sender: e.Sender, Recipient: rcpt, Lane: e.Lane,
+		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: e.Host, Sender: sender, Recipient: rcpt, Lane: e.Lane,
 			Queued: e.Queued, Expired: e.Time, Attempts: e.Attempts, LastReply: e.LastReply})
 	}
 	return out
 }
 
-func fromCheck(c *check.Report) (*Auth, []Listing) {
+func fromCheck(c *check.Report) (*Auth, []Listing, []string) {
 	a := &Auth{Domain: c.Domain, Score: c.Score, Grade: c.Grade, Problems: []string{}}
 	if c.SPF != nil {
 		a.SPF = nonEmpty(c.SPF.Record, "none ("+c.SPF.State+")")
@@ -350,12 +362,18 @@ func fromCheck(c *check.Report) (*Auth, []Listing) {
 		}
 	}
 	var ls []Listing
+	var unknown []string
 	if c.Blocklists != nil {
+		for _, z := range c.Blocklists.Zones {
+			if z.Status != dnsbl.StatusClean {
+				unknown = append(unknown, z.List+" ("+string(z.Status)+")")
+			}
+		}
 		for _, l := range c.Blocklists.Listings {
 			if l.Status == dnsbl.StatusListed {
 				ls = append(ls, Listing{Target: l.Target, List: l.List, Status: string(l.Status), Detail: l.Meaning})
 			}
 		}
 	}
-	return a, ls
+	return a, ls, unknown
 }

@@ -112,3 +112,34 @@ func TestNoRecipients(t *testing.T) {
 		t.Errorf("with recipients: %+v", with.Samples[0])
 	}
 }
+
+// TestNoRecipientsInVERPSenders: a VERP envelope sender carries the
+// recipient in its local part (bounces+jane=example.org@...), so a pack
+// without recipients shows it folded, as the streams do; the recipients'
+// addresses, in either form, stay out.
+func TestNoRecipientsInVERPSenders(t *testing.T) {
+	for _, tt := range []struct {
+		sender, recipient, leak, want string
+	}{
+		{"bounces+jane=example.org@mail.shop.example.net", "jane@example.org", "jane=example.org", "bounces+*@mail.shop.example.net"},
+		{"bounce-1234-o.brien=example.com@mail.shop.example.net", "o.brien@example.com", "o.brien=example.com", "bounce-*@mail.shop.example.net"},
+		{"SRS0=HHH=TT=example.com=jane@fwd.example.net", "x@example.org", "=jane@", "SRS0=*@fwd.example.net"},
+	} {
+		r := sample(t)
+		for i := range r.ExpiredRecipients {
+			r.ExpiredRecipients[i].Sender, r.ExpiredRecipients[i].Recipient = tt.sender, tt.recipient
+		}
+		p := Build(r, Options{Now: time.Unix(0, 0)})
+		data, _ := json.Marshal(p)
+		if strings.Contains(string(data), tt.leak) {
+			t.Errorf("%s: %q is in the pack", tt.sender, tt.leak)
+		}
+		if len(p.Samples) == 0 || p.Samples[0].Sender != tt.want {
+			t.Errorf("%s: sample sender %q, want %s", tt.sender, p.Samples[0].Sender, tt.want)
+		}
+		with := Build(r, Options{IncludeRecipients: true, Now: time.Unix(0, 0)})
+		if with.Samples[0].Sender != tt.sender {
+			t.Errorf("with recipients: sender %q, want %q as logged", with.Samples[0].Sender, tt.sender)
+		}
+	}
+}

@@ -66,6 +66,9 @@ func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 		if len(p.Listings) == 0 {
 			f("- Blocklists: no listing on the lists that answered\n")
 		}
+		if len(p.CouldNotTell) > 0 {
+			f("- Blocklists that could not tell (not asked, or no trustworthy answer; not a clean result): %s\n", mdList(p.CouldNotTell, "-"))
+		}
 		for _, l := range p.Listings {
 			f("- Listed: %s on %s (%s)\n", l.Target, mdEscape(l.List), mdEscape(l.Detail))
 		}
@@ -198,10 +201,13 @@ const evidenceTemplate = `<!DOCTYPE html>
 </ul>
 </section>
 {{- end}}
-{{- if .P.Listings}}
+{{- if or .P.Listings .P.CouldNotTell}}
 <section>
 <h2>Blocklist listings</h2>
 <ul>{{range .P.Listings}}<li>{{.Target}} on {{.List}}: {{.Detail}}</li>{{end}}</ul>
+{{- if .P.CouldNotTell}}
+<p>Blocklists that could not tell (not asked, or no trustworthy answer; not a clean result): {{range $i, $l := .P.CouldNotTell}}{{if $i}}, {{end}}{{$l}}{{end}}</p>
+{{- end}}
 </section>
 {{- end}}
 {{- if .P.Responses}}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/evidence"
+	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
 )
@@ -111,7 +112,15 @@ func runEvidence(cmd *cobra.Command, e *env, o *evidenceOptions, args []string) 
 		opts.IPs = append(opts.IPs, ip.String())
 	}
 	if o.domain != "" {
-		if opts.Check, err = evidenceCheck(cmd, e, o, ips); err != nil {
+		// The pack names the addresses the logs and replies carry too: a
+		// listing of any of them belongs in it.
+		var all []netip.Addr
+		for _, s := range evidence.SendingIPs(res, opts.IPs) {
+			if ip, err := netip.ParseAddr(s); err == nil && mailhost.Public(ip.Unmap()) {
+				all = append(all, ip.Unmap())
+			}
+		}
+		if opts.Check, err = evidenceCheck(cmd, e, o, all); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,5 +53,53 @@ func TestEvidence(t *testing.T) {
 		if code != tt.code || !strings.Contains(errs, tt.msg) {
 			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
 		}
+	}
+}
+
+// TestEvidenceChecksLoggedIPs: --check looks up the sending addresses the
+// pack names, those the logs and the receivers' replies carry too
+// (Apple's HCM1 reply names 203.0.113.25), not only --ip: a pack that
+// lists an address and says "no listing" must have asked about it.
+func TestEvidenceChecksLoggedIPs(t *testing.T) {
+	lists := filepath.Join(t.TempDir(), "lists.zone")
+	os.WriteFile(lists, []byte(`$ORIGIN .
+$TTL 300
+zen.spamhaus.org. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
+2.0.0.127.zen.spamhaus.org. IN A 127.0.0.2
+25.113.0.203.zen.spamhaus.org. IN A 127.0.0.3
+`), 0o644)
+	code, js, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--check", "example.com", "--zone", exampleZone, "--zone", lists,
+		"--offline", "--lists", "zen.spamhaus.org", "--ip", "198.51.100.21", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var p struct {
+		IPs      []string `json:"sending_ips"`
+		Listings []struct {
+			Target string `json:"target"`
+		} `json:"blocklist_listings"`
+	}
+	if err := json.Unmarshal([]byte(js), &p); err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, l := range p.Listings {
+		listed = listed || l.Target == "203.0.113.25"
+	}
+	if !slices.Contains(p.IPs, "203.0.113.25") || !listed {
+		t.Errorf("sending IPs %v, listings %+v: want 203.0.113.25 in both (CSS, 127.0.0.3)", p.IPs, p.Listings)
+	}
+}
+
+// TestEvidenceUnansweredLists: offline, no list can be asked; the pack
+// must say the blocklist status could not be told (issue 4: "could not
+// tell" is never "clean"), not "no listing".
+func TestEvidenceUnansweredLists(t *testing.T) {
+	code, md, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--check", "example.com", "--zone", exampleZone, "--offline", "--ip", "198.51.100.21")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(md, "could not tell") || !strings.Contains(md, "Spamhaus ZEN") {
+		t.Errorf("the pack does not say which lists could not tell:\n%s", md[strings.Index(md, "## Authentication"):])
 	}
 }
