@@ -228,6 +228,36 @@ func (c *Catalogue) WithDQSKey(key string) *Catalogue {
 	return out
 }
 
+// dqsKey returns the Data Query Service key a zone is asked with, or "".
+func (z *Zone) dqsKey() string {
+	if z.DQS == "" {
+		return ""
+	}
+	key, ok := strings.CutSuffix(z.Name, "."+z.DQS)
+	if !ok {
+		return ""
+	}
+	return key
+}
+
+// shown is the zone's name as reports give it: a DQS key is a paid secret
+// and a report gets shared, so it reads <key>.zen.dq.spamhaus.net.
+func (z *Zone) shown() string {
+	if z.dqsKey() == "" {
+		return z.Name
+	}
+	return "<key>." + z.DQS
+}
+
+// mask takes the zone's DQS key out of a text that may quote a query name
+// (a resolver's error).
+func (z *Zone) mask(s string) string {
+	if key := z.dqsKey(); key != "" {
+		return strings.ReplaceAll(s, key, "<key>")
+	}
+	return s
+}
+
 // Only returns the catalogue's zones named in names (a zone's name, or
 // its display name, any case), in the catalogue's order; an unknown name
 // is an error that lists the known ones.

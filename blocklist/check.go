@@ -120,7 +120,7 @@ func checkZone(ctx context.Context, r resolver.Resolver, z *Zone, targets []Targ
 	sem := make(chan struct{}, per)
 	limited := limitResolver{r: r, sem: sem}
 	h := dnsbl.CheckHealth(ctx, limited, z.Zone)
-	health := ZoneHealth{Zone: z.Name, List: z.Display, Tier: z.Tier, Status: h.Status, Reason: h.Reason, Terms: z.Terms}
+	health := ZoneHealth{Zone: z.shown(), List: z.Display, Tier: z.Tier, Status: h.Status, Reason: z.mask(h.Reason), Terms: z.Terms}
 	rows := make([]Listing, len(targets))
 	var wg sync.WaitGroup
 	for ti, t := range targets {
@@ -160,10 +160,10 @@ func (l limitResolver) Lookup(ctx context.Context, name string, qtype uint16) re
 // listing turns a zone's answer into a row; why explains a zone that was
 // not asked.
 func (z *Zone) listing(t Target, res dnsbl.Result, why string) Listing {
-	l := Listing{Target: t.Query, Zone: z.Name, List: z.Display, Tier: z.Tier, Role: z.Role, Status: res.Status,
-		Codes: res.Codes, Reason: res.TXT, DelistURL: z.DelistURL, Meaning: why}
+	l := Listing{Target: t.Query, Zone: z.shown(), List: z.Display, Tier: z.Tier, Role: z.Role, Status: res.Status,
+		Codes: res.Codes, Reason: res.TXT, DelistURL: z.DelistURL, Meaning: z.mask(why)}
 	if res.Err != nil {
-		l.Error = res.Err.Error()
+		l.Error = z.mask(res.Err.Error())
 	}
 	var meanings []string
 	for _, m := range res.Matched {

@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -252,5 +253,53 @@ func TestThroughput(t *testing.T) {
 	}
 	if listed != 100 {
 		t.Errorf("%d listings, want 100", listed)
+	}
+}
+
+// TestDQSKeyNotShown: a Spamhaus DQS key is a paid secret and reports get
+// shared, so no field of a report, errors included, carries it.
+func TestDQSKeyNotShown(t *testing.T) {
+	const key = "s3cretk3yabcdef"
+	cat := &Catalogue{}
+	err := cat.Load(strings.NewReader(`
+[[zone]]
+name = "zen.test"
+dqs = "zen.dq.test"
+kind = "ip"
+tier = 1
+test_listed = "127.0.0.2"
+test_clean = "127.0.0.1"
+code = [{ value = "127.0.0.2", class = "listed", meaning = "spam source" }]
+`), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := dnstest.Start(t, `$ORIGIN .
+$TTL 300
+. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
+2.0.0.127.`+key+`.zen.dq.test. IN A 127.0.0.2
+21.100.51.198.`+key+`.zen.dq.test. IN A 127.0.0.2
+`)
+	s.Fail("24.100.51.198."+key+".zen.dq.test", dns.RcodeServerFailure)
+	c, err := resolver.NewClient(s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Timeout, c.Retries = 200*time.Millisecond, 0
+	var ts []Target
+	for _, in := range []string{"198.51.100.21", "198.51.100.24"} {
+		tg, _ := ParseTarget(in)
+		ts = append(ts, tg)
+	}
+	rep := Check(context.Background(), Options{Resolver: c, Catalogue: cat.WithDQSKey(key)}, ts)
+	if l := status(rep, "198.51.100.21", "<key>.zen.dq.test"); l.Status != dnsbl.StatusListed {
+		t.Errorf("the listing through DQS: %+v", l)
+	}
+	if l := status(rep, "198.51.100.24", "<key>.zen.dq.test"); l.Status != dnsbl.StatusUnknown {
+		t.Errorf("the failed lookup through DQS: %+v", l)
+	}
+	data, _ := json.Marshal(rep)
+	if strings.Contains(string(data), key) {
+		t.Errorf("the DQS key is in the report: %s", data)
 	}
 }
