@@ -3,6 +3,7 @@ package blocklist
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -122,6 +123,13 @@ func checkZone(ctx context.Context, r resolver.Resolver, z *Zone, targets []Targ
 	h := dnsbl.CheckHealth(ctx, limited, z.Zone)
 	health := ZoneHealth{Zone: z.shown(), List: z.Display, Tier: z.Tier, Status: h.Status, Reason: z.mask(h.Reason), Terms: z.Terms}
 	rows := make([]Listing, len(targets))
+	// IPv6 addresses are asked only of a list that holds RFC 5782's IPv6
+	// test entry: many lists hold IPv4 addresses only, and their NXDOMAIN
+	// for an IPv6 address is no "clean".
+	var h6 dnsbl.Health
+	if h.OK() && z.Kind == dnsbl.IP && slices.ContainsFunc(targets, Target.isIPv6) {
+		h6 = dnsbl.CheckHealthIPv6(ctx, limited, z.Zone)
+	}
 	var wg sync.WaitGroup
 	for ti, t := range targets {
 		if t.Kind != z.Kind {
@@ -129,6 +137,10 @@ func checkZone(ctx context.Context, r resolver.Resolver, z *Zone, targets []Targ
 		}
 		if !h.OK() {
 			rows[ti] = z.listing(t, dnsbl.Result{Status: h.Status}, h.Reason)
+			continue
+		}
+		if t.isIPv6() && !h6.OK() {
+			rows[ti] = z.listing(t, dnsbl.Result{Status: h6.Status}, h6.Reason)
 			continue
 		}
 		wg.Add(1)

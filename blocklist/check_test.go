@@ -303,3 +303,71 @@ $TTL 300
 		t.Errorf("the DQS key is in the report: %s", data)
 	}
 }
+
+// TestIPv6OnlyWhereListed: an IPv6 address is asked only of lists that hold
+// RFC 5782's IPv6 test entry (::FFFF:7F00:2); on an IPv4-only list it is
+// unavailable, not clean, and IPv4 addresses are still asked there.
+func TestIPv6OnlyWhereListed(t *testing.T) {
+	cat := &Catalogue{}
+	err := cat.Load(strings.NewReader(`
+[[zone]]
+name = "v6.test"
+kind = "ip"
+tier = 1
+test_listed = "127.0.0.2"
+test_clean = "127.0.0.1"
+code = [{ value = "127.0.0.2", class = "listed", meaning = "spam source" }]
+
+[[zone]]
+name = "v4.test"
+kind = "ip"
+tier = 1
+test_listed = "127.0.0.2"
+test_clean = "127.0.0.1"
+code = [{ value = "127.0.0.2", class = "listed", meaning = "spam source" }]
+`), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ::ffff:7f00:2 and 2001:db8::25 in nibbles, last first.
+	const test6 = "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"
+	const listed6 = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+	s := dnstest.Start(t, `$ORIGIN .
+$TTL 300
+. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
+2.0.0.127.v6.test. IN A 127.0.0.2
+`+test6+`.v6.test. IN A 127.0.0.2
+`+listed6+`.v6.test. IN A 127.0.0.2
+2.0.0.127.v4.test. IN A 127.0.0.2
+`)
+	c, err := resolver.NewClient(s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []Target
+	for _, in := range []string{"2001:db8::25", "2001:db8::26", "198.51.100.25"} {
+		tg, err := ParseTarget(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, tg)
+	}
+	rep := Check(context.Background(), Options{Resolver: c, Catalogue: cat}, ts)
+	for _, tt := range []struct {
+		target, zone string
+		want         dnsbl.Status
+	}{
+		{"2001:db8::25", "v6.test", dnsbl.StatusListed},
+		{"2001:db8::26", "v6.test", dnsbl.StatusClean},
+		{"2001:db8::25", "v4.test", dnsbl.StatusUnavailable},
+		{"2001:db8::26", "v4.test", dnsbl.StatusUnavailable},
+		{"198.51.100.25", "v4.test", dnsbl.StatusClean},
+	} {
+		if l := status(rep, tt.target, tt.zone); l.Status != tt.want {
+			t.Errorf("%s on %s: %s (%s), want %s", tt.target, tt.zone, l.Status, l.Meaning, tt.want)
+		}
+	}
+	if l := status(rep, "2001:db8::26", "v4.test"); !strings.Contains(l.Meaning, "IPv4 addresses only") {
+		t.Errorf("why an IPv4-only list was not asked: %q", l.Meaning)
+	}
+}

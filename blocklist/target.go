@@ -97,3 +97,12 @@ var reserved = []struct {
 	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking space (RFC 2544)"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved space (RFC 1112)"},
 }
+
+// isIPv6 reports whether the target is an IPv6 address.
+func (t Target) isIPv6() bool {
+	if t.Kind != dnsbl.IP {
+		return false
+	}
+	ip, err := netip.ParseAddr(t.Query)
+	return err == nil && ip.Is6()
+}

@@ -144,13 +144,16 @@ var loopback = netip.MustParsePrefix("127.0.0.0/8")
 
 // Lookup asks zone about target.
 func Lookup(ctx context.Context, r resolver.Resolver, z Zone, target string) Result {
-	res := Result{Zone: z.Name, Target: target}
 	q, err := QueryName(z, target)
 	if err != nil {
-		res.Status, res.Err = StatusUnknown, err
-		return res
+		return Result{Zone: z.Name, Target: target, Status: StatusUnknown, Err: err}
 	}
-	res.Query = q
+	return lookupName(ctx, r, z, target, q)
+}
+
+// lookupName asks zone the query name q, made from target.
+func lookupName(ctx context.Context, r resolver.Resolver, z Zone, target, q string) Result {
+	res := Result{Zone: z.Name, Target: target, Query: q}
 	a := r.Lookup(ctx, q, dns.TypeA)
 	switch a.Status {
 	case resolver.NXDomain, resolver.NoData:

@@ -171,3 +171,42 @@ func FuzzQueryName(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckHealthIPv6: RFC 5782 §5 has an IPv6 DNSxL list ::FFFF:7F00:2
+// and not ::FFFF:7F00:1, asked as IPv6 addresses. A list without them
+// (IPv4 only) is unavailable for IPv6 addresses, never clean.
+func TestCheckHealthIPv6(t *testing.T) {
+	s := dnstest.Start(t, `$ORIGIN .
+$TTL 300
+. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
+2.0.0.127.v6.example. IN A 127.0.0.2
+`+reverse(testListed6)+`.v6.example. IN A 127.0.0.2
+2.0.0.127.v4.example. IN A 127.0.0.2
+*.all.example. IN A 127.0.0.2
+`)
+	c, err := resolver.NewClient(s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v6 := Zone{Name: "v6.example", Kind: IP, TestListed: "127.0.0.2", TestClean: "127.0.0.1"}
+	if h := CheckHealthIPv6(ctx, c, v6); !h.OK() {
+		t.Errorf("a list with the IPv6 test entry: %+v", h)
+	}
+	v4 := Zone{Name: "v4.example", Kind: IP, TestListed: "127.0.0.2", TestClean: "127.0.0.1"}
+	if h := CheckHealth(ctx, c, v4); !h.OK() {
+		t.Errorf("IPv4 health of an IPv4-only list: %+v", h)
+	}
+	if h := CheckHealthIPv6(ctx, c, v4); h.Status != StatusUnavailable || !strings.Contains(h.Reason, "IPv4 addresses only") {
+		t.Errorf("an IPv4-only list for IPv6: %+v", h)
+	}
+	// The test entries are asked in IPv6 form: an IPv4-only list that
+	// holds 127.0.0.2 must not pass for IPv6 through the mapped address.
+	if q := Lookup(ctx, c, v4, "::ffff:127.0.0.2"); q.Status != StatusListed {
+		t.Fatalf("a mapped address is asked as IPv4: %+v", q)
+	}
+	all := Zone{Name: "all.example", Kind: IP}
+	if h := CheckHealthIPv6(ctx, c, all); h.Status != StatusUnavailable {
+		t.Errorf("a list that lists ::FFFF:7F00:1: %+v", h)
+	}
+}
