@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
@@ -119,12 +121,32 @@ func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
 	}
 	s := l.Schedule[step]
 	switch {
+	case len(pr.Days) == 0 && len(elsewhere(r, l)) > 0:
+		pr.Today = fmt.Sprintf("no mail counted to the lane, but the logs have mail to its domains in other lanes (%s): give plan check the --lanes file the plan was made with", strings.Join(elsewhere(r, l), ", "))
 	case len(pr.Days) == 0:
 		pr.Today = fmt.Sprintf("no mail to the lane since %s: start with day 1 (%d an hour)", start.Format(time.DateOnly), l.Schedule[0].PerHour)
 	default:
 		pr.Today = fmt.Sprintf("be on day %d (%s): %d an hour%s", s.Day, s.Phase, s.PerHour, cohortsNote(s.Cohorts))
 	}
 	return pr
+}
+
+// elsewhere names the lane's domains that the logs put in other lanes
+// ("corp.example.org in other"): the logs were sorted with other lanes
+// than the plan's.
+func elsewhere(r *analysis.Result, l LanePlan) []string {
+	var out []string
+	for _, ls := range r.Lanes {
+		if ls.Lane == l.Lane {
+			continue
+		}
+		for _, d := range ls.Sites {
+			if slices.Contains(l.Domains, d.Domain) {
+				out = append(out, d.Domain+" in "+ls.Lane)
+			}
+		}
+	}
+	return out
 }
 
 func cohortsNote(c []string) string {
