@@ -114,7 +114,14 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known})
+	// A table that has learned nothing of MX hosts: the lane of a domain
+	// by its name alone.
+	_, byName, err := catalogAndLanes(o.lanesFile)
+	if err != nil {
+		return err
+	}
+	named := func(domain string) string { return byName.Lane(domain, "") }
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known, Named: named})
 	files, err := p.Config(o.mta)
 	if err != nil {
 		return err
