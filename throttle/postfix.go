@@ -129,6 +129,11 @@ func (l Lane) postfixDestinations() int {
 	return l.destinations()
 }
 
+// postfixRecipientLimit is the most recipients one delivery to the lane
+// carries: the least that keeps a destination a domain (1 would make it a
+// recipient).
+const postfixRecipientLimit = 2
+
 func (l Lane) postfixMain() string {
 	t := l.Transport()
 	var b strings.Builder
@@ -150,6 +155,11 @@ func (l Lane) postfixMain() string {
 	fmt.Fprintf(&b, "%s_destination_concurrency_limit = %d\n", t, l.Connections)
 	b.WriteString(comment("# ", "Start at one and let Postfix's slow start climb to the limit."))
 	fmt.Fprintf(&b, "%s_initial_destination_concurrency = 1\n", t)
+	b.WriteString(comment("# ", fmt.Sprintf("At most %d recipients per delivery (the default is 50): the limits count deliveries,\n"+
+		"so a message to many of the lane's recipients would carry them all at once. Bulk\n"+
+		"mail with one recipient a message keeps the rate exactly. Never 1: that makes each\n"+
+		"recipient its own destination, with its own limits and delay, and slows nothing.", postfixRecipientLimit)))
+	fmt.Fprintf(&b, "%s_destination_recipient_limit = %d\n", t, postfixRecipientLimit)
 	if l.PerHour > 0 {
 		n := l.postfixDestinations()
 		rate := l.perDestination(n)

@@ -231,3 +231,34 @@ func TestLanesApart(t *testing.T) {
 		t.Error("no lanes")
 	}
 }
+
+// TestPostfixRecipientLimit: a delivery carries up to
+// <transport>_destination_recipient_limit recipients (50 by default) and
+// the rate delay spaces deliveries, not recipients: the lane sets a small
+// limit, read by Postfix's own postconf, and never 1, which would make
+// each recipient its own destination with its own delay (no throttle).
+func TestPostfixRecipientLimit(t *testing.T) {
+	postconf := postfixTool(t, "postconf")
+	gmail := Lane{Name: "gmail", Domains: []string{"gmail.com"}, Connections: 5, MessagesPerConnection: 1}
+	for _, l := range []Lane{apple, gmail} {
+		files, err := Postfix(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for _, f := range files {
+			if name, ok := strings.CutSuffix(filepath.Base(f.Name), ".mailtriage"); ok {
+				os.WriteFile(filepath.Join(dir, name), []byte(f.Content), 0o644)
+			}
+		}
+		param := "lane_" + l.Name + "_destination_recipient_limit"
+		out, err := exec.Command(postconf, "-c", dir, "-n", param).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "warning") {
+			t.Fatalf("postconf -n %s: %v\n%s", param, err, out)
+		}
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), param+" = %d", &n); err != nil || n < 2 || n > 10 {
+			t.Errorf("%s: %q, want a limit from 2 to 10", l.Name, out)
+		}
+	}
+}
