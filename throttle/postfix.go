@@ -180,10 +180,14 @@ func (l Lane) postfixMain() string {
 }
 
 func postfixSteps(lanes []Lane) string {
-	var names, greps []string
+	var names, greps, domains []string
 	relayhost := ""
 	for _, l := range lanes {
 		names = append(names, l.Name+" ("+strings.Join(l.Domains, ", ")+")")
+		for _, d := range l.Domains {
+			// a regular expression in a jq string: \\. is a literal dot
+			domains = append(domains, strings.ReplaceAll(d, ".", `\\.`))
+		}
 		greps = append(greps, l.Transport())
 		relayhost = cmp.Or(relayhost, l.Relayhost)
 	}
@@ -215,8 +219,8 @@ Roll back:
   Do not flush the queue (postqueue -f): the lane's backlog would reach the receiver at
   once, the burst that started the deferrals. Let the queue manager retry it at its
   own pace; for a large backlog hold it and release it in batches:
-    postqueue -j | jq -r 'select(.recipients[].address | test("@(DOMAINS)$")) | .queue_id' > held
+    postqueue -j | jq -r 'select(any(.recipients[].address; test("@(%[5]s)$"; "i"))) | .queue_id' > held
     postsuper -h - < held
     head -n 500 held | postsuper -H -     (then the next 500, an hour apart)
-`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"), check)
+`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"), check, strings.Join(domains, "|"))
 }

@@ -262,3 +262,38 @@ func TestPostfixRecipientLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestPostfixHoldBacklog: the INSTALL file's command that lists the lane's
+// queued mail (postqueue -j through jq) names the lane's own domains and
+// picks each of their messages once: run with jq on postqueue -j lines.
+func TestPostfixHoldBacklog(t *testing.T) {
+	files, err := Postfix(apple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps string
+	for _, f := range files {
+		if filepath.Base(f.Name) == "INSTALL" {
+			steps = f.Content
+		}
+	}
+	m := regexp.MustCompile(`postqueue -j \| jq -r '([^']+)' > held`).FindStringSubmatch(steps)
+	if m == nil {
+		t.Fatalf("no postqueue -j | jq line:\n%s", steps)
+	}
+	jq, err := exec.LookPath("jq")
+	if err != nil {
+		t.Skip("jq is not installed")
+	}
+	queue := `{"queue_name":"deferred","queue_id":"A1","recipients":[{"address":"ann@icloud.com"},{"address":"bob@me.com"}]}
+{"queue_name":"deferred","queue_id":"B2","recipients":[{"address":"cy@gmail.com"}]}
+{"queue_name":"deferred","queue_id":"C3","recipients":[{"address":"dee@Mac.com"}]}
+{"queue_name":"deferred","queue_id":"D4","recipients":[{"address":"eve@icloudxcom.example"}]}
+`
+	cmd := exec.Command(jq, "-r", m[1])
+	cmd.Stdin = strings.NewReader(queue)
+	out, err := cmd.CombinedOutput()
+	if got := strings.Fields(string(out)); err != nil || strings.Join(got, " ") != "A1 C3" {
+		t.Errorf("jq %s: %q (%v), want A1 C3", m[1], out, err)
+	}
+}
