@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -198,5 +199,21 @@ func TestKumoMTANoAliasedSites(t *testing.T) {
 	files, _ = KumoMTA(Lane{Name: "gmail", Domains: []string{"gmail.com"}, Connections: 2})
 	if !strings.Contains(files[0].Content, "mx_rollup = true") {
 		t.Errorf("one domain lost its rollup:\n%s", files[0].Content)
+	}
+}
+
+// TestLaneJSONKeys: the lane's JSON keys (in plan --format json) are all
+// snake_case, as the rest of the plan's.
+func TestLaneJSONKeys(t *testing.T) {
+	data, err := json.Marshal(apple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	for k := range m {
+		if strings.ToLower(k) != k {
+			t.Errorf("key %q is not snake_case", k)
+		}
 	}
 }
