@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +285,23 @@ func TestPlanCheckLanesFile(t *testing.T) {
 	_, out, _ = mt(t, "", "plan", "check", "--plan", planFile, "--start", "2026-12-01", after)
 	if !strings.Contains(out, "corp.example.org") || !strings.Contains(out, "--lanes") {
 		t.Errorf("without --lanes, the output does not say the lane's mail went to another lane:\n%s", out)
+	}
+}
+
+// TestPlanHelpExamplesRedirect: the shell opens a redirection before the
+// command runs, so an example that writes "> dir/FILE" must make dir first
+// (--out-dir dir makes it too late).
+func TestPlanHelpExamplesRedirect(t *testing.T) {
+	cmd := newPlan(&env{})
+	redirect := regexp.MustCompile(`>\s*([^\s>]+)/[^\s/]+`)
+	for _, c := range append(cmd.Commands(), cmd) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			for _, m := range redirect.FindAllStringSubmatchIndex(line, -1) {
+				dir := line[m[2]:m[3]]
+				if !strings.Contains(line[:m[0]], "mkdir -p "+dir) {
+					t.Errorf("%s: %q writes into %s/ before anything makes it", c.Name(), strings.TrimSpace(line), dir)
+				}
+			}
+		}
 	}
 }
