@@ -124,7 +124,8 @@ var steps = []struct {
 
 // New draws the plan from an analysis.
 func New(r *analysis.Result, o Options) *Plan {
-	p := &Plan{}
+	// Lists are empty, not nil: JSON arrays, never null.
+	p := &Plan{Lanes: []LanePlan{}, Watch: []string{}}
 	p.From, p.To = span(r)
 	worst := map[string]analysis.Incident{}
 	for _, inc := range r.Incidents {
@@ -181,7 +182,7 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 	}
 	lp.routes(ls, o)
 	for i, s := range steps {
-		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share)}
+		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share), Cohorts: []string{}}
 		d.PerDay = d.PerHour * 24
 		d.Rule = rule(s.phase, lp.Threshold, i == len(steps)-1)
 		lp.Schedule = append(lp.Schedule, d)
@@ -395,7 +396,7 @@ func streams(r *analysis.Result, lanes []LanePlan, bulkSource string) []Stream {
 	for _, l := range lanes {
 		trouble[l.Lane] = true
 	}
-	var out []Stream
+	out := []Stream{}
 	kinds := map[string]bool{}
 	for _, s := range r.Streams {
 		kind := streamKind(s.Stream)
@@ -499,7 +500,7 @@ func (p *Plan) AddCohorts(s *cohort.Summary) {
 			if l.Schedule[d].Phase == "volume" {
 				k = len(engaged)
 			}
-			l.Schedule[d].Cohorts = slices.Clone(engaged[:k])
+			l.Schedule[d].Cohorts = append([]string{}, engaged[:k]...)
 		}
 	}
 }

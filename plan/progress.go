@@ -67,7 +67,7 @@ const minJudged = 5
 // cohort added last, the first suspect.
 func (p *Plan) Check(r *analysis.Result, start time.Time) []Progress {
 	start = start.UTC().Truncate(24 * time.Hour)
-	var out []Progress
+	out := []Progress{} // a JSON array, never null
 	for _, l := range p.Lanes {
 		if len(l.Schedule) > 0 {
 			out = append(out, l.progress(r, start))
@@ -106,7 +106,7 @@ func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
 		days[d] = append(days[d], h)
 		last = max(last, d)
 	}
-	pr := Progress{Lane: l.Lane}
+	pr := Progress{Lane: l.Lane, Days: []DayProgress{}}
 	step := 0
 	for d := 0; d <= last; d++ {
 		date := start.Add(time.Duration(d) * 24 * time.Hour)
@@ -164,7 +164,7 @@ func overLimit(attempts, limit int) bool { return attempts > limit+limit/5+2 }
 // the logs end before the day does.
 func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, partial bool) DayProgress {
 	s := l.Schedule[step]
-	dp := DayProgress{Date: date, Step: s.Day, Phase: s.Phase, Limit: s.PerHour}
+	dp := DayProgress{Date: date, Step: s.Day, Phase: s.Phase, Limit: s.PerHour, Hours: []HourRate{}, HoursOver: []HourRate{}}
 	deferrals := 0
 	for _, h := range hours {
 		hr := HourRate{Hour: h.Hour, Attempts: h.Attempts, Rate: h.DeferralRate}

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,4 +82,44 @@ func TestCheckGuards(t *testing.T) {
 			t.Errorf("%s: %s (%s), want %s (%q)", tt.name, d.Decision, d.Reason, tt.want, tt.reason)
 		}
 	}
+}
+
+// TestJSONNoNulls: every list in a plan and in a check is a JSON array,
+// empty when there is nothing, never null (jq's .lanes[] fails on null).
+func TestJSONNoNulls(t *testing.T) {
+	nulls := func(name string, v any) {
+		t.Helper()
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var walk func(path string, x any)
+		walk = func(path string, x any) {
+			switch x := x.(type) {
+			case nil:
+				t.Errorf("%s: %s is null", name, path)
+			case map[string]any:
+				for k, v := range x {
+					walk(path+"."+k, v)
+				}
+			case []any:
+				for i, v := range x {
+					walk(fmt.Sprintf("%s[%d]", path, i), v)
+				}
+			}
+		}
+		var x any
+		json.Unmarshal(data, &x)
+		walk("", x)
+	}
+	r := sample(t)
+	p := New(r, Options{})
+	nulls("plan", p)
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) // a quiet day first
+	nulls("check", p.Check(r, start))
+	nulls("check with no mail", p.Check(&analysis.Result{}, start))
+	r.Incidents = nil
+	nothing := New(r, Options{})
+	nulls("nothing to throttle", nothing)
+	nulls("check of nothing", nothing.Check(r, start))
 }
