@@ -108,19 +108,26 @@ func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
 	}
 	pr := Progress{Lane: l.Lane, Days: []DayProgress{}}
 	step := 0
+	done := false // a clean day on the last step: the recovery is over
 	for d := 0; d <= last; d++ {
 		date := start.Add(time.Duration(d) * 24 * time.Hour)
 		dp := l.judge(date, step, days[d], date.Add(24*time.Hour).After(logEnd))
 		pr.Days = append(pr.Days, dp)
 		switch dp.Decision {
 		case Advance:
+			done = done || step == len(l.Schedule)-1
 			step = min(step+1, len(l.Schedule)-1)
 		case RollBack:
+			done = false
 			step = max(step-1, 0)
+		case Hold:
+			done = false
 		}
 	}
 	s := l.Schedule[step]
 	switch {
+	case done:
+		pr.Today = fmt.Sprintf("a day at the usual volume (day %d) with every hour under %.0f%%: remove the throttle (the configuration's roll back steps) and keep watching the lane", s.Day, 100*l.Threshold)
 	case len(pr.Days) == 0 && len(elsewhere(r, l)) > 0:
 		pr.Today = fmt.Sprintf("no mail counted to the lane, but the logs have mail to its domains in other lanes (%s): give plan check the --lanes file the plan was made with", strings.Join(elsewhere(r, l), ", "))
 	case len(pr.Days) == 0:

@@ -123,3 +123,32 @@ func TestJSONNoNulls(t *testing.T) {
 	nulls("nothing to throttle", nothing)
 	nulls("check of nothing", nothing.Check(r, start))
 }
+
+// TestCheckDone: a clean day on the last step (the usual volume) ends the
+// recovery: what to do now is to remove the throttle, as the last step's
+// rule says, not to stay on that step.
+func TestCheckDone(t *testing.T) {
+	p := New(sample(t), Options{Threshold: 0.05})
+	l := &p.Lanes[0]
+	for i := range l.Schedule {
+		l.Schedule[i].PerHour = 10
+	}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var hours []analysis.HourStats
+	for d := 0; d <= len(l.Schedule); d++ {
+		hours = append(hours, analysis.HourStats{Lane: "apple", Hour: start.Add(time.Duration(d*24+9) * time.Hour), Attempts: 10})
+	}
+	hours = append(hours, analysis.HourStats{Lane: "yahoo", Hour: start.Add(time.Duration(len(l.Schedule)+1) * 24 * time.Hour)})
+	pr := p.Check(&analysis.Result{Hourly: hours}, start)[0]
+	if last := pr.Days[len(pr.Days)-1]; last.Step != len(l.Schedule) || last.Decision != Advance {
+		t.Fatalf("last day %+v", last)
+	}
+	if !strings.Contains(pr.Today, "remove the throttle") {
+		t.Errorf("today %q: the recovery is over", pr.Today)
+	}
+	// One clean day on the last step is not yet the end.
+	pr = p.Check(&analysis.Result{Hourly: hours[:len(l.Schedule)-1]}, start)[0]
+	if strings.Contains(pr.Today, "remove the throttle") {
+		t.Errorf("today %q before the last step", pr.Today)
+	}
+}
