@@ -34,6 +34,10 @@ type Options struct {
 	// Known returns the domains the lane table puts in a lane (nil for
 	// none): routed through the throttle before the logs show them.
 	Known func(lane string) []string
+	// Named returns the lane the lane table puts a domain in by its name
+	// alone, wildcards included ("hotmail.*"), not by its MX; nil to take
+	// Known's domains as the lane's own.
+	Named func(domain string) string
 	// BulkSource is the PowerMTA virtual MTA or KumoMTA egress source the
 	// bulk stream is sent through: the throttle then slows only it.
 	BulkSource string
@@ -120,7 +124,8 @@ var steps = []struct {
 
 // New draws the plan from an analysis.
 func New(r *analysis.Result, o Options) *Plan {
-	p := &Plan{}
+	// Lists are empty, not nil: JSON arrays, never null.
+	p := &Plan{Lanes: []LanePlan{}, Watch: []string{}}
 	p.From, p.To = span(r)
 	worst := map[string]analysis.Incident{}
 	for _, inc := range r.Incidents {
@@ -177,7 +182,7 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 	}
 	lp.routes(ls, o)
 	for i, s := range steps {
-		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share)}
+		d := Day{Day: i + 1, Phase: s.phase, Share: s.share, PerHour: perHour(lp.UsualPerHour, s.share), Cohorts: []string{}}
 		d.PerDay = d.PerHour * 24
 		d.Rule = rule(s.phase, lp.Threshold, i == len(steps)-1)
 		lp.Schedule = append(lp.Schedule, d)
@@ -203,6 +208,8 @@ func window(inc analysis.Incident) string {
 // each domain is a destination and the rate is split among those with
 // mail. Domains the lane table names but the logs did not show are routed
 // too, but not to a shared nexthop the logs have not confirmed for them.
+// A domain that joined the lane by its MX shares no nexthop: a provider's
+// site holds many customers' MX hosts.
 func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
 	seen := ls.Sites
 	if len(seen) == 0 { // an analysis saved before sites were kept
@@ -228,7 +235,28 @@ func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
 			}
 		}
 	}
-	share := len(domains) > 1 && len(sites) == 1 && o.Relayhost == ""
+	// A domain the lane table does not name joined the lane by its MX (a
+	// business domain on Microsoft 365, a Proofpoint customer): its site,
+	// the MX's registered domain, is the provider's, shared by customers
+	// whose MX hosts differ and take only their own domains' mail
+	// (contoso-com.mail.protection.outlook.com is no Outlook.com MX).
+	var learned []string
+	if o.Named != nil || o.Known != nil {
+		var own []string
+		if o.Named == nil {
+			own = o.Known(lp.Lane)
+		}
+		for _, d := range seen {
+			named := slices.Contains(own, d.Domain)
+			if o.Named != nil {
+				named = o.Named(d.Domain) == lp.Lane
+			}
+			if d.Site != "" && !named {
+				learned = append(learned, d.Domain)
+			}
+		}
+	}
+	share := len(domains) > 1 && len(sites) == 1 && o.Relayhost == "" && len(learned) == 0
 	switch {
 	case o.Relayhost != "":
 		t.Domains = append(domains, known...)
@@ -244,6 +272,9 @@ func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
 		lp.Notes = append(lp.Notes, "--shared-nexthop: all of the lane's domains go to "+domains[0]+"'s MX; the logs show them on "+siteList(sites)+": check each domain's MX before installing")
 	default:
 		t.Domains = append(domains, known...)
+		if len(learned) > 0 && len(domains) > 1 && len(sites) == 1 {
+			lp.Notes = append(lp.Notes, fmt.Sprintf("each domain is its own destination, the rate split among the %d with mail: %s joined the lane by its MX on %s, which hosts other customers' domains on other MX hosts, so no one domain's MX takes the others' mail", t.Destinations, strings.Join(learned, ", "), siteList(sites)))
+		}
 		if len(sites) > 1 {
 			lp.Notes = append(lp.Notes, fmt.Sprintf("the lane's domains went to %d sites (%s): each domain is its own destination, the rate split among the %d with mail", len(sites), siteList(sites), t.Destinations))
 		}
@@ -365,7 +396,7 @@ func streams(r *analysis.Result, lanes []LanePlan, bulkSource string) []Stream {
 	for _, l := range lanes {
 		trouble[l.Lane] = true
 	}
-	var out []Stream
+	out := []Stream{}
 	kinds := map[string]bool{}
 	for _, s := range r.Streams {
 		kind := streamKind(s.Stream)
@@ -469,7 +500,7 @@ func (p *Plan) AddCohorts(s *cohort.Summary) {
 			if l.Schedule[d].Phase == "volume" {
 				k = len(engaged)
 			}
-			l.Schedule[d].Cohorts = slices.Clone(engaged[:k])
+			l.Schedule[d].Cohorts = append([]string{}, engaged[:k]...)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,5 +140,63 @@ func TestBulkSource(t *testing.T) {
 		if s.Kind == "transactional" && !strings.Contains(s.Advice, "bulk-vmta") {
 			t.Errorf("advice %q", s.Advice)
 		}
+	}
+}
+
+// TestLearnedDomainsOwnDestination: a business domain that joined the lane
+// by its MX (contoso.com on Exchange Online) shares the lane's site
+// (outlook.com) with the consumer domains, but not their MX hosts:
+// Outlook.com's consumer MX does not take a Microsoft 365 tenant's mail.
+// Each domain stays its own destination; the lane table's own domains
+// are routed too.
+func TestLearnedDomainsOwnDestination(t *testing.T) {
+	r := sample(t)
+	for i := range r.Lanes {
+		if r.Lanes[i].Lane == "apple" {
+			r.Lanes[i].Sites = []analysis.DomainSite{
+				{Domain: "hotmail.com", Site: "outlook.com"},     // hotmail-com.olc.protection.outlook.com
+				{Domain: "outlook.com", Site: "outlook.com"},     // outlook-com.olc.protection.outlook.com
+				{Domain: "contoso.example", Site: "outlook.com"}, // contoso-example.mail.protection.outlook.com
+			}
+		}
+	}
+	known := func(lane string) []string {
+		if lane == "apple" {
+			return []string{"hotmail.com", "outlook.com", "msn.com"}
+		}
+		return nil
+	}
+	p := New(r, Options{Known: known})
+	a := p.Lanes[0].Throttle
+	if a.Nexthop != "" {
+		t.Errorf("nexthop %q: a domain learned by its MX is routed to another domain's MX", a.Nexthop)
+	}
+	for _, d := range []string{"hotmail.com", "outlook.com", "contoso.example", "msn.com"} {
+		if !slices.Contains(a.Domains, d) {
+			t.Errorf("%s not routed: %v", d, a.Domains)
+		}
+	}
+	if a.Destinations != 3 || !strings.Contains(strings.Join(p.Lanes[0].Notes, " "), "contoso.example") {
+		t.Errorf("destinations %d, notes %q", a.Destinations, p.Lanes[0].Notes)
+	}
+	// The lane table's wildcards ("hotmail.*") name their domains too.
+	named := func(d string) string {
+		if d == "hotmail.com" || d == "outlook.com" {
+			return "apple"
+		}
+		return "other"
+	}
+	if p := New(r, Options{Known: func(string) []string { return nil }, Named: named}); p.Lanes[0].Throttle.Nexthop != "" {
+		t.Errorf("Named: contoso.example shares a nexthop: %+v", p.Lanes[0].Throttle)
+	}
+	r2 := sample(t)
+	r2.Lanes[0].Sites = r.Lanes[0].Sites[:2]
+	if p := New(r2, Options{Known: func(string) []string { return nil }, Named: named}); p.Lanes[0].Throttle.Nexthop != "hotmail.com" {
+		t.Errorf("Named: hotmail.com and outlook.com do not share: %+v", p.Lanes[0].Throttle)
+	}
+	// Without the learned domain the lane table's domains share one.
+	r.Lanes[0].Sites = r.Lanes[0].Sites[:2]
+	if p := New(r, Options{Known: known}); p.Lanes[0].Throttle.Nexthop != "hotmail.com" {
+		t.Errorf("hotmail.com and outlook.com on one site do not share: %+v", p.Lanes[0].Throttle)
 	}
 }

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
@@ -65,7 +67,7 @@ const minJudged = 5
 // cohort added last, the first suspect.
 func (p *Plan) Check(r *analysis.Result, start time.Time) []Progress {
 	start = start.UTC().Truncate(24 * time.Hour)
-	var out []Progress
+	out := []Progress{} // a JSON array, never null
 	for _, l := range p.Lanes {
 		if len(l.Schedule) > 0 {
 			out = append(out, l.progress(r, start))
@@ -104,27 +106,54 @@ func (l LanePlan) progress(r *analysis.Result, start time.Time) Progress {
 		days[d] = append(days[d], h)
 		last = max(last, d)
 	}
-	pr := Progress{Lane: l.Lane}
+	pr := Progress{Lane: l.Lane, Days: []DayProgress{}}
 	step := 0
+	done := false // a clean day on the last step: the recovery is over
 	for d := 0; d <= last; d++ {
 		date := start.Add(time.Duration(d) * 24 * time.Hour)
 		dp := l.judge(date, step, days[d], date.Add(24*time.Hour).After(logEnd))
 		pr.Days = append(pr.Days, dp)
 		switch dp.Decision {
 		case Advance:
+			done = done || step == len(l.Schedule)-1
 			step = min(step+1, len(l.Schedule)-1)
 		case RollBack:
+			done = false
 			step = max(step-1, 0)
+		case Hold:
+			done = false
 		}
 	}
 	s := l.Schedule[step]
 	switch {
+	case done:
+		pr.Today = fmt.Sprintf("a day at the usual volume (day %d) with every hour under %.0f%%: remove the throttle (the configuration's roll back steps) and keep watching the lane", s.Day, 100*l.Threshold)
+	case len(pr.Days) == 0 && len(elsewhere(r, l)) > 0:
+		pr.Today = fmt.Sprintf("no mail counted to the lane, but the logs have mail to its domains in other lanes (%s): give plan check the --lanes file the plan was made with", strings.Join(elsewhere(r, l), ", "))
 	case len(pr.Days) == 0:
 		pr.Today = fmt.Sprintf("no mail to the lane since %s: start with day 1 (%d an hour)", start.Format(time.DateOnly), l.Schedule[0].PerHour)
 	default:
 		pr.Today = fmt.Sprintf("be on day %d (%s): %d an hour%s", s.Day, s.Phase, s.PerHour, cohortsNote(s.Cohorts))
 	}
 	return pr
+}
+
+// elsewhere names the lane's domains that the logs put in other lanes
+// ("corp.example.org in other"): the logs were sorted with other lanes
+// than the plan's.
+func elsewhere(r *analysis.Result, l LanePlan) []string {
+	var out []string
+	for _, ls := range r.Lanes {
+		if ls.Lane == l.Lane {
+			continue
+		}
+		for _, d := range ls.Sites {
+			if slices.Contains(l.Domains, d.Domain) {
+				out = append(out, d.Domain+" in "+ls.Lane)
+			}
+		}
+	}
+	return out
 }
 
 func cohortsNote(c []string) string {
@@ -142,7 +171,7 @@ func overLimit(attempts, limit int) bool { return attempts > limit+limit/5+2 }
 // the logs end before the day does.
 func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, partial bool) DayProgress {
 	s := l.Schedule[step]
-	dp := DayProgress{Date: date, Step: s.Day, Phase: s.Phase, Limit: s.PerHour}
+	dp := DayProgress{Date: date, Step: s.Day, Phase: s.Phase, Limit: s.PerHour, Hours: []HourRate{}, HoursOver: []HourRate{}}
 	deferrals := 0
 	for _, h := range hours {
 		hr := HourRate{Hour: h.Hour, Attempts: h.Attempts, Rate: h.DeferralRate}

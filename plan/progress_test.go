@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +81,74 @@ func TestCheckGuards(t *testing.T) {
 		if d.Decision != tt.want || !strings.Contains(d.Reason, tt.reason) {
 			t.Errorf("%s: %s (%s), want %s (%q)", tt.name, d.Decision, d.Reason, tt.want, tt.reason)
 		}
+	}
+}
+
+// TestJSONNoNulls: every list in a plan and in a check is a JSON array,
+// empty when there is nothing, never null (jq's .lanes[] fails on null).
+func TestJSONNoNulls(t *testing.T) {
+	nulls := func(name string, v any) {
+		t.Helper()
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var walk func(path string, x any)
+		walk = func(path string, x any) {
+			switch x := x.(type) {
+			case nil:
+				t.Errorf("%s: %s is null", name, path)
+			case map[string]any:
+				for k, v := range x {
+					walk(path+"."+k, v)
+				}
+			case []any:
+				for i, v := range x {
+					walk(fmt.Sprintf("%s[%d]", path, i), v)
+				}
+			}
+		}
+		var x any
+		json.Unmarshal(data, &x)
+		walk("", x)
+	}
+	r := sample(t)
+	p := New(r, Options{})
+	nulls("plan", p)
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) // a quiet day first
+	nulls("check", p.Check(r, start))
+	nulls("check with no mail", p.Check(&analysis.Result{}, start))
+	r.Incidents = nil
+	nothing := New(r, Options{})
+	nulls("nothing to throttle", nothing)
+	nulls("check of nothing", nothing.Check(r, start))
+}
+
+// TestCheckDone: a clean day on the last step (the usual volume) ends the
+// recovery: what to do now is to remove the throttle, as the last step's
+// rule says, not to stay on that step.
+func TestCheckDone(t *testing.T) {
+	p := New(sample(t), Options{Threshold: 0.05})
+	l := &p.Lanes[0]
+	for i := range l.Schedule {
+		l.Schedule[i].PerHour = 10
+	}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var hours []analysis.HourStats
+	for d := 0; d <= len(l.Schedule); d++ {
+		hours = append(hours, analysis.HourStats{Lane: "apple", Hour: start.Add(time.Duration(d*24+9) * time.Hour), Attempts: 10})
+	}
+	hours = append(hours, analysis.HourStats{Lane: "yahoo", Hour: start.Add(time.Duration(len(l.Schedule)+1) * 24 * time.Hour)})
+	pr := p.Check(&analysis.Result{Hourly: hours}, start)[0]
+	if last := pr.Days[len(pr.Days)-1]; last.Step != len(l.Schedule) || last.Decision != Advance {
+		t.Fatalf("last day %+v", last)
+	}
+	if !strings.Contains(pr.Today, "remove the throttle") {
+		t.Errorf("today %q: the recovery is over", pr.Today)
+	}
+	// One clean day on the last step is not yet the end.
+	pr = p.Check(&analysis.Result{Hourly: hours[:len(l.Schedule)-1]}, start)[0]
+	if strings.Contains(pr.Today, "remove the throttle") {
+		t.Errorf("today %q before the last step", pr.Today)
 	}
 }

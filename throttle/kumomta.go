@@ -40,19 +40,26 @@ func (l Lane) kumomta() File {
 		// each reply once.
 		domains, rate = []string{l.Nexthop}, l.PerHour
 		b.WriteString(comment("# ", "The lane's domains share their MX hosts, so KumoMTA rolls them up into one site\n(mx_rollup): the entry for "+l.Nexthop+" applies to "+strings.Join(l.Domains, ", ")+"."))
-	} else if len(l.Domains) > 1 && l.PerHour > 0 {
-		b.WriteString(comment("# ", fmt.Sprintf("Each domain is its own site here: the lane's %d messages an hour are split among\nthe %d with mail.", l.PerHour, l.destinations())))
+	} else if len(l.Domains) > 1 {
+		why := "Each domain is shaped by its name (mx_rollup = false): some may share MX hosts, and two\nentries rolled up to one site are an error in KumoMTA."
+		if l.PerHour > 0 {
+			why += fmt.Sprintf("\nThe lane's %d messages an hour are split among the %d with mail.", l.PerHour, l.destinations())
+		}
+		b.WriteString(comment("# ", why))
 	}
+	rollup := len(domains) == 1
 	for _, d := range domains {
-		l.kumoDomain(&b, d, rate)
+		l.kumoDomain(&b, d, rate, rollup)
 	}
 	return File{Name: "kumomta/lane_" + l.Name + ".toml", Install: path + ", listed in init.lua's extra_files and tsa_init.lua's kumo.shaping.load", Content: b.String()}
 }
 
-// kumoDomain writes one domain's entry: its limits and automation rules.
-func (l Lane) kumoDomain(b *strings.Builder, d string, rate int) {
+// kumoDomain writes one domain's entry: its limits and automation rules,
+// rolled up to its site (its MX set) or, with several entries, shaped by
+// the domain's name, as two entries on one site are an error.
+func (l Lane) kumoDomain(b *strings.Builder, d string, rate int, rollup bool) {
 	fmt.Fprintf(b, "\n[%q]\n", d)
-	b.WriteString("mx_rollup = true\n")
+	fmt.Fprintf(b, "mx_rollup = %t\n", rollup)
 	if l.Source != "" {
 		b.WriteString(comment("# ", "Only for mail sent through the egress source "+l.Source+": other streams keep their pace."))
 		fmt.Fprintf(b, "\n[%q.sources.%q]\n", d, l.Source)

@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -167,5 +168,52 @@ func TestSourceScope(t *testing.T) {
 	l.Source = "bad source"
 	if _, err := PowerMTA(l); err == nil {
 		t.Error("a source with a space accepted")
+	}
+}
+
+// TestKumoMTANoAliasedSites: KumoMTA rolls a domain entry up to its site
+// (its MX set), and two entries on one site are an error ("If you
+// configure a domain that belongs to a configured site without setting
+// the mx_rollup option to false, you will cause an error"). When each of
+// a lane's domains is its own destination, some may still share MX hosts
+// (icloud.com and me.com beside a custom domain): each entry then sets
+// mx_rollup = false, KumoMTA's way to shape one domain by its name.
+func TestKumoMTANoAliasedSites(t *testing.T) {
+	l := Lane{Name: "apple", Domains: []string{"icloud.com", "me.com", "shop.example"}, Connections: 2, PerHour: 300}
+	files, err := KumoMTA(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shaping map[string]struct {
+		MXRollup *bool `toml:"mx_rollup"`
+	}
+	if _, err := toml.Decode(files[0].Content, &shaping); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range l.Domains {
+		if s, ok := shaping[d]; !ok || s.MXRollup == nil || *s.MXRollup {
+			t.Errorf("%s: mx_rollup not false: a second domain on its site would be an error", d)
+		}
+	}
+	// One domain, or a shared site, keeps the rollup.
+	files, _ = KumoMTA(Lane{Name: "gmail", Domains: []string{"gmail.com"}, Connections: 2})
+	if !strings.Contains(files[0].Content, "mx_rollup = true") {
+		t.Errorf("one domain lost its rollup:\n%s", files[0].Content)
+	}
+}
+
+// TestLaneJSONKeys: the lane's JSON keys (in plan --format json) are all
+// snake_case, as the rest of the plan's.
+func TestLaneJSONKeys(t *testing.T) {
+	data, err := json.Marshal(apple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	for k := range m {
+		if strings.ToLower(k) != k {
+			t.Errorf("key %q is not snake_case", k)
+		}
 	}
 }

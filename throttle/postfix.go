@@ -129,6 +129,11 @@ func (l Lane) postfixDestinations() int {
 	return l.destinations()
 }
 
+// postfixRecipientLimit is the most recipients one delivery to the lane
+// carries: the least that keeps a destination a domain (1 would make it a
+// recipient).
+const postfixRecipientLimit = 2
+
 func (l Lane) postfixMain() string {
 	t := l.Transport()
 	var b strings.Builder
@@ -150,6 +155,11 @@ func (l Lane) postfixMain() string {
 	fmt.Fprintf(&b, "%s_destination_concurrency_limit = %d\n", t, l.Connections)
 	b.WriteString(comment("# ", "Start at one and let Postfix's slow start climb to the limit."))
 	fmt.Fprintf(&b, "%s_initial_destination_concurrency = 1\n", t)
+	b.WriteString(comment("# ", fmt.Sprintf("At most %d recipients per delivery (the default is 50): the limits count deliveries,\n"+
+		"so a message to many of the lane's recipients would carry them all at once. Bulk\n"+
+		"mail with one recipient a message keeps the rate exactly. Never 1: that makes each\n"+
+		"recipient its own destination, with its own limits and delay, and slows nothing.", postfixRecipientLimit)))
+	fmt.Fprintf(&b, "%s_destination_recipient_limit = %d\n", t, postfixRecipientLimit)
 	if l.PerHour > 0 {
 		n := l.postfixDestinations()
 		rate := l.perDestination(n)
@@ -170,10 +180,14 @@ func (l Lane) postfixMain() string {
 }
 
 func postfixSteps(lanes []Lane) string {
-	var names, greps []string
+	var names, greps, domains []string
 	relayhost := ""
 	for _, l := range lanes {
 		names = append(names, l.Name+" ("+strings.Join(l.Domains, ", ")+")")
+		for _, d := range l.Domains {
+			// a regular expression in a jq string: \\. is a literal dot
+			domains = append(domains, strings.ReplaceAll(d, ".", `\\.`))
+		}
 		greps = append(greps, l.Transport())
 		relayhost = cmp.Or(relayhost, l.Relayhost)
 	}
@@ -205,8 +219,8 @@ Roll back:
   Do not flush the queue (postqueue -f): the lane's backlog would reach the receiver at
   once, the burst that started the deferrals. Let the queue manager retry it at its
   own pace; for a large backlog hold it and release it in batches:
-    postqueue -j | jq -r 'select(.recipients[].address | test("@(DOMAINS)$")) | .queue_id' > held
+    postqueue -j | jq -r 'select(any(.recipients[].address; test("@(%[5]s)$"; "i"))) | .queue_id' > held
     postsuper -h - < held
     head -n 500 held | postsuper -H -     (then the next 500, an hour apart)
-`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"), check)
+`, PostfixMap, strings.Join(names, "; "), strings.Join(greps, "|"), check, strings.Join(domains, "|"))
 }

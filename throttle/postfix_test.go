@@ -231,3 +231,69 @@ func TestLanesApart(t *testing.T) {
 		t.Error("no lanes")
 	}
 }
+
+// TestPostfixRecipientLimit: a delivery carries up to
+// <transport>_destination_recipient_limit recipients (50 by default) and
+// the rate delay spaces deliveries, not recipients: the lane sets a small
+// limit, read by Postfix's own postconf, and never 1, which would make
+// each recipient its own destination with its own delay (no throttle).
+func TestPostfixRecipientLimit(t *testing.T) {
+	postconf := postfixTool(t, "postconf")
+	gmail := Lane{Name: "gmail", Domains: []string{"gmail.com"}, Connections: 5, MessagesPerConnection: 1}
+	for _, l := range []Lane{apple, gmail} {
+		files, err := Postfix(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for _, f := range files {
+			if name, ok := strings.CutSuffix(filepath.Base(f.Name), ".mailtriage"); ok {
+				os.WriteFile(filepath.Join(dir, name), []byte(f.Content), 0o644)
+			}
+		}
+		param := "lane_" + l.Name + "_destination_recipient_limit"
+		out, err := exec.Command(postconf, "-c", dir, "-n", param).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "warning") {
+			t.Fatalf("postconf -n %s: %v\n%s", param, err, out)
+		}
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), param+" = %d", &n); err != nil || n < 2 || n > 10 {
+			t.Errorf("%s: %q, want a limit from 2 to 10", l.Name, out)
+		}
+	}
+}
+
+// TestPostfixHoldBacklog: the INSTALL file's command that lists the lane's
+// queued mail (postqueue -j through jq) names the lane's own domains and
+// picks each of their messages once: run with jq on postqueue -j lines.
+func TestPostfixHoldBacklog(t *testing.T) {
+	files, err := Postfix(apple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps string
+	for _, f := range files {
+		if filepath.Base(f.Name) == "INSTALL" {
+			steps = f.Content
+		}
+	}
+	m := regexp.MustCompile(`postqueue -j \| jq -r '([^']+)' > held`).FindStringSubmatch(steps)
+	if m == nil {
+		t.Fatalf("no postqueue -j | jq line:\n%s", steps)
+	}
+	jq, err := exec.LookPath("jq")
+	if err != nil {
+		t.Skip("jq is not installed")
+	}
+	queue := `{"queue_name":"deferred","queue_id":"A1","recipients":[{"address":"ann@icloud.com"},{"address":"bob@me.com"}]}
+{"queue_name":"deferred","queue_id":"B2","recipients":[{"address":"cy@gmail.com"}]}
+{"queue_name":"deferred","queue_id":"C3","recipients":[{"address":"dee@Mac.com"}]}
+{"queue_name":"deferred","queue_id":"D4","recipients":[{"address":"eve@icloudxcom.example"}]}
+`
+	cmd := exec.Command(jq, "-r", m[1])
+	cmd.Stdin = strings.NewReader(queue)
+	out, err := cmd.CombinedOutput()
+	if got := strings.Fields(string(out)); err != nil || strings.Join(got, " ") != "A1 C3" {
+		t.Errorf("jq %s: %q (%v), want A1 C3", m[1], out, err)
+	}
+}

@@ -61,7 +61,7 @@ type Lane struct {
 	// Why is the reason, written into the files' comments ("apple: 41%
 	// of attempts deferred from 09:00Z, 421 4.7.0 Deferred - see
 	// Proofpoint DNSBL lookup").
-	Why string
+	Why string `json:"why"`
 }
 
 // File is one generated file: where it goes and what it holds.

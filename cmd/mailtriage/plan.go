@@ -57,7 +57,7 @@ Exit status: 0 a plan was made (or nothing needs slowing); 1 an input could
 not be read; 2 wrong usage.`,
 		Example: `  mailtriage plan /var/log/mail.log*
   mailtriage analyze --format json mail.log > report.json && mailtriage plan --analysis report.json --mta powermta
-  mailtriage plan --out-dir plan/ --format markdown examples/incident-postfix.log.gz > plan/PLAN.md`,
+  mkdir -p plan && mailtriage plan --out-dir plan/ --format markdown examples/incident-postfix.log.gz > plan/PLAN.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlan(cmd, e, o, args)
 		},
@@ -114,7 +114,14 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known})
+	// A table that has learned nothing of MX hosts: the lane of a domain
+	// by its name alone.
+	_, byName, err := catalogAndLanes(o.lanesFile)
+	if err != nil {
+		return err
+	}
+	named := func(domain string) string { return byName.Lane(domain, "") }
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known, Named: named})
 	files, err := p.Config(o.mta)
 	if err != nil {
 		return err

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailtriage/mailtriage/report"
 )
@@ -225,6 +228,80 @@ func TestPlanCheck(t *testing.T) {
 		code, _, errs := mt(t, "", tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.msg) {
 			t.Errorf("%v: exit %d %q, want %d %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+	}
+}
+
+// corpLog writes a Postfix log of days of mail to corp.example.org, a
+// domain only a --lanes file puts in a lane, perHour messages an hour, the
+// share deferred per day, sent by the given smtp program.
+func corpLog(t *testing.T, prog string, start time.Time, perHour int, deferred ...float64) string {
+	t.Helper()
+	var b strings.Builder
+	id := 0x10000
+	for d, share := range deferred {
+		for h := 0; h < 24; h++ {
+			for i := 0; i < perHour; i++ {
+				id++
+				ts := start.Add(time.Duration(d*24+h)*time.Hour + time.Duration(i)*time.Minute).Format("2006-01-02T15:04:05.000000+00:00")
+				fmt.Fprintf(&b, "%s mta1 postfix/qmgr[55]: %X: from=<news@news.shop.example.net>, size=1000, nrcpt=1 (queue active)\n", ts, id)
+				if float64(i) < share*float64(perHour) {
+					fmt.Fprintf(&b, "%s mta1 %s[48]: %X: to=<u%d@corp.example.org>, relay=mx01.mx.partner.example[192.0.2.5]:25, delay=0.4, delays=0/0/0.2/0.1, dsn=4.7.0, status=deferred (host mx01.mx.partner.example[192.0.2.5] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n", ts, prog, id, id)
+				} else {
+					fmt.Fprintf(&b, "%s mta1 %s[48]: %X: to=<u%d@corp.example.org>, relay=mx01.mx.partner.example[192.0.2.5]:25, delay=0.4, delays=0/0/0.2/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n", ts, prog, id, id)
+					fmt.Fprintf(&b, "%s mta1 postfix/qmgr[55]: %X: removed\n", ts, id)
+				}
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "mail.log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPlanCheckLanesFile: a plan made with --lanes is followed with the
+// same lanes: the new logs' mail to the lane's domains counts in the lane
+// (here the day is 50% deferred: roll back, exit 3), and without the file
+// plan check says where that mail went rather than "no mail to the lane".
+func TestPlanCheckLanesFile(t *testing.T) {
+	dir := t.TempDir()
+	lanes := filepath.Join(dir, "lanes.toml")
+	os.WriteFile(lanes, []byte("[[lane]]\nname = \"corp\"\ndomains = [\"corp.example.org\"]\n"), 0o644)
+	before := corpLog(t, "postfix/smtp", time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), 60, 0, 0, 0.5)
+	code, out, errs := mt(t, "", "plan", "--lanes", lanes, "--format", "json", before)
+	if code != exitOK || !strings.Contains(out, `"lane": "corp"`) {
+		t.Fatalf("plan: exit %d: %s\n%.400s", code, errs, out)
+	}
+	planFile := filepath.Join(dir, "plan.json")
+	os.WriteFile(planFile, []byte(out), 0o644)
+	after := corpLog(t, "postfix/lane_corp/smtp", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), 6, 0.5)
+	t.Setenv("NO_COLOR", "1")
+	code, out, errs = mt(t, "", "plan", "check", "--plan", planFile, "--lanes", lanes, "--start", "2026-12-01", after)
+	if code != exitProblems || !strings.Contains(out, "roll back") {
+		t.Errorf("with --lanes: exit %d, want %d (roll back): %s\n%s", code, exitProblems, errs, out)
+	}
+	_, out, _ = mt(t, "", "plan", "check", "--plan", planFile, "--start", "2026-12-01", after)
+	if !strings.Contains(out, "corp.example.org") || !strings.Contains(out, "--lanes") {
+		t.Errorf("without --lanes, the output does not say the lane's mail went to another lane:\n%s", out)
+	}
+}
+
+// TestPlanHelpExamplesRedirect: the shell opens a redirection before the
+// command runs, so an example that writes "> dir/FILE" must make dir first
+// (--out-dir dir makes it too late).
+func TestPlanHelpExamplesRedirect(t *testing.T) {
+	cmd := newPlan(&env{})
+	redirect := regexp.MustCompile(`>\s*([^\s>]+)/[^\s/]+`)
+	for _, c := range append(cmd.Commands(), cmd) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			for _, m := range redirect.FindAllStringSubmatchIndex(line, -1) {
+				dir := line[m[2]:m[3]]
+				if !strings.Contains(line[:m[0]], "mkdir -p "+dir) {
+					t.Errorf("%s: %q writes into %s/ before anything makes it", c.Name(), strings.TrimSpace(line), dir)
+				}
+			}
 		}
 	}
 }

@@ -16,6 +16,7 @@ type planCheckOptions struct {
 	plan     string
 	start    string
 	analysis string
+	lanes    string
 	format   string
 }
 
@@ -33,6 +34,9 @@ whole over it: one step back). Holding and rolling back name the cohort
 added last, the first suspect. The last line says what to do now.
 
 --start is the plan's day one (default: the first day of the logs).
+--lanes is the lane file the plan was made with (plan --lanes): without it
+the logs are sorted into the built-in lanes, and a lane only that file
+places would see no mail.
 
 Exit status: 0 every lane can advance or hold; 1 an input could not be read;
 2 wrong usage; 3 a lane must roll back.`,
@@ -46,6 +50,7 @@ Exit status: 0 every lane can advance or hold; 1 an input could not be read;
 	f.StringVar(&o.plan, "plan", "", "the plan, as plan --format json wrote it (required)")
 	f.StringVar(&o.start, "start", "", "the plan's day one, 2026-12-01 (default: the first day of the logs)")
 	f.StringVar(&o.analysis, "analysis", "", "a saved analysis of the new logs instead of log files")
+	f.StringVar(&o.lanes, "lanes", "", "the TOML lane file the plan was made with (plan --lanes)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -70,7 +75,7 @@ func runPlanCheck(cmd *cobra.Command, e *env, o *planCheckOptions, args []string
 	if err := p.Valid(); err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("--plan %s: not a plan (plan --format json): %w", o.plan, err)}
 	}
-	cat, lanes, err := catalogAndLanes("")
+	cat, lanes, err := catalogAndLanes(o.lanes)
 	if err != nil {
 		return err
 	}
