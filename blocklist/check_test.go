@@ -80,12 +80,28 @@ example.com.dbl.test. IN A 127.0.1.2
 
 func testCheck(t *testing.T, targets ...string) (*Report, *dnstest.Server) {
 	t.Helper()
+	rep, s := runCheck(t, testCatalogue, testZones, func(s *dnstest.Server) {
+		s.Fail("24.100.51.198.bl.test", dns.RcodeServerFailure)
+	}, nil, targets...)
+	return rep, s
+}
+
+// runCheck checks targets against the lists of catalogue, served from
+// zones; setup may make the server fail some names, and with (if set)
+// changes the catalogue first.
+func runCheck(t *testing.T, catalogue, zones string, setup func(*dnstest.Server), with func(*Catalogue) *Catalogue, targets ...string) (*Report, *dnstest.Server) {
+	t.Helper()
 	cat := &Catalogue{}
-	if err := cat.Load(strings.NewReader(testCatalogue), "test.toml"); err != nil {
+	if err := cat.Load(strings.NewReader(catalogue), "test.toml"); err != nil {
 		t.Fatal(err)
 	}
-	s := dnstest.Start(t, testZones)
-	s.Fail("24.100.51.198.bl.test", dns.RcodeServerFailure)
+	if with != nil {
+		cat = with(cat)
+	}
+	s := dnstest.Start(t, zones)
+	if setup != nil {
+		setup(s)
+	}
 	c, err := resolver.NewClient(s.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -260,8 +276,7 @@ func TestThroughput(t *testing.T) {
 // shared, so no field of a report, errors included, carries it.
 func TestDQSKeyNotShown(t *testing.T) {
 	const key = "s3cretk3yabcdef"
-	cat := &Catalogue{}
-	err := cat.Load(strings.NewReader(`
+	rep, _ := runCheck(t, `
 [[zone]]
 name = "zen.test"
 dqs = "zen.dq.test"
@@ -270,28 +285,14 @@ tier = 1
 test_listed = "127.0.0.2"
 test_clean = "127.0.0.1"
 code = [{ value = "127.0.0.2", class = "listed", meaning = "spam source" }]
-`), "test.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := dnstest.Start(t, `$ORIGIN .
+`, `$ORIGIN .
 $TTL 300
 . IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
 2.0.0.127.`+key+`.zen.dq.test. IN A 127.0.0.2
 21.100.51.198.`+key+`.zen.dq.test. IN A 127.0.0.2
-`)
-	s.Fail("24.100.51.198."+key+".zen.dq.test", dns.RcodeServerFailure)
-	c, err := resolver.NewClient(s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Timeout, c.Retries = 200*time.Millisecond, 0
-	var ts []Target
-	for _, in := range []string{"198.51.100.21", "198.51.100.24"} {
-		tg, _ := ParseTarget(in)
-		ts = append(ts, tg)
-	}
-	rep := Check(context.Background(), Options{Resolver: c, Catalogue: cat.WithDQSKey(key)}, ts)
+`, func(s *dnstest.Server) {
+		s.Fail("24.100.51.198."+key+".zen.dq.test", dns.RcodeServerFailure)
+	}, func(c *Catalogue) *Catalogue { return c.WithDQSKey(key) }, "198.51.100.21", "198.51.100.24")
 	if l := status(rep, "198.51.100.21", "<key>.zen.dq.test"); l.Status != dnsbl.StatusListed {
 		t.Errorf("the listing through DQS: %+v", l)
 	}
@@ -308,8 +309,10 @@ $TTL 300
 // RFC 5782's IPv6 test entry (::FFFF:7F00:2); on an IPv4-only list it is
 // unavailable, not clean, and IPv4 addresses are still asked there.
 func TestIPv6OnlyWhereListed(t *testing.T) {
-	cat := &Catalogue{}
-	err := cat.Load(strings.NewReader(`
+	// ::ffff:7f00:2 and 2001:db8::25 in nibbles, last first.
+	const test6 = "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"
+	const listed6 = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+	rep, _ := runCheck(t, `
 [[zone]]
 name = "v6.test"
 kind = "ip"
@@ -325,34 +328,14 @@ tier = 1
 test_listed = "127.0.0.2"
 test_clean = "127.0.0.1"
 code = [{ value = "127.0.0.2", class = "listed", meaning = "spam source" }]
-`), "test.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// ::ffff:7f00:2 and 2001:db8::25 in nibbles, last first.
-	const test6 = "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"
-	const listed6 = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
-	s := dnstest.Start(t, `$ORIGIN .
+`, `$ORIGIN .
 $TTL 300
 . IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
 2.0.0.127.v6.test. IN A 127.0.0.2
 `+test6+`.v6.test. IN A 127.0.0.2
 `+listed6+`.v6.test. IN A 127.0.0.2
 2.0.0.127.v4.test. IN A 127.0.0.2
-`)
-	c, err := resolver.NewClient(s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ts []Target
-	for _, in := range []string{"2001:db8::25", "2001:db8::26", "198.51.100.25"} {
-		tg, err := ParseTarget(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts = append(ts, tg)
-	}
-	rep := Check(context.Background(), Options{Resolver: c, Catalogue: cat}, ts)
+`, nil, nil, "2001:db8::25", "2001:db8::26", "198.51.100.25")
 	for _, tt := range []struct {
 		target, zone string
 		want         dnsbl.Status
