@@ -315,19 +315,15 @@ func streamKey(sender, by string) string {
 			return lower(sender[i+1:])
 		}
 	}
-	return lower(foldSender(sender))
+	return lower(FoldSender(sender))
 }
 
-// FoldSender is an envelope sender without its per-message tags (VERP,
-// BATV, SRS), as stream names show it: bounces+jane=example.com@ is
-// bounces+*@. Reports that must not name recipients show senders so.
-func FoldSender(s string) string { return foldSender(s) }
-
-// foldSender takes the per-message tags out of an envelope sender, so
+// FoldSender takes the per-message tags out of an envelope sender, so
 // that one stream reads as one: VERP (bounces+1234-jane=example.com@,
 // bounce-1234-jane=example.com@), BATV (prvs=0123abcd=news@) and SRS
-// (SRS0=HHH=TT=example.com=jane@). Plain addresses pass untouched.
-func foldSender(s string) string {
+// (SRS0=HHH=TT=example.com=jane@). Plain addresses pass untouched. Reports
+// that must not name recipients show senders so, as stream names do.
+func FoldSender(s string) string {
 	at := strings.LastIndexByte(s, '@')
 	// Two byte searches, not IndexAny, which builds its set on every call.
 	if at < 0 || strings.IndexByte(s[:at], '+') < 0 && strings.IndexByte(s[:at], '=') < 0 {

@@ -211,8 +211,8 @@ func TestFoldSender(t *testing.T) {
 		{"a=b@shop.example", "a=b@shop.example"},
 		{"", ""},
 	} {
-		if got := foldSender(tt.in); got != tt.want {
-			t.Errorf("foldSender(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := FoldSender(tt.in); got != tt.want {
+			t.Errorf("FoldSender(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
