@@ -70,3 +70,22 @@ sub2.org.test. IN A 192.0.2.1
 			msgLacks: map[string]string{"dmarc.inherited": "no DMARC record of its own"}},
 	})
 }
+
+// TestDMARCPctStillCountsForRFC7489Receivers: RFC 9989 removed pct=, but
+// a receiver still on RFC 7489 applies p= to only pct percent of failing
+// mail and, for the rest, the next weaker policy (RFC 7489 §6.3 "pct",
+// §6.6.4): "receivers ignore it" is true of half the receivers only.
+func TestDMARCPctStillCountsForRFC7489Receivers(t *testing.T) {
+	zone := `_dmarc.zero.test. IN TXT "v=DMARC1; p=reject; pct=0; rua=mailto:d@zero.test"
+_dmarc.half.test. IN TXT "v=DMARC1; p=quarantine; pct=50; rua=mailto:d@half.test"
+_dmarc.full.test. IN TXT "v=DMARC1; p=reject; pct=100; rua=mailto:d@full.test"
+`
+	runDMARCCases(t, zone, []dmarcCase{
+		{name: "pct=0 under reject", rfc: "RFC 7489 §6.6.4", domain: "zero.test", policy: "reject",
+			want: []string{"dmarc.tag-warning"}, msgContains: map[string]string{"dmarc.tag-warning": "RFC 7489 receivers apply quarantine"}},
+		{name: "pct=50 under quarantine", rfc: "RFC 7489 §6.6.4", domain: "half.test", policy: "quarantine",
+			want: []string{"dmarc.tag-warning"}, msgContains: map[string]string{"dmarc.tag-warning": "to 50% of failing mail"}},
+		{name: "pct=100 is harmless", rfc: "RFC 9989", domain: "full.test", policy: "reject",
+			want: []string{"dmarc.tag-warning"}, msgLacks: map[string]string{"dmarc.tag-warning": "RFC 7489 receivers apply"}},
+	})
+}
