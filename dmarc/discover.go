@@ -164,7 +164,7 @@ func lookup(ctx context.Context, r resolver.Resolver, name string) found {
 }
 
 // orgDomain applies RFC 9989 §4.10.2 to the walk's results: the domain
-// with psd=n; else the one just below a psd=y; else the domain with the
+// with psd=n; else the one a label below a psd=y; else the domain with the
 // fewest labels that has a record; else the author domain.
 func orgDomain(names []string, results []found) string {
 	shortest := ""
@@ -177,7 +177,11 @@ func orgDomain(names []string, results []found) string {
 			return names[i]
 		case "y":
 			if i > 0 {
-				return names[i-1]
+				// One label below names[i], taken from the author domain:
+				// after the eight-label shortcut names[i-1] may have more.
+				labels := strings.Split(names[0], ".")
+				k := strings.Count(names[i], ".") + 2
+				return strings.Join(labels[len(labels)-k:], ".")
 			}
 			return names[0]
 		}
