@@ -81,6 +81,17 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 	rec := d.Record
 	ev := []string{fmt.Sprintf("_dmarc.%s TXT %q", d.PolicyDomain, d.Raw)}
 	dmarcRecordFindings(p, rec, ev)
+	if len(d.Broken) > 0 {
+		var msgs []string
+		for _, pr := range d.Problems {
+			if !strings.Contains(pr.Message, "several") {
+				msgs = append(msgs, pr.Message)
+			}
+		}
+		p.find("dmarc.invalid", fmt.Sprintf("%s holds a DMARC record receivers cannot use (%s): receivers on RFC 7489 stop there and apply no DMARC to %s (§6.6.3); the RFC 9989 tree walk goes on to %s",
+			strings.Join(d.Broken, ", "), strings.Join(msgs, "; "), domain, d.PolicyDomain),
+			fmt.Sprintf("correct %s (v=DMARC1; p=...; with semicolons between tags), or delete it so the policy of %s applies everywhere", strings.Join(d.Broken, ", "), d.PolicyDomain), evidence)
+	}
 	// The policy that applies: p for the domain itself, sp for a
 	// subdomain that exists, np for one that does not (RFC 9989 §4.7).
 	tag, pol := "p", rec.Policy
@@ -89,7 +100,11 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 		if mailhost.LookupAddrs(ctx, r, domain).Status == resolver.NXDomain {
 			tag, pol = "np", rec.NonexistentPol
 		}
-		p.find("dmarc.inherited", fmt.Sprintf("%s has no DMARC record of its own; the record of %s applies, with %s=%s", domain, d.PolicyDomain, tag, pol),
+		own := "has no DMARC record of its own"
+		if len(d.Broken) > 0 {
+			own = "has no usable DMARC record of its own"
+		}
+		p.find("dmarc.inherited", fmt.Sprintf("%s %s; the record of %s applies, with %s=%s", domain, own, d.PolicyDomain, tag, pol),
 			"nothing to do unless the subdomain needs its own policy", ev...)
 	}
 	s.Policy, s.Testing = string(pol), rec.Testing

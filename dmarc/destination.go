@@ -22,7 +22,7 @@ type Destination struct {
 	// <policy domain>._report._dmarc.<destination domain>.
 	Name string
 	// Status is the outcome of its lookup; Authorized is set when it holds
-	// exactly one v=DMARC1 record.
+	// at least one v=DMARC1 record.
 	Status     resolver.Status
 	Err        error
 	Authorized bool
@@ -55,8 +55,9 @@ func VerifyDestinations(ctx context.Context, r resolver.Resolver, policyDomain s
 					n++
 				}
 			}
-			// RFC 7489 §7.1 step 5: none, or several, is no authorization.
-			d.Authorized = n == 1
+			// RFC 7489 §7.1 steps 5-7 (RFC 9990 §4): records not starting
+			// with v=DMARC1 are discarded; at least one left authorizes.
+			d.Authorized = n >= 1
 		}()
 	}
 	wg.Wait()

@@ -42,6 +42,9 @@ type Discovery struct {
 	Problems []Problem
 	// Several names the _dmarc names that hold more than one record.
 	Several []string
+	// Broken names the _dmarc names, up to the policy domain, whose
+	// v=DMARC1 record does not parse or has no usable policy.
+	Broken []string
 }
 
 // maxWalk is the most names the tree walk queries (RFC 9989 §4.10).
@@ -109,8 +112,13 @@ func Discover(ctx context.Context, r resolver.Resolver, domain string) Discovery
 				break
 			}
 		}
-		if f.invalid != nil {
+		if f.invalid != nil && d.Record == nil {
+			// A broken record below the policy domain: RFC 7489 §6.6.3
+			// stops there (no DMARC applies), the RFC 9989 walk goes on.
+			// Either way the user must hear of it; a broken record above
+			// the policy domain governs nothing.
 			d.Problems = append(d.Problems, Problem{Error: true, Message: fmt.Sprintf("_dmarc.%s: %v", name, f.invalid)})
+			d.Broken = append(d.Broken, "_dmarc."+name)
 		}
 		if f.record != nil && d.Record == nil {
 			d.Record, d.Raw, d.PolicyDomain = f.record, f.raw, name
@@ -156,7 +164,7 @@ func lookup(ctx context.Context, r resolver.Resolver, name string) found {
 }
 
 // orgDomain applies RFC 9989 §4.10.2 to the walk's results: the domain
-// with psd=n; else the one just below a psd=y; else the domain with the
+// with psd=n; else the one a label below a psd=y; else the domain with the
 // fewest labels that has a record; else the author domain.
 func orgDomain(names []string, results []found) string {
 	shortest := ""
@@ -169,7 +177,11 @@ func orgDomain(names []string, results []found) string {
 			return names[i]
 		case "y":
 			if i > 0 {
-				return names[i-1]
+				// One label below names[i], taken from the author domain:
+				// after the eight-label shortcut names[i-1] may have more.
+				labels := strings.Split(names[0], ".")
+				k := strings.Count(names[i], ".") + 2
+				return strings.Join(labels[len(labels)-k:], ".")
 			}
 			return names[0]
 		}

@@ -182,7 +182,8 @@ $ORIGIN reports.example.net.
 @ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 300
 example.com._report._dmarc IN TXT "v=DMARC1"
 twice.example.com._report._dmarc IN TXT "v=DMARC1"
-twice.example.com._report._dmarc IN TXT "v=DMARC1"
+twice.example.com._report._dmarc IN TXT "v=DMARC1; rua=mailto:a@reports.example.net"
+other.example.com._report._dmarc IN TXT "some-verification=abc"
 `} {
 		if err := z.Load(strings.NewReader(text), "", "test"); err != nil {
 			t.Fatal(err)
@@ -212,9 +213,15 @@ twice.example.com._report._dmarc IN TXT "v=DMARC1"
 	if !got[4].Unknown() || got[3].Unknown() {
 		t.Error("Unknown() should be set only for a failed lookup")
 	}
+	// RFC 7489 §7.1 steps 6-7 (RFC 9990 §4 step 8): "If at least one TXT
+	// resource record remains in the set after parsing, then the external
+	// reporting arrangement was authorized". Several are no reason to refuse.
 	twice := VerifyDestinations(context.Background(), z, "twice.example.com", rec.RUA[2:3])
-	if twice[0].Authorized {
-		t.Error("two authorization records are no authorization (RFC 7489 §7.1 step 5)")
+	if !twice[0].Authorized {
+		t.Error("two v=DMARC1 authorization records still authorize (RFC 7489 §7.1 step 7)")
+	}
+	if other := VerifyDestinations(context.Background(), z, "other.example.com", rec.RUA[2:3]); other[0].Authorized {
+		t.Error("a TXT record without v=DMARC1 first is no authorization (RFC 7489 §7.1 steps 5-6)")
 	}
 }
 

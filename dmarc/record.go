@@ -41,6 +41,9 @@ type Record struct {
 	ADKIM, ASPF   string // "r" (relaxed, the default) or "s" (strict)
 	RUA, RUF      []URI  // report destinations
 	FO            []string
+	// Pct is a valid pct= (removed by RFC 9989, still applied by RFC 7489
+	// receivers); -1 when absent or invalid.
+	Pct int
 	// Explicit holds the tags written in the record, in order.
 	Explicit []string
 	// Problems are what a careful reader should know: obsolete or
@@ -81,7 +84,7 @@ func Parse(txt string) (*Record, error) {
 	if len(tags) == 0 || tags[0].name != "v" || tags[0].value != "DMARC1" {
 		return nil, ErrNotDMARC
 	}
-	r := &Record{PSD: "u", ADKIM: "r", ASPF: "r", FO: []string{"0"}, Problems: problems}
+	r := &Record{PSD: "u", ADKIM: "r", ASPF: "r", FO: []string{"0"}, Problems: problems, Pct: -1}
 	seen := map[string]bool{}
 	for _, t := range tags[1:] {
 		if seen[t.name] {
@@ -108,6 +111,9 @@ func Parse(txt string) (*Record, error) {
 	}
 	if r.NonexistentPol == "" {
 		r.NonexistentPol = r.SubdomainPolicy
+	}
+	if r.Pct >= 0 {
+		r.pctProblem()
 	}
 	return r, nil
 }
@@ -201,11 +207,27 @@ func (r *Record) tag(t tag) {
 		if len(fo) > 0 {
 			r.FO = fo
 		}
-	case "pct", "rf", "ri":
+	case "pct":
+		r.pct(t.value)
+	case "rf", "ri":
 		r.problem(t.name, false, "%s= was removed by RFC 9989 (DMARCbis); receivers ignore it", t.name)
 	default:
 		r.problem(t.name, false, "unknown tag %s=; receivers ignore it (RFC 9989 §4.7)", t.name)
 	}
+}
+
+// pct notes what pct= still does: RFC 9989 receivers ignore it, but a
+// receiver on RFC 7489 applies p (or sp) to only pct percent of failing
+// mail and the next weaker policy to the rest (RFC 7489 §6.3, §6.6.4).
+// Called in tag order, so p may not be read yet; the message is finished
+// in Parse.
+func (r *Record) pct(v string) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 100 {
+		r.problem("pct", false, "pct=%s is not a number from 0 to 100, and pct= was removed by RFC 9989 (DMARCbis); remove it", v)
+		return
+	}
+	r.Pct = n
 }
 
 func policyOf(v string) (Policy, bool) {
@@ -258,4 +280,18 @@ func validSize(s string) bool {
 	}
 	_, err := strconv.ParseUint(s, 10, 64)
 	return err == nil
+}
+
+func (r *Record) pctProblem() {
+	weaker := map[Policy]Policy{Reject: Quarantine, Quarantine: None, None: None}
+	if r.Pct == 100 || r.Policy == None && r.SubdomainPolicy == None {
+		r.problem("pct", false, "pct=%d: pct= was removed by RFC 9989 (DMARCbis); with this value it changes nothing, but it can go", r.Pct)
+		return
+	}
+	if r.Pct == 0 {
+		r.problem("pct", false, "pct=0: RFC 9989 receivers ignore it and apply p=%s, but RFC 7489 receivers apply %s to all failing mail instead (RFC 7489 §6.6.4); to test a policy, use t=y instead (RFC 9989)", r.Policy, weaker[r.Policy])
+		return
+	}
+	r.problem("pct", false, "pct=%d: RFC 9989 receivers ignore it and apply p=%s to all failing mail, but RFC 7489 receivers apply p=%s only to %d%% of failing mail and apply %s to the rest (RFC 7489 §6.6.4); to test a policy, use t=y instead (RFC 9989)",
+		r.Pct, r.Policy, r.Policy, r.Pct, weaker[r.Policy])
 }
