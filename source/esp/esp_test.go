@@ -118,3 +118,63 @@ func FuzzRead(f *testing.F) {
 		tr.Finish(st.Last)
 	})
 }
+
+// readEvents reads s and returns the events as lines, with the stats.
+func readEvents(t *testing.T, s string) ([]string, Stats, error) {
+	t.Helper()
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+		if e.Kind != mailtriage.Message {
+			got = append(got, fmt.Sprintf("%v %s %s", e.Kind, e.Status, e.Recipient))
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(s), "events.json", tr)
+	tr.Finish(st.Last)
+	return got, st, err
+}
+
+// An export in JSON lines (one SendGrid event or Mailgun webhook a line,
+// as the providers' documentation gives them) with a damaged line in the
+// middle: the line is counted and the lines after it are still read.
+func TestBadLineDoesNotEndTheInput(t *testing.T) {
+	mg := func(id, rcpt, event, severity string) string {
+		return `{"signature":{"timestamp":"1534111900","token":"t","signature":"s"},"event-data":{"event":"` + event + `","severity":"` + severity +
+			`","timestamp":1534111899.5,"id":"` + id + `","recipient":"` + rcpt + `","message":{"headers":{"message-id":"m` + id + `@example.com"}},"delivery-status":{"code":550,"message":"5.1.1 no such user"}}}`
+	}
+	for _, tt := range []struct {
+		name, in string
+		want     []string
+		bad      int64
+	}{
+		{"garbage line", mg("e1", "a@example.org", "failed", "permanent") + "\n" +
+			"Mar 10 14:02:12 webhook-receiver: POST /mailgun 200\n" +
+			mg("e2", "b@example.org", "failed", "permanent") + "\n",
+			[]string{"1 bounced a@example.org", "3 bounced a@example.org", "1 bounced b@example.org", "3 bounced b@example.org"}, 1},
+		{"line cut short", mg("e1", "a@example.org", "failed", "permanent")[:80] + "\n" +
+			mg("e2", "b@example.org", "failed", "permanent") + "\n",
+			[]string{"1 bounced b@example.org", "3 bounced b@example.org"}, 1},
+		{"line cut inside an object", `{"event-data":{"event":"failed","recipient":` + "\n" +
+			mg("e2", "b@example.org", "failed", "permanent") + "\n" + mg("e3", "c@example.org", "failed", "permanent") + "\n",
+			[]string{"1 bounced b@example.org", "3 bounced b@example.org", "1 bounced c@example.org", "3 bounced c@example.org"}, 1},
+		// A SendGrid batch cut short (a webhook body saved while it was
+		// still arriving): the events before the cut are read.
+		{"batch cut short", `[` + "\n" +
+			`{"email":"a@example.org","timestamp":1461200990,"event":"bounce","sg_event_id":"s1","sg_message_id":"m1.filter1","status":"5.1.1","reason":"550 5.1.1 no such user"},` + "\n" +
+			`{"email":"b@example.org","timestamp":1461200991,"event":"bounce","sg_event_id":"s2","sg_message_id":"m2.filter1","status":"5.1.1","reason":"550 5.1.1 no such user"},` + "\n" +
+			`{"email":"c@example.org","timestamp":14612`,
+			[]string{"1 bounced a@example.org", "3 bounced a@example.org", "1 bounced b@example.org", "3 bounced b@example.org"}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st, err := readEvents(t, tt.in)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if st.Bad != tt.bad || len(st.Samples) == 0 || !strings.Contains(st.Samples[0], "events.json") {
+				t.Errorf("bad %d, want %d; samples %q", st.Bad, tt.bad, st.Samples)
+			}
+			if tt.name == "batch cut short" && err == nil {
+				t.Error("a cut batch must still say the input is damaged")
+			}
+		})
+	}
+}
