@@ -35,6 +35,9 @@ type Stats struct {
 	// event.
 	Complaints int64
 	Bad        int64 // objects that are no provider's event
+	// Duplicates are events seen before (by the provider's event id), in
+	// this input or an earlier one, and read once.
+	Duplicates int64
 	Samples    []string
 	First      time.Time
 	Last       time.Time
@@ -263,6 +266,10 @@ func (st *Stats) value(v any, name string, t *lifecycle.Tracker) {
 		}
 	case map[string]any:
 		st.Events++
+		if id := eventID(v); id != "" && !t.Once(id) {
+			st.Duplicates++
+			return
+		}
 		provider, recs, err := event(v)
 		switch {
 		case err != nil:
@@ -311,6 +318,30 @@ func (st *Stats) seen(t time.Time) {
 	if t.After(st.Last) {
 		st.Last = t
 	}
+}
+
+// eventID is the provider's id of one event, "" when it has none:
+// webhooks are delivered at least once, so an event posted again carries
+// the same id (SNS's MessageId, SendGrid's sg_event_id, Mailgun's
+// event-data id, SparkPost's event_id, Postmark's bounce ID).
+func eventID(o map[string]any) string {
+	switch {
+	case str(o, "Type") == "Notification" && str(o, "MessageId") != "":
+		return "sns/" + str(o, "MessageId")
+	case str(o, "sg_event_id") != "":
+		return "sendgrid/" + str(o, "sg_event_id")
+	case str(obj(o, "event-data"), "id") != "":
+		return "mailgun/" + str(obj(o, "event-data"), "id")
+	case o["msys"] != nil:
+		for _, e := range obj(o, "msys") {
+			if m, ok := e.(map[string]any); ok && str(m, "event_id") != "" {
+				return "sparkpost/" + str(m, "event_id")
+			}
+		}
+	case str(o, "RecordType") != "" && str(o, "ID") != "":
+		return "postmark/" + str(o, "RecordType") + "/" + str(o, "ID")
+	}
+	return ""
 }
 
 // event recognises the provider of one event and maps it; nil records

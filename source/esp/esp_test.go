@@ -2,6 +2,7 @@ package esp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -176,5 +177,44 @@ func TestBadLineDoesNotEndTheInput(t *testing.T) {
 				t.Error("a cut batch must still say the input is damaged")
 			}
 		})
+	}
+}
+
+// Webhooks are delivered at least once: SendGrid, Mailgun, SparkPost and
+// SNS post an event again when the receiver was slow to answer, and saved
+// exports overlap. An event seen again (by the provider's event id:
+// sg_event_id, Mailgun's event-data id, SparkPost's event_id, SNS's
+// MessageId, Postmark's ID) is read once, across inputs too.
+func TestDuplicateEvents(t *testing.T) {
+	sgDefer := `{"response":"421 4.7.0 [TSS04] Messages temporarily deferred","sg_event_id":"b_syL5UiTvWC_Ky5L6Bs5Q","sg_message_id":"u9Gvi3mzT6iC2poAb58_qQ.filter0465p1mdw1.8054.5718271B40.0","event":"deferred","email":"bob@yahoo.com","attempt":"1","timestamp":1461200990}`
+	sesDelay := `{"eventType":"DeliveryDelay","mail":{"timestamp":"2025-03-10T14:02:11.000Z","messageId":"0100018f-aaaa","source":"news@shop.example.net","destination":["jane@icloud.com"]},"deliveryDelay":{"timestamp":"2025-03-10T14:32:00.000Z","delayType":"TransientCommunicationFailure","delayedRecipients":[{"emailAddress":"jane@icloud.com","status":"4.7.0","diagnosticCode":"smtp; 421 4.7.0 [HCM1] deferred"}]}}`
+	sns, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "5b2c1c7a-0000-4000-8000-000000000001", "TopicArn": "arn:aws:sns:us-east-1:1:ses", "Message": sesDelay, "Timestamp": "2025-03-10T14:32:01.000Z"})
+	mgDefer := `{"signature":{"timestamp":"1534111900","token":"t1","signature":"s1"},"event-data":{"event":"failed","severity":"temporary","timestamp":1534111899.5,"id":"Ase7i2zsRYeDXztHGENqRA","recipient":"carl@example.org","message":{"headers":{"message-id":"m1@example.com"}},"delivery-status":{"attempt-no":1,"code":451,"message":"4.7.1 try later"}}}`
+	// Mailgun signs each post anew.
+	mgAgain := strings.Replace(strings.Replace(mgDefer, `"t1"`, `"t2"`, 1), `"s1"`, `"s2"`, 1)
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Attempt {
+			got = append(got, fmt.Sprintf("%s %s", e.Status, e.Recipient))
+		}
+	})
+	inputs := []string{
+		"[" + sgDefer + "," + sgDefer + "]\n" + string(sns) + "\n" + string(sns) + "\n" + mgDefer + "\n" + mgAgain + "\n",
+		"[" + sgDefer + "]\n" + string(sns) + "\n", // an overlapping export
+	}
+	var dups int64
+	for i, in := range inputs {
+		st, err := Read(context.Background(), strings.NewReader(in), fmt.Sprint("in", i), tr)
+		if err != nil || st.Bad != 0 {
+			t.Fatal(err, st)
+		}
+		dups += st.Duplicates
+	}
+	want := []string{"deferred bob@yahoo.com", "deferred jane@icloud.com", "deferred carl@example.org"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if dups != 5 {
+		t.Errorf("%d duplicates, want 5", dups)
 	}
 }
