@@ -380,7 +380,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		var st esp.Stats
 		st, err = esp.Read(ctx, body, in.Name, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Events, st.Used, st.Bad, st.Samples, st.First, st.Last
-		info.OtherLines, info.Limits = st.Skipped, st.Limits
+		info.OtherLines, info.Limits = st.Skipped+st.Duplicates, st.Limits
 	case KumoMTA:
 		var st kumo.Stats
 		st, err = kumo.Read(ctx, body, in.Name, lt)

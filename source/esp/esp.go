@@ -35,6 +35,9 @@ type Stats struct {
 	// event.
 	Complaints int64
 	Bad        int64 // objects that are no provider's event
+	// Duplicates are events seen before (by the provider's event id), in
+	// this input or an earlier one, and read once.
+	Duplicates int64
 	Samples    []string
 	First      time.Time
 	Last       time.Time
@@ -65,27 +68,175 @@ func Detect(head []byte) bool {
 	return false
 }
 
-// Read reads the events into the tracker.
+// Read reads the events into the tracker. A value that is not JSON (a
+// line cut short, a line of something else) is counted, and reading goes
+// on at the next line, so one damaged line of an export in JSON lines
+// loses only itself; a batch (an array) is read event by event, so one
+// cut short keeps the events before the cut. Only an input that ends in
+// the middle of a value is an error.
 func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (Stats, error) {
 	st := Stats{Provider: map[string]int64{}}
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	for {
-		if ctx.Err() != nil {
-			return st, ctx.Err()
+	rec := &recorder{r: r}
+	for resyncs := 0; ; resyncs++ {
+		dec := json.NewDecoder(rec)
+		dec.UseNumber()
+		err := st.decode(ctx, dec, rec, name, t)
+		if err == nil || ctx.Err() != nil {
+			return st.done(), err
 		}
-		var v any
-		err := dec.Decode(&v)
+		// Go back to where the damaged value started, and on from the
+		// line after it.
+		st.bad(fmt.Sprintf("%s: offset %d: not JSON: %v", name, rec.start, err))
+		if resyncs == maxResyncs {
+			// Each resync may read the rest of the input again.
+			return st.done(), fmt.Errorf("%s: offset %d: %d values are not JSON; the rest was not read", name, rec.start, maxResyncs+1)
+		}
+		if !rec.skipLine() {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return st.done(), fmt.Errorf("%s: offset %d: %w", name, rec.start, err)
+			}
+			return st.done(), nil
+		}
+	}
+}
+
+// maxResyncs bounds the damaged values read past in one input.
+const maxResyncs = 1000
+
+// recorder keeps what the decoder read since the start of the value it is
+// decoding, so that reading can go back there when the value is damaged.
+type recorder struct {
+	r       io.Reader
+	pending []byte // read again before r
+	buf     []byte // what was read since start
+	start   int64  // the offset of buf[0] in the input
+	origin  int64  // the offset where the current decoder started
+}
+
+func (rc *recorder) Read(p []byte) (int, error) {
+	var n int
+	var err error
+	if len(rc.pending) > 0 {
+		n = copy(p, rc.pending)
+		rc.pending = rc.pending[n:]
+	} else {
+		n, err = rc.r.Read(p)
+	}
+	rc.buf = append(rc.buf, p[:n]...)
+	return n, err
+}
+
+// mark drops what was read before off, an offset of the current decoder.
+func (rc *recorder) mark(off int64) {
+	if k := rc.origin + off - rc.start; k > 0 && k <= int64(len(rc.buf)) {
+		rc.buf = rc.buf[k:]
+		rc.start += k
+	}
+}
+
+// skipLine goes back to the start of the damaged value and skips the
+// rest of its line, white space and a batch's commas before it; false at
+// the end of the input.
+func (rc *recorder) skipLine() bool {
+	data := append(rc.buf, rc.pending...)
+	rc.buf, rc.pending = nil, nil
+	lead := true
+	for {
+		i := 0
+		for ; lead && i < len(data); i++ {
+			if c := data[i]; c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' {
+				lead = false
+				break
+			}
+		}
+		if !lead {
+			if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+				rc.start += int64(i + j + 1)
+				rc.origin = rc.start
+				rc.pending = data[i+j+1:]
+				return true
+			}
+		}
+		rc.start += int64(len(data))
+		more := make([]byte, 32<<10)
+		n, err := io.ReadFull(rc.r, more)
+		if n == 0 && err != nil {
+			return false
+		}
+		data = more[:n]
+	}
+}
+
+// decode reads values until the end of the input: objects, and arrays of
+// them element by element.
+func (st *Stats) decode(ctx context.Context, dec *json.Decoder, rec *recorder, name string, t *lifecycle.Tracker) error {
+	for {
+		rec.mark(dec.InputOffset())
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tok, err := dec.Token()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			st.bad(fmt.Sprintf("%s: offset %d: not JSON: %v", name, dec.InputOffset(), err))
-			return st.done(), fmt.Errorf("%s: offset %d: %w", name, dec.InputOffset(), err)
+			return err
 		}
-		st.value(v, name, t)
+		switch tok {
+		case json.Delim('['):
+			for dec.More() {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				rec.mark(dec.InputOffset())
+				var v any
+				if err := dec.Decode(&v); err != nil {
+					return err
+				}
+				st.value(v, name, t)
+			}
+			if _, err := dec.Token(); err != nil {
+				return cut(err)
+			}
+		case json.Delim('{'):
+			o, err := object(dec)
+			if err != nil {
+				return err
+			}
+			st.value(o, name, t)
+		default:
+			st.value(tok, name, t)
+		}
 	}
-	return st.done(), nil
+}
+
+// object reads the rest of an object whose "{" was read.
+func object(dec *json.Decoder) (map[string]any, error) {
+	o := map[string]any{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, cut(err)
+		}
+		key, _ := k.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		o[key] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, cut(err)
+	}
+	return o, nil
+}
+
+// cut says that the input ended inside a value.
+func cut(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func (st *Stats) done() Stats {
@@ -115,6 +266,10 @@ func (st *Stats) value(v any, name string, t *lifecycle.Tracker) {
 		}
 	case map[string]any:
 		st.Events++
+		if id := eventID(v); id != "" && !t.Once(id) {
+			st.Duplicates++
+			return
+		}
 		provider, recs, err := event(v)
 		switch {
 		case err != nil:
@@ -163,6 +318,30 @@ func (st *Stats) seen(t time.Time) {
 	if t.After(st.Last) {
 		st.Last = t
 	}
+}
+
+// eventID is the provider's id of one event, "" when it has none:
+// webhooks are delivered at least once, so an event posted again carries
+// the same id (SNS's MessageId, SendGrid's sg_event_id, Mailgun's
+// event-data id, SparkPost's event_id, Postmark's bounce ID).
+func eventID(o map[string]any) string {
+	switch {
+	case str(o, "Type") == "Notification" && str(o, "MessageId") != "":
+		return "sns/" + str(o, "MessageId")
+	case str(o, "sg_event_id") != "":
+		return "sendgrid/" + str(o, "sg_event_id")
+	case str(obj(o, "event-data"), "id") != "":
+		return "mailgun/" + str(obj(o, "event-data"), "id")
+	case o["msys"] != nil:
+		for _, e := range obj(o, "msys") {
+			if m, ok := e.(map[string]any); ok && str(m, "event_id") != "" {
+				return "sparkpost/" + str(m, "event_id")
+			}
+		}
+	case str(o, "RecordType") != "" && str(o, "ID") != "":
+		return "postmark/" + str(o, "RecordType") + "/" + str(o, "ID")
+	}
+	return ""
 }
 
 // event recognises the provider of one event and maps it; nil records

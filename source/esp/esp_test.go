@@ -2,6 +2,7 @@ package esp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -117,4 +118,103 @@ func FuzzRead(f *testing.F) {
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", tr)
 		tr.Finish(st.Last)
 	})
+}
+
+// readEvents reads s and returns the events as lines, with the stats.
+func readEvents(t *testing.T, s string) ([]string, Stats, error) {
+	t.Helper()
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+		if e.Kind != mailtriage.Message {
+			got = append(got, fmt.Sprintf("%v %s %s", e.Kind, e.Status, e.Recipient))
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(s), "events.json", tr)
+	tr.Finish(st.Last)
+	return got, st, err
+}
+
+// An export in JSON lines (one SendGrid event or Mailgun webhook a line,
+// as the providers' documentation gives them) with a damaged line in the
+// middle: the line is counted and the lines after it are still read.
+func TestBadLineDoesNotEndTheInput(t *testing.T) {
+	mg := func(id, rcpt, event, severity string) string {
+		return `{"signature":{"timestamp":"1534111900","token":"t","signature":"s"},"event-data":{"event":"` + event + `","severity":"` + severity +
+			`","timestamp":1534111899.5,"id":"` + id + `","recipient":"` + rcpt + `","message":{"headers":{"message-id":"m` + id + `@example.com"}},"delivery-status":{"code":550,"message":"5.1.1 no such user"}}}`
+	}
+	for _, tt := range []struct {
+		name, in string
+		want     []string
+		bad      int64
+	}{
+		{"garbage line", mg("e1", "a@example.org", "failed", "permanent") + "\n" +
+			"Mar 10 14:02:12 webhook-receiver: POST /mailgun 200\n" +
+			mg("e2", "b@example.org", "failed", "permanent") + "\n",
+			[]string{"1 bounced a@example.org", "3 bounced a@example.org", "1 bounced b@example.org", "3 bounced b@example.org"}, 1},
+		{"line cut short", mg("e1", "a@example.org", "failed", "permanent")[:80] + "\n" +
+			mg("e2", "b@example.org", "failed", "permanent") + "\n",
+			[]string{"1 bounced b@example.org", "3 bounced b@example.org"}, 1},
+		{"line cut inside an object", `{"event-data":{"event":"failed","recipient":` + "\n" +
+			mg("e2", "b@example.org", "failed", "permanent") + "\n" + mg("e3", "c@example.org", "failed", "permanent") + "\n",
+			[]string{"1 bounced b@example.org", "3 bounced b@example.org", "1 bounced c@example.org", "3 bounced c@example.org"}, 1},
+		// A SendGrid batch cut short (a webhook body saved while it was
+		// still arriving): the events before the cut are read.
+		{"batch cut short", `[` + "\n" +
+			`{"email":"a@example.org","timestamp":1461200990,"event":"bounce","sg_event_id":"s1","sg_message_id":"m1.filter1","status":"5.1.1","reason":"550 5.1.1 no such user"},` + "\n" +
+			`{"email":"b@example.org","timestamp":1461200991,"event":"bounce","sg_event_id":"s2","sg_message_id":"m2.filter1","status":"5.1.1","reason":"550 5.1.1 no such user"},` + "\n" +
+			`{"email":"c@example.org","timestamp":14612`,
+			[]string{"1 bounced a@example.org", "3 bounced a@example.org", "1 bounced b@example.org", "3 bounced b@example.org"}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st, err := readEvents(t, tt.in)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if st.Bad != tt.bad || len(st.Samples) == 0 || !strings.Contains(st.Samples[0], "events.json") {
+				t.Errorf("bad %d, want %d; samples %q", st.Bad, tt.bad, st.Samples)
+			}
+			if tt.name == "batch cut short" && err == nil {
+				t.Error("a cut batch must still say the input is damaged")
+			}
+		})
+	}
+}
+
+// Webhooks are delivered at least once: SendGrid, Mailgun, SparkPost and
+// SNS post an event again when the receiver was slow to answer, and saved
+// exports overlap. An event seen again (by the provider's event id:
+// sg_event_id, Mailgun's event-data id, SparkPost's event_id, SNS's
+// MessageId, Postmark's ID) is read once, across inputs too.
+func TestDuplicateEvents(t *testing.T) {
+	sgDefer := `{"response":"421 4.7.0 [TSS04] Messages temporarily deferred","sg_event_id":"b_syL5UiTvWC_Ky5L6Bs5Q","sg_message_id":"u9Gvi3mzT6iC2poAb58_qQ.filter0465p1mdw1.8054.5718271B40.0","event":"deferred","email":"bob@yahoo.com","attempt":"1","timestamp":1461200990}`
+	sesDelay := `{"eventType":"DeliveryDelay","mail":{"timestamp":"2025-03-10T14:02:11.000Z","messageId":"0100018f-aaaa","source":"news@shop.example.net","destination":["jane@icloud.com"]},"deliveryDelay":{"timestamp":"2025-03-10T14:32:00.000Z","delayType":"TransientCommunicationFailure","delayedRecipients":[{"emailAddress":"jane@icloud.com","status":"4.7.0","diagnosticCode":"smtp; 421 4.7.0 [HCM1] deferred"}]}}`
+	sns, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "5b2c1c7a-0000-4000-8000-000000000001", "TopicArn": "arn:aws:sns:us-east-1:1:ses", "Message": sesDelay, "Timestamp": "2025-03-10T14:32:01.000Z"})
+	mgDefer := `{"signature":{"timestamp":"1534111900","token":"t1","signature":"s1"},"event-data":{"event":"failed","severity":"temporary","timestamp":1534111899.5,"id":"Ase7i2zsRYeDXztHGENqRA","recipient":"carl@example.org","message":{"headers":{"message-id":"m1@example.com"}},"delivery-status":{"attempt-no":1,"code":451,"message":"4.7.1 try later"}}}`
+	// Mailgun signs each post anew.
+	mgAgain := strings.Replace(strings.Replace(mgDefer, `"t1"`, `"t2"`, 1), `"s1"`, `"s2"`, 1)
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Attempt {
+			got = append(got, fmt.Sprintf("%s %s", e.Status, e.Recipient))
+		}
+	})
+	inputs := []string{
+		"[" + sgDefer + "," + sgDefer + "]\n" + string(sns) + "\n" + string(sns) + "\n" + mgDefer + "\n" + mgAgain + "\n",
+		"[" + sgDefer + "]\n" + string(sns) + "\n", // an overlapping export
+	}
+	var dups int64
+	for i, in := range inputs {
+		st, err := Read(context.Background(), strings.NewReader(in), fmt.Sprint("in", i), tr)
+		if err != nil || st.Bad != 0 {
+			t.Fatal(err, st)
+		}
+		dups += st.Duplicates
+	}
+	want := []string{"deferred bob@yahoo.com", "deferred jane@icloud.com", "deferred carl@example.org"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if dups != 5 {
+		t.Errorf("%d duplicates, want 5", dups)
+	}
 }

@@ -43,12 +43,23 @@ var line = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ([
 // msgID matches both id forms: 1tsXyZ-000Abc-9Q and 1tsXyZ-00000000Abc-9Qxx.
 const msgID = `[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}`
 
-// Detect reports whether head is an Exim main log: its first line has
-// Exim's stamp and a message id or one of its flags.
+// Detect reports whether head is an Exim main log: a line of its head has
+// Exim's stamp and a message id (or is a queue run or the daemon's
+// start). The first line alone does not tell: after rotation it is often
+// one that names no message (a rejection, a connection).
 func Detect(head []byte) bool {
-	first, _, _ := bytes.Cut(head, []byte("\n"))
-	m := line.FindSubmatch(first)
-	return m != nil && (len(m[3]) > 0 || bytes.Contains(first, []byte("Start queue run")) || bytes.Contains(first, []byte("exim ")))
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i] // not a line cut by the end of the head
+	}
+	for n := 0; len(head) > 0 && n < 64; n++ {
+		var text []byte
+		text, head, _ = bytes.Cut(head, []byte("\n"))
+		m := line.FindSubmatch(text)
+		if m != nil && (len(m[3]) > 0 || bytes.Contains(text, []byte("Start queue run")) || bytes.Contains(text, []byte("exim "))) {
+			return true
+		}
+	}
+	return false
 }
 
 // Read reads a main log into the tracker. loc is the zone of stamps that

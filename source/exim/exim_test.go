@@ -91,3 +91,25 @@ func FuzzRead(f *testing.F) {
 		tr.Finish(st.Last)
 	})
 }
+
+// A main log is told from its content whatever its first line is: after
+// rotation it often starts with a line that names no message (the
+// specification's "Log files" chapter: rejections, connections, TLS
+// errors).
+func TestDetectPastFirstLine(t *testing.T) {
+	for _, tt := range []struct {
+		head string
+		want bool
+	}{
+		{"2025-03-10 14:00:00 H=(spammer) [198.51.100.7] F=<x@y.example> rejected RCPT <a@shop.example.net>: relay not permitted\n" +
+			"2025-03-10 14:02:11 1tsXyZ-000Abc-9Q <= news@shop.example.net H=app1.internal [10.0.0.5] P=esmtp S=48213\n", true},
+		{"2025-03-10 14:00:00 SMTP connection from [10.0.0.5]:41234 (TCP/IP connection count = 1)\n" +
+			"2025-03-10 14:00:01 [4242] 2Xb8mQ-0000Ab-C1 => jane@icloud.com R=dnslookup T=remote_smtp H=mx02.mail.icloud.com [17.57.155.9] C=\"250 OK\"\n", true},
+		{"2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n", false},
+		{"2025-03-10 14:00:00 some other program\n2025-03-10 14:00:01 and another\n", false},
+	} {
+		if got := Detect([]byte(tt.head)); got != tt.want {
+			t.Errorf("Detect(%.60q) = %v", tt.head, got)
+		}
+	}
+}

@@ -71,6 +71,7 @@ type Tracker struct {
 	messages map[msgKey]*message
 	order    []msgKey
 	ev       mailtriage.Event
+	seen     map[string]struct{} // event ids, for Once
 }
 
 type msgKey struct{ host, key string }
@@ -166,6 +167,20 @@ func (t *Tracker) Add(r *Record) {
 		rc.final = true
 		t.final(m, rc, r.Time, r.Status)
 	}
+}
+
+// Once reports whether an event id is seen for the first time by this
+// tracker: webhooks are delivered at least once, and exports overlap, so
+// a source whose events carry ids reads each only once, across inputs.
+func (t *Tracker) Once(id string) bool {
+	if t.seen == nil {
+		t.seen = map[string]struct{}{}
+	}
+	if _, ok := t.seen[id]; ok {
+		return false
+	}
+	t.seen[id] = struct{}{}
+	return true
 }
 
 // Complaint emits a recipient's complaint about a message. It is not part
