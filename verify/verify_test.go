@@ -401,6 +401,14 @@ func TestReceivedChainIP(t *testing.T) {
 	}{
 		{"Received-SPF", "Received-SPF: pass (mx.receiver.test: 192.0.2.7 is authorized) client-ip=192.0.2.7; envelope-from=\"bounce@example.test\"; helo=out.example.test;\r\n" + arGmail,
 			"192.0.2.7", "Received-SPF client-ip=", "out.example.test"},
+		// RFC 7208 §9.1: each hop that checks SPF prepends its field. A
+		// hop inside the receiving side (a local relay, fetchmail into a
+		// local MTA) checks a loopback or private address: the field
+		// of the hop that took the message from the Internet is below.
+		{"Received-SPF of an internal hop above", "Received-SPF: none (mailhost.local: 127.0.0.1 is neither permitted nor denied) client-ip=127.0.0.1; helo=localhost;\r\n" +
+			"Received-SPF: softfail (relay.local) client-ip=10.1.2.3; helo=relay.local;\r\n" +
+			"Received-SPF: pass (mx.receiver.test: 192.0.2.7 is authorized) client-ip=192.0.2.7; envelope-from=\"bounce@example.test\"; helo=out.example.test;\r\n" + arGmail,
+			"192.0.2.7", "Received-SPF client-ip= (field 3; the fields above record internal hops)", "out.example.test"},
 		{"spf comment", arGmail, "192.0.2.6", "the spf result's comment in the Authentication-Results of mx.receiver.test", ""},
 		{"iprev", "Authentication-Results: mx.receiver.test; iprev=pass policy.iprev=192.0.2.8; spf=pass smtp.mailfrom=example.test smtp.helo=mail.example.test\r\n",
 			"192.0.2.8", "policy.iprev=192.0.2.8 in the Authentication-Results of mx.receiver.test", "mail.example.test"},
