@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/mailtriage/mailtriage/internal/errtext"
 )
@@ -61,7 +62,7 @@ var (
 func ParseAggregate(r io.Reader) (*Aggregate, error) {
 	br := bufio.NewReader(r)
 	// Garbage is refused on its first bytes, before it is read whole.
-	if head, _ := br.Peek(512); len(head) > 0 {
+	if head, _ := br.Peek(512); len(head) > 0 && utf16Order(head) == nil {
 		if err := notXML(head, false); err != nil {
 			return nil, err
 		}
@@ -78,6 +79,9 @@ func ParseAggregate(r io.Reader) (*Aggregate, error) {
 func ParseAggregateBytes(data []byte) (*Aggregate, error) {
 	if len(data) > MaxAggregateSize {
 		return nil, fmt.Errorf("%w: the report is larger than %d MB", ErrTooLarge, MaxAggregateSize>>20)
+	}
+	if order := utf16Order(data); order != nil {
+		data = fromUTF16(data, *order)
 	}
 	if err := notXML(data, true); err != nil {
 		return nil, err
@@ -100,6 +104,35 @@ func notXML(data []byte, complete bool) error {
 		return fmt.Errorf("%w: not XML: it begins with %s", ErrNotAggregate, describe(t))
 	}
 	return nil
+}
+
+// utf16Order tells a document in UTF-16 by its first bytes (XML 1.0
+// appendix F.1): a byte order mark, or "<?" without one; nil when the
+// document is not UTF-16.
+func utf16Order(data []byte) *unicode.Endianness {
+	le, be := unicode.LittleEndian, unicode.BigEndian
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}), bytes.HasPrefix(data, []byte("<\x00?\x00")):
+		return &le
+	case bytes.HasPrefix(data, []byte{0xfe, 0xff}), bytes.HasPrefix(data, []byte("\x00<\x00?")):
+		return &be
+	}
+	return nil
+}
+
+// fromUTF16 decodes a UTF-16 document to UTF-8 (XML 1.0 §4.3.3: every
+// processor reads both) and drops its XML declaration, whose encoding no
+// longer holds.
+func fromUTF16(data []byte, order unicode.Endianness) []byte {
+	// Invalid code units become U+FFFD; the decoder does not fail.
+	out, _ := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder().Bytes(data)
+	out = bytes.TrimPrefix(out, []byte("\xef\xbb\xbf"))
+	if bytes.HasPrefix(out, []byte("<?xml")) {
+		if end := bytes.Index(out, []byte("?>")); end > 0 {
+			out = out[end+2:]
+		}
+	}
+	return out
 }
 
 // describe shows the first bytes of data in an error message: quoted

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/unicode"
 )
 
 // corpus is parsedmarc's samples (Apache-2.0): ../testdata/dmarc-reports/README.md.
@@ -209,6 +211,15 @@ func TestAggregateShapes(t *testing.T) {
 			func(a *Aggregate) string {
 				return want(fmt.Sprintln(len(a.Records), a.Errors, a.Begin.Unix()), "0 [too many] 1\n")
 			}},
+		// XML 1.0 §4.3.3: every processor reads UTF-16; the byte order
+		// mark tells it (appendix F.1). Reporters on Windows write it.
+		{"UTF-16LE with BOM", utf16LE("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n" + report(`<feedback>`,
+			"<org_name>Soci\u00e9t\u00e9</org_name><report_id>r16</report_id><date_range><begin>1</begin><end>2</end></date_range>", okRecord)),
+			func(a *Aggregate) string {
+				return want(a.Org, "Société") + want(a.ReportID, "r16") + want(fmt.Sprint(len(a.Records), a.Records[0].Count), "1 3")
+			}},
+		{"UTF-16BE with BOM, no declaration", utf16BE(report(`<feedback>`, "", okRecord)),
+			func(a *Aggregate) string { return want(a.Org, "example.net") + want(fmt.Sprint(len(a.Records)), "1") }},
 		// Trailing garbage after </feedback> is not the report's.
 		{"trailing garbage", report(`<feedback>`, "", okRecord) + "\x00\x00garbage<",
 			func(a *Aggregate) string { return want(fmt.Sprint(len(a.Records)), "1") }},
@@ -480,4 +491,16 @@ type zeroReader struct{}
 func (zeroReader) Read(b []byte) (int, error) {
 	clear(b)
 	return len(b), nil
+}
+
+// utf16LE and utf16BE encode s in UTF-16 with its byte order mark.
+func utf16LE(s string) string { return utf16Of(s, unicode.LittleEndian) }
+func utf16BE(s string) string { return utf16Of(s, unicode.BigEndian) }
+
+func utf16Of(s string, order unicode.Endianness) string {
+	out, err := unicode.UTF16(order, unicode.UseBOM).NewEncoder().String(s)
+	if err != nil {
+		panic(err)
+	}
+	return out
 }

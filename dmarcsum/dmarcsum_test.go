@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"reflect"
@@ -662,5 +663,31 @@ func TestRentedPlatforms(t *testing.T) {
 		if known.Has(netip.MustParseAddr("192.0.2.9"), rdns, got) {
 			t.Errorf("'service Google' declares %s", rdns)
 		}
+	}
+}
+
+// TestGroupsRentedHosts: the hosts of a cloud whose names sit under a
+// suffix of the public suffix list's private section (Amazon EC2's
+// compute-1.amazonaws.com, Azure's cloudapp.azure.com) are one group, the
+// registrable domain under the ICANN section, not a group per host: the
+// private section lists customers' names, and a PTR names the provider.
+func TestGroupsRentedHosts(t *testing.T) {
+	var st []store.SourceStat
+	for i, rdns := range []string{
+		"ec2-3-80-1-2.compute-1.amazonaws.com",
+		"ec2-54-1-1-1.compute-1.amazonaws.com",
+		"ec2-52-1-2-3.eu-west-1.compute.amazonaws.com",
+		"vm1.westeurope.cloudapp.azure.com",
+		"mail.example.co.uk",
+	} {
+		st = append(st, store.SourceStat{IP: netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}), RDNS: rdns, Messages: int64(10 - i), NonePass: int64(10 - i)})
+	}
+	s := Build(Options{Services: builtin(t)}, store.DMARCCounts{Reports: 1}, st, nil, nil)
+	var got []string
+	for _, g := range s.Groups(0) {
+		got = append(got, fmt.Sprintf("%s:%d", g.Name, len(g.Sources)))
+	}
+	if want := []string{"amazonaws.com:3", "azure.com:1", "example.co.uk:1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("groups %q, want %q", got, want)
 	}
 }

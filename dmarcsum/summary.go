@@ -32,6 +32,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailtriage/mailtriage/store"
@@ -369,10 +370,28 @@ func boolInt(b bool) int {
 }
 
 // baseDomain is the registrable domain of a reverse DNS name (the group
-// parsedmarc calls source_base_domain).
+// parsedmarc calls source_base_domain), under the ICANN section of the
+// public suffix list. The private section lists platforms whose customers
+// get names of their own (compute-1.amazonaws.com, cloudapp.azure.com):
+// by it every EC2 host would be a group of its own, when the PTR names
+// the provider.
 func baseDomain(rdns string) string {
 	if rdns == "" {
 		return noRDNS
+	}
+	suffix, icann := publicsuffix.PublicSuffix(rdns)
+	for !icann {
+		_, parent, ok := strings.Cut(suffix, ".")
+		if !ok {
+			break // a private suffix of one label: take the list's word
+		}
+		suffix, icann = publicsuffix.PublicSuffix(parent)
+	}
+	if icann && len(rdns) > len(suffix) && strings.HasSuffix(rdns, "."+suffix) {
+		rest := rdns[:len(rdns)-len(suffix)-1]
+		if label := rest[strings.LastIndexByte(rest, '.')+1:]; label != "" {
+			return label + "." + suffix
+		}
 	}
 	if d, err := publicsuffix.EffectiveTLDPlusOne(rdns); err == nil {
 		return d

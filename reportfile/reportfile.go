@@ -217,7 +217,7 @@ func sniff(data []byte) kind {
 	}
 	t := trim(data)
 	switch {
-	case len(t) > 0 && t[0] == '<':
+	case len(t) > 0 && t[0] == '<', isUTF16XML(data):
 		return kindXML
 	case len(t) > 0 && t[0] == '{':
 		return kindJSON
@@ -225,6 +225,32 @@ func sniff(data []byte) kind {
 		return kindMessage
 	}
 	return kindUnknown
+}
+
+// isUTF16XML reports whether data begins as XML in UTF-16, which every
+// XML processor reads (XML 1.0 §4.3.3): a byte order mark, white space,
+// "<"; or "<?" without the mark (appendix F.1).
+func isUTF16XML(data []byte) bool {
+	if bytes.HasPrefix(data, []byte("<\x00?\x00")) || bytes.HasPrefix(data, []byte("\x00<\x00?")) {
+		return true
+	}
+	for _, p := range []struct {
+		bom      string
+		at, zero int // the byte of a code unit that holds an ASCII character, and the other
+	}{{"\xff\xfe", 0, 1}, {"\xfe\xff", 1, 0}} {
+		rest, ok := bytes.CutPrefix(data, []byte(p.bom))
+		for ok && len(rest) >= 2 && rest[p.zero] == 0 {
+			switch rest[p.at] {
+			case ' ', '\t', '\r', '\n':
+				rest = rest[2:]
+				continue
+			case '<':
+				return true
+			}
+			break
+		}
+	}
+	return false
 }
 
 // trim drops a UTF-8 byte order mark and white space from the start of

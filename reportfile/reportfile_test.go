@@ -21,6 +21,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/internal/dmarcgen"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // corpus is parsedmarc's samples (Apache-2.0): ../testdata/dmarc-reports/README.md.
@@ -245,6 +246,8 @@ func TestReadShapes(t *testing.T) {
 		// RFC 8460 §5.3: application/tlsrpt+gzip and +json.
 		{"tls.eml", reportMail("Report", "application/tlsrpt+json", "r.json", []byte(tlsJSON)),
 			[]string{"tls.eml!r.json tls org=Example id=t1 policy=sts/example.com/10/1"}},
+		// XML 1.0 §4.3.3: UTF-16 with its byte order mark is XML too.
+		{"utf16.xml.gz", gz(utf16LE(aggregateXML("w"))), []string{"utf16.xml.gz" + fmt.Sprintf(x, "w")}},
 		// A report forwarded as an attachment.
 		{"forwarded.eml", append([]byte("From: me@example.com\r\nSubject: Fwd\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n"+
 			"Content-Type: message/rfc822\r\n\r\n"), append(reportMail("Report", "application/gzip", "r.xml.gz", gz(aggregateXML("f"))), "\r\n--o--\r\n"...)...),
@@ -697,4 +700,13 @@ func TestWalkWhiteSpace(t *testing.T) {
 	if !slices.Equal(bad, want) {
 		t.Errorf("bad:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// utf16LE encodes b in UTF-16, little-endian, with its byte order mark.
+func utf16LE(b []byte) []byte {
+	out, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(b)
+	if err != nil {
+		panic(err)
+	}
+	return out
 }

@@ -55,10 +55,16 @@ func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (resu
 		// RFC 6376 §3.6.1 lets "*" stand for any service; go-msgauth
 		// wants "email" itself.
 		return DKIMPermError, fmt.Sprintf("the key at %s is for s=%s, not email (RFC 6376 §3.6.1)", keyName, strings.Join(key.Service, ":")), ""
-	case sig.BodyLength >= 0:
-		return DKIMPolicy, fmt.Sprintf("l=%d signs only the first bytes of the body, so anything may follow them; refused as go-msgauth refuses it", sig.BodyLength), ""
 	}
-	bh := sha256.Sum256(canonicalBody(m.body, sig.BodyCanon))
+	cb := canonicalBody(m.body, sig.BodyCanon)
+	if sig.BodyLength > int64(len(cb)) {
+		return DKIMFail, fmt.Sprintf("l=%d is longer than the body (%d bytes canonicalized): the body was cut after signing", sig.BodyLength, len(cb)), "body hash did not verify"
+	}
+	if sig.BodyLength >= 0 {
+		// RFC 6376 §3.4.5: the hash covers the first l bytes.
+		cb = cb[:sig.BodyLength]
+	}
+	bh := sha256.Sum256(cb)
 	if subtle.ConstantTimeCompare(bh[:], sig.BodyHash) != 1 {
 		return DKIMFail, "the body hash does not match: the body was changed after signing (a footer added, re-encoded, lines rewrapped)", "body hash did not verify"
 	}
@@ -74,6 +80,11 @@ func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (resu
 	}
 	if err != nil {
 		return DKIMFail, fmt.Sprintf("the signature does not verify: a signed header field (%s) was changed after signing, or the key at %s is not the one that signed", strings.Join(sig.SignedHeaders, ":"), keyName), err.Error()
+	}
+	if sig.BodyLength >= 0 {
+		// Verified, but over part of the body: "policy" (RFC 8601
+		// §2.7.1), a signature that verifies and is not accepted.
+		return DKIMPolicy, fmt.Sprintf("l=%d signs only the first bytes of the body, so anything may follow them; the signature verifies, but is refused as go-msgauth refuses it", sig.BodyLength), ""
 	}
 	return DKIMPass, "", ""
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/mailtriage/mailtriage/dmarc"
+	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/spf"
 )
@@ -67,6 +68,10 @@ type Report struct {
 	// Comparison sets our results beside the receiving side's.
 	Comparison []Comparison `json:"comparison,omitempty"`
 	Findings   []Finding    `json:"findings"`
+
+	// receivedSPFNote says which Received-SPF field is ReceivedSPF when it
+	// is not the topmost.
+	receivedSPFNote string
 }
 
 // Pass reports whether the message passes DMARC.
@@ -192,9 +197,23 @@ func (r *Report) readReceived(m *message) {
 		}
 		r.Received = append(r.Received, rec)
 	}
-	if f, ok := m.first("Received-SPF"); ok {
+	// The receiving side's field: the topmost that records a public
+	// address. Each hop that checks SPF prepends one (RFC 7208 §9.1), and
+	// hops inside the receiving side (a local relay, a fetchmail
+	// delivery) check loopback or private addresses, not the sender's.
+	for i, f := range m.all("Received-SPF") {
 		rs := parseReceivedSPF(f.Value())
-		r.ReceivedSPF = &rs
+		ip, ok := parseIPToken(rs.ClientIP)
+		public := ok && mailhost.Public(ip)
+		if i == 0 || public {
+			r.ReceivedSPF = &rs
+		}
+		if public {
+			if i > 0 {
+				r.receivedSPFNote = fmt.Sprintf(" (field %d; the fields above record internal hops)", i+1)
+			}
+			break
+		}
 	}
 }
 
@@ -307,7 +326,7 @@ func (r *Report) mailFrom(m *message, o Options) (string, string) {
 func (r *Report) recordedIP() (netip.Addr, string) {
 	if r.ReceivedSPF != nil {
 		if ip, ok := parseIPToken(r.ReceivedSPF.ClientIP); ok {
-			return ip, "Received-SPF client-ip="
+			return ip, "Received-SPF client-ip=" + r.receivedSPFNote
 		}
 	}
 	if r.AuthResults != nil {

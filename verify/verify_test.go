@@ -8,12 +8,14 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	mathrand "math/rand/v2"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,8 +236,9 @@ func TestDKIM(t *testing.T) {
 		{"key of another type", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.ed}), DKIMPermError, "a=ed25519-sha256, but the key at s1._domainkey.example.test is rsa", false},
 		// §3.5 x=, §6.1.1: an expired signature.
 		{"expired", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048, Expiration: time.Now().Add(-time.Hour)}), DKIMPermError, "expired", false},
-		// §3.5 l=: refused by policy (RFC 8601 §2.7.1).
-		{"l=", strings.Replace(good, "DKIM-Signature: ", "DKIM-Signature: l=10; ", 1), DKIMPolicy, "l=10 signs only", false},
+		// §3.5 l= added after signing: the body hash now covers 10 bytes,
+		// which were not what was signed (TestDKIMBodyLength has l= signed).
+		{"l= added", strings.Replace(good, "DKIM-Signature: ", "DKIM-Signature: l=10; ", 1), DKIMFail, "body hash does not match", false},
 		// DKIM hashes bytes: a MIME structure that does not parse is no matter.
 		{"broken MIME", sign(t, strings.Replace(core("alice@example.test", "--b1\r\nContent-Type: text/plain\r\n\r\nno closing boundary, no declared boundary\r\n--b2\r\n"), "text/plain; charset=utf-8", "multipart/mixed; boundary=\"unterminated", 1),
 			msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048}), DKIMPass, "", false},
@@ -398,6 +401,14 @@ func TestReceivedChainIP(t *testing.T) {
 	}{
 		{"Received-SPF", "Received-SPF: pass (mx.receiver.test: 192.0.2.7 is authorized) client-ip=192.0.2.7; envelope-from=\"bounce@example.test\"; helo=out.example.test;\r\n" + arGmail,
 			"192.0.2.7", "Received-SPF client-ip=", "out.example.test"},
+		// RFC 7208 §9.1: each hop that checks SPF prepends its field. A
+		// hop inside the receiving side (a local relay, fetchmail into a
+		// local MTA) checks a loopback or private address: the field
+		// of the hop that took the message from the Internet is below.
+		{"Received-SPF of an internal hop above", "Received-SPF: none (mailhost.local: 127.0.0.1 is neither permitted nor denied) client-ip=127.0.0.1; helo=localhost;\r\n" +
+			"Received-SPF: softfail (relay.local) client-ip=10.1.2.3; helo=relay.local;\r\n" +
+			"Received-SPF: pass (mx.receiver.test: 192.0.2.7 is authorized) client-ip=192.0.2.7; envelope-from=\"bounce@example.test\"; helo=out.example.test;\r\n" + arGmail,
+			"192.0.2.7", "Received-SPF client-ip= (field 3; the fields above record internal hops)", "out.example.test"},
 		{"spf comment", arGmail, "192.0.2.6", "the spf result's comment in the Authentication-Results of mx.receiver.test", ""},
 		{"iprev", "Authentication-Results: mx.receiver.test; iprev=pass policy.iprev=192.0.2.8; spf=pass smtp.mailfrom=example.test smtp.helo=mail.example.test\r\n",
 			"192.0.2.8", "policy.iprev=192.0.2.8 in the Authentication-Results of mx.receiver.test", "mail.example.test"},
@@ -827,5 +838,63 @@ func TestWriteTextWithout(t *testing.T) {
 		if c.Method == "dmarc" {
 			t.Errorf("dmarc row without an author domain: %+v", c)
 		}
+	}
+}
+
+// signLength signs msg as go-msgauth cannot, with l= (RFC 6376 §3.5): the
+// body hash covers the first l bytes of the canonicalized body (§3.4.5).
+func signLength(t *testing.T, msg string, key *rsa.PrivateKey, l int) string {
+	t.Helper()
+	header, bdy, _ := strings.Cut(msg, "\r\n\r\n")
+	cb := canonicalBody([]byte(bdy), "relaxed")
+	if l > len(cb) {
+		t.Fatalf("l=%d is longer than the body (%d)", l, len(cb))
+	}
+	bh := sha256.Sum256(cb[:l])
+	sigField := "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test; s=s1;\r\n" +
+		"\tl=" + strconv.Itoa(l) + "; h=From:To:Subject:Date; bh=" + base64.StdEncoding.EncodeToString(bh[:]) + "; b="
+	unsigned := sigField + "\r\n" + header + "\r\n\r\n" + bdy
+	m, err := parseMessage([]byte(unsigned))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := m.all("DKIM-Signature")[0]
+	sig, err := ParseSignature(f.value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, headerHash(m, f, sig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sigField + base64.StdEncoding.EncodeToString(b) + "\r\n" + header + "\r\n\r\n" + bdy
+}
+
+// TestDKIMBodyLength: a signature with l= is refused by policy only when
+// it verifies (RFC 8601 §2.7.1: "policy" is a signature that verified but
+// is not accepted); one whose signed part of the body or whose header was
+// changed fails like any other (RFC 6376 §6.1.3), and l= longer than the
+// body cannot verify either.
+func TestDKIMBodyLength(t *testing.T) {
+	e := newEnv(t)
+	good := signLength(t, core("alice@example.test", body), e.k.rsa2048, 20)
+	for _, tt := range []struct {
+		name, msg, result, reason string
+	}{
+		{"verifies", good, DKIMPolicy, "l=20 signs only"},
+		// Text after the signed length: what l= lets through, by policy.
+		{"text appended", good + "Click here: http://attacker.test/\r\n", DKIMPolicy, "l=20 signs only"},
+		// Within the signed length: the body hash does not match.
+		{"signed part changed", strings.Replace(good, "Hello Bob", "Hello Eve", 1), DKIMFail, "body hash does not match"},
+		{"header changed", strings.Replace(good, "The quarterly figures", "Your invoice", 1), DKIMFail, "signature does not verify"},
+		// The body cut short of l=: not what was signed.
+		{"body shorter than l=", strings.Replace(good, body, "Hello\r\n", 1), DKIMFail, "longer than the body"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := e.verify(t, received(tt.msg, "192.0.2.5"), Options{}).DKIM[0]
+			if d.Result != tt.result || !strings.Contains(d.Reason, tt.reason) {
+				t.Errorf("result %s reason %q detail %q\nwant %s %q", d.Result, d.Reason, d.Detail, tt.result, tt.reason)
+			}
+		})
 	}
 }
