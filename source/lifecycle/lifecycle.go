@@ -11,6 +11,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,7 @@ type message struct {
 	host, key    string
 	source       string
 	notification bool
+	handedOff    bool // a recipient went to another queue of the MTA: see Handoff
 	messageID    string
 	sender       string
 	queued       time.Time
@@ -167,6 +169,24 @@ func (t *Tracker) Add(r *Record) {
 		rc.final = true
 		t.final(m, rc, r.Time, r.Status)
 	}
+}
+
+// Handoff records that r's recipient was handed, as it was, to another
+// queue of the same MTA (Sendmail's submission program relaying to its
+// own daemon on a loopback address), which follows it under its own id:
+// the hop is not an attempt, and the recipient is forgotten here. A
+// message left with no recipient by hand-offs is not counted: it is the
+// same message as the one that carries on.
+func (t *Tracker) Handoff(r *Record) {
+	m := t.message(r)
+	if rc := m.recipients[r.Recipient]; rc != nil && rc.final {
+		return
+	}
+	delete(m.recipients, r.Recipient)
+	if i := slices.Index(m.rcptOrder, r.Recipient); i >= 0 {
+		m.rcptOrder = slices.Delete(m.rcptOrder, i, i+1)
+	}
+	m.handedOff = true
 }
 
 // Once reports whether an event id is seen for the first time by this
@@ -340,6 +360,9 @@ func (t *Tracker) Finish(at time.Time) {
 				rc.final = true
 				t.final(m, rc, at, mailtriage.Pending)
 			}
+		}
+		if m.handedOff && len(m.recipients) == 0 {
+			continue
 		}
 		e := &t.ev
 		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: k.key,
