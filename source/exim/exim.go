@@ -2,7 +2,8 @@
 // specification): a line per event of a message, "DATE TIME [ZONE]
 // [[PID]] MSGID FLAG ADDRESS FIELDS". Flags: "<=" arrival, "=>"
 // delivery, "->" another address of the same delivery, "**" failure,
-// "==" deferral; "Completed" ends a message. Message ids are the 16
+// "==" deferral, ">>" a cutthrough delivery (logged before the arrival);
+// "Completed" ends a message. Message ids are the 16
 // characters of Exim up to 4.96 and the 23 of 4.97 and later.
 //
 // A deferral that did not try ("retry time not reached") is Exim's own,
@@ -110,7 +111,7 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 	switch flag {
 	case "<=":
 		st.arrival(&base, body, t)
-	case "=>", "->", "*>":
+	case "=>", "->", ">>", "*>":
 		st.delivery(&base, body, mailtriage.Delivered, t)
 	case "**":
 		st.delivery(&base, body, mailtriage.Bounced, t)

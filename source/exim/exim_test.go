@@ -113,3 +113,59 @@ func TestDetectPastFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// eximEvents reads a main log and returns its events as strings.
+func eximEvents(t *testing.T, log string) []string {
+	t.Helper()
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			got = append(got, fmt.Sprintf("message %s %s recipients=%d", e.QueueID, e.Sender, e.Recipients))
+			return
+		}
+		got = append(got, fmt.Sprintf("%v %s %s %d %s %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule, e.RemoteHost))
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), "mainlog", time.UTC, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	return got
+}
+
+// ">>" is a cutthrough delivery (the "Log files" chapter: the message is
+// passed on to the next host while it is being received, so the delivery
+// is logged before the arrival). It is a delivery like "=>". The lines
+// are from Exim's test suite (Exim/exim test/log/5400), with the test
+// harness's 127.0.0.1 replaced by a receiver's name and address.
+func TestCutthrough(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"one recipient", `1999-03-02 09:44:33 10HmaX-0005vi-00 >> userx@domain.com R=all T=smtp H=mx.domain.com [192.0.2.25] C="250 OK"
+1999-03-02 09:44:33 10HmaX-0005vi-00 <= CALLER@myhost.test.ex U=CALLER P=local-esmtp S=sss for userx@domain.com
+1999-03-02 09:44:33 10HmaX-0005vi-00 Completed
+`, []string{
+			"1 delivered userx@domain.com 1 250/said/ mx.domain.com",
+			"3 delivered userx@domain.com 1 250/said/ mx.domain.com",
+			"message 10HmaX-0005vi-00 CALLER@myhost.test.ex recipients=1",
+		}},
+		{"two recipients", `1999-03-02 09:44:33 10HmbE-0005vi-00 >> usery@domain2.com R=all T=smtp H=mx.domain2.com [192.0.2.26] C="250 OK"
+1999-03-02 09:44:33 10HmbE-0005vi-00 >> userx@domain1.com R=all T=smtp H=mx.domain1.com [192.0.2.27] C="250 OK"
+1999-03-02 09:44:33 10HmbE-0005vi-00 <= CALLER@myhost.test.ex U=CALLER P=local-esmtp S=sss for userx@domain1.com usery@domain2.com
+1999-03-02 09:44:33 10HmbE-0005vi-00 Completed
+`, []string{
+			"1 delivered usery@domain2.com 1 250/said/ mx.domain2.com",
+			"3 delivered usery@domain2.com 1 250/said/ mx.domain2.com",
+			"1 delivered userx@domain1.com 1 250/said/ mx.domain1.com",
+			"3 delivered userx@domain1.com 1 250/said/ mx.domain1.com",
+			"message 10HmbE-0005vi-00 CALLER@myhost.test.ex recipients=2",
+		}},
+	} {
+		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}
