@@ -169,3 +169,56 @@ func TestCutthrough(t *testing.T) {
 		}
 	}
 }
+
+// A "=>" line without H= is a local delivery (a pipe, a file or mailbox
+// by appendfile, Dovecot's delivery on this host): the recipient is
+// delivered, with no attempt. For a pipe, a file or a bare local part,
+// Exim logs the address the message was for in <...> after it, and that
+// is the recipient. The lines are real: Debian's mail_spool from a public
+// question about mailx (test.com), Dovecot's delivery from public grok
+// pattern tests (localdomain.com), cPanel's autoresponder pipe from a
+// public parser's tests of a live server's lines (armos.eu), and a pipe
+// with F= and P= from a public excerpt of an Alaveteli server's log
+// (ukcod.org.uk).
+func TestLocalDelivery(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"appendfile", `2013-05-11 10:35:36 1Ub4LA-0001cY-Od <= test_user@test.com U=test_user P=local S=449
+2013-05-11 10:35:36 1Ub4LA-0001cY-Od => test_user <test_user@test.com> R=local_user T=mail_spool
+2013-05-11 10:35:36 1Ub4LA-0001cY-Od Completed
+`, []string{
+			"3 delivered test_user@test.com 0  ",
+			"message 1Ub4LA-0001cY-Od test_user@test.com recipients=1",
+		}},
+		{"dovecot", `2017-06-24 15:41:05 1dOqvZ-0002HB-Ob => localuser <localuser@localdomain.com> R=virtual_user T=dovecot_virtual_delivery C="250 2.0.0 <localuser@localdomain.com> AVo8MlHATlm4HgAAhX93jg Saved"
+`, []string{
+			"3 delivered localuser@localdomain.com 0 250/said/ ",
+			"message 1dOqvZ-0002HB-Ob  recipients=1",
+		}},
+		{"autorespond pipe", `2026-08-11 01:35:09 1wtYaK-0000000GRSy-2tQh => sales+spam |/usr/local/cpanel/bin/autorespond sales@armos.eu /home2/armoseu/.autorespond (sales@armos.eu) <sales@armos.eu> R=virtual_aliases_nostar T=cagefs_virtual_address_pipe
+`, []string{
+			"3 delivered sales@armos.eu 0  ",
+			"message 1wtYaK-0000000GRSy-2tQh  recipients=1",
+		}},
+		{"pipe with F=", `2016-02-03 06:59:17 [16212] 1aQrOx-0004DT-PC => |/home/alaveteli/run-with-rbenv-path /var/www/alaveteli/alaveteli/script/mailin <foi@unknown.ukcod.org.uk> F=<medications-cheapest5@broadband.hu> P=<medications-cheapest5@broadband.hu> R=userforward_unsuffixed T=address_pipe S=31362 QT=22s DT=21s
+`, []string{
+			"3 delivered foi@unknown.ukcod.org.uk 0  ",
+			"message 1aQrOx-0004DT-PC  recipients=1",
+		}},
+		// A remote delivery of a redirected address stays the address
+		// tried, not the original in <...>.
+		{"remote, redirected", `2026-08-11 00:30:18 1wtMbN-00000004FD2-1H7i => fishingnetcruise@gmail.com (info@fishingnet.gr) <info@fishingnet.gr> R=dkim_lookuphost T=dkim_remote_forwarded_smtp H=alt3.gmail-smtp-in.l.google.com [192.178.211.26] C="250 2.0.0 OK"
+`, []string{
+			"1 delivered fishingnetcruise@gmail.com 1 250/said/ alt3.gmail-smtp-in.l.google.com",
+			"3 delivered fishingnetcruise@gmail.com 1 250/said/ alt3.gmail-smtp-in.l.google.com",
+			"message 1wtMbN-00000004FD2-1H7i  recipients=1",
+		}},
+	} {
+		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}

@@ -34,6 +34,10 @@ type Record struct {
 	// Local marks a deferral the MTA made without a remote try (a
 	// throttle, a suspension, "retry time not reached").
 	Local bool
+	// NoTry marks a delivery or bounce that came without a try at a
+	// receiver (a local delivery: a pipe, a mailbox): the recipient gets
+	// its outcome, and no attempt.
+	NoTry bool
 	// Detail is the report: the reply and the server, when there was one.
 	Detail     smtpreply.Detail
 	RemoteHost string
@@ -147,6 +151,12 @@ func (t *Tracker) Add(r *Record) {
 	case r.Status == mailtriage.Deferred && r.Local:
 		rc.remember(r, v)
 		t.event(m, rc, r, mailtriage.LocalDeferral, mailtriage.Deferred, v)
+	case r.NoTry && (r.Status == mailtriage.Delivered || r.Status == mailtriage.Bounced):
+		if r.Status == mailtriage.Bounced {
+			rc.remember(r, v)
+		}
+		rc.final = true
+		t.event(m, rc, r, mailtriage.Final, r.Status, v)
 	case r.Status == mailtriage.Delivered, r.Status == mailtriage.Deferred, r.Status == mailtriage.Bounced:
 		rc.counted++
 		rc.attempts = max(rc.counted, r.Attempts)
