@@ -194,10 +194,19 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 		rec.LocalIP = field(row, c.vmta)
 	}
 	rec.Detail = detail(field(row, c.diag), field(row, c.status), rec.RemoteHost, rec.RemoteIP)
-	if rec.Status == mailtriage.Bounced && (field(row, c.cat) == "message-expired" || strings.Contains(strings.ToLower(rec.Detail.Text), "expired")) {
+	if rec.Status == mailtriage.Bounced && expired(field(row, c.cat), field(row, c.status)) {
 		rec.Status = mailtriage.Expired
 	}
 	return rec, typ, nil
+}
+
+// expired says whether a bounce is PowerMTA's queue timeout: the
+// category message-expired (not delivered before bounce-after) or the
+// status 4.4.7 (delivery time expired). What a receiver's reply says (a
+// certificate or an account that expired) does not make it one.
+func expired(cat, status string) bool {
+	code, _, _ := strings.Cut(status, " ")
+	return cat == "message-expired" || code == "4.4.7"
 }
 
 // messageKey names the message: its Message-ID or envelope id when

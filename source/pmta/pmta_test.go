@@ -81,3 +81,58 @@ func FuzzRead(f *testing.F) {
 		tr.Finish(st.Last)
 	})
 }
+
+// header is the column set of the research notes (a public PowerMTA
+// forwarder's test header).
+const header = "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,vmtaPool\n"
+
+// pmtaEvents reads an accounting file and returns its events as strings.
+func pmtaEvents(t *testing.T, csv string) ([]string, Stats) {
+	t.Helper()
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			got = append(got, fmt.Sprintf("message recipients=%d", e.Recipients))
+			return
+		}
+		got = append(got, fmt.Sprintf("%v %s %s %d %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule))
+	})
+	st, err := Read(context.Background(), strings.NewReader(csv), "acct.csv", tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	return got, st
+}
+
+// A b row is a queue timeout when PowerMTA says so: bounceCat
+// message-expired ("not delivered before the bounce-after", the User's
+// Guide's bounce categories) or the status 4.4.7 (delivery time
+// expired). A receiver's reply that mentions something expired (a
+// certificate, a password, a domain) is a bounce. The rows are composed
+// in the documented layout; the replies are ones receivers send.
+func TestExpiredBy(t *testing.T) {
+	for _, tt := range []struct {
+		name, row, want string
+	}{
+		{"certificate expired", `b,2025-03-10 14:05:02+0000,2025-03-10 14:05:01+0000,bounces@mail.example.net,ann@example.org,,failed,5.7.1 (delivery not authorized),"smtp;550 5.7.1 certificate expired",mx.example.org (192.0.2.7),policy-related,smtp,app1.example.net (10.0.0.5),smtp,203.0.113.26,192.0.2.7,,9120,vmta-a2,spring-sale,,example.org/vmta-a2,pool-a`,
+			"3 bounced ann@example.org 1 550"},
+		{"account expired", `b,2025-03-10 14:05:02+0000,2025-03-10 14:05:01+0000,bounces@mail.example.net,bob@example.org,,failed,5.2.1 (mailbox disabled),"smtp;550 5.2.1 The email account that you tried to reach is disabled. Account expired",mx.example.org (192.0.2.7),inactive-mailbox,smtp,app1.example.net (10.0.0.5),smtp,203.0.113.26,192.0.2.7,,9120,vmta-a2,spring-sale,,example.org/vmta-a2,pool-a`,
+			"3 bounced bob@example.org 1 550"},
+		{"message-expired", `b,2025-03-14 14:06:02+0000,2025-03-10 14:06:01+0000,bounces@mail.example.net,slow@yahoo.com,,failed,4.4.7 (delivery time expired),"smtp;421 4.7.0 [TSS04] Messages from 203.0.113.26 temporarily deferred",mta5.am0.yahoodns.net (67.195.204.72),message-expired,smtp,app1.example.net (10.0.0.5),smtp,203.0.113.26,67.195.204.72,,9120,vmta-a2,spring-sale,,yahoo.com/vmta-a2,pool-a`,
+			"3 expired slow@yahoo.com 0 421"},
+		{"4.4.7 without a category", `b,2025-03-14 14:06:02+0000,2025-03-10 14:06:01+0000,bounces@mail.example.net,slow@yahoo.com,,failed,4.4.7 (delivery time expired),"smtp;421 4.7.0 [TSS04] Messages from 203.0.113.26 temporarily deferred",mta5.am0.yahoodns.net (67.195.204.72),,smtp,app1.example.net (10.0.0.5),smtp,203.0.113.26,67.195.204.72,,9120,vmta-a2,spring-sale,,yahoo.com/vmta-a2,pool-a`,
+			"3 expired slow@yahoo.com 0 421"},
+	} {
+		got, _ := pmtaEvents(t, header+tt.row+"\n")
+		var finals []string
+		for _, g := range got {
+			if strings.HasPrefix(g, "3 ") {
+				finals = append(finals, g)
+			}
+		}
+		if strings.Join(finals, "\n") != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, finals, tt.want)
+		}
+	}
+}
