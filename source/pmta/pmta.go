@@ -1,6 +1,8 @@
 // Package pmta reads PowerMTA accounting files: CSV (RFC 4180) with a
 // header row naming the columns, which PowerMTA lets each installation
-// choose, so every column is found by its header name. Record types: d
+// choose, so every column is found by its header name; a header row
+// further on (files joined with cat) names the columns of the rows after
+// it. Record types: d
 // (delivered), b (bounced), t (a transient failure of one recipient: a
 // deferral), tq (a transient failure of a queue: no recipient), rb and rs
 // (out-of-band bounces and status reports PowerMTA received), r
@@ -105,6 +107,18 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		row, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if err == nil && len(row) > 0 && strings.TrimPrefix(strings.TrimSpace(row[0]), "\ufeff") == "type" {
+			// The header of another file, joined on ("cat acct-*.csv"):
+			// its columns name the rows after it.
+			next, err := locate(row)
+			if err != nil {
+				line, _ := cr.FieldPos(0)
+				st.bad(fmt.Sprintf("%s: line %d: %v", name, line, err))
+				continue
+			}
+			cols = next
+			continue
 		}
 		st.Records++
 		if err != nil {

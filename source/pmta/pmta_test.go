@@ -136,3 +136,29 @@ func TestExpiredBy(t *testing.T) {
 		}
 	}
 }
+
+// Files joined with "cat acct-*.csv" carry each file's header row; a
+// later file may log other columns (the column set is configurable). A
+// header row is not a bad row, and the rows after it are read by its
+// columns. The rows are composed in the documented layout.
+func TestHeaderAgain(t *testing.T) {
+	csv := header +
+		`d,2025-03-10 15:10:41+0000,2025-03-10 14:02:11+0000,bounces@mail.example.net,jane@icloud.com,,relayed,2.0.0 (success),"smtp;250 2.0.0 OK",mx01.mail.icloud.com (17.57.154.6),,smtp,app1.example.net (10.0.0.5),smtp,203.0.113.25,17.57.154.6,,48213,vmta-a1,spring-sale,,icloud.com/vmta-a1,pool-a` + "\n" +
+		"type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,dlvSourceIp,vmta\n" +
+		`b,2025-03-11 09:00:00+0000,2025-03-11 08:59:59+0000,bounces@mail.example.net,nobody@me.com,failed,5.1.1 (bad destination mailbox address),"smtp;550 5.1.1 <nobody@me.com>: user does not exist",mx01.mail.icloud.com (17.57.154.6),bad-mailbox,203.0.113.26,vmta-a2` + "\n"
+	got, st := pmtaEvents(t, csv)
+	want := []string{
+		"1 delivered jane@icloud.com 1 250",
+		"3 delivered jane@icloud.com 1 250",
+		"1 bounced nobody@me.com 1 550",
+		"3 bounced nobody@me.com 1 550",
+		"message recipients=1",
+		"message recipients=1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if st.Bad != 0 || st.Used != 2 || st.Records != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
