@@ -35,8 +35,8 @@ type Record struct {
 	// throttle, a suspension, "retry time not reached").
 	Local bool
 	// NoTry marks a delivery or bounce that came without a try at a
-	// receiver (a local delivery: a pipe, a mailbox): the recipient gets
-	// its outcome, and no attempt.
+	// receiver (a local delivery: a pipe, a mailbox; an ESP's
+	// suppression): the recipient gets its outcome, and no attempt.
 	NoTry bool
 	// Detail is the report: the reply and the server, when there was one.
 	Detail     smtpreply.Detail
