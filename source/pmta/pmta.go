@@ -5,7 +5,9 @@
 // it. Record types: d
 // (delivered), b (bounced), t (a transient failure of one recipient: a
 // deferral), tq (a transient failure of a queue: no recipient), rb and rs
-// (out-of-band bounces and status reports PowerMTA received), r
+// (out-of-band bounces and status reports PowerMTA received; an rb row
+// bounces the recipient of the message last tried for its sender and
+// recipient, with no attempt), r
 // (received), f (feedback loop). The source address and virtual MTA of
 // each attempt become event fields, so reports break down by sending IP.
 //
@@ -32,7 +34,7 @@ import (
 type Stats struct {
 	Records  int64 // data rows
 	Used     int64 // rows that became events
-	Skipped  int64 // rows of types that carry no delivery (r, f, tq, rs)
+	Skipped  int64 // rows of types that carry no delivery (r, f, tq, rs), rb rows of messages not shown
 	Bad      int64 // rows that could not be read
 	Samples  []string
 	First    time.Time
@@ -100,6 +102,9 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		return st, fmt.Errorf("%s: %w", name, err)
 	}
 	sawT := false
+	// The message each sender and recipient was last tried in, for the
+	// rb rows that come back later without timeQueued.
+	last := map[[2]string]string{}
 	for {
 		if st.Records%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
@@ -136,6 +141,21 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		}
 		if typ == "t" {
 			sawT = true
+		}
+		if rec != nil {
+			who := [2]string{rec.Sender, rec.Recipient}
+			switch {
+			case typ != "rb":
+				last[who] = rec.Key
+			case rec.Queued.IsZero() && rec.MessageID == "" && field(row, cols.envID) == "":
+				// An out-of-band bounce names its message only by
+				// sender and recipient.
+				if key, ok := last[who]; ok {
+					rec.Key = key
+				} else {
+					rec = nil // a message this input does not show
+				}
+			}
 		}
 		if rec == nil {
 			st.Skipped++
@@ -179,8 +199,12 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	switch typ {
 	case "d":
 		rec.Status = mailtriage.Delivered
-	case "b", "rb":
+	case "b":
 		rec.Status = mailtriage.Bounced
+	case "rb":
+		// A bounce that came back after the message was handed on:
+		// the recipient's outcome, not an attempt.
+		rec.Status, rec.NoTry = mailtriage.Bounced, true
 	case "t":
 		rec.Status = mailtriage.Deferred
 	case "r", "f", "tq", "rs":

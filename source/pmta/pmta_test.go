@@ -162,3 +162,28 @@ func TestHeaderAgain(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// An rb row is a bounce that came back after PowerMTA handed the message
+// on (out of band): not an attempt, and not a new message. PowerMTA logs
+// it without timeQueued, so it belongs to the message PowerMTA last
+// tried for that sender and recipient; an rb row for a message this file
+// does not show is skipped. The rows are composed in the documented
+// layout.
+func TestRemoteBounce(t *testing.T) {
+	csv := header +
+		`t,2025-03-10 14:02:12+0000,2025-03-10 14:02:11+0000,bounces@mail.example.net,jane@icloud.com,,delayed,4.7.0 (delivery not authorized),"smtp;421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred.",mx01.mail.icloud.com (17.57.154.6),policy-related,smtp,app1.example.net (10.0.0.5),smtp,203.0.113.25,17.57.154.6,,48213,vmta-a1,spring-sale,,icloud.com/vmta-a1,pool-a` + "\n" +
+		`rb,2025-03-10 16:00:00+0000,,bounces@mail.example.net,jane@icloud.com,,failed,5.1.1 (bad destination mailbox address),"smtp;550 5.1.1 <jane@icloud.com>: user does not exist",mx01.mail.icloud.com (17.57.154.6),bad-mailbox,,,,,,,,,,,,` + "\n" +
+		`rb,2025-03-10 16:00:01+0000,,bounces@mail.example.net,stranger@example.org,,failed,5.1.1 (bad destination mailbox address),"smtp;550 5.1.1 user unknown",mx.example.org (192.0.2.7),bad-mailbox,,,,,,,,,,,,` + "\n"
+	got, st := pmtaEvents(t, csv)
+	want := []string{
+		"1 deferred jane@icloud.com 1 421",
+		"3 bounced jane@icloud.com 1 550",
+		"message recipients=1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if st.Used != 2 || st.Skipped != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
