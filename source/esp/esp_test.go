@@ -218,3 +218,42 @@ func TestDuplicateEvents(t *testing.T) {
 		t.Errorf("%d duplicates, want 5", dups)
 	}
 }
+
+// An ESP that does not send to an address on its suppression list
+// reports a bounce, but nothing was tried: the recipient is bounced, with
+// no attempt. The SES notification is a public one (an SNS handler's
+// logged payload, jakepfaf.dev; mail object trimmed; the Suppressed and
+// General ones are composed like it), the Mailgun event Mailgun's
+// documented suppress-bounce example (code 605, "Not delivering to
+// previously bounced address"), with a recipient added. A bounce a
+// receiver gave stays an attempt.
+func TestSuppressed(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"SES OnAccountSuppressionList", `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"OnAccountSuppressionList","bouncedRecipients":[{"emailAddress":"s@jakepfaf.dev","action":"failed","status":"5.1.1","diagnosticCode":"Amazon SES did not send the message to this address because it is on the suppression list for your account. For more information about removing addresses from the suppression list, see the Amazon SES Developer Guide at https://docs.aws.amazon.com/ses/latest/DeveloperGuide/sending-email-suppression-list.html"}],"timestamp":"2020-08-03T19:52:08.880Z","feedbackId":"01010173b5e19d79-835db8a5-03d9-4acb-baa6-c0b722acb015-000000","reportingMTA":"dns; amazonses.com"},"mail":{"timestamp":"2020-08-03T19:52:08.000Z","source":"news@example.com","messageId":"01010173b5e19c11-aaaa","destination":["s@jakepfaf.dev"]}}`,
+			[]string{"3 bounced s@jakepfaf.dev 0"}},
+		{"SES Suppressed", `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"Suppressed","bouncedRecipients":[{"emailAddress":"gone@example.org","action":"failed","status":"5.1.1","diagnosticCode":"Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}],"timestamp":"2020-08-03T19:52:08.880Z","reportingMTA":"dns; amazonses.com"},"mail":{"timestamp":"2020-08-03T19:52:08.000Z","source":"news@example.com","messageId":"01010173b5e19c11-bbbb","destination":["gone@example.org"]}}`,
+			[]string{"3 bounced gone@example.org 0"}},
+		{"SES General", `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":"nobody@example.org","action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}],"timestamp":"2020-08-03T19:52:08.880Z","reportingMTA":"dns; amazonses.com"},"mail":{"timestamp":"2020-08-03T19:52:08.000Z","source":"news@example.com","messageId":"01010173b5e19c11-cccc","destination":["nobody@example.org"]}}`,
+			[]string{"1 bounced nobody@example.org 1", "3 bounced nobody@example.org 1"}},
+		{"Mailgun suppress-bounce", `{"event-data":{"id":"G9Bn5sl1TC6nu79C8C0bwg","timestamp":1521233195.375624,"log-level":"error","event":"failed","severity":"permanent","reason":"suppress-bounce","recipient":"alice@example.com","delivery-status":{"attempt-no":1,"message":"","code":605,"enhanced-code":"","description":"Not delivering to previously bounced address","session-seconds":0},"message":{"headers":{"to":"Alice <alice@example.com>","message-id":"20130503192659.13651.20287@mg.example.com","from":"Bob <bob@mg.example.com>"}}}}`,
+			[]string{"3 bounced alice@example.com 0"}},
+	} {
+		var got []string
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+			if e.Kind != mailtriage.Message {
+				got = append(got, fmt.Sprintf("%v %s %s %d", e.Kind, e.Status, e.Recipient, e.Attempts))
+			}
+		})
+		st, err := Read(context.Background(), strings.NewReader(tt.in+"\n"), "events.jsonl", tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Finish(st.Last)
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -58,6 +58,12 @@ func ses(o map[string]any) ([]lifecycle.Record, error) {
 				r.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: "SES " + str(b, "bounceType") + " bounce: " + str(b, "bounceSubType")}
 			}
 			r.RemoteIP = str(b, "remoteMtaIp")
+			switch str(b, "bounceSubType") {
+			case "Suppressed", "OnAccountSuppressionList":
+				// SES did not send: on its or the account's
+				// suppression list.
+				r.NoTry = true
+			}
 			if status == mailtriage.Expired {
 				// The last failure first, then the end.
 				d := r
@@ -160,6 +166,11 @@ func mailgun(d map[string]any) ([]lifecycle.Record, error) {
 			r.Status = mailtriage.Deferred
 		}
 		r.Detail = reply(text, str(ds, "enhanced-code"))
+		if strings.HasPrefix(str(d, "reason"), "suppress-") {
+			// suppress-bounce, -unsubscribe, -complaint: Mailgun did
+			// not send, the address is on a suppression list.
+			r.NoTry = true
+		}
 	case "accepted":
 		r.Recipient = ""
 		return []lifecycle.Record{r}, nil

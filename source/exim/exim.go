@@ -2,11 +2,14 @@
 // specification): a line per event of a message, "DATE TIME [ZONE]
 // [[PID]] MSGID FLAG ADDRESS FIELDS". Flags: "<=" arrival, "=>"
 // delivery, "->" another address of the same delivery, "**" failure,
-// "==" deferral; "Completed" ends a message. Message ids are the 16
+// "==" deferral, ">>" a cutthrough delivery (logged before the arrival);
+// "Completed" ends a message. Message ids are the 16
 // characters of Exim up to 4.96 and the 23 of 4.97 and later.
 //
 // A deferral that did not try ("retry time not reached") is Exim's own,
-// not a receiver's. "retry timeout exceeded" is a queue timeout. A
+// not a receiver's. A delivery with no H= is a local one (a pipe, a file,
+// a mailbox), not an attempt; its recipient is the address in <...> after
+// the pipe, file or local part. "retry timeout exceeded" is a queue timeout. A
 // bounce message Exim makes (null sender, "R=" naming the message it
 // reports on) is a notification.
 package exim
@@ -110,7 +113,7 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 	switch flag {
 	case "<=":
 		st.arrival(&base, body, t)
-	case "=>", "->", "*>":
+	case "=>", "->", ">>", "*>":
 		st.delivery(&base, body, mailtriage.Delivered, t)
 	case "**":
 		st.delivery(&base, body, mailtriage.Bounced, t)
@@ -155,6 +158,13 @@ func (st *Stats) arrival(r *lifecycle.Record, body string, t *lifecycle.Tracker)
 // [H=host [ip]] ...: text" for =>, **, == lines.
 func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.Status, t *lifecycle.Tracker) {
 	addr, fields, _ := strings.Cut(body, " ")
+	if !strings.Contains(addr, "@") {
+		// A pipe, a file or a local part: the address the message was
+		// for follows in <...>.
+		if a, rest, ok := original(fields); ok {
+			addr, fields = a, rest
+		}
+	}
 	var head, text string
 	if a, ok := strings.CutSuffix(addr, ":"); ok {
 		// "** bob@yahoo.com: retry timeout exceeded": no fields.
@@ -166,6 +176,11 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 	r.Status = status
 	f := parseFields(head)
 	r.RemoteHost, r.RemoteIP = hostOf(f["H"])
+	if status == mailtriage.Delivered && f["H"] == "" {
+		// No host: a local delivery (a pipe, appendfile, Dovecot on
+		// this host), not an attempt.
+		r.NoTry = true
+	}
 	if i := f["I"]; i != "" {
 		// "[203.0.113.25]:54321", the outgoing interface and port.
 		if _, rest, ok := strings.Cut(i, "["); ok {
@@ -190,6 +205,28 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 	}
 	t.Add(r)
 }
+
+// original finds the "<address>" that Exim logs after a pipe, a file or
+// a local part, before the fields: "|/usr/bin/x arg (a@b) <a@b> R=...".
+// rest is what follows it.
+func original(s string) (addr, rest string, ok bool) {
+	end := len(s)
+	if m := firstField.FindStringIndex(s); m != nil {
+		end = m[0]
+	}
+	i := strings.LastIndexByte(s[:end], '<')
+	if i < 0 {
+		return "", s, false
+	}
+	j := strings.IndexByte(s[i:end], '>')
+	if j < 0 || !strings.Contains(s[i:i+j], "@") {
+		return "", s, false
+	}
+	return s[i+1 : i+j], s[i+j+1:], true
+}
+
+// firstField is where the fields of a delivery line begin.
+var firstField = regexp.MustCompile(`(?:^| )[A-Z][A-Za-z]*=`)
 
 // splitText separates the fields from the free text after ": " that
 // ends a failure line; field values in quotes may hold ": ".

@@ -113,3 +113,112 @@ func TestDetectPastFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// eximEvents reads a main log and returns its events as strings.
+func eximEvents(t *testing.T, log string) []string {
+	t.Helper()
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			got = append(got, fmt.Sprintf("message %s %s recipients=%d", e.QueueID, e.Sender, e.Recipients))
+			return
+		}
+		got = append(got, fmt.Sprintf("%v %s %s %d %s %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule, e.RemoteHost))
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), "mainlog", time.UTC, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	return got
+}
+
+// ">>" is a cutthrough delivery (the "Log files" chapter: the message is
+// passed on to the next host while it is being received, so the delivery
+// is logged before the arrival). It is a delivery like "=>". The lines
+// are from Exim's test suite (Exim/exim test/log/5400), with the test
+// harness's 127.0.0.1 replaced by a receiver's name and address.
+func TestCutthrough(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"one recipient", `1999-03-02 09:44:33 10HmaX-0005vi-00 >> userx@domain.com R=all T=smtp H=mx.domain.com [192.0.2.25] C="250 OK"
+1999-03-02 09:44:33 10HmaX-0005vi-00 <= CALLER@myhost.test.ex U=CALLER P=local-esmtp S=sss for userx@domain.com
+1999-03-02 09:44:33 10HmaX-0005vi-00 Completed
+`, []string{
+			"1 delivered userx@domain.com 1 250/said/ mx.domain.com",
+			"3 delivered userx@domain.com 1 250/said/ mx.domain.com",
+			"message 10HmaX-0005vi-00 CALLER@myhost.test.ex recipients=1",
+		}},
+		{"two recipients", `1999-03-02 09:44:33 10HmbE-0005vi-00 >> usery@domain2.com R=all T=smtp H=mx.domain2.com [192.0.2.26] C="250 OK"
+1999-03-02 09:44:33 10HmbE-0005vi-00 >> userx@domain1.com R=all T=smtp H=mx.domain1.com [192.0.2.27] C="250 OK"
+1999-03-02 09:44:33 10HmbE-0005vi-00 <= CALLER@myhost.test.ex U=CALLER P=local-esmtp S=sss for userx@domain1.com usery@domain2.com
+1999-03-02 09:44:33 10HmbE-0005vi-00 Completed
+`, []string{
+			"1 delivered usery@domain2.com 1 250/said/ mx.domain2.com",
+			"3 delivered usery@domain2.com 1 250/said/ mx.domain2.com",
+			"1 delivered userx@domain1.com 1 250/said/ mx.domain1.com",
+			"3 delivered userx@domain1.com 1 250/said/ mx.domain1.com",
+			"message 10HmbE-0005vi-00 CALLER@myhost.test.ex recipients=2",
+		}},
+	} {
+		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}
+
+// A "=>" line without H= is a local delivery (a pipe, a file or mailbox
+// by appendfile, Dovecot's delivery on this host): the recipient is
+// delivered, with no attempt. For a pipe, a file or a bare local part,
+// Exim logs the address the message was for in <...> after it, and that
+// is the recipient. The lines are real: Debian's mail_spool from a public
+// question about mailx (test.com), Dovecot's delivery from public grok
+// pattern tests (localdomain.com), cPanel's autoresponder pipe from a
+// public parser's tests of a live server's lines (armos.eu), and a pipe
+// with F= and P= from a public excerpt of an Alaveteli server's log
+// (ukcod.org.uk).
+func TestLocalDelivery(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"appendfile", `2013-05-11 10:35:36 1Ub4LA-0001cY-Od <= test_user@test.com U=test_user P=local S=449
+2013-05-11 10:35:36 1Ub4LA-0001cY-Od => test_user <test_user@test.com> R=local_user T=mail_spool
+2013-05-11 10:35:36 1Ub4LA-0001cY-Od Completed
+`, []string{
+			"3 delivered test_user@test.com 0  ",
+			"message 1Ub4LA-0001cY-Od test_user@test.com recipients=1",
+		}},
+		{"dovecot", `2017-06-24 15:41:05 1dOqvZ-0002HB-Ob => localuser <localuser@localdomain.com> R=virtual_user T=dovecot_virtual_delivery C="250 2.0.0 <localuser@localdomain.com> AVo8MlHATlm4HgAAhX93jg Saved"
+`, []string{
+			"3 delivered localuser@localdomain.com 0 250/said/ ",
+			"message 1dOqvZ-0002HB-Ob  recipients=1",
+		}},
+		{"autorespond pipe", `2026-08-11 01:35:09 1wtYaK-0000000GRSy-2tQh => sales+spam |/usr/local/cpanel/bin/autorespond sales@armos.eu /home2/armoseu/.autorespond (sales@armos.eu) <sales@armos.eu> R=virtual_aliases_nostar T=cagefs_virtual_address_pipe
+`, []string{
+			"3 delivered sales@armos.eu 0  ",
+			"message 1wtYaK-0000000GRSy-2tQh  recipients=1",
+		}},
+		{"pipe with F=", `2016-02-03 06:59:17 [16212] 1aQrOx-0004DT-PC => |/home/alaveteli/run-with-rbenv-path /var/www/alaveteli/alaveteli/script/mailin <foi@unknown.ukcod.org.uk> F=<medications-cheapest5@broadband.hu> P=<medications-cheapest5@broadband.hu> R=userforward_unsuffixed T=address_pipe S=31362 QT=22s DT=21s
+`, []string{
+			"3 delivered foi@unknown.ukcod.org.uk 0  ",
+			"message 1aQrOx-0004DT-PC  recipients=1",
+		}},
+		// A remote delivery of a redirected address stays the address
+		// tried, not the original in <...>.
+		{"remote, redirected", `2026-08-11 00:30:18 1wtMbN-00000004FD2-1H7i => fishingnetcruise@gmail.com (info@fishingnet.gr) <info@fishingnet.gr> R=dkim_lookuphost T=dkim_remote_forwarded_smtp H=alt3.gmail-smtp-in.l.google.com [192.178.211.26] C="250 2.0.0 OK"
+`, []string{
+			"1 delivered fishingnetcruise@gmail.com 1 250/said/ alt3.gmail-smtp-in.l.google.com",
+			"3 delivered fishingnetcruise@gmail.com 1 250/said/ alt3.gmail-smtp-in.l.google.com",
+			"message 1wtMbN-00000004FD2-1H7i  recipients=1",
+		}},
+	} {
+		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}

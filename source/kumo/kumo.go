@@ -3,8 +3,10 @@
 // decompresses them). Record types Delivery, TransientFailure, Bounce,
 // Expiration and AdminBounce become delivery records; Delayed and the
 // TransientFailures whose response begins "KumoMTA internal:" (a
-// suspension, a throttle) are KumoMTA's own deferrals, not a receiver's;
-// Reception, Feedback, Rejection, OOB and the transfer records carry no
+// suspension, a throttle) are KumoMTA's own deferrals, not a receiver's,
+// except "failed to connect to any candidate hosts", a try at the
+// receiver that failed (unless KumoMTA blames its proxy or its source
+// address), which is an attempt, deferred; Reception, Feedback, Rejection, OOB and the transfer records carry no
 // delivery attempt and are counted.
 package kumo
 
@@ -197,6 +199,14 @@ func recipients(raw json.RawMessage) ([]string, error) {
 // detail decodes the response; an internal one is KumoMTA's own.
 func detail(k *record, host, ip string) (smtpreply.Detail, bool) {
 	resp := k.Response
+	if rest, ok := strings.CutPrefix(resp.Content, "KumoMTA internal: failed to connect to any candidate hosts: "); ok && !localConnect(rest) {
+		// A try at the receiver that failed: an attempt, deferred.
+		d := smtpreply.Detail{Kind: smtpreply.ConnectFailed, Text: resp.Content, Host: host, IP: ip, Reply: smtpreply.Reply{Text: rest}}
+		if strings.Contains(rest, "TLS handshake") || strings.Contains(rest, "STARTTLS") {
+			d.Kind = smtpreply.TLS
+		}
+		return d, false
+	}
 	if strings.HasPrefix(resp.Content, "KumoMTA internal:") || k.Type == "Delayed" {
 		return smtpreply.Detail{Kind: smtpreply.Local, Text: resp.Content}, true
 	}
@@ -215,6 +225,14 @@ func detail(k *record, host, ip string) (smtpreply.Detail, bool) {
 		d.Kind = smtpreply.Local // KumoMTA's own words on giving up
 	}
 	return d, false
+}
+
+// localConnect says whether KumoMTA's summary of its failed connections
+// puts them all on its own side (the proxy, a source address that is not
+// plumbed), so that no receiver was tried.
+func localConnect(s string) bool {
+	return strings.HasPrefix(s, "All failures are related to proxy connection issues") ||
+		strings.HasPrefix(s, "All failures are related to having an unplumbed source address")
 }
 
 // stamp reads RFC 3339 event_time, else the Unix timestamp.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
@@ -70,4 +71,52 @@ func FuzzRead(f *testing.F) {
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", tr)
 		tr.Finish(st.Last)
 	})
+}
+
+// KumoMTA writes "KumoMTA internal: failed to connect to any candidate
+// hosts: ..." as a TransientFailure when no connection to any MX worked
+// (kumod's ready queue dispatcher, code 400, no enhanced code). Each is a try at the receiver that failed: an attempt
+// that was deferred, like Postfix's "connect to ...: Connection refused".
+// Only the failures KumoMTA itself says are local (the proxy, a source
+// address not plumbed) and its suspensions and throttles are local.
+// Contents are from KumoMTA's integration test snapshots
+// (KumoCorp/kumomta: dane_mismatch_defers, proxy_protocol_broken_proxy,
+// the unplumbed source address test; ports written out), and the
+// OpportunisticInsecure STARTTLS one from a public worker's test of a real
+// diagnostic (mail.escom.bg); the refused one follows the snapshots'
+// "connect to ADDR and read initial banner: ERR" form.
+func TestInternalConnectFailure(t *testing.T) {
+	for _, tt := range []struct {
+		content string
+		want    string
+	}{
+		{`KumoMTA internal: failed to connect to any candidate hosts: connect to 17.57.154.6:25 and read initial banner: Connection refused (os error 111)`,
+			"1 deferred jane@icloud.com 1 connect"},
+		{`KumoMTA internal: failed to connect to any candidate hosts: TLS handshake with ResolvedAddress { name: \"mx.dane.example.\", addr: 127.0.0.1, is_secure: true }:2525 failed: <certificate verify failed>`,
+			"1 deferred jane@icloud.com 1 tls"},
+		{`KumoMTA internal: failed to connect to any candidate hosts: All failures are related to OpportunisticInsecure STARTTLS. Consider setting enable_tls=Disabled for this site. mail.escom.bg./195.24.89.4:25: EHLO after OpportunisticInsecure STARTTLS handshake status: failed: received fatal alert: HandshakeFailure`,
+			"1 deferred jane@icloud.com 1 tls"},
+		// No remote try: KumoMTA's own infrastructure, suspensions, throttles.
+		{`KumoMTA internal: failed to connect to any candidate hosts: All failures are related to proxy connection issues. Is the proxy infrastructure online and healthy? connect to 127.0.0.1:2525 and read initial banner: failed to connect via any of 2 candidate(s) for source default: 255.255.255.255:1: Network is unreachable (os error 101)`,
+			"2 deferred jane@icloud.com 0 local"},
+		{`KumoMTA internal: failed to connect to any candidate hosts: All failures are related to having an unplumbed source address. Are the network interfaces provisioned correctly? connect to 127.0.0.1:2525 and read initial banner: bind 9.9.9.9 for default failed: Cannot assign requested address (os error 99)`,
+			"2 deferred jane@icloud.com 0 local"},
+		{`KumoMTA internal: ready queue is suspended: automation rule [HCM1]`, "2 deferred jane@icloud.com 0 local"},
+		{`KumoMTA internal: scheduled queue is suspended: maintenance`, "2 deferred jane@icloud.com 0 local"},
+	} {
+		line := fmt.Sprintf(`{"type":"TransientFailure","id":"8c1f","sender":"b@example.net","recipient":"jane@icloud.com","site":"ip-a1->(mx01|mx02).mail.icloud.com.","response":{"code":400,"enhanced_code":null,"content":"%s","command":null},"timestamp":1741615400,"num_attempts":0,"egress_source":"ip-a1"}`, tt.content)
+		var got []string
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+			if e.Kind != mailtriage.Message && e.Kind != mailtriage.Final {
+				got = append(got, fmt.Sprintf("%v %s %s %d %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Detail.Kind))
+			}
+		})
+		if _, err := Read(context.Background(), strings.NewReader(line), "t", tr); err != nil {
+			t.Fatal(err)
+		}
+		tr.Finish(time.Unix(1741615400, 0))
+		if strings.Join(got, "\n") != tt.want {
+			t.Errorf("%.80s:\ngot  %q\nwant %q", tt.content, got, tt.want)
+		}
+	}
 }

@@ -11,6 +11,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ type Record struct {
 	// Local marks a deferral the MTA made without a remote try (a
 	// throttle, a suspension, "retry time not reached").
 	Local bool
+	// NoTry marks a delivery or bounce that came without a try at a
+	// receiver (a local delivery: a pipe, a mailbox; an ESP's
+	// suppression): the recipient gets its outcome, and no attempt.
+	NoTry bool
 	// Detail is the report: the reply and the server, when there was one.
 	Detail     smtpreply.Detail
 	RemoteHost string
@@ -80,6 +85,7 @@ type message struct {
 	host, key    string
 	source       string
 	notification bool
+	handedOff    bool // a recipient went to another queue of the MTA: see Handoff
 	messageID    string
 	sender       string
 	queued       time.Time
@@ -145,6 +151,12 @@ func (t *Tracker) Add(r *Record) {
 	case r.Status == mailtriage.Deferred && r.Local:
 		rc.remember(r, v)
 		t.event(m, rc, r, mailtriage.LocalDeferral, mailtriage.Deferred, v)
+	case r.NoTry && (r.Status == mailtriage.Delivered || r.Status == mailtriage.Bounced):
+		if r.Status == mailtriage.Bounced {
+			rc.remember(r, v)
+		}
+		rc.final = true
+		t.event(m, rc, r, mailtriage.Final, r.Status, v)
 	case r.Status == mailtriage.Delivered, r.Status == mailtriage.Deferred, r.Status == mailtriage.Bounced:
 		rc.counted++
 		rc.attempts = max(rc.counted, r.Attempts)
@@ -167,6 +179,24 @@ func (t *Tracker) Add(r *Record) {
 		rc.final = true
 		t.final(m, rc, r.Time, r.Status)
 	}
+}
+
+// Handoff records that r's recipient was handed, as it was, to another
+// queue of the same MTA (Sendmail's submission program relaying to its
+// own daemon on a loopback address), which follows it under its own id:
+// the hop is not an attempt, and the recipient is forgotten here. A
+// message left with no recipient by hand-offs is not counted: it is the
+// same message as the one that carries on.
+func (t *Tracker) Handoff(r *Record) {
+	m := t.message(r)
+	if rc := m.recipients[r.Recipient]; rc != nil && rc.final {
+		return
+	}
+	delete(m.recipients, r.Recipient)
+	if i := slices.Index(m.rcptOrder, r.Recipient); i >= 0 {
+		m.rcptOrder = slices.Delete(m.rcptOrder, i, i+1)
+	}
+	m.handedOff = true
 }
 
 // Once reports whether an event id is seen for the first time by this
@@ -340,6 +370,9 @@ func (t *Tracker) Finish(at time.Time) {
 				rc.final = true
 				t.final(m, rc, at, mailtriage.Pending)
 			}
+		}
+		if m.handedOff && len(m.recipients) == 0 {
+			continue
 		}
 		e := &t.ev
 		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: k.key,

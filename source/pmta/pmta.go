@@ -1,9 +1,13 @@
 // Package pmta reads PowerMTA accounting files: CSV (RFC 4180) with a
 // header row naming the columns, which PowerMTA lets each installation
-// choose, so every column is found by its header name. Record types: d
+// choose, so every column is found by its header name; a header row
+// further on (files joined with cat) names the columns of the rows after
+// it. Record types: d
 // (delivered), b (bounced), t (a transient failure of one recipient: a
 // deferral), tq (a transient failure of a queue: no recipient), rb and rs
-// (out-of-band bounces and status reports PowerMTA received), r
+// (out-of-band bounces and status reports PowerMTA received; an rb row
+// bounces the recipient of the message last tried for its sender and
+// recipient, with no attempt), r
 // (received), f (feedback loop). The source address and virtual MTA of
 // each attempt become event fields, so reports break down by sending IP.
 //
@@ -30,7 +34,7 @@ import (
 type Stats struct {
 	Records  int64 // data rows
 	Used     int64 // rows that became events
-	Skipped  int64 // rows of types that carry no delivery (r, f, tq, rs)
+	Skipped  int64 // rows of types that carry no delivery (r, f, tq, rs), rb rows of messages not shown
 	Bad      int64 // rows that could not be read
 	Samples  []string
 	First    time.Time
@@ -98,6 +102,9 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		return st, fmt.Errorf("%s: %w", name, err)
 	}
 	sawT := false
+	// The message each sender and recipient was last tried in, for the
+	// rb rows that come back later without timeQueued.
+	last := map[[2]string]string{}
 	for {
 		if st.Records%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
@@ -105,6 +112,18 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		row, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if err == nil && len(row) > 0 && strings.TrimPrefix(strings.TrimSpace(row[0]), "\ufeff") == "type" {
+			// The header of another file, joined on ("cat acct-*.csv"):
+			// its columns name the rows after it.
+			next, err := locate(row)
+			if err != nil {
+				line, _ := cr.FieldPos(0)
+				st.bad(fmt.Sprintf("%s: line %d: %v", name, line, err))
+				continue
+			}
+			cols = next
+			continue
 		}
 		st.Records++
 		if err != nil {
@@ -122,6 +141,21 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		}
 		if typ == "t" {
 			sawT = true
+		}
+		if rec != nil {
+			who := [2]string{rec.Sender, rec.Recipient}
+			switch {
+			case typ != "rb":
+				last[who] = rec.Key
+			case rec.Queued.IsZero() && rec.MessageID == "" && field(row, cols.envID) == "":
+				// An out-of-band bounce names its message only by
+				// sender and recipient.
+				if key, ok := last[who]; ok {
+					rec.Key = key
+				} else {
+					rec = nil // a message this input does not show
+				}
+			}
 		}
 		if rec == nil {
 			st.Skipped++
@@ -165,8 +199,12 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	switch typ {
 	case "d":
 		rec.Status = mailtriage.Delivered
-	case "b", "rb":
+	case "b":
 		rec.Status = mailtriage.Bounced
+	case "rb":
+		// A bounce that came back after the message was handed on:
+		// the recipient's outcome, not an attempt.
+		rec.Status, rec.NoTry = mailtriage.Bounced, true
 	case "t":
 		rec.Status = mailtriage.Deferred
 	case "r", "f", "tq", "rs":
@@ -194,10 +232,19 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 		rec.LocalIP = field(row, c.vmta)
 	}
 	rec.Detail = detail(field(row, c.diag), field(row, c.status), rec.RemoteHost, rec.RemoteIP)
-	if rec.Status == mailtriage.Bounced && (field(row, c.cat) == "message-expired" || strings.Contains(strings.ToLower(rec.Detail.Text), "expired")) {
+	if rec.Status == mailtriage.Bounced && expired(field(row, c.cat), field(row, c.status)) {
 		rec.Status = mailtriage.Expired
 	}
 	return rec, typ, nil
+}
+
+// expired says whether a bounce is PowerMTA's queue timeout: the
+// category message-expired (not delivered before bounce-after) or the
+// status 4.4.7 (delivery time expired). What a receiver's reply says (a
+// certificate or an account that expired) does not make it one.
+func expired(cat, status string) bool {
+	code, _, _ := strings.Cut(status, " ")
+	return cat == "message-expired" || code == "4.4.7"
 }
 
 // messageKey names the message: its Message-ID or envelope id when

@@ -5,7 +5,8 @@
 // delivery, stat=Deferred: a deferral, any other stat a bounce; "NEWQID:
 // DSN: Cannot send message for N days" ends the message with a queue
 // timeout, and NEWQID is the bounce Sendmail sends (a notification).
-// Local deliveries (mailer=local, prog) are not delivery attempts.
+// Local deliveries (mailer=local, prog) are not delivery attempts, nor
+// is the submission program's hop to the daemon on a loopback address.
 package sendmail
 
 import (
@@ -14,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -244,14 +246,32 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 		rec.Status = mailtriage.Bounced
 		rec.Detail = said(stat, dsn, rec.RemoteHost, rec.RemoteIP)
 	}
+	// A hop to this host's own daemon (the submission program relaying
+	// to [127.0.0.1]) is not an attempt: once accepted, the daemon's
+	// queue carries the message on under its own id; until then the
+	// deferral is this host's.
+	loopback := loopback(rec.RemoteIP)
+	if loopback && rec.Status == mailtriage.Deferred {
+		rec.Local = true
+	}
 	for _, to := range strings.Split(f["to"], ",") {
 		rec.Recipient = strings.Trim(strings.TrimSpace(to), "<>")
 		if rec.Recipient != "" {
 			r := rec
+			if loopback && r.Status == mailtriage.Delivered {
+				t.Handoff(&r)
+				continue
+			}
 			t.Add(&r)
 		}
 	}
 	return true
+}
+
+// loopback reports whether ip is a loopback address.
+func loopback(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && a.IsLoopback()
 }
 
 // relay reads "mx00.1and1.co.uk. [212.227.15.169]".

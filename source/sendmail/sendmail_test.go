@@ -89,3 +89,52 @@ func FuzzRead(f *testing.F) {
 		tr.Finish(st.Last)
 	})
 }
+
+// Sendmail's submission program (sendmail[pid], the MSP) hands each
+// message to the daemon on the loopback address, which queues it under a
+// new id and delivers it. The hop is not an attempt, and the message is
+// one message, not two. The lines are real, from a public Sendmail and
+// Dovecot setup guide (dev.egolife.com), in the order it logged them; the
+// refused hop is from a public Fedora post (cocobear).
+func TestSubmissionHop(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"handed to the daemon", `Jun 18 17:34:38 dev sendmail[4201]: r5I9YcUV004201: from=root, size=7516, class=0, nrcpts=1, msgid=<201306180934.r5I9YcUV004201@dev.egolife.com>, relay=root@localhost
+Jun 18 17:34:38 dev sendmail[4202]: r5I9YcOE004202: from=<root@dev.egolife.com>, size=7772, class=0, nrcpts=1, msgid=<201306180934.r5I9YcUV004201@dev.egolife.com>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]
+Jun 18 17:34:39 dev sendmail[4201]: r5I9YcUV004201: to=me@egolife.com, ctladdr=root (0/0), delay=00:00:01, xdelay=00:00:01, mailer=relay, pri=37516, relay=[127.0.0.1] [127.0.0.1], dsn=2.0.0, stat=Sent (r5I9YcOE004202 Message accepted for delivery)
+Jun 18 17:34:39 dev sendmail[4204]: r5I9YcOE004202: to=<me@egolife.com>, ctladdr=<root@dev.egolife.com> (0/0), delay=00:00:01, xdelay=00:00:00, mailer=esmtp, pri=127772, relay=smtp.egolife.com. [172.29.88.10], dsn=2.0.0, stat=Sent (Message queued)
+`, []string{
+			"1 delivered me@egolife.com 0/2.0.0/local smtp.egolife.com",
+			"3 delivered me@egolife.com 0/2.0.0/local smtp.egolife.com",
+			"message r5I9YcOE004202 root@dev.egolife.com notification=false",
+		}},
+		// The daemon is not listening: the message waits in the
+		// submission queue, deferred by this host, not by a receiver.
+		{"daemon down", `Jul  4 15:08:20 cocobear sendmail[4167]: m6478JxK004167: to=cocobear.cn@gmail.com, ctladdr=cocobear (500/500), delay=00:00:01, xdelay=00:00:00, mailer=relay, pri=30113, relay=[127.0.0.1] [127.0.0.1], dsn=4.0.0, stat=Deferred: Connection refused by [127.0.0.1]
+`, []string{
+			"2 deferred cocobear.cn@gmail.com 0/4.0.0/connect [127.0.0.1]",
+			"3 pending cocobear.cn@gmail.com 0/4.0.0/connect [127.0.0.1]",
+			"message m6478JxK004167  notification=false",
+		}},
+	} {
+		var got []string
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+			if e.Kind == mailtriage.Message {
+				got = append(got, fmt.Sprintf("message %s %s notification=%v", e.QueueID, e.Sender, e.Notification))
+				return
+			}
+			got = append(got, fmt.Sprintf("%v %s %s %s %s", e.Kind, e.Status, e.Recipient, e.Verdict.Rule, e.RemoteHost))
+		})
+		st, err := Read(context.Background(), strings.NewReader(tt.log), "maillog", clock(), tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Finish(st.Last)
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}
