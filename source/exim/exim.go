@@ -9,7 +9,10 @@
 // A deferral that did not try ("retry time not reached") is Exim's own,
 // not a receiver's. A delivery with no H= is a local one (a pipe, a file,
 // a mailbox), not an attempt; its recipient is the address in <...> after
-// the pipe, file or local part. "retry timeout exceeded" is a queue timeout. A
+// the pipe, file or local part. A "**" failure with no H= of a local
+// transport (a pipe, a file, appendfile over quota: any transport but an
+// SMTP one) is a final bounce with no attempt, for the same address.
+// "retry timeout exceeded" is a queue timeout. A
 // bounce message Exim makes (null sender, "R=" naming the message it
 // reports on) is a notification.
 package exim
@@ -158,6 +161,7 @@ func (st *Stats) arrival(r *lifecycle.Record, body string, t *lifecycle.Tracker)
 // [H=host [ip]] ...: text" for =>, **, == lines.
 func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.Status, t *lifecycle.Tracker) {
 	addr, fields, _ := strings.Cut(body, " ")
+	pipeOrFile := strings.HasPrefix(addr, "|") || strings.HasPrefix(addr, "/")
 	if !strings.Contains(addr, "@") {
 		// A pipe, a file or a local part: the address the message was
 		// for follows in <...>.
@@ -179,6 +183,11 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 	if status == mailtriage.Delivered && f["H"] == "" {
 		// No host: a local delivery (a pipe, appendfile, Dovecot on
 		// this host), not an attempt.
+		r.NoTry = true
+	}
+	if status == mailtriage.Bounced && f["H"] == "" && (pipeOrFile || localTransport(f["T"])) {
+		// A local transport that failed (a pipe, appendfile over
+		// quota): Exim's own failure, a final bounce with no attempt.
 		r.NoTry = true
 	}
 	if i := f["I"]; i != "" {
@@ -204,6 +213,12 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 		}
 	}
 	t.Add(r)
+}
+
+// localTransport says whether a transport named by T= delivers on this
+// host: any but an SMTP one (remote_smtp, dkim_remote_smtp, ...).
+func localTransport(t string) bool {
+	return t != "" && !strings.Contains(strings.ToLower(t), "smtp")
 }
 
 // original finds the "<address>" that Exim logs after a pipe, a file or

@@ -222,3 +222,39 @@ func TestLocalDelivery(t *testing.T) {
 		}
 	}
 }
+
+// A "**" failure of a local transport (no H=: a pipe that failed, a file,
+// appendfile over quota) is Exim's own failure: a final bounce with no
+// attempt, for the address in <...>. A remote "**" (with H=) stays an
+// attempt. The pipe line is from Exim's test suite (Exim/exim
+// test/log/0508: a pipe with return_output, "return message generated");
+// the quota line is that suite's appendfile quota failure (test/log/0095)
+// as a "**" line, and the remote one is the testdata's.
+func TestLocalFailure(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"pipe", `1999-03-02 09:44:33 10HmaX-000000005vi-0000 ** |/bin/echo "Some pipe output" <userx@myhost.test.ex> R=r1 T=t2: return message generated
+`, []string{
+			"3 bounced userx@myhost.test.ex 0 0/local/ ",
+			"message 10HmaX-000000005vi-0000  recipients=1",
+		}},
+		{"appendfile over quota", `1999-03-02 09:44:33 10HmbF-000000005vi-0000 ** usery@myhost.test.ex R=usery T=appendfile2: mailbox is full (MTA-imposed quota exceeded while writing to TESTSUITE/test-mail/usery)
+`, []string{
+			"3 bounced usery@myhost.test.ex 0 0/local/ ",
+			"message 10HmbF-000000005vi-0000  recipients=1",
+		}},
+		{"remote", `2025-03-10 14:02:12 1tsXyZ-000Abc-9Q ** nobody@me.com R=dnslookup T=remote_smtp H=mx01.mail.icloud.com [17.57.154.6] I=[203.0.113.25]:54321: SMTP error from remote mail server after RCPT TO:<nobody@me.com>: 550 5.1.1 <nobody@me.com>: user does not exist
+`, []string{
+			"1 bounced nobody@me.com 1 550/said/RCPT TO mx01.mail.icloud.com",
+			"3 bounced nobody@me.com 1 550/said/RCPT TO mx01.mail.icloud.com",
+			"message 1tsXyZ-000Abc-9Q  recipients=1",
+		}},
+	} {
+		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}

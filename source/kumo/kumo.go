@@ -6,8 +6,12 @@
 // suspension, a throttle) are KumoMTA's own deferrals, not a receiver's,
 // except "failed to connect to any candidate hosts", a try at the
 // receiver that failed (unless KumoMTA blames its proxy or its source
-// address), which is an attempt, deferred; Reception, Feedback, Rejection, OOB and the transfer records carry no
-// delivery attempt and are counted.
+// address), which is an attempt, deferred. A Bounce whose response
+// begins "KumoMTA internal:" is KumoMTA's own permanent failure, no
+// receiver tried: a final bounce with no attempt (an expiry when it is
+// about the message's age: 5.4.7, max_age); Reception, Feedback,
+// Rejection, OOB and the transfer records carry no delivery attempt and
+// are counted.
 package kumo
 
 import (
@@ -172,6 +176,15 @@ func parse(line []byte) ([]lifecycle.Record, bool, error) {
 		base.RemoteHost, base.RemoteIP = strings.TrimSuffix(k.Peer.Name, "."), k.Peer.Addr
 	}
 	base.Detail, base.Local = detail(&k, base.RemoteHost, base.RemoteIP)
+	if k.Type == "Bounce" && base.Local {
+		// KumoMTA's own permanent failure, no receiver tried: a final
+		// bounce with no attempt, or an expiry when it is about the
+		// message's age.
+		base.NoTry = true
+		if aboutAge(&k) {
+			base.Status = mailtriage.Expired
+		}
+	}
 	out := make([]lifecycle.Record, len(rcpts))
 	for i, rc := range rcpts {
 		out[i] = base
@@ -225,6 +238,17 @@ func detail(k *record, host, ip string) (smtpreply.Detail, bool) {
 		d.Kind = smtpreply.Local // KumoMTA's own words on giving up
 	}
 	return d, false
+}
+
+// aboutAge says whether KumoMTA's own failure is about the message's
+// time in the queue: status 5.4.7 (delivery time expired, RFC 3463) or
+// its max_age and expiry wording.
+func aboutAge(k *record) bool {
+	if e := k.Response.Enhanced; e != nil && e.Class == 5 && e.Subject == 4 && e.Detail == 7 {
+		return true
+	}
+	low := strings.ToLower(k.Response.Content)
+	return strings.Contains(low, "max_age") || strings.Contains(low, "expiry time")
 }
 
 // localConnect says whether KumoMTA's summary of its failed connections

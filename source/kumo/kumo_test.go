@@ -120,3 +120,46 @@ func TestInternalConnectFailure(t *testing.T) {
 		}
 	}
 }
+
+// A Bounce whose response begins "KumoMTA internal:" is KumoMTA's own
+// permanent failure with no try at a receiver (no peer_address): a final
+// bounce with no attempt, or an expiry when it is about the message's
+// age. The insert failure is kumod's (crates/kumod queue manager: a Bounce,
+// code 500, logged when the queue insert fails during reception; the
+// error after it is illustrative); the age one is composed from kumod's
+// max_age wording (551 5.4.7 "Next delivery time would be ... which
+// exceeds max_age=...") with the internal prefix; the AdminBounce is
+// kumod's admin bounce record (551 5.7.1 "Administrator bounced with
+// reason: ..."), already a deletion with no attempt; the remote bounce
+// keeps its attempt.
+func TestInternalBounce(t *testing.T) {
+	for _, tt := range []struct {
+		typ, response, peer string
+		want                string
+	}{
+		{"Bounce", `{"code":500,"enhanced_code":null,"content":"KumoMTA internal: QueueManager::insert failed during reception: failed to resolve queue campaign:tenant@icloud.com","command":null}`, "",
+			"3 bounced jane@icloud.com 0 0//local"},
+		{"Bounce", `{"code":551,"enhanced_code":{"class":5,"subject":4,"detail":7},"content":"KumoMTA internal: Next delivery time would be 7days 20m after creation, which exceeds max_age=7days","command":null}`, "",
+			"3 expired jane@icloud.com 0 0//local"},
+		{"AdminBounce", `{"code":551,"enhanced_code":{"class":5,"subject":7,"detail":1},"content":"Administrator bounced with reason: no time to explain!11!","command":null}`, "",
+			"3 deleted jane@icloud.com 0 /reply"},
+		{"Bounce", `{"code":550,"enhanced_code":{"class":5,"subject":1,"detail":1},"content":"<jane@icloud.com>: user does not exist","command":"RCPT TO"}`,
+			`,"peer_address":{"name":"mx01.mail.icloud.com.","addr":"17.57.154.6"}`,
+			"1 bounced jane@icloud.com 1 550/5.1.1/said\n3 bounced jane@icloud.com 1 550/5.1.1/said"},
+	} {
+		line := fmt.Sprintf(`{"type":%q,"id":"8c1f","sender":"b@example.net","recipient":"jane@icloud.com","site":"","response":%s%s,"timestamp":1741615400,"num_attempts":0}`, tt.typ, tt.response, tt.peer)
+		var got []string
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+			if e.Kind != mailtriage.Message {
+				got = append(got, fmt.Sprintf("%v %s %s %d %s/%s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule, e.Detail.Kind))
+			}
+		})
+		if _, err := Read(context.Background(), strings.NewReader(line), "t", tr); err != nil {
+			t.Fatal(err)
+		}
+		tr.Finish(time.Unix(1741615400, 0))
+		if strings.Join(got, "\n") != tt.want {
+			t.Errorf("%s %.60s:\ngot  %q\nwant %q", tt.typ, tt.response, got, tt.want)
+		}
+	}
+}
