@@ -11,7 +11,8 @@
 // a mailbox), not an attempt; its recipient is the address in <...> after
 // the pipe, file or local part. A "**" failure with no H= of a local
 // transport (a pipe, a file, appendfile over quota: any transport but an
-// SMTP one) is a final bounce with no attempt, for the same address.
+// SMTP one) is a final bounce with no attempt, for the same address, and
+// a "==" deferral of one is a local deferral.
 // "retry timeout exceeded" is a queue timeout. A
 // bounce message Exim makes (null sender, "R=" naming the message it
 // reports on) is a notification.
@@ -185,10 +186,16 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 		// this host), not an attempt.
 		r.NoTry = true
 	}
-	if status == mailtriage.Bounced && f["H"] == "" && (pipeOrFile || localTransport(f["T"])) {
+	local := f["H"] == "" && (pipeOrFile || localTransport(f["T"]))
+	if status == mailtriage.Bounced && local {
 		// A local transport that failed (a pipe, appendfile over
 		// quota): Exim's own failure, a final bounce with no attempt.
 		r.NoTry = true
+	}
+	if status == mailtriage.Deferred && local {
+		// A local transport that deferred (a mailbox over quota): no
+		// try at a receiver, a local deferral.
+		r.Local = true
 	}
 	if i := f["I"]; i != "" {
 		// "[203.0.113.25]:54321", the outgoing interface and port.

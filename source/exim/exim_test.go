@@ -258,3 +258,34 @@ func TestLocalFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalTransportDeferral: a "==" deferral of a local transport (no H=:
+// appendfile over quota, a pipe that asked to try later) is Exim's own,
+// not a receiver's: a local deferral, not an attempt. The quota line is
+// from Exim's test suite (Exim/exim test/log/0095). A deferral with no
+// host that a remote transport or a router logs (a DNS lookup that did not
+// complete) stays an attempt: a try that reached no server.
+func TestLocalTransportDeferral(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"appendfile over quota", `1999-03-02 09:44:33 10HmaY-000000005vi-0000 == userx@test.ex R=r1 T=appendfile2 defer (-22): mailbox is full (MTA-imposed quota exceeded while writing to TESTSUITE/test-mail/userx)
+`, []string{
+			"2 deferred userx@test.ex 0 0/local/ ",
+			"3 pending userx@test.ex 0 0/local/ ",
+			"message 10HmaY-000000005vi-0000  recipients=1",
+		}},
+		{"no host, remote transport", `2025-03-10 14:02:12 1tsXyZ-000Abc-9R == bob@nohost.example R=dnslookup T=remote_smtp defer (-1): host lookup did not complete
+`, []string{
+			"1 deferred bob@nohost.example 1 0/local/ ",
+			"3 pending bob@nohost.example 1 0/local/ ",
+			"message 1tsXyZ-000Abc-9R  recipients=1",
+		}},
+	} {
+		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}
