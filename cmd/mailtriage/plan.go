@@ -56,7 +56,7 @@ output says where each one goes.
 Exit status: 0 a plan was made (or nothing needs slowing); 1 an input could
 not be read; 2 wrong usage.`,
 		Example: `  mailtriage plan /var/log/mail.log*
-  mailtriage analyze --format json mail.log > report.json && mailtriage plan --analysis report.json --mta powermta
+  mailtriage analyze --format json mail.log > report.json; mailtriage plan --analysis report.json --mta powermta   # analyze exits 3 on an incident: not &&
   mkdir -p plan && mailtriage plan --out-dir plan/ --format markdown examples/incident-postfix.log.gz > plan/PLAN.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlan(cmd, e, o, args)
