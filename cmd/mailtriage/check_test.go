@@ -376,3 +376,22 @@ func TestCheckThroughResolver(t *testing.T) {
 		t.Errorf("%d queries reached the server", udp)
 	}
 }
+
+// TestCheckNotCheckedPointsSomewhere: a category the check could not
+// score sends the reader to the COULD NOT CHECK section only when there
+// is one; a domain that does not exist has none (its other findings would
+// only restate it), and says why instead.
+func TestCheckNotCheckedPointsSomewhere(t *testing.T) {
+	for _, domain := range []string{"nosuch.example.com", "example.com"} {
+		code, out, errs := mt(t, "", "check", domain, "--zone", exampleZone, "--offline", "--selector", "s1")
+		if code != exitOK && code != exitProblems {
+			t.Fatalf("%s: exit %d: %s", domain, code, errs)
+		}
+		if strings.Contains(out, "see COULD NOT CHECK") && !strings.Contains(out, "\nCOULD NOT CHECK (") {
+			t.Errorf("%s: a category says 'see COULD NOT CHECK', but there is no such section:\n%s", domain, out)
+		}
+		if domain == "nosuch.example.com" && !strings.Contains(out, "not checked: the domain does not exist") {
+			t.Errorf("%s: the categories not checked do not say why:\n%s", domain, out)
+		}
+	}
+}
