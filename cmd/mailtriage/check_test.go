@@ -395,3 +395,26 @@ func TestCheckNotCheckedPointsSomewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeBlocklistsDNSDown: --blocklists through a DNS server that
+// does not answer writes the report, but says on standard error that the
+// addresses could not be looked up and which server did not answer, and
+// exits 1: "none of the scored lists" must not pass for a clean result.
+func TestAnalyzeBlocklistsDNSDown(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now: every query is refused at once
+	code, out, errs := mt(t, "", "analyze", "--blocklists", "--ip", "mta1=198.51.100.21", "--resolver", addr, sample)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(errs, "no list answered") || !strings.Contains(errs, addr) {
+		t.Errorf("standard error does not say the lookups failed and where: %q", errs)
+	}
+	if !strings.Contains(out, "SENDING ADDRESSES ON BLOCKLISTS") {
+		t.Errorf("the report was not written")
+	}
+}
