@@ -418,3 +418,20 @@ func TestAnalyzeBlocklistsDNSDown(t *testing.T) {
 		t.Errorf("the report was not written")
 	}
 }
+
+// TestSPFFlattenNoRecord: --flatten of a domain the DNS says has no SPF
+// record still prints the diagnosis, with its error finding, and exits 3
+// as spf without --flatten does; exit 1 is for a DNS that could not be
+// asked.
+func TestSPFFlattenNoRecord(t *testing.T) {
+	code, out, errs := mt(t, "", "spf", "nosuch.example.com", "--zone", exampleZone, "--offline", "--flatten")
+	if code != exitProblems {
+		t.Errorf("exit %d, want %d (stderr %q)", code, exitProblems, errs)
+	}
+	if !strings.Contains(out, "spf-domain-missing") {
+		t.Errorf("the diagnosis was not printed:\n%s", out)
+	}
+	if !strings.Contains(errs, "nothing to flatten") {
+		t.Errorf("standard error does not say why nothing was flattened: %q", errs)
+	}
+}
