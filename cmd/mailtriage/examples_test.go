@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -225,6 +226,13 @@ func runExample(t *testing.T, root *cobra.Command, line string, files map[string
 				}
 				stdin, haveStdin = b, true
 				continue
+			case "grep", "sed", "cut":
+				b, err := filterText(name, args, stdin, haveStdin, files, repo)
+				if err != nil {
+					t.Skipf("%s in a form this test does not run: %v", name, err)
+				}
+				stdin, haveStdin = b, true
+				continue
 			case "jq":
 				if !json.Valid(stdin) {
 					t.Errorf("%q: the output piped to jq is not JSON: %.200s", line, stdin)
@@ -317,6 +325,23 @@ func runExample(t *testing.T, root *cobra.Command, line string, files map[string
 				}
 				stdout.Reset()
 			}
+			if c.CommandPath() == "mailtriage classify" && slices.Contains(argv, "json") {
+				// Replies cut from a log keep the host that gave them and
+				// lose Postfix's "(in reply to ...)".
+				for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+					var v struct {
+						Host  string
+						Reply struct{ Text string }
+					}
+					if err := json.Unmarshal([]byte(l), &v); err != nil {
+						t.Fatalf("%q: %v: %s", line, err, l)
+					}
+					if v.Host == "" || strings.Contains(v.Reply.Text, "in reply to") {
+						t.Errorf("%q: a reply without its host, or with Postfix's wrapping: %s", line, l)
+						break
+					}
+				}
+			}
 			stdin, haveStdin = stdout.Bytes(), true
 		}
 		if st.and && code != 0 && i < len(steps)-1 {
@@ -336,6 +361,100 @@ func mapFile(a string, files map[string]string, repo string) string {
 		}
 	}
 	return a
+}
+
+// filterText runs the forms of grep (-o, -a, one pattern, one file or
+// standard input), sed (one s/RE/TEXT/) and cut (-cN-) the examples use,
+// with Go's regular expressions, which agree with POSIX ones on them.
+func filterText(name string, args []string, stdin []byte, haveStdin bool, files map[string]string, repo string) ([]byte, error) {
+	var opts, words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			opts = append(opts, a)
+		} else {
+			words = append(words, a)
+		}
+	}
+	in := stdin
+	readFile := func(p string) error {
+		b, err := os.ReadFile(mapFile(p, files, repo))
+		if err != nil {
+			return err
+		}
+		if bytes.HasPrefix(b, []byte{0x1f, 0x8b}) { // the sample stands for a plain log
+			zr, zerr := gzip.NewReader(bytes.NewReader(b))
+			if zerr != nil {
+				return zerr
+			}
+			b, err = io.ReadAll(zr)
+		}
+		in = b
+		return err
+	}
+	var out bytes.Buffer
+	switch name {
+	case "grep":
+		only := false
+		for _, o := range opts {
+			for _, f := range o[1:] {
+				switch f {
+				case 'o':
+					only = true
+				case 'a':
+				default:
+					return nil, fmt.Errorf("option %s", o)
+				}
+			}
+		}
+		if len(words) == 2 {
+			if err := readFile(words[1]); err != nil {
+				return nil, err
+			}
+		} else if len(words) != 1 || !haveStdin {
+			return nil, fmt.Errorf("arguments %q", words)
+		}
+		re, err := regexp.Compile(words[0])
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range strings.Split(string(in), "\n") {
+			if m := re.FindString(l); re.MatchString(l) {
+				if only {
+					l = m
+				}
+				out.WriteString(l + "\n")
+			}
+		}
+	case "sed":
+		parts := strings.Split(strings.Join(words, " "), "/")
+		if len(opts) > 0 || len(parts) != 4 || parts[0] != "s" || parts[3] != "" {
+			return nil, fmt.Errorf("arguments %q", args)
+		}
+		re, err := regexp.Compile(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(in), "\n"), "\n") {
+			out.WriteString(re.ReplaceAllLiteralString(l, parts[2]) + "\n")
+		}
+	case "cut":
+		var n int
+		if len(opts) != 1 || len(words) != 0 {
+			return nil, fmt.Errorf("arguments %q", args)
+		}
+		if _, err := fmt.Sscanf(opts[0], "-c%d-", &n); err != nil || n < 1 {
+			return nil, fmt.Errorf("option %s", opts[0])
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(in), "\n"), "\n") {
+			if len(l) >= n {
+				l = l[n-1:]
+			} else {
+				l = ""
+			}
+			out.WriteString(l + "\n")
+		}
+	}
+	return out.Bytes(), nil
 }
 
 // needsDNS: the example would ask the DNS or a network service.
