@@ -127,3 +127,22 @@ func TestEvidenceCheckDNSDown(t *testing.T) {
 		t.Errorf("the pack was not written: %.300s", out)
 	}
 }
+
+// TestEvidenceUnreadableInput: an unreadable log stops the pack with an
+// error about the pack, not about a plan (evidence shares plan's input).
+func TestEvidenceUnreadableInput(t *testing.T) {
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	_, out, _ := mt(t, "", "plan", "--format", "json", sample)
+	if err := os.WriteFile(plan, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"evidence"}, {"plan", "check", "--plan", plan}} {
+		code, _, errs := mt(t, "", append(args, filepath.Join(t.TempDir(), "nosuch.log"))...)
+		if code != exitError {
+			t.Errorf("%s: exit %d, want %d", args[0], code, exitError)
+		}
+		if !strings.Contains(errs, "no such file") || strings.Contains(errs, "no plan is made") {
+			t.Errorf("%q: standard error %q", args, errs)
+		}
+	}
+}

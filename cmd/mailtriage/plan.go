@@ -183,7 +183,7 @@ func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string, cat *p
 	}
 	if len(args) == 0 {
 		if isTerminal(e.stdin) {
-			return nil, usagef("give log files, or --analysis FILE; see 'mailtriage plan --help'")
+			return nil, usagef("give log files, or --analysis FILE; see '%s --help'", cmd.CommandPath())
 		}
 		args = []string{"-"}
 	}
@@ -198,7 +198,16 @@ func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string, cat *p
 		fmt.Fprintf(e.stderr, "mailtriage: %v\n", ie)
 	}
 	if rep.Failed() {
-		return nil, &codeError{code: exitError, err: fmt.Errorf("an input could not be read; no plan is made from part of the logs")}
+		// Evidence and plan check read their logs here too: say what is
+		// not made.
+		what := "no plan is made"
+		switch cmd.CommandPath() {
+		case "mailtriage evidence":
+			what = "no evidence pack is made"
+		case "mailtriage plan check":
+			what = "the plan is not checked"
+		}
+		return nil, &codeError{code: exitError, err: fmt.Errorf("an input could not be read; %s from part of the logs", what)}
 	}
 	return rep.Result, nil
 }
