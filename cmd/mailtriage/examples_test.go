@@ -356,6 +356,9 @@ func mapFile(a string, files map[string]string, repo string) string {
 		return f
 	}
 	if strings.Contains(a, "/") && !filepath.IsAbs(a) {
+		if _, err := os.Stat(a); err == nil {
+			return a // made by the example itself (mkdir -p plan)
+		}
 		if _, err := os.Stat(filepath.Join(repo, a)); err == nil {
 			return filepath.Join(repo, a)
 		}
