@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/mailtriage/mailtriage"
@@ -59,9 +60,18 @@ func bar(score, width int) string {
 
 func (t *textWriter) checkCategories(r *check.Report) {
 	t.section("SCORE BY CATEGORY")
+	// Point at the COULD NOT CHECK section only when there is one: a
+	// domain that does not exist has none, its other findings dropped.
+	why := "not checked"
+	switch {
+	case slices.ContainsFunc(r.Findings, func(f mailtriage.Finding) bool { return f.Severity == mailtriage.SeverityUnknown }):
+		why = "not checked: see COULD NOT CHECK"
+	case slices.ContainsFunc(r.Findings, func(f mailtriage.Finding) bool { return f.Code == "domain.nxdomain" }):
+		why = "not checked: the domain does not exist"
+	}
 	for _, c := range r.Categories {
 		if !c.Checked {
-			t.printf("  %-10s %s  %s\n", c.Name, t.paint(dim, strings.Repeat("·", 20)), t.paint(dim, "not checked: see COULD NOT CHECK"))
+			t.printf("  %-10s %s  %s\n", c.Name, t.paint(dim, strings.Repeat("·", 20)), t.paint(dim, why))
 			continue
 		}
 		color := ""

@@ -250,6 +250,9 @@ func PlanCheckJSON(w io.Writer, ps []plan.Progress) error {
 func PlanCheckText(w io.Writer, ps []plan.Progress, thresholds map[string]float64, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
+	if t.width <= 0 {
+		t.width = 100
+	}
 	t.printf("%s %s\n", t.paint(bold, "mailtriage plan check:"), plural(len(ps), "lane"))
 	for _, p := range ps {
 		th := thresholds[p.Lane]

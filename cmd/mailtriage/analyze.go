@@ -66,7 +66,9 @@ folder is read as a mailbox of returned messages (name log files one by
 one, or with a glob). With no FILE, or with "-", it reads standard input.
 
 Exit status: 0 nothing wrong found; 1 an input could not be read (the others
-were analysed); 2 wrong usage; 3 the analysis found problems (error findings).`,
+were analysed), or --blocklists got no trustworthy answer from any list (the
+report is still written); 2 wrong usage; 3 the analysis found problems
+(error findings).`,
 		Example: `  mailtriage analyze /var/log/mail.log*
   mailtriage analyze examples/incident-postfix.log.gz
   mailtriage analyze /var/log/mail.log* ~/Maildir/.Bounces
@@ -207,8 +209,9 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 		}
 	}
 	res := rep.Result
+	listsAnswered := true
 	if o.blocklists {
-		if err := addListings(cmd, e, o, senders, res); err != nil {
+		if listsAnswered, err = addListings(cmd, e, o, senders, res); err != nil {
 			return err
 		}
 	}
@@ -224,6 +227,8 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	switch {
 	case cmd.Context().Err() != nil:
 		return &codeError{code: exitError, err: fmt.Errorf("interrupted; the report covers what was read")}
+	case !listsAnswered:
+		return &codeError{code: exitError, err: fmt.Errorf("--blocklists: no list answered its test entries through the DNS (%s): the sending addresses could not be looked up (the report says \"could not tell\")", o.dns.describe())}
 	case rep.Failed():
 		return &codeError{code: exitError}
 	case hasErrors(res.Findings):

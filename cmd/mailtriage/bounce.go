@@ -39,7 +39,12 @@ wrong usage.`,
   mailtriage bounce --format json bounces.mbox > bounces.json
   mailtriage bounce returned.eml
   cat returned.eml | mailtriage bounce -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bounce takes the message files, mbox files or folders (Maildir) to read, or - for standard input")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBounce(cmd, e, o, args)
 		},

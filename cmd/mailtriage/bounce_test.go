@@ -77,7 +77,7 @@ func TestBounceErrors(t *testing.T) {
 		{[]string{"bounce", dir + "/missing"}, exitError, "no such file"},
 		{[]string{"bounce", dir}, exitError, "no bounce report found in 1 message"},
 		{[]string{"bounce", "--format", "xml", dir}, exitUsage, "--format"},
-		{[]string{"bounce"}, exitUsage, "requires at least 1 arg"},
+		{[]string{"bounce"}, exitUsage, "- for standard input"},
 	} {
 		code, _, errs := mt(t, "", tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.want) {
@@ -97,5 +97,14 @@ func TestBounceErrors(t *testing.T) {
 	}
 	if _, out, _ := mt(t, "", "bounce", "../../testdata/sisimai/eml/arf-01.eml", dir+"/missing"); !strings.Contains(out, "1 message, 1 recipient (1 input could not be read: see standard error)") {
 		t.Errorf("the text report's first line: %q", strings.SplitN(out, "\n", 2)[0])
+	}
+}
+
+// TestBounceNoArgs: bounce with nothing to read says what it takes, as the
+// other commands do, not cobra's "requires at least 1 arg(s)".
+func TestBounceNoArgs(t *testing.T) {
+	code, _, errs := mt(t, "", "bounce")
+	if code != exitUsage || !strings.Contains(errs, "- for standard input") || strings.Contains(errs, "arg(s)") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }

@@ -376,3 +376,62 @@ func TestCheckThroughResolver(t *testing.T) {
 		t.Errorf("%d queries reached the server", udp)
 	}
 }
+
+// TestCheckNotCheckedPointsSomewhere: a category the check could not
+// score sends the reader to the COULD NOT CHECK section only when there
+// is one; a domain that does not exist has none (its other findings would
+// only restate it), and says why instead.
+func TestCheckNotCheckedPointsSomewhere(t *testing.T) {
+	for _, domain := range []string{"nosuch.example.com", "example.com"} {
+		code, out, errs := mt(t, "", "check", domain, "--zone", exampleZone, "--offline", "--selector", "s1")
+		if code != exitOK && code != exitProblems {
+			t.Fatalf("%s: exit %d: %s", domain, code, errs)
+		}
+		if strings.Contains(out, "see COULD NOT CHECK") && !strings.Contains(out, "\nCOULD NOT CHECK (") {
+			t.Errorf("%s: a category says 'see COULD NOT CHECK', but there is no such section:\n%s", domain, out)
+		}
+		if domain == "nosuch.example.com" && !strings.Contains(out, "not checked: the domain does not exist") {
+			t.Errorf("%s: the categories not checked do not say why:\n%s", domain, out)
+		}
+	}
+}
+
+// TestAnalyzeBlocklistsDNSDown: --blocklists through a DNS server that
+// does not answer writes the report, but says on standard error that the
+// addresses could not be looked up and which server did not answer, and
+// exits 1: "none of the scored lists" must not pass for a clean result.
+func TestAnalyzeBlocklistsDNSDown(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now: every query is refused at once
+	code, out, errs := mt(t, "", "analyze", "--blocklists", "--ip", "mta1=198.51.100.21", "--resolver", addr, sample)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(errs, "no list answered") || !strings.Contains(errs, addr) {
+		t.Errorf("standard error does not say the lookups failed and where: %q", errs)
+	}
+	if !strings.Contains(out, "SENDING ADDRESSES ON BLOCKLISTS") {
+		t.Errorf("the report was not written")
+	}
+}
+
+// TestSPFFlattenNoRecord: --flatten of a domain the DNS says has no SPF
+// record still prints the diagnosis, with its error finding, and exits 3
+// as spf without --flatten does; exit 1 is for a DNS that could not be
+// asked.
+func TestSPFFlattenNoRecord(t *testing.T) {
+	code, out, errs := mt(t, "", "spf", "nosuch.example.com", "--zone", exampleZone, "--offline", "--flatten")
+	if code != exitProblems {
+		t.Errorf("exit %d, want %d (stderr %q)", code, exitProblems, errs)
+	}
+	if !strings.Contains(out, "spf-domain-missing") {
+		t.Errorf("the diagnosis was not printed:\n%s", out)
+	}
+	if !strings.Contains(errs, "nothing to flatten") {
+		t.Errorf("standard error does not say why nothing was flattened: %q", errs)
+	}
+}

@@ -47,7 +47,7 @@ that quotes its last transfer failure is classified twice: the timeout, and
 the cause.`,
 		Example: `  mailtriage classify "421 4.7.0 Deferred - see Proofpoint DNSBL lookup" --host mx01.mail.icloud.com
   mailtriage classify "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)"
-  grep -o 'said: .*' mail.log | cut -c7- | mailtriage classify --format json`,
+  grep -ao 'host [^ ]* said: .*' mail.log | sed 's/)$//' | mailtriage classify --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runClassify(e, o, args)
 		},

@@ -48,7 +48,8 @@ and the --ip addresses, made there and then (see mailtriage check).
 Recipient addresses are left out unless --include-recipients, and the pack
 says which.
 
-Exit status: 0 written; 1 an input could not be read; 2 wrong usage.`,
+Exit status: 0 written; 1 an input could not be read, or --check could make
+no check (the DNS did not answer; the pack is still written); 2 wrong usage.`,
 		Example: `  mailtriage evidence mail.log > evidence.md
   mailtriage evidence --check example.com --ip 198.51.100.21 --selector s1 --actions done.txt --format html --out evidence.html mail.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -138,10 +139,19 @@ func runEvidence(cmd *cobra.Command, e *env, o *evidenceOptions, args []string) 
 		return fmt.Errorf("rendering the pack: %w", err)
 	}
 	if o.out != "" {
-		return writeFileAtomic(o.out, buf.Bytes())
+		err = writeFileAtomic(o.out, buf.Bytes())
+	} else {
+		_, err = e.stdout.Write(buf.Bytes())
 	}
-	_, err = e.stdout.Write(buf.Bytes())
-	return err
+	if err != nil {
+		return err
+	}
+	if opts.Check != nil && opts.Check.Coverage.Made == 0 {
+		// The pack is written, but its authentication section holds no
+		// answer: say so, rather than let it pass for a checked one.
+		return &codeError{code: exitError, err: fmt.Errorf("evidence --check %s: no check could be made; the DNS (%s) did not answer (the pack is written, its authentication section says what failed)", opts.Check.Domain, o.dns.describe())}
+	}
+	return nil
 }
 
 // evidenceCheck runs the domain check of --check, with blocklists.

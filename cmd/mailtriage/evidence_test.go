@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,5 +102,47 @@ func TestEvidenceUnansweredLists(t *testing.T) {
 	}
 	if !strings.Contains(md, "could not tell") || !strings.Contains(md, "Spamhaus ZEN") {
 		t.Errorf("the pack does not say which lists could not tell:\n%s", md[strings.Index(md, "## Authentication"):])
+	}
+}
+
+// TestEvidenceCheckDNSDown: --check with a DNS server that does not
+// answer still writes the pack, but says on standard error that no check
+// could be made and which server did not answer, and exits 1: a pack that
+// reads "DKIM: no key found" must not pass for a checked one.
+func TestEvidenceCheckDNSDown(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now: every query is refused at once
+	code, out, errs := mt(t, "", "evidence", "--check", "example.com", "--resolver", addr, "--format", "json", sample)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(errs, "no check could be made") || !strings.Contains(errs, addr) {
+		t.Errorf("standard error does not say the check failed and where: %q", errs)
+	}
+	if !json.Valid([]byte(out)) || !strings.Contains(out, `"authentication"`) {
+		t.Errorf("the pack was not written: %.300s", out)
+	}
+}
+
+// TestEvidenceUnreadableInput: an unreadable log stops the pack with an
+// error about the pack, not about a plan (evidence shares plan's input).
+func TestEvidenceUnreadableInput(t *testing.T) {
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	_, out, _ := mt(t, "", "plan", "--format", "json", sample)
+	if err := os.WriteFile(plan, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"evidence"}, {"plan", "check", "--plan", plan}} {
+		code, _, errs := mt(t, "", append(args, filepath.Join(t.TempDir(), "nosuch.log"))...)
+		if code != exitError {
+			t.Errorf("%s: exit %d, want %d", args[0], code, exitError)
+		}
+		if !strings.Contains(errs, "no such file") || strings.Contains(errs, "no plan is made") {
+			t.Errorf("%q: standard error %q", args, errs)
+		}
 	}
 }

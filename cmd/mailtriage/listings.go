@@ -45,15 +45,17 @@ func parseSenders(enabled bool, list []string) ([]sender, error) {
 }
 
 // addListings looks the senders up and puts the answers in the result.
-func addListings(cmd *cobra.Command, e *env, o *analyzeOptions, senders []sender, res *analysis.Result) error {
+// It reports whether any list answered its test entries: if none did,
+// nothing was checked.
+func addListings(cmd *cobra.Command, e *env, o *analyzeOptions, senders []sender, res *analysis.Result) (answered bool, err error) {
 	cat, err := o.lists.catalogue()
 	if err != nil {
-		return err
+		return false, err
 	}
 	var queries atomic.Int64
 	r, err := o.dns.resolverFor(e, &queries)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if w := publicResolverWarning(o.dns.describe()); w != "" {
 		e.log.Warn(w)
@@ -77,5 +79,10 @@ func addListings(cmd *cobra.Command, e *env, o *analyzeOptions, senders []sender
 		}
 	}
 	res.AddListings(ls)
-	return nil
+	for _, z := range rep.Zones {
+		if z.Status == dnsbl.StatusClean {
+			return true, nil
+		}
+	}
+	return false, nil
 }

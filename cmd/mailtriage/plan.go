@@ -56,7 +56,7 @@ output says where each one goes.
 Exit status: 0 a plan was made (or nothing needs slowing); 1 an input could
 not be read; 2 wrong usage.`,
 		Example: `  mailtriage plan /var/log/mail.log*
-  mailtriage analyze --format json mail.log > report.json && mailtriage plan --analysis report.json --mta powermta
+  mailtriage analyze --format json mail.log > report.json; mailtriage plan --analysis report.json --mta powermta   # analyze exits 3 on an incident: not &&
   mkdir -p plan && mailtriage plan --out-dir plan/ --format markdown examples/incident-postfix.log.gz > plan/PLAN.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlan(cmd, e, o, args)
@@ -183,7 +183,7 @@ func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string, cat *p
 	}
 	if len(args) == 0 {
 		if isTerminal(e.stdin) {
-			return nil, usagef("give log files, or --analysis FILE; see 'mailtriage plan --help'")
+			return nil, usagef("give log files, or --analysis FILE; see '%s --help'", cmd.CommandPath())
 		}
 		args = []string{"-"}
 	}
@@ -198,7 +198,16 @@ func planInput(cmd *cobra.Command, e *env, o *planOptions, args []string, cat *p
 		fmt.Fprintf(e.stderr, "mailtriage: %v\n", ie)
 	}
 	if rep.Failed() {
-		return nil, &codeError{code: exitError, err: fmt.Errorf("an input could not be read; no plan is made from part of the logs")}
+		// Evidence and plan check read their logs here too: say what is
+		// not made.
+		what := "no plan is made"
+		switch cmd.CommandPath() {
+		case "mailtriage evidence":
+			what = "no evidence pack is made"
+		case "mailtriage plan check":
+			what = "the plan is not checked"
+		}
+		return nil, &codeError{code: exitError, err: fmt.Errorf("an input could not be read; %s from part of the logs", what)}
 	}
 	return rep.Result, nil
 }

@@ -305,3 +305,27 @@ func TestPlanHelpExamplesRedirect(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCheckTextWidth: the why and now lines of plan check wrap at the
+// width the other reports use (100 columns when not a terminal), not at 40.
+func TestPlanCheckTextWidth(t *testing.T) {
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	_, out, _ := mt(t, "", "plan", "--format", "json", sample)
+	if err := os.WriteFile(plan, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, text, errs := mt(t, "", "plan", "check", "--plan", plan, "--start", "2026-11-28", sample)
+	found := false
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "  why: ") {
+			found = true
+			if continued := i+1 < len(lines) && strings.HasPrefix(lines[i+1], "       "); continued && len(l) < 60 {
+				t.Errorf("the why line is cut at %d columns: %q", len(l), l)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no why line (stderr %q):\n%s", errs, text)
+	}
+}

@@ -115,10 +115,18 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 		}
 		problems = problems || res.Status != spf.Pass
 	}
-	if o.flatten {
+	var nothingToFlatten string
+	switch {
+	case !o.flatten, d.Root.State == spf.StateUnknown:
+		// The lookup failed: the error at the end says so.
+	case d.Root.State != spf.StateOK:
+		// No valid record (none, several, invalid): the diagnosis says
+		// what is wrong, and its exit status stands.
+		nothingToFlatten = fmt.Sprintf("spf --flatten %s: nothing to flatten (%s: %s; see the findings)", domain, domain, d.Root.State)
+	default:
 		flat, err := spf.Flatten(ctx, r, domain)
 		if err != nil {
-			return &codeError{code: exitError, err: fmt.Errorf("spf --flatten %s: %w", domain, err)}
+			return &codeError{code: exitError, err: fmt.Errorf("spf --flatten: %w", err)}
 		}
 		rep.Flattened = flat
 	}
@@ -134,6 +142,9 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 	}
 	if _, err := e.stdout.Write(buf.Bytes()); err != nil {
 		return err
+	}
+	if nothingToFlatten != "" {
+		fmt.Fprintf(e.stderr, "mailtriage: %s\n", nothingToFlatten)
 	}
 	switch {
 	case d.Root.State == spf.StateUnknown:
