@@ -164,9 +164,7 @@ func TestCutthrough(t *testing.T) {
 			"message 10HmbE-0005vi-00 CALLER@myhost.test.ex recipients=2",
 		}},
 	} {
-		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-		}
+		checkEvents(t, tt.name, tt.log, tt.want)
 	}
 }
 
@@ -217,9 +215,7 @@ func TestLocalDelivery(t *testing.T) {
 			"message 1wtMbN-00000004FD2-1H7i  recipients=1",
 		}},
 	} {
-		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-		}
+		checkEvents(t, tt.name, tt.log, tt.want)
 	}
 }
 
@@ -253,9 +249,7 @@ func TestLocalFailure(t *testing.T) {
 			"message 1tsXyZ-000Abc-9Q  recipients=1",
 		}},
 	} {
-		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-		}
+		checkEvents(t, tt.name, tt.log, tt.want)
 	}
 }
 
@@ -284,8 +278,14 @@ func TestLocalTransportDeferral(t *testing.T) {
 			"message 1tsXyZ-000Abc-9R  recipients=1",
 		}},
 	} {
-		if got := eximEvents(t, tt.log); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-		}
+		checkEvents(t, tt.name, tt.log, tt.want)
+	}
+}
+
+// checkEvents compares the events a log gives with want.
+func checkEvents(t *testing.T, name, log string, want []string) {
+	t.Helper()
+	if got := eximEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s: got\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
