@@ -159,6 +159,11 @@ func startsWithCode(s string) bool {
 // "X[ip] refused to talk to me: REPLY".
 func parseHost(d *Detail, s string) {
 	host, ip, rest := hostIP(s)
+	if host == "" {
+		// "host mx.example.com said: ...": Postfix always writes the
+		// address, but texts pasted from forums and tickets often lose it.
+		host, rest = bareHost(s)
+	}
 	d.Host, d.IP = host, ip
 	switch {
 	case strings.HasPrefix(rest, " said: "):
@@ -193,6 +198,17 @@ func hostIP(s string) (host, ip, rest string) {
 		return "", "", s
 	}
 	return s[:open], s[open+1 : open+end], s[open+end+1:]
+}
+
+// bareHost reads a host name without an address at the start of s, when
+// what follows it is a server's words: " said: " or " refused to talk to
+// me: ".
+func bareHost(s string) (host, rest string) {
+	sp := strings.IndexByte(s, ' ')
+	if sp <= 0 || !strings.HasPrefix(s[sp:], " said: ") && !strings.HasPrefix(s[sp:], " refused to talk to me: ") {
+		return "", s
+	}
+	return s[:sp], s[sp:]
 }
 
 // findHostIP finds the first "name[ip]" anywhere in s.

@@ -28,6 +28,12 @@ func TestParseDetail(t *testing.T) {
 			summary: "421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred.",
 		},
 		{
+			name: "a host without its address, as pasted from a ticket",
+			in:   "host mx.comcast.net said: 421 4.7.0 too many connections (in reply to MAIL FROM command)",
+			kind: Said, host: "mx.comcast.net", command: "MAIL FROM", code: 421, enhanced: "4.7.0", answered: true,
+			summary: "421 4.7.0 too many connections",
+		},
+		{
 			name: "refused at the greeting",
 			in:   "host mg2.egov.bg[213.91.191.86] refused to talk to me: 450 4.3.2 try again later",
 			kind: Refused, host: "mg2.egov.bg", ip: "213.91.191.86", command: "initial server greeting", code: 450, enhanced: "4.3.2", answered: true,

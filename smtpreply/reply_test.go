@@ -166,6 +166,7 @@ func FuzzParse(f *testing.F) {
 		"554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 x)",
 		"553 filtered (#5.7.1)", "AS(508) (S3150) [CS01] RP-001 OFR006_102 (DYN:T1) RTR:BB",
 		"", "5", "550", "550-", "4.7.", "http://", "last transfail: (((",
+		"host mx.example.com said: 421 4.7.0 x", "host  said: ", "host x refused to talk to me: ",
 	} {
 		f.Add(s)
 	}
