@@ -71,16 +71,20 @@ type Event struct {
 	Time   time.Time
 	Source string // the format that produced the event: "postfix", ...
 
-	Host       string // the logging host (MTA), part of the message key
-	QueueID    string // the MTA's id for the message
-	MessageID  string // the Message-ID header, when logged
-	Sender     string // the envelope sender, "" for the null sender
-	Recipient  string
-	Domain     string // the recipient's domain, lower case
-	Lane       string // the receiving infrastructure the domain is delivered to
-	RemoteHost string // the server that answered (or was tried)
-	RemoteIP   string
-	LocalIP    string // the sending IP or pool, when the source names it
+	Host      string // the logging host (MTA), part of the message key
+	QueueID   string // the MTA's id for the message
+	MessageID string // the Message-ID header, when logged
+	Sender    string // the envelope sender, "" for the null sender
+	// SenderUnknown says the log never named the message's envelope
+	// sender (it began after the line that did; an export without it):
+	// Sender is "" then, and is not the null sender.
+	SenderUnknown bool
+	Recipient     string
+	Domain        string // the recipient's domain, lower case
+	Lane          string // the receiving infrastructure the domain is delivered to
+	RemoteHost    string // the server that answered (or was tried)
+	RemoteIP      string
+	LocalIP       string // the sending IP or pool, when the source names it
 
 	// Detail is what the delivery agent reported, decoded. For a Final
 	// event of an expired recipient it is the root cause: the last reply a

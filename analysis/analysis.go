@@ -67,11 +67,12 @@ type Analyzer struct {
 	providers map[string]*providerAcc
 	streams   map[string]*streamAcc
 	// lastSender's stream is lastStream (see stream).
-	lastSender string
-	lastStream *streamAcc
-	relays     map[string]*relayAcc
-	hosts      map[string]*hostAcc
-	domains    map[string]*domainAcc
+	lastSender  string
+	lastUnknown bool
+	lastStream  *streamAcc
+	relays      map[string]*relayAcc
+	hosts       map[string]*hostAcc
+	domains     map[string]*domainAcc
 	// The recipients that timed out in the queue, and those still queued
 	// at the end, for the evidence; at most maxListed of each.
 	expiredRcpts, pendingRcpts []RecipientOutcome
@@ -268,11 +269,10 @@ func (a *Analyzer) Add(e *mailtriage.Event) {
 			return
 		}
 		a.summary.Messages++
-		s := a.stream(e.Sender)
-		s.messages++
+		a.stream(e).messages++
 	case mailtriage.Complaint:
 		a.summary.Complaints++
-		a.stream(e.Sender).complaints++
+		a.stream(e).complaints++
 		a.lane(e.Lane).complaints++
 	}
 }
@@ -289,21 +289,29 @@ func (a *Analyzer) lane(name string) *laneAcc {
 	return l
 }
 
-func (a *Analyzer) stream(sender string) *streamAcc {
+// stream returns the stream of an event's envelope sender.
+func (a *Analyzer) stream(e *mailtriage.Event) *streamAcc {
 	// A message's events come together and carry the same sender:
 	// remember the last one's stream.
-	if a.lastStream != nil && sender == a.lastSender {
+	if a.lastStream != nil && e.Sender == a.lastSender && e.SenderUnknown == a.lastUnknown {
 		return a.lastStream
 	}
-	key := streamKey(sender, a.opts.StreamBy)
+	key := UnloggedSender
+	if !e.SenderUnknown {
+		key = streamKey(e.Sender, a.opts.StreamBy)
+	}
 	s, ok := a.streams[key]
 	if !ok {
 		s = &streamAcc{lanes: map[string]int{}}
 		a.streams[key] = s
 	}
-	a.lastSender, a.lastStream = sender, s
+	a.lastSender, a.lastUnknown, a.lastStream = e.Sender, e.SenderUnknown, s
 	return s
 }
+
+// UnloggedSender names the stream of messages whose envelope sender the
+// log never named, apart from the null sender's, "<>".
+const UnloggedSender = "(sender not logged)"
 
 // streamKey names a stream: the envelope sender, or its domain.
 func streamKey(sender, by string) string {
@@ -363,7 +371,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		a.hours[hk] = h
 	}
 	h.add(e.Status)
-	st := a.stream(e.Sender)
+	st := a.stream(e)
 	st.add(e.Status)
 	st.lanes[laneName(e.Lane)]++
 
@@ -475,7 +483,7 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 	l := a.lane(e.Lane)
 	l.recipients++
 	l.domains[e.Domain]++
-	s := a.stream(e.Sender)
+	s := a.stream(e)
 	s.recipients++
 	switch e.Status {
 	case mailtriage.Delivered:

@@ -167,6 +167,20 @@ func TestStreamByDomain(t *testing.T) {
 	}
 }
 
+// TestSenderNotLogged: messages whose sender the log never named are a
+// stream of their own, apart from the null sender's.
+func TestSenderNotLogged(t *testing.T) {
+	a := New(DefaultOptions())
+	a.Add(&mailtriage.Event{Kind: mailtriage.Message, Time: t0, Recipients: 1})
+	a.Add(&mailtriage.Event{Kind: mailtriage.Message, Time: t0, SenderUnknown: true, Recipients: 1})
+	a.Add(&mailtriage.Event{Kind: mailtriage.Message, Time: t0, SenderUnknown: true, Recipients: 1})
+	r := a.Result()
+	if len(r.Streams) != 2 || r.Streams[0].Stream != UnloggedSender || r.Streams[0].Messages != 2 ||
+		r.Streams[1].Stream != "<>" || r.Streams[1].Messages != 1 {
+		t.Errorf("streams %+v", r.Streams)
+	}
+}
+
 // TestHostReputation: two sending hosts in one lane, one deferred far more
 // than the other, are named.
 func TestHostReputation(t *testing.T) {

@@ -150,7 +150,7 @@ func stamp(s, zone string, loc *time.Location) (time.Time, error) {
 func (st *Stats) arrival(r *lifecycle.Record, body string, t *lifecycle.Tracker) {
 	sender, fields, _ := strings.Cut(body, " ")
 	if sender == "<>" {
-		sender = ""
+		sender, r.NullSender = "", true
 	}
 	r.Sender, r.Queued = sender, r.Time
 	f := parseFields(fields)

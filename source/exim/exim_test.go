@@ -289,3 +289,24 @@ func checkEvents(t *testing.T, name, log string, want []string) {
 		t.Errorf("%s: got\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestNullSender: Exim writes the null sender as "<>" on the arrival line;
+// a message whose arrival came before the log has no sender the log named.
+func TestNullSender(t *testing.T) {
+	log := `2026-12-01 10:00:00 1tsNul-000Abc-1A <= <> H=mx.example.org [192.0.2.9] P=esmtp S=900 id=x@example.org
+2026-12-01 10:00:01 1tsNul-000Abc-1A => jane@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.10] C="250 ok"
+2026-12-01 10:00:02 1tsNul-000Abc-1A Completed
+2026-12-01 10:00:03 1tsUnk-000Abc-2B => bob@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.10] C="250 ok"
+2026-12-01 10:00:04 1tsUnk-000Abc-2B Completed
+`
+	unknown := map[string]bool{}
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) { unknown[e.QueueID] = e.SenderUnknown })
+	st, err := Read(context.Background(), strings.NewReader(log), "mainlog", time.UTC, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	if want := map[string]bool{"1tsNul-000Abc-1A": false, "1tsUnk-000Abc-2B": true}; fmt.Sprint(unknown) != fmt.Sprint(want) {
+		t.Errorf("sender unknown by message: %v, want %v", unknown, want)
+	}
+}

@@ -170,7 +170,7 @@ func parse(line []byte) ([]lifecycle.Record, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	base := lifecycle.Record{Time: at, Source: "kumomta", Host: nonEmpty(k.Node, "kumomta"), Key: k.ID, Sender: k.Sender,
+	base := lifecycle.Record{Time: at, Source: "kumomta", Host: nonEmpty(k.Node, "kumomta"), Key: k.ID, Sender: k.Sender, NullSender: k.Sender == "",
 		Status: status, Queued: queued, Attempts: k.Attempts, LocalIP: nonEmpty(k.Source, k.Pool), MessageID: messageID(k.Headers)}
 	if k.Peer != nil {
 		base.RemoteHost, base.RemoteIP = strings.TrimSuffix(k.Peer.Name, "."), k.Peer.Addr

@@ -27,8 +27,12 @@ type Record struct {
 	// id); together they name the message.
 	Host, Key string
 	MessageID string
-	Sender    string
-	Recipient string
+	// Sender is the envelope sender, "" when the record does not name
+	// one; NullSender marks the null sender (<>), which the source
+	// logged as such.
+	Sender     string
+	NullSender bool
+	Recipient  string
 	// Status: Delivered, Deferred, Bounced, Expired or Deleted.
 	Status mailtriage.Status
 	// Local marks a deferral the MTA made without a remote try (a
@@ -88,6 +92,7 @@ type message struct {
 	handedOff    bool // a recipient went to another queue of the MTA: see Handoff
 	messageID    string
 	sender       string
+	senderKnown  bool // a record named the sender, or the null sender
 	queued       time.Time
 	recipients   map[string]*recipient
 	rcptOrder    []string
@@ -223,7 +228,8 @@ func (t *Tracker) Complaint(r *Record) {
 	domain := domainOf(r.Recipient)
 	*e = mailtriage.Event{
 		Kind: mailtriage.Complaint, Time: r.Time, Source: r.Source, Host: r.Host, QueueID: r.Key, MessageID: r.MessageID,
-		Sender: r.Sender, Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, Detail: r.Detail,
+		Sender: r.Sender, SenderUnknown: r.Sender == "" && !r.NullSender,
+		Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, Detail: r.Detail,
 	}
 	if t.lanes != nil {
 		e.Lane = t.lanes.Lane(domain, "")
@@ -245,8 +251,8 @@ func (t *Tracker) message(r *Record) *message {
 	if r.MessageID != "" {
 		m.messageID = r.MessageID
 	}
-	if r.Sender != "" || m.sender == "" {
-		m.sender = r.Sender
+	if r.Sender != "" || r.NullSender {
+		m.sender, m.senderKnown = r.Sender, true
 	}
 	if !r.Queued.IsZero() && (m.queued.IsZero() || r.Queued.Before(m.queued)) {
 		m.queued = r.Queued
@@ -333,7 +339,7 @@ func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status m
 	e := &t.ev
 	*e = mailtriage.Event{
 		Kind: kind, Status: status, Time: at, Source: m.source,
-		Host: m.host, QueueID: m.key, MessageID: m.messageID, Sender: m.sender, Queued: m.queued,
+		Host: m.host, QueueID: m.key, MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued,
 		Recipient: rc.addr, Domain: rc.domain, Lane: rc.lane, LocalIP: rc.localIP, Attempts: rc.attempts,
 	}
 	return e
@@ -376,7 +382,7 @@ func (t *Tracker) Finish(at time.Time) {
 		}
 		e := &t.ev
 		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: k.key,
-			MessageID: m.messageID, Sender: m.sender, Queued: m.queued, Recipients: len(m.recipients), Notification: m.notification}
+			MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued, Recipients: len(m.recipients), Notification: m.notification}
 		t.emit(e)
 	}
 	t.messages, t.order = map[msgKey]*message{}, nil

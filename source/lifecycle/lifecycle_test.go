@@ -73,3 +73,26 @@ func TestTracker(t *testing.T) {
 func kindName(k mailtriage.Kind) string {
 	return map[mailtriage.Kind]string{mailtriage.Attempt: "attempt", mailtriage.LocalDeferral: "local", mailtriage.Final: "final", mailtriage.Message: "message"}[k]
 }
+
+// TestSenderUnknown: a sender no record names is unknown, which the null
+// sender a source logged as such is not.
+func TestSenderUnknown(t *testing.T) {
+	unknown := map[string]bool{}
+	tr := NewTracker(laneByDomain{}, byCode{}, func(e *mailtriage.Event) { unknown[e.QueueID] = e.SenderUnknown })
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, r := range []*Record{
+		{Key: "named", Sender: "news@shop.example"},
+		{Key: "null", NullSender: true},
+		{Key: "unlogged"},
+	} {
+		r.Time, r.Host, r.Recipient, r.Status = at, "mta1", "jane@example.net", mailtriage.Delivered
+		r.Detail = smtpreply.Detail{Reply: smtpreply.Parse("250 ok")}
+		tr.Add(r)
+	}
+	tr.Complaint(&Record{Time: at, Host: "esp", Key: "complaint", Recipient: "jane@example.net"})
+	tr.Finish(at)
+	want := map[string]bool{"named": false, "null": false, "unlogged": true, "complaint": true}
+	if fmt.Sprint(unknown) != fmt.Sprint(want) {
+		t.Errorf("sender unknown by message: %v, want %v", unknown, want)
+	}
+}

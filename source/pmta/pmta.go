@@ -218,6 +218,8 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	}
 	rec.Queued, _ = parseTime(field(row, c.queued))
 	rec.Sender, rec.Recipient = field(row, c.orig), field(row, c.rcpt)
+	// The orig column holds the envelope sender, empty for the null one.
+	rec.NullSender = rec.Sender == "" && c.orig >= 0
 	if rec.Recipient == "" {
 		return nil, typ, errors.New("no rcpt")
 	}

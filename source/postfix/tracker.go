@@ -616,6 +616,9 @@ func (t *Tracker) messageEvent(m *message, kind mailtriage.Kind, at time.Time) *
 		MessageID: m.messageID,
 		Sender:    m.sender,
 		Queued:    m.queued,
+		// A message seen without its qmgr from= line: the log began
+		// after it.
+		SenderUnknown: !m.senderKnown,
 	}
 	return e
 }

@@ -427,3 +427,33 @@ func TestReleaseAfterTracked(t *testing.T) {
 		t.Errorf("the events changed when released data was overwritten: %d events, want %d", len(got), len(want))
 	}
 }
+
+// TestSenderUnknown: a message whose qmgr from= line came before the log
+// began has an unknown sender, which is not the null sender of from=<>.
+func TestSenderUnknown(t *testing.T) {
+	log := `2026-11-30T10:00:01+00:00 mx postfix/smtp[4]: A1000000AA: to=<a@gmail.com>, relay=x[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)
+2026-11-30T10:00:02+00:00 mx postfix/qmgr[3]: A1000000AA: removed
+2026-11-30T10:00:03+00:00 mx postfix/smtpd[5]: B2000000BB: client=relay.example[192.0.2.7]
+2026-11-30T10:00:03+00:00 mx postfix/qmgr[3]: B2000000BB: from=<>, size=900, nrcpt=1 (queue active)
+2026-11-30T10:00:04+00:00 mx postfix/smtp[4]: B2000000BB: to=<b@gmail.com>, relay=x[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)
+2026-11-30T10:00:05+00:00 mx postfix/qmgr[3]: B2000000BB: removed
+`
+	unknown := map[string]bool{}
+	tr := NewTracker(fixedLanes{}, nil, func(e *mailtriage.Event) {
+		if e.Sender != "" {
+			t.Errorf("%s: sender %q", e.QueueID, e.Sender)
+		}
+		if prev, ok := unknown[e.QueueID]; ok && prev != e.SenderUnknown {
+			t.Errorf("%s: events disagree on the sender", e.QueueID)
+		}
+		unknown[e.QueueID] = e.SenderUnknown
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	if !unknown["A1000000AA"] || unknown["B2000000BB"] {
+		t.Errorf("sender unknown by queue id: %v, want A1000000AA only", unknown)
+	}
+}

@@ -96,6 +96,7 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, t *life
 	case strings.HasPrefix(body, "from="):
 		f := fields(body)
 		base.Sender = strings.Trim(f["from"], "<>")
+		base.NullSender = base.Sender == "" && f["from"] != ""
 		base.MessageID = strings.Trim(f["msgid"], "<>")
 		base.Queued = at
 		t.Queued(&base, false)
