@@ -100,7 +100,7 @@ func ParseDetail(text string) Detail {
 	}
 	switch {
 	case strings.HasPrefix(s, "host "):
-		parseHost(&d, s[len("host "):])
+		parseHost(&d, s)
 	case strings.HasPrefix(s, "connect to "):
 		d.Kind = ConnectFailed
 		rest := s[len("connect to "):]
@@ -155,9 +155,11 @@ func startsWithCode(s string) bool {
 	return n > 0
 }
 
-// parseHost decodes "X[ip] said: REPLY (in reply to C command)" and
-// "X[ip] refused to talk to me: REPLY".
-func parseHost(d *Detail, s string) {
+// parseHost decodes "host X[ip] said: REPLY (in reply to C command)" and
+// "host X[ip] refused to talk to me: REPLY"; other text after "host " is
+// the local MTA's own.
+func parseHost(d *Detail, text string) {
+	s := text[len("host "):]
 	host, ip, rest := hostIP(s)
 	if host == "" {
 		// "host mx.example.com said: ...": Postfix always writes the
@@ -175,6 +177,9 @@ func parseHost(d *Detail, s string) {
 		d.Command = "initial server greeting"
 	default:
 		d.Kind = Local
+		if host == "" {
+			rest = text // "host not found": not a server's words
+		}
 		d.Reply = Reply{Text: strings.TrimSpace(rest)}
 		return
 	}

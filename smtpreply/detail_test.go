@@ -34,6 +34,11 @@ func TestParseDetail(t *testing.T) {
 			summary: "421 4.7.0 too many connections",
 		},
 		{
+			name: "words of the local MTA that begin with host",
+			in:   "host not found",
+			kind: Local, summary: "host not found",
+		},
+		{
 			name: "refused at the greeting",
 			in:   "host mg2.egov.bg[213.91.191.86] refused to talk to me: 450 4.3.2 try again later",
 			kind: Refused, host: "mg2.egov.bg", ip: "213.91.191.86", command: "initial server greeting", code: 450, enhanced: "4.3.2", answered: true,
