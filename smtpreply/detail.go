@@ -104,7 +104,7 @@ func ParseDetail(text string) Detail {
 	case strings.HasPrefix(s, "connect to "):
 		d.Kind = ConnectFailed
 		rest := s[len("connect to "):]
-		d.Host, d.IP, rest = hostIP(rest)
+		d.Host, d.IP, rest = serverOf(rest)
 		rest = strings.TrimSpace(strings.TrimPrefix(skipPort(rest), ":"))
 		if greeting, ok := strings.CutPrefix(rest, "server refused to talk to me: "); ok {
 			// Postfix 2.x: the server answered the connection with a
@@ -117,13 +117,13 @@ func ParseDetail(text string) Detail {
 	case strings.HasPrefix(s, "lost connection with "):
 		d.Kind = LostConnection
 		rest := s[len("lost connection with "):]
-		d.Host, d.IP, rest = hostIP(rest)
+		d.Host, d.IP, rest = serverOf(rest)
 		d.Command = stage(rest)
 		d.Reply = Reply{Text: withStage("lost connection", d.Command)}
 	case strings.HasPrefix(s, "conversation with "):
 		d.Kind = TimedOut
 		rest := s[len("conversation with "):]
-		d.Host, d.IP, rest = hostIP(rest)
+		d.Host, d.IP, rest = serverOf(rest)
 		d.Command = stage(strings.TrimPrefix(strings.TrimSpace(rest), "timed out "))
 		d.Reply = Reply{Text: withStage("conversation timed out", d.Command)}
 	case strings.HasPrefix(s, "Host or domain name not found"), strings.HasPrefix(s, "Name service error"),
@@ -214,6 +214,37 @@ func bareHost(s string) (host, rest string) {
 		return "", s
 	}
 	return s[:sp], s[sp:]
+}
+
+// serverOf reads the server at the start of s: "name[ip]", or a bare name,
+// as reports read once anonymised or pasted into a ticket ("lost connection
+// with mx.example.com while ...", "connect to example.com: ...").
+func serverOf(s string) (host, ip, rest string) {
+	if host, ip, rest = hostIP(s); host != "" {
+		return host, ip, rest
+	}
+	end := strings.IndexAny(s, " :")
+	if end < 0 {
+		end = len(s)
+	}
+	if !isHostName(s[:end]) {
+		return "", "", s
+	}
+	return s[:end], "", s[end:]
+}
+
+// isHostName reports whether s has the shape of a DNS name with a dot.
+func isHostName(s string) bool {
+	if !strings.Contains(s, ".") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // findHostIP finds the first "name[ip]" anywhere in s.

@@ -34,6 +34,22 @@ func TestParseDetail(t *testing.T) {
 			summary: "421 4.7.0 too many connections",
 		},
 		{
+			name: "anonymised: a session that timed out, the server without its address",
+			in:   "conversation with mail.example.com timed out while sending end of data -- message may be sent more than once",
+			kind: TimedOut, host: "mail.example.com", command: "sending end of data -- message may be sent more than once",
+			summary: "conversation timed out while sending end of data -- message may be sent more than once",
+		},
+		{
+			name: "anonymised: a lost session, the server without its address",
+			in:   "lost connection with mail.example.org while sending MAIL FROM",
+			kind: LostConnection, host: "mail.example.org", command: "sending MAIL FROM", summary: "lost connection while sending MAIL FROM",
+		},
+		{
+			name: "anonymised: a failed connection, the server without its address",
+			in:   "connect to example.com: Connection refused",
+			kind: ConnectFailed, host: "example.com", summary: "Connection refused",
+		},
+		{
 			name: "words of the local MTA that begin with host",
 			in:   "host not found",
 			kind: Local, summary: "host not found",
