@@ -23,7 +23,7 @@ type Cache struct {
 }
 
 type cacheKey struct {
-	host, text string
+	host, text, dsn string
 	kind       smtpreply.Kind
 	suspended  bool
 }
@@ -36,7 +36,7 @@ func NewCache(c *Classifier, limit int) *Cache {
 
 // Classify is Classifier.Classify, remembered.
 func (k *Cache) Classify(d smtpreply.Detail) mailtriage.Verdict {
-	key := cacheKey{host: d.Host, kind: d.Kind, suspended: d.Suspended}
+	key := cacheKey{host: d.Host, dsn: d.DSN, kind: d.Kind, suspended: d.Suspended}
 	if d.Answered() && d.Reply.Class() == 2 && d.Host != "" {
 		key.text = "2xx"
 	} else {

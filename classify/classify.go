@@ -202,6 +202,12 @@ type input struct {
 
 func (c *Classifier) input(d smtpreply.Detail) input {
 	in := input{d: d, host: strings.ToLower(strings.TrimSuffix(d.Host, ".")), kind: d.Kind.String(), answered: d.Answered()}
+	if !in.answered && in.d.Reply.Enhanced == "" && d.DSN != "" {
+		// No server said a code: the MTA's own status for the attempt
+		// (5.1.1 for "User unknown in virtual alias table") decides
+		// what the words don't.
+		in.d.Reply.Enhanced = d.DSN
+	}
 	if in.answered {
 		in.lower = strings.ToLower(d.Reply.String())
 	} else {

@@ -200,3 +200,36 @@ func BenchmarkClassifyProse(b *testing.B) {
 		c.Classify(d)
 	}
 }
+
+// TestLocalStatus: the MTA's own failure texts carry no code; the
+// enhanced status it logged for the attempt (Postfix's dsn=, RFC 3463)
+// decides their reason and class, and a server's own code outranks it.
+func TestLocalStatus(t *testing.T) {
+	c := NewCache(newClassifier(t), 100)
+	local := func(text, dsn string) smtpreply.Detail {
+		return smtpreply.Detail{Kind: smtpreply.Local, Text: text, Reply: smtpreply.Reply{Text: text}, DSN: dsn}
+	}
+	for _, tc := range []struct {
+		d      smtpreply.Detail
+		class  mailtriage.Class
+		reason string
+	}{
+		// global/mail_addr_find.c, trivial-rewrite: the virtual alias map
+		// has no entry for the address.
+		{local("User unknown in virtual alias table", "5.1.1"), mailtriage.Permanent, "userunknown"},
+		// local(8) with soft_bounce: the same words, a temporary status.
+		{local(`unknown user: "jane"`, "4.1.1"), mailtriage.Temporary, "userunknown"},
+		{local(`unknown user: "jane"`, "5.1.1"), mailtriage.Permanent, "userunknown"},
+		{local(`unknown user: "jane"`, ""), mailtriage.Temporary, "undefined"},
+		// A server's reply keeps its own code: Postfix's 5.0.0 adds nothing.
+		{smtpreply.ParseDetail("host mx.example.org[192.0.2.1] said: 550 Recipient unknown (in reply to RCPT TO command)"), mailtriage.Permanent, ""},
+	} {
+		if tc.d.Kind == smtpreply.Said {
+			tc.d.DSN = "5.0.0"
+		}
+		v := c.Classify(tc.d)
+		if v.Class != tc.class || tc.reason != "" && v.Reason != tc.reason {
+			t.Errorf("%q dsn=%s: %s %s (rule %s), want %s %s", tc.d.Text, tc.d.DSN, v.Class, v.Reason, v.Rule, tc.class, tc.reason)
+		}
+	}
+}

@@ -155,6 +155,13 @@ func replyCode(s string) (int, int) {
 // enhancedCode reads "class.subject.detail" at the start of s (RFC 3463 §2:
 // class 2, 4 or 5; subject and detail up to three digits each), optionally
 // after a '#' as Exchange and MessageLabs write it.
+// IsEnhanced reports whether s is an enhanced status code, and only that
+// (RFC 3463 §2: class "." subject "." detail).
+func IsEnhanced(s string) bool {
+	_, n := enhancedCode(s)
+	return n > 0 && n == len(s)
+}
+
 func enhancedCode(s string) (string, int) {
 	start := 0
 	if strings.HasPrefix(s, "#") {

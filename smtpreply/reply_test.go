@@ -182,3 +182,15 @@ func FuzzParse(f *testing.F) {
 		_ = ParseDetail(s)
 	})
 }
+
+// TestIsEnhanced: RFC 3463 §2, class "." subject "." detail, nothing else.
+func TestIsEnhanced(t *testing.T) {
+	for s, want := range map[string]bool{
+		"5.1.1": true, "4.7.650": true, "2.0.0": true, "5.1.10": true,
+		"": false, "5.1": false, "3.1.1": false, "5.1.1 ": false, "5.1.1x": false, "X.X.X": false, "5.1000.1": false,
+	} {
+		if got := IsEnhanced(s); got != want {
+			t.Errorf("IsEnhanced(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -170,7 +170,7 @@ func (w *worker) report(rec *postfixlog.Record) decoded {
 	// repeat: not worth remembering.
 	cache := len(rec.Reason) > 0 && rec.Reason[0] != '2'
 	if cache {
-		w.key = append(append(append(w.key[:0], rec.RelayHost...), 0), rec.Reason...)
+		w.key = append(append(append(append(append(w.key[:0], rec.RelayHost...), 0), rec.DSN...), 0), rec.Reason...)
 		if r, ok := w.reports[string(w.key)]; ok {
 			return r
 		}
@@ -220,6 +220,9 @@ func (w *worker) decode(rec *postfixlog.Record) smtpreply.Detail {
 	d := smtpreply.ParseDetail(string(rec.Reason))
 	if d.Host == "" && len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) && len(rec.RelayIP) > 0 {
 		d.Host, d.IP = w.intern(rec.RelayHost), w.intern(rec.RelayIP)
+	}
+	if len(rec.DSN) > 0 && smtpreply.IsEnhanced(string(rec.DSN)) {
+		d.DSN = w.intern(rec.DSN)
 	}
 	return d
 }

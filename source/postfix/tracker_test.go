@@ -457,3 +457,28 @@ func TestSenderUnknown(t *testing.T) {
 		t.Errorf("sender unknown by queue id: %v, want A1000000AA only", unknown)
 	}
 }
+
+// TestLocalStatus: a failure the local MTA decided itself carries the
+// enhanced status Postfix logged in dsn= (global/log_adhoc.c), which its
+// words do not; a malformed dsn= is left out.
+func TestLocalStatus(t *testing.T) {
+	log := `2026-11-30T10:00:00+00:00 mx postfix/qmgr[3]: EB0B8770: from=<a@shop.example>, size=900, nrcpt=2 (queue active)
+2026-11-30T10:00:01+00:00 mx postfix/error[4]: EB0B8770: to=<to@example.com>, relay=none, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (User unknown in virtual alias table)
+2026-11-30T10:00:01+00:00 mx postfix/error[4]: EB0B8770: to=<to@example.org>, relay=none, delay=1, delays=0/0/0/1, dsn=X.Y.Z, status=bounced (User unknown in virtual alias table)
+2026-11-30T10:00:02+00:00 mx postfix/qmgr[3]: EB0B8770: removed
+`
+	dsn := map[string]string{}
+	tr := NewTracker(fixedLanes{}, nil, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Final {
+			dsn[e.Recipient] = e.Detail.DSN
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	if want := map[string]string{"to@example.com": "5.1.1", "to@example.org": ""}; fmt.Sprint(dsn) != fmt.Sprint(want) {
+		t.Errorf("dsn by recipient %v, want %v", dsn, want)
+	}
+}
