@@ -24,8 +24,8 @@ type Cache struct {
 
 type cacheKey struct {
 	host, text, dsn string
-	kind       smtpreply.Kind
-	suspended  bool
+	kind            smtpreply.Kind
+	suspended       bool
 }
 
 // NewCache returns a cache of at most limit verdicts in front of c; when it
