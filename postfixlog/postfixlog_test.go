@@ -275,6 +275,42 @@ func TestClockYear(t *testing.T) {
 	})
 }
 
+// TestClockInferYear checks the year given to traditional stamps (RFC 3164
+// §4.1.2: "Mmm dd hh:mm:ss", no year): the current year, unless that puts
+// the stamp more than a day after the file's modification time; then the
+// latest year that does not, however old the file.
+func TestClockInferYear(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	now := utc("2026-12-05T06:00:00Z")
+	for _, tc := range []struct {
+		name     string
+		modified string
+		stamp    string
+		want     string
+	}{
+		{"recent file", "2026-12-04T09:00:00Z", "Dec  3 10:00:00", "2026-12-03T10:00:00Z"},
+		{"no modification time", "", "Nov 30 10:00:00", "2026-11-30T10:00:00Z"},
+		{"last year's December", "2026-01-01T02:00:00Z", "Dec 31 23:00:00", "2025-12-31T23:00:00Z"},
+		{"file written two years ago", "2024-03-04T02:00:00Z", "Mar  3 10:15:00", "2024-03-03T10:15:00Z"},
+		{"file written three years ago", "2023-07-01T00:00:00Z", "Jun 30 08:00:00", "2023-06-30T08:00:00Z"},
+		{"a day after the modification time", "2026-12-04T06:30:00Z", "Dec  5 06:30:00", "2026-12-05T06:30:00Z"},
+		// 06:50 on the 5th is more than a day after 06:30 on the 4th,
+		// though its hour is not.
+		{"within the hour past a day after", "2026-12-04T06:30:00Z", "Dec  5 06:50:00", "2025-12-05T06:50:00Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{Now: now}
+			if tc.modified != "" {
+				c.Modified = utc(tc.modified)
+			}
+			got, _, ok := c.Parse([]byte(tc.stamp))
+			if !ok || !got.Equal(utc(tc.want)) {
+				t.Errorf("%s modified %s: got %v, want %s", tc.stamp, tc.modified, got, tc.want)
+			}
+		})
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<a@b>, relay=x[1.2.3.4]:25, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 ok)",

@@ -20,8 +20,8 @@ type Clock struct {
 	Location *time.Location
 	// Year is the year of stamps that carry none. Zero means infer it: the
 	// year of Now, unless that puts the first stamp more than a day after
-	// Modified (the file's modification time), in which case the year
-	// before.
+	// Modified (the file's modification time), in which case the latest
+	// year that does not.
 	Year     int
 	Now      time.Time
 	Modified time.Time
@@ -129,7 +129,7 @@ func (c *Clock) parseTraditional(line []byte) (time.Time, int, bool) {
 	nsec, m := fraction(line[n:])
 	n += m
 	if c.year == 0 {
-		c.year = c.inferYear(month, day, hour)
+		c.year = c.inferYear(month, day, hour, minute, sec)
 	}
 	var key [9]byte
 	copy(key[:], line[:9])
@@ -147,7 +147,10 @@ func (c *Clock) location() *time.Location {
 	return c.Location
 }
 
-func (c *Clock) inferYear(month, day, hour int) int {
+// inferYear returns the year of Now, unless that puts the stamp more than
+// a day after Modified: then the latest year that does not, so a file last
+// written years ago gets the year it was written in.
+func (c *Clock) inferYear(month, day, hour, minute, sec int) int {
 	if c.Year != 0 {
 		return c.Year
 	}
@@ -156,11 +159,15 @@ func (c *Clock) inferYear(month, day, hour int) int {
 		now = time.Now()
 	}
 	year := now.In(c.location()).Year()
-	if !c.Modified.IsZero() {
-		t := time.Date(year, time.Month(month), day, hour, 0, 0, 0, c.location())
-		if t.After(c.Modified.Add(24 * time.Hour)) {
-			year--
-		}
+	if c.Modified.IsZero() {
+		return year
+	}
+	if y := c.Modified.In(c.location()).Year() + 1; y < year {
+		year = y // the loop below then runs at most twice
+	}
+	limit := c.Modified.Add(24 * time.Hour)
+	for time.Date(year, time.Month(month), day, hour, minute, sec, 0, c.location()).After(limit) {
+		year--
 	}
 	return year
 }
