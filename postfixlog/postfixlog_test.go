@@ -311,6 +311,46 @@ func TestClockInferYear(t *testing.T) {
 	}
 }
 
+// TestRollover feeds traditional stamps (no year, RFC 3164 §4.1.2) in line
+// order: a fall of more than half a year is December to January, and a
+// rise of more than half a year is January back to December, as when
+// rotated files are concatenated out of order (zcat mail.log.*.gz lists
+// mail.log.1.gz before mail.log.2.gz) or two hosts' logs one after the
+// other.
+func TestRollover(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	for _, tc := range []struct {
+		name   string
+		year   int
+		stamps []string
+		want   []string
+	}{
+		{"December to January", 2025,
+			[]string{"Dec 31 23:50:00", "Jan  1 00:10:00", "Jan  2 00:10:00"},
+			[]string{"2025-12-31T23:50:00Z", "2026-01-01T00:10:00Z", "2026-01-02T00:10:00Z"}},
+		{"back to December after the rollover", 2025,
+			[]string{"Dec 31 23:50:00", "Jan  1 00:10:00", "Dec 30 10:00:00", "Dec 31 10:00:00", "Jan  1 00:20:00"},
+			[]string{"2025-12-31T23:50:00Z", "2026-01-01T00:10:00Z", "2025-12-30T10:00:00Z", "2025-12-31T10:00:00Z", "2026-01-01T00:20:00Z"}},
+		{"January first, then December", 2026,
+			[]string{"Jan  1 00:10:00", "Dec 31 23:50:00"},
+			[]string{"2026-01-01T00:10:00Z", "2025-12-31T23:50:00Z"}},
+		{"a few seconds out of order", 2026,
+			[]string{"Nov 30 10:00:05", "Nov 30 10:00:01"},
+			[]string{"2026-11-30T10:00:05Z", "2026-11-30T10:00:01Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{Year: tc.year}
+			var r Rollover
+			for i, s := range tc.stamps {
+				got, _, _ := c.Parse([]byte(s))
+				if got = r.Fix(got); !got.Equal(utc(tc.want[i])) {
+					t.Errorf("%s: got %v, want %s", s, got.UTC(), tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<a@b>, relay=x[1.2.3.4]:25, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 ok)",

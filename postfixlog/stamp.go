@@ -67,22 +67,31 @@ func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {
 }
 
 // Rollover carries the year forward when traditional stamps pass from
-// December to January inside one file. Feed it the times of one file in
-// line order.
+// December to January inside one file, and back when they return from
+// January to December (rotated files concatenated out of order, two
+// hosts' logs one after the other). Feed it the times of one file in line
+// order.
 type Rollover struct {
 	prev  time.Time
 	years int
 }
 
-// Fix returns t moved forward by the years carried so far, and starts
-// carrying one more when t falls back by more than half a year.
+// Fix returns t moved by the years carried so far, and carries one more
+// when t falls back by more than half a year, one less when it jumps
+// ahead by more than half a year.
 func (r *Rollover) Fix(t time.Time) time.Time {
-	if r.years > 0 {
+	if r.years != 0 {
 		t = t.AddDate(r.years, 0, 0)
 	}
-	if !r.prev.IsZero() && t.Before(r.prev.AddDate(0, -6, 0)) {
-		r.years++
-		t = t.AddDate(1, 0, 0)
+	if !r.prev.IsZero() {
+		switch {
+		case t.Before(r.prev.AddDate(0, -6, 0)):
+			r.years++
+			t = t.AddDate(1, 0, 0)
+		case t.After(r.prev.AddDate(0, 6, 0)):
+			r.years--
+			t = t.AddDate(-1, 0, 0)
+		}
 	}
 	r.prev = t
 	return t
