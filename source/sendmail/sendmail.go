@@ -53,9 +53,11 @@ func Detect(head []byte) bool {
 }
 
 // Read reads Sendmail's lines from a syslog into the tracker; the clock
-// reads the stamps (traditional ones carry no year or zone).
+// reads the stamps (traditional ones carry no year or zone, and the year
+// passes to the next from December to January).
 func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock, t *lifecycle.Tracker) (Stats, error) {
 	var st Stats
+	var roll postfixlog.Rollover
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -63,7 +65,7 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 		if st.Lines%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		st.line(sc.Bytes(), name, clock, t)
+		st.line(sc.Bytes(), name, clock, &roll, t)
 	}
 	if err := sc.Err(); err != nil {
 		return st, fmt.Errorf("%s: line %d: %w", name, st.Lines+1, err)
@@ -71,7 +73,7 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 	return st, nil
 }
 
-func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, t *lifecycle.Tracker) {
+func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *postfixlog.Rollover, t *lifecycle.Tracker) {
 	at, host, tag, text, ok := syslog(line, clock)
 	if !ok {
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -81,6 +83,9 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, t *life
 			}
 		}
 		return
+	}
+	if postfixlog.Traditional(line) {
+		at = roll.Fix(at)
 	}
 	if !sendmailTag(tag) {
 		st.Other++
