@@ -351,6 +351,59 @@ func TestRollover(t *testing.T) {
 	}
 }
 
+// TestRolloverRepeatedHour reads traditional stamps in a zone whose clocks
+// go back: the wall-clock hour before the change comes twice (Europe/Berlin
+// 02:00-03:00 on the last Sunday of October, first in CEST then in CET;
+// America/New_York 01:00-02:00 on the first Sunday of November, EDT then
+// EST). Read in order, a stamp in that hour takes the first reading unless
+// that goes back more than a few minutes from the line before.
+func TestRolloverRepeatedHour(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	for _, tc := range []struct {
+		name   string
+		zone   string
+		stamps []string
+		want   []string
+	}{
+		{"Berlin, both passes", "Europe/Berlin",
+			[]string{"Oct 25 01:59:00", "Oct 25 02:40:01", "Oct 25 02:59:59", "Oct 25 02:00:00", "Oct 25 02:10:02", "Oct 25 03:00:00"},
+			[]string{"2026-10-24T23:59:00Z", "2026-10-25T00:40:01Z", "2026-10-25T00:59:59Z", "2026-10-25T01:00:00Z", "2026-10-25T01:10:02Z", "2026-10-25T02:00:00Z"}},
+		{"Berlin, a log starting in the hour", "Europe/Berlin",
+			[]string{"Oct 25 02:40:01", "Oct 25 02:10:02"},
+			[]string{"2026-10-25T00:40:01Z", "2026-10-25T01:10:02Z"}},
+		{"Berlin, a few seconds out of order", "Europe/Berlin",
+			[]string{"Oct 25 02:40:05", "Oct 25 02:40:01"},
+			[]string{"2026-10-25T00:40:05Z", "2026-10-25T00:40:01Z"}},
+		{"New York, both passes", "America/New_York",
+			[]string{"Nov  1 01:40:00", "Nov  1 01:10:00", "Nov  1 02:10:00"},
+			[]string{"2026-11-01T05:40:00Z", "2026-11-01T06:10:00Z", "2026-11-01T07:10:00Z"}},
+		{"New York, second pass only after a gap", "America/New_York",
+			[]string{"Nov  1 01:59:00", "Nov  1 01:05:00", "Nov  1 01:30:00"},
+			[]string{"2026-11-01T05:59:00Z", "2026-11-01T06:05:00Z", "2026-11-01T06:30:00Z"}},
+		{"Berlin, clocks forward", "Europe/Berlin",
+			[]string{"Mar 29 01:59:59", "Mar 29 03:00:00"},
+			[]string{"2026-03-29T00:59:59Z", "2026-03-29T01:00:00Z"}},
+		{"Kolkata, no change", "Asia/Kolkata",
+			[]string{"Nov 30 10:15:00", "Nov 30 10:31:00"},
+			[]string{"2026-11-30T04:45:00Z", "2026-11-30T05:01:00Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			loc, err := time.LoadLocation(tc.zone)
+			if err != nil {
+				t.Skip("no tzdata")
+			}
+			c := &Clock{Year: 2026, Location: loc}
+			r := Rollover{Location: loc}
+			for i, s := range tc.stamps {
+				got, _, _ := c.Parse([]byte(s))
+				if got = r.Fix(got); !got.Equal(utc(tc.want[i])) {
+					t.Errorf("%s: got %v, want %s", s, got.UTC(), tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<a@b>, relay=x[1.2.3.4]:25, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 ok)",

@@ -3,6 +3,7 @@ package postfixlog
 import (
 	"bytes"
 	"cmp"
+	"math"
 	"time"
 )
 
@@ -71,9 +72,20 @@ func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {
 // January to December (rotated files concatenated out of order, two
 // hosts' logs one after the other). Feed it the times of one file in line
 // order.
+//
+// It also settles the hour a zone repeats when its clocks go back
+// (Europe/Berlin's 02:00-03:00 on the last Sunday of October): a stamp in
+// it could be either. It takes the first reading, unless that goes back
+// more than a few minutes from the line before: then the line is in the
+// second pass, which follows the first instead of landing on it.
 type Rollover struct {
-	prev  time.Time
-	years int
+	// Location is the zone the stamps were read in; nil means UTC.
+	Location *time.Location
+	prev     time.Time
+	years    int
+	// In [safeFrom, safeUntil) (Unix seconds) no wall-clock time
+	// repeats: the middle of the last zone period seen.
+	safeFrom, safeUntil int64
 }
 
 // Fix returns t moved by the years carried so far, and carries one more
@@ -93,8 +105,74 @@ func (r *Rollover) Fix(t time.Time) time.Time {
 			t = t.AddDate(-1, 0, 0)
 		}
 	}
+	if alt, ok := r.otherReading(t); ok {
+		earlier, later := t, alt
+		if alt.Before(t) {
+			earlier, later = alt, t
+		}
+		t = earlier
+		if !r.prev.IsZero() && earlier.Before(r.prev.Add(-outOfOrder)) {
+			t = later
+		}
+	}
 	r.prev = t
 	return t
+}
+
+// clockChange is longer than any change of a zone's offset.
+const clockChange = 3 * time.Hour
+
+// outOfOrder is how far a line may go back from the one before in a log
+// merged from several hosts; a stamp in a repeated hour whose first
+// reading goes back further is in the second pass.
+const outOfOrder = 5 * time.Minute
+
+// otherReading returns the other instant that has t's wall-clock time in
+// r.Location, when there is one: t is in the hour repeated when clocks go
+// back.
+func (r *Rollover) otherReading(t time.Time) (time.Time, bool) {
+	if r.Location == nil || r.Location == time.UTC {
+		return time.Time{}, false
+	}
+	sec := t.Unix()
+	if sec >= r.safeFrom && sec < r.safeUntil {
+		return time.Time{}, false
+	}
+	lt := t.In(r.Location)
+	start, end := lt.ZoneBounds()
+	from, until := int64(math.MinInt64), int64(math.MaxInt64)
+	if !start.IsZero() {
+		from = start.Add(clockChange).Unix()
+	}
+	if !end.IsZero() {
+		until = end.Add(-clockChange).Unix()
+	}
+	if sec >= from && sec < until {
+		r.safeFrom, r.safeUntil = from, until
+		return time.Time{}, false
+	}
+	_, off := lt.Zone()
+	if _, after := lt.Add(clockChange).Zone(); after < off {
+		// Clocks go back soon: t may be the first reading.
+		if u := lt.Add(time.Duration(off-after) * time.Second); sameWallClock(lt, u) {
+			return u, true
+		}
+	}
+	if _, before := lt.Add(-clockChange).Zone(); before > off {
+		// Clocks went back shortly before: t may be the second reading.
+		if u := lt.Add(-time.Duration(before-off) * time.Second); sameWallClock(lt, u) {
+			return u, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func sameWallClock(a, b time.Time) bool {
+	y1, m1, d1 := a.Date()
+	y2, m2, d2 := b.Date()
+	h1, n1, s1 := a.Clock()
+	h2, n2, s2 := b.Clock()
+	return y1 == y2 && m1 == m2 && d1 == d2 && h1 == h2 && n1 == n2 && s1 == s2
 }
 
 // Parse reads the timestamp at the start of line and returns it with the

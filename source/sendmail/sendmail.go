@@ -57,7 +57,7 @@ func Detect(head []byte) bool {
 // passes to the next from December to January).
 func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock, t *lifecycle.Tracker) (Stats, error) {
 	var st Stats
-	var roll postfixlog.Rollover
+	roll := postfixlog.Rollover{Location: clock.Location}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
