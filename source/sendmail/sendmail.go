@@ -34,6 +34,10 @@ type Stats struct {
 	Samples []string
 	First   time.Time
 	Last    time.Time
+	// Zoneless counts the used lines whose stamps had no zone and no
+	// year (traditional syslog); Year is the year they were given.
+	Zoneless int64
+	Year     int
 }
 
 // programs are Sendmail's syslog tags.
@@ -67,6 +71,9 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 		}
 		st.line(sc.Bytes(), name, clock, &roll, t)
 	}
+	if st.Zoneless > 0 {
+		st.Year = clock.Fixed().Year
+	}
 	if err := sc.Err(); err != nil {
 		return st, fmt.Errorf("%s: line %d: %w", name, st.Lines+1, err)
 	}
@@ -84,7 +91,8 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 		}
 		return
 	}
-	if postfixlog.Traditional(line) {
+	traditional := postfixlog.Traditional(line)
+	if traditional {
 		at = roll.Fix(at)
 	}
 	if !sendmailTag(tag) {
@@ -124,6 +132,9 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 		}
 	}
 	st.Used++
+	if traditional {
+		st.Zoneless++
+	}
 	if st.First.IsZero() || at.Before(st.First) {
 		st.First = at
 	}
