@@ -383,12 +383,23 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
+// parseTime reads an RFC 3339 date-time, or a date or date-time without a
+// zone, which is in loc.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+	// RFC 3339 §5.6 allows "t" and "z" in lower case, and a space for the
+	// "T"; Go's layouts take neither.
+	norm := []byte(s)
+	if len(norm) > 10 && (norm[10] == 't' || norm[10] == ' ') {
+		norm[10] = 'T'
+	}
+	if n := len(norm); n > 10 && norm[n-1] == 'z' {
+		norm[n-1] = 'Z'
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, string(norm), loc); err == nil {
 			return t, nil
 		}
 	}
