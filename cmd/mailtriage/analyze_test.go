@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,21 @@ func TestParseTime(t *testing.T) {
 	for _, in := range []string{"yesterday", "2026-13-01", "30/11/2026", "2026-11-30T25:00:00Z"} {
 		if _, err := parseTime(in, berlin); err == nil {
 			t.Errorf("%s: no error", in)
+		}
+	}
+}
+
+// TestSinceUntilHelp: --help says what TestParseTime checks: a date, or a
+// time without a zone, is in --tz, and --until is exclusive, so a date
+// alone ends the window at that day's start.
+func TestSinceUntilHelp(t *testing.T) {
+	_, out, _ := mt(t, "", "analyze", "--help")
+	for _, want := range []string{
+		"only events at or after this time (RFC 3339; a date, or a date and time without zone, is in --tz)",
+		"only events before this time (as --since; a date alone is that day's start, so --until 2026-11-28 ends with 27 November)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
 		}
 	}
 }
