@@ -376,6 +376,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		st, err = sendmail.Read(ctx, body, in.Name, clock, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Other
+		info.Zoneless, info.Year = st.Zoneless, st.Year
 	case ESP:
 		var st esp.Stats
 		st, err = esp.Read(ctx, body, in.Name, lt)

@@ -217,3 +217,28 @@ func TestPostqueue(t *testing.T) {
 		t.Errorf("a Postfix log as postqueue: %v %+v", rep.Errors, rep.Result.Inputs)
 	}
 }
+
+// TestSendmailZone: a Sendmail syslog's traditional stamps carry neither
+// zone nor year; the input says how many were read in --tz and in which
+// year, as a Postfix log's does, so the report can say so.
+func TestSendmailZone(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	log := "Nov 30 10:00:11 mta1 sm-mta[31337]: 52AE2B0X031337: from=<news@shop.example.net>, size=48213, class=0, nrcpts=1, msgid=<a@shop.example.net>, proto=ESMTP, daemon=MTA, relay=app1 [10.0.0.5]\n" +
+		"Nov 30 10:00:12 mta1 sm-mta[31338]: 52AE2B0X031337: to=<jane@icloud.com>, delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=138213, relay=mx01.mail.icloud.com. [17.57.154.6], dsn=2.0.0, stat=Sent (ok)\n"
+	cfg := config(t)
+	cfg.Location = loc
+	rep := Logs(context.Background(), []string{"-"}, strings.NewReader(log), cfg)
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	in := rep.Result.Inputs[0]
+	if in.Format != Sendmail || in.Zoneless != 2 || in.Year != 2026 || rep.Result.TimeZone != "Europe/Berlin" {
+		t.Errorf("input %+v, zone %s", in, rep.Result.TimeZone)
+	}
+	if first := in.First.Format(time.RFC3339); first != "2026-11-30T09:00:11Z" {
+		t.Errorf("first %s", first)
+	}
+}

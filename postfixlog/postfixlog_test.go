@@ -275,6 +275,135 @@ func TestClockYear(t *testing.T) {
 	})
 }
 
+// TestClockInferYear checks the year given to traditional stamps (RFC 3164
+// §4.1.2: "Mmm dd hh:mm:ss", no year): the current year, unless that puts
+// the stamp more than a day after the file's modification time; then the
+// latest year that does not, however old the file.
+func TestClockInferYear(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	now := utc("2026-12-05T06:00:00Z")
+	for _, tc := range []struct {
+		name     string
+		modified string
+		stamp    string
+		want     string
+	}{
+		{"recent file", "2026-12-04T09:00:00Z", "Dec  3 10:00:00", "2026-12-03T10:00:00Z"},
+		{"no modification time", "", "Nov 30 10:00:00", "2026-11-30T10:00:00Z"},
+		{"last year's December", "2026-01-01T02:00:00Z", "Dec 31 23:00:00", "2025-12-31T23:00:00Z"},
+		{"file written two years ago", "2024-03-04T02:00:00Z", "Mar  3 10:15:00", "2024-03-03T10:15:00Z"},
+		{"file written three years ago", "2023-07-01T00:00:00Z", "Jun 30 08:00:00", "2023-06-30T08:00:00Z"},
+		{"a day after the modification time", "2026-12-04T06:30:00Z", "Dec  5 06:30:00", "2026-12-05T06:30:00Z"},
+		// 06:50 on the 5th is more than a day after 06:30 on the 4th,
+		// though its hour is not.
+		{"within the hour past a day after", "2026-12-04T06:30:00Z", "Dec  5 06:50:00", "2025-12-05T06:50:00Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{Now: now}
+			if tc.modified != "" {
+				c.Modified = utc(tc.modified)
+			}
+			got, _, ok := c.Parse([]byte(tc.stamp))
+			if !ok || !got.Equal(utc(tc.want)) {
+				t.Errorf("%s modified %s: got %v, want %s", tc.stamp, tc.modified, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRollover feeds traditional stamps (no year, RFC 3164 §4.1.2) in line
+// order: a fall of more than half a year is December to January, and a
+// rise of more than half a year is January back to December, as when
+// rotated files are concatenated out of order (zcat mail.log.*.gz lists
+// mail.log.1.gz before mail.log.2.gz) or two hosts' logs one after the
+// other.
+func TestRollover(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	for _, tc := range []struct {
+		name   string
+		year   int
+		stamps []string
+		want   []string
+	}{
+		{"December to January", 2025,
+			[]string{"Dec 31 23:50:00", "Jan  1 00:10:00", "Jan  2 00:10:00"},
+			[]string{"2025-12-31T23:50:00Z", "2026-01-01T00:10:00Z", "2026-01-02T00:10:00Z"}},
+		{"back to December after the rollover", 2025,
+			[]string{"Dec 31 23:50:00", "Jan  1 00:10:00", "Dec 30 10:00:00", "Dec 31 10:00:00", "Jan  1 00:20:00"},
+			[]string{"2025-12-31T23:50:00Z", "2026-01-01T00:10:00Z", "2025-12-30T10:00:00Z", "2025-12-31T10:00:00Z", "2026-01-01T00:20:00Z"}},
+		{"January first, then December", 2026,
+			[]string{"Jan  1 00:10:00", "Dec 31 23:50:00"},
+			[]string{"2026-01-01T00:10:00Z", "2025-12-31T23:50:00Z"}},
+		{"a few seconds out of order", 2026,
+			[]string{"Nov 30 10:00:05", "Nov 30 10:00:01"},
+			[]string{"2026-11-30T10:00:05Z", "2026-11-30T10:00:01Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{Year: tc.year}
+			var r Rollover
+			for i, s := range tc.stamps {
+				got, _, _ := c.Parse([]byte(s))
+				if got = r.Fix(got); !got.Equal(utc(tc.want[i])) {
+					t.Errorf("%s: got %v, want %s", s, got.UTC(), tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestRolloverRepeatedHour reads traditional stamps in a zone whose clocks
+// go back: the wall-clock hour before the change comes twice (Europe/Berlin
+// 02:00-03:00 on the last Sunday of October, first in CEST then in CET;
+// America/New_York 01:00-02:00 on the first Sunday of November, EDT then
+// EST). Read in order, a stamp in that hour takes the first reading unless
+// that goes back more than a few minutes from the line before.
+func TestRolloverRepeatedHour(t *testing.T) {
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	for _, tc := range []struct {
+		name   string
+		zone   string
+		stamps []string
+		want   []string
+	}{
+		{"Berlin, both passes", "Europe/Berlin",
+			[]string{"Oct 25 01:59:00", "Oct 25 02:40:01", "Oct 25 02:59:59", "Oct 25 02:00:00", "Oct 25 02:10:02", "Oct 25 03:00:00"},
+			[]string{"2026-10-24T23:59:00Z", "2026-10-25T00:40:01Z", "2026-10-25T00:59:59Z", "2026-10-25T01:00:00Z", "2026-10-25T01:10:02Z", "2026-10-25T02:00:00Z"}},
+		{"Berlin, a log starting in the hour", "Europe/Berlin",
+			[]string{"Oct 25 02:40:01", "Oct 25 02:10:02"},
+			[]string{"2026-10-25T00:40:01Z", "2026-10-25T01:10:02Z"}},
+		{"Berlin, a few seconds out of order", "Europe/Berlin",
+			[]string{"Oct 25 02:40:05", "Oct 25 02:40:01"},
+			[]string{"2026-10-25T00:40:05Z", "2026-10-25T00:40:01Z"}},
+		{"New York, both passes", "America/New_York",
+			[]string{"Nov  1 01:40:00", "Nov  1 01:10:00", "Nov  1 02:10:00"},
+			[]string{"2026-11-01T05:40:00Z", "2026-11-01T06:10:00Z", "2026-11-01T07:10:00Z"}},
+		{"New York, second pass only after a gap", "America/New_York",
+			[]string{"Nov  1 01:59:00", "Nov  1 01:05:00", "Nov  1 01:30:00"},
+			[]string{"2026-11-01T05:59:00Z", "2026-11-01T06:05:00Z", "2026-11-01T06:30:00Z"}},
+		{"Berlin, clocks forward", "Europe/Berlin",
+			[]string{"Mar 29 01:59:59", "Mar 29 03:00:00"},
+			[]string{"2026-03-29T00:59:59Z", "2026-03-29T01:00:00Z"}},
+		{"Kolkata, no change", "Asia/Kolkata",
+			[]string{"Nov 30 10:15:00", "Nov 30 10:31:00"},
+			[]string{"2026-11-30T04:45:00Z", "2026-11-30T05:01:00Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			loc, err := time.LoadLocation(tc.zone)
+			if err != nil {
+				t.Skip("no tzdata")
+			}
+			c := &Clock{Year: 2026, Location: loc}
+			r := Rollover{Location: loc}
+			for i, s := range tc.stamps {
+				got, _, _ := c.Parse([]byte(s))
+				if got = r.Fix(got); !got.Equal(utc(tc.want[i])) {
+					t.Errorf("%s: got %v, want %s", s, got.UTC(), tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<a@b>, relay=x[1.2.3.4]:25, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 ok)",

@@ -3,6 +3,7 @@ package postfixlog
 import (
 	"bytes"
 	"cmp"
+	"math"
 	"time"
 )
 
@@ -20,8 +21,8 @@ type Clock struct {
 	Location *time.Location
 	// Year is the year of stamps that carry none. Zero means infer it: the
 	// year of Now, unless that puts the first stamp more than a day after
-	// Modified (the file's modification time), in which case the year
-	// before.
+	// Modified (the file's modification time), in which case the latest
+	// year that does not.
 	Year     int
 	Now      time.Time
 	Modified time.Time
@@ -67,25 +68,111 @@ func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {
 }
 
 // Rollover carries the year forward when traditional stamps pass from
-// December to January inside one file. Feed it the times of one file in
-// line order.
+// December to January inside one file, and back when they return from
+// January to December (rotated files concatenated out of order, two
+// hosts' logs one after the other). Feed it the times of one file in line
+// order.
+//
+// It also settles the hour a zone repeats when its clocks go back
+// (Europe/Berlin's 02:00-03:00 on the last Sunday of October): a stamp in
+// it could be either. It takes the first reading, unless that goes back
+// more than a few minutes from the line before: then the line is in the
+// second pass, which follows the first instead of landing on it.
 type Rollover struct {
-	prev  time.Time
-	years int
+	// Location is the zone the stamps were read in; nil means UTC.
+	Location *time.Location
+	prev     time.Time
+	years    int
+	// In [safeFrom, safeUntil) (Unix seconds) no wall-clock time
+	// repeats: the middle of the last zone period seen.
+	safeFrom, safeUntil int64
 }
 
-// Fix returns t moved forward by the years carried so far, and starts
-// carrying one more when t falls back by more than half a year.
+// Fix returns t moved by the years carried so far, and carries one more
+// when t falls back by more than half a year, one less when it jumps
+// ahead by more than half a year.
 func (r *Rollover) Fix(t time.Time) time.Time {
-	if r.years > 0 {
+	if r.years != 0 {
 		t = t.AddDate(r.years, 0, 0)
 	}
-	if !r.prev.IsZero() && t.Before(r.prev.AddDate(0, -6, 0)) {
-		r.years++
-		t = t.AddDate(1, 0, 0)
+	if !r.prev.IsZero() {
+		switch {
+		case t.Before(r.prev.AddDate(0, -6, 0)):
+			r.years++
+			t = t.AddDate(1, 0, 0)
+		case t.After(r.prev.AddDate(0, 6, 0)):
+			r.years--
+			t = t.AddDate(-1, 0, 0)
+		}
+	}
+	if alt, ok := r.otherReading(t); ok {
+		earlier, later := t, alt
+		if alt.Before(t) {
+			earlier, later = alt, t
+		}
+		t = earlier
+		if !r.prev.IsZero() && earlier.Before(r.prev.Add(-outOfOrder)) {
+			t = later
+		}
 	}
 	r.prev = t
 	return t
+}
+
+// clockChange is longer than any change of a zone's offset.
+const clockChange = 3 * time.Hour
+
+// outOfOrder is how far a line may go back from the one before in a log
+// merged from several hosts; a stamp in a repeated hour whose first
+// reading goes back further is in the second pass.
+const outOfOrder = 5 * time.Minute
+
+// otherReading returns the other instant that has t's wall-clock time in
+// r.Location, when there is one: t is in the hour repeated when clocks go
+// back.
+func (r *Rollover) otherReading(t time.Time) (time.Time, bool) {
+	if r.Location == nil || r.Location == time.UTC {
+		return time.Time{}, false
+	}
+	sec := t.Unix()
+	if sec >= r.safeFrom && sec < r.safeUntil {
+		return time.Time{}, false
+	}
+	lt := t.In(r.Location)
+	start, end := lt.ZoneBounds()
+	from, until := int64(math.MinInt64), int64(math.MaxInt64)
+	if !start.IsZero() {
+		from = start.Add(clockChange).Unix()
+	}
+	if !end.IsZero() {
+		until = end.Add(-clockChange).Unix()
+	}
+	if sec >= from && sec < until {
+		r.safeFrom, r.safeUntil = from, until
+		return time.Time{}, false
+	}
+	_, off := lt.Zone()
+	if _, after := lt.Add(clockChange).Zone(); after < off {
+		// Clocks go back soon: t may be the first reading.
+		if u := lt.Add(time.Duration(off-after) * time.Second); sameWallClock(lt, u) {
+			return u, true
+		}
+	}
+	if _, before := lt.Add(-clockChange).Zone(); before > off {
+		// Clocks went back shortly before: t may be the second reading.
+		if u := lt.Add(-time.Duration(before-off) * time.Second); sameWallClock(lt, u) {
+			return u, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func sameWallClock(a, b time.Time) bool {
+	y1, m1, d1 := a.Date()
+	y2, m2, d2 := b.Date()
+	h1, n1, s1 := a.Clock()
+	h2, n2, s2 := b.Clock()
+	return y1 == y2 && m1 == m2 && d1 == d2 && h1 == h2 && n1 == n2 && s1 == s2
 }
 
 // Parse reads the timestamp at the start of line and returns it with the
@@ -129,7 +216,7 @@ func (c *Clock) parseTraditional(line []byte) (time.Time, int, bool) {
 	nsec, m := fraction(line[n:])
 	n += m
 	if c.year == 0 {
-		c.year = c.inferYear(month, day, hour)
+		c.year = c.inferYear(month, day, hour, minute, sec)
 	}
 	var key [9]byte
 	copy(key[:], line[:9])
@@ -147,7 +234,10 @@ func (c *Clock) location() *time.Location {
 	return c.Location
 }
 
-func (c *Clock) inferYear(month, day, hour int) int {
+// inferYear returns the year of Now, unless that puts the stamp more than
+// a day after Modified: then the latest year that does not, so a file last
+// written years ago gets the year it was written in.
+func (c *Clock) inferYear(month, day, hour, minute, sec int) int {
 	if c.Year != 0 {
 		return c.Year
 	}
@@ -156,11 +246,15 @@ func (c *Clock) inferYear(month, day, hour int) int {
 		now = time.Now()
 	}
 	year := now.In(c.location()).Year()
-	if !c.Modified.IsZero() {
-		t := time.Date(year, time.Month(month), day, hour, 0, 0, 0, c.location())
-		if t.After(c.Modified.Add(24 * time.Hour)) {
-			year--
-		}
+	if c.Modified.IsZero() {
+		return year
+	}
+	if y := c.Modified.In(c.location()).Year() + 1; y < year {
+		year = y // the loop below then runs at most twice
+	}
+	limit := c.Modified.Add(24 * time.Hour)
+	for time.Date(year, time.Month(month), day, hour, minute, sec, 0, c.location()).After(limit) {
+		year--
 	}
 	return year
 }

@@ -85,8 +85,8 @@ report is still written); 2 wrong usage; 3 the analysis found problems
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
 	f.StringVar(&o.tz, "tz", "UTC", "time zone of timestamps that carry none (traditional syslog stamps)")
 	f.IntVar(&o.year, "year", 0, "year of timestamps that carry none (default: inferred from the file's date)")
-	f.StringVar(&o.since, "since", "", "only events at or after this time (RFC 3339, or YYYY-MM-DD)")
-	f.StringVar(&o.until, "until", "", "only events before this time (RFC 3339, or YYYY-MM-DD)")
+	f.StringVar(&o.since, "since", "", "only events at or after this time (RFC 3339; a date, or a date and time without zone, is in --tz)")
+	f.StringVar(&o.until, "until", "", "only events before this time (as --since; a date alone is that day's start, so --until 2026-11-28 ends with 27 November)")
 	f.StringVar(&o.lanesFile, "lanes", "", "TOML file of lanes that override the built-in ones")
 	f.StringVar(&o.rulesDir, "rules", "", "directory of TOML rule files, tried before the built-in rules")
 	f.StringVar(&o.streamBy, "stream-by", "sender", "group streams by envelope \"sender\" or sender \"domain\"")
@@ -383,12 +383,23 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
+// parseTime reads an RFC 3339 date-time, or a date or date-time without a
+// zone, which is in loc.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+	// RFC 3339 §5.6 allows "t" and "z" in lower case, and a space for the
+	// "T"; Go's layouts take neither.
+	norm := []byte(s)
+	if len(norm) > 10 && (norm[10] == 't' || norm[10] == ' ') {
+		norm[10] = 'T'
+	}
+	if n := len(norm); n > 10 && norm[n-1] == 'z' {
+		norm[n-1] = 'Z'
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, string(norm), loc); err == nil {
 			return t, nil
 		}
 	}

@@ -197,7 +197,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	}()
 
 	var total Stats
-	var roll postfixlog.Rollover
+	roll := postfixlog.Rollover{Location: sp.clock.Location}
 	// The first and last times of the lines the tracker got, after the
 	// year rollover; the workers' own figures can't know about it.
 	var first, last time.Time

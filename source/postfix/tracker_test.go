@@ -175,6 +175,37 @@ func TestRolloverAcrossChunks(t *testing.T) {
 	}
 }
 
+// TestRepeatedHour: Europe/Berlin repeats 02:00-03:00 on the last Sunday
+// of October (CEST, then CET). A deferral in the first pass and the
+// delivery in the second keep their order, an hour apart in UTC.
+func TestRepeatedHour(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	log := "Oct 25 02:40:01 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n" +
+		"Oct 25 02:40:02 mta1 postfix/smtp[2]: 4F1A22C0B3: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n" +
+		"Oct 25 02:10:02 mta1 postfix/smtp[2]: 4F1A22C0B3: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1801, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n"
+	var got []string
+	tr := NewTracker(fixedLanes{}, nil, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Attempt {
+			got = append(got, e.Status.String()+" "+e.Time.UTC().Format(time.RFC3339))
+		}
+	})
+	clock := &postfixlog.Clock{Year: 2026, Location: loc}
+	st, err := Read(context.Background(), strings.NewReader(log), clock, tr, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "deferred 2026-10-25T00:40:02Z, delivered 2026-10-25T01:10:02Z"
+	if g := strings.Join(got, ", "); g != want {
+		t.Errorf("got %s, want %s", g, want)
+	}
+	if first := st.First.UTC().Format(time.RFC3339); first != "2026-10-25T00:40:01Z" {
+		t.Errorf("first %s", first)
+	}
+}
+
 // FuzzRead feeds arbitrary logs through the reader and the tracker, as
 // streams and in place: whatever the input, no panic, and every message
 // the tracker opened is closed by Finish.

@@ -34,6 +34,10 @@ type Stats struct {
 	Samples []string
 	First   time.Time
 	Last    time.Time
+	// Zoneless counts the used lines whose stamps had no zone and no
+	// year (traditional syslog); Year is the year they were given.
+	Zoneless int64
+	Year     int
 }
 
 // programs are Sendmail's syslog tags.
@@ -53,9 +57,11 @@ func Detect(head []byte) bool {
 }
 
 // Read reads Sendmail's lines from a syslog into the tracker; the clock
-// reads the stamps (traditional ones carry no year or zone).
+// reads the stamps (traditional ones carry no year or zone, and the year
+// passes to the next from December to January).
 func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock, t *lifecycle.Tracker) (Stats, error) {
 	var st Stats
+	roll := postfixlog.Rollover{Location: clock.Location}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -63,7 +69,10 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 		if st.Lines%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		st.line(sc.Bytes(), name, clock, t)
+		st.line(sc.Bytes(), name, clock, &roll, t)
+	}
+	if st.Zoneless > 0 {
+		st.Year = clock.Fixed().Year
 	}
 	if err := sc.Err(); err != nil {
 		return st, fmt.Errorf("%s: line %d: %w", name, st.Lines+1, err)
@@ -71,7 +80,7 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 	return st, nil
 }
 
-func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, t *lifecycle.Tracker) {
+func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *postfixlog.Rollover, t *lifecycle.Tracker) {
 	at, host, tag, text, ok := syslog(line, clock)
 	if !ok {
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -81,6 +90,10 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, t *life
 			}
 		}
 		return
+	}
+	traditional := postfixlog.Traditional(line)
+	if traditional {
+		at = roll.Fix(at)
 	}
 	if !sendmailTag(tag) {
 		st.Other++
@@ -120,6 +133,9 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, t *life
 		}
 	}
 	st.Used++
+	if traditional {
+		st.Zoneless++
+	}
 	if st.First.IsZero() || at.Before(st.First) {
 		st.First = at
 	}

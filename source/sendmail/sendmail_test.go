@@ -138,3 +138,31 @@ Jun 18 17:34:39 dev sendmail[4204]: r5I9YcOE004202: to=<me@egolife.com>, ctladdr
 		}
 	}
 }
+
+// TestReadNewYear reads a log that passes from December to January:
+// syslog's traditional stamps (RFC 3164 §4.1.2) carry no year, and the
+// January lines are in the year after the December ones.
+func TestReadNewYear(t *testing.T) {
+	log := `Dec 31 23:50:11 mta1 sm-mta[31337]: 52AE2B0X031337: from=<news@shop.example.net>, size=48213, class=0, nrcpts=1, msgid=<a@shop.example.net>, proto=ESMTP, daemon=MTA, relay=app1 [10.0.0.5]
+Dec 31 23:50:12 mta1 sm-mta[31338]: 52AE2B0X031337: to=<jane@icloud.com>, delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=138213, relay=mx01.mail.icloud.com. [17.57.154.6], dsn=4.7.0, stat=Deferred: 421 4.7.0 [HCM1] Your mail from 203.0.113.25 was deferred.
+Jan  1 00:20:12 mta1 sm-mta[31339]: 52AE2B0X031337: to=<jane@icloud.com>, delay=00:30:02, xdelay=00:00:01, mailer=esmtp, pri=138213, relay=mx01.mail.icloud.com. [17.57.154.6], dsn=2.0.0, stat=Sent (ok)
+`
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Attempt {
+			got = append(got, e.Status.String()+" "+e.Time.UTC().Format(time.RFC3339))
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), "maillog", clock(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	want := "deferred 2025-12-31T23:50:12Z, delivered 2026-01-01T00:20:12Z"
+	if g := strings.Join(got, ", "); g != want {
+		t.Errorf("got %s, want %s", g, want)
+	}
+	if first, last := st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339); first != "2025-12-31T23:50:11Z" || last != "2026-01-01T00:20:12Z" {
+		t.Errorf("first %s last %s", first, last)
+	}
+}

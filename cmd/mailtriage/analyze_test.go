@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestParseTime checks the forms --since and --until take: RFC 3339
+// date-times (§5.6: "T" and "Z" may be lower case, and the "T" may be a
+// space), and dates or date-times without a zone, read in --tz.
+func TestParseTime(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"2026-11-30T10:00:00Z", "2026-11-30T10:00:00Z"},
+		{"2026-11-30T10:00:00.5Z", "2026-11-30T10:00:00.5Z"},
+		{"2026-11-30T10:00:00+01:00", "2026-11-30T09:00:00Z"},
+		{"2026-11-30T10:00:00-05:30", "2026-11-30T15:30:00Z"},
+		{"2026-11-30t10:00:00z", "2026-11-30T10:00:00Z"},
+		{"2026-11-30 10:00:00Z", "2026-11-30T10:00:00Z"},
+		{"2026-11-30 10:00:00+01:00", "2026-11-30T09:00:00Z"},
+		{"2026-11-30T10:00:00", "2026-11-30T09:00:00Z"}, // in --tz
+		{"2026-11-30 10:00:00", "2026-11-30T09:00:00Z"},
+		{"2026-11-30T10:00", "2026-11-30T09:00:00Z"},
+		{"2026-11-30", "2026-11-29T23:00:00Z"},
+	} {
+		got, err := parseTime(tc.in, berlin)
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if g := got.UTC().Format(time.RFC3339Nano); g != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.in, g, tc.want)
+		}
+	}
+	for _, in := range []string{"yesterday", "2026-13-01", "30/11/2026", "2026-11-30T25:00:00Z"} {
+		if _, err := parseTime(in, berlin); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+}
+
+// TestSinceUntilHelp: --help says what TestParseTime checks: a date, or a
+// time without a zone, is in --tz, and --until is exclusive, so a date
+// alone ends the window at that day's start.
+func TestSinceUntilHelp(t *testing.T) {
+	_, out, _ := mt(t, "", "analyze", "--help")
+	for _, want := range []string{
+		"only events at or after this time (RFC 3339; a date, or a date and time without zone, is in --tz)",
+		"only events before this time (as --since; a date alone is that day's start, so --until 2026-11-28 ends with 27 November)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
