@@ -218,6 +218,23 @@ func TestJSONEmptyLists(t *testing.T) {
 	}
 }
 
+// TestJSONEmptyNonNilLists: an analysis of nothing makes empty, not nil,
+// lists (analysis.Result does); they too are [], not null.
+func TestJSONEmptyNonNilLists(t *testing.T) {
+	r := &analysis.Result{
+		Lanes: []analysis.LaneStats{}, Hourly: []analysis.HourStats{}, Responses: []analysis.Response{},
+		HardBounces: []string{}, ExpiredRecipients: []analysis.RecipientOutcome{},
+		Findings: []mailtriage.Finding{{Code: "input.nothing-analysed", Evidence: []string{}}},
+	}
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte("null")) {
+		t.Errorf("empty lists became null:\n%s", b.String())
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer
