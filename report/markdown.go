@@ -18,6 +18,9 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	s := r.Summary
 	p("# Delivery incident report\n\n")
 	p("%s. Times are UTC; zone-less timestamps were read as %s.\n\n", inputSpan(r), nonEmpty(r.TimeZone, "UTC"))
+	if r.Since != "" || r.Until != "" {
+		p("Window: since %s until %s; the figures cover only these events.\n\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
+	}
 	p("## Summary\n\n")
 	p("| messages | recipients | delivered | bounced | expired | pending | attempts | deferrals | deferral rate | local deferrals | notifications |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

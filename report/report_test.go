@@ -235,6 +235,28 @@ func TestJSONEmptyNonNilLists(t *testing.T) {
 	}
 }
 
+// TestWindowInEveryFormat: with --since/--until the numbers cover only
+// the window, and every human format says so beside the inputs' span.
+func TestWindowInEveryFormat(t *testing.T) {
+	r := sampleResult()
+	r.Since, r.Until = "2025-03-04T00:00:00Z", "2025-03-04T06:00:00Z"
+	const want = "since 2025-03-04T00:00:00Z until 2025-03-04T06:00:00Z"
+	var b bytes.Buffer
+	for name, render := range map[string]func() error{
+		"text":     func() error { return Text(&b, r, Options{}) },
+		"markdown": func() error { return Markdown(&b, r) },
+		"html":     func() error { return HTML(&b, r) },
+	} {
+		b.Reset()
+		if err := render(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s does not say the window %q", name, want)
+		}
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer
