@@ -99,8 +99,10 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 			p("- **%s**\n", mdEscape(in.Error))
 			continue
 		}
-		p("- %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", mdEscape(in.Name), thousands(in.Lines), thousands(in.MatchedLines),
-			thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
+		p("- %s: %s\n", mdEscape(in.Name), mdEscape(inputCounts(in)))
+		for _, l := range in.Limits {
+			p("  - %s\n", mdEscape(l))
+		}
 	}
 	return bw.Flush()
 }

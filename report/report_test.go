@@ -257,6 +257,30 @@ func TestWindowInEveryFormat(t *testing.T) {
 	}
 }
 
+// TestMarkdownInputs: an input that is not a Postfix log is not counted
+// in Postfix lines, and what its source cannot show is said.
+func TestMarkdownInputs(t *testing.T) {
+	r := &analysis.Result{Inputs: []analysis.Input{
+		{Name: "bounces.mbox", Format: "bounces", Lines: 7, MatchedLines: 5, OtherLines: 2,
+			Limits: []string{"returned messages: only the recipients that failed show"}},
+		{Name: "mainlog", Format: "exim", Lines: 100, MatchedLines: 90, OtherLines: 10},
+	}}
+	var b bytes.Buffer
+	if err := Markdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"- bounces.mbox: 7 messages, 5 recipients reported, 2 ordinary messages or auto-replies, 0 naming nobody\n",
+		"  - returned messages: only the recipients that failed show\n",
+		"- mainlog: 100 lines, 90 exim records, 10 without a delivery, 0 unreadable\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer

@@ -433,21 +433,27 @@ func (t *textWriter) inputs(r *analysis.Result) {
 			t.printf("  %s  %s\n", t.paint(red, "✗"), in.Error)
 			continue
 		}
-		units, what, others, bad := "lines", "Postfix", "other programs", "unreadable"
-		switch {
-		case in.Format == "bounces":
-			// A returned message is a unit of its own, and tells of
-			// recipients.
-			units, what, others, bad = "messages", "recipients reported", "ordinary messages or auto-replies", "naming nobody"
-		case in.Format != "" && in.Format != "postfix":
-			what, others = in.Format+" records", "without a delivery"
-		}
-		t.printf("  %s  %s: %s %s, %s %s, %s %s, %s %s\n", t.paint(cyan, "✓"), displayName(in.Name),
-			thousands(in.Lines), units, thousands(in.MatchedLines), what, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
+		t.printf("  %s  %s: %s\n", t.paint(cyan, "✓"), displayName(in.Name), inputCounts(in))
 		for _, l := range in.Limits {
 			t.printf("     %s %s\n", t.paint(yellow, "!"), t.wrap(l, 7))
 		}
 	}
+}
+
+// inputCounts says what was read of one input, in its own units: "9,876
+// lines, 9,501 Postfix, 372 other programs, 3 unreadable".
+func inputCounts(in analysis.Input) string {
+	units, what, others, bad := "lines", "Postfix", "other programs", "unreadable"
+	switch {
+	case in.Format == "bounces":
+		// A returned message is a unit of its own, and tells of
+		// recipients.
+		units, what, others, bad = "messages", "recipients reported", "ordinary messages or auto-replies", "naming nobody"
+	case in.Format != "" && in.Format != "postfix":
+		what, others = in.Format+" records", "without a delivery"
+	}
+	return fmt.Sprintf("%s %s, %s %s, %s %s, %s %s", thousands(in.Lines), units, thousands(in.MatchedLines), what,
+		thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
 }
 
 // printable shows the control characters of s as \xNN: text from the
