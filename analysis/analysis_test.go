@@ -410,3 +410,19 @@ func TestIncidentDominantReplyDescribesTheIncident(t *testing.T) {
 		t.Errorf("reply example %q is not one of the incident's", rep.Example)
 	}
 }
+
+// TestDomainFindingUnknownRecipients: a domain whose server answers but
+// refuses every recipient as unknown exists and takes mail; the advice
+// says the addresses are wrong, not that the domain is.
+func TestDomainFindingUnknownRecipients(t *testing.T) {
+	r := &Result{Domains: []DomainStats{{Domain: "deadcorp.example", Lane: "other", Counts: Counts{Attempts: 60, Bounces: 60},
+		Reply: Response{Category: "address", Reason: "userunknown", Rule: "user-unknown",
+			Example: "550 5.1.1 <jane@deadcorp.example>: Recipient address rejected: User unknown"}}}}
+	fs := domainFindings(r)
+	if len(fs) != 1 {
+		t.Fatalf("%d findings, want 1", len(fs))
+	}
+	if fix := fs[0].Fix; strings.Contains(fix, "does not exist (a typo?)") || !strings.Contains(fix, "recipients do not exist") {
+		t.Errorf("fix for unknown recipients: %q", fix)
+	}
+}
