@@ -281,6 +281,32 @@ func TestMarkdownInputs(t *testing.T) {
 	}
 }
 
+// TestNoAttemptsNoRate: a lane whose recipients the MTA all held back
+// (local deferrals, no attempt) has no deferral rate; 0.0% would read as
+// "nothing deferred".
+func TestNoAttemptsNoRate(t *testing.T) {
+	r := &analysis.Result{
+		Summary: analysis.Summary{Messages: 5, Recipients: 5, Pending: 5, LocalDeferrals: 9},
+		Lanes:   []analysis.LaneStats{{Lane: "apple", Recipients: 5, Pending: 5, LocalDeferrals: 9, Domains: []string{"icloud.com"}}},
+	}
+	var b bytes.Buffer
+	for name, render := range map[string]func() error{
+		"text":     func() error { return Text(&b, r, Options{}) },
+		"markdown": func() error { return Markdown(&b, r) },
+		"html":     func() error { return HTML(&b, r) },
+	} {
+		b.Reset()
+		if err := render(); err != nil {
+			t.Fatal(err)
+		}
+		// 0 of 5 recipients delivered is a true 0.0%.
+		out := strings.NewReplacer("delivered 0 (0.0%)", "", "0.0% of recipients", "").Replace(b.String())
+		if strings.Contains(out, "0.0%") {
+			t.Errorf("%s gives a rate over no attempts:\n%s", name, out)
+		}
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer

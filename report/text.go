@@ -115,7 +115,7 @@ func (t *textWriter) summary(r *analysis.Result) {
 		t.printf("   complaints %s", t.paint(yellow, thousands(int64(s.Complaints))))
 	}
 	t.printf("\n  attempts %s   deferrals %s (%s of attempts)   local deferrals %s\n",
-		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rate(s.DeferralRate), thousands(int64(s.LocalDeferrals)))
+		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rateOf(s.DeferralRate, s.Attempts), thousands(int64(s.LocalDeferrals)))
 	if s.UnparsedLines > 0 {
 		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", thousands(s.UnparsedLines))))
 	}
@@ -191,7 +191,7 @@ func (t *textWriter) lanes(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		rt := rate(l.DeferralRate)
+		rt := rateOf(l.DeferralRate, l.Attempts)
 		if l.DeferralRate >= 0.2 && l.Attempts >= 20 {
 			rt = t.paint(red, rt)
 		}
@@ -293,7 +293,7 @@ func (t *textWriter) providers(r *analysis.Result, limit int) {
 			break
 		}
 		tb.row(nonEmpty(p.Provider, "unknown"), thousands(int64(p.Attempts)), thousands(int64(p.Deferrals)),
-			thousands(int64(p.Bounces)), rate(p.DeferralRate), nonEmpty(strings.Join(p.Filters, ", "), "-"))
+			thousands(int64(p.Bounces)), rateOf(p.DeferralRate, p.Attempts), nonEmpty(strings.Join(p.Filters, ", "), "-"))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Providers), limit, "providers")
@@ -374,7 +374,7 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(h.Host), thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rate(h.DeferralRate))
+		tb.row(printable(h.Host), thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")
@@ -419,7 +419,7 @@ func (t *textWriter) streams(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(s.Stream), thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rate(s.DeferralRate),
+		tb.row(printable(s.Stream), thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rateOf(s.DeferralRate, s.Attempts),
 			thousands(int64(s.Expired)), thousands(int64(s.Bounced)), join(s.Lanes, 4))
 	}
 	tb.write(t.w, "  ")
@@ -520,6 +520,16 @@ func nonEmpty(s, def string) string {
 func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
 
 func rate(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+// rateOf writes a deferral rate, or "-" when there was no attempt to
+// take it over: 0 of 0 is no rate, not 0.0% (a lane whose mail was all
+// held back by the MTA has no attempts).
+func rateOf(f float64, attempts int) string {
+	if attempts == 0 {
+		return "-"
+	}
+	return rate(f)
+}
 
 func pct(n, of int) string {
 	if of == 0 {
