@@ -95,9 +95,10 @@ func newHTMLView(r *analysis.Result) *htmlView {
 	}
 	v.InputsLine = plural(len(r.Inputs), "input") + ", " + thousands(lines) + " lines"
 	if ax, ok := newHourAxis(r.Hourly); ok {
-		v.ChartLanes = chartLanes(r)
+		var undrawn int
+		v.ChartLanes, undrawn = chartLanes(r)
 		if len(v.ChartLanes) > 0 {
-			v.RateAlt = rateSummary(v.ChartLanes, ax, len(r.Incidents))
+			v.RateAlt = rateSummary(v.ChartLanes, undrawn, ax, len(r.Incidents))
 			// The SVG was escaped as it was written (svgWriter).
 			v.Rate = template.HTML(rateChart(r, v.ChartLanes, ax, v.RateAlt))
 			for _, l := range v.ChartLanes {

@@ -292,6 +292,31 @@ func TestHTMLChartLanes(t *testing.T) {
 	}
 }
 
+// TestHourlyViewsSayWhatIsLeftOut: lanes left out of the per-hour views
+// (the chart's eight, the text report's limit) are counted, not dropped
+// silently.
+func TestHourlyViewsSayWhatIsLeftOut(t *testing.T) {
+	r := &analysis.Result{}
+	for i, n := range []int{100, 90, 80, 70, 60, 50, 40, 30, 20, 10} {
+		name := fmt.Sprintf("lane%d", i)
+		r.Lanes = append(r.Lanes, analysis.LaneStats{Lane: name, Attempts: n})
+		r.Hourly = append(r.Hourly, hour(name, at(3, 12), n, n, 0, 0))
+	}
+	chart := svgs(t, renderHTML(t, r))[0]
+	if d := chart.all("desc"); len(d) != 1 || !strings.Contains(d[0].text, "2 more lanes") {
+		t.Errorf("the chart's text does not count the 2 lanes not drawn: %v", d[0].text)
+	}
+	var b bytes.Buffer
+	if err := Text(&b, r, Options{Limit: 6}); err != nil {
+		t.Fatal(err)
+	}
+	_, hourly, _ := strings.Cut(b.String(), "DEFERRAL RATE PER HOUR")
+	hourly, _, _ = strings.Cut(hourly, "\n\n")
+	if !strings.Contains(hourly, "4 more lanes") {
+		t.Errorf("the text's hourly lines do not count the 4 lanes left out:%s", hourly)
+	}
+}
+
 // TestHTMLSelfContained: nothing is fetched when the page opens. No
 // scripts, stylesheets, images or frames; URLs from the data appear only
 // as the href of a plain <a>.

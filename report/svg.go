@@ -68,7 +68,8 @@ type chartLane struct {
 
 // chartLanes picks the lanes to draw: at most maxChartLanes, those with the
 // most attempts, listed in Result.Lanes order so colours follow the table.
-func chartLanes(r *analysis.Result) []chartLane {
+// undrawn counts the lanes with attempts left out.
+func chartLanes(r *analysis.Result) (drawn []chartLane, undrawn int) {
 	byLane := map[string][]analysis.HourStats{}
 	for _, h := range r.Hourly {
 		if h.Attempts > 0 {
@@ -83,6 +84,7 @@ func chartLanes(r *analysis.Result) []chartLane {
 	}
 	// Stable, so lanes with equal attempts keep their table order.
 	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(r.Lanes[b].Attempts, r.Lanes[a].Attempts) })
+	undrawn = max(len(idx)-maxChartLanes, 0)
 	idx = idx[:min(len(idx), maxChartLanes)]
 	slices.Sort(idx)
 	out := make([]chartLane, 0, len(idx))
@@ -92,7 +94,7 @@ func chartLanes(r *analysis.Result) []chartLane {
 		slices.SortStableFunc(hours, func(x, y analysis.HourStats) int { return x.Hour.Compare(y.Hour) })
 		out = append(out, chartLane{Name: l.Lane, Color: laneColors[n], Dashed: n >= 4, Attempts: l.Attempts, Rate: l.DeferralRate, Hours: hours})
 	}
-	return out
+	return out, undrawn
 }
 
 // hourAxis maps time to x. Hour i of the chart is the band
@@ -364,13 +366,16 @@ func pointTitle(lane string, h analysis.HourStats) string {
 // hours, and its highest point (among hours with at least fewAttempts
 // attempts, when there are any, so one deferred attempt is not the
 // headline).
-func rateSummary(lanes []chartLane, ax hourAxis, incidents int) string {
+func rateSummary(lanes []chartLane, undrawn int, ax hourAxis, incidents int) string {
 	names := make([]string, len(lanes))
 	for i, l := range lanes {
 		names[i] = l.Name
 	}
 	s := "Share of attempts deferred in each UTC hour, " + shortTime(ax.first) + " to " + shortTime(ax.end()) + ", for " +
 		plural(len(lanes), "lane") + " (" + strings.Join(names, ", ") + ")."
+	if undrawn > 0 {
+		s += " " + plural(undrawn, "more lane") + ", with fewer attempts, not drawn: the Lanes table has them."
+	}
 	lane, h, ok := peakHour(lanes, fewAttempts)
 	if !ok {
 		lane, h, ok = peakHour(lanes, 1)

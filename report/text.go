@@ -236,14 +236,15 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 	}
 	t.section(fmt.Sprintf("DEFERRAL RATE PER HOUR (%s to %s, one mark per %s; ▁ 0%% … █ 100%%, blank: no attempts)",
 		shortTime(first), shortTime(last.Add(time.Hour)), per))
-	shown := 0
+	shown, drawable := 0, 0
 	for _, l := range r.Lanes {
 		byHour, ok := rates[l.Lane]
 		if !ok || l.Attempts == 0 {
 			continue
 		}
+		drawable++
 		if shown == limit {
-			break
+			continue
 		}
 		shown++
 		var b strings.Builder
@@ -280,6 +281,7 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 		}
 		t.printf("  %-11s %s%s\n", l.Lane, b.String(), t.paint(dim, note))
 	}
+	more(t, drawable, limit, "lanes")
 }
 
 func (t *textWriter) providers(r *analysis.Result, limit int) {
