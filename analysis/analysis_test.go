@@ -426,3 +426,16 @@ func TestDomainFindingUnknownRecipients(t *testing.T) {
 		t.Errorf("fix for unknown recipients: %q", fix)
 	}
 }
+
+// TestNothingAnalysedNamesEveryFormat: an empty analysis asks whether the
+// inputs are ones mailtriage reads, not only Postfix logs (an Exim log
+// that held nothing in the window is still the right input).
+func TestNothingAnalysedNamesEveryFormat(t *testing.T) {
+	fs := New(DefaultOptions()).Result().Findings
+	if len(fs) != 1 || fs[0].Code != "input.nothing-analysed" {
+		t.Fatalf("findings %+v", fs)
+	}
+	if strings.Contains(fs[0].Fix, "Postfix mail logs") || !strings.Contains(fs[0].Fix, "Exim") {
+		t.Errorf("fix %q", fs[0].Fix)
+	}
+}

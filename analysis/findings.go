@@ -228,7 +228,7 @@ func (a *Analyzer) nothingFinding(r *Result) (mailtriage.Finding, bool) {
 	return mailtriage.Finding{
 		Code: "input.nothing-analysed", Severity: mailtriage.SeverityError, Category: "input",
 		Message:  "Nothing to analyse: no message or delivery attempt " + where + ".",
-		Fix:      "Check that the inputs are Postfix mail logs and that the --since/--until window covers them.",
+		Fix:      "Check that the inputs are delivery logs (Postfix, Exim, Sendmail, PowerMTA, KumoMTA), ESP event exports, a Postfix queue snapshot or bounce messages, and that the --since/--until window covers them.",
 		Owner:    mailtriage.OwnerESP,
 		Evidence: []string{},
 	}, true
