@@ -228,8 +228,10 @@ const htmlTemplate = `<!DOCTYPE html>
 <a href="#incidents">Incidents</a>
 <a href="#replies">Replies</a>
 <a href="#timeouts">Queue timeouts</a>
+<a href="#domains">Domains</a>
 <a href="#providers">Who answered</a>
 <a href="#streams">Streams</a>
+<a href="#hosts">Sending hosts</a>
 <a href="#relays">Relays</a>
 <a href="#inputs">Inputs</a>
 </nav>

@@ -317,6 +317,23 @@ func TestHourlyViewsSayWhatIsLeftOut(t *testing.T) {
 	}
 }
 
+// TestHTMLNavReachesEverySection: the header's links lead to every
+// section after the summary.
+func TestHTMLNavReachesEverySection(t *testing.T) {
+	root := parseXML(t, renderHTML(t, sampleResult()))
+	links := map[string]bool{}
+	for _, nav := range root.all("nav") {
+		for _, a := range nav.all("a") {
+			links[a.attr["href"]] = true
+		}
+	}
+	for _, sec := range root.all("section") {
+		if id := sec.attr["id"]; id != "summary" && !links["#"+id] {
+			t.Errorf("no link to section %q", id)
+		}
+	}
+}
+
 // TestHTMLSelfContained: nothing is fetched when the page opens. No
 // scripts, stylesheets, images or frames; URLs from the data appear only
 // as the href of a plain <a>.
