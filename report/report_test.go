@@ -307,6 +307,22 @@ func TestNoAttemptsNoRate(t *testing.T) {
 	}
 }
 
+// TestInputCountsSingular: one line, one message, one record read as such.
+func TestInputCountsSingular(t *testing.T) {
+	for _, tt := range []struct {
+		in   analysis.Input
+		want string
+	}{
+		{analysis.Input{Format: "bounces", Lines: 1, MatchedLines: 1}, "1 message, 1 recipient reported, 0 ordinary messages or auto-replies, 0 naming nobody"},
+		{analysis.Input{Format: "exim", Lines: 1, MatchedLines: 1}, "1 line, 1 exim record, 0 without a delivery, 0 unreadable"},
+		{analysis.Input{Format: "postfix", Lines: 2, MatchedLines: 1, OtherLines: 1}, "2 lines, 1 Postfix, 1 other programs, 0 unreadable"},
+	} {
+		if got := inputCounts(tt.in); got != tt.want {
+			t.Errorf("inputCounts(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer

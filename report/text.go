@@ -445,17 +445,18 @@ func (t *textWriter) inputs(r *analysis.Result) {
 // inputCounts says what was read of one input, in its own units: "9,876
 // lines, 9,501 Postfix, 372 other programs, 3 unreadable".
 func inputCounts(in analysis.Input) string {
-	units, what, others, bad := "lines", "Postfix", "other programs", "unreadable"
+	units, matched := Plural(in.Lines, "line"), thousands(in.MatchedLines)+" Postfix"
+	others, bad := "other programs", "unreadable"
 	switch {
 	case in.Format == "bounces":
 		// A returned message is a unit of its own, and tells of
 		// recipients.
-		units, what, others, bad = "messages", "recipients reported", "ordinary messages or auto-replies", "naming nobody"
+		units, matched = Plural(in.Lines, "message"), Plural(in.MatchedLines, "recipient")+" reported"
+		others, bad = "ordinary messages or auto-replies", "naming nobody"
 	case in.Format != "" && in.Format != "postfix":
-		what, others = in.Format+" records", "without a delivery"
+		matched, others = Plural(in.MatchedLines, in.Format+" record"), "without a delivery"
 	}
-	return fmt.Sprintf("%s %s, %s %s, %s %s, %s %s", thousands(in.Lines), units, thousands(in.MatchedLines), what,
-		thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
+	return fmt.Sprintf("%s, %s, %s %s, %s %s", units, matched, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
 }
 
 // printable shows the control characters of s as \xNN: text from the
