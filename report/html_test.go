@@ -334,6 +334,23 @@ func TestHTMLNavReachesEverySection(t *testing.T) {
 	}
 }
 
+// TestHTMLChartCountsSeparated: the chart's tooltips write counts as the
+// tables do, 2,692 and not 2692.
+func TestHTMLChartCountsSeparated(t *testing.T) {
+	r := &analysis.Result{
+		Lanes:  []analysis.LaneStats{{Lane: "apple", Attempts: 3000, Deferrals: 2000, DeferralRate: 2.0 / 3}},
+		Hourly: []analysis.HourStats{hour("apple", at(3, 12), 3000, 1000, 1500, 500)},
+		Incidents: []analysis.Incident{{Lane: "apple", Start: at(3, 12), End: at(3, 13), Attempts: 3000, Deferrals: 1500,
+			DeferralRate: 0.5}},
+	}
+	page := renderHTML(t, r)
+	for _, want := range []string{"of 3,000 attempts deferred", "3,000 attempts, 1,000 delivered, 1,500 deferred", "peak 3,000"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("chart lacks %q", want)
+		}
+	}
+}
+
 // TestHTMLSelfContained: nothing is fetched when the page opens. No
 // scripts, stylesheets, images or frames; URLs from the data appear only
 // as the href of a plain <a>.
