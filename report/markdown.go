@@ -39,7 +39,12 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 			p("   - Evidence: `%s`\n", strings.ReplaceAll(ev, "`", "'"))
 		}
 	}
-	p("\n## Lanes\n\n| lane | attempts | delivered | deferrals | bounces | deferral rate | expired | pending | domains |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	p("\n## Lanes\n\n")
+	if len(r.Lanes) == 0 {
+		p("None: no recipient was seen.\n")
+	} else {
+		p("| lane | attempts | delivered | deferrals | bounces | deferral rate | expired | pending | domains |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	}
 	for _, l := range r.Lanes {
 		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.Lane, n(l.Attempts), n(l.Delivered), n(l.Deferrals), n(l.Bounces),
 			rateOf(l.DeferralRate, l.Attempts), n(l.Expired), n(l.Pending), mdEscape(join(l.Domains, 4)))
@@ -51,7 +56,12 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 				rate(in.DeferralRate), rate(in.PeakRate), rate(in.Baseline), mdEscape(in.Reply.Example))
 		}
 	}
-	p("\n## Replies to failed attempts\n\n| count | code | class | reason | who | rule | example |\n|---:|---|---|---|---|---|---|\n")
+	p("\n## Replies to failed attempts\n\n")
+	if len(r.Responses) == 0 {
+		p("None: no attempt was deferred or bounced.\n")
+	} else {
+		p("| count | code | class | reason | who | rule | example |\n|---:|---|---|---|---|---|---|\n")
+	}
 	for _, resp := range r.Responses {
 		p("| %s | %s | %s | %s | %s | %s | %s |\n", n(resp.Count), replyCode(resp.Code, resp.Enhanced), resp.Class, resp.Reason,
 			who(resp.Provider, resp.Filter), mdCode(resp.Rule), mdEscape(resp.Example))
@@ -83,7 +93,12 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Host), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rateOf(h.DeferralRate, h.Attempts))
 		}
 	}
-	p("\n## Streams\n\n| stream | messages | recipients | attempts | deferral rate | expired | bounced |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	p("\n## Streams\n\n")
+	if len(r.Streams) == 0 {
+		p("None.\n")
+	} else {
+		p("| stream | messages | recipients | attempts | deferral rate | expired | bounced |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	}
 	for _, st := range r.Streams {
 		p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(st.Stream), n(st.Messages), n(st.Recipients), n(st.Attempts), rateOf(st.DeferralRate, st.Attempts), n(st.Expired), n(st.Bounced))
 	}

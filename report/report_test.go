@@ -329,9 +329,16 @@ func TestEmptyResult(t *testing.T) {
 	if err := Text(&b, &analysis.Result{}, Options{}); err != nil || !strings.Contains(b.String(), "Nothing stands out") {
 		t.Errorf("text: %v\n%s", err, b.String())
 	}
+	// No table is drawn as a bare header.
+	if strings.Contains(b.String(), "  lane  attempts") {
+		t.Errorf("text: an empty lanes table:\n%s", b.String())
+	}
 	b.Reset()
 	if err := Markdown(&b, &analysis.Result{}); err != nil || !strings.Contains(b.String(), "Nothing stands out") {
 		t.Errorf("markdown: %v\n%s", err, b.String())
+	}
+	if strings.Contains(b.String(), "| lane |") || strings.Contains(b.String(), "| count |") || strings.Contains(b.String(), "| stream |") {
+		t.Errorf("markdown: an empty table:\n%s", b.String())
 	}
 	b.Reset()
 	if err := HTML(&b, &analysis.Result{}); err != nil {

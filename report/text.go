@@ -186,6 +186,10 @@ func (t *textWriter) wrap(s string, indent int) string {
 
 func (t *textWriter) lanes(r *analysis.Result, limit int) {
 	t.section("LANES (by recipient domain's receiving infrastructure)")
+	if len(r.Lanes) == 0 {
+		t.printf("  None: no recipient was seen.\n")
+		return
+	}
 	tb := newTable("lane", "attempts>", "delivered>", "deferrals>", "bounces>", "deferral rate>", "expired>", "pending>", "domains")
 	for i, l := range r.Lanes {
 		if i == limit {
