@@ -424,3 +424,32 @@ func TestIncidentDominantReplyDescribesTheIncident(t *testing.T) {
 		t.Errorf("reply example %q is not one of the incident's", rep.Example)
 	}
 }
+
+// TestDomainFindingUnknownRecipients: a domain whose server answers but
+// refuses every recipient as unknown exists and takes mail; the advice
+// says the addresses are wrong, not that the domain is.
+func TestDomainFindingUnknownRecipients(t *testing.T) {
+	r := &Result{Domains: []DomainStats{{Domain: "deadcorp.example", Lane: "other", Counts: Counts{Attempts: 60, Bounces: 60},
+		Reply: Response{Category: "address", Reason: "userunknown", Rule: "user-unknown",
+			Example: "550 5.1.1 <jane@deadcorp.example>: Recipient address rejected: User unknown"}}}}
+	fs := domainFindings(r)
+	if len(fs) != 1 {
+		t.Fatalf("%d findings, want 1", len(fs))
+	}
+	if fix := fs[0].Fix; strings.Contains(fix, "does not exist (a typo?)") || !strings.Contains(fix, "recipients do not exist") {
+		t.Errorf("fix for unknown recipients: %q", fix)
+	}
+}
+
+// TestNothingAnalysedNamesEveryFormat: an empty analysis asks whether the
+// inputs are ones mailtriage reads, not only Postfix logs (an Exim log
+// that held nothing in the window is still the right input).
+func TestNothingAnalysedNamesEveryFormat(t *testing.T) {
+	fs := New(DefaultOptions()).Result().Findings
+	if len(fs) != 1 || fs[0].Code != "input.nothing-analysed" {
+		t.Fatalf("findings %+v", fs)
+	}
+	if strings.Contains(fs[0].Fix, "Postfix mail logs") || !strings.Contains(fs[0].Fix, "Exim") {
+		t.Errorf("fix %q", fs[0].Fix)
+	}
+}

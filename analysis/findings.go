@@ -228,7 +228,7 @@ func (a *Analyzer) nothingFinding(r *Result) (mailtriage.Finding, bool) {
 	return mailtriage.Finding{
 		Code: "input.nothing-analysed", Severity: mailtriage.SeverityError, Category: "input",
 		Message:  "Nothing to analyse: no message or delivery attempt " + where + ".",
-		Fix:      "Check that the inputs are Postfix mail logs and that the --since/--until window covers them.",
+		Fix:      "Check that the inputs are delivery logs (Postfix, Exim, Sendmail, PowerMTA, KumoMTA), ESP event exports, a Postfix queue snapshot or bounce messages, and that the --since/--until window covers them.",
 		Owner:    mailtriage.OwnerESP,
 		Evidence: []string{},
 	}, true
@@ -451,8 +451,12 @@ func domainFindings(r *Result) []mailtriage.Finding {
 		case "network":
 			fix = "The domain's mail servers do not answer. If they stay silent, the addresses are dead: suppress them, and stop retrying them for days."
 			owner = mailtriage.OwnerSender
-		case "dns", "address":
+		case "dns":
 			fix = "The domain does not take mail or does not exist (a typo?): suppress its addresses."
+			owner = mailtriage.OwnerSender
+		case "address":
+			// The domain's server answered: it is the addresses that are wrong.
+			fix = "The domain's mail server answers, but says these recipients do not exist: suppress the addresses, and check how they entered the list (an old import, a former customer's staff)."
 			owner = mailtriage.OwnerSender
 		}
 		out = append(out, mailtriage.Finding{

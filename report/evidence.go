@@ -123,9 +123,9 @@ func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	}{P: p}
 	if r := p.Result; r != nil {
 		if ax, ok := newHourAxis(r.Hourly); ok {
-			if lanes := chartLanes(r); len(lanes) > 0 {
+			if lanes, undrawn := chartLanes(r); len(lanes) > 0 {
 				// The SVG was escaped as it was written (svgWriter).
-				v.Chart = template.HTML(rateChart(r, lanes, ax, rateSummary(lanes, ax, len(r.Incidents))))
+				v.Chart = template.HTML(rateChart(r, lanes, ax, rateSummary(lanes, undrawn, ax, len(r.Incidents))))
 			}
 		}
 	}

@@ -95,9 +95,10 @@ func newHTMLView(r *analysis.Result) *htmlView {
 	}
 	v.InputsLine = plural(len(r.Inputs), "input") + ", " + thousands(lines) + " lines"
 	if ax, ok := newHourAxis(r.Hourly); ok {
-		v.ChartLanes = chartLanes(r)
+		var undrawn int
+		v.ChartLanes, undrawn = chartLanes(r)
 		if len(v.ChartLanes) > 0 {
-			v.RateAlt = rateSummary(v.ChartLanes, ax, len(r.Incidents))
+			v.RateAlt = rateSummary(v.ChartLanes, undrawn, ax, len(r.Incidents))
 			// The SVG was escaped as it was written (svgWriter).
 			v.Rate = template.HTML(rateChart(r, v.ChartLanes, ax, v.RateAlt))
 			for _, l := range v.ChartLanes {
@@ -141,7 +142,7 @@ func summaryTiles(s analysis.Summary) []tile {
 		{Label: "pending", Value: thousands(int64(s.Pending)), Note: "when the log ended"},
 		{Label: "attempts", Value: thousands(int64(s.Attempts))},
 		{Label: "deferrals", Value: thousands(int64(s.Deferrals))},
-		{Label: "deferral rate", Value: rate(s.DeferralRate), Note: "of attempts", Class: warn(s.DeferralRate >= 0.2 && s.Attempts >= 20)},
+		{Label: "deferral rate", Value: rateOf(s.DeferralRate, s.Attempts), Note: "of attempts", Class: warn(s.DeferralRate >= 0.2 && s.Attempts >= 20)},
 		{Label: "local deferrals", Value: thousands(int64(s.LocalDeferrals)), Note: "held back by the MTA"},
 		{Label: "notifications", Value: thousands(int64(s.Notifications)), Note: "bounces and delay notices sent"},
 	}
@@ -164,8 +165,9 @@ var htmlFuncs = template.FuncMap{
 		}
 		return "?"
 	},
-	"sum":  func(a, b int64) int64 { return a + b },
-	"rate": rate,
+	"sum":    func(a, b int64) int64 { return a + b },
+	"rate":   rate,
+	"rateOf": rateOf,
 	"time": func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -226,8 +228,10 @@ const htmlTemplate = `<!DOCTYPE html>
 <a href="#incidents">Incidents</a>
 <a href="#replies">Replies</a>
 <a href="#timeouts">Queue timeouts</a>
+<a href="#domains">Domains</a>
 <a href="#providers">Who answered</a>
 <a href="#streams">Streams</a>
+<a href="#hosts">Sending hosts</a>
 <a href="#relays">Relays</a>
 <a href="#inputs">Inputs</a>
 </nav>
@@ -318,7 +322,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>lane</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th><th class="n">recipients</th><th class="n">expired</th><th class="n">pending</th><th class="n">local deferrals</th><th>domains</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td><td class="n">{{n .Recipients}}</td><td class="n">{{n .Expired}}</td><td class="n">{{n .Pending}}</td><td class="n">{{n .LocalDeferrals}}</td><td>{{join .Domains}}</td></tr>
+<tr><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td><td class="n">{{n .Recipients}}</td><td class="n">{{n .Expired}}</td><td class="n">{{n .Pending}}</td><td class="n">{{n .LocalDeferrals}}</td><td>{{join .Domains}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -336,7 +340,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>lane</th><th>from</th><th>to</th><th class="n">attempts</th><th class="n">deferrals</th><th class="n">deferral rate</th><th class="n">peak</th><th class="n">baseline</th><th>dominant reply</th></tr></thead>
 <tbody>
 {{- range .R.Incidents}}
-<tr><td>{{.Lane}}</td><td class="mono nowrap">{{time .Start}}</td><td class="mono nowrap">{{time .End}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{rate .DeferralRate}}</td><td class="n">{{rate .PeakRate}}</td><td class="n">{{rate .Baseline}}</td><td class="example"><span class="code">{{code .Reply.Code .Reply.Enhanced}}</span>{{with .Reply.Count}} ({{n .}}×){{end}}{{with .Reply.Rule}}, rule {{.}}{{end}}<br />{{.Reply.Example}}</td></tr>
+<tr><td>{{.Lane}}</td><td class="mono nowrap">{{time .Start}}</td><td class="mono nowrap">{{time .End}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{rateOf .DeferralRate .Attempts}}</td><td class="n">{{rate .PeakRate}}</td><td class="n">{{rate .Baseline}}</td><td class="example"><span class="code">{{code .Reply.Code .Reply.Enhanced}}</span>{{with .Reply.Count}} ({{n .}}×){{end}}{{with .Reply.Rule}}, rule {{.}}{{end}}<br />{{.Reply.Example}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -405,7 +409,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>provider</th><th>filters its replies named</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{or .Provider "unknown"}}</td><td>{{dash (join .Filters)}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
+<tr><td>{{or .Provider "unknown"}}</td><td>{{dash (join .Filters)}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -423,7 +427,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>stream</th><th class="n">messages</th><th class="n">recipients</th><th class="n">attempts</th><th class="n">deferral rate</th><th class="n">expired</th><th class="n">bounced</th><th>lanes</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{.Stream}}</td><td class="n">{{n .Messages}}</td><td class="n">{{n .Recipients}}</td><td class="n">{{n .Attempts}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td><td class="n">{{n .Expired}}</td><td class="n">{{n .Bounced}}</td><td>{{join .Lanes}}</td></tr>
+<tr><td>{{.Stream}}</td><td class="n">{{n .Messages}}</td><td class="n">{{n .Recipients}}</td><td class="n">{{n .Attempts}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td><td class="n">{{n .Expired}}</td><td class="n">{{n .Bounced}}</td><td>{{join .Lanes}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -441,7 +445,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>host</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td class="mono">{{.Host}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
+<tr><td class="mono">{{.Host}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>
@@ -459,7 +463,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>relay</th><th>IP</th><th>who</th><th>lane</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td class="mono">{{.Relay}}</td><td class="mono">{{dash .IP}}</td><td>{{who .Provider .Filter}}</td><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rate .DeferralRate}}</td></tr>
+<tr><td class="mono">{{.Relay}}</td><td class="mono">{{dash .IP}}</td><td>{{who .Provider .Filter}}</td><td>{{.Lane}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>

@@ -292,6 +292,65 @@ func TestHTMLChartLanes(t *testing.T) {
 	}
 }
 
+// TestHourlyViewsSayWhatIsLeftOut: lanes left out of the per-hour views
+// (the chart's eight, the text report's limit) are counted, not dropped
+// silently.
+func TestHourlyViewsSayWhatIsLeftOut(t *testing.T) {
+	r := &analysis.Result{}
+	for i, n := range []int{100, 90, 80, 70, 60, 50, 40, 30, 20, 10} {
+		name := fmt.Sprintf("lane%d", i)
+		r.Lanes = append(r.Lanes, analysis.LaneStats{Lane: name, Attempts: n})
+		r.Hourly = append(r.Hourly, hour(name, at(3, 12), n, n, 0, 0))
+	}
+	chart := svgs(t, renderHTML(t, r))[0]
+	if d := chart.all("desc"); len(d) != 1 || !strings.Contains(d[0].text, "2 more lanes") {
+		t.Errorf("the chart's text does not count the 2 lanes not drawn: %v", d[0].text)
+	}
+	var b bytes.Buffer
+	if err := Text(&b, r, Options{Limit: 6}); err != nil {
+		t.Fatal(err)
+	}
+	_, hourly, _ := strings.Cut(b.String(), "DEFERRAL RATE PER HOUR")
+	hourly, _, _ = strings.Cut(hourly, "\n\n")
+	if !strings.Contains(hourly, "4 more lanes") {
+		t.Errorf("the text's hourly lines do not count the 4 lanes left out:%s", hourly)
+	}
+}
+
+// TestHTMLNavReachesEverySection: the header's links lead to every
+// section after the summary.
+func TestHTMLNavReachesEverySection(t *testing.T) {
+	root := parseXML(t, renderHTML(t, sampleResult()))
+	links := map[string]bool{}
+	for _, nav := range root.all("nav") {
+		for _, a := range nav.all("a") {
+			links[a.attr["href"]] = true
+		}
+	}
+	for _, sec := range root.all("section") {
+		if id := sec.attr["id"]; id != "summary" && !links["#"+id] {
+			t.Errorf("no link to section %q", id)
+		}
+	}
+}
+
+// TestHTMLChartCountsSeparated: the chart's tooltips write counts as the
+// tables do, 2,692 and not 2692.
+func TestHTMLChartCountsSeparated(t *testing.T) {
+	r := &analysis.Result{
+		Lanes:  []analysis.LaneStats{{Lane: "apple", Attempts: 3000, Deferrals: 2000, DeferralRate: 2.0 / 3}},
+		Hourly: []analysis.HourStats{hour("apple", at(3, 12), 3000, 1000, 1500, 500)},
+		Incidents: []analysis.Incident{{Lane: "apple", Start: at(3, 12), End: at(3, 13), Attempts: 3000, Deferrals: 1500,
+			DeferralRate: 0.5}},
+	}
+	page := renderHTML(t, r)
+	for _, want := range []string{"of 3,000 attempts deferred", "3,000 attempts, 1,000 delivered, 1,500 deferred", "peak 3,000"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("chart lacks %q", want)
+		}
+	}
+}
+
 // TestHTMLSelfContained: nothing is fetched when the page opens. No
 // scripts, stylesheets, images or frames; URLs from the data appear only
 // as the href of a plain <a>.

@@ -18,11 +18,14 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	s := r.Summary
 	p("# Delivery incident report\n\n")
 	p("%s. Times are UTC; zone-less timestamps were read as %s.\n\n", inputSpan(r), nonEmpty(r.TimeZone, "UTC"))
+	if r.Since != "" || r.Until != "" {
+		p("Window: since %s until %s; the figures cover only these events.\n\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
+	}
 	p("## Summary\n\n")
 	p("| messages | recipients | delivered | bounced | expired | pending | attempts | deferrals | deferral rate | local deferrals | notifications |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n\n", n(s.Messages), n(s.Recipients), n(s.Delivered), n(s.Bounced),
-		n(s.Expired), n(s.Pending), n(s.Attempts), n(s.Deferrals), rate(s.DeferralRate), n(s.LocalDeferrals), n(s.Notifications))
+		n(s.Expired), n(s.Pending), n(s.Attempts), n(s.Deferrals), rateOf(s.DeferralRate, s.Attempts), n(s.LocalDeferrals), n(s.Notifications))
 	p("## What to do first\n\n")
 	if len(r.Findings) == 0 {
 		p("Nothing stands out.\n\n")
@@ -36,10 +39,15 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 			p("   - Evidence: `%s`\n", strings.ReplaceAll(ev, "`", "'"))
 		}
 	}
-	p("\n## Lanes\n\n| lane | attempts | delivered | deferrals | bounces | deferral rate | expired | pending | domains |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	p("\n## Lanes\n\n")
+	if len(r.Lanes) == 0 {
+		p("None: no recipient was seen.\n")
+	} else {
+		p("| lane | attempts | delivered | deferrals | bounces | deferral rate | expired | pending | domains |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	}
 	for _, l := range r.Lanes {
 		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.Lane, n(l.Attempts), n(l.Delivered), n(l.Deferrals), n(l.Bounces),
-			rate(l.DeferralRate), n(l.Expired), n(l.Pending), mdEscape(join(l.Domains, 4)))
+			rateOf(l.DeferralRate, l.Attempts), n(l.Expired), n(l.Pending), mdEscape(join(l.Domains, 4)))
 	}
 	if len(r.Incidents) > 0 {
 		p("\n## Incidents\n\n| lane | from | to | attempts | deferral rate | peak | baseline | dominant reply |\n|---|---|---|---:|---:|---:|---:|---|\n")
@@ -48,7 +56,12 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 				rate(in.DeferralRate), rate(in.PeakRate), rate(in.Baseline), mdEscape(in.Reply.Example))
 		}
 	}
-	p("\n## Replies to failed attempts\n\n| count | code | class | reason | who | rule | example |\n|---:|---|---|---|---|---|---|\n")
+	p("\n## Replies to failed attempts\n\n")
+	if len(r.Responses) == 0 {
+		p("None: no attempt was deferred or bounced.\n")
+	} else {
+		p("| count | code | class | reason | who | rule | example |\n|---:|---|---|---|---|---|---|\n")
+	}
 	for _, resp := range r.Responses {
 		p("| %s | %s | %s | %s | %s | %s | %s |\n", n(resp.Count), replyCode(resp.Code, resp.Enhanced), resp.Class, resp.Reason,
 			who(resp.Provider, resp.Filter), mdCode(resp.Rule), mdEscape(resp.Example))
@@ -71,23 +84,28 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 		p("\n## Who answered\n\n| provider | filters its replies named | attempts | deferrals | bounces | deferral rate |\n|---|---|---:|---:|---:|---:|\n")
 		for _, pr := range r.Providers {
 			p("| %s | %s | %s | %s | %s | %s |\n", nonEmpty(pr.Provider, "unknown"), nonEmpty(strings.Join(pr.Filters, ", "), "-"), n(pr.Attempts),
-				n(pr.Deferrals), n(pr.Bounces), rate(pr.DeferralRate))
+				n(pr.Deferrals), n(pr.Bounces), rateOf(pr.DeferralRate, pr.Attempts))
 		}
 	}
 	if len(r.Hosts) > 0 {
 		p("\n## Sending hosts\n\n| host | attempts | deferrals | bounces | deferral rate |\n|---|---:|---:|---:|---:|\n")
 		for _, h := range r.Hosts {
-			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Host), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rate(h.DeferralRate))
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Host), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rateOf(h.DeferralRate, h.Attempts))
 		}
 	}
-	p("\n## Streams\n\n| stream | messages | recipients | attempts | deferral rate | expired | bounced |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	p("\n## Streams\n\n")
+	if len(r.Streams) == 0 {
+		p("None.\n")
+	} else {
+		p("| stream | messages | recipients | attempts | deferral rate | expired | bounced |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	}
 	for _, st := range r.Streams {
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(st.Stream), n(st.Messages), n(st.Recipients), n(st.Attempts), rate(st.DeferralRate), n(st.Expired), n(st.Bounced))
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(st.Stream), n(st.Messages), n(st.Recipients), n(st.Attempts), rateOf(st.DeferralRate, st.Attempts), n(st.Expired), n(st.Bounced))
 	}
 	if len(r.Relays) > 0 {
 		p("\n## Relays\n\n| relay | ip | provider | lane | attempts | deferral rate |\n|---|---|---|---|---:|---:|\n")
 		for _, rl := range r.Relays {
-			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(rl.Relay), rl.IP, who(rl.Provider, rl.Filter), rl.Lane, n(rl.Attempts), rate(rl.DeferralRate))
+			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(rl.Relay), rl.IP, who(rl.Provider, rl.Filter), rl.Lane, n(rl.Attempts), rateOf(rl.DeferralRate, rl.Attempts))
 		}
 	}
 	p("\n## Inputs\n\n")
@@ -96,8 +114,10 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 			p("- **%s**\n", mdEscape(in.Error))
 			continue
 		}
-		p("- %s: %s lines, %s Postfix, %s other programs, %s unreadable\n", mdEscape(in.Name), thousands(in.Lines), thousands(in.MatchedLines),
-			thousands(in.OtherLines), thousands(in.Unparsed+in.Overlong))
+		p("- %s: %s\n", mdEscape(in.Name), mdEscape(inputCounts(in)))
+		for _, l := range in.Limits {
+			p("  - %s\n", mdEscape(l))
+		}
 	}
 	return bw.Flush()
 }

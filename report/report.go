@@ -85,11 +85,9 @@ func normalize(r *analysis.Result) *analysis.Result {
 	return &c
 }
 
-// orEmpty returns s, or an empty slice if s is nil. Slices are copied
-// before their elements are touched, so the caller's result stays as it was.
+// orEmpty returns a copy of s, never nil: an empty s (nil or not) gives an
+// empty slice. Slices are copied before their elements are touched, so the
+// caller's result stays as it was.
 func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return append([]T(nil), s...)
+	return append([]T{}, s...)
 }

@@ -218,15 +218,127 @@ func TestJSONEmptyLists(t *testing.T) {
 	}
 }
 
+// TestJSONEmptyNonNilLists: an analysis of nothing makes empty, not nil,
+// lists (analysis.Result does); they too are [], not null.
+func TestJSONEmptyNonNilLists(t *testing.T) {
+	r := &analysis.Result{
+		Lanes: []analysis.LaneStats{}, Hourly: []analysis.HourStats{}, Responses: []analysis.Response{},
+		HardBounces: []string{}, ExpiredRecipients: []analysis.RecipientOutcome{},
+		Findings: []mailtriage.Finding{{Code: "input.nothing-analysed", Evidence: []string{}}},
+	}
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte("null")) {
+		t.Errorf("empty lists became null:\n%s", b.String())
+	}
+}
+
+// TestWindowInEveryFormat: with --since/--until the numbers cover only
+// the window, and every human format says so beside the inputs' span.
+func TestWindowInEveryFormat(t *testing.T) {
+	r := sampleResult()
+	r.Since, r.Until = "2025-03-04T00:00:00Z", "2025-03-04T06:00:00Z"
+	const want = "since 2025-03-04T00:00:00Z until 2025-03-04T06:00:00Z"
+	var b bytes.Buffer
+	for name, render := range map[string]func() error{
+		"text":     func() error { return Text(&b, r, Options{}) },
+		"markdown": func() error { return Markdown(&b, r) },
+		"html":     func() error { return HTML(&b, r) },
+	} {
+		b.Reset()
+		if err := render(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s does not say the window %q", name, want)
+		}
+	}
+}
+
+// TestMarkdownInputs: an input that is not a Postfix log is not counted
+// in Postfix lines, and what its source cannot show is said.
+func TestMarkdownInputs(t *testing.T) {
+	r := &analysis.Result{Inputs: []analysis.Input{
+		{Name: "bounces.mbox", Format: "bounces", Lines: 7, MatchedLines: 5, OtherLines: 2,
+			Limits: []string{"returned messages: only the recipients that failed show"}},
+		{Name: "mainlog", Format: "exim", Lines: 100, MatchedLines: 90, OtherLines: 10},
+	}}
+	var b bytes.Buffer
+	if err := Markdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"- bounces.mbox: 7 messages, 5 recipients reported, 2 ordinary messages or auto-replies, 0 naming nobody\n",
+		"  - returned messages: only the recipients that failed show\n",
+		"- mainlog: 100 lines, 90 exim records, 10 without a delivery, 0 unreadable\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestNoAttemptsNoRate: a lane whose recipients the MTA all held back
+// (local deferrals, no attempt) has no deferral rate; 0.0% would read as
+// "nothing deferred".
+func TestNoAttemptsNoRate(t *testing.T) {
+	r := &analysis.Result{
+		Summary: analysis.Summary{Messages: 5, Recipients: 5, Pending: 5, LocalDeferrals: 9},
+		Lanes:   []analysis.LaneStats{{Lane: "apple", Recipients: 5, Pending: 5, LocalDeferrals: 9, Domains: []string{"icloud.com"}}},
+	}
+	var b bytes.Buffer
+	for name, render := range map[string]func() error{
+		"text":     func() error { return Text(&b, r, Options{}) },
+		"markdown": func() error { return Markdown(&b, r) },
+		"html":     func() error { return HTML(&b, r) },
+	} {
+		b.Reset()
+		if err := render(); err != nil {
+			t.Fatal(err)
+		}
+		// 0 of 5 recipients delivered is a true 0.0%.
+		out := strings.NewReplacer("delivered 0 (0.0%)", "", "0.0% of recipients", "").Replace(b.String())
+		if strings.Contains(out, "0.0%") {
+			t.Errorf("%s gives a rate over no attempts:\n%s", name, out)
+		}
+	}
+}
+
+// TestInputCountsSingular: one line, one message, one record read as such.
+func TestInputCountsSingular(t *testing.T) {
+	for _, tt := range []struct {
+		in   analysis.Input
+		want string
+	}{
+		{analysis.Input{Format: "bounces", Lines: 1, MatchedLines: 1}, "1 message, 1 recipient reported, 0 ordinary messages or auto-replies, 0 naming nobody"},
+		{analysis.Input{Format: "exim", Lines: 1, MatchedLines: 1}, "1 line, 1 exim record, 0 without a delivery, 0 unreadable"},
+		{analysis.Input{Format: "postfix", Lines: 2, MatchedLines: 1, OtherLines: 1}, "2 lines, 1 Postfix, 1 other programs, 0 unreadable"},
+	} {
+		if got := inputCounts(tt.in); got != tt.want {
+			t.Errorf("inputCounts(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer
 	if err := Text(&b, &analysis.Result{}, Options{}); err != nil || !strings.Contains(b.String(), "Nothing stands out") {
 		t.Errorf("text: %v\n%s", err, b.String())
 	}
+	// No table is drawn as a bare header.
+	if strings.Contains(b.String(), "  lane  attempts") {
+		t.Errorf("text: an empty lanes table:\n%s", b.String())
+	}
 	b.Reset()
 	if err := Markdown(&b, &analysis.Result{}); err != nil || !strings.Contains(b.String(), "Nothing stands out") {
 		t.Errorf("markdown: %v\n%s", err, b.String())
+	}
+	if strings.Contains(b.String(), "| lane |") || strings.Contains(b.String(), "| count |") || strings.Contains(b.String(), "| stream |") {
+		t.Errorf("markdown: an empty table:\n%s", b.String())
 	}
 	b.Reset()
 	if err := HTML(&b, &analysis.Result{}); err != nil {

@@ -68,7 +68,8 @@ type chartLane struct {
 
 // chartLanes picks the lanes to draw: at most maxChartLanes, those with the
 // most attempts, listed in Result.Lanes order so colours follow the table.
-func chartLanes(r *analysis.Result) []chartLane {
+// undrawn counts the lanes with attempts left out.
+func chartLanes(r *analysis.Result) (drawn []chartLane, undrawn int) {
 	byLane := map[string][]analysis.HourStats{}
 	for _, h := range r.Hourly {
 		if h.Attempts > 0 {
@@ -83,6 +84,7 @@ func chartLanes(r *analysis.Result) []chartLane {
 	}
 	// Stable, so lanes with equal attempts keep their table order.
 	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(r.Lanes[b].Attempts, r.Lanes[a].Attempts) })
+	undrawn = max(len(idx)-maxChartLanes, 0)
 	idx = idx[:min(len(idx), maxChartLanes)]
 	slices.Sort(idx)
 	out := make([]chartLane, 0, len(idx))
@@ -92,7 +94,7 @@ func chartLanes(r *analysis.Result) []chartLane {
 		slices.SortStableFunc(hours, func(x, y analysis.HourStats) int { return x.Hour.Compare(y.Hour) })
 		out = append(out, chartLane{Name: l.Lane, Color: laneColors[n], Dashed: n >= 4, Attempts: l.Attempts, Rate: l.DeferralRate, Hours: hours})
 	}
-	return out
+	return out, undrawn
 }
 
 // hourAxis maps time to x. Hour i of the chart is the band
@@ -214,7 +216,7 @@ func incidentBands(w *svgWriter, incidents []analysis.Incident, lanes []chartLan
 		}
 		x, wd := ax.x(start), ax.x(end)-ax.x(start)
 		title := "Incident on " + in.Lane + ": " + shortTime(in.Start) + " to " + shortTime(in.End) + ", " + rate(in.DeferralRate) +
-			" of " + strconv.Itoa(in.Attempts) + " attempts deferred (peak " + rate(in.PeakRate) + ", baseline " + rate(in.Baseline) + ")"
+			" of " + Plural(int64(in.Attempts), "attempt") + " deferred (peak " + rate(in.PeakRate) + ", baseline " + rate(in.Baseline) + ")"
 		w.open("g", "class", "incident", "fill", color)
 		w.elem("title", title)
 		w.void("rect", "x", num(x), "y", num(rateTop), "width", num(wd), "height", num(rateHeight), "fill-opacity", "0.13")
@@ -357,26 +359,29 @@ func rateLine(w *svgWriter, l chartLane, ax hourAxis) {
 }
 
 func pointTitle(lane string, h analysis.HourStats) string {
-	return lane + ", " + shortTime(h.Hour) + ", " + rate(h.DeferralRate) + " deferred, " + plural(h.Attempts, "attempt")
+	return lane + ", " + shortTime(h.Hour) + ", " + rate(h.DeferralRate) + " deferred, " + Plural(int64(h.Attempts), "attempt")
 }
 
 // rateSummary is the chart's text alternative: what is drawn, over which
 // hours, and its highest point (among hours with at least fewAttempts
 // attempts, when there are any, so one deferred attempt is not the
 // headline).
-func rateSummary(lanes []chartLane, ax hourAxis, incidents int) string {
+func rateSummary(lanes []chartLane, undrawn int, ax hourAxis, incidents int) string {
 	names := make([]string, len(lanes))
 	for i, l := range lanes {
 		names[i] = l.Name
 	}
 	s := "Share of attempts deferred in each UTC hour, " + shortTime(ax.first) + " to " + shortTime(ax.end()) + ", for " +
 		plural(len(lanes), "lane") + " (" + strings.Join(names, ", ") + ")."
+	if undrawn > 0 {
+		s += " " + plural(undrawn, "more lane") + ", with fewer attempts, not drawn: the Lanes table has them."
+	}
 	lane, h, ok := peakHour(lanes, fewAttempts)
 	if !ok {
 		lane, h, ok = peakHour(lanes, 1)
 	}
 	if ok {
-		s += " Highest: " + lane + " at " + shortTime(h.Hour) + ", " + rate(h.DeferralRate) + " of " + plural(h.Attempts, "attempt") + "."
+		s += " Highest: " + lane + " at " + shortTime(h.Hour) + ", " + rate(h.DeferralRate) + " of " + Plural(int64(h.Attempts), "attempt") + "."
 	}
 	if incidents > 0 {
 		s += " Shaded: " + plural(incidents, "incident") + "."
@@ -410,10 +415,10 @@ func volumeChart(l chartLane, ax hourAxis) string {
 	h := volTop + volHeight + volBottom
 	var w svgWriter
 	w.open("svg", "class", "chart volume", "viewBox", "0 0 "+num(chartW)+" "+num(h), "role", "img", "font-size", "11")
-	w.elem("title", "Attempts per hour to "+l.Name+" (UTC), peak "+strconv.Itoa(peak))
+	w.elem("title", "Attempts per hour to "+l.Name+" (UTC), peak "+thousands(int64(peak)))
 	bottom := volTop + volHeight
 	w.void("line", "x1", num(chartPadL), "x2", num(chartPadL+plotW), "y1", num(bottom), "y2", num(bottom), "stroke", "#aab2c0")
-	w.elem("text", strconv.Itoa(peak)+"/h", "x", num(chartPadL-6), "y", num(volTop+8), "text-anchor", "end", "fill", "#5b6475")
+	w.elem("text", thousands(int64(peak))+"/h", "x", num(chartPadL-6), "y", num(volTop+8), "text-anchor", "end", "fill", "#5b6475")
 	barW := max(ax.step*0.8, 0.5)
 	for _, hs := range l.Hours {
 		x := num(ax.x(hs.Hour) + (ax.step-barW)/2)
@@ -436,6 +441,6 @@ func volumeChart(l chartLane, ax hourAxis) string {
 }
 
 func volumeTitle(lane string, h analysis.HourStats) string {
-	return lane + ", " + shortTime(h.Hour) + ": " + plural(h.Attempts, "attempt") + ", " + strconv.Itoa(h.Delivered) + " delivered, " +
-		strconv.Itoa(h.Deferrals) + " deferred, " + strconv.Itoa(h.Bounces) + " bounced"
+	return lane + ", " + shortTime(h.Hour) + ": " + Plural(int64(h.Attempts), "attempt") + ", " + thousands(int64(h.Delivered)) + " delivered, " +
+		thousands(int64(h.Deferrals)) + " deferred, " + thousands(int64(h.Bounces)) + " bounced"
 }

@@ -115,7 +115,7 @@ func (t *textWriter) summary(r *analysis.Result) {
 		t.printf("   complaints %s", t.paint(yellow, thousands(int64(s.Complaints))))
 	}
 	t.printf("\n  attempts %s   deferrals %s (%s of attempts)   local deferrals %s\n",
-		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rate(s.DeferralRate), thousands(int64(s.LocalDeferrals)))
+		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rateOf(s.DeferralRate, s.Attempts), thousands(int64(s.LocalDeferrals)))
 	if s.UnparsedLines > 0 {
 		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", thousands(s.UnparsedLines))))
 	}
@@ -186,12 +186,16 @@ func (t *textWriter) wrap(s string, indent int) string {
 
 func (t *textWriter) lanes(r *analysis.Result, limit int) {
 	t.section("LANES (by recipient domain's receiving infrastructure)")
+	if len(r.Lanes) == 0 {
+		t.printf("  None: no recipient was seen.\n")
+		return
+	}
 	tb := newTable("lane", "attempts>", "delivered>", "deferrals>", "bounces>", "deferral rate>", "expired>", "pending>", "domains")
 	for i, l := range r.Lanes {
 		if i == limit {
 			break
 		}
-		rt := rate(l.DeferralRate)
+		rt := rateOf(l.DeferralRate, l.Attempts)
 		if l.DeferralRate >= 0.2 && l.Attempts >= 20 {
 			rt = t.paint(red, rt)
 		}
@@ -236,14 +240,15 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 	}
 	t.section(fmt.Sprintf("DEFERRAL RATE PER HOUR (%s to %s, one mark per %s; ▁ 0%% … █ 100%%, blank: no attempts)",
 		shortTime(first), shortTime(last.Add(time.Hour)), per))
-	shown := 0
+	shown, drawable := 0, 0
 	for _, l := range r.Lanes {
 		byHour, ok := rates[l.Lane]
 		if !ok || l.Attempts == 0 {
 			continue
 		}
+		drawable++
 		if shown == limit {
-			break
+			continue
 		}
 		shown++
 		var b strings.Builder
@@ -280,6 +285,7 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 		}
 		t.printf("  %-11s %s%s\n", l.Lane, b.String(), t.paint(dim, note))
 	}
+	more(t, drawable, limit, "lanes")
 }
 
 func (t *textWriter) providers(r *analysis.Result, limit int) {
@@ -293,7 +299,7 @@ func (t *textWriter) providers(r *analysis.Result, limit int) {
 			break
 		}
 		tb.row(nonEmpty(p.Provider, "unknown"), thousands(int64(p.Attempts)), thousands(int64(p.Deferrals)),
-			thousands(int64(p.Bounces)), rate(p.DeferralRate), nonEmpty(strings.Join(p.Filters, ", "), "-"))
+			thousands(int64(p.Bounces)), rateOf(p.DeferralRate, p.Attempts), nonEmpty(strings.Join(p.Filters, ", "), "-"))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Providers), limit, "providers")
@@ -374,7 +380,7 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(h.Host), thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rate(h.DeferralRate))
+		tb.row(printable(h.Host), thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")
@@ -419,7 +425,7 @@ func (t *textWriter) streams(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(s.Stream), thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rate(s.DeferralRate),
+		tb.row(printable(s.Stream), thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rateOf(s.DeferralRate, s.Attempts),
 			thousands(int64(s.Expired)), thousands(int64(s.Bounced)), join(s.Lanes, 4))
 	}
 	tb.write(t.w, "  ")
@@ -433,21 +439,28 @@ func (t *textWriter) inputs(r *analysis.Result) {
 			t.printf("  %s  %s\n", t.paint(red, "✗"), in.Error)
 			continue
 		}
-		units, what, others, bad := "lines", "Postfix", "other programs", "unreadable"
-		switch {
-		case in.Format == "bounces":
-			// A returned message is a unit of its own, and tells of
-			// recipients.
-			units, what, others, bad = "messages", "recipients reported", "ordinary messages or auto-replies", "naming nobody"
-		case in.Format != "" && in.Format != "postfix":
-			what, others = in.Format+" records", "without a delivery"
-		}
-		t.printf("  %s  %s: %s %s, %s %s, %s %s, %s %s\n", t.paint(cyan, "✓"), displayName(in.Name),
-			thousands(in.Lines), units, thousands(in.MatchedLines), what, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
+		t.printf("  %s  %s: %s\n", t.paint(cyan, "✓"), displayName(in.Name), inputCounts(in))
 		for _, l := range in.Limits {
 			t.printf("     %s %s\n", t.paint(yellow, "!"), t.wrap(l, 7))
 		}
 	}
+}
+
+// inputCounts says what was read of one input, in its own units: "9,876
+// lines, 9,501 Postfix, 372 other programs, 3 unreadable".
+func inputCounts(in analysis.Input) string {
+	units, matched := Plural(in.Lines, "line"), thousands(in.MatchedLines)+" Postfix"
+	others, bad := "other programs", "unreadable"
+	switch {
+	case in.Format == "bounces":
+		// A returned message is a unit of its own, and tells of
+		// recipients.
+		units, matched = Plural(in.Lines, "message"), Plural(in.MatchedLines, "recipient")+" reported"
+		others, bad = "ordinary messages or auto-replies", "naming nobody"
+	case in.Format != "" && in.Format != "postfix":
+		matched, others = Plural(in.MatchedLines, in.Format+" record"), "without a delivery"
+	}
+	return fmt.Sprintf("%s, %s, %s %s, %s %s", units, matched, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
 }
 
 // printable shows the control characters of s as \xNN: text from the
@@ -514,6 +527,16 @@ func nonEmpty(s, def string) string {
 func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04Z") }
 
 func rate(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+// rateOf writes a deferral rate, or "-" when there was no attempt to
+// take it over: 0 of 0 is no rate, not 0.0% (a lane whose mail was all
+// held back by the MTA has no attempts).
+func rateOf(f float64, attempts int) string {
+	if attempts == 0 {
+		return "-"
+	}
+	return rate(f)
+}
 
 func pct(n, of int) string {
 	if of == 0 {
