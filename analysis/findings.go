@@ -511,7 +511,7 @@ var categoryAdvice = []struct {
 		"Read the full bounce of several of them: they say whether the IP, the domain, the content or authentication is the problem.", mailtriage.OwnerSender},
 	{"authentication", "incident.authentication", "replies reject mail for SPF, DKIM or DMARC",
 		"Validate the sending domain: SPF passes for the sending IPs, DKIM signs with a published key, and DMARC aligns with the visible From (mailtriage check DOMAIN).", mailtriage.OwnerSender},
-	{"volume", "incident.volume-limits", "replies say too many connections or too fast",
+	{"volume", "incident.volume-limits", "replies, or sessions cut before the greeting, say too many connections or too fast",
 		"Reduce concurrency and messages per connection to the lanes concerned.", mailtriage.OwnerESP},
 	{"content", "incident.content-rejections", "replies reject the content",
 		"Compare rejected and accepted messages: links, URL shorteners, attachments; check the domains in the content against blocklists.", mailtriage.OwnerSender},
