@@ -241,20 +241,29 @@ func TestWindowInEveryFormat(t *testing.T) {
 	r := sampleResult()
 	r.Since, r.Until = "2025-03-04T00:00:00Z", "2025-03-04T06:00:00Z"
 	const want = "since 2025-03-04T00:00:00Z until 2025-03-04T06:00:00Z"
-	var b bytes.Buffer
-	for name, render := range map[string]func() error{
-		"text":     func() error { return Text(&b, r, Options{}) },
-		"markdown": func() error { return Markdown(&b, r) },
-		"html":     func() error { return HTML(&b, r) },
-	} {
-		b.Reset()
-		if err := render(); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(b.String(), want) {
+	for name, out := range renderAll(t, r) {
+		if !strings.Contains(out, want) {
 			t.Errorf("%s does not say the window %q", name, want)
 		}
 	}
+}
+
+// renderAll renders r in every format a person reads, by format name.
+func renderAll(t *testing.T, r *analysis.Result) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, render := range map[string]func(w *bytes.Buffer) error{
+		"text":     func(w *bytes.Buffer) error { return Text(w, r, Options{}) },
+		"markdown": func(w *bytes.Buffer) error { return Markdown(w, r) },
+		"html":     func(w *bytes.Buffer) error { return HTML(w, r) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = b.String()
+	}
+	return out
 }
 
 // TestMarkdownInputs: an input that is not a Postfix log is not counted
@@ -289,18 +298,9 @@ func TestNoAttemptsNoRate(t *testing.T) {
 		Summary: analysis.Summary{Messages: 5, Recipients: 5, Pending: 5, LocalDeferrals: 9},
 		Lanes:   []analysis.LaneStats{{Lane: "apple", Recipients: 5, Pending: 5, LocalDeferrals: 9, Domains: []string{"icloud.com"}}},
 	}
-	var b bytes.Buffer
-	for name, render := range map[string]func() error{
-		"text":     func() error { return Text(&b, r, Options{}) },
-		"markdown": func() error { return Markdown(&b, r) },
-		"html":     func() error { return HTML(&b, r) },
-	} {
-		b.Reset()
-		if err := render(); err != nil {
-			t.Fatal(err)
-		}
+	for name, report := range renderAll(t, r) {
 		// 0 of 5 recipients delivered is a true 0.0%.
-		out := strings.NewReplacer("delivered 0 (0.0%)", "", "0.0% of recipients", "").Replace(b.String())
+		out := strings.NewReplacer("delivered 0 (0.0%)", "", "0.0% of recipients", "").Replace(report)
 		if strings.Contains(out, "0.0%") {
 			t.Errorf("%s gives a rate over no attempts:\n%s", name, out)
 		}
