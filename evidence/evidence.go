@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/dnsbl"
@@ -211,15 +212,9 @@ func window(r *analysis.Result) (from, to time.Time) {
 	return from, to
 }
 
-func who(resp analysis.Response) string {
-	switch {
-	case resp.Provider != "" && resp.Filter != "" && resp.Provider != resp.Filter:
-		return resp.Provider + " behind " + resp.Filter
-	case resp.Provider != "":
-		return resp.Provider
-	}
-	return resp.Filter
-}
+// who names who answered a reply as every report does ("apple behind
+// proofpoint").
+func who(resp analysis.Response) string { return mailtriage.Who(resp.Provider, resp.Filter) }
 
 func summary(inc analysis.Incident) string {
 	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + itoa(inc.Attempts) + " delivery attempts deferred from " +

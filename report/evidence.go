@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/evidence"
 )
 
@@ -76,7 +77,7 @@ func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.Responses) > 0 {
 		f("\n## Replies, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
 		for _, r := range p.Responses {
-			f("| %d | %d %s | %s | %s | %s | %s |\n", r.Count, r.Code, r.Enhanced, stamp(r.First), stamp(r.Last), mdEscape(nonEmpty(r.Provider, r.Filter)), mdCode(r.Example))
+			f("| %d | %s | %s | %s | %s | %s |\n", r.Count, replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(mailtriage.Who(r.Provider, r.Filter)), mdCode(r.Example))
 		}
 	}
 	if len(p.Samples) > 0 {
@@ -136,7 +137,7 @@ func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	return bw.Flush()
 }
 
-var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate}).Parse(evidenceTemplate)).Parse(pageCSS))
+var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate, "replyCode": replyCode, "who": mailtriage.Who}).Parse(evidenceTemplate)).Parse(pageCSS))
 
 const evidenceTemplate = `<!DOCTYPE html>
 <html lang="en">
@@ -215,7 +216,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 <h2>Replies, exactly as received</h2>
 <table><thead><tr><th>count</th><th>code</th><th>first</th><th>last</th><th>from</th><th>reply</th></tr></thead><tbody>
 {{- range .P.Responses}}
-<tr><td>{{.Count}}</td><td>{{.Code}} {{.Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{.Provider}} {{.Filter}}</td><td><code>{{.Example}}</code></td></tr>
+<tr><td>{{.Count}}</td><td>{{replyCode .Code .Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{who .Provider .Filter}}</td><td><code>{{.Example}}</code></td></tr>
 {{- end}}
 </tbody></table>
 </section>
