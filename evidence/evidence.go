@@ -217,7 +217,7 @@ func window(r *analysis.Result) (from, to time.Time) {
 func who(resp analysis.Response) string { return mailtriage.Who(resp.Provider, resp.Filter) }
 
 func summary(inc analysis.Incident) string {
-	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + itoa(inc.Attempts) + " delivery attempts deferred from " +
+	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + thousands(inc.Attempts) + " delivery attempts deferred from " +
 		inc.Start.UTC().Format("2006-01-02 15:04Z") + " to " + inc.End.UTC().Format("2006-01-02 15:04Z") +
 		" (usually " + pct(inc.Baseline) + "), mostly \"" + inc.Reply.Example + "\" from " + nonEmpty(who(inc.Reply), "the receiving servers")
 }

@@ -156,7 +156,7 @@ func (t *textWriter) planStreams(ss []plan.Stream) {
 	}
 	t.section("STREAMS")
 	for _, s := range ss {
-		t.printf("  %-14s %s: %d messages, %s deferred (%s)\n", s.Kind, s.Stream, s.Messages, rate(s.DeferralRate), join(s.Lanes, 6))
+		t.printf("  %-14s %s: %s messages, %s deferred (%s)\n", s.Kind, s.Stream, n(s.Messages), rate(s.DeferralRate), join(s.Lanes, 6))
 		if s.Advice != "" {
 			t.printf("    %s %s\n", t.paint(cyan, "→"), t.wrap(s.Advice, 6))
 		}
@@ -223,7 +223,7 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 	if len(r.Streams) > 0 {
 		p("\n## Streams\n\n| stream | kind | messages | deferred | advice |\n|---|---|---:|---:|---|\n")
 		for _, s := range r.Streams {
-			p("| %s | %s | %d | %s | %s |\n", mdEscape(s.Stream), s.Kind, s.Messages, rate(s.DeferralRate), mdEscape(s.Advice))
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(s.Stream), s.Kind, n(s.Messages), rate(s.DeferralRate), mdEscape(s.Advice))
 		}
 	}
 	if len(r.Files) > 0 {
