@@ -163,9 +163,9 @@ func (l Lane) postfixMain() string {
 	if l.PerHour > 0 {
 		n := l.postfixDestinations()
 		rate := l.perDestination(n)
-		why := fmt.Sprintf("At most %d messages an hour per %s: one every %ds.", rate, dest, rateDelay(rate))
+		why := fmt.Sprintf("At most %s an hour per %s: one every %ds.", messages(rate), dest, rateDelay(rate))
 		if n > 1 {
-			why += fmt.Sprintf("\nThe lane's %d messages an hour split over the %d domains with mail, so that\ntogether they stay under it.", l.PerHour, n)
+			why += fmt.Sprintf("\nThe lane's %s an hour split over the %d domains with mail, so that\ntogether they stay under it.", messages(l.PerHour), n)
 		}
 		why += "\nA rate delay makes Postfix deliver one message at a time per destination,\nwhatever the concurrency limit."
 		b.WriteString(comment("# ", why))
