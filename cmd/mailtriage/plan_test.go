@@ -363,3 +363,34 @@ func TestIncidentFiguresAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanDayOneAsTheMTADoesIt: the day-one line says what the generated
+// configuration does. For Postfix a rate delay delivers one message at a
+// time per destination, whatever the concurrency limit, and the main.cf
+// comments say so; the plan said "2 connections, 5 messages per
+// connection" above them. PowerMTA's queue does take those limits.
+func TestPlanDayOneAsTheMTADoesIt(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	_, out, _ := mt(t, "", "plan", "--analysis", sampleAnalysis)
+	if !strings.Contains(out, "day one:   1 message an hour: Postfix delivers one at a time, one every 3600s") || strings.Contains(out, "5 messages per connection") {
+		t.Errorf("plan --mta postfix, day one:\n%s", grepLines(out, "day one"))
+	}
+	_, md, _ := mt(t, "", "plan", "--analysis", sampleAnalysis, "--format", "markdown")
+	if !strings.Contains(md, "**Day one:** 1 message an hour: Postfix delivers one at a time, one every 3600s") {
+		t.Errorf("plan --format markdown, day one:\n%s", grepLines(md, "Day one"))
+	}
+	_, out, _ = mt(t, "", "plan", "--analysis", sampleAnalysis, "--mta", "powermta")
+	if !strings.Contains(out, "day one:   2 connections, 5 messages per connection, 1 message an hour") {
+		t.Errorf("plan --mta powermta, day one:\n%s", grepLines(out, "day one"))
+	}
+}
+
+func grepLines(s, word string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
