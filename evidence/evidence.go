@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/dnsbl"
@@ -211,18 +212,12 @@ func window(r *analysis.Result) (from, to time.Time) {
 	return from, to
 }
 
-func who(resp analysis.Response) string {
-	switch {
-	case resp.Provider != "" && resp.Filter != "" && resp.Provider != resp.Filter:
-		return resp.Provider + " behind " + resp.Filter
-	case resp.Provider != "":
-		return resp.Provider
-	}
-	return resp.Filter
-}
+// who names who answered a reply as every report does ("apple behind
+// proofpoint").
+func who(resp analysis.Response) string { return mailtriage.Who(resp.Provider, resp.Filter) }
 
 func summary(inc analysis.Incident) string {
-	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + itoa(inc.Attempts) + " delivery attempts deferred from " +
+	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + thousands(inc.Attempts) + " delivery attempts deferred from " +
 		inc.Start.UTC().Format("2006-01-02 15:04Z") + " to " + inc.End.UTC().Format("2006-01-02 15:04Z") +
 		" (usually " + pct(inc.Baseline) + "), mostly \"" + inc.Reply.Example + "\" from " + nonEmpty(who(inc.Reply), "the receiving servers")
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func New(r *analysis.Result, o Options) *Plan {
 		switch {
 		case !ok || ls.Lane == "other":
 		case inc.DeferralRate < MinIncidentRate:
-			p.Watch = append(p.Watch, fmt.Sprintf("%s: %.0f%% deferred %s", ls.Lane, 100*inc.DeferralRate, window(inc)))
+			p.Watch = append(p.Watch, fmt.Sprintf("%s: %.1f%% deferred %s", ls.Lane, 100*inc.DeferralRate, window(inc)))
 		default:
 			p.Lanes = append(p.Lanes, lanePlan(r, ls, inc, o))
 		}
@@ -171,8 +172,8 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 	if lp.Threshold <= 0 {
 		lp.Threshold = max(0.05, 2*lp.UsualRate)
 	}
-	lp.Why = fmt.Sprintf("%s: %.0f%% of %d attempts deferred %s (usually %.1f%%), mostly %d %s from %s",
-		ls.Lane, 100*inc.DeferralRate, inc.Attempts, window(inc),
+	lp.Why = fmt.Sprintf("%s: %.1f%% of %s attempts deferred %s (usually %.1f%%), mostly %d %s from %s",
+		ls.Lane, 100*inc.DeferralRate, thousands(inc.Attempts), window(inc),
 		100*lp.UsualRate, inc.Reply.Code, inc.Reply.Enhanced, who(inc.Reply))
 	lp.Deferrals = deferrals(r, ls.Lane, inc)
 	first := perHour(lp.UsualPerHour, steps[0].share)
@@ -322,6 +323,19 @@ func usual(r *analysis.Result, lane string) (perHour int, rate float64) {
 	slices.Sort(attempts)
 	slices.Sort(rates)
 	return max(1, attempts[len(attempts)*3/4]), rates[len(rates)/2]
+}
+
+// thousands writes a count as analyze does: 2,692.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 func perHour(usual, share int) int {

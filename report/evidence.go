@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/evidence"
 )
 
@@ -54,7 +55,7 @@ func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.EnvelopeSenders) > 0 {
 		f("\n| envelope sender | messages | attempts | deferred |\n|---|---:|---:|---:|\n")
 		for _, s := range p.EnvelopeSenders {
-			f("| %s | %d | %d | %s |\n", mdEscape(s.Sender), s.Messages, s.Attempts, rate(s.DeferralRate))
+			f("| %s | %s | %s | %s |\n", mdEscape(s.Sender), n(s.Messages), n(s.Attempts), rate(s.DeferralRate))
 		}
 	}
 	if a := p.Auth; a != nil {
@@ -76,13 +77,13 @@ func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.Responses) > 0 {
 		f("\n## Replies, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
 		for _, r := range p.Responses {
-			f("| %d | %d %s | %s | %s | %s | %s |\n", r.Count, r.Code, r.Enhanced, stamp(r.First), stamp(r.Last), mdEscape(nonEmpty(r.Provider, r.Filter)), mdCode(r.Example))
+			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(mailtriage.Who(r.Provider, r.Filter)), mdCode(r.Example))
 		}
 	}
 	if len(p.Samples) > 0 {
 		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | queued | expired | attempts | last reply |\n|---|---|---|---|---:|---|\n")
 		for _, s := range p.Samples {
-			f("| %s/%s | %s | %s | %s | %d | %s |\n", s.Host, s.QueueID, mdCode(s.MessageID), stamp(s.Queued), stamp(s.Expired), s.Attempts, mdCode(s.LastReply))
+			f("| %s/%s | %s | %s | %s | %s | %s |\n", s.Host, s.QueueID, mdCode(s.MessageID), stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCode(s.LastReply))
 		}
 		f("\nRecipients: %s\n", sampleRecipients(p))
 	}
@@ -136,7 +137,7 @@ func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	return bw.Flush()
 }
 
-var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate}).Parse(evidenceTemplate)).Parse(pageCSS))
+var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate, "replyCode": replyCode, "n": n, "who": mailtriage.Who}).Parse(evidenceTemplate)).Parse(pageCSS))
 
 const evidenceTemplate = `<!DOCTYPE html>
 <html lang="en">
@@ -183,7 +184,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 </ul>
 <table><thead><tr><th>envelope sender</th><th>messages</th><th>attempts</th><th>deferred</th></tr></thead><tbody>
 {{- range .P.EnvelopeSenders}}
-<tr><td>{{.Sender}}</td><td>{{.Messages}}</td><td>{{.Attempts}}</td><td>{{rate .DeferralRate}}</td></tr>
+<tr><td>{{.Sender}}</td><td>{{n .Messages}}</td><td>{{n .Attempts}}</td><td>{{rate .DeferralRate}}</td></tr>
 {{- end}}
 </tbody></table>
 </section>
@@ -215,7 +216,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 <h2>Replies, exactly as received</h2>
 <table><thead><tr><th>count</th><th>code</th><th>first</th><th>last</th><th>from</th><th>reply</th></tr></thead><tbody>
 {{- range .P.Responses}}
-<tr><td>{{.Count}}</td><td>{{.Code}} {{.Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{.Provider}} {{.Filter}}</td><td><code>{{.Example}}</code></td></tr>
+<tr><td>{{n .Count}}</td><td>{{replyCode .Code .Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{who .Provider .Filter}}</td><td><code>{{.Example}}</code></td></tr>
 {{- end}}
 </tbody></table>
 </section>
@@ -225,7 +226,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 <h2>Sample messages that timed out</h2>
 <table><thead><tr><th>queue id</th><th>Message-ID</th><th>recipient</th><th>queued</th><th>expired</th><th>attempts</th><th>last reply</th></tr></thead><tbody>
 {{- range .P.Samples}}
-<tr><td>{{.Host}}/{{.QueueID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{.Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
+<tr><td>{{.Host}}/{{.QueueID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{n .Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
 {{- end}}
 </tbody></table>
 </section>

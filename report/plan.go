@@ -51,7 +51,7 @@ func PlanText(w io.Writer, r *PlanReport, opts Options) error {
 		t.printf("\n  %s\n", t.wrap(r.Nothing, 2))
 	}
 	for _, l := range r.Lanes {
-		t.planLane(l)
+		t.planLane(r, l)
 	}
 	if len(r.Watch) > 0 {
 		t.section("WATCH, DO NOT THROTTLE YET")
@@ -86,12 +86,26 @@ func routing(th throttle.Lane) string {
 	return "each domain its own destination"
 }
 
-func (t *textWriter) planLane(l plan.LanePlan) {
+// dayOne says the day-one throttle as the MTA applies it. Postfix with a
+// rate delay delivers one message at a time per destination, whatever the
+// concurrency limit, and reuses no connection past its cache time (2s).
+func dayOne(mta string, th throttle.Lane) string {
+	if d := th.PostfixRateDelay(); mta == "postfix" && d > 0 {
+		s := fmt.Sprintf("%s an hour: Postfix delivers one at a time, one every %ds per destination", plural(th.PerHour, "message"), d)
+		if d > 2 {
+			return s + ", each on a new connection"
+		}
+		return s + ", " + plural(th.MessagesPerConnection, "message") + " per connection"
+	}
+	return fmt.Sprintf("%s, %s per connection, %s an hour", plural(th.Connections, "connection"), plural(th.MessagesPerConnection, "message"), plural(th.PerHour, "message"))
+}
+
+func (t *textWriter) planLane(r *PlanReport, l plan.LanePlan) {
 	t.section(fmt.Sprintf("LANE %s (%s)", strings.ToUpper(l.Lane), strings.Join(l.Domains, ", ")))
 	t.printf("  why:       %s\n", t.wrap(l.Why, 13))
 	t.printf("  usual:     %d attempts in a busy hour, %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 	th := l.Throttle
-	t.printf("  day one:   %s, %s per connection, %s an hour\n", plural(th.Connections, "connection"), plural(th.MessagesPerConnection, "message"), plural(th.PerHour, "message"))
+	t.printf("  day one:   %s\n", t.wrap(dayOne(r.MTA, th), 13))
 	t.printf("  routing:   %s\n", t.wrap(routing(th), 13))
 	for _, n := range l.Notes {
 		t.printf("  %s %s\n", t.paint(yellow, "note:     "), t.wrap(n, 13))
@@ -156,7 +170,7 @@ func (t *textWriter) planStreams(ss []plan.Stream) {
 	}
 	t.section("STREAMS")
 	for _, s := range ss {
-		t.printf("  %-14s %s: %d messages, %s deferred (%s)\n", s.Kind, s.Stream, s.Messages, rate(s.DeferralRate), join(s.Lanes, 6))
+		t.printf("  %-14s %s: %s messages, %s deferred (%s)\n", s.Kind, s.Stream, n(s.Messages), rate(s.DeferralRate), join(s.Lanes, 6))
 		if s.Advice != "" {
 			t.printf("    %s %s\n", t.paint(cyan, "→"), t.wrap(s.Advice, 6))
 		}
@@ -195,7 +209,7 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 		th := l.Throttle
 		p("\n## Lane %s (%s)\n\n", l.Lane, strings.Join(l.Domains, ", "))
 		p("- **Why:** %s\n- **Usual:** %d attempts in a busy hour, %s deferred; a step holds above %s.\n", mdEscape(l.Why), l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
-		p("- **Day one:** %d connections, %d messages per connection, %d messages an hour.\n", th.Connections, th.MessagesPerConnection, th.PerHour)
+		p("- **Day one:** %s.\n", mdEscape(dayOne(r.MTA, th)))
 		p("- **Routing:** %s\n", mdEscape(routing(th)))
 		for _, n := range l.Notes {
 			p("- **Note:** %s\n", mdEscape(n))
@@ -223,7 +237,7 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 	if len(r.Streams) > 0 {
 		p("\n## Streams\n\n| stream | kind | messages | deferred | advice |\n|---|---|---:|---:|---|\n")
 		for _, s := range r.Streams {
-			p("| %s | %s | %d | %s | %s |\n", mdEscape(s.Stream), s.Kind, s.Messages, rate(s.DeferralRate), mdEscape(s.Advice))
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(s.Stream), s.Kind, n(s.Messages), rate(s.DeferralRate), mdEscape(s.Advice))
 		}
 	}
 	if len(r.Files) > 0 {

@@ -43,7 +43,7 @@ func (l Lane) kumomta() File {
 	} else if len(l.Domains) > 1 {
 		why := "Each domain is shaped by its name (mx_rollup = false): some may share MX hosts, and two\nentries rolled up to one site are an error in KumoMTA."
 		if l.PerHour > 0 {
-			why += fmt.Sprintf("\nThe lane's %d messages an hour are split among the %d with mail.", l.PerHour, l.destinations())
+			why += fmt.Sprintf("\nThe lane's %s an hour are split among the %d with mail.", messages(l.PerHour), l.destinations())
 		}
 		b.WriteString(comment("# ", why))
 	}
@@ -71,7 +71,7 @@ func (l Lane) kumoDomain(b *strings.Builder, d string, rate int, rollup bool) {
 		fmt.Fprintf(b, "max_deliveries_per_connection = %d\n", l.MessagesPerConnection)
 	}
 	if rate > 0 {
-		b.WriteString(comment("# ", fmt.Sprintf("at most %d messages an hour", rate)))
+		b.WriteString(comment("# ", "at most "+messages(rate)+" an hour"))
 		fmt.Fprintf(b, "max_message_rate = \"%d/h\"\n", rate)
 	}
 	for _, r := range l.Deferrals {

@@ -217,3 +217,23 @@ func TestLaneJSONKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestOneMessageAnHour: a lane slowed to one message an hour (the plan's
+// day one for a quiet lane) is said so in every MTA's comments, not "1
+// messages an hour".
+func TestOneMessageAnHour(t *testing.T) {
+	l := apple
+	l.PerHour = 1
+	gens := map[string]func(...Lane) ([]File, error){"postfix": Postfix, "powermta": PowerMTA, "kumomta": KumoMTA}
+	for name, gen := range gens {
+		files, err := gen(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.Contains(f.Content, " 1 messages") {
+				t.Errorf("%s %s: says \"1 messages\":\n%s", name, f.Name, f.Content)
+			}
+		}
+	}
+}

@@ -106,7 +106,7 @@ func (l Lane) postfixMaster() string {
 	fmt.Fprintf(&b, "%-10s unix  -       -       -       -       -       smtp\n", l.Transport())
 	fmt.Fprintf(&b, "  -o syslog_name=%s/%s\n", postfixSyslogName, l.Transport())
 	switch {
-	case l.PerHour > 0 && rateDelay(l.perDestination(l.postfixDestinations())) > 2:
+	case l.PostfixRateDelay() > 2:
 		// smtp_connection_cache_time_limit (2s) is shorter than the gap
 		// between deliveries, so no connection lives to be reused.
 		b.WriteString(comment("  # ", "No messages-per-connection limit: with a rate delay longer than the connection\ncache time (2s), every delivery opens its own connection."))
@@ -118,6 +118,18 @@ func (l Lane) postfixMaster() string {
 		fmt.Fprintf(&b, "  -o smtp_connection_reuse_count_limit=%d\n", l.MessagesPerConnection-1)
 	}
 	return b.String()
+}
+
+// PostfixRateDelay is the gap in seconds Postfix leaves between two
+// deliveries to one of the lane's destinations; 0 when the lane has no
+// rate. With a rate delay Postfix delivers one message at a time per
+// destination, whatever Connections says, and past the connection cache
+// time (2s) each delivery opens its own connection.
+func (l Lane) PostfixRateDelay() int {
+	if l.PerHour <= 0 {
+		return 0
+	}
+	return rateDelay(l.perDestination(l.postfixDestinations()))
 }
 
 // postfixDestinations is how many destinations share the lane's limits
@@ -163,9 +175,9 @@ func (l Lane) postfixMain() string {
 	if l.PerHour > 0 {
 		n := l.postfixDestinations()
 		rate := l.perDestination(n)
-		why := fmt.Sprintf("At most %d messages an hour per %s: one every %ds.", rate, dest, rateDelay(rate))
+		why := fmt.Sprintf("At most %s an hour per %s: one every %ds.", messages(rate), dest, rateDelay(rate))
 		if n > 1 {
-			why += fmt.Sprintf("\nThe lane's %d messages an hour split over the %d domains with mail, so that\ntogether they stay under it.", l.PerHour, n)
+			why += fmt.Sprintf("\nThe lane's %s an hour split over the %d domains with mail, so that\ntogether they stay under it.", messages(l.PerHour), n)
 		}
 		why += "\nA rate delay makes Postfix deliver one message at a time per destination,\nwhatever the concurrency limit."
 		b.WriteString(comment("# ", why))

@@ -40,7 +40,7 @@ func (l Lane) powermta() File {
 	rate := l.perDestination(l.destinations())
 	limits := "The limits apply to each of the lane's domains (each is its own queue)."
 	if l.PerHour > 0 && len(l.Domains) > 1 {
-		limits += fmt.Sprintf("\nThe lane's %d messages an hour are split among the %d domains with mail.", l.PerHour, l.destinations())
+		limits += fmt.Sprintf("\nThe lane's %s an hour are split among the %d domains with mail.", messages(l.PerHour), l.destinations())
 	}
 	b.WriteString("\n" + comment("# ", limits))
 	fmt.Fprintf(&b, "domain-macro %s %s\n", l.Name, strings.Join(l.Domains, ","))
@@ -61,7 +61,7 @@ func (l Lane) powermta() File {
 		line(fmt.Sprintf("%d messages per connection", l.MessagesPerConnection), fmt.Sprintf("max-msg-per-connection %d", l.MessagesPerConnection))
 	}
 	if rate > 0 {
-		line(fmt.Sprintf("at most %d messages an hour", rate), fmt.Sprintf("max-msg-rate %d/h", rate))
+		line("at most "+messages(rate)+" an hour", fmt.Sprintf("max-msg-rate %d/h", rate))
 		backoff := "a fifth of that while in backoff"
 		if rate < 5 {
 			backoff = "one an hour while in backoff: the rate is already at PowerMTA's floor"

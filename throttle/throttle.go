@@ -157,6 +157,14 @@ func variableParts(w string) string {
 // numbers of five digits or more (ids, timestamps).
 var variable = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}\b|\b\d{5,}\b`)
 
+// messages counts messages: "1 message", "5 messages".
+func messages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
+}
+
 // comment prefixes every line of text with prefix.
 func comment(prefix, text string) string {
 	var b strings.Builder

@@ -44,7 +44,13 @@ A reply may be given bare ("421 4.7.0 ...") or as Postfix logs it
 ("host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 ... (in reply to
 MAIL FROM command)"); the host then identifies the provider. A queue timeout
 that quotes its last transfer failure is classified twice: the timeout, and
-the cause.`,
+the cause. Standard input is read one reply a line: join a reply an ESP
+report folds over several lines before giving it.
+
+Exit status: 0 every input was classified (whatever the verdicts: a
+permanent failure is an answer, not an error); 1 an input is not an SMTP
+reply (no reply code, and no rule recognises the text), or standard input
+could not be read; 2 wrong usage.`,
 		Example: `  mailtriage classify "421 4.7.0 Deferred - see Proofpoint DNSBL lookup" --host mx01.mail.icloud.com
   mailtriage classify "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)"
   grep -ao 'host [^ ]* said: .*' mail.log | sed 's/)$//' | mailtriage classify --format json`,

@@ -146,3 +146,43 @@ func TestEvidenceUnreadableInput(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidenceRepliesNameWhoAnswered: the pack names who answered a reply
+// the same way in every section and format, "apple behind proofpoint" as
+// its first-deferral table and analyze say, not "apple" in one table and
+// "apple proofpoint" in another; and a reply without an enhanced status
+// code reads "451", as in analyze.
+func TestEvidenceRepliesNameWhoAnswered(t *testing.T) {
+	code, md, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	_, replies, _ := strings.Cut(md, "## Replies, exactly as received")
+	row := func(reply string) string {
+		for _, l := range strings.Split(replies, "\n") {
+			if strings.Contains(l, reply) {
+				return l
+			}
+		}
+		t.Fatalf("no reply row with %q in:\n%s", reply, replies)
+		return ""
+	}
+	if r := row("`421 4.7.0 Deferred - see Proofpoint DNSBL lookup`"); !strings.Contains(r, "| apple behind proofpoint |") {
+		t.Errorf("markdown: the Proofpoint reply's row does not say who answered as the pack's other sections do:\n%s", r)
+	}
+	if r := row("`451 Internal resource"); !strings.Contains(r, "| 451 |") {
+		t.Errorf("markdown: a reply without an enhanced code:\n%s", r)
+	}
+	out := filepath.Join(t.TempDir(), "evidence.html")
+	if code, _, errs := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--format", "html", "--out", out); code != exitOK {
+		t.Fatalf("html: exit %d %s", code, errs)
+	}
+	page, _ := os.ReadFile(out)
+	_, htmlReplies, _ := strings.Cut(string(page), "Replies, exactly as received")
+	if !strings.Contains(htmlReplies, "<td>apple behind proofpoint</td><td><code>421 4.7.0 Deferred - see Proofpoint DNSBL lookup</code>") {
+		t.Errorf("html: the Proofpoint reply's row does not say who answered as the pack's other sections do")
+	}
+	if !strings.Contains(htmlReplies, "<td>451</td>") {
+		t.Errorf("html: a reply without an enhanced code is not written 451")
+	}
+}

@@ -6,11 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mailtriage/mailtriage/analysis"
 )
@@ -300,4 +304,26 @@ func TestUsage(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "Examples:") {
 		t.Errorf("--help: exit %d", code)
 	}
+}
+
+// TestEveryCommandSaysItsExitStatus: each command that does work says in
+// its --help what its exit statuses mean; the root's general rule (3: it
+// found problems) is not what every command does.
+func TestEveryCommandSaysItsExitStatus(t *testing.T) {
+	root := newRoot(&env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+		name := c.Name()
+		// dmarc alone shows its help; its commands say theirs.
+		if c == root || slices.Contains([]string{"help", "version", "completion", "dmarc"}, name) || c.Parent().Name() == "completion" {
+			return
+		}
+		if !strings.Contains(c.Long, "Exit status:") {
+			t.Errorf("%s --help does not say its exit status", c.CommandPath())
+		}
+	}
+	walk(root)
 }

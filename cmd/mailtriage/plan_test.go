@@ -329,3 +329,68 @@ func TestPlanCheckTextWidth(t *testing.T) {
 		t.Fatalf("no why line (stderr %q):\n%s", errs, text)
 	}
 }
+
+// TestIncidentFiguresAgree: the figures of an incident read the same in
+// analyze, plan and evidence. analyze said "77.6% of 2,692 attempts"
+// while plan said "78% of 2692 attempts" and evidence "77.6% of 2692",
+// and plan's watch list rounded google's 6.4% to 6%: a reader comparing
+// the three could not tell whether they spoke of one incident.
+func TestIncidentFiguresAgree(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	code, an, errs := mt(t, "", "analyze", sample)
+	if code != exitProblems {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	for _, fig := range []string{"77.6% of 2,692 attempts", "31.6% of 114 attempts"} {
+		if !strings.Contains(an, fig) {
+			t.Fatalf("analyze no longer says %q: fix this test", fig)
+		}
+	}
+	_, pl, _ := mt(t, "", "plan", "--analysis", sampleAnalysis)
+	for _, want := range []string{"77.6% of 2,692 attempts", "31.6% of 114 attempts", "google: 6.4% deferred", "4,115 messages"} {
+		if !strings.Contains(pl, want) {
+			t.Errorf("plan lacks %q, as analyze writes it", want)
+		}
+	}
+	_, md, _ := mt(t, "", "plan", "--analysis", sampleAnalysis, "--format", "markdown")
+	if !strings.Contains(md, "77.6% of 2,692 attempts") || !strings.Contains(md, "| 4,115 |") {
+		t.Errorf("plan --format markdown lacks the figures as analyze writes them")
+	}
+	_, ev, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis)
+	for _, want := range []string{"77.6% of 2,692 delivery attempts", "| 4,115 | 6,488 |", "| 1,511 |"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q, as analyze writes it", want)
+		}
+	}
+}
+
+// TestPlanDayOneAsTheMTADoesIt: the day-one line says what the generated
+// configuration does. For Postfix a rate delay delivers one message at a
+// time per destination, whatever the concurrency limit, and the main.cf
+// comments say so; the plan said "2 connections, 5 messages per
+// connection" above them. PowerMTA's queue does take those limits.
+func TestPlanDayOneAsTheMTADoesIt(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	_, out, _ := mt(t, "", "plan", "--analysis", sampleAnalysis)
+	if !strings.Contains(out, "day one:   1 message an hour: Postfix delivers one at a time, one every 3600s") || strings.Contains(out, "5 messages per connection") {
+		t.Errorf("plan --mta postfix, day one:\n%s", grepLines(out, "day one"))
+	}
+	_, md, _ := mt(t, "", "plan", "--analysis", sampleAnalysis, "--format", "markdown")
+	if !strings.Contains(md, "**Day one:** 1 message an hour: Postfix delivers one at a time, one every 3600s") {
+		t.Errorf("plan --format markdown, day one:\n%s", grepLines(md, "Day one"))
+	}
+	_, out, _ = mt(t, "", "plan", "--analysis", sampleAnalysis, "--mta", "powermta")
+	if !strings.Contains(out, "day one:   2 connections, 5 messages per connection, 1 message an hour") {
+		t.Errorf("plan --mta powermta, day one:\n%s", grepLines(out, "day one"))
+	}
+}
+
+func grepLines(s, word string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
