@@ -73,7 +73,7 @@ type LanePlan struct {
 	Incident analysis.Incident `json:"incident"`
 	// Usual is the lane's usual hourly volume (attempts) and deferral rate,
 	// from its hours outside incidents.
-	UsualPerHour int     `json:"usual_per_hour"` // a busy usual hour
+	UsualPerHour int     `json:"usual_per_hour"` // a busy usual hour, at least the busiest usual day / 24
 	UsualRate    float64 `json:"usual_deferral_rate"`
 	Threshold    float64 `json:"threshold"`
 	// Throttle is what the MTA configuration sets on day one.
@@ -294,10 +294,12 @@ func siteList(sites map[string][]string) string {
 	return strings.Join(out, ", ")
 }
 
-// usual is the lane's usual hourly volume, a busy usual hour (the 75th
-// percentile of the hours with attempts: campaigns send in bursts, and the
-// plan must carry them), and its median hourly deferral rate, over the
-// hours outside its incidents; the whole analysis when that leaves none.
+// usual is the lane's usual hourly volume and its median hourly deferral
+// rate, over the hours outside its incidents (the whole analysis when that
+// leaves none). The volume is a busy usual hour (the 75th percentile of
+// the hours with attempts), and at least the busiest usual day spread over
+// its 24 hours: campaigns send in bursts and leave hours empty, and a
+// throttle that can't carry a usual day leaves the queue growing for good.
 func usual(r *analysis.Result, lane string) (perHour int, rate float64) {
 	in := func(t time.Time) bool {
 		for _, inc := range r.Incidents {
@@ -309,11 +311,13 @@ func usual(r *analysis.Result, lane string) (perHour int, rate float64) {
 	}
 	var attempts []int
 	var rates []float64
+	days := map[time.Time]int{} // attempts by UTC day
 	for pass := 0; pass < 2 && len(attempts) == 0; pass++ {
 		for _, h := range r.Hourly {
 			if h.Lane == lane && h.Attempts > 0 && (pass == 1 || !in(h.Hour)) {
 				attempts = append(attempts, h.Attempts)
 				rates = append(rates, h.DeferralRate)
+				days[h.Hour.UTC().Truncate(24*time.Hour)] += h.Attempts
 			}
 		}
 	}
@@ -322,7 +326,11 @@ func usual(r *analysis.Result, lane string) (perHour int, rate float64) {
 	}
 	slices.Sort(attempts)
 	slices.Sort(rates)
-	return max(1, attempts[len(attempts)*3/4]), rates[len(rates)/2]
+	busiestDay := 0
+	for _, n := range days {
+		busiestDay = max(busiestDay, n)
+	}
+	return max(1, attempts[len(attempts)*3/4], (busiestDay+23)/24), rates[len(rates)/2]
 }
 
 // thousands writes a count as analyze does: 2,692.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/cohort"
@@ -57,6 +58,38 @@ func TestNew(t *testing.T) {
 	}
 	if _, err := throttle.Postfix(lanes...); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestUsualCarriesADay: a lane that sends in bursts (a campaign of 70 an
+// hour, twice a day, and a trickle) gets a usual volume that carries its
+// usual day at the last step, not its busy-hour percentile alone, which
+// would leave the queue growing; incident hours count for neither.
+func TestUsualCarriesADay(t *testing.T) {
+	day := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := &analysis.Result{Incidents: []analysis.Incident{{Lane: "apple", Start: day.Add(24 * time.Hour), End: day.Add(30 * time.Hour)}}}
+	for h := 0; h < 30; h++ {
+		n := 3
+		switch {
+		case h == 9 || h == 15:
+			n = 70
+		case h >= 24:
+			n = 500 // the incident: retries, not the usual mail
+		}
+		r.Hourly = append(r.Hourly, analysis.HourStats{Lane: "apple", Hour: day.Add(time.Duration(h) * time.Hour), Attempts: n})
+	}
+	perHour, _ := usual(r, "apple")
+	// The usual day: 22 hours of 3 and two of 70, 206 attempts, 8.6 an
+	// hour; the busy-hour percentile alone says 3.
+	if perHour != 9 {
+		t.Errorf("usual %d an hour, want 9 (206 attempts over 24 hours)", perHour)
+	}
+	// A quieter day after it does not lower what the busiest one needs.
+	for h := 30; h < 48; h++ {
+		r.Hourly = append(r.Hourly, analysis.HourStats{Lane: "apple", Hour: day.Add(time.Duration(h) * time.Hour), Attempts: 1})
+	}
+	if perHour, _ = usual(r, "apple"); perHour != 9 {
+		t.Errorf("with a quiet day: usual %d an hour, want 9", perHour)
 	}
 }
 

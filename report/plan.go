@@ -103,7 +103,7 @@ func dayOne(mta string, th throttle.Lane) string {
 func (t *textWriter) planLane(r *PlanReport, l plan.LanePlan) {
 	t.section(fmt.Sprintf("LANE %s (%s)", strings.ToUpper(l.Lane), strings.Join(l.Domains, ", ")))
 	t.printf("  why:       %s\n", t.wrap(l.Why, 13))
-	t.printf("  usual:     %d attempts in a busy hour, %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
+	t.printf("  usual:     %d attempts an hour (a busy hour, and enough for the busiest usual day), %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 	th := l.Throttle
 	t.printf("  day one:   %s\n", t.wrap(dayOne(r.MTA, th), 13))
 	t.printf("  routing:   %s\n", t.wrap(routing(th), 13))
@@ -208,7 +208,7 @@ func PlanMarkdown(w io.Writer, r *PlanReport) error {
 	for _, l := range r.Lanes {
 		th := l.Throttle
 		p("\n## Lane %s (%s)\n\n", l.Lane, strings.Join(l.Domains, ", "))
-		p("- **Why:** %s\n- **Usual:** %d attempts in a busy hour, %s deferred; a step holds above %s.\n", mdEscape(l.Why), l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
+		p("- **Why:** %s\n- **Usual:** %d attempts an hour (a busy hour, and enough for the busiest usual day), %s deferred; a step holds above %s.\n", mdEscape(l.Why), l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 		p("- **Day one:** %s.\n", mdEscape(dayOne(r.MTA, th)))
 		p("- **Routing:** %s\n", mdEscape(routing(th)))
 		for _, n := range l.Notes {
