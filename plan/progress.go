@@ -58,12 +58,18 @@ type HourRate struct {
 // threshold: two deferrals out of three say little.
 const minJudged = 5
 
+// minDayDeferrals is the fewest deferrals that can step a day back: at
+// day one's hour a message, one deferral of 24 is 4%, two are 8%, and
+// neither says the receiver objects.
+const minDayDeferrals = 3
+
 // Check follows each lane of the plan through new analysed logs, day by
 // day from start (day one of the schedule, UTC midnight): each day's
 // hourly deferral rates against the lane's threshold, and the decision
 // they lead to. A day with every judged hour under the threshold
 // advances a step; one with an hour over it holds; one whose whole rate
-// passed the threshold steps back. Holding and stepping back name the
+// passed the threshold steps back, if it had deferrals enough to tell
+// (else it holds). Holding and stepping back name the
 // cohort added last, the first suspect.
 func (p *Plan) Check(r *analysis.Result, start time.Time) []Progress {
 	start = start.UTC().Truncate(24 * time.Hour)
@@ -198,6 +204,8 @@ func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, pa
 	switch {
 	case dp.Attempts == 0:
 		dp.Decision, dp.Reason = NoData, "no mail to the lane that day"
+	case dp.DeferralRate > l.Threshold && deferrals < minDayDeferrals && len(dp.HoursOver) == 0:
+		dp.Decision, dp.Reason = Hold, fmt.Sprintf("%d of %d attempts deferred (%.0f%%, over %s), too few to judge the day by: stay on this step a day", deferrals, dp.Attempts, 100*dp.DeferralRate, t)
 	case dp.DeferralRate > l.Threshold && step == 0:
 		dp.Decision, dp.Reason = RollBack, fmt.Sprintf("the day's deferral rate, %.0f%%, passed %s on the first step: pause the lane's bulk mail for a day (essential mail only), check the blocklists and authentication, and start again at day 1", 100*dp.DeferralRate, t)
 	case dp.DeferralRate > l.Threshold:

@@ -75,6 +75,9 @@ func TestCheckGuards(t *testing.T) {
 		{"partial", []analysis.HourStats{hour(0, 9, 10, 0)}, Partial, "logs end"},
 		{"over limit", []analysis.HourStats{hour(0, 9, 60, 0), hour(1, 0, 1, 0)}, Hold, "not holding"},
 		{"bad first day", []analysis.HourStats{hour(0, 9, 10, 5), hour(1, 0, 1, 0)}, RollBack, "pause"},
+		// Two deferrals in a day of few attempts: over the threshold, but
+		// too few to step back on.
+		{"two deferrals", []analysis.HourStats{hour(0, 9, 2, 1), hour(0, 15, 2, 1), hour(0, 20, 20, 0), hour(1, 0, 1, 0)}, Hold, "too few"},
 	} {
 		pr := p.Check(&analysis.Result{Hourly: tt.hours}, start)
 		d := pr[0].Days[0]
