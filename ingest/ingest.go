@@ -188,9 +188,9 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	if err != nil {
 		return info, nil, err
 	}
-	// Compressed standard input can't show its head without consuming
-	// it; the line count after reading tells then.
-	headKnown := in.Name != source.Stdin || in.Compression == source.Plain
+	// Compressed standard input or pipe can't show its head without
+	// consuming it; the line count after reading tells then.
+	headKnown := !in.Stream() || in.Compression == source.Plain
 	if headKnown && len(head) == 0 {
 		return info, nil, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
 	}

@@ -49,15 +49,20 @@ type Input struct {
 	// through Reader.
 	Dir bool
 
-	stdin *bufio.Reader // standard input, buffered so its head can be read twice
+	// stream is an input that can be read once only: standard input, a
+	// named pipe, a shell's process substitution (/dev/fd/N). It is
+	// buffered so its head can be read twice; file is what to close.
+	stream *bufio.Reader
+	file   *os.File
 }
 
 // Open checks that name can be read and finds its compression. stdin is
-// used when name is Stdin.
+// used when name is Stdin. A pipe (a named pipe, a shell's <(command)) is
+// opened here, once, and read as a stream.
 func Open(name string, stdin io.Reader) (*Input, error) {
 	if name == Stdin {
-		in := &Input{Name: name, Modified: time.Now(), stdin: bufio.NewReaderSize(stdin, 1<<20)}
-		head, _ := in.stdin.Peek(4)
+		in := &Input{Name: name, Modified: time.Now(), stream: bufio.NewReaderSize(stdin, 1<<20)}
+		head, _ := in.stream.Peek(4)
 		in.Compression = compressionOf(head)
 		return in, nil
 	}
@@ -75,6 +80,14 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		// A pipe gives its data once: keep it open and read it as a
+		// stream, or the bytes read here are lost to the reading.
+		in.Size, in.file, in.stream = 0, f, bufio.NewReaderSize(f, 1<<20)
+		head, _ := in.stream.Peek(4)
+		in.Compression = compressionOf(head)
+		return in, nil
 	}
 	defer f.Close()
 	head := make([]byte, 4)
@@ -120,6 +133,10 @@ func Identity(name string) string {
 	return abs
 }
 
+// Stream reports whether the input can be read once only (standard
+// input, a pipe), so its head is known only when it is not compressed.
+func (in *Input) Stream() bool { return in.stream != nil }
+
 // Reader returns the input's content, decompressed. A damaged compressed
 // stream shows as an error from Read once the good part has been read,
 // wrapped with the input's name.
@@ -129,8 +146,11 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 	}
 	var raw io.Reader
 	var closer io.Closer
-	if in.stdin != nil {
-		raw = in.stdin
+	if in.stream != nil {
+		raw = in.stream
+		if in.file != nil {
+			closer = in.file
+		}
 	} else {
 		f, err := os.Open(in.Name)
 		if err != nil {
@@ -206,14 +226,14 @@ func (in *Input) Head(n int) ([]byte, error) {
 	if in.Dir {
 		return nil, errIsDir(in.Name)
 	}
-	if in.stdin != nil && in.Compression == Plain {
-		b, err := in.stdin.Peek(n)
+	if in.stream != nil && in.Compression == Plain {
+		b, err := in.stream.Peek(n)
 		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
 			err = nil
 		}
 		return b, err
 	}
-	if in.stdin != nil {
+	if in.stream != nil {
 		return nil, nil // a compressed stream can't be read twice; it keeps its place
 	}
 	r, err := in.Reader()
