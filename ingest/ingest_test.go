@@ -217,3 +217,15 @@ func TestPostqueue(t *testing.T) {
 		t.Errorf("a Postfix log as postqueue: %v %+v", rep.Errors, rep.Result.Inputs)
 	}
 }
+
+// TestStdinTwice: "-" given twice is standard input once, as a file named
+// twice is: the second must neither take part of the data nor be reported
+// empty.
+func TestStdinTwice(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	log := bytes.Repeat([]byte(line), 50000) // more than a read buffer
+	rep := Logs(context.Background(), []string{"-", "-"}, bytes.NewReader(log), config(t))
+	if rep.Failed() || len(rep.Result.Inputs) != 1 || rep.Result.Inputs[0].Lines != 50000 {
+		t.Errorf("- given twice: errors %v, inputs %+v", rep.Errors, rep.Result.Inputs)
+	}
+}

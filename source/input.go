@@ -113,11 +113,11 @@ func compressionOf(head []byte) string {
 
 // Identity names the file behind name (its device and inode where the
 // system has them, else its absolute path), so the same file given twice,
-// as overlapping globs do, is read once. It is "" for standard input and
-// names that can't be resolved.
+// as overlapping globs do, is read once. Standard input is itself: "-"
+// given twice is read once too. It is "" for names that can't be resolved.
 func Identity(name string) string {
 	if name == Stdin {
-		return ""
+		return Stdin
 	}
 	st, err := os.Stat(name)
 	if err != nil {
