@@ -257,18 +257,18 @@ func read(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *po
 	return postfix.Read(ctx, r, clock, tr, opts)
 }
 
-// binary reports whether data looks like something other than text.
+// binary reports whether data looks like something other than text: many
+// bytes that are not UTF-8, or control characters that text has no use
+// for. NUL bytes are not counted: syslog leaves runs of them in a log
+// where writes were lost in a crash, and the lines around are good.
 func binary(head []byte) bool {
-	if len(head) == 0 {
-		return false
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		return true
-	}
 	bad := 0
 	for len(head) > 0 {
 		r, size := utf8.DecodeRune(head)
-		if r == utf8.RuneError && size == 1 && len(head) > 3 {
+		switch {
+		case r == utf8.RuneError && size == 1 && len(head) > 3:
+			bad++
+		case r < 0x20 && r != 0 && r != '\t' && r != '\n' && r != '\v' && r != '\f' && r != '\r' && r != 0x1b:
 			bad++
 		}
 		head = head[size:]

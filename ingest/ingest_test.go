@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,5 +228,32 @@ func TestStdinTwice(t *testing.T) {
 	rep := Logs(context.Background(), []string{"-", "-"}, bytes.NewReader(log), config(t))
 	if rep.Failed() || len(rep.Result.Inputs) != 1 || rep.Result.Inputs[0].Lines != 50000 {
 		t.Errorf("- given twice: errors %v, inputs %+v", rep.Errors, rep.Result.Inputs)
+	}
+}
+
+// TestNULsAreNotBinary: after a crash, syslog leaves runs of NUL bytes
+// where the lost writes were (the shipped sample has some). A log with
+// them near its start is still a text log; compressed or other binary
+// data is not.
+func TestNULsAreNotBinary(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	crashed := line + "2026-11-2\x00\x00 mta1 postf\n" + string(make([]byte, 3000)) + "\n" + strings.Repeat(line, 10)
+	path := filepath.Join(t.TempDir(), "mail.log")
+	os.WriteFile(path, []byte(crashed), 0o644)
+	rep := Logs(context.Background(), []string{path}, nil, config(t))
+	if rep.Failed() || rep.Result.Inputs[0].MatchedLines != 11 {
+		t.Errorf("log with NUL bytes: errors %v, inputs %+v", rep.Errors, rep.Result.Inputs)
+	}
+	random := make([]byte, 4096) // as compressed data looks
+	rand.NewChaCha8([32]byte{1}).Read(random)
+	sqlite := append([]byte("SQLite format 3\x00\x10\x00\x02\x02\x00@  \x00\x00\x00\x03"), make([]byte, 100)...)
+	for _, data := range [][]byte{
+		bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000),
+		random,
+		bytes.Repeat(sqlite, 30),
+	} {
+		if !binary(data) {
+			t.Errorf("% x... not binary", data[:16])
+		}
 	}
 }
