@@ -243,7 +243,10 @@ func (in *Input) Head(n int) ([]byte, error) {
 	defer r.Close()
 	buf := make([]byte, n)
 	m, err := io.ReadFull(r, buf)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	// io.ReadFull's own signals say the input is shorter than n. A damaged
+	// stream that gave some data shows its error again when read; one that
+	// gave none must say so here, or it passes for an empty file.
+	if err == io.EOF || err == io.ErrUnexpectedEOF || m > 0 {
 		err = nil
 	}
 	return buf[:m], err

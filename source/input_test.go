@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -95,6 +96,27 @@ func TestOpenErrors(t *testing.T) {
 	got, err := io.ReadAll(r)
 	if err == nil || !strings.Contains(err.Error(), "cut.gz: truncated gzip stream") || len(got) == 0 {
 		t.Errorf("truncated: read %d bytes, err %v", len(got), err)
+	}
+}
+
+// TestHeadOfTruncated: a compressed file cut before its first block ends
+// has no head to show; Head says it is truncated rather than empty.
+func TestHeadOfTruncated(t *testing.T) {
+	var zs bytes.Buffer
+	zenc, _ := zstd.NewWriter(&zs)
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(zenc, "line %d of a log\n", i)
+	}
+	zenc.Close()
+	cut := filepath.Join(t.TempDir(), "mail.log.zst")
+	os.WriteFile(cut, zs.Bytes()[:zs.Len()/2], 0o644)
+	in, err := Open(cut, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := in.Head(4096)
+	if err == nil || !strings.Contains(err.Error(), "mail.log.zst: truncated zstd stream") {
+		t.Errorf("head of a truncated zstd file: %d bytes, err %v", len(head), err)
 	}
 }
 
