@@ -162,12 +162,14 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 	var dec io.Closer
 	switch in.Compression {
 	case Gzip:
-		z, err := gzip.NewReader(bufio.NewReaderSize(raw, 1<<20))
+		br := bufio.NewReaderSize(raw, 1<<20)
+		z, err := gzip.NewReader(br)
 		if err != nil {
 			closeAll(closer)
 			return nil, fmt.Errorf("%s: not a readable gzip file: %w", in.Name, err)
 		}
-		r, dec = z, z
+		z.Multistream(false)
+		r, dec = &gzipMembers{br: br, z: z}, z
 	case Zstd:
 		z, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1))
 		if err != nil {
@@ -177,6 +179,45 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 		r, dec = z, closerFunc(func() error { z.Close(); return nil })
 	}
 	return &reader{r: r, name: in.Name, compression: in.Compression, closers: []io.Closer{dec, closer}}, nil
+}
+
+// errTrailingGarbage is data after a gzip file's last member that is
+// neither another member nor padding.
+var errTrailingGarbage = errors.New("trailing garbage after the end of the gzip data, ignored")
+
+// gzipMembers reads the members of a gzip file one after the other (cat
+// a.gz b.gz makes one), and judges what follows the last as gzip -d does:
+// zero bytes are padding, anything else is trailing garbage.
+type gzipMembers struct {
+	br *bufio.Reader // z's input, left at the end of each member
+	z  *gzip.Reader
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != io.EOF {
+		return n, err
+	}
+	next, _ := g.br.Peek(len(gzipMagic))
+	switch {
+	case len(next) == 0:
+		return n, io.EOF
+	case bytes.Equal(next, gzipMagic):
+		if err := g.z.Reset(g.br); err != nil {
+			return n, err
+		}
+		g.z.Multistream(false)
+		return n, nil
+	}
+	for {
+		b, err := g.br.ReadByte()
+		if err != nil {
+			return n, err // io.EOF: zeros to the end
+		}
+		if b != 0 {
+			return n, errTrailingGarbage
+		}
+	}
 }
 
 // reader names the input in the errors its decompressor returns.

@@ -99,6 +99,46 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// TestGzipTail: what follows a gzip file's last member. Another member
+// (cat a.gz b.gz) is read on; zero bytes (padding from a copy to a
+// block device or a preallocated file) are ignored, as gzip -d does; other
+// bytes are reported as trailing garbage, once the log before them is
+// read.
+func TestGzipTail(t *testing.T) {
+	member := func(text string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(text))
+		zw.Close()
+		return b.Bytes()
+	}
+	dir := t.TempDir()
+	cases := []struct {
+		name, data, want, err string
+	}{
+		{"two.gz", string(member("one\n")) + string(member("two\n")), "one\ntwo\n", ""},
+		{"padded.gz", string(member("one\n")) + string(make([]byte, 1000)), "one\n", ""},
+		{"garbage.gz", string(member("one\n")) + "garbage\n", "one\n", "garbage.gz: trailing garbage"},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		os.WriteFile(path, []byte(c.data), 0o644)
+		in, err := Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if string(got) != c.want || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s: read %q, err %v; want %q, err %q", c.name, got, err, c.want, c.err)
+		}
+	}
+}
+
 // TestHeadOfTruncated: a compressed file cut before its first block ends
 // has no head to show; Head says it is truncated rather than empty.
 func TestHeadOfTruncated(t *testing.T) {
