@@ -339,8 +339,30 @@ func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
 	return writeFileAtomic(o.out, buf.Bytes())
 }
 
+// outPath is where a report for path is written: path itself, or the
+// file a symbolic link points to, so that the link stays. direct says
+// path is no regular file (a device such as /dev/stdout or /dev/null, a
+// named pipe): it is written to as it is, never replaced.
+func outPath(path string) (real string, direct bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return path, false
+	}
+	if !st.Mode().IsRegular() {
+		return path, true
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real, false
+	}
+	return path, false
+}
+
 // checkWritable tells whether a file can be created next to path.
 func checkWritable(path string) error {
+	path, direct := outPath(path)
+	if direct {
+		return nil
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("--out %s: cannot write there: %w", path, unwrapPath(err))}
@@ -360,8 +382,25 @@ func unwrapPath(err error) error {
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so a reader never sees half a report.
+// it into place, so a reader never sees half a report. A path that is no
+// regular file (/dev/stdout, a named pipe) is written to directly.
 func writeFileAtomic(path string, data []byte) error {
+	name := path
+	path, direct := outPath(path)
+	if direct {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+		}
+		return nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
