@@ -359,6 +359,9 @@ func outPath(path string) (real string, direct bool) {
 
 // checkWritable tells whether a file can be created next to path.
 func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return &codeError{code: exitError, err: fmt.Errorf("--out %s: is a directory; name a file in it", path)}
+	}
 	path, direct := outPath(path)
 	if direct {
 		return nil

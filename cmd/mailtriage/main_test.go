@@ -237,6 +237,10 @@ func TestAnalyzeInputMistakes(t *testing.T) {
 	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, "no", "such", "dir", "r.txt"), log); code != exitError || !strings.Contains(errs, "cannot write there") || strings.Contains(errs, ".r.txt.") {
 		t.Errorf("bad --out: exit %d, stderr %q", code, errs)
 	}
+	// So does a folder given as --out, and says to name a file in it.
+	if code, _, errs := mt(t, "", "analyze", "--out", dir, filepath.Join(dir, "missing.log")); code != exitError || !strings.Contains(errs, "is a directory; name a file in it") || strings.Contains(errs, "missing.log") {
+		t.Errorf("--out a folder: exit %d, stderr %q", code, errs)
+	}
 }
 
 func TestVerboseShowsUnreadableLines(t *testing.T) {
