@@ -69,3 +69,17 @@ func TestOutNotRegular(t *testing.T) {
 		t.Errorf("the link's target holds %q", b)
 	}
 }
+
+// TestOutKeepsMode: a report written over an existing file keeps that
+// file's permissions: one made private (it names recipients) stays so.
+func TestOutKeepsMode(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.txt")
+	os.WriteFile(out, []byte("old"), 0o600)
+	os.Chmod(out, 0o600)
+	if code, _, errs := mt(t, outLog, "analyze", "--out", out); code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("report over a 0600 file: mode %v, err %v", st.Mode(), err)
+	}
+}
