@@ -8,6 +8,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -113,6 +114,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 				lt = lifecycle.NewTracker(cfg.Lanes, classifier, an.Add)
 			}
 			info, err := readRecords(ctx, in, format, lt, cfg)
+			if err != nil && interrupted(ctx, err) {
+				err = fmt.Errorf("%s: interrupted; the records read before were analysed", in.Name)
+			}
 			if err != nil {
 				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
 				info.Error = err.Error()
@@ -129,7 +133,10 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			rep.Samples[in.Name] = samples
 		}
 		if err != nil {
-			if info.MatchedLines > 0 {
+			switch {
+			case interrupted(ctx, err):
+				err = fmt.Errorf("%s: interrupted; the %d Postfix lines read before were analysed", in.Name, info.MatchedLines)
+			case info.MatchedLines > 0:
 				err = fmt.Errorf("%w (the %d Postfix lines read were analysed)", err, info.MatchedLines)
 			}
 			rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
@@ -159,6 +166,11 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	rep.Result = res
 	return rep
+}
+
+// interrupted reports whether err is ctx's end: the user's ^C.
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, ctx.Err())
 }
 
 func zoneName(loc *time.Location) string {

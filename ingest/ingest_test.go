@@ -257,3 +257,15 @@ func TestNULsAreNotBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestInterrupted: an input whose reading an interrupt (^C) stopped is
+// named, and the error says so in words, not "context canceled".
+func TestInterrupted(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := Logs(ctx, []string{"-"}, strings.NewReader(strings.Repeat(line, 100)), config(t))
+	if len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0].Error(), "-: interrupted") || strings.Contains(rep.Errors[0].Error(), "context canceled") {
+		t.Errorf("interrupted: %v", rep.Errors)
+	}
+}
