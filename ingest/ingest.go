@@ -107,7 +107,16 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	var lt *lifecycle.Tracker // for the record-based formats, made on first use
 	var infos []analysis.Input
 	var last time.Time
-	for _, in := range inputs {
+	for i, in := range inputs {
+		if ctx.Err() != nil {
+			// Interrupted: the inputs not reached are listed, not dropped.
+			for _, in := range inputs[i:] {
+				err := fmt.Errorf("%s: not read: interrupted before it", in.Name)
+				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
+				infos = append(infos, analysis.Input{Name: in.Name, Error: err.Error()})
+			}
+			break
+		}
 		format := formatOf(in, cfg.Format)
 		if format != Postfix {
 			if lt == nil {
@@ -147,9 +156,6 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			last = info.Last
 		}
 		infos = append(infos, inUTC(info))
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	tr.Finish(last)
 	if lt != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -263,9 +264,40 @@ func TestNULsAreNotBinary(t *testing.T) {
 func TestInterrupted(t *testing.T) {
 	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	rep := Logs(ctx, []string{"-"}, strings.NewReader(strings.Repeat(line, 100)), config(t))
+	stdin := &cancelling{r: strings.NewReader(strings.Repeat(line, 2000)), after: 100 << 10, cancel: cancel}
+	rep := Logs(ctx, []string{"-"}, stdin, config(t))
 	if len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0].Error(), "-: interrupted") || strings.Contains(rep.Errors[0].Error(), "context canceled") {
 		t.Errorf("interrupted: %v", rep.Errors)
 	}
+	// The inputs not reached are listed as not read, not left out of the
+	// report as if never given.
+	path := filepath.Join(t.TempDir(), "mail.log.1")
+	os.WriteFile(path, []byte(line), 0o644)
+	rep = Logs(ctx, []string{"-", path}, strings.NewReader(strings.Repeat(line, 100)), config(t))
+	var got []string
+	for _, in := range rep.Result.Inputs {
+		got = append(got, in.Error)
+	}
+	if len(got) != 2 || !strings.Contains(strings.Join(got, "\n"), ": not read: interrupted") {
+		t.Errorf("inputs after the interrupt: %q", got)
+	}
+}
+
+// cancelling is a reader that cancels a context once it has given more
+// than after bytes: the user's ^C while an input is read, past the head
+// that Open and Order read ahead.
+type cancelling struct {
+	r      io.Reader
+	n      int
+	after  int
+	cancel func()
+}
+
+func (c *cancelling) Read(p []byte) (int, error) {
+	if c.n > c.after {
+		c.cancel()
+	}
+	n, err := c.r.Read(p[:min(len(p), 4096)])
+	c.n += n
+	return n, err
 }
