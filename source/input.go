@@ -24,16 +24,21 @@ import (
 // Stdin is the name that stands for standard input.
 const Stdin = "-"
 
-// Compression of an input.
+// Compression of an input. Bzip2 and Xz are recognised, to say they are
+// not read.
 const (
 	Plain = ""
 	Gzip  = "gzip"
 	Zstd  = "zstd"
+	Bzip2 = "bzip2"
+	Xz    = "xz"
 )
 
 var (
-	gzipMagic = []byte{0x1f, 0x8b}
-	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	gzipMagic  = []byte{0x1f, 0x8b}
+	zstdMagic  = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	bzip2Magic = []byte("BZh")
+	xzMagic    = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 )
 
 // Input is one input of an analysis.
@@ -107,6 +112,10 @@ func compressionOf(head []byte) string {
 		return Gzip
 	case bytes.HasPrefix(head, zstdMagic):
 		return Zstd
+	case bytes.HasPrefix(head, bzip2Magic) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
+		return Bzip2
+	case bytes.HasPrefix(head, xzMagic[:4]):
+		return Xz
 	}
 	return Plain
 }
@@ -143,6 +152,10 @@ func (in *Input) Stream() bool { return in.stream != nil }
 func (in *Input) Reader() (io.ReadCloser, error) {
 	if in.Dir {
 		return nil, errIsDir(in.Name)
+	}
+	if tool := map[string]string{Bzip2: "bzcat", Xz: "xzcat"}[in.Compression]; tool != "" {
+		return nil, fmt.Errorf("%s: compressed with %s, which mailtriage does not read (it reads gzip and zstd); decompress it first, for example with %s",
+			in.Name, in.Compression, tool)
 	}
 	var raw io.Reader
 	var closer io.Closer

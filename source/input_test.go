@@ -139,6 +139,30 @@ func TestGzipTail(t *testing.T) {
 	}
 }
 
+// TestUnreadCompression: bzip2 and xz files are not read, and say so by
+// name, with what to do, instead of passing for binary garbage.
+func TestUnreadCompression(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"mail.log.2.bz2": "BZh91AY&SY\x8e\x1c\x1f\xb1\x00\x00",
+		"mail.log.2.xz":  "\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F",
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(data), 0o644)
+		in, err := Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "bzip2"
+		if strings.HasSuffix(name, ".xz") {
+			want = "xz"
+		}
+		if _, err := in.Head(4096); err == nil || !strings.Contains(err.Error(), name+": compressed with "+want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 // TestHeadOfTruncated: a compressed file cut before its first block ends
 // has no head to show; Head says it is truncated rather than empty.
 func TestHeadOfTruncated(t *testing.T) {
