@@ -76,7 +76,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no such file", name)
 		}
-		return nil, err
+		return nil, errOpen(name, err)
 	}
 	if st.IsDir() {
 		return &Input{Name: name, Modified: st.ModTime(), Dir: true}, nil
@@ -84,7 +84,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	in := &Input{Name: name, Size: st.Size(), Modified: st.ModTime()}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, errOpen(name, err)
 	}
 	if !st.Mode().IsRegular() {
 		// A pipe gives its data once: keep it open and read it as a
@@ -99,6 +99,16 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	n, _ := io.ReadFull(f, head)
 	in.Compression = compressionOf(head[:n])
 	return in, nil
+}
+
+// errOpen says why name could not be opened ("permission denied"),
+// naming it first as every message about an input does.
+func errOpen(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot open: %w", name, err)
 }
 
 // errIsDir is what a folder answers when read as a file.
@@ -167,7 +177,7 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 	} else {
 		f, err := os.Open(in.Name)
 		if err != nil {
-			return nil, err
+			return nil, errOpen(in.Name, err)
 		}
 		raw, closer = f, f
 	}

@@ -72,6 +72,20 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(filepath.Join(dir, "missing.log"), nil); err == nil || !strings.Contains(err.Error(), "missing.log: no such file") {
 		t.Errorf("missing: %v", err)
 	}
+	// Other failures name the input first, as every message about an
+	// input does, not the system call ("stat x: ...", "open x: ...").
+	file := filepath.Join(dir, "mail.log")
+	os.WriteFile(file, []byte("x\n"), 0o644)
+	if _, err := Open(filepath.Join(file, "x"), nil); err == nil || err.Error() != filepath.Join(file, "x")+": cannot open: not a directory" {
+		t.Errorf("path through a file: %v", err)
+	}
+	if os.Geteuid() != 0 { // root reads anything
+		private := filepath.Join(dir, "private.log")
+		os.WriteFile(private, []byte("x\n"), 0o200)
+		if _, err := Open(private, nil); err == nil || err.Error() != private+": cannot open: permission denied" {
+			t.Errorf("unreadable: %v", err)
+		}
+	}
 	// A folder opens as one (a mailbox), and says so when read as a file.
 	if in, err := Open(dir, nil); err != nil || !in.Dir {
 		t.Errorf("directory: %+v %v", in, err)
