@@ -218,11 +218,12 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	if o.redact {
 		report.NewRedactor(redactKey(e)).Result(res)
 	}
-	if err := writeReport(e, o, res); err != nil {
-		return err
-	}
+	werr := writeReport(e, o, res)
 	for _, ie := range rep.Errors {
 		fmt.Fprintf(e.stderr, "mailtriage: %v\n", ie)
+	}
+	if werr != nil {
+		return werr
 	}
 	switch {
 	case cmd.Context().Err() != nil:
@@ -333,8 +334,10 @@ func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
 		return fmt.Errorf("rendering the report: %w", err)
 	}
 	if o.out == "" {
-		_, err := e.stdout.Write(buf.Bytes())
-		return err
+		if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("writing the report to standard output: %w", err)
+		}
+		return nil
 	}
 	return writeFileAtomic(o.out, buf.Bytes())
 }
