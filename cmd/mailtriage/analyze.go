@@ -19,6 +19,7 @@ import (
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/report"
+	"github.com/mailtriage/mailtriage/source"
 	"github.com/spf13/cobra"
 )
 
@@ -152,6 +153,9 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	}
 	if o.out != "" {
 		// Fail now, not after the analysis, if the report can't be written.
+		if err := checkOutNotInput(o.out, args); err != nil {
+			return err
+		}
 		if err := checkWritable(o.out); err != nil {
 			return err
 		}
@@ -358,6 +362,21 @@ func outPath(path string) (real string, direct bool) {
 		return real, false
 	}
 	return path, false
+}
+
+// checkOutNotInput refuses an --out path that is one of the inputs: the
+// report would replace the log.
+func checkOutNotInput(out string, inputs []string) error {
+	id := source.Identity(out)
+	if id == "" || out == source.Stdin {
+		return nil
+	}
+	for _, in := range inputs {
+		if source.Identity(in) == id {
+			return usagef("--out %s is one of the inputs (%s): the report would replace the log; name another file", out, in)
+		}
+	}
+	return nil
 }
 
 // checkWritable tells whether a file can be created next to path.

@@ -238,6 +238,15 @@ func TestAnalyzeInputMistakes(t *testing.T) {
 	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, "no", "such", "dir", "r.txt"), log); code != exitError || !strings.Contains(errs, "cannot write there") || strings.Contains(errs, ".r.txt.") {
 		t.Errorf("bad --out: exit %d, stderr %q", code, errs)
 	}
+	// An --out that is one of the inputs would replace the log with the
+	// report: refused, the log untouched.
+	before, _ := os.ReadFile(log)
+	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, ".", "mail.log"), log); code != exitUsage || !strings.Contains(errs, "is one of the inputs") {
+		t.Errorf("--out an input: exit %d, stderr %q", code, errs)
+	}
+	if after, _ := os.ReadFile(log); !bytes.Equal(before, after) {
+		t.Errorf("--out an input replaced it")
+	}
 	// So does a folder given as --out, and says to name a file in it.
 	if code, _, errs := mt(t, "", "analyze", "--out", dir, filepath.Join(dir, "missing.log")); code != exitError || !strings.Contains(errs, "is a directory; name a file in it") || strings.Contains(errs, "missing.log") {
 		t.Errorf("--out a folder: exit %d, stderr %q", code, errs)
