@@ -8,6 +8,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -106,13 +107,25 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	var lt *lifecycle.Tracker // for the record-based formats, made on first use
 	var infos []analysis.Input
 	var last time.Time
-	for _, in := range inputs {
+	for i, in := range inputs {
+		if ctx.Err() != nil {
+			// Interrupted: the inputs not reached are listed, not dropped.
+			for _, in := range inputs[i:] {
+				err := fmt.Errorf("%s: not read: interrupted before it", in.Name)
+				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
+				infos = append(infos, analysis.Input{Name: in.Name, Error: err.Error()})
+			}
+			break
+		}
 		format := formatOf(in, cfg.Format)
 		if format != Postfix {
 			if lt == nil {
 				lt = lifecycle.NewTracker(cfg.Lanes, classifier, an.Add)
 			}
 			info, err := readRecords(ctx, in, format, lt, cfg)
+			if err != nil && interrupted(ctx, err) {
+				err = fmt.Errorf("%s: interrupted; the records read before were analysed", in.Name)
+			}
 			if err != nil {
 				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
 				info.Error = err.Error()
@@ -129,7 +142,10 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			rep.Samples[in.Name] = samples
 		}
 		if err != nil {
-			if info.MatchedLines > 0 {
+			switch {
+			case interrupted(ctx, err):
+				err = fmt.Errorf("%s: interrupted; the %d Postfix lines read before were analysed", in.Name, info.MatchedLines)
+			case info.MatchedLines > 0:
 				err = fmt.Errorf("%w (the %d Postfix lines read were analysed)", err, info.MatchedLines)
 			}
 			rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
@@ -140,9 +156,6 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			last = info.Last
 		}
 		infos = append(infos, inUTC(info))
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	tr.Finish(last)
 	if lt != nil {
@@ -159,6 +172,11 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	rep.Result = res
 	return rep
+}
+
+// interrupted reports whether err is ctx's end: the user's ^C.
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, ctx.Err())
 }
 
 func zoneName(loc *time.Location) string {
@@ -188,9 +206,9 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	if err != nil {
 		return info, nil, err
 	}
-	// Compressed standard input can't show its head without consuming
-	// it; the line count after reading tells then.
-	headKnown := in.Name != source.Stdin || in.Compression == source.Plain
+	// Compressed standard input or pipe can't show its head without
+	// consuming it; the line count after reading tells then.
+	headKnown := !in.Stream() || in.Compression == source.Plain
 	if headKnown && len(head) == 0 {
 		return info, nil, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
 	}
@@ -257,18 +275,18 @@ func read(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *po
 	return postfix.Read(ctx, r, clock, tr, opts)
 }
 
-// binary reports whether data looks like something other than text.
+// binary reports whether data looks like something other than text: many
+// bytes that are not UTF-8, or control characters that text has no use
+// for. NUL bytes are not counted: syslog leaves runs of them in a log
+// where writes were lost in a crash, and the lines around are good.
 func binary(head []byte) bool {
-	if len(head) == 0 {
-		return false
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		return true
-	}
 	bad := 0
 	for len(head) > 0 {
 		r, size := utf8.DecodeRune(head)
-		if r == utf8.RuneError && size == 1 && len(head) > 3 {
+		switch {
+		case r == utf8.RuneError && size == 1 && len(head) > 3:
+			bad++
+		case r < 0x20 && r != 0 && r != '\t' && r != '\n' && r != '\v' && r != '\f' && r != '\r' && r != 0x1b:
 			bad++
 		}
 		head = head[size:]

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,4 +243,85 @@ func TestSendmailZone(t *testing.T) {
 	if first := in.First.Format(time.RFC3339); first != "2026-11-30T09:00:11Z" {
 		t.Errorf("first %s", first)
 	}
+}
+// TestStdinTwice: "-" given twice is standard input once, as a file named
+// twice is: the second must neither take part of the data nor be reported
+// empty.
+func TestStdinTwice(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	log := bytes.Repeat([]byte(line), 50000) // more than a read buffer
+	rep := Logs(context.Background(), []string{"-", "-"}, bytes.NewReader(log), config(t))
+	if rep.Failed() || len(rep.Result.Inputs) != 1 || rep.Result.Inputs[0].Lines != 50000 {
+		t.Errorf("- given twice: errors %v, inputs %+v", rep.Errors, rep.Result.Inputs)
+	}
+}
+
+// TestNULsAreNotBinary: after a crash, syslog leaves runs of NUL bytes
+// where the lost writes were (the shipped sample has some). A log with
+// them near its start is still a text log; compressed or other binary
+// data is not.
+func TestNULsAreNotBinary(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	crashed := line + "2026-11-2\x00\x00 mta1 postf\n" + string(make([]byte, 3000)) + "\n" + strings.Repeat(line, 10)
+	path := filepath.Join(t.TempDir(), "mail.log")
+	os.WriteFile(path, []byte(crashed), 0o644)
+	rep := Logs(context.Background(), []string{path}, nil, config(t))
+	if rep.Failed() || rep.Result.Inputs[0].MatchedLines != 11 {
+		t.Errorf("log with NUL bytes: errors %v, inputs %+v", rep.Errors, rep.Result.Inputs)
+	}
+	random := make([]byte, 4096) // as compressed data looks
+	rand.NewChaCha8([32]byte{1}).Read(random)
+	sqlite := append([]byte("SQLite format 3\x00\x10\x00\x02\x02\x00@  \x00\x00\x00\x03"), make([]byte, 100)...)
+	for _, data := range [][]byte{
+		bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000),
+		random,
+		bytes.Repeat(sqlite, 30),
+	} {
+		if !binary(data) {
+			t.Errorf("% x... not binary", data[:16])
+		}
+	}
+}
+
+// TestInterrupted: an input whose reading an interrupt (^C) stopped is
+// named, and the error says so in words, not "context canceled".
+func TestInterrupted(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	ctx, cancel := context.WithCancel(context.Background())
+	stdin := &cancelling{r: strings.NewReader(strings.Repeat(line, 2000)), after: 100 << 10, cancel: cancel}
+	rep := Logs(ctx, []string{"-"}, stdin, config(t))
+	if len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0].Error(), "-: interrupted") || strings.Contains(rep.Errors[0].Error(), "context canceled") {
+		t.Errorf("interrupted: %v", rep.Errors)
+	}
+	// The inputs not reached are listed as not read, not left out of the
+	// report as if never given.
+	path := filepath.Join(t.TempDir(), "mail.log.1")
+	os.WriteFile(path, []byte(line), 0o644)
+	rep = Logs(ctx, []string{"-", path}, strings.NewReader(strings.Repeat(line, 100)), config(t))
+	var got []string
+	for _, in := range rep.Result.Inputs {
+		got = append(got, in.Error)
+	}
+	if len(got) != 2 || !strings.Contains(strings.Join(got, "\n"), ": not read: interrupted") {
+		t.Errorf("inputs after the interrupt: %q", got)
+	}
+}
+
+// cancelling is a reader that cancels a context once it has given more
+// than after bytes: the user's ^C while an input is read, past the head
+// that Open and Order read ahead.
+type cancelling struct {
+	r      io.Reader
+	n      int
+	after  int
+	cancel func()
+}
+
+func (c *cancelling) Read(p []byte) (int, error) {
+	if c.n > c.after {
+		c.cancel()
+	}
+	n, err := c.r.Read(p[:min(len(p), 4096)])
+	c.n += n
+	return n, err
 }

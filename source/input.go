@@ -24,16 +24,21 @@ import (
 // Stdin is the name that stands for standard input.
 const Stdin = "-"
 
-// Compression of an input.
+// Compression of an input. Bzip2 and Xz are recognised, to say they are
+// not read.
 const (
 	Plain = ""
 	Gzip  = "gzip"
 	Zstd  = "zstd"
+	Bzip2 = "bzip2"
+	Xz    = "xz"
 )
 
 var (
-	gzipMagic = []byte{0x1f, 0x8b}
-	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	gzipMagic  = []byte{0x1f, 0x8b}
+	zstdMagic  = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	bzip2Magic = []byte("BZh")
+	xzMagic    = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 )
 
 // Input is one input of an analysis.
@@ -49,15 +54,20 @@ type Input struct {
 	// through Reader.
 	Dir bool
 
-	stdin *bufio.Reader // standard input, buffered so its head can be read twice
+	// stream is an input that can be read once only: standard input, a
+	// named pipe, a shell's process substitution (/dev/fd/N). It is
+	// buffered so its head can be read twice; file is what to close.
+	stream *bufio.Reader
+	file   *os.File
 }
 
 // Open checks that name can be read and finds its compression. stdin is
-// used when name is Stdin.
+// used when name is Stdin. A pipe (a named pipe, a shell's <(command)) is
+// opened here, once, and read as a stream.
 func Open(name string, stdin io.Reader) (*Input, error) {
 	if name == Stdin {
-		in := &Input{Name: name, Modified: time.Now(), stdin: bufio.NewReaderSize(stdin, 1<<20)}
-		head, _ := in.stdin.Peek(4)
+		in := &Input{Name: name, Modified: time.Now(), stream: bufio.NewReaderSize(stdin, 1<<20)}
+		head, _ := in.stream.Peek(4)
 		in.Compression = compressionOf(head)
 		return in, nil
 	}
@@ -66,7 +76,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no such file", name)
 		}
-		return nil, err
+		return nil, errOpen(name, err)
 	}
 	if st.IsDir() {
 		return &Input{Name: name, Modified: st.ModTime(), Dir: true}, nil
@@ -74,13 +84,31 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	in := &Input{Name: name, Size: st.Size(), Modified: st.ModTime()}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, errOpen(name, err)
+	}
+	if !st.Mode().IsRegular() {
+		// A pipe gives its data once: keep it open and read it as a
+		// stream, or the bytes read here are lost to the reading.
+		in.Size, in.file, in.stream = 0, f, bufio.NewReaderSize(f, 1<<20)
+		head, _ := in.stream.Peek(4)
+		in.Compression = compressionOf(head)
+		return in, nil
 	}
 	defer f.Close()
 	head := make([]byte, 4)
 	n, _ := io.ReadFull(f, head)
 	in.Compression = compressionOf(head[:n])
 	return in, nil
+}
+
+// errOpen says why name could not be opened ("permission denied"),
+// naming it first as every message about an input does.
+func errOpen(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot open: %w", name, err)
 }
 
 // errIsDir is what a folder answers when read as a file.
@@ -94,17 +122,21 @@ func compressionOf(head []byte) string {
 		return Gzip
 	case bytes.HasPrefix(head, zstdMagic):
 		return Zstd
+	case bytes.HasPrefix(head, bzip2Magic) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
+		return Bzip2
+	case bytes.HasPrefix(head, xzMagic[:4]):
+		return Xz
 	}
 	return Plain
 }
 
 // Identity names the file behind name (its device and inode where the
 // system has them, else its absolute path), so the same file given twice,
-// as overlapping globs do, is read once. It is "" for standard input and
-// names that can't be resolved.
+// as overlapping globs do, is read once. Standard input is itself: "-"
+// given twice is read once too. It is "" for names that can't be resolved.
 func Identity(name string) string {
 	if name == Stdin {
-		return ""
+		return Stdin
 	}
 	st, err := os.Stat(name)
 	if err != nil {
@@ -120,6 +152,10 @@ func Identity(name string) string {
 	return abs
 }
 
+// Stream reports whether the input can be read once only (standard
+// input, a pipe), so its head is known only when it is not compressed.
+func (in *Input) Stream() bool { return in.stream != nil }
+
 // Reader returns the input's content, decompressed. A damaged compressed
 // stream shows as an error from Read once the good part has been read,
 // wrapped with the input's name.
@@ -127,14 +163,21 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 	if in.Dir {
 		return nil, errIsDir(in.Name)
 	}
+	if tool := map[string]string{Bzip2: "bzcat", Xz: "xzcat"}[in.Compression]; tool != "" {
+		return nil, fmt.Errorf("%s: compressed with %s, which mailtriage does not read (it reads gzip and zstd); decompress it first, for example with %s",
+			in.Name, in.Compression, tool)
+	}
 	var raw io.Reader
 	var closer io.Closer
-	if in.stdin != nil {
-		raw = in.stdin
+	if in.stream != nil {
+		raw = in.stream
+		if in.file != nil {
+			closer = in.file
+		}
 	} else {
 		f, err := os.Open(in.Name)
 		if err != nil {
-			return nil, err
+			return nil, errOpen(in.Name, err)
 		}
 		raw, closer = f, f
 	}
@@ -142,12 +185,14 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 	var dec io.Closer
 	switch in.Compression {
 	case Gzip:
-		z, err := gzip.NewReader(bufio.NewReaderSize(raw, 1<<20))
+		br := bufio.NewReaderSize(raw, 1<<20)
+		z, err := gzip.NewReader(br)
 		if err != nil {
 			closeAll(closer)
 			return nil, fmt.Errorf("%s: not a readable gzip file: %w", in.Name, err)
 		}
-		r, dec = z, z
+		z.Multistream(false)
+		r, dec = &gzipMembers{br: br, z: z}, z
 	case Zstd:
 		z, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1))
 		if err != nil {
@@ -157,6 +202,45 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 		r, dec = z, closerFunc(func() error { z.Close(); return nil })
 	}
 	return &reader{r: r, name: in.Name, compression: in.Compression, closers: []io.Closer{dec, closer}}, nil
+}
+
+// errTrailingGarbage is data after a gzip file's last member that is
+// neither another member nor padding.
+var errTrailingGarbage = errors.New("trailing garbage after the end of the gzip data, ignored")
+
+// gzipMembers reads the members of a gzip file one after the other (cat
+// a.gz b.gz makes one), and judges what follows the last as gzip -d does:
+// zero bytes are padding, anything else is trailing garbage.
+type gzipMembers struct {
+	br *bufio.Reader // z's input, left at the end of each member
+	z  *gzip.Reader
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != io.EOF {
+		return n, err
+	}
+	next, _ := g.br.Peek(len(gzipMagic))
+	switch {
+	case len(next) == 0:
+		return n, io.EOF
+	case bytes.Equal(next, gzipMagic):
+		if err := g.z.Reset(g.br); err != nil {
+			return n, err
+		}
+		g.z.Multistream(false)
+		return n, nil
+	}
+	for {
+		b, err := g.br.ReadByte()
+		if err != nil {
+			return n, err // io.EOF: zeros to the end
+		}
+		if b != 0 {
+			return n, errTrailingGarbage
+		}
+	}
 }
 
 // reader names the input in the errors its decompressor returns.
@@ -206,14 +290,14 @@ func (in *Input) Head(n int) ([]byte, error) {
 	if in.Dir {
 		return nil, errIsDir(in.Name)
 	}
-	if in.stdin != nil && in.Compression == Plain {
-		b, err := in.stdin.Peek(n)
+	if in.stream != nil && in.Compression == Plain {
+		b, err := in.stream.Peek(n)
 		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
 			err = nil
 		}
 		return b, err
 	}
-	if in.stdin != nil {
+	if in.stream != nil {
 		return nil, nil // a compressed stream can't be read twice; it keeps its place
 	}
 	r, err := in.Reader()
@@ -223,7 +307,10 @@ func (in *Input) Head(n int) ([]byte, error) {
 	defer r.Close()
 	buf := make([]byte, n)
 	m, err := io.ReadFull(r, buf)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	// io.ReadFull's own signals say the input is shorter than n. A damaged
+	// stream that gave some data shows its error again when read; one that
+	// gave none must say so here, or it passes for an empty file.
+	if err == io.EOF || err == io.ErrUnexpectedEOF || m > 0 {
 		err = nil
 	}
 	return buf[:m], err

@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -71,6 +72,20 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(filepath.Join(dir, "missing.log"), nil); err == nil || !strings.Contains(err.Error(), "missing.log: no such file") {
 		t.Errorf("missing: %v", err)
 	}
+	// Other failures name the input first, as every message about an
+	// input does, not the system call ("stat x: ...", "open x: ...").
+	file := filepath.Join(dir, "mail.log")
+	os.WriteFile(file, []byte("x\n"), 0o644)
+	if _, err := Open(filepath.Join(file, "x"), nil); err == nil || err.Error() != filepath.Join(file, "x")+": cannot open: not a directory" {
+		t.Errorf("path through a file: %v", err)
+	}
+	if os.Geteuid() != 0 { // root reads anything
+		private := filepath.Join(dir, "private.log")
+		os.WriteFile(private, []byte("x\n"), 0o200)
+		if _, err := Open(private, nil); err == nil || err.Error() != private+": cannot open: permission denied" {
+			t.Errorf("unreadable: %v", err)
+		}
+	}
 	// A folder opens as one (a mailbox), and says so when read as a file.
 	if in, err := Open(dir, nil); err != nil || !in.Dir {
 		t.Errorf("directory: %+v %v", in, err)
@@ -95,6 +110,91 @@ func TestOpenErrors(t *testing.T) {
 	got, err := io.ReadAll(r)
 	if err == nil || !strings.Contains(err.Error(), "cut.gz: truncated gzip stream") || len(got) == 0 {
 		t.Errorf("truncated: read %d bytes, err %v", len(got), err)
+	}
+}
+
+// TestGzipTail: what follows a gzip file's last member. Another member
+// (cat a.gz b.gz) is read on; zero bytes (padding from a copy to a
+// block device or a preallocated file) are ignored, as gzip -d does; other
+// bytes are reported as trailing garbage, once the log before them is
+// read.
+func TestGzipTail(t *testing.T) {
+	member := func(text string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(text))
+		zw.Close()
+		return b.Bytes()
+	}
+	dir := t.TempDir()
+	cases := []struct {
+		name, data, want, err string
+	}{
+		{"two.gz", string(member("one\n")) + string(member("two\n")), "one\ntwo\n", ""},
+		{"padded.gz", string(member("one\n")) + string(make([]byte, 1000)), "one\n", ""},
+		{"garbage.gz", string(member("one\n")) + "garbage\n", "one\n", "garbage.gz: trailing garbage"},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		os.WriteFile(path, []byte(c.data), 0o644)
+		in, err := Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := in.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if string(got) != c.want || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s: read %q, err %v; want %q, err %q", c.name, got, err, c.want, c.err)
+		}
+	}
+}
+
+// TestUnreadCompression: bzip2 and xz files are not read, and say so by
+// name, with what to do, instead of passing for binary garbage.
+func TestUnreadCompression(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"mail.log.2.bz2": "BZh91AY&SY\x8e\x1c\x1f\xb1\x00\x00",
+		"mail.log.2.xz":  "\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F",
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(data), 0o644)
+		in, err := Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "bzip2"
+		if strings.HasSuffix(name, ".xz") {
+			want = "xz"
+		}
+		if _, err := in.Head(4096); err == nil || !strings.Contains(err.Error(), name+": compressed with "+want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestHeadOfTruncated: a compressed file cut before its first block ends
+// has no head to show; Head says it is truncated rather than empty.
+func TestHeadOfTruncated(t *testing.T) {
+	var zs bytes.Buffer
+	zenc, _ := zstd.NewWriter(&zs)
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(zenc, "line %d of a log\n", i)
+	}
+	zenc.Close()
+	cut := filepath.Join(t.TempDir(), "mail.log.zst")
+	os.WriteFile(cut, zs.Bytes()[:zs.Len()/2], 0o644)
+	in, err := Open(cut, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := in.Head(4096)
+	if err == nil || !strings.Contains(err.Error(), "mail.log.zst: truncated zstd stream") {
+		t.Errorf("head of a truncated zstd file: %d bytes, err %v", len(head), err)
 	}
 }
 

@@ -11,14 +11,14 @@ import (
 
 // Map maps a plain (uncompressed) file into memory, read-only, so it can
 // be parsed in place: no copy from the page cache, which on a fast parser
-// costs as much as the parsing. It fails for standard input, compressed
+// costs as much as the parsing. It fails for standard input and pipes, compressed
 // and empty files; use Reader then. The closer unmaps.
 //
 // If the file is truncated while mapped, touching the lost pages faults;
 // callers that map files others may truncate must turn faults into errors
 // (debug.SetPanicOnFault) in the goroutines that read the data.
 func (in *Input) Map() (*Mapping, error) {
-	if in.stdin != nil || in.Compression != Plain || in.Size <= 0 {
+	if in.stream != nil || in.Compression != Plain || in.Size <= 0 {
 		return nil, fmt.Errorf("%s: cannot be mapped", in.Name)
 	}
 	f, err := os.Open(in.Name)

@@ -19,6 +19,7 @@ import (
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/report"
+	"github.com/mailtriage/mailtriage/source"
 	"github.com/spf13/cobra"
 )
 
@@ -152,6 +153,9 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	}
 	if o.out != "" {
 		// Fail now, not after the analysis, if the report can't be written.
+		if err := checkOutNotInput(o.out, args); err != nil {
+			return err
+		}
 		if err := checkWritable(o.out); err != nil {
 			return err
 		}
@@ -218,11 +222,12 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	if o.redact {
 		report.NewRedactor(redactKey(e)).Result(res)
 	}
-	if err := writeReport(e, o, res); err != nil {
-		return err
-	}
+	werr := writeReport(e, o, res)
 	for _, ie := range rep.Errors {
 		fmt.Fprintf(e.stderr, "mailtriage: %v\n", ie)
+	}
+	if werr != nil {
+		return werr
 	}
 	switch {
 	case cmd.Context().Err() != nil:
@@ -333,14 +338,56 @@ func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
 		return fmt.Errorf("rendering the report: %w", err)
 	}
 	if o.out == "" {
-		_, err := e.stdout.Write(buf.Bytes())
-		return err
+		if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("writing the report to standard output: %w", err)
+		}
+		return nil
 	}
 	return writeFileAtomic(o.out, buf.Bytes())
 }
 
+// outPath is where a report for path is written: path itself, or the
+// file a symbolic link points to, so that the link stays. direct says
+// path is no regular file (a device such as /dev/stdout or /dev/null, a
+// named pipe): it is written to as it is, never replaced.
+func outPath(path string) (real string, direct bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return path, false
+	}
+	if !st.Mode().IsRegular() {
+		return path, true
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real, false
+	}
+	return path, false
+}
+
+// checkOutNotInput refuses an --out path that is one of the inputs: the
+// report would replace the log.
+func checkOutNotInput(out string, inputs []string) error {
+	id := source.Identity(out)
+	if id == "" || out == source.Stdin {
+		return nil
+	}
+	for _, in := range inputs {
+		if source.Identity(in) == id {
+			return usagef("--out %s is one of the inputs (%s): the report would replace the log; name another file", out, in)
+		}
+	}
+	return nil
+}
+
 // checkWritable tells whether a file can be created next to path.
 func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return &codeError{code: exitError, err: fmt.Errorf("--out %s: is a directory; name a file in it", path)}
+	}
+	path, direct := outPath(path)
+	if direct {
+		return nil
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("--out %s: cannot write there: %w", path, unwrapPath(err))}
@@ -360,8 +407,25 @@ func unwrapPath(err error) error {
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so a reader never sees half a report.
+// it into place, so a reader never sees half a report. A path that is no
+// regular file (/dev/stdout, a named pipe) is written to directly.
 func writeFileAtomic(path string, data []byte) error {
+	name := path
+	path, direct := outPath(path)
+	if direct {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+		}
+		return nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
@@ -374,7 +438,13 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	// A new report is readable by all, as files are; one written over an
+	// existing file keeps its permissions (a report names recipients).
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

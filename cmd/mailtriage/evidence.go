@@ -96,6 +96,9 @@ func runEvidence(cmd *cobra.Command, e *env, o *evidenceOptions, args []string) 
 		return err
 	}
 	if o.out != "" {
+		if err := checkOutNotInput(o.out, args); err != nil {
+			return err
+		}
 		if err := checkWritable(o.out); err != nil {
 			return err
 		}

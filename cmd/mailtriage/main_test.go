@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -240,6 +241,36 @@ func TestAnalyzeInputMistakes(t *testing.T) {
 	// A report that can't be written fails before the analysis.
 	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, "no", "such", "dir", "r.txt"), log); code != exitError || !strings.Contains(errs, "cannot write there") || strings.Contains(errs, ".r.txt.") {
 		t.Errorf("bad --out: exit %d, stderr %q", code, errs)
+	}
+	// An --out that is one of the inputs would replace the log with the
+	// report: refused, the log untouched.
+	before, _ := os.ReadFile(log)
+	if code, _, errs := mt(t, "", "analyze", "--out", filepath.Join(dir, ".", "mail.log"), log); code != exitUsage || !strings.Contains(errs, "is one of the inputs") {
+		t.Errorf("--out an input: exit %d, stderr %q", code, errs)
+	}
+	if after, _ := os.ReadFile(log); !bytes.Equal(before, after) {
+		t.Errorf("--out an input replaced it")
+	}
+	// So does a folder given as --out, and says to name a file in it.
+	if code, _, errs := mt(t, "", "analyze", "--out", dir, filepath.Join(dir, "missing.log")); code != exitError || !strings.Contains(errs, "is a directory; name a file in it") || strings.Contains(errs, "missing.log") {
+		t.Errorf("--out a folder: exit %d, stderr %q", code, errs)
+	}
+}
+
+// failingWriter is an output that can't be written: a full disk, a
+// closed pipe.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestReportNotWritten: when the report can't be written, the inputs that
+// could not be read are still named on standard error.
+func TestReportNotWritten(t *testing.T) {
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"analyze", filepath.Join(t.TempDir(), "missing.log"), "-"},
+		strings.NewReader("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"), failingWriter{}, &errb)
+	if code != exitError || !strings.Contains(errb.String(), "missing.log: no such file") || !strings.Contains(errb.String(), "writing the report to standard output: no space left on device") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
 
