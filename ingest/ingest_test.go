@@ -244,6 +244,7 @@ func TestSendmailZone(t *testing.T) {
 		t.Errorf("first %s", first)
 	}
 }
+
 // TestStdinTwice: "-" given twice is standard input once, as a file named
 // twice is: the second must neither take part of the data nor be reported
 // empty.
