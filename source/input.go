@@ -1,5 +1,5 @@
 // Package source opens the inputs of an analysis: plain log files, rotated
-// files compressed with gzip (RFC 1952) or zstd (RFC 8878), recognised by
+// files compressed with gzip (RFC 1952), zstd (RFC 8878) or bzip2, recognised by
 // their content rather than their names, standard input, and folders
 // (mailboxes of returned messages); and it puts files in time order by
 // their first timestamp, whatever their names.
@@ -8,6 +8,7 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +25,7 @@ import (
 // Stdin is the name that stands for standard input.
 const Stdin = "-"
 
-// Compression of an input. Bzip2 and Xz are recognised, to say they are
-// not read.
+// Compression of an input. Xz is recognised, to say it is not read.
 const (
 	Plain = ""
 	Gzip  = "gzip"
@@ -163,9 +163,8 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 	if in.Dir {
 		return nil, errIsDir(in.Name)
 	}
-	if tool := map[string]string{Bzip2: "bzcat", Xz: "xzcat"}[in.Compression]; tool != "" {
-		return nil, fmt.Errorf("%s: compressed with %s, which mailtriage does not read (it reads gzip and zstd); decompress it first, for example with %s",
-			in.Name, in.Compression, tool)
+	if in.Compression == Xz {
+		return nil, fmt.Errorf("%s: compressed with xz, which mailtriage does not read (it reads gzip, zstd and bzip2); decompress it first, for example with xzcat", in.Name)
 	}
 	var raw io.Reader
 	var closer io.Closer
@@ -200,6 +199,10 @@ func (in *Input) Reader() (io.ReadCloser, error) {
 			return nil, fmt.Errorf("%s: not a readable zstd file: %w", in.Name, err)
 		}
 		r, dec = z, closerFunc(func() error { z.Close(); return nil })
+	case Bzip2:
+		// logrotate's compresscmd may be bzip2. The standard library's
+		// reader is slower than the others, and needs no dependency.
+		r = bzip2.NewReader(bufio.NewReaderSize(raw, 1<<20))
 	}
 	return &reader{r: r, name: in.Name, compression: in.Compression, closers: []io.Closer{dec, closer}}, nil
 }

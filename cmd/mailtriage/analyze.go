@@ -54,7 +54,7 @@ func newAnalyze(e *env) *cobra.Command {
 		Use:   "analyze [FILE...]",
 		Short: "Analyse delivery logs: per lane and hour, every reply classified, what to do first",
 		Long: `analyze reads delivery logs (Postfix, Exim, Sendmail, PowerMTA accounting,
-KumoMTA; plain, rotated .gz or .zst, or standard input), ESP event exports,
+KumoMTA; plain, rotated .gz, .zst or .bz2, or standard input), ESP event exports,
 the Postfix queue (postqueue -j) and returned messages (message files, mbox
 files, and folders of them such as a Maildir), each told by its content, and
 reports, per recipient-domain lane and per hour, the attempts, deferrals and
