@@ -211,6 +211,10 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 		}
 	default:
 		r.Detail = detail(text, r.RemoteHost, r.RemoteIP)
+		if r.RemoteHost == "" && r.RemoteIP == "" {
+			// Older Exim releases named the host in the text.
+			r.RemoteHost, r.RemoteIP = r.Detail.Host, r.Detail.IP
+		}
 		low := strings.ToLower(text)
 		switch {
 		case strings.Contains(low, "retry time not reached"):
@@ -319,12 +323,17 @@ func hostOf(h string) (host, ip string) {
 // detail decodes a failure text: "SMTP error from remote mail server
 // after RCPT TO:<x>: 550 5.1.1 ..." is a server's reply to a command;
 // anything else is Exim's own text (a connection that failed, a timeout).
+// Older Exim releases logged the server in the text rather than in H=:
+// "after RCPT TO:<x>: host mx.example.com [192.0.2.1]: 550 ...".
 func detail(text, host, ip string) smtpreply.Detail {
 	d := smtpreply.Detail{Text: text, Host: host, IP: ip, Kind: smtpreply.Local}
 	const prefix = "SMTP error from remote mail server after "
 	if rest, ok := strings.CutPrefix(text, prefix); ok {
 		cmd, reply := cutCommand(rest)
 		d.Kind, d.Command, d.Reply = smtpreply.Said, cmd, smtpreply.Parse(reply)
+		if host == "" && ip == "" {
+			d.Host, d.IP = hostInText(rest[:len(rest)-len(reply)])
+		}
 		return d
 	}
 	low := strings.ToLower(text)
@@ -340,6 +349,22 @@ func detail(text, host, ip string) smtpreply.Detail {
 		d.Reply = r
 	}
 	return d
+}
+
+// hostInText finds the "host NAME [IP]" of an older Exim's failure text
+// in what precedes the reply: "RCPT TO:<x>: host NAME [IP]: ".
+func hostInText(s string) (host, ip string) {
+	i := strings.LastIndex(s, ": host ")
+	if i < 0 {
+		return "", ""
+	}
+	h := strings.TrimSuffix(strings.TrimSpace(s[i+len(": host "):]), ":")
+	if !strings.HasSuffix(h, "]") {
+		return "", ""
+	}
+	host, ip = hostOf(" " + h) // "[IP]" alone: no name
+	return strings.TrimSpace(host), ip
+
 }
 
 // cutCommand splits "RCPT TO:<x@y>: 550 ..." into the command and the

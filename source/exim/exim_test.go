@@ -310,3 +310,37 @@ func TestNullSender(t *testing.T) {
 		t.Errorf("sender unknown by message: %v, want %v", unknown, want)
 	}
 }
+
+// TestHostInText: older Exim releases logged the host a failure came
+// from inside the text, "after RCPT TO:<x>: host NAME [IP]: 450 ...", not
+// as H=. The host is the remote host all the same. The lines are real:
+// a public Exim log excerpt of February 2012 (GMX, Yahoo), and a public
+// parser's test of a live server's line of June 2016 (Mimecast).
+func TestHostInText(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"deferral", `2012-02-13 14:39:22 1RookS-000Pg8-VO == udbbwscdnbegrmloghuf@london.com R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<udbbwscdnbegrmloghuf@london.com>: host mx0.gmx.com [74.208.5.90]: 450 4.3.2 Too many mails (mail bomb), try again in 1 hour(s) 25 minute(s) and see ( http://portal.gmx.net/serverrules ) {mx-us011}
+`, []string{
+			"1 deferred udbbwscdnbegrmloghuf@london.com 1 450/said/RCPT TO mx0.gmx.com",
+			"3 pending udbbwscdnbegrmloghuf@london.com 1 450/said/RCPT TO mx0.gmx.com",
+			"message 1RookS-000Pg8-VO  recipients=1",
+		}},
+		{"bounce after data", `2012-02-13 14:39:23 1RwtEg-0002zL-Mh ** thauocarief@yahoo.com R=dnslookup T=remote_smtp: SMTP error from remote mail server after end of data: host mta7.am0.yahoodns.net [66.94.237.64]: 554 delivery error: dd Sorry your message to thauocarief@yahoo.com cannot be delivered. This account has been disabled or discontinued [#102]. - mta1229.mail.mud.yahoo.com
+`, []string{
+			"1 bounced thauocarief@yahoo.com 1 554/said/end of data mta7.am0.yahoodns.net",
+			"3 bounced thauocarief@yahoo.com 1 554/said/end of data mta7.am0.yahoodns.net",
+			"message 1RwtEg-0002zL-Mh  recipients=1",
+		}},
+		{"with pid", `2016-06-03 11:03:18 [13879] 1b8lwj-0003bo-6W == authority@example.com R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<authority@example.com>: host eu-smtp-inbound-1.mimecast.com [195.130.217.211]: 451 Internal resource temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451
+`, []string{
+			"1 deferred authority@example.com 1 451/said/RCPT TO eu-smtp-inbound-1.mimecast.com",
+			"3 pending authority@example.com 1 451/said/RCPT TO eu-smtp-inbound-1.mimecast.com",
+			"message 1b8lwj-0003bo-6W  recipients=1",
+		}},
+	} {
+		checkEvents(t, tt.name, tt.log, tt.want)
+	}
+}
