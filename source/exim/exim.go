@@ -6,8 +6,8 @@
 // "Completed" ends a message. Message ids are the 16
 // characters of Exim up to 4.96 and the 23 of 4.97 and later.
 //
-// A deferral that did not try ("retry time not reached") is Exim's own,
-// not a receiver's. A delivery with no H= is a local one (a pipe, a file,
+// A deferral that did not try ("retry time not reached", a domain held
+// by queue_smtp_domains) is Exim's own, not a receiver's. A delivery with no H= is a local one (a pipe, a file,
 // a mailbox), not an attempt; its recipient is the address in <...> after
 // the pipe, file or local part. A "**" failure with no H= of a local
 // transport (a pipe, a file, appendfile over quota: any transport but an
@@ -217,8 +217,10 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 		}
 		low := strings.ToLower(text)
 		switch {
-		case strings.Contains(low, "retry time not reached"):
-			r.Local = true // Exim did not try
+		case strings.Contains(low, "retry time not reached"), strings.Contains(low, "matches queue_smtp_domains"):
+			// Exim did not try: no host was due, or the domain is
+			// held for a later queue run (queue_smtp_domains, -odqs).
+			r.Local = true
 		case strings.Contains(low, "retry timeout exceeded"):
 			r.Status = mailtriage.Expired
 		}

@@ -344,3 +344,17 @@ func TestHostInText(t *testing.T) {
 		checkEvents(t, tt.name, tt.log, tt.want)
 	}
 }
+
+// TestNotTried: deferrals Exim makes without trying any host are local
+// deferrals, not attempts: "retry time not reached", and a domain held by
+// queue_smtp_domains or -odqs (smtp.c sets that text and moves on to the
+// next host without connecting). The queue_smtp_domains line is real, from
+// a public Exim log excerpt of February 2012.
+func TestNotTried(t *testing.T) {
+	checkEvents(t, "queue_smtp_domains", `2012-02-13 14:59:15 1Rwtcp-0000Ac-BW == pmtzjnyta@brightconsult.ru R=dnslookup T=remote_smtp defer (-1): domain matches queue_smtp_domains, or -odqs set
+`, []string{
+		"2 deferred pmtzjnyta@brightconsult.ru 0 0/local/ ",
+		"3 pending pmtzjnyta@brightconsult.ru 0 0/local/ ",
+		"message 1Rwtcp-0000Ac-BW  recipients=1",
+	})
+}
