@@ -13,7 +13,8 @@
 // transport (a pipe, a file, appendfile over quota: any transport but an
 // SMTP one) is a final bounce with no attempt, for the same address, and
 // a "==" deferral of one is a local deferral.
-// "retry timeout exceeded" is a queue timeout. A
+// "retry timeout exceeded" is a queue timeout, and so is a failure "after
+// a long failure period" of every host. A
 // bounce message Exim makes (null sender, "R=" naming the message it
 // reports on) is a notification.
 package exim
@@ -217,6 +218,10 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 		}
 		low := strings.ToLower(text)
 		switch {
+		case status == mailtriage.Bounced && (strings.Contains(low, "after a long failure period") || strings.Contains(low, "have been failing for a long time")):
+			// The message outlived its retry rule while every host
+			// failed (smtp.c fails it without a try): a queue timeout.
+			r.Status = mailtriage.Expired
 		case strings.Contains(low, "retry time not reached"), strings.Contains(low, "matches queue_smtp_domains"):
 			// Exim did not try: no host was due, or the domain is
 			// held for a later queue run (queue_smtp_domains, -odqs).

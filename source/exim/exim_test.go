@@ -358,3 +358,27 @@ func TestNotTried(t *testing.T) {
 		"message 1Rwtcp-0000Ac-BW  recipients=1",
 	})
 }
+
+// TestLongFailureExpiry: when a message outlives its retry rule while all
+// its hosts are failing, Exim's smtp transport fails the address with
+// "retry time not reached for any host after a long failure period" (or,
+// without delay_after_cutoff, "all hosts have been failing for a long
+// time and were last tried after this message arrived"): smtp.c sets
+// these texts with FAIL and tries no host. That is a queue timeout, with
+// the last real failure as its cause, not a bounce attempt. The lines
+// are composed in the format of the real ones above, with the texts of
+// Exim's smtp.c.
+func TestLongFailureExpiry(t *testing.T) {
+	for _, text := range []string{
+		"retry time not reached for any host after a long failure period",
+		"all hosts have been failing for a long time and were last tried after this message arrived",
+	} {
+		checkEvents(t, text, `2026-11-27 10:00:00 1wtAbc-0000000AbC-1x == jane@icloud.com R=dnslookup T=remote_smtp defer (-44) H=mx01.mail.icloud.com [17.57.154.6]: SMTP error from remote mail server after RCPT TO:<jane@icloud.com>: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup
+2026-12-01 10:00:00 1wtAbc-0000000AbC-1x ** jane@icloud.com R=dnslookup T=remote_smtp: `+text+`
+`, []string{
+			"1 deferred jane@icloud.com 1 421/said/RCPT TO mx01.mail.icloud.com",
+			"3 expired jane@icloud.com 1 421/said/RCPT TO mx01.mail.icloud.com",
+			"message 1wtAbc-0000000AbC-1x  recipients=1",
+		})
+	}
+}
