@@ -271,9 +271,11 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 	if loopback && rec.Status == mailtriage.Deferred {
 		rec.Local = true
 	}
+	// A list too long for one line is split over several, each but the
+	// last ending in "[more]" (logdelivery() in deliver.c).
 	for _, to := range strings.Split(f["to"], ",") {
 		rec.Recipient = strings.Trim(strings.TrimSpace(to), "<>")
-		if rec.Recipient != "" {
+		if rec.Recipient != "" && rec.Recipient != "[more]" {
 			r := rec
 			if loopback && r.Status == mailtriage.Delivered {
 				t.Handoff(&r)

@@ -166,3 +166,46 @@ Jan  1 00:20:12 mta1 sm-mta[31339]: 52AE2B0X031337: to=<jane@icloud.com>, delay=
 		t.Errorf("first %s last %s", first, last)
 	}
 }
+
+// sendmailEvents reads log and returns its events as the tests above
+// write them.
+func sendmailEvents(t *testing.T, log string) []string {
+	t.Helper()
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			got = append(got, fmt.Sprintf("message %s %s recipients=%d", e.QueueID, e.Sender, e.Recipients))
+			return
+		}
+		got = append(got, fmt.Sprintf("%v %s %s %s %s", e.Kind, e.Status, e.Recipient, e.Verdict.Rule, e.RemoteHost))
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), "maillog", clock(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	return got
+}
+
+// TestMoreRecipients: when a delivery's recipient list is too long for
+// one syslog line, Sendmail splits it (logdelivery() in deliver.c:
+// "to=%.*s [more]%s" for each part but the last), so a part ends with
+// "<b@y>, [more]". "[more]" is not a recipient. The lines are composed in
+// the format deliver.c writes.
+func TestMoreRecipients(t *testing.T) {
+	log := `Mar 10 14:02:12 mta1 sm-mta[31338]: 52AE2B0X031337: to=<jane@icloud.com>,<joe@me.com>, [more], delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=138213, relay=mx01.mail.icloud.com. [17.57.154.6], dsn=2.0.0, stat=Sent (ok)
+Mar 10 14:02:12 mta1 sm-mta[31338]: 52AE2B0X031337: to=<ann@mac.com>, delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=138213, relay=mx01.mail.icloud.com. [17.57.154.6], dsn=2.0.0, stat=Sent (ok)
+`
+	want := []string{
+		"1 delivered jane@icloud.com 0/2.0.0/local mx01.mail.icloud.com",
+		"3 delivered jane@icloud.com 0/2.0.0/local mx01.mail.icloud.com",
+		"1 delivered joe@me.com 0/2.0.0/local mx01.mail.icloud.com",
+		"3 delivered joe@me.com 0/2.0.0/local mx01.mail.icloud.com",
+		"1 delivered ann@mac.com 0/2.0.0/local mx01.mail.icloud.com",
+		"3 delivered ann@mac.com 0/2.0.0/local mx01.mail.icloud.com",
+		"message 52AE2B0X031337  recipients=3",
+	}
+	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
