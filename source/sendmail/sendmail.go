@@ -2,8 +2,9 @@
 // Installation and Operation Guide §2.1): a from= line per message
 // (sender, msgid, nrcpts) and a to= line per delivery attempt (to=,
 // delay=, xdelay=, mailer=, relay=, dsn=, stat=). stat=Sent is a
-// delivery, stat=Deferred: a deferral, any other stat a bounce; "NEWQID:
-// DSN: Cannot send message for N days" ends the message with a queue
+// delivery, stat=Deferred: a deferral, and so is any other stat with a
+// 4.x.x dsn= (a transient error: "Operating system error"); any other
+// stat is a bounce; "NEWQID: DSN: Cannot send message for N days" ends the message with a queue
 // timeout, and NEWQID is the bounce Sendmail sends (a notification).
 // Local deliveries (mailer=local, prog) are not delivery attempts, nor
 // is the submission program's hop to the daemon on a loopback address.
@@ -259,6 +260,12 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 	case strings.HasPrefix(stat, "queued"):
 		rec.Status, rec.Local = mailtriage.Deferred, true
 		rec.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: stat}
+	case strings.HasPrefix(dsn, "4."):
+		// A transient failure whose stat is not "Deferred" (EX_OSERR
+		// "Operating system error", EX_IOERR "I/O error"): the message
+		// stays queued, as its dsn= says.
+		rec.Status = mailtriage.Deferred
+		rec.Detail = said(stat, dsn, rec.RemoteHost, rec.RemoteIP)
 	default:
 		rec.Status = mailtriage.Bounced
 		rec.Detail = said(stat, dsn, rec.RemoteHost, rec.RemoteIP)

@@ -209,3 +209,22 @@ Mar 10 14:02:12 mta1 sm-mta[31338]: 52AE2B0X031337: to=<ann@mac.com>, delay=00:0
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTemporaryStat: Sendmail's stat= is the text of the exit status, and
+// only EX_TEMPFAIL reads "Deferred"; other transient ones (EX_OSERR
+// "Operating system error", EX_IOERR "I/O error") keep the message
+// queued too, and the dsn= status says so with its 4. The line is real,
+// from a public post of a Sendmail server's log (cutiebunny, December
+// 2008), where a TLS ruleset failed the delivery temporarily.
+func TestTemporaryStat(t *testing.T) {
+	log := `Dec  6 19:19:22 cutiebunny sm-mta[13125]: mB72JLu5013099: to=benloc@sipnsearch.com, delay=00:56:51, xdelay=00:00:01, mailer=esmtp, pri=570000, relay=smtp-in-2.userservices.net. [204.16.46.1], dsn=4.5.0, stat=Operating system error
+`
+	want := []string{
+		"1 deferred benloc@sipnsearch.com 0/4.5.0/local smtp-in-2.userservices.net",
+		"3 pending benloc@sipnsearch.com 0/4.5.0/local smtp-in-2.userservices.net",
+		"message mB72JLu5013099  recipients=1",
+	}
+	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
