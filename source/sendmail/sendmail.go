@@ -4,8 +4,10 @@
 // delay=, xdelay=, mailer=, relay=, dsn=, stat=). stat=Sent is a
 // delivery, stat=Deferred: a deferral, and so is any other stat with a
 // 4.x.x dsn= (a transient error: "Operating system error"); any other
-// stat is a bounce; "NEWQID: DSN: Cannot send message for N days" ends the message with a queue
-// timeout, and NEWQID is the bounce Sendmail sends (a notification).
+// stat is a bounce. "NEWQID: DSN: TEXT" (or "postmaster notify", "sender
+// notify", "return to sender" in place of DSN) logs the notification
+// NEWQID that Sendmail sends about the message, and "Cannot send message
+// for N days" as its TEXT ends the message with a queue timeout.
 // Local deliveries (mailer=local, prog) are not delivery attempts, nor
 // is the submission program's hop to the daemon on a loopback address.
 package sendmail
@@ -120,7 +122,7 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 			return
 		}
 	default:
-		newQID, dsn, ok := strings.Cut(body, ": DSN: ")
+		newQID, dsn, ok := notification(body)
 		if !ok {
 			st.Other++
 			return
@@ -143,6 +145,21 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 	if at.After(st.Last) {
 		st.Last = at
 	}
+}
+
+// notifyLabels are the labels of the line that logs a notification
+// Sendmail makes (returntosender() in savemail.c).
+var notifyLabels = []string{": DSN: ", ": postmaster notify: ", ": sender notify: ", ": return to sender: "}
+
+// notification reads "NEWQID: LABEL: TEXT", the notification NEWQID that
+// Sendmail made about the message.
+func notification(body string) (newQID, text string, ok bool) {
+	for _, l := range notifyLabels {
+		if newQID, text, ok = strings.Cut(body, l); ok && queueID(newQID) {
+			return newQID, text, true
+		}
+	}
+	return "", "", false
 }
 
 // syslog splits "STAMP HOST TAG[PID]: TEXT".

@@ -228,3 +228,25 @@ func TestTemporaryStat(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestNotifyLabels: Sendmail logs the notification it makes as "NEWQID:
+// LABEL: TEXT", and the label is "DSN", "postmaster notify", "sender
+// notify" or "return to sender" (returntosender() in savemail.c). Each
+// makes a notification, and "Cannot send message for N days" under any
+// of them is the queue timeout. The lines are real, from a public Ubuntu
+// forum post of a Sendmail 8.14.1 log (markserver, December 2008).
+func TestNotifyLabels(t *testing.T) {
+	log := `Dec  1 22:36:14 markserver sm-mta[4811]: mAO2tx04010773: to=<user@example.com>, ctladdr=<www-data@buckyspalace.net> (33/33), delay=8+03:40:15, xdelay=00:10:18, mailer=esmtp, pri=32250365, relay=example.com. [208.77.188.166], dsn=4.0.0, stat=Deferred: Connection timed out with example.com.
+Dec  1 22:36:14 markserver sm-mta[4811]: mAO2tx04010773: mB26PuEl004811: sender notify: Cannot send message for 5 days
+Dec  1 22:36:14 markserver sm-mta[4811]: mB26PuEl004811: to=<www-data@buckyspalace.net>, delay=00:00:00, xdelay=00:00:00, mailer=local, pri=30000, dsn=2.0.0, stat=Sent
+`
+	want := []string{
+		"1 deferred user@example.com 0/4.0.0/connect example.com",
+		"3 expired user@example.com 0/4.0.0/connect example.com",
+		"message mAO2tx04010773  recipients=1",
+		"message mB26PuEl004811  recipients=0",
+	}
+	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
