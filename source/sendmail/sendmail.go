@@ -8,8 +8,8 @@
 // notify", "return to sender" in place of DSN) logs the notification
 // NEWQID that Sendmail sends about the message, and "Cannot send message
 // for N days" as its TEXT ends the message with a queue timeout.
-// Local deliveries (mailer=local, prog) are not delivery attempts, nor
-// is the submission program's hop to the daemon on a loopback address.
+// Local deliveries (mailer=local, prog) are the recipient's outcome but
+// not delivery attempts, nor is the submission program's hop to the daemon on a loopback address.
 package sendmail
 
 import (
@@ -251,12 +251,14 @@ func nextIsKey(s string) bool {
 	return false
 }
 
-// delivery reads a to= line, one record per recipient; false for a
-// local delivery.
+// delivery reads a to= line, one record per recipient. A local mailer's
+// delivery (local, prog, a file) is no attempt at a receiver: the
+// recipient's outcome with no attempt, or a local deferral.
 func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecycle.Tracker) bool {
+	local := false
 	switch f["mailer"] {
 	case "local", "prog", "*file*", "*include*":
-		return false
+		local = true
 	}
 	stat := f["stat"]
 	rec := *base
@@ -294,6 +296,10 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 	loopback := loopback(rec.RemoteIP)
 	if loopback && rec.Status == mailtriage.Deferred {
 		rec.Local = true
+	}
+	if local {
+		rec.Local = rec.Status == mailtriage.Deferred
+		rec.NoTry = !rec.Local
 	}
 	// A list too long for one line is split over several, each but the
 	// last ending in "[more]" (logdelivery() in deliver.c).
