@@ -14,7 +14,8 @@
 // SMTP one) is a final bounce with no attempt, for the same address, and
 // a "==" deferral of one is a local deferral.
 // "retry timeout exceeded" is a queue timeout, and so is a failure "after
-// a long failure period" of every host. A
+// a long failure period" of every host. "removed by USER" (exim -Mrm)
+// deletes the recipients still without an outcome. A
 // bounce message Exim makes (null sender, "R=" naming the message it
 // reports on) is a notification.
 package exim
@@ -125,8 +126,14 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 	case "==":
 		st.delivery(&base, body, mailtriage.Deferred, t)
 	default:
-		st.Other++ // Completed, frozen, H=... connection lines
-		return
+		if !strings.HasPrefix(rest, "removed by ") {
+			st.Other++ // Completed, frozen, H=... connection lines
+			return
+		}
+		// An administrator removed the message (exim -Mrm): its
+		// recipients with no outcome are deleted.
+		base.Status = mailtriage.Deleted
+		t.End(&base)
 	}
 	st.Used++
 	if st.First.IsZero() || at.Before(st.First) {

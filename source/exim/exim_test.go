@@ -382,3 +382,20 @@ func TestLongFailureExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoved: a message an administrator removes from the queue (exim
+// -Mrm) is logged "removed by USER": its recipients with no outcome are
+// deleted, not left pending. The lines are from Exim's test suite
+// (Exim/exim test/log/0098), the harness's 127.0.0.1 replaced by a
+// receiver's name and address.
+func TestRemoved(t *testing.T) {
+	checkEvents(t, "removed", `1999-03-02 09:44:33 10HmbM-0005vi-00 <= CALLER@test.ex U=CALLER P=local S=sss T="testing a remote defer"
+1999-03-02 09:44:33 10HmbM-0005vi-00 == rrrr@remote.defer R=remote_quota T=smtp defer (-44) H=mx.remote.defer [192.0.2.25]: SMTP error from remote mail server after RCPT TO:<rrrr@remote.defer>: 451 Over-quota
+1999-03-02 09:44:33 10HmbM-0005vi-00 removed by CALLER
+1999-03-02 09:44:33 10HmbM-0005vi-00 Completed
+`, []string{
+		"1 deferred rrrr@remote.defer 1 451/said/RCPT TO mx.remote.defer",
+		"3 deleted rrrr@remote.defer 1 451/said/RCPT TO mx.remote.defer",
+		"message 10HmbM-0005vi-00 CALLER@test.ex recipients=1",
+	})
+}
