@@ -6,14 +6,16 @@
 // "Completed" ends a message. Message ids are the 16
 // characters of Exim up to 4.96 and the 23 of 4.97 and later.
 //
-// A deferral that did not try ("retry time not reached") is Exim's own,
-// not a receiver's. A delivery with no H= is a local one (a pipe, a file,
+// A deferral that did not try ("retry time not reached", a domain held
+// by queue_smtp_domains) is Exim's own, not a receiver's. A delivery with no H= is a local one (a pipe, a file,
 // a mailbox), not an attempt; its recipient is the address in <...> after
 // the pipe, file or local part. A "**" failure with no H= of a local
 // transport (a pipe, a file, appendfile over quota: any transport but an
 // SMTP one) is a final bounce with no attempt, for the same address, and
 // a "==" deferral of one is a local deferral.
-// "retry timeout exceeded" is a queue timeout. A
+// "retry timeout exceeded" is a queue timeout, and so is a failure "after
+// a long failure period" of every host. "removed by USER" (exim -Mrm)
+// deletes the recipients still without an outcome. A
 // bounce message Exim makes (null sender, "R=" naming the message it
 // reports on) is a notification.
 package exim
@@ -124,8 +126,14 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 	case "==":
 		st.delivery(&base, body, mailtriage.Deferred, t)
 	default:
-		st.Other++ // Completed, frozen, H=... connection lines
-		return
+		if !strings.HasPrefix(rest, "removed by ") {
+			st.Other++ // Completed, frozen, H=... connection lines
+			return
+		}
+		// An administrator removed the message (exim -Mrm): its
+		// recipients with no outcome are deleted.
+		base.Status = mailtriage.Deleted
+		t.End(&base)
 	}
 	st.Used++
 	if st.First.IsZero() || at.Before(st.First) {
@@ -211,10 +219,20 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 		}
 	default:
 		r.Detail = detail(text, r.RemoteHost, r.RemoteIP)
+		if r.RemoteHost == "" && r.RemoteIP == "" {
+			// Older Exim releases named the host in the text.
+			r.RemoteHost, r.RemoteIP = r.Detail.Host, r.Detail.IP
+		}
 		low := strings.ToLower(text)
 		switch {
-		case strings.Contains(low, "retry time not reached"):
-			r.Local = true // Exim did not try
+		case status == mailtriage.Bounced && (strings.Contains(low, "after a long failure period") || strings.Contains(low, "have been failing for a long time")):
+			// The message outlived its retry rule while every host
+			// failed (smtp.c fails it without a try): a queue timeout.
+			r.Status = mailtriage.Expired
+		case strings.Contains(low, "retry time not reached"), strings.Contains(low, "matches queue_smtp_domains"):
+			// Exim did not try: no host was due, or the domain is
+			// held for a later queue run (queue_smtp_domains, -odqs).
+			r.Local = true
 		case strings.Contains(low, "retry timeout exceeded"):
 			r.Status = mailtriage.Expired
 		}
@@ -319,12 +337,17 @@ func hostOf(h string) (host, ip string) {
 // detail decodes a failure text: "SMTP error from remote mail server
 // after RCPT TO:<x>: 550 5.1.1 ..." is a server's reply to a command;
 // anything else is Exim's own text (a connection that failed, a timeout).
+// Older Exim releases logged the server in the text rather than in H=:
+// "after RCPT TO:<x>: host mx.example.com [192.0.2.1]: 550 ...".
 func detail(text, host, ip string) smtpreply.Detail {
 	d := smtpreply.Detail{Text: text, Host: host, IP: ip, Kind: smtpreply.Local}
 	const prefix = "SMTP error from remote mail server after "
 	if rest, ok := strings.CutPrefix(text, prefix); ok {
 		cmd, reply := cutCommand(rest)
 		d.Kind, d.Command, d.Reply = smtpreply.Said, cmd, smtpreply.Parse(reply)
+		if host == "" && ip == "" {
+			d.Host, d.IP = hostInText(rest[:len(rest)-len(reply)])
+		}
 		return d
 	}
 	low := strings.ToLower(text)
@@ -340,6 +363,22 @@ func detail(text, host, ip string) smtpreply.Detail {
 		d.Reply = r
 	}
 	return d
+}
+
+// hostInText finds the "host NAME [IP]" of an older Exim's failure text
+// in what precedes the reply: "RCPT TO:<x>: host NAME [IP]: ".
+func hostInText(s string) (host, ip string) {
+	i := strings.LastIndex(s, ": host ")
+	if i < 0 {
+		return "", ""
+	}
+	h := strings.TrimSuffix(strings.TrimSpace(s[i+len(": host "):]), ":")
+	if !strings.HasSuffix(h, "]") {
+		return "", ""
+	}
+	host, ip = hostOf(" " + h) // "[IP]" alone: no name
+	return strings.TrimSpace(host), ip
+
 }
 
 // cutCommand splits "RCPT TO:<x@y>: 550 ..." into the command and the

@@ -310,3 +310,92 @@ func TestNullSender(t *testing.T) {
 		t.Errorf("sender unknown by message: %v, want %v", unknown, want)
 	}
 }
+
+// TestHostInText: older Exim releases logged the host a failure came
+// from inside the text, "after RCPT TO:<x>: host NAME [IP]: 450 ...", not
+// as H=. The host is the remote host all the same. The lines are real:
+// a public Exim log excerpt of February 2012 (GMX, Yahoo), and a public
+// parser's test of a live server's line of June 2016 (Mimecast).
+func TestHostInText(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  string
+		want []string
+	}{
+		{"deferral", `2012-02-13 14:39:22 1RookS-000Pg8-VO == udbbwscdnbegrmloghuf@london.com R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<udbbwscdnbegrmloghuf@london.com>: host mx0.gmx.com [74.208.5.90]: 450 4.3.2 Too many mails (mail bomb), try again in 1 hour(s) 25 minute(s) and see ( http://portal.gmx.net/serverrules ) {mx-us011}
+`, []string{
+			"1 deferred udbbwscdnbegrmloghuf@london.com 1 450/said/RCPT TO mx0.gmx.com",
+			"3 pending udbbwscdnbegrmloghuf@london.com 1 450/said/RCPT TO mx0.gmx.com",
+			"message 1RookS-000Pg8-VO  recipients=1",
+		}},
+		{"bounce after data", `2012-02-13 14:39:23 1RwtEg-0002zL-Mh ** thauocarief@yahoo.com R=dnslookup T=remote_smtp: SMTP error from remote mail server after end of data: host mta7.am0.yahoodns.net [66.94.237.64]: 554 delivery error: dd Sorry your message to thauocarief@yahoo.com cannot be delivered. This account has been disabled or discontinued [#102]. - mta1229.mail.mud.yahoo.com
+`, []string{
+			"1 bounced thauocarief@yahoo.com 1 554/said/end of data mta7.am0.yahoodns.net",
+			"3 bounced thauocarief@yahoo.com 1 554/said/end of data mta7.am0.yahoodns.net",
+			"message 1RwtEg-0002zL-Mh  recipients=1",
+		}},
+		{"with pid", `2016-06-03 11:03:18 [13879] 1b8lwj-0003bo-6W == authority@example.com R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<authority@example.com>: host eu-smtp-inbound-1.mimecast.com [195.130.217.211]: 451 Internal resource temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451
+`, []string{
+			"1 deferred authority@example.com 1 451/said/RCPT TO eu-smtp-inbound-1.mimecast.com",
+			"3 pending authority@example.com 1 451/said/RCPT TO eu-smtp-inbound-1.mimecast.com",
+			"message 1b8lwj-0003bo-6W  recipients=1",
+		}},
+	} {
+		checkEvents(t, tt.name, tt.log, tt.want)
+	}
+}
+
+// TestNotTried: deferrals Exim makes without trying any host are local
+// deferrals, not attempts: "retry time not reached", and a domain held by
+// queue_smtp_domains or -odqs (smtp.c sets that text and moves on to the
+// next host without connecting). The queue_smtp_domains line is real, from
+// a public Exim log excerpt of February 2012.
+func TestNotTried(t *testing.T) {
+	checkEvents(t, "queue_smtp_domains", `2012-02-13 14:59:15 1Rwtcp-0000Ac-BW == pmtzjnyta@brightconsult.ru R=dnslookup T=remote_smtp defer (-1): domain matches queue_smtp_domains, or -odqs set
+`, []string{
+		"2 deferred pmtzjnyta@brightconsult.ru 0 0/local/ ",
+		"3 pending pmtzjnyta@brightconsult.ru 0 0/local/ ",
+		"message 1Rwtcp-0000Ac-BW  recipients=1",
+	})
+}
+
+// TestLongFailureExpiry: when a message outlives its retry rule while all
+// its hosts are failing, Exim's smtp transport fails the address with
+// "retry time not reached for any host after a long failure period" (or,
+// without delay_after_cutoff, "all hosts have been failing for a long
+// time and were last tried after this message arrived"): smtp.c sets
+// these texts with FAIL and tries no host. That is a queue timeout, with
+// the last real failure as its cause, not a bounce attempt. The lines
+// are composed in the format of the real ones above, with the texts of
+// Exim's smtp.c.
+func TestLongFailureExpiry(t *testing.T) {
+	for _, text := range []string{
+		"retry time not reached for any host after a long failure period",
+		"all hosts have been failing for a long time and were last tried after this message arrived",
+	} {
+		checkEvents(t, text, `2026-11-27 10:00:00 1wtAbc-0000000AbC-1x == jane@icloud.com R=dnslookup T=remote_smtp defer (-44) H=mx01.mail.icloud.com [17.57.154.6]: SMTP error from remote mail server after RCPT TO:<jane@icloud.com>: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup
+2026-12-01 10:00:00 1wtAbc-0000000AbC-1x ** jane@icloud.com R=dnslookup T=remote_smtp: `+text+`
+`, []string{
+			"1 deferred jane@icloud.com 1 421/said/RCPT TO mx01.mail.icloud.com",
+			"3 expired jane@icloud.com 1 421/said/RCPT TO mx01.mail.icloud.com",
+			"message 1wtAbc-0000000AbC-1x  recipients=1",
+		})
+	}
+}
+
+// TestRemoved: a message an administrator removes from the queue (exim
+// -Mrm) is logged "removed by USER": its recipients with no outcome are
+// deleted, not left pending. The lines are from Exim's test suite
+// (Exim/exim test/log/0098), the harness's 127.0.0.1 replaced by a
+// receiver's name and address.
+func TestRemoved(t *testing.T) {
+	checkEvents(t, "removed", `1999-03-02 09:44:33 10HmbM-0005vi-00 <= CALLER@test.ex U=CALLER P=local S=sss T="testing a remote defer"
+1999-03-02 09:44:33 10HmbM-0005vi-00 == rrrr@remote.defer R=remote_quota T=smtp defer (-44) H=mx.remote.defer [192.0.2.25]: SMTP error from remote mail server after RCPT TO:<rrrr@remote.defer>: 451 Over-quota
+1999-03-02 09:44:33 10HmbM-0005vi-00 removed by CALLER
+1999-03-02 09:44:33 10HmbM-0005vi-00 Completed
+`, []string{
+		"1 deferred rrrr@remote.defer 1 451/said/RCPT TO mx.remote.defer",
+		"3 deleted rrrr@remote.defer 1 451/said/RCPT TO mx.remote.defer",
+		"message 10HmbM-0005vi-00 CALLER@test.ex recipients=1",
+	})
+}

@@ -11,8 +11,10 @@
 // (received), f (feedback loop). The source address and virtual MTA of
 // each attempt become event fields, so reports break down by sending IP.
 //
-// PowerMTA writes no queue id: a message is known by its sender and the
-// time it was queued.
+// PowerMTA writes no queue id: a message is known by its Message-ID or
+// envelope id when logged, else by its sender and the time it was queued;
+// in a file with none of these, each recipient's rows up to its final
+// one (d or b) are a message of their own.
 package pmta
 
 import (
@@ -105,6 +107,9 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 	// The message each sender and recipient was last tried in, for the
 	// rb rows that come back later without timeQueued.
 	last := map[[2]string]string{}
+	// For files whose fields name no message (no timeQueued, Message-Id
+	// or envId): how many messages each sender and recipient had ended.
+	ended := map[[2]string]int{}
 	for {
 		if st.Records%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
@@ -144,10 +149,20 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		}
 		if rec != nil {
 			who := [2]string{rec.Sender, rec.Recipient}
+			unnamed := rec.Queued.IsZero() && rec.MessageID == "" && field(row, cols.envID) == ""
 			switch {
+			case typ != "rb" && unnamed:
+				// Nothing names the message: it is the recipient's
+				// until a final row ends it, so a later message to
+				// the same recipient is not merged into it.
+				rec.Key = fmt.Sprintf("%s to %s #%d", rec.Sender, rec.Recipient, ended[who]+1)
+				if rec.Status != mailtriage.Deferred {
+					ended[who]++
+				}
+				last[who] = rec.Key
 			case typ != "rb":
 				last[who] = rec.Key
-			case rec.Queued.IsZero() && rec.MessageID == "" && field(row, cols.envID) == "":
+			case unnamed:
 				// An out-of-band bounce names its message only by
 				// sender and recipient.
 				if key, ok := last[who]; ok {

@@ -187,3 +187,48 @@ func TestRemoteBounce(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestNoQueueTime: a file whose fields name no message (no timeQueued,
+// header_Message-Id or envId) cannot tell which rows belong to one
+// message, but it must not merge two messages to the same recipient:
+// each final row (d, b) ends the recipient's message, and a later row for
+// the same sender and recipient is another message. The first rows are
+// the PowerMTA User's Guide's own example of an accounting file (§11.2.9,
+// "records d, b" with its record-fields); the last is a second message to
+// user1, a day later.
+func TestNoQueueTime(t *testing.T) {
+	csv := "type,timeLogged,orig,rcpt,dlvSourceIp,bounceCat\r\n" +
+		"d,1178807903,orig@port25.com,user1@domain.com,10.0.0.1,\r\n" +
+		"d,1178807905,orig@port25.com,user2@domain.com,10.0.0.1,\r\n" +
+		"b,1178807915,orig@port25.com,user3@domain.com,,policy-related\r\n" +
+		"b,1178807915,orig@port25.com,user4@domain.com,,policy-related\r\n" +
+		"t,1178894300,orig@port25.com,user1@domain.com,10.0.0.1,\r\n" +
+		"d,1178894303,orig@port25.com,user1@domain.com,10.0.0.1,\r\n"
+	var got []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+		if e.Kind != mailtriage.Message {
+			got = append(got, fmt.Sprintf("%v %s %s %d", e.Kind, e.Status, e.Recipient, e.Attempts))
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(csv), "acct.csv", tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	want := []string{
+		"1 delivered user1@domain.com 1",
+		"3 delivered user1@domain.com 1",
+		"1 delivered user2@domain.com 1",
+		"3 delivered user2@domain.com 1",
+		"1 bounced user3@domain.com 1",
+		"3 bounced user3@domain.com 1",
+		"1 bounced user4@domain.com 1",
+		"3 bounced user4@domain.com 1",
+		"1 deferred user1@domain.com 1",
+		"1 delivered user1@domain.com 2",
+		"3 delivered user1@domain.com 2",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

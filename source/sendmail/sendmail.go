@@ -2,11 +2,14 @@
 // Installation and Operation Guide §2.1): a from= line per message
 // (sender, msgid, nrcpts) and a to= line per delivery attempt (to=,
 // delay=, xdelay=, mailer=, relay=, dsn=, stat=). stat=Sent is a
-// delivery, stat=Deferred: a deferral, any other stat a bounce; "NEWQID:
-// DSN: Cannot send message for N days" ends the message with a queue
-// timeout, and NEWQID is the bounce Sendmail sends (a notification).
-// Local deliveries (mailer=local, prog) are not delivery attempts, nor
-// is the submission program's hop to the daemon on a loopback address.
+// delivery, stat=Deferred: a deferral, and so is any other stat with a
+// 4.x.x dsn= (a transient error: "Operating system error"); any other
+// stat is a bounce. "NEWQID: DSN: TEXT" (or "postmaster notify", "sender
+// notify", "return to sender" in place of DSN) logs the notification
+// NEWQID that Sendmail sends about the message, and "Cannot send message
+// for N days" as its TEXT ends the message with a queue timeout.
+// Local deliveries (mailer=local, prog) are the recipient's outcome but
+// not delivery attempts, nor is the submission program's hop to the daemon on a loopback address.
 package sendmail
 
 import (
@@ -119,7 +122,7 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 			return
 		}
 	default:
-		newQID, dsn, ok := strings.Cut(body, ": DSN: ")
+		newQID, dsn, ok := notification(body)
 		if !ok {
 			st.Other++
 			return
@@ -142,6 +145,21 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 	if at.After(st.Last) {
 		st.Last = at
 	}
+}
+
+// notifyLabels are the labels of the line that logs a notification
+// Sendmail makes (returntosender() in savemail.c).
+var notifyLabels = []string{": DSN: ", ": postmaster notify: ", ": sender notify: ", ": return to sender: "}
+
+// notification reads "NEWQID: LABEL: TEXT", the notification NEWQID that
+// Sendmail made about the message.
+func notification(body string) (newQID, text string, ok bool) {
+	for _, l := range notifyLabels {
+		if newQID, text, ok = strings.Cut(body, l); ok && queueID(newQID) {
+			return newQID, text, true
+		}
+	}
+	return "", "", false
 }
 
 // syslog splits "STAMP HOST TAG[PID]: TEXT".
@@ -233,12 +251,14 @@ func nextIsKey(s string) bool {
 	return false
 }
 
-// delivery reads a to= line, one record per recipient; false for a
-// local delivery.
+// delivery reads a to= line, one record per recipient. A local mailer's
+// delivery (local, prog, a file) is no attempt at a receiver: the
+// recipient's outcome with no attempt, or a local deferral.
 func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecycle.Tracker) bool {
+	local := false
 	switch f["mailer"] {
 	case "local", "prog", "*file*", "*include*":
-		return false
+		local = true
 	}
 	stat := f["stat"]
 	rec := *base
@@ -259,6 +279,12 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 	case strings.HasPrefix(stat, "queued"):
 		rec.Status, rec.Local = mailtriage.Deferred, true
 		rec.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: stat}
+	case strings.HasPrefix(dsn, "4."):
+		// A transient failure whose stat is not "Deferred" (EX_OSERR
+		// "Operating system error", EX_IOERR "I/O error"): the message
+		// stays queued, as its dsn= says.
+		rec.Status = mailtriage.Deferred
+		rec.Detail = said(stat, dsn, rec.RemoteHost, rec.RemoteIP)
 	default:
 		rec.Status = mailtriage.Bounced
 		rec.Detail = said(stat, dsn, rec.RemoteHost, rec.RemoteIP)
@@ -271,9 +297,15 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 	if loopback && rec.Status == mailtriage.Deferred {
 		rec.Local = true
 	}
+	if local {
+		rec.Local = rec.Status == mailtriage.Deferred
+		rec.NoTry = !rec.Local
+	}
+	// A list too long for one line is split over several, each but the
+	// last ending in "[more]" (logdelivery() in deliver.c).
 	for _, to := range strings.Split(f["to"], ",") {
 		rec.Recipient = strings.Trim(strings.TrimSpace(to), "<>")
-		if rec.Recipient != "" {
+		if rec.Recipient != "" && rec.Recipient != "[more]" {
 			r := rec
 			if loopback && r.Status == mailtriage.Delivered {
 				t.Handoff(&r)
