@@ -66,8 +66,12 @@ type ZoneHealth struct {
 	List   string       `json:"list"`
 	Tier   int          `json:"tier"`
 	Status dnsbl.Status `json:"status"` // clean (healthy), refused, unknown or unavailable
-	Reason string       `json:"reason,omitempty"`
-	Terms  string       `json:"terms"`
+	// Tested says the list holds a test entry that must be listed, so a
+	// healthy answer shows the resolver reaches it: a resolver that
+	// answers NXDOMAIN for every name passes a list's clean test alone.
+	Tested bool   `json:"tested"`
+	Reason string `json:"reason,omitempty"`
+	Terms  string `json:"terms"`
 }
 
 // Report is the outcome of a check.
@@ -75,6 +79,18 @@ type Report struct {
 	Targets []TargetReport `json:"targets"`
 	Zones   []ZoneHealth   `json:"zones"`
 	Elapsed time.Duration  `json:"elapsed_ns"`
+}
+
+// Answered reports whether a list passed a test entry that must be
+// listed: if none did, the lists' clean answers say nothing (the resolver
+// may answer NXDOMAIN for every name).
+func (r *Report) Answered() bool {
+	for _, z := range r.Zones {
+		if z.Status == dnsbl.StatusClean && z.Tested {
+			return true
+		}
+	}
+	return false
 }
 
 // Check asks every list of the catalogue about every target of its kind,
@@ -121,7 +137,7 @@ func checkZone(ctx context.Context, r resolver.Resolver, z *Zone, targets []Targ
 	sem := make(chan struct{}, per)
 	limited := limitResolver{r: r, sem: sem}
 	h := dnsbl.CheckHealth(ctx, limited, z.Zone)
-	health := ZoneHealth{Zone: z.shown(), List: z.Display, Tier: z.Tier, Status: h.Status, Reason: z.mask(h.Reason), Terms: z.Terms}
+	health := ZoneHealth{Zone: z.shown(), List: z.Display, Tier: z.Tier, Status: h.Status, Tested: z.TestListed != "", Reason: z.mask(h.Reason), Terms: z.Terms}
 	rows := make([]Listing, len(targets))
 	// IPv6 addresses are asked only of a list that holds RFC 5782's IPv6
 	// test entry: many lists hold IPv4 addresses only, and their NXDOMAIN

@@ -354,3 +354,26 @@ $TTL 300
 		t.Errorf("why an IPv4-only list was not asked: %q", l.Meaning)
 	}
 }
+
+// TestAnsweredNeedsAListedTest: a resolver that answers NXDOMAIN for every
+// name passes an allowlist's clean test entry, and the lists that must
+// list 127.0.0.2 fail: nothing was checked. With one list answering its
+// listed test entry, something was.
+func TestAnsweredNeedsAListedTest(t *testing.T) {
+	const nothing = `$ORIGIN .
+$TTL 300
+. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300
+`
+	rep, _ := runCheck(t, testCatalogue, nothing, nil, nil, "198.51.100.21")
+	if rep.Answered() {
+		t.Errorf("answered through a resolver that knows no name: %+v", rep.Zones)
+	}
+	for _, z := range rep.Zones {
+		if z.Zone == "wl.test" && (z.Status != dnsbl.StatusClean || z.Tested) {
+			t.Errorf("wl.test: %+v, want healthy and untested", z)
+		}
+	}
+	if rep, _ = testCheck(t, "198.51.100.21"); !rep.Answered() {
+		t.Errorf("bl.test answered its tests, yet not answered: %+v", rep.Zones)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/mailtriage/mailtriage/blocklist"
-	"github.com/mailtriage/mailtriage/dnsbl"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -155,10 +154,8 @@ func blocklistExit(r *blocklist.Report) error {
 			}
 		}
 	}
-	for _, z := range r.Zones {
-		if z.Status == dnsbl.StatusClean {
-			return nil
-		}
+	if r.Answered() {
+		return nil
 	}
 	return &codeError{code: exitError, err: fmt.Errorf("no list answered its test entries: nothing could be checked (see the report)")}
 }

@@ -79,10 +79,5 @@ func addListings(cmd *cobra.Command, e *env, o *analyzeOptions, senders []sender
 		}
 	}
 	res.AddListings(ls)
-	for _, z := range rep.Zones {
-		if z.Status == dnsbl.StatusClean {
-			return true, nil
-		}
-	}
-	return false, nil
+	return rep.Answered(), nil
 }
