@@ -220,7 +220,12 @@ func TestLocalStatus(t *testing.T) {
 		// local(8) with soft_bounce: the same words, a temporary status.
 		{local(`unknown user: "jane"`, "4.1.1"), mailtriage.Temporary, "userunknown"},
 		{local(`unknown user: "jane"`, "5.1.1"), mailtriage.Permanent, "userunknown"},
-		{local(`unknown user: "jane"`, ""), mailtriage.Temporary, "undefined"},
+		// Postfix before 2.3 logs no dsn=: the words give the reason
+		// (cs.tcd.ie's 2006 log: status=bounced (unknown user:
+		// "jean-marc.seigneur")), and with no code the class stays
+		// temporary.
+		{local(`unknown user: "jane"`, ""), mailtriage.Temporary, "userunknown"},
+		{local("mail forwarding loop for gap@cs.tcd.ie", "5.4.6"), mailtriage.Permanent, "networkerror"},
 		// A server's reply keeps its own code: Postfix's 5.0.0 adds nothing.
 		{smtpreply.ParseDetail("host mx.example.org[192.0.2.1] said: 550 Recipient unknown (in reply to RCPT TO command)"), mailtriage.Permanent, ""},
 	} {

@@ -6,7 +6,9 @@
 // The stamp is traditional ("Nov 30 10:00:01", RFC 3164) or RFC 3339. The
 // syslog name may carry an instance and a service ("postfix-out/smtp",
 // "postfix/submission/smtpd", "postfix/amavis/smtp"). Queue ids are short
-// (hexadecimal) or long (enable_long_queue_ids). Each program's text is
+// (hexadecimal) or long (enable_long_queue_ids). What some syslog daemons
+// add is skipped: FreeBSD's "<mail.info>" before the host (syslogd -v),
+// Solaris' "[ID 197553 mail.info]" after the tag. Each program's text is
 // decoded into a Record: the per-recipient delivery lines of the delivery
 // agents (global/log_adhoc.c: to=, orig_to=, relay=, conn_use=, delay=,
 // delays=, tls=, dsn=, status=), the queue manager's from=, expired and
@@ -119,6 +121,10 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 		return ErrNotSyslog
 	}
 	rest = rest[1:]
+	if len(rest) > 0 && rest[0] == '<' {
+		// FreeBSD syslogd -v: "<mail.info> " before the host.
+		rest = skipDecoration(rest, '>')
+	}
 	sp := bytes.IndexByte(rest, ' ')
 	if sp <= 0 {
 		return ErrNotSyslog
@@ -151,8 +157,24 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 	if !knownProgram(rec.Program) {
 		return ErrNotPostfix
 	}
+	if len(rest) > 0 && rest[0] == '[' && bytes.HasPrefix(rest, []byte("[ID ")) {
+		// Solaris and illumos syslogd: "[ID 197553 mail.info] " after
+		// the tag, a hash of the message format.
+		rest = skipDecoration(rest, ']')
+	}
 	ParseText(rec.Program, rest, rec)
 	return nil
+}
+
+// skipDecoration drops what a syslog daemon adds to the line, from its
+// first byte to the closing byte and the space after it ("<mail.info> ",
+// "[ID 197553 mail.info] "). Text without them is left as it is.
+func skipDecoration(s []byte, closing byte) []byte {
+	end := bytes.IndexByte(s, closing)
+	if end < 0 || end+1 >= len(s) || s[end+1] != ' ' {
+		return s
+	}
+	return s[end+2:]
 }
 
 // knownProgram reports whether p is one of Postfix's daemons and commands

@@ -58,6 +58,28 @@ func TestParseLine(t *testing.T) {
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Removed,
 		},
 		{
+			// Solaris and illumos syslogd tags each message with its
+			// message id; the line is logwatch's postfix script sample
+			// (scripts/services/postfix, "Aug 17 15:16:12 mailhost ...").
+			name: "Solaris syslog message id after the tag",
+			line: "Aug 17 15:16:12 mailhost postfix/cleanup[14194]: [ID 197553 mail.info] EC2B339E5: message-id=<2616.EC2B339E5@example.com>",
+			time: "2026-08-17T15:16:12Z", host: "mailhost", syslog: "postfix", program: "cleanup", qid: "EC2B339E5", kind: MessageID,
+		},
+		{
+			name: "Solaris syslog message id before a delivery line",
+			line: "Aug 17 15:16:13 mailhost postfix/smtp[14195]: [ID 197553 mail.info] EC2B339E5: to=<c@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.1] said: 550 5.1.1 unknown (in reply to RCPT TO command))",
+			time: "2026-08-17T15:16:13Z", host: "mailhost", syslog: "postfix", program: "smtp", qid: "EC2B339E5", kind: Delivery,
+			rcpt: "c@example.com", relayHost: "mx.example.com", relayIP: "192.0.2.1", status: "bounced", dsn: "5.1.1",
+			reason: "host mx.example.com[192.0.2.1] said: 550 5.1.1 unknown (in reply to RCPT TO command)",
+		},
+		{
+			// FreeBSD syslogd -v writes the facility and level before the
+			// host (logwatch: "Jul  1 20:08:06 <mail.info> mailhost ...").
+			name: "FreeBSD syslogd -v facility and level before the host",
+			line: "Jul  1 20:08:06 <mail.info> mailhost postfix/smtpd[4379]: 5B77C1D0A2: client=unknown[10.0.0.1]",
+			time: "2026-07-01T20:08:06Z", host: "mailhost", syslog: "postfix", program: "smtpd", qid: "5B77C1D0A2", kind: Client,
+		},
+		{
 			name: "warning has no queue id",
 			line: "2026-11-30T10:00:00Z mta1 postfix/smtp[99]: warning: problem talking to service private/scache: Connection timed out",
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "smtp", kind: Other,
