@@ -29,6 +29,10 @@ func BlocklistJSON(w io.Writer, r *BlocklistReport) error {
 // where to ask for removal, the lists that could not tell, and the lists
 // that did not answer their test entries.
 func BlocklistText(w io.Writer, r *BlocklistReport, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writeBlocklistText(w, r, opts) })
+}
+
+func writeBlocklistText(w io.Writer, r *BlocklistReport, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {

@@ -39,6 +39,10 @@ func BounceJSON(w io.Writer, r *bouncescan.Result) error {
 // where it came from, the address, the reason, the status and reply code,
 // who answered and the diagnostic.
 func BounceText(w io.Writer, r *bouncescan.Result, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writeBounceText(w, r, opts) })
+}
+
+func writeBounceText(w io.Writer, r *bouncescan.Result, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {

@@ -25,6 +25,10 @@ func CheckJSON(w io.Writer, r *check.Report) error {
 // score with a bar per category, what is wrong with the fix for each, and
 // the records it was judged on.
 func CheckText(w io.Writer, r *check.Report, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writeCheckText(w, r, opts) })
+}
+
+func writeCheckText(w io.Writer, r *check.Report, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {
@@ -274,6 +278,10 @@ func prefixed(p, s string) string {
 
 // CheckHTML writes a domain check as one self-contained page.
 func CheckHTML(w io.Writer, r *check.Report) error {
+	return validUTF8(w, func(w io.Writer) error { return writeCheckHTML(w, r) })
+}
+
+func writeCheckHTML(w io.Writer, r *check.Report) error {
 	bw := bufio.NewWriter(w)
 	v := checkView{R: r, Records: checkRecordLines(r)}
 	for _, c := range r.Categories {

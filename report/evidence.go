@@ -30,6 +30,10 @@ func stamp(t time.Time) string {
 // EvidenceMarkdown writes the pack for a ticket: sections an ESP's or a
 // filter operator's support reads top to bottom.
 func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
+	return validUTF8(w, func(w io.Writer) error { return writeEvidenceMarkdown(w, p) })
+}
+
+func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	bw := bufio.NewWriter(w)
 	f := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	f("# Delivery evidence\n\nWindow: %s to %s (times in UTC; log stamps read as %s). Generated %s.\n\n%s\n",
@@ -118,6 +122,10 @@ func sampleRecipients(p *evidence.Pack) string {
 // EvidenceHTML writes the pack as one self-contained page with the
 // deferral-rate chart.
 func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
+	return validUTF8(w, func(w io.Writer) error { return writeEvidenceHTML(w, p) })
+}
+
+func writeEvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	v := struct {
 		P     *evidence.Pack
 		Chart template.HTML

@@ -16,6 +16,10 @@ import (
 // attached to a ticket, and prints. html/template escapes every value from
 // the logs; the charts are built in svg.go, which escapes its own text.
 func HTML(w io.Writer, r *analysis.Result) error {
+	return validUTF8(w, func(w io.Writer) error { return writeHTML(w, r) })
+}
+
+func writeHTML(w io.Writer, r *analysis.Result) error {
 	bw := bufio.NewWriter(w)
 	if err := htmlPage.Execute(bw, newHTMLView(r)); err != nil {
 		return err

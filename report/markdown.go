@@ -13,6 +13,10 @@ import (
 // Markdown writes the report as GitHub-flavoured Markdown, for a ticket or
 // an email to the ESP.
 func Markdown(w io.Writer, r *analysis.Result) error {
+	return validUTF8(w, func(w io.Writer) error { return writeMarkdown(w, r) })
+}
+
+func writeMarkdown(w io.Writer, r *analysis.Result) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	s := r.Summary

@@ -36,6 +36,10 @@ func PlanJSON(w io.Writer, r *PlanReport) error {
 // throttle, the schedule with its rule; the streams; then the
 // configuration, or where it was written.
 func PlanText(w io.Writer, r *PlanReport, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writePlanText(w, r, opts) })
+}
+
+func writePlanText(w io.Writer, r *PlanReport, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {
@@ -199,6 +203,10 @@ func (t *textWriter) planFiles(r *PlanReport) {
 
 // PlanMarkdown writes the plan for a ticket or a runbook.
 func PlanMarkdown(w io.Writer, r *PlanReport) error {
+	return validUTF8(w, func(w io.Writer) error { return writePlanMarkdown(w, r) })
+}
+
+func writePlanMarkdown(w io.Writer, r *PlanReport) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	p("# Recovery plan\n\nAnalysis from %s to %s.\n", shortTime(r.From), shortTime(r.To))
@@ -262,6 +270,10 @@ func PlanCheckJSON(w io.Writer, ps []plan.Progress) error {
 // deferral rate, a mark per hour against the threshold, the decision)
 // and what to do today.
 func PlanCheckText(w io.Writer, ps []plan.Progress, thresholds map[string]float64, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writePlanCheckText(w, ps, thresholds, opts) })
+}
+
+func writePlanCheckText(w io.Writer, ps []plan.Progress, thresholds map[string]float64, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {

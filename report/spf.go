@@ -42,6 +42,10 @@ func SPFJSON(w io.Writer, r *SPFReport) error {
 // SPFText writes the report for a person: the counts, the include tree
 // with each record and its lookups, the findings, the result.
 func SPFText(w io.Writer, r *SPFReport, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writeSPFText(w, r, opts) })
+}
+
+func writeSPFText(w io.Writer, r *SPFReport, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {

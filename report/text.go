@@ -18,6 +18,10 @@ import (
 // lanes with a sparkline of their hourly deferral rate, who answered, the
 // replies by meaning, the queue timeouts by root cause, and the streams.
 func Text(w io.Writer, r *analysis.Result, opts Options) error {
+	return validUTF8(w, func(w io.Writer) error { return writeText(w, r, opts) })
+}
+
+func writeText(w io.Writer, r *analysis.Result, opts Options) error {
 	bw := bufio.NewWriter(w)
 	t := &textWriter{w: bw, color: opts.Color, width: opts.Width}
 	if t.width <= 0 {
