@@ -44,8 +44,10 @@ A reply may be given bare ("421 4.7.0 ...") or as Postfix logs it
 ("host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 ... (in reply to
 MAIL FROM command)"); the host then identifies the provider. A queue timeout
 that quotes its last transfer failure is classified twice: the timeout, and
-the cause. Standard input is read one reply a line: join a reply an ESP
-report folds over several lines before giving it.
+the cause. Standard input is read one reply a line; a line that opens with
+"(", or follows one whose parenthesis is still open, goes on the reply
+before it, so a report folded over lines (as ESPs and articles show a
+queue timeout) is read whole.
 
 Exit status: 0 every input was classified (whatever the verdicts: a
 permanent failure is an answer, not an error); 1 an input is not an SMTP
@@ -124,20 +126,44 @@ func classifyAll(e *env, args []string, emit func(string) error) error {
 	sc := bufio.NewScanner(e.stdin)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	n := 0
+	var reply string // the reply being read, over one line or more
+	flush := func() error {
+		if reply == "" {
+			return nil
+		}
+		n++
+		r := reply
+		reply = ""
+		return emit(r)
+	}
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" {
+			if err := flush(); err != nil {
+				return err
+			}
 			continue
 		}
-		n++
-		if err := emit(line); err != nil {
-			return err
+		if reply != "" && !continues(reply, line) {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		reply = strings.TrimSpace(reply + " " + line)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading standard input after %d replies: %w", n, err)
 	}
-	return nil
+	return flush()
+}
+
+// continues says whether line goes on the reply read so far rather than
+// starting another: a report folded over lines, as ESPs and articles show
+// a queue timeout ("554 5.4.7 [internal] message timeout" / "(exceeded max
+// time, last transfail:" / "421 4.7.0 Deferred ...)"), opens its
+// parenthesis on a new line or leaves it open to the next.
+func continues(reply, line string) bool {
+	return strings.HasPrefix(line, "(") || strings.Count(reply, "(") > strings.Count(reply, ")")
 }
 
 // notRepliesError reports inputs that carry no reply code and that no rule

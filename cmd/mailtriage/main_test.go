@@ -306,6 +306,14 @@ func TestClassify(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &c); err != nil || c.Verdict.Reason != "userunknown" || c.Reply.Code != 550 {
 		t.Errorf("json: %v %+v", err, c)
 	}
+	// The seed article's queue timeout, folded over three lines as it
+	// shows it, is one reply; the reply after it is another.
+	folded := "554 5.4.7 [internal] message timeout\n(exceeded max time, last transfail:\n421 4.7.0 Deferred - see Proofpoint DNSBL lookup)\n550 5.1.1 user unknown\n"
+	code, out, _ = mt(t, folded, "classify", "--format", "json")
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(lines) != 2 || !strings.Contains(lines[0], `"cause":`) || !strings.Contains(lines[1], "userunknown") {
+		t.Errorf("folded reply: exit %d:\n%s", code, out)
+	}
 	// Text that is no reply at all is classified, and said to be none.
 	code, out, errs := mt(t, "", "classify", "hello world", "421 4.7.0 Try again later")
 	if code != exitError || !strings.Contains(errs, "1 input is not an SMTP reply") || !strings.Contains(out, "Try again later") {
