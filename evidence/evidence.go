@@ -50,7 +50,8 @@ type Pack struct {
 	Summary []string `json:"summary"`
 	// Incidents are those of the analysis, worst first.
 	Incidents []analysis.Incident `json:"incidents"`
-	// FirstDeferrals are, per incident, the first time its reply was seen.
+	// FirstDeferrals are, per incident, the first time its reply was seen,
+	// earliest first.
 	FirstDeferrals []FirstDeferral `json:"first_deferrals"`
 	SendingIPs     []string        `json:"sending_ips"`
 	SendingHosts   []string        `json:"sending_hosts"`
@@ -147,6 +148,9 @@ func Build(r *analysis.Result, o Options) *Pack {
 			p.FirstDeferrals = append(p.FirstDeferrals, fd)
 		}
 	}
+	// A timeline: which reply came first tells the operator what began it
+	// (Apple's HCM1 sixteen minutes before Proofpoint's deferrals).
+	sort.SliceStable(p.FirstDeferrals, func(i, j int) bool { return p.FirstDeferrals[i].Time.Before(p.FirstDeferrals[j].Time) })
 	p.SendingIPs = SendingIPs(r, o.IPs)
 	for _, h := range r.Hosts {
 		p.SendingHosts = append(p.SendingHosts, h.Host)
