@@ -143,7 +143,7 @@ func (t *textWriter) actions(r *analysis.Result) {
 	}
 	for i, f := range r.Findings {
 		if i == 8 {
-			t.printf("  %s\n", t.paint(dim, fmt.Sprintf("... %d more findings in --format json", len(r.Findings)-i)))
+			t.printf("  %s\n", t.paint(dim, fmt.Sprintf("... %d more findings in --format json, markdown or html", len(r.Findings)-i)))
 			break
 		}
 		sev := string(f.Severity)

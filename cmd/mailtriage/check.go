@@ -73,6 +73,7 @@ Exit status: 0 no error findings; 1 the check could not run; 2 wrong usage;
 	}
 	f := cmd.Flags()
 	addDNSFlags(f, &o.dns)
+	f.Lookup("offline").Usage = "with --zone: no network at all: names outside the zone files are not looked up, and no MTA-STS policy is fetched"
 	addListFlags(f, &o.lists)
 	f.BoolVar(&o.noBlocklists, "no-blocklists", false, "do not look the domain, the --ip addresses and the MX addresses up on DNS blocklists")
 	f.StringSliceVar(&o.ips, "ip", nil, "a sending address: its reverse DNS and SPF result (repeatable, or comma-separated)")

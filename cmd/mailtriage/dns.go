@@ -98,6 +98,6 @@ func (o *dnsOptions) describe() string {
 func addDNSFlags(f *pflag.FlagSet, o *dnsOptions) {
 	f.StringVar(&o.server, "resolver", "", "DNS server to ask, HOST:PORT (default: the system's, from /etc/resolv.conf)")
 	f.StringArrayVar(&o.zones, "zone", nil, "answer from this zone file (RFC 1035 master format) instead of live DNS, for a change not yet published; repeatable")
-	f.BoolVar(&o.offline, "offline", false, "with --zone: no network at all: names outside the zone files are not looked up, and check fetches no MTA-STS policy")
+	f.BoolVar(&o.offline, "offline", false, "with --zone: no network at all: names outside the zone files are not looked up")
 	f.DurationVar(&o.timeout, "dns-timeout", 2*time.Second, "wait this long for each DNS answer (a timed-out query is retried twice)")
 }
