@@ -27,6 +27,7 @@ import (
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
 	"golang.org/x/net/idna"
 )
 
@@ -235,12 +236,44 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, p := range parts {
 		all.merge(p)
 	}
+	if slices.ContainsFunc(all.findings, func(f mailtriage.Finding) bool { return f.Code == "domain.nxdomain" }) && c.tldMissing(ctx) {
+		all = c.blindResolver()
+	}
 	c.crossCheck(all)
 	rep.Findings = all.findings
 	rep.score(all.made, all.moot, applied(o))
 	sortFindings(rep.Findings)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// tldMissing reports whether the resolver says the domain's top-level
+// domain does not exist: a resolver that answers NXDOMAIN for every name
+// (a sandbox's, a captive portal's) would make every domain "not exist".
+func (c *checker) tldMissing(ctx context.Context) bool {
+	return c.r.Lookup(ctx, tld(c.domain)+".", dns.TypeSOA).Status == resolver.NXDomain
+}
+
+// blindResolver is the whole report when the resolver denies the domain's
+// top-level domain: its NXDOMAIN for the domain, and every other answer,
+// say nothing, so no check was made.
+func (c *checker) blindResolver() *part {
+	// What the groups read is no reading of the domain's records.
+	r := c.rep
+	r.SPF, r.DMARC, r.DKIM, r.MX, r.MTASTS, r.TLSRPT, r.TLS, r.BIMI, r.IPs, r.HELO, r.Blocklists = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	p := newPart()
+	top := tld(c.domain)
+	p.find("domain.resolver-blind",
+		fmt.Sprintf("the resolver answers that even %s does not exist: it does not reach the public DNS, so its NXDOMAIN for %s means nothing, and nothing could be checked", top, c.domain),
+		"ask a resolver that reaches the public DNS (--resolver HOST:PORT), or check a change not yet published with --zone",
+		top+". SOA: nxdomain")
+	return p
+}
+
+// tld is the last label of a domain name.
+func tld(domain string) string {
+	domain = strings.TrimSuffix(domain, ".")
+	return domain[strings.LastIndexByte(domain, '.')+1:]
 }
 
 // crossCheck judges what one group's result means for another's: a

@@ -144,6 +144,7 @@ var codeDefs = []codeDef{
 
 	{"domain.nxdomain", errSev, sender, "mx.hosts", 0, "the domain does not exist"},
 	{"mx.unknown", unkSev, sender, "", 0, "the MX records could not be looked up"},
+	{"domain.resolver-blind", unkSev, sender, "", 0, "the resolver does not reach the public DNS"},
 	{"mx.null-sender", errSev, sender, "mx.hosts", 0, "a null MX on a domain that sends mail (RFC 7505 §4.2)"},
 	{"mx.null", infoSev, sender, "", 0, "a null MX: the domain accepts no mail (RFC 7505)"},
 	{"mx.implicit", warnSev, sender, "mx.hosts", 5, "no MX record: senders fall back to the domain's address"},

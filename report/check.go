@@ -155,9 +155,13 @@ func clipMiddle(s string, n int) string {
 }
 
 func (t *textWriter) checkRecords(r *check.Report) {
+	lines := checkRecordLines(r)
+	if len(lines) == 0 {
+		return // nothing was read (a resolver that reaches no DNS)
+	}
 	t.section("RECORDS")
 	row := func(label, value string) { t.printf("  %-9s %s\n", label, t.wrap(value, 12)) }
-	for _, line := range checkRecordLines(r) {
+	for _, line := range lines {
 		row(line[0], line[1])
 	}
 }
