@@ -451,7 +451,15 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 	if err != nil {
 		return false, fmt.Errorf("failure report: %w", err)
 	}
-	hash := sha256.Sum256(body)
+	// The identity leaves out the fields read since reports were first
+	// kept, so that a report imported before is still the same report.
+	id := *f
+	id.AuthenticationResults, id.OriginalEnvelopeID = nil, ""
+	idJSON, err := json.Marshal(&id)
+	if err != nil {
+		return false, fmt.Errorf("failure report: %w", err)
+	}
+	hash := sha256.Sum256(idJSON)
 	now := s.now().Unix()
 	arrival := now
 	if !f.Arrival.IsZero() {

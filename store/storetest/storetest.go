@@ -476,6 +476,15 @@ func testFailures(t *testing.T, s Suite) {
 	if added, err := st.PutFailureReport(ctx, failure("b", day(3).Add(time.Hour))); err != nil || added {
 		t.Errorf("the same failure report again = %v, %v; want not added", added, err)
 	}
+	// The report as a version that did not read Authentication-Results
+	// and Original-Envelope-Id kept it is the same report: importing a
+	// folder again after an upgrade adds nothing.
+	again := failure("b", day(3).Add(time.Hour))
+	again.AuthenticationResults = []string{"mx.example.net; dmarc=fail header.from=example.com"}
+	again.OriginalEnvelopeID = "abc123"
+	if added, err := st.PutFailureReport(ctx, again); err != nil || added {
+		t.Errorf("the same failure report with its Authentication-Results = %v, %v; want not added", added, err)
+	}
 	// Another arrival time is another report, though the message is the same.
 	if added, err := st.PutFailureReport(ctx, failure("b", day(3).Add(3*time.Hour))); err != nil || !added {
 		t.Errorf("a second report of the message = %v, %v; want added", added, err)
