@@ -143,7 +143,7 @@ func (s *Store) readyReport(ctx context.Context, r *dmarcreport.Aggregate, rdns 
 func (s *Store) writeReport(ctx context.Context, tx *sql.Tx, p *readyReport) (added bool, err error) {
 	r, what := p.r, p.what
 	domain := normDomain(r.Policy.Domain)
-	day := unixDay(r.Begin)
+	day := reportDay(r.Begin, r.End)
 	now := s.now().Unix()
 	errs, _ := json.Marshal(nonNil(r.Errors))
 	pol := r.Policy

@@ -153,6 +153,62 @@ func TestDaysBackfill(t *testing.T) {
 	}
 }
 
+// TestReportDayMigration: migration 5 moves the reports an earlier
+// version counted on the UTC day their period begins to the day that holds
+// its middle, and rebuilds the rollups to match: the database answers as if
+// the reports had been imported anew.
+func TestReportDayMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	for i := range 60 {
+		r := benchReport(i)
+		// A reporter in UTC+2: its day begins at 22:00 UTC the day before.
+		r.Begin, r.End = r.Begin.Add(-2*time.Hour), r.End.Add(-2*time.Hour+time.Second)
+		r.Records[1].Disposition, r.Records[2].Disposition = "quarantine", "reject"
+		if _, err := s.PutAggregateReport(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := store.DMARCQuery{Domain: "example1.com", Since: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)}
+	days, err := s.DMARCDaily(ctx, q)
+	if err != nil || len(days) == 0 || days[0].Day.Day() != 11 {
+		t.Fatalf("DMARCDaily: %+v, %v; want the days from January 11 (the report of January 11 begins on the 10th at 22:00 UTC)", days, err)
+	}
+	srcs, err := s.DMARCSources(ctx, q)
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("DMARCSources: %v, %v", srcs, err)
+	}
+	// The database as an earlier version wrote it: every report a day
+	// early. (Shifted in two steps, so that no row meets another's key.)
+	for _, table := range []string{"dmarc_reports", "dmarc_source_days", "dmarc_days"} {
+		if _, err := s.db.Exec("UPDATE " + table + " SET day = day + 1000000"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.Exec("UPDATE " + table + " SET day = day - 1000001"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.Exec("DELETE FROM schema_migrations WHERE version = 5"); err != nil {
+		t.Fatal(err)
+	}
+	if old, _ := s.DMARCDaily(ctx, q); reflect.DeepEqual(old, days) {
+		t.Fatal("the shift to the old days did not take")
+	}
+	path := s.Path()
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again, err := s.DMARCDaily(ctx, q); err != nil || !reflect.DeepEqual(again, days) {
+		t.Errorf("days after the migration (%v):\n%+v\nwant:\n%+v", err, again[:min(len(again), 3)], days[:3])
+	}
+	if again, err := s.DMARCSources(ctx, q); err != nil || !reflect.DeepEqual(again, srcs) {
+		t.Errorf("sources after the migration (%v):\n%+v\nwant:\n%+v", err, again[:min(len(again), 3)], srcs[:3])
+	}
+}
+
 // TestDamagedSums: rows whose sums overflow int64 (written by an older
 // mailtriage, before counts were capped: SQLite's integer + overflows into
 // a REAL) never make a summary fail; the sums stop at store.MaxSum.

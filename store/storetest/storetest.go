@@ -50,6 +50,7 @@ func (s Suite) Run(t *testing.T) {
 		{"ConcurrentSameReport", testConcurrent},
 		{"Sources", testSources},
 		{"Daily", testDaily},
+		{"ReportDay", testReportDay},
 		{"Counts", testCounts},
 		{"FailureReports", testFailures},
 		{"TLS", testTLS},
@@ -436,6 +437,36 @@ func testDaily(t *testing.T, s Suite) {
 	want = []store.DMARCDay{{Day: day(3), Reports: 2, Messages: 11, DMARCPass: 4}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("DMARCDaily day 3, all domains:\ngot  %+v\nwant %+v", got, want)
+	}
+}
+
+// testReportDay: a report counts on the UTC day that holds the middle of
+// its period. Receivers east of UTC begin their day before midnight UTC
+// (ikea.com's aggr_report_2018_10_05 runs from 2018-10-04T22:00Z, Mail.ru's
+// from 21:00Z): by its beginning, every such report would count a day
+// early. Those west of UTC begin it after midnight, on the right day.
+func testReportDay(t *testing.T, s Suite) {
+	st := s.open(t)
+	ctx := context.Background()
+	east := report("east.example", "e1", "example.com", day(3).Add(-2*time.Hour), rec(ipESP, 5, "pass", "pass", "none"))
+	east.End = day(4).Add(-2 * time.Hour)
+	west := report("west.example", "w1", "example.com", day(3).Add(5*time.Hour), rec(ipESP, 7, "pass", "fail", "none"))
+	west.End = day(4).Add(5*time.Hour - time.Second)
+	for _, r := range []*dmarcreport.Aggregate{east, west} {
+		if _, err := st.PutAggregateReport(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.DMARCDaily(ctx, store.DMARCQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DMARCDay{{Day: day(3), Reports: 2, Messages: 12, DMARCPass: 12}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DMARCDaily:\ngot  %+v\nwant %+v", got, want)
+	}
+	if got := sources(t, st, store.DMARCQuery{Since: day(3), Until: day(4)}); len(got) != 1 || got[0].Messages != 12 {
+		t.Errorf("the sources of day 3: %+v, want %s with 12 messages", got, ipESP)
 	}
 }
 
