@@ -473,7 +473,7 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 	res, err := s.db.ExecContext(ctx, `INSERT INTO dmarc_failures (hash, reported_domain, arrival_unix, source_ip,
 		delivery_result, auth_failure, report, imported_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (hash) DO NOTHING`,
-		hash[:], normDomain(f.ReportedDomain), arrival, src, strings.ToLower(f.DeliveryResult), string(af), string(body), now)
+		hash[:], failureDomain(f), arrival, src, strings.ToLower(f.DeliveryResult), string(af), string(body), now)
 	if err != nil {
 		return false, s.writeErr("failure report", f.MessageID, err)
 	}
@@ -482,6 +482,20 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 		return false, s.writeErr("failure report", f.MessageID, err)
 	}
 	return n > 0, nil
+}
+
+// failureDomain is the domain a failure report is about: its
+// Reported-Domain, which is optional (RFC 5965 §3.2), else the domain of
+// the reported message's From, the domain DMARC was evaluated for (RFC
+// 7489 §3.1). Migration 6 says the same in SQL.
+func failureDomain(f *dmarcreport.Failure) string {
+	if d := normDomain(f.ReportedDomain); d != "" {
+		return d
+	}
+	if _, d, ok := strings.Cut(f.From, "@"); ok && !strings.ContainsAny(d, "@ <>") {
+		return normDomain(d)
+	}
+	return ""
 }
 
 // DMARCSources reads the rollup: thousands of rows, whatever the number

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/store"
 	"github.com/mailtriage/mailtriage/store/storetest"
 )
@@ -206,6 +207,37 @@ func TestReportDayMigration(t *testing.T) {
 	}
 	if again, err := s.DMARCSources(ctx, q); err != nil || !reflect.DeepEqual(again, srcs) {
 		t.Errorf("sources after the migration (%v):\n%+v\nwant:\n%+v", err, again[:min(len(again), 3)], srcs[:3])
+	}
+}
+
+// TestFailureDomainMigration: migration 6 gives the failure reports an
+// earlier version kept without a Reported-Domain the domain of their
+// message's From.
+func TestFailureDomainMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	f := &dmarcreport.Failure{FeedbackType: "auth-failure", From: "ceo@Example.com", MessageID: "m1@example.com",
+		Arrival: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
+	if _, err := s.PutFailureReport(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	q := store.DMARCQuery{Domain: "example.com"}
+	if c, err := s.DMARCCounts(ctx, q); err != nil || c.Failures != 1 {
+		t.Fatalf("failures of example.com: %+v, %v; want 1", c, err)
+	}
+	// As an earlier version kept it.
+	if _, err := s.db.Exec("UPDATE dmarc_failures SET reported_domain = ''; DELETE FROM schema_migrations WHERE version = 6"); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, err := s.DMARCCounts(ctx, q); err != nil || c.Failures != 1 {
+		t.Errorf("failures of example.com after the migration: %+v, %v; want 1", c, err)
 	}
 }
 

@@ -516,6 +516,14 @@ func testFailures(t *testing.T, s Suite) {
 	if added, err := st.PutFailureReport(ctx, again); err != nil || added {
 		t.Errorf("the same failure report with its Authentication-Results = %v, %v; want not added", added, err)
 	}
+	// Reported-Domain is optional (RFC 5965 §3.2): without it, the report
+	// is about the domain of the reported message's From, the domain DMARC
+	// was evaluated for (RFC 7489 §3.1).
+	noDomain := failure("d", day(3).Add(4*time.Hour))
+	noDomain.ReportedDomain, noDomain.From = "", "ceo@Example.COM"
+	if added, err := st.PutFailureReport(ctx, noDomain); err != nil || !added {
+		t.Fatalf("a failure report without Reported-Domain = %v, %v; want added", added, err)
+	}
 	// Another arrival time is another report, though the message is the same.
 	if added, err := st.PutFailureReport(ctx, failure("b", day(3).Add(3*time.Hour))); err != nil || !added {
 		t.Errorf("a second report of the message = %v, %v; want added", added, err)
@@ -524,8 +532,8 @@ func testFailures(t *testing.T, s Suite) {
 		q    store.DMARCQuery
 		want int64
 	}{
-		{store.DMARCQuery{}, 4},
-		{store.DMARCQuery{Domain: "example.com", Since: day(3)}, 3},
+		{store.DMARCQuery{}, 5},
+		{store.DMARCQuery{Domain: "example.com", Since: day(3)}, 4},
 		{store.DMARCQuery{Domain: "example.org"}, 0},
 		{store.DMARCQuery{Until: day(3)}, 1},
 	} {
