@@ -81,6 +81,9 @@ func readFeedback(body []byte) (*Failure, error) {
 		DKIMSelector:      h.get("dkim-selector"),
 		DKIMCanonicalized: h.get("dkim-canonicalized-header"),
 		SPFDNS:            h.get("spf-dns"),
+
+		AuthenticationResults: h.all("authentication-results"),
+		OriginalEnvelopeID:    h.get("original-envelope-id"),
 	}
 	switch f.FeedbackType {
 	case "":

@@ -21,7 +21,8 @@ func TestFailureCorpus(t *testing.T) {
 			Arrival:  time.Date(2019, 4, 30, 2, 9, 0, 0, time.UTC),
 			SourceIP: netip.MustParseAddr("10.10.10.10"), OriginalRcptTo: []string{"recipient@linkedin.com"},
 			ReportedDomain: "example.com", AuthFailure: []string{"dmarc"}, DeliveryResult: "delivered",
-			From: "sender@example.com", To: "recipient@linkedin.com", Subject: "Subject line, could be UTF8 encoded",
+			AuthenticationResults: []string{"dmarc=fail (p=none; dis=none) header.from=example.com"},
+			From:                  "sender@example.com", To: "recipient@linkedin.com", Subject: "Subject line, could be UTF8 encoded",
 			MessageID: "01010101010101010101010101010101@ABAB01MS0016.someserver.loc",
 			Date:      time.Date(2019, 4, 30, 2, 9, 9, 0, time.UTC),
 		}},
@@ -34,6 +35,9 @@ func TestFailureCorpus(t *testing.T) {
 			OriginalMailFrom: "bounces+1137616-c1ad-xsj399=163.com@email.entrata.com",
 			ReportedDomain:   "cardinal.com", IdentityAlignment: []string{"spf", "dkim"},
 			DeliveryResult: "delivered", DKIMDomain: "entrata.com",
+			OriginalEnvelopeID: "N8CowEApcUPo6q1bnXlMAA--.44392S3",
+			AuthenticationResults: []string{"163.com; dkim=pass (verify result: all signatures verified) header.d=entrata.com; " +
+				"spf=pass smtp.mailfrom=bounces+1137616-c1ad-xsj399=163.com@email.entrata.com"},
 			From: "info@cardinal.com", To: "redacted@163.com", Subject: "Rent Reminder",
 			MessageID: "oguVx1AxQayV5Sv2nYK-rA@ismtpd0007p1las1.sendgrid.net",
 			Date:      time.Date(2018, 9, 28, 8, 48, 39, 0, time.UTC),
@@ -82,7 +86,9 @@ func TestFailureFields(t *testing.T) {
 				f.DKIMIdentity, f.DKIMSelector, f.DKIMCanonicalized, f.Arrival.Format(time.RFC3339)),
 				"192.0.2.1 randomuser@example.net [user@example.com] example.net [signature] example.net @example.net news RnJvbTo= 2005-03-08T18:00:00Z\n") +
 				want(fmt.Sprintln(f.From, "|", f.To, "|", f.Subject, "|", f.MessageID, "|", f.Date.Unix()),
-					"randomuser@example.net | user@example.com, other@example.com | Discount on weight loss! | 8787KJKJ3K4J3K4J3K4J3.mail@example.net | 1110301200\n")
+					"randomuser@example.net | user@example.com, other@example.com | Discount on weight loss! | 8787KJKJ3K4J3K4J3K4J3.mail@example.net | 1110301200\n") +
+				// The folded field unfolded (RFC 5322 §2.2.3).
+				want(fmt.Sprintf("%q", f.AuthenticationResults), `["mail.example.com; dkim=fail header.d=example.net"]`)
 		}},
 		// RFC 9991 §3: Auth-Failure and Identity-Alignment as comma lists,
 		// in any case, or repeated.

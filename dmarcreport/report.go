@@ -141,6 +141,13 @@ type Failure struct {
 	DKIMSelector      string
 	DKIMCanonicalized string // DKIM-Canonicalized-Header (base64), as sent
 	SPFDNS            string
+	// AuthenticationResults are the report's Authentication-Results
+	// fields (RFC 6591 §3.1 requires one; RFC 8601 syntax), unfolded and
+	// as sent: what the receiver checked, and for which domains.
+	AuthenticationResults []string `json:",omitempty"`
+	// OriginalEnvelopeID is Original-Envelope-Id (RFC 5965 §3.2), the
+	// receiver's id of the SMTP transaction, to quote to its postmaster.
+	OriginalEnvelopeID string `json:",omitempty"`
 
 	// Headers of the reported message, as far as the report includes them.
 	From, To, Subject, MessageID string

@@ -217,7 +217,7 @@ tr.total th { border-top: 2px solid var(--fg); }
 <main>
 <header>
 <h1>DMARC summary</h1>
-<p class="meta">{{.S.Scope}} · days are UTC, by the day each report's period begins</p>
+<p class="meta">{{.S.Scope}} · days are UTC, by the day that holds the middle of each report's period</p>
 <ul class="tiles">
 <li class="tile"><span>reports</span><b>{{count .S.Reports}}</b></li>
 <li class="tile"><span>messages</span><b>{{count .S.Messages}}</b></li>

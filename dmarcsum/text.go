@@ -245,7 +245,7 @@ func daysTable(w io.Writer, s *Summary) {
 	if len(s.Days) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nPer day (UTC, by the day each report's period begins)\n")
+	fmt.Fprintf(w, "\nPer day (UTC, by the day that holds the middle of each report's period)\n")
 	if len(s.Days) > maxTextDays {
 		fmt.Fprintf(w, "  %d days, %s to %s: see --format html for the chart, or --format json.\n", len(s.Days), s.Days[0].Day, s.Days[len(s.Days)-1].Day)
 		return

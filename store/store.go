@@ -179,8 +179,10 @@ type Admin interface {
 }
 
 // DMARCQuery selects reports: those about Domain (all domains when empty)
-// whose period begins on a UTC day that overlaps [Since, Until); a zero
-// Since or Until leaves that side open.
+// that count on a UTC day that overlaps [Since, Until); a zero Since or
+// Until leaves that side open. A report counts on the UTC day that holds
+// the middle of its period: receivers report by their own day, which east
+// of UTC begins the evening before (22:00 UTC in UTC+2).
 //
 // Whole days, because receivers send one report per day and the summary
 // reads a per-day rollup: --since 2026-03-02T15:00 still counts that day's
@@ -217,7 +219,7 @@ type SourceStat struct {
 }
 
 // DMARCDay is one UTC day of the matching reports, by the day each
-// report's period begins.
+// report counts on (see DMARCQuery).
 type DMARCDay struct {
 	Day       time.Time // midnight UTC
 	Reports   int64
@@ -235,8 +237,9 @@ type DMARCCounts struct {
 	Failures int64
 }
 
-// TLSQuery selects TLS reports as DMARCQuery does (by the UTC day their
-// period begins on), and of those the policies for Domain (all when empty).
+// TLSQuery selects TLS reports by the UTC day their period begins on (RFC
+// 8460 §4.1 has them cover UTC days), and of those the policies for Domain
+// (all when empty).
 type TLSQuery struct {
 	Domain       string
 	Since, Until time.Time

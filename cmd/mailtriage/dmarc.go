@@ -471,7 +471,8 @@ your own in the same TOML form, tried first:
   name = "Billing platform"
   rdns = ["*.mail.billing.example.net"]
 
-Reports are selected by the UTC day their period begins on: --since and
+Reports are selected by the UTC day that holds the middle of their period
+(a receiver east of UTC begins its day the evening before): --since and
 --until take a date (2026-03-01), an RFC 3339 time, or a span back from now
 (30d, 12h). The SMTP TLS reports of the same days are summarised per
 receiving domain and policy.

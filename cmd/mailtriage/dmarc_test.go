@@ -113,9 +113,10 @@ func TestDMARCImportSummary(t *testing.T) {
 		t.Errorf("TLS %+v", tls)
 	}
 
-	// One domain, some days.
+	// One domain, some days. veeam.com's report runs from 2018-06-27T21:00Z
+	// to the 28th at 21:00Z: a day of UTC+3, the 28th.
 	s = summary(t, "--db", db, "--domain", "Example.com", "--since", "2018-01-01", "--until", "2018-10-02")
-	if s.Reports != 3 || len(s.Days) != 3 || s.Days[0].Day != "2018-06-27" || s.Days[2].Day != "2018-10-01" || len(s.TLS) != 0 {
+	if s.Reports != 3 || len(s.Days) != 3 || s.Days[0].Day != "2018-06-28" || s.Days[2].Day != "2018-10-01" || len(s.TLS) != 0 {
 		t.Errorf("example.com in 2018 until October 1st: %+v", s)
 	}
 

@@ -143,7 +143,7 @@ func (s *Store) readyReport(ctx context.Context, r *dmarcreport.Aggregate, rdns 
 func (s *Store) writeReport(ctx context.Context, tx *sql.Tx, p *readyReport) (added bool, err error) {
 	r, what := p.r, p.what
 	domain := normDomain(r.Policy.Domain)
-	day := unixDay(r.Begin)
+	day := reportDay(r.Begin, r.End)
 	now := s.now().Unix()
 	errs, _ := json.Marshal(nonNil(r.Errors))
 	pol := r.Policy
@@ -451,7 +451,15 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 	if err != nil {
 		return false, fmt.Errorf("failure report: %w", err)
 	}
-	hash := sha256.Sum256(body)
+	// The identity leaves out the fields read since reports were first
+	// kept, so that a report imported before is still the same report.
+	id := *f
+	id.AuthenticationResults, id.OriginalEnvelopeID = nil, ""
+	idJSON, err := json.Marshal(&id)
+	if err != nil {
+		return false, fmt.Errorf("failure report: %w", err)
+	}
+	hash := sha256.Sum256(idJSON)
 	now := s.now().Unix()
 	arrival := now
 	if !f.Arrival.IsZero() {
@@ -465,7 +473,7 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 	res, err := s.db.ExecContext(ctx, `INSERT INTO dmarc_failures (hash, reported_domain, arrival_unix, source_ip,
 		delivery_result, auth_failure, report, imported_unix) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (hash) DO NOTHING`,
-		hash[:], normDomain(f.ReportedDomain), arrival, src, strings.ToLower(f.DeliveryResult), string(af), string(body), now)
+		hash[:], failureDomain(f), arrival, src, strings.ToLower(f.DeliveryResult), string(af), string(body), now)
 	if err != nil {
 		return false, s.writeErr("failure report", f.MessageID, err)
 	}
@@ -474,6 +482,20 @@ func (s *Store) PutFailureReport(ctx context.Context, f *dmarcreport.Failure) (b
 		return false, s.writeErr("failure report", f.MessageID, err)
 	}
 	return n > 0, nil
+}
+
+// failureDomain is the domain a failure report is about: its
+// Reported-Domain, which is optional (RFC 5965 §3.2), else the domain of
+// the reported message's From, the domain DMARC was evaluated for (RFC
+// 7489 §3.1). Migration 6 says the same in SQL.
+func failureDomain(f *dmarcreport.Failure) string {
+	if d := normDomain(f.ReportedDomain); d != "" {
+		return d
+	}
+	if _, d, ok := strings.Cut(f.From, "@"); ok && !strings.ContainsAny(d, "@ <>") {
+		return normDomain(d)
+	}
+	return ""
 }
 
 // DMARCSources reads the rollup: thousands of rows, whatever the number

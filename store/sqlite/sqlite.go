@@ -256,6 +256,16 @@ func unitOf(t time.Time, unit int64) int64 {
 // unixDay is the Unix day t falls on (days since 1970-01-01, UTC).
 func unixDay(t time.Time) int64 { return unitOf(t, daySeconds) }
 
+// reportDay is the Unix day an aggregate report counts on: the UTC day
+// that holds the middle of its period. Receivers report by their own day,
+// which begins before midnight UTC east of it (22:00 in UTC+2) and after
+// it west of it: the middle of a day's report falls on that day either way
+// (migration 5 says the same in SQL).
+func reportDay(begin, end time.Time) int64 {
+	b, e := begin.Unix(), end.Unix()
+	return unixDay(time.Unix(b+(e-b)/2, 0))
+}
+
 // hourTime is the start of a Unix hour.
 func hourTime(hour int64) time.Time { return time.Unix(hour*hourSeconds, 0).UTC() }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/store"
 	"github.com/mailtriage/mailtriage/store/storetest"
 )
@@ -150,6 +151,93 @@ func TestDaysBackfill(t *testing.T) {
 	}
 	if c, _ := s.DMARCCounts(ctx, store.DMARCQuery{}); c != counts || c.Reports != 50 {
 		t.Errorf("counts %+v after the backfill, %+v before", c, counts)
+	}
+}
+
+// TestReportDayMigration: migration 5 moves the reports an earlier
+// version counted on the UTC day their period begins to the day that holds
+// its middle, and rebuilds the rollups to match: the database answers as if
+// the reports had been imported anew.
+func TestReportDayMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	for i := range 60 {
+		r := benchReport(i)
+		// A reporter in UTC+2: its day begins at 22:00 UTC the day before.
+		r.Begin, r.End = r.Begin.Add(-2*time.Hour), r.End.Add(-2*time.Hour+time.Second)
+		r.Records[1].Disposition, r.Records[2].Disposition = "quarantine", "reject"
+		if _, err := s.PutAggregateReport(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := store.DMARCQuery{Domain: "example1.com", Since: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)}
+	days, err := s.DMARCDaily(ctx, q)
+	if err != nil || len(days) == 0 || days[0].Day.Day() != 11 {
+		t.Fatalf("DMARCDaily: %+v, %v; want the days from January 11 (the report of January 11 begins on the 10th at 22:00 UTC)", days, err)
+	}
+	srcs, err := s.DMARCSources(ctx, q)
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("DMARCSources: %v, %v", srcs, err)
+	}
+	// The database as an earlier version wrote it: every report a day
+	// early. (Shifted in two steps, so that no row meets another's key.)
+	for _, table := range []string{"dmarc_reports", "dmarc_source_days", "dmarc_days"} {
+		if _, err := s.db.Exec("UPDATE " + table + " SET day = day + 1000000"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.Exec("UPDATE " + table + " SET day = day - 1000001"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.Exec("DELETE FROM schema_migrations WHERE version = 5"); err != nil {
+		t.Fatal(err)
+	}
+	if old, _ := s.DMARCDaily(ctx, q); reflect.DeepEqual(old, days) {
+		t.Fatal("the shift to the old days did not take")
+	}
+	path := s.Path()
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again, err := s.DMARCDaily(ctx, q); err != nil || !reflect.DeepEqual(again, days) {
+		t.Errorf("days after the migration (%v):\n%+v\nwant:\n%+v", err, again[:min(len(again), 3)], days[:3])
+	}
+	if again, err := s.DMARCSources(ctx, q); err != nil || !reflect.DeepEqual(again, srcs) {
+		t.Errorf("sources after the migration (%v):\n%+v\nwant:\n%+v", err, again[:min(len(again), 3)], srcs[:3])
+	}
+}
+
+// TestFailureDomainMigration: migration 6 gives the failure reports an
+// earlier version kept without a Reported-Domain the domain of their
+// message's From.
+func TestFailureDomainMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	f := &dmarcreport.Failure{FeedbackType: "auth-failure", From: "ceo@Example.com", MessageID: "m1@example.com",
+		Arrival: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
+	if _, err := s.PutFailureReport(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	q := store.DMARCQuery{Domain: "example.com"}
+	if c, err := s.DMARCCounts(ctx, q); err != nil || c.Failures != 1 {
+		t.Fatalf("failures of example.com: %+v, %v; want 1", c, err)
+	}
+	// As an earlier version kept it.
+	if _, err := s.db.Exec("UPDATE dmarc_failures SET reported_domain = ''; DELETE FROM schema_migrations WHERE version = 6"); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, err := s.DMARCCounts(ctx, q); err != nil || c.Failures != 1 {
+		t.Errorf("failures of example.com after the migration: %+v, %v; want 1", c, err)
 	}
 }
 

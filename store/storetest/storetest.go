@@ -50,6 +50,7 @@ func (s Suite) Run(t *testing.T) {
 		{"ConcurrentSameReport", testConcurrent},
 		{"Sources", testSources},
 		{"Daily", testDaily},
+		{"ReportDay", testReportDay},
 		{"Counts", testCounts},
 		{"FailureReports", testFailures},
 		{"TLS", testTLS},
@@ -439,6 +440,36 @@ func testDaily(t *testing.T, s Suite) {
 	}
 }
 
+// testReportDay: a report counts on the UTC day that holds the middle of
+// its period. Receivers east of UTC begin their day before midnight UTC
+// (ikea.com's aggr_report_2018_10_05 runs from 2018-10-04T22:00Z, Mail.ru's
+// from 21:00Z): by its beginning, every such report would count a day
+// early. Those west of UTC begin it after midnight, on the right day.
+func testReportDay(t *testing.T, s Suite) {
+	st := s.open(t)
+	ctx := context.Background()
+	east := report("east.example", "e1", "example.com", day(3).Add(-2*time.Hour), rec(ipESP, 5, "pass", "pass", "none"))
+	east.End = day(4).Add(-2 * time.Hour)
+	west := report("west.example", "w1", "example.com", day(3).Add(5*time.Hour), rec(ipESP, 7, "pass", "fail", "none"))
+	west.End = day(4).Add(5*time.Hour - time.Second)
+	for _, r := range []*dmarcreport.Aggregate{east, west} {
+		if _, err := st.PutAggregateReport(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.DMARCDaily(ctx, store.DMARCQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DMARCDay{{Day: day(3), Reports: 2, Messages: 12, DMARCPass: 12}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DMARCDaily:\ngot  %+v\nwant %+v", got, want)
+	}
+	if got := sources(t, st, store.DMARCQuery{Since: day(3), Until: day(4)}); len(got) != 1 || got[0].Messages != 12 {
+		t.Errorf("the sources of day 3: %+v, want %s with 12 messages", got, ipESP)
+	}
+}
+
 func testCounts(t *testing.T, s Suite) {
 	st := s.open(t)
 	load(t, st)
@@ -476,6 +507,23 @@ func testFailures(t *testing.T, s Suite) {
 	if added, err := st.PutFailureReport(ctx, failure("b", day(3).Add(time.Hour))); err != nil || added {
 		t.Errorf("the same failure report again = %v, %v; want not added", added, err)
 	}
+	// The report as a version that did not read Authentication-Results
+	// and Original-Envelope-Id kept it is the same report: importing a
+	// folder again after an upgrade adds nothing.
+	again := failure("b", day(3).Add(time.Hour))
+	again.AuthenticationResults = []string{"mx.example.net; dmarc=fail header.from=example.com"}
+	again.OriginalEnvelopeID = "abc123"
+	if added, err := st.PutFailureReport(ctx, again); err != nil || added {
+		t.Errorf("the same failure report with its Authentication-Results = %v, %v; want not added", added, err)
+	}
+	// Reported-Domain is optional (RFC 5965 §3.2): without it, the report
+	// is about the domain of the reported message's From, the domain DMARC
+	// was evaluated for (RFC 7489 §3.1).
+	noDomain := failure("d", day(3).Add(4*time.Hour))
+	noDomain.ReportedDomain, noDomain.From = "", "ceo@Example.COM"
+	if added, err := st.PutFailureReport(ctx, noDomain); err != nil || !added {
+		t.Fatalf("a failure report without Reported-Domain = %v, %v; want added", added, err)
+	}
 	// Another arrival time is another report, though the message is the same.
 	if added, err := st.PutFailureReport(ctx, failure("b", day(3).Add(3*time.Hour))); err != nil || !added {
 		t.Errorf("a second report of the message = %v, %v; want added", added, err)
@@ -484,8 +532,8 @@ func testFailures(t *testing.T, s Suite) {
 		q    store.DMARCQuery
 		want int64
 	}{
-		{store.DMARCQuery{}, 4},
-		{store.DMARCQuery{Domain: "example.com", Since: day(3)}, 3},
+		{store.DMARCQuery{}, 5},
+		{store.DMARCQuery{Domain: "example.com", Since: day(3)}, 4},
 		{store.DMARCQuery{Domain: "example.org"}, 0},
 		{store.DMARCQuery{Until: day(3)}, 1},
 	} {
