@@ -330,9 +330,7 @@ func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
 	case "html":
 		err = report.HTML(&buf, res)
 	default:
-		color := o.out == "" && useColor(e.stdout)
-		width := 100
-		err = report.Text(&buf, res, report.Options{Color: color, Width: width})
+		err = report.Text(&buf, res, textOptions(e, o.out == ""))
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the report: %w", err)

@@ -133,7 +133,7 @@ func runBlocklist(cmd *cobra.Command, e *env, o *blocklistOptions, args []string
 	if o.format == "json" {
 		err = report.BlocklistJSON(&buf, rep)
 	} else {
-		err = report.BlocklistText(&buf, rep, report.Options{Color: useColor(e.stdout)})
+		err = report.BlocklistText(&buf, rep, textOptions(e, true))
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the report: %w", err)

@@ -85,7 +85,7 @@ func runBounce(cmd *cobra.Command, e *env, o *bounceOptions, args []string) erro
 	if o.format == "json" {
 		err = report.BounceJSON(&buf, res)
 	} else {
-		err = report.BounceText(&buf, res, report.Options{Color: useColor(e.stdout)})
+		err = report.BounceText(&buf, res, textOptions(e, true))
 	}
 	if err != nil {
 		return fmt.Errorf("rendering: %w", err)

@@ -152,7 +152,7 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 	case "html":
 		err = report.CheckHTML(&buf, rep)
 	default:
-		err = report.CheckText(&buf, rep, report.Options{Color: o.out == "" && useColor(e.stdout)})
+		err = report.CheckText(&buf, rep, textOptions(e, o.out == ""))
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the report: %w", err)

@@ -144,7 +144,7 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	case "markdown":
 		err = report.PlanMarkdown(&buf, rep)
 	default:
-		err = report.PlanText(&buf, rep, report.Options{Color: useColor(e.stdout)})
+		err = report.PlanText(&buf, rep, textOptions(e, true))
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the plan: %w", err)

@@ -104,7 +104,7 @@ func runPlanCheck(cmd *cobra.Command, e *env, o *planCheckOptions, args []string
 		for _, l := range p.Lanes {
 			th[l.Lane] = l.Threshold
 		}
-		err = report.PlanCheckText(&buf, ps, th, report.Options{Color: useColor(e.stdout)})
+		err = report.PlanCheckText(&buf, ps, th, textOptions(e, true))
 	}
 	if err != nil {
 		return err

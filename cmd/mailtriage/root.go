@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -65,6 +66,24 @@ type env struct {
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// textOptions shape a text report: written to standard output (toStdout)
+// on a terminal, in colour (see useColor) and as wide as the terminal;
+// otherwise plain and 100 columns wide.
+func textOptions(e *env, toStdout bool) report.Options {
+	if !toStdout {
+		return report.Options{}
+	}
+	o := report.Options{Color: useColor(e.stdout)}
+	if f, ok := e.stdout.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			// Narrower than 60 columns the tables break anyway; wider
+			// than 200, lines get too long to read.
+			o.Width = min(max(w, 60), 200)
+		}
+	}
+	return o
 }
 
 // useColor reports whether to write colours to w: a terminal, unless the

@@ -135,7 +135,7 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 	if o.format == "json" {
 		err = report.SPFJSON(&buf, rep)
 	} else {
-		err = report.SPFText(&buf, rep, report.Options{Color: useColor(e.stdout)})
+		err = report.SPFText(&buf, rep, textOptions(e, true))
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the report: %w", err)
