@@ -4,8 +4,12 @@
 //
 // A message is keyed by logging host and queue id, so the logs of several
 // hosts can be read together. Its recipients are the to= addresses its
-// delivery lines name. A recipient's outcome is its last status line:
-// delivered (status=sent), bounced, expired (the queue manager's
+// delivery lines name, each with its orig_to= (the address before an alias
+// or a canonical map rewrote it): cleanup queues the same address once per
+// original recipient (its duplicate filter keeps distinct pairs, with
+// enable_original_recipient=yes, the default), and each is delivered and
+// logged as a recipient of its own. A recipient's outcome is its last
+// status line: delivered (status=sent), bounced, expired (the queue manager's
 // "status=expired" for the message while the recipient was still deferred)
 // or pending (still deferred when the input ends). For an expired recipient
 // the root cause is the last reply a remote server gave it, or, if none
@@ -68,12 +72,13 @@ type message struct {
 	queued       time.Time
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
-	byAddr       map[string]*recipient // once a message has many recipients
+	byAddr       map[string]*recipient // once a message has many recipients; see recipientKey
 	said         *said                 // a non-final MX's reply of the current attempt
 }
 
 type recipient struct {
 	addr, domain, lane string
+	orig               string // orig_to=, "" when not logged
 	relayHost, relayIP string // the server of the last attempt
 	attempts           int
 	final              bool
@@ -324,39 +329,70 @@ func (t *Tracker) messageID(m *message, id string) {
 	t.byMsgID[id] = m
 }
 
-func (t *Tracker) recipient(m *message, addr []byte) *recipient {
+// recipient returns m's recipient of address addr and original recipient
+// orig (orig_to=, empty when not logged), creating it.
+func (t *Tracker) recipient(m *message, addr, orig []byte) *recipient {
 	if m.byAddr != nil {
-		if r, ok := m.byAddr[string(addr)]; ok {
+		t.keyBuf = recipientKey(t.keyBuf[:0], addr, orig)
+		if r, ok := m.byAddr[string(t.keyBuf)]; ok {
 			return r
 		}
 	} else if len(m.rcpts) > 0 {
-		if m.first.addr == string(addr) {
+		if m.first.is(addr, orig) {
 			return &m.first
 		}
 		for _, r := range m.rcpts[1:] {
-			if r.addr == string(addr) {
+			if r.is(addr, orig) {
 				return r
 			}
 		}
 	}
-	a := string(addr)
 	r := &m.first
 	if len(m.rcpts) > 0 {
 		r = t.freeRcpts.get()
 	}
-	r.addr, r.domain = a, domainOf(a)
+	// One allocation holds both.
+	t.keyBuf = append(append(t.keyBuf[:0], addr...), orig...)
+	s := string(t.keyBuf)
+	r.addr, r.orig = s[:len(addr)], s[len(addr):]
+	r.domain = domainOf(r.addr)
 	m.rcpts = append(m.rcpts, r)
 	switch {
 	case m.byAddr != nil:
-		m.byAddr[a] = r
+		m.byAddr[r.key()] = r
 	case len(m.rcpts) > 8:
-		// A list message: look recipients up by address from now on.
+		// A list message: look recipients up by key from now on.
 		m.byAddr = make(map[string]*recipient, len(m.rcpts))
 		for _, r := range m.rcpts {
-			m.byAddr[r.addr] = r
+			m.byAddr[r.key()] = r
 		}
 	}
 	return r
+}
+
+// is reports whether r is the recipient of address addr and original
+// recipient orig.
+func (r *recipient) is(addr, orig []byte) bool {
+	return r.addr == string(addr) && r.orig == string(orig)
+}
+
+// key returns r's key in its message's byAddr: the address, and the
+// original recipient after a NUL when there is one.
+func (r *recipient) key() string {
+	if r.orig == "" {
+		return r.addr
+	}
+	return r.addr + "\x00" + r.orig
+}
+
+// recipientKey appends the key of address addr and original recipient orig
+// (see recipient.key).
+func recipientKey(b, addr, orig []byte) []byte {
+	b = append(b, addr...)
+	if len(orig) > 0 {
+		b = append(append(b, 0), orig...)
+	}
+	return b
 }
 
 // linkCopy joins the copy a content filter queued (the hop's "queued as
@@ -431,7 +467,7 @@ func (t *Tracker) delivery(e *entry) {
 		m.probe = true
 		return
 	}
-	r := t.recipient(m, e.rcpt)
+	r := t.recipient(m, e.rcpt, e.origTo)
 	if r.final || r.filtered {
 		return
 	}
