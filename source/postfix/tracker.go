@@ -8,12 +8,14 @@
 // or a canonical map rewrote it): cleanup queues the same address once per
 // original recipient (its duplicate filter keeps distinct pairs, with
 // enable_original_recipient=yes, the default), and each is delivered and
-// logged as a recipient of its own. A recipient's outcome is its last
-// status line: delivered (status=sent), bounced, expired (the queue manager's
-// "status=expired" for the message while the recipient was still deferred)
-// or pending (still deferred when the input ends). For an expired recipient
-// the root cause is the last reply a remote server gave it, or, if none
-// ever answered, the last failure text.
+// logged as a recipient of its own. The copy a content filter queued has
+// the recipients the filter's hop handed it, also before (or without) its
+// own lines naming them. A recipient's outcome is its last status line:
+// delivered (status=sent), bounced, expired (the queue manager's
+// "status=expired" for the message while the recipient was still
+// deferred) or pending (still deferred when the input ends). For an
+// expired recipient the root cause is the last reply a remote server gave
+// it, or, if none ever answered, the last failure text.
 //
 // What counts as an attempt follows the definitions of the analysis: a
 // status line of an SMTP or LMTP client, whether or not a server answered;
@@ -73,6 +75,7 @@ type message struct {
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
 	byAddr       map[string]*recipient // once a message has many recipients; see recipientKey
+	handed       int                   // recipients handed and not yet named (see recipient.handed)
 	said         *said                 // a non-final MX's reply of the current attempt
 }
 
@@ -83,6 +86,7 @@ type recipient struct {
 	attempts           int
 	final              bool
 	filtered           bool   // handed to a content filter: its copy carries on
+	handed             bool   // a filter's hop gave it to this copy, whose lines have not named it yet
 	cause              *cause // nil until the recipient had a failure
 }
 
@@ -347,6 +351,29 @@ func (t *Tracker) recipient(m *message, addr, orig []byte) *recipient {
 			}
 		}
 	}
+	if m.handed > 0 {
+		// A recipient a content filter's hop handed to this copy, named
+		// by the copy without the hop's orig_to=: the filter re-injects
+		// the address alone.
+		for _, r := range m.rcpts {
+			if r.handed && r.addr == string(addr) {
+				if m.byAddr != nil {
+					delete(m.byAddr, r.key())
+				}
+				r.orig = string(orig)
+				if m.byAddr != nil {
+					m.byAddr[r.key()] = r
+				}
+				return r
+			}
+		}
+	}
+	return t.addRecipient(m, addr, orig)
+}
+
+// addRecipient adds the recipient of address addr and original recipient
+// orig to m.
+func (t *Tracker) addRecipient(m *message, addr, orig []byte) *recipient {
 	r := &m.first
 	if len(m.rcpts) > 0 {
 		r = t.freeRcpts.get()
@@ -399,7 +426,7 @@ func recipientKey(b, addr, orig []byte) []byte {
 // NEWID") to the message that went into the filter: the copy is the same
 // message and inherits what is known of it. The copy's lines may come
 // before the hop's, so the copy may exist already.
-func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
+func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	h := t.hash(host, newID)
 	if orig.copied && t.lookup(h, host, newID) == nil {
 		// The copy came, linked by Message-ID, and is done already: the
@@ -416,6 +443,28 @@ func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
 	if orig.senderKnown && (!cp.senderKnown || cp.sender == "") {
 		cp.sender, cp.senderKnown = orig.sender, true
 	}
+	t.hand(cp, addr, origTo)
+}
+
+// hand gives the copy a content filter queued the recipient the hop handed
+// it, so that the copy counts it also when the log ends (or the copy
+// expires) before the copy's own lines name it.
+func (t *Tracker) hand(cp *message, addr, orig []byte) {
+	if cp.byAddr != nil {
+		t.keyBuf = recipientKey(t.keyBuf[:0], addr, orig)
+		if _, ok := cp.byAddr[string(t.keyBuf)]; ok {
+			return
+		}
+	} else {
+		for _, r := range cp.rcpts {
+			if r.addr == string(addr) && (!r.handed || r.orig == string(orig)) {
+				return // the copy named it already, or another hop handed it
+			}
+		}
+	}
+	r := t.addRecipient(cp, addr, orig)
+	r.handed = true
+	cp.handed++
 }
 
 // hostSaid keeps a non-final MX's reply: the recipients of the delivery
@@ -468,6 +517,10 @@ func (t *Tracker) delivery(e *entry) {
 		return
 	}
 	r := t.recipient(m, e.rcpt, e.origTo)
+	if r.handed {
+		r.handed = false
+		m.handed--
+	}
 	if r.final || r.filtered {
 		return
 	}
@@ -488,7 +541,7 @@ func (t *Tracker) delivery(e *entry) {
 	case e.filterHop:
 		// A hop to a content filter: the copy it queued carries on.
 		r.filtered = true
-		t.linkCopy(m, e.host, e.id)
+		t.linkCopy(m, e.host, e.id, e.rcpt, e.origTo)
 	case e.loopback && e.status != mailtriage.Delivered:
 		// A content filter (or local server) that is down or refuses: no
 		// remote try.
@@ -692,6 +745,12 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	for _, r := range m.rcpts {
 		if r.filtered {
 			filtered++
+			continue
+		}
+		if r.handed && status == mailtriage.Deleted {
+			// The queue manager removed the copy, and its lines never
+			// named this address a content filter handed it: they named
+			// it otherwise (mapped again after the filter).
 			continue
 		}
 		if !r.final {

@@ -571,3 +571,58 @@ func TestRecipientKeys(t *testing.T) {
 		t.Errorf("lookups added recipients: %d", len(m.rcpts))
 	}
 }
+
+// TestHandedToCopy: the recipients a content filter's hop hands to the
+// copy it queued are the copy's, also before the copy's own lines name
+// them: a log that ends in between leaves them pending, not uncounted. The
+// copy's lines may name a recipient without the hop's orig_to= (the filter
+// re-injects the address alone, as in pixelpark/postfix-logsums'
+// tests/mail.log), and it is the same recipient.
+func TestHandedToCopy(t *testing.T) {
+	const hop = ", relay=127.0.0.1[127.0.0.1]:10024, delay=1.5, delays=1/0/0.2/0.3, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as "
+	// The log ends after the hop: the copy's recipient is pending.
+	ended := "2026-11-28T13:59:59+00:00 mta1 postfix/smtpd[1]: D0B5DA57D1: client=app1.shop.example.net[198.51.100.10]\n" +
+		"2026-11-28T13:59:59+00:00 mta1 postfix/cleanup[2]: D0B5DA57D1: message-id=<1@shop.example.net>\n" +
+		"2026-11-28T13:59:59+00:00 mta1 postfix/qmgr[3]: D0B5DA57D1: from=<noreply@shop.example.net>, size=32667, nrcpt=1 (queue active)\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/10025/smtpd[4]: D15411D182: client=localhost[127.0.0.1]\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/cleanup[2]: D15411D182: message-id=<1@shop.example.net>\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/qmgr[3]: D15411D182: from=<noreply@shop.example.net>, size=33567, nrcpt=1 (queue active)\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/amavis/smtp[5]: D0B5DA57D1: to=<paul@gmail.com>, orig_to=<customer-93991@shop.example.net>" + hop + "D15411D182)\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/qmgr[3]: D0B5DA57D1: removed\n"
+	got := record(t, ended, 1)
+	want := []string{
+		`final pending paul@gmail.com lane=google attempts=0 remote= detail=""`,
+		`message mta1/D15411D182 sender=noreply@shop.example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("log ends after the hop: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The copy names the recipient without orig_to=: the same recipient.
+	delivered := ended + "2026-11-28T14:00:02+00:00 mta1 postfix/smtp[6]: D15411D182: to=<paul@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 OK)\n" +
+		"2026-11-28T14:00:02+00:00 mta1 postfix/qmgr[3]: D15411D182: removed\n"
+	got = record(t, delivered, 1)
+	want = []string{
+		`attempt delivered paul@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered paul@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`message mta1/D15411D182 sender=noreply@shop.example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the copy delivers: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The copy names another address (mapped again after the filter) and
+	// the queue manager removes it: the handed address was that one, not
+	// a recipient deleted.
+	mapped := ended + "2026-11-28T14:00:02+00:00 mta1 postfix/smtp[6]: D15411D182: to=<paul.smith@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 OK)\n" +
+		"2026-11-28T14:00:02+00:00 mta1 postfix/qmgr[3]: D15411D182: removed\n"
+	got = record(t, mapped, 1)
+	want = []string{
+		`attempt delivered paul.smith@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered paul.smith@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`message mta1/D15411D182 sender=noreply@shop.example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the copy maps the address: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
