@@ -53,9 +53,17 @@ func Default() Config {
 
 // Generate writes the log to w.
 func Generate(w io.Writer, cfg Config) error {
+	_, err := GenerateTruth(w, cfg)
+	return err
+}
+
+// GenerateTruth writes the log to w, as Generate does, and returns what
+// the simulation did: the truth an analysis of the log must find.
+func GenerateTruth(w io.Writer, cfg Config) (*Truth, error) {
 	g := newGen(w, cfg)
 	g.run()
-	return g.w.Flush()
+	g.truth.finish()
+	return &g.truth, g.w.Flush()
 }
 
 type evKind uint8
@@ -139,6 +147,7 @@ type gen struct {
 	line    []byte
 	stampAt int64 // second of the cached stamp prefix
 	stamp   []byte
+	truth   Truth
 }
 
 func newGen(w io.Writer, cfg Config) *gen {
@@ -156,6 +165,10 @@ func newGen(w io.Writer, cfg Config) *gen {
 		w:    bufio.NewWriterSize(w, 1<<20),
 		rnd:  rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		dead: map[string]int64{},
+		truth: Truth{
+			Lanes: map[string]*Tally{},
+			Hours: map[LaneHour]*Attempts{},
+		},
 	}
 	g.hosts = []*mta{
 		{name: "mta1", syslog: "postfix", ip: "203.0.113.25", pids: map[string]int{}},
@@ -261,6 +274,7 @@ func (g *gen) transactional(at int64) {
 		m.rcpts = append(m.rcpts, r)
 	}
 	m.open = n
+	g.truth.queued(m)
 	client := "app1.shop.example.net[198.51.100.10]"
 	spid := g.pid(host, "smtpd")
 	g.logf(at, host, "smtpd", spid, "", "connect from "+client)
@@ -322,6 +336,7 @@ func (g *gen) campaign(at int64, n int) {
 		r.addr = g.localPart() + "@" + r.dom.name
 		m.rcpts = []*rcpt{r}
 		m.open = 1
+		g.truth.queued(m)
 		spid := g.pid(host, "smtpd")
 		if i%20 == 0 {
 			g.logf(t, host, "smtpd", spid, "", "connect from "+client)
@@ -376,6 +391,7 @@ func (g *gen) attempt(at int64, m *message, ri int) {
 		d := float64(at-m.arrival) / 1e6
 		g.logf(at, host, "error", g.pid(host, "error"), m.qid, "to=<"+r.addr+">"+origTo(r)+", relay=none, delay="+fmtDelay(d)+
 			", delays="+g.delays(d)+", dsn=4.7.0, status=deferred (delivery temporarily suspended: "+g.lastRefusal(r.dom)+")")
+		g.truth.localDeferral(m, r)
 		g.retry(at, m, ri)
 		return
 	}
@@ -418,10 +434,13 @@ func (g *gen) attempt(at int64, m *message, ri int) {
 	}
 	g.logf(at, host, "smtp", pid, m.qid, "to=<"+r.addr+">"+origTo(r)+", relay="+relay+conn+", delay="+fmtDelay(d)+
 		", delays="+g.delays(d)+tls+", dsn="+out.dsn+", status="+out.status+" ("+reason+")")
+	g.truth.attempt(at, m, r, out.status)
 	switch out.status {
 	case "sent":
+		g.truth.ended(m, r, out.status)
 		g.finish(at, m, r)
 	case "bounced":
+		g.truth.ended(m, r, out.status)
 		g.finish(at, m, r)
 		if !m.notify {
 			g.notify(at+50000, m, "non-delivery")
@@ -467,6 +486,7 @@ func (g *gen) expire(at int64, m *message) {
 	host := m.host
 	g.logf(at, host, "qmgr", g.pid(host, "qmgr"), m.qid, "from=<"+m.sender+">, status=expired, returned to sender")
 	for _, r := range m.rcpts {
+		g.truth.expired(m, r)
 		r.final = true
 	}
 	g.notify(at+20000, m, "non-delivery")
@@ -479,6 +499,7 @@ func (g *gen) notify(at int64, m *message, kind string) {
 	if m.sender == "" {
 		return
 	}
+	g.truth.Notifications++
 	host := m.host
 	n := g.nextQID()
 	g.logf(at, host, "cleanup", g.pid(host, "cleanup"), n, "message-id=<"+g.messageID(at, n)+">")

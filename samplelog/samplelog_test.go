@@ -48,3 +48,49 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal("two runs with the same seed differ, or wrote nothing")
 	}
 }
+
+// TestTruthAddsUp: the truth's lanes add up to its whole, its hours to its
+// lanes, and every recipient ended once.
+func TestTruthAddsUp(t *testing.T) {
+	cfg := Default()
+	cfg.Days = 2
+	truth, err := GenerateTruth(io.Discard, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lanes Tally
+	for _, l := range truth.Lanes {
+		a, o := l.Attempts, l.Outcomes
+		lanes.Attempts.Total += a.Total
+		lanes.Attempts.Delivered += a.Delivered
+		lanes.Attempts.Deferred += a.Deferred
+		lanes.Attempts.Bounced += a.Bounced
+		lanes.LocalDeferrals += l.LocalDeferrals
+		lanes.Outcomes.Recipients += o.Recipients
+		lanes.Outcomes.Delivered += o.Delivered
+		lanes.Outcomes.Bounced += o.Bounced
+		lanes.Outcomes.Expired += o.Expired
+		lanes.Outcomes.Pending += o.Pending
+	}
+	if lanes != truth.Tally {
+		t.Errorf("the lanes add up to %+v, the whole is %+v", lanes, truth.Tally)
+	}
+	hours := map[string]Attempts{}
+	for k, h := range truth.Hours {
+		a := hours[k.Lane]
+		a.Total += h.Total
+		a.Delivered += h.Delivered
+		a.Deferred += h.Deferred
+		a.Bounced += h.Bounced
+		hours[k.Lane] = a
+	}
+	for name, l := range truth.Lanes {
+		if hours[name] != l.Attempts {
+			t.Errorf("%s: the hours add up to %+v, the lane is %+v", name, hours[name], l.Attempts)
+		}
+	}
+	o := truth.Outcomes
+	if o.Pending < 0 || o.Delivered+o.Bounced+o.Expired+o.Pending != o.Recipients || o.Delivered == 0 || o.Expired == 0 {
+		t.Errorf("outcomes %+v", o)
+	}
+}

@@ -56,16 +56,17 @@ type line struct {
 	filterHop   bool    // a loopback delivery the receiver queued again: a content filter
 	classified  bool    // verdict holds the worker's classification
 	delay       float32 // delay=: seconds since the message arrived
+	detail      int32   // index of the report in the chunk's details, -1 if none
 	msg         uint64  // the hash of the message's key (Tracker.hash)
 	host, qid   span
 	sender      span // from= (QueueActive, Expired)
 	rcpt        span
+	origTo      span // orig_to=, when the recipient was rewritten
 	relayHost   span // empty for relay=none
 	relayIP     span
 	// id is message-id= (MessageID), the new queue id of a notification
 	// (Notification) or of the copy a content filter queued (filterHop).
-	id     span
-	detail int32 // index of the report in the chunk's details, -1 if none
+	id span
 }
 
 // keep turns a parsed record into the chunk's compact line, decoding and
@@ -91,7 +92,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			return true
 		}
 		l.agent = agentOf(rec.Program)
-		l.rcpt = spanOf(c.buf, rec.Recipient)
+		l.rcpt, l.origTo = spanOf(c.buf, rec.Recipient), spanOf(c.buf, rec.OrigTo)
 		if !bytes.Equal(rec.RelayHost, []byte("none")) {
 			l.relayHost, l.relayIP = spanOf(c.buf, rec.RelayHost), spanOf(c.buf, rec.RelayIP)
 		}
@@ -274,6 +275,7 @@ type entry struct {
 	host, qid  []byte
 	sender     []byte
 	rcpt       []byte
+	origTo     []byte
 	relayHost  []byte
 	relayIP    []byte
 	id         []byte
@@ -290,7 +292,7 @@ func (c *chunk) entry(i int, e *entry) {
 	e.time, e.kind, e.msg, e.status, e.agent = time.Unix(0, l.time).UTC(), l.kind, l.msg, l.status, l.agent
 	e.loopback, e.filterHop, e.classified = l.loopback, l.filterHop, l.classified
 	e.delay = time.Duration(float64(l.delay) * float64(time.Second))
-	e.host, e.qid, e.sender, e.rcpt = b(l.host), b(l.qid), b(l.sender), b(l.rcpt)
+	e.host, e.qid, e.sender, e.rcpt, e.origTo = b(l.host), b(l.qid), b(l.sender), b(l.rcpt), b(l.origTo)
 	e.relayHost, e.relayIP, e.id = b(l.relayHost), b(l.relayIP), b(l.id)
 	e.detail, e.verdict = nil, nil
 	if l.detail >= 0 {

@@ -4,12 +4,18 @@
 //
 // A message is keyed by logging host and queue id, so the logs of several
 // hosts can be read together. Its recipients are the to= addresses its
-// delivery lines name. A recipient's outcome is its last status line:
+// delivery lines name, each with its orig_to= (the address before an alias
+// or a canonical map rewrote it): cleanup queues the same address once per
+// original recipient (its duplicate filter keeps distinct pairs, with
+// enable_original_recipient=yes, the default), and each is delivered and
+// logged as a recipient of its own. The copy a content filter queued has
+// the recipients the filter's hop handed it, also before (or without) its
+// own lines naming them. A recipient's outcome is its last status line:
 // delivered (status=sent), bounced, expired (the queue manager's
-// "status=expired" for the message while the recipient was still deferred)
-// or pending (still deferred when the input ends). For an expired recipient
-// the root cause is the last reply a remote server gave it, or, if none
-// ever answered, the last failure text.
+// "status=expired" for the message while the recipient was still
+// deferred) or pending (still deferred when the input ends). For an
+// expired recipient the root cause is the last reply a remote server gave
+// it, or, if none ever answered, the last failure text.
 //
 // What counts as an attempt follows the definitions of the analysis: a
 // status line of an SMTP or LMTP client, whether or not a server answered;
@@ -68,16 +74,19 @@ type message struct {
 	queued       time.Time
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
-	byAddr       map[string]*recipient // once a message has many recipients
+	byAddr       map[string]*recipient // once a message has many recipients; see recipientKey
+	handed       int                   // recipients handed and not yet named (see recipient.handed)
 	said         *said                 // a non-final MX's reply of the current attempt
 }
 
 type recipient struct {
 	addr, domain, lane string
+	orig               string // orig_to=, "" when not logged
 	relayHost, relayIP string // the server of the last attempt
 	attempts           int
 	final              bool
 	filtered           bool   // handed to a content filter: its copy carries on
+	handed             bool   // a filter's hop gave it to this copy, whose lines have not named it yet
 	cause              *cause // nil until the recipient had a failure
 }
 
@@ -324,46 +333,100 @@ func (t *Tracker) messageID(m *message, id string) {
 	t.byMsgID[id] = m
 }
 
-func (t *Tracker) recipient(m *message, addr []byte) *recipient {
+// recipient returns m's recipient of address addr and original recipient
+// orig (orig_to=, empty when not logged), creating it.
+func (t *Tracker) recipient(m *message, addr, orig []byte) *recipient {
 	if m.byAddr != nil {
-		if r, ok := m.byAddr[string(addr)]; ok {
+		t.keyBuf = recipientKey(t.keyBuf[:0], addr, orig)
+		if r, ok := m.byAddr[string(t.keyBuf)]; ok {
 			return r
 		}
 	} else if len(m.rcpts) > 0 {
-		if m.first.addr == string(addr) {
+		if m.first.is(addr, orig) {
 			return &m.first
 		}
 		for _, r := range m.rcpts[1:] {
-			if r.addr == string(addr) {
+			if r.is(addr, orig) {
 				return r
 			}
 		}
 	}
-	a := string(addr)
+	if m.handed > 0 {
+		// A recipient a content filter's hop handed to this copy, named
+		// by the copy without the hop's orig_to=: the filter re-injects
+		// the address alone.
+		for _, r := range m.rcpts {
+			if r.handed && r.addr == string(addr) {
+				if m.byAddr != nil {
+					delete(m.byAddr, r.key())
+				}
+				r.orig = string(orig)
+				if m.byAddr != nil {
+					m.byAddr[r.key()] = r
+				}
+				return r
+			}
+		}
+	}
+	return t.addRecipient(m, addr, orig)
+}
+
+// addRecipient adds the recipient of address addr and original recipient
+// orig to m.
+func (t *Tracker) addRecipient(m *message, addr, orig []byte) *recipient {
 	r := &m.first
 	if len(m.rcpts) > 0 {
 		r = t.freeRcpts.get()
 	}
-	r.addr, r.domain = a, domainOf(a)
+	// One allocation holds both.
+	t.keyBuf = append(append(t.keyBuf[:0], addr...), orig...)
+	s := string(t.keyBuf)
+	r.addr, r.orig = s[:len(addr)], s[len(addr):]
+	r.domain = domainOf(r.addr)
 	m.rcpts = append(m.rcpts, r)
 	switch {
 	case m.byAddr != nil:
-		m.byAddr[a] = r
+		m.byAddr[r.key()] = r
 	case len(m.rcpts) > 8:
-		// A list message: look recipients up by address from now on.
+		// A list message: look recipients up by key from now on.
 		m.byAddr = make(map[string]*recipient, len(m.rcpts))
 		for _, r := range m.rcpts {
-			m.byAddr[r.addr] = r
+			m.byAddr[r.key()] = r
 		}
 	}
 	return r
+}
+
+// is reports whether r is the recipient of address addr and original
+// recipient orig.
+func (r *recipient) is(addr, orig []byte) bool {
+	return r.addr == string(addr) && r.orig == string(orig)
+}
+
+// key returns r's key in its message's byAddr: the address, and the
+// original recipient after a NUL when there is one.
+func (r *recipient) key() string {
+	if r.orig == "" {
+		return r.addr
+	}
+	return r.addr + "\x00" + r.orig
+}
+
+// recipientKey appends the key of address addr and original recipient orig
+// (see recipient.key).
+func recipientKey(b, addr, orig []byte) []byte {
+	b = append(b, addr...)
+	if len(orig) > 0 {
+		b = append(append(b, 0), orig...)
+	}
+	return b
 }
 
 // linkCopy joins the copy a content filter queued (the hop's "queued as
 // NEWID") to the message that went into the filter: the copy is the same
 // message and inherits what is known of it. The copy's lines may come
 // before the hop's, so the copy may exist already.
-func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
+func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	h := t.hash(host, newID)
 	if orig.copied && t.lookup(h, host, newID) == nil {
 		// The copy came, linked by Message-ID, and is done already: the
@@ -380,6 +443,28 @@ func (t *Tracker) linkCopy(orig *message, host, newID []byte) {
 	if orig.senderKnown && (!cp.senderKnown || cp.sender == "") {
 		cp.sender, cp.senderKnown = orig.sender, true
 	}
+	t.hand(cp, addr, origTo)
+}
+
+// hand gives the copy a content filter queued the recipient the hop handed
+// it, so that the copy counts it also when the log ends (or the copy
+// expires) before the copy's own lines name it.
+func (t *Tracker) hand(cp *message, addr, orig []byte) {
+	if cp.byAddr != nil {
+		t.keyBuf = recipientKey(t.keyBuf[:0], addr, orig)
+		if _, ok := cp.byAddr[string(t.keyBuf)]; ok {
+			return
+		}
+	} else {
+		for _, r := range cp.rcpts {
+			if r.addr == string(addr) && (!r.handed || r.orig == string(orig)) {
+				return // the copy named it already, or another hop handed it
+			}
+		}
+	}
+	r := t.addRecipient(cp, addr, orig)
+	r.handed = true
+	cp.handed++
 }
 
 // hostSaid keeps a non-final MX's reply: the recipients of the delivery
@@ -431,7 +516,11 @@ func (t *Tracker) delivery(e *entry) {
 		m.probe = true
 		return
 	}
-	r := t.recipient(m, e.rcpt)
+	r := t.recipient(m, e.rcpt, e.origTo)
+	if r.handed {
+		r.handed = false
+		m.handed--
+	}
 	if r.final || r.filtered {
 		return
 	}
@@ -452,7 +541,7 @@ func (t *Tracker) delivery(e *entry) {
 	case e.filterHop:
 		// A hop to a content filter: the copy it queued carries on.
 		r.filtered = true
-		t.linkCopy(m, e.host, e.id)
+		t.linkCopy(m, e.host, e.id, e.rcpt, e.origTo)
 	case e.loopback && e.status != mailtriage.Delivered:
 		// A content filter (or local server) that is down or refuses: no
 		// remote try.
@@ -656,6 +745,12 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	for _, r := range m.rcpts {
 		if r.filtered {
 			filtered++
+			continue
+		}
+		if r.handed && status == mailtriage.Deleted {
+			// The queue manager removed the copy, and its lines never
+			// named this address a content filter handed it: they named
+			// it otherwise (mapped again after the filter).
 			continue
 		}
 		if !r.final {

@@ -381,12 +381,12 @@ func TestRecycle(t *testing.T) {
 	host, qid := []byte("mta1"), []byte("4F1A22C0B3")
 	m := tr.messageByKey(tr.hash(host, qid), host, qid, at)
 	m.sender, m.senderKnown, m.notification, m.messageID = "jane@example.com", true, true, "<1@example.com>"
-	r := tr.recipient(m, []byte("kim@example.org"))
+	r := tr.recipient(m, []byte("kim@example.org"), []byte("kim@old.example.org"))
 	r.attempts, r.final = 3, true
 	// A second recipient, kept apart from the first (which lives in the
 	// message itself), and a failure each.
-	r1 := tr.recipient(m, []byte("lou@example.org"))
-	if r1 == r || tr.recipient(m, []byte("kim@example.org")) != r || tr.recipient(m, []byte("lou@example.org")) != r1 {
+	r1 := tr.recipient(m, []byte("lou@example.org"), []byte("lou@old.example.org"))
+	if r1 == r || tr.recipient(m, []byte("kim@example.org"), []byte("kim@old.example.org")) != r || tr.recipient(m, []byte("lou@example.org"), []byte("lou@old.example.org")) != r1 {
 		t.Fatal("recipients of one message mixed up")
 	}
 	failure := &smtpreply.Detail{Text: "421 4.7.0 try later", Reply: smtpreply.Reply{Code: 421, Enhanced: "4.7.0", Text: "try later"}}
@@ -399,12 +399,12 @@ func TestRecycle(t *testing.T) {
 	if m2.sender != "" || m2.senderKnown || m2.notification || m2.messageID != "" || len(m2.rcpts) != 0 || m2.qid != string(qid2) || !m2.queued.Equal(at.Add(time.Minute)) {
 		t.Errorf("new message carries the closed one's state: %+v", m2)
 	}
-	r2 := tr.recipient(m2, []byte("lee@example.net"))
-	if r2.attempts != 0 || r2.final || r2.cause != nil || r2.addr != "lee@example.net" || r2.domain != "example.net" {
+	r2 := tr.recipient(m2, []byte("lee@example.net"), nil)
+	if r2.attempts != 0 || r2.final || r2.cause != nil || r2.addr != "lee@example.net" || r2.domain != "example.net" || r2.orig != "" {
 		t.Errorf("new recipient carries the closed one's state: %+v", r2)
 	}
-	r3 := tr.recipient(m2, []byte("max@example.net"))
-	if r3.attempts != 0 || r3.final || r3.cause != nil || r3.addr != "max@example.net" {
+	r3 := tr.recipient(m2, []byte("max@example.net"), nil)
+	if r3.attempts != 0 || r3.final || r3.cause != nil || r3.addr != "max@example.net" || r3.orig != "" {
 		t.Errorf("new recipient carries the closed one's state: %+v", r3)
 	}
 	tr.rememberReport(r3, &smtpreply.Detail{Text: "550 5.1.1 no such user"}, mailtriage.Verdict{}, "", "")
@@ -511,5 +511,118 @@ func TestLocalStatus(t *testing.T) {
 	tr.Finish(st.Last)
 	if want := map[string]string{"to@example.com": "5.1.1", "to@example.org": ""}; fmt.Sprint(dsn) != fmt.Sprint(want) {
 		t.Errorf("dsn by recipient %v, want %v", dsn, want)
+	}
+}
+
+// TestOrigTo: Postfix queues an address once per original recipient
+// (cleanup's duplicate filter keeps distinct pairs of recipient and
+// original recipient, enable_original_recipient=yes), and delivers and logs
+// each: jane@icloud.com, written to directly and through an alias, is two
+// recipients of the message, each with its own attempts. A line said again
+// of the same pair after its end is no news.
+func TestOrigTo(t *testing.T) {
+	const relay = "relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0.5/0.5, "
+	log := "2026-11-29T12:46:10+00:00 mta1 postfix/qmgr[1]: 2432520D41: from=<noreply@shop.example.net>, size=2445, nrcpt=2 (queue active)\n" +
+		"2026-11-29T12:46:12+00:00 mta1 postfix/smtp[2]: 2432520D41: to=<jane@icloud.com>, orig_to=<customer-99366@shop.example.net>, " + relay +
+		"dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command))\n" +
+		"2026-11-29T12:46:12+00:00 mta1 postfix/smtp[2]: 2432520D41: to=<jane@icloud.com>, " + relay + "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 917559892)\n" +
+		"2026-11-29T12:46:12+00:00 mta1 postfix/smtp[2]: 2432520D41: to=<jane@icloud.com>, " + relay + "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 917559892)\n" +
+		"2026-11-29T12:52:00+00:00 mta1 postfix/qmgr[1]: 2432520D41: from=<noreply@shop.example.net>, size=2445, nrcpt=2 (queue active)\n" +
+		"2026-11-29T12:52:01+00:00 mta1 postfix/smtp[2]: 2432520D41: to=<jane@icloud.com>, orig_to=<customer-99366@shop.example.net>, " + relay + "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 324193382)\n" +
+		"2026-11-29T12:52:01+00:00 mta1 postfix/qmgr[1]: 2432520D41: removed\n"
+	got := record(t, log, 1)
+	want := []string{
+		`attempt deferred jane@icloud.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="421 4.7.0 Deferred - see Proofpoint DNSBL lookup"`,
+		`attempt delivered jane@icloud.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="250 2.0.0 Ok: queued as 917559892"`,
+		`final delivered jane@icloud.com lane=apple attempts=1 remote=mx01.mail.icloud.com detail="250 2.0.0 Ok: queued as 917559892"`,
+		`attempt delivered jane@icloud.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="250 2.0.0 Ok: queued as 324193382"`,
+		`final delivered jane@icloud.com lane=apple attempts=2 remote=mx01.mail.icloud.com detail="250 2.0.0 Ok: queued as 324193382"`,
+		`message mta1/2432520D41 sender=noreply@shop.example.net notification=false recipients=2`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRecipientKeys: a list message's recipients, looked up by map, are
+// told apart by their original recipient as the first few are.
+func TestRecipientKeys(t *testing.T) {
+	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+	host, qid := []byte("mta1"), []byte("4F1A22C0B3")
+	m := tr.messageByKey(tr.hash(host, qid), host, qid, time.Now())
+	byKey := map[string]*recipient{}
+	for i := range 12 {
+		addr, orig := []byte(fmt.Sprintf("u%d@example.org", i/2)), []byte(nil)
+		if i%2 == 1 {
+			orig = []byte(fmt.Sprintf("alias%d@example.org", i))
+		}
+		byKey[string(addr)+" "+string(orig)] = tr.recipient(m, addr, orig)
+	}
+	if len(m.rcpts) != 12 || m.byAddr == nil {
+		t.Fatalf("%d recipients, map %v", len(m.rcpts), m.byAddr != nil)
+	}
+	for k, r := range byKey {
+		addr, orig, _ := strings.Cut(k, " ")
+		if got := tr.recipient(m, []byte(addr), []byte(orig)); got != r || got.orig != orig {
+			t.Errorf("%s: another recipient (%s %s)", k, got.addr, got.orig)
+		}
+	}
+	if len(m.rcpts) != 12 {
+		t.Errorf("lookups added recipients: %d", len(m.rcpts))
+	}
+}
+
+// TestHandedToCopy: the recipients a content filter's hop hands to the
+// copy it queued are the copy's, also before the copy's own lines name
+// them: a log that ends in between leaves them pending, not uncounted. The
+// copy's lines may name a recipient without the hop's orig_to= (the filter
+// re-injects the address alone, as in pixelpark/postfix-logsums'
+// tests/mail.log), and it is the same recipient.
+func TestHandedToCopy(t *testing.T) {
+	const hop = ", relay=127.0.0.1[127.0.0.1]:10024, delay=1.5, delays=1/0/0.2/0.3, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as "
+	// The log ends after the hop: the copy's recipient is pending.
+	ended := "2026-11-28T13:59:59+00:00 mta1 postfix/smtpd[1]: D0B5DA57D1: client=app1.shop.example.net[198.51.100.10]\n" +
+		"2026-11-28T13:59:59+00:00 mta1 postfix/cleanup[2]: D0B5DA57D1: message-id=<1@shop.example.net>\n" +
+		"2026-11-28T13:59:59+00:00 mta1 postfix/qmgr[3]: D0B5DA57D1: from=<noreply@shop.example.net>, size=32667, nrcpt=1 (queue active)\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/10025/smtpd[4]: D15411D182: client=localhost[127.0.0.1]\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/cleanup[2]: D15411D182: message-id=<1@shop.example.net>\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/qmgr[3]: D15411D182: from=<noreply@shop.example.net>, size=33567, nrcpt=1 (queue active)\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/amavis/smtp[5]: D0B5DA57D1: to=<paul@gmail.com>, orig_to=<customer-93991@shop.example.net>" + hop + "D15411D182)\n" +
+		"2026-11-28T14:00:01+00:00 mta1 postfix/qmgr[3]: D0B5DA57D1: removed\n"
+	got := record(t, ended, 1)
+	want := []string{
+		`final pending paul@gmail.com lane=google attempts=0 remote= detail=""`,
+		`message mta1/D15411D182 sender=noreply@shop.example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("log ends after the hop: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The copy names the recipient without orig_to=: the same recipient.
+	delivered := ended + "2026-11-28T14:00:02+00:00 mta1 postfix/smtp[6]: D15411D182: to=<paul@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 OK)\n" +
+		"2026-11-28T14:00:02+00:00 mta1 postfix/qmgr[3]: D15411D182: removed\n"
+	got = record(t, delivered, 1)
+	want = []string{
+		`attempt delivered paul@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered paul@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`message mta1/D15411D182 sender=noreply@shop.example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the copy delivers: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The copy names another address (mapped again after the filter) and
+	// the queue manager removes it: the handed address was that one, not
+	// a recipient deleted.
+	mapped := ended + "2026-11-28T14:00:02+00:00 mta1 postfix/smtp[6]: D15411D182: to=<paul.smith@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 OK)\n" +
+		"2026-11-28T14:00:02+00:00 mta1 postfix/qmgr[3]: D15411D182: removed\n"
+	got = record(t, mapped, 1)
+	want = []string{
+		`attempt delivered paul.smith@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered paul.smith@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`message mta1/D15411D182 sender=noreply@shop.example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the copy maps the address: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
