@@ -142,7 +142,10 @@ func splitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
 		k += i
 		i = k + len(core)
 		j := k - lead // where the delimiter would start
-		if j < 0 || !bytes.Equal(body[j:k], delim[:lead]) || j > 0 && body[j-1] != '\n' {
+		if j < 0 || !bytes.Equal(body[j:k], delim[:lead]) {
+			continue
+		}
+		if j = lineStart(body, j); j < 0 {
 			continue // not a delimiter at the start of a line
 		}
 		lineEnd := bytes.IndexByte(body[i:], '\n')
@@ -171,6 +174,20 @@ func splitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
 		parts = append(parts, body[start:])
 	}
 	return parts, false
+}
+
+// lineStart returns where the line that holds body[j] starts when only
+// white space comes before j on it, or -1. A delimiter belongs at the
+// start of a line (RFC 2046 §5.1.1), but some MTAs indent one (" --b"),
+// and missing it loses the part it opens.
+func lineStart(body []byte, j int) int {
+	for j > 0 && (body[j-1] == ' ' || body[j-1] == '\t') {
+		j--
+	}
+	if j > 0 && body[j-1] != '\n' {
+		return -1
+	}
+	return j
 }
 
 // hiddenBoundary finds the boundary of a MIME report in a body whose
