@@ -110,6 +110,12 @@ func readStatus(m *Message, p *parts) {
 				r.Status = cmpOr(r.Status, statusIn(b.text))
 			}
 		}
+		if r.Diagnostic == "" && causeIn(r.StatusText) {
+			// No Diagnostic-Code and no block of its own, but the status
+			// comment names the cause: "4.0.0 (example.com: host name
+			// lookup failure)".
+			r.Diagnostic = r.StatusText
+		}
 		if r.Diagnostic == "" {
 			// No Diagnostic-Code and no block of its own: the prose is
 			// all the report says ("Your message wasn't delivered to ...
@@ -123,6 +129,18 @@ func readStatus(m *Message, p *parts) {
 		// still name them.
 		readText(m, nil, p)
 	}
+}
+
+// causeIn reports whether a Status field's comment says more than the
+// class of the status ("permanent failure", RFC 3463's "other or
+// undefined ... status").
+func causeIn(comment string) bool {
+	c := ascii.Lower(comment)
+	switch c {
+	case "", "permanent failure", "temporary failure", "transient failure", "persistent transient failure", "failed", "delayed":
+		return false
+	}
+	return !strings.HasPrefix(c, "other or undefined")
 }
 
 // firstLines is s up to n bytes, cut at a line end, folded onto one line.
