@@ -164,8 +164,19 @@ func textBlocks(p *parts, m *Message) blocks {
 		cur := -1
 		first := len(out)
 		var preamble []string
+		// exchange is the transcript's last command and reply (">>> MAIL
+		// From:", "<<< 501 ...") not yet told of a recipient.
+		var exchange []string
 		for _, line := range lines {
 			if addr, rest, ok := recipientLine(line, not); ok {
+				summary := sendmailLine(line)
+				if summary && len(exchange) > 0 && replyStart(rest[min(4, len(rest)):]) < 0 {
+					// Sendmail 5 sums a refusal up in its own words ("554
+					// <jane@example.org>... Remote protocol error"): the
+					// server's reply is the transcript's.
+					rest = strings.Join(exchange, "\n")
+				}
+				exchange = nil
 				i := indexOf(out, addr)
 				if i >= 0 {
 					out[i].text += " " + rest
@@ -174,13 +185,20 @@ func textBlocks(p *parts, m *Message) blocks {
 					i = len(out) - 1
 				}
 				cur = i
-				if sendmailLine(line) {
+				if summary {
 					// Sendmail's "550 <jane@example.com>... User unknown"
 					// closes what it says of the recipient; the transcript
 					// lines after it are the next recipient's.
 					cur = -1
 				}
 				continue
+			}
+			if t := strings.TrimSpace(line); strings.HasPrefix(t, ">>> ") {
+				exchange = []string{t}
+			} else if strings.HasPrefix(t, "<<< ") && len(exchange) == 1 && replyStart(t) == 4 && t[4] != '2' && t[4] != '3' {
+				exchange = append(exchange, t)
+			} else if len(exchange) == 1 || strings.Contains(strings.ToLower(t), "while talking to") {
+				exchange = nil
 			}
 			if cur >= 0 {
 				// What a recipient's failure says fits in its first lines;

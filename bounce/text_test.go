@@ -70,3 +70,37 @@ func TestMTAName(t *testing.T) {
 		}
 	}
 }
+
+// TestSendmailV5Transcript: Sendmail 5 sums a refusal up as "554
+// <jane@example.org>... Remote protocol error" below the transcript that
+// holds the server's own reply; the reply and its command are the
+// recipient's (the corpus's lhost-v5sendmail-07.eml). A summary with a
+// reply of its own keeps it.
+func TestSendmailV5Transcript(t *testing.T) {
+	raw := "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\nTo: joe@example.co.jp\nSubject: Returned mail: Remote protocol error\n\n" +
+		"   ----- Transcript of session follows -----\n" +
+		"While talking to mailin1.example.org:\n" +
+		">>> MAIL From:<joe@example.co.jp>\n" +
+		"<<< 501 <joe@example.co.jp>... no access from mail server [192.0.2.55] which is an open relay.\n" +
+		"554 <jane@example.org>... Remote protocol error\n" +
+		"550 example.net (smtp)... 550 Host unknown\n" +
+		"554 <mike@example.net>... 550 Host unknown (Authoritative answer from name server)\n\n" +
+		"   ----- Unsent message follows -----\nFrom: joe@example.co.jp\nTo: jane@example.org\nSubject: hi\n\nhi\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Recipient{
+		{Address: "jane@example.org", Command: "MAIL", Diagnostic: "501 <joe@example.co.jp>... no access from mail server [192.0.2.55] which is an open relay."},
+		{Address: "mike@example.net", Diagnostic: "550 Host unknown (Authoritative answer from name server)"},
+	}
+	if len(m.Recipients) != len(want) {
+		t.Fatalf("recipients %+v", m.Recipients)
+	}
+	for i, w := range want {
+		r := m.Recipients[i]
+		if r.Address != w.Address || r.Command != w.Command || r.Diagnostic != w.Diagnostic {
+			t.Errorf("recipient %d: %q %q %q, want %q %q %q", i, r.Address, r.Command, r.Diagnostic, w.Address, w.Command, w.Diagnostic)
+		}
+	}
+}
