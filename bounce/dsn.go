@@ -344,8 +344,14 @@ func commandOf(text string) string {
 		}
 	}
 	if i := transcriptErrorIn(lower); i != nil {
-		if j := strings.LastIndex(lower[:i[0]], ">>> "); j >= 0 {
-			if c := phraseCommand(lower[j:], ">>> "); c != "" {
+		// The client's last command before it: Sendmail's ">>> DATA",
+		// Postfix's "In:  DATA".
+		j, prefix := strings.LastIndex(lower[:i[0]], ">>> "), ">>> "
+		if k := strings.LastIndex(lower[:i[0]], "in: "); k > j {
+			j, prefix = k, "in: "
+		}
+		if j >= 0 {
+			if c := phraseCommand(strings.TrimLeft(lower[j+len(prefix):], " "), ""); c != "" {
 				return c
 			}
 		}
@@ -364,16 +370,16 @@ func commandOf(text string) string {
 }
 
 // transcriptErrorIn finds a transcript's first error reply in lower, if
-// it has a transcript.
+// it has a transcript: Sendmail's "<<< 550", Postfix's "Out: 550".
 func transcriptErrorIn(lower string) []int {
-	if !strings.Contains(lower, "<<<") {
+	if !strings.Contains(lower, "<<<") && !strings.Contains(lower, "out: ") {
 		return nil
 	}
 	return transcriptError.FindStringIndex(lower)
 }
 
 // transcriptError is a transcript's first error reply.
-var transcriptError = regexp.MustCompile(`<<<\s*[45]\d\d`)
+var transcriptError = regexp.MustCompile(`(?:<<<|\bout:)\s*[45]\d\d`)
 
 // phraseCommand names the command after prefix at the start of s.
 func phraseCommand(s, prefix string) string {

@@ -84,6 +84,10 @@ func fromBlock(addr, text string) Recipient {
 	} else if d := replyIn(text); d != "" {
 		r.Diagnostic = d
 	}
+	if strings.HasPrefix(r.Status, "2.") {
+		// A transcript's "250 2.1.5 Ok" came before the failure.
+		r.Status = statusIn(r.Diagnostic)
+	}
 	return r
 }
 
@@ -114,10 +118,23 @@ func zohoReply(text string) (string, bool) {
 }
 
 // replyIn is the part of a block from its first SMTP reply on ("host mx
-// said: 550 5.1.1 ..." keeps "550 5.1.1 ..."), or "" when it has none.
+// said: 550 5.1.1 ..." keeps "550 5.1.1 ..."), or "" when it has none. In
+// a transcript the first error reply is the one: the 250 that took the
+// recipient and the 354 that took the data went well.
 func replyIn(text string) string {
-	if i := replyStart(text); i >= 0 {
-		return strings.TrimSpace(text[i:])
+	first := replyStart(text)
+	for i := first; i >= 0; {
+		if text[i] == '4' || text[i] == '5' {
+			return strings.TrimSpace(text[i:])
+		}
+		j := replyStart(text[i+3:])
+		if j < 0 {
+			break
+		}
+		i += 3 + j
+	}
+	if first >= 0 {
+		return strings.TrimSpace(text[first:])
 	}
 	return ""
 }
@@ -280,6 +297,10 @@ func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool
 	}
 	rest, ok = shape(t[:loc[0]], t[loc[1]:])
 	if !ok {
+		return "", "", false
+	}
+	if strings.Contains(strings.ToLower(t[:loc[0]]), "mail from") {
+		// A transcript's "MAIL FROM:<joe@example.net>" names the sender.
 		return "", "", false
 	}
 	if strings.Contains(strings.ToLower(t[:loc[0]]), "rcpt to") {

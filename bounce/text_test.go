@@ -49,6 +49,7 @@ func TestCommandOf(t *testing.T) {
 		{"Connected to 192.0.2.225 but sender was rejected.\nRemote host said: 550 5.7.1 <jane@example.jp>... Access denied", "MAIL"},
 		{"Connected to 192.0.2.225 but my name was rejected.\nRemote host said: 501 5.0.0 Invalid domain name", "EHLO"},
 		{"550 User unknown", ""},
+		{" In:  RCPT TO:<jane@example.org>\n Out: 250 2.1.5 Ok\n In:  DATA\n Out: 354 End data\n Out: 451 4.3.0 Error: queue file write error", "DATA"},
 	} {
 		if got := commandOf(tc.text); got != tc.want {
 			t.Errorf("%q: %q, want %q", tc.text, got, tc.want)
@@ -102,5 +103,29 @@ func TestSendmailV5Transcript(t *testing.T) {
 		if r.Address != w.Address || r.Command != w.Command || r.Diagnostic != w.Diagnostic {
 			t.Errorf("recipient %d: %q %q %q, want %q %q %q", i, r.Address, r.Command, r.Diagnostic, w.Address, w.Command, w.Diagnostic)
 		}
+	}
+}
+
+// TestPostfixTranscript: Postfix's transcript of a session to the
+// postmaster ("In:" the client's commands, "Out:" its replies) fails on
+// its first error reply, not on the 250 that accepted the recipient, and
+// the command is the last "In:" before it (the corpus's
+// lhost-postfix-75.eml).
+func TestPostfixTranscript(t *testing.T) {
+	raw := "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\nTo: postmaster@mx.example.com\nSubject: Postfix SMTP server: errors from localhost[127.0.0.1]\n\n" +
+		"Transcript of session follows.\n\n Out: 220 mx.example.com ESMTP\n In:  EHLO mx.example.com\n Out: 250 mx.example.com\n" +
+		" In:  MAIL FROM:<joe@example.net>\n Out: 250 2.1.0 Ok\n In:  RCPT TO:<jane@example.org> ORCPT=rfc822;jane@example.org\n Out: 250 2.1.5 Ok\n" +
+		" In:  DATA\n Out: 354 End data with <CR><LF>.<CR><LF>\n Out: 451 4.3.0 Error: queue file write error\n In:  QUIT\n Out: 221 2.0.0 Bye\n\n" +
+		"For other details, see the local mail logfile\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Recipients) != 1 {
+		t.Fatalf("recipients %+v", m.Recipients)
+	}
+	r := m.Recipients[0]
+	if r.Address != "jane@example.org" || r.Status != "4.3.0" || r.Command != "DATA" || !strings.HasPrefix(r.Diagnostic, "451 4.3.0 Error: queue file write error") {
+		t.Errorf("recipient %+v", r)
 	}
 }
