@@ -201,7 +201,7 @@ var statusRE = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
 func statusCode(v string) string { return statusRE.FindString(v) }
 
 // statusIn finds a status code in prose: an enhanced code after a reply
-// code, or qmail's "(#5.1.1)".
+// code, or qmail's "(#5.1.1)" ("(#5.1.1 - chkusr)").
 func statusIn(text string) string {
 	// qmail's "(#5.1.1)" first: it is the one qmail means.
 	for i := 0; ; {
@@ -210,7 +210,8 @@ func statusIn(text string) string {
 			break
 		}
 		i += j + 2
-		if n := enhancedAt(text[i:]); n > 0 && i+n < len(text) && text[i+n] == ')' {
+		// The chkusr patch adds its name: "(#5.1.1 - chkusr)".
+		if n := enhancedAt(text[i:]); n > 0 && i+n < len(text) && (text[i+n] == ')' || text[i+n] == ' ') {
 			return text[i : i+n]
 		}
 	}

@@ -59,9 +59,6 @@ func readText(m *Message, h header, p *parts) {
 		for _, v := range h["x-failed-recipients"] {
 			addrs = append(addrs, findAddresses(v)...)
 		}
-		if len(addrs) == 0 {
-			addrs = findAddresses(h.get("x-original-to"))
-		}
 	}
 	if len(addrs) == 0 && p.original.To == "" {
 		p.original = originalInProse(p)
@@ -316,7 +313,9 @@ func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool
 // address search and a few checks of its surroundings cost much less
 // than a regular expression per form.
 func shape(pre, post string) (string, bool) {
-	lead := strings.TrimRight(strings.TrimLeft(pre, "*•- \t"), `"<`)
+	// Active!Hunter lists a recipient as ">>> jane@example.org
+	// <jane@example.org>"; a transcript's ">>> RCPT To:<" is not bare.
+	lead := strings.TrimRight(strings.TrimLeft(strings.TrimPrefix(pre, ">>> "), "*•- \t"), `"<`)
 	switch {
 	case lead == "":
 		// The address starts the line, bracketed, quoted or bulleted.

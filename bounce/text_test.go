@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -127,5 +128,30 @@ func TestPostfixTranscript(t *testing.T) {
 	r := m.Recipients[0]
 	if r.Address != "jane@example.org" || r.Status != "4.3.0" || r.Command != "DATA" || !strings.HasPrefix(r.Diagnostic, "451 4.3.0 Error: queue file write error") {
 		t.Errorf("recipient %+v", r)
+	}
+}
+
+// TestActiveHunter: Active!Hunter lists each failed recipient as ">>>
+// jane@example.org <jane@example.org>" (the corpus's
+// lhost-activehunter-01.eml); the bounce's own X-Original-To is the
+// address the bounce was delivered to, the sender's, never a recipient.
+func TestActiveHunter(t *testing.T) {
+	raw := "X-Original-To: joe@example.co.jp\nFrom: \"MAILER-DAEMON\" <MAILER-DAEMON@example.org>\nTo: <joe@example.co.jp>\nSubject: FAILURE NOTICE : hi\n\n" +
+		"The original message was received at Thu, 29 Apr 2011 23:34:45 +0900\nfrom example.co.jp\n\n" +
+		"  ----- The following addresses had permanent fatal errors -----\n\n>>> jane@example.org <jane@example.org>\n\n" +
+		"  ----- Transcript of session follows -----\n550 sorry, no mailbox here by that name (#5.1.1 - chkusr)\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Recipients) != 1 || m.Recipients[0].Address != "jane@example.org" {
+		t.Fatalf("recipients %+v", m.Recipients)
+	}
+	if r := m.Recipients[0]; r.Status != "5.1.1" || !strings.HasPrefix(r.Diagnostic, "550 sorry, no mailbox here") {
+		t.Errorf("recipient %+v", r)
+	}
+	m, err = Parse([]byte(strings.Replace(raw, ">>> jane@example.org <jane@example.org>", "", 1)))
+	if !errors.Is(err, ErrNoRecipient) {
+		t.Errorf("a bounce that names no recipient: %v, recipients %+v", err, m.Recipients)
 	}
 }
