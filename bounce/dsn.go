@@ -438,8 +438,12 @@ var commandPhrases = []struct{ phrase, command string }{
 	{">>> .", "DATA"},
 	{"smtp command data", "DATA"},
 	{"smtp command rcpt", "RCPT"},
-	{"rcpt to:", "RCPT"},
-	{"mail from:", "MAIL"},
+	// A command with its argument in brackets; "RCPT TO: jane@example.org"
+	// among a message's details (Apache James) names no failed command.
+	{"rcpt to:<", "RCPT"},
+	{"rcpt to: <", "RCPT"},
+	{"mail from:<", "MAIL"},
+	{"mail from: <", "MAIL"},
 	{"after rcpt command", "RCPT"}, // GMX
 	{"after mail command", "MAIL"},
 	{"after data command", "DATA"},

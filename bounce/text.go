@@ -154,6 +154,9 @@ func replyStart(text string) int {
 		if c := text[i+4]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '<' || c == '\'' || c == '"' {
 			return i
 		}
+		if text[i+4] == '-' && i+5 < len(text) && text[i+5] == ' ' {
+			return i // Apache James: "550 - Requested action not taken"
+		}
 	}
 	return -1
 }
@@ -235,9 +238,16 @@ func textBlocks(p *parts, m *Message) blocks {
 				reason = above + " " + reason
 			}
 		}
+		above := replyParagraph(preamble)
 		for i := first; i < len(out); i++ {
-			if strings.TrimSpace(out[i].text) == "" {
+			switch {
+			case strings.TrimSpace(out[i].text) == "":
 				out[i].text = reason
+			case above != "" && replyStart(out[i].text) < 0:
+				// Apache James gives the reply above the message's
+				// details ("Error message below: 550 - ...", then "RCPT
+				// TO: jane@example.org" among the details).
+				out[i].text = above + "\n" + out[i].text
 			}
 		}
 	}
@@ -245,6 +255,22 @@ func textBlocks(p *parts, m *Message) blocks {
 		out[i].text = strings.TrimSpace(out[i].text)
 	}
 	return out
+}
+
+// replyParagraph is the paragraph of lines from the first SMTP reply that
+// starts a line, or "" when no line starts with one.
+func replyParagraph(lines []string) string {
+	for i, l := range lines {
+		if replyStart(l) != 0 {
+			continue
+		}
+		end := i
+		for end < len(lines) && strings.TrimSpace(lines[end]) != "" {
+			end++
+		}
+		return strings.Join(lines[i:end], "\n")
+	}
+	return ""
 }
 
 // maxBlock bounds the text kept for one recipient.

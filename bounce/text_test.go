@@ -155,3 +155,25 @@ func TestActiveHunter(t *testing.T) {
 		t.Errorf("a bounce that names no recipient: %v, recipients %+v", err, m.Recipients)
 	}
 }
+
+// TestReplyAboveDetails: Apache James gives the reply above a list of the
+// message's details, where "RCPT TO:" names the recipient (the corpus's
+// lhost-apachejames-01.eml): the reply is the recipient's, written "550 -
+// text", and the details name no command.
+func TestReplyAboveDetails(t *testing.T) {
+	raw := "From: post_master@vtext.example.com\nTo: joe@example.com\nSubject: Re:Test message\n\n" +
+		"Error: Invalid user address\n\nError message below:\n550 - Requested action not taken: no such user here\n\n" +
+		"Message details:\n  Subject: Test message\n  Sent date: Wed Jun 12 02:21:53 GMT 2013\n  MAIL FROM: joe@example.com\n" +
+		"  RCPT TO: 0123456789@vtext.example.com\n  From: joe@example.com\n  Size (in bytes): 39\n  Number of lines: 2\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Recipients) != 1 {
+		t.Fatalf("recipients %+v", m.Recipients)
+	}
+	r := m.Recipients[0]
+	if r.Address != "0123456789@vtext.example.com" || !strings.HasPrefix(r.Diagnostic, "550 - Requested action not taken: no such user here") || r.Command != "" {
+		t.Errorf("recipient %+v", r)
+	}
+}
