@@ -106,10 +106,17 @@ func (p *parts) part(h header, body []byte, depth int) {
 // body is in memory, so the parts are cut out of it where the delimiter
 // lines are, without copies; a closing delimiter that never comes ends the
 // last part at the end of the body (reports are often cut short), and a
-// body with no delimiter at all is read as text.
+// body with no delimiter at all is read by the delimiter above its
+// delivery-status part, if it has one, else as text.
 func (p *parts) multipart(body []byte, boundary string, depth int) {
 	bodies, closed := splitParts(body, boundary)
 	if bodies == nil {
+		if b := hiddenBoundary(body); b != "" && b != boundary {
+			// The declared boundary never comes, but a delimiter line
+			// opens a delivery-status part: the header lost the real one.
+			p.multipart(body, b, depth)
+			return
+		}
 		p.texts = append(p.texts, body)
 		return
 	}

@@ -134,3 +134,23 @@ func TestIndentedDelimiter(t *testing.T) {
 		t.Errorf("recipient %+v", r)
 	}
 }
+
+// TestBoundaryNotFound: a multipart/report whose declared boundary never
+// appears in its body (the corpus's rhost-franceptt-07.eml declares
+// ".../xxx.xxxx.net" and delimits with ".../xxxx.xxxx.net") is read by the
+// delimiter line above its delivery-status part, not as one text.
+func TestBoundaryNotFound(t *testing.T) {
+	raw := "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q1/mx.example.net\"\n\n" +
+		"--Q1/mx2.example.net\nContent-Type: text/plain\n\n<jane@example.fr>: host smtp-in.example.fr[192.0.2.1] refused to talk to me: 421 Service refused\n\n" +
+		"--Q1/mx2.example.net\nContent-Description: Delivery report\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+		"Final-Recipient: rfc822; jane@example.fr\nAction: failed\nStatus: 4.0.0\nRemote-MTA: dns; smtp-in.example.fr\nDiagnostic-Code: smtp; 421 Service refused\n\n" +
+		"--Q1/mx2.example.net--\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Format != "rfc3464" || len(m.Recipients) != 1 || m.Recipients[0].Status != "4.0.0" || m.Recipients[0].Diagnostic != "421 Service refused" {
+		t.Fatalf("format %q, recipients %+v", m.Format, m.Recipients)
+	}
+}
