@@ -261,7 +261,7 @@ var wanted = map[string]bool{
 	"from": true, "to": true, "subject": true, "date": true, "message-id": true,
 	"content-type": true, "content-transfer-encoding": true,
 	"auto-submitted": true, "precedence": true, "x-autoreply": true, "x-autorespond": true, "x-auto-response-suppress": true,
-	"x-failed-recipients": true, "x-original-to": true, "x-nai-header": true, "x-mailer": true,
+	"x-failed-recipients": true, "x-nai-header": true, "x-mailer": true,
 }
 
 // headerAddress is the address of a From or To field, lower-cased; the

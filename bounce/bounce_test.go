@@ -39,3 +39,31 @@ func TestParseNotReports(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusComment: a recipient with no Diagnostic-Code and no prose
+// block of its own takes the comment of its Status field when it names a
+// cause ("4.0.0 (cat.example.net: host name lookup failure)", the
+// corpus's rfc3464-35.eml), not the prose, which is about the others; a
+// comment that only restates the class ("permanent failure") does not.
+func TestStatusComment(t *testing.T) {
+	dsn := func(status string) string {
+		return "From: MAILER-DAEMON@example.org\nSubject: Returned mail\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n" +
+			"--b\ncontent-type: text/plain\n\nThe following addresses had delivery problems:\n<joe@example.net> (unrecoverable error)\n\n" +
+			"--b\ncontent-type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+			"Final-Recipient: rfc822;joe@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 user unknown\n\n" +
+			"Final-Recipient: rfc822;jane@example.com\nAction: delayed\nStatus: " + status + "\n\n--b--\n"
+	}
+	for _, tc := range []struct{ status, want string }{
+		{"4.0.0 (example.com: host name lookup failure)", "example.com: host name lookup failure"},
+		{"4.0.0 (temporary failure)", "The following addresses had delivery problems: <joe@example.net> (unrecoverable error)"},
+	} {
+		m, err := Parse([]byte(dsn(tc.status)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Recipients) != 2 || m.Recipients[1].Diagnostic != tc.want {
+			t.Errorf("Status: %s: recipients %+v, want the second's diagnostic %q", tc.status, m.Recipients, tc.want)
+		}
+	}
+}

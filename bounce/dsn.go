@@ -110,6 +110,12 @@ func readStatus(m *Message, p *parts) {
 				r.Status = cmpOr(r.Status, statusIn(b.text))
 			}
 		}
+		if r.Diagnostic == "" && causeIn(r.StatusText) {
+			// No Diagnostic-Code and no block of its own, but the status
+			// comment names the cause: "4.0.0 (example.com: host name
+			// lookup failure)".
+			r.Diagnostic = r.StatusText
+		}
 		if r.Diagnostic == "" {
 			// No Diagnostic-Code and no block of its own: the prose is
 			// all the report says ("Your message wasn't delivered to ...
@@ -123,6 +129,18 @@ func readStatus(m *Message, p *parts) {
 		// still name them.
 		readText(m, nil, p)
 	}
+}
+
+// causeIn reports whether a Status field's comment says more than the
+// class of the status ("permanent failure", RFC 3463's "other or
+// undefined ... status").
+func causeIn(comment string) bool {
+	c := ascii.Lower(comment)
+	switch c {
+	case "", "permanent failure", "temporary failure", "transient failure", "persistent transient failure", "failed", "delayed":
+		return false
+	}
+	return !strings.HasPrefix(c, "other or undefined")
 }
 
 // firstLines is s up to n bytes, cut at a line end, folded onto one line.
@@ -183,7 +201,7 @@ var statusRE = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
 func statusCode(v string) string { return statusRE.FindString(v) }
 
 // statusIn finds a status code in prose: an enhanced code after a reply
-// code, or qmail's "(#5.1.1)".
+// code, or qmail's "(#5.1.1)" ("(#5.1.1 - chkusr)").
 func statusIn(text string) string {
 	// qmail's "(#5.1.1)" first: it is the one qmail means.
 	for i := 0; ; {
@@ -192,7 +210,8 @@ func statusIn(text string) string {
 			break
 		}
 		i += j + 2
-		if n := enhancedAt(text[i:]); n > 0 && i+n < len(text) && text[i+n] == ')' {
+		// The chkusr patch adds its name: "(#5.1.1 - chkusr)".
+		if n := enhancedAt(text[i:]); n > 0 && i+n < len(text) && (text[i+n] == ')' || text[i+n] == ' ') {
 			return text[i : i+n]
 		}
 	}
@@ -326,8 +345,14 @@ func commandOf(text string) string {
 		}
 	}
 	if i := transcriptErrorIn(lower); i != nil {
-		if j := strings.LastIndex(lower[:i[0]], ">>> "); j >= 0 {
-			if c := phraseCommand(lower[j:], ">>> "); c != "" {
+		// The client's last command before it: Sendmail's ">>> DATA",
+		// Postfix's "In:  DATA".
+		j, prefix := strings.LastIndex(lower[:i[0]], ">>> "), ">>> "
+		if k := strings.LastIndex(lower[:i[0]], "in: "); k > j {
+			j, prefix = k, "in: "
+		}
+		if j >= 0 {
+			if c := phraseCommand(strings.TrimLeft(lower[j+len(prefix):], " "), ""); c != "" {
 				return c
 			}
 		}
@@ -346,16 +371,16 @@ func commandOf(text string) string {
 }
 
 // transcriptErrorIn finds a transcript's first error reply in lower, if
-// it has a transcript.
+// it has a transcript: Sendmail's "<<< 550", Postfix's "Out: 550".
 func transcriptErrorIn(lower string) []int {
-	if !strings.Contains(lower, "<<<") {
+	if !strings.Contains(lower, "<<<") && !strings.Contains(lower, "out: ") {
 		return nil
 	}
 	return transcriptError.FindStringIndex(lower)
 }
 
 // transcriptError is a transcript's first error reply.
-var transcriptError = regexp.MustCompile(`<<<\s*[45]\d\d`)
+var transcriptError = regexp.MustCompile(`(?:<<<|\bout:)\s*[45]\d\d`)
 
 // phraseCommand names the command after prefix at the start of s.
 func phraseCommand(s, prefix string) string {
@@ -413,8 +438,12 @@ var commandPhrases = []struct{ phrase, command string }{
 	{">>> .", "DATA"},
 	{"smtp command data", "DATA"},
 	{"smtp command rcpt", "RCPT"},
-	{"rcpt to:", "RCPT"},
-	{"mail from:", "MAIL"},
+	// A command with its argument in brackets; "RCPT TO: jane@example.org"
+	// among a message's details (Apache James) names no failed command.
+	{"rcpt to:<", "RCPT"},
+	{"rcpt to: <", "RCPT"},
+	{"mail from:<", "MAIL"},
+	{"mail from: <", "MAIL"},
 	{"after rcpt command", "RCPT"}, // GMX
 	{"after mail command", "MAIL"},
 	{"after data command", "DATA"},

@@ -106,10 +106,17 @@ func (p *parts) part(h header, body []byte, depth int) {
 // body is in memory, so the parts are cut out of it where the delimiter
 // lines are, without copies; a closing delimiter that never comes ends the
 // last part at the end of the body (reports are often cut short), and a
-// body with no delimiter at all is read as text.
+// body with no delimiter at all is read by the delimiter above its
+// delivery-status part, if it has one, else as text.
 func (p *parts) multipart(body []byte, boundary string, depth int) {
 	bodies, closed := splitParts(body, boundary)
 	if bodies == nil {
+		if b := hiddenBoundary(body); b != "" && b != boundary {
+			// The declared boundary never comes, but a delimiter line
+			// opens a delivery-status part: the header lost the real one.
+			p.multipart(body, b, depth)
+			return
+		}
 		p.texts = append(p.texts, body)
 		return
 	}
@@ -142,7 +149,10 @@ func splitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
 		k += i
 		i = k + len(core)
 		j := k - lead // where the delimiter would start
-		if j < 0 || !bytes.Equal(body[j:k], delim[:lead]) || j > 0 && body[j-1] != '\n' {
+		if j < 0 || !bytes.Equal(body[j:k], delim[:lead]) {
+			continue
+		}
+		if j = lineStart(body, j); j < 0 {
 			continue // not a delimiter at the start of a line
 		}
 		lineEnd := bytes.IndexByte(body[i:], '\n')
@@ -171,6 +181,20 @@ func splitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
 		parts = append(parts, body[start:])
 	}
 	return parts, false
+}
+
+// lineStart returns where the line that holds body[j] starts when only
+// white space comes before j on it, or -1. A delimiter belongs at the
+// start of a line (RFC 2046 §5.1.1), but some MTAs indent one (" --b"),
+// and missing it loses the part it opens.
+func lineStart(body []byte, j int) int {
+	for j > 0 && (body[j-1] == ' ' || body[j-1] == '\t') {
+		j--
+	}
+	if j > 0 && body[j-1] != '\n' {
+		return -1
+	}
+	return j
 }
 
 // hiddenBoundary finds the boundary of a MIME report in a body whose

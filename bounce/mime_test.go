@@ -26,7 +26,8 @@ func TestDecodeQP(t *testing.T) {
 }
 
 // specSplitParts is splitParts as it was before it searched for the
-// boundary without its leading dashes: the two must agree.
+// boundary without its leading dashes (with indented delimiters read as
+// it reads them): the two must agree.
 func specSplitParts(body []byte, boundary string) (parts [][]byte, closed bool) {
 	delim := []byte("--" + boundary)
 	start := -1 // where the current part's content starts
@@ -37,8 +38,8 @@ func specSplitParts(body []byte, boundary string) (parts [][]byte, closed bool) 
 		}
 		j += i
 		i = j + len(delim)
-		if j > 0 && body[j-1] != '\n' {
-			continue // not at the start of a line
+		if j = lineStart(body, j); j < 0 {
+			continue // not at the start of a line, nor indented
 		}
 		lineEnd := bytes.IndexByte(body[i:], '\n')
 		if lineEnd < 0 {
@@ -106,5 +107,50 @@ func TestDecodeCharset(t *testing.T) {
 		if got := string(decodeCharset(c.charset, []byte(c.in))); got != c.want {
 			t.Errorf("%s %q: %q, want %q", c.charset, c.in, got, c.want)
 		}
+	}
+}
+
+// TestIndentedDelimiter: a delimiter line indented by white space still
+// parts the body. RFC 2046 §5.1.1 puts delimiters at the start of a line,
+// but some MTAs indent one (the corpus's rfc3464-35.eml, where " --AAA…"
+// opens the message/delivery-status part), and a reader that misses it
+// reads the report as prose.
+func TestIndentedDelimiter(t *testing.T) {
+	raw := "From: MAILER-DAEMON@example.org\nSubject: Returned mail\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"AAA/B\"\n\n" +
+		"--AAA/B\ncontent-type: text/plain\n\n<jane@example.com> (unrecoverable error)\n\n" +
+		" --AAA/B\ncontent-type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+		"Final-Recipient: rfc822;jane@example.com\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 user unknown\nRemote-MTA: dns; mx.example.com\n\n" +
+		"--AAA/B--\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Format != "rfc3464" || len(m.Recipients) != 1 {
+		t.Fatalf("format %q, recipients %+v", m.Format, m.Recipients)
+	}
+	r := m.Recipients[0]
+	if r.Status != "5.0.0" || r.RemoteMTA != "mx.example.com" || r.Diagnostic != "550 user unknown" {
+		t.Errorf("recipient %+v", r)
+	}
+}
+
+// TestBoundaryNotFound: a multipart/report whose declared boundary never
+// appears in its body (the corpus's rhost-franceptt-07.eml declares
+// ".../xxx.xxxx.net" and delimits with ".../xxxx.xxxx.net") is read by the
+// delimiter line above its delivery-status part, not as one text.
+func TestBoundaryNotFound(t *testing.T) {
+	raw := "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q1/mx.example.net\"\n\n" +
+		"--Q1/mx2.example.net\nContent-Type: text/plain\n\n<jane@example.fr>: host smtp-in.example.fr[192.0.2.1] refused to talk to me: 421 Service refused\n\n" +
+		"--Q1/mx2.example.net\nContent-Description: Delivery report\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+		"Final-Recipient: rfc822; jane@example.fr\nAction: failed\nStatus: 4.0.0\nRemote-MTA: dns; smtp-in.example.fr\nDiagnostic-Code: smtp; 421 Service refused\n\n" +
+		"--Q1/mx2.example.net--\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Format != "rfc3464" || len(m.Recipients) != 1 || m.Recipients[0].Status != "4.0.0" || m.Recipients[0].Diagnostic != "421 Service refused" {
+		t.Fatalf("format %q, recipients %+v", m.Format, m.Recipients)
 	}
 }

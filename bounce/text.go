@@ -59,9 +59,6 @@ func readText(m *Message, h header, p *parts) {
 		for _, v := range h["x-failed-recipients"] {
 			addrs = append(addrs, findAddresses(v)...)
 		}
-		if len(addrs) == 0 {
-			addrs = findAddresses(h.get("x-original-to"))
-		}
 	}
 	if len(addrs) == 0 && p.original.To == "" {
 		p.original = originalInProse(p)
@@ -83,6 +80,10 @@ func fromBlock(addr, text string) Recipient {
 		r.Diagnostic = d
 	} else if d := replyIn(text); d != "" {
 		r.Diagnostic = d
+	}
+	if strings.HasPrefix(r.Status, "2.") {
+		// A transcript's "250 2.1.5 Ok" came before the failure.
+		r.Status = statusIn(r.Diagnostic)
 	}
 	return r
 }
@@ -114,10 +115,23 @@ func zohoReply(text string) (string, bool) {
 }
 
 // replyIn is the part of a block from its first SMTP reply on ("host mx
-// said: 550 5.1.1 ..." keeps "550 5.1.1 ..."), or "" when it has none.
+// said: 550 5.1.1 ..." keeps "550 5.1.1 ..."), or "" when it has none. In
+// a transcript the first error reply is the one: the 250 that took the
+// recipient and the 354 that took the data went well.
 func replyIn(text string) string {
-	if i := replyStart(text); i >= 0 {
-		return strings.TrimSpace(text[i:])
+	first := replyStart(text)
+	for i := first; i >= 0; {
+		if text[i] == '4' || text[i] == '5' {
+			return strings.TrimSpace(text[i:])
+		}
+		j := replyStart(text[i+3:])
+		if j < 0 {
+			break
+		}
+		i += 3 + j
+	}
+	if first >= 0 {
+		return strings.TrimSpace(text[first:])
 	}
 	return ""
 }
@@ -139,6 +153,9 @@ func replyStart(text string) int {
 		}
 		if c := text[i+4]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '<' || c == '\'' || c == '"' {
 			return i
+		}
+		if text[i+4] == '-' && i+5 < len(text) && text[i+5] == ' ' {
+			return i // Apache James: "550 - Requested action not taken"
 		}
 	}
 	return -1
@@ -164,8 +181,19 @@ func textBlocks(p *parts, m *Message) blocks {
 		cur := -1
 		first := len(out)
 		var preamble []string
+		// exchange is the transcript's last command and reply (">>> MAIL
+		// From:", "<<< 501 ...") not yet told of a recipient.
+		var exchange []string
 		for _, line := range lines {
 			if addr, rest, ok := recipientLine(line, not); ok {
+				summary := sendmailLine(line)
+				if summary && len(exchange) > 0 && replyStart(rest[min(4, len(rest)):]) < 0 {
+					// Sendmail 5 sums a refusal up in its own words ("554
+					// <jane@example.org>... Remote protocol error"): the
+					// server's reply is the transcript's.
+					rest = strings.Join(exchange, "\n")
+				}
+				exchange = nil
 				i := indexOf(out, addr)
 				if i >= 0 {
 					out[i].text += " " + rest
@@ -174,13 +202,20 @@ func textBlocks(p *parts, m *Message) blocks {
 					i = len(out) - 1
 				}
 				cur = i
-				if sendmailLine(line) {
+				if summary {
 					// Sendmail's "550 <jane@example.com>... User unknown"
 					// closes what it says of the recipient; the transcript
 					// lines after it are the next recipient's.
 					cur = -1
 				}
 				continue
+			}
+			if t := strings.TrimSpace(line); strings.HasPrefix(t, ">>> ") {
+				exchange = []string{t}
+			} else if strings.HasPrefix(t, "<<< ") && len(exchange) == 1 && replyStart(t) == 4 && t[4] != '2' && t[4] != '3' {
+				exchange = append(exchange, t)
+			} else if len(exchange) == 1 || strings.Contains(strings.ToLower(t), "while talking to") {
+				exchange = nil
 			}
 			if cur >= 0 {
 				// What a recipient's failure says fits in its first lines;
@@ -203,9 +238,16 @@ func textBlocks(p *parts, m *Message) blocks {
 				reason = above + " " + reason
 			}
 		}
+		above := replyParagraph(preamble)
 		for i := first; i < len(out); i++ {
-			if strings.TrimSpace(out[i].text) == "" {
+			switch {
+			case strings.TrimSpace(out[i].text) == "":
 				out[i].text = reason
+			case above != "" && replyStart(out[i].text) < 0:
+				// Apache James gives the reply above the message's
+				// details ("Error message below: 550 - ...", then "RCPT
+				// TO: jane@example.org" among the details).
+				out[i].text = above + "\n" + out[i].text
 			}
 		}
 	}
@@ -213,6 +255,22 @@ func textBlocks(p *parts, m *Message) blocks {
 		out[i].text = strings.TrimSpace(out[i].text)
 	}
 	return out
+}
+
+// replyParagraph is the paragraph of lines from the first SMTP reply that
+// starts a line, or "" when no line starts with one.
+func replyParagraph(lines []string) string {
+	for i, l := range lines {
+		if replyStart(l) != 0 {
+			continue
+		}
+		end := i
+		for end < len(lines) && strings.TrimSpace(lines[end]) != "" {
+			end++
+		}
+		return strings.Join(lines[i:end], "\n")
+	}
+	return ""
 }
 
 // maxBlock bounds the text kept for one recipient.
@@ -264,6 +322,10 @@ func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool
 	if !ok {
 		return "", "", false
 	}
+	if strings.Contains(strings.ToLower(t[:loc[0]]), "mail from") {
+		// A transcript's "MAIL FROM:<joe@example.net>" names the sender.
+		return "", "", false
+	}
 	if strings.Contains(strings.ToLower(t[:loc[0]]), "rcpt to") {
 		// Exim's "SMTP error from remote mail server after RCPT
 		// TO:<jane@example.com>:": the line names the command answered.
@@ -277,7 +339,9 @@ func recipientLine(line string, not map[string]bool) (addr, rest string, ok bool
 // address search and a few checks of its surroundings cost much less
 // than a regular expression per form.
 func shape(pre, post string) (string, bool) {
-	lead := strings.TrimRight(strings.TrimLeft(pre, "*•- \t"), `"<`)
+	// Active!Hunter lists a recipient as ">>> jane@example.org
+	// <jane@example.org>"; a transcript's ">>> RCPT To:<" is not bare.
+	lead := strings.TrimRight(strings.TrimLeft(strings.TrimPrefix(pre, ">>> "), "*•- \t"), `"<`)
 	switch {
 	case lead == "":
 		// The address starts the line, bracketed, quoted or bulleted.
