@@ -63,9 +63,9 @@ type Detail struct {
 	Reply Reply `json:"reply"`
 	// Text is the whole report as logged.
 	Text string `json:"text"`
-	// DSN is the enhanced status code the local MTA gave the attempt
-	// (Postfix's dsn=), which the MTA's own failure texts do not carry:
-	// "User unknown in virtual alias table" is 5.1.1.
+	// DSN is the enhanced status code the local MTA gave an attempt no
+	// server answered (Postfix's dsn=), which the MTA's own failure texts
+	// do not carry: "User unknown in virtual alias table" is 5.1.1.
 	DSN string `json:"dsn,omitempty"`
 }
 

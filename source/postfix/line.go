@@ -222,7 +222,9 @@ func (w *worker) decode(rec *postfixlog.Record) smtpreply.Detail {
 	if d.Host == "" && len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) && len(rec.RelayIP) > 0 {
 		d.Host, d.IP = w.intern(rec.RelayHost), w.intern(rec.RelayIP)
 	}
-	if len(rec.DSN) > 0 && smtpreply.IsEnhanced(string(rec.DSN)) {
+	// Postfix's status for the attempt matters where no server said a
+	// code; a reply carries its own (and most lines are acceptances).
+	if !d.Answered() && len(rec.DSN) > 0 && smtpreply.IsEnhanced(string(rec.DSN)) {
 		d.DSN = w.intern(rec.DSN)
 	}
 	return d
