@@ -41,6 +41,9 @@ func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (resu
 	if reason := unusable(key, keyName); reason != "" {
 		return DKIMPermError, reason, ""
 	}
+	if reason := strictIdentity(key, sig, keyName); reason != "" {
+		return DKIMPermError, reason, ""
+	}
 	if key.Hashes != nil && !slices.Contains(key.Hashes, sig.HashAlgorithm) {
 		return DKIMPermError, fmt.Sprintf("the key at %s allows h=%s, not %s", keyName, strings.Join(key.Hashes, ":"), sig.HashAlgorithm), ""
 	}
@@ -147,6 +150,20 @@ func canonicalBody(body []byte, canon string) []byte {
 		return nil
 	}
 	return append(body[:len(body):len(body)], "\r\n"...)
+}
+
+// strictIdentity says why a key with t=s refuses the signature's i=; ""
+// when it does not. RFC 6376 §3.6.1: under t=s the domain of i= must be
+// d= itself, not a subdomain of it. go-msgauth does not read t=.
+func strictIdentity(key *dkim.Key, sig *Signature, keyName string) string {
+	if !key.Strict {
+		return ""
+	}
+	id := strings.TrimSuffix(strings.ToLower(sig.Identity[strings.LastIndexByte(sig.Identity, '@')+1:]), ".")
+	if id == sig.Domain {
+		return ""
+	}
+	return fmt.Sprintf("the key at %s has t=s, so i= must be in d=%s itself, and i=%s is in a subdomain (RFC 6376 §3.6.1)", keyName, sig.Domain, sig.Identity)
 }
 
 // unusable says why a key read from its record cannot verify anything,

@@ -118,6 +118,9 @@ func judge(m *message, f field, v *msgdkim.Verification, verifyErr error, i int,
 	case v == nil:
 		res.Result, res.Reason = DKIMPermError, fmt.Sprintf("the verifier stopped: %v", verifyErr)
 		return res
+	case v.Err == nil && keys.strict(sig) != "":
+		res.Workaround = "t=s read from the key record (go-msgauth ignores it)"
+		res.Result, res.Reason = DKIMPermError, keys.strict(sig)
 	case v.Err == nil:
 		res.Result = DKIMPass
 	case msgdkim.IsPermFail(v.Err) && sig.msgauthRefusesIdentity():
@@ -226,6 +229,20 @@ func (k *keyLookups) lookupTXT(name string) ([]string, error) {
 		msg = a.Err.Error()
 	}
 	return nil, &net.DNSError{Err: msg, Name: name, IsTemporary: true}
+}
+
+// strict says why the key of sig, which go-msgauth verified the
+// signature with, refuses its i= by t=s; "" when it does not.
+func (k *keyLookups) strict(sig *Signature) string {
+	name := sig.Selector + "._domainkey." + sig.Domain
+	if a := k.answer(name); a.Status != resolver.OK || len(a.TXT()) != 1 {
+		return ""
+	}
+	key, err := k.key(name)
+	if err != nil {
+		return ""
+	}
+	return strictIdentity(key, sig, name)
 }
 
 // describe fills in the key's type and size from its record, when it has

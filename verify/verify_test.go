@@ -100,6 +100,8 @@ multi._domainkey.example.test. TXT ` + keyRecord(t, k.rsa1024) + `
 multi._domainkey.example.test. TXT "v=DKIM1; p="
 svc._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa1024), "k=rsa;", "k=rsa; s=other;", 1) + `
 h512._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa1024), "k=rsa;", "k=rsa; h=sha512;", 1) + `
+ts._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa2048), "k=rsa;", "k=rsa; t=s;", 1) + `
+tys._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa2048), "k=rsa;", "k=rsa; t=y:s;", 1) + `
 strict.test. A 192.0.2.12
 strict.test. TXT "v=spf1 ip4:192.0.2.0/28 -all"
 bounce.strict.test. TXT "v=spf1 ip4:198.51.100.0/24 -all"
@@ -232,6 +234,13 @@ func TestDKIM(t *testing.T) {
 		{"key for another service", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "svc", Signer: k.rsa1024}), DKIMPermError, "s=other, not email", false},
 		// §3.6.1 h=: the hash algorithms the key allows.
 		{"hash not allowed", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "h512", Signer: k.rsa1024}), DKIMPermError, "allows h=sha512, not sha256", false},
+		// §3.6.1 t=s: the i= domain must be d= itself, not a subdomain.
+		{"t=s, i= in a subdomain", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "ts", Signer: k.rsa2048, Identifier: "alice@mail.example.test"}), DKIMPermError, "t=s", true},
+		{"t=y:s, i= in a subdomain", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "tys", Signer: k.rsa2048, Identifier: "alice@mail.example.test"}), DKIMPermError, "t=s", true},
+		{"t=s, i= in d=", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "ts", Signer: k.rsa2048, Identifier: "alice@example.test"}), DKIMPass, "", false},
+		{"t=s, no i=", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "ts", Signer: k.rsa2048}), DKIMPass, "", false},
+		// t=s with i= the go-msgauth workaround reads: the fallback checks it.
+		{"t=s, i= quoted-printable in a subdomain", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "ts", Signer: k.rsa2048, Identifier: "alice=40mail.example.test"}), DKIMPermError, "t=s", true},
 		// §3.5 a=: the key type is the signature's.
 		{"key of another type", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.ed}), DKIMPermError, "a=ed25519-sha256, but the key at s1._domainkey.example.test is rsa", false},
 		// §3.5 x=, §6.1.1: an expired signature.
