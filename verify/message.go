@@ -39,6 +39,8 @@ type message struct {
 	bodyless bool
 	// lfOnly: the lines ended in LF alone, as files on Unix keep them.
 	lfOnly bool
+	// bom: the file began with a UTF-8 byte order mark, dropped.
+	bom bool
 	// badLines are header lines that are not fields.
 	badLines []string
 }
@@ -50,6 +52,10 @@ var ErrNotMessage = errors.New("not a message")
 // bytes, not MIME structure, so nothing below the header is parsed.
 func parseMessage(data []byte) (*message, error) {
 	m := &message{}
+	// Editors on Windows put a byte order mark before the first field.
+	// It was not in the message as sent (RFC 5322 §2.1: US-ASCII), nor
+	// in what was signed.
+	data, m.bom = bytes.CutPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%w: the input is empty", ErrNotMessage)
 	}
@@ -86,6 +92,9 @@ func parseMessage(data []byte) (*message, error) {
 	}
 	return m, nil
 }
+
+// utf8BOM is the byte order mark U+FEFF in UTF-8.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
 // gzipMagic starts a gzip file (RFC 1952 §2.3.1): a message saved
 // compressed (.eml.gz) is the usual binary input.

@@ -147,6 +147,9 @@ func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
 	}
 	// Lists are empty, not null, in JSON: scripts count them.
 	rep := &Report{DKIM: []DKIMResult{}, Findings: []Finding{}}
+	if m.bom {
+		rep.find(SeverityInfo, "byte-order-mark", "the file begins with a UTF-8 byte order mark, which an editor added: it is no part of the message and was dropped")
+	}
 	if m.lfOnly {
 		rep.find(SeverityInfo, "lf-line-ends", "the lines end in LF alone; they were read as CRLF, as the message travelled")
 	}

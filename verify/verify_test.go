@@ -15,6 +15,7 @@ import (
 	"errors"
 	mathrand "math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -639,6 +640,24 @@ func TestLFLineEnds(t *testing.T) {
 	rep := e.verify(t, strings.ReplaceAll(msg, "\r\n", "\n"), Options{IP: ip("192.0.2.5")})
 	if rep.DKIM[0].Result != DKIMPass || !rep.Pass() {
 		t.Errorf("%+v", rep.DKIM)
+	}
+}
+
+// TestByteOrderMark: editors on Windows save a message with a UTF-8 byte
+// order mark before its first field. It is no part of the message that
+// was signed (RFC 5322 §2.1: a message is US-ASCII lines), so it is
+// dropped, and said so, rather than the message refused.
+func TestByteOrderMark(t *testing.T) {
+	e := newEnv(t)
+	msg := sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: e.k.rsa2048})
+	for name, in := range map[string]string{"CRLF": msg, "LF": strings.ReplaceAll(msg, "\r\n", "\n")} {
+		rep := e.verify(t, "\ufeff"+in, Options{IP: ip("192.0.2.5")})
+		if len(rep.DKIM) != 1 || rep.DKIM[0].Result != DKIMPass || !rep.Pass() || rep.From.Domain != "example.test" {
+			t.Errorf("%s: %+v %+v", name, rep.From, rep.DKIM)
+		}
+		if !slices.ContainsFunc(rep.Findings, func(f Finding) bool { return f.Code == "byte-order-mark" }) {
+			t.Errorf("%s: no byte-order-mark finding in %+v", name, rep.Findings)
+		}
 	}
 }
 
