@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/mailtriage/mailtriage/dmarc"
-	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/resolver"
 )
 
@@ -97,7 +96,7 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 	tag, pol := "p", rec.Policy
 	if d.Applies == "sp" {
 		tag, pol = "sp", rec.SubdomainPolicy
-		if mailhost.LookupAddrs(ctx, r, domain).Status == resolver.NXDomain {
+		if dmarc.NonExistent(ctx, r, domain) {
 			tag, pol = "np", rec.NonexistentPol
 		}
 		own := "has no DMARC record of its own"

@@ -89,3 +89,30 @@ _dmarc.full.test. IN TXT "v=DMARC1; p=reject; pct=100; rua=mailto:d@full.test"
 			want: []string{"dmarc.tag-warning"}, msgLacks: map[string]string{"dmarc.tag-warning": "RFC 7489 receivers apply"}},
 	})
 }
+
+// TestDMARCNonExistentSubdomain: RFC 9989 §3.2 ("Non-existent Domains") calls a domain
+// non-existent when its A, AAAA and MX lookups all answer NXDOMAIN or
+// NODATA, so np= covers not only a name that is not in the DNS at all but
+// also one that holds only other records (a TXT, an SPF record for a
+// bounce domain) and an empty non-terminal; verify judges the same
+// messages so (dmarc.Evaluate).
+func TestDMARCNonExistentSubdomain(t *testing.T) {
+	zone := `_dmarc.org.test. IN TXT "v=DMARC1; p=reject; sp=quarantine; np=none; rua=mailto:d@org.test"
+txt.org.test. IN TXT "v=spf1 -all"
+host.leaf.org.test. IN A 192.0.2.1
+mx.org.test. IN MX 10 host.leaf.org.test.
+a.org.test. IN A 192.0.2.1
+`
+	runDMARCCases(t, zone, []dmarcCase{
+		{name: "NXDOMAIN", rfc: "RFC 9989 §3.2", domain: "ghost.org.test", policy: "none",
+			msgContains: map[string]string{"dmarc.inherited": "np=none"}},
+		{name: "TXT only (NODATA)", rfc: "RFC 9989 §3.2", domain: "txt.org.test", policy: "none",
+			msgContains: map[string]string{"dmarc.inherited": "np=none"}},
+		{name: "empty non-terminal (NODATA)", rfc: "RFC 9989 §3.2", domain: "leaf.org.test", policy: "none",
+			msgContains: map[string]string{"dmarc.inherited": "np=none"}},
+		{name: "MX only", rfc: "RFC 9989 §3.2", domain: "mx.org.test", policy: "quarantine",
+			msgContains: map[string]string{"dmarc.inherited": "sp=quarantine"}},
+		{name: "A", rfc: "RFC 9989 §3.2", domain: "a.org.test", policy: "quarantine",
+			msgContains: map[string]string{"dmarc.inherited": "sp=quarantine"}},
+	})
+}

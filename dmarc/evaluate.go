@@ -369,6 +369,14 @@ func lookupExistence(ctx context.Context, r resolver.Resolver, domain string) ex
 	return result
 }
 
+// NonExistent reports whether domain is non-existent for DMARC
+// (RFC 9989 §3.2): its A, AAAA and MX lookups all answer NXDOMAIN or
+// NODATA, so np= is the policy of an inherited record that covers it. A
+// failed lookup makes it false: sp=, the safer reading, applies.
+func NonExistent(ctx context.Context, r resolver.Resolver, domain string) bool {
+	return lookupExistence(ctx, r, normalize(domain)) == nonExistent
+}
+
 // sharesSuffix reports whether a and b end in the same label.
 func sharesSuffix(a, b string) bool {
 	return a[strings.LastIndexByte(a, '.')+1:] == b[strings.LastIndexByte(b, '.')+1:]
