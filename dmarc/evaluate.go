@@ -90,12 +90,13 @@ type Evaluation struct {
 	// covers it when the policy is inherited (RFC 9989 §3.2, "Non-existent
 	// Domains").
 	NonExistent bool
-	// Testing is t=y: the domain owner asks receivers not to apply the
-	// policy yet (RFC 9989 §4.7).
+	// Testing is t=y: the domain owner is testing the policy and asks
+	// receivers to apply the one a level below it to failing mail:
+	// quarantine for reject, none for quarantine (RFC 9989 §4.7).
 	Testing bool
 	// Disposition is what the policy asks for this message: Policy on a
-	// fail, None on a pass and under t=y; "" when no policy applies or
-	// the result is temperror.
+	// fail (a level below it under t=y), None on a pass; "" when no
+	// policy applies or the result is temperror.
 	Disposition Policy
 	// OrgDomain is the author domain's organizational domain by the tree
 	// walk (RFC 9989 §4.10.2).
@@ -223,9 +224,18 @@ func (ev *Evaluation) decide() {
 	}
 	ev.Result, ev.Disposition = ResultFail, ev.Policy
 	if ev.Testing {
-		ev.Disposition = None
+		ev.Disposition = weaker(ev.Policy)
 	}
 	ev.Reason = ev.failReason()
+}
+
+// weaker is the policy a level below p, which t=y asks receivers to
+// apply (RFC 9989 §4.7).
+func weaker(p Policy) Policy {
+	if p == Reject {
+		return Quarantine
+	}
+	return None
 }
 
 var errTransient = errors.New("dmarc: an aligned identifier's check failed for a transient reason")

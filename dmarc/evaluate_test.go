@@ -21,6 +21,8 @@ _dmarc.strict.com. TXT "v=DMARC1; p=quarantine; adkim=s; aspf=s"
 bounce.strict.com. MX 10 mx.strict.com.
 testing.com. A 192.0.2.4
 _dmarc.testing.com. TXT "v=DMARC1; p=reject; t=y"
+testingq.com. A 192.0.2.10
+_dmarc.testingq.com. TXT "v=DMARC1; p=quarantine; t=y"
 monitor.com. A 192.0.2.5
 _dmarc.monitor.com. TXT "v=DMARC1; p=none"
 nodmarc.com. A 192.0.2.6
@@ -107,8 +109,12 @@ func TestEvaluate(t *testing.T) {
 		{"np default", Input{From: "ghost.noexist.com"}, ResultFail, "np", Quarantine, Quarantine, false, false, false, true},
 		// A failed A lookup leaves existence unknown: sp, the safer reading.
 		{"existence unknown", Input{From: "gone.shaky.com"}, ResultFail, "sp", Reject, Reject, false, false, false, false},
-		// §4.7 t=y: the policy is reported but not to be applied.
-		{"testing", Input{From: "testing.com", SPF: fail("testing.com")}, ResultFail, "p", Reject, None, false, false, true, false},
+		// §4.7 t=y: the policy is being tested, and failing mail gets the
+		// policy one level below it: quarantine for reject, none for
+		// quarantine.
+		{"testing reject", Input{From: "testing.com", SPF: fail("testing.com")}, ResultFail, "p", Reject, Quarantine, false, false, true, false},
+		{"testing quarantine", Input{From: "testingq.com", SPF: fail("testingq.com")}, ResultFail, "p", Quarantine, None, false, false, true, false},
+		{"testing pass", Input{From: "testing.com", SPF: pass("testing.com")}, ResultPass, "p", Reject, None, true, false, true, false},
 		{"monitoring", Input{From: "monitor.com"}, ResultFail, "p", None, None, false, false, false, false},
 		// A failed policy lookup is temperror, never "no policy" (§4.10.1).
 		{"policy lookup fails", Input{From: "broken.com", DKIM: []Identifier{pass("broken.com")}}, ResultTempError, "", "", "", false, true, false, false},

@@ -167,7 +167,7 @@ func (p *printer) dmarc(r *Report) {
 			p.f(" (the author domain does not exist: no A, AAAA or MX)")
 		}
 		if d.Testing {
-			p.f("; t=y: the owner asks receivers not to apply it yet")
+			p.f("; t=y: the owner is testing it and asks receivers to apply the policy a level below it")
 		}
 		p.f("\n")
 	}

@@ -466,8 +466,8 @@ func TestDMARC(t *testing.T) {
 		{"quarantine (sp)", "a@news.example.test", "a@esp.test", "203.0.113.5", "", "", "fail", "sp", "quarantine", "quarantine", false, false},
 		// §4.7 np for a subdomain with no A, AAAA or MX.
 		{"np", "a@ghost.example.test", "a@esp.test", "203.0.113.5", "", "", "fail", "np", "reject", "reject", false, true},
-		// §4.7 t=y: reported, not to be applied.
-		{"t=y", "a@testing.test", "a@testing.test", "192.0.2.5", "", "", "fail", "p", "reject", "none", true, false},
+		// §4.7 t=y: the policy one level below p applies to failing mail.
+		{"t=y", "a@testing.test", "a@testing.test", "192.0.2.5", "", "", "fail", "p", "reject", "quarantine", true, false},
 		{"p=none", "a@monitor.test", "a@esp.test", "203.0.113.5", "", "", "fail", "p", "none", "none", false, false},
 		// §4.4.1 strict: d= the organizational domain aligns, a subdomain
 		// would not; §4.4.2 strict: MAIL FROM in a subdomain does not.
