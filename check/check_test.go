@@ -319,7 +319,8 @@ func runZone(t *testing.T, zone string, opts Options) *Report {
 
 // TestDMARCPolicyThatApplies: a subdomain is judged by sp= (np= when it
 // does not exist), RFC 9989 §4.7; an invalid sp= makes the record p=none
-// (RFC 7489 §6.6.3); several records end discovery.
+// (RFC 7489 §6.6.3); several records are discarded and the tree walk goes
+// on to the parent (RFC 9989 §4.10), where RFC 7489 receivers stop.
 func TestDMARCPolicyThatApplies(t *testing.T) {
 	zone := `_dmarc.org.test. IN TXT "v=DMARC1; p=none; sp=reject; np=reject; rua=mailto:d@org.test"
 _dmarc.org2.test. IN TXT "v=DMARC1; p=reject; sp=none; rua=mailto:d@org2.test"
@@ -340,7 +341,7 @@ sub.org5.test. IN A 192.0.2.1
 		{"sub.org2.test", "none", []string{"dmarc.policy-none"}, nil},
 		{"ghost.org3.test", "none", []string{"dmarc.policy-none"}, nil},
 		{"dm2.test", "none", []string{"dmarc.invalid"}, []string{"dmarc.policy-none"}},
-		{"sub.org5.test", "", []string{"dmarc.multiple"}, []string{"dmarc.inherited"}},
+		{"sub.org5.test", "reject", []string{"dmarc.multiple", "dmarc.inherited", "dmarc.psl-differs"}, nil},
 	} {
 		rep := runZone(t, zone, Options{Domain: tt.domain})
 		got := codes(rep.Findings)

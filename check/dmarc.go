@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mailtriage/mailtriage/dmarc"
@@ -46,7 +47,7 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 		PSLPolicyDomain: d.PSLPolicyDomain, OrgDomain: d.OrgDomain, Queries: d.Queries}
 	evidence := "queried: _dmarc." + strings.Join(d.Queries, ", _dmarc.")
 	for _, name := range d.Several {
-		p.find("dmarc.multiple", name+" has several DMARC records: receivers use none of them", "keep one v=DMARC1 record at "+name, evidence)
+		p.find("dmarc.multiple", name+" has several DMARC records: receivers use none of them (RFC 9989 receivers go on to the parent domain's record, RFC 7489 receivers stop and apply no DMARC)", "keep one v=DMARC1 record at "+name, evidence)
 	}
 	switch {
 	case d.Unknown:
@@ -100,14 +101,28 @@ func checkDMARC(ctx context.Context, r resolver.Resolver, domain string, p *part
 			tag, pol = "np", rec.NonexistentPol
 		}
 		own := "has no DMARC record of its own"
-		if len(d.Broken) > 0 {
+		if len(d.Broken) > 0 || slices.Contains(d.Several, "_dmarc."+domain) {
 			own = "has no usable DMARC record of its own"
 		}
 		p.find("dmarc.inherited", fmt.Sprintf("%s %s; the record of %s applies, with %s=%s", domain, own, d.PolicyDomain, tag, pol),
 			"nothing to do unless the subdomain needs its own policy", ev...)
 	}
 	s.Policy, s.Testing = string(pol), rec.Testing
-	if d.PSLPolicyDomain != d.PolicyDomain {
+	// RFC 7489 §6.6.3 step 5 ends discovery at several records at the
+	// domain or its organizational domain; the RFC 9989 walk passes them.
+	stop := ""
+	for _, name := range d.Several {
+		if name == "_dmarc."+domain || d.PSLOrgDomain != "" && name == "_dmarc."+d.PSLOrgDomain {
+			stop = name
+			break
+		}
+	}
+	switch {
+	case stop != "" && d.PSLPolicyDomain == "":
+		p.find("dmarc.psl-differs", fmt.Sprintf("the RFC 9989 tree walk passes over the several records at %s and finds the policy at %s, but receivers not yet on RFC 9989 stop at them and apply no DMARC to %s (RFC 7489 §6.6.3)",
+			stop, d.PolicyDomain, domain),
+			"keep one v=DMARC1 record at "+stop, ev...)
+	case d.PSLPolicyDomain != d.PolicyDomain:
 		p.find("dmarc.psl-differs", fmt.Sprintf("the RFC 9989 tree walk finds the policy at %s, but RFC 7489's public-suffix method looks at %s and finds %s: receivers not yet on RFC 9989 apply a different policy, or none",
 			d.PolicyDomain, orgOr(d.PSLOrgDomain, domain), orgOr(d.PSLPolicyDomain, "no record")),
 			fmt.Sprintf("publish the same policy at _dmarc.%s too, so both kinds of receiver apply it", orgOr(d.PSLOrgDomain, domain)), ev...)

@@ -37,8 +37,8 @@ type Discovery struct {
 	// read as "no record".
 	Unknown bool
 	Err     error
-	// Problems found on the way: several records at one name, records
-	// that don't parse.
+	// Problems found on the way: several records at one name (which the
+	// walk passes over), records that don't parse.
 	Problems []Problem
 	// Several names the _dmarc names that hold more than one record.
 	Several []string
@@ -104,13 +104,11 @@ func Discover(ctx context.Context, r resolver.Resolver, domain string) Discovery
 			break
 		}
 		if f.several {
+			// RFC 9989 §4.10 steps 2 and 6: several records are all
+			// discarded, and the walk goes on to the parent. (RFC 7489
+			// §6.6.3 step 5 ends discovery there instead: see psl.)
 			d.Several = append(d.Several, "_dmarc."+name)
 			d.Problems = append(d.Problems, Problem{Error: true, Message: fmt.Sprintf("_dmarc.%s has several DMARC records: receivers use none of them", name)})
-			if d.Record == nil {
-				// RFC 7489 §6.6.3 step 5: several records end discovery;
-				// no DMARC applies, the parents' records included.
-				break
-			}
 		}
 		if f.invalid != nil && d.Record == nil {
 			// A broken record below the policy domain: RFC 7489 §6.6.3
@@ -202,7 +200,13 @@ func (d *Discovery) psl(results []found) {
 	}
 	d.PSLOrgDomain = org
 	for i, name := range d.Queries {
-		if (name == d.Domain || name == org) && results[i].record != nil {
+		if name != d.Domain && name != org {
+			continue
+		}
+		if results[i].several {
+			return // step 5: several records end discovery; no DMARC applies
+		}
+		if results[i].record != nil {
 			d.PSLPolicyDomain = name
 			return
 		}
