@@ -20,6 +20,10 @@ type PlanReport struct {
 	MTA     string          `json:"mta"`
 	Files   []throttle.File `json:"files"`
 	Written []string        `json:"written,omitempty"` // paths, with --out-dir
+	// ConfigNote, when no configuration is written for the lanes, says
+	// why (the logs are of an MTA mailtriage writes none for) and what
+	// to do instead.
+	ConfigNote string `json:"config_note,omitempty"`
 	// CohortFiles are the cohort CSVs written, with --recipients and
 	// --out-dir.
 	CohortFiles []string `json:"cohort_files,omitempty"`
@@ -182,6 +186,10 @@ func (t *textWriter) planStreams(ss []plan.Stream) {
 }
 
 func (t *textWriter) planFiles(r *PlanReport) {
+	if r.ConfigNote != "" {
+		t.section("CONFIGURATION")
+		t.printf("  %s\n", t.wrap(r.ConfigNote, 2))
+	}
 	if len(r.Files) == 0 {
 		return
 	}
@@ -247,6 +255,9 @@ func writePlanMarkdown(w io.Writer, r *PlanReport) error {
 		for _, s := range r.Streams {
 			p("| %s | %s | %s | %s | %s |\n", mdEscape(s.Stream), s.Kind, n(s.Messages), rate(s.DeferralRate), mdEscape(s.Advice))
 		}
+	}
+	if r.ConfigNote != "" {
+		p("\n## Configuration\n\n%s\n", mdEscape(r.ConfigNote))
 	}
 	if len(r.Files) > 0 {
 		p("\n## Configuration for %s\n", r.MTA)
