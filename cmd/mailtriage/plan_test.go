@@ -383,6 +383,17 @@ func TestPlanDayOneAsTheMTADoesIt(t *testing.T) {
 	if !strings.Contains(out, "day one:   2 connections, 5 messages per connection, 1 message an hour") {
 		t.Errorf("plan --mta powermta, day one:\n%s", grepLines(out, "day one"))
 	}
+	// PowerMTA queues each domain on its own, and the configuration
+	// below says the limits apply to each: the routing line said "one set
+	// of limits", which is Postfix's shared nexthop.
+	if !strings.Contains(out, "routing:   each domain its own queue") || strings.Contains(out, "one set of limits") ||
+		!strings.Contains(out, "The limits apply to each of the lane's domains (each is its own queue)") {
+		t.Errorf("plan --mta powermta, routing:\n%s", grepLines(out, "routing"))
+	}
+	_, out, _ = mt(t, "", "plan", "--analysis", sampleAnalysis, "--mta", "kumomta")
+	if !strings.Contains(out, "routing:   all domains to icloud.com's MX (they share it), one set of limits") {
+		t.Errorf("plan --mta kumomta, routing:\n%s", grepLines(out, "routing"))
+	}
 }
 
 func grepLines(s, word string) string {
