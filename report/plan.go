@@ -20,6 +20,10 @@ type PlanReport struct {
 	MTA     string          `json:"mta"`
 	Files   []throttle.File `json:"files"`
 	Written []string        `json:"written,omitempty"` // paths, with --out-dir
+	// ConfigNote, when no configuration is written for the lanes, says
+	// why (the logs are of an MTA mailtriage writes none for) and what
+	// to do instead.
+	ConfigNote string `json:"config_note,omitempty"`
 	// CohortFiles are the cohort CSVs written, with --recipients and
 	// --out-dir.
 	CohortFiles []string `json:"cohort_files,omitempty"`
@@ -77,9 +81,18 @@ func listIn(l []string) string {
 }
 
 // routing says where the throttled lane's mail goes and how its limits
-// are shared.
-func routing(th throttle.Lane) string {
+// are shared. PowerMTA queues each domain on its own (per domain and
+// virtual MTA), whatever MX hosts they share: each queue takes the limits.
+func routing(mta string, th throttle.Lane) string {
 	switch {
+	case mta == "powermta" && len(th.Domains) > 1:
+		n := len(th.Domains) // as the configuration splits it
+		if th.Destinations > 0 {
+			n = min(th.Destinations, n)
+		}
+		return fmt.Sprintf("each domain its own queue (PowerMTA queues by domain and virtual MTA) with these limits; the rate split among the %d with mail", n)
+	case mta == "powermta":
+		return "the domain's own queue"
 	case th.Relayhost != "":
 		return "through the relayhost " + th.Relayhost + ", one destination"
 	case th.Nexthop != "":
@@ -110,7 +123,7 @@ func (t *textWriter) planLane(r *PlanReport, l plan.LanePlan) {
 	t.printf("  usual:     %d attempts an hour (a busy hour, and enough for the busiest usual day), %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 	th := l.Throttle
 	t.printf("  day one:   %s\n", t.wrap(dayOne(r.MTA, th), 13))
-	t.printf("  routing:   %s\n", t.wrap(routing(th), 13))
+	t.printf("  routing:   %s\n", t.wrap(routing(r.MTA, th), 13))
 	for _, n := range l.Notes {
 		t.printf("  %s %s\n", t.paint(yellow, "note:     "), t.wrap(n, 13))
 	}
@@ -182,6 +195,10 @@ func (t *textWriter) planStreams(ss []plan.Stream) {
 }
 
 func (t *textWriter) planFiles(r *PlanReport) {
+	if r.ConfigNote != "" {
+		t.section("CONFIGURATION")
+		t.printf("  %s\n", t.wrap(r.ConfigNote, 2))
+	}
 	if len(r.Files) == 0 {
 		return
 	}
@@ -218,7 +235,7 @@ func writePlanMarkdown(w io.Writer, r *PlanReport) error {
 		p("\n## Lane %s (%s)\n\n", l.Lane, strings.Join(l.Domains, ", "))
 		p("- **Why:** %s\n- **Usual:** %d attempts an hour (a busy hour, and enough for the busiest usual day), %s deferred; a step holds above %s.\n", mdEscape(l.Why), l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
 		p("- **Day one:** %s.\n", mdEscape(dayOne(r.MTA, th)))
-		p("- **Routing:** %s\n", mdEscape(routing(th)))
+		p("- **Routing:** %s\n", mdEscape(routing(r.MTA, th)))
 		for _, n := range l.Notes {
 			p("- **Note:** %s\n", mdEscape(n))
 		}
@@ -247,6 +264,9 @@ func writePlanMarkdown(w io.Writer, r *PlanReport) error {
 		for _, s := range r.Streams {
 			p("| %s | %s | %s | %s | %s |\n", mdEscape(s.Stream), s.Kind, n(s.Messages), rate(s.DeferralRate), mdEscape(s.Advice))
 		}
+	}
+	if r.ConfigNote != "" {
+		p("\n## Configuration\n\n%s\n", mdEscape(r.ConfigNote))
 	}
 	if len(r.Files) > 0 {
 		p("\n## Configuration for %s\n", r.MTA)

@@ -41,8 +41,9 @@ func newPlan(e *env) *cobra.Command {
 		Long: `plan reads the delivery logs (as analyze does) or a saved analysis
 (--analysis report.json, from analyze --format json) and writes the recovery
 plan: which lanes to slow and why, with the figures; the throttle
-configuration for your MTA (--mta postfix, powermta or kumomta) that slows
-only those lanes, every value commented, with how to roll back; and a
+configuration for your MTA (--mta postfix, powermta or kumomta; by default
+the one whose logs were read) that slows only those lanes, every value
+commented, with how to roll back; and a
 day-by-day schedule: day one containment at a tenth of the lane's usual
 volume, days two to five proof at a fifth to a half, then volume steps back
 to the usual, each step taken only while every hour's deferral rate stays
@@ -65,7 +66,7 @@ not be read; 2 wrong usage.`,
 	cmd.AddCommand(newPlanCheck(e))
 	f := cmd.Flags()
 	f.StringVar(&o.analysis, "analysis", "", "a saved analysis (analyze --format json) instead of log files")
-	f.StringVar(&o.mta, "mta", "postfix", "the MTA to configure: "+strings.Join(plan.MTAs, ", "))
+	f.StringVar(&o.mta, "mta", "", "the MTA to configure: "+strings.Join(plan.MTAs, ", ")+" (default: the one whose logs were read; postfix when they do not say)")
 	f.Float64Var(&o.threshold, "threshold", 0, "deferral rate (0 to 1) that holds a step; default twice the lane's usual rate, at least 0.05")
 	f.BoolVar(&o.shared, "shared-nexthop", false, "send all of a lane's domains to one destination even when the logs do not show them sharing MX hosts (the plan shares one by itself when they do)")
 	f.StringVar(&o.relayhost, "relayhost", "", "Postfix: the smarthost this Postfix relays through (postconf -h relayhost), so the lane's mail keeps going there")
@@ -89,7 +90,7 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	switch {
 	case o.format != "text" && o.format != "json" && o.format != "markdown":
 		return usagef("--format %q: want text, json or markdown", o.format)
-	case !slices.Contains(plan.MTAs, o.mta):
+	case o.mta != "" && !slices.Contains(plan.MTAs, o.mta):
 		return usagef("--mta %q: want %s", o.mta, strings.Join(plan.MTAs, ", "))
 	case o.threshold < 0 || o.threshold >= 1:
 		return usagef("--threshold %v: want a fraction from 0 to 1", o.threshold)
@@ -103,7 +104,7 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 			return usagef("--windows %v: want increasing numbers of days", o.cohorts.windows)
 		}
 	}
-	if o.relayhost != "" && o.mta != "postfix" {
+	if o.relayhost != "" && o.mta != "postfix" && o.mta != "" {
 		return usagef("--relayhost is for Postfix (--mta postfix)")
 	}
 	cat, lanes, err := catalogAndLanes(o.lanesFile)
@@ -121,12 +122,21 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 		return err
 	}
 	named := func(domain string) string { return byName.Lane(domain, "") }
-	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known, Named: named})
-	files, err := p.Config(o.mta)
+	mta, note, err := planMTA(o, res.Inputs)
 	if err != nil {
 		return err
 	}
-	rep := &report.PlanReport{Plan: p, MTA: o.mta, Files: files}
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known, Named: named})
+	var files []throttle.File
+	if mta != "" {
+		if files, err = p.Config(mta); err != nil {
+			return err
+		}
+	}
+	rep := &report.PlanReport{Plan: p, MTA: mta, Files: files}
+	if len(p.Lanes) > 0 {
+		rep.ConfigNote = note
+	}
 	if o.cohorts.recipients != "" {
 		if rep.CohortFiles, err = splitRecipients(e, o, p, res.HardBounces); err != nil {
 			return err
@@ -151,6 +161,61 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	}
 	_, err = e.stdout.Write(buf.Bytes())
 	return err
+}
+
+// planMTA is the MTA the plan configures: --mta, else the one whose logs
+// were read (Postfix for --relayhost, and for logs that do not say, as
+// bounce messages). Logs of an MTA the plan writes no configuration for
+// (Exim, Sendmail) or an ESP's events get none: "" and a note that says
+// why and what to do there instead.
+func planMTA(o *planOptions, inputs []analysis.Input) (mta, note string, err error) {
+	switch {
+	case o.mta != "":
+		return o.mta, "", nil
+	case o.relayhost != "":
+		return "postfix", "", nil
+	}
+	var configurable, other []string
+	for _, in := range inputs {
+		f := in.Format
+		switch f {
+		case ingest.Postfix, ingest.PostQueue:
+			f = "postfix"
+		case ingest.Bounces, "":
+			continue // bounce messages say nothing of the sending MTA
+		}
+		switch {
+		case slices.Contains(plan.MTAs, f):
+			if !slices.Contains(configurable, f) {
+				configurable = append(configurable, f)
+			}
+		case !slices.Contains(other, f):
+			other = append(other, f)
+		}
+	}
+	switch {
+	case len(configurable) > 1:
+		return "", "", usagef("the logs come from %s: say which to configure with --mta", strings.Join(configurable, " and "))
+	case len(configurable) == 1:
+		return configurable[0], "", nil
+	case len(other) == 0:
+		return "postfix", "", nil // the logs do not say: the documented default
+	}
+	const writes = "mailtriage writes throttle configuration for Postfix, PowerMTA and KumoMTA (--mta)."
+	switch other[0] {
+	case ingest.Exim:
+		note = "No configuration written: the logs are Exim's, and " + writes + " On Exim, slow the lane with a router " +
+			"that sends its domains to an smtp transport of its own, with a low max_parallel (connections at once) and " +
+			"connection_max_messages (messages per connection); Exim has no per-lane message rate and no backoff on " +
+			"replies, so hold the lane's bulk mail back at its source to the schedule's rates."
+	case ingest.ESP:
+		note = "No configuration written: the logs are an ESP's events, and the ESP sets the sending rate. Ask it to " +
+			"slow only this lane to day one's limits above, or give --mta for an MTA of your own; " + writes
+	default:
+		note = "No configuration written: the logs are " + other[0] + "'s, and " + writes + " Hold the lane's bulk mail " +
+			"back at its source to the schedule's rates."
+	}
+	return "", note, nil
 }
 
 // catalogAndLanes loads the built-in providers and the lanes, with the

@@ -383,6 +383,17 @@ func TestPlanDayOneAsTheMTADoesIt(t *testing.T) {
 	if !strings.Contains(out, "day one:   2 connections, 5 messages per connection, 1 message an hour") {
 		t.Errorf("plan --mta powermta, day one:\n%s", grepLines(out, "day one"))
 	}
+	// PowerMTA queues each domain on its own, and the configuration
+	// below says the limits apply to each: the routing line said "one set
+	// of limits", which is Postfix's shared nexthop.
+	if !strings.Contains(out, "routing:   each domain its own queue") || strings.Contains(out, "one set of limits") ||
+		!strings.Contains(out, "The limits apply to each of the lane's domains (each is its own queue)") {
+		t.Errorf("plan --mta powermta, routing:\n%s", grepLines(out, "routing"))
+	}
+	_, out, _ = mt(t, "", "plan", "--analysis", sampleAnalysis, "--mta", "kumomta")
+	if !strings.Contains(out, "routing:   all domains to icloud.com's MX (they share it), one set of limits") {
+		t.Errorf("plan --mta kumomta, routing:\n%s", grepLines(out, "routing"))
+	}
 }
 
 func grepLines(s, word string) string {
@@ -393,4 +404,72 @@ func grepLines(s, word string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestPlanMTAFromInputs: without --mta the configuration is for the MTA
+// whose logs were read, and logs of an MTA the plan writes no
+// configuration for (Exim, Sendmail, an ESP) get none, with the reason,
+// rather than a Postfix configuration nobody asked for.
+func TestPlanMTAFromInputs(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	data, err := os.ReadFile(sampleAnalysis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFormats := func(formats ...string) string {
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		var inputs []any
+		for i, f := range formats {
+			inputs = append(inputs, map[string]any{"name": fmt.Sprintf("log%d", i), "format": f})
+		}
+		m["inputs"] = inputs
+		out, _ := json.Marshal(m)
+		path := filepath.Join(t.TempDir(), "analysis.json")
+		os.WriteFile(path, out, 0o644)
+		return path
+	}
+	for _, tt := range []struct {
+		formats []string
+		mta     string // the MTA configured; "" for none
+		want    string // in the text
+	}{
+		{[]string{"powermta"}, "powermta", "CONFIGURATION FOR POWERMTA"},
+		{[]string{"kumomta"}, "kumomta", "CONFIGURATION FOR KUMOMTA"},
+		{[]string{"postfix", "postqueue"}, "postfix", "CONFIGURATION FOR POSTFIX"},
+		{[]string{"exim"}, "", "max_parallel"},
+		{[]string{"sendmail"}, "", "--mta"},
+		{[]string{"esp"}, "", "ESP"},
+	} {
+		path := withFormats(tt.formats...)
+		code, out, errs := mt(t, "", "plan", "--analysis", path)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tt.formats, code, errs)
+		}
+		if !strings.Contains(out, tt.want) {
+			t.Errorf("%v: the plan lacks %q:\n%s", tt.formats, tt.want, out)
+		}
+		if tt.mta != "postfix" && strings.Contains(out, "main.cf") {
+			t.Errorf("%v: Postfix configuration for logs of another MTA:\n%s", tt.formats, out)
+		}
+		_, js, _ := mt(t, "", "plan", "--analysis", path, "--format", "json")
+		var rep report.PlanReport
+		if err := json.Unmarshal([]byte(js), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.MTA != tt.mta || (tt.mta == "") != (len(rep.Files) == 0) {
+			t.Errorf("%v: mta %q with %d files, want %q", tt.formats, rep.MTA, len(rep.Files), tt.mta)
+		}
+	}
+	// --mta still decides.
+	if _, out, _ := mt(t, "", "plan", "--analysis", withFormats("exim"), "--mta", "kumomta"); !strings.Contains(out, "CONFIGURATION FOR KUMOMTA") {
+		t.Errorf("--mta kumomta on Exim logs:\n%s", out)
+	}
+	// Logs of two MTAs the plan configures: which one is the user's to say.
+	code, _, errs := mt(t, "", "plan", "--analysis", withFormats("postfix", "powermta"))
+	if code != exitUsage || !strings.Contains(errs, "--mta") {
+		t.Errorf("postfix and powermta logs: exit %d %q", code, errs)
+	}
 }
