@@ -380,6 +380,9 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		st, err = pmta.Read(ctx, body, in.Name, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Records+1, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Skipped
+		if st.ByQueueTime && err == nil {
+			info.Limits = append(info.Limits, "no row names its message (no header_Message-Id or envId field, which 'acct-file' record-fields can add): messages are told apart by sender and queue time, so one sender's messages queued in the same second count as one; recipients and attempts are exact")
+		}
 		if st.NoDefers && err == nil {
 			info.Limits = append(info.Limits, "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows")
 		}

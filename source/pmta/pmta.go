@@ -42,6 +42,10 @@ type Stats struct {
 	First    time.Time
 	Last     time.Time
 	NoDefers bool // no t rows: the file cannot show deferrals
+	// ByQueueTime says rows named their message only by sender and
+	// queue time (no header_Message-Id or envId field): one sender's
+	// messages queued in the same second are counted as one.
+	ByQueueTime bool
 }
 
 // ErrNotAccounting is wrapped when the header is not PowerMTA's.
@@ -162,6 +166,7 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 				last[who] = rec.Key
 			case typ != "rb":
 				last[who] = rec.Key
+				st.ByQueueTime = st.ByQueueTime || rec.MessageID == "" && field(row, cols.envID) == ""
 			case unnamed:
 				// An out-of-band bounce names its message only by
 				// sender and recipient.

@@ -232,3 +232,22 @@ func TestNoQueueTime(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestByQueueTime: rows that name their message only by sender and queue
+// time say so, for the report to warn that one sender's messages queued in
+// the same second merge; a header_Message-Id field names them.
+func TestByQueueTime(t *testing.T) {
+	for _, tc := range []struct {
+		csv  string
+		want bool
+	}{
+		{"type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus\nd,2026-11-25 10:00:01+0000,2026-11-25 10:00:00+0000,news@shop.example,jane@gmail.com,relayed,2.0.0 (success)\n", true},
+		{"type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,header_Message-Id\nd,2026-11-25 10:00:01+0000,2026-11-25 10:00:00+0000,news@shop.example,jane@gmail.com,relayed,2.0.0 (success),<a@shop.example>\n", false},
+	} {
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
+		st, err := Read(context.Background(), strings.NewReader(tc.csv), "acct.csv", tr)
+		if err != nil || st.Used != 1 || st.ByQueueTime != tc.want {
+			t.Errorf("used %d, by queue time %v, want %v (err %v)", st.Used, st.ByQueueTime, tc.want, err)
+		}
+	}
+}
