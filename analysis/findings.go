@@ -3,8 +3,8 @@ package analysis
 import (
 	"cmp"
 	"fmt"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -478,23 +478,11 @@ func windowEnd(t time.Time, open string) string {
 
 // count writes "1 attempt", "3 attempts", with thousands separators.
 func count(n int, noun string) string {
-	s := thousands(n)
+	s := numfmt.Thousands(int64(n))
 	if n == 1 {
 		return s + " " + noun
 	}
 	return s + " " + noun + "s"
-}
-
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // categoryAdvice is the first action per verdict category, after the seed

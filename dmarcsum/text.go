@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -319,6 +320,6 @@ func orDash(s string) string {
 
 // count and percent are package report's, as every mailtriage table
 // writes them.
-func count(n int64) string { return report.Thousands(n) }
+func count(n int64) string { return numfmt.Thousands(n) }
 
 func percent(share float64) string { return report.Percent(share) }

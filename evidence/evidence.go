@@ -10,6 +10,7 @@ package evidence
 
 import (
 	"cmp"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -221,7 +222,7 @@ func window(r *analysis.Result) (from, to time.Time) {
 func who(resp analysis.Response) string { return mailtriage.Who(resp.Provider, resp.Filter) }
 
 func summary(inc analysis.Incident) string {
-	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + thousands(inc.Attempts) + " delivery attempts deferred from " +
+	return inc.Lane + ": " + pct(inc.DeferralRate) + " of " + numfmt.Thousands(int64(inc.Attempts)) + " delivery attempts deferred from " +
 		inc.Start.UTC().Format("2006-01-02 15:04Z") + " to " + inc.End.UTC().Format("2006-01-02 15:04Z") +
 		" (usually " + pct(inc.Baseline) + "), mostly \"" + inc.Reply.Example + "\" from " + nonEmpty(who(inc.Reply), "the receiving servers")
 }

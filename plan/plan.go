@@ -9,9 +9,9 @@ package plan
 import (
 	"cmp"
 	"fmt"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -173,7 +173,7 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 		lp.Threshold = max(0.05, 2*lp.UsualRate)
 	}
 	lp.Why = fmt.Sprintf("%s: %.1f%% of %s attempts deferred %s (usually %.1f%%), mostly %d %s from %s",
-		ls.Lane, 100*inc.DeferralRate, thousands(inc.Attempts), window(inc),
+		ls.Lane, 100*inc.DeferralRate, numfmt.Thousands(int64(inc.Attempts)), window(inc),
 		100*lp.UsualRate, inc.Reply.Code, inc.Reply.Enhanced, who(inc.Reply))
 	lp.Deferrals = deferrals(r, ls.Lane, inc)
 	first := perHour(lp.UsualPerHour, steps[0].share)
@@ -331,19 +331,6 @@ func usual(r *analysis.Result, lane string) (perHour int, rate float64) {
 		busiestDay = max(busiestDay, n)
 	}
 	return max(1, attempts[len(attempts)*3/4], (busiestDay+23)/24), rates[len(rates)/2]
-}
-
-// thousands writes a count as analyze does: 2,692.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 func perHour(usual, share int) int {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"html/template"
 	"io"
 	"strconv"
@@ -97,7 +98,7 @@ func newHTMLView(r *analysis.Result) *htmlView {
 	for _, in := range r.Inputs {
 		lines += in.Lines
 	}
-	v.InputsLine = plural(len(r.Inputs), "input") + ", " + thousands(lines) + " lines"
+	v.InputsLine = plural(len(r.Inputs), "input") + ", " + numfmt.Thousands(lines) + " lines"
 	if ax, ok := newHourAxis(r.Hourly); ok {
 		var undrawn int
 		v.ChartLanes, undrawn = chartLanes(r)
@@ -138,23 +139,23 @@ func summaryTiles(s analysis.Summary) []tile {
 		return ""
 	}
 	t := []tile{
-		{Label: "messages", Value: thousands(int64(s.Messages))},
-		{Label: "recipients", Value: thousands(int64(s.Recipients))},
-		{Label: "delivered", Value: thousands(int64(s.Delivered)), Note: pct(s.Delivered, s.Recipients) + " of recipients"},
-		{Label: "bounced", Value: thousands(int64(s.Bounced)), Class: warn(s.Bounced > 0)},
-		{Label: "expired", Value: thousands(int64(s.Expired)), Note: "queue timeouts", Class: warn(s.Expired > 0)},
-		{Label: "pending", Value: thousands(int64(s.Pending)), Note: "when the log ended"},
-		{Label: "attempts", Value: thousands(int64(s.Attempts))},
-		{Label: "deferrals", Value: thousands(int64(s.Deferrals))},
+		{Label: "messages", Value: numfmt.Thousands(int64(s.Messages))},
+		{Label: "recipients", Value: numfmt.Thousands(int64(s.Recipients))},
+		{Label: "delivered", Value: numfmt.Thousands(int64(s.Delivered)), Note: pct(s.Delivered, s.Recipients) + " of recipients"},
+		{Label: "bounced", Value: numfmt.Thousands(int64(s.Bounced)), Class: warn(s.Bounced > 0)},
+		{Label: "expired", Value: numfmt.Thousands(int64(s.Expired)), Note: "queue timeouts", Class: warn(s.Expired > 0)},
+		{Label: "pending", Value: numfmt.Thousands(int64(s.Pending)), Note: "when the log ended"},
+		{Label: "attempts", Value: numfmt.Thousands(int64(s.Attempts))},
+		{Label: "deferrals", Value: numfmt.Thousands(int64(s.Deferrals))},
 		{Label: "deferral rate", Value: rateOf(s.DeferralRate, s.Attempts), Note: "of attempts", Class: warn(s.DeferralRate >= 0.2 && s.Attempts >= 20)},
-		{Label: "local deferrals", Value: thousands(int64(s.LocalDeferrals)), Note: "held back by the MTA"},
-		{Label: "notifications", Value: thousands(int64(s.Notifications)), Note: "bounces and delay notices sent"},
+		{Label: "local deferrals", Value: numfmt.Thousands(int64(s.LocalDeferrals)), Note: "held back by the MTA"},
+		{Label: "notifications", Value: numfmt.Thousands(int64(s.Notifications)), Note: "bounces and delay notices sent"},
 	}
 	if s.Deleted > 0 {
-		t = append(t, tile{Label: "deleted", Value: thousands(int64(s.Deleted)), Note: "by an administrator"})
+		t = append(t, tile{Label: "deleted", Value: numfmt.Thousands(int64(s.Deleted)), Note: "by an administrator"})
 	}
 	if s.UnparsedLines > 0 {
-		t = append(t, tile{Label: "unreadable lines", Value: thousands(s.UnparsedLines), Note: "skipped"})
+		t = append(t, tile{Label: "unreadable lines", Value: numfmt.Thousands(s.UnparsedLines), Note: "skipped"})
 	}
 	return t
 }
@@ -163,9 +164,9 @@ var htmlFuncs = template.FuncMap{
 	"n": func(v any) string {
 		switch v := v.(type) {
 		case int:
-			return thousands(int64(v))
+			return numfmt.Thousands(int64(v))
 		case int64:
-			return thousands(v)
+			return numfmt.Thousands(v)
 		}
 		return "?"
 	},

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -133,7 +134,7 @@ var mdEscaper = strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&g
 func mdEscape(s string) string { return mdEscaper.Replace(s) }
 
 // n writes a count with thousands separators.
-func n(v int) string { return thousands(int64(v)) }
+func n(v int) string { return numfmt.Thousands(int64(v)) }
 
 // mdCode writes a rule id as code, or "-" when there is none.
 func mdCode(s string) string {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"slices"
 	"strings"
@@ -148,7 +149,7 @@ func (t *textWriter) planLane(r *PlanReport, l plan.LanePlan) {
 			if c.File != "" && c.Recipients > 0 {
 				file = t.paint(dim, "  "+c.File)
 			}
-			t.printf("  %s%-14s %8s  %s%s\n", label, c.Name, thousands(int64(c.Recipients)), what, file)
+			t.printf("  %s%-14s %8s  %s%s\n", label, c.Name, numfmt.Thousands(int64(c.Recipients)), what, file)
 		}
 	}
 	head := []string{"day>", "phase", "share of usual>", "per hour>", "per day>"}
@@ -315,7 +316,7 @@ func writePlanCheckText(w io.Writer, ps []plan.Progress, thresholds map[string]f
 			if d.Suspect != "" {
 				decision += " (suspect " + d.Suspect + ")"
 			}
-			tb.row(d.Date.Format(time.DateOnly), fmt.Sprint(d.Step), d.Phase, fmt.Sprint(d.Limit), thousands(int64(d.Attempts)), rate(d.DeferralRate), t.dayMarks(d, th), decision)
+			tb.row(d.Date.Format(time.DateOnly), fmt.Sprint(d.Step), d.Phase, fmt.Sprint(d.Limit), numfmt.Thousands(int64(d.Attempts)), rate(d.DeferralRate), t.dayMarks(d, th), decision)
 		}
 		tb.write(t.w, "  ")
 		if n := len(p.Days); n > 0 && p.Days[n-1].Reason != "" {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strings"
 )
@@ -14,14 +15,13 @@ import (
 func Printable(s string) string { return printable(s) }
 
 // Thousands writes n with thousands separators: 12,345.
-func Thousands(n int64) string { return thousands(n) }
 
 // Plural is n, with separators, and the word, plural unless n is 1.
 func Plural(n int64, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return thousands(n) + " " + word + "s"
+	return numfmt.Thousands(n) + " " + word + "s"
 }
 
 // Percent writes a share as a percentage with one decimal: 0.4167 is

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"html"
 	"math"
 	"slices"
@@ -415,10 +416,10 @@ func volumeChart(l chartLane, ax hourAxis) string {
 	h := volTop + volHeight + volBottom
 	var w svgWriter
 	w.open("svg", "class", "chart volume", "viewBox", "0 0 "+num(chartW)+" "+num(h), "role", "img", "font-size", "11")
-	w.elem("title", "Attempts per hour to "+l.Name+" (UTC), peak "+thousands(int64(peak)))
+	w.elem("title", "Attempts per hour to "+l.Name+" (UTC), peak "+numfmt.Thousands(int64(peak)))
 	bottom := volTop + volHeight
 	w.void("line", "x1", num(chartPadL), "x2", num(chartPadL+plotW), "y1", num(bottom), "y2", num(bottom), "stroke", "#aab2c0")
-	w.elem("text", thousands(int64(peak))+"/h", "x", num(chartPadL-6), "y", num(volTop+8), "text-anchor", "end", "fill", "#5b6475")
+	w.elem("text", numfmt.Thousands(int64(peak))+"/h", "x", num(chartPadL-6), "y", num(volTop+8), "text-anchor", "end", "fill", "#5b6475")
 	barW := max(ax.step*0.8, 0.5)
 	for _, hs := range l.Hours {
 		x := num(ax.x(hs.Hour) + (ax.step-barW)/2)
@@ -441,6 +442,6 @@ func volumeChart(l chartLane, ax hourAxis) string {
 }
 
 func volumeTitle(lane string, h analysis.HourStats) string {
-	return lane + ", " + shortTime(h.Hour) + ": " + Plural(int64(h.Attempts), "attempt") + ", " + thousands(int64(h.Delivered)) + " delivered, " +
-		thousands(int64(h.Deferrals)) + " deferred, " + thousands(int64(h.Bounces)) + " bounced"
+	return lane + ", " + shortTime(h.Hour) + ": " + Plural(int64(h.Attempts), "attempt") + ", " + numfmt.Thousands(int64(h.Delivered)) + " delivered, " +
+		numfmt.Thousands(int64(h.Deferrals)) + " deferred, " + numfmt.Thousands(int64(h.Bounces)) + " bounced"
 }

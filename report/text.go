@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -77,7 +78,7 @@ func (t *textWriter) header(r *analysis.Result) {
 		lines += in.Lines
 	}
 	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s lines, %s (times in UTC%s)",
-		plural(len(r.Inputs), "input"), thousands(lines), inputSpan(r), zoneNote(r)))
+		plural(len(r.Inputs), "input"), numfmt.Thousands(lines), inputSpan(r), zoneNote(r)))
 	if r.Since != "" || r.Until != "" {
 		t.printf("window: since %s until %s\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
 	}
@@ -96,7 +97,7 @@ func zoneNote(r *analysis.Result) string {
 	if n == 0 {
 		return ""
 	}
-	note := fmt.Sprintf("; %s lines without zone read as %s", thousands(n), nonEmpty(r.TimeZone, "UTC"))
+	note := fmt.Sprintf("; %s lines without zone read as %s", numfmt.Thousands(n), nonEmpty(r.TimeZone, "UTC"))
 	if len(years) == 1 {
 		for y := range years {
 			note += fmt.Sprintf(", year %d (--year to change)", y)
@@ -108,20 +109,20 @@ func zoneNote(r *analysis.Result) string {
 func (t *textWriter) summary(r *analysis.Result) {
 	s := r.Summary
 	t.section("SUMMARY")
-	t.printf("  messages %s   recipients %s   notifications %s\n", thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Notifications)))
+	t.printf("  messages %s   recipients %s   notifications %s\n", numfmt.Thousands(int64(s.Messages)), numfmt.Thousands(int64(s.Recipients)), numfmt.Thousands(int64(s.Notifications)))
 	t.printf("  delivered %s (%s)   bounced %s   expired %s   pending %s",
-		thousands(int64(s.Delivered)), pct(s.Delivered, s.Recipients), thousands(int64(s.Bounced)),
-		t.paint(warnIf(s.Expired > 0), thousands(int64(s.Expired))), thousands(int64(s.Pending)))
+		numfmt.Thousands(int64(s.Delivered)), pct(s.Delivered, s.Recipients), numfmt.Thousands(int64(s.Bounced)),
+		t.paint(warnIf(s.Expired > 0), numfmt.Thousands(int64(s.Expired))), numfmt.Thousands(int64(s.Pending)))
 	if s.Deleted > 0 {
-		t.printf("   deleted %s", thousands(int64(s.Deleted)))
+		t.printf("   deleted %s", numfmt.Thousands(int64(s.Deleted)))
 	}
 	if s.Complaints > 0 {
-		t.printf("   complaints %s", t.paint(yellow, thousands(int64(s.Complaints))))
+		t.printf("   complaints %s", t.paint(yellow, numfmt.Thousands(int64(s.Complaints))))
 	}
 	t.printf("\n  attempts %s   deferrals %s (%s of attempts)   local deferrals %s\n",
-		thousands(int64(s.Attempts)), thousands(int64(s.Deferrals)), rateOf(s.DeferralRate, s.Attempts), thousands(int64(s.LocalDeferrals)))
+		numfmt.Thousands(int64(s.Attempts)), numfmt.Thousands(int64(s.Deferrals)), rateOf(s.DeferralRate, s.Attempts), numfmt.Thousands(int64(s.LocalDeferrals)))
 	if s.UnparsedLines > 0 {
-		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", thousands(s.UnparsedLines))))
+		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", numfmt.Thousands(s.UnparsedLines))))
 	}
 	t.printf("  %s\n", t.paint(dim, t.wrap("An attempt is one try to deliver to one recipient, answered or not; the deferral rate is deferrals / attempts. "+
 		"Local deferrals are recipients the MTA held back without trying (a suspended destination): not attempts. "+
@@ -203,8 +204,8 @@ func (t *textWriter) lanes(r *analysis.Result, limit int) {
 		if l.DeferralRate >= 0.2 && l.Attempts >= 20 {
 			rt = t.paint(red, rt)
 		}
-		tb.row(printable(l.Lane), thousands(int64(l.Attempts)), thousands(int64(l.Delivered)), thousands(int64(l.Deferrals)),
-			thousands(int64(l.Bounces)), rt, thousands(int64(l.Expired)), thousands(int64(l.Pending)), printable(join(l.Domains, 3)))
+		tb.row(printable(l.Lane), numfmt.Thousands(int64(l.Attempts)), numfmt.Thousands(int64(l.Delivered)), numfmt.Thousands(int64(l.Deferrals)),
+			numfmt.Thousands(int64(l.Bounces)), rt, numfmt.Thousands(int64(l.Expired)), numfmt.Thousands(int64(l.Pending)), printable(join(l.Domains, 3)))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Lanes), limit, "lanes")
@@ -302,8 +303,8 @@ func (t *textWriter) providers(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(nonEmpty(p.Provider, "unknown"), thousands(int64(p.Attempts)), thousands(int64(p.Deferrals)),
-			thousands(int64(p.Bounces)), rateOf(p.DeferralRate, p.Attempts), nonEmpty(strings.Join(p.Filters, ", "), "-"))
+		tb.row(nonEmpty(p.Provider, "unknown"), numfmt.Thousands(int64(p.Attempts)), numfmt.Thousands(int64(p.Deferrals)),
+			numfmt.Thousands(int64(p.Bounces)), rateOf(p.DeferralRate, p.Attempts), nonEmpty(strings.Join(p.Filters, ", "), "-"))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Providers), limit, "providers")
@@ -327,7 +328,7 @@ func (t *textWriter) responses(r *analysis.Result, limit int) {
 		if resp.Enhanced != "" {
 			code += " " + resp.Enhanced
 		}
-		tb.row(thousands(int64(resp.Count)), code, string(resp.Class), resp.Reason, resp.Category, who(resp.Provider, resp.Filter), resp.Rule)
+		tb.row(numfmt.Thousands(int64(resp.Count)), code, string(resp.Class), resp.Reason, resp.Category, who(resp.Provider, resp.Filter), resp.Rule)
 		examples = append(examples, resp.Example)
 	}
 	tb.writeWithNotes(t.w, "  ", examples, t)
@@ -345,7 +346,7 @@ func (t *textWriter) expired(r *analysis.Result, limit int) {
 		}
 		lr := g.LastReply
 		desc := nonEmpty(lr.Text, "no reply recorded")
-		t.printf("  %6s  %s\n", thousands(int64(g.Count)), t.wrap(desc, 10))
+		t.printf("  %6s  %s\n", numfmt.Thousands(int64(g.Count)), t.wrap(desc, 10))
 		t.printf("          %s\n", t.paint(dim, fmt.Sprintf("%s, %s, %s, rule %s, lanes %s", nonEmpty(string(lr.Class), "-"), nonEmpty(lr.Reason, "-"),
 			who(lr.Provider, lr.Filter), nonEmpty(lr.Rule, "-"), strings.Join(g.Lanes, ", "))))
 	}
@@ -368,7 +369,7 @@ func (t *textWriter) domains(r *analysis.Result, limit int) {
 	}
 	room := max(t.width-used-wd-2-wl-2, 30)
 	for _, d := range shown {
-		tb.row(printable(d.Domain), printable(d.Lane), thousands(int64(d.Attempts)), clip(printable(nonEmpty(d.Reply.Example, "-")), room))
+		tb.row(printable(d.Domain), printable(d.Lane), numfmt.Thousands(int64(d.Attempts)), clip(printable(nonEmpty(d.Reply.Example, "-")), room))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Domains), limit, "domains")
@@ -384,7 +385,7 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(h.Host), thousands(int64(h.Attempts)), thousands(int64(h.Deferrals)), thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
+		tb.row(printable(h.Host), numfmt.Thousands(int64(h.Attempts)), numfmt.Thousands(int64(h.Deferrals)), numfmt.Thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")
@@ -412,7 +413,7 @@ func (t *textWriter) listings(r *analysis.Result) {
 		}
 		a, d, b := "-", "-", "-"
 		if c := l.Carried; c != nil {
-			a, d, b = thousands(int64(c.Attempts)), thousands(int64(c.Deferrals)), thousands(int64(c.Bounces))
+			a, d, b = numfmt.Thousands(int64(c.Attempts)), numfmt.Thousands(int64(c.Deferrals)), numfmt.Thousands(int64(c.Bounces))
 		}
 		tb.row(l.IP, nonEmpty(l.Host, "-"), listed, a, d, b)
 	}
@@ -429,8 +430,8 @@ func (t *textWriter) streams(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(s.Stream), thousands(int64(s.Messages)), thousands(int64(s.Recipients)), thousands(int64(s.Attempts)), rateOf(s.DeferralRate, s.Attempts),
-			thousands(int64(s.Expired)), thousands(int64(s.Bounced)), join(s.Lanes, 4))
+		tb.row(printable(s.Stream), numfmt.Thousands(int64(s.Messages)), numfmt.Thousands(int64(s.Recipients)), numfmt.Thousands(int64(s.Attempts)), rateOf(s.DeferralRate, s.Attempts),
+			numfmt.Thousands(int64(s.Expired)), numfmt.Thousands(int64(s.Bounced)), join(s.Lanes, 4))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Streams), limit, "streams")
@@ -453,7 +454,7 @@ func (t *textWriter) inputs(r *analysis.Result) {
 // inputCounts says what was read of one input, in its own units: "9,876
 // lines, 9,501 Postfix, 372 other programs, 3 unreadable".
 func inputCounts(in analysis.Input) string {
-	units, matched := Plural(in.Lines, "line"), thousands(in.MatchedLines)+" Postfix"
+	units, matched := Plural(in.Lines, "line"), numfmt.Thousands(in.MatchedLines)+" Postfix"
 	others, bad := "other programs", "unreadable"
 	switch {
 	case in.Format == "bounces":
@@ -464,7 +465,7 @@ func inputCounts(in analysis.Input) string {
 	case in.Format != "" && in.Format != "postfix":
 		matched, others = Plural(in.MatchedLines, in.Format+" record"), "without a delivery"
 	}
-	return fmt.Sprintf("%s, %s, %s %s, %s %s", units, matched, thousands(in.OtherLines), others, thousands(in.Unparsed+in.Overlong), bad)
+	return fmt.Sprintf("%s, %s, %s %s, %s %s", units, matched, numfmt.Thousands(in.OtherLines), others, numfmt.Thousands(in.Unparsed+in.Overlong), bad)
 }
 
 // printable shows the control characters of s as \xNN: text from the
@@ -554,24 +555,4 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// thousands writes n with thin separators: 12,345.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 || len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
 }
