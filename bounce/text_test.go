@@ -118,14 +118,7 @@ func TestPostfixTranscript(t *testing.T) {
 		" In:  MAIL FROM:<joe@example.net>\n Out: 250 2.1.0 Ok\n In:  RCPT TO:<jane@example.org> ORCPT=rfc822;jane@example.org\n Out: 250 2.1.5 Ok\n" +
 		" In:  DATA\n Out: 354 End data with <CR><LF>.<CR><LF>\n Out: 451 4.3.0 Error: queue file write error\n In:  QUIT\n Out: 221 2.0.0 Bye\n\n" +
 		"For other details, see the local mail logfile\n"
-	m, err := Parse([]byte(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Recipients) != 1 {
-		t.Fatalf("recipients %+v", m.Recipients)
-	}
-	r := m.Recipients[0]
+	r := oneRecipient(t, raw)
 	if r.Address != "jane@example.org" || r.Status != "4.3.0" || r.Command != "DATA" || !strings.HasPrefix(r.Diagnostic, "451 4.3.0 Error: queue file write error") {
 		t.Errorf("recipient %+v", r)
 	}
@@ -165,6 +158,16 @@ func TestReplyAboveDetails(t *testing.T) {
 		"Error: Invalid user address\n\nError message below:\n550 - Requested action not taken: no such user here\n\n" +
 		"Message details:\n  Subject: Test message\n  Sent date: Wed Jun 12 02:21:53 GMT 2013\n  MAIL FROM: joe@example.com\n" +
 		"  RCPT TO: 0123456789@vtext.example.com\n  From: joe@example.com\n  Size (in bytes): 39\n  Number of lines: 2\n"
+	r := oneRecipient(t, raw)
+	if r.Address != "0123456789@vtext.example.com" || !strings.HasPrefix(r.Diagnostic, "550 - Requested action not taken: no such user here") || r.Command != "" {
+		t.Errorf("recipient %+v", r)
+	}
+}
+
+// oneRecipient parses raw, a bounce that names one recipient, and returns
+// it.
+func oneRecipient(t *testing.T, raw string) Recipient {
+	t.Helper()
 	m, err := Parse([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
@@ -172,8 +175,5 @@ func TestReplyAboveDetails(t *testing.T) {
 	if len(m.Recipients) != 1 {
 		t.Fatalf("recipients %+v", m.Recipients)
 	}
-	r := m.Recipients[0]
-	if r.Address != "0123456789@vtext.example.com" || !strings.HasPrefix(r.Diagnostic, "550 - Requested action not taken: no such user here") || r.Command != "" {
-		t.Errorf("recipient %+v", r)
-	}
+	return m.Recipients[0]
 }
