@@ -259,8 +259,7 @@ func (c *checker) tldMissing(ctx context.Context) bool {
 // say nothing, so no check was made.
 func (c *checker) blindResolver() *part {
 	// What the groups read is no reading of the domain's records.
-	r := c.rep
-	r.SPF, r.DMARC, r.DKIM, r.MX, r.MTASTS, r.TLSRPT, r.TLS, r.BIMI, r.IPs, r.HELO, r.Blocklists = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	*c.rep = Report{Domain: c.rep.Domain, Unicode: c.rep.Unicode}
 	p := newPart()
 	top := tld(c.domain)
 	p.find("domain.resolver-blind",
