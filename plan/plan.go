@@ -421,7 +421,7 @@ func streams(r *analysis.Result, lanes []LanePlan, bulkSource string) []Stream {
 		advice := "keep this stream on its own path (another source address and transport), so the lane's throttle and the bulk stream's reputation do not hold it back"
 		switch {
 		case bulkSource != "":
-			advice = "the throttle slows only the bulk stream's source, " + bulkSource + " (PowerMTA, KumoMTA); keep this stream off it. On Postfix, send it through a second instance that does not load the throttle"
+			advice = "the throttle's limits slow only the bulk stream's source, " + bulkSource + " (PowerMTA, KumoMTA); keep this stream off it. KumoMTA's automation rules are not scoped to a source: they suspend this stream's source too when it gets the lane's deferral replies (the shaping file says how to drop them). On Postfix, send it through a second instance that does not load the throttle"
 		default:
 			advice += "; with PowerMTA or KumoMTA, --bulk-source NAME slows only the bulk stream's virtual MTA or egress source"
 		}

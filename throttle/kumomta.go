@@ -8,7 +8,9 @@ import (
 // KumoMTA returns the lane's KumoMTA shaping file: per domain the egress
 // limits, and automation rules (for the Traffic Shaping Automation
 // daemon) that suspend the lane's sending for half an hour when its
-// deferral replies come three times within that window. The regular
+// deferral replies come three times within that window. With a Source
+// the limits are the source's alone, but the automation is not: TSA has
+// no per-source rules, and the file says so. The regular
 // expressions are written as TOML literal strings with single
 // backslashes, the form that matches.
 func KumoMTA(lanes ...Lane) ([]File, error) {
@@ -61,7 +63,7 @@ func (l Lane) kumoDomain(b *strings.Builder, d string, rate int, rollup bool) {
 	fmt.Fprintf(b, "\n[%q]\n", d)
 	fmt.Fprintf(b, "mx_rollup = %t\n", rollup)
 	if l.Source != "" {
-		b.WriteString(comment("# ", "Only for mail sent through the egress source "+l.Source+": other streams keep their pace."))
+		b.WriteString(comment("# ", "These limits are only for mail sent through the egress source "+l.Source+": other streams\nare not held to them (the automation rules below are another matter)."))
 		fmt.Fprintf(b, "\n[%q.sources.%q]\n", d, l.Source)
 	}
 	b.WriteString(comment("# ", fmt.Sprintf("at most %d connections at once", l.Connections)))
@@ -73,6 +75,18 @@ func (l Lane) kumoDomain(b *strings.Builder, d string, rate int, rollup bool) {
 	if rate > 0 {
 		b.WriteString(comment("# ", "at most "+messages(rate)+" an hour"))
 		fmt.Fprintf(b, "max_message_rate = \"%d/h\"\n", rate)
+	}
+	if l.Source != "" && len(l.Deferrals) > 0 {
+		// TSA matches automation rules by domain, site or provider, and
+		// counts and suspends per egress source (source->site): a rule
+		// cannot be kept to one source.
+		b.WriteString("\n" + comment("# ", "The automation rules below are not scoped to the egress source "+l.Source+": KumoMTA's\n"+
+			"TSA reads automation rules by domain, site or provider, never by source. They watch\n"+
+			"every egress source's replies to this site, counted per source, and suspend the source\n"+
+			"that got them: if transactional mail, on its own source, gets three of these replies\n"+
+			"within 30 minutes, TSA suspends its mail to this site for 30 minutes too. To keep\n"+
+			"other streams out of that, delete these automation blocks: the limits above still slow\n"+
+			"only "+l.Source+", without the automatic pause."))
 	}
 	for _, r := range l.Deferrals {
 		fmt.Fprintf(b, "\n[[%q.automation]]\n", d)

@@ -237,3 +237,45 @@ func TestOneMessageAnHour(t *testing.T) {
 		}
 	}
 }
+
+// TestKumoMTASourceAutomation: KumoMTA's TSA reads automation rules by
+// domain, site or provider, never by egress source, and suspends the
+// source whose replies tripped a rule. With a source, the file must not
+// claim the automation spares other streams: it says the rules act on
+// every source, and how to keep another stream out of them.
+func TestKumoMTASourceAutomation(t *testing.T) {
+	l := apple
+	l.Source = "bulk-news"
+	files, err := KumoMTA(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := files[0].Content
+	if strings.Contains(conf, "other streams keep their pace.") {
+		t.Errorf("says other streams keep their pace, though the automation suspends them too:\n%s", conf)
+	}
+	for _, want := range []string{"not scoped to the egress source bulk-news", "every egress source", "transactional"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("does not say %q:\n%s", want, conf)
+		}
+	}
+	// The automation stays at domain level, where TSA reads it.
+	var shaping map[string]struct {
+		Automation []struct {
+			Action string `toml:"action"`
+		} `toml:"automation"`
+		Sources map[string]map[string]any `toml:"sources"`
+	}
+	if _, err := toml.Decode(conf, &shaping); err != nil {
+		t.Fatal(err)
+	}
+	s := shaping["icloud.com"]
+	if len(s.Automation) != 2 || s.Sources["bulk-news"]["automation"] != nil {
+		t.Errorf("automation not at domain level: %+v", s)
+	}
+	// Without a source nothing is said of streams.
+	files, _ = KumoMTA(apple)
+	if strings.Contains(files[0].Content, "egress source") {
+		t.Errorf("speaks of a source without one:\n%s", files[0].Content)
+	}
+}

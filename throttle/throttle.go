@@ -52,6 +52,8 @@ type Lane struct {
 	// Source, when set, scopes the limits to the mail sent through one
 	// PowerMTA virtual MTA or KumoMTA egress source (the bulk stream's),
 	// so other streams, transactional mail first, keep their pace.
+	// KumoMTA's automation rules cannot be scoped so: they stay at domain
+	// level, and the file says they act on every source.
 	// Postfix routes by recipient only; its files say how to keep a
 	// stream out instead.
 	Source string `json:"source,omitempty"`
