@@ -91,7 +91,11 @@ func routing(mta string, th throttle.Lane) string {
 		if th.Destinations > 0 {
 			n = min(th.Destinations, n)
 		}
-		return fmt.Sprintf("each domain its own queue (PowerMTA queues by domain and virtual MTA) with these limits; the rate split among the %d with mail", n)
+		s := fmt.Sprintf("each domain its own queue (PowerMTA queues by domain and virtual MTA) with these limits; the rate split among the %d with mail", n)
+		if r := th.PowerMTAQueueRate(); r != "" {
+			s += ": " + r + " each"
+		}
+		return s
 	case mta == "powermta":
 		return "the domain's own queue"
 	case th.Relayhost != "":

@@ -279,3 +279,54 @@ func TestKumoMTASourceAutomation(t *testing.T) {
 		t.Errorf("speaks of a source without one:\n%s", files[0].Content)
 	}
 }
+
+// TestPowerMTASplitKeepsTotal: a lane's rate split among its domains'
+// queues must not add up to more than the lane's rate. At day one's 1
+// message an hour over 3 domains, 1/h each made 3 an hour; PowerMTA's
+// rates take a count of units (1/20m, 1/3h), so each queue gets 1 every
+// 3 hours, and a fifth of that in backoff.
+func TestPowerMTASplitKeepsTotal(t *testing.T) {
+	rate := regexp.MustCompile(`(?m)^\s+(backoff-)?max-msg-rate (\d+)/(\d*)h$`)
+	for _, c := range []struct {
+		perHour, destinations int
+		want, backoff         string
+	}{
+		{1, 3, "max-msg-rate 1/3h", "backoff-max-msg-rate 1/15h"},
+		{2, 3, "max-msg-rate 2/3h", "backoff-max-msg-rate 2/15h"},
+		{2, 4, "max-msg-rate 1/2h", "backoff-max-msg-rate 1/10h"},
+		{2, 1, "max-msg-rate 2/h", "backoff-max-msg-rate 2/5h"},
+		{300, 3, "max-msg-rate 100/h", "backoff-max-msg-rate 20/h"},
+		{8, 3, "max-msg-rate 2/h", "backoff-max-msg-rate 2/5h"},
+	} {
+		l := Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net", "ymail.com"}, Destinations: c.destinations, Connections: 2, PerHour: c.perHour}
+		files, err := PowerMTA(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := files[0].Content
+		if !strings.Contains(conf, "    "+c.want+"\n") || !strings.Contains(conf, "    "+c.backoff+"\n") {
+			t.Errorf("%d an hour over %d: want %q and %q:\n%s", c.perHour, c.destinations, c.want, c.backoff, conf)
+			continue
+		}
+		for _, m := range rate.FindAllStringSubmatch(conf, -1) {
+			n, hours := atoi(m[2]), 1
+			if m[3] != "" {
+				hours = atoi(m[3])
+			}
+			if m[1] == "" && float64(n*c.destinations)/float64(hours) > float64(c.perHour) {
+				t.Errorf("%d an hour over %d: %s, %d queues together pass the lane's rate", c.perHour, c.destinations, m[0], c.destinations)
+			}
+		}
+		if strings.Contains(conf, "floor") {
+			t.Errorf("speaks of a floor PowerMTA does not have:\n%s", conf)
+		}
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = 10*n + int(c-'0')
+	}
+	return n
+}

@@ -37,10 +37,12 @@ func (l Lane) powermta() File {
 		}
 		b.WriteString("</smtp-pattern-list>\n")
 	}
-	rate := l.perDestination(l.destinations())
+	n := l.destinations()
+	rate := splitRate(l.PerHour, n)
+	backoff := rate.fifth()
 	limits := "The limits apply to each of the lane's domains (each is its own queue)."
 	if l.PerHour > 0 && len(l.Domains) > 1 {
-		limits += fmt.Sprintf("\nThe lane's %s an hour are split among the %d domains with mail.", messages(l.PerHour), l.destinations())
+		limits += fmt.Sprintf("\nThe lane's rate, %s an hour, is split among the %d domains with mail:\n%s each.", messages(l.PerHour), n, rate.words())
 	}
 	b.WriteString("\n" + comment("# ", limits))
 	fmt.Fprintf(&b, "domain-macro %s %s\n", l.Name, strings.Join(l.Domains, ","))
@@ -60,13 +62,9 @@ func (l Lane) powermta() File {
 	if l.MessagesPerConnection > 0 {
 		line(fmt.Sprintf("%d messages per connection", l.MessagesPerConnection), fmt.Sprintf("max-msg-per-connection %d", l.MessagesPerConnection))
 	}
-	if rate > 0 {
-		line("at most "+messages(rate)+" an hour", fmt.Sprintf("max-msg-rate %d/h", rate))
-		backoff := "a fifth of that while in backoff"
-		if rate < 5 {
-			backoff = "one an hour while in backoff: the rate is already at PowerMTA's floor"
-		}
-		line(backoff, fmt.Sprintf("backoff-max-msg-rate %d/h", max(1, rate/5)))
+	if l.PerHour > 0 {
+		line("at most "+rate.words(), "max-msg-rate "+rate.String())
+		line("a fifth of that while in backoff", "backoff-max-msg-rate "+backoff.String())
 	}
 	line("in backoff, retry every 30 minutes rather than hammering", "backoff-retry-after 30m")
 	line("leave backoff after an hour without the deferral replies", "backoff-to-normal-after 1h")
@@ -78,4 +76,64 @@ func (l Lane) powermta() File {
 		b.WriteString("</virtual-mta>\n")
 	}
 	return File{Name: "powermta/lane_" + l.Name + ".conf", Install: "include in /etc/pmta/config, then pmta reload", Content: b.String()}
+}
+
+// PowerMTAQueueRate says the rate each of the lane's PowerMTA queues
+// gets ("1 message every 3 hours"); "" when the lane has no rate.
+func (l Lane) PowerMTAQueueRate() string {
+	if l.PerHour <= 0 {
+		return ""
+	}
+	return splitRate(l.PerHour, l.destinations()).words()
+}
+
+// pmtaRate is a PowerMTA message rate: n messages every hours hours.
+type pmtaRate struct{ n, hours int }
+
+// splitRate is each of n queues' share of perHour messages an hour, so
+// that together they stay at or under it: whole messages an hour while
+// each gets at least one, else perHour every n hours (reduced: 2 every 4
+// hours is 1 every 2). PowerMTA has no floor of one an hour: its rates
+// take a count of units (1/20m, 1/3h).
+func splitRate(perHour, n int) pmtaRate {
+	n = max(1, n)
+	if perHour >= n {
+		return pmtaRate{perHour / n, 1}
+	}
+	g := gcd(perHour, n)
+	return pmtaRate{perHour / g, n / g}
+}
+
+// fifth is a fifth of the rate, the backoff rate: whole messages an hour
+// while that leaves at least one, else the rate over five times the hours.
+func (r pmtaRate) fifth() pmtaRate {
+	if r.hours == 1 && r.n >= 5 {
+		return pmtaRate{r.n / 5, 1}
+	}
+	g := gcd(r.n, 5*r.hours)
+	return pmtaRate{r.n / g, 5 * r.hours / g}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// String is the rate as max-msg-rate takes it: "100/h", or "1/3h" (a
+// count of units, as in 1/20m) when a queue gets less than one an hour.
+func (r pmtaRate) String() string {
+	if r.hours == 1 {
+		return fmt.Sprintf("%d/h", r.n)
+	}
+	return fmt.Sprintf("%d/%dh", r.n, r.hours)
+}
+
+// words says the rate: "100 messages an hour", "1 message every 3 hours".
+func (r pmtaRate) words() string {
+	if r.hours == 1 {
+		return messages(r.n) + " an hour"
+	}
+	return fmt.Sprintf("%s every %d hours", messages(r.n), r.hours)
 }

@@ -390,6 +390,11 @@ func TestPlanDayOneAsTheMTADoesIt(t *testing.T) {
 		!strings.Contains(out, "The limits apply to each of the lane's domains (each is its own queue)") {
 		t.Errorf("plan --mta powermta, routing:\n%s", grepLines(out, "routing"))
 	}
+	// Each queue's share, so that the three queues together keep the
+	// lane's 1 an hour (1/h each made 3 an hour).
+	if !strings.Contains(out, "1 message every 3 hours each") || !strings.Contains(out, "max-msg-rate 1/3h") {
+		t.Errorf("plan --mta powermta, each queue's rate:\n%s", grepLines(out, "msg-rate"))
+	}
 	_, out, _ = mt(t, "", "plan", "--analysis", sampleAnalysis, "--mta", "kumomta")
 	if !strings.Contains(out, "routing:   all domains to icloud.com's MX (they share it), one set of limits") {
 		t.Errorf("plan --mta kumomta, routing:\n%s", grepLines(out, "routing"))
