@@ -42,6 +42,11 @@ type Options struct {
 	// BulkSource is the PowerMTA virtual MTA or KumoMTA egress source the
 	// bulk stream is sent through: the throttle then slows only it.
 	BulkSource string
+	// MTA is the MTA the plan's configuration is for (one of MTAs), or
+	// "". PowerMTA queues each domain apart and has no shared nexthop, so
+	// the lane table's domains the logs did not show are routed there
+	// even when the others share one.
+	MTA string
 }
 
 // Plan is the recovery plan.
@@ -264,13 +269,21 @@ func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
 	case share:
 		t.Nexthop = domains[0]
 		t.Domains = domains
-		if len(known) > 0 {
+		switch {
+		case len(known) > 0 && o.MTA == "powermta":
+			t.Domains = append(domains, known...)
+			lp.Notes = append(lp.Notes, ownQueues(known, t.Destinations))
+		case len(known) > 0:
 			lp.Notes = append(lp.Notes, fmt.Sprintf("not routed: %s (in the lane, but no mail to them in the logs shows they share %s's MX)", strings.Join(known, ", "), domains[0]))
 		}
 	case o.SharedNexthop && len(domains) > 1:
 		t.Nexthop = domains[0]
 		t.Domains = domains
 		lp.Notes = append(lp.Notes, "--shared-nexthop: all of the lane's domains go to "+domains[0]+"'s MX; the logs show them on "+siteList(sites)+": check each domain's MX before installing")
+		if len(known) > 0 && o.MTA == "powermta" {
+			t.Domains = append(domains, known...)
+			lp.Notes = append(lp.Notes, ownQueues(known, t.Destinations))
+		}
 	default:
 		t.Domains = append(domains, known...)
 		if len(learned) > 0 && len(domains) > 1 && len(sites) == 1 {
@@ -281,6 +294,12 @@ func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
 		}
 	}
 	lp.Domains = t.Domains
+}
+
+// ownQueues says that the lane table's domains without mail in the logs
+// are routed under PowerMTA, each its own queue.
+func ownQueues(known []string, withMail int) string {
+	return fmt.Sprintf("routed too: %s (in the lane, no mail to them in the logs): PowerMTA queues each domain apart, so each is its own queue with the same limits; the rate is split among the %d with mail", strings.Join(known, ", "), withMail)
 }
 
 // siteList names the sites and their domains: "yahoodns.net (yahoo.com,

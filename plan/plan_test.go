@@ -234,3 +234,39 @@ func TestLearnedDomainsOwnDestination(t *testing.T) {
 		t.Errorf("hotmail.com and outlook.com on one site do not share: %+v", p.Lanes[0].Throttle)
 	}
 }
+
+// TestPowerMTARoutesKnownDomains: a domain the lane table names but the
+// logs never showed (privaterelay.appleid.com) is left out of a shared
+// nexthop, which the logs have not confirmed for it. PowerMTA has no
+// nexthop: it queues each domain apart, so the domain is routed, as its
+// own queue, and the note gives PowerMTA's reason, not Postfix's.
+func TestPowerMTARoutesKnownDomains(t *testing.T) {
+	known := func(lane string) []string {
+		if lane == "apple" {
+			return []string{"icloud.com", "me.com", "mac.com", "privaterelay.appleid.com"}
+		}
+		return nil
+	}
+	p := New(sample(t), Options{Known: known})
+	a := p.Lanes[0]
+	if slices.Contains(a.Throttle.Domains, "privaterelay.appleid.com") || !strings.Contains(strings.Join(a.Notes, " "), "not routed: privaterelay.appleid.com") {
+		t.Fatalf("postfix: domains %v, notes %q", a.Throttle.Domains, a.Notes)
+	}
+	p = New(sample(t), Options{Known: known, MTA: "powermta"})
+	a = p.Lanes[0]
+	notes := strings.Join(a.Notes, " ")
+	if !slices.Contains(a.Throttle.Domains, "privaterelay.appleid.com") || !slices.Contains(a.Domains, "privaterelay.appleid.com") {
+		t.Errorf("powermta: privaterelay.appleid.com not routed: %v", a.Throttle.Domains)
+	}
+	if strings.Contains(notes, "not routed") || strings.Contains(notes, "MX") || !strings.Contains(notes, "own queue") {
+		t.Errorf("powermta: notes %q", a.Notes)
+	}
+	files, err := p.Config("powermta")
+	if err != nil || !strings.Contains(files[0].Content, "privaterelay.appleid.com") {
+		t.Errorf("powermta config leaves it out (%v):\n%s", err, files[0].Content)
+	}
+	// The split stays among the domains with mail.
+	if a.Throttle.Destinations != 3 {
+		t.Errorf("destinations %d", a.Throttle.Destinations)
+	}
+}

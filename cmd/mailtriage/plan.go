@@ -126,7 +126,7 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known, Named: named})
+	p := plan.New(res, plan.Options{Threshold: o.threshold, SharedNexthop: o.shared, Relayhost: o.relayhost, BulkSource: o.bulk, Known: lanes.Known, Named: named, MTA: mta})
 	var files []throttle.File
 	if mta != "" {
 		if files, err = p.Config(mta); err != nil {
