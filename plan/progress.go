@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // Decision is what to do after a day of the schedule.
@@ -173,6 +174,24 @@ func cohortsNote(c []string) string {
 // fifth more, and two: retries and rounding are not a breach).
 func overLimit(attempts, limit int) bool { return attempts > limit+limit/5+2 }
 
+// notHolding says that the throttle is evidently not installed, or not
+// holding, when the day or some of its hours carried well over the step's
+// limit (overLimit); "" when not.
+func notHolding(dp DayProgress, perHour int) string {
+	const w = "the throttle is not installed or not holding"
+	switch perDay := 24 * perHour; {
+	case overLimit(dp.Attempts, perDay):
+		return fmt.Sprintf("%s: %s attempts in the day against the step's %d an hour (%s a day)", w, numfmt.Thousands(int64(dp.Attempts)), perHour, numfmt.Thousands(int64(perDay)))
+	case len(dp.OverLimit) > 0:
+		hours := fmt.Sprintf("%d hours", len(dp.OverLimit))
+		if len(dp.OverLimit) == 1 {
+			hours = "1 hour"
+		}
+		return fmt.Sprintf("%s: %s carried well over the step's %d an hour", w, hours, perHour)
+	}
+	return ""
+}
+
 // judge decides one day, on step (0-based) of the schedule; partial when
 // the logs end before the day does.
 func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, partial bool) DayProgress {
@@ -215,9 +234,15 @@ func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, pa
 	case partial:
 		dp.Decision, dp.Reason = Partial, "the logs end before the day does: judge it once the day is over"
 	case len(dp.OverLimit) > 0:
-		dp.Decision, dp.Reason = Hold, fmt.Sprintf("%d hours carried well over the step's %d an hour: the throttle is not installed or not holding; fix it before going on", len(dp.OverLimit), s.PerHour)
+		dp.Decision, dp.Reason = Hold, notHolding(dp, s.PerHour)+"; fix it before going on"
 	default:
 		dp.Decision, dp.Reason = Advance, "every hour stayed under "+t
+	}
+	// The throttle caps every hour, so a day or hours well over the
+	// step's limit say it is not there, before anything the deferrals
+	// say: a step back changes nothing while all the mail goes through.
+	if w := notHolding(dp, s.PerHour); w != "" && dp.Decision != NoData && !strings.Contains(dp.Reason, w) {
+		dp.Reason = w + "; fix it first. Then: " + dp.Reason
 	}
 	if (dp.Decision == Hold || dp.Decision == RollBack) && len(s.Cohorts) > 0 {
 		dp.Suspect = s.Cohorts[len(s.Cohorts)-1]

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,47 @@ func TestCheckDone(t *testing.T) {
 	pr = p.Check(&analysis.Result{Hourly: hours[:len(l.Schedule)-1]}, start)[0]
 	if strings.Contains(pr.Today, "remove the throttle") {
 		t.Errorf("today %q before the last step", pr.Today)
+	}
+}
+
+// TestCheckNotInstalled: a day of 1,054 attempts against a step of 1 an
+// hour (24 a day) says first that the throttle is not installed or not
+// holding, whatever else the day's deferrals decide: rolling back a step
+// changes nothing while the throttle lets everything through.
+func TestCheckNotInstalled(t *testing.T) {
+	p := New(sample(t), Options{Threshold: 0.05})
+	for i := range p.Lanes[0].Schedule {
+		p.Lanes[0].Schedule[i].PerHour = 1
+	}
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var hours []analysis.HourStats
+	for h := range 24 {
+		n := 44
+		if h < 2 {
+			n = 43
+		}
+		hours = append(hours, analysis.HourStats{Lane: "apple", Hour: start.Add(time.Duration(h) * time.Hour), Attempts: n, Deferrals: 12, DeferralRate: 12 / float64(n)})
+	}
+	clean := slices.Clone(hours)
+	for i := range clean {
+		clean[i].Deferrals, clean[i].DeferralRate = 0, 0
+	}
+	for _, tt := range []struct {
+		name  string
+		hours []analysis.HourStats
+		want  Decision
+	}{
+		{"bad first day", hours, RollBack},
+		{"partial day", clean[:20], Partial},
+	} {
+		pr := p.Check(&analysis.Result{Hourly: tt.hours}, start)
+		d := pr[0].Days[0]
+		i := strings.Index(d.Reason, "not installed or not holding")
+		if d.Decision != tt.want || i < 0 || i > 80 {
+			t.Errorf("%s: %s (%s), want %s, saying first that the throttle is not installed or not holding", tt.name, d.Decision, d.Reason, tt.want)
+		}
+	}
+	if got := hours[0].Attempts + 22*44 + hours[1].Attempts; got != 1054 {
+		t.Fatalf("%d attempts", got)
 	}
 }
