@@ -59,7 +59,8 @@ type Plan struct {
 	// Streams says how transactional and bulk mail share the lanes.
 	Streams []Stream `json:"streams"`
 	// Watch are lanes with incidents too mild to throttle for: their
-	// deferral rate stayed under MinIncidentRate.
+	// deferral rate stayed under MinIncidentRate. One line a lane, its
+	// worst incident by peak hour first, then its others.
 	Watch []string `json:"watch"`
 	// Nothing, when no lane needs slowing, says so and why.
 	Nothing string `json:"nothing,omitempty"`
@@ -144,7 +145,7 @@ func New(r *analysis.Result, o Options) *Plan {
 		switch {
 		case !ok || ls.Lane == "other":
 		case inc.DeferralRate < MinIncidentRate:
-			p.Watch = append(p.Watch, fmt.Sprintf("%s: %.1f%% deferred %s", ls.Lane, 100*inc.DeferralRate, window(inc)))
+			p.Watch = append(p.Watch, watch(r, ls.Lane))
 		default:
 			p.Lanes = append(p.Lanes, lanePlan(r, ls, inc, o))
 		}
@@ -194,6 +195,31 @@ func lanePlan(r *analysis.Result, ls analysis.LaneStats, inc analysis.Incident, 
 		lp.Schedule = append(lp.Schedule, d)
 	}
 	return lp
+}
+
+// watch says a lane to watch, once: its worst incident by peak hour (on
+// a tie, the one with more deferrals, then the first), then its others.
+// Incidents that tie on deferrals can differ in how bad they got.
+func watch(r *analysis.Result, lane string) string {
+	var incs []analysis.Incident
+	for _, inc := range r.Incidents {
+		if inc.Lane == lane {
+			incs = append(incs, inc)
+		}
+	}
+	slices.SortStableFunc(incs, func(a, b analysis.Incident) int {
+		return cmp.Or(cmp.Compare(b.PeakRate, a.PeakRate), cmp.Compare(b.Deferrals, a.Deferrals))
+	})
+	w := incs[0]
+	s := fmt.Sprintf("%s: %.1f%% deferred %s, peak hour %.1f%%", lane, 100*w.DeferralRate, window(w), 100*w.PeakRate)
+	if len(incs) > 1 {
+		var others []string
+		for _, inc := range incs[1:] {
+			others = append(others, fmt.Sprintf("%.1f%% %s, peak hour %.1f%%", 100*inc.DeferralRate, window(inc), 100*inc.PeakRate))
+		}
+		s += fmt.Sprintf(" (the worst of its %d incidents by peak hour; also %s)", len(incs), strings.Join(others, "; "))
+	}
+	return s
 }
 
 // window says when an incident ran, with the end's date when it differs.

@@ -270,3 +270,22 @@ func TestPowerMTARoutesKnownDomains(t *testing.T) {
 		t.Errorf("destinations %d", a.Throttle.Destinations)
 	}
 }
+
+// TestWatchWorstIncident: a watched lane is listed once, by its worst
+// incident by peak hour, with its others. Google's two incidents on the
+// sample tie on deferrals (10 each); the first (09:00-10:00, 6.4%) was
+// listed, and the second, with the worse peak (14:00-16:00, 9.1%), not.
+func TestWatchWorstIncident(t *testing.T) {
+	p := New(sample(t), Options{})
+	if len(p.Watch) != 1 {
+		t.Fatalf("watch %q", p.Watch)
+	}
+	w := p.Watch[0]
+	first := strings.Index(w, "from 2026-11-28 14:00Z to 16:00Z")
+	if !strings.HasPrefix(w, "google: ") || first < 0 || !strings.Contains(w, "9.1%") || !strings.Contains(w, "peak") {
+		t.Errorf("watch %q: want Google's 14:00-16:00 incident (peak 9.1%%) first", w)
+	}
+	if other := strings.Index(w, "09:00Z to 10:00Z"); other < first {
+		t.Errorf("watch %q: the other incident is not listed after the worst", w)
+	}
+}

@@ -347,7 +347,7 @@ func TestIncidentFiguresAgree(t *testing.T) {
 		}
 	}
 	_, pl, _ := mt(t, "", "plan", "--analysis", sampleAnalysis)
-	for _, want := range []string{"77.6% of 2,692 attempts", "31.6% of 114 attempts", "google: 6.4% deferred", "4,115 messages"} {
+	for _, want := range []string{"77.6% of 2,692 attempts", "31.6% of 114 attempts", "google: 6.9% deferred", "also 6.4% from", "4,115 messages"} {
 		if !strings.Contains(pl, want) {
 			t.Errorf("plan lacks %q, as analyze writes it", want)
 		}
