@@ -134,9 +134,14 @@ func New(r *analysis.Result, o Options) *Plan {
 	// Lists are empty, not nil: JSON arrays, never null.
 	p := &Plan{Lanes: []LanePlan{}, Watch: []string{}}
 	p.From, p.To = span(r)
+	// A lane's incident is its worst by deferrals among those that reached
+	// MinIncidentRate: one such incident is enough to slow the lane, though
+	// a milder one deferred more mail.
 	worst := map[string]analysis.Incident{}
 	for _, inc := range r.Incidents {
-		if w, ok := worst[inc.Lane]; !ok || inc.Deferrals > w.Deferrals {
+		w, ok := worst[inc.Lane]
+		reaches, wReaches := inc.DeferralRate >= MinIncidentRate, w.DeferralRate >= MinIncidentRate
+		if !ok || reaches && !wReaches || reaches == wReaches && inc.Deferrals > w.Deferrals {
 			worst[inc.Lane] = inc
 		}
 	}

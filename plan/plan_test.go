@@ -93,6 +93,24 @@ func TestUsualCarriesADay(t *testing.T) {
 	}
 }
 
+// TestSlowedByAnyIncidentOverTheRate: a lane whose incident with the most
+// deferrals was mild (8%), and which had another at 40%, is slowed, on the
+// 40% one (README: an incident whose deferral rate reached 15%).
+func TestSlowedByAnyIncidentOverTheRate(t *testing.T) {
+	at := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := &analysis.Result{
+		Lanes: []analysis.LaneStats{{Lane: "apple", Attempts: 2000, Deferrals: 200, Domains: []string{"icloud.com"}}},
+		Incidents: []analysis.Incident{
+			{Lane: "apple", Start: at, End: at.Add(10 * time.Hour), Attempts: 1500, Deferrals: 120, DeferralRate: 0.08},
+			{Lane: "apple", Start: at.Add(20 * time.Hour), End: at.Add(22 * time.Hour), Attempts: 200, Deferrals: 80, DeferralRate: 0.4},
+		},
+	}
+	p := New(r, Options{})
+	if len(p.Lanes) != 1 || p.Lanes[0].Incident.DeferralRate != 0.4 {
+		t.Errorf("lanes %+v, watch %v", p.Lanes, p.Watch)
+	}
+}
+
 func TestNothingToThrottle(t *testing.T) {
 	r := sample(t)
 	r.Incidents = nil
