@@ -129,7 +129,7 @@ func (l Lane) PostfixRateDelay() int {
 	if l.PerHour <= 0 {
 		return 0
 	}
-	return rateDelay(l.perDestination(l.postfixDestinations()))
+	return splitDelay(l.PerHour, l.postfixDestinations())
 }
 
 // postfixDestinations is how many destinations share the lane's limits
@@ -174,14 +174,14 @@ func (l Lane) postfixMain() string {
 	fmt.Fprintf(&b, "%s_destination_recipient_limit = %d\n", t, postfixRecipientLimit)
 	if l.PerHour > 0 {
 		n := l.postfixDestinations()
-		rate := l.perDestination(n)
-		why := fmt.Sprintf("At most %s an hour per %s: one every %ds.", messages(rate), dest, rateDelay(rate))
+		delay := splitDelay(l.PerHour, n)
+		why := fmt.Sprintf("One message every %ds per %s.", delay, dest)
 		if n > 1 {
 			why += fmt.Sprintf("\nThe lane's %s an hour split over the %d domains with mail, so that\ntogether they stay under it.", messages(l.PerHour), n)
 		}
 		why += "\nA rate delay makes Postfix deliver one message at a time per destination,\nwhatever the concurrency limit."
 		b.WriteString(comment("# ", why))
-		fmt.Fprintf(&b, "%s_destination_rate_delay = %ds\n", t, rateDelay(rate))
+		fmt.Fprintf(&b, "%s_destination_rate_delay = %ds\n", t, delay)
 		b.WriteString(comment("# ", "With a rate delay, one failed delivery must not mark the destination dead (the\ndefault, 1, would): Postfix's own advice is 10 or more."))
 		fmt.Fprintf(&b, "%s_destination_concurrency_failed_cohort_limit = 100\n", t)
 	} else {

@@ -156,6 +156,9 @@ func TestPostfixRateSplit(t *testing.T) {
 		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Destinations: 2, Connections: 2, PerHour: 600}, "lane_yahoo_destination_rate_delay = 12s"},
 		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Connections: 2, PerHour: 600}, "lane_yahoo_destination_rate_delay = 18s"},
 		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Relayhost: "[relay.example]", Connections: 2, PerHour: 600}, "lane_yahoo_destination_rate_delay = 6s"},
+		// Day one's 1 an hour over 3 domains: one every 3 hours each, not
+		// 1 an hour each (3 an hour together).
+		{Lane{Name: "yahoo", Domains: []string{"yahoo.com", "aol.com", "att.net"}, Connections: 2, PerHour: 1}, "lane_yahoo_destination_rate_delay = 10800s"},
 	} {
 		files, err := Postfix(tt.lane)
 		if err != nil {

@@ -198,8 +198,11 @@ func (l Lane) perDestination(n int) int {
 	return max(1, l.PerHour/n)
 }
 
-// rateDelay is the gap between deliveries that gives perHour messages an
-// hour, in whole seconds (at least 1).
-func rateDelay(perHour int) int {
-	return max(1, (3600+perHour-1)/perHour)
+// splitDelay is the gap between deliveries to each of n destinations that
+// keeps them together at perHour messages an hour, in whole seconds (at
+// least 1): Postfix takes any number of seconds, so a share under one an
+// hour (1 an hour over 3 domains: one every 3 hours each) stays exact.
+func splitDelay(perHour, n int) int {
+	n = max(1, n)
+	return max(1, (3600*n+perHour-1)/perHour)
 }
