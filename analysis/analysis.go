@@ -227,6 +227,10 @@ type domainAcc struct {
 	lane    string
 	site    string // the registered domain of the first server that answered for it
 	replies map[responseKey]int
+	// Its recipients' outcomes, from Final events.
+	recipients, pending, expired int
+	// The first and last failed attempt.
+	firstFail, lastFail time.Time
 }
 
 type streamAcc struct {
@@ -402,11 +406,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	}
 	hl.add(e.Status)
 
-	dc, ok := a.domains[e.Domain]
-	if !ok {
-		dc = &domainAcc{lane: laneName(e.Lane), replies: map[responseKey]int{}}
-		a.domains[e.Domain] = dc
-	}
+	dc := a.domain(e)
 	dc.add(e.Status)
 
 	if e.RemoteHost != "" {
@@ -434,7 +434,23 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 			h.replies[key] = t
 		}
 		dc.replies[key]++
+		if dc.firstFail.IsZero() || e.Time.Before(dc.firstFail) {
+			dc.firstFail = e.Time
+		}
+		if e.Time.After(dc.lastFail) {
+			dc.lastFail = e.Time
+		}
 	}
+}
+
+// domain returns a recipient domain's counts.
+func (a *Analyzer) domain(e *mailtriage.Event) *domainAcc {
+	dc, ok := a.domains[e.Domain]
+	if !ok {
+		dc = &domainAcc{lane: laneName(e.Lane), replies: map[responseKey]int{}}
+		a.domains[e.Domain] = dc
+	}
+	return dc
 }
 
 // lower is strings.ToLower without the allocation for the usual case of a
@@ -485,6 +501,8 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 	l.domains[e.Domain]++
 	s := a.stream(e)
 	s.recipients++
+	dc := a.domain(e)
+	dc.recipients++
 	switch e.Status {
 	case mailtriage.Delivered:
 		a.summary.Delivered++
@@ -499,11 +517,13 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		a.summary.Expired++
 		l.expired++
 		s.expired++
+		dc.expired++
 		a.response(a.expired, keyOf(&e.Detail, &e.Verdict), e)
 		a.expiredRcpts = listRecipient(a.expiredRcpts, e)
 	case mailtriage.Pending:
 		a.summary.Pending++
 		l.pending++
+		dc.pending++
 		a.pendingRcpts = listRecipient(a.pendingRcpts, e)
 	case mailtriage.Deleted:
 		a.summary.Deleted++
@@ -736,7 +756,8 @@ func (a *Analyzer) failingDomains() []DomainStats {
 		if d.Delivered > 0 || d.Attempts < minDomainAttempts {
 			continue
 		}
-		ds := DomainStats{Domain: name, Lane: d.lane, Counts: d.Counts}
+		ds := DomainStats{Domain: name, Lane: d.lane, Counts: d.Counts, Recipients: d.recipients, Pending: d.pending, Expired: d.expired,
+			FirstFailure: d.firstFail.UTC(), LastFailure: d.lastFail.UTC()}
 		if best, n := topReply(d.replies); n > 0 {
 			ds.Reply = a.responses[best].describe(n)
 		}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -451,5 +452,61 @@ func TestNothingAnalysedNamesEveryFormat(t *testing.T) {
 	}
 	if strings.Contains(fs[0].Fix, "Postfix mail logs") || !strings.Contains(fs[0].Fix, "Exim") {
 		t.Errorf("fix %q", fs[0].Fix)
+	}
+}
+
+// timeout is an attempt at a business domain's MX that never answered.
+func timeout(at time.Time, rcpt string) *mailtriage.Event {
+	_, domain, _ := strings.Cut(rcpt, "@")
+	return &mailtriage.Event{
+		Kind: mailtriage.Attempt, Status: mailtriage.Deferred, Time: at, Lane: "other", Sender: "news@shop.example",
+		Recipient: rcpt, Domain: domain,
+		Detail:  smtpreply.Detail{Kind: smtpreply.ConnectFailed, Text: "connect to mx.acme.example[203.0.113.5]:25: Connection timed out"},
+		Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "networkerror", Category: "network", Rule: "connect-timed-out", Owner: mailtriage.OwnerESP},
+	}
+}
+
+// TestUnreachableDomainIsAnError: a business domain whose MX times out
+// for hours, its recipients still queued at the end, is a problem (exit
+// 3), though its lane "other" gets no lane finding; a domain that failed
+// a few recipients for minutes stays a warning.
+func TestUnreachableDomainIsAnError(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 80; i++ {
+		rcpt := fmt.Sprintf("user%d@acme.example", i)
+		for k := 0; k < 3; k++ {
+			a.Add(timeout(t0.Add(time.Duration(i)*time.Minute+time.Duration(k)*70*time.Minute), rcpt))
+		}
+		a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: t0.Add(4 * time.Hour), Lane: "other",
+			Sender: "news@shop.example", Recipient: rcpt, Domain: "acme.example"})
+	}
+	// A short failure: 12 recipients in ten minutes, pending.
+	for i := 0; i < 12; i++ {
+		rcpt := fmt.Sprintf("user%d@brief.example", i)
+		a.Add(timeout(t0.Add(time.Duration(i)*time.Minute), rcpt))
+		a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: t0.Add(4 * time.Hour), Lane: "other",
+			Sender: "news@shop.example", Recipient: rcpt, Domain: "brief.example"})
+	}
+	r := a.Result()
+	var acme, brief *mailtriage.Finding
+	for i, f := range r.Findings {
+		if f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "acme.example ") {
+			acme = &r.Findings[i]
+		}
+		if f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "brief.example ") {
+			brief = &r.Findings[i]
+		}
+	}
+	if acme == nil || brief == nil {
+		t.Fatalf("findings %+v", r.Findings)
+	}
+	if acme.Severity != mailtriage.SeverityError || !strings.Contains(acme.Message, "80 recipients pending") {
+		t.Errorf("unreachable for hours: %s %q", acme.Severity, acme.Message)
+	}
+	if brief.Severity != mailtriage.SeverityWarning {
+		t.Errorf("failing for ten minutes: %s %q", brief.Severity, brief.Message)
+	}
+	if len(r.Domains) != 2 || r.Domains[0].Pending != 80 || r.Domains[0].Recipients != 80 {
+		t.Errorf("failing domains %+v", r.Domains)
 	}
 }

@@ -459,14 +459,63 @@ func domainFindings(r *Result) []mailtriage.Finding {
 			fix = "The domain's mail server answers, but says these recipients do not exist: suppress the addresses, and check how they entered the list (an old import, a former customer's staff)."
 			owner = mailtriage.OwnerSender
 		}
+		sev, stuck := mailtriage.SeverityWarning, ""
+		if d.Pending+d.Expired > 0 {
+			stuck = fmt.Sprintf(" (%s)", stuckRecipients(d))
+		}
+		if unreachable(d) {
+			// A destination that took nothing for an hour or more while
+			// its recipients' mail waited or was given up is a problem,
+			// whichever lane it is in.
+			sev = mailtriage.SeverityError
+			if d.Reply.Category == "network" {
+				fix = "The domain's mail servers do not answer. Check first that it is not your side: connect from the sending host to port 25 of the domain's MX; if it answers others but not you, their firewall drops your IP: tell their postmaster by other means. If they stay silent for days, the addresses are dead: suppress them."
+				owner = mailtriage.OwnerESP
+			}
+		}
 		out = append(out, mailtriage.Finding{
-			Code: "incident.domain-failing", Severity: mailtriage.SeverityWarning, Category: nonEmpty(d.Reply.Category, "other"),
-			Message: fmt.Sprintf("%s (lane %s): none of %s accepted; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"), nonEmpty(d.Reply.Example, "no reply")),
-			Fix:     fix, Owner: owner,
-			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d rule=%s", d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Reply.Rule)},
+			Code: "incident.domain-failing", Severity: sev, Category: nonEmpty(d.Reply.Category, "other"),
+			Message: fmt.Sprintf("%s (lane %s): none of %s accepted%s%s; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"),
+				failingSpan(d), stuck, nonEmpty(d.Reply.Example, "no reply")),
+			Fix: fix, Owner: owner,
+			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d recipients=%d pending=%d expired=%d first_failure=%s last_failure=%s rule=%s",
+				d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Recipients, d.Pending, d.Expired, d.FirstFailure.Format(time.RFC3339), d.LastFailure.Format(time.RFC3339), d.Reply.Rule)},
 		})
 	}
 	return out
+}
+
+// minStuckRecipients is how many of a failing domain's recipients must
+// be still queued or expired for the domain to be an error finding.
+const minStuckRecipients = 10
+
+// unreachable says whether a failing domain is a problem, not only worth
+// knowing: it failed for an hour or more, and at least minStuckRecipients
+// of its recipients are still queued at the end or timed out. A few
+// recipients of a dead domain, or a failure of minutes, stay a warning.
+func unreachable(d DomainStats) bool {
+	return d.Pending+d.Expired >= minStuckRecipients && d.LastFailure.Sub(d.FirstFailure) >= time.Hour
+}
+
+// failingSpan says over what time a domain failed: " from 2026-11-26
+// 08:01Z to 2026-11-26 11:20Z".
+func failingSpan(d DomainStats) string {
+	if d.FirstFailure.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" from %s to %s", stamp(d.FirstFailure), stamp(d.LastFailure))
+}
+
+// stuckRecipients says what became of a failing domain's recipients'
+// mail: "80 recipients pending", "12 recipients expired, 2 pending".
+func stuckRecipients(d DomainStats) string {
+	switch {
+	case d.Expired == 0:
+		return count(d.Pending, "recipient") + " pending"
+	case d.Pending == 0:
+		return count(d.Expired, "recipient") + " expired"
+	}
+	return fmt.Sprintf("%s expired, %d pending", count(d.Expired, "recipient"), d.Pending)
 }
 
 func windowEnd(t time.Time, open string) string {

@@ -78,6 +78,14 @@ type DomainStats struct {
 	Lane   string `json:"lane"`
 	Counts
 	Reply Response `json:"dominant_reply"`
+	// Recipients, Pending and Expired count its recipients' outcomes:
+	// the mail still queued at the end, and the mail the queue gave up.
+	Recipients int `json:"recipients"`
+	Pending    int `json:"pending"`
+	Expired    int `json:"expired"`
+	// FirstFailure and LastFailure are its first and last failed attempt.
+	FirstFailure time.Time `json:"first_failure"`
+	LastFailure  time.Time `json:"last_failure"`
 }
 
 // Input describes one input file as it was read.
