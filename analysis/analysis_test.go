@@ -433,7 +433,7 @@ func TestDomainFindingUnknownRecipients(t *testing.T) {
 	r := &Result{Domains: []DomainStats{{Domain: "deadcorp.example", Lane: "other", Counts: Counts{Attempts: 60, Bounces: 60},
 		Reply: Response{Category: "address", Reason: "userunknown", Rule: "user-unknown",
 			Example: "550 5.1.1 <jane@deadcorp.example>: Recipient address rejected: User unknown"}}}}
-	fs := domainFindings(r)
+	fs := domainFindings(r, nil)
 	if len(fs) != 1 {
 		t.Fatalf("%d findings, want 1", len(fs))
 	}
@@ -508,5 +508,54 @@ func TestUnreachableDomainIsAnError(t *testing.T) {
 	}
 	if len(r.Domains) != 2 || r.Domains[0].Pending != 80 || r.Domains[0].Recipients != 80 {
 		t.Errorf("failing domains %+v", r.Domains)
+	}
+}
+
+// TestLaneDomainFoldsIntoLaneFinding: Gmail deferring every attempt with
+// 421 4.7.28 is one finding, the lane's, which names gmail.com's figures;
+// not a second one about gmail.com with the same reply and advice. A
+// domain of the lane failing with another reply keeps its own finding.
+func TestLaneDomainFoldsIntoLaneFinding(t *testing.T) {
+	const text = "421 4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your SPF domain"
+	gmail := func(at time.Time, rcpt string) *mailtriage.Event {
+		_, domain, _ := strings.Cut(rcpt, "@")
+		return &mailtriage.Event{
+			Kind: mailtriage.Attempt, Status: mailtriage.Deferred, Time: at, Lane: "google", Sender: "news@shop.example",
+			RemoteHost: "gmail-smtp-in.l.google.com", Recipient: rcpt, Domain: domain,
+			Detail:  smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(text), Text: text},
+			Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "speeding", Category: "throttling", Provider: "google", Rule: "gmail-4.7.28", Owner: mailtriage.OwnerESP, Action: "Slow the Gmail lane."},
+		}
+	}
+	a := New(DefaultOptions())
+	for i := 0; i < 120; i++ {
+		rcpt := fmt.Sprintf("user%d@gmail.com", i)
+		for k := 0; k < 2; k++ {
+			a.Add(gmail(t0.Add(time.Duration(2*i)*time.Minute+time.Duration(k)*30*time.Minute), rcpt))
+		}
+		a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: t0.Add(5 * time.Hour), Lane: "google",
+			Sender: "news@shop.example", Recipient: rcpt, Domain: "gmail.com"})
+	}
+	for i := 0; i < 12; i++ {
+		e := timeout(t0.Add(time.Duration(i)*time.Minute), fmt.Sprintf("u%d@workspace.example", i))
+		e.Lane = "google"
+		a.Add(e)
+	}
+	r := a.Result()
+	var lane, gmailDomain, workspace int
+	for _, f := range r.Findings {
+		switch {
+		case strings.HasPrefix(f.Code, "incident.lane-deferrals"):
+			lane++
+			if !strings.Contains(f.Message, "gmail.com accepted none of its 240 attempts (120 recipients pending)") || f.Severity != mailtriage.SeverityError {
+				t.Errorf("lane finding %s %q", f.Severity, f.Message)
+			}
+		case f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "gmail.com "):
+			gmailDomain++
+		case f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "workspace.example "):
+			workspace++
+		}
+	}
+	if lane != 1 || gmailDomain != 0 || workspace != 1 {
+		t.Errorf("lane findings %d, gmail.com findings %d, workspace.example findings %d; want 1, 0, 1:\n%+v", lane, gmailDomain, workspace, r.Findings)
 	}
 }

@@ -157,19 +157,35 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 	if f, ok := a.nothingFinding(r); ok {
 		return []mailtriage.Finding{f}
 	}
+	// The lane findings, each with the lane and its dominant reply, so
+	// that a failing domain of the lane with the same reply joins its
+	// lane's finding instead of restating it.
+	var causes []laneCause
 	for _, inc := range r.Incidents {
 		// "other" is every domain without a lane: not one infrastructure
 		// to throttle. Its problems show as failing domains and replies.
 		if inc.Lane != "other" {
 			out = append(out, incidentFinding(inc))
+			causes = append(causes, laneCause{lane: inc.Lane, reply: inc.Reply, at: len(out) - 1})
 		}
 	}
-	out = append(out, a.sustainedFindings(r)...)
+	for _, lf := range a.sustainedFindings(r) {
+		out = append(out, lf.f)
+		causes = append(causes, laneCause{lane: lf.lane, reply: lf.reply, at: len(out) - 1})
+	}
 	out = append(out, hostFindings(r, a.opts)...)
 	if f, ok := expiredFinding(r); ok {
 		out = append(out, f)
 	}
-	out = append(out, domainFindings(r)...)
+	out = append(out, domainFindings(r, func(d DomainStats, f mailtriage.Finding) bool {
+		for _, c := range causes {
+			if c.lane == d.Lane && sameReply(c.reply, d.Reply) {
+				foldDomain(&out[c.at], d, f)
+				return true
+			}
+		}
+		return false
+	})...)
 	out = append(out, categoryFindings(r)...)
 	if f, ok := unclassifiedFinding(r); ok {
 		out = append(out, f)
@@ -190,6 +206,34 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 		return cmp.Compare(severityRank(x.Severity), severityRank(y.Severity))
 	})
 	return out
+}
+
+// laneCause is a lane finding's lane and dominant reply, and where the
+// finding is in the list.
+type laneCause struct {
+	lane  string
+	reply Response
+	at    int
+}
+
+// sameReply says whether two reply groups are the same kind of reply.
+func sameReply(x, y Response) bool {
+	return x.Rule != "" && x.Rule == y.Rule && x.Code == y.Code && x.Enhanced == y.Enhanced
+}
+
+// foldDomain adds a failing domain of a lane to the lane's finding, whose
+// dominant reply and advice are the domain's: one finding says it once,
+// with the domain's figures and the graver of the two severities.
+func foldDomain(lf *mailtriage.Finding, d DomainStats, df mailtriage.Finding) {
+	stuck := ""
+	if d.Pending+d.Expired > 0 {
+		stuck = fmt.Sprintf(" (%s)", stuckRecipients(d))
+	}
+	lf.Message += fmt.Sprintf(" %s accepted none of its %s%s.", d.Domain, count(d.Attempts, "attempt"), stuck)
+	lf.Evidence = append(lf.Evidence, df.Evidence...)
+	if severityRank(df.Severity) < severityRank(lf.Severity) {
+		lf.Severity = df.Severity
+	}
 }
 
 // complaintFinding names the streams recipients complained about (feedback
@@ -299,12 +343,12 @@ func ownerOr(o, def mailtriage.Owner) mailtriage.Owner {
 // incident to show for it: the deferrals run through the whole period, so
 // no hour stands out against the lane's own median, or no hour had the
 // attempts to call one.
-func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
+func (a *Analyzer) sustainedFindings(r *Result) []laneFinding {
 	inIncident := map[string]bool{}
 	for _, inc := range r.Incidents {
 		inIncident[inc.Lane] = true
 	}
-	var out []mailtriage.Finding
+	var out []laneFinding
 	for _, l := range r.Lanes {
 		if l.Lane == "other" || inIncident[l.Lane] || l.Attempts < a.opts.MinAttempts || l.DeferralRate < 0.2 {
 			continue
@@ -321,8 +365,9 @@ func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
 			Owner:    mailtriage.OwnerESP,
 			Evidence: []string{fmt.Sprintf("lane=%s attempts=%d deferrals=%d domains=%s", l.Lane, l.Attempts, l.Deferrals, strings.Join(l.Domains, ","))},
 		}
+		var top Response
 		if best, n := topReply(a.laneReplies(l.Lane)); n > 0 {
-			top := a.responses[best].describe(n)
+			top = a.responses[best].describe(n)
 			f.Category = nonEmpty(top.Category, f.Category)
 			f.Message += fmt.Sprintf(" Dominant reply: %s%s.", top.Example, describeWho(top.Provider, top.Filter))
 			f.Fix = top.Action
@@ -335,9 +380,16 @@ func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
 			f.Owner = ownerOr(top.Owner, f.Owner)
 			f.Evidence = append(f.Evidence, fmt.Sprintf("reply (%d times, rule %s): %s", n, top.Rule, top.Example))
 		}
-		out = append(out, f)
+		out = append(out, laneFinding{f: f, lane: l.Lane, reply: top})
 	}
 	return out
+}
+
+// laneFinding is a finding about a lane, with its dominant reply.
+type laneFinding struct {
+	f     mailtriage.Finding
+	lane  string
+	reply Response
 }
 
 // busyHour reports whether a lane had an hour with MinAttempts attempts.
@@ -439,11 +491,13 @@ func expiredFinding(r *Result) (mailtriage.Finding, bool) {
 	}, true
 }
 
-// domainFindings name the recipient domains that accepted nothing.
-func domainFindings(r *Result) []mailtriage.Finding {
+// domainFindings name the recipient domains that accepted nothing, at
+// most five; those that folded (if not nil) takes into a lane's finding
+// are not among them.
+func domainFindings(r *Result, folded func(DomainStats, mailtriage.Finding) bool) []mailtriage.Finding {
 	var out []mailtriage.Finding
-	for i, d := range r.Domains {
-		if i == 5 {
+	for _, d := range r.Domains {
+		if len(out) == 5 {
 			break
 		}
 		fix, owner := d.Reply.Action, ownerOr(d.Reply.Owner, mailtriage.OwnerSender)
@@ -473,14 +527,17 @@ func domainFindings(r *Result) []mailtriage.Finding {
 				owner = mailtriage.OwnerESP
 			}
 		}
-		out = append(out, mailtriage.Finding{
+		f := mailtriage.Finding{
 			Code: "incident.domain-failing", Severity: sev, Category: nonEmpty(d.Reply.Category, "other"),
 			Message: fmt.Sprintf("%s (lane %s): none of %s accepted%s%s; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"),
 				failingSpan(d), stuck, nonEmpty(d.Reply.Example, "no reply")),
 			Fix: fix, Owner: owner,
 			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d recipients=%d pending=%d expired=%d first_failure=%s last_failure=%s rule=%s",
 				d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Recipients, d.Pending, d.Expired, d.FirstFailure.Format(time.RFC3339), d.LastFailure.Format(time.RFC3339), d.Reply.Rule)},
-		})
+		}
+		if folded == nil || !folded(d, f) {
+			out = append(out, f)
+		}
 	}
 	return out
 }
