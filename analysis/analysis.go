@@ -215,10 +215,12 @@ type providerAcc struct {
 	filters map[string]int
 }
 
-// hostAcc counts one sending host, in all and per lane.
+// hostAcc counts one sending host, in all and per lane, and the names
+// the source gave it.
 type hostAcc struct {
 	Counts
 	lanes map[string]*Counts
+	names map[string]int
 }
 
 // domainAcc counts one recipient domain, to find domains that never accept.
@@ -399,6 +401,12 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		a.hosts[sendingHost] = hc
 	}
 	hc.add(e.Status)
+	if e.LocalName != "" && e.LocalIP != "" {
+		if hc.names == nil {
+			hc.names = map[string]int{}
+		}
+		hc.names[e.LocalName]++
+	}
 	hl, ok := hc.lanes[laneName(e.Lane)]
 	if !ok {
 		hl = &Counts{}
@@ -732,7 +740,7 @@ func (a *Analyzer) providerStats() []ProviderStats {
 func (a *Analyzer) hostStats() []HostStats {
 	out := make([]HostStats, 0, len(a.hosts))
 	for name, c := range a.hosts {
-		hs := HostStats{Host: name, Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
+		hs := HostStats{Host: name, Name: strings.Join(topKeys(c.names, 0), ", "), Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
 		for lane, lc := range c.lanes {
 			hs.Lanes = append(hs.Lanes, HostLane{Lane: lane, Counts: *lc, DeferralRate: lc.Rate()})
 		}

@@ -559,3 +559,35 @@ func TestLaneDomainFoldsIntoLaneFinding(t *testing.T) {
 		t.Errorf("lane findings %d, gmail.com findings %d, workspace.example findings %d; want 1, 0, 1:\n%+v", lane, gmailDomain, workspace, r.Findings)
 	}
 }
+
+// TestHostReputationNamesTheAddress: a source that logs the sending
+// address and its name (KumoMTA's source_address and egress source) has
+// its hosts counted by address, the name beside it, and the advice
+// checks the address, not "bulk-ip's sending IP".
+func TestHostReputationNamesTheAddress(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 100; i++ {
+		good := delivered(t0, "apple")
+		good.Host, good.LocalIP, good.LocalName = "kumo1", "203.0.113.26", "txn-ip"
+		a.Add(good)
+		bad := deferral(t0, "apple", "proofpoint-pdr-deferral")
+		bad.Host, bad.LocalIP, bad.LocalName = "kumo1", "203.0.113.25", "bulk-ip"
+		a.Add(bad)
+	}
+	r := a.Result()
+	var f *mailtriage.Finding
+	for i := range r.Findings {
+		if r.Findings[i].Code == "incident.host-reputation" {
+			f = &r.Findings[i]
+		}
+	}
+	if f == nil || !strings.Contains(f.Message, "host 203.0.113.25 (bulk-ip) had 100.0%") || !strings.Contains(f.Message, "host 203.0.113.26 (txn-ip) 0.0%") {
+		t.Fatalf("finding %+v", f)
+	}
+	if !strings.Contains(f.Fix, "Check 203.0.113.25 (bulk-ip) against the blocklists (mailtriage blocklist 203.0.113.25)") || strings.Contains(f.Fix, "'s sending IP") {
+		t.Errorf("fix %q", f.Fix)
+	}
+	if len(r.Hosts) != 2 || r.Hosts[0].Host != "203.0.113.25" && r.Hosts[0].Host != "203.0.113.26" || r.Hosts[0].Name == "" {
+		t.Errorf("hosts %+v", r.Hosts)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"github.com/mailtriage/mailtriage/internal/numfmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -421,14 +422,14 @@ func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 // host's IP reputation, not the content or the recipients they share.
 func hostFindings(r *Result, opts Options) []mailtriage.Finding {
 	type side struct {
-		host string
-		c    HostLane
+		host, label string
+		c           HostLane
 	}
 	byLane := map[string][]side{}
 	for _, h := range r.Hosts {
 		for _, hl := range h.Lanes {
 			if hl.Attempts >= opts.MinAttempts && hl.Lane != "other" {
-				byLane[hl.Lane] = append(byLane[hl.Lane], side{h.Host, hl})
+				byLane[hl.Lane] = append(byLane[hl.Lane], side{h.Host, h.Label(), hl})
 			}
 		}
 	}
@@ -445,11 +446,16 @@ func hostFindings(r *Result, opts Options) []mailtriage.Finding {
 		if hi.c.DeferralRate < 2*lo.c.DeferralRate || hi.c.DeferralRate-lo.c.DeferralRate < 0.1 {
 			continue
 		}
+		fix := fmt.Sprintf("Look at %s's sending IP: check it against the blocklists, and at what that host sends (which streams, which recipients); move important mail to the host that gets through while it recovers.", hi.host)
+		if ip, err := netip.ParseAddr(hi.host); err == nil {
+			// The host is the sending address itself.
+			fix = fmt.Sprintf("Check %s against the blocklists (mailtriage blocklist %s), and look at what is sent from it (which streams, which recipients); move important mail to the address that gets through while it recovers.", hi.label, ip)
+		}
 		out = append(out, mailtriage.Finding{
 			Code: "incident.host-reputation", Severity: mailtriage.SeverityWarning, Category: "reputation",
 			Message: fmt.Sprintf("%s lane: host %s had %.1f%% of %s deferred, host %s %.1f%% of %s: receivers judge the hosts differently, by their IPs' reputation or by what each sends.",
-				l.Lane, hi.host, 100*hi.c.DeferralRate, count(hi.c.Attempts, "attempt"), lo.host, 100*lo.c.DeferralRate, count(lo.c.Attempts, "attempt")),
-			Fix:   fmt.Sprintf("Look at %s's sending IP: check it against the blocklists, and at what that host sends (which streams, which recipients); move important mail to the host that gets through while it recovers.", hi.host),
+				l.Lane, hi.label, 100*hi.c.DeferralRate, count(hi.c.Attempts, "attempt"), lo.label, 100*lo.c.DeferralRate, count(lo.c.Attempts, "attempt")),
+			Fix:   fix,
 			Owner: mailtriage.OwnerESP,
 			Evidence: []string{
 				fmt.Sprintf("host=%s lane=%s attempts=%d deferrals=%d", hi.host, l.Lane, hi.c.Attempts, hi.c.Deferrals),

@@ -56,13 +56,26 @@ type RecipientOutcome struct {
 	Rule      string    `json:"rule"`
 }
 
-// HostStats counts the attempts of one sending host (the host that logged
-// them), in all and per lane.
+// HostStats counts the attempts of one sending host (the sending address
+// or pool when the source names it, else the host that logged them), in
+// all and per lane.
 type HostStats struct {
 	Host string `json:"host"`
+	// Name is the source's name for the sending address Host (KumoMTA's
+	// egress source, PowerMTA's VirtualMTA), when it logs both.
+	Name string `json:"name,omitempty"`
 	Counts
 	DeferralRate float64    `json:"deferral_rate"`
 	Lanes        []HostLane `json:"lanes"`
+}
+
+// Label names the host for people: "203.0.113.25 (bulk-ip)", or the
+// host alone.
+func (h HostStats) Label() string {
+	if h.Name == "" {
+		return h.Host
+	}
+	return h.Host + " (" + h.Name + ")"
 }
 
 // HostLane counts one sending host's attempts in one lane.

@@ -154,7 +154,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 	sort.SliceStable(p.FirstDeferrals, func(i, j int) bool { return p.FirstDeferrals[i].Time.Before(p.FirstDeferrals[j].Time) })
 	p.SendingIPs = SendingIPs(r, o.IPs)
 	for _, h := range r.Hosts {
-		p.SendingHosts = append(p.SendingHosts, h.Host)
+		p.SendingHosts = append(p.SendingHosts, h.Label())
 	}
 	p.EnvelopeSenders, p.SendingDomains = senders(r)
 	p.Responses = responses(r)
@@ -260,10 +260,18 @@ func repliedIPs(r *analysis.Result) []string {
 }
 
 // SendingIPs are the pack's sending addresses: those given, those the
-// analysis looked up, and those the receivers named in their replies,
-// sorted and each once. A --check of the pack asks about all of them.
+// analysis looked up, those the log named (sending hosts that are
+// addresses: KumoMTA's source_address, PowerMTA's dlvSourceIp), and those
+// the receivers named in their replies, sorted and each once. A --check
+// of the pack asks about all of them.
 func SendingIPs(r *analysis.Result, given []string) []string {
 	ips := append(slices.Clone(given), listingIPs(r)...)
+	for _, h := range r.Hosts {
+		// A private address (behind NAT) is not what receivers see.
+		if ip, err := netip.ParseAddr(h.Host); err == nil && ip.IsGlobalUnicast() && !ip.IsPrivate() {
+			ips = append(ips, ip.String())
+		}
+	}
 	ips = append(ips, repliedIPs(r)...)
 	slices.Sort(ips)
 	return slices.Compact(ips)

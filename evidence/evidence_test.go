@@ -149,3 +149,18 @@ func TestNoRecipientsInVERPSenders(t *testing.T) {
 		}
 	}
 }
+
+// TestSendingAddressesFromTheLog: a source that logs the sending address
+// (KumoMTA's source_address, PowerMTA's dlvSourceIp) has its hosts
+// counted by address: the pack lists them as sending IPs, and each host
+// with the source's name for it.
+func TestSendingAddressesFromTheLog(t *testing.T) {
+	r := &analysis.Result{Hosts: []analysis.HostStats{{Host: "203.0.113.25", Name: "bulk-ip"}, {Host: "203.0.113.26", Name: "txn-ip"}, {Host: "mta1"}}}
+	p := Build(r, Options{})
+	if !slices.Equal(p.SendingIPs, []string{"203.0.113.25", "203.0.113.26"}) {
+		t.Errorf("sending IPs %v", p.SendingIPs)
+	}
+	if !slices.Equal(p.SendingHosts, []string{"203.0.113.25 (bulk-ip)", "203.0.113.26 (txn-ip)", "mta1"}) {
+		t.Errorf("sending hosts %v", p.SendingHosts)
+	}
+}

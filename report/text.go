@@ -385,7 +385,7 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(h.Host), numfmt.Thousands(int64(h.Attempts)), numfmt.Thousands(int64(h.Deferrals)), numfmt.Thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
+		tb.row(printable(h.Label()), numfmt.Thousands(int64(h.Attempts)), numfmt.Thousands(int64(h.Deferrals)), numfmt.Thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")

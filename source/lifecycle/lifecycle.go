@@ -47,9 +47,10 @@ type Record struct {
 	RemoteHost string
 	RemoteIP   string
 	// LocalIP is the sending address or pool (PowerMTA's dlvSourceIp,
-	// KumoMTA's egress source).
-	LocalIP string
-	Queued  time.Time
+	// KumoMTA's source_address or egress source); LocalName the source's
+	// name for the address, when it logs both (KumoMTA's egress source).
+	LocalIP, LocalName string
+	Queued             time.Time
 	// Attempts is the source's own count of attempts, when it keeps one
 	// (KumoMTA's num_attempts); 0 counts the records.
 	Attempts int
@@ -103,7 +104,7 @@ type recipient struct {
 	addr, domain, lane string
 	attempts, counted  int
 	final              bool
-	localIP            string
+	localIP, localName string
 	// The root cause of an expiry: the last remote reply, else the last
 	// failure.
 	answered, failed *cause
@@ -146,7 +147,7 @@ func (t *Tracker) Add(r *Record) {
 		return // a late record for a recipient already settled
 	}
 	if r.LocalIP != "" {
-		rc.localIP = r.LocalIP
+		rc.localIP, rc.localName = r.LocalIP, r.LocalName
 	}
 	v := t.verdict(r.Detail)
 	if r.Verdict != nil {
@@ -229,7 +230,7 @@ func (t *Tracker) Complaint(r *Record) {
 	*e = mailtriage.Event{
 		Kind: mailtriage.Complaint, Time: r.Time, Source: r.Source, Host: r.Host, QueueID: r.Key, MessageID: r.MessageID,
 		Sender: r.Sender, SenderUnknown: r.Sender == "" && !r.NullSender,
-		Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, Detail: r.Detail,
+		Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, LocalName: r.LocalName, Detail: r.Detail,
 	}
 	if t.lanes != nil {
 		e.Lane = t.lanes.Lane(domain, "")
@@ -340,7 +341,7 @@ func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status m
 	*e = mailtriage.Event{
 		Kind: kind, Status: status, Time: at, Source: m.source,
 		Host: m.host, QueueID: m.key, MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued,
-		Recipient: rc.addr, Domain: rc.domain, Lane: rc.lane, LocalIP: rc.localIP, Attempts: rc.attempts,
+		Recipient: rc.addr, Domain: rc.domain, Lane: rc.lane, LocalIP: rc.localIP, LocalName: rc.localName, Attempts: rc.attempts,
 	}
 	return e
 }

@@ -252,6 +252,8 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	rec.LocalIP = field(row, c.srcIP)
 	if rec.LocalIP == "" {
 		rec.LocalIP = field(row, c.vmta)
+	} else {
+		rec.LocalName = field(row, c.vmta) // the address's name, beside it
 	}
 	rec.Detail = detail(field(row, c.diag), field(row, c.status), rec.RemoteHost, rec.RemoteIP)
 	if rec.Status == mailtriage.Bounced && expired(field(row, c.cat), field(row, c.status)) {
