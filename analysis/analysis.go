@@ -221,6 +221,9 @@ type hostAcc struct {
 	Counts
 	lanes map[string]*Counts
 	names map[string]int
+	// unlogged: the host is the source's name for a host its log never
+	// names.
+	unlogged bool
 }
 
 // domainAcc counts one recipient domain, to find domains that never accept.
@@ -401,6 +404,9 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		a.hosts[sendingHost] = hc
 	}
 	hc.add(e.Status)
+	if e.LocalIP == "" && e.Host != "" && e.Host == e.Source {
+		hc.unlogged = true
+	}
 	if e.LocalName != "" && e.LocalIP != "" {
 		if hc.names == nil {
 			hc.names = map[string]int{}
@@ -551,7 +557,7 @@ func listRecipient(list []RecipientOutcome, e *mailtriage.Event) []RecipientOutc
 		return list
 	}
 	return append(list, RecipientOutcome{
-		Time: e.Time.UTC(), Host: e.Host, QueueID: e.QueueID, MessageID: e.MessageID, Sender: e.Sender,
+		Time: e.Time.UTC(), Source: e.Source, Host: e.Host, QueueID: e.QueueID, MessageID: e.MessageID, Sender: e.Sender,
 		Recipient: e.Recipient, Lane: laneName(e.Lane), Attempts: e.Attempts, Queued: e.Queued.UTC(),
 		LastReply: clip(e.Detail.Summary()), Rule: e.Verdict.Rule,
 	})
@@ -740,7 +746,7 @@ func (a *Analyzer) providerStats() []ProviderStats {
 func (a *Analyzer) hostStats() []HostStats {
 	out := make([]HostStats, 0, len(a.hosts))
 	for name, c := range a.hosts {
-		hs := HostStats{Host: name, Name: strings.Join(topKeys(c.names, 0), ", "), Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
+		hs := HostStats{Host: name, Name: strings.Join(topKeys(c.names, 0), ", "), NotLogged: c.unlogged, Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
 		for lane, lc := range c.lanes {
 			hs.Lanes = append(hs.Lanes, HostLane{Lane: lane, Counts: *lc, DeferralRate: lc.Rate()})
 		}

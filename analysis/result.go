@@ -43,7 +43,10 @@ type Result struct {
 
 // RecipientOutcome is one recipient's end, with its root cause.
 type RecipientOutcome struct {
-	Time      time.Time `json:"time"`
+	Time time.Time `json:"time"`
+	// Source is the format that logged it; a Host equal to it is the
+	// source's name for a host its log never names (Exim, PowerMTA).
+	Source    string    `json:"source,omitempty"`
 	Host      string    `json:"host"`
 	QueueID   string    `json:"queue_id"`
 	MessageID string    `json:"message_id,omitempty"`
@@ -64,6 +67,9 @@ type HostStats struct {
 	// Name is the source's name for the sending address Host (KumoMTA's
 	// egress source, PowerMTA's VirtualMTA), when it logs both.
 	Name string `json:"name,omitempty"`
+	// NotLogged says the log named neither a sending host nor an
+	// address: Host is the source's name ("exim", "powermta").
+	NotLogged bool `json:"not_logged,omitempty"`
 	Counts
 	DeferralRate float64    `json:"deferral_rate"`
 	Lanes        []HostLane `json:"lanes"`

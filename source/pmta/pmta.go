@@ -245,6 +245,9 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	}
 	rec.MessageID = strings.Trim(field(row, c.msgID), "<>")
 	rec.Key = messageKey(rec, field(row, c.envID))
+	// PowerMTA writes no queue id: the envId is the one id it logs for
+	// people to look up; the Message-ID shows as such.
+	rec.OwnKey, rec.ShownID = true, field(row, c.envID)
 	rec.RemoteHost, rec.RemoteIP = splitMTA(field(row, c.mta))
 	if ip := field(row, c.dstIP); ip != "" {
 		rec.RemoteIP = ip
