@@ -85,6 +85,10 @@ type Event struct {
 	RemoteHost    string // the server that answered (or was tried)
 	RemoteIP      string
 	LocalIP       string // the sending IP or pool, when the source names it
+	// LocalName is the name the source gives the sending address
+	// (KumoMTA's egress source, PowerMTA's VirtualMTA), when it logs
+	// both: LocalIP is then the address.
+	LocalName string
 
 	// Detail is what the delivery agent reported, decoded. For a Final
 	// event of an expired recipient it is the root cause: the last reply a

@@ -215,10 +215,15 @@ type providerAcc struct {
 	filters map[string]int
 }
 
-// hostAcc counts one sending host, in all and per lane.
+// hostAcc counts one sending host, in all and per lane, and the names
+// the source gave it.
 type hostAcc struct {
 	Counts
 	lanes map[string]*Counts
+	names map[string]int
+	// unlogged: the host is the source's name for a host its log never
+	// names.
+	unlogged bool
 }
 
 // domainAcc counts one recipient domain, to find domains that never accept.
@@ -227,6 +232,10 @@ type domainAcc struct {
 	lane    string
 	site    string // the registered domain of the first server that answered for it
 	replies map[responseKey]int
+	// Its recipients' outcomes, from Final events.
+	recipients, pending, expired int
+	// The first and last failed attempt.
+	firstFail, lastFail time.Time
 }
 
 type streamAcc struct {
@@ -395,6 +404,15 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 		a.hosts[sendingHost] = hc
 	}
 	hc.add(e.Status)
+	if e.LocalIP == "" && e.Host != "" && e.Host == e.Source {
+		hc.unlogged = true
+	}
+	if e.LocalName != "" && e.LocalIP != "" {
+		if hc.names == nil {
+			hc.names = map[string]int{}
+		}
+		hc.names[e.LocalName]++
+	}
 	hl, ok := hc.lanes[laneName(e.Lane)]
 	if !ok {
 		hl = &Counts{}
@@ -402,11 +420,7 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 	}
 	hl.add(e.Status)
 
-	dc, ok := a.domains[e.Domain]
-	if !ok {
-		dc = &domainAcc{lane: laneName(e.Lane), replies: map[responseKey]int{}}
-		a.domains[e.Domain] = dc
-	}
+	dc := a.domain(e)
 	dc.add(e.Status)
 
 	if e.RemoteHost != "" {
@@ -434,7 +448,23 @@ func (a *Analyzer) attempt(e *mailtriage.Event) {
 			h.replies[key] = t
 		}
 		dc.replies[key]++
+		if dc.firstFail.IsZero() || e.Time.Before(dc.firstFail) {
+			dc.firstFail = e.Time
+		}
+		if e.Time.After(dc.lastFail) {
+			dc.lastFail = e.Time
+		}
 	}
+}
+
+// domain returns a recipient domain's counts.
+func (a *Analyzer) domain(e *mailtriage.Event) *domainAcc {
+	dc, ok := a.domains[e.Domain]
+	if !ok {
+		dc = &domainAcc{lane: laneName(e.Lane), replies: map[responseKey]int{}}
+		a.domains[e.Domain] = dc
+	}
+	return dc
 }
 
 // lower is strings.ToLower without the allocation for the usual case of a
@@ -485,6 +515,8 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 	l.domains[e.Domain]++
 	s := a.stream(e)
 	s.recipients++
+	dc := a.domain(e)
+	dc.recipients++
 	switch e.Status {
 	case mailtriage.Delivered:
 		a.summary.Delivered++
@@ -499,11 +531,13 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		a.summary.Expired++
 		l.expired++
 		s.expired++
+		dc.expired++
 		a.response(a.expired, keyOf(&e.Detail, &e.Verdict), e)
 		a.expiredRcpts = listRecipient(a.expiredRcpts, e)
 	case mailtriage.Pending:
 		a.summary.Pending++
 		l.pending++
+		dc.pending++
 		a.pendingRcpts = listRecipient(a.pendingRcpts, e)
 	case mailtriage.Deleted:
 		a.summary.Deleted++
@@ -523,7 +557,7 @@ func listRecipient(list []RecipientOutcome, e *mailtriage.Event) []RecipientOutc
 		return list
 	}
 	return append(list, RecipientOutcome{
-		Time: e.Time.UTC(), Host: e.Host, QueueID: e.QueueID, MessageID: e.MessageID, Sender: e.Sender,
+		Time: e.Time.UTC(), Source: e.Source, Host: e.Host, QueueID: e.QueueID, MessageID: e.MessageID, Sender: e.Sender,
 		Recipient: e.Recipient, Lane: laneName(e.Lane), Attempts: e.Attempts, Queued: e.Queued.UTC(),
 		LastReply: clip(e.Detail.Summary()), Rule: e.Verdict.Rule,
 	})
@@ -712,7 +746,7 @@ func (a *Analyzer) providerStats() []ProviderStats {
 func (a *Analyzer) hostStats() []HostStats {
 	out := make([]HostStats, 0, len(a.hosts))
 	for name, c := range a.hosts {
-		hs := HostStats{Host: name, Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
+		hs := HostStats{Host: name, Name: strings.Join(topKeys(c.names, 0), ", "), NotLogged: c.unlogged, Counts: c.Counts, DeferralRate: c.Rate(), Lanes: []HostLane{}}
 		for lane, lc := range c.lanes {
 			hs.Lanes = append(hs.Lanes, HostLane{Lane: lane, Counts: *lc, DeferralRate: lc.Rate()})
 		}
@@ -736,7 +770,8 @@ func (a *Analyzer) failingDomains() []DomainStats {
 		if d.Delivered > 0 || d.Attempts < minDomainAttempts {
 			continue
 		}
-		ds := DomainStats{Domain: name, Lane: d.lane, Counts: d.Counts}
+		ds := DomainStats{Domain: name, Lane: d.lane, Counts: d.Counts, Recipients: d.recipients, Pending: d.pending, Expired: d.expired,
+			FirstFailure: d.firstFail.UTC(), LastFailure: d.lastFail.UTC()}
 		if best, n := topReply(d.replies); n > 0 {
 			ds.Reply = a.responses[best].describe(n)
 		}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -432,7 +433,7 @@ func TestDomainFindingUnknownRecipients(t *testing.T) {
 	r := &Result{Domains: []DomainStats{{Domain: "deadcorp.example", Lane: "other", Counts: Counts{Attempts: 60, Bounces: 60},
 		Reply: Response{Category: "address", Reason: "userunknown", Rule: "user-unknown",
 			Example: "550 5.1.1 <jane@deadcorp.example>: Recipient address rejected: User unknown"}}}}
-	fs := domainFindings(r)
+	fs := domainFindings(r, nil)
 	if len(fs) != 1 {
 		t.Fatalf("%d findings, want 1", len(fs))
 	}
@@ -451,5 +452,142 @@ func TestNothingAnalysedNamesEveryFormat(t *testing.T) {
 	}
 	if strings.Contains(fs[0].Fix, "Postfix mail logs") || !strings.Contains(fs[0].Fix, "Exim") {
 		t.Errorf("fix %q", fs[0].Fix)
+	}
+}
+
+// timeout is an attempt at a business domain's MX that never answered.
+func timeout(at time.Time, rcpt string) *mailtriage.Event {
+	_, domain, _ := strings.Cut(rcpt, "@")
+	return &mailtriage.Event{
+		Kind: mailtriage.Attempt, Status: mailtriage.Deferred, Time: at, Lane: "other", Sender: "news@shop.example",
+		Recipient: rcpt, Domain: domain,
+		Detail:  smtpreply.Detail{Kind: smtpreply.ConnectFailed, Text: "connect to mx.acme.example[203.0.113.5]:25: Connection timed out"},
+		Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "networkerror", Category: "network", Rule: "connect-timed-out", Owner: mailtriage.OwnerESP},
+	}
+}
+
+// TestUnreachableDomainIsAnError: a business domain whose MX times out
+// for hours, its recipients still queued at the end, is a problem (exit
+// 3), though its lane "other" gets no lane finding; a domain that failed
+// a few recipients for minutes stays a warning.
+func TestUnreachableDomainIsAnError(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 80; i++ {
+		rcpt := fmt.Sprintf("user%d@acme.example", i)
+		for k := 0; k < 3; k++ {
+			a.Add(timeout(t0.Add(time.Duration(i)*time.Minute+time.Duration(k)*70*time.Minute), rcpt))
+		}
+		a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: t0.Add(4 * time.Hour), Lane: "other",
+			Sender: "news@shop.example", Recipient: rcpt, Domain: "acme.example"})
+	}
+	// A short failure: 12 recipients in ten minutes, pending.
+	for i := 0; i < 12; i++ {
+		rcpt := fmt.Sprintf("user%d@brief.example", i)
+		a.Add(timeout(t0.Add(time.Duration(i)*time.Minute), rcpt))
+		a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: t0.Add(4 * time.Hour), Lane: "other",
+			Sender: "news@shop.example", Recipient: rcpt, Domain: "brief.example"})
+	}
+	r := a.Result()
+	var acme, brief *mailtriage.Finding
+	for i, f := range r.Findings {
+		if f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "acme.example ") {
+			acme = &r.Findings[i]
+		}
+		if f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "brief.example ") {
+			brief = &r.Findings[i]
+		}
+	}
+	if acme == nil || brief == nil {
+		t.Fatalf("findings %+v", r.Findings)
+	}
+	if acme.Severity != mailtriage.SeverityError || !strings.Contains(acme.Message, "80 recipients pending") {
+		t.Errorf("unreachable for hours: %s %q", acme.Severity, acme.Message)
+	}
+	if brief.Severity != mailtriage.SeverityWarning {
+		t.Errorf("failing for ten minutes: %s %q", brief.Severity, brief.Message)
+	}
+	if len(r.Domains) != 2 || r.Domains[0].Pending != 80 || r.Domains[0].Recipients != 80 {
+		t.Errorf("failing domains %+v", r.Domains)
+	}
+}
+
+// TestLaneDomainFoldsIntoLaneFinding: Gmail deferring every attempt with
+// 421 4.7.28 is one finding, the lane's, which names gmail.com's figures;
+// not a second one about gmail.com with the same reply and advice. A
+// domain of the lane failing with another reply keeps its own finding.
+func TestLaneDomainFoldsIntoLaneFinding(t *testing.T) {
+	const text = "421 4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your SPF domain"
+	gmail := func(at time.Time, rcpt string) *mailtriage.Event {
+		_, domain, _ := strings.Cut(rcpt, "@")
+		return &mailtriage.Event{
+			Kind: mailtriage.Attempt, Status: mailtriage.Deferred, Time: at, Lane: "google", Sender: "news@shop.example",
+			RemoteHost: "gmail-smtp-in.l.google.com", Recipient: rcpt, Domain: domain,
+			Detail:  smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(text), Text: text},
+			Verdict: mailtriage.Verdict{Class: mailtriage.Temporary, Reason: "speeding", Category: "throttling", Provider: "google", Rule: "gmail-4.7.28", Owner: mailtriage.OwnerESP, Action: "Slow the Gmail lane."},
+		}
+	}
+	a := New(DefaultOptions())
+	for i := 0; i < 120; i++ {
+		rcpt := fmt.Sprintf("user%d@gmail.com", i)
+		for k := 0; k < 2; k++ {
+			a.Add(gmail(t0.Add(time.Duration(2*i)*time.Minute+time.Duration(k)*30*time.Minute), rcpt))
+		}
+		a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: t0.Add(5 * time.Hour), Lane: "google",
+			Sender: "news@shop.example", Recipient: rcpt, Domain: "gmail.com"})
+	}
+	for i := 0; i < 12; i++ {
+		e := timeout(t0.Add(time.Duration(i)*time.Minute), fmt.Sprintf("u%d@workspace.example", i))
+		e.Lane = "google"
+		a.Add(e)
+	}
+	r := a.Result()
+	var lane, gmailDomain, workspace int
+	for _, f := range r.Findings {
+		switch {
+		case strings.HasPrefix(f.Code, "incident.lane-deferrals"):
+			lane++
+			if !strings.Contains(f.Message, "gmail.com accepted none of its 240 attempts (120 recipients pending)") || f.Severity != mailtriage.SeverityError {
+				t.Errorf("lane finding %s %q", f.Severity, f.Message)
+			}
+		case f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "gmail.com "):
+			gmailDomain++
+		case f.Code == "incident.domain-failing" && strings.HasPrefix(f.Message, "workspace.example "):
+			workspace++
+		}
+	}
+	if lane != 1 || gmailDomain != 0 || workspace != 1 {
+		t.Errorf("lane findings %d, gmail.com findings %d, workspace.example findings %d; want 1, 0, 1:\n%+v", lane, gmailDomain, workspace, r.Findings)
+	}
+}
+
+// TestHostReputationNamesTheAddress: a source that logs the sending
+// address and its name (KumoMTA's source_address and egress source) has
+// its hosts counted by address, the name beside it, and the advice
+// checks the address, not "bulk-ip's sending IP".
+func TestHostReputationNamesTheAddress(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 100; i++ {
+		good := delivered(t0, "apple")
+		good.Host, good.LocalIP, good.LocalName = "kumo1", "203.0.113.26", "txn-ip"
+		a.Add(good)
+		bad := deferral(t0, "apple", "proofpoint-pdr-deferral")
+		bad.Host, bad.LocalIP, bad.LocalName = "kumo1", "203.0.113.25", "bulk-ip"
+		a.Add(bad)
+	}
+	r := a.Result()
+	var f *mailtriage.Finding
+	for i := range r.Findings {
+		if r.Findings[i].Code == "incident.host-reputation" {
+			f = &r.Findings[i]
+		}
+	}
+	if f == nil || !strings.Contains(f.Message, "host 203.0.113.25 (bulk-ip) had 100.0%") || !strings.Contains(f.Message, "host 203.0.113.26 (txn-ip) 0.0%") {
+		t.Fatalf("finding %+v", f)
+	}
+	if !strings.Contains(f.Fix, "Check 203.0.113.25 (bulk-ip) against the blocklists (mailtriage blocklist 203.0.113.25)") || strings.Contains(f.Fix, "'s sending IP") {
+		t.Errorf("fix %q", f.Fix)
+	}
+	if len(r.Hosts) != 2 || r.Hosts[0].Host != "203.0.113.25" && r.Hosts[0].Host != "203.0.113.26" || r.Hosts[0].Name == "" {
+		t.Errorf("hosts %+v", r.Hosts)
 	}
 }

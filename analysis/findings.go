@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"github.com/mailtriage/mailtriage/internal/numfmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -157,19 +158,35 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 	if f, ok := a.nothingFinding(r); ok {
 		return []mailtriage.Finding{f}
 	}
+	// The lane findings, each with the lane and its dominant reply, so
+	// that a failing domain of the lane with the same reply joins its
+	// lane's finding instead of restating it.
+	var causes []laneCause
 	for _, inc := range r.Incidents {
 		// "other" is every domain without a lane: not one infrastructure
 		// to throttle. Its problems show as failing domains and replies.
 		if inc.Lane != "other" {
 			out = append(out, incidentFinding(inc))
+			causes = append(causes, laneCause{lane: inc.Lane, reply: inc.Reply, at: len(out) - 1})
 		}
 	}
-	out = append(out, a.sustainedFindings(r)...)
+	for _, lf := range a.sustainedFindings(r) {
+		out = append(out, lf.f)
+		causes = append(causes, laneCause{lane: lf.lane, reply: lf.reply, at: len(out) - 1})
+	}
 	out = append(out, hostFindings(r, a.opts)...)
 	if f, ok := expiredFinding(r); ok {
 		out = append(out, f)
 	}
-	out = append(out, domainFindings(r)...)
+	out = append(out, domainFindings(r, func(d DomainStats, f mailtriage.Finding) bool {
+		for _, c := range causes {
+			if c.lane == d.Lane && sameReply(c.reply, d.Reply) {
+				foldDomain(&out[c.at], d, f)
+				return true
+			}
+		}
+		return false
+	})...)
 	out = append(out, categoryFindings(r)...)
 	if f, ok := unclassifiedFinding(r); ok {
 		out = append(out, f)
@@ -190,6 +207,34 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 		return cmp.Compare(severityRank(x.Severity), severityRank(y.Severity))
 	})
 	return out
+}
+
+// laneCause is a lane finding's lane and dominant reply, and where the
+// finding is in the list.
+type laneCause struct {
+	lane  string
+	reply Response
+	at    int
+}
+
+// sameReply says whether two reply groups are the same kind of reply.
+func sameReply(x, y Response) bool {
+	return x.Rule != "" && x.Rule == y.Rule && x.Code == y.Code && x.Enhanced == y.Enhanced
+}
+
+// foldDomain adds a failing domain of a lane to the lane's finding, whose
+// dominant reply and advice are the domain's: one finding says it once,
+// with the domain's figures and the graver of the two severities.
+func foldDomain(lf *mailtriage.Finding, d DomainStats, df mailtriage.Finding) {
+	stuck := ""
+	if d.Pending+d.Expired > 0 {
+		stuck = fmt.Sprintf(" (%s)", stuckRecipients(d))
+	}
+	lf.Message += fmt.Sprintf(" %s accepted none of its %s%s.", d.Domain, count(d.Attempts, "attempt"), stuck)
+	lf.Evidence = append(lf.Evidence, df.Evidence...)
+	if severityRank(df.Severity) < severityRank(lf.Severity) {
+		lf.Severity = df.Severity
+	}
 }
 
 // complaintFinding names the streams recipients complained about (feedback
@@ -299,12 +344,12 @@ func ownerOr(o, def mailtriage.Owner) mailtriage.Owner {
 // incident to show for it: the deferrals run through the whole period, so
 // no hour stands out against the lane's own median, or no hour had the
 // attempts to call one.
-func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
+func (a *Analyzer) sustainedFindings(r *Result) []laneFinding {
 	inIncident := map[string]bool{}
 	for _, inc := range r.Incidents {
 		inIncident[inc.Lane] = true
 	}
-	var out []mailtriage.Finding
+	var out []laneFinding
 	for _, l := range r.Lanes {
 		if l.Lane == "other" || inIncident[l.Lane] || l.Attempts < a.opts.MinAttempts || l.DeferralRate < 0.2 {
 			continue
@@ -321,8 +366,9 @@ func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
 			Owner:    mailtriage.OwnerESP,
 			Evidence: []string{fmt.Sprintf("lane=%s attempts=%d deferrals=%d domains=%s", l.Lane, l.Attempts, l.Deferrals, strings.Join(l.Domains, ","))},
 		}
+		var top Response
 		if best, n := topReply(a.laneReplies(l.Lane)); n > 0 {
-			top := a.responses[best].describe(n)
+			top = a.responses[best].describe(n)
 			f.Category = nonEmpty(top.Category, f.Category)
 			f.Message += fmt.Sprintf(" Dominant reply: %s%s.", top.Example, describeWho(top.Provider, top.Filter))
 			f.Fix = top.Action
@@ -335,9 +381,16 @@ func (a *Analyzer) sustainedFindings(r *Result) []mailtriage.Finding {
 			f.Owner = ownerOr(top.Owner, f.Owner)
 			f.Evidence = append(f.Evidence, fmt.Sprintf("reply (%d times, rule %s): %s", n, top.Rule, top.Example))
 		}
-		out = append(out, f)
+		out = append(out, laneFinding{f: f, lane: l.Lane, reply: top})
 	}
 	return out
+}
+
+// laneFinding is a finding about a lane, with its dominant reply.
+type laneFinding struct {
+	f     mailtriage.Finding
+	lane  string
+	reply Response
 }
 
 // busyHour reports whether a lane had an hour with MinAttempts attempts.
@@ -369,14 +422,14 @@ func (a *Analyzer) laneReplies(lane string) map[responseKey]int {
 // host's IP reputation, not the content or the recipients they share.
 func hostFindings(r *Result, opts Options) []mailtriage.Finding {
 	type side struct {
-		host string
-		c    HostLane
+		host, label string
+		c           HostLane
 	}
 	byLane := map[string][]side{}
 	for _, h := range r.Hosts {
 		for _, hl := range h.Lanes {
 			if hl.Attempts >= opts.MinAttempts && hl.Lane != "other" {
-				byLane[hl.Lane] = append(byLane[hl.Lane], side{h.Host, hl})
+				byLane[hl.Lane] = append(byLane[hl.Lane], side{h.Host, h.Label(), hl})
 			}
 		}
 	}
@@ -393,11 +446,16 @@ func hostFindings(r *Result, opts Options) []mailtriage.Finding {
 		if hi.c.DeferralRate < 2*lo.c.DeferralRate || hi.c.DeferralRate-lo.c.DeferralRate < 0.1 {
 			continue
 		}
+		fix := fmt.Sprintf("Look at %s's sending IP: check it against the blocklists, and at what that host sends (which streams, which recipients); move important mail to the host that gets through while it recovers.", hi.host)
+		if ip, err := netip.ParseAddr(hi.host); err == nil {
+			// The host is the sending address itself.
+			fix = fmt.Sprintf("Check %s against the blocklists (mailtriage blocklist %s), and look at what is sent from it (which streams, which recipients); move important mail to the address that gets through while it recovers.", hi.label, ip)
+		}
 		out = append(out, mailtriage.Finding{
 			Code: "incident.host-reputation", Severity: mailtriage.SeverityWarning, Category: "reputation",
 			Message: fmt.Sprintf("%s lane: host %s had %.1f%% of %s deferred, host %s %.1f%% of %s: receivers judge the hosts differently, by their IPs' reputation or by what each sends.",
-				l.Lane, hi.host, 100*hi.c.DeferralRate, count(hi.c.Attempts, "attempt"), lo.host, 100*lo.c.DeferralRate, count(lo.c.Attempts, "attempt")),
-			Fix:   fmt.Sprintf("Look at %s's sending IP: check it against the blocklists, and at what that host sends (which streams, which recipients); move important mail to the host that gets through while it recovers.", hi.host),
+				l.Lane, hi.label, 100*hi.c.DeferralRate, count(hi.c.Attempts, "attempt"), lo.label, 100*lo.c.DeferralRate, count(lo.c.Attempts, "attempt")),
+			Fix:   fix,
 			Owner: mailtriage.OwnerESP,
 			Evidence: []string{
 				fmt.Sprintf("host=%s lane=%s attempts=%d deferrals=%d", hi.host, l.Lane, hi.c.Attempts, hi.c.Deferrals),
@@ -439,11 +497,13 @@ func expiredFinding(r *Result) (mailtriage.Finding, bool) {
 	}, true
 }
 
-// domainFindings name the recipient domains that accepted nothing.
-func domainFindings(r *Result) []mailtriage.Finding {
+// domainFindings name the recipient domains that accepted nothing, at
+// most five; those that folded (if not nil) takes into a lane's finding
+// are not among them.
+func domainFindings(r *Result, folded func(DomainStats, mailtriage.Finding) bool) []mailtriage.Finding {
 	var out []mailtriage.Finding
-	for i, d := range r.Domains {
-		if i == 5 {
+	for _, d := range r.Domains {
+		if len(out) == 5 {
 			break
 		}
 		fix, owner := d.Reply.Action, ownerOr(d.Reply.Owner, mailtriage.OwnerSender)
@@ -459,14 +519,66 @@ func domainFindings(r *Result) []mailtriage.Finding {
 			fix = "The domain's mail server answers, but says these recipients do not exist: suppress the addresses, and check how they entered the list (an old import, a former customer's staff)."
 			owner = mailtriage.OwnerSender
 		}
-		out = append(out, mailtriage.Finding{
-			Code: "incident.domain-failing", Severity: mailtriage.SeverityWarning, Category: nonEmpty(d.Reply.Category, "other"),
-			Message: fmt.Sprintf("%s (lane %s): none of %s accepted; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"), nonEmpty(d.Reply.Example, "no reply")),
-			Fix:     fix, Owner: owner,
-			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d rule=%s", d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Reply.Rule)},
-		})
+		sev, stuck := mailtriage.SeverityWarning, ""
+		if d.Pending+d.Expired > 0 {
+			stuck = fmt.Sprintf(" (%s)", stuckRecipients(d))
+		}
+		if unreachable(d) {
+			// A destination that took nothing for an hour or more while
+			// its recipients' mail waited or was given up is a problem,
+			// whichever lane it is in.
+			sev = mailtriage.SeverityError
+			if d.Reply.Category == "network" {
+				fix = "The domain's mail servers do not answer. Check first that it is not your side: connect from the sending host to port 25 of the domain's MX; if it answers others but not you, their firewall drops your IP: tell their postmaster by other means. If they stay silent for days, the addresses are dead: suppress them."
+				owner = mailtriage.OwnerESP
+			}
+		}
+		f := mailtriage.Finding{
+			Code: "incident.domain-failing", Severity: sev, Category: nonEmpty(d.Reply.Category, "other"),
+			Message: fmt.Sprintf("%s (lane %s): none of %s accepted%s%s; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"),
+				failingSpan(d), stuck, nonEmpty(d.Reply.Example, "no reply")),
+			Fix: fix, Owner: owner,
+			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d recipients=%d pending=%d expired=%d first_failure=%s last_failure=%s rule=%s",
+				d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Recipients, d.Pending, d.Expired, d.FirstFailure.Format(time.RFC3339), d.LastFailure.Format(time.RFC3339), d.Reply.Rule)},
+		}
+		if folded == nil || !folded(d, f) {
+			out = append(out, f)
+		}
 	}
 	return out
+}
+
+// minStuckRecipients is how many of a failing domain's recipients must
+// be still queued or expired for the domain to be an error finding.
+const minStuckRecipients = 10
+
+// unreachable says whether a failing domain is a problem, not only worth
+// knowing: it failed for an hour or more, and at least minStuckRecipients
+// of its recipients are still queued at the end or timed out. A few
+// recipients of a dead domain, or a failure of minutes, stay a warning.
+func unreachable(d DomainStats) bool {
+	return d.Pending+d.Expired >= minStuckRecipients && d.LastFailure.Sub(d.FirstFailure) >= time.Hour
+}
+
+// failingSpan says over what time a domain failed: " from 2026-11-26
+// 08:01Z to 2026-11-26 11:20Z".
+func failingSpan(d DomainStats) string {
+	if d.FirstFailure.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" from %s to %s", stamp(d.FirstFailure), stamp(d.LastFailure))
+}
+
+// stuckRecipients says what became of a failing domain's recipients'
+// mail: "80 recipients pending", "12 recipients expired, 2 pending".
+func stuckRecipients(d DomainStats) string {
+	switch {
+	case d.Expired == 0:
+		return count(d.Pending, "recipient") + " pending"
+	case d.Pending == 0:
+		return count(d.Expired, "recipient") + " expired"
+	}
+	return fmt.Sprintf("%s expired, %d pending", count(d.Expired, "recipient"), d.Pending)
 }
 
 func windowEnd(t time.Time, open string) string {

@@ -43,7 +43,10 @@ type Result struct {
 
 // RecipientOutcome is one recipient's end, with its root cause.
 type RecipientOutcome struct {
-	Time      time.Time `json:"time"`
+	Time time.Time `json:"time"`
+	// Source is the format that logged it; a Host equal to it is the
+	// source's name for a host its log never names (Exim, PowerMTA).
+	Source    string    `json:"source,omitempty"`
 	Host      string    `json:"host"`
 	QueueID   string    `json:"queue_id"`
 	MessageID string    `json:"message_id,omitempty"`
@@ -56,13 +59,29 @@ type RecipientOutcome struct {
 	Rule      string    `json:"rule"`
 }
 
-// HostStats counts the attempts of one sending host (the host that logged
-// them), in all and per lane.
+// HostStats counts the attempts of one sending host (the sending address
+// or pool when the source names it, else the host that logged them), in
+// all and per lane.
 type HostStats struct {
 	Host string `json:"host"`
+	// Name is the source's name for the sending address Host (KumoMTA's
+	// egress source, PowerMTA's VirtualMTA), when it logs both.
+	Name string `json:"name,omitempty"`
+	// NotLogged says the log named neither a sending host nor an
+	// address: Host is the source's name ("exim", "powermta").
+	NotLogged bool `json:"not_logged,omitempty"`
 	Counts
 	DeferralRate float64    `json:"deferral_rate"`
 	Lanes        []HostLane `json:"lanes"`
+}
+
+// Label names the host for people: "203.0.113.25 (bulk-ip)", or the
+// host alone.
+func (h HostStats) Label() string {
+	if h.Name == "" {
+		return h.Host
+	}
+	return h.Host + " (" + h.Name + ")"
 }
 
 // HostLane counts one sending host's attempts in one lane.
@@ -78,6 +97,14 @@ type DomainStats struct {
 	Lane   string `json:"lane"`
 	Counts
 	Reply Response `json:"dominant_reply"`
+	// Recipients, Pending and Expired count its recipients' outcomes:
+	// the mail still queued at the end, and the mail the queue gave up.
+	Recipients int `json:"recipients"`
+	Pending    int `json:"pending"`
+	Expired    int `json:"expired"`
+	// FirstFailure and LastFailure are its first and last failed attempt.
+	FirstFailure time.Time `json:"first_failure"`
+	LastFailure  time.Time `json:"last_failure"`
 }
 
 // Input describes one input file as it was read.

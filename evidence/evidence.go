@@ -93,7 +93,9 @@ type Sender struct {
 	DeferralRate float64 `json:"deferral_rate"`
 }
 
-// Sample is one message that timed out, with its retries.
+// Sample is one message that timed out, with its retries. QueueID and
+// Host are what the source logged ("" when it logged none: PowerMTA
+// writes no queue id but an envId, Exim no host name).
 type Sample struct {
 	QueueID   string    `json:"queue_id"`
 	MessageID string    `json:"message_id,omitempty"`
@@ -105,6 +107,18 @@ type Sample struct {
 	Expired   time.Time `json:"expired"`
 	Attempts  int       `json:"attempts"`
 	LastReply string    `json:"last_reply"`
+}
+
+// ID is the sample's queue id as a report shows it: "mta1/4F1A2B3C",
+// the id alone when the log names no host, "-" when it logged none.
+func (s Sample) ID() string {
+	switch {
+	case s.QueueID == "":
+		return "-"
+	case s.Host == "":
+		return s.QueueID
+	}
+	return s.Host + "/" + s.QueueID
 }
 
 // Auth is the authentication status from a domain check.
@@ -154,7 +168,10 @@ func Build(r *analysis.Result, o Options) *Pack {
 	sort.SliceStable(p.FirstDeferrals, func(i, j int) bool { return p.FirstDeferrals[i].Time.Before(p.FirstDeferrals[j].Time) })
 	p.SendingIPs = SendingIPs(r, o.IPs)
 	for _, h := range r.Hosts {
-		p.SendingHosts = append(p.SendingHosts, h.Host)
+		// A host the log never named ("exim") is no one's to look up.
+		if !h.NotLogged {
+			p.SendingHosts = append(p.SendingHosts, h.Label())
+		}
 	}
 	p.EnvelopeSenders, p.SendingDomains = senders(r)
 	p.Responses = responses(r)
@@ -260,10 +277,18 @@ func repliedIPs(r *analysis.Result) []string {
 }
 
 // SendingIPs are the pack's sending addresses: those given, those the
-// analysis looked up, and those the receivers named in their replies,
-// sorted and each once. A --check of the pack asks about all of them.
+// analysis looked up, those the log named (sending hosts that are
+// addresses: KumoMTA's source_address, PowerMTA's dlvSourceIp), and those
+// the receivers named in their replies, sorted and each once. A --check
+// of the pack asks about all of them.
 func SendingIPs(r *analysis.Result, given []string) []string {
 	ips := append(slices.Clone(given), listingIPs(r)...)
+	for _, h := range r.Hosts {
+		// A private address (behind NAT) is not what receivers see.
+		if ip, err := netip.ParseAddr(h.Host); err == nil && ip.IsGlobalUnicast() && !ip.IsPrivate() {
+			ips = append(ips, ip.String())
+		}
+	}
 	ips = append(ips, repliedIPs(r)...)
 	slices.Sort(ips)
 	return slices.Compact(ips)
@@ -329,17 +354,31 @@ func samples(r *analysis.Result, include bool) []Sample {
 	seen := map[string]bool{}
 	var out []Sample
 	for _, e := range expired {
-		if seen[e.Host+"/"+e.QueueID] || len(out) == maxSamples {
-			continue
+		if len(out) == maxSamples {
+			break
 		}
-		seen[e.Host+"/"+e.QueueID] = true
+		// One sample per message, known by its queue id or Message-ID;
+		// a recipient whose message the source named by neither is one
+		// of its own.
+		if id := cmp.Or(e.QueueID, e.MessageID); id != "" {
+			if seen[e.Host+"/"+id] {
+				continue
+			}
+			seen[e.Host+"/"+id] = true
+		}
+		// The host only when the log named it: Exim's and PowerMTA's
+		// logs name none, and the source's name stands in for it.
+		host := e.Host
+		if host == e.Source {
+			host = ""
+		}
 		// A VERP or SRS sender carries the recipient: shown folded, as the
 		// streams show it, unless recipients are included.
 		rcpt, sender := "(withheld)", analysis.FoldSender(e.Sender)
 		if include {
 			rcpt, sender = e.Recipient, e.Sender
 		}
-		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: e.Host, Sender: sender, Recipient: rcpt, Lane: e.Lane,
+		out = append(out, Sample{QueueID: e.QueueID, MessageID: e.MessageID, Host: host, Sender: sender, Recipient: rcpt, Lane: e.Lane,
 			Queued: e.Queued, Expired: e.Time, Attempts: e.Attempts, LastReply: e.LastReply})
 	}
 	return out

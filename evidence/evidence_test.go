@@ -149,3 +149,64 @@ func TestNoRecipientsInVERPSenders(t *testing.T) {
 		}
 	}
 }
+
+// TestSendingAddressesFromTheLog: a source that logs the sending address
+// (KumoMTA's source_address, PowerMTA's dlvSourceIp) has its hosts
+// counted by address: the pack lists them as sending IPs, and each host
+// with the source's name for it.
+func TestSendingAddressesFromTheLog(t *testing.T) {
+	r := &analysis.Result{Hosts: []analysis.HostStats{{Host: "203.0.113.25", Name: "bulk-ip"}, {Host: "203.0.113.26", Name: "txn-ip"}, {Host: "mta1"}}}
+	p := Build(r, Options{})
+	if !slices.Equal(p.SendingIPs, []string{"203.0.113.25", "203.0.113.26"}) {
+		t.Errorf("sending IPs %v", p.SendingIPs)
+	}
+	if !slices.Equal(p.SendingHosts, []string{"203.0.113.25 (bulk-ip)", "203.0.113.26 (txn-ip)", "mta1"}) {
+		t.Errorf("sending hosts %v", p.SendingHosts)
+	}
+}
+
+// TestSamplesShowLoggedIDs: a sample's queue id is what the source
+// logged: Postfix's host and queue id, Exim's message id without the
+// "exim" that stands for the host its log never names, and for
+// PowerMTA, which logs no queue id, nothing (its Message-ID has its own
+// column). A host the log never named is not a sending host.
+func TestSamplesShowLoggedIDs(t *testing.T) {
+	at := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+	r := &analysis.Result{
+		Hosts: []analysis.HostStats{{Host: "mta1"}, {Host: "exim", NotLogged: true}, {Host: "powermta", NotLogged: true}},
+		ExpiredRecipients: []analysis.RecipientOutcome{
+			{Time: at, Source: "postfix", Host: "mta1", QueueID: "4F1A2B3C", Recipient: "a@icloud.com", Lane: "apple"},
+			{Time: at, Source: "exim", Host: "exim", QueueID: "1tsXyZ-000Abc-9Q", Recipient: "b@icloud.com", Lane: "apple"},
+			{Time: at, Source: "powermta", Host: "powermta", MessageID: "m1@shop.example", Recipient: "c@icloud.com", Lane: "apple"},
+			{Time: at, Source: "powermta", Host: "powermta", Recipient: "d@icloud.com", Lane: "apple"},
+			{Time: at, Source: "powermta", Host: "powermta", Recipient: "e@icloud.com", Lane: "apple"},
+		},
+	}
+	p := Build(r, Options{})
+	var got []string
+	for _, s := range p.Samples {
+		got = append(got, s.Host+"/"+s.QueueID+"/"+s.MessageID)
+	}
+	want := []string{"mta1/4F1A2B3C/", "/1tsXyZ-000Abc-9Q/", "//m1@shop.example", "//", "//"}
+	if !slices.Equal(got, want) {
+		t.Errorf("samples (host/queue id/Message-ID)\n got %q\nwant %q", got, want)
+	}
+	if !slices.Equal(p.SendingHosts, []string{"mta1"}) {
+		t.Errorf("sending hosts %v", p.SendingHosts)
+	}
+}
+
+func TestSampleID(t *testing.T) {
+	for _, tt := range []struct {
+		s    Sample
+		want string
+	}{
+		{Sample{Host: "mta1", QueueID: "4F1A2B3C"}, "mta1/4F1A2B3C"},
+		{Sample{QueueID: "1tsXyZ-000Abc-9Q"}, "1tsXyZ-000Abc-9Q"},
+		{Sample{MessageID: "m1@shop.example"}, "-"},
+	} {
+		if got := tt.s.ID(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}

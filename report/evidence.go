@@ -87,7 +87,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.Samples) > 0 {
 		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | queued | expired | attempts | last reply |\n|---|---|---|---|---:|---|\n")
 		for _, s := range p.Samples {
-			f("| %s/%s | %s | %s | %s | %s | %s |\n", s.Host, s.QueueID, mdCode(s.MessageID), stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCode(s.LastReply))
+			f("| %s | %s | %s | %s | %s | %s |\n", mdEscape(s.ID()), mdCode(s.MessageID), stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCode(s.LastReply))
 		}
 		f("\nRecipients: %s\n", sampleRecipients(p))
 	}
@@ -234,7 +234,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 <h2>Sample messages that timed out</h2>
 <table><thead><tr><th>queue id</th><th>Message-ID</th><th>recipient</th><th>queued</th><th>expired</th><th>attempts</th><th>last reply</th></tr></thead><tbody>
 {{- range .P.Samples}}
-<tr><td>{{.Host}}/{{.QueueID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{n .Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
+<tr><td>{{.ID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{n .Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
 {{- end}}
 </tbody></table>
 </section>

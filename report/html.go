@@ -450,7 +450,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>host</th><th class="n">attempts</th><th class="n">delivered</th><th class="n">deferrals</th><th class="n">bounces</th><th class="n">deferral rate</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td class="mono">{{.Host}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td></tr>
+<tr><td class="mono">{{.Label}}</td><td class="n">{{n .Attempts}}</td><td class="n">{{n .Delivered}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td><td class="n{{if hot .DeferralRate .Attempts}} hot{{end}}">{{rateOf .DeferralRate .Attempts}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>

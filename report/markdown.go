@@ -95,7 +95,7 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 	if len(r.Hosts) > 0 {
 		p("\n## Sending hosts\n\n| host | attempts | deferrals | bounces | deferral rate |\n|---|---:|---:|---:|---:|\n")
 		for _, h := range r.Hosts {
-			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Host), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rateOf(h.DeferralRate, h.Attempts))
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Label()), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rateOf(h.DeferralRate, h.Attempts))
 		}
 	}
 	p("\n## Streams\n\n")

@@ -475,3 +475,43 @@ func TestTextTableCellsFromTheLog(t *testing.T) {
 		}
 	}
 }
+
+// TestSparklineSaysBounces: a lane whose every attempt hard-bounced has a
+// flat ▁ line (its deferral rate is 0): the line says the bounces, not a
+// healthy "peak 0.0%"; a lane with a few bounces among deferrals keeps its
+// peak alone.
+func TestSparklineSaysBounces(t *testing.T) {
+	h0 := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	r := &analysis.Result{
+		Lanes: []analysis.LaneStats{
+			{Lane: "google", Attempts: 120, Bounces: 120},
+			{Lane: "yahoo", Attempts: 120, Delivered: 90, Deferrals: 20, Bounces: 10},
+			{Lane: "apple", Attempts: 120, Delivered: 80, Deferrals: 10, Bounces: 30},
+		},
+		Hourly: []analysis.HourStats{
+			{Lane: "google", Hour: h0, Attempts: 60, Bounces: 60},
+			{Lane: "google", Hour: h0.Add(time.Hour), Attempts: 60, Bounces: 60},
+			{Lane: "yahoo", Hour: h0, Attempts: 120, Delivered: 90, Deferrals: 20, Bounces: 10, DeferralRate: 20.0 / 120},
+			{Lane: "apple", Hour: h0, Attempts: 120, Delivered: 80, Deferrals: 10, Bounces: 30, DeferralRate: 10.0 / 120},
+		},
+	}
+	var b bytes.Buffer
+	if err := Text(&b, r, Options{Width: 100}); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && strings.ContainsAny(l, "▁▂▃▄▅▆▇█") {
+			lines[f[0]] = l
+		}
+	}
+	if g := lines["google"]; strings.Contains(g, "peak 0.0%") || !strings.Contains(g, "100.0% bounced") {
+		t.Errorf("all bounced: %q", g)
+	}
+	if y := lines["yahoo"]; !strings.Contains(y, "peak 16.7%") || strings.Contains(y, "bounced") {
+		t.Errorf("deferrals, few bounces: %q", y)
+	}
+	if a := lines["apple"]; !strings.Contains(a, "peak 8.3%") || !strings.Contains(a, "25.0% bounced") {
+		t.Errorf("bounces above deferrals: %q", a)
+	}
+}

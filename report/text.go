@@ -215,6 +215,8 @@ var sparks = []rune("▁▂▃▄▅▆▇█")
 
 // hourly draws one sparkline per lane: one character per hour from the
 // first hour with attempts to the last, its height the deferral rate.
+// Where bounces outnumber deferrals (and are 5% of the lane's attempts or
+// more), the line says so: a lane that bounces everything is flat.
 func (t *textWriter) hourly(r *analysis.Result, limit int) {
 	if len(r.Hourly) == 0 {
 		return
@@ -288,7 +290,21 @@ func (t *textWriter) hourly(r *analysis.Result, limit int) {
 		if peak >= 0 {
 			note = fmt.Sprintf(" peak %s at %s", rate(peak), shortTime(peakAt))
 		}
-		t.printf("  %-11s %s%s\n", l.Lane, b.String(), t.paint(dim, note))
+		note = t.paint(dim, note)
+		if bounced := float64(l.Bounces) / float64(l.Attempts); l.Bounces > l.Deferrals && bounced >= 0.05 {
+			// The line draws deferrals: a lane that bounces instead
+			// would read as healthy.
+			say := fmt.Sprintf(" %s bounced", rate(bounced))
+			if bounced >= 0.2 {
+				say = t.paint(red, say)
+			}
+			if peak <= 0 {
+				note = t.paint(dim, " no deferrals;") + say
+			} else {
+				note += t.paint(dim, ";") + say
+			}
+		}
+		t.printf("  %-11s %s%s\n", l.Lane, b.String(), note)
 	}
 	more(t, drawable, limit, "lanes")
 }
@@ -385,7 +401,7 @@ func (t *textWriter) hosts(r *analysis.Result, limit int) {
 		if i == limit {
 			break
 		}
-		tb.row(printable(h.Host), numfmt.Thousands(int64(h.Attempts)), numfmt.Thousands(int64(h.Deferrals)), numfmt.Thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
+		tb.row(printable(h.Label()), numfmt.Thousands(int64(h.Attempts)), numfmt.Thousands(int64(h.Deferrals)), numfmt.Thousands(int64(h.Bounces)), rateOf(h.DeferralRate, h.Attempts))
 	}
 	tb.write(t.w, "  ")
 	more(t, len(r.Hosts), limit, "hosts")

@@ -69,7 +69,12 @@ one, or with a glob). With no FILE, or with "-", it reads standard input.
 Exit status: 0 nothing wrong found; 1 an input could not be read (the others
 were analysed), or --blocklists got no trustworthy answer from any list (the
 report is still written); 2 wrong usage; 3 the analysis found problems
-(error findings).`,
+(error findings): a lane with a fifth or more of its attempts deferred, but
+for greylisting (an incident, or sustained); 5% or more of the recipients
+timed out in the queue; a recipient domain that accepted nothing for an hour
+or more while 10 or more of its recipients were left queued or timed out (in
+any lane, "other" too); a listed sending address (--blocklists) that carried
+failed mail or whose host is not named; nothing to analyse.`,
 		Example: `  mailtriage analyze /var/log/mail.log*
   mailtriage analyze examples/incident-postfix.log.gz
   mailtriage analyze /var/log/mail.log* ~/Maildir/.Bounces

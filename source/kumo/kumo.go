@@ -11,7 +11,9 @@
 // receiver tried: a final bounce with no attempt (an expiry when it is
 // about the message's age: 5.4.7, max_age); Reception, Feedback,
 // Rejection, OOB and the transfer records carry no delivery attempt and
-// are counted.
+// are counted. The sending IP is source_address's address (since
+// 2024.09.02), with the egress source's name beside it; records without
+// it have the egress source (or pool) name for the sending host.
 package kumo
 
 import (
@@ -21,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -47,15 +50,21 @@ type record struct {
 		Name string `json:"name"`
 		Addr string `json:"addr"`
 	} `json:"peer_address"`
-	Timestamp   json.Number                `json:"timestamp"`
-	EventTime   string                     `json:"event_time"`
-	Created     json.Number                `json:"created"`
-	CreatedTime string                     `json:"created_time"`
-	Attempts    int                        `json:"num_attempts"`
-	Source      string                     `json:"egress_source"`
-	Pool        string                     `json:"egress_pool"`
-	Node        string                     `json:"nodeid"`
-	Headers     map[string]json.RawMessage `json:"headers"`
+	Timestamp   json.Number `json:"timestamp"`
+	EventTime   string      `json:"event_time"`
+	Created     json.Number `json:"created"`
+	CreatedTime string      `json:"created_time"`
+	Attempts    int         `json:"num_attempts"`
+	Source      string      `json:"egress_source"`
+	// SourceAddress is the address (and port) the delivery left from,
+	// since 2024.09.02; through a proxy the port may be 0, and the
+	// proxy's own address is in "server", not read.
+	SourceAddress *struct {
+		Address string `json:"address"`
+	} `json:"source_address"`
+	Pool    string                     `json:"egress_pool"`
+	Node    string                     `json:"nodeid"`
+	Headers map[string]json.RawMessage `json:"headers"`
 }
 
 // Stats says what a read saw.
@@ -172,6 +181,10 @@ func parse(line []byte) ([]lifecycle.Record, bool, error) {
 	}
 	base := lifecycle.Record{Time: at, Source: "kumomta", Host: nonEmpty(k.Node, "kumomta"), Key: k.ID, Sender: k.Sender, NullSender: k.Sender == "",
 		Status: status, Queued: queued, Attempts: k.Attempts, LocalIP: nonEmpty(k.Source, k.Pool), MessageID: messageID(k.Headers)}
+	if ip, ok := sourceIP(&k); ok {
+		// The sending IP, with the source's name beside it.
+		base.LocalIP, base.LocalName = ip, nonEmpty(k.Source, k.Pool)
+	}
 	if k.Peer != nil {
 		base.RemoteHost, base.RemoteIP = strings.TrimSuffix(k.Peer.Name, "."), k.Peer.Addr
 	}
@@ -191,6 +204,22 @@ func parse(line []byte) ([]lifecycle.Record, bool, error) {
 		out[i].Recipient = rc
 	}
 	return out, false, nil
+}
+
+// sourceIP reads the address of source_address ("203.0.113.25:53210",
+// "[2001:db8::25]:40000").
+func sourceIP(k *record) (string, bool) {
+	if k.SourceAddress == nil {
+		return "", false
+	}
+	a := k.SourceAddress.Address
+	if ap, err := netip.ParseAddrPort(a); err == nil {
+		return ap.Addr().Unmap().String(), true
+	}
+	if ip, err := netip.ParseAddr(a); err == nil {
+		return ip.Unmap().String(), true
+	}
+	return "", false
 }
 
 // recipients reads "recipient": a string, or a list since 2025.12.

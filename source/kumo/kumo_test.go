@@ -163,3 +163,35 @@ func TestInternalBounce(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceAddress: since 2024.09.02 a record names the source address
+// (and port) the delivery left from, besides the egress source's name
+// (log_record.md, "source_address"): the address is the sending IP, the
+// name stays beside it. Without it, the source's name (or the pool's)
+// stands for the sending IP, as before.
+func TestSourceAddress(t *testing.T) {
+	for _, tt := range []struct{ source, want string }{
+		{`"egress_source":"bulk-ip","source_address":{"address":"203.0.113.25:53210"}`, "203.0.113.25 bulk-ip"},
+		// Through a proxy the port may be 0; the proxy server is not the
+		// sending address.
+		{`"egress_source":"bulk-ip","source_address":{"address":"203.0.113.25:0","protocol":"socks5","server":"192.168.1.1:5000"}`, "203.0.113.25 bulk-ip"},
+		{`"egress_source":"v6","source_address":{"address":"[2001:db8::25]:40000"}`, "2001:db8::25 v6"},
+		{`"egress_pool":"pool-a","source_address":{"address":"203.0.113.25:1"}`, "203.0.113.25 pool-a"},
+		{`"egress_source":"bulk-ip"`, "bulk-ip "},
+		{`"egress_source":"bulk-ip","source_address":{"address":"not an address"}`, "bulk-ip "},
+	} {
+		line := `{"type":"Delivery","id":"8c1f","sender":"b@example.net","recipient":"jane@icloud.com","response":{"code":250,"content":"OK","command":"."},"peer_address":{"name":"mx01.mail.icloud.com.","addr":"17.57.154.6"},"timestamp":1741615400,"num_attempts":1,` + tt.source + `}`
+		var got string
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+			if e.Kind == mailtriage.Attempt {
+				got = e.LocalIP + " " + e.LocalName
+			}
+		})
+		if _, err := Read(context.Background(), strings.NewReader(line), "t", tr); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.source, got, tt.want)
+		}
+	}
+}

@@ -24,8 +24,15 @@ type Record struct {
 	Time   time.Time
 	Source string // the format: "powermta", "kumomta", ...
 	// Host is the MTA node, Key the message's id there (queue or spool
-	// id); together they name the message.
+	// id); together they name the message. A source whose log names no
+	// node puts its own name as Host ("exim", "powermta").
 	Host, Key string
+	// OwnKey says Key is not an id the source logged for people to look
+	// up (PowerMTA's Message-ID, shown as such, or the reader's own key
+	// of sender and queue time): events then carry ShownID as their
+	// QueueID, "" when the source logged no other id (PowerMTA's envId).
+	OwnKey    bool
+	ShownID   string
 	MessageID string
 	// Sender is the envelope sender, "" when the record does not name
 	// one; NullSender marks the null sender (<>), which the source
@@ -47,9 +54,10 @@ type Record struct {
 	RemoteHost string
 	RemoteIP   string
 	// LocalIP is the sending address or pool (PowerMTA's dlvSourceIp,
-	// KumoMTA's egress source).
-	LocalIP string
-	Queued  time.Time
+	// KumoMTA's source_address or egress source); LocalName the source's
+	// name for the address, when it logs both (KumoMTA's egress source).
+	LocalIP, LocalName string
+	Queued             time.Time
 	// Attempts is the source's own count of attempts, when it keeps one
 	// (KumoMTA's num_attempts); 0 counts the records.
 	Attempts int
@@ -87,6 +95,7 @@ type msgKey struct{ host, key string }
 
 type message struct {
 	host, key    string
+	shownID      string // the id events carry as QueueID (see Record.OwnKey)
 	source       string
 	notification bool
 	handedOff    bool // a recipient went to another queue of the MTA: see Handoff
@@ -103,7 +112,7 @@ type recipient struct {
 	addr, domain, lane string
 	attempts, counted  int
 	final              bool
-	localIP            string
+	localIP, localName string
 	// The root cause of an expiry: the last remote reply, else the last
 	// failure.
 	answered, failed *cause
@@ -146,7 +155,7 @@ func (t *Tracker) Add(r *Record) {
 		return // a late record for a recipient already settled
 	}
 	if r.LocalIP != "" {
-		rc.localIP = r.LocalIP
+		rc.localIP, rc.localName = r.LocalIP, r.LocalName
 	}
 	v := t.verdict(r.Detail)
 	if r.Verdict != nil {
@@ -227,9 +236,9 @@ func (t *Tracker) Complaint(r *Record) {
 	e := &t.ev
 	domain := domainOf(r.Recipient)
 	*e = mailtriage.Event{
-		Kind: mailtriage.Complaint, Time: r.Time, Source: r.Source, Host: r.Host, QueueID: r.Key, MessageID: r.MessageID,
+		Kind: mailtriage.Complaint, Time: r.Time, Source: r.Source, Host: r.Host, QueueID: shownID(r), MessageID: r.MessageID,
 		Sender: r.Sender, SenderUnknown: r.Sender == "" && !r.NullSender,
-		Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, Detail: r.Detail,
+		Recipient: r.Recipient, Domain: domain, LocalIP: r.LocalIP, LocalName: r.LocalName, Detail: r.Detail,
 	}
 	if t.lanes != nil {
 		e.Lane = t.lanes.Lane(domain, "")
@@ -240,13 +249,27 @@ func (t *Tracker) Complaint(r *Record) {
 	t.emit(e)
 }
 
+// shownID is the id a record's events carry as QueueID.
+func shownID(r *Record) string {
+	if r.OwnKey {
+		return r.ShownID
+	}
+	return r.Key
+}
+
 func (t *Tracker) message(r *Record) *message {
 	k := msgKey{r.Host, r.Key}
 	m := t.messages[k]
 	if m == nil {
-		m = &message{host: r.Host, key: r.Key, source: r.Source, recipients: map[string]*recipient{}}
+		m = &message{host: r.Host, key: r.Key, shownID: r.Key, source: r.Source, recipients: map[string]*recipient{}}
+		if r.OwnKey {
+			m.shownID = r.ShownID
+		}
 		t.messages[k] = m
 		t.order = append(t.order, k)
+	}
+	if r.OwnKey && m.shownID == "" {
+		m.shownID = r.ShownID
 	}
 	if r.MessageID != "" {
 		m.messageID = r.MessageID
@@ -339,8 +362,8 @@ func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status m
 	e := &t.ev
 	*e = mailtriage.Event{
 		Kind: kind, Status: status, Time: at, Source: m.source,
-		Host: m.host, QueueID: m.key, MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued,
-		Recipient: rc.addr, Domain: rc.domain, Lane: rc.lane, LocalIP: rc.localIP, Attempts: rc.attempts,
+		Host: m.host, QueueID: m.shownID, MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued,
+		Recipient: rc.addr, Domain: rc.domain, Lane: rc.lane, LocalIP: rc.localIP, LocalName: rc.localName, Attempts: rc.attempts,
 	}
 	return e
 }
@@ -381,7 +404,7 @@ func (t *Tracker) Finish(at time.Time) {
 			continue
 		}
 		e := &t.ev
-		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: k.key,
+		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: m.shownID,
 			MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued, Recipients: len(m.recipients), Notification: m.notification}
 		t.emit(e)
 	}

@@ -245,6 +245,9 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	}
 	rec.MessageID = strings.Trim(field(row, c.msgID), "<>")
 	rec.Key = messageKey(rec, field(row, c.envID))
+	// PowerMTA writes no queue id: the envId is the one id it logs for
+	// people to look up; the Message-ID shows as such.
+	rec.OwnKey, rec.ShownID = true, field(row, c.envID)
 	rec.RemoteHost, rec.RemoteIP = splitMTA(field(row, c.mta))
 	if ip := field(row, c.dstIP); ip != "" {
 		rec.RemoteIP = ip
@@ -252,6 +255,8 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 	rec.LocalIP = field(row, c.srcIP)
 	if rec.LocalIP == "" {
 		rec.LocalIP = field(row, c.vmta)
+	} else {
+		rec.LocalName = field(row, c.vmta) // the address's name, beside it
 	}
 	rec.Detail = detail(field(row, c.diag), field(row, c.status), rec.RemoteHost, rec.RemoteIP)
 	if rec.Status == mailtriage.Bounced && expired(field(row, c.cat), field(row, c.status)) {

@@ -251,3 +251,31 @@ func TestByQueueTime(t *testing.T) {
 		}
 	}
 }
+
+// TestShownID: the id events carry is one PowerMTA logged for a report
+// to show: the envId; none when only the Message-ID (shown as such) or
+// nothing names the message, whose key is then the reader's own
+// (sender and queue time), not an id anyone can look up.
+func TestShownID(t *testing.T) {
+	const head = "type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,envId,header_Message-Id\n"
+	for _, tt := range []struct{ envID, msgID, want string }{
+		{"env-1", "", "env-1"},
+		{"env-1", "<m1@shop.example>", "env-1"},
+		{"", "<m1@shop.example>", ""},
+		{"", "", ""},
+	} {
+		row := fmt.Sprintf("d,2026-11-26 08:00:01+0000,2026-11-26 08:00:00+0000,news@shop.example,jane@icloud.com,relayed,2.0.0,smtp;250 ok,mx01.mail.icloud.com (17.57.154.6),%s,%s\n", tt.envID, tt.msgID)
+		got := "(no event)"
+		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
+			if e.Kind == mailtriage.Attempt {
+				got = e.QueueID
+			}
+		})
+		if _, err := Read(context.Background(), strings.NewReader(head+row), "acct.csv", tr); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("envId %q Message-ID %q: queue id %q, want %q", tt.envID, tt.msgID, got, tt.want)
+		}
+	}
+}
