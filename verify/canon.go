@@ -17,7 +17,8 @@ import (
 )
 
 // verifyFallback verifies a signature as RFC 6376 §6.1.2 and §6.1.3 say,
-// for the signatures go-msgauth refuses because it misreads i=. It makes
+// for the signatures go-msgauth misjudges because it misreads i= or
+// empties "b=" inside other tags. It makes
 // the same checks go-msgauth makes after i=, in the same order, so both
 // paths agree on every other signature (the tests compare them).
 func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (result, reason, detail string) {
