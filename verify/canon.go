@@ -175,6 +175,10 @@ func unusable(key *dkim.Key, keyName string) string {
 		return fmt.Sprintf("the key at %s is revoked (p= is empty, RFC 6376 §3.6.1)", keyName)
 	case key.Public == nil:
 		return fmt.Sprintf("the key record at %s is broken: %s", keyName, strings.Join(key.Problems, "; "))
+	case key.TypeWritten != key.Type && key.TypeWritten != "":
+		// RFC 6376 §3.2: tag values are case-sensitive; go-msgauth
+		// refuses k=RSA as an unknown key type.
+		return fmt.Sprintf("the key at %s has k=%s, a key type unknown: tag values are case-sensitive (RFC 6376 §3.2); it must be k=%s", keyName, key.TypeWritten, key.Type)
 	}
 	// go-msgauth measures the modulus in whole bytes.
 	if k, ok := key.Public.(*rsa.PublicKey); ok && k.Size()*8 < 1024 {

@@ -104,6 +104,7 @@ svc._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa1024), "k
 h512._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa1024), "k=rsa;", "k=rsa; h=sha512;", 1) + `
 ts._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa2048), "k=rsa;", "k=rsa; t=s;", 1) + `
 tys._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa2048), "k=rsa;", "k=rsa; t=y:s;", 1) + `
+upper._domainkey.example.test. TXT ` + strings.Replace(keyRecord(t, k.rsa2048), "k=rsa;", "k=RSA;", 1) + `
 strict.test. A 192.0.2.12
 strict.test. TXT "v=spf1 ip4:192.0.2.0/28 -all"
 bounce.strict.test. TXT "v=spf1 ip4:198.51.100.0/24 -all"
@@ -245,6 +246,9 @@ func TestDKIM(t *testing.T) {
 		{"t=s, i= quoted-printable in a subdomain", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "ts", Signer: k.rsa2048, Identifier: "alice=40mail.example.test"}), DKIMPermError, "t=s", true},
 		// §3.5 a=: the key type is the signature's.
 		{"key of another type", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.ed}), DKIMPermError, "a=ed25519-sha256, but the key at s1._domainkey.example.test is rsa", false},
+		// §3.2: tag values are case-sensitive, so k=RSA is a key type
+		// unknown (§3.6.1), as go-msgauth reads it too.
+		{"k=RSA", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "upper", Signer: k.rsa2048}), DKIMPermError, "k=RSA, a key type unknown", false},
 		// §3.5 x=, §6.1.1: an expired signature.
 		{"expired", sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: k.rsa2048, Expiration: time.Now().Add(-time.Hour)}), DKIMPermError, "expired", false},
 		// §3.5 l= added after signing: the body hash now covers 10 bytes,
