@@ -27,7 +27,6 @@ import (
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/resolver"
-	"github.com/miekg/dns"
 	"golang.org/x/net/idna"
 )
 
@@ -236,8 +235,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, p := range parts {
 		all.merge(p)
 	}
-	if slices.ContainsFunc(all.findings, func(f mailtriage.Finding) bool { return f.Code == "domain.nxdomain" }) && c.tldMissing(ctx) {
-		all = c.blindResolver()
+	if slices.ContainsFunc(all.findings, func(f mailtriage.Finding) bool { return f.Code == "domain.nxdomain" }) {
+		// A resolver that answers NXDOMAIN for every name (a sandbox's, a
+		// captive portal's) would make every domain "not exist".
+		if err := resolver.Blind(ctx, c.r, c.domain); err != nil {
+			all = c.blindResolver(err)
+		}
 	}
 	c.crossCheck(all)
 	rep.Findings = all.findings
@@ -247,32 +250,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// tldMissing reports whether the resolver says the domain's top-level
-// domain does not exist: a resolver that answers NXDOMAIN for every name
-// (a sandbox's, a captive portal's) would make every domain "not exist".
-func (c *checker) tldMissing(ctx context.Context) bool {
-	return c.r.Lookup(ctx, tld(c.domain)+".", dns.TypeSOA).Status == resolver.NXDomain
-}
-
 // blindResolver is the whole report when the resolver denies the domain's
 // top-level domain: its NXDOMAIN for the domain, and every other answer,
 // say nothing, so no check was made.
-func (c *checker) blindResolver() *part {
+func (c *checker) blindResolver(err error) *part {
 	// What the groups read is no reading of the domain's records.
 	*c.rep = Report{Domain: c.rep.Domain, Unicode: c.rep.Unicode}
 	p := newPart()
-	top := tld(c.domain)
-	p.find("domain.resolver-blind",
-		fmt.Sprintf("the resolver answers that even %s does not exist: it does not reach the public DNS, so its NXDOMAIN for %s means nothing, and nothing could be checked", top, c.domain),
+	p.find("domain.resolver-blind", err.Error()+", and nothing could be checked",
 		"ask a resolver that reaches the public DNS (--resolver HOST:PORT), or check a change not yet published with --zone",
-		top+". SOA: nxdomain")
+		resolver.TLD(c.domain)+". SOA: nxdomain")
 	return p
-}
-
-// tld is the last label of a domain name.
-func tld(domain string) string {
-	domain = strings.TrimSuffix(domain, ".")
-	return domain[strings.LastIndexByte(domain, '.')+1:]
 }
 
 // crossCheck judges what one group's result means for another's: a

@@ -125,6 +125,7 @@ var codeDefs = []codeDef{
 	{"dkim.key-weak", warnSev, sender, "dkim.strength", 5, "an RSA key under 2048 bits"},
 	{"dkim.sha1-only", errSev, sender, "dkim.mode", 0, "a key limited to sha1 (h=sha1), which RFC 8301 forbids"},
 	{"dkim.testing", warnSev, sender, "dkim.mode", 5, "a key in testing mode (t=y)"},
+	{"dkim.key-type-case", warnSev, sender, "dkim.key", 5, "k= not in lower case (k=RSA): tag values are case-sensitive (RFC 6376 §3.2), so verifiers may refuse the key"},
 	{"dkim.pkcs1", warnSev, sender, "", 0, "a key published as bare PKCS #1 rather than SubjectPublicKeyInfo"},
 	{"dkim.delegated", infoSev, esp, "", 0, "a selector is a CNAME to an email service, which owns the key"},
 

@@ -28,14 +28,18 @@ import (
 
 // Key is a parsed key record.
 type Key struct {
-	Type    string   // k=: "rsa" (the default) or "ed25519"
-	Bits    int      // the key size; 256 for ed25519; 0 when revoked or unreadable
-	Revoked bool     // p= is empty (RFC 6376 §3.6.1)
-	Testing bool     // t=y: receivers treat failures as no signature
-	Strict  bool     // t=s: the i= domain must equal d=
-	Hashes  []string // h=, when given: the hash algorithms allowed
-	Service []string // s=, when given
-	Notes   string   // n=
+	Type string // k=: "rsa" (the default) or "ed25519", in lower case
+	// TypeWritten is k= as the record writes it; "" when absent. Tag
+	// values are case-sensitive (RFC 6376 §3.2): a verifier that reads
+	// them so does not know k=RSA, and refuses the key.
+	TypeWritten string
+	Bits        int      // the key size; 256 for ed25519; 0 when revoked or unreadable
+	Revoked     bool     // p= is empty (RFC 6376 §3.6.1)
+	Testing     bool     // t=y: receivers treat failures as no signature
+	Strict      bool     // t=s: the i= domain must equal d=
+	Hashes      []string // h=, when given: the hash algorithms allowed
+	Service     []string // s=, when given
+	Notes       string   // n=
 	// Public is the key itself, *rsa.PublicKey or ed25519.PublicKey; nil
 	// when revoked or unreadable.
 	Public crypto.PublicKey
@@ -69,7 +73,7 @@ func Parse(txt string) (*Key, error) {
 		return nil, errors.New("dkim: no p= tag: not a DKIM key record")
 	}
 	if t, ok := tags["k"]; ok {
-		k.Type = strings.ToLower(t)
+		k.Type, k.TypeWritten = strings.ToLower(t), t
 	}
 	for _, f := range strings.Split(tags["t"], ":") {
 		switch strings.TrimSpace(f) {

@@ -63,6 +63,9 @@ func TestParse(t *testing.T) {
 		{"not rsa", "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString([]byte("garbage")), "rsa", 0, false, false, false, "not an RSA"},
 		{"unknown type", "v=DKIM1; k=dsa; p=" + k1024, "dsa", 0, false, false, false, "unknown key type"},
 		{"stray text", "v=DKIM1; junk; p=" + k1024, "rsa", 1024, false, false, false, "tag=value"},
+		// RFC 6376 §3.2: values are case-sensitive; the key is read, and
+		// k= as written is kept for the caller to judge.
+		{"k=RSA", "v=DKIM1; k=RSA; p=" + k2048, "rsa", 2048, false, false, false, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			k, err := Parse(tt.txt)
@@ -77,6 +80,15 @@ func TestParse(t *testing.T) {
 				t.Errorf("problems %q, want %q", got, tt.problem)
 			}
 		})
+	}
+	for txt, want := range map[string]string{"v=DKIM1; k=RSA; p=" + k2048: "RSA", "v=DKIM1; k=rsa; p=" + k2048: "rsa", "p=" + k2048: ""} {
+		k, err := Parse(txt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.TypeWritten != want {
+			t.Errorf("k= as written %q, want %q", k.TypeWritten, want)
+		}
 	}
 }
 

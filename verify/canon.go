@@ -17,7 +17,8 @@ import (
 )
 
 // verifyFallback verifies a signature as RFC 6376 §6.1.2 and §6.1.3 say,
-// for the signatures go-msgauth refuses because it misreads i=. It makes
+// for the signatures go-msgauth misjudges because it misreads i= or
+// empties "b=" inside other tags. It makes
 // the same checks go-msgauth makes after i=, in the same order, so both
 // paths agree on every other signature (the tests compare them).
 func verifyFallback(m *message, f field, sig *Signature, keys *keyLookups) (result, reason, detail string) {
@@ -174,6 +175,10 @@ func unusable(key *dkim.Key, keyName string) string {
 		return fmt.Sprintf("the key at %s is revoked (p= is empty, RFC 6376 §3.6.1)", keyName)
 	case key.Public == nil:
 		return fmt.Sprintf("the key record at %s is broken: %s", keyName, strings.Join(key.Problems, "; "))
+	case key.TypeWritten != key.Type && key.TypeWritten != "":
+		// RFC 6376 §3.2: tag values are case-sensitive; go-msgauth
+		// refuses k=RSA as an unknown key type.
+		return fmt.Sprintf("the key at %s has k=%s, a key type unknown: tag values are case-sensitive (RFC 6376 §3.2); it must be k=%s", keyName, key.TypeWritten, key.Type)
 	}
 	// go-msgauth measures the modulus in whole bytes.
 	if k, ok := key.Public.(*rsa.PublicKey); ok && k.Size()*8 < 1024 {

@@ -118,6 +118,11 @@ func judge(m *message, f field, v *msgdkim.Verification, verifyErr error, i int,
 	case v == nil:
 		res.Result, res.Reason = DKIMPermError, fmt.Sprintf("the verifier stopped: %v", verifyErr)
 		return res
+	case sig.msgauthBlanksOther(f.value):
+		// go-msgauth hashed the field with more than b='s value
+		// emptied: its result, pass or fail, is not RFC 6376's.
+		res.Workaround = "only the value of the b= tag left out of the hash (RFC 6376 §3.7); go-msgauth also empties \"b=\" inside other tags (z=), and fails the signature"
+		res.Result, res.Reason, res.Detail = verifyFallback(m, f, sig, keys)
 	case v.Err == nil && keys.strict(sig) != "":
 		res.Workaround = "t=s read from the key record (go-msgauth ignores it)"
 		res.Result, res.Reason = DKIMPermError, keys.strict(sig)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,28 @@ func (s *Signature) msgauthRefusesIdentity() bool {
 	}
 	id, d := stripFWS(s.rawI), stripFWS(s.rawD)
 	return !strings.HasSuffix(id, "@"+d) && !strings.HasSuffix(id, "."+d)
+}
+
+// msgauthBlanks is go-msgauth v0.7's way of emptying b= before hashing
+// the signature field (removeSignature in its verify.go): every "b=" in
+// the field, whatever tag it is in.
+var msgauthBlanks = regexp.MustCompile(`(b\s*=)[^;]+`)
+
+// msgauthBlanksOther reports whether go-msgauth v0.7, hashing the
+// signature field value (as parsed into s), empties text other than the
+// value of b=: "b=" inside another tag, as z= copies of header fields
+// hold ("Club=20news", "Bob=20<bob@example.com>"), so that it hashes
+// what was not signed and fails a good signature. RFC 6376 §3.7 empties
+// the value of the b= tag alone.
+func (s *Signature) msgauthBlanksOther(value string) bool {
+	for _, m := range msgauthBlanks.FindAllStringSubmatchIndex(value, -1) {
+		// m[3] is where the match's "b=" ends, and where b='s own value
+		// starts when the match is the b= tag.
+		if m[3] != s.bStart {
+			return true
+		}
+	}
+	return false
 }
 
 // requiredTags are the tags every signature has (RFC 6376 §3.5).

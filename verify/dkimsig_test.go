@@ -37,6 +37,34 @@ func TestParseSignature(t *testing.T) {
 	}
 }
 
+// TestMsgauthBlanksOther: where go-msgauth's emptying of b= reaches
+// into other tags.
+func TestMsgauthBlanksOther(t *testing.T) {
+	const rest = "v=1; a=rsa-sha256; d=example.com; s=k; h=from; bh=AA==; "
+	for _, tt := range []struct {
+		value string
+		want  bool
+	}{
+		{goodSig, false},
+		{rest + "b=AA==", false},
+		{rest + "b = AA==", false},
+		{rest + "b=\r\n\tAA==;", false},
+		{"b=AA==; " + rest, false},
+		{rest + "z=Subject:Club=20news; b=AA==", true},
+		{rest + "z=To:Bob=20<bob@example.com>; b=AA==", true},
+		{"b=AA==; " + rest + "z=Subject:Club=20news", true},
+		{rest + "i=bob=40example.com; b=AA==", true},
+	} {
+		s, err := ParseSignature(tt.value)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.value, err)
+		}
+		if got := s.msgauthBlanksOther(tt.value); got != tt.want {
+			t.Errorf("%q: %v, want %v", tt.value, got, tt.want)
+		}
+	}
+}
+
 func TestParseSignatureErrors(t *testing.T) {
 	base := "v=1; a=rsa-sha256; d=example.com; s=s1; h=from:to; bh=AA==; b=AA=="
 	for _, tt := range []struct{ sig, want string }{

@@ -435,3 +435,36 @@ func TestSPFFlattenNoRecord(t *testing.T) {
 		t.Errorf("standard error does not say why nothing was flattened: %q", errs)
 	}
 }
+
+// blindZone is a resolver that answers NXDOMAIN for every name, top-level
+// domains too, as a sandbox's or a captive portal's does.
+const blindZone = "../../check/testdata/findings/domain.resolver-blind.zone"
+
+// TestBlindResolver: spf and verify, like check, recognise a resolver
+// that denies even the top-level domain: they say so and exit 1, instead
+// of reporting that the domain, its SPF record and its keys do not exist.
+func TestBlindResolver(t *testing.T) {
+	for _, args := range [][]string{
+		{"spf", "gone.example.test"},
+		{"spf", "gone.example.test", "--ip", "192.0.2.1", "--format", "json"},
+		{"verify", verifyMessage},
+		{"verify", verifyMessage, "--format", "json"},
+	} {
+		code, out, errs := mt(t, "", append(args, "--zone", blindZone, "--offline")...)
+		if code != exitError || !strings.Contains(errs, "even test does not exist: it does not reach the public DNS") || !strings.Contains(errs, "--resolver") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		if strings.Contains(out, "does not exist") || strings.Contains(out, "no key at") {
+			t.Errorf("%v: the report reads the blind resolver's answers:\n%s", args, out)
+		}
+	}
+	// A top-level domain that does not exist while com does: the domain
+	// does not exist, and the resolver is right.
+	zone := filepath.Join(t.TempDir(), "typo.zone")
+	if err := os.WriteFile(zone, []byte(". 300 IN SOA ns.test. h.test. 1 7200 3600 1209600 300\ncom. 300 IN SOA ns.com. h.com. 1 7200 3600 1209600 300\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := mt(t, "", "spf", "example.cmo", "--zone", zone, "--offline"); code != exitProblems || !strings.Contains(out, "spf-domain-missing") {
+		t.Errorf("example.cmo: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -45,7 +45,9 @@ change them.
 --help).
 
 Exit status: 0 no error findings (and, with --ip, a pass); 1 the DNS could not
-be asked; 2 wrong usage; 3 error findings, or a result other than pass.`,
+be asked, or the resolver does not reach the public DNS (it answers that even
+the domain's top-level domain does not exist); 2 wrong usage; 3 error
+findings, or a result other than pass.`,
 		Example: `  mailtriage spf example.com
   mailtriage spf example.com --ip 198.51.100.21 --helo mail01.example.com
   mailtriage spf example.com --flatten
@@ -88,10 +90,11 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 		return usagef("--sender and --helo need --ip: they are the message's identities for check_host()")
 	}
 	var queries atomic.Int64
-	r, err := o.dns.resolverFor(e, &queries)
+	live, err := o.dns.resolverFor(e, &queries)
 	if err != nil {
 		return err
 	}
+	r := &nxWatch{Resolver: live}
 	ctx := cmd.Context()
 	d := spf.Diagnose(ctx, r, domain)
 	rep := &report.SPFReport{Domain: domain, Record: d.Root.Record, Lookups: d.Lookups, VoidLookups: d.VoidLookups, Tree: d.Root, Findings: d.Findings}
@@ -114,6 +117,9 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 			rep.Error = res.Err.Error()
 		}
 		problems = problems || res.Status != spf.Pass
+	}
+	if err := r.blind(ctx, "spf "+domain); err != nil {
+		return err
 	}
 	var nothingToFlatten string
 	switch {

@@ -51,8 +51,9 @@ is read for its first message.
 records not yet published, or as they were); with --offline nothing else
 is asked.
 
-Exit status: 0 DMARC passes; 1 the message could not be read; 2 wrong
-usage; 3 DMARC does not pass (fail, none or temperror) or cannot be told
+Exit status: 0 DMARC passes; 1 the message could not be read, or the
+resolver does not reach the public DNS (it answers that even a top-level
+domain does not exist); 2 wrong usage; 3 DMARC does not pass (fail, none or temperror) or cannot be told
 (unknown: no aligned DKIM pass, and SPF not evaluated for want of the
 sending address, which --ip gives).`,
 		Example: `  mailtriage verify received.eml
@@ -100,10 +101,11 @@ func runVerify(cmd *cobra.Command, e *env, o *verifyOptions, path string) error 
 		return usagef("'-' reads a message from standard input, which is a terminal")
 	}
 	var queries atomic.Int64
-	r, err := o.dns.resolverFor(e, &queries)
+	live, err := o.dns.resolverFor(e, &queries)
 	if err != nil {
 		return err
 	}
+	r := &nxWatch{Resolver: live}
 	opts.Resolver = r
 	name, data, err := readOneMessage(e, path)
 	if err != nil {
@@ -112,6 +114,9 @@ func runVerify(cmd *cobra.Command, e *env, o *verifyOptions, path string) error 
 	rep, err := verify.Message(cmd.Context(), data, opts)
 	if err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("%s: %w", name, err)}
+	}
+	if err := r.blind(cmd.Context(), "verify "+name); err != nil {
+		return err
 	}
 	rep.Message = name
 	e.log.Info("verify done", "dns_queries", queries.Load())
