@@ -152,9 +152,6 @@ func replyCode(s string) (int, int) {
 	return int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0'), 3
 }
 
-// enhancedCode reads "class.subject.detail" at the start of s (RFC 3463 §2:
-// class 2, 4 or 5; subject and detail up to three digits each), optionally
-// after a '#' as Exchange and MessageLabs write it.
 // IsEnhanced reports whether s is an enhanced status code, and only that
 // (RFC 3463 §2: class "." subject "." detail).
 func IsEnhanced(s string) bool {
@@ -162,6 +159,9 @@ func IsEnhanced(s string) bool {
 	return n > 0 && n == len(s)
 }
 
+// enhancedCode reads "class.subject.detail" at the start of s (RFC 3463 §2:
+// class 2, 4 or 5; subject and detail up to three digits each), optionally
+// after a '#' as Exchange and MessageLabs write it.
 func enhancedCode(s string) (string, int) {
 	start := 0
 	if strings.HasPrefix(s, "#") {
