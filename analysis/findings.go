@@ -3,13 +3,13 @@ package analysis
 import (
 	"cmp"
 	"fmt"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // incidents finds, per lane, the spans of hours whose deferral rate rose

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/report"
 )
 
@@ -318,8 +318,8 @@ func orDash(s string) string {
 	return s
 }
 
-// count and percent are package report's, as every mailtriage table
-// writes them.
+// count and percent write figures as every mailtriage table does (package
+// numfmt's separators, package report's percentages).
 func count(n int64) string { return numfmt.Thousands(n) }
 
 func percent(share float64) string { return report.Percent(share) }

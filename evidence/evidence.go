@@ -10,7 +10,6 @@ package evidence
 
 import (
 	"cmp"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/dnsbl"
 	"github.com/mailtriage/mailtriage/internal/addrtext"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // Options say what goes into a pack beyond the analysis.

@@ -9,7 +9,6 @@ package plan
 import (
 	"cmp"
 	"fmt"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"math"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/cohort"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/throttle"
 )
 

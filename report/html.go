@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"html/template"
 	"io"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // HTML writes the report as one self-contained HTML file: inline CSS, inline

@@ -3,12 +3,12 @@ package report
 import (
 	"bufio"
 	"fmt"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // Markdown writes the report as GitHub-flavoured Markdown, for a ticket or

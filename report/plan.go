@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/plan"
 	"github.com/mailtriage/mailtriage/throttle"
 )

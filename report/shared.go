@@ -1,9 +1,10 @@
 package report
 
 import (
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strings"
+
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // What other renderers (dmarcsum) share with this package, so that every
@@ -13,8 +14,6 @@ import (
 // outside (DNS, a log, a file or attachment name) cannot drive the
 // terminal it is printed on.
 func Printable(s string) string { return printable(s) }
-
-// Thousands writes n with thousands separators: 12,345.
 
 // Plural is n, with separators, and the word, plural unless n is 1.
 func Plural(n int64, word string) string {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"html"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // The charts are written by hand: a few hundred lines of SVG need no

@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"fmt"
-	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 )
 
 // Text writes the terminal report: the summary, what to do first, the
