@@ -261,10 +261,7 @@ func (t *Tracker) message(r *Record) *message {
 	k := msgKey{r.Host, r.Key}
 	m := t.messages[k]
 	if m == nil {
-		m = &message{host: r.Host, key: r.Key, shownID: r.Key, source: r.Source, recipients: map[string]*recipient{}}
-		if r.OwnKey {
-			m.shownID = r.ShownID
-		}
+		m = &message{host: r.Host, key: r.Key, shownID: shownID(r), source: r.Source, recipients: map[string]*recipient{}}
 		t.messages[k] = m
 		t.order = append(t.order, k)
 	}
