@@ -378,7 +378,6 @@ func hostInText(s string) (host, ip string) {
 	}
 	host, ip = hostOf(" " + h) // "[IP]" alone: no name
 	return strings.TrimSpace(host), ip
-
 }
 
 // cutCommand splits "RCPT TO:<x@y>: 550 ..." into the command and the
