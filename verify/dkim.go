@@ -123,11 +123,12 @@ func judge(m *message, f field, v *msgdkim.Verification, verifyErr error, i int,
 		// emptied: its result, pass or fail, is not RFC 6376's.
 		res.Workaround = "only the value of the b= tag left out of the hash (RFC 6376 §3.7); go-msgauth also empties \"b=\" inside other tags (z=), and fails the signature"
 		res.Result, res.Reason, res.Detail = verifyFallback(m, f, sig, keys)
-	case v.Err == nil && keys.strict(sig) != "":
-		res.Workaround = "t=s read from the key record (go-msgauth ignores it)"
-		res.Result, res.Reason = DKIMPermError, keys.strict(sig)
 	case v.Err == nil:
 		res.Result = DKIMPass
+		if reason := keys.strict(sig); reason != "" {
+			res.Workaround = "t=s read from the key record (go-msgauth ignores it)"
+			res.Result, res.Reason = DKIMPermError, reason
+		}
 	case msgdkim.IsPermFail(v.Err) && sig.msgauthRefusesIdentity():
 		// The signature parsed above shows i= is within d=: go-msgauth's
 		// refusal is its misreading, so verify the signature here.
