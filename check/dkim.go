@@ -131,7 +131,7 @@ func dkimKeyFindings(p *part, s dkim.Selector, given bool, ev []string) {
 		}
 		p.find("dkim.syntax", fmt.Sprintf("selector %s: %s", s.Selector, pr), "publish one valid key record: v=DKIM1; k=rsa; p=<base64 key>", ev...)
 	}
-	if k.TypeWritten != k.Type && k.TypeWritten != "" {
+	if k.TypeMiswritten() {
 		// RFC 6376 §3.2: values are case-sensitive unless a tag says
 		// otherwise, and k= (§3.6.1) does not.
 		p.find("dkim.key-type-case", fmt.Sprintf("selector %s has k=%s: tag values are case-sensitive (RFC 6376 §3.2), so verifiers that treat it so (go-msgauth, for one) do not know the key type and refuse the key; others read it as k=%s", s.Selector, k.TypeWritten, k.Type),

@@ -47,6 +47,12 @@ type Key struct {
 	Problems []string
 }
 
+// TypeMiswritten reports whether the record writes k= other than in lower
+// case (k=RSA). Tag values are case-sensitive (RFC 6376 §3.2), so a
+// verifier that reads them so does not know the key type and refuses the
+// key, while others read it as Type.
+func (k *Key) TypeMiswritten() bool { return k.TypeWritten != "" && k.TypeWritten != k.Type }
+
 // Parse reads a key record. It fails when the text is not a key record
 // at all; a key that can't be read is a Problem.
 func Parse(txt string) (*Key, error) {

@@ -175,7 +175,7 @@ func unusable(key *dkim.Key, keyName string) string {
 		return fmt.Sprintf("the key at %s is revoked (p= is empty, RFC 6376 §3.6.1)", keyName)
 	case key.Public == nil:
 		return fmt.Sprintf("the key record at %s is broken: %s", keyName, strings.Join(key.Problems, "; "))
-	case key.TypeWritten != key.Type && key.TypeWritten != "":
+	case key.TypeMiswritten():
 		// RFC 6376 §3.2: tag values are case-sensitive; go-msgauth
 		// refuses k=RSA as an unknown key type.
 		return fmt.Sprintf("the key at %s has k=%s, a key type unknown: tag values are case-sensitive (RFC 6376 §3.2); it must be k=%s", keyName, key.TypeWritten, key.Type)
