@@ -220,6 +220,12 @@ func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, pa
 		dp.DeferralRate = float64(deferrals) / float64(dp.Attempts)
 	}
 	t := fmt.Sprintf("%.0f%%", 100*l.Threshold)
+	// The throttle caps every hour, so a day or hours well over the
+	// step's limit say it is not there, before anything the deferrals
+	// say: a step back changes nothing while all the mail goes through.
+	// (A day with no attempts is over no limit.)
+	notThere := notHolding(dp, s.PerHour)
+	said := false // the decision itself is that the throttle is not holding
 	switch {
 	case dp.Attempts == 0:
 		dp.Decision, dp.Reason = NoData, "no mail to the lane that day"
@@ -234,15 +240,12 @@ func (l LanePlan) judge(date time.Time, step int, hours []analysis.HourStats, pa
 	case partial:
 		dp.Decision, dp.Reason = Partial, "the logs end before the day does: judge it once the day is over"
 	case len(dp.OverLimit) > 0:
-		dp.Decision, dp.Reason = Hold, notHolding(dp, s.PerHour)+"; fix it before going on"
+		dp.Decision, dp.Reason, said = Hold, notThere+"; fix it before going on", true
 	default:
 		dp.Decision, dp.Reason = Advance, "every hour stayed under "+t
 	}
-	// The throttle caps every hour, so a day or hours well over the
-	// step's limit say it is not there, before anything the deferrals
-	// say: a step back changes nothing while all the mail goes through.
-	if w := notHolding(dp, s.PerHour); w != "" && dp.Decision != NoData && !strings.Contains(dp.Reason, w) {
-		dp.Reason = w + "; fix it first. Then: " + dp.Reason
+	if notThere != "" && !said {
+		dp.Reason = notThere + "; fix it first. Then: " + dp.Reason
 	}
 	if (dp.Decision == Hold || dp.Decision == RollBack) && len(s.Cohorts) > 0 {
 		dp.Suspect = s.Cohorts[len(s.Cohorts)-1]
