@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/cohort"
 	"github.com/mailtriage/mailtriage/internal/numfmt"
@@ -417,16 +418,10 @@ func deferrals(r *analysis.Result, lane string, inc analysis.Incident) []string 
 	return out
 }
 
+// who names who gave a reply as every report does ("apple behind
+// proofpoint"), or "the receivers" when nobody is known.
 func who(r analysis.Response) string {
-	switch {
-	case r.Provider != "" && r.Filter != "" && r.Provider != r.Filter:
-		return r.Provider + " behind " + r.Filter
-	case r.Provider != "":
-		return r.Provider
-	case r.Filter != "":
-		return r.Filter
-	}
-	return "the receivers"
+	return cmp.Or(mailtriage.Who(r.Provider, r.Filter), "the receivers")
 }
 
 // safeName makes a lane name fit for MTA configuration.
