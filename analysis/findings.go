@@ -226,11 +226,7 @@ func sameReply(x, y Response) bool {
 // dominant reply and advice are the domain's: one finding says it once,
 // with the domain's figures and the graver of the two severities.
 func foldDomain(lf *mailtriage.Finding, d DomainStats, df mailtriage.Finding) {
-	stuck := ""
-	if d.Pending+d.Expired > 0 {
-		stuck = fmt.Sprintf(" (%s)", stuckRecipients(d))
-	}
-	lf.Message += fmt.Sprintf(" %s accepted none of its %s%s.", d.Domain, count(d.Attempts, "attempt"), stuck)
+	lf.Message += fmt.Sprintf(" %s accepted none of its %s%s.", d.Domain, count(d.Attempts, "attempt"), stuckRecipients(d))
 	lf.Evidence = append(lf.Evidence, df.Evidence...)
 	if severityRank(df.Severity) < severityRank(lf.Severity) {
 		lf.Severity = df.Severity
@@ -519,10 +515,7 @@ func domainFindings(r *Result, folded func(DomainStats, mailtriage.Finding) bool
 			fix = "The domain's mail server answers, but says these recipients do not exist: suppress the addresses, and check how they entered the list (an old import, a former customer's staff)."
 			owner = mailtriage.OwnerSender
 		}
-		sev, stuck := mailtriage.SeverityWarning, ""
-		if d.Pending+d.Expired > 0 {
-			stuck = fmt.Sprintf(" (%s)", stuckRecipients(d))
-		}
+		sev := mailtriage.SeverityWarning
 		if unreachable(d) {
 			// A destination that took nothing for an hour or more while
 			// its recipients' mail waited or was given up is a problem,
@@ -536,7 +529,7 @@ func domainFindings(r *Result, folded func(DomainStats, mailtriage.Finding) bool
 		f := mailtriage.Finding{
 			Code: "incident.domain-failing", Severity: sev, Category: nonEmpty(d.Reply.Category, "other"),
 			Message: fmt.Sprintf("%s (lane %s): none of %s accepted%s%s; most often: %s.", d.Domain, d.Lane, count(d.Attempts, "attempt"),
-				failingSpan(d), stuck, nonEmpty(d.Reply.Example, "no reply")),
+				failingSpan(d), stuckRecipients(d), nonEmpty(d.Reply.Example, "no reply")),
 			Fix: fix, Owner: owner,
 			Evidence: []string{fmt.Sprintf("domain=%s attempts=%d deferrals=%d bounces=%d recipients=%d pending=%d expired=%d first_failure=%s last_failure=%s rule=%s",
 				d.Domain, d.Attempts, d.Deferrals, d.Bounces, d.Recipients, d.Pending, d.Expired, d.FirstFailure.Format(time.RFC3339), d.LastFailure.Format(time.RFC3339), d.Reply.Rule)},
@@ -570,15 +563,18 @@ func failingSpan(d DomainStats) string {
 }
 
 // stuckRecipients says what became of a failing domain's recipients'
-// mail: "80 recipients pending", "12 recipients expired, 2 pending".
+// mail, when some is still queued or expired: " (80 recipients pending)",
+// " (12 recipients expired, 2 pending)"; "" when none is.
 func stuckRecipients(d DomainStats) string {
 	switch {
+	case d.Pending+d.Expired == 0:
+		return ""
 	case d.Expired == 0:
-		return count(d.Pending, "recipient") + " pending"
+		return " (" + count(d.Pending, "recipient") + " pending)"
 	case d.Pending == 0:
-		return count(d.Expired, "recipient") + " expired"
+		return " (" + count(d.Expired, "recipient") + " expired)"
 	}
-	return fmt.Sprintf("%s expired, %d pending", count(d.Expired, "recipient"), d.Pending)
+	return fmt.Sprintf(" (%s expired, %d pending)", count(d.Expired, "recipient"), d.Pending)
 }
 
 func windowEnd(t time.Time, open string) string {
