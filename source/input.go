@@ -66,9 +66,8 @@ type Input struct {
 // opened here, once, and read as a stream.
 func Open(name string, stdin io.Reader) (*Input, error) {
 	if name == Stdin {
-		in := &Input{Name: name, Modified: time.Now(), stream: bufio.NewReaderSize(stdin, 1<<20)}
-		head, _ := in.stream.Peek(4)
-		in.Compression = compressionOf(head)
+		in := &Input{Name: name, Modified: time.Now()}
+		in.readStream(stdin)
 		return in, nil
 	}
 	st, err := os.Stat(name)
@@ -89,9 +88,8 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	if !st.Mode().IsRegular() {
 		// A pipe gives its data once: keep it open and read it as a
 		// stream, or the bytes read here are lost to the reading.
-		in.Size, in.file, in.stream = 0, f, bufio.NewReaderSize(f, 1<<20)
-		head, _ := in.stream.Peek(4)
-		in.Compression = compressionOf(head)
+		in.Size, in.file = 0, f
+		in.readStream(f)
 		return in, nil
 	}
 	defer f.Close()
@@ -99,6 +97,14 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 	n, _ := io.ReadFull(f, head)
 	in.Compression = compressionOf(head[:n])
 	return in, nil
+}
+
+// readStream makes r the input's stream, buffered so that its head can be
+// read twice, and finds its compression in that head.
+func (in *Input) readStream(r io.Reader) {
+	in.stream = bufio.NewReaderSize(r, 1<<20)
+	head, _ := in.stream.Peek(4)
+	in.Compression = compressionOf(head)
 }
 
 // errOpen says why name could not be opened ("permission denied"),
