@@ -153,13 +153,13 @@ func Diagnose(ctx context.Context, r resolver.Resolver, domain string) *Diagnosi
 		diag.add(Finding{Code: "spf-void-limit", Severity: SeverityError, Domain: domain,
 			Message: fmt.Sprintf("%d lookups come back empty, over the limit of %d: receivers that get that far stop with permerror (RFC 7208 §4.6.4)", diag.VoidLookups, MaxVoidLookups),
 			Fix:     "remove the terms that name domains without records"})
-	case diag.VoidLookups == 1:
-		diag.add(Finding{Code: "spf-void-lookups", Severity: SeverityWarning, Domain: domain,
-			Message: fmt.Sprintf("1 lookup comes back empty (limit %d)", MaxVoidLookups),
-			Fix:     "remove the terms that name domains without records"})
 	case diag.VoidLookups > 0:
+		empty := fmt.Sprintf("%d lookups come back empty", diag.VoidLookups)
+		if diag.VoidLookups == 1 {
+			empty = "1 lookup comes back empty"
+		}
 		diag.add(Finding{Code: "spf-void-lookups", Severity: SeverityWarning, Domain: domain,
-			Message: fmt.Sprintf("%d lookups come back empty (limit %d)", diag.VoidLookups, MaxVoidLookups),
+			Message: fmt.Sprintf("%s (limit %d)", empty, MaxVoidLookups),
 			Fix:     "remove the terms that name domains without records"})
 	}
 	if spfRR.Status == resolver.OK {
