@@ -585,13 +585,7 @@ func windowEnd(t time.Time, open string) string {
 }
 
 // count writes "1 attempt", "3 attempts", with thousands separators.
-func count(n int, noun string) string {
-	s := numfmt.Thousands(int64(n))
-	if n == 1 {
-		return s + " " + noun
-	}
-	return s + " " + noun + "s"
-}
+func count(n int, noun string) string { return numfmt.Count(int64(n), noun) }
 
 // categoryAdvice is the first action per verdict category, after the seed
 // article's table.

@@ -16,12 +16,7 @@ import (
 func Printable(s string) string { return printable(s) }
 
 // Plural is n, with separators, and the word, plural unless n is 1.
-func Plural(n int64, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return numfmt.Thousands(n) + " " + word + "s"
-}
+func Plural(n int64, word string) string { return numfmt.Count(n, word) }
 
 // Percent writes a share as a percentage with one decimal: 0.4167 is
 // "41.7%".

@@ -27,3 +27,12 @@ func Thousands(n int64) string {
 	}
 	return string(b)
 }
+
+// Count writes n, as Thousands does, and the noun, plural unless n is 1:
+// "1 attempt", "2,692 attempts".
+func Count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return Thousands(n) + " " + noun + "s"
+}

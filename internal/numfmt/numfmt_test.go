@@ -12,3 +12,16 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 attempts"}, {1, "1 attempt"}, {2, "2 attempts"}, {2692, "2,692 attempts"},
+	} {
+		if got := Count(tt.n, "attempt"); got != tt.want {
+			t.Errorf("Count(%d, attempt) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
