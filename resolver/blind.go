@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -45,4 +46,42 @@ func Blind(ctx context.Context, r Resolver, name string) error {
 func TLD(name string) string {
 	name = strings.TrimSuffix(name, ".")
 	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
+// NXWatch passes lookups to Resolver and keeps the first name it answered
+// NXDOMAIN for, so that a command can ask, once it is done, whether the
+// resolver is blind (Blind): one that answers NXDOMAIN for every name
+// makes every domain, record and key "not exist". It is safe for
+// concurrent use.
+type NXWatch struct {
+	Resolver
+	mu   sync.Mutex
+	name string
+}
+
+// Lookup asks Resolver, and remembers name if it is the first answered
+// NXDOMAIN.
+func (w *NXWatch) Lookup(ctx context.Context, name string, qtype uint16) Answer {
+	a := w.Resolver.Lookup(ctx, name, qtype)
+	if a.Status == NXDomain {
+		w.mu.Lock()
+		if w.name == "" {
+			w.name = name
+		}
+		w.mu.Unlock()
+	}
+	return a
+}
+
+// Blind returns the *BlindError of Resolver if it answered a lookup
+// NXDOMAIN and denies the top-level domains too (see Blind); nil when it
+// answered none NXDOMAIN, or is not blind.
+func (w *NXWatch) Blind(ctx context.Context) error {
+	w.mu.Lock()
+	name := w.name
+	w.mu.Unlock()
+	if name == "" {
+		return nil
+	}
+	return Blind(ctx, w.Resolver, name)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mailtriage/mailtriage/resolver"
+	"github.com/miekg/dns"
 )
 
 // TestBlind: a resolver is blind when it denies the name's top-level
@@ -39,5 +40,26 @@ func TestBlind(t *testing.T) {
 		if tt.blind && !strings.Contains(err.Error(), "even "+resolver.TLD(tt.domain)+" does not exist") {
 			t.Errorf("%s: %v", tt.name, err)
 		}
+	}
+}
+
+// TestNXWatch: the watch asks Blind about the first name answered
+// NXDOMAIN, and about nothing when no lookup was.
+func TestNXWatch(t *testing.T) {
+	const root = ". 300 IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300\n"
+	z := resolver.NewZone(nil)
+	if err := z.Load(strings.NewReader(root), "", "root"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w := &resolver.NXWatch{Resolver: z}
+	if err := w.Blind(ctx); err != nil {
+		t.Errorf("no lookup yet: %v, want nil", err)
+	}
+	w.Lookup(ctx, "gone.example.test", dns.TypeTXT)
+	w.Lookup(ctx, "other.example.test", dns.TypeTXT)
+	var be *resolver.BlindError
+	if err := w.Blind(ctx); !errors.As(err, &be) || be.Name != "gone.example.test" {
+		t.Errorf("after NXDOMAIN for gone.example.test: %v, want its BlindError", err)
 	}
 }

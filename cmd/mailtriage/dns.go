@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -103,41 +102,11 @@ func addDNSFlags(f *pflag.FlagSet, o *dnsOptions) {
 	f.DurationVar(&o.timeout, "dns-timeout", 2*time.Second, "wait this long for each DNS answer (a timed-out query is retried twice)")
 }
 
-// nxWatch passes lookups to a resolver and keeps the first name it
-// answered NXDOMAIN for, so that a command can ask, once it is done,
-// whether the resolver is blind (resolver.Blind) as check does: one that
-// answers NXDOMAIN for every name makes every domain, record and key
-// "not exist".
-type nxWatch struct {
-	resolver.Resolver
-	mu   sync.Mutex
-	name string
-}
-
-func (w *nxWatch) Lookup(ctx context.Context, name string, qtype uint16) resolver.Answer {
-	a := w.Resolver.Lookup(ctx, name, qtype)
-	if a.Status == resolver.NXDomain {
-		w.mu.Lock()
-		if w.name == "" {
-			w.name = name
-		}
-		w.mu.Unlock()
-	}
-	return a
-}
-
-// blind returns the *resolver.BlindError of a resolver that answered a
-// lookup NXDOMAIN and denies the top-level domains too, as an error of
-// exit status 1 for cmd, which can make nothing of its answers; nil
-// otherwise.
-func (w *nxWatch) blind(ctx context.Context, cmd string) error {
-	w.mu.Lock()
-	name := w.name
-	w.mu.Unlock()
-	if name == "" {
-		return nil
-	}
-	if err := resolver.Blind(ctx, w.Resolver, name); err != nil {
+// blindError is the error of exit status 1 for cmd, which can make nothing
+// of the answers of a resolver that answered a lookup NXDOMAIN and denies
+// the top-level domains too (resolver.NXWatch.Blind); nil otherwise.
+func blindError(ctx context.Context, w *resolver.NXWatch, cmd string) error {
+	if err := w.Blind(ctx); err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("%s: %w; ask a resolver that reaches the public DNS (--resolver HOST:PORT), or answer from zone files with --zone", cmd, err)}
 	}
 	return nil

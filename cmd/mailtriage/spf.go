@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/report"
+	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/spf"
 	"github.com/spf13/cobra"
 )
@@ -94,7 +95,7 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 	if err != nil {
 		return err
 	}
-	r := &nxWatch{Resolver: live}
+	r := &resolver.NXWatch{Resolver: live}
 	ctx := cmd.Context()
 	d := spf.Diagnose(ctx, r, domain)
 	rep := &report.SPFReport{Domain: domain, Record: d.Root.Record, Lookups: d.Lookups, VoidLookups: d.VoidLookups, Tree: d.Root, Findings: d.Findings}
@@ -118,7 +119,7 @@ func runSPF(cmd *cobra.Command, e *env, o *spfOptions, arg string) error {
 		}
 		problems = problems || res.Status != spf.Pass
 	}
-	if err := r.blind(ctx, "spf "+domain); err != nil {
+	if err := blindError(ctx, r, "spf "+domain); err != nil {
 		return err
 	}
 	var nothingToFlatten string

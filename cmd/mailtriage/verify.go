@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/mailbox"
 	"github.com/mailtriage/mailtriage/mailhost"
+	"github.com/mailtriage/mailtriage/resolver"
 	"github.com/mailtriage/mailtriage/verify"
 	"github.com/spf13/cobra"
 )
@@ -105,7 +106,7 @@ func runVerify(cmd *cobra.Command, e *env, o *verifyOptions, path string) error 
 	if err != nil {
 		return err
 	}
-	r := &nxWatch{Resolver: live}
+	r := &resolver.NXWatch{Resolver: live}
 	opts.Resolver = r
 	name, data, err := readOneMessage(e, path)
 	if err != nil {
@@ -115,7 +116,7 @@ func runVerify(cmd *cobra.Command, e *env, o *verifyOptions, path string) error 
 	if err != nil {
 		return &codeError{code: exitError, err: fmt.Errorf("%s: %w", name, err)}
 	}
-	if err := r.blind(cmd.Context(), "verify "+name); err != nil {
+	if err := blindError(cmd.Context(), r, "verify "+name); err != nil {
 		return err
 	}
 	rep.Message = name
