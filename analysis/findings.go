@@ -574,7 +574,7 @@ func stuckRecipients(d DomainStats) string {
 	case d.Pending == 0:
 		return " (" + count(d.Expired, "recipient") + " expired)"
 	}
-	return fmt.Sprintf(" (%s expired, %d pending)", count(d.Expired, "recipient"), d.Pending)
+	return " (" + count(d.Expired, "recipient") + " expired, " + numfmt.Thousands(int64(d.Pending)) + " pending)"
 }
 
 func windowEnd(t time.Time, open string) string {
