@@ -295,27 +295,30 @@ func (lp *LanePlan) routes(ls analysis.LaneStats, o Options) {
 		}
 	}
 	share := len(domains) > 1 && len(sites) == 1 && o.Relayhost == "" && len(learned) == 0
+	// PowerMTA queues each domain on its own: the lane's domains with no
+	// mail in the logs get their queues too.
+	ownQueuesForKnown := func() bool {
+		if len(known) == 0 || o.MTA != "powermta" {
+			return false
+		}
+		t.Domains = append(domains, known...)
+		lp.Notes = append(lp.Notes, ownQueues(known, t.Destinations))
+		return true
+	}
 	switch {
 	case o.Relayhost != "":
 		t.Domains = append(domains, known...)
 	case share:
 		t.Nexthop = domains[0]
 		t.Domains = domains
-		switch {
-		case len(known) > 0 && o.MTA == "powermta":
-			t.Domains = append(domains, known...)
-			lp.Notes = append(lp.Notes, ownQueues(known, t.Destinations))
-		case len(known) > 0:
+		if !ownQueuesForKnown() && len(known) > 0 {
 			lp.Notes = append(lp.Notes, fmt.Sprintf("not routed: %s (in the lane, but no mail to them in the logs shows they share %s's MX)", strings.Join(known, ", "), domains[0]))
 		}
 	case o.SharedNexthop && len(domains) > 1:
 		t.Nexthop = domains[0]
 		t.Domains = domains
 		lp.Notes = append(lp.Notes, "--shared-nexthop: all of the lane's domains go to "+domains[0]+"'s MX; the logs show them on "+siteList(sites)+": check each domain's MX before installing")
-		if len(known) > 0 && o.MTA == "powermta" {
-			t.Domains = append(domains, known...)
-			lp.Notes = append(lp.Notes, ownQueues(known, t.Destinations))
-		}
+		ownQueuesForKnown()
 	default:
 		t.Domains = append(domains, known...)
 		if len(learned) > 0 && len(domains) > 1 && len(sites) == 1 {
