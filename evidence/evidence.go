@@ -152,7 +152,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 	if p.Actions == nil {
 		p.Actions = []string{}
 	}
-	p.From, p.To = window(r)
+	p.From, p.To = r.Span()
 	p.Incidents = slices.Clone(r.Incidents)
 	sort.SliceStable(p.Incidents, func(i, j int) bool { return p.Incidents[i].Deferrals > p.Incidents[j].Deferrals })
 	for _, inc := range p.Incidents {
@@ -220,18 +220,6 @@ func (p *Pack) withhold() {
 	for i := range p.Samples {
 		p.Samples[i].LastReply = hide(p.Samples[i].LastReply)
 	}
-}
-
-func window(r *analysis.Result) (from, to time.Time) {
-	for _, h := range r.Hourly {
-		if from.IsZero() || h.Hour.Before(from) {
-			from = h.Hour
-		}
-		if e := h.Hour.Add(time.Hour); e.After(to) {
-			to = e
-		}
-	}
-	return from, to
 }
 
 // who names who answered a reply as every report does ("apple behind
