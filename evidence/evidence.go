@@ -68,7 +68,10 @@ type Pack struct {
 	// CouldNotTell are the lists that could not be asked (refused,
 	// unavailable, lookups failed), with why: never read as clean.
 	CouldNotTell []string `json:"blocklists_could_not_tell,omitempty"`
-	Actions      []string `json:"actions"`
+	// ListsAnswered counts the lists that gave a trustworthy answer: with
+	// none, "no listing" would read as a clean result.
+	ListsAnswered int      `json:"-"`
+	Actions       []string `json:"actions"`
 	// Recipients says whether recipient addresses are in the pack.
 	Recipients string `json:"recipients"`
 	// Hourly is the analysis's hourly table, for the chart.
@@ -182,6 +185,9 @@ func Build(r *analysis.Result, o Options) *Pack {
 	}
 	if o.Check != nil {
 		p.Auth, p.Listings, p.CouldNotTell = fromCheck(o.Check)
+		if o.Check.Blocklists != nil {
+			p.ListsAnswered = len(o.Check.Blocklists.Zones) - len(p.CouldNotTell)
+		}
 	}
 	if !o.IncludeRecipients {
 		p.withhold()
