@@ -282,3 +282,37 @@ type Incident struct {
 	// deferrals in this lane in these hours.
 	Reply Response `json:"dominant_reply"`
 }
+
+// Span is the period the analysis covers, as analyze heads its report:
+// from the first to the last stamp of its inputs, narrowed to the
+// --since/--until window when one was given. A queue timeout logged days
+// after the lane's last attempt is inside it. A saved analysis that
+// names no input's stamps falls back to the hours that had attempts.
+func (r *Result) Span() (from, to time.Time) {
+	for _, in := range r.Inputs {
+		if !in.First.IsZero() && (from.IsZero() || in.First.Before(from)) {
+			from = in.First
+		}
+		if in.Last.After(to) {
+			to = in.Last
+		}
+	}
+	if from.IsZero() {
+		for _, h := range r.Hourly {
+			if from.IsZero() || h.Hour.Before(from) {
+				from = h.Hour
+			}
+			if end := h.Hour.Add(time.Hour); end.After(to) {
+				to = end
+			}
+		}
+		return from, to
+	}
+	if since, err := time.Parse(time.RFC3339, r.Since); err == nil && since.After(from) {
+		from = since
+	}
+	if until, err := time.Parse(time.RFC3339, r.Until); err == nil && until.Before(to) {
+		to = until
+	}
+	return from.UTC(), to.UTC()
+}

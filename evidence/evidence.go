@@ -68,7 +68,10 @@ type Pack struct {
 	// CouldNotTell are the lists that could not be asked (refused,
 	// unavailable, lookups failed), with why: never read as clean.
 	CouldNotTell []string `json:"blocklists_could_not_tell,omitempty"`
-	Actions      []string `json:"actions"`
+	// ListsAnswered counts the lists that gave a trustworthy answer: with
+	// none, "no listing" would read as a clean result.
+	ListsAnswered int      `json:"-"`
+	Actions       []string `json:"actions"`
 	// Recipients says whether recipient addresses are in the pack.
 	Recipients string `json:"recipients"`
 	// Hourly is the analysis's hourly table, for the chart.
@@ -152,7 +155,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 	if p.Actions == nil {
 		p.Actions = []string{}
 	}
-	p.From, p.To = window(r)
+	p.From, p.To = r.Span()
 	p.Incidents = slices.Clone(r.Incidents)
 	sort.SliceStable(p.Incidents, func(i, j int) bool { return p.Incidents[i].Deferrals > p.Incidents[j].Deferrals })
 	for _, inc := range p.Incidents {
@@ -182,6 +185,9 @@ func Build(r *analysis.Result, o Options) *Pack {
 	}
 	if o.Check != nil {
 		p.Auth, p.Listings, p.CouldNotTell = fromCheck(o.Check)
+		if o.Check.Blocklists != nil {
+			p.ListsAnswered = len(o.Check.Blocklists.Zones) - len(p.CouldNotTell)
+		}
 	}
 	if !o.IncludeRecipients {
 		p.withhold()
@@ -220,18 +226,6 @@ func (p *Pack) withhold() {
 	for i := range p.Samples {
 		p.Samples[i].LastReply = hide(p.Samples[i].LastReply)
 	}
-}
-
-func window(r *analysis.Result) (from, to time.Time) {
-	for _, h := range r.Hourly {
-		if from.IsZero() || h.Hour.Before(from) {
-			from = h.Hour
-		}
-		if e := h.Hour.Add(time.Hour); e.After(to) {
-			to = e
-		}
-	}
-	return from, to
 }
 
 // who names who answered a reply as every report does ("apple behind

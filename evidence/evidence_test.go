@@ -210,3 +210,28 @@ func TestSampleID(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowHoldsTheTimeouts: the pack's window is the period analyze
+// reports, its inputs' first to last stamp; a queue timeout logged days
+// after the lane's last attempt (PowerMTA's b row at 4.4.7) is inside it,
+// not after a window cut at the last hour with attempts.
+func TestWindowHoldsTheTimeouts(t *testing.T) {
+	first := time.Date(2025, 3, 10, 14, 2, 11, 0, time.UTC)
+	expired := time.Date(2025, 3, 14, 14, 6, 2, 0, time.UTC)
+	r := &analysis.Result{
+		Inputs: []analysis.Input{{Name: "acct.csv", First: first, Last: expired}},
+		Hourly: []analysis.HourStats{{Hour: first.Truncate(time.Hour), Lane: "yahoo", Attempts: 2}},
+		ExpiredRecipients: []analysis.RecipientOutcome{
+			{Time: expired, Source: "powermta", Host: "powermta", Recipient: "slow@yahoo.com", Lane: "yahoo"},
+		},
+	}
+	p := Build(r, Options{})
+	if !p.From.Equal(first) || !p.To.Equal(expired) {
+		t.Errorf("window %v to %v, want %v to %v (the inputs' span)", p.From, p.To, first, expired)
+	}
+	for _, s := range p.Samples {
+		if s.Expired.After(p.To) {
+			t.Errorf("sample expired %v after the window's end %v", s.Expired, p.To)
+		}
+	}
+}

@@ -134,7 +134,7 @@ var steps = []struct {
 func New(r *analysis.Result, o Options) *Plan {
 	// Lists are empty, not nil: JSON arrays, never null.
 	p := &Plan{Lanes: []LanePlan{}, Watch: []string{}}
-	p.From, p.To = span(r)
+	p.From, p.To = r.Span()
 	// A lane's incident is its worst by deferrals among those that reached
 	// MinIncidentRate: one such incident is enough to slow the lane, though
 	// a milder one deferred more mail.
@@ -162,18 +162,6 @@ func New(r *analysis.Result, o Options) *Plan {
 	}
 	p.Streams = streams(r, p.Lanes, o.BulkSource)
 	return p
-}
-
-func span(r *analysis.Result) (from, to time.Time) {
-	for _, h := range r.Hourly {
-		if from.IsZero() || h.Hour.Before(from) {
-			from = h.Hour
-		}
-		if end := h.Hour.Add(time.Hour); end.After(to) {
-			to = end
-		}
-	}
-	return from, to
 }
 
 // lanePlan plans one lane around its worst incident.

@@ -307,3 +307,16 @@ func TestWatchWorstIncident(t *testing.T) {
 		t.Errorf("watch %q: the other incident is not listed after the worst", w)
 	}
 }
+
+// TestSpanIsAnalyzes: the plan's "analysis from ... to ..." is the period
+// analyze reports for the same logs (its inputs' first to last stamp),
+// not the hours that had attempts, which stop before a late queue
+// timeout.
+func TestSpanIsAnalyzes(t *testing.T) {
+	r := sample(t)
+	p := New(r, Options{})
+	from, to := r.Span()
+	if !p.From.Equal(from) || !p.To.Equal(to) || p.To.Minute() != 44 {
+		t.Errorf("plan from %v to %v, analysis %v to %v", p.From, p.To, from, to)
+	}
+}

@@ -69,7 +69,11 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 			f("- Problem: %s\n", mdEscape(pr))
 		}
 		if len(p.Listings) == 0 {
-			f("- Blocklists: no listing on the lists that answered\n")
+			if p.ListsAnswered > 0 {
+				f("- Blocklists: no listing on the lists that answered\n")
+			} else {
+				f("- Blocklists: no list answered, so the blocklist status is not known (not a clean result)\n")
+			}
 		}
 		if len(p.CouldNotTell) > 0 {
 			f("- Blocklists that could not tell (not asked, or no trustworthy answer; not a clean result): %s\n", mdList(p.CouldNotTell, "-"))
@@ -213,7 +217,13 @@ const evidenceTemplate = `<!DOCTYPE html>
 {{- if or .P.Listings .P.CouldNotTell}}
 <section>
 <h2>Blocklist listings</h2>
+{{- if .P.Listings}}
 <ul>{{range .P.Listings}}<li>{{.Target}} on {{.List}}: {{.Detail}}</li>{{end}}</ul>
+{{- else if .P.ListsAnswered}}
+<p>No listing on the lists that answered.</p>
+{{- else}}
+<p>Blocklists: no list answered, so the blocklist status is not known (not a clean result).</p>
+{{- end}}
 {{- if .P.CouldNotTell}}
 <p>Blocklists that could not tell (not asked, or no trustworthy answer; not a clean result): {{range $i, $l := .P.CouldNotTell}}{{if $i}}, {{end}}{{$l}}{{end}}</p>
 {{- end}}

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailtriage/mailtriage/analysis"
 )
 
 // TestParseTime checks the forms --since and --until take: RFC 3339
@@ -55,5 +61,38 @@ func TestSinceUntilHelp(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}
+	}
+}
+
+// TestReadmeJSONFields: the README's sentence "The JSON report's
+// top-level fields are ..." names every top-level field of analyze
+// --format json (those the sample's report has, and those only some
+// runs add), and no field the report does not have.
+func TestReadmeJSONFields(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	start := strings.Index(text, "The JSON report's top-level fields are")
+	if start < 0 {
+		t.Fatal("README: no sentence on the JSON report's top-level fields")
+	}
+	sentence := text[start:]
+	sentence = sentence[:strings.Index(sentence, ";")]
+	var named []string
+	for _, m := range regexp.MustCompile("`([a-z_]+)`").FindAllStringSubmatch(sentence, -1) {
+		named = append(named, m[1])
+	}
+	var want []string
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(analysis.Result{})) {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			want = append(want, name)
+		}
+	}
+	slices.Sort(named)
+	slices.Sort(want)
+	if !slices.Equal(named, want) {
+		t.Errorf("README names %v\nthe report has %v", named, want)
 	}
 }

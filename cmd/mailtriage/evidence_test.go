@@ -103,6 +103,13 @@ func TestEvidenceUnansweredLists(t *testing.T) {
 	if !strings.Contains(md, "could not tell") || !strings.Contains(md, "Spamhaus ZEN") {
 		t.Errorf("the pack does not say which lists could not tell:\n%s", md[strings.Index(md, "## Authentication"):])
 	}
+	if strings.Contains(md, "no listing") || !strings.Contains(md, "no list answered") {
+		t.Errorf("no list answered, but the pack reads as if some did:\n%s", md[strings.Index(md, "## Authentication"):])
+	}
+	_, page, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--check", "example.com", "--zone", exampleZone, "--offline", "--ip", "198.51.100.21", "--format", "html")
+	if !strings.Contains(page, "no list answered") {
+		t.Errorf("the HTML pack does not say that no list answered")
+	}
 }
 
 // TestEvidenceCheckDNSDown: --check with a DNS server that does not
