@@ -62,9 +62,11 @@ type Pack struct {
 	SendingDomains  []string            `json:"sending_domains"`
 	Selectors       []string            `json:"dkim_selectors"`
 	Responses       []analysis.Response `json:"responses"`
-	Samples         []Sample            `json:"sample_messages"`
-	Auth            *Auth               `json:"authentication,omitempty"`
-	Listings        []Listing           `json:"blocklist_listings,omitempty"`
+	// ResponsesLeftOut counts the failed replies past the pack's list.
+	ResponsesLeftOut int       `json:"responses_left_out"`
+	Samples          []Sample  `json:"sample_messages"`
+	Auth             *Auth     `json:"authentication,omitempty"`
+	Listings         []Listing `json:"blocklist_listings,omitempty"`
 	// CouldNotTell are the lists that could not be asked (refused,
 	// unavailable, lookups failed), with why: never read as clean.
 	CouldNotTell []string `json:"blocklists_could_not_tell,omitempty"`
@@ -177,7 +179,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 		}
 	}
 	p.EnvelopeSenders, p.SendingDomains = senders(r)
-	p.Responses = responses(r)
+	p.Responses, p.ResponsesLeftOut = responses(r)
 	p.Samples = samples(r, o.IncludeRecipients)
 	p.Recipients = "Recipient addresses are withheld (privacy); run with --include-recipients to add them."
 	if o.IncludeRecipients {
@@ -310,8 +312,9 @@ func senders(r *analysis.Result) ([]Sender, []string) {
 }
 
 // responses are the replies that failed: temporary and permanent, most
-// frequent first, as the receivers wrote them.
-func responses(r *analysis.Result) []analysis.Response {
+// frequent first, as the receivers wrote them; and how many more there
+// were than the pack lists.
+func responses(r *analysis.Result) ([]analysis.Response, int) {
 	var out []analysis.Response
 	for _, resp := range r.Responses {
 		if resp.Code >= 400 || strings.HasPrefix(resp.Enhanced, "4.") || strings.HasPrefix(resp.Enhanced, "5.") {
@@ -320,9 +323,9 @@ func responses(r *analysis.Result) []analysis.Response {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	if len(out) > maxResponses {
-		out = out[:maxResponses]
+		return out[:maxResponses], len(out) - maxResponses
 	}
-	return out
+	return out, 0
 }
 
 // samples are messages that timed out, one per queue id, from the

@@ -235,3 +235,19 @@ func TestWindowHoldsTheTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// TestResponsesLeftOut: the pack lists the most frequent failed replies
+// and counts the rest, so a reader knows the list is cut.
+func TestResponsesLeftOut(t *testing.T) {
+	r := sample(t)
+	failed := 0
+	for _, resp := range r.Responses {
+		if resp.Code >= 400 || strings.HasPrefix(resp.Enhanced, "4.") || strings.HasPrefix(resp.Enhanced, "5.") {
+			failed++
+		}
+	}
+	p := Build(r, Options{Now: time.Unix(0, 0)})
+	if failed <= maxResponses || len(p.Responses) != maxResponses || p.ResponsesLeftOut != failed-maxResponses {
+		t.Errorf("%d failed replies: %d listed, %d left out", failed, len(p.Responses), p.ResponsesLeftOut)
+	}
+}

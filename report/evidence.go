@@ -87,6 +87,9 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 		for _, r := range p.Responses {
 			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(mailtriage.Who(r.Provider, r.Filter)), mdCode(r.Example))
 		}
+		if p.ResponsesLeftOut > 0 {
+			f("\nLeft out, less frequent: %s (mailtriage analyze --format json lists every reply).\n", n(p.ResponsesLeftOut))
+		}
 	}
 	if len(p.Samples) > 0 {
 		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | queued | expired | attempts | last reply |\n|---|---|---|---|---:|---|\n")
@@ -237,6 +240,9 @@ const evidenceTemplate = `<!DOCTYPE html>
 <tr><td>{{n .Count}}</td><td>{{replyCode .Code .Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{who .Provider .Filter}}</td><td><code>{{.Example}}</code></td></tr>
 {{- end}}
 </tbody></table>
+{{- if .P.ResponsesLeftOut}}
+<p>Left out, less frequent: {{n .P.ResponsesLeftOut}} (mailtriage analyze --format json lists every reply).</p>
+{{- end}}
 </section>
 {{- end}}
 {{- if .P.Samples}}
