@@ -36,8 +36,8 @@ func EvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	bw := bufio.NewWriter(w)
 	f := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
-	f("# Delivery evidence\n\nWindow: %s to %s (times in UTC; log stamps read as %s). Generated %s.\n\n%s\n",
-		stamp(p.From), stamp(p.To), nonEmpty(p.TimeZone, "UTC"), stamp(p.Generated), mdEscape(p.Recipients))
+	f("# Delivery evidence\n\nWindow: %s to %s (times in UTC%s). Generated %s.\n\n%s\n",
+		stamp(p.From), stamp(p.To), packZoneNote(p), stamp(p.Generated), mdEscape(p.Recipients))
 	f("\n## What happened\n\n")
 	if len(p.Summary) == 0 {
 		f("No incident: no lane's deferrals rose well above its usual rate.\n")
@@ -132,11 +132,21 @@ func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	return validUTF8(w, func(w io.Writer) error { return writeEvidenceHTML(w, p) })
 }
 
+// packZoneNote is zoneNote for the pack's analysis; a pack read back
+// without one names the zone it was made with.
+func packZoneNote(p *evidence.Pack) string {
+	if p.Result != nil {
+		return zoneNote(p.Result)
+	}
+	return "; log stamps without zone read as " + nonEmpty(p.TimeZone, "UTC")
+}
+
 func writeEvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	v := struct {
 		P     *evidence.Pack
+		Zone  string
 		Chart template.HTML
-	}{P: p}
+	}{P: p, Zone: packZoneNote(p)}
 	if r := p.Result; r != nil {
 		if ax, ok := newHourAxis(r.Hourly); ok {
 			if lanes, undrawn := chartLanes(r); len(lanes) > 0 {
@@ -168,7 +178,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 <main>
 <header>
 <h1>Delivery evidence</h1>
-<p class="meta">Window {{stamp .P.From}} to {{stamp .P.To}} (UTC; log stamps read as {{if .P.TimeZone}}{{.P.TimeZone}}{{else}}UTC{{end}}). Generated {{stamp .P.Generated}}.</p>
+<p class="meta">Window {{stamp .P.From}} to {{stamp .P.To}} (times in UTC{{.Zone}}). Generated {{stamp .P.Generated}}.</p>
 <p class="meta">{{.P.Recipients}}</p>
 </header>
 <section>

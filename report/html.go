@@ -82,7 +82,7 @@ func newHTMLView(r *analysis.Result) *htmlView {
 	v := &htmlView{
 		R:         r,
 		Span:      inputSpan(r),
-		Zone:      nonEmpty(r.TimeZone, "not stated"),
+		Zone:      zoneNote(r),
 		Tiles:     summaryTiles(r.Summary),
 		Lanes:     capRows(r.Lanes),
 		Responses: capRows(r.Responses),
@@ -221,7 +221,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <main>
 <header>
 <h1>Delivery incident report</h1>
-<p class="meta">{{.Span}} · times in UTC; zone-less timestamps read as {{.Zone}} · {{.InputsLine}}</p>
+<p class="meta">{{.Span}} · times in UTC{{.Zone}} · {{.InputsLine}}</p>
 {{- if or .R.Since .R.Until}}
 <p class="meta">Window: since {{or .R.Since "the start"}} until {{or .R.Until "the end"}}</p>
 {{- end}}

@@ -147,7 +147,7 @@ func TestHTMLSections(t *testing.T) {
 	page := renderHTML(t, sampleResult())
 	at := -1
 	for _, s := range []string{
-		"<h1>Delivery incident report</h1>", "2025-03-03 21:02Z to 2025-03-04 06:58Z", "zone-less timestamps read as Europe/Berlin",
+		"<h1>Delivery incident report</h1>", "2025-03-03 21:02Z to 2025-03-04 06:58Z", "lines without zone read as Europe/Berlin",
 		`class="tiles"`, `id="findings"`, `id="deferral-rate"`, `id="attempts"`, `id="lanes"`, `id="incidents"`, `id="replies"`,
 		`id="timeouts"`, `id="providers"`, `id="streams"`, `id="relays"`, `id="inputs"`,
 	} {

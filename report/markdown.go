@@ -22,7 +22,7 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	s := r.Summary
 	p("# Delivery incident report\n\n")
-	p("%s. Times are UTC; zone-less timestamps were read as %s.\n\n", inputSpan(r), nonEmpty(r.TimeZone, "UTC"))
+	p("%s. Times are UTC%s.\n\n", inputSpan(r), zoneNote(r))
 	if r.Since != "" || r.Until != "" {
 		p("Window: since %s until %s; the figures cover only these events.\n\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
 	}

@@ -515,3 +515,20 @@ func TestSparklineSaysBounces(t *testing.T) {
 		t.Errorf("bounces above deferrals: %q", a)
 	}
 }
+
+// TestZoneNoteOnlyWhenUsed: every format names the zone zone-less stamps
+// were read in only when some were: RFC 3339 stamps carry their own.
+func TestZoneNoteOnlyWhenUsed(t *testing.T) {
+	r := &analysis.Result{TimeZone: "Europe/Berlin", Inputs: []analysis.Input{{Name: "mail.log", Lines: 10, MatchedLines: 10}}}
+	for name, out := range renderAll(t, r) {
+		if strings.Contains(out, "Europe/Berlin") {
+			t.Errorf("%s names the zone though no stamp lacked one", name)
+		}
+	}
+	r.Inputs[0].Zoneless = 10
+	for name, out := range renderAll(t, r) {
+		if !strings.Contains(out, "10 lines without zone read as Europe/Berlin") {
+			t.Errorf("%s does not say the zone-less stamps' zone", name)
+		}
+	}
+}
