@@ -76,11 +76,11 @@ func runClassify(e *env, o *classifyOptions, args []string) error {
 		return err
 	}
 	out := bufio.NewWriter(e.stdout)
-	notReplies := 0
+	var notReplies []string
 	emit := func(text string) error {
 		c := classifyOne(cl, text, o.host)
 		if c.Verdict.Rule == classify.Unclassified && c.Reply.Code == 0 && c.Reply.Enhanced == "" {
-			notReplies++
+			notReplies = append(notReplies, text)
 		}
 		if o.format == "json" {
 			b, err := json.Marshal(c)
@@ -167,16 +167,20 @@ func continues(reply, line string) bool {
 }
 
 // notRepliesError reports inputs that carry no reply code and that no rule
-// recognised: most likely not SMTP replies at all.
-func notRepliesError(n int) error {
-	if n == 0 {
+// recognised: most likely not SMTP replies at all. It names the first.
+func notRepliesError(inputs []string) error {
+	if len(inputs) == 0 {
 		return nil
 	}
-	what := fmt.Sprintf("%d inputs are", n)
-	if n == 1 {
+	first := inputs[0]
+	if len(first) > 60 {
+		first = first[:60] + "..."
+	}
+	what := fmt.Sprintf("%d inputs are", len(inputs))
+	if len(inputs) == 1 {
 		what = "1 input is"
 	}
-	return &codeError{code: exitError, err: fmt.Errorf("%s not an SMTP reply (no reply code) and no rule recognises the text", what)}
+	return &codeError{code: exitError, err: fmt.Errorf("%s not an SMTP reply (no reply code) and no rule recognises the text: %q", what, first)}
 }
 
 func classifyOne(cl *classify.Classifier, text, host string) classification {

@@ -316,7 +316,7 @@ func TestClassify(t *testing.T) {
 	}
 	// Text that is no reply at all is classified, and said to be none.
 	code, out, errs := mt(t, "", "classify", "hello world", "421 4.7.0 Try again later")
-	if code != exitError || !strings.Contains(errs, "1 input is not an SMTP reply") || !strings.Contains(out, "Try again later") {
+	if code != exitError || !strings.Contains(errs, `1 input is not an SMTP reply (no reply code) and no rule recognises the text: "hello world"`) || !strings.Contains(out, "Try again later") {
 		t.Errorf("not a reply: exit %d, stderr %q", code, errs)
 	}
 }
