@@ -85,7 +85,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.Responses) > 0 {
 		f("\n## Replies, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
 		for _, r := range p.Responses {
-			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(mailtriage.Who(r.Provider, r.Filter)), mdCode(r.Example))
+			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(whoOrDash(r.Provider, r.Filter)), mdCode(r.Example))
 		}
 		if p.ResponsesLeftOut > 0 {
 			f("\nLeft out, less frequent: %s (mailtriage analyze --format json lists every reply).\n", n(p.ResponsesLeftOut))
@@ -132,6 +132,12 @@ func EvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	return validUTF8(w, func(w io.Writer) error { return writeEvidenceHTML(w, p) })
 }
 
+// whoOrDash names who answered, "-" when nothing tells, as analyze's
+// tables write it.
+func whoOrDash(provider, filter string) string {
+	return nonEmpty(mailtriage.Who(provider, filter), "-")
+}
+
 // packZoneNote is zoneNote for the pack's analysis; a pack read back
 // without one names the zone it was made with.
 func packZoneNote(p *evidence.Pack) string {
@@ -162,7 +168,7 @@ func writeEvidenceHTML(w io.Writer, p *evidence.Pack) error {
 	return bw.Flush()
 }
 
-var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate, "replyCode": replyCode, "n": n, "who": mailtriage.Who}).Parse(evidenceTemplate)).Parse(pageCSS))
+var evidencePage = template.Must(template.Must(template.New("evidence").Funcs(template.FuncMap{"stamp": stamp, "rate": rate, "replyCode": replyCode, "n": n, "who": whoOrDash}).Parse(evidenceTemplate)).Parse(pageCSS))
 
 const evidenceTemplate = `<!DOCTYPE html>
 <html lang="en">
