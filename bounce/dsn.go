@@ -344,11 +344,11 @@ func commandOf(text string) string {
 			return c
 		}
 	}
-	if i := transcriptErrorIn(lower); i != nil {
+	if i := transcriptErrorAt(lower); i >= 0 {
 		// The client's last command before it: Sendmail's ">>> DATA",
 		// Postfix's "In:  DATA".
-		j, prefix := strings.LastIndex(lower[:i[0]], ">>> "), ">>> "
-		if k := strings.LastIndex(lower[:i[0]], "in: "); k > j {
+		j, prefix := strings.LastIndex(lower[:i], ">>> "), ">>> "
+		if k := strings.LastIndex(lower[:i], "in: "); k > j {
 			j, prefix = k, "in: "
 		}
 		if j >= 0 {
@@ -370,17 +370,36 @@ func commandOf(text string) string {
 	return best
 }
 
-// transcriptErrorIn finds a transcript's first error reply in lower, if
-// it has a transcript: Sendmail's "<<< 550", Postfix's "Out: 550".
-func transcriptErrorIn(lower string) []int {
-	if !strings.Contains(lower, "<<<") && !strings.Contains(lower, "out: ") {
-		return nil
+// transcriptErrorAt finds where a transcript's first error reply begins
+// in lower, or -1: Sendmail's "<<< 550", Postfix's "Out: 550" ("out:" not
+// inside a word, then white space, then a 4yz or 5yz code).
+func transcriptErrorAt(lower string) int {
+	first := -1
+	for _, mark := range []string{"<<<", "out:"} {
+		for from := 0; from < len(lower); {
+			i := strings.Index(lower[from:], mark)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(mark)
+			if mark == "out:" && isWordByte(lower, i-1) {
+				continue
+			}
+			j := from
+			for j < len(lower) && (lower[j] == ' ' || lower[j] == '\t' || lower[j] == '\n' || lower[j] == '\r' || lower[j] == '\f') {
+				j++
+			}
+			if j+3 <= len(lower) && (lower[j] == '4' || lower[j] == '5') && isDigit(lower[j+1]) && isDigit(lower[j+2]) {
+				if first < 0 || i < first {
+					first = i
+				}
+				break
+			}
+		}
 	}
-	return transcriptError.FindStringIndex(lower)
+	return first
 }
-
-// transcriptError is a transcript's first error reply.
-var transcriptError = regexp.MustCompile(`(?:<<<|\bout:)\s*[45]\d\d`)
 
 // phraseCommand names the command after prefix at the start of s.
 func phraseCommand(s, prefix string) string {

@@ -214,7 +214,7 @@ func textBlocks(p *parts, m *Message) blocks {
 				exchange = []string{t}
 			} else if strings.HasPrefix(t, "<<< ") && len(exchange) == 1 && replyStart(t) == 4 && t[4] != '2' && t[4] != '3' {
 				exchange = append(exchange, t)
-			} else if len(exchange) == 1 || strings.Contains(strings.ToLower(t), "while talking to") {
+			} else if len(exchange) == 1 || len(exchange) > 0 && strings.Contains(ascii.Lower(t), "while talking to") {
 				exchange = nil
 			}
 			if cur >= 0 {
@@ -238,16 +238,21 @@ func textBlocks(p *parts, m *Message) blocks {
 				reason = above + " " + reason
 			}
 		}
-		above := replyParagraph(preamble)
+		above, aboveRead := "", false
 		for i := first; i < len(out); i++ {
 			switch {
 			case strings.TrimSpace(out[i].text) == "":
 				out[i].text = reason
-			case above != "" && replyStart(out[i].text) < 0:
+			case replyStart(out[i].text) < 0:
 				// Apache James gives the reply above the message's
 				// details ("Error message below: 550 - ...", then "RCPT
 				// TO: jane@example.org" among the details).
-				out[i].text = above + "\n" + out[i].text
+				if !aboveRead {
+					above, aboveRead = replyParagraph(preamble), true
+				}
+				if above != "" {
+					out[i].text = above + "\n" + out[i].text
+				}
 			}
 		}
 	}

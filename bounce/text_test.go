@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -176,4 +177,23 @@ func oneRecipient(t *testing.T, raw string) Recipient {
 		t.Fatalf("recipients %+v", m.Recipients)
 	}
 	return m.Recipients[0]
+}
+
+// TestTranscriptErrorAt: a transcript's first error reply is found as the
+// expression `(?:<<<|\bout:)\s*[45]\d\d` finds it, without running one on
+// every bounce.
+func TestTranscriptErrorAt(t *testing.T) {
+	re := regexp.MustCompile(`(?:<<<|\bout:)\s*[45]\d\d`)
+	for _, s := range []string{
+		"", "out: 550 x", "timeout: 550", "time out: 450", " out:\t451", "<<< 250 ok\n<<< 550 no",
+		"in: data\n out: 354 go\n out: 451 4.3.0", "<<<550", "out:55", "aout: 550 <<< 421", "out: 250 ok out: 552 full",
+	} {
+		want := -1
+		if m := re.FindStringIndex(s); m != nil {
+			want = m[0]
+		}
+		if got := transcriptErrorAt(s); got != want {
+			t.Errorf("%q: at %d, want %d", s, got, want)
+		}
+	}
 }
