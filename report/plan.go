@@ -125,7 +125,7 @@ func dayOne(mta string, th throttle.Lane) string {
 func (t *textWriter) planLane(r *PlanReport, l plan.LanePlan) {
 	t.section(fmt.Sprintf("LANE %s (%s)", strings.ToUpper(l.Lane), strings.Join(l.Domains, ", ")))
 	t.printf("  why:       %s\n", t.wrap(l.Why, 13))
-	t.printf("  usual:     %d attempts an hour (a busy hour, and enough for the busiest usual day), %s deferred; a step holds above %s\n", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold))
+	t.printf("  usual:     %s\n", t.wrap(fmt.Sprintf("%d attempts an hour (a busy hour, and enough for the busiest usual day), %s deferred; a step holds above %s", l.UsualPerHour, rate(l.UsualRate), rate(l.Threshold)), 13))
 	th := l.Throttle
 	t.printf("  day one:   %s\n", t.wrap(dayOne(r.MTA, th), 13))
 	t.printf("  routing:   %s\n", t.wrap(routing(r.MTA, th), 13))
