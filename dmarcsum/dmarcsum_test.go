@@ -691,3 +691,22 @@ func TestGroupsRentedHosts(t *testing.T) {
 		t.Errorf("groups %q, want %q", got, want)
 	}
 }
+
+// TestNoReportsSaysWhatWasAsked: the empty summary names only the filters
+// given: no domain was asked for, so it speaks of the days alone.
+func TestNoReportsSaysWhatWasAsked(t *testing.T) {
+	day := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		s    Summary
+		want string
+	}{
+		{Summary{Since: day}, "none for those days."},
+		{Summary{Domain: "example.com"}, "none for that domain."},
+		{Summary{Domain: "example.com", Since: day}, "none for that domain and those days."},
+		{Summary{StoreEmpty: true}, "import them with 'mailtriage dmarc import'."},
+	} {
+		if got := tc.s.NoReports(); !strings.HasSuffix(got, tc.want) {
+			t.Errorf("%+v: %q, want it to end %q", tc.s, got, tc.want)
+		}
+	}
+}

@@ -160,7 +160,14 @@ func (s *Summary) NoReports() string {
 	if s.StoreEmpty || !s.Filtered() {
 		return "No aggregate reports here: import them with 'mailtriage dmarc import'."
 	}
-	return "No aggregate reports match " + s.Scope() + ": the database holds reports, none for that domain and those days."
+	what := "those days"
+	switch {
+	case s.Domain != "" && (!s.Since.IsZero() || !s.Until.IsZero()):
+		what = "that domain and those days"
+	case s.Domain != "":
+		what = "that domain"
+	}
+	return "No aggregate reports match " + s.Scope() + ": the database holds reports, none for " + what + "."
 }
 
 func sourcesTable(w io.Writer, s *Summary, top int, paint func(string, string) string) {
