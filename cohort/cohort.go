@@ -109,6 +109,7 @@ func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
 		br.Discard(3)
 	}
 	cr := csv.NewReader(br)
+	cr.Comma = separator(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -146,6 +147,31 @@ func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// separator tells the header's separator: a comma, or the semicolon of
+// spreadsheets set to a European locale, or a tab, whichever the first
+// line holds most of outside quotes.
+func separator(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size())
+	counts := map[byte]int{}
+	quoted := false
+	for _, b := range head {
+		if b == '"' {
+			quoted = !quoted
+		} else if b == '\n' && !quoted {
+			break
+		} else if !quoted {
+			counts[b]++
+		}
+	}
+	sep := byte(',')
+	for _, b := range []byte{';', '\t'} {
+		if counts[b] > counts[sep] {
+			sep = b
+		}
+	}
+	return rune(sep)
 }
 
 // columns are the indexes of the columns found; -1 for absent.

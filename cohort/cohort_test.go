@@ -182,3 +182,26 @@ func TestHashSet(t *testing.T) {
 		t.Errorf("n %d zero %v", s.n, s.hasZero)
 	}
 }
+
+// TestSplitSeparators: exports from spreadsheets in much of Europe use
+// semicolons, and some ESPs write tab-separated files; the header tells
+// which (a comma inside a quoted header name does not).
+func TestSplitSeparators(t *testing.T) {
+	for _, list := range []string{
+		"\"Email, or not\";last_click\r\na@yahoo.com;2026-11-20\r\n",
+		"email\tlast_click\na@yahoo.com\t2026-11-20\n",
+		"\"email; primary\",last_click\na@yahoo.com,2026-11-20\n",
+	} {
+		o := opts()
+		o.Columns.Address = append(o.Columns.Address, "email, or not", "email; primary")
+		var rows []row
+		_, err := Split(strings.NewReader(list), "list.csv", o, func(lane, cohort, addr string, _ time.Time) error {
+			rows = append(rows, row{lane, cohort, addr})
+			return nil
+		})
+		want := []row{{"yahoo", "engaged-30d", "a@yahoo.com"}}
+		if err != nil || fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("%q: %v %v", list, rows, err)
+		}
+	}
+}
