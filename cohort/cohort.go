@@ -212,13 +212,12 @@ func locate(header []string, c Columns) (columns, error) {
 
 // row files one recipient.
 func (s *Summary) row(rec []string, line int, cols columns, o Options, seen *hashSet, sink Sink) error {
-	addr := field(rec, cols.address)
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
+	addr, ok := Address(field(rec, cols.address))
+	if !ok {
 		s.NoAddress++
 		return nil
 	}
-	addr = strings.ToLower(addr)
+	at := strings.LastIndexByte(addr, '@')
 	// A 64-bit hash per address, not the address: 5 million rows take
 	// 64 MB (a collision, one in about 10^12 pairs, would count a
 	// recipient as a duplicate).
@@ -247,6 +246,22 @@ func (s *Summary) row(rec []string, line int, cols columns, o Options, seen *has
 	}
 	s.Cohorts[lane][cohort]++
 	return sink(lane, cohort, addr, last)
+}
+
+// Address returns the address in an export's field, lower-cased: the
+// part in angle brackets when there is a display name ("Jane Doe
+// <jane@example.com>"); ok is false when the field holds no address (no
+// "@" with text on both sides, or a space inside).
+func Address(v string) (addr string, ok bool) {
+	v = strings.TrimSpace(v)
+	if i := strings.LastIndexByte(v, '<'); i >= 0 && strings.HasSuffix(v, ">") {
+		v = strings.TrimSpace(v[i+1 : len(v)-1])
+	}
+	at := strings.LastIndexByte(v, '@')
+	if at <= 0 || at == len(v)-1 || strings.ContainsAny(v, " \t\r\n<>") {
+		return "", false
+	}
+	return strings.ToLower(v), true
 }
 
 func field(rec []string, i int) string {

@@ -205,3 +205,30 @@ func TestSplitSeparators(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitAddressForms: exports write an address with its display name,
+// in angle brackets, or padded; each is the recipient at its domain, not
+// a recipient outside the lanes. An address with a space inside is none.
+func TestSplitAddressForms(t *testing.T) {
+	rows, s, err := split(t, `email,last_click
+Jane Doe <Jane@Yahoo.com>,2026-11-20
+"""Doe, Jane"" <jane@yahoo.com>",2026-11-20
+<k@yahoo.com>,2026-11-20
+ l@yahoo.com ,2026-11-20
+j doe@yahoo.com,2026-11-20
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{"yahoo", "engaged-30d", "jane@yahoo.com"},
+		{"yahoo", "engaged-30d", "k@yahoo.com"},
+		{"yahoo", "engaged-30d", "l@yahoo.com"},
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("got\n%v\nwant\n%v", rows, want)
+	}
+	if s.Duplicates != 1 || s.NoAddress != 1 || s.OtherLanes != 0 || s.BadRows != 0 {
+		t.Errorf("summary %+v", s)
+	}
+}
