@@ -132,7 +132,9 @@ func planLanes(p *plan.Plan, lanesFile string) (func(string) string, error) {
 	}, nil
 }
 
-// readSuppress reads addresses not to mail, one a line ("#" comments).
+// readSuppress reads addresses not to mail: a list, one a line ("#"
+// comments), or an export in any shape (any separator, the address in any
+// column, with a display name): every address on a line is suppressed.
 func readSuppress(path string) (map[string]bool, error) {
 	set := map[string]bool{}
 	if path == "" {
@@ -144,15 +146,18 @@ func readSuppress(path string) (map[string]bool, error) {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
 	for sc.Scan() {
 		// Spreadsheets start their CSV exports with a byte order mark.
 		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if line == "" || strings.HasPrefix(line, "#") {
+		if strings.HasPrefix(line, "#") {
 			continue
 		}
-		// A CSV export: the first field.
-		addr, _, _ := strings.Cut(line, ",")
-		set[strings.ToLower(strings.Trim(addr, `"`))] = true
+		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(" \t,;\"'<>()[]", r) }) {
+			if a, ok := cohort.Address(w); ok {
+				set[a] = true
+			}
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &codeError{code: exitError, err: fmt.Errorf("--suppress %s: %w", path, err)}

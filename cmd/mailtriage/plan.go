@@ -76,7 +76,7 @@ not be read; 2 wrong usage.`,
 	f.StringVar(&o.outDir, "out-dir", "", "write the configuration files (and the cohort CSVs) into this directory")
 	c := &o.cohorts
 	f.StringVar(&c.recipients, "recipients", "", "CSV of recipients with their last open, click, purchase, reply or login dates: split the restarted lanes' recipients into cohorts")
-	f.StringVar(&c.suppress, "suppress", "", "addresses never to mail (hard bounces, complaints), one a line")
+	f.StringVar(&c.suppress, "suppress", "", "addresses never to mail (hard bounces, complaints): one a line, or an export with them in any column")
 	f.IntSliceVar(&c.windows, "windows", []int{30, 90, 180}, "engagement windows in days; older than the last is inactive")
 	f.StringVar(&c.asOf, "as-of", "", "count engagement ages from this date (default today)")
 	c.cols = map[string]*string{}
