@@ -328,11 +328,27 @@ func (o Options) cohortName(i int) string {
 // parseDate reads the date forms exports use; day-first and month-first
 // forms are refused, as they can't be told apart.
 func parseDate(v string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+	if strings.Trim(v, "0123456789") == "" {
+		return parseNumber(v)
+	}
+	// ISO 8601's "T" and the space databases write are one form here.
+	if len(v) > 10 && v[10] == 'T' {
+		v = v[:10] + " " + v[11:]
+	}
+	// The common forms first: each form tried costs an error.
+	for _, layout := range []string{
+		"2006-01-02", "2006-01-02 15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04",
+		"2006-01-02 15:04:05Z0700", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05 MST",
+	} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, nil
 		}
 	}
+	return time.Time{}, fmt.Errorf("not a date: %q", v)
+}
+
+// parseNumber reads a date of digits only.
+func parseNumber(v string) (time.Time, error) {
 	// Eight digits are a basic ISO 8601 date (20261130), not a second of
 	// 1970; thirteen are Unix milliseconds.
 	if len(v) == 8 {

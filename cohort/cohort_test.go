@@ -232,3 +232,34 @@ j doe@yahoo.com,2026-11-20
 		t.Errorf("summary %+v", s)
 	}
 }
+
+// TestParseDate: the forms exports write (Klaviyo's "2021-09-15 13:34"
+// and "2021-09-15 13:34:08+00:00", HubSpot's and databases' with a zone
+// after a space, ISO 8601 offsets without a colon).
+func TestParseDate(t *testing.T) {
+	want := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	for _, v := range []string{
+		"2026-11-25T09:00:00Z",
+		"2026-11-25T10:00:00+01:00",
+		"2026-11-25T10:00:00+0100",
+		"2026-11-25T09:00:00.123Z",
+		"2026-11-25 09:00:00",
+		"2026-11-25 09:00",
+		"2026-11-25T09:00",
+		"2026-11-25 10:00:00+01:00",
+		"2026-11-25 09:00:00 +0000",
+		"2026-11-25 09:00:00 UTC",
+		"1795597200",
+		"1795597200000",
+	} {
+		got, err := parseDate(v)
+		if err != nil || !got.Truncate(time.Second).Equal(want) {
+			t.Errorf("%q: %v %v, want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"11/25/2026", "25/11/2026", "0000-00-00 00:00:00", "NULL", "0", "-1"} {
+		if got, err := parseDate(v); err == nil {
+			t.Errorf("%q: %v, want an error", v, got)
+		}
+	}
+}
