@@ -128,6 +128,11 @@ func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
 			break
 		}
 		var pe *csv.ParseError
+		if errors.As(err, &pe) && pe.Line > pe.StartLine && errors.Is(pe.Err, csv.ErrQuote) {
+			// A quote that never closes takes the rows after it into
+			// one field: they would all be lost.
+			return s, fmt.Errorf("%s: line %d: a quoted field opens here and does not close properly (it reads on to line %d, taking the rows between with it); fix the quote", name, pe.StartLine, pe.Line)
+		}
 		if errors.As(err, &pe) {
 			// One mangled row (a stray quote) must not lose the rest of
 			// the list; it is counted and shown, and not mailed.

@@ -263,3 +263,13 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitUnclosedQuote: a quote opened and never closed swallows every
+// row after it; that is an error naming the file and the line, not one
+// row "that could not be read".
+func TestSplitUnclosedQuote(t *testing.T) {
+	_, _, err := split(t, "email,last_click\na@yahoo.com,2026-11-20\nb@yahoo.com,\"2026-11-20\nc@yahoo.com,2026-11-20\nd@yahoo.com,2026-11-20\n")
+	if err == nil || !strings.Contains(err.Error(), "list.csv: line 3") {
+		t.Errorf("got %v, want an error at list.csv: line 3", err)
+	}
+}
