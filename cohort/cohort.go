@@ -25,7 +25,8 @@ import (
 )
 
 // Columns names the CSV columns; each holds the header names tried, any
-// case.
+// case, spaces, underscores and hyphens ignored ("Email Address" is
+// email_address).
 type Columns struct {
 	Address, Open, Click, Purchase, Reply, Login []string
 }
@@ -187,11 +188,15 @@ type columns struct {
 
 // locate finds the columns by header name.
 func locate(header []string, c Columns) (columns, error) {
+	// "Email Address", "EmailAddress" and "email_address" are one name.
+	norm := func(h string) string {
+		return strings.ToLower(strings.NewReplacer(" ", "", "_", "", "-", "", "\ufeff", "").Replace(h))
+	}
 	find := func(names []string) int {
 		for i, h := range header {
-			h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+			h = norm(h)
 			for _, n := range names {
-				if h == strings.ToLower(n) {
+				if h == norm(n) {
 					return i
 				}
 			}
@@ -204,7 +209,7 @@ func locate(header []string, c Columns) (columns, error) {
 	}
 	var missing []string
 	if cols.address < 0 {
-		missing = append(missing, fmt.Sprintf("an address column (%s)", strings.Join(c.Address, ", ")))
+		missing = append(missing, fmt.Sprintf("address column (%s)", strings.Join(c.Address, ", ")))
 	}
 	if cols.dates == [5]int{-1, -1, -1, -1, -1} {
 		missing = append(missing, "any engagement date column (last open, click, purchase, reply or login)")

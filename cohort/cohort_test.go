@@ -273,3 +273,15 @@ func TestSplitUnclosedQuote(t *testing.T) {
 		t.Errorf("got %v, want an error at list.csv: line 3", err)
 	}
 }
+
+// TestSplitHeaderSpelling: Mailchimp heads its export "Email Address",
+// Salesforce Marketing Cloud "EmailAddress"; spaces, underscores and
+// hyphens in a header name do not matter.
+func TestSplitHeaderSpelling(t *testing.T) {
+	for _, header := range []string{"Email Address,Last Click", "EmailAddress,LastClick", "E-mail_Address,last-click"} {
+		rows, _, err := split(t, header+"\na@yahoo.com,2026-11-20\n")
+		if want := []row{{"yahoo", "engaged-30d", "a@yahoo.com"}}; err != nil || fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("%q: %v %v", header, rows, err)
+		}
+	}
+}
