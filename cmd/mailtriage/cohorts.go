@@ -196,9 +196,16 @@ type cohortFile struct {
 	path string
 }
 
+// path names a cohort's file: numbered in mailing order, or, for the
+// recipients never mailed during the recovery (inactive, suppressed),
+// "do-not-mail-...", so that a sender who takes every numbered file of
+// the folder does not take them.
 func (c *cohortFiles) path(laneName, cohortName string) string {
 	if c.dir == "" {
 		return ""
+	}
+	if cohortName == cohort.Inactive || cohortName == cohort.Suppressed {
+		return filepath.Join(c.dir, "cohorts", laneName, "do-not-mail-"+cohortName+".csv")
 	}
 	n := slices.Index(c.order, cohortName) + 1
 	return filepath.Join(c.dir, "cohorts", laneName, fmt.Sprintf("%02d-%s.csv", n, cohortName))
@@ -263,9 +270,13 @@ func (c *cohortFiles) removeStale(written []string) error {
 	if c.dir == "" {
 		return nil
 	}
-	old, err := filepath.Glob(filepath.Join(c.dir, "cohorts", "*", "[0-9][0-9]-*.csv"))
-	if err != nil {
-		return err
+	var old []string
+	for _, pattern := range []string{"[0-9][0-9]-*.csv", "do-not-mail-*.csv"} {
+		found, err := filepath.Glob(filepath.Join(c.dir, "cohorts", "*", pattern))
+		if err != nil {
+			return err
+		}
+		old = append(old, found...)
 	}
 	for _, f := range old {
 		if !slices.Contains(written, f) {

@@ -152,6 +152,13 @@ liam7197@icloud.com,,2026-11-29
 	if len(rep.CohortFiles) != 4 {
 		t.Errorf("cohort files %v", rep.CohortFiles)
 	}
+	// Who is never mailed during the recovery is no numbered file: a
+	// sender who takes 01, 02, ... of the folder does not take them.
+	for _, name := range []string{"do-not-mail-inactive.csv", "do-not-mail-suppressed.csv"} {
+		if _, err := os.Stat(filepath.Join(out, "cohorts", "apple", name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 	if _, err := os.Stat(stale); err == nil {
 		t.Error("the stale cohort file is still there")
 	}
