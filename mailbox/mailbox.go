@@ -31,8 +31,10 @@ type Handler func(name string, data []byte) error
 // Walk calls h for every message under path: a file (a message or an
 // mbox), a Maildir, or a folder of them, in name order. A symbolic link
 // to a file is read; one to a folder is followed when path names it, not
-// inside a folder (a link back up would never end). An unreadable file is
-// reported to bad and the walk goes on; an error h returns stops it.
+// inside a folder (a link back up would never end). The files a mail
+// store keeps beside its messages are left out (see storeFile). An
+// unreadable file is reported to bad and the walk goes on; an error h
+// returns stops it.
 func Walk(path string, h Handler, bad func(name string, err error)) error {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -47,6 +49,7 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 		// separator makes the system resolve it.
 		root = path + string(filepath.Separator)
 	}
+	maildirs := map[string]bool{} // the Maildirs met, by clean path
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			bad(p, err)
@@ -61,9 +64,12 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 			if p != root && (strings.HasPrefix(name, ".") && !isMaildirFolder(p) || name == "tmp" && isMaildir(filepath.Dir(p))) {
 				return fs.SkipDir
 			}
+			if isMaildir(p) {
+				maildirs[filepath.Clean(p)] = true
+			}
 			return nil
 		}
-		if strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") || storeFile(filepath.Dir(p), name, maildirs) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -92,6 +98,21 @@ func file(path string, h Handler, bad func(name string, err error)) error {
 		bad(path, err)
 	}
 	return nil
+}
+
+// storeFile reports whether a file in dir is a mail store's own, not
+// mail: any file beside a Maildir's cur and new (Dovecot's and Courier's
+// indexes and lists, subscriptions, maildirfolder), a Thunderbird summary
+// (.msf), and the Info.plist and table_of_contents of an Apple Mail .mbox
+// folder.
+func storeFile(dir, name string, maildirs map[string]bool) bool {
+	switch {
+	case maildirs[dir], strings.HasSuffix(name, ".msf"):
+		return true
+	case name == "Info.plist" || name == "table_of_contents":
+		return strings.HasSuffix(dir, ".mbox")
+	}
+	return false
 }
 
 // isMaildir reports whether dir is a Maildir: it has cur and new.

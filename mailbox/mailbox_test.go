@@ -113,6 +113,53 @@ func TestWalk(t *testing.T) {
 	}
 }
 
+// TestWalkStoreFiles: the files a mail store keeps beside its messages
+// are not messages: those beside a Maildir's cur and new (Dovecot's and
+// Courier's indexes and lists, maildirfolder), in a Maildir++ subfolder
+// too, Thunderbird's summaries (.msf), and the Info.plist and
+// table_of_contents of an Apple Mail .mbox folder. A file named as the
+// path is read whatever its name.
+func TestWalkStoreFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Maildir/cur/1:2,S", "Subject: a\n\n")
+	write("Maildir/new/2", "Subject: b\n\n")
+	for _, name := range []string{"dovecot-uidlist", "dovecot-uidvalidity", "dovecot.index", "dovecot.index.log", "dovecot.index.cache", "dovecot-keywords", "subscriptions", "courierimapuiddb"} {
+		write("Maildir/"+name, "3 V1700000000 N5\n")
+	}
+	write("Maildir/.Bounces/cur/3:2,RS", "Subject: c\n\n")
+	write("Maildir/.Bounces/new/.keep", "")
+	write("Maildir/.Bounces/maildirfolder", "")
+	write("Maildir/.Bounces/dovecot.index.log", "\x01\x02")
+	write("Thunderbird/Bounces", "From - Thu Apr 29 23:34:45 2021\nSubject: d\n\n")
+	write("Thunderbird/Bounces.msf", "// <!-- <mdb:mork:z v=\"1.4\"/> -->\n")
+	write("Bounces.mbox/mbox", "From x Thu Apr 29 23:34:45 2021\nSubject: e\n\n")
+	write("Bounces.mbox/Info.plist", "<?xml version=\"1.0\"?>\n<plist/>\n")
+	write("Bounces.mbox/table_of_contents", "\x00\x01")
+	var got []string
+	h := func(name string, data []byte) error {
+		rel, _ := filepath.Rel(dir, strings.Split(name, "#")[0])
+		got = append(got, rel+"#"+strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "Subject: "))
+		return nil
+	}
+	if err := Walk(dir, h, func(name string, err error) { t.Errorf("%s: %v", name, err) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Bounces.mbox/mbox#e", "Maildir/.Bounces/cur/3:2,RS#c", "Maildir/cur/1:2,S#a", "Maildir/new/2#b", "Thunderbird/Bounces#d"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	got = nil
+	if err := Walk(filepath.Join(dir, "Maildir/subscriptions"), h, nil); err != nil || len(got) != 1 {
+		t.Errorf("a store's file named as the path: %v %v", got, err)
+	}
+}
+
 func FuzzMbox(f *testing.F) {
 	f.Add("From a\nSubject: x\n\n>From y\n\nFrom b\n\n")
 	f.Add("no from line at all")
