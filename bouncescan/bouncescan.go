@@ -186,12 +186,13 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 	bad := func(name string, err error) {
 		res.Unreadable = append(res.Unreadable, Skipped{File: name, Why: err.Error()})
 	}
+	var walker mailbox.Walker // a file reached twice is read once
 	for _, p := range paths {
 		var err error
 		if p == "-" {
 			err = readStdin(stdin, send)
 		} else {
-			err = mailbox.Walk(p, send, bad)
+			err = walker.Walk(p, send, bad)
 		}
 		if ctx.Err() != nil {
 			break

@@ -140,3 +140,30 @@ func TestScanStdin(t *testing.T) {
 		t.Errorf("%d messages, records %+v", res.Messages, res.Records)
 	}
 }
+
+// TestScanOnce: a file reached twice, through a folder named twice, a
+// folder inside one also named, the file itself also named, a link or a
+// hard link, is read once.
+func TestScanOnce(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "Maildir", "cur")
+	os.MkdirAll(sub, 0o755)
+	data, _ := os.ReadFile("../testdata/sisimai/eml/lhost-postfix-01.eml")
+	msg := filepath.Join(sub, "1:2,S")
+	if err := os.WriteFile(msg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(msg, filepath.Join(dir, "link.eml"))
+	os.Link(msg, filepath.Join(dir, "hard.eml"))
+	res, err := scanner(t, 2).Scan(context.Background(), []string{dir, dir, sub, msg, filepath.Join(dir, "link.eml")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != 1 || len(res.Records) != 1 {
+		var files []string
+		for _, r := range res.Records {
+			files = append(files, r.File)
+		}
+		t.Errorf("%d messages, %d records (%v), want 1 of each", res.Messages, len(res.Records), files)
+	}
+}

@@ -34,14 +34,50 @@ type Handler func(name string, data []byte) error
 // inside a folder (a link back up would never end). The files a mail
 // store keeps beside its messages are left out (see storeFile). An
 // unreadable file is reported to bad and the walk goes on; an error h
-// returns stops it.
+// returns stops it. A file reached twice, through links or hard links,
+// is read once.
 func Walk(path string, h Handler, bad func(name string, err error)) error {
+	return new(Walker).Walk(path, h, bad)
+}
+
+// A Walker walks paths as Walk does, and reads each file once over all
+// its walks: a file named twice, or inside a folder also named, or
+// reached through a link or a hard link (a copy Dovecot makes between
+// Maildir folders), gives its messages once. The zero Walker is ready to
+// use.
+type Walker struct {
+	seen map[fileID]bool
+}
+
+// fileID identifies a file: its device and inode, where the system
+// tells them.
+type fileID struct{ dev, ino uint64 }
+
+// first reports whether the file id is read for the first time, and
+// remembers it.
+func (w *Walker) first(id fileID) bool {
+	if id == (fileID{}) {
+		return true // not known
+	}
+	if w.seen[id] {
+		return false
+	}
+	if w.seen == nil {
+		w.seen = map[fileID]bool{}
+	}
+	w.seen[id] = true
+	return true
+}
+
+// Walk calls h for every message under path not read before; see the
+// function Walk.
+func (w *Walker) Walk(path string, h Handler, bad func(name string, err error)) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
-		return file(path, h, bad)
+		return w.file(path, h, bad)
 	}
 	root := path
 	if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
@@ -84,14 +120,14 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 		} else if !d.Type().IsRegular() {
 			return nil // a pipe, a socket, a device
 		}
-		return file(p, h, bad)
+		return w.file(p, h, bad)
 	})
 }
 
 // file reads one file for Walk: an error of h stops the walk, any other
 // is reported to bad.
-func file(path string, h Handler, bad func(name string, err error)) error {
-	if err := File(path, h); err != nil {
+func (w *Walker) file(path string, h Handler, bad func(name string, err error)) error {
+	if err := readFile(path, h, w); err != nil {
 		if he, ok := err.(handlerError); ok {
 			return he.err
 		}
@@ -137,10 +173,21 @@ func (e handlerError) Error() string { return e.err.Error() }
 // File calls h for the messages of one file: each message of an mbox, or
 // the file as one message.
 func File(path string, h Handler) error {
+	return readFile(path, h, nil)
+}
+
+// readFile is File; with a Walker, a file it read before is left alone.
+func readFile(path string, h Handler, w *Walker) error {
 	// Most files are one message: read it whole, without a buffer.
-	data, f, err := open(path, MaxMessage)
+	data, f, id, err := open(path, MaxMessage)
 	if err != nil {
 		return err
+	}
+	if w != nil && !w.first(id) {
+		if f != nil {
+			f.Close()
+		}
+		return nil
 	}
 	if f == nil {
 		if bytes.HasPrefix(data, []byte("From ")) {

@@ -213,10 +213,10 @@ func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.eml")
 	os.WriteFile(small, []byte("Subject: x\n\nbody\n"), 0o644)
-	if data, f, err := open(small, 1<<20); err != nil || f != nil || string(data) != "Subject: x\n\nbody\n" {
+	if data, f, _, err := open(small, 1<<20); err != nil || f != nil || string(data) != "Subject: x\n\nbody\n" {
 		t.Errorf("small file: %q %v %v", data, f, err)
 	}
-	if data, f, err := open(small, 10); err != nil || f == nil || data != nil {
+	if data, f, _, err := open(small, 10); err != nil || f == nil || data != nil {
 		t.Errorf("file over the limit: %q %v %v", data, f, err)
 	} else {
 		b, _ := io.ReadAll(f)
@@ -225,13 +225,13 @@ func TestOpen(t *testing.T) {
 			t.Errorf("file over the limit, streamed: %q", b)
 		}
 	}
-	if _, f, err := open(dir, 1<<20); err != nil || f == nil {
+	if _, f, _, err := open(dir, 1<<20); err != nil || f == nil {
 		t.Errorf("folder: %v %v", f, err)
 	} else {
 		f.Close()
 	}
 	missing := filepath.Join(dir, "missing.eml")
-	if _, _, err := open(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+	if _, _, _, err := open(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v", err)
 	}
 }
