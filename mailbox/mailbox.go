@@ -1,12 +1,14 @@
 // Package mailbox reads the messages of the stores mail is kept in: a
 // message file (.eml, RFC 5322), an mbox file (RFC 4155, with the ">From "
 // quoting of mboxrd undone), a Maildir (its cur and new folders) and
-// folders of any of them.
+// folders of any of them; Walk reads a file compressed with gzip, zstd or
+// bzip2 too.
 package mailbox
 
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // MaxMessage bounds a message read from a file or an mbox: the bytes
@@ -35,7 +40,8 @@ type Handler func(name string, data []byte) error
 // store keeps beside its messages are left out (see storeFile). An
 // unreadable file is reported to bad and the walk goes on; an error h
 // returns stops it. A file reached twice, through links or hard links,
-// is read once.
+// is read once. A file compressed with gzip, zstd or bzip2 is read
+// decompressed.
 func Walk(path string, h Handler, bad func(name string, err error)) error {
 	return new(Walker).Walk(path, h, bad)
 }
@@ -171,12 +177,14 @@ type handlerError struct{ err error }
 func (e handlerError) Error() string { return e.err.Error() }
 
 // File calls h for the messages of one file: each message of an mbox, or
-// the file as one message.
+// the file as one message. It reads the file as it is: Walk is what
+// decompresses.
 func File(path string, h Handler) error {
 	return readFile(path, h, nil)
 }
 
-// readFile is File; with a Walker, a file it read before is left alone.
+// readFile is File; with a Walker, a file compressed with gzip, zstd or
+// bzip2 is decompressed, and a file the Walker read before is left alone.
 func readFile(path string, h Handler, w *Walker) error {
 	// Most files are one message: read it whole, without a buffer.
 	data, f, id, err := open(path, MaxMessage)
@@ -188,6 +196,10 @@ func readFile(path string, h Handler, w *Walker) error {
 			f.Close()
 		}
 		return nil
+	}
+	unpack := w != nil
+	if f == nil && unpack && compression(data) != "" {
+		return stream(bytes.NewReader(data), path, h, true)
 	}
 	if f == nil {
 		if bytes.HasPrefix(data, []byte("From ")) {
@@ -204,20 +216,72 @@ func readFile(path string, h Handler, w *Walker) error {
 		return nil
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	head, _ := br.Peek(5)
-	if string(head) == "From " {
+	return stream(f, path, h, unpack)
+}
+
+// stream reads the messages of a file from r: an mbox or one message,
+// compressed or, with unpack, not.
+func stream(r io.Reader, path string, h Handler, unpack bool) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(6)
+	if c := compression(head); unpack && c != "" {
+		z, err := decompress(c, br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer z.Close()
+		br = bufio.NewReaderSize(z, 64<<10)
+	}
+	if head, _ := br.Peek(5); string(head) == "From " {
 		return Mbox(br, path, h)
 	}
 	// A message past MaxMessage is cut there, as in an mbox: a report
 	// puts its substance first.
-	if data, err = io.ReadAll(io.LimitReader(br, MaxMessage)); err != nil {
+	data, err := io.ReadAll(io.LimitReader(br, MaxMessage))
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := h(path, data); err != nil {
 		return handlerError{err}
 	}
 	return nil
+}
+
+// compression names how a file whose first bytes are head is compressed:
+// gzip, zstd, bzip2 or xz (which is not read), or "" for none.
+func compression(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	case bytes.HasPrefix(head, []byte("BZh")) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
+		return "bzip2"
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z'}):
+		return "xz"
+	}
+	return ""
+}
+
+// decompress reads r, compressed with c (one of compression's names).
+func decompress(c string, r io.Reader) (io.ReadCloser, error) {
+	switch c {
+	case "gzip":
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("not a readable gzip file: %w", err)
+		}
+		return z, nil
+	case "zstd":
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("not a readable zstd file: %w", err)
+		}
+		return z.IOReadCloser(), nil
+	case "bzip2":
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	}
+	return nil, fmt.Errorf("compressed with %s, which mailtriage does not read (it reads gzip, zstd and bzip2); decompress it first", c)
 }
 
 // Mbox calls h for each message of an mbox read from r, named name#N.

@@ -1,6 +1,8 @@
 package mailbox
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"io/fs"
@@ -9,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // TestMbox: RFC 4155 §2 separates messages by From lines after a blank
@@ -193,6 +197,54 @@ func TestFileCR(t *testing.T) {
 	})
 	if !slices.Equal(subjects, []string{"Subject: one", "Subject: two"}) {
 		t.Errorf("messages %q", subjects)
+	}
+}
+
+// TestWalkCompressed: an mbox or a message compressed with gzip or zstd
+// is read as it would be plain, as analyze reads a compressed input; xz
+// is refused with a message that says so. File reads a file as it is.
+func TestWalkCompressed(t *testing.T) {
+	const mbox = "From a@b Thu Apr 29 23:34:45 2021\nSubject: one\n\nx\n\nFrom a@b Thu Apr 29 23:34:46 2021\nSubject: two\n\n>From y\n"
+	dir := t.TempDir()
+	write := func(name string, compress func(io.Writer) io.WriteCloser, s string) string {
+		var b bytes.Buffer
+		w := compress(&b)
+		io.WriteString(w, s)
+		w.Close()
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, b.Bytes(), 0o644)
+		return path
+	}
+	gz := func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }
+	zst := func(w io.Writer) io.WriteCloser { z, _ := zstd.NewWriter(w); return z }
+	// walk reads one file as Walk does, and returns what went wrong.
+	walk := func(path string, h Handler) (err error) {
+		Walk(path, h, func(_ string, e error) { err = e })
+		return err
+	}
+	for _, path := range []string{write("box.gz", gz, mbox), write("box.zst", zst, mbox)} {
+		var got []string
+		err := walk(path, func(name string, data []byte) error {
+			got = append(got, filepath.Base(name)+" "+string(data))
+			return nil
+		})
+		if want := []string{filepath.Base(path) + "#1 Subject: one\n\nx\n\n", filepath.Base(path) + "#2 Subject: two\n\nFrom y\n"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %q, %v; want %q", path, got, err, want)
+		}
+	}
+	path := write("one.eml.gz", gz, "Subject: x\n\nbody\n")
+	var got []string
+	if err := walk(path, func(_ string, data []byte) error { got = append(got, string(data)); return nil }); err != nil || !slices.Equal(got, []string{"Subject: x\n\nbody\n"}) {
+		t.Errorf("one message, gzip: %q, %v", got, err)
+	}
+	got = nil
+	if err := File(path, func(_ string, data []byte) error { got = append(got, string(data)); return nil }); err != nil || len(got) != 1 || compression([]byte(got[0])) != "gzip" {
+		t.Errorf("File, one message, gzip: %q, %v; want it as it is", got, err)
+	}
+	xz := filepath.Join(dir, "box.xz")
+	os.WriteFile(xz, []byte("\xfd7zXZ\x00\x00\x04"), 0o644)
+	if err := walk(xz, func(string, []byte) error { t.Error("xz read"); return nil }); err == nil || !strings.Contains(err.Error(), "xz") || !strings.Contains(err.Error(), xz) {
+		t.Errorf("xz: %v", err)
 	}
 }
 
