@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,5 +166,21 @@ func TestScanOnce(t *testing.T) {
 			files = append(files, r.File)
 		}
 		t.Errorf("%d messages, %d records (%v), want 1 of each", res.Messages, len(res.Records), files)
+	}
+}
+
+// TestScanUnreadable: an input that cannot be read is listed by its name
+// with what is wrong, the name said once.
+func TestScanUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.eml")
+	os.Symlink("/nonexistent", filepath.Join(dir, "dead.eml"))
+	res, err := scanner(t, 2).Scan(context.Background(), []string{missing, dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Skipped{{missing, "no such file or directory"}, {filepath.Join(dir, "dead.eml"), "no such file or directory"}}
+	if !slices.Equal(res.Unreadable, want) {
+		t.Errorf("unreadable %q, want %q", res.Unreadable, want)
 	}
 }
