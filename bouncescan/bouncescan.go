@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,14 +186,20 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, stdin io.Reader) (*R
 		return nil
 	}
 	bad := func(name string, err error) {
-		res.Unreadable = append(res.Unreadable, Skipped{File: name, Why: err.Error()})
+		// The name is the File: the reason need not say it again.
+		why := strings.TrimPrefix(err.Error(), name+": ")
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == name {
+			why = pe.Err.Error()
+		}
+		res.Unreadable = append(res.Unreadable, Skipped{File: name, Why: why})
 	}
+	var walker mailbox.Walker // a file reached twice is read once
 	for _, p := range paths {
 		var err error
 		if p == "-" {
 			err = readStdin(stdin, send)
 		} else {
-			err = mailbox.Walk(p, send, bad)
+			err = walker.Walk(p, send, bad)
 		}
 		if ctx.Err() != nil {
 			break

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,5 +139,48 @@ func TestScanStdin(t *testing.T) {
 	}
 	if res.Messages != 2 || len(res.Records) != 2 || res.Records[1].File != "-#2" || res.Records[1].Reason != "userunknown" {
 		t.Errorf("%d messages, records %+v", res.Messages, res.Records)
+	}
+}
+
+// TestScanOnce: a file reached twice, through a folder named twice, a
+// folder inside one also named, the file itself also named, a link or a
+// hard link, is read once.
+func TestScanOnce(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "Maildir", "cur")
+	os.MkdirAll(sub, 0o755)
+	data, _ := os.ReadFile("../testdata/sisimai/eml/lhost-postfix-01.eml")
+	msg := filepath.Join(sub, "1:2,S")
+	if err := os.WriteFile(msg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(msg, filepath.Join(dir, "link.eml"))
+	os.Link(msg, filepath.Join(dir, "hard.eml"))
+	res, err := scanner(t, 2).Scan(context.Background(), []string{dir, dir, sub, msg, filepath.Join(dir, "link.eml")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != 1 || len(res.Records) != 1 {
+		var files []string
+		for _, r := range res.Records {
+			files = append(files, r.File)
+		}
+		t.Errorf("%d messages, %d records (%v), want 1 of each", res.Messages, len(res.Records), files)
+	}
+}
+
+// TestScanUnreadable: an input that cannot be read is listed by its name
+// with what is wrong, the name said once.
+func TestScanUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.eml")
+	os.Symlink("/nonexistent", filepath.Join(dir, "dead.eml"))
+	res, err := scanner(t, 2).Scan(context.Background(), []string{missing, dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Skipped{{missing, "no such file or directory"}, {filepath.Join(dir, "dead.eml"), "no such file or directory"}}
+	if !slices.Equal(res.Unreadable, want) {
+		t.Errorf("unreadable %q, want %q", res.Unreadable, want)
 	}
 }

@@ -470,18 +470,28 @@ func readMailbox(ctx context.Context, in *source.Input, lt *lifecycle.Tracker, c
 	for _, s := range samples {
 		cfg.log().Info("unreadable message", "input", in.Name, "at", s)
 	}
-	switch {
-	case err != nil:
-		return info, err
-	case used == 0 && st.Unreadable == 0:
-		return info, fmt.Errorf("%s: is a directory with no returned messages among its %d files; to read logs, name the log files in it (for example %s/mail.log*)", in.Name, st.Messages, in.Name)
-	case st.Unreadable > 0:
+	var files string // the files that could not be read, and why
+	if st.Unreadable > 0 {
 		more := ""
 		if n := int64(len(st.UnreadableFiles)); st.Unreadable > n {
 			more = fmt.Sprintf("; and %d more", st.Unreadable-n)
 		}
-		return info, fmt.Errorf("%s: %d %s could not be read, the rest was analysed: %s%s", in.Name, st.Unreadable,
-			plural(st.Unreadable, "file", "files"), strings.Join(st.UnreadableFiles, "; "), more)
+		files = strings.Join(st.UnreadableFiles, "; ") + more
+	}
+	switch {
+	case err != nil:
+		return info, err
+	case used == 0:
+		// Most likely a folder of logs, a compressed one cut short among
+		// them, say.
+		unread := ""
+		if st.Unreadable > 0 {
+			unread = fmt.Sprintf(" (%d %s could not be read: %s)", st.Unreadable, plural(st.Unreadable, "file", "files"), files)
+		}
+		return info, fmt.Errorf("%s: is a directory with no returned messages among its %d files%s; to read logs, name the log files in it (for example %s/mail.log*)", in.Name, st.Messages, unread, in.Name)
+	case st.Unreadable > 0:
+		return info, fmt.Errorf("%s: %d %s could not be read, the rest was analysed: %s", in.Name, st.Unreadable,
+			plural(st.Unreadable, "file", "files"), files)
 	}
 	return info, nil
 }

@@ -1,12 +1,14 @@
 // Package mailbox reads the messages of the stores mail is kept in: a
 // message file (.eml, RFC 5322), an mbox file (RFC 4155, with the ">From "
 // quoting of mboxrd undone), a Maildir (its cur and new folders) and
-// folders of any of them.
+// folders of any of them; Walk reads a file compressed with gzip, zstd or
+// bzip2 too.
 package mailbox
 
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // MaxMessage bounds a message read from a file or an mbox: the bytes
@@ -31,15 +36,54 @@ type Handler func(name string, data []byte) error
 // Walk calls h for every message under path: a file (a message or an
 // mbox), a Maildir, or a folder of them, in name order. A symbolic link
 // to a file is read; one to a folder is followed when path names it, not
-// inside a folder (a link back up would never end). An unreadable file is
-// reported to bad and the walk goes on; an error h returns stops it.
+// inside a folder (a link back up would never end). The files a mail
+// store keeps beside its messages are left out (see storeFile). An
+// unreadable file is reported to bad and the walk goes on; an error h
+// returns stops it. A file reached twice, through links or hard links,
+// is read once. A file compressed with gzip, zstd or bzip2 is read
+// decompressed.
 func Walk(path string, h Handler, bad func(name string, err error)) error {
+	return new(Walker).Walk(path, h, bad)
+}
+
+// A Walker walks paths as Walk does, and reads each file once over all
+// its walks: a file named twice, or inside a folder also named, or
+// reached through a link or a hard link (a copy Dovecot makes between
+// Maildir folders), gives its messages once. The zero Walker is ready to
+// use.
+type Walker struct {
+	seen map[fileID]bool
+}
+
+// fileID identifies a file: its device and inode, where the system
+// tells them.
+type fileID struct{ dev, ino uint64 }
+
+// first reports whether the file id is read for the first time, and
+// remembers it.
+func (w *Walker) first(id fileID) bool {
+	if id == (fileID{}) {
+		return true // not known
+	}
+	if w.seen[id] {
+		return false
+	}
+	if w.seen == nil {
+		w.seen = map[fileID]bool{}
+	}
+	w.seen[id] = true
+	return true
+}
+
+// Walk calls h for every message under path not read before; see the
+// function Walk.
+func (w *Walker) Walk(path string, h Handler, bad func(name string, err error)) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
-		return file(path, h, bad)
+		return w.file(path, h, bad)
 	}
 	root := path
 	if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
@@ -47,6 +91,7 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 		// separator makes the system resolve it.
 		root = path + string(filepath.Separator)
 	}
+	maildirs := map[string]bool{} // the Maildirs met, by clean path
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			bad(p, err)
@@ -61,9 +106,12 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 			if p != root && (strings.HasPrefix(name, ".") && !isMaildirFolder(p) || name == "tmp" && isMaildir(filepath.Dir(p))) {
 				return fs.SkipDir
 			}
+			if isMaildir(p) {
+				maildirs[filepath.Clean(p)] = true
+			}
 			return nil
 		}
-		if strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") || storeFile(filepath.Dir(p), name, maildirs) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -78,20 +126,35 @@ func Walk(path string, h Handler, bad func(name string, err error)) error {
 		} else if !d.Type().IsRegular() {
 			return nil // a pipe, a socket, a device
 		}
-		return file(p, h, bad)
+		return w.file(p, h, bad)
 	})
 }
 
 // file reads one file for Walk: an error of h stops the walk, any other
 // is reported to bad.
-func file(path string, h Handler, bad func(name string, err error)) error {
-	if err := File(path, h); err != nil {
+func (w *Walker) file(path string, h Handler, bad func(name string, err error)) error {
+	if err := readFile(path, h, w); err != nil {
 		if he, ok := err.(handlerError); ok {
 			return he.err
 		}
 		bad(path, err)
 	}
 	return nil
+}
+
+// storeFile reports whether a file in dir is a mail store's own, not
+// mail: any file beside a Maildir's cur and new (Dovecot's and Courier's
+// indexes and lists, subscriptions, maildirfolder), a Thunderbird summary
+// (.msf), and the Info.plist and table_of_contents of an Apple Mail .mbox
+// folder.
+func storeFile(dir, name string, maildirs map[string]bool) bool {
+	switch {
+	case maildirs[dir], strings.HasSuffix(name, ".msf"):
+		return true
+	case name == "Info.plist" || name == "table_of_contents":
+		return strings.HasSuffix(dir, ".mbox")
+	}
+	return false
 }
 
 // isMaildir reports whether dir is a Maildir: it has cur and new.
@@ -114,12 +177,29 @@ type handlerError struct{ err error }
 func (e handlerError) Error() string { return e.err.Error() }
 
 // File calls h for the messages of one file: each message of an mbox, or
-// the file as one message.
+// the file as one message. It reads the file as it is: Walk is what
+// decompresses.
 func File(path string, h Handler) error {
+	return readFile(path, h, nil)
+}
+
+// readFile is File; with a Walker, a file compressed with gzip, zstd or
+// bzip2 is decompressed, and a file the Walker read before is left alone.
+func readFile(path string, h Handler, w *Walker) error {
 	// Most files are one message: read it whole, without a buffer.
-	data, f, err := open(path, MaxMessage)
+	data, f, id, err := open(path, MaxMessage)
 	if err != nil {
 		return err
+	}
+	if w != nil && !w.first(id) {
+		if f != nil {
+			f.Close()
+		}
+		return nil
+	}
+	unpack := w != nil
+	if f == nil && unpack && compression(data) != "" {
+		return stream(bytes.NewReader(data), path, h, true)
 	}
 	if f == nil {
 		if bytes.HasPrefix(data, []byte("From ")) {
@@ -136,20 +216,72 @@ func File(path string, h Handler) error {
 		return nil
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	head, _ := br.Peek(5)
-	if string(head) == "From " {
+	return stream(f, path, h, unpack)
+}
+
+// stream reads the messages of a file from r: an mbox or one message,
+// compressed or, with unpack, not.
+func stream(r io.Reader, path string, h Handler, unpack bool) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(6)
+	if c := compression(head); unpack && c != "" {
+		z, err := decompress(c, br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer z.Close()
+		br = bufio.NewReaderSize(z, 64<<10)
+	}
+	if head, _ := br.Peek(5); string(head) == "From " {
 		return Mbox(br, path, h)
 	}
 	// A message past MaxMessage is cut there, as in an mbox: a report
 	// puts its substance first.
-	if data, err = io.ReadAll(io.LimitReader(br, MaxMessage)); err != nil {
+	data, err := io.ReadAll(io.LimitReader(br, MaxMessage))
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := h(path, data); err != nil {
 		return handlerError{err}
 	}
 	return nil
+}
+
+// compression names how a file whose first bytes are head is compressed:
+// gzip, zstd, bzip2 or xz (which is not read), or "" for none.
+func compression(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	case bytes.HasPrefix(head, []byte("BZh")) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
+		return "bzip2"
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z'}):
+		return "xz"
+	}
+	return ""
+}
+
+// decompress reads r, compressed with c (one of compression's names).
+func decompress(c string, r io.Reader) (io.ReadCloser, error) {
+	switch c {
+	case "gzip":
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("not a readable gzip file: %w", err)
+		}
+		return z, nil
+	case "zstd":
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("not a readable zstd file: %w", err)
+		}
+		return z.IOReadCloser(), nil
+	case "bzip2":
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	}
+	return nil, fmt.Errorf("compressed with %s, which mailtriage does not read (it reads gzip, zstd and bzip2); decompress it first", c)
 }
 
 // Mbox calls h for each message of an mbox read from r, named name#N.

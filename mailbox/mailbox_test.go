@@ -1,6 +1,8 @@
 package mailbox
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"io/fs"
@@ -9,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // TestMbox: RFC 4155 §2 separates messages by From lines after a blank
@@ -113,6 +117,53 @@ func TestWalk(t *testing.T) {
 	}
 }
 
+// TestWalkStoreFiles: the files a mail store keeps beside its messages
+// are not messages: those beside a Maildir's cur and new (Dovecot's and
+// Courier's indexes and lists, maildirfolder), in a Maildir++ subfolder
+// too, Thunderbird's summaries (.msf), and the Info.plist and
+// table_of_contents of an Apple Mail .mbox folder. A file named as the
+// path is read whatever its name.
+func TestWalkStoreFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Maildir/cur/1:2,S", "Subject: a\n\n")
+	write("Maildir/new/2", "Subject: b\n\n")
+	for _, name := range []string{"dovecot-uidlist", "dovecot-uidvalidity", "dovecot.index", "dovecot.index.log", "dovecot.index.cache", "dovecot-keywords", "subscriptions", "courierimapuiddb"} {
+		write("Maildir/"+name, "3 V1700000000 N5\n")
+	}
+	write("Maildir/.Bounces/cur/3:2,RS", "Subject: c\n\n")
+	write("Maildir/.Bounces/new/.keep", "")
+	write("Maildir/.Bounces/maildirfolder", "")
+	write("Maildir/.Bounces/dovecot.index.log", "\x01\x02")
+	write("Thunderbird/Bounces", "From - Thu Apr 29 23:34:45 2021\nSubject: d\n\n")
+	write("Thunderbird/Bounces.msf", "// <!-- <mdb:mork:z v=\"1.4\"/> -->\n")
+	write("Bounces.mbox/mbox", "From x Thu Apr 29 23:34:45 2021\nSubject: e\n\n")
+	write("Bounces.mbox/Info.plist", "<?xml version=\"1.0\"?>\n<plist/>\n")
+	write("Bounces.mbox/table_of_contents", "\x00\x01")
+	var got []string
+	h := func(name string, data []byte) error {
+		rel, _ := filepath.Rel(dir, strings.Split(name, "#")[0])
+		got = append(got, rel+"#"+strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[0], "Subject: "))
+		return nil
+	}
+	if err := Walk(dir, h, func(name string, err error) { t.Errorf("%s: %v", name, err) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Bounces.mbox/mbox#e", "Maildir/.Bounces/cur/3:2,RS#c", "Maildir/cur/1:2,S#a", "Maildir/new/2#b", "Thunderbird/Bounces#d"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	got = nil
+	if err := Walk(filepath.Join(dir, "Maildir/subscriptions"), h, nil); err != nil || len(got) != 1 {
+		t.Errorf("a store's file named as the path: %v %v", got, err)
+	}
+}
+
 func FuzzMbox(f *testing.F) {
 	f.Add("From a\nSubject: x\n\n>From y\n\nFrom b\n\n")
 	f.Add("no from line at all")
@@ -149,6 +200,54 @@ func TestFileCR(t *testing.T) {
 	}
 }
 
+// TestWalkCompressed: an mbox or a message compressed with gzip or zstd
+// is read as it would be plain, as analyze reads a compressed input; xz
+// is refused with a message that says so. File reads a file as it is.
+func TestWalkCompressed(t *testing.T) {
+	const mbox = "From a@b Thu Apr 29 23:34:45 2021\nSubject: one\n\nx\n\nFrom a@b Thu Apr 29 23:34:46 2021\nSubject: two\n\n>From y\n"
+	dir := t.TempDir()
+	write := func(name string, compress func(io.Writer) io.WriteCloser, s string) string {
+		var b bytes.Buffer
+		w := compress(&b)
+		io.WriteString(w, s)
+		w.Close()
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, b.Bytes(), 0o644)
+		return path
+	}
+	gz := func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }
+	zst := func(w io.Writer) io.WriteCloser { z, _ := zstd.NewWriter(w); return z }
+	// walk reads one file as Walk does, and returns what went wrong.
+	walk := func(path string, h Handler) (err error) {
+		Walk(path, h, func(_ string, e error) { err = e })
+		return err
+	}
+	for _, path := range []string{write("box.gz", gz, mbox), write("box.zst", zst, mbox)} {
+		var got []string
+		err := walk(path, func(name string, data []byte) error {
+			got = append(got, filepath.Base(name)+" "+string(data))
+			return nil
+		})
+		if want := []string{filepath.Base(path) + "#1 Subject: one\n\nx\n\n", filepath.Base(path) + "#2 Subject: two\n\nFrom y\n"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %q, %v; want %q", path, got, err, want)
+		}
+	}
+	path := write("one.eml.gz", gz, "Subject: x\n\nbody\n")
+	var got []string
+	if err := walk(path, func(_ string, data []byte) error { got = append(got, string(data)); return nil }); err != nil || !slices.Equal(got, []string{"Subject: x\n\nbody\n"}) {
+		t.Errorf("one message, gzip: %q, %v", got, err)
+	}
+	got = nil
+	if err := File(path, func(_ string, data []byte) error { got = append(got, string(data)); return nil }); err != nil || len(got) != 1 || compression([]byte(got[0])) != "gzip" {
+		t.Errorf("File, one message, gzip: %q, %v; want it as it is", got, err)
+	}
+	xz := filepath.Join(dir, "box.xz")
+	os.WriteFile(xz, []byte("\xfd7zXZ\x00\x00\x04"), 0o644)
+	if err := walk(xz, func(string, []byte) error { t.Error("xz read"); return nil }); err == nil || !strings.Contains(err.Error(), "xz") || !strings.Contains(err.Error(), xz) {
+		t.Errorf("xz: %v", err)
+	}
+}
+
 // TestFileCut: a message file larger than MaxMessage is read up to it.
 func TestFileCut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.eml")
@@ -166,10 +265,10 @@ func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.eml")
 	os.WriteFile(small, []byte("Subject: x\n\nbody\n"), 0o644)
-	if data, f, err := open(small, 1<<20); err != nil || f != nil || string(data) != "Subject: x\n\nbody\n" {
+	if data, f, _, err := open(small, 1<<20); err != nil || f != nil || string(data) != "Subject: x\n\nbody\n" {
 		t.Errorf("small file: %q %v %v", data, f, err)
 	}
-	if data, f, err := open(small, 10); err != nil || f == nil || data != nil {
+	if data, f, _, err := open(small, 10); err != nil || f == nil || data != nil {
 		t.Errorf("file over the limit: %q %v %v", data, f, err)
 	} else {
 		b, _ := io.ReadAll(f)
@@ -178,13 +277,13 @@ func TestOpen(t *testing.T) {
 			t.Errorf("file over the limit, streamed: %q", b)
 		}
 	}
-	if _, f, err := open(dir, 1<<20); err != nil || f == nil {
+	if _, f, _, err := open(dir, 1<<20); err != nil || f == nil {
 		t.Errorf("folder: %v %v", f, err)
 	} else {
 		f.Close()
 	}
 	missing := filepath.Join(dir, "missing.eml")
-	if _, _, err := open(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+	if _, _, _, err := open(missing, 1<<20); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -15,19 +15,21 @@ import (
 // poller, which refuses regular files, and sets its mode back, and for a
 // folder of small bounces that was half of the reading). Anything else (a
 // large file, a pipe) comes back open, for a streaming read: it is not
-// opened twice, which would lose what a pipe's writer had written.
-func open(path string, limit int64) (data []byte, f *os.File, err error) {
+// opened twice, which would lose what a pipe's writer had written. id is
+// the file's device and inode.
+func open(path string, limit int64) (data []byte, f *os.File, id fileID, err error) {
 	fd, err := retry(func() (int, error) { return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0) })
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		return nil, nil, id, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st syscall.Stat_t
 	if _, err := retry(func() (int, error) { return 0, syscall.Fstat(fd, &st) }); err != nil {
 		syscall.Close(fd)
-		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+		return nil, nil, id, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
+	id = fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size >= limit {
-		return nil, os.NewFile(uintptr(fd), path), nil
+		return nil, os.NewFile(uintptr(fd), path), id, nil
 	}
 	defer syscall.Close(fd)
 	data = make([]byte, st.Size)
@@ -35,14 +37,14 @@ func open(path string, limit int64) (data []byte, f *os.File, err error) {
 	for n < len(data) {
 		m, err := retry(func() (int, error) { return syscall.Read(fd, data[n:]) })
 		if err != nil {
-			return nil, nil, &fs.PathError{Op: "read", Path: path, Err: err}
+			return nil, nil, id, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
 		if m == 0 {
 			break // the file shrank since fstat
 		}
 		n += m
 	}
-	return data[:n], nil, nil
+	return data[:n], nil, id, nil
 }
 
 // retry calls f again when a signal interrupted it.

@@ -25,7 +25,8 @@ the plain-text bounces of Exim, qmail, Sendmail, Exchange and mailbox
 providers, feedback reports (ARF, RFC 5965: reason "feedback") and automatic
 replies (RFC 3834: reason "vacation"). It takes message files (.eml), mbox
 files, Maildir folders and folders of them, or one message or mbox on
-standard input ("-"); CRLF, LF and CR line endings alike.
+standard input ("-"); CRLF, LF and CR line endings alike; a file plain or
+compressed with gzip, zstd or bzip2.
 
 For each recipient a report names, it prints the status code, the reply
 code, the reason (Sisimai's names), the class (permanent or temporary), who

@@ -51,7 +51,9 @@ type Stats struct {
 
 // Detect reports whether head is a mail message or an mbox: a "From "
 // separator line, or a header block whose first field is one every
-// message has and no log line starts with.
+// message has and no log line starts with. The space after the colon is
+// usual, not required (RFC 5322 §2.2): Outlook.com writes
+// "x-store-info:..." first.
 func Detect(head []byte) bool {
 	if bytes.HasPrefix(head, []byte("From ")) {
 		_, rest, _ := bytes.Cut(head, []byte("\n"))
@@ -61,7 +63,7 @@ func Detect(head []byte) bool {
 	return headerLine.Match(line)
 }
 
-var headerLine = regexp.MustCompile(`^(?i:Return-Path|Received|Delivered-To|X-Original-To|From|To|Date|Subject|Message-I[Dd]|MIME-Version|Content-Type|DKIM-Signature|ARC-Seal|Authentication-Results|X-[A-Za-z0-9-]+):[ \t]`)
+var headerLine = regexp.MustCompile(`^(?i:Return-Path|Received|Delivered-To|X-Original-To|From|To|Date|Subject|Message-I[Dd]|MIME-Version|Content-Type|DKIM-Signature|ARC-Seal|Authentication-Results|X-[A-Za-z0-9-]+):`)
 
 // Read reads one message, or an mbox of them, from r into the tracker. A
 // report that gives no date is taken to be from undated (the input's

@@ -86,6 +86,7 @@ func TestDetect(t *testing.T) {
 		{"Return-Path: <>\nReceived: from x\n", true},
 		{"From MAILER-DAEMON Thu Apr 29 23:34:45 2021\nReceived: from x\n", true},
 		{"Received: from x by y\n", true},
+		{"x-store-info:D6taffyBScEUZsL+ZXbbDvsjG9szfvD7\nAuthentication-Results: hotmail.example.com; spf=none\n", true}, // Outlook.com: no space
 		{"Nov 28 10:00:01 mta1 postfix/smtp[123]: 4F1A22C0B3: to=<jane@icloud.com>\n", false},
 		{"2026-11-28 10:00:01 1rX0aB-000Abc-2D => jane@example.com\n", false},
 		{`{"eventType":"Bounce"}`, false},
