@@ -215,6 +215,10 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 	if binary(head) {
 		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip or zstd?)", in.Name)
 	}
+	if postfixlog.Monotonic(firstLine(head)) {
+		return info, nil, fmt.Errorf("%s: journalctl -o short-monotonic output, whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time; "+
+			"export with -o short-iso instead (journalctl -u 'postfix*' -o short-iso)", in.Name)
+	}
 	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples, MaxLine: maxLine}
 	if cfg.Classifier != nil {
@@ -250,6 +254,18 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 		return info, st.Samples, fmt.Errorf("%s: no Postfix log lines among %d lines%s", in.Name, st.Lines, guessFormat(head))
 	}
 	return info, st.Samples, nil
+}
+
+// firstLine returns the first line of head that is not blank.
+func firstLine(head []byte) []byte {
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\n"))
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			return line
+		}
+	}
+	return nil
 }
 
 // maxLine is the longest line read: far above Postfix's own line limit

@@ -326,3 +326,43 @@ func (c *cancelling) Read(p []byte) (int, error) {
 	c.n += n
 	return n, err
 }
+
+// TestJournalctlShortForms: journalctl's -o short-unix output (seconds
+// since the epoch) is a Postfix log with exact times; -o short-monotonic
+// (seconds since boot) has no wall-clock time, and is refused with a
+// message that names the input and says what to export instead.
+func TestJournalctlShortForms(t *testing.T) {
+	unix := "1795540800.000001 mx postfix/qmgr[1]: AB12CD34EF: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n" +
+		"1795540801.123456 mx postfix/smtp[4]: AB12CD34EF: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command))\n"
+	rep := Logs(context.Background(), []string{"-"}, strings.NewReader(unix), config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	in := rep.Result.Inputs[0]
+	want := time.Date(2026, 11, 24, 17, 20, 1, 123456000, time.UTC)
+	if in.MatchedLines != 2 || in.Zoneless != 0 || !in.Last.Equal(want) || rep.Result.Summary.Attempts != 1 {
+		t.Errorf("short-unix: %+v, summary %+v", in, rep.Result.Summary)
+	}
+
+	mono := "[ 1234.567890] mx postfix/qmgr[1]: AB12CD34EF: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n" +
+		"[ 1235.000001] mx postfix/qmgr[1]: AB12CD34EF: removed\n"
+	path := filepath.Join(t.TempDir(), "journal.txt")
+	os.WriteFile(path, []byte(mono), 0o644)
+	for _, forced := range []string{"", Postfix} {
+		cfg := config(t)
+		cfg.Format = forced
+		rep = Logs(context.Background(), []string{path}, nil, cfg)
+		if len(rep.Errors) != 1 {
+			t.Fatalf("short-monotonic (--source %q): errors %v", forced, rep.Errors)
+		}
+		msg := rep.Errors[0].Error()
+		for _, w := range []string{path, "short-monotonic", "no wall-clock time", "-o short-iso"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("short-monotonic (--source %q): %q does not say %q", forced, msg, w)
+			}
+		}
+		if rep.Result.Summary.UnparsedLines != 0 {
+			t.Errorf("short-monotonic lines counted as unparsed: %+v", rep.Result.Summary)
+		}
+	}
+}

@@ -3,7 +3,8 @@
 //
 //	<stamp> <host> <syslog_name>/<program>[<pid>]: [<queue id>: ]<text>
 //
-// The stamp is traditional ("Nov 30 10:00:01", RFC 3164) or RFC 3339. The
+// The stamp is traditional ("Nov 30 10:00:01", RFC 3164), RFC 3339, or
+// seconds since the epoch ("1795540801.123456", journalctl -o short-unix). The
 // syslog name may carry an instance and a service ("postfix-out/smtp",
 // "postfix/submission/smtpd", "postfix/amavis/smtp"). Queue ids are short
 // (hexadecimal) or long (enable_long_queue_ids). What some syslog daemons

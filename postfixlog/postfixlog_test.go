@@ -80,6 +80,14 @@ func TestParseLine(t *testing.T) {
 			time: "2026-07-01T20:08:06Z", host: "mailhost", syslog: "postfix", program: "smtpd", qid: "5B77C1D0A2", kind: Client,
 		},
 		{
+			// journalctl -o short-unix: seconds and microseconds since
+			// the epoch (systemd src/shared/logs-show.c, "%10llu.%06llu").
+			name: "journalctl -o short-unix",
+			line: "1795540801.123456 mx postfix/smtp[4]: AB12CD34EF: to=<j@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK)",
+			time: "2026-11-24T17:20:01.123456Z", host: "mx", syslog: "postfix", program: "smtp", qid: "AB12CD34EF", kind: Delivery,
+			rcpt: "j@icloud.com", relayHost: "mx01.mail.icloud.com", relayIP: "17.57.154.6", status: "sent", dsn: "2.0.0", reason: "250 2.0.0 OK",
+		},
+		{
 			name: "warning has no queue id",
 			line: "2026-11-30T10:00:00Z mta1 postfix/smtp[99]: warning: problem talking to service private/scache: Connection timed out",
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "smtp", kind: Other,
@@ -286,6 +294,28 @@ func TestClockYear(t *testing.T) {
 			t.Errorf("got %v", got)
 		}
 	})
+	t.Run("Unix stamps carry their zone and year", func(t *testing.T) {
+		c := &Clock{Year: 2020, Location: time.FixedZone("X", 3600)}
+		for _, tc := range []struct{ stamp, want string }{
+			{"1795540801.123456 mx", "2026-11-24T17:20:01.123456Z"},
+			{"1795540801 mx", "2026-11-24T17:20:01Z"},
+			{"999999999.5 mx", "2001-09-09T01:46:39.5Z"},
+		} {
+			got, n, ok := c.Parse([]byte(tc.stamp))
+			want, _ := time.Parse(time.RFC3339Nano, tc.want)
+			if !ok || !got.Equal(want) || tc.stamp[n] != ' ' {
+				t.Errorf("%s: got %v %d %v, want %s", tc.stamp, got, n, ok, tc.want)
+			}
+			if Traditional([]byte(tc.stamp)) {
+				t.Errorf("%s: read as traditional", tc.stamp)
+			}
+		}
+		for _, s := range []string{"12345 mx", "1795540801x mx", "1795540801. mx", "17955408011234567 mx"} {
+			if _, _, ok := c.Parse([]byte(s)); ok {
+				t.Errorf("%q read as a stamp", s)
+			}
+		}
+	})
 	t.Run("zone forms", func(t *testing.T) {
 		c := &Clock{}
 		for _, s := range []string{"2026-11-30T10:00:01+01:00", "2026-11-30T10:00:01+0100", "2026-11-30T09:00:01Z", "2026-11-30 09:00:01"} {
@@ -426,6 +456,30 @@ func TestRolloverRepeatedHour(t *testing.T) {
 	}
 }
 
+// TestMonotonic: journalctl -o short-monotonic starts each line with the
+// seconds since boot in brackets ("[%5llu.%06llu]", systemd
+// src/shared/logs-show.c), which no wall-clock time can be made of.
+func TestMonotonic(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{"[ 1234.567890] mx postfix/smtp[4]: AB12CD34EF: to=<a@b>", true},
+		{"[    5.000001] mx kernel: Linux version", true},
+		{"[123456789.000001] mx postfix/qmgr[1]: AB12CD34EF: removed", true},
+		{"[ 1234.567890]", true},
+		{"[ID 197553 mail.info] mx", false},
+		{"[ 1234] mx", false},
+		{"Nov 30 10:00:01 mx postfix/qmgr[1]: AB12CD34EF: removed", false},
+		{"[{\"a\": 1}]", false},
+		{"", false},
+	} {
+		if got := Monotonic([]byte(tc.line)); got != tc.want {
+			t.Errorf("Monotonic(%q) = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[302609]: 4PbC4x469Jz3tBr: to=<a@b>, relay=x[1.2.3.4]:25, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 ok)",
@@ -435,6 +489,7 @@ func FuzzParse(f *testing.F) {
 		"Mar 10 14:02:11 mta1 postfix/cleanup[1]: 4F1A22C0B3: message-id=<a@b>",
 		"Mar 10 14:02:11 mta1 postfix/smtp[1]: 4F1A22C0B3: to=<\"a, b\"@c>, status=",
 		"Mar 10 14:02:11 h postfix/smtp[1]: ABCDE:", "9999-99-99T99:99:99", "Jan 99 99:99:99 x",
+		"1795540801.123456 mx postfix/smtp[4]: AB12CD34EF: to=<a@b>, status=sent (ok)", "99999999999.9 x", "[ 1234.567890] mx",
 	} {
 		f.Add(s)
 	}
@@ -442,6 +497,7 @@ func FuzzParse(f *testing.F) {
 		var rec Record
 		c := &Clock{Year: 2026}
 		_ = Parse(c, []byte(s), &rec)
+		_ = Monotonic([]byte(s))
 	})
 }
 

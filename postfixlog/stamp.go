@@ -8,7 +8,8 @@ import (
 )
 
 // Clock turns syslog timestamps into times. Stamps with a zone (RFC 3339, as
-// rsyslog writes them by default on Debian 12) are exact. Traditional stamps
+// rsyslog writes them by default on Debian 12) are exact, and so are Unix
+// stamps (journalctl -o short-unix), which are UTC. Traditional stamps
 // ("Nov 30 10:00:01", RFC 3164 §4.1.2) have neither year nor zone: the zone is
 // Location and the year is Year, or inferred.
 //
@@ -177,7 +178,8 @@ func sameWallClock(a, b time.Time) bool {
 
 // Parse reads the timestamp at the start of line and returns it with the
 // number of bytes it used, or ok false when the line does not start with a
-// timestamp this package knows.
+// timestamp this package knows: RFC 3339, traditional, or seconds since
+// the epoch (journalctl -o short-unix).
 func (c *Clock) Parse(line []byte) (t time.Time, n int, ok bool) {
 	if len(line) >= 19 && line[4] == '-' && line[7] == '-' && (line[10] == 'T' || line[10] == ' ') {
 		return c.parseISO(line)
@@ -185,7 +187,72 @@ func (c *Clock) Parse(line []byte) (t time.Time, n int, ok bool) {
 	if len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':' {
 		return c.parseTraditional(line)
 	}
+	if len(line) >= unixMinDigits && line[0] >= '1' && line[0] <= '9' {
+		return parseUnix(line)
+	}
 	return time.Time{}, 0, false
+}
+
+// The digits of the seconds of a Unix stamp: from 2001-09-09 (nine
+// digits) to the year 5138 (eleven), which keeps a number at the start
+// of some other line from passing for a time.
+const (
+	unixMinDigits = 9
+	unixMaxDigits = 11
+)
+
+// parseUnix reads journalctl -o short-unix's "1795540801.123456": the
+// seconds since the epoch, with an optional fraction. It is UTC and
+// carries its year.
+func parseUnix(line []byte) (time.Time, int, bool) {
+	var sec int64
+	n := 0
+	for n < len(line) && n <= unixMaxDigits && line[n] >= '0' && line[n] <= '9' {
+		sec = sec*10 + int64(line[n]-'0')
+		n++
+	}
+	if n < unixMinDigits || n > unixMaxDigits {
+		return time.Time{}, 0, false
+	}
+	var nsec int
+	if n < len(line) && line[n] == '.' {
+		var m int
+		nsec, m = fraction(line[n:])
+		if m < 2 {
+			return time.Time{}, 0, false
+		}
+		n += m
+	}
+	if n < len(line) && line[n] != ' ' {
+		return time.Time{}, 0, false
+	}
+	return time.Unix(sec, int64(nsec)).UTC(), n, true
+}
+
+// Monotonic reports whether line starts with journalctl -o
+// short-monotonic's stamp, "[ 1234.567890]": the seconds since the
+// system booted, from which no wall-clock time can be made.
+func Monotonic(line []byte) bool {
+	if len(line) < 4 || line[0] != '[' {
+		return false
+	}
+	i := 1
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	digits := i
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i == digits || i >= len(line) || line[i] != '.' {
+		return false
+	}
+	i++
+	frac := i
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	return i > frac && i < len(line) && line[i] == ']'
 }
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
