@@ -18,6 +18,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/journaljson"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
 	"github.com/mailtriage/mailtriage/source/bounces"
@@ -118,7 +119,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			break
 		}
 		format := formatOf(in, cfg.Format)
-		if format != Postfix {
+		if format != Postfix && format != JournalJSON {
 			if lt == nil {
 				lt = lifecycle.NewTracker(cfg.Lanes, classifier, an.Add)
 			}
@@ -137,7 +138,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			infos = append(infos, inUTC(info))
 			continue
 		}
-		info, samples, err := readOne(ctx, in, tr, cfg)
+		info, samples, err := readOne(ctx, in, format, tr, cfg)
 		if len(samples) > 0 {
 			rep.Samples[in.Name] = samples
 		}
@@ -195,13 +196,23 @@ func firstStamp(cfg Config) func(in *source.Input, head []byte) (time.Time, bool
 			head = head[:i+1] // not a line cut by the end of the head
 		}
 		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+		if journaljson.Detect(head) {
+			// The time of the first entry that reads.
+			for _, entry := range bytes.Split(head, []byte("\n")) {
+				if line, err := journaljson.AppendLine(nil, bytes.TrimLeft(entry, "\x1e")); err == nil {
+					return clock.FirstStamp(line)
+				}
+			}
+			return time.Time{}, false
+		}
 		return clock.FirstStamp(head)
 	}
 }
 
-// readOne reads one input into the tracker and says what is wrong with it.
-func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Config) (analysis.Input, []postfix.Sample, error) {
-	info := analysis.Input{Name: in.Name, Format: "postfix"}
+// readOne reads one input of Postfix lines (a log, or a journal export in
+// JSON) into the tracker and says what is wrong with it.
+func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.Tracker, cfg Config) (analysis.Input, []postfix.Sample, error) {
+	info := analysis.Input{Name: in.Name, Format: format}
 	head, err := in.Head(4096)
 	if err != nil {
 		return info, nil, err
@@ -232,7 +243,12 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 		}
 		opts.Progress = func(n int64) { cfg.Progress(in.Name, n, size) }
 	}
-	st, err := read(ctx, in, clock, tr, opts)
+	var st postfix.Stats
+	if format == JournalJSON {
+		st, err = readJournal(ctx, in, clock, tr, opts, cfg.Samples)
+	} else {
+		st, err = read(ctx, in, clock, tr, opts)
+	}
 	info.Bytes, info.Lines, info.MatchedLines = st.Bytes, st.Lines, st.Postfix
 	info.OtherLines, info.Unparsed, info.Overlong = st.Other, st.Unparsed, st.Overlong
 	info.First, info.Last = st.First, st.Last
@@ -250,6 +266,8 @@ func readOne(ctx context.Context, in *source.Input, tr *postfix.Tracker, cfg Con
 			in.Name, what, maxLine>>10, st.FirstOverlong)
 	case st.Lines == 0:
 		return info, st.Samples, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
+	case st.Postfix == 0 && format == JournalJSON:
+		return info, st.Samples, fmt.Errorf("%s: no Postfix entries among %d journal entries", in.Name, st.Lines)
 	case st.Postfix == 0:
 		return info, st.Samples, fmt.Errorf("%s: no Postfix log lines among %d lines%s", in.Name, st.Lines, guessFormat(head))
 	}
@@ -291,6 +309,36 @@ func read(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *po
 	return postfix.Read(ctx, r, clock, tr, opts)
 }
 
+// readJournal reads a journalctl JSON export into the tracker: each entry
+// becomes the syslog line it stands for, which the Postfix reader reads.
+// Lines are entries, and the unreadable entries count as unparsed lines.
+func readJournal(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *postfix.Tracker, opts postfix.Options, samples int) (postfix.Stats, error) {
+	r, err := in.Reader()
+	if err != nil {
+		return postfix.Stats{}, err
+	}
+	defer r.Close()
+	body := &progressReader{r: r, report: func(int64) {}}
+	if opts.Progress != nil {
+		body.report = opts.Progress
+		opts.Progress = nil // the lines made are not the input's bytes
+	}
+	jr := journaljson.NewReader(body, samples)
+	st, err := postfix.Read(ctx, jr, clock, tr, opts)
+	js := jr.Stats()
+	st.Lines, st.Bytes = js.Entries, body.n
+	st.Unparsed += js.Bad
+	for _, smp := range js.Samples {
+		if len(st.Samples) < samples {
+			st.Samples = append(st.Samples, postfix.Sample{Line: smp.Entry, Text: smp.Text, Err: smp.Err})
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("%s: %w", in.Name, err)
+	}
+	return st, err
+}
+
 // binary reports whether data looks like something other than text: many
 // bytes that are not UTF-8, or control characters that text has no use
 // for. NUL bytes are not counted: syslog leaves runs of them in a log
@@ -322,18 +370,21 @@ func guessFormat(head []byte) string {
 
 // The formats read.
 const (
-	Postfix   = "postfix"
-	PostQueue = "postqueue" // postqueue -j: the Postfix queue now
-	PowerMTA  = "powermta"
-	KumoMTA   = "kumomta"
-	Exim      = "exim"
-	Sendmail  = "sendmail"
-	ESP       = "esp"
-	Bounces   = "bounces" // returned messages: a message file or an mbox
+	Postfix = "postfix"
+	// JournalJSON is journalctl -o json or -o json-seq: the journal's
+	// entries, of which Postfix's are read.
+	JournalJSON = "journal-json"
+	PostQueue   = "postqueue" // postqueue -j: the Postfix queue now
+	PowerMTA    = "powermta"
+	KumoMTA     = "kumomta"
+	Exim        = "exim"
+	Sendmail    = "sendmail"
+	ESP         = "esp"
+	Bounces     = "bounces" // returned messages: a message file or an mbox
 )
 
 // Formats are the formats --source takes.
-var Formats = []string{Postfix, PostQueue, Exim, Sendmail, PowerMTA, KumoMTA, ESP, Bounces}
+var Formats = []string{Postfix, JournalJSON, PostQueue, Exim, Sendmail, PowerMTA, KumoMTA, ESP, Bounces}
 
 // formatOf is the format to read in with: the one forced, else the one
 // its head shows, else Postfix (whose reader says what else it might be).
@@ -349,6 +400,8 @@ func formatOf(in *source.Input, forced string) string {
 		return Postfix
 	}
 	switch {
+	case journaljson.Detect(head):
+		return JournalJSON
 	case postqueue.Detect(head):
 		return PostQueue
 	case pmta.Detect(head):

@@ -366,3 +366,29 @@ func TestJournalctlShortForms(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalJSON: a journalctl -o json export is told from its content
+// and read as the Postfix lines its entries stand for; other programs'
+// entries are other lines, and an entry cut short is counted unreadable,
+// not fatal. --source journal-json forces it.
+func TestJournalJSON(t *testing.T) {
+	for _, forced := range []string{"", JournalJSON} {
+		cfg := config(t)
+		cfg.Format = forced
+		rep := Logs(context.Background(), []string{"testdata/journal.json"}, nil, cfg)
+		if rep.Failed() {
+			t.Fatalf("--source %q: %v", forced, rep.Errors)
+		}
+		in := rep.Result.Inputs[0]
+		if in.Format != JournalJSON || in.Lines != 6 || in.MatchedLines != 4 || in.OtherLines != 1 || in.Unparsed != 1 {
+			t.Errorf("--source %q: input %+v", forced, in)
+		}
+		first := time.Date(2026, 11, 24, 17, 20, 0, 1000, time.UTC)
+		if !in.First.Equal(first) || in.Zoneless != 0 {
+			t.Errorf("--source %q: first %v, zoneless %d", forced, in.First, in.Zoneless)
+		}
+		if s := rep.Result.Summary; s.Attempts != 1 || s.Deferrals != 1 || s.UnparsedLines != 1 {
+			t.Errorf("--source %q: summary %+v", forced, s)
+		}
+	}
+}

@@ -478,6 +478,9 @@ func inputCounts(in analysis.Input) string {
 		// recipients.
 		units, matched = Plural(in.Lines, "message"), Plural(in.MatchedLines, "recipient")+" reported"
 		others, bad = "ordinary messages or auto-replies", "naming nobody"
+	case in.Format == "journal-json":
+		// The journal's entries, Postfix's read as its log lines.
+		units = Plural(in.Lines, "journal record")
 	case in.Format != "" && in.Format != "postfix":
 		matched, others = Plural(in.MatchedLines, in.Format+" record"), "without a delivery"
 	}

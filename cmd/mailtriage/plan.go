@@ -179,7 +179,7 @@ func planMTA(o *planOptions, inputs []analysis.Input) (mta, note string, err err
 	for _, in := range inputs {
 		f := in.Format
 		switch f {
-		case ingest.Postfix, ingest.PostQueue:
+		case ingest.Postfix, ingest.JournalJSON, ingest.PostQueue:
 			f = "postfix"
 		case ingest.Bounces, "":
 			continue // bounce messages say nothing of the sending MTA
