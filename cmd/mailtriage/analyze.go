@@ -54,13 +54,16 @@ func newAnalyze(e *env) *cobra.Command {
 		Use:   "analyze [FILE...]",
 		Short: "Analyse delivery logs: per lane and hour, every reply classified, what to do first",
 		Long: `analyze reads delivery logs (Postfix, Exim, Sendmail, PowerMTA accounting,
-KumoMTA; plain, rotated .gz, .zst or .bz2, or standard input), ESP event exports,
-the Postfix queue (postqueue -j) and returned messages (message files, mbox
-files, and folders of them such as a Maildir), each told by its content, and
-reports, per recipient-domain lane and per hour, the attempts, deferrals and
-bounces; who answered (the mailbox provider and the filter in front of it);
-what each reply means; which recipients timed out in the queue and their
-last real failure; the streams (envelope senders); and what to do first.
+KumoMTA; plain, rotated .gz, .zst or .bz2, or standard input), Postfix's
+entries in the systemd journal (journalctl -o short, short-iso, short-precise,
+short-unix, json or json-seq; not short-monotonic, which has no wall-clock
+time), ESP event exports, the Postfix queue (postqueue -j) and returned
+messages (message files, mbox files, and folders of them such as a Maildir),
+each told by its content, and reports, per recipient-domain lane and per
+hour, the attempts, deferrals and bounces; who answered (the mailbox
+provider and the filter in front of it); what each reply means; which
+recipients timed out in the queue and their last real failure; the streams
+(envelope senders); and what to do first.
 
 Files are read in time order of their first line, whatever their names. A
 folder is read as a mailbox of returned messages (name log files one by
@@ -79,6 +82,7 @@ failed mail or whose host is not named; nothing to analyse.`,
   mailtriage analyze examples/incident-postfix.log.gz
   mailtriage analyze /var/log/mail.log* ~/Maildir/.Bounces
   zcat mail.log.*.gz | mailtriage analyze --format json > report.json
+  journalctl -u 'postfix*' -o short-iso --since yesterday | mailtriage analyze -
   mailtriage analyze --since 2026-11-27T00:00:00Z --tz Europe/Berlin mail.log
   mailtriage analyze --format html --out incident.html --redact mail.log*
   mailtriage analyze --blocklists --ip mail01=198.51.100.21 --ip mail02=198.51.100.22 mail.log`,
