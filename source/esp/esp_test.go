@@ -257,3 +257,28 @@ func TestSuppressed(t *testing.T) {
 		}
 	}
 }
+
+// The providers' documented samples, trimmed, each checked for what it
+// means: SES's Complaint and DeliveryDelay event records (Amazon SES
+// Developer Guide, "Examples of event data that Amazon SES publishes to
+// Amazon SNS", and the API v2 reference for Complaint: complaintSubType
+// OnAccountSuppressionList means SES did not send; DeliveryDelay's
+// delayType InternalFailure and SendingDeferral are SES's own delays).
+func TestProviderSamples(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"SES complaint on the suppression list is no complaint",
+			`{"eventType":"Complaint","complaint":{"complaintSubType":"OnAccountSuppressionList","complainedRecipients":[{"emailAddress":"recipient@example.com"}],"timestamp":"2017-08-05T00:41:02.669Z","feedbackId":"01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000"},"mail":{"timestamp":"2017-08-05T00:40:01.123Z","source":"Sender Name <sender@example.com>","messageId":"EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000","destination":["recipient@example.com"]}}`,
+			[]string{"3 bounced recipient@example.com"}},
+	} {
+		got, st, err := readEvents(t, tt.in+"\n")
+		if err != nil || st.Bad != 0 {
+			t.Fatalf("%s: %v %+v", tt.name, err, st)
+		}
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -94,11 +94,20 @@ func ses(o map[string]any) ([]lifecycle.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("SES complaint: %w", err)
 		}
+		// OnAccountSuppressionList: SES did not send, as the address is
+		// on the account's suppression list; no one complained now.
+		suppressed := str(c, "complaintSubType") == "OnAccountSuppressionList"
 		for _, x := range list(c, "complainedRecipients") {
 			cr, _ := x.(map[string]any)
 			r := base
-			r.Time, r.Recipient, r.Complaint = at, str(cr, "emailAddress"), true
-			r.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: "SES complaint: " + firstOf(str(c, "complaintFeedbackType"), "abuse")}
+			r.Time, r.Recipient = at, str(cr, "emailAddress")
+			if suppressed {
+				r.Status, r.NoTry = mailtriage.Bounced, true
+				r.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: "SES did not send: the address is on the account's suppression list after a complaint"}
+			} else {
+				r.Complaint = true
+				r.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: "SES complaint: " + firstOf(str(c, "complaintFeedbackType"), "abuse")}
+			}
 			out = append(out, r)
 		}
 	default: // Reject, Open, Click, Rendering Failure, Subscription
