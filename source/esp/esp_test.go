@@ -272,6 +272,12 @@ func TestProviderSamples(t *testing.T) {
 		{"SES complaint on the suppression list is no complaint",
 			`{"eventType":"Complaint","complaint":{"complaintSubType":"OnAccountSuppressionList","complainedRecipients":[{"emailAddress":"recipient@example.com"}],"timestamp":"2017-08-05T00:41:02.669Z","feedbackId":"01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000"},"mail":{"timestamp":"2017-08-05T00:40:01.123Z","source":"Sender Name <sender@example.com>","messageId":"EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000","destination":["recipient@example.com"]}}`,
 			[]string{"3 bounced recipient@example.com"}},
+		// Two delays: SES's own (no try at the receiver), then the
+		// receiver's; pending at the end.
+		{"SES InternalFailure delay is SES's own",
+			`{"eventType":"DeliveryDelay","mail":{"timestamp":"2020-06-16T00:15:40.641Z","source":"sender@example.com","messageId":"EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000","destination":["recipient@example.com"]},"deliveryDelay":{"timestamp":"2020-06-16T00:25:40.095Z","delayType":"InternalFailure","expirationTime":"2020-06-16T00:25:40.914Z","delayedRecipients":[{"emailAddress":"recipient@example.com","status":"4.0.0","diagnosticCode":"smtp; 421 4.0.0 Unable to process message"}]}}` + "\n" +
+				`{"eventType":"DeliveryDelay","mail":{"timestamp":"2020-06-16T00:15:40.641Z","source":"sender@example.com","messageId":"EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000","destination":["recipient@example.com"]},"deliveryDelay":{"timestamp":"2020-06-16T00:35:40.095Z","delayType":"TransientCommunicationFailure","expirationTime":"2020-06-16T08:15:40.914Z","delayedRecipients":[{"emailAddress":"recipient@example.com","status":"4.4.1","diagnosticCode":"smtp; 421 4.4.1 Unable to connect to remote host"}]}}`,
+			[]string{"2 deferred recipient@example.com", "1 deferred recipient@example.com", "3 pending recipient@example.com"}},
 	} {
 		got, st, err := readEvents(t, tt.in+"\n")
 		if err != nil || st.Bad != 0 {

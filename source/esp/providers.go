@@ -83,6 +83,12 @@ func ses(o map[string]any) ([]lifecycle.Record, error) {
 			r := base
 			r.Time, r.Recipient, r.Status = at, str(dr, "emailAddress"), mailtriage.Deferred
 			r.Detail = reply(str(dr, "diagnosticCode"), str(dr, "status"))
+			switch str(d, "delayType") {
+			case "InternalFailure", "SendingDeferral":
+				// SES delayed it itself: no try at the receiver.
+				r.Local = true
+				r.Detail.Kind = smtpreply.Local
+			}
 			out = append(out, r)
 		}
 	case "Send":
