@@ -278,6 +278,11 @@ func TestProviderSamples(t *testing.T) {
 			`{"eventType":"DeliveryDelay","mail":{"timestamp":"2020-06-16T00:15:40.641Z","source":"sender@example.com","messageId":"EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000","destination":["recipient@example.com"]},"deliveryDelay":{"timestamp":"2020-06-16T00:25:40.095Z","delayType":"InternalFailure","expirationTime":"2020-06-16T00:25:40.914Z","delayedRecipients":[{"emailAddress":"recipient@example.com","status":"4.0.0","diagnosticCode":"smtp; 421 4.0.0 Unable to process message"}]}}` + "\n" +
 				`{"eventType":"DeliveryDelay","mail":{"timestamp":"2020-06-16T00:15:40.641Z","source":"sender@example.com","messageId":"EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000","destination":["recipient@example.com"]},"deliveryDelay":{"timestamp":"2020-06-16T00:35:40.095Z","delayType":"TransientCommunicationFailure","expirationTime":"2020-06-16T08:15:40.914Z","delayedRecipients":[{"emailAddress":"recipient@example.com","status":"4.4.1","diagnosticCode":"smtp; 421 4.4.1 Unable to connect to remote host"}]}}`,
 			[]string{"2 deferred recipient@example.com", "1 deferred recipient@example.com", "3 pending recipient@example.com"}},
+		// SendGrid's Event Webhook Reference: dropped, reason "Bounced
+		// Address": SendGrid did not send, the address is suppressed.
+		{"SendGrid dropped",
+			`[{"email":"example@test.com","timestamp":1513299569,"smtp-id":"<14c5d75ce93.dfd.64b469@ismtpd-555>","event":"dropped","category":"cat facts","sg_event_id":"zmzJhfJgAfUSOW80yEbPyw==","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","reason":"Bounced Address","status":"5.0.0"}]`,
+			[]string{"3 bounced example@test.com"}},
 	} {
 		got, st, err := readEvents(t, tt.in+"\n")
 		if err != nil || st.Bad != 0 {

@@ -146,9 +146,14 @@ func sendgrid(o map[string]any) ([]lifecycle.Record, error) {
 	case "processed":
 		r.Recipient = ""
 		return []lifecycle.Record{r}, nil
+	case "dropped":
+		// SendGrid did not send: a suppressed address ("Bounced
+		// Address", "Unsubscribed Address", ...) or an invalid one.
+		r.Status, r.NoTry = mailtriage.Bounced, true
+		r.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: "SendGrid dropped: " + firstOf(str(o, "reason"), "no reason given")}
 	case "spamreport":
 		r.Complaint, r.Detail = true, smtpreply.Detail{Kind: smtpreply.Local, Text: "SendGrid spam report"}
-	default: // dropped, open, click, unsubscribe, ...
+	default: // open, click, unsubscribe, ...
 		return nil, nil
 	}
 	return []lifecycle.Record{r}, nil
