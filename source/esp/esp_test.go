@@ -283,6 +283,14 @@ func TestProviderSamples(t *testing.T) {
 		{"SendGrid dropped",
 			`[{"email":"example@test.com","timestamp":1513299569,"smtp-id":"<14c5d75ce93.dfd.64b469@ismtpd-555>","event":"dropped","category":"cat facts","sg_event_id":"zmzJhfJgAfUSOW80yEbPyw==","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","reason":"Bounced Address","status":"5.0.0"}]`,
 			[]string{"3 bounced example@test.com"}},
+		// Mailgun's event types page: failed, severity permanent, is also
+		// sent for "messages that reached their retry limit", with reason
+		// old (the reason's name is from Mailgun's event structure, not
+		// that page): a queue timeout, not a receiver's bounce.
+		{"Mailgun retry limit",
+			`{"event-data":{"id":"Fs7-5t81S2ms-nTx0mg4Fg","timestamp":1521233195.375624,"log-level":"warn","event":"failed","severity":"temporary","reason":"generic","envelope":{"sender":"bob@sandbox.mailgun.org","transport":"smtp","targets":"alice@example.com"},"recipient":"alice@example.com","recipient-domain":"example.com","delivery-status":{"mx-host":"smtp-in.example.com","attempt-no":1,"description":"","session-seconds":0.1,"retry-seconds":600,"code":452,"message":"4.2.2 mailbox full"},"message":{"headers":{"message-id":"20130503192659.13651.20287@sandbox.mailgun.org"}}}}` + "\n" +
+				`{"event-data":{"id":"G9Bn5sl1TC6nu79C8C0bwg","timestamp":1521262195.375624,"log-level":"error","event":"failed","severity":"permanent","reason":"old","envelope":{"sender":"bob@sandbox.mailgun.org","transport":"smtp","targets":"alice@example.com"},"recipient":"alice@example.com","recipient-domain":"example.com","delivery-status":{"attempt-no":8,"code":452,"message":"4.2.2 mailbox full","description":"Too old"},"message":{"headers":{"message-id":"20130503192659.13651.20287@sandbox.mailgun.org"}}}}`,
+			[]string{"1 deferred alice@example.com", "3 expired alice@example.com"}},
 	} {
 		got, st, err := readEvents(t, tt.in+"\n")
 		if err != nil || st.Bad != 0 {

@@ -182,8 +182,12 @@ func mailgun(d map[string]any) ([]lifecycle.Record, error) {
 		r.Status, r.Detail = mailtriage.Delivered, reply(text, str(ds, "enhanced-code"))
 	case "failed":
 		r.Status = mailtriage.Bounced
-		if str(d, "severity") == "temporary" {
+		switch {
+		case str(d, "severity") == "temporary":
 			r.Status = mailtriage.Deferred
+		case str(d, "reason") == "old":
+			// Mailgun stopped retrying: a queue timeout.
+			r.Status = mailtriage.Expired
 		}
 		r.Detail = reply(text, str(ds, "enhanced-code"))
 		if strings.HasPrefix(str(d, "reason"), "suppress-") {
