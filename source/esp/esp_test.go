@@ -301,3 +301,23 @@ func TestProviderSamples(t *testing.T) {
 		}
 	}
 }
+
+// Mailgun's events name the envelope sender (envelope.sender in its
+// documented delivered sample): the stream is the sender's.
+func TestMailgunSender(t *testing.T) {
+	in := `{"event-data":{"id":"CPgfbmQMTCKtHW6uIWtuVe","timestamp":1521472262.908181,"log-level":"info","event":"delivered","envelope":{"transport":"smtp","sender":"bob@sandbox.mailgun.org","sending-ip":"209.61.154.250","targets":"alice@example.com"},"recipient":"alice@example.com","recipient-domain":"example.com","delivery-status":{"tls":true,"mx-host":"smtp-in.example.com","code":250,"description":"","session-seconds":0.43,"attempt-no":1,"message":"OK"},"message":{"headers":{"message-id":"20130503182626.18666.16540@sandbox.mailgun.org"}}}}` + "\n"
+	var senders []string
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+		senders = append(senders, fmt.Sprintf("%s %v", e.Sender, e.SenderUnknown))
+	})
+	st, err := Read(context.Background(), strings.NewReader(in), "mg.jsonl", tr)
+	if err != nil || st.Used != 1 {
+		t.Fatal(err, st)
+	}
+	tr.Finish(st.Last)
+	for _, s := range senders {
+		if s != "bob@sandbox.mailgun.org false" {
+			t.Errorf("sender %q", s)
+		}
+	}
+}

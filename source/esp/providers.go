@@ -167,7 +167,7 @@ func mailgun(d map[string]any) ([]lifecycle.Record, error) {
 	}
 	msg := obj(obj(d, "message"), "headers")
 	ds := obj(d, "delivery-status")
-	r := lifecycle.Record{Time: at, Source: "mailgun", Host: "mailgun", Recipient: str(d, "recipient"),
+	r := lifecycle.Record{Time: at, Source: "mailgun", Host: "mailgun", Recipient: str(d, "recipient"), Sender: str(obj(d, "envelope"), "sender"),
 		MessageID: strings.Trim(str(msg, "message-id"), "<>"), Attempts: num(ds, "attempt-no"), RemoteHost: str(ds, "mx-host")}
 	r.Key = r.MessageID
 	if r.Key == "" {
