@@ -602,7 +602,7 @@ func queueLimits(st postqueue.Stats) []string {
 		return nil // not a listing: the error says so
 	}
 	limits := []string{fmt.Sprintf("a snapshot of the Postfix queue at %s (%s): no attempts or deliveries, only what is queued now; "+
-		"each recipient with a delay reason counts as one deferral at that time, and every recipient still queued is pending with its last deferral reason",
+		"every recipient still queued is pending with the reason of its last deferral, which counts as no attempt or deferral, as the listing does not say when it was made",
 		at, st.QueueSummary())}
 	if st.ForcedExpire > 0 {
 		limits = append(limits, fmt.Sprintf("%s forced to expire (postsuper -e or -f): returned to the sender at the next delivery attempt",
