@@ -480,7 +480,9 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 	case PostQueue:
 		var st postqueue.Stats
 		st, err = postqueue.Read(ctx, body, in.Name, snapshotTime(in, cfg), lt)
-		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
+		// A snapshot covers its instant: the oldest arrival, days before
+		// perhaps, is no start of what it shows (its limits name it).
+		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.Last, st.Last
 		if err == nil {
 			info.Limits = append(info.Limits, queueLimits(st)...)
 		}
@@ -601,9 +603,9 @@ func queueLimits(st postqueue.Stats) []string {
 	case st.Used == 0:
 		return nil // not a listing: the error says so
 	}
-	limits := []string{fmt.Sprintf("a snapshot of the Postfix queue at %s (%s): no attempts or deliveries, only what is queued now; "+
+	limits := []string{fmt.Sprintf("a snapshot of the Postfix queue at %s (%s; oldest arrival %s): no attempts or deliveries, only what is queued now; "+
 		"every recipient still queued is pending with the reason of its last deferral, which counts as no attempt or deferral, as the listing does not say when it was made",
-		at, st.QueueSummary())}
+		at, st.QueueSummary(), st.First.UTC().Format("2006-01-02 15:04 MST"))}
 	if st.ForcedExpire > 0 {
 		limits = append(limits, fmt.Sprintf("%s forced to expire (postsuper -e or -f): returned to the sender at the next delivery attempt",
 			count(st.ForcedExpire, "message is", "messages are")))

@@ -163,7 +163,7 @@ func TestPostqueue(t *testing.T) {
 	if in.Format != PostQueue || in.Lines != 9 || in.MatchedLines != 7 || in.Unparsed != 3 {
 		t.Errorf("input %+v", in)
 	}
-	if len(in.Limits) != 2 || !strings.Contains(in.Limits[0], "a snapshot of the Postfix queue") || !strings.Contains(in.Limits[0], "(1 active, 5 deferred, 1 hold)") ||
+	if len(in.Limits) != 2 || !strings.Contains(in.Limits[0], "a snapshot of the Postfix queue") || !strings.Contains(in.Limits[0], "(1 active, 5 deferred, 1 hold;") ||
 		!strings.Contains(in.Limits[1], "1 message is forced to expire") {
 		t.Errorf("limits %q", in.Limits)
 	}
@@ -174,6 +174,11 @@ func TestPostqueue(t *testing.T) {
 	}
 	if !in.Last.Equal(fi.ModTime().UTC()) {
 		t.Errorf("snapshot at %v, want the file's time %v", in.Last, fi.ModTime())
+	}
+	// A snapshot covers its instant, not the days since its oldest
+	// message arrived: that arrival is named in its limits.
+	if !in.First.Equal(in.Last) || !strings.Contains(in.Limits[0], "oldest arrival 2026-11-30 17:20 UTC") {
+		t.Errorf("snapshot spans %v to %v, limits %q", in.First, in.Last, in.Limits)
 	}
 	if r.Summary.Pending != 9 || r.Summary.Notifications != 1 || r.Summary.Messages != 6 || r.Summary.Attempts != 0 || r.Summary.LocalDeferrals != 0 || len(r.Hourly) != 0 {
 		t.Errorf("summary %+v", r.Summary)
