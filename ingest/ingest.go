@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/journaljson"
@@ -104,7 +105,17 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	if cfg.Classifier != nil {
 		classifier = cfg.Classifier
 	}
-	tr := postfix.NewTracker(cfg.Lanes, classifier, an.Add)
+	formats := make([]string, len(inputs))
+	snapshot := false
+	for i, in := range inputs {
+		formats[i] = formatOf(in, cfg.Format)
+		snapshot = snapshot || formats[i] == PostQueue
+	}
+	logEmit, recordEmit := an.Add, an.Add
+	if snapshot {
+		logEmit, recordEmit = onceWithLogs(an.Add)
+	}
+	tr := postfix.NewTracker(cfg.Lanes, classifier, logEmit)
 	var lt *lifecycle.Tracker // for the record-based formats, made on first use
 	var infos []analysis.Input
 	var last time.Time
@@ -118,10 +129,10 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			}
 			break
 		}
-		format := formatOf(in, cfg.Format)
+		format := formats[i]
 		if format != Postfix && format != JournalJSON {
 			if lt == nil {
-				lt = lifecycle.NewTracker(cfg.Lanes, classifier, an.Add)
+				lt = lifecycle.NewTracker(cfg.Lanes, classifier, recordEmit)
 			}
 			info, err := readRecords(ctx, in, format, lt, cfg)
 			if err != nil && interrupted(ctx, err) {
@@ -160,7 +171,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	tr.Finish(last)
 	if lt != nil {
-		lt.Finish(last)
+		lt.Finish(last) // after tr's: a snapshot's events come last
 	}
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
@@ -173,6 +184,44 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	rep.Result = res
 	return rep
+}
+
+// onceWithLogs returns the emit functions of the Postfix logs' tracker
+// and of the record-based sources' when a postqueue -j snapshot is among
+// the inputs: the snapshot's messages and recipients that the logs
+// followed are left out, so each counts once, and the logs' account of
+// them wins (it knows their attempts; with the snapshot taken at the
+// logs' end it names the same last reason). The snapshot names no host,
+// so queue ids match across hosts. A snapshot's events all come at its
+// tracker's Finish, after the logs' tracker has finished.
+func onceWithLogs(add func(*mailtriage.Event)) (logEmit, recordEmit func(*mailtriage.Event)) {
+	type rcpt struct{ queueID, recipient string }
+	messages, recipients := map[string]bool{}, map[rcpt]bool{}
+	logEmit = func(e *mailtriage.Event) {
+		switch e.Kind {
+		case mailtriage.Message:
+			messages[e.QueueID] = true
+		case mailtriage.Final:
+			recipients[rcpt{e.QueueID, e.Recipient}] = true
+		}
+		add(e)
+	}
+	recordEmit = func(e *mailtriage.Event) {
+		if e.Source == postqueue.Source {
+			switch e.Kind {
+			case mailtriage.Message:
+				if messages[e.QueueID] {
+					return
+				}
+			case mailtriage.Final:
+				if recipients[rcpt{e.QueueID, e.Recipient}] {
+					return
+				}
+			}
+		}
+		add(e)
+	}
+	return logEmit, recordEmit
 }
 
 // interrupted reports whether err is ctx's end: the user's ^C.

@@ -225,6 +225,43 @@ func TestPostqueue(t *testing.T) {
 	}
 }
 
+// TestPostqueueWithLog: a snapshot given with the log of the same
+// Postfix counts each queued message and recipient once. Where the log
+// followed a message, its account wins (it knows the attempts); the
+// snapshot adds what the log does not follow.
+func TestPostqueueWithLog(t *testing.T) {
+	const listing = "../source/postqueue/testdata/queue.json"
+	dir := t.TempDir()
+	log := "2026-12-01T08:00:00+00:00 mta1 postfix/qmgr[1201]: 4dKyJ30ZGzz9sWS: from=<news@shop.example.net>, size=48213, nrcpt=2 (queue active)\n" +
+		"2026-12-01T08:00:02+00:00 mta1 postfix/smtp[4821]: 4dKyJ30ZGzz9sWS: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.155.23]:25, delay=2, delays=0.1/0/1/0.9, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n" +
+		"2026-12-01T08:00:02+00:00 mta1 postfix/error[4822]: 4dKyJ30ZGzz9sWS: to=<joe@me.com>, relay=none, delay=2, delays=0.1/0/0/1.9, dsn=4.7.0, status=deferred (delivery temporarily suspended: host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n"
+	path := filepath.Join(dir, "mail.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := Logs(context.Background(), []string{path, listing}, nil, config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	r := rep.Result
+	// The listing alone: 6 messages, 9 pending; the log adds one attempt.
+	if r.Summary.Messages != 6 || r.Summary.Recipients != 9 || r.Summary.Pending != 9 || r.Summary.Attempts != 1 || r.Summary.LocalDeferrals != 1 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	n := 0
+	for _, p := range r.PendingRecipients {
+		if p.Recipient == "jane@icloud.com" {
+			n++
+			if p.Attempts != 1 || p.Host != "mta1" {
+				t.Errorf("jane: %+v, want the log's account", p)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("jane pending %d times", n)
+	}
+}
+
 // TestSendmailZone: a Sendmail syslog's traditional stamps carry neither
 // zone nor year; the input says how many were read in --tz and in which
 // year, as a Postfix log's does, so the report can say so.
