@@ -275,6 +275,9 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 	if binary(head) {
 		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip or zstd?)", in.Name)
 	}
+	if postqueue.Text(head) {
+		return info, nil, errMailq(in)
+	}
 	if postfixlog.Monotonic(firstLine(head)) {
 		return info, nil, fmt.Errorf("%s: journalctl -o short-monotonic output, whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time; "+
 			"export with -o short-iso instead (journalctl -u 'postfix*' -o short-iso)", in.Name)
@@ -527,6 +530,9 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Skipped
 	case PostQueue:
+		if head, err := in.Head(4096); err == nil && postqueue.Text(head) {
+			return info, errMailq(in)
+		}
 		var st postqueue.Stats
 		st, err = postqueue.Read(ctx, body, in.Name, snapshotTime(in, cfg), lt)
 		// A snapshot covers its instant: the oldest arrival, days before
@@ -628,6 +634,11 @@ func plural(n int64, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// errMailq says an input is mailq's text listing, and what to give.
+func errMailq(in *source.Input) error {
+	return fmt.Errorf("%s: a mailq (postqueue -p) text listing, which is not read: list the queue as JSON with postqueue -j (Postfix 3.1 and later), as in postqueue -j | mailtriage analyze -", in.Name)
 }
 
 // snapshotTime is when a postqueue -j listing was made, which it does not

@@ -262,6 +262,28 @@ func TestPostqueueWithLog(t *testing.T) {
 	}
 }
 
+// TestMailqText: the text listing of mailq (postqueue -p) is not the
+// JSON one; the error says to list the queue with postqueue -j.
+func TestMailqText(t *testing.T) {
+	listing := "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n" +
+		"4dKyJ30ZGzz9sWS   48213 Tue Dec  1 08:00:00  news@shop.example.net\n" +
+		"(host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n" +
+		"                                         jane@icloud.com\n\n" +
+		"-- 48 Kbytes in 1 Request.\n"
+	for _, c := range []struct{ what, format, input string }{
+		{"detected", "", listing},
+		{"--source postqueue", PostQueue, listing},
+		{"empty queue", "", "Mail queue is empty\n"},
+	} {
+		cfg := config(t)
+		cfg.Format = c.format
+		rep := Logs(context.Background(), []string{"-"}, strings.NewReader(c.input), cfg)
+		if !rep.Failed() || !strings.Contains(rep.Errors[0].Error(), "mailq") || !strings.Contains(rep.Errors[0].Error(), "postqueue -j") {
+			t.Errorf("%s: %v", c.what, rep.Errors)
+		}
+	}
+}
+
 // TestSendmailZone: a Sendmail syslog's traditional stamps carry neither
 // zone nor year; the input says how many were read in --tz and in which
 // year, as a Postfix log's does, so the report can say so.

@@ -115,6 +115,22 @@ func Detect(head []byte) bool {
 	return false
 }
 
+// Text reports whether head is the text listing of mailq (postqueue -p)
+// rather than postqueue -j's JSON: its first non-empty line is showq's
+// header ("-Queue ID-  --Size-- ...") or its word for an empty queue
+// ("Mail queue is empty", "-Queue is empty" before Postfix 2.9).
+func Text(head []byte) bool {
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\n"))
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			return bytes.HasPrefix(line, []byte("-Queue ID-")) || bytes.Equal(line, []byte("Mail queue is empty")) ||
+				bytes.Equal(line, []byte("-Queue is empty"))
+		}
+	}
+	return false
+}
+
 // queueFile reads members of a JSON object until it has seen a string
 // queue_name and queue_id.
 func queueFile(line []byte) bool {

@@ -129,6 +129,26 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+// TestText: mailq's text listing, told apart from postqueue -j's.
+func TestText(t *testing.T) {
+	data, _ := os.ReadFile("testdata/queue.json")
+	for _, c := range []struct {
+		head string
+		want bool
+	}{
+		{"-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n4F1A22C0B3*   48213 Tue Mar 10 14:02:11  news@shop.example.net\n", true},
+		{"\nMail queue is empty\n", true},
+		{"-Queue is empty\n", true},
+		{string(data), false},
+		{"Mar 10 14:02:12 mta1 postfix/smtp[1]: 4F1: to=<a@b>, status=sent\n", false},
+		{"", false},
+	} {
+		if got := Text([]byte(c.head)); got != c.want {
+			t.Errorf("Text(%.60q) = %v", c.head, got)
+		}
+	}
+}
+
 // bigMessage is a queue file with n recipients, all deferred by iCloud.
 func bigMessage(n int) []byte {
 	var b bytes.Buffer
