@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/journaljson"
@@ -104,7 +105,17 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	if cfg.Classifier != nil {
 		classifier = cfg.Classifier
 	}
-	tr := postfix.NewTracker(cfg.Lanes, classifier, an.Add)
+	formats := make([]string, len(inputs))
+	snapshot := false
+	for i, in := range inputs {
+		formats[i] = formatOf(in, cfg.Format)
+		snapshot = snapshot || formats[i] == PostQueue
+	}
+	logEmit, recordEmit := an.Add, an.Add
+	if snapshot {
+		logEmit, recordEmit = onceWithLogs(an.Add)
+	}
+	tr := postfix.NewTracker(cfg.Lanes, classifier, logEmit)
 	var lt *lifecycle.Tracker // for the record-based formats, made on first use
 	var infos []analysis.Input
 	var last time.Time
@@ -118,10 +129,10 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			}
 			break
 		}
-		format := formatOf(in, cfg.Format)
+		format := formats[i]
 		if format != Postfix && format != JournalJSON {
 			if lt == nil {
-				lt = lifecycle.NewTracker(cfg.Lanes, classifier, an.Add)
+				lt = lifecycle.NewTracker(cfg.Lanes, classifier, recordEmit)
 			}
 			info, err := readRecords(ctx, in, format, lt, cfg)
 			if err != nil && interrupted(ctx, err) {
@@ -160,7 +171,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	tr.Finish(last)
 	if lt != nil {
-		lt.Finish(last)
+		lt.Finish(last) // after tr's: a snapshot's events come last
 	}
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
@@ -173,6 +184,44 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	rep.Result = res
 	return rep
+}
+
+// onceWithLogs returns the emit functions of the Postfix logs' tracker
+// and of the record-based sources' when a postqueue -j snapshot is among
+// the inputs: the snapshot's messages and recipients that the logs
+// followed are left out, so each counts once, and the logs' account of
+// them wins (it knows their attempts; with the snapshot taken at the
+// logs' end it names the same last reason). The snapshot names no host,
+// so queue ids match across hosts. A snapshot's events all come at its
+// tracker's Finish, after the logs' tracker has finished.
+func onceWithLogs(add func(*mailtriage.Event)) (logEmit, recordEmit func(*mailtriage.Event)) {
+	type rcpt struct{ queueID, recipient string }
+	messages, recipients := map[string]bool{}, map[rcpt]bool{}
+	logEmit = func(e *mailtriage.Event) {
+		switch e.Kind {
+		case mailtriage.Message:
+			messages[e.QueueID] = true
+		case mailtriage.Final:
+			recipients[rcpt{e.QueueID, e.Recipient}] = true
+		}
+		add(e)
+	}
+	recordEmit = func(e *mailtriage.Event) {
+		if e.Source == postqueue.Source {
+			switch e.Kind {
+			case mailtriage.Message:
+				if messages[e.QueueID] {
+					return
+				}
+			case mailtriage.Final:
+				if recipients[rcpt{e.QueueID, e.Recipient}] {
+					return
+				}
+			}
+		}
+		add(e)
+	}
+	return logEmit, recordEmit
 }
 
 // interrupted reports whether err is ctx's end: the user's ^C.
@@ -225,6 +274,9 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 	}
 	if binary(head) {
 		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip or zstd?)", in.Name)
+	}
+	if postqueue.Text(head) {
+		return info, nil, errMailq(in)
 	}
 	if postfixlog.Monotonic(firstLine(head)) {
 		return info, nil, fmt.Errorf("%s: journalctl -o short-monotonic output, whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time; "+
@@ -478,9 +530,14 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Skipped
 	case PostQueue:
+		if head, err := in.Head(4096); err == nil && postqueue.Text(head) {
+			return info, errMailq(in)
+		}
 		var st postqueue.Stats
 		st, err = postqueue.Read(ctx, body, in.Name, snapshotTime(in, cfg), lt)
-		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
+		// A snapshot covers its instant: the oldest arrival, days before
+		// perhaps, is no start of what it shows (its limits name it).
+		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.Last, st.Last
 		if err == nil {
 			info.Limits = append(info.Limits, queueLimits(st)...)
 		}
@@ -579,6 +636,11 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
+// errMailq says an input is mailq's text listing, and what to give.
+func errMailq(in *source.Input) error {
+	return fmt.Errorf("%s: a mailq (postqueue -p) text listing, which is not read: list the queue as JSON with postqueue -j (Postfix 3.1 and later), as in postqueue -j | mailtriage analyze -", in.Name)
+}
+
 // snapshotTime is when a postqueue -j listing was made, which it does not
 // say: the file's modification time (when the redirect finished
 // writing it), the time of reading for standard input.
@@ -601,9 +663,9 @@ func queueLimits(st postqueue.Stats) []string {
 	case st.Used == 0:
 		return nil // not a listing: the error says so
 	}
-	limits := []string{fmt.Sprintf("a snapshot of the Postfix queue at %s (%s): no attempts or deliveries, only what is queued now; "+
-		"each recipient with a delay reason counts as one deferral at that time, and every recipient still queued is pending with its last deferral reason",
-		at, st.QueueSummary())}
+	limits := []string{fmt.Sprintf("a snapshot of the Postfix queue at %s (%s; oldest arrival %s): no attempts or deliveries, only what is queued now; "+
+		"every recipient still queued is pending with the reason of its last deferral, which counts as no attempt or deferral, as the listing does not say when it was made",
+		at, st.QueueSummary(), st.First.UTC().Format("2006-01-02 15:04 MST"))}
 	if st.ForcedExpire > 0 {
 		limits = append(limits, fmt.Sprintf("%s forced to expire (postsuper -e or -f): returned to the sender at the next delivery attempt",
 			count(st.ForcedExpire, "message is", "messages are")))

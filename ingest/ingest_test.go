@@ -163,7 +163,7 @@ func TestPostqueue(t *testing.T) {
 	if in.Format != PostQueue || in.Lines != 9 || in.MatchedLines != 7 || in.Unparsed != 3 {
 		t.Errorf("input %+v", in)
 	}
-	if len(in.Limits) != 2 || !strings.Contains(in.Limits[0], "a snapshot of the Postfix queue") || !strings.Contains(in.Limits[0], "(1 active, 5 deferred, 1 hold)") ||
+	if len(in.Limits) != 2 || !strings.Contains(in.Limits[0], "a snapshot of the Postfix queue") || !strings.Contains(in.Limits[0], "(1 active, 5 deferred, 1 hold;") ||
 		!strings.Contains(in.Limits[1], "1 message is forced to expire") {
 		t.Errorf("limits %q", in.Limits)
 	}
@@ -175,7 +175,12 @@ func TestPostqueue(t *testing.T) {
 	if !in.Last.Equal(fi.ModTime().UTC()) {
 		t.Errorf("snapshot at %v, want the file's time %v", in.Last, fi.ModTime())
 	}
-	if r.Summary.Pending != 9 || r.Summary.Notifications != 1 || r.Summary.Messages != 6 || r.Summary.Attempts != 5 || r.Summary.LocalDeferrals != 3 {
+	// A snapshot covers its instant, not the days since its oldest
+	// message arrived: that arrival is named in its limits.
+	if !in.First.Equal(in.Last) || !strings.Contains(in.Limits[0], "oldest arrival 2026-11-30 17:20 UTC") {
+		t.Errorf("snapshot spans %v to %v, limits %q", in.First, in.Last, in.Limits)
+	}
+	if r.Summary.Pending != 9 || r.Summary.Notifications != 1 || r.Summary.Messages != 6 || r.Summary.Attempts != 0 || r.Summary.LocalDeferrals != 0 || len(r.Hourly) != 0 {
 		t.Errorf("summary %+v", r.Summary)
 	}
 	pending := map[string]string{}
@@ -217,6 +222,65 @@ func TestPostqueue(t *testing.T) {
 	rep = Logs(context.Background(), []string{"-"}, strings.NewReader(log), cfg)
 	if !rep.Failed() || !strings.Contains(rep.Errors[0].Error(), "no delivery records among 1 lines of postqueue") || len(rep.Result.Inputs[0].Limits) != 0 {
 		t.Errorf("a Postfix log as postqueue: %v %+v", rep.Errors, rep.Result.Inputs)
+	}
+}
+
+// TestPostqueueWithLog: a snapshot given with the log of the same
+// Postfix counts each queued message and recipient once. Where the log
+// followed a message, its account wins (it knows the attempts); the
+// snapshot adds what the log does not follow.
+func TestPostqueueWithLog(t *testing.T) {
+	const listing = "../source/postqueue/testdata/queue.json"
+	dir := t.TempDir()
+	log := "2026-12-01T08:00:00+00:00 mta1 postfix/qmgr[1201]: 4dKyJ30ZGzz9sWS: from=<news@shop.example.net>, size=48213, nrcpt=2 (queue active)\n" +
+		"2026-12-01T08:00:02+00:00 mta1 postfix/smtp[4821]: 4dKyJ30ZGzz9sWS: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.155.23]:25, delay=2, delays=0.1/0/1/0.9, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n" +
+		"2026-12-01T08:00:02+00:00 mta1 postfix/error[4822]: 4dKyJ30ZGzz9sWS: to=<joe@me.com>, relay=none, delay=2, delays=0.1/0/0/1.9, dsn=4.7.0, status=deferred (delivery temporarily suspended: host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n"
+	path := filepath.Join(dir, "mail.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := Logs(context.Background(), []string{path, listing}, nil, config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	r := rep.Result
+	// The listing alone: 6 messages, 9 pending; the log adds one attempt.
+	if r.Summary.Messages != 6 || r.Summary.Recipients != 9 || r.Summary.Pending != 9 || r.Summary.Attempts != 1 || r.Summary.LocalDeferrals != 1 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	n := 0
+	for _, p := range r.PendingRecipients {
+		if p.Recipient == "jane@icloud.com" {
+			n++
+			if p.Attempts != 1 || p.Host != "mta1" {
+				t.Errorf("jane: %+v, want the log's account", p)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("jane pending %d times", n)
+	}
+}
+
+// TestMailqText: the text listing of mailq (postqueue -p) is not the
+// JSON one; the error says to list the queue with postqueue -j.
+func TestMailqText(t *testing.T) {
+	listing := "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n" +
+		"4dKyJ30ZGzz9sWS   48213 Tue Dec  1 08:00:00  news@shop.example.net\n" +
+		"(host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))\n" +
+		"                                         jane@icloud.com\n\n" +
+		"-- 48 Kbytes in 1 Request.\n"
+	for _, c := range []struct{ what, format, input string }{
+		{"detected", "", listing},
+		{"--source postqueue", PostQueue, listing},
+		{"empty queue", "", "Mail queue is empty\n"},
+	} {
+		cfg := config(t)
+		cfg.Format = c.format
+		rep := Logs(context.Background(), []string{"-"}, strings.NewReader(c.input), cfg)
+		if !rep.Failed() || !strings.Contains(rep.Errors[0].Error(), "mailq") || !strings.Contains(rep.Errors[0].Error(), "postqueue -j") {
+			t.Errorf("%s: %v", c.what, rep.Errors)
+		}
 	}
 }
 

@@ -125,8 +125,11 @@ func inputSpan(r *analysis.Result) string {
 			last = in.Last
 		}
 	}
-	if first.IsZero() {
+	switch {
+	case first.IsZero():
 		return "no timestamps"
+	case first.Equal(last):
+		return "at " + shortTime(first) // a queue snapshot alone
 	}
 	return shortTime(first) + " to " + shortTime(last)
 }

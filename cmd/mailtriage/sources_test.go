@@ -118,6 +118,10 @@ func TestAnalyzePostqueue(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "a snapshot of the Postfix queue") || !strings.Contains(out, "postqueue records") {
 		t.Errorf("text: exit %d %s %s", code, errs, out)
 	}
+	// The snapshot's instant is the span, not its oldest arrival onwards.
+	if head, _, _ := strings.Cut(out, "\n"); !strings.Contains(head, "9 lines, at ") {
+		t.Errorf("text: span %q", head)
+	}
 }
 
 // TestAnalyzeBounces: returned messages, a message file and an mbox, are

@@ -68,6 +68,12 @@ type Record struct {
 	// bounce message read in its context), used instead of classifying
 	// Detail alone.
 	Verdict *mailtriage.Verdict
+	// Snapshot marks what a queue listing shows of a recipient still
+	// queued (postqueue -j): Detail is the reason of its last deferral,
+	// made at a time the listing does not say, not an attempt at Time.
+	// It is kept as the recipient's last reason and places it in its
+	// lane, and no event comes of it: Finish makes the recipient pending.
+	Snapshot bool
 }
 
 // Classifier says what a report means; see package classify.
@@ -162,6 +168,13 @@ func (t *Tracker) Add(r *Record) {
 		v = *r.Verdict
 	}
 	switch {
+	case r.Snapshot:
+		if r.Detail.Text != "" || r.Detail.Reply.Code != 0 {
+			rc.remember(r, v)
+		}
+		if r.RemoteHost != "" {
+			rc.lane = t.lane(rc, r.RemoteHost)
+		}
 	case r.Status == mailtriage.Deferred && r.Local:
 		rc.remember(r, v)
 		t.event(m, rc, r, mailtriage.LocalDeferral, mailtriage.Deferred, v)

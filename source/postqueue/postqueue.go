@@ -7,11 +7,12 @@
 // was one.
 //
 // The listing is a snapshot, not a log: it holds no attempts, no
-// deliveries and no times but the arrivals. A recipient with a delay
-// reason becomes one deferral at the snapshot's time, a recipient on hold
-// or in a corrupt queue file a deferral Postfix made itself, and the
-// caller's Tracker.Finish makes every recipient pending, each with its
-// last deferral reason: what is stuck now, per lane, and why.
+// deliveries and no times but the arrivals. A delay reason is the reason
+// of a recipient's last deferral, made at a time the listing does not
+// say, so it is no attempt and no deferral: it is kept as the recipient's
+// last reason (a receiver's, or Postfix's own for a recipient on hold or
+// in a corrupt queue file), and the caller's Tracker.Finish makes every
+// recipient pending with it: what is stuck now, per lane, and why.
 package postqueue
 
 import (
@@ -29,7 +30,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 )
@@ -115,6 +115,22 @@ func Detect(head []byte) bool {
 	return false
 }
 
+// Text reports whether head is the text listing of mailq (postqueue -p)
+// rather than postqueue -j's JSON: its first non-empty line is showq's
+// header ("-Queue ID-  --Size-- ...") or its word for an empty queue
+// ("Mail queue is empty", "-Queue is empty" before Postfix 2.9).
+func Text(head []byte) bool {
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\n"))
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			return bytes.HasPrefix(line, []byte("-Queue ID-")) || bytes.Equal(line, []byte("Mail queue is empty")) ||
+				bytes.Equal(line, []byte("-Queue is empty"))
+		}
+	}
+	return false
+}
+
 // queueFile reads members of a JSON object until it has seen a string
 // queue_name and queue_id.
 func queueFile(line []byte) bool {
@@ -175,15 +191,15 @@ type reader struct {
 	now  time.Time
 	t    *lifecycle.Tracker
 	// seen are the queue ids read, and recorded the recipients given a
-	// deferral, so a message listed twice is not deferred twice.
+	// reason, so a message listed twice keeps its first listing's.
 	seen     map[string]bool
 	recorded map[[2]string]bool
 }
 
 // Read reads postqueue -j output into the tracker. now is when the
 // listing was made (the file's modification time, or the time of reading
-// for standard input): the listing carries no time of its own, and it is
-// the time of every deferral read. A zero now is the time of reading.
+// for standard input): the listing carries no time of its own. A zero now
+// is the time of reading.
 func Read(ctx context.Context, r io.Reader, name string, now time.Time, t *lifecycle.Tracker) (Stats, error) {
 	if now.IsZero() {
 		now = time.Now()
@@ -283,8 +299,8 @@ func (rd *reader) line(line []byte) {
 	if !arrival.IsZero() && (rd.st.First.IsZero() || arrival.Before(rd.st.First)) {
 		rd.st.First = arrival
 	}
-	// A deferral is not before the arrival, even when the clock that made
-	// the snapshot's time was behind Postfix's.
+	// Not before the arrival, even when the clock that made the
+	// snapshot's time was behind Postfix's.
 	at := rd.now
 	if arrival.After(at) {
 		at = arrival
@@ -315,7 +331,7 @@ func (rd *reader) line(line []byte) {
 		}
 		rd.recorded[key] = true
 		rec := base
-		rec.Recipient, rec.Status, rec.Detail, rec.Local = rc.Address, mailtriage.Deferred, d, local
+		rec.Recipient, rec.Detail, rec.Local, rec.Snapshot = rc.Address, d, local, true
 		if local {
 			rd.st.Local++
 		} else {

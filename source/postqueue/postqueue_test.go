@@ -55,33 +55,25 @@ func TestRead(t *testing.T) {
 	}
 	got, st := events(t, string(data))
 	want := []string{
-		// A snapshot's deferrals happen at the snapshot's time.
-		"attempt deferred jane@icloud.com 1 421/4.7.0/said mx01.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
+		// A snapshot holds no attempts: each recipient is pending, with
+		// the reason of its last deferral, and nothing else is counted.
 		// Suspended: Postfix did not try, but the reason is the receiver's.
-		"attempt deferred joe@me.com 1 421/4.7.0/said mx01.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
-		"attempt deferred ann@yahoo.com 1 421/4.7.0/said mta7.am0.yahoodns.net [421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes] at=10:00",
-		"attempt deferred ops@example.com 1 0//connect mail.example.com [Connection timed out] at=10:00",
-		"attempt deferred sue@icloud.com 1 421/4.7.0/said mx02.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
-		// Held: Postfix's own, whatever the receiver said before.
-		"local deferred lee@outlook.com 0 0//local  [message is on hold] at=10:00",
-		"local deferred kim@icloud.com 0 0//local  [message is on hold (last deferral: host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))] at=10:00",
-		// The bounce's recipient is not the sender's mail: no events.
-		"local deferred pat@example.org 0 0//local  [mail transport unavailable] at=10:00",
-		// Finish: everyone still queued is pending with the last reason.
-		"final pending jane@icloud.com 1 421/4.7.0/said mx01.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
-		"final pending joe@me.com 1 421/4.7.0/said mx01.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
+		"final pending jane@icloud.com 0 421/4.7.0/said mx01.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
+		"final pending joe@me.com 0 421/4.7.0/said mx01.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
 		"message 4dKyJ30ZGzz9sWS <news@shop.example.net> 2 queued=2026-12-01T08:00:00Z notification=false",
-		"final pending ann@yahoo.com 1 421/4.7.0/said mta7.am0.yahoodns.net [421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes] at=10:00",
+		"final pending ann@yahoo.com 0 421/4.7.0/said mta7.am0.yahoodns.net [421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes] at=10:00",
 		"message 4dKyK81mQcz9sWT <news@shop.example.net> 1 queued=2026-12-01T08:05:00Z notification=false",
-		"final pending ops@example.com 1 0//connect mail.example.com [Connection timed out] at=10:00",
+		"final pending ops@example.com 0 0//connect mail.example.com [Connection timed out] at=10:00",
 		"message 4dKyKq5Yb0z9sWV <alerts@shop.example.net> 1 queued=2026-12-01T08:12:00Z notification=false",
 		// In the active queue with no reason yet: pending, no report.
 		"final pending bob@gmail.com 0   [] at=10:00",
-		"final pending sue@icloud.com 1 421/4.7.0/said mx02.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
+		"final pending sue@icloud.com 0 421/4.7.0/said mx02.mail.icloud.com [421 4.7.0 Deferred - see Proofpoint DNSBL lookup] at=10:00",
 		"message 4dKzXw0sQbz9sWX <receipts@shop.example.net> 2 queued=2026-12-01T09:58:30Z notification=false",
+		// Held: Postfix's own, whatever the receiver said before.
 		"final pending lee@outlook.com 0 0//local  [message is on hold] at=10:00",
 		"final pending kim@icloud.com 0 0//local  [message is on hold (last deferral: host mx01.mail.icloud.com[17.57.155.23] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to RCPT TO command))] at=10:00",
 		"message 4dKyFZ6cFkz9sWR <promo@shop.example.net> 2 queued=2026-11-30T17:20:00Z notification=false",
+		// The bounce's recipient is not the sender's mail: no events.
 		"message 4dKyHy0Tg5z9sWQ <> 1 queued=2026-12-01T07:30:00Z notification=true",
 		"final pending pat@example.org 0 0//local  [mail transport unavailable] at=10:00",
 		"message 4dKyLb2Dhkz9sWY <news@shop.example.net> 1 queued=2026-12-01T08:13:20Z notification=false",
@@ -137,6 +129,26 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+// TestText: mailq's text listing, told apart from postqueue -j's.
+func TestText(t *testing.T) {
+	data, _ := os.ReadFile("testdata/queue.json")
+	for _, c := range []struct {
+		head string
+		want bool
+	}{
+		{"-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n4F1A22C0B3*   48213 Tue Mar 10 14:02:11  news@shop.example.net\n", true},
+		{"\nMail queue is empty\n", true},
+		{"-Queue is empty\n", true},
+		{string(data), false},
+		{"Mar 10 14:02:12 mta1 postfix/smtp[1]: 4F1: to=<a@b>, status=sent\n", false},
+		{"", false},
+	} {
+		if got := Text([]byte(c.head)); got != c.want {
+			t.Errorf("Text(%.60q) = %v", c.head, got)
+		}
+	}
+}
+
 // bigMessage is a queue file with n recipients, all deferred by iCloud.
 func bigMessage(n int) []byte {
 	var b bytes.Buffer
@@ -162,7 +174,7 @@ func TestBigMessage(t *testing.T) {
 	var pending, attempts int
 	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(e *mailtriage.Event) {
 		switch {
-		case e.Kind == mailtriage.Attempt:
+		case e.Kind != mailtriage.Final && e.Kind != mailtriage.Message:
 			attempts++
 		case e.Kind == mailtriage.Final && e.Status == mailtriage.Pending:
 			pending++
@@ -173,7 +185,7 @@ func TestBigMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.Finish(st.Last)
-	if st.Lines != 2 || st.Used != 2 || st.Bad != 0 || st.Recipients != 10001 || attempts != 10000 || pending != 10001 {
+	if st.Lines != 2 || st.Used != 2 || st.Bad != 0 || st.Recipients != 10001 || attempts != 0 || pending != 10001 {
 		t.Errorf("stats %+v, %d attempts, %d pending", st, attempts, pending)
 	}
 }
@@ -195,7 +207,7 @@ func TestOverlong(t *testing.T) {
 func TestRepeated(t *testing.T) {
 	m := `{"queue_name": "%s", "queue_id": "4dKyK81mQcz9sWT", "arrival_time": 1796112300, "sender": "news@shop.example.net", "recipients": [{"address": "ann@yahoo.com", "delay_reason": "host mta7.am0.yahoodns.net[67.195.204.72] said: 421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred (in reply to MAIL FROM command)"}]}` + "\n"
 	got, st := events(t, fmt.Sprintf(m, "active")+fmt.Sprintf(m, "deferred"))
-	if st.Repeated != 1 || st.Queues["active"] != 1 || st.Queues["deferred"] != 0 || len(got) != 3 || got[1] != "final pending ann@yahoo.com 1 421/4.7.0/said mta7.am0.yahoodns.net [421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred] at=10:00" {
+	if st.Repeated != 1 || st.Queues["active"] != 1 || st.Queues["deferred"] != 0 || len(got) != 2 || got[0] != "final pending ann@yahoo.com 0 421/4.7.0/said mta7.am0.yahoodns.net [421 4.7.0 [TSS04] Messages from 203.0.113.25 temporarily deferred] at=10:00" {
 		t.Errorf("stats %+v, events\n%s", st, strings.Join(got, "\n"))
 	}
 }
