@@ -64,8 +64,10 @@ type Analyzer struct {
 	hours     map[laneHour]*hourAcc
 	responses map[responseKey]*responseAcc
 	expired   map[responseKey]*responseAcc
-	providers map[string]*providerAcc
-	streams   map[string]*streamAcc
+	// pendingReplies are the last replies of the recipients still queued.
+	pendingReplies map[responseKey]*responseAcc
+	providers      map[string]*providerAcc
+	streams        map[string]*streamAcc
 	// lastSender's stream is lastStream (see stream).
 	lastSender  string
 	lastUnknown bool
@@ -104,10 +106,11 @@ func New(opts Options) *Analyzer {
 		responses: map[responseKey]*responseAcc{},
 		expired:   map[responseKey]*responseAcc{},
 		providers: map[string]*providerAcc{},
-		streams:   map[string]*streamAcc{},
-		relays:    map[string]*relayAcc{},
-		hosts:     map[string]*hostAcc{},
-		domains:   map[string]*domainAcc{},
+		pendingReplies: map[responseKey]*responseAcc{},
+		streams:        map[string]*streamAcc{},
+		relays:         map[string]*relayAcc{},
+		hosts:          map[string]*hostAcc{},
+		domains:        map[string]*domainAcc{},
 	}
 }
 
@@ -143,6 +146,15 @@ type laneAcc struct {
 	Counts
 	recipients, expired, pending, bounced, local, complaints int
 	domains                                                  map[string]int
+	backlog                                                  backlog
+}
+
+// backlog is what a lane's pending recipients waited on: the longest
+// wait, and their last replies (see Analyzer.backlogFindings).
+type backlog struct {
+	oldest  time.Time // the earliest time one of them was queued
+	at      time.Time // when they were last seen still queued
+	replies map[responseKey]int
 }
 
 type laneHour struct {
@@ -508,6 +520,26 @@ func (a *Analyzer) response(m map[responseKey]*responseAcc, key responseKey, e *
 	}
 }
 
+// queued notes a recipient still queued at the end in its lane's backlog.
+func (a *Analyzer) queued(l *laneAcc, e *mailtriage.Event) {
+	b := &l.backlog
+	if !e.Queued.IsZero() && (b.oldest.IsZero() || e.Queued.Before(b.oldest)) {
+		b.oldest = e.Queued
+	}
+	if e.Time.After(b.at) {
+		b.at = e.Time
+	}
+	if e.Detail.Text == "" {
+		return
+	}
+	key := keyOf(&e.Detail, &e.Verdict)
+	if b.replies == nil {
+		b.replies = map[responseKey]int{}
+	}
+	b.replies[key]++
+	a.response(a.pendingReplies, key, e)
+}
+
 func (a *Analyzer) final(e *mailtriage.Event) {
 	a.summary.Recipients++
 	l := a.lane(e.Lane)
@@ -539,6 +571,7 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		l.pending++
 		dc.pending++
 		a.pendingRcpts = listRecipient(a.pendingRcpts, e)
+		a.queued(l, e)
 	case mailtriage.Deleted:
 		a.summary.Deleted++
 	}

@@ -591,3 +591,37 @@ func TestHostReputationNamesTheAddress(t *testing.T) {
 		t.Errorf("hosts %+v", r.Hosts)
 	}
 }
+
+// TestBacklog: a lane with many recipients still queued at the end is a
+// finding that says since when and what they last heard; an error once
+// the oldest has waited a day, a warning before; a few queued are none.
+func TestBacklog(t *testing.T) {
+	end := t0.Add(30 * time.Hour)
+	reply := smtpreply.ParseDetail("host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command)")
+	run := func(n int, queued time.Time) []mailtriage.Finding {
+		a := New(DefaultOptions())
+		for i := 0; i < n; i++ {
+			a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Pending, Time: end, Queued: queued.Add(time.Duration(i) * time.Minute),
+				Lane: "apple", Domain: "icloud.com", Recipient: fmt.Sprintf("r%d@icloud.com", i), Detail: reply,
+				Verdict: mailtriage.Verdict{Rule: "proofpoint-pdr-deferral", Class: mailtriage.Temporary, Action: "Slow the lane."}})
+		}
+		var out []mailtriage.Finding
+		for _, f := range a.Result().Findings {
+			if f.Code == "queue.backlog" {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	if f := run(12, t0); len(f) != 1 || f[0].Severity != mailtriage.SeverityError ||
+		!strings.Contains(f[0].Message, "apple lane: 12 recipients still queued at the end, the oldest queued since") ||
+		!strings.Contains(f[0].Message, "(30h0m0s before)") || !strings.Contains(f[0].Message, "Deferred - see Proofpoint DNSBL lookup") || f[0].Fix != "Slow the lane." {
+		t.Errorf("a day-old backlog: %+v", f)
+	}
+	if f := run(12, end.Add(-2*time.Hour)); len(f) != 1 || f[0].Severity != mailtriage.SeverityWarning {
+		t.Errorf("a two-hour backlog: %+v", f)
+	}
+	if f := run(3, t0); len(f) != 0 {
+		t.Errorf("three queued: %+v", f)
+	}
+}

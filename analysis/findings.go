@@ -178,6 +178,7 @@ func (a *Analyzer) findings(r *Result) []mailtriage.Finding {
 	if f, ok := expiredFinding(r); ok {
 		out = append(out, f)
 	}
+	out = append(out, a.backlogFindings(r)...)
 	out = append(out, domainFindings(r, func(d DomainStats, f mailtriage.Finding) bool {
 		for _, c := range causes {
 			if c.lane == d.Lane && sameReply(c.reply, d.Reply) {
@@ -491,6 +492,57 @@ func expiredFinding(r *Result) (mailtriage.Finding, bool) {
 		Code: "incident.queue-timeouts", Severity: sev, Category: "timeout",
 		Message: msg, Fix: fix, Owner: mailtriage.OwnerESP, Evidence: ev,
 	}, true
+}
+
+// minBacklog is the fewest recipients still queued at the end that make a
+// lane's backlog worth a finding; backlogDay is the wait past which a
+// backlog is an error: mail a day late has failed its readers already.
+const (
+	minBacklog = 10
+	backlogDay = 24 * time.Hour
+)
+
+// backlogFindings name the lanes whose mail is still queued when the
+// input ends (or in a queue snapshot, all of it): how much, since when,
+// and the last reason it waits on. A queue timeout comes only after the
+// queue lifetime (five days by default); a backlog tells of it days
+// before.
+func (a *Analyzer) backlogFindings(r *Result) []mailtriage.Finding {
+	var out []mailtriage.Finding
+	for _, ls := range r.Lanes {
+		l := a.lanes[ls.Lane]
+		if l == nil || l.pending < minBacklog {
+			continue
+		}
+		b := l.backlog
+		var waited time.Duration // unknown when no queue time was logged
+		if !b.oldest.IsZero() {
+			waited = b.at.Sub(b.oldest)
+		}
+		msg := fmt.Sprintf("%s lane: %s still queued at the end", ls.Lane, count(l.pending, "recipient"))
+		if waited > 0 {
+			msg += fmt.Sprintf(", the oldest queued since %s (%s before)", stamp(b.oldest), waited.Round(time.Minute))
+		}
+		msg += "."
+		fix := "Find why the mail waits (postqueue -j shows each recipient's last reason) before the queue lifetime turns it into bounces."
+		if key, n := topReply(b.replies); n > 0 {
+			top := a.pendingReplies[key].describe(n)
+			msg += fmt.Sprintf(" Most last heard: %s%s.", top.Example, describeWho(top.Provider, top.Filter))
+			if top.Action != "" {
+				fix = top.Action
+			}
+		}
+		sev := mailtriage.SeverityWarning
+		if waited >= backlogDay {
+			sev = mailtriage.SeverityError
+		}
+		out = append(out, mailtriage.Finding{
+			Code: "queue.backlog", Severity: sev, Category: "timeout", Message: msg, Fix: fix, Owner: mailtriage.OwnerESP,
+			Evidence: []string{fmt.Sprintf("lane=%s pending=%d oldest_queued=%s at=%s domains=%s", ls.Lane, l.pending,
+				b.oldest.UTC().Format(time.RFC3339), b.at.UTC().Format(time.RFC3339), strings.Join(ls.Domains, ","))},
+		})
+	}
+	return out
 }
 
 // domainFindings name the recipient domains that accepted nothing, at

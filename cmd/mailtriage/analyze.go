@@ -76,7 +76,9 @@ report is still written); 2 wrong usage; 3 the analysis found problems
 for greylisting (an incident, or sustained); 5% or more of the recipients
 timed out in the queue; a recipient domain that accepted nothing for an hour
 or more while 10 or more of its recipients were left queued or timed out (in
-any lane, "other" too); a listed sending address (--blocklists) that carried
+any lane, "other" too); a lane with 10 or more recipients still queued at the
+end, the oldest queued a day or more before (a queue snapshot, postqueue -j,
+is all queued mail); a listed sending address (--blocklists) that carried
 failed mail or whose host is not named; nothing to analyse.`,
 		Example: `  mailtriage analyze /var/log/mail.log*
   mailtriage analyze examples/incident-postfix.log.gz
