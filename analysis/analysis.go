@@ -100,12 +100,12 @@ func New(opts Options) *Analyzer {
 		opts.MinRate = def.MinRate
 	}
 	return &Analyzer{
-		opts:      opts,
-		lanes:     map[string]*laneAcc{},
-		hours:     map[laneHour]*hourAcc{},
-		responses: map[responseKey]*responseAcc{},
-		expired:   map[responseKey]*responseAcc{},
-		providers: map[string]*providerAcc{},
+		opts:           opts,
+		lanes:          map[string]*laneAcc{},
+		hours:          map[laneHour]*hourAcc{},
+		responses:      map[responseKey]*responseAcc{},
+		expired:        map[responseKey]*responseAcc{},
+		providers:      map[string]*providerAcc{},
 		pendingReplies: map[responseKey]*responseAcc{},
 		streams:        map[string]*streamAcc{},
 		relays:         map[string]*relayAcc{},
