@@ -615,7 +615,7 @@ func TestBacklog(t *testing.T) {
 	}
 	if f := run(12, t0); len(f) != 1 || f[0].Severity != mailtriage.SeverityError ||
 		!strings.Contains(f[0].Message, "apple lane: 12 recipients still queued at the end, the oldest queued since") ||
-		!strings.Contains(f[0].Message, "(30h0m0s before)") || !strings.Contains(f[0].Message, "Deferred - see Proofpoint DNSBL lookup") || f[0].Fix != "Slow the lane." {
+		!strings.Contains(f[0].Message, "(30 h 00 min before)") || !strings.Contains(f[0].Message, "Deferred - see Proofpoint DNSBL lookup") || f[0].Fix != "Slow the lane." {
 		t.Errorf("a day-old backlog: %+v", f)
 	}
 	if f := run(12, end.Add(-2*time.Hour)); len(f) != 1 || f[0].Severity != mailtriage.SeverityWarning {

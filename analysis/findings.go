@@ -521,7 +521,7 @@ func (a *Analyzer) backlogFindings(r *Result) []mailtriage.Finding {
 		}
 		msg := fmt.Sprintf("%s lane: %s still queued at the end", ls.Lane, count(l.pending, "recipient"))
 		if waited > 0 {
-			msg += fmt.Sprintf(", the oldest queued since %s (%s before)", stamp(b.oldest), waited.Round(time.Minute))
+			msg += fmt.Sprintf(", the oldest queued since %s (%s before)", stamp(b.oldest), wait(waited))
 		}
 		msg += "."
 		fix := "Find why the mail waits (postqueue -j shows each recipient's last reason) before the queue lifetime turns it into bounces."
@@ -543,6 +543,18 @@ func (a *Analyzer) backlogFindings(r *Result) []mailtriage.Finding {
 		})
 	}
 	return out
+}
+
+// wait writes a wait in the units a person uses: "23 h 15 min", "3 days".
+func wait(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours())/24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%d min", int(d.Minutes()))
 }
 
 // domainFindings name the recipient domains that accepted nothing, at
