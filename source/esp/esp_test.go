@@ -321,3 +321,36 @@ func TestMailgunSender(t *testing.T) {
 		}
 	}
 }
+
+// TestSparkPostBounceClass: SparkPost's bounce classes (its "Bounce
+// Classification Codes", as Adobe's error-types table gives the same
+// numbers) tell a queue timeout (24) and its own policy (25, and a
+// policy_rejection event) from a receiver's refusal (10).
+func TestSparkPostBounceClass(t *testing.T) {
+	event := func(id, typ, class, reason string) string {
+		return `{"msys":{"message_event":{"type":"` + typ + `","message_id":"` + id + `","rcpt_to":"` + id + `@example.com","timestamp":"1454442600","bounce_class":"` + class +
+			`","raw_reason":"` + reason + `","ip_address":"192.0.2.25","sending_ip":"198.51.100.21"}}}`
+	}
+	in := "[" + strings.Join([]string{
+		event("hard", "bounce", "10", "550 5.1.1 user unknown"),
+		event("late", "bounce", "24", "554 5.4.7 [internal] exceeded max time without delivery"),
+		event("admin", "bounce", "25", "554 5.7.1 [internal] recipient address was suppressed due to customer policy"),
+		event("policy", "policy_rejection", "25", "550 5.7.1 [internal] Forbidden"),
+	}, ",") + "]"
+	got := map[string]string{}
+	tr := lifecycle.NewTracker(lifecycletest.Lanes{}, lifecycletest.Codes{}, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Final {
+			got[e.QueueID] = fmt.Sprintf("%s %d %s", e.Status, e.Attempts, e.RemoteIP)
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(in), "sparkpost.json", tr)
+	if err != nil {
+		t.Fatal(err, st)
+	}
+	tr.Finish(st.Last)
+	// The expiry is the queue giving up: no attempt of its own.
+	want := map[string]string{"hard": "bounced 1 192.0.2.25", "late": "expired 0 192.0.2.25", "admin": "bounced 0 ", "policy": "bounced 0 "}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}

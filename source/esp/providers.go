@@ -272,15 +272,30 @@ func sparkpost(o map[string]any) ([]lifecycle.Record, error) {
 	case "delay":
 		r.Status = mailtriage.Deferred
 	case "bounce", "out_of_band":
+		// SparkPost's bounce classes: 24 (Timeout) is its queue giving
+		// up, 25 and 26 (Admin Failure, Smart Send suppression) its own
+		// policy, no try at a receiver.
 		r.Status = mailtriage.Bounced
+		switch str(e, "bounce_class") {
+		case "24":
+			r.Status = mailtriage.Expired
+		case "25", "26":
+			r.NoTry = true
+		}
+	case "policy_rejection":
+		// SparkPost refused to send (its suppression list, a policy).
+		r.Status, r.NoTry = mailtriage.Bounced, true
 	case "injection":
 		r.Recipient = ""
 		return []lifecycle.Record{r}, nil
 	case "spam_complaint":
 		r.Complaint, r.Detail = true, smtpreply.Detail{Kind: smtpreply.Local, Text: "SparkPost spam complaint: " + firstOf(str(e, "fbtype"), "abuse")}
 		return []lifecycle.Record{r}, nil
-	default: // policy_rejection, generation_*, ...
+	default: // generation_*, ...
 		return nil, nil
+	}
+	if !r.NoTry {
+		r.RemoteIP = str(e, "ip_address") // the receiver's
 	}
 	r.Detail = reply(text, "")
 	return []lifecycle.Record{r}, nil
