@@ -154,9 +154,6 @@ const (
 // Build assembles the pack.
 func Build(r *analysis.Result, o Options) *Pack {
 	p := &Pack{Generated: o.Now.UTC(), TimeZone: r.TimeZone, Selectors: o.Selectors, Actions: o.Actions, Result: r, Hourly: r.Hourly}
-	if p.Actions == nil {
-		p.Actions = []string{}
-	}
 	p.From, p.To = r.Span()
 	p.Incidents = slices.Clone(r.Incidents)
 	sort.SliceStable(p.Incidents, func(i, j int) bool { return p.Incidents[i].Deferrals > p.Incidents[j].Deferrals })
@@ -194,7 +191,24 @@ func Build(r *analysis.Result, o Options) *Pack {
 	if !o.IncludeRecipients {
 		p.withhold()
 	}
+	p.emptyNotNull()
 	return p
+}
+
+// emptyNotNull makes the pack's lists [] in JSON when they hold nothing,
+// not null: a script reading the pack needs no special case.
+func (p *Pack) emptyNotNull() {
+	for _, l := range []*[]string{&p.Summary, &p.SendingIPs, &p.SendingHosts, &p.SendingDomains, &p.Selectors, &p.Actions} {
+		*l = nonNil(*l)
+	}
+	p.Incidents = nonNil(p.Incidents)
+	p.FirstDeferrals = nonNil(p.FirstDeferrals)
+	p.EnvelopeSenders = nonNil(p.EnvelopeSenders)
+	p.Responses = nonNil(p.Responses)
+	p.Samples = nonNil(p.Samples)
+	if p.Auth != nil {
+		p.Auth.DKIM = nonNil(p.Auth.DKIM)
+	}
 }
 
 // withhold replaces the recipient addresses that replies quote; the

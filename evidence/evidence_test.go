@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/internal/addrtext"
 	"github.com/mailtriage/mailtriage/internal/sampleresult"
 )
@@ -249,5 +250,26 @@ func TestResponsesLeftOut(t *testing.T) {
 	p := Build(r, Options{Now: time.Unix(0, 0)})
 	if failed <= maxResponses || len(p.Responses) != maxResponses || p.ResponsesLeftOut != failed-maxResponses {
 		t.Errorf("%d failed replies: %d listed, %d left out", failed, len(p.Responses), p.ResponsesLeftOut)
+	}
+}
+
+// TestJSONListsNeverNull: a pack with nothing in a list (no incident, no
+// --selector, no DKIM key found) writes the list as [], not null, so a
+// ticketing system or script reading it needs no special case.
+func TestJSONListsNeverNull(t *testing.T) {
+	for name, r := range map[string]*analysis.Result{"empty": {}, "sample": sample(t)} {
+		p := Build(r, Options{Now: time.Unix(0, 0)})
+		data, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "null") {
+			t.Errorf("%s: a null in the pack: %s", name, data)
+		}
+	}
+	p := Build(&analysis.Result{}, Options{Check: &check.Report{Domain: "example.com"}})
+	data, _ := json.Marshal(p)
+	if strings.Contains(string(data), "null") {
+		t.Errorf("with a check that found nothing: a null in the pack: %s", data)
 	}
 }

@@ -12,3 +12,11 @@ func nonEmpty(s, def string) string {
 	}
 	return s
 }
+
+// nonNil is l, or an empty list for nil: JSON [] rather than null.
+func nonNil[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
