@@ -48,7 +48,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.FirstDeferrals) > 0 {
 		f("\n## First deferral\n\n| lane | first seen | from | reply |\n|---|---|---|---|\n")
 		for _, d := range p.FirstDeferrals {
-			f("| %s | %s | %s | %s |\n", d.Lane, stamp(d.Time), mdEscape(d.Who), mdCode(d.Reply))
+			f("| %s | %s | %s | %s |\n", d.Lane, stamp(d.Time), mdEscape(d.Who), mdCodeCell(d.Reply))
 		}
 	}
 	f("\n## Sending identity\n\n")
@@ -64,7 +64,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	}
 	if a := p.Auth; a != nil {
 		f("\n## Authentication and reputation (checked %s)\n\n", stamp(p.Generated))
-		f("- Domain %s: score %d/100, grade %s\n- SPF: %s\n- DMARC: %s\n- DKIM: %s\n", a.Domain, a.Score, a.Grade, mdCode(a.SPF), mdCode(a.DMARC), mdList(a.DKIM, "no key found"))
+		f("- Domain %s: score %d/100, grade %s\n- SPF: %s\n- DMARC: %s\n- DKIM: %s\n", a.Domain, a.Score, a.Grade, mdCodeSpan(a.SPF), mdCodeSpan(a.DMARC), mdList(a.DKIM, "no key found"))
 		for _, pr := range a.Problems {
 			f("- Problem: %s\n", mdEscape(pr))
 		}
@@ -85,7 +85,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.Responses) > 0 {
 		f("\n## Replies, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
 		for _, r := range p.Responses {
-			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(whoOrDash(r.Provider, r.Filter)), mdCode(r.Example))
+			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(whoOrDash(r.Provider, r.Filter)), mdCodeCell(r.Example))
 		}
 		if p.ResponsesLeftOut > 0 {
 			f("\nLeft out, less frequent: %s (mailtriage analyze --format json lists every reply).\n", n(p.ResponsesLeftOut))
@@ -94,7 +94,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 	if len(p.Samples) > 0 {
 		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | queued | expired | attempts | last reply |\n|---|---|---|---|---:|---|\n")
 		for _, s := range p.Samples {
-			f("| %s | %s | %s | %s | %s | %s |\n", mdEscape(s.ID()), mdCode(s.MessageID), stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCode(s.LastReply))
+			f("| %s | %s | %s | %s | %s | %s |\n", mdEscape(s.ID()), mdCodeCell(s.MessageID), stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCodeCell(s.LastReply))
 		}
 		f("\nRecipients: %s\n", sampleRecipients(p))
 	}
@@ -106,6 +106,33 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 		f("- %s\n", mdEscape(a))
 	}
 	return bw.Flush()
+}
+
+// mdCodeSpan quotes text as received (a reply, a DNS record) as one code
+// span, "-" when there is none: line breaks become spaces, and the fence
+// is longer than any run of backticks in the text, so a backtick in it
+// does not end the span early.
+func mdCodeSpan(s string) string {
+	if s == "" {
+		return "-"
+	}
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if len(fence) > 1 {
+		// A space each side keeps a backtick at either end apart from
+		// the fence; CommonMark strips them.
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdCodeCell is mdCodeSpan in a table cell: a pipe, even in a code span,
+// ends the cell unless escaped (GitHub renders the escaped pipe as "|").
+func mdCodeCell(s string) string {
+	return strings.ReplaceAll(mdCodeSpan(s), "|", "\\|")
 }
 
 func mdList(l []string, none string) string {
