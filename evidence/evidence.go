@@ -135,6 +135,22 @@ type Auth struct {
 	DMARC    string   `json:"dmarc"`
 	DKIM     []string `json:"dkim"`
 	Problems []string `json:"problems"` // error and warning findings, code: message
+	// IPs are the sending addresses the check looked up: their reverse
+	// DNS and SPF result.
+	IPs []CheckedIP `json:"ips"`
+}
+
+// CheckedIP is one sending address as the check found it.
+type CheckedIP struct {
+	IP     string   `json:"ip"`
+	PTR    []string `json:"ptr"`
+	FCrDNS []string `json:"fcrdns"` // the PTR names that resolve back to the address
+	// RDNS reads the reverse DNS: "mail01.example.com (forward-confirmed)",
+	// "no PTR record (nxdomain)", "not known: the lookup failed (refused)".
+	RDNS string `json:"rdns"`
+	// SPF is the domain's SPF result for the address ("pass
+	// (ip4:198.51.100.16/28)"), "" when it was not evaluated.
+	SPF string `json:"spf"`
 }
 
 // Listing is a blocklist listing of a sending address, MX or domain.
@@ -395,10 +411,43 @@ func samples(r *analysis.Result, include bool) []Sample {
 	return out
 }
 
+// rdns reads an address's reverse DNS as the check found it.
+func rdns(ip check.IPSummary) string {
+	switch ip.Status {
+	case "ok":
+	case "nxdomain", "nodata":
+		return "no PTR record (" + ip.Status + ")"
+	default:
+		return "not known: the lookup failed (" + ip.Status + ")"
+	}
+	var names []string
+	for _, name := range ip.PTR {
+		switch {
+		case slices.Contains(ip.Confirmed, name):
+			name += " (forward-confirmed)"
+		default:
+			name += " (does not resolve back to the address)"
+		}
+		names = append(names, name)
+	}
+	s := strings.Join(names, ", ")
+	if ip.Generic {
+		s += "; looks generic (an access or cloud provider's name)"
+	}
+	return s
+}
+
 func fromCheck(c *check.Report) (*Auth, []Listing, []string) {
-	a := &Auth{Domain: c.Domain, Score: c.Score, Grade: c.Grade, Problems: []string{}}
+	a := &Auth{Domain: c.Domain, Score: c.Score, Grade: c.Grade, Problems: []string{}, IPs: []CheckedIP{}}
+	spfOf := map[netip.Addr]string{}
 	if c.SPF != nil {
 		a.SPF = nonEmpty(c.SPF.Record, "none ("+c.SPF.State+")")
+		for _, r := range c.SPF.Results {
+			spfOf[r.IP] = r.Result + parens(cmp.Or(r.Term, r.Error))
+		}
+	}
+	for _, ip := range c.IPs {
+		a.IPs = append(a.IPs, CheckedIP{IP: ip.IP.String(), PTR: nonNil(ip.PTR), FCrDNS: nonNil(ip.Confirmed), RDNS: rdns(ip), SPF: spfOf[ip.IP]})
 	}
 	if c.DMARC != nil {
 		a.DMARC = nonEmpty(c.DMARC.Record, "none ("+c.DMARC.Status+")")

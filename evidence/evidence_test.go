@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"encoding/json"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -271,5 +272,38 @@ func TestJSONListsNeverNull(t *testing.T) {
 	data, _ := json.Marshal(p)
 	if strings.Contains(string(data), "null") {
 		t.Errorf("with a check that found nothing: a null in the pack: %s", data)
+	}
+}
+
+// TestCheckedIPsIdentity: a --check looks up each sending address's
+// reverse DNS and SPF result; the pack carries them, the first thing a
+// postmaster desk asks of an address, and says plainly when a lookup
+// failed rather than leaving the address out.
+func TestCheckedIPsIdentity(t *testing.T) {
+	c := &check.Report{Domain: "example.com",
+		IPs: []check.IPSummary{
+			{IP: netip.MustParseAddr("198.51.100.21"), PTR: []string{"mail01.example.com"}, Confirmed: []string{"mail01.example.com"}, Status: "ok"},
+			{IP: netip.MustParseAddr("198.51.100.22"), PTR: []string{"x.example.net"}, Status: "ok"},
+			{IP: netip.MustParseAddr("203.0.113.25"), Status: "nxdomain"},
+			{IP: netip.MustParseAddr("203.0.113.26"), Status: "refused"},
+		},
+		SPF: &check.SPFSummary{Record: "v=spf1 -all", State: "ok", Results: []check.SPFResult{
+			{IP: netip.MustParseAddr("198.51.100.21"), Result: "pass", Term: "ip4:198.51.100.16/28"},
+			{IP: netip.MustParseAddr("203.0.113.25"), Result: "softfail", Term: "~all"},
+		}},
+	}
+	p := Build(&analysis.Result{}, Options{Check: c})
+	var got []string
+	for _, ip := range p.Auth.IPs {
+		got = append(got, ip.IP+" | "+ip.RDNS+" | "+ip.SPF)
+	}
+	want := []string{
+		"198.51.100.21 | mail01.example.com (forward-confirmed) | pass (ip4:198.51.100.16/28)",
+		"198.51.100.22 | x.example.net (does not resolve back to the address) | ",
+		"203.0.113.25 | no PTR record (nxdomain) | softfail (~all)",
+		"203.0.113.26 | not known: the lookup failed (refused) | ",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("checked addresses\n got %q\nwant %q", got, want)
 	}
 }

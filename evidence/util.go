@@ -20,3 +20,11 @@ func nonNil[T any](l []T) []T {
 	}
 	return l
 }
+
+// parens is " (s)", or "" for no s.
+func parens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}

@@ -68,6 +68,13 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 		for _, pr := range a.Problems {
 			f("- Problem: %s\n", mdEscape(pr))
 		}
+		if len(a.IPs) > 0 {
+			f("\n| sending IP | reverse DNS (PTR) | SPF of %s |\n|---|---|---|\n", mdEscape(a.Domain))
+			for _, ip := range a.IPs {
+				f("| %s | %s | %s |\n", ip.IP, mdEscape(ip.RDNS), mdEscape(nonEmpty(ip.SPF, "-")))
+			}
+			f("\n")
+		}
 		if len(p.Listings) == 0 {
 			if p.ListsAnswered > 0 {
 				f("- Blocklists: no listing on the lists that answered\n")
@@ -258,6 +265,13 @@ const evidenceTemplate = `<!DOCTYPE html>
 <li>Problem: {{.}}</li>
 {{- end}}
 </ul>
+{{- if .IPs}}
+<table><thead><tr><th>sending IP</th><th>reverse DNS (PTR)</th><th>SPF of {{.Domain}}</th></tr></thead><tbody>
+{{- range .IPs}}
+<tr><td>{{.IP}}</td><td>{{.RDNS}}</td><td>{{if .SPF}}{{.SPF}}{{else}}-{{end}}</td></tr>
+{{- end}}
+</tbody></table>
+{{- end}}
 </section>
 {{- end}}
 {{- if or .P.Listings .P.CouldNotTell}}

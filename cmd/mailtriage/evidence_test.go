@@ -193,3 +193,25 @@ func TestEvidenceRepliesNameWhoAnswered(t *testing.T) {
 		t.Errorf("html: a reply without an enhanced code is not written 451")
 	}
 }
+
+// TestEvidenceSendingAddressesIdentity: with --check, the pack gives each
+// sending address's reverse DNS and SPF result, in every format: what a
+// postmaster desk looks up first.
+func TestEvidenceSendingAddressesIdentity(t *testing.T) {
+	args := []string{"evidence", "--analysis", sampleAnalysis, "--check", "example.com", "--zone", exampleZone, "--offline", "--ip", "198.51.100.21"}
+	_, md, _ := mt(t, "", args...)
+	if !strings.Contains(md, "| 198.51.100.21 | mail01.example.com (forward-confirmed) | pass (ip4:198.51.100.16/28) |") {
+		t.Errorf("markdown lacks 198.51.100.21's reverse DNS and SPF:\n%s", md[strings.Index(md, "## Authentication"):])
+	}
+	if !strings.Contains(md, "| 203.0.113.25 | not known: the lookup failed") {
+		t.Errorf("markdown does not say 203.0.113.25's reverse DNS could not be looked up")
+	}
+	_, page, _ := mt(t, "", append(args, "--format", "html")...)
+	if !strings.Contains(page, "<tr><td>198.51.100.21</td><td>mail01.example.com (forward-confirmed)</td><td>pass (ip4:198.51.100.16/28)</td></tr>") {
+		t.Errorf("html lacks 198.51.100.21's reverse DNS and SPF")
+	}
+	_, js, _ := mt(t, "", append(args, "--format", "json")...)
+	if !strings.Contains(js, `"rdns": "mail01.example.com (forward-confirmed)"`) {
+		t.Errorf("json lacks 198.51.100.21's reverse DNS")
+	}
+}
