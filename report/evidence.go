@@ -99,11 +99,11 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 		}
 	}
 	if len(p.Samples) > 0 {
-		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | queued | expired | attempts | last reply |\n|---|---|---|---|---:|---|\n")
+		f("\n## Sample messages that timed out\n\n| queue id | Message-ID | lane | recipient | queued | expired | attempts | last reply |\n|---|---|---|---|---|---|---:|---|\n")
 		for _, s := range p.Samples {
-			f("| %s | %s | %s | %s | %s | %s |\n", mdEscape(s.ID()), mdCodeCell(s.MessageID), stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCodeCell(s.LastReply))
+			f("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(s.ID()), mdCodeCell(s.MessageID), mdEscape(s.Lane), mdEscape(nonEmpty(s.Recipient, "-")),
+				stamp(s.Queued), stamp(s.Expired), n(s.Attempts), mdCodeCell(s.LastReply))
 		}
-		f("\nRecipients: %s\n", sampleRecipients(p))
 	}
 	f("\n## Clean-up done so far\n\n")
 	if len(p.Actions) == 0 {
@@ -147,17 +147,6 @@ func mdList(l []string, none string) string {
 		return mdEscape(none)
 	}
 	return mdEscape(strings.Join(l, ", "))
-}
-
-func sampleRecipients(p *evidence.Pack) string {
-	if len(p.Samples) > 0 && p.Samples[0].Recipient == "(withheld)" {
-		return "withheld."
-	}
-	var r []string
-	for _, s := range p.Samples {
-		r = append(r, s.Recipient)
-	}
-	return mdEscape(strings.Join(r, ", "))
 }
 
 // EvidenceHTML writes the pack as one self-contained page with the
@@ -305,9 +294,9 @@ const evidenceTemplate = `<!DOCTYPE html>
 {{- if .P.Samples}}
 <section>
 <h2>Sample messages that timed out</h2>
-<table><thead><tr><th>queue id</th><th>Message-ID</th><th>recipient</th><th>queued</th><th>expired</th><th>attempts</th><th>last reply</th></tr></thead><tbody>
+<table><thead><tr><th>queue id</th><th>Message-ID</th><th>lane</th><th>recipient</th><th>queued</th><th>expired</th><th>attempts</th><th>last reply</th></tr></thead><tbody>
 {{- range .P.Samples}}
-<tr><td>{{.ID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{n .Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
+<tr><td>{{.ID}}</td><td><code>{{.MessageID}}</code></td><td>{{.Lane}}</td><td>{{.Recipient}}</td><td>{{stamp .Queued}}</td><td>{{stamp .Expired}}</td><td>{{n .Attempts}}</td><td><code>{{.LastReply}}</code></td></tr>
 {{- end}}
 </tbody></table>
 </section>

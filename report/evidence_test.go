@@ -40,8 +40,8 @@ func TestEvidenceMarkdownCodeCells(t *testing.T) {
 		if strings.HasPrefix(l, "| 3 |") && len(cells(l)) != 6 {
 			t.Errorf("reply row has %d cells, want 6:\n%s", len(cells(l)), l)
 		}
-		if strings.HasPrefix(l, "| mta1/4F1A2B3C |") && len(cells(l)) != 6 {
-			t.Errorf("sample row has %d cells, want 6:\n%s", len(cells(l)), l)
+		if strings.HasPrefix(l, "| mta1/4F1A2B3C |") && len(cells(l)) != 8 {
+			t.Errorf("sample row has %d cells, want 8:\n%s", len(cells(l)), l)
 		}
 	}
 	if !strings.Contains(md, "`` 550 5.7.1 blocked \\| see `https://example.net/?a\\|b` second line ``") {

@@ -215,3 +215,23 @@ func TestEvidenceSendingAddressesIdentity(t *testing.T) {
 		t.Errorf("json lacks 198.51.100.21's reverse DNS")
 	}
 }
+
+// TestEvidenceSampleRows: each sample row says its lane and its recipient
+// (withheld, or the address with --include-recipients) in its own row,
+// in Markdown as in HTML: a recipient list apart from the rows cannot be
+// matched to a queue id for a lookup.
+func TestEvidenceSampleRows(t *testing.T) {
+	_, md, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--include-recipients")
+	if !strings.Contains(md, "| queue id | Message-ID | lane | recipient | queued | expired | attempts | last reply |") ||
+		!strings.Contains(md, "| mta2/905F98A4C9 | `20261127090622.905F98A4C9@shop.example.net` | apple | jane.ines@me.com |") {
+		t.Errorf("markdown sample rows without lane and recipient:\n%s", md[strings.Index(md, "## Sample"):])
+	}
+	_, md, _ = mt(t, "", "evidence", "--analysis", sampleAnalysis)
+	if !strings.Contains(md, "| mta2/905F98A4C9 | `20261127090622.905F98A4C9@shop.example.net` | apple | (withheld) |") {
+		t.Errorf("markdown sample rows do not say the recipient is withheld:\n%s", md[strings.Index(md, "## Sample"):])
+	}
+	_, page, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--format", "html", "--include-recipients")
+	if !strings.Contains(page, "<tr><td>mta2/905F98A4C9</td><td><code>20261127090622.905F98A4C9@shop.example.net</code></td><td>apple</td><td>jane.ines@me.com</td>") {
+		t.Errorf("html sample rows without lane")
+	}
+}
