@@ -58,10 +58,13 @@ type Pack struct {
 	SendingHosts   []string        `json:"sending_hosts"`
 	// EnvelopeSenders are the streams: envelope senders and their volume;
 	// SendingDomains their domains.
-	EnvelopeSenders []Sender            `json:"envelope_senders"`
-	SendingDomains  []string            `json:"sending_domains"`
-	Selectors       []string            `json:"dkim_selectors"`
-	Responses       []analysis.Response `json:"responses"`
+	EnvelopeSenders []Sender `json:"envelope_senders"`
+	SendingDomains  []string `json:"sending_domains"`
+	Selectors       []string `json:"dkim_selectors"`
+	// ReceivingHosts are the receivers' hosts that answered the lanes with
+	// an incident, the lanes' order, busiest first.
+	ReceivingHosts []Receiver          `json:"receiving_hosts"`
+	Responses      []analysis.Response `json:"responses"`
 	// ResponsesLeftOut counts the failed replies past the pack's list.
 	ResponsesLeftOut int       `json:"responses_left_out"`
 	Samples          []Sample  `json:"sample_messages"`
@@ -88,6 +91,17 @@ type FirstDeferral struct {
 	Time  time.Time `json:"time"`
 	Reply string    `json:"reply"`
 	Who   string    `json:"from"`
+}
+
+// Receiver is one receiving host (the MX the sender connected to) and
+// what it answered.
+type Receiver struct {
+	Lane         string  `json:"lane"`
+	Host         string  `json:"host"`
+	IP           string  `json:"ip"`
+	Attempts     int     `json:"attempts"`
+	Deferrals    int     `json:"deferrals"`
+	DeferralRate float64 `json:"deferral_rate"`
 }
 
 // Sender is one envelope sender's volume.
@@ -192,6 +206,7 @@ func Build(r *analysis.Result, o Options) *Pack {
 		}
 	}
 	p.EnvelopeSenders, p.SendingDomains = senders(r)
+	p.ReceivingHosts = receivers(r, p.Incidents)
 	p.Responses, p.ResponsesLeftOut = responses(r)
 	p.Samples = samples(r, o.IncludeRecipients)
 	p.Recipients = "Recipient addresses are withheld (privacy); run with --include-recipients to add them."
@@ -220,6 +235,7 @@ func (p *Pack) emptyNotNull() {
 	p.Incidents = nonNil(p.Incidents)
 	p.FirstDeferrals = nonNil(p.FirstDeferrals)
 	p.EnvelopeSenders = nonNil(p.EnvelopeSenders)
+	p.ReceivingHosts = nonNil(p.ReceivingHosts)
 	p.Responses = nonNil(p.Responses)
 	p.Samples = nonNil(p.Samples)
 	if p.Auth != nil {
@@ -324,6 +340,29 @@ func listingIPs(r *analysis.Result) []string {
 	var out []string
 	for _, l := range r.Blocklists {
 		out = append(out, l.IP)
+	}
+	return out
+}
+
+// receivers are the receiving hosts of the incidents' lanes, worst
+// incident's lane first, each lane's busiest host first.
+func receivers(r *analysis.Result, incs []analysis.Incident) []Receiver {
+	var out []Receiver
+	var lanes []string
+	for _, inc := range incs {
+		if !slices.Contains(lanes, inc.Lane) {
+			lanes = append(lanes, inc.Lane)
+		}
+	}
+	for _, lane := range lanes {
+		var hosts []Receiver
+		for _, rl := range r.Relays {
+			if rl.Lane == lane {
+				hosts = append(hosts, Receiver{Lane: lane, Host: rl.Relay, IP: rl.IP, Attempts: rl.Attempts, Deferrals: rl.Deferrals, DeferralRate: rl.DeferralRate})
+			}
+		}
+		slices.SortStableFunc(hosts, func(a, b Receiver) int { return cmp.Compare(b.Attempts, a.Attempts) })
+		out = append(out, hosts...)
 	}
 	return out
 }

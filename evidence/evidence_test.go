@@ -307,3 +307,27 @@ func TestCheckedIPsIdentity(t *testing.T) {
 		t.Errorf("checked addresses\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestReceivingHosts: the pack names the receivers' hosts that answered
+// the lanes with an incident (the MX names and addresses an operator
+// looks up in their own logs), with what each took; not those of lanes
+// without one.
+func TestReceivingHosts(t *testing.T) {
+	p := Build(sample(t), Options{Now: time.Unix(0, 0)})
+	lanes := map[string]bool{}
+	for _, inc := range p.Incidents {
+		lanes[inc.Lane] = true
+	}
+	var apple []string
+	for _, h := range p.ReceivingHosts {
+		if !lanes[h.Lane] {
+			t.Errorf("receiving host %+v of a lane without an incident", h)
+		}
+		if h.Lane == "apple" {
+			apple = append(apple, h.Host+" "+h.IP)
+		}
+	}
+	if !slices.Contains(apple, "mx01.mail.icloud.com 17.57.154.6") || !slices.Contains(apple, "mx02.mail.icloud.com 17.57.155.9") {
+		t.Errorf("apple's receiving hosts %q", apple)
+	}
+}

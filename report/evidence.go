@@ -62,6 +62,12 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 			f("| %s | %s | %s | %s |\n", mdEscape(s.Sender), n(s.Messages), n(s.Attempts), rate(s.DeferralRate))
 		}
 	}
+	if len(p.ReceivingHosts) > 0 {
+		f("\n## Receiving hosts of the lanes with an incident (the whole window)\n\n| lane | host | IP | attempts | deferred |\n|---|---|---|---:|---:|\n")
+		for _, h := range p.ReceivingHosts {
+			f("| %s | %s | %s | %s | %s |\n", mdEscape(h.Lane), mdEscape(nonEmpty(h.Host, "-")), mdEscape(nonEmpty(h.IP, "-")), n(h.Attempts), rate(h.DeferralRate))
+		}
+	}
 	if a := p.Auth; a != nil {
 		f("\n## Authentication and reputation (checked %s)\n\n", stamp(p.Generated))
 		f("- Domain %s: score %d/100, grade %s\n- SPF: %s\n- DMARC: %s\n- DKIM: %s\n", a.Domain, a.Score, a.Grade, mdCodeSpan(a.SPF), mdCodeSpan(a.DMARC), mdList(a.DKIM, "no key found"))
@@ -242,6 +248,16 @@ const evidenceTemplate = `<!DOCTYPE html>
 {{- end}}
 </tbody></table>
 </section>
+{{- if .P.ReceivingHosts}}
+<section>
+<h2>Receiving hosts of the lanes with an incident (the whole window)</h2>
+<table><thead><tr><th>lane</th><th>host</th><th>IP</th><th>attempts</th><th>deferred</th></tr></thead><tbody>
+{{- range .P.ReceivingHosts}}
+<tr><td>{{.Lane}}</td><td>{{or .Host "-"}}</td><td>{{or .IP "-"}}</td><td>{{n .Attempts}}</td><td>{{rate .DeferralRate}}</td></tr>
+{{- end}}
+</tbody></table>
+</section>
+{{- end}}
 {{- with .P.Auth}}
 <section>
 <h2>Authentication and reputation</h2>

@@ -235,3 +235,16 @@ func TestEvidenceSampleRows(t *testing.T) {
 		t.Errorf("html sample rows without lane")
 	}
 }
+
+// TestEvidenceReceivingHosts: the pack names the receiving hosts that
+// answered an incident's lane, in Markdown and HTML.
+func TestEvidenceReceivingHosts(t *testing.T) {
+	_, md, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis)
+	if !strings.Contains(md, "## Receiving hosts") || !strings.Contains(md, "| apple | mx02.mail.icloud.com | 17.57.155.9 | 1,823 | 60.3% |") {
+		t.Errorf("markdown lacks the receiving hosts:\n%s", md)
+	}
+	_, page, _ := mt(t, "", "evidence", "--analysis", sampleAnalysis, "--format", "html")
+	if !strings.Contains(page, "<tr><td>apple</td><td>mx02.mail.icloud.com</td><td>17.57.155.9</td><td>1,823</td><td>60.3%</td></tr>") {
+		t.Errorf("html lacks the receiving hosts")
+	}
+}
