@@ -380,13 +380,15 @@ func senders(r *analysis.Result) ([]Sender, []string) {
 	return out, domains
 }
 
-// responses are the replies that failed: temporary and permanent, most
-// frequent first, as the receivers wrote them; and how many more there
+// responses are the attempts' failures, most frequent first: the
+// receivers' replies as they wrote them, and the failures no server
+// answered (a connection that timed out, a session cut at the greeting),
+// which a receiver's throttling shows as too; and how many more there
 // were than the pack lists.
 func responses(r *analysis.Result) ([]analysis.Response, int) {
 	var out []analysis.Response
 	for _, resp := range r.Responses {
-		if resp.Code >= 400 || strings.HasPrefix(resp.Enhanced, "4.") || strings.HasPrefix(resp.Enhanced, "5.") {
+		if resp.Class != mailtriage.Success {
 			out = append(out, resp)
 		}
 	}

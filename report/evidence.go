@@ -96,7 +96,7 @@ func writeEvidenceMarkdown(w io.Writer, p *evidence.Pack) error {
 		}
 	}
 	if len(p.Responses) > 0 {
-		f("\n## Replies, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
+		f("\n## Replies and failures, exactly as received\n\n| count | code | first | last | from | reply |\n|---:|---|---|---|---|---|\n")
 		for _, r := range p.Responses {
 			f("| %s | %s | %s | %s | %s | %s |\n", n(r.Count), replyCode(r.Code, r.Enhanced), stamp(r.First), stamp(r.Last), mdEscape(whoOrDash(r.Provider, r.Filter)), mdCodeCell(r.Example))
 		}
@@ -296,7 +296,7 @@ const evidenceTemplate = `<!DOCTYPE html>
 {{- end}}
 {{- if .P.Responses}}
 <section>
-<h2>Replies, exactly as received</h2>
+<h2>Replies and failures, exactly as received</h2>
 <table><thead><tr><th>count</th><th>code</th><th>first</th><th>last</th><th>from</th><th>reply</th></tr></thead><tbody>
 {{- range .P.Responses}}
 <tr><td>{{n .Count}}</td><td>{{replyCode .Code .Enhanced}}</td><td>{{stamp .First}}</td><td>{{stamp .Last}}</td><td>{{who .Provider .Filter}}</td><td><code>{{.Example}}</code></td></tr>

@@ -19,7 +19,7 @@ func TestEvidence(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, want := range []string{"# Delivery evidence", "## First deferral", "421 4.7.0 Deferred - see Proofpoint DNSBL lookup", "Sending IP addresses: 198.51.100.21",
-		"DKIM selectors: s1", "score 89/100", "## Replies, exactly as received", "## Sample messages that timed out", "paused the news@ campaign", "withheld"} {
+		"DKIM selectors: s1", "score 89/100", "## Replies and failures, exactly as received", "## Sample messages that timed out", "paused the news@ campaign", "withheld"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
@@ -164,7 +164,7 @@ func TestEvidenceRepliesNameWhoAnswered(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	_, replies, _ := strings.Cut(md, "## Replies, exactly as received")
+	_, replies, _ := strings.Cut(md, "## Replies and failures, exactly as received")
 	row := func(reply string) string {
 		for _, l := range strings.Split(replies, "\n") {
 			if strings.Contains(l, reply) {
@@ -185,7 +185,7 @@ func TestEvidenceRepliesNameWhoAnswered(t *testing.T) {
 		t.Fatalf("html: exit %d %s", code, errs)
 	}
 	page, _ := os.ReadFile(out)
-	_, htmlReplies, _ := strings.Cut(string(page), "Replies, exactly as received")
+	_, htmlReplies, _ := strings.Cut(string(page), "Replies and failures, exactly as received")
 	if !strings.Contains(htmlReplies, "<td>apple behind proofpoint</td><td><code>421 4.7.0 Deferred - see Proofpoint DNSBL lookup</code>") {
 		t.Errorf("html: the Proofpoint reply's row does not say who answered as the pack's other sections do")
 	}
