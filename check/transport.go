@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/mtasts"
 	"github.com/mailtriage/mailtriage/resolver"
@@ -32,17 +33,28 @@ type TLSRPTSummary struct {
 	RUA    []string `json:"rua,omitempty"`
 }
 
-// txtWith returns the TXT records at name that start with prefix (the
-// version tag), and the lookup's answer.
-func txtWith(ctx context.Context, r resolver.Resolver, name, prefix string) ([]string, resolver.Answer) {
+// txtWith returns the TXT records at name that senders keep, and the
+// lookup's answer. Senders discard the records that do not begin with the
+// version field, "v=STSv1;" or "v=TLSRPTv1;" (RFC 8461 §3.1, RFC 8460 §3),
+// before counting them. When none is left, the records that look like one
+// (white space first, say) are returned, for the parser to say what is
+// wrong with them.
+func txtWith(ctx context.Context, r resolver.Resolver, name, version string) ([]string, resolver.Answer) {
 	a := r.Lookup(ctx, name, dns.TypeTXT)
-	var out []string
+	var kept, near []string
 	for _, t := range a.TXT() {
-		if strings.HasPrefix(strings.TrimSpace(t), prefix) {
-			out = append(out, t)
+		if !strings.HasPrefix(strings.TrimSpace(t), version) {
+			continue
+		}
+		near = append(near, t)
+		if _, leadingWSP, ok := fieldlist.Split(t, version); ok && !leadingWSP {
+			kept = append(kept, t)
 		}
 	}
-	return out, a
+	if len(kept) > 0 {
+		return kept, a
+	}
+	return near, a
 }
 
 // checkTransport checks how mail reaches the domain: MX, MTA-STS and

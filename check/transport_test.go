@@ -1,0 +1,84 @@
+package check
+
+import (
+	"slices"
+	"testing"
+)
+
+// stsZone is a domain with one MX and the MTA-STS policy host; each case
+// adds its TXT records.
+const stsZone = "$ORIGIN .\n$TTL 300\n. IN SOA ns.test. hm.test. 1 7200 3600 1209600 300\n" +
+	"example.test. IN MX 10 mx.example.test.\nmx.example.test. IN A 198.51.100.25\nmta-sts.example.test. IN A 198.51.100.80\n"
+
+// enforcePolicy covers mx.example.test in enforce mode.
+var enforcePolicy = []string{"version: STSv1", "mode: enforce", "mx: mx.example.test", "max_age: 604800"}
+
+// runTransport checks example.test with records added to stsZone and
+// policy served.
+func runTransport(t *testing.T, records string, policy []string) *Report {
+	t.Helper()
+	fx := fixture{opts: Options{Domain: "example.test"}, fail: map[string]int{}, zone: stsZone + records, policy: policy}
+	return fx.run(t)
+}
+
+// TestDiscardedRecords: senders discard the TXT records that do not begin
+// with the version, "v=STSv1;" (RFC 8461 §3.1) or "v=TLSRPTv1;" (RFC 8460
+// §3), before counting: a stray record beside a good one leaves one.
+func TestDiscardedRecords(t *testing.T) {
+	for _, tt := range []struct {
+		name, records string
+		want, not     []string
+		record        string // the MTA-STS or TLS-RPT record the summary shows
+	}{
+		{
+			"sts: white space before a second record",
+			`_mta-sts.example.test. IN TXT " v=STSv1; id=1"` + "\n" + `_mta-sts.example.test. IN TXT "v=STSv1; id=2"`,
+			nil, []string{"mtasts.invalid"}, "v=STSv1; id=2",
+		},
+		{
+			"sts: another version beside the record",
+			`_mta-sts.example.test. IN TXT "v=STSv10; id=1"` + "\n" + `_mta-sts.example.test. IN TXT "v=STSv1; id=2"`,
+			nil, []string{"mtasts.invalid"}, "v=STSv1; id=2",
+		},
+		{
+			"sts: two good records are still two",
+			`_mta-sts.example.test. IN TXT "v=STSv1; id=1"` + "\n" + `_mta-sts.example.test. IN TXT "v=STSv1; id=2"`,
+			[]string{"mtasts.invalid"}, nil, "v=STSv1; id=1 | v=STSv1; id=2",
+		},
+		{
+			"sts: a lone record with white space is invalid, not missing",
+			`_mta-sts.example.test. IN TXT " v=STSv1; id=1"`,
+			[]string{"mtasts.invalid"}, []string{"mtasts.missing"}, " v=STSv1; id=1",
+		},
+		{
+			"tlsrpt: white space before a second record",
+			`_smtp._tls.example.test. IN TXT " v=TLSRPTv1; rua=mailto:a@example.test"` + "\n" + `_smtp._tls.example.test. IN TXT "v=TLSRPTv1; rua=mailto:b@example.test"`,
+			nil, []string{"tlsrpt.invalid"}, "v=TLSRPTv1; rua=mailto:b@example.test",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := runTransport(t, tt.records+"\n", enforcePolicy)
+			got := codes(rep.Findings)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("want %s, got %v", w, got)
+				}
+			}
+			for _, n := range tt.not {
+				if slices.Contains(got, n) {
+					t.Errorf("did not want %s, got %v", n, got)
+				}
+			}
+			var record string
+			switch {
+			case rep.TLSRPT != nil && rep.MTASTS == nil:
+				record = rep.TLSRPT.Record
+			case rep.MTASTS != nil:
+				record = rep.MTASTS.Record
+			}
+			if record != tt.record {
+				t.Errorf("record %q, want %q", record, tt.record)
+			}
+		})
+	}
+}
