@@ -143,13 +143,27 @@ func stsFindings(s stsResult, fetchErr error, set mailhost.MXSet, domain string,
 	sum.Mode, sum.MX, sum.MaxAge, sum.Policy = string(pol.Mode), pol.MX, pol.MaxAgeSeconds, string(s.info.Body)
 	pev := []string{ev, fmt.Sprintf("GET %s: %d %s", s.info.URL, s.info.Status, s.info.ContentType)}
 	var errs []string
+	var badType, badFile bool
 	for _, pr := range pol.Problems {
 		if pr.Error {
 			errs = append(errs, pr.Message)
+			// The Content-Type is the web server's doing, not the file's.
+			if pr.Tag == "Content-Type" {
+				badType = true
+			} else {
+				badFile = true
+			}
 		}
 	}
 	if len(errs) > 0 {
-		p.find("mtasts.invalid", "the MTA-STS policy has errors: "+strings.Join(errs, "; "), "correct the policy file; RFC 8461 §3.2 gives its format", pev...)
+		var fixes []string
+		if badType {
+			fixes = append(fixes, "have the web server at mta-sts."+domain+" send the policy with Content-Type: text/plain (RFC 8461 §3.2)")
+		}
+		if badFile {
+			fixes = append(fixes, "correct the policy file; RFC 8461 §3.2 gives its format")
+		}
+		p.find("mtasts.invalid", "the MTA-STS policy has errors: "+strings.Join(errs, "; "), strings.Join(fixes, "; "), pev...)
 	}
 	switch pol.Mode {
 	case mtasts.Testing:

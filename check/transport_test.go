@@ -2,7 +2,10 @@ package check
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mailtriage/mailtriage"
 )
 
 // stsZone is a domain with one MX and the MTA-STS policy host; each case
@@ -78,6 +81,42 @@ func TestDiscardedRecords(t *testing.T) {
 			}
 			if record != tt.record {
 				t.Errorf("record %q, want %q", record, tt.record)
+			}
+		})
+	}
+}
+
+// TestPolicyErrorFix: the fix of an invalid policy names what to change:
+// the web server's Content-Type (RFC 8461 §3.2: the policy is text/plain),
+// the file, or both.
+func TestPolicyErrorFix(t *testing.T) {
+	for _, tt := range []struct {
+		name, contentType string
+		policy            []string
+		fix, notFix       []string
+	}{
+		{"content type", "text/html", enforcePolicy, []string{"Content-Type: text/plain"}, []string{"policy file"}},
+		{"file", "text/plain", []string{"version: STSv1", "mode: enforce", "mx: mx.example.test"}, []string{"policy file"}, []string{"Content-Type"}},
+		{"both", "application/octet-stream", []string{"version: STSv1", "mode: Enforce", "mx: mx.example.test", "max_age: 604800"}, []string{"Content-Type: text/plain", "policy file"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := fixture{opts: Options{Domain: "example.test"}, fail: map[string]int{}, policy: tt.policy, httpType: tt.contentType,
+				zone: stsZone + `_mta-sts.example.test. IN TXT "v=STSv1; id=1"` + "\n"}
+			rep := fx.run(t)
+			i := slices.IndexFunc(rep.Findings, func(f mailtriage.Finding) bool { return f.Code == "mtasts.invalid" })
+			if i < 0 {
+				t.Fatalf("no mtasts.invalid in %v", codes(rep.Findings))
+			}
+			fix := rep.Findings[i].Fix
+			for _, w := range tt.fix {
+				if !strings.Contains(fix, w) {
+					t.Errorf("fix %q does not say %q", fix, w)
+				}
+			}
+			for _, n := range tt.notFix {
+				if strings.Contains(fix, n) {
+					t.Errorf("fix %q says %q", fix, n)
+				}
 			}
 		})
 	}
