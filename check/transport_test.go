@@ -121,3 +121,34 @@ func TestPolicyErrorFix(t *testing.T) {
 		})
 	}
 }
+
+// TestSTARTTLSUnderEnforce: an MX without working STARTTLS gets mail in
+// clear text, unless the MTA-STS policy is enforced: then senders that
+// honour it do not deliver there at all (RFC 8461 §5, §4.2).
+func TestSTARTTLSUnderEnforce(t *testing.T) {
+	testingPolicy := []string{"version: STSv1", "mode: testing", "mx: mx.example.test", "max_age: 604800"}
+	for _, tt := range []struct {
+		name, smtp, code string
+		policy           []string
+		enforced         bool
+	}{
+		{"no STARTTLS, enforce", "plain", "tls.no-starttls", enforcePolicy, true},
+		{"no STARTTLS, testing", "plain", "tls.no-starttls", testingPolicy, false},
+		{"handshake fails, enforce", "broken", "tls.starttls-failed", enforcePolicy, true},
+		{"handshake fails, testing", "broken", "tls.starttls-failed", testingPolicy, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := fixture{opts: Options{Domain: "example.test", SMTPProbe: true}, fail: map[string]int{}, policy: tt.policy, smtp: tt.smtp,
+				zone: stsZone + `_mta-sts.example.test. IN TXT "v=STSv1; id=1"` + "\n"}
+			rep := fx.run(t)
+			i := slices.IndexFunc(rep.Findings, func(f mailtriage.Finding) bool { return f.Code == tt.code })
+			if i < 0 {
+				t.Fatalf("no %s in %v", tt.code, codes(rep.Findings))
+			}
+			msg := rep.Findings[i].Message
+			if says := strings.Contains(msg, "will not deliver"); says != tt.enforced {
+				t.Errorf("message %q: says senders will not deliver: %v, want %v", msg, says, tt.enforced)
+			}
+		})
+	}
+}
