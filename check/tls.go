@@ -69,13 +69,20 @@ func (f dialFunc) DialContext(ctx context.Context, network, addr string) (net.Co
 
 func tlsFindings(res starttls.Result, err error, enforce bool, p *part) {
 	ev := fmt.Sprintf("SMTP %s (%s): %s", res.Host, res.Addr, firstLine(res.Banner))
+	// Without TLS, senders go on in clear text, unless an enforced
+	// MTA-STS policy forbids it (RFC 8461 §5).
+	clear, fallback := "mail to it travels in clear text", "senders fall back to clear text or defer"
+	if enforce {
+		const stopped = "the MTA-STS policy is in enforce mode, so senders that honour it will not deliver there (RFC 8461 §5)"
+		clear, fallback = stopped+"; others send in clear text", stopped+"; others fall back to clear text or defer"
+	}
 	switch {
 	case errors.Is(err, starttls.ErrNoSTARTTLS):
-		p.find("tls.no-starttls", fmt.Sprintf("MX %s does not offer STARTTLS: mail to it travels in clear text", res.Host),
+		p.find("tls.no-starttls", fmt.Sprintf("MX %s does not offer STARTTLS: %s", res.Host, clear),
 			"enable STARTTLS on the MX with a certificate for "+res.Host, ev)
 		return
 	case errors.Is(err, starttls.ErrSTARTTLS), errors.Is(err, starttls.ErrHandshake):
-		p.find("tls.starttls-failed", fmt.Sprintf("MX %s offers STARTTLS, but it fails: %v; senders fall back to clear text or defer", res.Host, err),
+		p.find("tls.starttls-failed", fmt.Sprintf("MX %s offers STARTTLS, but it fails: %v; %s", res.Host, err, fallback),
 			"fix the MX's TLS configuration: certificate and key, protocol versions", ev)
 		return
 	case errors.Is(err, starttls.ErrConnect):

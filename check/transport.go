@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailtriage/mailtriage/internal/fieldlist"
 	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/mtasts"
 	"github.com/mailtriage/mailtriage/resolver"
@@ -32,17 +33,28 @@ type TLSRPTSummary struct {
 	RUA    []string `json:"rua,omitempty"`
 }
 
-// txtWith returns the TXT records at name that start with prefix (the
-// version tag), and the lookup's answer.
-func txtWith(ctx context.Context, r resolver.Resolver, name, prefix string) ([]string, resolver.Answer) {
+// txtWith returns the TXT records at name that senders keep, and the
+// lookup's answer. Senders discard the records that do not begin with the
+// version field, "v=STSv1;" or "v=TLSRPTv1;" (RFC 8461 §3.1, RFC 8460 §3),
+// before counting them. When none is left, the records that look like one
+// (white space first, say) are returned, for the parser to say what is
+// wrong with them.
+func txtWith(ctx context.Context, r resolver.Resolver, name, version string) ([]string, resolver.Answer) {
 	a := r.Lookup(ctx, name, dns.TypeTXT)
-	var out []string
+	var kept, near []string
 	for _, t := range a.TXT() {
-		if strings.HasPrefix(strings.TrimSpace(t), prefix) {
-			out = append(out, t)
+		if !strings.HasPrefix(strings.TrimSpace(t), version) {
+			continue
+		}
+		near = append(near, t)
+		if _, leadingWSP, ok := fieldlist.Split(t, version); ok && !leadingWSP {
+			kept = append(kept, t)
 		}
 	}
-	return out, a
+	if len(kept) > 0 {
+		return kept, a
+	}
+	return near, a
 }
 
 // checkTransport checks how mail reaches the domain: MX, MTA-STS and
@@ -131,13 +143,27 @@ func stsFindings(s stsResult, fetchErr error, set mailhost.MXSet, domain string,
 	sum.Mode, sum.MX, sum.MaxAge, sum.Policy = string(pol.Mode), pol.MX, pol.MaxAgeSeconds, string(s.info.Body)
 	pev := []string{ev, fmt.Sprintf("GET %s: %d %s", s.info.URL, s.info.Status, s.info.ContentType)}
 	var errs []string
+	var badType, badFile bool
 	for _, pr := range pol.Problems {
 		if pr.Error {
 			errs = append(errs, pr.Message)
+			// The Content-Type is the web server's doing, not the file's.
+			if pr.Tag == "Content-Type" {
+				badType = true
+			} else {
+				badFile = true
+			}
 		}
 	}
 	if len(errs) > 0 {
-		p.find("mtasts.invalid", "the MTA-STS policy has errors: "+strings.Join(errs, "; "), "correct the policy file; RFC 8461 §3.2 gives its format", pev...)
+		var fixes []string
+		if badType {
+			fixes = append(fixes, "have the web server at mta-sts."+domain+" send the policy with Content-Type: text/plain (RFC 8461 §3.2)")
+		}
+		if badFile {
+			fixes = append(fixes, "correct the policy file; RFC 8461 §3.2 gives its format")
+		}
+		p.find("mtasts.invalid", "the MTA-STS policy has errors: "+strings.Join(errs, "; "), strings.Join(fixes, "; "), pev...)
 	}
 	switch pol.Mode {
 	case mtasts.Testing:

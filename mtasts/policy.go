@@ -44,6 +44,10 @@ const (
 	maxProblems = 100
 )
 
+// utf8BOM is the byte order mark some editors put at the start of a UTF-8
+// file.
+const utf8BOM = "\ufeff"
+
 // ErrNotPolicy means the text is not an MTA-STS policy: it has no
 // "version: STSv1" line (RFC 8461 §3.2).
 var ErrNotPolicy = errors.New("mtasts: not an MTA-STS policy")
@@ -56,7 +60,11 @@ func ParsePolicy(body []byte) (*Policy, error) {
 		return nil, fmt.Errorf("mtasts: policy of %d bytes is over the limit of %d (RFC 8461 §3.3)", len(body), MaxPolicySize)
 	}
 	p := &Policy{}
-	lines := strings.Split(string(body), "\n")
+	text, bom := strings.CutPrefix(string(body), utf8BOM)
+	if bom {
+		p.problem("", true, "the policy begins with a UTF-8 byte order mark (bytes EF BB BF), which the grammar of RFC 8461 §3.2 does not allow: strict senders read the first key as something other than \"version\" and reject the policy; save the file without it")
+	}
+	lines := strings.Split(text, "\n")
 	// A line break ends the last line; it does not start an empty one.
 	if n := len(lines); lines[n-1] == "" {
 		lines = lines[:n-1]

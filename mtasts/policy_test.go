@@ -91,6 +91,29 @@ func TestParsePolicyProblems(t *testing.T) {
 	}
 }
 
+// TestParsePolicyBOM: a policy saved by an editor that puts a UTF-8 byte
+// order mark first. The grammar of RFC 8461 §3.2 has none, so strict
+// senders find no "version" key; the policy is read all the same, with an
+// error that names the mark rather than a missing version line.
+func TestParsePolicyBOM(t *testing.T) {
+	for _, body := range []string{
+		"\ufeffversion: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 604800\r\n",
+		"\ufeffversion: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n",
+	} {
+		p, err := ParsePolicy([]byte(body))
+		if err != nil {
+			t.Errorf("ParsePolicy(%q): %v", body, err)
+			continue
+		}
+		if p.Mode != Enforce || !p.Matches("mx.example.com") || p.MaxAgeSeconds != 604800 {
+			t.Errorf("ParsePolicy(%q) = %+v", body, p)
+		}
+		if len(p.Problems) != 1 || !p.Problems[0].Error || !strings.Contains(p.Problems[0].Message, "byte order mark") {
+			t.Errorf("ParsePolicy(%q): problems %+v, want one error about the byte order mark", body, p.Problems)
+		}
+	}
+}
+
 func TestParsePolicyDuplicateFirstCounts(t *testing.T) {
 	p, err := ParsePolicy([]byte("version: STSv1\nmode: testing\nmode: enforce\nmax_age: 100000\nmax_age: 1\nmx: a.example\n"))
 	if err != nil {

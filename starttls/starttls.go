@@ -82,7 +82,9 @@ type Result struct {
 	Certificate CertInfo // the certificate the server sent
 	// Verified reports that the certificate chains to a trusted root, is
 	// within its validity period and matches Host. When it does not,
-	// VerifyError says why, in crypto/x509's words.
+	// VerifyError says why, in crypto/x509's words, and for a certificate
+	// that leads to no trusted root, what the chain sent shows: a
+	// self-signed certificate, or a missing intermediate.
 	Verified    bool
 	VerifyError string
 

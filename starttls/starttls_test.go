@@ -205,6 +205,46 @@ func TestCertificates(t *testing.T) {
 	}
 }
 
+// TestUnknownAuthority: a certificate that chains to no trusted root
+// fails RFC 8461 §4.2; VerifyError says why when the server shows it: a
+// self-signed certificate, or one sent without its issuer's (an
+// intermediate the server should send, as senders do not fetch it).
+func TestUnknownAuthority(t *testing.T) {
+	p := testpki.New(t)
+	other := testpki.New(t)
+	leafOnly := p.Valid(t, mx)
+	leafOnly.Certificate = leafOnly.Certificate[:1]
+	for _, tt := range []struct {
+		name     string
+		cert     tls.Certificate
+		roots    *x509.CertPool
+		says     string // in VerifyError
+		saysNot  []string
+		verified bool
+	}{
+		{"self-signed", testpki.SelfSigned(t, mx), p.Roots, "self-signed", []string{"issuer"}, false},
+		{"intermediate not sent", leafOnly, p.Roots, "did not send the certificate of its issuer, CN=Test Intermediate CA", []string{"self-signed"}, false},
+		{"whole chain, root not trusted", p.Valid(t, mx), other.Roots, "unknown authority", []string{"self-signed", "issuer"}, false},
+		{"whole chain, trusted", p.Valid(t, mx), p.Roots, "", nil, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, _ := serveSMTP(t, &tls.Config{Certificates: []tls.Certificate{tt.cert}})
+			res, err := (&Probe{RootCAs: tt.roots, Timeout: 5 * time.Second}).Check(context.Background(), mx, addr)
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if res.Verified != tt.verified || !strings.Contains(res.VerifyError, tt.says) {
+				t.Errorf("Verified = %v, VerifyError = %q; want %v, saying %q", res.Verified, res.VerifyError, tt.verified, tt.says)
+			}
+			for _, n := range tt.saysNot {
+				if strings.Contains(res.VerifyError, n) {
+					t.Errorf("VerifyError = %q says %q", res.VerifyError, n)
+				}
+			}
+		})
+	}
+}
+
 // TestHELO checks the names the probe gives: "localhost" before STARTTLS,
 // which go-smtp insists on and the server must forget (RFC 3207 §4.2),
 // and Probe.HELO or an address literal (RFC 5321 §4.1.3) over TLS.

@@ -1,9 +1,11 @@
 package starttls
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"time"
@@ -70,7 +72,32 @@ func verify(chain []*x509.Certificate, host string, roots *x509.CertPool) error 
 		Roots:         roots,
 		Intermediates: intermediates,
 	})
+	var uerr x509.UnknownAuthorityError
+	if errors.As(err, &uerr) {
+		return fmt.Errorf("%w: %s", err, whyUnknown(chain))
+	}
 	return err
+}
+
+// whyUnknown says what the chain shows about a certificate that chains
+// to no trusted root: "unknown authority" alone sends an admin shopping
+// for another CA, when most often the server leaves out the intermediate
+// (senders do not fetch it) or has a self-signed certificate.
+func whyUnknown(chain []*x509.Certificate) string {
+	leaf := chain[0]
+	// CheckSignatureFrom would insist the signer be a CA; a self-signed
+	// server certificate seldom says it is one.
+	selfSigned := bytes.Equal(leaf.RawIssuer, leaf.RawSubject) &&
+		leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature) == nil
+	if selfSigned {
+		return "the certificate is self-signed; senders that check certificates trust only those a public CA issued"
+	}
+	for _, c := range chain[1:] {
+		if bytes.Equal(c.RawSubject, leaf.RawIssuer) {
+			return "the chain the server sent does not lead to a trusted root CA"
+		}
+	}
+	return fmt.Sprintf("the server did not send the certificate of its issuer, %s; an intermediate CA's certificate must be sent along, as senders do not fetch it, and a private CA is not trusted at all", leaf.Issuer)
 }
 
 // maxRecorded bounds what conn keeps of the server's plaintext: the

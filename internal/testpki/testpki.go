@@ -75,6 +75,25 @@ func (p *PKI) Valid(t testing.TB, names ...string) tls.Certificate {
 	return p.Leaf(t, names, now.Add(-time.Hour), now.Add(24*time.Hour))
 }
 
+// SelfSigned makes a certificate for names that signs itself, valid for a
+// day around now, as a server set up without a CA has.
+func SelfSigned(t testing.TB, names ...string) tls.Certificate {
+	t.Helper()
+	key := newKey(t)
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	cert := sign(t, tmpl, nil, &key.PublicKey, key)
+	return tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}
+}
+
 func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
