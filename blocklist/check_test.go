@@ -184,6 +184,15 @@ func TestParseTarget(t *testing.T) {
 		{"198.51.100.21:25", "", "with a port"},
 		{"[2001:db8::1]:25", "", "with a port"},
 		{"198.51.100.0/24", "", "CIDR"},
+		{"2001:db8::/32", "", "CIDR"},
+		{"198.51.100.0/33", "", "neither"},
+		// A URL is asked by its host (RFC 3986 §3.2.2), as URI lists
+		// (SURBL, URIBL) list the hosts of links.
+		{"https://www.Example.co.uk/promo?id=1", "example.co.uk", ""},
+		{"http://user@mail.example.com:8080/", "example.com", ""},
+		{"example.com/unsubscribe", "example.com", ""},
+		{"http://[2001:db8::25]/x", "2001:db8::25", ""},
+		{"http://198.51.100.21:80/", "198.51.100.21", ""},
 		{"10.1.2.3", "", "private"},
 		{"127.0.0.1", "", "loopback"},
 		{"100.64.0.1", "", "carrier-grade NAT"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/mailtriage/mailtriage/dnsbl"
@@ -34,8 +35,17 @@ func ParseTarget(s string) (Target, error) {
 	if in == "" {
 		return t, fmt.Errorf("%w: an empty target", ErrTarget)
 	}
-	if strings.Contains(in, "/") {
+	if _, err := netip.ParsePrefix(in); err == nil {
 		return t, fmt.Errorf("%w %q: a CIDR range; lists answer for single addresses, so give the addresses that send", ErrTarget, in)
+	}
+	if host, ok := urlHost(in); ok {
+		// URI lists (SURBL, URIBL) list the hosts of links: a URL pasted
+		// from a message is asked by its host (RFC 3986 §3.2.2).
+		t.Note = "checked by its host " + host
+		in = host
+	}
+	if strings.Contains(in, "/") {
+		return t, fmt.Errorf("%w %q: neither an IP address, a domain name nor a URL", ErrTarget, t.Input)
 	}
 	if ap, err := netip.ParseAddrPort(in); err == nil {
 		return t, fmt.Errorf("%w %q: an address with a port; give the address alone (%s)", ErrTarget, in, ap.Addr())
@@ -59,9 +69,26 @@ func ParseTarget(s string) (Target, error) {
 	}
 	t.Query, t.Kind = reg, dnsbl.Domain
 	if reg != d {
-		t.Note = "checked as " + reg + ", its registered domain: domain lists list those"
+		t.Note = strings.TrimPrefix(t.Note+"; checked as "+reg+", its registered domain: domain lists list those", "; ")
 	}
 	return t, nil
+}
+
+// urlHost returns the host of a URL (scheme://host[:port]/path) or of a
+// host followed by a path (example.com/page), without brackets or port.
+func urlHost(s string) (string, bool) {
+	if !strings.Contains(s, "://") {
+		host, _, ok := strings.Cut(s, "/")
+		if _, err := netip.ParseAddr(host); !ok || host == "" || strings.Contains(host, ":") || err == nil {
+			return "", false // no host, or a malformed CIDR range
+		}
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return "", false
+	}
+	return u.Hostname(), true
 }
 
 // notListable says why an address is not on the internet, or "".

@@ -66,12 +66,13 @@ func newBlocklist(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "blocklist TARGET...",
 		Short: "Look up IP addresses and domains on DNS blocklists, telling listed, clean and could-not-tell apart",
-		Long: `blocklist asks DNS blocklists (RFC 5782) about each TARGET, an IP address or a
-domain (asked at its registered-domain level), and reads every list's
-answers by its own codes: a listing with its meaning and where to ask for
-removal, "refused" when the list will not answer this resolver, "unknown"
-when a lookup failed. Every list is health-checked with its test entries in
-the same run; one that answers them wrongly is "unavailable", never "clean".
+		Long: `blocklist asks DNS blocklists (RFC 5782) about each TARGET, an IP address, a
+domain (asked at its registered-domain level) or a URL (asked by its host),
+and reads every list's answers by its own codes: a listing with its meaning
+and where to ask for removal, "refused" when the list will not answer this
+resolver, "unknown" when a lookup failed. Every list is health-checked with
+its test entries in the same run; one that answers them wrongly is
+"unavailable", never "clean".
 
 Tier-1 lists are scored; tier-2 lists (UCEPROTECT L2/L3, SpamRATS, ...) and
 allowlists are shown as information. The catalogue is in blocklist/zones.toml;
