@@ -35,10 +35,19 @@ const (
 	// longer records are split into strings that receivers join without
 	// spaces (RFC 7208 §3.3).
 	maxStringLen = 255
-	// maxRecordLen keeps a record's answer within 512 bytes of UDP with
-	// the headers and the question (RFC 7208 §3.4).
+	// maxRecordLen is the most bytes of a record's text; recordLimit
+	// lowers it for long names.
 	maxRecordLen = 450
 )
+
+// recordLimit returns the most bytes of text of a record named name whose
+// answer fits in 512 bytes of UDP (RFC 7208 §3.4): the 12-byte header, the
+// question (the name in wire form and 4 bytes), and the answer (a
+// compressed owner of 2 bytes, 10 of type, class, TTL and length, and a
+// length byte for each of, at most, 2 strings).
+func recordLimit(name string) int {
+	return min(maxRecordLen, 512-12-(len(name)+2+4)-(2+10)-2)
+}
 
 // Flattened is an SPF record rewritten so that includes, redirects and
 // a and mx terms are replaced by the addresses they stand for.
@@ -211,8 +220,8 @@ func notes(f *Flattened) []string {
 	if len(f.Records) > 1 {
 		n = append(n, fmt.Sprintf("publish the %d chained records before the domain's record, and keep those names for them alone", len(f.Records)-1))
 	}
-	if l := len(f.Records[0].Text); l > maxRecordLen {
-		n = append(n, fmt.Sprintf("the domain's record is %d bytes, over %d: its answer may not fit in 512 bytes of UDP and need TCP (RFC 7208 §3.4)", l, maxRecordLen))
+	if l, limit := len(f.Records[0].Text), recordLimit(f.Domain); l > limit {
+		n = append(n, fmt.Sprintf("the domain's record is %d bytes, over %d: its answer may not fit in 512 bytes of UDP and need TCP (RFC 7208 §3.4)", l, limit))
 	}
 	if len(f.Sources) > 0 {
 		what := fmt.Sprintf("%d records", len(f.Sources))
@@ -762,8 +771,8 @@ type segment struct {
 }
 
 // layout writes the records to publish. The domain's record holds the
-// terms if they fit in maxRecordLen; else runs of addresses move into
-// chained records of at most maxRecordLen, each included in the run's place
+// terms if they fit in recordLimit; else runs of addresses move into
+// chained records within their recordLimit, each included in the run's place
 // with the run's qualifier: an include matches when its record passes
 // (§5.2), and a chained record passes exactly its addresses. Chunks are then
 // moved back, smallest first, while the record still fits, and further
@@ -776,10 +785,13 @@ func layout(domain string, items []item, mods []string, kept int) ([]FlatRecord,
 		terms = append(terms, it.String())
 	}
 	terms = append(terms, mods...)
-	if len(spfText(terms)) <= maxRecordLen {
+	rootMax := recordLimit(domain)
+	if len(spfText(terms)) <= rootMax {
 		return []FlatRecord{flatRecord(domain, terms)}, 0
 	}
-	segs := segments(items, mods)
+	// Chained records are numbered up to _spf10: more would be over the
+	// lookup limit.
+	segs := segments(items, mods, recordLimit("_spf10."+domain))
 	var chunks []int
 	for i := range segs {
 		if segs[i].term == "" {
@@ -791,7 +803,7 @@ func layout(domain string, items []item, mods []string, kept int) ([]FlatRecord,
 	})
 	for _, i := range chunks {
 		segs[i].inline = true
-		if root, _ := render(domain, segs); len(root.Text) > maxRecordLen {
+		if root, _ := render(domain, segs); len(root.Text) > rootMax {
 			segs[i].inline = false
 		}
 	}
@@ -806,8 +818,9 @@ func layout(domain string, items []item, mods []string, kept int) ([]FlatRecord,
 }
 
 // segments splits items into terms and chunks of address runs, each chunk
-// fitting in a chained record "v=spf1 <addresses> -all".
-func segments(items []item, mods []string) []segment {
+// fitting in a chained record "v=spf1 <addresses> -all" of at most
+// chainMax bytes.
+func segments(items []item, mods []string, chainMax int) []segment {
 	var segs []segment
 	for i := 0; i < len(items); {
 		if items[i].raw != "" {
@@ -819,7 +832,7 @@ func segments(items []item, mods []string) []segment {
 		var chunk []string
 		for ; i < len(items) && items[i].raw == "" && items[i].q == q; i++ {
 			term := addressTerm(QualifierPass, items[i].prefix)
-			if len(chainText(append(chunk, term))) > maxRecordLen {
+			if len(chunk) > 0 && len(chainText(append(chunk, term))) > chainMax {
 				segs = append(segs, segment{q: q, chunk: chunk})
 				chunk = nil
 			}

@@ -573,3 +573,31 @@ func TestSplitStrings(t *testing.T) {
 		t.Errorf("Zone() = %s, want %s", r.Zone(), want)
 	}
 }
+
+// TestFlattenUDPSize: each published record's answer, with the header
+// and the question, fits in 512 bytes of UDP (RFC 7208 §3.4), however
+// long the domain's name: the name is in the question and the owner.
+func TestFlattenUDPSize(t *testing.T) {
+	const long = "bounces.transactional-notifications.eu-west-1.mailer"
+	c := flatServe(t, long+` IN TXT "v=spf1 include:prov.big.example.com include:prov2.big.example.com -all"`+"\n")
+	for _, domain := range []string{"big.example.com", long + ".example.com"} {
+		f, err := Flatten(context.Background(), c, domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range f.Records {
+			m := new(dns.Msg)
+			m.SetQuestion(dns.Fqdn(r.Name), dns.TypeTXT)
+			m.Response = true
+			m.Compress = true
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: dns.Fqdn(r.Name), Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}, Txt: r.Strings})
+			b, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) > 512 {
+				t.Errorf("%s: the answer is %d bytes, over 512 (%d bytes of text)", r.Name, len(b), len(r.Text))
+			}
+		}
+	}
+}
