@@ -89,16 +89,19 @@ func (r *Received) readFrom(toks []token) {
 			comments = append(comments, t.text)
 		}
 	}
-	// The address: a literal as the name, or the first one in a comment.
-	if ip, ok := parseIPToken(r.From); ok {
-		r.IP = ip
-	}
+	// The address: the first one in a comment, which is what the server
+	// saw; else a literal as the name. Postfix, Sendmail and Exchange
+	// write the client's HELO as the name, and a client behind NAT gives
+	// its own private address as a literal.
 	for _, c := range comments {
 		for _, w := range commentWords(c) {
 			if ip, ok := parseIPToken(w); ok && !r.IP.IsValid() {
 				r.IP = ip
 			}
 		}
+	}
+	if ip, ok := parseIPToken(r.From); ok && !r.IP.IsValid() {
+		r.IP = ip
 	}
 	if r.IP.IsValid() {
 		r.Public = mailhost.Public(r.IP)
