@@ -36,6 +36,8 @@ type Received struct {
 	// does not parse.
 	Date    time.Time `json:"date,omitzero"`
 	DateRaw string    `json:"date_raw,omitempty"`
+
+	pos int // the field's place in the header
 }
 
 // ErrReceived is wrapped by the reasons ParseReceived gives up.

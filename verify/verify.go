@@ -161,6 +161,7 @@ func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
 	rep.Findings = append(rep.Findings, fromFindings...)
 	rep.readReceived(m)
 	rep.chooseAuthResults(m)
+	rep.chooseReceivedSPF(m)
 
 	// DKIM and SPF do not depend on each other: run them at once.
 	done := make(chan struct{})
@@ -204,23 +205,37 @@ func (r *Report) readReceived(m *message) {
 	r.Received = []Received{}
 	for i, f := range m.all("Received") {
 		rec, err := ParseReceived(f.Value())
-		rec.Index = i
+		rec.Index, rec.pos = i, f.pos
 		if err != nil {
 			r.find(SeverityInfo, "received-syntax", fmt.Sprintf("Received field %d: %v", i+1, err))
 		}
 		r.Received = append(r.Received, rec)
 	}
-	// The receiving side's field: the topmost that records a public
-	// address. Each hop that checks SPF prepends one (RFC 7208 §9.1), and
-	// hops inside the receiving side (a local relay, a fetchmail
-	// delivery) check loopback or private addresses, not the sender's.
+}
+
+// chooseReceivedSPF picks the receiving side's Received-SPF field: the
+// topmost that records a public address. Each hop that checks SPF
+// prepends one (RFC 7208 §9.1), and hops inside the receiving side (a
+// local relay, a fetchmail delivery) check loopback or private
+// addresses, not the sender's. A field with the Received field of a
+// public hop between it and the receiving side's Authentication-Results
+// was written before that hop: by a mailing list or forwarder that
+// checked the host before it, or forged by the sender.
+func (r *Report) chooseReceivedSPF(m *message) {
+	first := true
 	for i, f := range m.all("Received-SPF") {
 		rs := parseReceivedSPF(f.Value())
+		if hop, ok := r.publicHopBetween(f.pos); ok {
+			r.find(SeverityInfo, "received-spf-other-hop", fmt.Sprintf("Received-SPF field %d (client-ip=%s) is not the receiving side's: the Received field of %s lies between it and the receiving side's Authentication-Results: it was written before the message reached the receiving side, by a mailing list or forwarder on the way, or forged by the sender; it is not used",
+				i+1, orDash(rs.ClientIP), hop))
+			continue
+		}
 		ip, ok := parseIPToken(rs.ClientIP)
 		public := ok && mailhost.Public(ip)
-		if i == 0 || public {
+		if first || public {
 			r.ReceivedSPF = &rs
 		}
+		first = false
 		if public {
 			if i > 0 {
 				r.receivedSPFNote = fmt.Sprintf(" (field %d; the fields above record internal hops)", i+1)
@@ -228,6 +243,23 @@ func (r *Report) readReceived(m *message) {
 			break
 		}
 	}
+}
+
+// publicHopBetween finds a Received field from a public address between
+// the field at pos and the chosen Authentication-Results, and names its
+// client. Without Authentication-Results there is nothing to tell the
+// receiving side's fields by.
+func (r *Report) publicHopBetween(pos int) (string, bool) {
+	if r.AuthResults == nil {
+		return "", false
+	}
+	lo, hi := min(pos, r.AuthResults.pos), max(pos, r.AuthResults.pos)
+	for _, h := range r.Received {
+		if h.pos > lo && h.pos < hi && h.Public {
+			return fmt.Sprintf("%s [%s] (field %d)", orDash(h.From), h.IP, h.Index+1), true
+		}
+	}
+	return "", false
 }
 
 // chooseAuthResults picks the receiving side's Authentication-Results:
@@ -259,7 +291,7 @@ func (r *Report) chooseAuthResults(m *message) {
 		chosen, why = 0, "the topmost; no Received field names the receiving host"
 	}
 	ar := parseAuthResults(fields[chosen].Value())
-	ar.Index, ar.Chosen = chosen, why
+	ar.Index, ar.Chosen, ar.pos = chosen, why, fields[chosen].pos
 	r.AuthResults = &ar
 	if ar.ParseError != "" {
 		r.find(SeverityInfo, "authres-syntax", fmt.Sprintf("Authentication-Results of %s: part could not be read: %s", ar.name(), ar.ParseError))
