@@ -263,28 +263,50 @@ func (r *Report) publicHopBetween(pos int) (string, bool) {
 }
 
 // chooseAuthResults picks the receiving side's Authentication-Results:
-// the topmost whose authserv-id is the top Received field's "by" host,
-// else the topmost (RFC 8601 §5: a receiver adds its own at the top).
+// the topmost whose authserv-id is the "by" host of a Received field of
+// the receiving side, else the topmost (RFC 8601 §5: a receiver adds its
+// own at the top). The receiving side's Received fields are the top one
+// and those below it down to the first from a public address, the hop
+// that took the message from the Internet: Gmail's top field is an
+// internal hop, "by 2002:a05:...", and its authserv-id, mx.google.com,
+// is the host of the field below.
 func (r *Report) chooseAuthResults(m *message) {
 	fields := m.all("Authentication-Results")
 	if len(fields) == 0 {
 		return
 	}
+	var hops []Received
+	for _, h := range r.Received {
+		if h.By != "" {
+			hops = append(hops, h)
+		}
+		if h.Public {
+			break
+		}
+	}
+	chosen, hop := -1, Received{}
+	for i, f := range fields {
+		id := parseAuthResults(f.Value()).AuthservID
+		for _, h := range hops {
+			if id != "" && id == strings.ToLower(h.By) {
+				chosen, hop = i, h
+				break
+			}
+		}
+		if chosen >= 0 {
+			break
+		}
+	}
 	by := ""
 	if len(r.Received) > 0 {
 		by = strings.ToLower(r.Received[0].By)
 	}
-	chosen := -1
-	for i, f := range fields {
-		if by != "" && parseAuthResults(f.Value()).AuthservID == by {
-			chosen = i
-			break
-		}
-	}
 	var why string
 	switch {
+	case chosen >= 0 && hop.Index == 0:
+		why = fmt.Sprintf("its authserv-id is the host of the top Received field, %s", hop.By)
 	case chosen >= 0:
-		why = fmt.Sprintf("its authserv-id is the host of the top Received field, %s", by)
+		why = fmt.Sprintf("its authserv-id is the host of Received field %d, %s; the fields above record the receiving side's internal hops", hop.Index+1, hop.By)
 	case by != "":
 		chosen, why = 0, fmt.Sprintf("the topmost; none has the top Received field's host (%s) as authserv-id", by)
 	default:

@@ -639,6 +639,31 @@ func TestAuthResultsComparison(t *testing.T) {
 	}
 }
 
+// TestAuthResultsPastInternalHops: Gmail's top Received field is an
+// internal hop, "by 2002:a05:...", and its Authentication-Results field
+// names the host of the field below, mx.google.com, which took the
+// message from the Internet. That field is the receiving side's (RFC 8601
+// §5: the authserv-id names the receiving side's host), and is chosen as
+// such, not as the topmost for want of a better reason.
+func TestAuthResultsPastInternalHops(t *testing.T) {
+	e := newEnv(t)
+	msg := "Received: by 2002:a05:7300:7a8b:b0:1a2:3b4c:5d6e with SMTP id abc;\r\n" +
+		"        Tue, 1 Dec 2026 02:00:02 -0800 (PST)\r\n" +
+		"Return-Path: <bounce@example.test>\r\n" +
+		"Received: from lists.example.test (lists.example.test. [198.51.100.20])\r\n" +
+		"        by mx.receiver.test with ESMTPS id x1\r\n" +
+		"        for <bob@receiver.test>; Tue, 01 Dec 2026 02:00:01 -0800 (PST)\r\n" +
+		"Authentication-Results: mx.receiver.test; spf=pass smtp.mailfrom=bounce@example.test\r\n" +
+		"Received: from mail.example.test (mail.example.test [192.0.2.5])\r\n" +
+		"\tby lists.example.test (Postfix) with ESMTPS id 4Nx2; Tue, 01 Dec 2026 10:00:00 +0000\r\n" +
+		"Authentication-Results: lists.example.test; spf=pass smtp.mailfrom=bounce@example.test\r\n" +
+		core("alice@example.test", body)
+	ar := e.verify(t, msg, Options{}).AuthResults
+	if ar == nil || ar.AuthservID != "mx.receiver.test" || ar.Index != 0 || !strings.Contains(ar.Chosen, "Received field 2") {
+		t.Errorf("%+v", ar)
+	}
+}
+
 func TestFromFindings(t *testing.T) {
 	e := newEnv(t)
 	codes := func(rep *Report) string {
