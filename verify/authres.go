@@ -21,6 +21,8 @@ type AuthResults struct {
 	Methods []ARMethod `json:"methods"`
 	// ParseError is set when part of the field could not be read.
 	ParseError string `json:"parse_error,omitempty"`
+
+	pos int // the field's place in the header
 }
 
 // ARMethod is one result of an Authentication-Results field: "spf=pass

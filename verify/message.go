@@ -19,6 +19,8 @@ type field struct {
 	Raw string
 	// value is what follows the colon, folding kept.
 	value string
+	// pos is the field's place in the header, 0 for the topmost.
+	pos int
 }
 
 // Value returns the field's value unfolded (RFC 5322 §2.2.3) and trimmed.
@@ -151,7 +153,7 @@ func (m *message) splitFields(header string) {
 			continue
 		}
 		name, value, _ := strings.Cut(line, ":")
-		m.fields = append(m.fields, field{Name: strings.TrimRight(name, " \t"), Raw: line, value: value})
+		m.fields = append(m.fields, field{Name: strings.TrimRight(name, " \t"), Raw: line, value: value, pos: len(m.fields)})
 	}
 }
 

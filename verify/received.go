@@ -36,6 +36,8 @@ type Received struct {
 	// does not parse.
 	Date    time.Time `json:"date,omitzero"`
 	DateRaw string    `json:"date_raw,omitempty"`
+
+	pos int // the field's place in the header
 }
 
 // ErrReceived is wrapped by the reasons ParseReceived gives up.
@@ -89,16 +91,19 @@ func (r *Received) readFrom(toks []token) {
 			comments = append(comments, t.text)
 		}
 	}
-	// The address: a literal as the name, or the first one in a comment.
-	if ip, ok := parseIPToken(r.From); ok {
-		r.IP = ip
-	}
+	// The address: the first one in a comment, which is what the server
+	// saw; else a literal as the name. Postfix, Sendmail and Exchange
+	// write the client's HELO as the name, and a client behind NAT gives
+	// its own private address as a literal.
 	for _, c := range comments {
 		for _, w := range commentWords(c) {
 			if ip, ok := parseIPToken(w); ok && !r.IP.IsValid() {
 				r.IP = ip
 			}
 		}
+	}
+	if ip, ok := parseIPToken(r.From); ok && !r.IP.IsValid() {
+		r.IP = ip
 	}
 	if r.IP.IsValid() {
 		r.Public = mailhost.Public(r.IP)

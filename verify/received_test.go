@@ -26,6 +26,16 @@ var receivedForms = []struct {
 	{"exim",
 		"from mail.example.com ([192.0.2.1]:50124 helo=smtp.example.com)\r\n\tby mx.example.net with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384\r\n\t(Exim 4.96)\r\n\t(envelope-from <a@example.com>)\r\n\tid 1sZ2bc-000Abc-2x\r\n\tfor bob@example.net; Tue, 01 Dec 2026 10:00:00 +0000",
 		"mail.example.com", "smtp.example.com", "mail.example.com", "192.0.2.1", "mx.example.net", "esmtps", "1sZ2bc-000Abc-2x", "bob@example.net", true},
+	// Postfix and Exchange write the HELO name first, an address
+	// literal as it is: the client behind NAT names its own private
+	// address; the comment holds the address the server saw (RFC 5321
+	// §4.4: the from clause's TCP-info is what the receiver observed).
+	{"postfix literal helo",
+		"from [192.168.1.10] (unknown [192.0.2.5])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n\t(Authenticated sender: alice@example.com)\r\n\tby smtp.example.net (Postfix) with ESMTPSA id 4Nx2; Tue, 1 Dec 2026 10:00:00 +0000 (UTC)",
+		"[192.168.1.10]", "192.168.1.10", "", "192.0.2.5", "smtp.example.net", "ESMTPSA", "4Nx2", "", true},
+	{"microsoft literal helo",
+		"from [10.0.0.5] (198.51.100.9) by EX01.example.net (10.1.1.1) with Microsoft SMTP Server id 15.2.1; Tue, 1 Dec 2026 10:00:00 +0000",
+		"[10.0.0.5]", "10.0.0.5", "", "198.51.100.9", "EX01.example.net", "Microsoft", "15.2.1", "", true},
 	{"exim literal",
 		"from [192.0.2.9] (helo=laptop) by mx.example.net with esmtpsa (Exim 4.96) id 1abc; Tue, 01 Dec 2026 10:00:00 +0000",
 		"[192.0.2.9]", "laptop", "", "192.0.2.9", "mx.example.net", "esmtpsa", "1abc", "", true},

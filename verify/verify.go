@@ -161,6 +161,7 @@ func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
 	rep.Findings = append(rep.Findings, fromFindings...)
 	rep.readReceived(m)
 	rep.chooseAuthResults(m)
+	rep.chooseReceivedSPF(m)
 
 	// DKIM and SPF do not depend on each other: run them at once.
 	done := make(chan struct{})
@@ -204,23 +205,37 @@ func (r *Report) readReceived(m *message) {
 	r.Received = []Received{}
 	for i, f := range m.all("Received") {
 		rec, err := ParseReceived(f.Value())
-		rec.Index = i
+		rec.Index, rec.pos = i, f.pos
 		if err != nil {
 			r.find(SeverityInfo, "received-syntax", fmt.Sprintf("Received field %d: %v", i+1, err))
 		}
 		r.Received = append(r.Received, rec)
 	}
-	// The receiving side's field: the topmost that records a public
-	// address. Each hop that checks SPF prepends one (RFC 7208 §9.1), and
-	// hops inside the receiving side (a local relay, a fetchmail
-	// delivery) check loopback or private addresses, not the sender's.
+}
+
+// chooseReceivedSPF picks the receiving side's Received-SPF field: the
+// topmost that records a public address. Each hop that checks SPF
+// prepends one (RFC 7208 §9.1), and hops inside the receiving side (a
+// local relay, a fetchmail delivery) check loopback or private
+// addresses, not the sender's. A field with the Received field of a
+// public hop between it and the receiving side's Authentication-Results
+// was written before that hop: by a mailing list or forwarder that
+// checked the host before it, or forged by the sender.
+func (r *Report) chooseReceivedSPF(m *message) {
+	first := true
 	for i, f := range m.all("Received-SPF") {
 		rs := parseReceivedSPF(f.Value())
+		if hop, ok := r.publicHopBetween(f.pos); ok {
+			r.find(SeverityInfo, "received-spf-other-hop", fmt.Sprintf("Received-SPF field %d (client-ip=%s) is not the receiving side's: the Received field of %s lies between it and the receiving side's Authentication-Results: it was written before the message reached the receiving side, by a mailing list or forwarder on the way, or forged by the sender; it is not used",
+				i+1, orDash(rs.ClientIP), hop))
+			continue
+		}
 		ip, ok := parseIPToken(rs.ClientIP)
 		public := ok && mailhost.Public(ip)
-		if i == 0 || public {
+		if first || public {
 			r.ReceivedSPF = &rs
 		}
+		first = false
 		if public {
 			if i > 0 {
 				r.receivedSPFNote = fmt.Sprintf(" (field %d; the fields above record internal hops)", i+1)
@@ -230,36 +245,75 @@ func (r *Report) readReceived(m *message) {
 	}
 }
 
+// publicHopBetween finds a Received field from a public address between
+// the field at pos and the chosen Authentication-Results, and names its
+// client. Without Authentication-Results there is nothing to tell the
+// receiving side's fields by.
+func (r *Report) publicHopBetween(pos int) (string, bool) {
+	if r.AuthResults == nil {
+		return "", false
+	}
+	lo, hi := min(pos, r.AuthResults.pos), max(pos, r.AuthResults.pos)
+	for _, h := range r.Received {
+		if h.pos > lo && h.pos < hi && h.Public {
+			return fmt.Sprintf("%s [%s] (field %d)", orDash(h.From), h.IP, h.Index+1), true
+		}
+	}
+	return "", false
+}
+
 // chooseAuthResults picks the receiving side's Authentication-Results:
-// the topmost whose authserv-id is the top Received field's "by" host,
-// else the topmost (RFC 8601 §5: a receiver adds its own at the top).
+// the topmost whose authserv-id is the "by" host of a Received field of
+// the receiving side, else the topmost (RFC 8601 §5: a receiver adds its
+// own at the top). The receiving side's Received fields are the top one
+// and those below it down to the first from a public address, the hop
+// that took the message from the Internet: Gmail's top field is an
+// internal hop, "by 2002:a05:...", and its authserv-id, mx.google.com,
+// is the host of the field below.
 func (r *Report) chooseAuthResults(m *message) {
 	fields := m.all("Authentication-Results")
 	if len(fields) == 0 {
 		return
 	}
+	var hops []Received
+	for _, h := range r.Received {
+		if h.By != "" {
+			hops = append(hops, h)
+		}
+		if h.Public {
+			break
+		}
+	}
+	chosen, hop := -1, Received{}
+	for i, f := range fields {
+		id := parseAuthResults(f.Value()).AuthservID
+		for _, h := range hops {
+			if id != "" && id == strings.ToLower(h.By) {
+				chosen, hop = i, h
+				break
+			}
+		}
+		if chosen >= 0 {
+			break
+		}
+	}
 	by := ""
 	if len(r.Received) > 0 {
 		by = strings.ToLower(r.Received[0].By)
 	}
-	chosen := -1
-	for i, f := range fields {
-		if by != "" && parseAuthResults(f.Value()).AuthservID == by {
-			chosen = i
-			break
-		}
-	}
 	var why string
 	switch {
+	case chosen >= 0 && hop.Index == 0:
+		why = fmt.Sprintf("its authserv-id is the host of the top Received field, %s", hop.By)
 	case chosen >= 0:
-		why = fmt.Sprintf("its authserv-id is the host of the top Received field, %s", by)
+		why = fmt.Sprintf("its authserv-id is the host of Received field %d, %s; the fields above record the receiving side's internal hops", hop.Index+1, hop.By)
 	case by != "":
 		chosen, why = 0, fmt.Sprintf("the topmost; none has the top Received field's host (%s) as authserv-id", by)
 	default:
 		chosen, why = 0, "the topmost; no Received field names the receiving host"
 	}
 	ar := parseAuthResults(fields[chosen].Value())
-	ar.Index, ar.Chosen = chosen, why
+	ar.Index, ar.Chosen, ar.pos = chosen, why, fields[chosen].pos
 	r.AuthResults = &ar
 	if ar.ParseError != "" {
 		r.find(SeverityInfo, "authres-syntax", fmt.Sprintf("Authentication-Results of %s: part could not be read: %s", ar.name(), ar.ParseError))

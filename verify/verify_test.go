@@ -501,6 +501,43 @@ func TestReceivedChainIP(t *testing.T) {
 	}
 }
 
+// TestReceivedSPFOfEarlierHop: a mailing list checked SPF for the
+// author's server and wrote a Received-SPF field; the receiving side,
+// which took the message from the list, wrote none. RFC 7208 §9.1: each
+// receiver prepends its own field, so a field below the Received field
+// of another public hop is an earlier hop's (or the sender's, forged),
+// and its client-ip is not the address the receiving side saw.
+func TestReceivedSPFOfEarlierHop(t *testing.T) {
+	e := newEnv(t)
+	msg := "Authentication-Results: mx.receiver.test;\r\n" +
+		"\tspf=pass smtp.mailfrom=list-bounces@bounce.example.test\r\n" +
+		"Return-Path: <list-bounces@bounce.example.test>\r\n" +
+		"Received: from lists.example.test (lists.example.test [198.51.100.20])\r\n" +
+		"\tby mx.receiver.test (Postfix) with ESMTPS id 7Qa1; Tue, 01 Dec 2026 10:00:02 +0000\r\n" +
+		"Received-SPF: pass (lists.example.test: 192.0.2.5 is authorized) client-ip=192.0.2.5; envelope-from=\"bounce@example.test\"; helo=mail.example.test;\r\n" +
+		"Received: from mail.example.test (mail.example.test [192.0.2.5])\r\n" +
+		"\tby lists.example.test (Postfix) with ESMTPS id 4Nx2; Tue, 01 Dec 2026 10:00:01 +0000\r\n" +
+		sign(t, core("alice@example.test", body), msgdkim.SignOptions{Domain: "example.test", Selector: "s1", Signer: e.k.rsa2048})
+	rep := e.verify(t, msg, Options{})
+	if rep.ReceivedSPF != nil || rep.SPF.IP != "" || rep.SPF.NotEvaluated == "" {
+		t.Errorf("received-spf %+v, spf %+v", rep.ReceivedSPF, rep.SPF)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		if f.Code == "received-spf-other-hop" && strings.Contains(f.Message, "198.51.100.20") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no received-spf-other-hop finding in %+v", rep.Findings)
+	}
+	// The receiving side's own field, above it, is still the one used.
+	rep = e.verify(t, "Received-SPF: pass (mx.receiver.test) client-ip=198.51.100.20; helo=lists.example.test;\r\n"+msg, Options{})
+	if rep.SPF.IP != "198.51.100.20" || rep.SPF.Result != "pass" || rep.SPF.HELO != "lists.example.test" {
+		t.Errorf("spf %+v", rep.SPF)
+	}
+}
+
 func TestDMARC(t *testing.T) {
 	e := newEnv(t)
 	for _, tt := range []struct {
@@ -599,6 +636,31 @@ func TestAuthResultsComparison(t *testing.T) {
 	rep = e.verify(t, strings.Replace(fields, "mx.receiver.test 1;", "other.test;", 1)+msg, Options{})
 	if rep.AuthResults.Index != 0 || !strings.Contains(rep.AuthResults.Chosen, "the topmost") {
 		t.Errorf("%+v", rep.AuthResults)
+	}
+}
+
+// TestAuthResultsPastInternalHops: Gmail's top Received field is an
+// internal hop, "by 2002:a05:...", and its Authentication-Results field
+// names the host of the field below, mx.google.com, which took the
+// message from the Internet. That field is the receiving side's (RFC 8601
+// §5: the authserv-id names the receiving side's host), and is chosen as
+// such, not as the topmost for want of a better reason.
+func TestAuthResultsPastInternalHops(t *testing.T) {
+	e := newEnv(t)
+	msg := "Received: by 2002:a05:7300:7a8b:b0:1a2:3b4c:5d6e with SMTP id abc;\r\n" +
+		"        Tue, 1 Dec 2026 02:00:02 -0800 (PST)\r\n" +
+		"Return-Path: <bounce@example.test>\r\n" +
+		"Received: from lists.example.test (lists.example.test. [198.51.100.20])\r\n" +
+		"        by mx.receiver.test with ESMTPS id x1\r\n" +
+		"        for <bob@receiver.test>; Tue, 01 Dec 2026 02:00:01 -0800 (PST)\r\n" +
+		"Authentication-Results: mx.receiver.test; spf=pass smtp.mailfrom=bounce@example.test\r\n" +
+		"Received: from mail.example.test (mail.example.test [192.0.2.5])\r\n" +
+		"\tby lists.example.test (Postfix) with ESMTPS id 4Nx2; Tue, 01 Dec 2026 10:00:00 +0000\r\n" +
+		"Authentication-Results: lists.example.test; spf=pass smtp.mailfrom=bounce@example.test\r\n" +
+		core("alice@example.test", body)
+	ar := e.verify(t, msg, Options{}).AuthResults
+	if ar == nil || ar.AuthservID != "mx.receiver.test" || ar.Index != 0 || !strings.Contains(ar.Chosen, "Received field 2") {
+		t.Errorf("%+v", ar)
 	}
 }
 

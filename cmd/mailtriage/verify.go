@@ -35,7 +35,9 @@ for the sending address, and DMARC for the From domain (RFC 9989: the policy
 by DNS tree walk, p, sp or np, t=y, relaxed or strict alignment). It then
 sets its results beside those the receiving side wrote into the message
 (its Authentication-Results field: the one whose authserv-id is the host of
-the top Received field, else the topmost) and lists the Received chain.
+the top Received field, or of a field below it down to the hop that took
+the message from the Internet, else the topmost) and lists the Received
+chain.
 
 Without --ip, SPF is checked for the address the receiving side recorded
 (Received-SPF client-ip=, or its Authentication-Results), and the report
