@@ -273,7 +273,7 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 		return info, nil, fmt.Errorf("%s: empty, nothing to analyse", in.Name)
 	}
 	if binary(head) {
-		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip or zstd?)", in.Name)
+		return info, nil, fmt.Errorf("%s: binary data, not a text log (compressed with something other than gzip, zstd or bzip2?)", in.Name)
 	}
 	if postqueue.Text(head) {
 		return info, nil, errMailq(in)
