@@ -198,12 +198,7 @@ func TestHostReputation(t *testing.T) {
 		a.Add(bad)
 	}
 	r := a.Result()
-	var f *mailtriage.Finding
-	for i := range r.Findings {
-		if r.Findings[i].Code == "incident.host-reputation" {
-			f = &r.Findings[i]
-		}
-	}
+	f := findingOf(r, "incident.host-reputation")
 	if f == nil || !strings.Contains(f.Message, "host mta2 had 50.0%") || !strings.Contains(f.Message, "host mta1 0.0%") {
 		t.Errorf("finding %+v", f)
 	}
@@ -575,12 +570,7 @@ func TestHostReputationNamesTheAddress(t *testing.T) {
 		a.Add(bad)
 	}
 	r := a.Result()
-	var f *mailtriage.Finding
-	for i := range r.Findings {
-		if r.Findings[i].Code == "incident.host-reputation" {
-			f = &r.Findings[i]
-		}
-	}
+	f := findingOf(r, "incident.host-reputation")
 	if f == nil || !strings.Contains(f.Message, "host 203.0.113.25 (bulk-ip) had 100.0%") || !strings.Contains(f.Message, "host 203.0.113.26 (txn-ip) 0.0%") {
 		t.Fatalf("finding %+v", f)
 	}
@@ -624,4 +614,15 @@ func TestBacklog(t *testing.T) {
 	if f := run(3, t0); len(f) != 0 {
 		t.Errorf("three queued: %+v", f)
 	}
+}
+
+// findingOf returns r's last finding of code, or nil.
+func findingOf(r *Result, code string) *mailtriage.Finding {
+	var f *mailtriage.Finding
+	for i := range r.Findings {
+		if r.Findings[i].Code == code {
+			f = &r.Findings[i]
+		}
+	}
+	return f
 }
