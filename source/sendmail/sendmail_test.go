@@ -207,9 +207,7 @@ Mar 10 14:02:12 mta1 sm-mta[31338]: 52AE2B0X031337: to=<ann@mac.com>, delay=00:0
 		"3 delivered ann@mac.com 0/2.0.0/local mx01.mail.icloud.com",
 		"message 52AE2B0X031337  recipients=3",
 	}
-	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantEvents(t, log, want)
 }
 
 // TestTemporaryStat: Sendmail's stat= is the text of the exit status, and
@@ -226,9 +224,7 @@ func TestTemporaryStat(t *testing.T) {
 		"3 pending benloc@sipnsearch.com 0/4.5.0/local smtp-in-2.userservices.net",
 		"message mB72JLu5013099  recipients=1",
 	}
-	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantEvents(t, log, want)
 }
 
 // TestNotifyLabels: Sendmail logs the notification it makes as "NEWQID:
@@ -248,9 +244,7 @@ Dec  1 22:36:14 markserver sm-mta[4811]: mB26PuEl004811: to=<www-data@buckyspala
 		"message mAO2tx04010773  recipients=1",
 		"message mB26PuEl004811  recipients=1",
 	}
-	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantEvents(t, log, want)
 }
 
 // TestLocalDelivery: a delivery by a local mailer (local, prog, a file)
@@ -271,6 +265,12 @@ Dec  8 19:25:10 www3 sendmail[1795]: mB88rS9R029955: to=\jl, delay=16:31:40, xde
 		"3 pending \\jl 0/4.0.0/local ",
 		"message mB88rS9R029955  recipients=1",
 	}
+	wantEvents(t, log, want)
+}
+
+// wantEvents reads log and compares its events with want.
+func wantEvents(t *testing.T, log string, want []string) {
+	t.Helper()
 	if got := sendmailEvents(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
