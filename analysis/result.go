@@ -117,8 +117,9 @@ type Input struct {
 	OtherLines   int64  `json:"other_lines"`
 	Unparsed     int64  `json:"unparsed_lines"`
 	Overlong     int64  `json:"overlong_lines"`
-	// Zoneless counts the lines whose stamps had no zone and no year;
-	// Year is the year they were read in.
+	// Zoneless counts the lines whose stamps had no zone, read in the
+	// report's TimeZone; Year is the year given to those that had no
+	// year either (traditional syslog).
 	Zoneless int64     `json:"zoneless_lines"`
 	Year     int       `json:"year,omitempty"`
 	First    time.Time `json:"first,omitzero"`

@@ -498,9 +498,9 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 	switch format {
 	case PowerMTA:
 		var st pmta.Stats
-		st, err = pmta.Read(ctx, body, in.Name, lt)
+		st, err = pmta.Read(ctx, body, in.Name, cfg.Location, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Records+1, st.Used, st.Bad, st.Samples, st.First, st.Last
-		info.OtherLines = st.Skipped
+		info.OtherLines, info.Zoneless = st.Skipped, st.Zoneless
 		if st.ByQueueTime && err == nil {
 			info.Limits = append(info.Limits, "no row names its message (no header_Message-Id or envId field, which 'acct-file' record-fields can add): messages are told apart by sender and queue time, so one sender's messages queued in the same second count as one; recipients and attempts are exact")
 		}
@@ -511,7 +511,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		var st exim.Stats
 		st, err = exim.Read(ctx, body, in.Name, cfg.Location, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
-		info.OtherLines = st.Other
+		info.OtherLines, info.Zoneless = st.Other, st.Zoneless
 	case Sendmail:
 		var st sendmail.Stats
 		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}

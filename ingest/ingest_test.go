@@ -287,6 +287,54 @@ func TestMailqText(t *testing.T) {
 // TestSendmailZone: a Sendmail syslog's traditional stamps carry neither
 // zone nor year; the input says how many were read in --tz and in which
 // year, as a Postfix log's does, so the report can say so.
+// TestZonelessStamps: stamps that name no zone are read in --tz and
+// counted, in every format that has them, so the report can say which zone
+// it used (issue 2, part 5); only traditional stamps are given a year.
+func TestZonelessStamps(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	for _, tc := range []struct {
+		name, log string
+		format    string
+		zoneless  int64
+		year      int
+		first     string
+	}{
+		{"postfix RFC 3339 without offset", "2026-11-30T10:00:11.25 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n" +
+			"2026-11-30T10:00:12 mta1 postfix/smtp[2]: 4F1A22C0B3: to=<x@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK)\n",
+			Postfix, 2, 0, "2026-11-30T09:00:11.25Z"},
+		{"postfix RFC 3339 with offsets", "2026-11-30T10:00:11.25+01:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n" +
+			"2026-11-30T09:00:12Z mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n",
+			Postfix, 0, 0, "2026-11-30T09:00:11.25Z"},
+		{"postfix traditional", "Nov 30 10:00:11 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<a@b.example>, size=1, nrcpt=1 (queue active)\n",
+			Postfix, 1, 2026, "2026-11-30T09:00:11Z"},
+		{"exim local time", "2026-11-30 10:00:11 1tsXyZ-000Abc-9Q <= news@shop.example.net H=app1 [10.0.0.5] P=esmtp S=4821 id=a@shop.example.net\n" +
+			"2026-11-30 09:00:12 +0000 1tsXyZ-000Abc-9Q => jane@icloud.com R=dnslookup T=remote_smtp H=mx01.mail.icloud.com [17.57.154.6] C=\"250 2.0.0 Ok\"\n",
+			Exim, 1, 0, "2026-11-30T09:00:11Z"},
+		{"powermta without zone", "type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,header_Message-Id\n" +
+			"d,2026-11-30 10:00:12,2026-11-30 10:00:11,news@shop.example.net,jane@icloud.com,relayed,2.0.0 (success),smtp;250 2.0.0 Ok,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n",
+			PowerMTA, 1, 0, "2026-11-30T09:00:12Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config(t)
+			cfg.Location = loc
+			rep := Logs(context.Background(), []string{"-"}, strings.NewReader(tc.log), cfg)
+			if rep.Failed() {
+				t.Fatal(rep.Errors)
+			}
+			in := rep.Result.Inputs[0]
+			if in.Format != tc.format || in.Zoneless != tc.zoneless || in.Year != tc.year {
+				t.Errorf("format %s, zoneless %d, year %d; want %s, %d, %d", in.Format, in.Zoneless, in.Year, tc.format, tc.zoneless, tc.year)
+			}
+			if first := in.First.Format(time.RFC3339Nano); first != tc.first {
+				t.Errorf("first %s, want %s", first, tc.first)
+			}
+		})
+	}
+}
+
 func TestSendmailZone(t *testing.T) {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {

@@ -66,6 +66,9 @@ type Record struct {
 	// Traditional is set when the stamp had no year or zone: the Clock
 	// supplied them, and a December to January rollover needs Rollover.
 	Traditional bool
+	// Zoneless is set when the stamp named no zone (a traditional stamp,
+	// or RFC 3339 without an offset): the Clock's Location applied.
+	Zoneless bool
 	Host        []byte // the logging host
 	Syslog      []byte // the syslog name before the program: "postfix", "postfix-out/submission"
 	Program     []byte // "smtp", "qmgr", "cleanup", ...
@@ -117,6 +120,7 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 	}
 	rec.Time = t
 	rec.Traditional = Traditional(line)
+	rec.Zoneless = rec.Traditional || Zoneless(line[:n])
 	rest := line[n:]
 	if len(rest) == 0 || rest[0] != ' ' {
 		return ErrNotSyslog

@@ -327,6 +327,37 @@ func TestClockYear(t *testing.T) {
 	})
 }
 
+// TestZoneless: which stamps leave the zone to the Clock (RFC 3339
+// section 5.6 makes the offset mandatory; rsyslog and others omit it).
+func TestZoneless(t *testing.T) {
+	c := &Clock{Year: 2026}
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{"Nov 30 10:00:01 mx", true},
+		{"2026-11-30T10:00:01 mx", true},
+		{"2026-11-30T10:00:01.123456 mx", true},
+		{"2026-11-30 10:00:01 mx", true},
+		{"2026-11-30T10:00:01Z mx", false},
+		{"2026-11-30T10:00:01.5+01:00 mx", false},
+		{"2026-11-30T10:00:01-0500 mx", false},
+		{"1795540801.123456 mx", false},
+	} {
+		_, n, ok := c.Parse([]byte(tc.line))
+		if !ok {
+			t.Fatalf("%s: not a stamp", tc.line)
+		}
+		if got := Zoneless([]byte(tc.line[:n])); got != tc.want {
+			t.Errorf("%s: Zoneless = %v, want %v", tc.line, got, tc.want)
+		}
+		var rec Record
+		if Parse(c, []byte(tc.line+" postfix/qmgr[1]: 4F1A22C0B3: removed"), &rec); rec.Zoneless != tc.want {
+			t.Errorf("%s: Record.Zoneless = %v, want %v", tc.line, rec.Zoneless, tc.want)
+		}
+	}
+}
+
 // TestClockInferYear checks the year given to traditional stamps (RFC 3164
 // §4.1.2: "Mmm dd hh:mm:ss", no year): the current year, unless that puts
 // the stamp more than a day after the file's modification time; then the

@@ -51,6 +51,17 @@ func Traditional(line []byte) bool {
 	return len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':'
 }
 
+// Zoneless reports whether stamp, a line's stamp as Clock.Parse read it
+// (the first n bytes), named no zone, so that the Clock's Location
+// applied: a traditional stamp, or RFC 3339 without an offset (nothing
+// after the seconds but a fraction, no "Z" or "+01:00").
+func Zoneless(stamp []byte) bool {
+	if Traditional(stamp) {
+		return true
+	}
+	return len(stamp) >= 19 && stamp[4] == '-' && bytes.IndexAny(stamp[19:], "Z+-") < 0
+}
+
 // FirstStamp returns the time of the first line of buf that starts with a
 // stamp the clock reads; its year, if inferred, is decided by it.
 func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {

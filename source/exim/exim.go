@@ -44,6 +44,10 @@ type Stats struct {
 	Samples []string
 	First   time.Time
 	Last    time.Time
+	// Zoneless counts the lines whose stamps named no zone, read in the
+	// Location given to Read (Exim logs local time unless told
+	// log_timezone).
+	Zoneless int64
 }
 
 // line is the start of a message line: stamp, optional zone and pid, id.
@@ -108,6 +112,9 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 	if err != nil {
 		st.Bad++
 		return
+	}
+	if m[2] == "" {
+		st.Zoneless++
 	}
 	id, rest := m[3], m[4]
 	if id == "" {

@@ -42,6 +42,9 @@ type Stats struct {
 	First    time.Time
 	Last     time.Time
 	NoDefers bool // no t rows: the file cannot show deferrals
+	// Zoneless counts the used rows whose timeLogged named no zone, read
+	// in the Location given to Read.
+	Zoneless int64
 	// ByQueueTime says rows named their message only by sender and
 	// queue time (no header_Message-Id or envId field): one sender's
 	// messages queued in the same second are counted as one.
@@ -93,8 +96,9 @@ func locate(header []string) (columns, error) {
 }
 
 // Read reads one accounting file into the tracker. name names it in the
-// samples of rows that could not be read.
-func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (Stats, error) {
+// samples of rows that could not be read; loc is the zone of stamps that
+// name none.
+func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *lifecycle.Tracker) (Stats, error) {
 	var st Stats
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -142,7 +146,7 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 			}
 			continue
 		}
-		rec, typ, err := cols.record(row)
+		rec, typ, err := cols.record(row, loc)
 		if err != nil {
 			line, _ := cr.FieldPos(0)
 			st.bad(fmt.Sprintf("%s: line %d: %v", name, line, err))
@@ -183,6 +187,9 @@ func Read(ctx context.Context, r io.Reader, name string, t *lifecycle.Tracker) (
 		}
 		st.Used++
 		st.seen(rec.Time)
+		if zoneless(field(row, cols.logged)) {
+			st.Zoneless++
+		}
 		t.Add(rec)
 	}
 	st.NoDefers = st.Used > 0 && !sawT
@@ -205,6 +212,13 @@ func (st *Stats) seen(t time.Time) {
 	}
 }
 
+const zonelessLayout = "2006-01-02 15:04:05"
+
+// zoneless reports whether s is a stamp without a zone.
+func zoneless(s string) bool {
+	return len(s) == len(zonelessLayout) && s[4] == '-'
+}
+
 func field(row []string, i int) string {
 	if i < 0 || i >= len(row) {
 		return ""
@@ -213,7 +227,7 @@ func field(row []string, i int) string {
 }
 
 // record turns a row into a Record; nil for a row that is not a delivery.
-func (c columns) record(row []string) (*lifecycle.Record, string, error) {
+func (c columns) record(row []string, loc *time.Location) (*lifecycle.Record, string, error) {
 	typ := field(row, c.typ)
 	rec := &lifecycle.Record{Source: "powermta", Host: "powermta"}
 	switch typ {
@@ -233,10 +247,10 @@ func (c columns) record(row []string) (*lifecycle.Record, string, error) {
 		return nil, typ, fmt.Errorf("unknown record type %q", typ)
 	}
 	var err error
-	if rec.Time, err = parseTime(field(row, c.logged)); err != nil {
+	if rec.Time, err = parseTime(field(row, c.logged), loc); err != nil {
 		return nil, typ, fmt.Errorf("timeLogged: %w", err)
 	}
-	rec.Queued, _ = parseTime(field(row, c.queued))
+	rec.Queued, _ = parseTime(field(row, c.queued), loc)
 	rec.Sender, rec.Recipient = field(row, c.orig), field(row, c.rcpt)
 	// The orig column holds the envelope sender, empty for the null one.
 	rec.NullSender = rec.Sender == "" && c.orig >= 0
@@ -319,15 +333,20 @@ func detail(diag, status, host, ip string) smtpreply.Detail {
 }
 
 // parseTime reads the stamps PowerMTA writes: "2025-03-10 14:02:12+0000"
-// (the modern default) or Unix seconds (older ones).
-func parseTime(s string) (time.Time, error) {
+// (the modern default), the same without a zone (then in loc), or Unix
+// seconds (older ones).
+func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, errors.New("empty")
 	}
-	for _, layout := range []string{"2006-01-02 15:04:05-0700", "2006-01-02 15:04:05Z07:00", time.RFC3339, "2006-01-02 15:04:05"} {
+	for _, layout := range []string{"2006-01-02 15:04:05-0700", "2006-01-02 15:04:05Z07:00", time.RFC3339} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}
+	}
+	if zoneless(s) {
+		t, err := time.ParseInLocation(zonelessLayout, s, loc)
+		return t.UTC(), err
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
 		return time.Unix(n, 0).UTC(), nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/smtpreply"
@@ -34,7 +35,7 @@ func TestRead(t *testing.T) {
 			got = append(got, fmt.Sprintf("%v %s %s %s %s %s", e.Kind, e.Status, e.Recipient, e.Verdict.Rule, e.RemoteHost, e.LocalIP))
 		}
 	})
-	st, err := Read(context.Background(), f, "acct.csv", tr)
+	st, err := Read(context.Background(), f, "acct.csv", time.UTC, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestDetectAndHeader(t *testing.T) {
 	if !Detect([]byte("type,timeLogged,timeQueued,orig,rcpt,dsnAction\n")) || Detect([]byte("Mar 10 14:02:12 mta1 postfix/smtp[1]: x\n")) {
 		t.Error("detect")
 	}
-	_, err := Read(context.Background(), strings.NewReader("type,orig\nd,x\n"), "x.csv", lifecycle.NewTracker(nil, nil, func(*mailtriage.Event) {}))
+	_, err := Read(context.Background(), strings.NewReader("type,orig\nd,x\n"), "x.csv", time.UTC, lifecycle.NewTracker(nil, nil, func(*mailtriage.Event) {}))
 	if err == nil || !strings.Contains(err.Error(), "no ") {
 		t.Errorf("header without timeLogged and rcpt: %v", err)
 	}
@@ -77,7 +78,7 @@ func FuzzRead(f *testing.F) {
 	f.Add("type,timeLogged,rcpt\nt,1700000000,a@b\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
-		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz.csv", tr)
+		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz.csv", time.UTC, tr)
 		tr.Finish(st.Last)
 	})
 }
@@ -97,7 +98,7 @@ func pmtaEvents(t *testing.T, csv string) ([]string, Stats) {
 		}
 		got = append(got, fmt.Sprintf("%v %s %s %d %s", e.Kind, e.Status, e.Recipient, e.Attempts, e.Verdict.Rule))
 	})
-	st, err := Read(context.Background(), strings.NewReader(csv), "acct.csv", tr)
+	st, err := Read(context.Background(), strings.NewReader(csv), "acct.csv", time.UTC, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestNoQueueTime(t *testing.T) {
 			got = append(got, fmt.Sprintf("%v %s %s %d", e.Kind, e.Status, e.Recipient, e.Attempts))
 		}
 	})
-	st, err := Read(context.Background(), strings.NewReader(csv), "acct.csv", tr)
+	st, err := Read(context.Background(), strings.NewReader(csv), "acct.csv", time.UTC, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestByQueueTime(t *testing.T) {
 		{"type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,header_Message-Id\nd,2026-11-25 10:00:01+0000,2026-11-25 10:00:00+0000,news@shop.example,jane@gmail.com,relayed,2.0.0 (success),<a@shop.example>\n", false},
 	} {
 		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
-		st, err := Read(context.Background(), strings.NewReader(tc.csv), "acct.csv", tr)
+		st, err := Read(context.Background(), strings.NewReader(tc.csv), "acct.csv", time.UTC, tr)
 		if err != nil || st.Used != 1 || st.ByQueueTime != tc.want {
 			t.Errorf("used %d, by queue time %v, want %v (err %v)", st.Used, st.ByQueueTime, tc.want, err)
 		}
@@ -271,7 +272,7 @@ func TestShownID(t *testing.T) {
 				got = e.QueueID
 			}
 		})
-		if _, err := Read(context.Background(), strings.NewReader(head+row), "acct.csv", tr); err != nil {
+		if _, err := Read(context.Background(), strings.NewReader(head+row), "acct.csv", time.UTC, tr); err != nil {
 			t.Fatal(err)
 		}
 		if got != tt.want {

@@ -41,9 +41,11 @@ type Stats struct {
 	Overlong int64 // lines longer than MaxLine, skipped
 	// FirstOverlong is the line number of the first overlong line.
 	FirstOverlong int64
-	// Zoneless counts Postfix lines whose stamp had no zone and no year
-	// (traditional syslog); Year is the year they were given.
+	// Zoneless counts Postfix lines whose stamp had no zone, which the
+	// clock's Location supplied; Yearless those of them that had no year
+	// either (traditional syslog), and Year is the year they were given.
 	Zoneless int64
+	Yearless int64
 	Year     int
 	Bytes    int64
 	First    time.Time // first and last Postfix timestamp
@@ -254,7 +256,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	}
 	wg.Wait()
 	// The splitter is done: order is closed.
-	if total.Zoneless > 0 {
+	if total.Yearless > 0 {
 		total.Year = sp.clock.Fixed().Year
 	}
 	if !first.IsZero() {
@@ -483,8 +485,11 @@ func parseChunk(c *chunk, w *worker, samples, maxLine int) {
 			if rec.Time.After(c.stats.Last) {
 				c.stats.Last = rec.Time
 			}
-			if rec.Traditional {
+			if rec.Zoneless {
 				c.stats.Zoneless++
+			}
+			if rec.Traditional {
+				c.stats.Yearless++
 			}
 			c.keep(&rec, w)
 		case errors.Is(err, postfixlog.ErrNotPostfix):
@@ -514,6 +519,7 @@ func merge(total, s *Stats, samples int) {
 		total.FirstOverlong = s.FirstOverlong
 	}
 	total.Zoneless += s.Zoneless
+	total.Yearless += s.Yearless
 	total.Bytes += s.Bytes
 	if !s.First.IsZero() && (total.First.IsZero() || s.First.Before(total.First)) {
 		total.First = s.First

@@ -37,9 +37,11 @@ type Stats struct {
 	Samples []string
 	First   time.Time
 	Last    time.Time
-	// Zoneless counts the used lines whose stamps had no zone and no
-	// year (traditional syslog); Year is the year they were given.
+	// Zoneless counts the used lines whose stamps had no zone, which the
+	// clock's Location supplied; Yearless those of them that had no year
+	// either (traditional syslog), and Year is the year they were given.
 	Zoneless int64
+	Yearless int64
 	Year     int
 }
 
@@ -74,7 +76,7 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 		}
 		st.line(sc.Bytes(), name, clock, &roll, t)
 	}
-	if st.Zoneless > 0 {
+	if st.Yearless > 0 {
 		st.Year = clock.Fixed().Year
 	}
 	if err := sc.Err(); err != nil {
@@ -84,7 +86,7 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 }
 
 func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *postfixlog.Rollover, t *lifecycle.Tracker) {
-	at, host, tag, text, ok := syslog(line, clock)
+	at, zoneless, host, tag, text, ok := syslog(line, clock)
 	if !ok {
 		if len(bytes.TrimSpace(line)) > 0 {
 			st.Bad++
@@ -136,8 +138,11 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 		}
 	}
 	st.Used++
-	if traditional {
+	if zoneless {
 		st.Zoneless++
+	}
+	if traditional {
+		st.Yearless++
 	}
 	if st.First.IsZero() || at.Before(st.First) {
 		st.First = at
@@ -163,24 +168,25 @@ func notification(body string) (newQID, text string, ok bool) {
 }
 
 // syslog splits "STAMP HOST TAG[PID]: TEXT".
-func syslog(line []byte, clock *postfixlog.Clock) (at time.Time, host, tag, text string, ok bool) {
+// Zoneless says the stamp named no zone: the clock's Location applied.
+func syslog(line []byte, clock *postfixlog.Clock) (at time.Time, zoneless bool, host, tag, text string, ok bool) {
 	t, n, ok := clock.Parse(line)
 	if !ok || n >= len(line) || line[n] != ' ' {
-		return at, "", "", "", false
+		return at, false, "", "", "", false
 	}
 	rest := string(line[n+1:])
 	host, rest, ok = strings.Cut(rest, " ")
 	if !ok {
-		return at, "", "", "", false
+		return at, false, "", "", "", false
 	}
 	tag, text, ok = strings.Cut(rest, ": ")
 	if !ok {
-		return at, "", "", "", false
+		return at, false, "", "", "", false
 	}
 	if i := strings.IndexByte(tag, '['); i >= 0 {
 		tag = tag[:i]
 	}
-	return t, host, tag, text, true
+	return t, postfixlog.Zoneless(line[:n]), host, tag, text, true
 }
 
 func sendmailTag(tag string) bool {
