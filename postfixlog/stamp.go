@@ -59,7 +59,15 @@ func Zoneless(stamp []byte) bool {
 	if Traditional(stamp) {
 		return true
 	}
-	return len(stamp) >= 19 && stamp[4] == '-' && bytes.IndexAny(stamp[19:], "Z+-") < 0
+	if len(stamp) < 19 || stamp[4] != '-' {
+		return false
+	}
+	for _, b := range stamp[19:] {
+		if b == 'Z' || b == '+' || b == '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // FirstStamp returns the time of the first line of buf that starts with a
