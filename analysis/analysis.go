@@ -79,6 +79,7 @@ type Analyzer struct {
 	// at the end, for the evidence; at most maxListed of each.
 	expiredRcpts, pendingRcpts []RecipientOutcome
 	hardBounces                []string
+	closing                    bool // see Closing
 }
 
 // maxListed bounds the lists of expired and pending recipients.
@@ -266,10 +267,16 @@ func (a *Analyzer) inWindow(t time.Time) bool {
 		return false
 	}
 	if !a.opts.Until.IsZero() && !t.Before(a.opts.Until) {
-		return false
+		// The window's end is the moment of what was still open then.
+		return a.closing && t.Equal(a.opts.Until)
 	}
 	return true
 }
+
+// Closing says the events from now on close what the inputs left open:
+// messages and recipients still queued when the inputs ended, or when the
+// window did (Until), whose events come at Until and count in the window.
+func (a *Analyzer) Closing() { a.closing = true }
 
 // Add takes one event. It copies what it keeps.
 func (a *Analyzer) Add(e *mailtriage.Event) {

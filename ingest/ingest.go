@@ -116,6 +116,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		logEmit, recordEmit = onceWithLogs(an.Add)
 	}
 	tr := postfix.NewTracker(cfg.Lanes, classifier, logEmit)
+	tr.StopAt(cfg.Analysis.Until)
 	var lt *lifecycle.Tracker // for the record-based formats, made on first use
 	var infos []analysis.Input
 	var last time.Time
@@ -133,6 +134,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		if format != Postfix && format != JournalJSON {
 			if lt == nil {
 				lt = lifecycle.NewTracker(cfg.Lanes, classifier, recordEmit)
+				lt.StopAt(cfg.Analysis.Until)
 			}
 			info, err := readRecords(ctx, in, format, lt, cfg)
 			if err != nil && interrupted(ctx, err) {
@@ -169,9 +171,16 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		}
 		infos = append(infos, inUTC(info))
 	}
-	tr.Finish(last)
+	// What is still queued at the end of the inputs, or of the window if
+	// they go on past it, is pending then.
+	end := last
+	if until := cfg.Analysis.Until; !until.IsZero() && !end.Before(until) {
+		end = until
+	}
+	an.Closing()
+	tr.Finish(end)
 	if lt != nil {
-		lt.Finish(last) // after tr's: a snapshot's events come last
+		lt.Finish(end) // after tr's: a snapshot's events come last
 	}
 	res := an.Result()
 	res.Inputs = append(infos, failed...)

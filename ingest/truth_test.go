@@ -136,3 +136,70 @@ func union[K comparable, A, B any](a map[K]A, b map[K]B) []K {
 	})
 	return keys
 }
+
+// TestUntilIsTheLogCutThere: --until X reports what the log cut at X
+// reports, so the recipients still queued at X are pending, with the
+// reasons they had heard by then, and their messages counted; nothing
+// said after X counts.
+func TestUntilIsTheLogCutThere(t *testing.T) {
+	cfg := samplelog.Default()
+	cfg.Seed, cfg.Days = 3, 3
+	var log bytes.Buffer
+	if err := samplelog.Generate(&log, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []time.Time{
+		cfg.Start.Add(30 * time.Hour),                // in the incident
+		cfg.Start.Add(50*time.Hour + 17*time.Minute), // an odd minute
+	} {
+		t.Run(cut.Format(time.RFC3339), func(t *testing.T) {
+			var head bytes.Buffer
+			for line := range bytes.Lines(log.Bytes()) {
+				stamp, _, _ := bytes.Cut(line, []byte(" "))
+				// The noise lines with no stamp stay: --until does not
+				// window unreadable lines.
+				at, err := time.Parse(time.RFC3339Nano, string(stamp))
+				if err != nil || at.Before(cut) {
+					head.Write(line)
+				}
+			}
+			c := config(t)
+			cutRep := Logs(context.Background(), []string{"-"}, bytes.NewReader(head.Bytes()), c)
+			c.Analysis.Until = cut
+			untilRep := Logs(context.Background(), []string{"-"}, bytes.NewReader(log.Bytes()), c)
+			if cutRep.Failed() || untilRep.Failed() {
+				t.Fatal(cutRep.Errors, untilRep.Errors)
+			}
+			got, want := untilRep.Result, cutRep.Result
+			if got.Summary != want.Summary {
+				t.Errorf("summary with --until:\n%+v\nthe log cut there:\n%+v", got.Summary, want.Summary)
+			}
+			if want.Summary.Pending == 0 {
+				t.Errorf("nothing pending at %v: the cut tests nothing", cut)
+			}
+			for name, pair := range map[string][2]any{
+				"lanes":     {got.Lanes, want.Lanes},
+				"hourly":    {got.Hourly, want.Hourly},
+				"responses": {got.Responses, want.Responses},
+				"expired":   {got.Expired, want.Expired},
+			} {
+				if g, w := fmt.Sprintf("%+v", pair[0]), fmt.Sprintf("%+v", pair[1]); g != w {
+					t.Errorf("%s with --until:\n%s\nthe log cut there:\n%s", name, g, w)
+				}
+			}
+			if len(got.PendingRecipients) != len(want.PendingRecipients) {
+				t.Fatalf("%d pending recipients listed, the cut log lists %d", len(got.PendingRecipients), len(want.PendingRecipients))
+			}
+			for i, p := range got.PendingRecipients {
+				w := want.PendingRecipients[i]
+				if !p.Time.Equal(cut) {
+					t.Errorf("pending %s at %v, want the window's end %v", p.Recipient, p.Time, cut)
+				}
+				p.Time = w.Time
+				if p != w {
+					t.Errorf("pending recipient %d with --until:\n%+v\nthe log cut there:\n%+v", i, p, w)
+				}
+			}
+		})
+	}
+}

@@ -98,7 +98,7 @@ failed mail or whose host is not named; nothing to analyse.`,
 	f.StringVar(&o.tz, "tz", "UTC", "time zone of timestamps that carry none (traditional syslog stamps)")
 	f.IntVar(&o.year, "year", 0, "year of timestamps that carry none (default: inferred from the file's date)")
 	f.StringVar(&o.since, "since", "", "only events at or after this time (RFC 3339; a date, or a date and time without zone, is in --tz)")
-	f.StringVar(&o.until, "until", "", "only events before this time (as --since; a date alone is that day's start, so --until 2026-11-28 ends with 27 November)")
+	f.StringVar(&o.until, "until", "", "only events before this time (as --since; a date alone is that day's start, so --until 2026-11-28 ends with 27 November); what is still queued then is pending")
 	f.StringVar(&o.lanesFile, "lanes", "", "TOML file of lanes that override the built-in ones")
 	f.StringVar(&o.rulesDir, "rules", "", "directory of TOML rule files, tried before the built-in rules")
 	f.StringVar(&o.streamBy, "stream-by", "sender", "group streams by envelope \"sender\" or sender \"domain\"")

@@ -95,6 +95,7 @@ type Tracker struct {
 	order    []msgKey
 	ev       mailtriage.Event
 	seen     map[string]struct{} // event ids, for Once
+	end      time.Time           // see StopAt
 }
 
 type msgKey struct{ host, key string }
@@ -137,18 +138,32 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 	return &Tracker{lanes: lanes, classify: classify, emit: emit, messages: map[msgKey]*message{}}
 }
 
+// StopAt leaves out the records at or after end: an analysis of a window
+// that ends there sees the queue as it was then, and Finish(end) makes the
+// recipients still queued pending at the window's end. The zero time, the
+// default, leaves nothing out.
+func (t *Tracker) StopAt(end time.Time) { t.end = end }
+
+// after reports whether r comes at or after the end StopAt set.
+func (t *Tracker) after(r *Record) bool {
+	return !t.end.IsZero() && !r.Time.Before(t.end)
+}
+
 // Queued records a message's arrival: its sender and Message-ID, and
 // whether it is a notification the MTA made (a bounce: null sender, made
 // locally), whose deliveries are not the sender's mail and are left out
 // of the attempts, as the Postfix reader leaves them.
 func (t *Tracker) Queued(r *Record, notification bool) {
+	if t.after(r) {
+		return
+	}
 	m := t.message(r)
 	m.notification = m.notification || notification
 }
 
 // Add takes one record.
 func (t *Tracker) Add(r *Record) {
-	if r.Recipient == "" {
+	if r.Recipient == "" || t.after(r) {
 		return
 	}
 	m := t.message(r)
@@ -215,6 +230,9 @@ func (t *Tracker) Add(r *Record) {
 // message left with no recipient by hand-offs is not counted: it is the
 // same message as the one that carries on.
 func (t *Tracker) Handoff(r *Record) {
+	if t.after(r) {
+		return
+	}
 	m := t.message(r)
 	if rc := m.recipients[r.Recipient]; rc != nil && rc.final {
 		return
@@ -383,6 +401,9 @@ func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status m
 // as Sendmail's "Cannot send message for 5 days"), each with its root
 // cause.
 func (t *Tracker) End(r *Record) {
+	if t.after(r) {
+		return
+	}
 	m := t.message(r)
 	if m.notification {
 		return

@@ -70,6 +70,39 @@ func TestTracker(t *testing.T) {
 	}
 }
 
+// TestStopAt: records at or after the end of the window are left out, so
+// a recipient still queued then is pending at the end, with the reply it
+// had heard by then.
+func TestStopAt(t *testing.T) {
+	var got []string
+	tr := NewTracker(laneByDomain{}, byCode{}, func(e *mailtriage.Event) {
+		got = append(got, fmt.Sprintf("%s %s %s %d %s %s", kindName(e.Kind), e.Status, e.Recipient, e.Attempts, e.Verdict.Rule, e.Time.Format("15:04")))
+	})
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	end := at.Add(time.Hour)
+	tr.StopAt(end)
+	rec := func(min int, rcpt, key string, st mailtriage.Status, reply string) *Record {
+		return &Record{Time: at.Add(time.Duration(min) * time.Minute), Source: "test", Host: "mta1", Key: key, Sender: "news@shop.example",
+			Recipient: rcpt, Status: st, Detail: smtpreply.Detail{Kind: smtpreply.Said, Reply: smtpreply.Parse(reply), Text: reply}}
+	}
+	tr.Queued(rec(0, "", "Q1", 0, ""), false)
+	tr.Add(rec(0, "jane@icloud.com", "Q1", mailtriage.Deferred, "421 4.7.0 later"))
+	tr.Add(rec(60, "jane@icloud.com", "Q1", mailtriage.Deferred, "451 4.7.1 busy")) // at the end: left out
+	tr.Add(rec(90, "jane@icloud.com", "Q1", mailtriage.Delivered, "250 2.0.0 ok"))
+	tr.End(&Record{Time: at.Add(95 * time.Minute), Host: "mta1", Key: "Q1", Status: mailtriage.Expired})
+	tr.Queued(rec(70, "", "Q2", 0, ""), false) // queued after the end
+	tr.Add(rec(70, "bob@example.net", "Q2", mailtriage.Delivered, "250 2.0.0 ok"))
+	tr.Finish(end)
+	want := []string{
+		"attempt deferred jane@icloud.com 1 421 10:00",
+		"final pending jane@icloud.com 1 421 11:00",
+		"message   0  10:00",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func kindName(k mailtriage.Kind) string {
 	return map[mailtriage.Kind]string{mailtriage.Attempt: "attempt", mailtriage.LocalDeferral: "local", mailtriage.Final: "final", mailtriage.Message: "message"}[k]
 }

@@ -126,6 +126,7 @@ type Tracker struct {
 	freeMsgs   freeList[message]
 	freeRcpts  freeList[recipient]
 	freeCauses freeList[cause]
+	end        time.Time // see StopAt
 }
 
 // NewTracker returns a Tracker that emits events to emit. The event passed
@@ -142,12 +143,21 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 	}
 }
 
+// StopAt leaves out what the lines at or after end say: an analysis of a
+// window that ends there sees the queue as it was then, and Finish(end)
+// makes the recipients still queued pending at the window's end. The zero
+// time, the default, leaves nothing out.
+func (t *Tracker) StopAt(end time.Time) { t.end = end }
+
 // Open returns the number of messages in the queue as far as the log has
 // shown: the state the Tracker holds.
 func (t *Tracker) Open() int { return t.open }
 
 // add processes one line.
 func (t *Tracker) add(e *entry) {
+	if !t.end.IsZero() && !e.time.Before(t.end) {
+		return
+	}
 	switch e.kind {
 	case postfixlog.Delivery:
 		t.delivery(e)
