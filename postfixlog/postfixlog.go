@@ -69,11 +69,11 @@ type Record struct {
 	// Zoneless is set when the stamp named no zone (a traditional stamp,
 	// or RFC 3339 without an offset): the Clock's Location applied.
 	Zoneless bool
-	Host        []byte // the logging host
-	Syslog      []byte // the syslog name before the program: "postfix", "postfix-out/submission"
-	Program     []byte // "smtp", "qmgr", "cleanup", ...
-	QueueID     []byte // empty when the line has none
-	Text        []byte // everything after "<queue id>: " (or after the tag)
+	Host     []byte // the logging host
+	Syslog   []byte // the syslog name before the program: "postfix", "postfix-out/submission"
+	Program  []byte // "smtp", "qmgr", "cleanup", ...
+	QueueID  []byte // empty when the line has none
+	Text     []byte // everything after "<queue id>: " (or after the tag)
 
 	Kind Kind
 
