@@ -245,11 +245,18 @@ func zoneName(loc *time.Location) string {
 	return loc.String()
 }
 
-// firstStamp finds the first Postfix timestamp in an input's head, so
-// files are read in time order whatever their names. It infers the year as
-// the reading will, from the file's modification time.
+// firstStamp finds the first timestamp in an input's head, so files are
+// read in time order whatever their names, as its format's reader reads
+// it. For syslog stamps it infers the year as the reading will, from the
+// file's modification time.
 func firstStamp(cfg Config) func(in *source.Input, head []byte) (time.Time, bool) {
 	return func(in *source.Input, head []byte) (time.Time, bool) {
+		switch formatOf(in, cfg.Format) {
+		case Exim:
+			return exim.FirstStamp(head, cfg.Location)
+		case PowerMTA:
+			return pmta.FirstStamp(head, cfg.Location)
+		}
 		if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
 			head = head[:i+1] // not a line cut by the end of the head
 		}

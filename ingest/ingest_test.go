@@ -287,6 +287,45 @@ func TestMailqText(t *testing.T) {
 // TestSendmailZone: a Sendmail syslog's traditional stamps carry neither
 // zone nor year; the input says how many were read in --tz and in which
 // year, as a Postfix log's does, so the report can say so.
+// TestOrderByFirstStampInZone: rotated Exim and PowerMTA files are read in
+// the order of their first stamps, read with their zones as their readers
+// read them: the older file, whose first line is later on the wall clock of
+// another zone, comes first, so the deferral it holds is not dropped as a
+// late record after the delivery.
+func TestOrderByFirstStampInZone(t *testing.T) {
+	for _, tc := range []struct {
+		name, older, newer string
+	}{
+		{"exim",
+			"2026-11-30 10:00:00 +0100 1tsXyZ-000Abc-9Q <= news@shop.example.net H=app1 [10.0.0.5] P=esmtp S=4821 id=a@shop.example.net\n" +
+				"2026-11-30 10:00:01 +0100 1tsXyZ-000Abc-9Q == jane@icloud.com R=dnslookup T=remote_smtp defer (-45) H=mx01.mail.icloud.com [17.57.154.6]: SMTP error from remote mail server after MAIL FROM:<news@shop.example.net>: 421 4.7.0 [HCM1] try later\n",
+			"2026-11-30 09:30:00 +0000 1tsXyZ-000Abc-9Q => jane@icloud.com R=dnslookup T=remote_smtp H=mx01.mail.icloud.com [17.57.154.6] C=\"250 2.0.0 Ok\"\n" +
+				"2026-11-30 09:30:00 +0000 1tsXyZ-000Abc-9Q Completed\n"},
+		{"powermta",
+			"type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,header_Message-Id\n" +
+				"t,2026-11-30 10:00:01+0100,2026-11-30 10:00:00+0100,news@shop.example.net,jane@icloud.com,delayed,4.7.0 (delayed),smtp;421 4.7.0 [HCM1] try later,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n",
+			"type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,header_Message-Id\n" +
+				"d,2026-11-30 09:30:00+0000,2026-11-30 10:00:00+0100,news@shop.example.net,jane@icloud.com,relayed,2.0.0 (success),smtp;250 2.0.0 Ok,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			older, newer := filepath.Join(dir, "log.1"), filepath.Join(dir, "log")
+			os.WriteFile(older, []byte(tc.older), 0o644)
+			os.WriteFile(newer, []byte(tc.newer), 0o644)
+			rep := Logs(context.Background(), []string{newer, older}, nil, config(t))
+			if rep.Failed() {
+				t.Fatal(rep.Errors)
+			}
+			if s := rep.Result.Summary; s.Attempts != 2 || s.Deferrals != 1 || s.Delivered != 1 {
+				t.Errorf("summary %+v, want 2 attempts: the deferral, then the delivery", s)
+			}
+			if in := rep.Result.Inputs; in[0].Name != older {
+				t.Errorf("read %s first, want %s", in[0].Name, older)
+			}
+		})
+	}
+}
+
 // TestZonelessStamps: stamps that name no zone are read in --tz and
 // counted, in every format that has them, so the report can say which zone
 // it used (issue 2, part 5); only traditional stamps are given a year.

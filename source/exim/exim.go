@@ -151,6 +151,22 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 	}
 }
 
+// FirstStamp returns the time of the first line of head (the start of a
+// main log) that carries Exim's stamp, its zone read as Read reads it: the
+// order of rotated files is the order of their first lines.
+func FirstStamp(head []byte, loc *time.Location) (time.Time, bool) {
+	for len(head) > 0 {
+		var text []byte
+		text, head, _ = bytes.Cut(head, []byte("\n"))
+		if m := line.FindSubmatch(text); m != nil {
+			if t, err := stamp(string(m[1]), string(m[2]), loc); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
 func stamp(s, zone string, loc *time.Location) (time.Time, error) {
 	if zone != "" {
 		t, err := time.Parse("2006-01-02 15:04:05 -0700", s+" "+zone)

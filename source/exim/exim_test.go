@@ -88,6 +88,7 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		tr := lifecycle.NewTracker(lifecycletest.Lanes{}, codes{}, func(*mailtriage.Event) {})
 		st, _ := Read(context.Background(), strings.NewReader(s), "fuzz", time.UTC, tr)
+		FirstStamp([]byte(s), time.UTC)
 		tr.Finish(st.Last)
 	})
 }

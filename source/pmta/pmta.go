@@ -18,6 +18,7 @@
 package pmta
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -60,6 +61,37 @@ func Detect(head []byte) bool {
 	line, _, _ := strings.Cut(string(head), "\n")
 	line = strings.TrimPrefix(strings.TrimSpace(line), "\ufeff")
 	return strings.HasPrefix(line, "type,") && strings.Contains(line, ",rcpt") && strings.Contains(line, "timeLogged")
+}
+
+// FirstStamp returns the timeLogged of the first row of head (the start
+// of an accounting file) that has one: the order of rotated files is the
+// order of their first rows. Stamps without a zone are in loc.
+func FirstStamp(head []byte, loc *time.Location) (time.Time, bool) {
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i+1] // not a row cut by the end of the head
+	}
+	cr := csv.NewReader(bytes.NewReader(head))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return time.Time{}, false
+	}
+	cols, err := locate(header)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return time.Time{}, false
+		}
+		if err != nil {
+			continue
+		}
+		if t, err := parseTime(field(row, cols.logged), loc); err == nil {
+			return t, true
+		}
+	}
 }
 
 // columns are the indexes of the columns read; -1 when absent.
