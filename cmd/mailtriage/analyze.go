@@ -16,6 +16,7 @@ import (
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/ingest"
+	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/report"
@@ -352,25 +353,7 @@ func writeReport(e *env, o *analyzeOptions, res *analysis.Result) error {
 		}
 		return nil
 	}
-	return writeFileAtomic(o.out, buf.Bytes())
-}
-
-// outPath is where a report for path is written: path itself, or the
-// file a symbolic link points to, so that the link stays. direct says
-// path is no regular file (a device such as /dev/stdout or /dev/null, a
-// named pipe): it is written to as it is, never replaced.
-func outPath(path string) (real string, direct bool) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return path, false
-	}
-	if !st.Mode().IsRegular() {
-		return path, true
-	}
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return real, false
-	}
-	return path, false
+	return outfile.Write(o.out, buf.Bytes())
 }
 
 // checkOutNotInput refuses an --out path that is one of the inputs: the
@@ -388,76 +371,11 @@ func checkOutNotInput(out string, inputs []string) error {
 	return nil
 }
 
-// checkWritable tells whether a file can be created next to path.
+// checkWritable fails a command before its work when --out can't be
+// written.
 func checkWritable(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return &codeError{code: exitError, err: fmt.Errorf("--out %s: is a directory; name a file in it", path)}
-	}
-	path, direct := outPath(path)
-	if direct {
-		return nil
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return &codeError{code: exitError, err: fmt.Errorf("--out %s: cannot write there: %w", path, unwrapPath(err))}
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
-// unwrapPath drops the temporary file's name from an error, leaving what
-// went wrong ("permission denied", "no such file or directory").
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so a reader never sees half a report. A path that is no
-// regular file (/dev/stdout, a named pipe) is written to directly.
-func writeFileAtomic(path string, data []byte) error {
-	name := path
-	path, direct := outPath(path)
-	if direct {
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
-		}
-		_, err = f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
-		}
-		return nil
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	// A new report is readable by all, as files are; one written over an
-	// existing file keeps its permissions (a report names recipients).
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err := outfile.CheckWritable(path); err != nil {
+		return &codeError{code: exitError, err: fmt.Errorf("--out %w", err)}
 	}
 	return nil
 }

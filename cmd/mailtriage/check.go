@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/blocklist"
 	"github.com/mailtriage/mailtriage/check"
+	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
@@ -160,7 +161,7 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, domain string) error 
 	if o.out == "" {
 		_, err = e.stdout.Write(buf.Bytes())
 	} else {
-		err = writeFileAtomic(o.out, buf.Bytes())
+		err = outfile.Write(o.out, buf.Bytes())
 	}
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/dmarcsum"
+	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/mailtriage/mailtriage/reportfile"
 	"github.com/mailtriage/mailtriage/store"
@@ -598,7 +599,7 @@ func runDMARCSummary(cmd *cobra.Command, e *env, o *dmarcSummaryOptions, db stri
 		return fmt.Errorf("writing the summary: %w", err)
 	}
 	if o.out != "" {
-		if err := writeFileAtomic(o.out, buf.Bytes()); err != nil {
+		if err := outfile.Write(o.out, buf.Bytes()); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/check"
 	"github.com/mailtriage/mailtriage/evidence"
+	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/spf13/cobra"
@@ -142,7 +143,7 @@ func runEvidence(cmd *cobra.Command, e *env, o *evidenceOptions, args []string) 
 		return fmt.Errorf("rendering the pack: %w", err)
 	}
 	if o.out != "" {
-		err = writeFileAtomic(o.out, buf.Bytes())
+		err = outfile.Write(o.out, buf.Bytes())
 	} else {
 		_, err = e.stdout.Write(buf.Bytes())
 	}

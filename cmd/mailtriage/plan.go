@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/ingest"
+	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/plan"
 	"github.com/mailtriage/mailtriage/provider"
@@ -286,7 +287,7 @@ func writeFiles(dir string, files []throttle.File) ([]string, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return paths, fmt.Errorf("--out-dir: %w", err)
 		}
-		if err := writeFileAtomic(path, []byte(f.Content)); err != nil {
+		if err := outfile.Write(path, []byte(f.Content)); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)

@@ -1,0 +1,114 @@
+// Package outfile writes a report to the file a user named, so that a
+// reader never sees half of it: the data goes to a temporary file in the
+// same folder, which is renamed into place (rename(2) is atomic within a
+// file system). A path that is no regular file, such as /dev/stdout or a
+// named pipe, is written to as it is and never replaced; a symbolic link
+// stays, and the file it points to is replaced.
+package outfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Resolve returns where a report for path is written: path itself, or
+// the file a symbolic link points to, so that the link stays. direct says
+// path is no regular file (a device such as /dev/stdout or /dev/null, a
+// named pipe): it is written to as it is, never replaced.
+func Resolve(path string) (real string, direct bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return path, false
+	}
+	if !st.Mode().IsRegular() {
+		return path, true
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real, false
+	}
+	return path, false
+}
+
+// ErrIsDir is returned by CheckWritable for a folder.
+var ErrIsDir = errors.New("is a directory; name a file in it")
+
+// CheckWritable tells, before any work is done, whether Write could put a
+// file at path: path is no folder and a file can be created next to it.
+func CheckWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: %w", path, ErrIsDir)
+	}
+	path, direct := Resolve(path)
+	if direct {
+		return nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write there: %w", path, unwrapPath(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// Write puts data at path whole or not at all (see the package comment).
+// A new file is readable by all, as files are; one written over an
+// existing file keeps its permissions, since a report may name people.
+func Write(path string, data []byte) error {
+	name := path
+	path, direct := Resolve(path)
+	if direct {
+		return writeDirect(name, path, data)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeDirect writes data to a path that is no regular file.
+func writeDirect(name, path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+	}
+	return nil
+}
+
+// unwrapPath drops the temporary file's name from an error, leaving what
+// went wrong ("permission denied", "no such file or directory").
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
