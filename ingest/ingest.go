@@ -90,7 +90,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			}
 			seen[id] = true
 		}
-		in, err := source.Open(name, stdin)
+		in, err := source.Open(ctx, name, stdin)
 		if err != nil {
 			rep.Errors = append(rep.Errors, &InputError{Name: name, Err: err})
 			failed = append(failed, analysis.Input{Name: name, Error: err.Error()})

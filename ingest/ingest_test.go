@@ -130,7 +130,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mail.log")
 	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
 	os.WriteFile(path, bytes.Repeat([]byte(line), 200000), 0o644)
-	in, err := source.Open(path, nil)
+	in, err := source.Open(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -63,11 +64,12 @@ type Input struct {
 
 // Open checks that name can be read and finds its compression. stdin is
 // used when name is Stdin. A pipe (a named pipe, a shell's <(command)) is
-// opened here, once, and read as a stream.
-func Open(name string, stdin io.Reader) (*Input, error) {
+// opened here, once, and read as a stream. Reading a stream stops with
+// ctx's error once ctx is done, even while the stream is silent.
+func Open(ctx context.Context, name string, stdin io.Reader) (*Input, error) {
 	if name == Stdin {
 		in := &Input{Name: name, Modified: time.Now()}
-		in.readStream(stdin)
+		in.readStream(interruptible(ctx, stdin))
 		return in, nil
 	}
 	st, err := os.Stat(name)
@@ -89,7 +91,7 @@ func Open(name string, stdin io.Reader) (*Input, error) {
 		// A pipe gives its data once: keep it open and read it as a
 		// stream, or the bytes read here are lost to the reading.
 		in.Size, in.file = 0, f
-		in.readStream(f)
+		in.readStream(interruptible(ctx, f))
 		return in, nil
 	}
 	defer f.Close()

@@ -3,6 +3,8 @@ package source
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,7 +38,7 @@ func TestOpenAndRead(t *testing.T) {
 	os.WriteFile(zstName, zs.Bytes(), 0o644)
 
 	for name, want := range map[string]string{plain: Plain, gzName: Gzip, zstName: Zstd} {
-		in, err := Open(name, nil)
+		in, err := Open(context.Background(), name, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +57,7 @@ func TestOpenAndRead(t *testing.T) {
 	}
 
 	// Standard input: its head can be read, then all of it.
-	in, err := Open(Stdin, strings.NewReader(text))
+	in, err := Open(context.Background(), Stdin, strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,25 +71,25 @@ func TestOpenAndRead(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Open(filepath.Join(dir, "missing.log"), nil); err == nil || !strings.Contains(err.Error(), "missing.log: no such file") {
+	if _, err := Open(context.Background(), filepath.Join(dir, "missing.log"), nil); err == nil || !strings.Contains(err.Error(), "missing.log: no such file") {
 		t.Errorf("missing: %v", err)
 	}
 	// Other failures name the input first, as every message about an
 	// input does, not the system call ("stat x: ...", "open x: ...").
 	file := filepath.Join(dir, "mail.log")
 	os.WriteFile(file, []byte("x\n"), 0o644)
-	if _, err := Open(filepath.Join(file, "x"), nil); err == nil || err.Error() != filepath.Join(file, "x")+": cannot open: not a directory" {
+	if _, err := Open(context.Background(), filepath.Join(file, "x"), nil); err == nil || err.Error() != filepath.Join(file, "x")+": cannot open: not a directory" {
 		t.Errorf("path through a file: %v", err)
 	}
 	if os.Geteuid() != 0 { // root reads anything
 		private := filepath.Join(dir, "private.log")
 		os.WriteFile(private, []byte("x\n"), 0o200)
-		if _, err := Open(private, nil); err == nil || err.Error() != private+": cannot open: permission denied" {
+		if _, err := Open(context.Background(), private, nil); err == nil || err.Error() != private+": cannot open: permission denied" {
 			t.Errorf("unreadable: %v", err)
 		}
 	}
 	// A folder opens as one (a mailbox), and says so when read as a file.
-	if in, err := Open(dir, nil); err != nil || !in.Dir {
+	if in, err := Open(context.Background(), dir, nil); err != nil || !in.Dir {
 		t.Errorf("directory: %+v %v", in, err)
 	} else if _, err := in.Reader(); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("directory read as a file: %v", err)
@@ -99,7 +101,7 @@ func TestOpenErrors(t *testing.T) {
 	zw.Close()
 	cut := filepath.Join(dir, "cut.gz")
 	os.WriteFile(cut, gz.Bytes()[:gz.Len()/2], 0o644)
-	in, err := Open(cut, nil)
+	in, err := Open(context.Background(), cut, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func TestGzipTail(t *testing.T) {
 	for _, c := range cases {
 		path := filepath.Join(dir, c.name)
 		os.WriteFile(path, []byte(c.data), 0o644)
-		in, err := Open(path, nil)
+		in, err := Open(context.Background(), path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +160,7 @@ func TestGzipTail(t *testing.T) {
 func TestUnreadCompression(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mail.log.2.xz")
 	os.WriteFile(path, []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F"), 0o644)
-	in, err := Open(path, nil)
+	in, err := Open(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestUnreadCompression(t *testing.T) {
 // reads as its text. testdata/mail.log.2.bz2 is the first 50 lines of the
 // shipped sample, compressed with bzip2 -9.
 func TestBzip2(t *testing.T) {
-	in, err := Open("testdata/mail.log.2.bz2", nil)
+	in, err := Open(context.Background(), "testdata/mail.log.2.bz2", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestHeadOfTruncated(t *testing.T) {
 	zenc.Close()
 	cut := filepath.Join(t.TempDir(), "mail.log.zst")
 	os.WriteFile(cut, zs.Bytes()[:zs.Len()/2], 0o644)
-	in, err := Open(cut, nil)
+	in, err := Open(context.Background(), cut, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +221,7 @@ func TestOrder(t *testing.T) {
 	for _, n := range []string{"odd.log", "mail.log", "mail.log.10", "mail.log.2"} {
 		p := filepath.Join(dir, n)
 		os.WriteFile(p, []byte(files[n]), 0o644)
-		in, err := Open(p, nil)
+		in, err := Open(context.Background(), p, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,5 +237,41 @@ func TestOrder(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "mail.log.2 mail.log.10 mail.log odd.log" {
 		t.Errorf("order %v", got)
+	}
+}
+
+// TestStreamInterrupted: a stream whose writer is silent gives way when the
+// context is done, so ^C reports what was read instead of waiting on the
+// writer; what came before is read whole.
+func TestStreamInterrupted(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		pw.Write([]byte("2026-11-30T10:00:00Z mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"))
+		time.Sleep(50 * time.Millisecond)
+		cancel() // the writer stays silent
+	}()
+	in, err := Open(ctx, Stdin, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := in.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var got []byte
+	go func() {
+		got, err = io.ReadAll(r)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read did not end when the context was cancelled")
+	}
+	if !errors.Is(err, context.Canceled) || !strings.HasSuffix(string(got), "removed\n") {
+		t.Errorf("read %q, %v; want the line and context.Canceled", got, err)
 	}
 }

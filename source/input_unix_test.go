@@ -3,6 +3,7 @@
 package source
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func TestOpenPipe(t *testing.T) {
 	go func() {
 		defer close(done)
 		var in *Input
-		if in, err = Open(fifo, nil); err != nil {
+		if in, err = Open(context.Background(), fifo, nil); err != nil {
 			return
 		}
 		if head, err = in.Head(4); err != nil {
