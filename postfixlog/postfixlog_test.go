@@ -380,6 +380,9 @@ func TestClockInferYear(t *testing.T) {
 		// 06:50 on the 5th is more than a day after 06:30 on the 4th,
 		// though its hour is not.
 		{"within the hour past a day after", "2026-12-04T06:30:00Z", "Dec  5 06:50:00", "2025-12-05T06:50:00Z"},
+		// 2026 has no 29 February: the stamp was written in 2024.
+		{"29 February in a common year", "2027-03-01T00:00:00Z", "Feb 29 10:00:00", "2024-02-29T10:00:00Z"},
+		{"29 February without a modification time", "", "Feb 29 10:00:00", "2024-02-29T10:00:00Z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Clock{Now: now}
@@ -391,6 +394,22 @@ func TestClockInferYear(t *testing.T) {
 				t.Errorf("%s modified %s: got %v, want %s", tc.stamp, tc.modified, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestLeapFor: the Gregorian leap years, which 29 February needs.
+func TestLeapFor(t *testing.T) {
+	for _, tc := range []struct{ year, month, day, want int }{
+		{2026, 2, 29, 2024},
+		{2024, 2, 29, 2024},
+		{2100, 2, 29, 2096}, // divisible by 100, not by 400
+		{2000, 2, 29, 2000}, // divisible by 400
+		{2026, 2, 28, 2026},
+		{2026, 3, 29, 2026},
+	} {
+		if got := leapFor(tc.year, tc.month, tc.day); got != tc.want {
+			t.Errorf("leapFor(%d, %d, %d) = %d, want %d", tc.year, tc.month, tc.day, got, tc.want)
+		}
 	}
 }
 

@@ -333,13 +333,26 @@ func (c *Clock) inferYear(month, day, hour, minute, sec int) int {
 	}
 	year := now.In(c.location()).Year()
 	if c.Modified.IsZero() {
-		return year
+		return leapFor(year, month, day)
 	}
 	if y := c.Modified.In(c.location()).Year() + 1; y < year {
 		year = y // the loop below then runs at most twice
 	}
 	limit := c.Modified.Add(24 * time.Hour)
 	for time.Date(year, time.Month(month), day, hour, minute, sec, 0, c.location()).After(limit) {
+		year--
+	}
+	return leapFor(year, month, day)
+}
+
+// leapFor returns year, or for 29 February the latest leap year before
+// it: the stamp was written in one, and time.Date would make 1 March of
+// any other.
+func leapFor(year, month, day int) int {
+	if month != 2 || day != 29 {
+		return year
+	}
+	for year%4 != 0 || year%100 == 0 && year%400 != 0 {
 		year--
 	}
 	return year
