@@ -298,6 +298,9 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 		return info, nil, fmt.Errorf("%s: journalctl -o short-monotonic output, whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time; "+
 			"export with -o short-iso instead (journalctl -u 'postfix*' -o short-iso)", in.Name)
 	}
+	if mode := journalMode(head); mode != "" {
+		return info, nil, errJournalMode(in, mode)
+	}
 	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples, MaxLine: maxLine}
 	if cfg.Classifier != nil {

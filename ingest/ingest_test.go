@@ -518,6 +518,38 @@ func TestJournalctlShortForms(t *testing.T) {
 	}
 }
 
+// TestJournalModesRefused: journalctl's output modes that analyze does not
+// read (journalctl(1), --output) are named, with the mode to export
+// instead, rather than reported as a file without Postfix lines.
+func TestJournalModesRefused(t *testing.T) {
+	for _, tc := range []struct{ mode, text string }{
+		{"verbose", "Sat 2026-12-05 08:00:00.123456 UTC [s=8b3f0e;i=1a2b;b=9c8d;m=12345;t=5f1e;x=abcd]\n" +
+			"    _TRANSPORT=syslog\n    SYSLOG_IDENTIFIER=postfix/qmgr\n    MESSAGE=4F1A22C0B3: removed\n"},
+		{"short-full", "Sat 2026-12-05 08:00:00 CET mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n" +
+			"Sat 2026-12-05 08:00:01 CET mta1 postfix/qmgr[1]: 4F1A22C0B4: removed\n"},
+		{"export", "__CURSOR=s=8b3f0e;i=1a2b\n__REALTIME_TIMESTAMP=1795540801123456\n__MONOTONIC_TIMESTAMP=12345\n" +
+			"SYSLOG_IDENTIFIER=postfix/qmgr\nMESSAGE=4F1A22C0B3: removed\n\n"},
+		{"json-pretty", "{\n\t\"__CURSOR\" : \"s=8b3f0e;i=1a2b\",\n\t\"__REALTIME_TIMESTAMP\" : \"1795540801123456\",\n" +
+			"\t\"MESSAGE\" : \"4F1A22C0B3: removed\"\n}\n"},
+		{"cat", "4F1A22C0B3: from=<news@shop.example.net>, size=48213, nrcpt=1 (queue active)\n" +
+			"4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n" +
+			"4F1A22C0B3: removed\n"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			rep := Logs(context.Background(), []string{"-"}, strings.NewReader(tc.text), config(t))
+			if len(rep.Errors) != 1 {
+				t.Fatalf("errors %v", rep.Errors)
+			}
+			msg := rep.Errors[0].Error()
+			for _, w := range []string{"-: ", "journalctl -o " + tc.mode + " output", "-o short-iso"} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q does not say %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
 // TestJournalJSON: a journalctl -o json export is told from its content
 // and read as the Postfix lines its entries stand for; other programs'
 // entries are other lines, and an entry cut short is counted unreadable,
