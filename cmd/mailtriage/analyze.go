@@ -61,10 +61,11 @@ short-unix, json or json-seq; the other modes, such as short-monotonic,
 which has no wall-clock time, are refused with the mode to use), ESP event
 exports, the Postfix queue (postqueue -j) and returned messages (message
 files, mbox files, and folders of them such as a Maildir), each told by its
-content, and reports, per recipient-domain lane and per hour, the attempts, deferrals and bounces; who answered (the mailbox
-provider and the filter in front of it); what each reply means; which
-recipients timed out in the queue and their last real failure; the streams
-(envelope senders); and what to do first.
+content, and reports, per recipient-domain lane and per hour, the
+attempts, deferrals and bounces; who answered (the mailbox provider and the
+filter in front of it); what each reply means; which recipients timed out
+in the queue and their last real failure; the streams (envelope senders);
+and what to do first.
 
 Files are read in time order of their first line, whatever their names. A
 folder is read as a mailbox of returned messages (name log files one by
