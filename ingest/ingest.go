@@ -560,6 +560,13 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		if err == nil {
 			info.Limits = append(info.Limits, queueLimits(st)...)
 		}
+		if until := cfg.Analysis.Until; err == nil && used > 0 && !until.IsZero() && !st.Last.Before(until) {
+			// The window is the logs cut at --until, of which a snapshot
+			// made later is no part: its limits above would say its
+			// recipients are pending, and none is counted.
+			info.Limits = append([]string{fmt.Sprintf("made at or after --until %s: left out, as the window is the logs cut there",
+				until.UTC().Format("2006-01-02 15:04 MST"))}, info.Limits...)
+		}
 		if used == 0 && bad == 0 && err == nil {
 			// An empty queue is an answer, not a broken input: postqueue -j
 			// prints nothing then.

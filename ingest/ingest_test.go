@@ -225,6 +225,45 @@ func TestPostqueue(t *testing.T) {
 	}
 }
 
+// TestPostqueueUntil: --until reports the logs cut there, of which a queue
+// snapshot made at or after it is no part: its recipients are not pending
+// in the window, and its limits say so rather than that they are.
+func TestPostqueueUntil(t *testing.T) {
+	data, err := os.ReadFile("../source/postqueue/testdata/queue.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listing := filepath.Join(t.TempDir(), "queue.json")
+	if err := os.WriteFile(listing, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	made := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(listing, made, made); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		until   time.Time
+		pending int
+		left    bool
+	}{
+		{made.Add(time.Hour), 9, false},
+		{made, 0, true},
+		{made.Add(-time.Hour), 0, true},
+	} {
+		cfg := config(t)
+		cfg.Analysis.Until = tc.until
+		rep := Logs(context.Background(), []string{listing}, nil, cfg)
+		if rep.Failed() {
+			t.Fatal(rep.Errors)
+		}
+		limits := rep.Result.Inputs[0].Limits
+		left := len(limits) > 0 && strings.HasPrefix(limits[0], "made at or after --until")
+		if p := rep.Result.Summary.Pending; p != tc.pending || left != tc.left {
+			t.Errorf("until %v: %d pending, limits %q; want %d pending, said left out %v", tc.until, p, limits, tc.pending, tc.left)
+		}
+	}
+}
+
 // TestPostqueueWithLog: a snapshot given with the log of the same
 // Postfix counts each queued message and recipient once. Where the log
 // followed a message, its account wins (it knows the attempts); the

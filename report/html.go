@@ -83,7 +83,7 @@ func newHTMLView(r *analysis.Result) *htmlView {
 		R:         r,
 		Span:      inputSpan(r),
 		Zone:      zoneNote(r),
-		Tiles:     summaryTiles(r.Summary),
+		Tiles:     summaryTiles(r),
 		Lanes:     capRows(r.Lanes),
 		Responses: capRows(r.Responses),
 		Expired:   capRows(r.Expired),
@@ -134,7 +134,20 @@ func inputSpan(r *analysis.Result) string {
 	return shortTime(first) + " to " + shortTime(last)
 }
 
-func summaryTiles(s analysis.Summary) []tile {
+// pendingNote says when the pending recipients were still queued: when
+// the log ended, or at --until when the window ends before the log does,
+// as the analysis then is the log cut there.
+func pendingNote(r *analysis.Result) string {
+	if until, err := time.Parse(time.RFC3339, r.Until); err == nil {
+		if _, to := r.Span(); to.Equal(until) {
+			return "when the window ended"
+		}
+	}
+	return "when the log ended"
+}
+
+func summaryTiles(r *analysis.Result) []tile {
+	s := r.Summary
 	warn := func(b bool) string {
 		if b {
 			return "warn"
@@ -147,7 +160,7 @@ func summaryTiles(s analysis.Summary) []tile {
 		{Label: "delivered", Value: numfmt.Thousands(int64(s.Delivered)), Note: pct(s.Delivered, s.Recipients) + " of recipients"},
 		{Label: "bounced", Value: numfmt.Thousands(int64(s.Bounced)), Class: warn(s.Bounced > 0)},
 		{Label: "expired", Value: numfmt.Thousands(int64(s.Expired)), Note: "queue timeouts", Class: warn(s.Expired > 0)},
-		{Label: "pending", Value: numfmt.Thousands(int64(s.Pending)), Note: "when the log ended"},
+		{Label: "pending", Value: numfmt.Thousands(int64(s.Pending)), Note: pendingNote(r)},
 		{Label: "attempts", Value: numfmt.Thousands(int64(s.Attempts))},
 		{Label: "deferrals", Value: numfmt.Thousands(int64(s.Deferrals))},
 		{Label: "deferral rate", Value: rateOf(s.DeferralRate, s.Attempts), Note: "of attempts", Class: warn(s.DeferralRate >= 0.2 && s.Attempts >= 20)},

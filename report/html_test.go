@@ -501,3 +501,21 @@ func TestHTMLHourLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLPendingNote: the pending tile says when its recipients were
+// still queued: when the log ended, or at --until when the window ends
+// before the log, since the analysis is then the log cut there.
+func TestHTMLPendingNote(t *testing.T) {
+	for _, tc := range []struct{ until, want string }{
+		{"", "when the log ended"},
+		{"2025-03-05T00:00:00Z", "when the log ended"}, // after the log's last stamp
+		{"2025-03-04T06:00:00Z", "when the window ended"},
+	} {
+		r := sampleResult()
+		r.Until = tc.until
+		want := "<span>pending</span><b>2</b><small>" + tc.want + "</small>"
+		if page := renderHTML(t, r); !strings.Contains(page, want) {
+			t.Errorf("until %q: no %q", tc.until, want)
+		}
+	}
+}

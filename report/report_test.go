@@ -532,3 +532,31 @@ func TestZoneNoteOnlyWhenUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneNoteYear: the year the note names is the one given to the stamps
+// that had none (traditional syslog); when other inputs' zone-less stamps
+// carried their own (Exim's local time, PowerMTA's), it is said to be
+// theirs only.
+func TestZoneNoteYear(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inputs []analysis.Input
+		want   string
+	}{
+		{"traditional only", []analysis.Input{{Name: "mail.log", Zoneless: 10, Year: 2025}},
+			"10 lines without zone read as Europe/Berlin, year 2025 (--year to change)"},
+		{"with Exim's local time", []analysis.Input{{Name: "mail.log", Zoneless: 10, Year: 2025}, {Name: "mainlog", Format: "exim", Zoneless: 5}},
+			"15 lines without zone read as Europe/Berlin, those without year in 2025 (--year to change)"},
+		{"Exim's alone", []analysis.Input{{Name: "mainlog", Format: "exim", Zoneless: 5}},
+			"5 lines without zone read as Europe/Berlin)"},
+	} {
+		r := &analysis.Result{TimeZone: "Europe/Berlin", Inputs: tc.inputs}
+		var b bytes.Buffer
+		if err := Text(&b, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(b.String(), "\n"); !strings.Contains(first, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, first, tc.want)
+		}
+	}
+}

@@ -84,14 +84,20 @@ func (t *textWriter) header(r *analysis.Result) {
 	}
 }
 
-// zoneNote says how stamps without zone and year were read, if any were.
+// zoneNote says how stamps without zone were read, if any were, and the
+// year given to those without one either (traditional syslog).
 func zoneNote(r *analysis.Result) string {
 	var n int64
 	years := map[int]bool{}
+	// Zone-less stamps of an input given no year carried their own (RFC
+	// 3339 without an offset, Exim's, PowerMTA's): the year is not theirs.
+	dated := false
 	for _, in := range r.Inputs {
 		n += in.Zoneless
 		if in.Year != 0 {
 			years[in.Year] = true
+		} else if in.Zoneless > 0 {
+			dated = true
 		}
 	}
 	if n == 0 {
@@ -99,8 +105,12 @@ func zoneNote(r *analysis.Result) string {
 	}
 	note := fmt.Sprintf("; %s lines without zone read as %s", numfmt.Thousands(n), nonEmpty(r.TimeZone, "UTC"))
 	if len(years) == 1 {
+		which := "year"
+		if dated {
+			which = "those without year in"
+		}
 		for y := range years {
-			note += fmt.Sprintf(", year %d (--year to change)", y)
+			note += fmt.Sprintf(", %s %d (--year to change)", which, y)
 		}
 	}
 	return note

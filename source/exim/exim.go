@@ -155,6 +155,11 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 // main log) that carries Exim's stamp, its zone read as Read reads it: the
 // order of rotated files is the order of their first lines.
 func FirstStamp(head []byte, loc *time.Location) (time.Time, bool) {
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
+		// Not a line cut by the end of the head: cut in its zone, it
+		// would read as local time.
+		head = head[:i]
+	}
 	for len(head) > 0 {
 		var text []byte
 		text, head, _ = bytes.Cut(head, []byte("\n"))

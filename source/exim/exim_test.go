@@ -400,3 +400,26 @@ func TestRemoved(t *testing.T) {
 		"message 10HmbM-0005vi-00 CALLER@test.ex recipients=1",
 	})
 }
+
+// TestFirstStamp: the first stamped line of a head orders rotated files,
+// read as Read reads it: with its zone, else in the given location; lines
+// that name no message count, and a line cut by the end of the head, whose
+// zone may be cut, does not.
+func TestFirstStamp(t *testing.T) {
+	berlin := time.FixedZone("CET", 3600)
+	for _, tc := range []struct {
+		name, head string
+		want       string // "" for none
+	}{
+		{"zone", "2026-11-30 10:00:00 +0000 1tsXyZ-000Abc-9Q Completed\n", "2026-11-30T10:00:00Z"},
+		{"local time", "2026-11-30 10:00:00 1tsXyZ-000Abc-9Q Completed\n", "2026-11-30T09:00:00Z"},
+		{"no message", "not exim\n2026-11-30 10:00:00 +0000 Start queue run: pid=1234\n", "2026-11-30T10:00:00Z"},
+		{"cut in its zone", "not exim\n2026-11-30 10:00:00 +00", ""},
+		{"one line, whole", "2026-11-30 10:00:00 +0000 Start queue run: pid=1234", "2026-11-30T10:00:00Z"},
+	} {
+		got, ok := FirstStamp([]byte(tc.head), berlin)
+		if s := got.Format(time.RFC3339); ok != (tc.want != "") || ok && s != tc.want {
+			t.Errorf("%s: %s %v, want %q", tc.name, s, ok, tc.want)
+		}
+	}
+}
