@@ -33,7 +33,9 @@ import (
 
 // Options tune an analysis.
 type Options struct {
-	// Since and Until keep events in [Since, Until); zero means open.
+	// Since and Until keep events in [Since, Until); zero means open. The
+	// closing events at Until, of what was still queued then, count too
+	// (see Closing).
 	Since, Until time.Time
 	// StreamBy groups messages into streams: "sender" (the envelope
 	// sender, the default) or "domain" (its domain).
