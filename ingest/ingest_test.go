@@ -365,6 +365,28 @@ func TestOrderByFirstStampInZone(t *testing.T) {
 	}
 }
 
+// TestSyslogProtocol: Postfix lines in RFC 5424 form (syslog-ng,
+// rsyslog's syslog-protocol template) are analysed, and their files put in
+// order by their first stamps, as traditional and RFC 3339 lines are.
+func TestSyslogProtocol(t *testing.T) {
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "mail.log.1"), filepath.Join(dir, "mail.log")
+	os.WriteFile(older, []byte("<22>1 2026-11-30T10:00:00.5Z mta1 postfix/qmgr 1201 - - 4F1A22C0B3: from=<news@shop.example.net>, size=48213, nrcpt=1 (queue active)\n"+
+		"<22>1 2026-11-30T10:00:01Z mta1 postfix/smtp 4821 - - 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command))\n"), 0o644)
+	os.WriteFile(newer, []byte("<22>1 2026-11-30T11:00:01Z mta1 postfix/smtp 4822 - - 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=3601, delays=3600/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"+
+		"<22>1 2026-11-30T11:00:01.5Z mta1 postfix/qmgr 1201 - - 4F1A22C0B3: removed\n"), 0o644)
+	rep := Logs(context.Background(), []string{newer, older}, nil, config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	if s := rep.Result.Summary; s.Messages != 1 || s.Attempts != 2 || s.Deferrals != 1 || s.Delivered != 1 {
+		t.Errorf("summary %+v", s)
+	}
+	if in := rep.Result.Inputs; in[0].Name != older || in[0].MatchedLines != 2 {
+		t.Errorf("inputs %+v, want %s first with its 2 lines", in, older)
+	}
+}
+
 // TestZonelessStamps: stamps that name no zone are read in --tz and
 // counted, in every format that has them, so the report can say which zone
 // it used (issue 2, part 5); only traditional stamps are given a year.

@@ -9,7 +9,13 @@
 // "postfix/submission/smtpd", "postfix/amavis/smtp"). Queue ids are short
 // (hexadecimal) or long (enable_long_queue_ids). What some syslog daemons
 // add is skipped: FreeBSD's "<mail.info>" before the host (syslogd -v),
-// Solaris' "[ID 197553 mail.info]" after the tag. Each program's text is
+// Solaris' "[ID 197553 mail.info]" after the tag, a "<22>" priority before
+// the stamp. Lines in the syslog protocol's own form (RFC 5424, as syslog-ng
+// and rsyslog can write them) are read too:
+//
+//	<PRI>1 <stamp> <host> <syslog_name>/<program> <pid> <msgid> <structured data> <text>
+//
+// Each program's text is
 // decoded into a Record: the per-recipient delivery lines of the delivery
 // agents (global/log_adhoc.c: to=, orig_to=, relay=, conn_use=, delay=,
 // delays=, tls=, dsn=, status=), the queue manager's from=, expired and
@@ -116,12 +122,132 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 	*rec = Record{}
 	t, n, ok := c.Parse(line)
 	if !ok {
+		if len(line) > 0 && line[0] == '<' {
+			return parseWithPRI(c, line, rec)
+		}
 		return ErrNotSyslog
 	}
+	rec.setTime(t, line[:n])
+	return parseTagged(line[n:], rec)
+}
+
+// setTime records a line's time and how its stamp, as the Clock read it,
+// gave it.
+func (rec *Record) setTime(t time.Time, stamp []byte) {
 	rec.Time = t
-	rec.Traditional = Traditional(line)
-	rec.Zoneless = rec.Traditional || Zoneless(line[:n])
-	rest := line[n:]
+	rec.Traditional = Traditional(stamp)
+	rec.Zoneless = rec.Traditional || Zoneless(stamp)
+}
+
+// parseWithPRI reads a line that keeps the priority syslog sent it with
+// (RFC 5424 section 6.2.1, "<22>"): a traditional line behind it, as a
+// collector that writes what the network brought keeps it, or an RFC 5424
+// line ("<22>1 2026-11-30T10:00:01.123Z host postfix/smtp 1234 - - text"),
+// as syslog-ng and rsyslog write with their syslog-protocol formats.
+func parseWithPRI(c *Clock, line []byte, rec *Record) error {
+	rest, ok := skipPRI(line)
+	if !ok {
+		return ErrNotSyslog
+	}
+	if bytes.HasPrefix(rest, []byte("1 ")) {
+		return parse5424(c, rest[2:], rec)
+	}
+	t, n, ok := c.Parse(rest)
+	if !ok {
+		return ErrNotSyslog
+	}
+	rec.setTime(t, rest[:n])
+	return parseTagged(rest[n:], rec)
+}
+
+// skipPRI returns line after its "<PRI>" (one to three digits, RFC 5424
+// section 6.2.1), or false when it starts with none.
+func skipPRI(line []byte) ([]byte, bool) {
+	i := 1
+	for i < len(line) && i <= 3 && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i == 1 || i >= len(line) || line[i] != '>' {
+		return nil, false
+	}
+	return line[i+1:], true
+}
+
+// parse5424 reads what follows an RFC 5424 header's version (section 6):
+// TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]. Postfix's
+// syslog name and program are the APP-NAME ("postfix/smtp"), its pid the
+// PROCID; the MSG is the text it logged.
+func parse5424(c *Clock, rest []byte, rec *Record) error {
+	t, n, ok := c.Parse(rest)
+	if !ok || n >= len(rest) || rest[n] != ' ' {
+		return ErrNotSyslog // "-", the NILVALUE, is no time either
+	}
+	rec.setTime(t, rest[:n])
+	var host, app []byte
+	fields := rest[n+1:]
+	for _, f := range []*[]byte{&host, &app, nil, nil} { // PROCID and MSGID are skipped
+		sp := bytes.IndexByte(fields, ' ')
+		if sp <= 0 {
+			return ErrNotSyslog
+		}
+		if f != nil {
+			*f = fields[:sp]
+		}
+		fields = fields[sp+1:]
+	}
+	msg, ok := skipStructuredData(fields)
+	if !ok {
+		return ErrNotSyslog
+	}
+	msg = bytes.TrimPrefix(msg, []byte("\xef\xbb\xbf")) // the BOM of a UTF-8 MSG
+	rec.Host = host
+	slash := bytes.LastIndexByte(app, '/')
+	if slash <= 0 {
+		return ErrNotPostfix
+	}
+	rec.Syslog, rec.Program = app[:slash], app[slash+1:]
+	if !knownProgram(rec.Program) {
+		return ErrNotPostfix
+	}
+	ParseText(rec.Program, msg, rec)
+	return nil
+}
+
+// skipStructuredData returns the MSG after STRUCTURED-DATA: "-", or
+// elements "[id param=\"value\"]" one after the other, in whose values
+// '"', '\\' and ']' are escaped with a backslash (RFC 5424 section 6.3.3).
+func skipStructuredData(s []byte) ([]byte, bool) {
+	switch {
+	case len(s) == 0:
+		return nil, false
+	case s[0] == '-':
+		s = s[1:]
+	default:
+		for len(s) > 0 && s[0] == '[' {
+			i := 1
+			for i < len(s) && s[i] != ']' {
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(s) {
+				return nil, false
+			}
+			s = s[i+1:]
+		}
+	}
+	if len(s) > 0 && s[0] != ' ' {
+		return nil, false
+	}
+	if len(s) > 0 {
+		s = s[1:]
+	}
+	return s, true
+}
+
+// parseTagged reads what follows the stamp: " host tag[pid]: text".
+func parseTagged(rest []byte, rec *Record) error {
 	if len(rest) == 0 || rest[0] != ' ' {
 		return ErrNotSyslog
 	}

@@ -88,6 +88,31 @@ func TestParseLine(t *testing.T) {
 			rcpt: "j@icloud.com", relayHost: "mx01.mail.icloud.com", relayIP: "17.57.154.6", status: "sent", dsn: "2.0.0", reason: "250 2.0.0 OK",
 		},
 		{
+			// RFC 5424 section 6: <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME
+			// PROCID MSGID STRUCTURED-DATA MSG, as syslog-ng's
+			// flags(syslog-protocol) and rsyslog's
+			// RSYSLOG_SyslogProtocol23Format write it.
+			name: "RFC 5424, no structured data",
+			line: "<22>1 2026-11-30T10:00:01.123456+01:00 mta1 postfix/smtp 48211 - - 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1.9, delays=0.04/0.01/0.9/0.95, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command))",
+			time: "2026-11-30T09:00:01.123456Z", host: "mta1", syslog: "postfix", program: "smtp", qid: "4F1A22C0B3", kind: Delivery,
+			rcpt: "jane@icloud.com", relayHost: "mx01.mail.icloud.com", relayIP: "17.57.154.6", status: "deferred", dsn: "4.7.0",
+			reason: "host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup (in reply to MAIL FROM command)",
+		},
+		{
+			// RFC 5424 section 6.3.5: two elements, an escaped ']' in a
+			// value, and the BOM a UTF-8 MSG may start with (6.4).
+			name: "RFC 5424, structured data and BOM",
+			line: "<22>1 2026-11-30T10:00:02Z mta1 postfix-out/submission/smtpd 812 - [meta sequenceId=\"7\"][origin x=\"a\\]b\"] \xef\xbb\xbf6C0A91E2B4: client=app1.example.net[10.0.0.5]",
+			time: "2026-11-30T10:00:02Z", host: "mta1", syslog: "postfix-out/submission", program: "smtpd", qid: "6C0A91E2B4", kind: Client,
+		},
+		{
+			// A collector that writes what came over the network keeps
+			// the priority before a traditional line.
+			name: "traditional line behind its priority",
+			line: "<22>Nov 30 10:00:03 mta1 postfix/qmgr[1201]: 6C0A91E2B4: removed",
+			time: "2026-11-30T10:00:03Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Removed,
+		},
+		{
 			name: "warning has no queue id",
 			line: "2026-11-30T10:00:00Z mta1 postfix/smtp[99]: warning: problem talking to service private/scache: Connection timed out",
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "smtp", kind: Other,
@@ -174,6 +199,11 @@ func TestParseRejects(t *testing.T) {
 		{"2026-11-30T10:00:00Z mta1 dovecot: imap-login: Login: user=<a>", ErrNotPostfix},
 		{"Jul 19 13:28:35 vs184010 sm-mta[11380]: m6JDSZoG011380: from=<monit@blindgaenger.net>, size=553", ErrNotPostfix},
 		{"2026-11-30T10:00:00Z mta1 amavis/foo[1]: bar", ErrNotPostfix},
+		{"<22>1 - mta1 postfix/qmgr 1 - - 6C0A91E2B4: removed", ErrNotSyslog}, // no time: RFC 5424's NILVALUE
+		{"<22>1 2026-11-30T10:00:00Z mta1 postfix/qmgr 1 - [unterminated 6C0A91E2B4: removed", ErrNotSyslog},
+		{"<22>1 2026-11-30T10:00:00Z mta1 dovecot 1 - - imap-login: Login", ErrNotPostfix},
+		{"<2222>Nov 30 10:00:03 mta1 postfix/qmgr[1]: 6C0A91E2B4: removed", ErrNotSyslog},
+		{"<mail.info> mta1 postfix/qmgr[1]: 6C0A91E2B4: removed", ErrNotSyslog},
 	} {
 		if err := Parse(c, []byte(tt.line), &rec); err != tt.want {
 			t.Errorf("Parse(%q) = %v, want %v", tt.line, err, tt.want)
@@ -539,6 +569,8 @@ func FuzzParse(f *testing.F) {
 		"Mar 10 14:02:11 mta1 postfix/cleanup[1]: 4F1A22C0B3: message-id=<a@b>",
 		"Mar 10 14:02:11 mta1 postfix/smtp[1]: 4F1A22C0B3: to=<\"a, b\"@c>, status=",
 		"Mar 10 14:02:11 h postfix/smtp[1]: ABCDE:", "9999-99-99T99:99:99", "Jan 99 99:99:99 x",
+		"<22>1 2026-11-30T10:00:02Z mta1 postfix/smtpd 812 - [a b=\"\\]\"][c] 6C0A91E2B4: client=x[1.2.3.4]",
+		"<22>Nov 30 10:00:03 mta1 postfix/qmgr[1201]: 6C0A91E2B4: removed", "<1>1 ", "<>",
 		"1795540801.123456 mx postfix/smtp[4]: AB12CD34EF: to=<a@b>, status=sent (ok)", "99999999999.9 x", "[ 1234.567890] mx",
 	} {
 		f.Add(s)

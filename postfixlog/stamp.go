@@ -83,6 +83,12 @@ func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {
 		if t, _, ok := c.Parse(line); ok {
 			return t, true
 		}
+		if rest, ok := skipPRI(line); ok {
+			// A line that keeps its syslog priority (see Parse).
+			if t, _, ok := c.Parse(bytes.TrimPrefix(rest, []byte("1 "))); ok {
+				return t, true
+			}
+		}
 	}
 	return time.Time{}, false
 }
