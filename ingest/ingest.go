@@ -37,8 +37,8 @@ import (
 type Config struct {
 	Classifier *classify.Classifier
 	Lanes      postfix.Lanes
-	// Location and Year apply to stamps without zone and year; Now is the
-	// clock for year inference.
+	// Location and Year apply to stamps without zone and year (nil is
+	// UTC); Now is the clock for year inference.
 	Location *time.Location
 	Year     int
 	Now      time.Time
@@ -77,6 +77,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
 	}
 	rep := &Report{Samples: map[string][]postfix.Sample{}}
 	var inputs []*source.Input

@@ -387,6 +387,35 @@ func TestSyslogProtocol(t *testing.T) {
 	}
 }
 
+// TestSinceCountsQueuedMessages: a message still queued at the end counts
+// in a window that holds the end, with its pending recipients, whatever
+// the format: the Postfix reader closes such messages at the end, and so
+// does the reader of the other formats.
+func TestSinceCountsQueuedMessages(t *testing.T) {
+	for _, tc := range []struct{ format, log string }{
+		{Postfix, "2026-11-30T10:00:00Z mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<news@shop.example.net>, size=1, nrcpt=1 (queue active)\n" +
+			"2026-11-30T10:00:01Z mta1 postfix/smtp[2]: 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n" +
+			"2026-11-30T14:00:00Z mta1 postfix/qmgr[1]: 5B77C1D0A2: from=<news@shop.example.net>, size=1, nrcpt=1 (queue active)\n"},
+		{Exim, "2026-11-30 10:00:00 1tsXyZ-000Abc-9Q <= news@shop.example.net H=app1 [10.0.0.5] P=esmtp S=4821 id=a@shop.example.net\n" +
+			"2026-11-30 10:00:01 1tsXyZ-000Abc-9Q == jane@icloud.com R=dnslookup T=remote_smtp defer (-45) H=mx01.mail.icloud.com [17.57.154.6]: SMTP error from remote mail server after MAIL FROM:<news@shop.example.net>: 421 4.7.0 try later\n" +
+			"2026-11-30 14:00:00 1tsYaa-000Abc-9Q <= news@shop.example.net H=app1 [10.0.0.5] P=esmtp S=4821 id=b@shop.example.net\n"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			cfg := config(t)
+			cfg.Analysis.Since = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			rep := Logs(context.Background(), []string{"-"}, strings.NewReader(tc.log), cfg)
+			if rep.Failed() {
+				t.Fatal(rep.Errors)
+			}
+			// The deferred message, queued at the end: its recipient is
+			// pending, and it counts. The other named no recipient.
+			if s := rep.Result.Summary; s.Pending != 1 || s.Recipients != 1 || s.Messages < 1 {
+				t.Errorf("summary %+v, want the queued message and its pending recipient", s)
+			}
+		})
+	}
+}
+
 // TestZonelessStamps: stamps that name no zone are read in --tz and
 // counted, in every format that has them, so the report can say which zone
 // it used (issue 2, part 5); only traditional stamps are given a year.

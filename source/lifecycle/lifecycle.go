@@ -425,17 +425,22 @@ func (t *Tracker) End(r *Record) {
 func (t *Tracker) Finish(at time.Time) {
 	for _, k := range t.order {
 		m := t.messages[k]
+		// A message ends with its last record, or, with recipients still
+		// queued, at the end of the input, as the Postfix reader closes
+		// its open messages: a window counts it where it counts them.
+		end := m.last
 		for _, addr := range m.rcptOrder {
 			if rc := m.recipients[addr]; !rc.final && !m.notification {
 				rc.final = true
 				t.final(m, rc, at, mailtriage.Pending)
+				end = at
 			}
 		}
 		if m.handedOff && len(m.recipients) == 0 {
 			continue
 		}
 		e := &t.ev
-		*e = mailtriage.Event{Kind: mailtriage.Message, Time: m.last, Source: m.source, Host: k.host, QueueID: m.shownID,
+		*e = mailtriage.Event{Kind: mailtriage.Message, Time: end, Source: m.source, Host: k.host, QueueID: m.shownID,
 			MessageID: m.messageID, Sender: m.sender, SenderUnknown: !m.senderKnown, Queued: m.queued, Recipients: len(m.recipients), Notification: m.notification}
 		t.emit(e)
 	}

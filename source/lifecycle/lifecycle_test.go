@@ -96,7 +96,7 @@ func TestStopAt(t *testing.T) {
 	want := []string{
 		"attempt deferred jane@icloud.com 1 421 10:00",
 		"final pending jane@icloud.com 1 421 11:00",
-		"message   0  10:00",
+		"message   0  11:00", // still queued at the end: it ends there
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
