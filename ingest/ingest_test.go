@@ -592,6 +592,11 @@ func TestJournalModesRefused(t *testing.T) {
 			"SYSLOG_IDENTIFIER=postfix/qmgr\nMESSAGE=4F1A22C0B3: removed\n\n"},
 		{"json-pretty", "{\n\t\"__CURSOR\" : \"s=8b3f0e;i=1a2b\",\n\t\"__REALTIME_TIMESTAMP\" : \"1795540801123456\",\n" +
 			"\t\"MESSAGE\" : \"4F1A22C0B3: removed\"\n}\n"},
+		// short-delta: short-monotonic's stamp with the time since the
+		// entry before ("[ 5.123456 < 0.000120>]", systemd's output_short):
+		// no wall-clock time either, and not JSON for its "[".
+		{"short-delta", "[    5.123456 <    0.000000>] mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n" +
+			"[    6.123456 <    1.000000>] mta1 postfix/qmgr[1]: 4F1A22C0B4: removed\n"},
 		{"cat", "4F1A22C0B3: from=<news@shop.example.net>, size=48213, nrcpt=1 (queue active)\n" +
 			"4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n" +
 			"4F1A22C0B3: removed\n"},
