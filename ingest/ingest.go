@@ -121,14 +121,19 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	var infos []analysis.Input
 	var last time.Time
 	for i, in := range inputs {
+		readCtx := ctx
 		if ctx.Err() != nil {
-			// Interrupted: the inputs not reached are listed, not dropped.
-			for _, in := range inputs[i:] {
+			if !in.Buffered() {
+				// Interrupted: the inputs not reached are listed, not dropped.
 				err := fmt.Errorf("%s: not read: interrupted before it", in.Name)
 				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
 				infos = append(infos, analysis.Input{Name: in.Name, Error: err.Error()})
+				continue
 			}
-			break
+			// A pipe interrupted while silent, before it gave the head
+			// read ahead (Order): what it gave is read, up to the
+			// interrupt, which its reading then reports.
+			readCtx = context.WithoutCancel(ctx)
 		}
 		format := formats[i]
 		if format != Postfix && format != JournalJSON {
@@ -136,7 +141,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 				lt = lifecycle.NewTracker(cfg.Lanes, classifier, recordEmit)
 				lt.StopAt(cfg.Analysis.Until)
 			}
-			info, err := readRecords(ctx, in, format, lt, cfg)
+			info, err := readRecords(readCtx, in, format, lt, cfg)
 			if err != nil && interrupted(ctx, err) {
 				err = fmt.Errorf("%s: interrupted; the records read before were analysed", in.Name)
 			}
@@ -151,7 +156,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			infos = append(infos, inUTC(info))
 			continue
 		}
-		info, samples, err := readOne(ctx, in, format, tr, cfg)
+		info, samples, err := readOne(readCtx, in, format, tr, cfg)
 		if len(samples) > 0 {
 			rep.Samples[in.Name] = samples
 		}

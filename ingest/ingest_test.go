@@ -520,6 +520,34 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
+// TestInterruptedSilentPipe: ^C on a pipe that gave less than the head
+// read ahead (the last lines "ssh mx tail -f /var/log/mail.log" prints,
+// then a quiet server) reports the lines it gave, as it does for a pipe
+// interrupted further on, instead of "not read: interrupted before it".
+func TestInterruptedSilentPipe(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		pw.Write([]byte(strings.Repeat(line, 3)))
+		time.Sleep(50 * time.Millisecond)
+		cancel() // the writer stays silent
+	}()
+	done := make(chan *Report)
+	go func() { done <- Logs(ctx, []string{"-"}, pr, config(t)) }()
+	var rep *Report
+	select {
+	case rep = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reading did not end when the context was cancelled")
+	}
+	in := rep.Result.Inputs[0]
+	if in.MatchedLines != 3 || !strings.HasPrefix(in.Error, "-: interrupted; the 3 Postfix lines") {
+		t.Errorf("input %+v; want its 3 lines read and the interrupt named", in)
+	}
+}
+
 // cancelling is a reader that cancels a context once it has given more
 // than after bytes: the user's ^C while an input is read, past the head
 // that Open and Order read ahead.
