@@ -191,10 +191,10 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	res.Inputs = append(infos, failed...)
 	res.TimeZone = zoneName(cfg.Location)
 	if !cfg.Analysis.Since.IsZero() {
-		res.Since = cfg.Analysis.Since.UTC().Format(time.RFC3339)
+		res.Since = cfg.Analysis.Since.UTC().Format(time.RFC3339Nano)
 	}
 	if !cfg.Analysis.Until.IsZero() {
-		res.Until = cfg.Analysis.Until.UTC().Format(time.RFC3339)
+		res.Until = cfg.Analysis.Until.UTC().Format(time.RFC3339Nano)
 	}
 	rep.Result = res
 	return rep

@@ -264,6 +264,21 @@ func TestPostqueueUntil(t *testing.T) {
 	}
 }
 
+// TestWindowShown: the window the report names is the one applied: an
+// --until with a fraction of a second (RFC 3339 section 5.6's time-secfrac)
+// keeps it, or "until 10:30:00Z" would stand for a window that also holds
+// a delivery logged at 10:30:00.2.
+func TestWindowShown(t *testing.T) {
+	log := "2026-11-30T10:30:00.2+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	cfg := config(t)
+	cfg.Analysis.Since = time.Date(2026, 11, 30, 10, 0, 0, 250e6, time.UTC)
+	cfg.Analysis.Until = time.Date(2026, 11, 30, 10, 30, 0, 500e6, time.UTC)
+	rep := Logs(context.Background(), []string{"-"}, strings.NewReader(log), cfg)
+	if r := rep.Result; r.Since != "2026-11-30T10:00:00.25Z" || r.Until != "2026-11-30T10:30:00.5Z" {
+		t.Errorf("window since %s until %s; want 2026-11-30T10:00:00.25Z, 2026-11-30T10:30:00.5Z", r.Since, r.Until)
+	}
+}
+
 // TestPostqueueWithLog: a snapshot given with the log of the same
 // Postfix counts each queued message and recipient once. Where the log
 // followed a message, its account wins (it knows the attempts); the
