@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -187,6 +188,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	if lt != nil {
 		lt.Finish(end) // after tr's: a snapshot's events come last
 	}
+	keepNoTRecords(infos)
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
 	res.TimeZone = zoneName(cfg.Location)
@@ -497,6 +499,27 @@ func formatOf(in *source.Input, forced string) string {
 }
 
 // readRecords reads an input of a record-based format into lt.
+// noTRecords is the limit of a PowerMTA accounting file without t rows.
+const noTRecords = "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows"
+
+// keepNoTRecords drops noTRecords from the inputs when another PowerMTA
+// input of the run has t rows: the record types are set per <acct-file>,
+// so a rotated file without them had no deferral to write.
+func keepNoTRecords(infos []analysis.Input) {
+	sawT := false
+	for _, in := range infos {
+		if in.Format == PowerMTA && in.Error == "" && in.MatchedLines > 0 && !slices.Contains(in.Limits, noTRecords) {
+			sawT = true
+		}
+	}
+	if !sawT {
+		return
+	}
+	for i := range infos {
+		infos[i].Limits = slices.DeleteFunc(infos[i].Limits, func(l string) bool { return l == noTRecords })
+	}
+}
+
 func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (info analysis.Input, err error) {
 	info = analysis.Input{Name: in.Name, Format: format}
 	if in.Dir {
@@ -529,7 +552,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 			info.Limits = append(info.Limits, "no row names its message (no header_Message-Id or envId field, which 'acct-file' record-fields can add): messages are told apart by sender and queue time, so one sender's messages queued in the same second count as one; recipients and attempts are exact")
 		}
 		if st.NoDefers && err == nil {
-			info.Limits = append(info.Limits, "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows")
+			info.Limits = append(info.Limits, noTRecords)
 		}
 	case Exim:
 		var st exim.Stats

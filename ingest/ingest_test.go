@@ -9,11 +9,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/postfixlog"
@@ -377,6 +379,41 @@ func TestOrderByFirstStampInZone(t *testing.T) {
 				t.Errorf("read %s first, want %s", in[0].Name, older)
 			}
 		})
+	}
+}
+
+// TestPowerMTANoTRecords: the note that an accounting file has no t rows
+// (its <acct-file> lacks "records d,b,t") is for a run where no file has
+// them: the record types are set per <acct-file>, so a rotated file of a
+// quiet hour, beside one of the same acct-file with t rows, simply had no
+// deferral to write, and its configuration is not at fault.
+func TestPowerMTANoTRecords(t *testing.T) {
+	const header = "type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,header_Message-Id\n"
+	withT := header + "t,2026-11-30 10:00:01+0000,2026-11-30 10:00:00+0000,news@shop.example.net,jane@icloud.com,delayed,4.7.0 (delayed),smtp;421 4.7.0 [HCM1] try later,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n"
+	withoutT := header + "d,2026-11-30 11:00:00+0000,2026-11-30 10:00:00+0000,news@shop.example.net,jane@icloud.com,relayed,2.0.0 (success),smtp;250 2.0.0 Ok,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n"
+	noted := func(in analysis.Input) bool {
+		return slices.ContainsFunc(in.Limits, func(l string) bool { return strings.Contains(l, "no t records") })
+	}
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "acct.csv.1"), filepath.Join(dir, "acct.csv")
+	os.WriteFile(older, []byte(withT), 0o644)
+	os.WriteFile(newer, []byte(withoutT), 0o644)
+	for _, tc := range []struct {
+		names []string
+		noted bool
+	}{
+		{[]string{newer}, true},
+		{[]string{older, newer}, false},
+	} {
+		rep := Logs(context.Background(), tc.names, nil, config(t))
+		if rep.Failed() {
+			t.Fatal(rep.Errors)
+		}
+		for _, in := range rep.Result.Inputs {
+			if in.Name == newer && noted(in) != tc.noted {
+				t.Errorf("%d inputs: %s noted as having no t records: %v, want %v", len(tc.names), in.Name, noted(in), tc.noted)
+			}
+		}
 	}
 }
 
