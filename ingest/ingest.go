@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -124,14 +125,19 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	var infos []analysis.Input
 	var last time.Time
 	for i, in := range inputs {
+		readCtx := ctx
 		if ctx.Err() != nil {
-			// Interrupted: the inputs not reached are listed, not dropped.
-			for _, in := range inputs[i:] {
+			if !in.Buffered() {
+				// Interrupted: the inputs not reached are listed, not dropped.
 				err := fmt.Errorf("%s: not read: interrupted before it", in.Name)
 				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
 				infos = append(infos, analysis.Input{Name: in.Name, Error: err.Error()})
+				continue
 			}
-			break
+			// A pipe interrupted while silent, before it gave the head
+			// read ahead (Order): what it gave is read, up to the
+			// interrupt, which its reading then reports.
+			readCtx = context.WithoutCancel(ctx)
 		}
 		format := formats[i]
 		if format != Postfix && format != JournalJSON {
@@ -139,7 +145,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 				lt = lifecycle.NewTracker(cfg.Lanes, classifier, recordEmit)
 				lt.StopAt(cfg.Analysis.Until)
 			}
-			info, err := readRecords(ctx, in, format, lt, cfg)
+			info, err := readRecords(readCtx, in, format, lt, cfg)
 			if err != nil && interrupted(ctx, err) {
 				err = fmt.Errorf("%s: interrupted; the records read before were analysed", in.Name)
 			}
@@ -154,7 +160,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			infos = append(infos, inUTC(info))
 			continue
 		}
-		info, samples, err := readOne(ctx, in, format, tr, cfg)
+		info, samples, err := readOne(readCtx, in, format, tr, cfg)
 		if len(samples) > 0 {
 			rep.Samples[in.Name] = samples
 		}
@@ -185,14 +191,15 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	if lt != nil {
 		lt.Finish(end) // after tr's: a snapshot's events come last
 	}
+	keepNoTRecords(infos)
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
 	res.TimeZone = zoneName(cfg.Location)
 	if !cfg.Analysis.Since.IsZero() {
-		res.Since = cfg.Analysis.Since.UTC().Format(time.RFC3339)
+		res.Since = cfg.Analysis.Since.UTC().Format(time.RFC3339Nano)
 	}
 	if !cfg.Analysis.Until.IsZero() {
-		res.Until = cfg.Analysis.Until.UTC().Format(time.RFC3339)
+		res.Until = cfg.Analysis.Until.UTC().Format(time.RFC3339Nano)
 	}
 	rep.Result = res
 	return rep
@@ -495,6 +502,27 @@ func formatOf(in *source.Input, forced string) string {
 }
 
 // readRecords reads an input of a record-based format into lt.
+// noTRecords is the limit of a PowerMTA accounting file without t rows.
+const noTRecords = "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows"
+
+// keepNoTRecords drops noTRecords from the inputs when another PowerMTA
+// input of the run has t rows: the record types are set per <acct-file>,
+// so a rotated file without them had no deferral to write.
+func keepNoTRecords(infos []analysis.Input) {
+	sawT := false
+	for _, in := range infos {
+		if in.Format == PowerMTA && in.Error == "" && in.MatchedLines > 0 && !slices.Contains(in.Limits, noTRecords) {
+			sawT = true
+		}
+	}
+	if !sawT {
+		return
+	}
+	for i := range infos {
+		infos[i].Limits = slices.DeleteFunc(infos[i].Limits, func(l string) bool { return l == noTRecords })
+	}
+}
+
 func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (info analysis.Input, err error) {
 	info = analysis.Input{Name: in.Name, Format: format}
 	if in.Dir {
@@ -527,7 +555,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 			info.Limits = append(info.Limits, "no row names its message (no header_Message-Id or envId field, which 'acct-file' record-fields can add): messages are told apart by sender and queue time, so one sender's messages queued in the same second count as one; recipients and attempts are exact")
 		}
 		if st.NoDefers && err == nil {
-			info.Limits = append(info.Limits, "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows")
+			info.Limits = append(info.Limits, noTRecords)
 		}
 	case Exim:
 		var st exim.Stats

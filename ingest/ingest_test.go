@@ -9,11 +9,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/postfixlog"
@@ -264,6 +266,21 @@ func TestPostqueueUntil(t *testing.T) {
 	}
 }
 
+// TestWindowShown: the window the report names is the one applied: an
+// --until with a fraction of a second (RFC 3339 section 5.6's time-secfrac)
+// keeps it, or "until 10:30:00Z" would stand for a window that also holds
+// a delivery logged at 10:30:00.2.
+func TestWindowShown(t *testing.T) {
+	log := "2026-11-30T10:30:00.2+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	cfg := config(t)
+	cfg.Analysis.Since = time.Date(2026, 11, 30, 10, 0, 0, 250e6, time.UTC)
+	cfg.Analysis.Until = time.Date(2026, 11, 30, 10, 30, 0, 500e6, time.UTC)
+	rep := Logs(context.Background(), []string{"-"}, strings.NewReader(log), cfg)
+	if r := rep.Result; r.Since != "2026-11-30T10:00:00.25Z" || r.Until != "2026-11-30T10:30:00.5Z" {
+		t.Errorf("window since %s until %s; want 2026-11-30T10:00:00.25Z, 2026-11-30T10:30:00.5Z", r.Since, r.Until)
+	}
+}
+
 // TestPostqueueWithLog: a snapshot given with the log of the same
 // Postfix counts each queued message and recipient once. Where the log
 // followed a message, its account wins (it knows the attempts); the
@@ -362,6 +379,41 @@ func TestOrderByFirstStampInZone(t *testing.T) {
 				t.Errorf("read %s first, want %s", in[0].Name, older)
 			}
 		})
+	}
+}
+
+// TestPowerMTANoTRecords: the note that an accounting file has no t rows
+// (its <acct-file> lacks "records d,b,t") is for a run where no file has
+// them: the record types are set per <acct-file>, so a rotated file of a
+// quiet hour, beside one of the same acct-file with t rows, simply had no
+// deferral to write, and its configuration is not at fault.
+func TestPowerMTANoTRecords(t *testing.T) {
+	const header = "type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,header_Message-Id\n"
+	withT := header + "t,2026-11-30 10:00:01+0000,2026-11-30 10:00:00+0000,news@shop.example.net,jane@icloud.com,delayed,4.7.0 (delayed),smtp;421 4.7.0 [HCM1] try later,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n"
+	withoutT := header + "d,2026-11-30 11:00:00+0000,2026-11-30 10:00:00+0000,news@shop.example.net,jane@icloud.com,relayed,2.0.0 (success),smtp;250 2.0.0 Ok,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n"
+	noted := func(in analysis.Input) bool {
+		return slices.ContainsFunc(in.Limits, func(l string) bool { return strings.Contains(l, "no t records") })
+	}
+	dir := t.TempDir()
+	older, newer := filepath.Join(dir, "acct.csv.1"), filepath.Join(dir, "acct.csv")
+	os.WriteFile(older, []byte(withT), 0o644)
+	os.WriteFile(newer, []byte(withoutT), 0o644)
+	for _, tc := range []struct {
+		names []string
+		noted bool
+	}{
+		{[]string{newer}, true},
+		{[]string{older, newer}, false},
+	} {
+		rep := Logs(context.Background(), tc.names, nil, config(t))
+		if rep.Failed() {
+			t.Fatal(rep.Errors)
+		}
+		for _, in := range rep.Result.Inputs {
+			if in.Name == newer && noted(in) != tc.noted {
+				t.Errorf("%d inputs: %s noted as having no t records: %v, want %v", len(tc.names), in.Name, noted(in), tc.noted)
+			}
+		}
 	}
 }
 
@@ -550,6 +602,34 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
+// TestInterruptedSilentPipe: ^C on a pipe that gave less than the head
+// read ahead (the last lines "ssh mx tail -f /var/log/mail.log" prints,
+// then a quiet server) reports the lines it gave, as it does for a pipe
+// interrupted further on, instead of "not read: interrupted before it".
+func TestInterruptedSilentPipe(t *testing.T) {
+	line := "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		pw.Write([]byte(strings.Repeat(line, 3)))
+		time.Sleep(50 * time.Millisecond)
+		cancel() // the writer stays silent
+	}()
+	done := make(chan *Report)
+	go func() { done <- Logs(ctx, []string{"-"}, pr, config(t)) }()
+	var rep *Report
+	select {
+	case rep = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reading did not end when the context was cancelled")
+	}
+	in := rep.Result.Inputs[0]
+	if in.MatchedLines != 3 || !strings.HasPrefix(in.Error, "-: interrupted; the 3 Postfix lines") {
+		t.Errorf("input %+v; want its 3 lines read and the interrupt named", in)
+	}
+}
+
 // cancelling is a reader that cancels a context once it has given more
 // than after bytes: the user's ^C while an input is read, past the head
 // that Open and Order read ahead.
@@ -622,6 +702,11 @@ func TestJournalModesRefused(t *testing.T) {
 			"SYSLOG_IDENTIFIER=postfix/qmgr\nMESSAGE=4F1A22C0B3: removed\n\n"},
 		{"json-pretty", "{\n\t\"__CURSOR\" : \"s=8b3f0e;i=1a2b\",\n\t\"__REALTIME_TIMESTAMP\" : \"1795540801123456\",\n" +
 			"\t\"MESSAGE\" : \"4F1A22C0B3: removed\"\n}\n"},
+		// short-delta: short-monotonic's stamp with the time since the
+		// entry before ("[ 5.123456 < 0.000120>]", systemd's output_short):
+		// no wall-clock time either, and not JSON for its "[".
+		{"short-delta", "[    5.123456 <    0.000000>] mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n" +
+			"[    6.123456 <    1.000000>] mta1 postfix/qmgr[1]: 4F1A22C0B4: removed\n"},
 		{"cat", "4F1A22C0B3: from=<news@shop.example.net>, size=48213, nrcpt=1 (queue active)\n" +
 			"4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n" +
 			"4F1A22C0B3: removed\n"},

@@ -17,6 +17,9 @@ var (
 	journalVerbose = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+ \[s=`)
 	// short-full: "Sat 2026-12-05 08:00:00 UTC host postfix/qmgr[1]: …"
 	journalShortFull = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [A-Za-z+\-0-9]+ \S+ \S+: `)
+	// short-delta: "[    5.123456 <    0.000120>] host postfix/qmgr[1]: …",
+	// seconds since boot and since the entry before
+	journalDelta = regexp.MustCompile(`^\[ *\d+\.\d+ < *\d+\.\d+>\] `)
 	// export: "__CURSOR=s=…", "__REALTIME_TIMESTAMP=1795540801123456"
 	journalExport = regexp.MustCompile(`(?m)^(__CURSOR|__REALTIME_TIMESTAMP|__MONOTONIC_TIMESTAMP)=`)
 	// json-pretty: `{` then `	"__CURSOR" : "s=…",` on lines of their own
@@ -34,6 +37,8 @@ func journalMode(head []byte) string {
 		return "verbose"
 	case journalShortFull.Match(first):
 		return "short-full"
+	case journalDelta.Match(first):
+		return "short-delta"
 	case journalExport.Match(head):
 		return "export"
 	case bytes.HasPrefix(first, []byte("{")) && journalPretty.Match(head):
@@ -71,6 +76,8 @@ func errJournalMode(in *source.Input, mode string) error {
 	switch mode {
 	case "cat":
 		why = "which has the messages without their times, so they cannot be placed in time"
+	case "short-delta":
+		why = "whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time"
 	case "short-full":
 		why = "whose stamps name their zone by an abbreviation (CET, EST), which does not say which zone it is"
 	}

@@ -160,6 +160,15 @@ func parseWithPRI(c *Clock, line []byte, rec *Record) error {
 	return parseTagged(rest[n:], rec)
 }
 
+// TrimPRI returns line without the "<PRI>" it starts with, if any: what
+// follows is the stamp of a traditional line, or RFC 5424's version.
+func TrimPRI(line []byte) []byte {
+	if rest, ok := skipPRI(line); ok {
+		return rest
+	}
+	return line
+}
+
 // skipPRI returns line after its "<PRI>" (one to three digits, RFC 5424
 // section 6.2.1), or false when it starts with none.
 func skipPRI(line []byte) ([]byte, bool) {

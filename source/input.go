@@ -164,6 +164,10 @@ func Identity(name string) string {
 // input, a pipe), so its head is known only when it is not compressed.
 func (in *Input) Stream() bool { return in.stream != nil }
 
+// Buffered reports whether a stream holds data read ahead (by Head) that
+// its reading has not taken yet.
+func (in *Input) Buffered() bool { return in.stream != nil && in.stream.Buffered() > 0 }
+
 // Reader returns the input's content, decompressed. A damaged compressed
 // stream shows as an error from Read once the good part has been read,
 // wrapped with the input's name.
@@ -303,7 +307,10 @@ func (in *Input) Head(n int) ([]byte, error) {
 	}
 	if in.stream != nil && in.Compression == Plain {
 		b, err := in.stream.Peek(n)
-		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
+		// A stream that gave some data and then failed, or was
+		// interrupted while silent (^C), has that much for a head; the
+		// reading shows the error again after it.
+		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) || len(b) > 0 {
 			err = nil
 		}
 		return b, err

@@ -97,7 +97,7 @@ failed mail or whose host is not named; nothing to analyse.`,
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown or html")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of standard output")
-	f.StringVar(&o.tz, "tz", "UTC", "time zone of timestamps that carry none (traditional syslog stamps, RFC 3339 without an offset, Exim's local time)")
+	f.StringVar(&o.tz, "tz", "UTC", "time zone of timestamps that carry none (traditional syslog stamps, RFC 3339 without an offset, Exim's local time, PowerMTA's timeLogged without one)")
 	f.IntVar(&o.year, "year", 0, "year of timestamps that carry none (default: inferred from the file's date)")
 	f.StringVar(&o.since, "since", "", "only events at or after this time (RFC 3339; a date, or a date and time without zone, is in --tz)")
 	f.StringVar(&o.until, "until", "", "only events before this time (as --since; a date alone is that day's start, so --until 2026-11-28 ends with 27 November); what is still queued then is pending")

@@ -64,6 +64,24 @@ func TestSinceUntilHelp(t *testing.T) {
 	}
 }
 
+// TestTZHelp: --help's --tz names every stamp it applies to, as the
+// README does: PowerMTA's timeLogged without a zone is read in it too
+// (source/pmta), not only syslog's, RFC 3339's and Exim's.
+func TestTZHelp(t *testing.T) {
+	_, out, _ := mt(t, "", "analyze", "--help")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--tz ") {
+			for _, want := range []string{"traditional syslog", "RFC 3339 without an offset", "Exim", "PowerMTA"} {
+				if !strings.Contains(line, want) {
+					t.Errorf("--tz's help %q does not name %s", strings.TrimSpace(line), want)
+				}
+			}
+			return
+		}
+	}
+	t.Error("--help has no --tz")
+}
+
 // TestReadmeJSONFields: the README's sentence "The JSON report's
 // top-level fields are ..." names every top-level field of analyze
 // --format json (those the sample's report has, and those only some

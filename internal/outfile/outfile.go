@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Resolve returns where a report for path is written: path itself, or
@@ -54,7 +56,7 @@ func CheckWritable(path string) error {
 }
 
 // Write puts data at path whole or not at all (see the package comment).
-// A new file is readable by all, as files are; one written over an
+// A new file gets the mode the umask gives new files; one written over an
 // existing file keeps its permissions, since a report may name people.
 func Write(path string, data []byte) error {
 	name := path
@@ -62,7 +64,7 @@ func Write(path string, data []byte) error {
 	if direct {
 		return writeDirect(name, path, data)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := createTemp(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
 	}
@@ -74,17 +76,31 @@ func Write(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	mode := fs.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		if err := os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// createTemp is os.CreateTemp(dir, "."+base+".*") with the mode a new
+// file gets, 0666 less the umask, as a shell's "> file" gives it:
+// os.CreateTemp's 0600, widened to a fixed 0644, would ignore a umask
+// of 077.
+func createTemp(dir, base string) (*os.File, error) {
+	for range 10000 {
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, &os.PathError{Op: "createtemp", Path: filepath.Join(dir, "."+base+".*"), Err: fs.ErrExist}
 }
 
 // writeDirect writes data to a path that is no regular file.

@@ -436,6 +436,7 @@ func decideYear(clock *postfixlog.Clock, buf []byte, tries *int) bool {
 		} else {
 			buf = nil
 		}
+		line = postfixlog.TrimPRI(line) // "<22>Nov 30 10:00:01", as Parse reads it
 		if postfixlog.Traditional(line) {
 			if _, _, ok := clock.Parse(line); ok {
 				return true

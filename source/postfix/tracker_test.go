@@ -626,3 +626,24 @@ func TestHandedToCopy(t *testing.T) {
 		t.Errorf("the copy maps the address: events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestYearBehindPRI: a traditional stamp behind the priority a collector
+// kept ("<22>Nov 30 10:00:01 ...", RFC 5424 section 6.2.1; postfixlog
+// reads such lines) has its year inferred as one without it, and the
+// stats name that year, as the report's zone note and the JSON "year" do.
+func TestYearBehindPRI(t *testing.T) {
+	clock := func() *postfixlog.Clock {
+		return &postfixlog.Clock{Now: time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), Modified: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	}
+	for _, prefix := range []string{"", "<22>"} {
+		log := prefix + "Nov 30 10:00:01 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"
+		tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+		st, err := Read(context.Background(), strings.NewReader(log), clock(), tr, Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Yearless != 1 || st.Year != 2026 || st.First.Year() != 2026 {
+			t.Errorf("%q: yearless %d, year %d, first %v; want 1, 2026, 2026", prefix, st.Yearless, st.Year, st.First)
+		}
+	}
+}
