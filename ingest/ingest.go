@@ -501,7 +501,6 @@ func formatOf(in *source.Input, forced string) string {
 	return Postfix
 }
 
-// readRecords reads an input of a record-based format into lt.
 // noTRecords is the limit of a PowerMTA accounting file without t rows.
 const noTRecords = "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows"
 
@@ -523,6 +522,7 @@ func keepNoTRecords(infos []analysis.Input) {
 	}
 }
 
+// readRecords reads an input of a record-based format into lt.
 func readRecords(ctx context.Context, in *source.Input, format string, lt *lifecycle.Tracker, cfg Config) (info analysis.Input, err error) {
 	info = analysis.Input{Name: in.Name, Format: format}
 	if in.Dir {
