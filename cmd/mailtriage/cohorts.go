@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/cohort"
+	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/plan"
 )
 
@@ -219,7 +220,7 @@ func (c *cohortFiles) write(laneName, cohortName, addr string, last time.Time) e
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return fmt.Errorf("--out-dir: %w", err)
 		}
-		tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+		tmp, err := outfile.Temp(path)
 		if err != nil {
 			return fmt.Errorf("--out-dir: %w", err)
 		}
@@ -246,9 +247,6 @@ func (c *cohortFiles) finish() ([]string, error) {
 		}
 		if cerr := f.tmp.Close(); err == nil {
 			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(f.tmp.Name(), 0o644)
 		}
 		if err == nil {
 			err = os.Rename(f.tmp.Name(), f.path)

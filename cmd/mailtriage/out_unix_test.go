@@ -83,3 +83,27 @@ func TestOutKeepsMode(t *testing.T) {
 		t.Errorf("report over a 0600 file: mode %v, err %v", st.Mode(), err)
 	}
 }
+
+// TestCohortFilesUmask: plan's cohort lists, which are addresses, get the
+// mode the user's umask gives new files, as reports do: with umask 077
+// they are the user's alone.
+func TestCohortFilesUmask(t *testing.T) {
+	old := unix.Umask(0o077)
+	defer unix.Umask(old)
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.csv")
+	os.WriteFile(list, []byte("email,last_click\na@icloud.com,2026-11-25\n"), 0o600)
+	out := filepath.Join(dir, "out")
+	if code, _, errs := mt(t, "", "plan", "--analysis", sampleAnalysis, "--recipients", list, "--as-of", "2026-12-01", "--out-dir", out); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "cohorts", "*", "*.csv"))
+	if len(files) == 0 {
+		t.Fatal("no cohort file written")
+	}
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v %v, want 0600", f, st.Mode().Perm(), err)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func Write(path string, data []byte) error {
 	if direct {
 		return writeDirect(name, path, data)
 	}
-	tmp, err := createTemp(filepath.Dir(path), filepath.Base(path))
+	tmp, err := Temp(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
 	}
@@ -87,11 +87,13 @@ func Write(path string, data []byte) error {
 	return nil
 }
 
-// createTemp is os.CreateTemp(dir, "."+base+".*") with the mode a new
-// file gets, 0666 less the umask, as a shell's "> file" gives it:
-// os.CreateTemp's 0600, widened to a fixed 0644, would ignore a umask
-// of 077.
-func createTemp(dir, base string) (*os.File, error) {
+// Temp creates a temporary file next to path, to be renamed onto it once
+// written, for a writer that streams: os.CreateTemp(dir, "."+base+".*")
+// with the mode a new file gets, 0666 less the umask, as a shell's
+// "> file" gives it. os.CreateTemp's 0600, widened to a fixed 0644,
+// would ignore a umask of 077, and a report or list names people.
+func Temp(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	for range 10000 {
 		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36))
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
