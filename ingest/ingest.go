@@ -311,6 +311,9 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 	if mode := journalMode(head); mode != "" {
 		return info, nil, errJournalMode(in, mode)
 	}
+	if programCut(head) {
+		return info, nil, errProgramCut(in)
+	}
 	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples, MaxLine: maxLine}
 	if cfg.Classifier != nil {

@@ -469,6 +469,23 @@ func TestSinceCountsQueuedMessages(t *testing.T) {
 	}
 }
 
+// TestSyslogProtocolProgramCut: RFC 5424 lines whose APP-NAME lost the
+// program after Postfix's name (rsyslog's default programname) are
+// refused with the setting that keeps it, not read as other programs'.
+func TestSyslogProtocolProgramCut(t *testing.T) {
+	log := "<22>1 2026-11-30T10:00:00Z mta1 postfix 1201 - - 4F1A22C0B3: from=<news@shop.example.net>, size=1, nrcpt=1 (queue active)\n" +
+		"<22>1 2026-11-30T10:00:01Z mta1 postfix 4821 - - 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+	rep := Logs(context.Background(), []string{"-"}, strings.NewReader(log), config(t))
+	if len(rep.Errors) != 1 {
+		t.Fatalf("errors %v", rep.Errors)
+	}
+	for _, w := range []string{"-: ", "RFC 5424", "permitSlashInProgramName"} {
+		if !strings.Contains(rep.Errors[0].Error(), w) {
+			t.Errorf("%q does not say %q", rep.Errors[0], w)
+		}
+	}
+}
+
 // TestZonelessStamps: stamps that name no zone are read in --tz and
 // counted, in every format that has them, so the report can say which zone
 // it used (issue 2, part 5); only traditional stamps are given a year.
