@@ -20,6 +20,7 @@ import (
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/journaljson"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
@@ -167,9 +168,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		if err != nil {
 			switch {
 			case interrupted(ctx, err):
-				err = fmt.Errorf("%s: interrupted; the %d Postfix lines read before were analysed", in.Name, info.MatchedLines)
+				err = fmt.Errorf("%s: interrupted; the %s Postfix lines read before were analysed", in.Name, numfmt.Thousands(info.MatchedLines))
 			case info.MatchedLines > 0:
-				err = fmt.Errorf("%w (the %d Postfix lines read were analysed)", err, info.MatchedLines)
+				err = fmt.Errorf("%w (the %s Postfix lines read were analysed)", err, numfmt.Thousands(info.MatchedLines))
 			}
 			rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
 			info.Error = err.Error()
