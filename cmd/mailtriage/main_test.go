@@ -180,14 +180,12 @@ func TestAnalyzeBadInputs(t *testing.T) {
 	zw.Close()
 	cases := []struct {
 		name, path, want string
-		re               string // also, when set
 	}{
 		{"missing", filepath.Join(dir, "nope.log"), "nope.log: no such file"},
 		{"directory", dir, "is a directory"},
 		{"empty", write("empty.log", nil), "empty.log: empty"},
 		{"binary", write("garbage.bin", bytes.Repeat([]byte{0, 1, 2, 0xff, 0xfe}, 1000)), "garbage.bin: binary data"},
-		{"truncated gzip", write("cut.log.gz", gz.Bytes()[:gz.Len()/2]), "cut.log.gz: truncated gzip stream",
-			`the \d,\d{3} Postfix lines read were analysed`}, // thousands as the report writes them
+		{"truncated gzip", write("cut.log.gz", gz.Bytes()[:gz.Len()/2]), "cut.log.gz: truncated gzip stream"},
 		{"1 MB line", write("long.log", []byte("2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"+strings.Repeat("x", 1<<20)+"\n")), "long.log: 1 line longer than 64 KiB skipped, the first at line 2"},
 		{"json", write("events.json", []byte(`{"hello":"world"}`+"\n")), "looks like JSON"},
 	}
@@ -200,8 +198,9 @@ func TestAnalyzeBadInputs(t *testing.T) {
 			if !strings.Contains(errs, c.want) {
 				t.Errorf("stderr %q does not say %q", errs, c.want)
 			}
-			if c.re != "" && !regexp.MustCompile(c.re).MatchString(errs) {
-				t.Errorf("stderr %q does not match %s", errs, c.re)
+			// Counts as the report writes them, with thousands.
+			if c.name == "truncated gzip" && !regexp.MustCompile(`the \d,\d{3} Postfix lines read were analysed`).MatchString(errs) {
+				t.Errorf("stderr %q does not count the lines read with thousands", errs)
 			}
 			// The good input is still analysed.
 			var r analysis.Result
