@@ -127,16 +127,16 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 		}
 		return ErrNotSyslog
 	}
-	rec.setTime(t, line[:n])
+	rec.setTime(c, t, line[:n])
 	return parseTagged(line[n:], rec)
 }
 
-// setTime records a line's time and how its stamp, as the Clock read it,
-// gave it.
-func (rec *Record) setTime(t time.Time, stamp []byte) {
+// setTime records a line's time and how its stamp, which c has just
+// read, gave it.
+func (rec *Record) setTime(c *Clock, t time.Time, stamp []byte) {
 	rec.Time = t
 	rec.Traditional = Traditional(stamp)
-	rec.Zoneless = rec.Traditional || Zoneless(stamp)
+	rec.Zoneless = c.Zoneless()
 }
 
 // parseWithPRI reads a line that keeps the priority syslog sent it with
@@ -156,7 +156,7 @@ func parseWithPRI(c *Clock, line []byte, rec *Record) error {
 	if !ok {
 		return ErrNotSyslog
 	}
-	rec.setTime(t, rest[:n])
+	rec.setTime(c, t, rest[:n])
 	return parseTagged(rest[n:], rec)
 }
 
@@ -191,7 +191,7 @@ func parse5424(c *Clock, rest []byte, rec *Record) error {
 	if !ok || n >= len(rest) || rest[n] != ' ' {
 		return ErrNotSyslog // "-", the NILVALUE, is no time either
 	}
-	rec.setTime(t, rest[:n])
+	rec.setTime(c, t, rest[:n])
 	var host, app []byte
 	fields := rest[n+1:]
 	for _, f := range []*[]byte{&host, &app, nil, nil} { // PROCID and MSGID are skipped

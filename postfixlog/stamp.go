@@ -36,6 +36,7 @@ type Clock struct {
 	// within a minute.
 	isoKey    [16]byte
 	isoMinute int64
+	zoneless  bool // the last stamp read named no zone (see Zoneless)
 }
 
 // Fixed returns a copy of c for another goroutine, with the year c has
@@ -51,24 +52,10 @@ func Traditional(line []byte) bool {
 	return len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':'
 }
 
-// Zoneless reports whether stamp, a line's stamp as Clock.Parse read it
-// (the first n bytes), named no zone, so that the Clock's Location
-// applied: a traditional stamp, or RFC 3339 without an offset (nothing
-// after the seconds but a fraction, no "Z" or "+01:00").
-func Zoneless(stamp []byte) bool {
-	if Traditional(stamp) {
-		return true
-	}
-	if len(stamp) < 19 || stamp[4] != '-' {
-		return false
-	}
-	for _, b := range stamp[19:] {
-		if b == 'Z' || b == '+' || b == '-' {
-			return false
-		}
-	}
-	return true
-}
+// Zoneless reports whether the stamp Parse read last named no zone, so
+// that the Clock's Location applied: a traditional stamp, or RFC 3339
+// without an offset ("2026-11-30T10:00:01", no "Z" or "+01:00").
+func (c *Clock) Zoneless() bool { return c.zoneless }
 
 // FirstStamp returns the time of the first line of buf that starts with a
 // stamp the clock reads; its year, if inferred, is decided by it.
@@ -210,9 +197,11 @@ func (c *Clock) Parse(line []byte) (t time.Time, n int, ok bool) {
 		return c.parseISO(line)
 	}
 	if len(line) >= 15 && line[3] == ' ' && line[9] == ':' && line[12] == ':' {
+		c.zoneless = true
 		return c.parseTraditional(line)
 	}
 	if len(line) >= unixMinDigits && line[0] >= '1' && line[0] <= '9' {
+		c.zoneless = false
 		return parseUnix(line)
 	}
 	return time.Time{}, 0, false
@@ -375,6 +364,7 @@ func (c *Clock) parseISO(line []byte) (time.Time, int, bool) {
 			n += m
 			offset, m, zoned := zone(line[n:])
 			if zoned && m > 0 {
+				c.zoneless = false
 				return time.Unix(c.isoMinute+int64(sec)-int64(offset), int64(nsec)).UTC(), n + m, true
 			}
 		}
@@ -399,6 +389,7 @@ func (c *Clock) parseISO(line []byte) (time.Time, int, bool) {
 		return time.Time{}, 0, false
 	}
 	n += m
+	c.zoneless = !zoned
 	if !zoned {
 		t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, c.location())
 		return t, n, true

@@ -186,7 +186,7 @@ func syslog(line []byte, clock *postfixlog.Clock) (at time.Time, zoneless bool, 
 	if i := strings.IndexByte(tag, '['); i >= 0 {
 		tag = tag[:i]
 	}
-	return t, postfixlog.Zoneless(line[:n]), host, tag, text, true
+	return t, clock.Zoneless(), host, tag, text, true
 }
 
 func sendmailTag(tag string) bool {
