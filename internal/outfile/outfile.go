@@ -17,13 +17,14 @@ import (
 )
 
 // Resolve returns where a report for path is written: path itself, or
-// the file a symbolic link points to, so that the link stays. direct says
+// the file a symbolic link points to, there yet or not, so that the link
+// stays. direct says
 // path is no regular file (a device such as /dev/stdout or /dev/null, a
 // named pipe): it is written to as it is, never replaced.
 func Resolve(path string) (real string, direct bool) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return path, false
+		return dangling(path), false
 	}
 	if !st.Mode().IsRegular() {
 		return path, true
@@ -32,6 +33,23 @@ func Resolve(path string) (real string, direct bool) {
 		return real, false
 	}
 	return path, false
+}
+
+// dangling returns where a symbolic link to nothing points, which is
+// where a shell's "> path" creates the file, so that the link stays;
+// anything else is path itself.
+func dangling(path string) string {
+	for range 40 { // as the kernel's limit on links followed (ELOOP)
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return path
 }
 
 // ErrIsDir is returned by CheckWritable for a folder.

@@ -75,3 +75,23 @@ func TestCheckWritable(t *testing.T) {
 		t.Error("CheckWritable left a file")
 	}
 }
+
+// TestWriteDanglingLink: a link to a file not yet there stays a link, and
+// the report is made where it points, as "> link" makes it.
+func TestWriteDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "latest.html")
+	if err := os.Symlink("reports/today.html", link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	os.Mkdir(filepath.Join(dir, "reports"), 0o755)
+	if err := Write(link, []byte("report")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s is no longer a link: %v", link, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "reports", "today.html")); err != nil || string(b) != "report" {
+		t.Errorf("the link's target holds %q, %v", b, err)
+	}
+}
