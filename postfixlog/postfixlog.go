@@ -172,6 +172,9 @@ func TrimPRI(line []byte) []byte {
 // skipPRI returns line after its "<PRI>" (one to three digits, RFC 5424
 // section 6.2.1), or false when it starts with none.
 func skipPRI(line []byte) ([]byte, bool) {
+	if len(line) == 0 || line[0] != '<' {
+		return nil, false
+	}
 	i := 1
 	for i < len(line) && i <= 3 && line[i] >= '0' && line[i] <= '9' {
 		i++

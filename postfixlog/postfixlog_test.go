@@ -604,3 +604,23 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestTrimPRI: only a "<PRI>" of one to three digits (RFC 5424 section
+// 6.2.1) is trimmed; a line that merely has digits and '>' near its
+// start is left whole.
+func TestTrimPRI(t *testing.T) {
+	for _, tt := range []struct{ line, want string }{
+		{"<22>Nov 30 10:00:03 mta1", "Nov 30 10:00:03 mta1"},
+		{"<1>1 2026-11-30T10:00:00Z", "1 2026-11-30T10:00:00Z"},
+		{"<191>x", "x"},
+		{"<1912>x", "<1912>x"}, // four digits
+		{"<>x", "<>x"},
+		{"<22", "<22"},
+		{"x22>Nov 30 10:00:03 mta1", "x22>Nov 30 10:00:03 mta1"}, // no '<'
+		{"", ""},
+	} {
+		if got := string(TrimPRI([]byte(tt.line))); got != tt.want {
+			t.Errorf("TrimPRI(%q) = %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}
