@@ -213,12 +213,7 @@ func parse5424(c *Clock, rest []byte, rec *Record) error {
 	}
 	msg = bytes.TrimPrefix(msg, []byte("\xef\xbb\xbf")) // the BOM of a UTF-8 MSG
 	rec.Host = host
-	slash := bytes.LastIndexByte(app, '/')
-	if slash <= 0 {
-		return ErrNotPostfix
-	}
-	rec.Syslog, rec.Program = app[:slash], app[slash+1:]
-	if !knownProgram(rec.Program) {
+	if !rec.setTag(app) {
 		return ErrNotPostfix
 	}
 	ParseText(rec.Program, msg, rec)
@@ -291,13 +286,7 @@ func parseTagged(rest []byte, rec *Record) error {
 	if i := bytes.IndexByte(tag, '['); i >= 0 {
 		tag = tag[:i]
 	}
-	slash := bytes.LastIndexByte(tag, '/')
-	if slash <= 0 || bytes.IndexByte(tag, ' ') >= 0 {
-		return ErrNotPostfix
-	}
-	rec.Syslog = tag[:slash]
-	rec.Program = tag[slash+1:]
-	if !knownProgram(rec.Program) {
+	if !rec.setTag(tag) {
 		return ErrNotPostfix
 	}
 	if len(rest) > 0 && rest[0] == '[' && bytes.HasPrefix(rest, []byte("[ID ")) {
@@ -307,6 +296,20 @@ func parseTagged(rest []byte, rec *Record) error {
 	}
 	ParseText(rec.Program, rest, rec)
 	return nil
+}
+
+// setTag splits a tag without its pid, "postfix/smtp" or
+// "postfix-out/submission/smtpd", into rec's Syslog and Program at the
+// last '/', and reports whether it is Postfix's: the program is one
+// Postfix has. Postfix's multi-instance syslog names hold '/' too, so no
+// other split would do.
+func (rec *Record) setTag(tag []byte) bool {
+	slash := bytes.LastIndexByte(tag, '/')
+	if slash <= 0 || bytes.IndexByte(tag, ' ') >= 0 {
+		return false
+	}
+	rec.Syslog, rec.Program = tag[:slash], tag[slash+1:]
+	return knownProgram(rec.Program)
 }
 
 // skipDecoration drops what a syslog daemon adds to the line, from its
