@@ -195,7 +195,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	keepNoTRecords(infos)
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
-	res.TimeZone = zoneName(cfg.Location)
+	res.TimeZone = cfg.Location.String()
 	if !cfg.Analysis.Since.IsZero() {
 		res.Since = cfg.Analysis.Since.UTC().Format(time.RFC3339Nano)
 	}
@@ -247,13 +247,6 @@ func onceWithLogs(add func(*mailtriage.Event)) (logEmit, recordEmit func(*mailtr
 // interrupted reports whether err is ctx's end: the user's ^C.
 func interrupted(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && errors.Is(err, ctx.Err())
-}
-
-func zoneName(loc *time.Location) string {
-	if loc == nil {
-		return "UTC"
-	}
-	return loc.String()
 }
 
 // firstStamp finds the first timestamp in an input's head, so files are
