@@ -298,10 +298,6 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 	if postqueue.Text(head) {
 		return info, nil, errMailq(in)
 	}
-	if postfixlog.Monotonic(firstLine(head)) {
-		return info, nil, fmt.Errorf("%s: journalctl -o short-monotonic output, whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time; "+
-			"export with -o short-iso instead (journalctl -u 'postfix*' -o short-iso)", in.Name)
-	}
 	if mode := journalMode(head); mode != "" {
 		return info, nil, errJournalMode(in, mode)
 	}

@@ -33,6 +33,8 @@ var (
 func journalMode(head []byte) string {
 	first := firstLine(head)
 	switch {
+	case postfixlog.Monotonic(first):
+		return "short-monotonic"
 	case journalVerbose.Match(first):
 		return "verbose"
 	case journalShortFull.Match(first):
@@ -72,14 +74,17 @@ func catOutput(head []byte) bool {
 // errJournalMode says an input is a journalctl export in mode, and what
 // to export instead.
 func errJournalMode(in *source.Input, mode string) error {
-	why := "which mailtriage does not read"
+	why, instead := "which mailtriage does not read", "-o short-iso or -o json"
 	switch mode {
 	case "cat":
 		why = "which has the messages without their times, so they cannot be placed in time"
+	case "short-monotonic":
+		why = "whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time"
+		instead = "-o short-iso"
 	case "short-delta":
 		why = "whose stamps are seconds since boot: it has no wall-clock time, so its lines cannot be placed in time"
 	case "short-full":
 		why = "whose stamps name their zone by an abbreviation (CET, EST), which does not say which zone it is"
 	}
-	return fmt.Errorf("%s: journalctl -o %s output, %s; export with -o short-iso or -o json instead (journalctl -u 'postfix*' -o short-iso)", in.Name, mode, why)
+	return fmt.Errorf("%s: journalctl -o %s output, %s; export with %s instead (journalctl -u 'postfix*' -o short-iso)", in.Name, mode, why, instead)
 }
