@@ -16,12 +16,12 @@ import (
 	"strconv"
 )
 
-// Resolve returns where a report for path is written: path itself, or
+// resolve returns where a report for path is written: path itself, or
 // the file a symbolic link points to, there yet or not, so that the link
-// stays. direct says
-// path is no regular file (a device such as /dev/stdout or /dev/null, a
-// named pipe): it is written to as it is, never replaced.
-func Resolve(path string) (real string, direct bool) {
+// stays. direct says path is no regular file (a device such as
+// /dev/stdout or /dev/null, a named pipe): it is written to as it is,
+// never replaced.
+func resolve(path string) (real string, direct bool) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return dangling(path), false
@@ -61,7 +61,7 @@ func CheckWritable(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s: %w", path, ErrIsDir)
 	}
-	path, direct := Resolve(path)
+	path, direct := resolve(path)
 	if direct {
 		return nil
 	}
@@ -78,7 +78,7 @@ func CheckWritable(path string) error {
 // existing file keeps its permissions, since a report may name people.
 func Write(path string, data []byte) error {
 	name := path
-	path, direct := Resolve(path)
+	path, direct := resolve(path)
 	if direct {
 		return writeDirect(name, path, data)
 	}
