@@ -65,7 +65,7 @@ func CheckWritable(path string) error {
 	if direct {
 		return nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := Temp(path) // as Write will make it
 	if err != nil {
 		return fmt.Errorf("%s: cannot write there: %w", path, unwrapPath(err))
 	}
