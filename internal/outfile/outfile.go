@@ -20,36 +20,41 @@ import (
 // the file a symbolic link points to, there yet or not, so that the link
 // stays. direct says path is no regular file (a device such as
 // /dev/stdout or /dev/null, a named pipe): it is written to as it is,
-// never replaced.
-func resolve(path string) (real string, direct bool) {
+// never replaced. Links that loop are an error, as they are to a shell's
+// "> path": any path chosen would replace one of them.
+func resolve(path string) (real string, direct bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return dangling(path), false
+		if real, ok := dangling(path); ok {
+			return real, false, nil
+		}
+		return "", false, err
 	}
 	if !st.Mode().IsRegular() {
-		return path, true
+		return path, true, nil
 	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return real, false
+		return real, false, nil
 	}
-	return path, false
+	return path, false, nil
 }
 
 // dangling returns where a symbolic link to nothing points, which is
 // where a shell's "> path" creates the file, so that the link stays;
-// anything else is path itself.
-func dangling(path string) string {
-	for range 40 { // as the kernel's limit on links followed (ELOOP)
+// anything else is path itself. It is false for links that still lead to
+// a link after as many as the kernel follows (ELOOP).
+func dangling(path string) (string, bool) {
+	for range 40 {
 		target, err := os.Readlink(path)
 		if err != nil {
-			return path
+			return path, true
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(filepath.Dir(path), target)
 		}
 		path = target
 	}
-	return path
+	return "", false
 }
 
 // ErrIsDir is returned by CheckWritable for a folder.
@@ -61,13 +66,16 @@ func CheckWritable(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s: %w", path, ErrIsDir)
 	}
-	path, direct := resolve(path)
+	real, direct, err := resolve(path)
+	if err != nil {
+		return fmt.Errorf("%s: cannot write there: %w", path, unwrapPath(err))
+	}
 	if direct {
 		return nil
 	}
-	f, err := Temp(path) // as Write will make it
+	f, err := Temp(real) // as Write will make it
 	if err != nil {
-		return fmt.Errorf("%s: cannot write there: %w", path, unwrapPath(err))
+		return fmt.Errorf("%s: cannot write there: %w", real, unwrapPath(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())
@@ -78,7 +86,10 @@ func CheckWritable(path string) error {
 // existing file keeps its permissions, since a report may name people.
 func Write(path string, data []byte) error {
 	name := path
-	path, direct := resolve(path)
+	path, direct, err := resolve(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, unwrapPath(err))
+	}
 	if direct {
 		return writeDirect(name, path, data)
 	}

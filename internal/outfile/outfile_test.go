@@ -95,3 +95,26 @@ func TestWriteDanglingLink(t *testing.T) {
 		t.Errorf("the link's target holds %q, %v", b, err)
 	}
 }
+
+// TestWriteLinkLoop: links that point at each other are refused, as
+// "> link" refuses them (ELOOP), and both stay links: none is replaced by
+// the report.
+func TestWriteLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.html"), filepath.Join(dir, "b.html")
+	if err := os.Symlink("b.html", a); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	os.Symlink("a.html", b)
+	if err := CheckWritable(a); err == nil || !strings.Contains(err.Error(), a) {
+		t.Errorf("CheckWritable: %v, want an error naming %s", err, a)
+	}
+	if err := Write(a, []byte("report")); err == nil || !strings.Contains(err.Error(), a) {
+		t.Errorf("Write: %v, want an error naming %s", err, a)
+	}
+	for _, l := range []string{a, b} {
+		if st, err := os.Lstat(l); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link: %v", l, err)
+		}
+	}
+}
