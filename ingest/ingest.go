@@ -84,25 +84,8 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		cfg.Location = time.UTC
 	}
 	rep := &Report{Samples: map[string][]postfix.Sample{}}
-	var inputs []*source.Input
-	var failed []analysis.Input
-	seen := map[string]bool{}
-	for _, name := range names {
-		if id := source.Identity(name); id != "" {
-			if seen[id] {
-				log.Warn("input given twice; read once", "input", name)
-				continue
-			}
-			seen[id] = true
-		}
-		in, err := source.Open(ctx, name, stdin)
-		if err != nil {
-			rep.Errors = append(rep.Errors, &InputError{Name: name, Err: err})
-			failed = append(failed, analysis.Input{Name: name, Error: err.Error()})
-			continue
-		}
-		inputs = append(inputs, in)
-	}
+	inputs, failed, errs := openInputs(ctx, names, stdin, log)
+	rep.Errors = errs
 	source.Order(inputs, firstStamp(cfg))
 
 	an := analysis.New(cfg.Analysis)
@@ -181,12 +164,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		}
 		infos = append(infos, inUTC(info))
 	}
-	// What is still queued at the end of the inputs, or of the window if
-	// they go on past it, is pending then.
-	end := last
-	if until := cfg.Analysis.Until; !until.IsZero() && !end.Before(until) {
-		end = until
-	}
+	end := windowEnd(last, cfg.Analysis.Until)
 	an.Closing()
 	tr.Finish(end)
 	if lt != nil {
@@ -204,6 +182,39 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	}
 	rep.Result = res
 	return rep
+}
+
+// openInputs opens the named inputs, each file once however often it is named,
+// and lists those that cannot be opened, in the order given.
+func openInputs(ctx context.Context, names []string, stdin io.Reader, log *slog.Logger) (inputs []*source.Input, failed []analysis.Input, errs []*InputError) {
+	seen := map[string]bool{}
+	for _, name := range names {
+		if id := source.Identity(name); id != "" {
+			if seen[id] {
+				log.Warn("input given twice; read once", "input", name)
+				continue
+			}
+			seen[id] = true
+		}
+		in, err := source.Open(ctx, name, stdin)
+		if err != nil {
+			errs = append(errs, &InputError{Name: name, Err: err})
+			failed = append(failed, analysis.Input{Name: name, Error: err.Error()})
+			continue
+		}
+		inputs = append(inputs, in)
+	}
+	return inputs, failed, errs
+}
+
+// windowEnd is when what is still queued at the end is pending: the end
+// of the inputs (their last stamp), or of the window if they go on past
+// it, since the analysis is then of the inputs cut at until.
+func windowEnd(last, until time.Time) time.Time {
+	if !until.IsZero() && !last.Before(until) {
+		return until
+	}
+	return last
 }
 
 // onceWithLogs returns the emit functions of the Postfix logs' tracker
