@@ -184,8 +184,8 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	return rep
 }
 
-// openInputs opens the named inputs, each file once however often it is named,
-// and lists those that cannot be opened, in the order given.
+// openInputs opens the named inputs, each file once however often it is
+// named, and lists those that cannot be opened, in the order given.
 func openInputs(ctx context.Context, names []string, stdin io.Reader, log *slog.Logger) (inputs []*source.Input, failed []analysis.Input, errs []*InputError) {
 	seen := map[string]bool{}
 	for _, name := range names {
