@@ -144,8 +144,8 @@ func NewTracker(lanes Lanes, classify Classifier, emit func(*mailtriage.Event)) 
 // default, leaves nothing out.
 func (t *Tracker) StopAt(end time.Time) { t.end = end }
 
-// after reports whether r comes at or after the end StopAt set.
-func (t *Tracker) after(r *Record) bool {
+// pastEnd reports whether r comes at or after the end StopAt set.
+func (t *Tracker) pastEnd(r *Record) bool {
 	return !t.end.IsZero() && !r.Time.Before(t.end)
 }
 
@@ -154,7 +154,7 @@ func (t *Tracker) after(r *Record) bool {
 // locally), whose deliveries are not the sender's mail and are left out
 // of the attempts, as the Postfix reader leaves them.
 func (t *Tracker) Queued(r *Record, notification bool) {
-	if t.after(r) {
+	if t.pastEnd(r) {
 		return
 	}
 	m := t.message(r)
@@ -163,7 +163,7 @@ func (t *Tracker) Queued(r *Record, notification bool) {
 
 // Add takes one record.
 func (t *Tracker) Add(r *Record) {
-	if r.Recipient == "" || t.after(r) {
+	if r.Recipient == "" || t.pastEnd(r) {
 		return
 	}
 	m := t.message(r)
@@ -230,7 +230,7 @@ func (t *Tracker) Add(r *Record) {
 // message left with no recipient by hand-offs is not counted: it is the
 // same message as the one that carries on.
 func (t *Tracker) Handoff(r *Record) {
-	if t.after(r) {
+	if t.pastEnd(r) {
 		return
 	}
 	m := t.message(r)
@@ -401,7 +401,7 @@ func (t *Tracker) base(m *message, rc *recipient, kind mailtriage.Kind, status m
 // as Sendmail's "Cannot send message for 5 days"), each with its root
 // cause.
 func (t *Tracker) End(r *Record) {
-	if t.after(r) {
+	if t.pastEnd(r) {
 		return
 	}
 	m := t.message(r)
