@@ -195,18 +195,16 @@ func parse5424(c *Clock, rest []byte, rec *Record) error {
 		return ErrNotSyslog // "-", the NILVALUE, is no time either
 	}
 	rec.setTime(c, t, rest[:n])
-	var host, app []byte
+	var header [4][]byte // HOSTNAME APP-NAME PROCID MSGID
 	fields := rest[n+1:]
-	for _, f := range []*[]byte{&host, &app, nil, nil} { // PROCID and MSGID are skipped
+	for i := range header {
 		sp := bytes.IndexByte(fields, ' ')
 		if sp <= 0 {
 			return ErrNotSyslog
 		}
-		if f != nil {
-			*f = fields[:sp]
-		}
-		fields = fields[sp+1:]
+		header[i], fields = fields[:sp], fields[sp+1:]
 	}
+	host, app := header[0], header[1]
 	msg, ok := skipStructuredData(fields)
 	if !ok {
 		return ErrNotSyslog
