@@ -242,13 +242,13 @@ func skipStructuredData(s []byte) ([]byte, bool) {
 			s = s[i+1:]
 		}
 	}
-	if len(s) > 0 && s[0] != ' ' {
+	switch {
+	case len(s) == 0:
+		return s, true // no MSG
+	case s[0] != ' ':
 		return nil, false
 	}
-	if len(s) > 0 {
-		s = s[1:]
-	}
-	return s, true
+	return s[1:], true
 }
 
 // parseTagged reads what follows the stamp: " host tag[pid]: text".
