@@ -170,7 +170,7 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	if lt != nil {
 		lt.Finish(end) // after tr's: a snapshot's events come last
 	}
-	keepNoTRecords(infos)
+	dropNoTRecords(infos)
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
 	res.TimeZone = cfg.Location.String()
@@ -508,10 +508,10 @@ func formatOf(in *source.Input, forced string) string {
 // noTRecords is the limit of a PowerMTA accounting file without t rows.
 const noTRecords = "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows"
 
-// keepNoTRecords drops noTRecords from the inputs when another PowerMTA
+// dropNoTRecords drops noTRecords from the inputs when another PowerMTA
 // input of the run has t rows: the record types are set per <acct-file>,
 // so a rotated file without them had no deferral to write.
-func keepNoTRecords(infos []analysis.Input) {
+func dropNoTRecords(infos []analysis.Input) {
 	sawT := false
 	for _, in := range infos {
 		if in.Format == PowerMTA && in.Error == "" && in.MatchedLines > 0 && !slices.Contains(in.Limits, noTRecords) {
