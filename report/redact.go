@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/internal/addrtext"
@@ -27,15 +28,25 @@ func NewRedactor(key []byte) *Redactor {
 // Text replaces the local part of every address in s with its token,
 // "r-" and 12 hexadecimal digits.
 func (rd *Redactor) Text(s string) string {
-	return rd.addrs.Replace(s, func(a string) string {
-		at := len(a) - 1
-		for a[at] != '@' {
-			at--
-		}
-		mac := hmac.New(sha256.New, rd.key)
-		mac.Write([]byte(a[:at]))
-		return "r-" + hex.EncodeToString(mac.Sum(nil)[:6]) + a[at:]
-	})
+	return rd.addrs.Replace(s, rd.addr)
+}
+
+// addr replaces the local part of a, an address on its own (a listed
+// recipient, a hard bounce), whatever it holds: Text finds in free text
+// only dot-atom addresses with a dotted domain, so a quoted local part
+// ("john q"@example.com) or a domain without a dot (root@intranet)
+// would pass it whole. An address without "@" is all local part.
+func (rd *Redactor) addr(a string) string {
+	if a == "" {
+		return a
+	}
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		at = len(a)
+	}
+	mac := hmac.New(sha256.New, rd.key)
+	mac.Write([]byte(a[:at]))
+	return "r-" + hex.EncodeToString(mac.Sum(nil)[:6]) + a[at:]
 }
 
 // Result rewrites r in place: every reply text, example, finding and listed
@@ -58,13 +69,13 @@ func (rd *Redactor) Result(r *analysis.Result) {
 	}
 	for _, list := range [][]analysis.RecipientOutcome{r.ExpiredRecipients, r.PendingRecipients} {
 		for i := range list {
-			list[i].Recipient = rd.Text(list[i].Recipient)
+			list[i].Recipient = rd.addr(list[i].Recipient)
 			list[i].Sender = analysis.FoldSender(list[i].Sender)
 			list[i].LastReply = rd.Text(list[i].LastReply)
 		}
 	}
 	for i := range r.HardBounces {
-		r.HardBounces[i] = rd.Text(r.HardBounces[i])
+		r.HardBounces[i] = rd.addr(r.HardBounces[i])
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]

@@ -560,3 +560,35 @@ func TestZoneNoteYear(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactListedAddresses: a listed recipient and a hard bounce are
+// addresses on their own, hidden whatever they hold: a domain without a
+// dot (root@intranet, a local mailbox) or a quoted local part, which no
+// search of free text finds, and the same token as in a reply's text.
+func TestRedactListedAddresses(t *testing.T) {
+	rd := NewRedactor([]byte("test key"))
+	for _, addr := range []string{"secretroot@intranet", `"john q.public"@example.com`, "jane.doe@contoso.example", "postmaster"} {
+		r := &analysis.Result{
+			ExpiredRecipients: []analysis.RecipientOutcome{{Recipient: addr}},
+			PendingRecipients: []analysis.RecipientOutcome{{Recipient: addr}},
+			HardBounces:       []string{addr},
+		}
+		rd.Result(r)
+		local := addr
+		if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+			local = addr[:at]
+		}
+		for _, got := range []string{r.ExpiredRecipients[0].Recipient, r.PendingRecipients[0].Recipient, r.HardBounces[0]} {
+			if strings.Contains(got, local) || !strings.HasPrefix(got, "r-") || !strings.HasSuffix(got, addr[len(local):]) {
+				t.Errorf("%q redacted to %q", addr, got)
+			}
+		}
+	}
+	// The token is the one the same address has in a reply.
+	const jane = "jane.doe@contoso.example"
+	r := &analysis.Result{PendingRecipients: []analysis.RecipientOutcome{{Recipient: jane}}}
+	rd.Result(r)
+	if got, want := r.PendingRecipients[0].Recipient, rd.Text(jane); got != want {
+		t.Errorf("listed %q, in text %q", got, want)
+	}
+}
