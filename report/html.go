@@ -200,6 +200,7 @@ var htmlFuncs = template.FuncMap{
 	// above already shows (read errors start with it).
 	"inputError": func(name, err string) string { return strings.TrimPrefix(err, name+": ") },
 	"join":       func(l []string) string { return strings.Join(l, ", ") },
+	"input":      displayName,
 	"dash":       func(s string) string { return nonEmpty(s, "-") },
 	"isURL":      func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
 	// hot marks a deferral rate worth a look, as the text report does.
@@ -501,7 +502,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <thead><tr><th>input</th><th>format</th><th class="n">bytes</th><th class="n">lines</th><th class="n">matched</th><th class="n">other programs</th><th class="n">unreadable</th><th>first</th><th>last</th></tr></thead>
 <tbody>
 {{- range .R.Inputs}}
-<tr{{if .Error}} class="err"{{end}}><td>{{.Name}}</td><td>{{dash .Format}}</td><td class="n">{{n .Bytes}}</td><td class="n">{{n .Lines}}</td><td class="n">{{n .MatchedLines}}</td><td class="n">{{n .OtherLines}}</td><td class="n">{{n (sum .Unparsed .Overlong)}}</td><td class="mono nowrap">{{time .First}}</td><td class="mono nowrap">{{time .Last}}</td></tr>
+<tr{{if .Error}} class="err"{{end}}><td>{{input .Name}}</td><td>{{dash .Format}}</td><td class="n">{{n .Bytes}}</td><td class="n">{{n .Lines}}</td><td class="n">{{n .MatchedLines}}</td><td class="n">{{n .OtherLines}}</td><td class="n">{{n (sum .Unparsed .Overlong)}}</td><td class="mono nowrap">{{time .First}}</td><td class="mono nowrap">{{time .Last}}</td></tr>
 {{- if .Error}}
 <tr class="err"><td colspan="9"><strong>✗ error:</strong> {{inputError .Name .Error}}</td></tr>
 {{- end}}

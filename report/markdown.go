@@ -119,7 +119,7 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 			p("- **%s**\n", mdEscape(in.Error))
 			continue
 		}
-		p("- %s: %s\n", mdEscape(in.Name), mdEscape(inputCounts(in)))
+		p("- %s: %s\n", mdEscape(displayName(in.Name)), mdEscape(inputCounts(in)))
 		for _, l := range in.Limits {
 			p("  - %s\n", mdEscape(l))
 		}

@@ -592,3 +592,17 @@ func TestRedactListedAddresses(t *testing.T) {
 		t.Errorf("listed %q, in text %q", got, want)
 	}
 }
+
+// TestStandardInputNamed: an input read from standard input ("-") is
+// named so in every format, as the text report does, not as a bare "-".
+func TestStandardInputNamed(t *testing.T) {
+	r := &analysis.Result{Inputs: []analysis.Input{{Name: "-", Format: "postfix", Lines: 4, MatchedLines: 4}}}
+	for name, out := range renderAll(t, r) {
+		if !strings.Contains(out, "standard input") {
+			t.Errorf("%s does not name standard input:\n%s", name, out)
+		}
+		if strings.Contains(out, "- -:") || strings.Contains(out, "<td>-</td><td>postfix") {
+			t.Errorf("%s names standard input \"-\":\n%s", name, out)
+		}
+	}
+}
