@@ -136,8 +136,23 @@ func inputSpan(r *analysis.Result) string {
 
 // pendingNote says when the pending recipients were still queued: when
 // the log ended, or at --until when the window ends before the log does,
-// as the analysis then is the log cut there.
+// as the analysis then is the log cut there; a queue snapshot (postqueue
+// -j) alone is no log: its recipients were queued when it was taken.
 func pendingNote(r *analysis.Result) string {
+	snapshot := false
+	for _, in := range r.Inputs {
+		if in.Error != "" {
+			continue
+		}
+		if in.Format != "postqueue" {
+			snapshot = false
+			break
+		}
+		snapshot = true
+	}
+	if snapshot {
+		return "in the queue snapshot"
+	}
 	if until, err := time.Parse(time.RFC3339, r.Until); err == nil {
 		if _, to := r.Span(); to.Equal(until) {
 			return "when the window ended"

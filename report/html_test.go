@@ -519,3 +519,21 @@ func TestHTMLPendingNote(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLPendingNoteSnapshot: a queue snapshot (postqueue -j) is no log:
+// its pending recipients are those in the snapshot, not "when the log
+// ended".
+func TestHTMLPendingNoteSnapshot(t *testing.T) {
+	snap := analysis.Input{Name: "queue.json", Format: "postqueue", Lines: 9, MatchedLines: 9,
+		First: at(4, 6), Last: at(4, 6)}
+	r := &analysis.Result{Summary: analysis.Summary{Recipients: 9, Pending: 9}, Inputs: []analysis.Input{snap}}
+	const want = "<span>pending</span><b>9</b><small>in the queue snapshot</small>"
+	if page := renderHTML(t, r); !strings.Contains(page, want) {
+		t.Errorf("snapshot alone: no %q", want)
+	}
+	// Beside a log, the log's end is when they were counted.
+	r.Inputs = append(r.Inputs, analysis.Input{Name: "mail.log", Format: "postfix", Lines: 10, MatchedLines: 10, First: at(3, 21), Last: at(4, 5)})
+	if page := renderHTML(t, r); !strings.Contains(page, "<small>when the log ended</small>") {
+		t.Errorf("snapshot and log: not %q", "when the log ended")
+	}
+}
