@@ -114,10 +114,15 @@ func newHTMLView(r *analysis.Result) *htmlView {
 	return v
 }
 
-// inputSpan is the first to the last timestamp over all inputs.
+// inputSpan is the first to the last timestamp over all inputs; without
+// one, why: no input held a mail record (it could not be read, or its
+// lines, stamped or not, were other programs'), or the records had no
+// time.
 func inputSpan(r *analysis.Result) string {
 	var first, last time.Time
+	records := false
 	for _, in := range r.Inputs {
+		records = records || in.MatchedLines > 0
 		if !in.First.IsZero() && (first.IsZero() || in.First.Before(first)) {
 			first = in.First
 		}
@@ -126,6 +131,8 @@ func inputSpan(r *analysis.Result) string {
 		}
 	}
 	switch {
+	case first.IsZero() && !records:
+		return "no mail records"
 	case first.IsZero():
 		return "no timestamps"
 	case first.Equal(last):

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/internal/numfmt"
@@ -22,7 +24,7 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	s := r.Summary
 	p("# Delivery incident report\n\n")
-	p("%s. Times are UTC%s.\n\n", inputSpan(r), zoneNote(r))
+	p("%s. Times are UTC%s.\n\n", upperFirst(inputSpan(r)), zoneNote(r))
 	if r.Since != "" || r.Until != "" {
 		p("Window: since %s until %s; the figures cover only these events.\n\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
 	}
@@ -154,4 +156,12 @@ func replyCode(code int, enhanced string) string {
 		s += " " + enhanced
 	}
 	return s
+}
+
+// upperFirst starts a sentence with a capital: "at 2026-11-27 10:00Z"
+// (a queue snapshot's instant) or "no mail records" open the report's
+// first line.
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }

@@ -606,3 +606,30 @@ func TestStandardInputNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanWithoutStamps: a report with no time span says why, in every
+// format: the inputs held no mail record (a missing file; lines, with
+// stamps, of other programs); "no timestamps" is for records that had
+// none. Markdown starts its sentence with a capital.
+func TestSpanWithoutStamps(t *testing.T) {
+	for _, tc := range []struct {
+		inputs []analysis.Input
+		want   string
+	}{
+		{[]analysis.Input{{Name: "missing.log", Error: "missing.log: no such file"}}, "no mail records"},
+		{[]analysis.Input{{Name: "auth.log", Format: "postfix", Lines: 2, OtherLines: 2,
+			Error: "auth.log: no Postfix log lines among 2 lines; is it a Postfix mail log?"}}, "no mail records"},
+		{[]analysis.Input{{Name: "export.csv", Format: "esp", Lines: 2, MatchedLines: 2}}, "no timestamps"},
+	} {
+		r := &analysis.Result{Inputs: tc.inputs}
+		for name, out := range renderAll(t, r) {
+			want := tc.want
+			if name == "markdown" {
+				want = strings.ToUpper(want[:1]) + want[1:] + ". Times are UTC."
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("%s of %+v: no %q:\n%s", name, tc.inputs, want, out)
+			}
+		}
+	}
+}
