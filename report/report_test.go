@@ -633,3 +633,17 @@ func TestSpanWithoutStamps(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactQuotedLocalPart: a reply quoting a recipient whose local part
+// is a quoted string hides it, with the token its listed address has.
+func TestRedactQuotedLocalPart(t *testing.T) {
+	const addr = `"john q.public"@example.com`
+	r := &analysis.Result{
+		Responses:         []analysis.Response{{Example: "552 5.2.2 <" + addr + "> Mailbox full"}},
+		PendingRecipients: []analysis.RecipientOutcome{{Recipient: addr}},
+	}
+	NewRedactor([]byte("k")).Result(r)
+	if got := r.Responses[0].Example; strings.Contains(got, "john") || !strings.Contains(got, "<"+r.PendingRecipients[0].Recipient+">") {
+		t.Errorf("reply redacted to %q, listed address to %q", got, r.PendingRecipients[0].Recipient)
+	}
+}

@@ -1,9 +1,9 @@
 // Package addrtext finds mail addresses in free text: the SMTP replies,
 // bounce texts and log lines that quote a recipient ("550 5.1.1
-// <jane@example.com>: user unknown"). It matches the dot-atom Mailbox of
-// RFC 5321 §4.1.2 with the UTF-8 local parts and domains of RFC 6531
-// (josé@exemplo.com.br), so no recipient slips through a report that
-// promises to hide them.
+// <jane@example.com>: user unknown"). It matches the Mailbox of RFC 5321
+// §4.1.2, its local part a dot-atom or a quoted string, with the UTF-8
+// local parts and domains of RFC 6531 (josé@exemplo.com.br), so no
+// recipient slips through a report that promises to hide them.
 package addrtext
 
 import "regexp"
@@ -12,10 +12,13 @@ import "regexp"
 // §3.3 extends atext to UTF-8). A leading quote, backquote or dot is left
 // out, so in "'jane@example.com'" the quote stays text.
 const (
-	first  = `[\p{L}\p{N}!#$%&*+/=?^_{|}~-]`
-	atext  = `[\p{L}\p{N}!#$%&'*+/=?^_` + "`" + `{|}~.-]`
-	label  = `[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?`
-	source = first + atext + `*@` + label + `(?:\.` + label + `)+`
+	first = `[\p{L}\p{N}!#$%&*+/=?^_{|}~-]`
+	atext = `[\p{L}\p{N}!#$%&'*+/=?^_` + "`" + `{|}~.-]`
+	label = `[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?`
+	// quoted is RFC 5321's Quoted-string local part ("john q"@example.com),
+	// quoted pairs included: rare, but a recipient all the same.
+	quoted = `"(?:[^"\\\r\n]|\\.)*"`
+	source = `(?:` + quoted + `|` + first + atext + `*)@` + label + `(?:\.` + label + `)+`
 )
 
 // Finder finds addresses. It is safe for concurrent use.

@@ -20,6 +20,10 @@ func TestAll(t *testing.T) {
 		{"550 josé@exemplo.com.br não existe", []string{"josé@exemplo.com.br"}},
 		{"mailbox 用户@例子.中国 full", []string{"用户@例子.中国"}},
 		{"(sofia@yahoo.com) and <bob+tag@mail.example.net>", []string{"sofia@yahoo.com", "bob+tag@mail.example.net"}},
+		{`552 5.2.2 <"john q.public"@example.com> Mailbox full`, []string{`"john q.public"@example.com`}},
+		{`550 <"a\"b@c"@example.com> unknown`, []string{`"a\"b@c"@example.com`}},
+		{`said "hello" to jane@example.com`, []string{"jane@example.com"}},
+		{`"Jane Doe" <jane@example.com>`, []string{"jane@example.com"}},
 		{"no address here, just 4.7.0 and user@localhost", nil},
 	} {
 		if got := f.All(tt.text); !slices.Equal(got, tt.want) {
