@@ -284,9 +284,10 @@ type Incident struct {
 	Reply Response `json:"dominant_reply"`
 }
 
-// Span is the period the analysis covers, as analyze heads its report:
-// from the first to the last stamp of its inputs, narrowed to the
-// --since/--until window when one was given. A queue timeout logged days
+// Span is the period the analysis covers: from the first to the last
+// stamp of its inputs, narrowed to the --since/--until window when one was
+// given (analyze's report heads with the inputs' span and states the
+// window after it). A queue timeout logged days
 // after the lane's last attempt is inside it. A saved analysis that
 // names no input's stamps falls back to the hours that had attempts.
 func (r *Result) Span() (from, to time.Time) {

@@ -136,7 +136,8 @@ func (t *textWriter) summary(r *analysis.Result) {
 	}
 	t.printf("  %s\n", t.paint(dim, t.wrap("An attempt is one try to deliver to one recipient, answered or not; the deferral rate is deferrals / attempts. "+
 		"Local deferrals are recipients the MTA held back without trying (a suspended destination): not attempts. "+
-		"Notifications are the bounce and delay notices the MTA sent back to senders: counted apart.", 2)))
+		"Notifications are the bounce and delay notices the MTA sent back to senders: counted apart. "+
+		"Pending recipients were still queued when the inputs ended, or the --until window did.", 2)))
 }
 
 func warnIf(b bool) string {
