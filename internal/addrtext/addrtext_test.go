@@ -25,6 +25,9 @@ func TestAll(t *testing.T) {
 		{`said "hello" to jane@example.com`, []string{"jane@example.com"}},
 		{`"Jane Doe" <jane@example.com>`, []string{"jane@example.com"}},
 		{"no address here, just 4.7.0 and user@localhost", nil},
+		// RFC 5321 §4.1.2 Path: in angle brackets, a one-label domain.
+		{"550 5.1.1 <root@intranet>: Recipient address rejected", []string{"root@intranet"}},
+		{`550 <"q r"@mailhost> unknown, and <a@b.example>`, []string{`"q r"@mailhost`, "a@b.example"}},
 	} {
 		if got := f.All(tt.text); !slices.Equal(got, tt.want) {
 			t.Errorf("All(%q) = %q, want %q", tt.text, got, tt.want)
@@ -42,4 +45,19 @@ func FuzzReplace(f *testing.F) {
 			t.Errorf("an address survived: %q -> %q", s, out)
 		}
 	})
+}
+
+// TestReplace: an address is replaced where it stands; a Path keeps its
+// brackets, and text without an address comes back as it was.
+func TestReplace(t *testing.T) {
+	f := New()
+	for _, tt := range []struct{ in, want string }{
+		{"550 <root@intranet> unknown", "550 <(r)> unknown"},
+		{"to jane@example.com and <bob@example.net>.", "to (r) and <(r)>."},
+		{"nothing to hide", "nothing to hide"},
+	} {
+		if got := f.Replace(tt.in, func(string) string { return "(r)" }); got != tt.want {
+			t.Errorf("Replace(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }
