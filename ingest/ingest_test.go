@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -483,6 +484,48 @@ func TestSyslogProtocolProgramCut(t *testing.T) {
 		if !strings.Contains(rep.Errors[0].Error(), w) {
 			t.Errorf("%q does not say %q", rep.Errors[0], w)
 		}
+	}
+}
+
+// TestRepeatedHourZoneless: stamps that carry a year but no zone, read in
+// --tz, are settled in the hour repeated when clocks go back (Europe/Berlin,
+// 25 October 2026, 03:00 CEST becomes 02:00 CET) as traditional ones are:
+// a line of the second pass follows the first pass, it does not land on it.
+func TestRepeatedHourZoneless(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	walls := []string{"02:30:00", "02:59:00", "02:10:00", "02:40:00", "03:05:00"} // the third and fourth: second pass
+	postfix := "2026-10-25T02:00:00 mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<news@shop.example.net>, size=1, nrcpt=1 (queue active)\n"
+	exim := "2026-10-25 02:00:00 1tsXyZ-000Abc-9Q <= news@shop.example.net H=app1 [10.0.0.5] P=esmtp S=4821 id=a@shop.example.net\n"
+	pmta := "type,timeLogged,timeQueued,orig,rcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,header_Message-Id\n"
+	for _, w := range walls {
+		postfix += "2026-10-25T" + w + " mta1 postfix/smtp[2]: 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n"
+		exim += "2026-10-25 " + w + " 1tsXyZ-000Abc-9Q == jane@icloud.com R=dnslookup T=remote_smtp defer (-45) H=mx01.mail.icloud.com [17.57.154.6]: SMTP error from remote mail server after MAIL FROM:<news@shop.example.net>: 421 4.7.0 try later\n"
+		pmta += "t,2026-10-25 " + w + ",2026-10-25 02:00:00,news@shop.example.net,jane@icloud.com,delayed,4.7.0 (delayed),smtp;421 4.7.0 try later,mx01.mail.icloud.com (17.57.154.6),<a@shop.example.net>\n"
+	}
+	for _, tc := range []struct{ format, log string }{{Postfix, postfix}, {Exim, exim}, {PowerMTA, pmta}} {
+		t.Run(tc.format, func(t *testing.T) {
+			cfg := config(t)
+			cfg.Location = loc
+			rep := Logs(context.Background(), []string{"-"}, strings.NewReader(tc.log), cfg)
+			if rep.Failed() {
+				t.Fatal(rep.Errors)
+			}
+			got := map[string]int{}
+			for _, h := range rep.Result.Hourly {
+				got[h.Hour.UTC().Format("15")] += h.Attempts
+			}
+			// 02:30 and 02:59 CEST are 00:30 and 00:59 UTC; 02:10 and
+			// 02:40 CET are 01:10 and 01:40; 03:05 CET is 02:05.
+			if want := map[string]int{"00": 2, "01": 2, "02": 1}; !maps.Equal(got, want) {
+				t.Errorf("attempts by UTC hour %v, want %v", got, want)
+			}
+			if last := rep.Result.Inputs[0].Last.UTC().Format("15:04"); last != "02:05" {
+				t.Errorf("last stamp %s, want 02:05", last)
+			}
+		})
 	}
 }
 

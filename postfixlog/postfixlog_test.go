@@ -428,6 +428,20 @@ func TestClockInferYear(t *testing.T) {
 	}
 }
 
+// TestSettleKeepsTheYear: Settle, for stamps that carry their year, moves
+// none across a new year, which Fix would: files concatenated out of order
+// go back in time without a year of their own to lose.
+func TestSettleKeepsTheYear(t *testing.T) {
+	var r Rollover
+	dec, jan := time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)
+	if got := r.Settle(dec); !got.Equal(dec) {
+		t.Errorf("Settle(%v) = %v", dec, got)
+	}
+	if got := r.Settle(jan); !got.Equal(jan) {
+		t.Errorf("Settle(%v) after December = %v, want it unmoved", jan, got)
+	}
+}
+
 // TestLeapFor: the Gregorian leap years, which 29 February needs.
 func TestLeapFor(t *testing.T) {
 	for _, tc := range []struct{ year, month, day, want int }{

@@ -118,6 +118,15 @@ func (r *Rollover) Fix(t time.Time) time.Time {
 			t = t.AddDate(-1, 0, 0)
 		}
 	}
+	return r.Settle(t)
+}
+
+// Settle returns t, or, when t is in the hour repeated when clocks go
+// back, the reading of it that follows the line before (see Rollover).
+// Fix settles traditional stamps; Settle alone is for stamps that carry
+// their year but no zone (RFC 3339 without an offset, Exim's local time),
+// fed in line order through the same Rollover.
+func (r *Rollover) Settle(t time.Time) time.Time {
 	if alt, ok := r.otherReading(t); ok {
 		earlier, later := t, alt
 		if alt.Before(t) {

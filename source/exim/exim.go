@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 )
@@ -84,12 +85,13 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	roll := &postfixlog.Rollover{Location: loc}
 	for sc.Scan() {
 		st.Lines++
 		if st.Lines%4096 == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		st.line(sc.Text(), name, loc, t)
+		st.line(sc.Text(), name, roll, t)
 	}
 	if err := sc.Err(); err != nil {
 		return st, fmt.Errorf("%s: line %d: %w", name, st.Lines+1, err)
@@ -97,7 +99,9 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 	return st, nil
 }
 
-func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracker) {
+// line reads one line; roll settles its stamp, when it names no zone, in
+// the hour repeated when clocks go back (Exim logs local time).
+func (st *Stats) line(text, name string, roll *postfixlog.Rollover, t *lifecycle.Tracker) {
 	m := line.FindStringSubmatch(text)
 	if m == nil {
 		if strings.TrimSpace(text) != "" {
@@ -108,13 +112,14 @@ func (st *Stats) line(text, name string, loc *time.Location, t *lifecycle.Tracke
 		}
 		return
 	}
-	at, err := stamp(m[1], m[2], loc)
+	at, err := stamp(m[1], m[2], roll.Location)
 	if err != nil {
 		st.Bad++
 		return
 	}
 	if m[2] == "" {
 		st.Zoneless++
+		at = roll.Settle(at)
 	}
 	id, rest := m[3], m[4]
 	if id == "" {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 )
@@ -143,6 +144,7 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", name, err)
 	}
+	roll := &postfixlog.Rollover{Location: loc}
 	sawT := false
 	// The message each sender and recipient was last tried in, for the
 	// rb rows that come back later without timeQueued.
@@ -179,6 +181,11 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 			continue
 		}
 		rec, typ, err := cols.record(row, loc)
+		if err == nil && rec != nil && zoneless(field(row, cols.logged)) {
+			// Local time: the hour repeated when clocks go back is
+			// settled by the order of the rows.
+			rec.Time = roll.Settle(rec.Time)
+		}
 		if err != nil {
 			line, _ := cr.FieldPos(0)
 			st.bad(fmt.Sprintf("%s: line %d: %v", name, line, err))

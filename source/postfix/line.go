@@ -52,6 +52,7 @@ type line struct {
 	status      mailtriage.Status
 	agent       agent
 	traditional bool    // the stamp had no year; the rollover may move it
+	settle      bool    // the stamp had a year but no zone: the repeated hour may move it
 	loopback    bool    // relay= or client= is on this host
 	filterHop   bool    // a loopback delivery the receiver queued again: a content filter
 	classified  bool    // verdict holds the worker's classification
@@ -77,7 +78,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		return false
 	}
 	l := line{
-		time: rec.Time.UnixNano(), kind: rec.Kind, traditional: rec.Traditional, detail: -1,
+		time: rec.Time.UnixNano(), kind: rec.Kind, traditional: rec.Traditional, settle: rec.Zoneless && !rec.Traditional, detail: -1,
 		host: spanOf(c.buf, rec.Host), qid: spanOf(c.buf, rec.QueueID),
 	}
 	w.key = appendKey(w.key[:0], rec.Host, rec.QueueID)

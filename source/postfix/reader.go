@@ -232,8 +232,11 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 				var e entry
 				for i := range c.lines {
 					l := &c.lines[i]
-					if l.traditional {
+					switch {
+					case l.traditional:
 						l.time = roll.Fix(time.Unix(0, l.time)).UnixNano()
+					case l.settle:
+						l.time = roll.Settle(time.Unix(0, l.time)).UnixNano()
 					}
 					c.entry(i, &e)
 					if first.IsZero() || e.time.Before(first) {

@@ -97,8 +97,11 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 		return
 	}
 	traditional := postfixlog.Traditional(line)
-	if traditional {
+	switch {
+	case traditional:
 		at = roll.Fix(at)
+	case zoneless:
+		at = roll.Settle(at)
 	}
 	if !sendmailTag(tag) {
 		st.Other++
