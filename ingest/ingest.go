@@ -22,7 +22,6 @@ import (
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/journaljson"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
 	"github.com/mailtriage/mailtriage/source/bounces"
 	"github.com/mailtriage/mailtriage/source/esp"
@@ -33,6 +32,7 @@ import (
 	"github.com/mailtriage/mailtriage/source/postfix"
 	"github.com/mailtriage/mailtriage/source/postqueue"
 	"github.com/mailtriage/mailtriage/source/sendmail"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // Config is what an analysis needs.
@@ -275,7 +275,7 @@ func firstStamp(cfg Config) func(in *source.Input, head []byte) (time.Time, bool
 		if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
 			head = head[:i+1] // not a line cut by the end of the head
 		}
-		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+		clock := &syslogstamp.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 		if journaljson.Detect(head) {
 			// The time of the first entry that reads.
 			for _, entry := range bytes.Split(head, []byte("\n")) {
@@ -315,7 +315,7 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 	if programCut(head) {
 		return info, nil, errProgramCut(in)
 	}
-	clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+	clock := &syslogstamp.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 	opts := postfix.Options{Workers: cfg.Workers, Samples: cfg.Samples, MaxLine: maxLine}
 	if cfg.Classifier != nil {
 		c := cfg.Classifier
@@ -377,7 +377,7 @@ const maxLine = 64 << 10
 
 // read reads an input into the tracker: a plain file mapped into memory
 // and parsed in place, anything else through its reader.
-func read(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *postfix.Tracker, opts postfix.Options) (postfix.Stats, error) {
+func read(ctx context.Context, in *source.Input, clock *syslogstamp.Clock, tr *postfix.Tracker, opts postfix.Options) (postfix.Stats, error) {
 	if m, err := in.Map(); err == nil {
 		defer m.Close()
 		st, err := postfix.ReadBytes(ctx, m.Data, m.Release, clock, tr, opts)
@@ -397,7 +397,7 @@ func read(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *po
 // readJournal reads a journalctl JSON export into the tracker: each entry
 // becomes the syslog line it stands for, which the Postfix reader reads.
 // Lines are entries, and the unreadable entries count as unparsed lines.
-func readJournal(ctx context.Context, in *source.Input, clock *postfixlog.Clock, tr *postfix.Tracker, opts postfix.Options, samples int) (postfix.Stats, error) {
+func readJournal(ctx context.Context, in *source.Input, clock *syslogstamp.Clock, tr *postfix.Tracker, opts postfix.Options, samples int) (postfix.Stats, error) {
 	r, err := in.Reader()
 	if err != nil {
 		return postfix.Stats{}, err
@@ -568,7 +568,7 @@ func readRecords(ctx context.Context, in *source.Input, format string, lt *lifec
 		info.OtherLines, info.Zoneless = st.Other, st.Zoneless
 	case Sendmail:
 		var st sendmail.Stats
-		clock := &postfixlog.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
+		clock := &syslogstamp.Clock{Location: cfg.Location, Year: cfg.Year, Now: cfg.Now, Modified: in.Modified}
 		st, err = sendmail.Read(ctx, body, in.Name, clock, lt)
 		info.Lines, used, bad, samples, info.First, info.Last = st.Lines, st.Used, st.Bad, st.Samples, st.First, st.Last
 		info.OtherLines = st.Other

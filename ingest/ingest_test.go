@@ -19,11 +19,11 @@ import (
 	"github.com/mailtriage/mailtriage/analysis"
 	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/lane"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/provider"
 	"github.com/mailtriage/mailtriage/samplelog"
 	"github.com/mailtriage/mailtriage/source"
 	"github.com/mailtriage/mailtriage/source/postfix"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 func config(t testing.TB) Config {
@@ -146,7 +146,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := postfix.NewTracker(nil, nil, func(*mailtriage.Event) {})
-	_, err = postfix.ReadBytes(context.Background(), m.Data, m.Release, &postfixlog.Clock{}, tr, postfix.Options{Workers: 2})
+	_, err = postfix.ReadBytes(context.Background(), m.Data, m.Release, &syslogstamp.Clock{}, tr, postfix.Options{Workers: 2})
 	if !errors.Is(err, postfix.ErrTruncated) {
 		t.Fatalf("err = %v, want ErrTruncated", err)
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/source"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // The journalctl output modes (journalctl(1), --output) that carry no
@@ -33,7 +33,7 @@ var (
 func journalMode(head []byte) string {
 	first := firstLine(head)
 	switch {
-	case postfixlog.Monotonic(first):
+	case syslogstamp.Monotonic(first):
 		return "short-monotonic"
 	case journalVerbose.Match(first):
 		return "verbose"
@@ -60,7 +60,7 @@ func catOutput(head []byte) bool {
 		if len(line) == 0 {
 			continue
 		}
-		var c postfixlog.Clock
+		var c syslogstamp.Clock
 		if _, _, ok := c.Parse(line); ok {
 			return false // a line with a stamp: some other file
 		}

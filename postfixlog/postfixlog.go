@@ -3,8 +3,9 @@
 //
 //	<stamp> <host> <syslog_name>/<program>[<pid>]: [<queue id>: ]<text>
 //
-// The stamp is traditional ("Nov 30 10:00:01", RFC 3164), RFC 3339, or
-// seconds since the epoch ("1795540801.123456", journalctl -o short-unix). The
+// The stamp, read by package syslogstamp, is traditional ("Nov 30
+// 10:00:01", RFC 3164), RFC 3339, or seconds since the epoch
+// ("1795540801.123456", journalctl -o short-unix). The
 // syslog name may carry an instance and a service ("postfix-out/smtp",
 // "postfix/submission/smtpd", "postfix/amavis/smtp"). Queue ids are short
 // (hexadecimal) or long (enable_long_queue_ids). What some syslog daemons
@@ -31,6 +32,8 @@ import (
 	"bytes"
 	"errors"
 	"time"
+
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // Kind says what a Postfix line records.
@@ -118,7 +121,7 @@ var ErrNotPostfix = errors.New("postfixlog: not a postfix line")
 
 // Parse decodes one line (without its newline) into rec, reusing rec's
 // storage. Clock turns the stamp into a time and keeps the per-file year.
-func Parse(c *Clock, line []byte, rec *Record) error {
+func Parse(c *syslogstamp.Clock, line []byte, rec *Record) error {
 	*rec = Record{}
 	t, n, ok := c.Parse(line)
 	if !ok {
@@ -133,9 +136,9 @@ func Parse(c *Clock, line []byte, rec *Record) error {
 
 // setTime records a line's time and how its stamp, which c has just
 // read, gave it.
-func (rec *Record) setTime(c *Clock, t time.Time, stamp []byte) {
+func (rec *Record) setTime(c *syslogstamp.Clock, t time.Time, stamp []byte) {
 	rec.Time = t
-	rec.Traditional = Traditional(stamp)
+	rec.Traditional = syslogstamp.Traditional(stamp)
 	rec.Zoneless = c.Zoneless()
 }
 
@@ -144,8 +147,8 @@ func (rec *Record) setTime(c *Clock, t time.Time, stamp []byte) {
 // collector that writes what the network brought keeps it, or an RFC 5424
 // line ("<22>1 2026-11-30T10:00:01.123Z host postfix/smtp 1234 - - text"),
 // as syslog-ng and rsyslog write with their syslog-protocol formats.
-func parseWithPRI(c *Clock, line []byte, rec *Record) error {
-	rest, ok := skipPRI(line)
+func parseWithPRI(c *syslogstamp.Clock, line []byte, rec *Record) error {
+	rest, ok := syslogstamp.CutPRI(line)
 	if !ok {
 		return ErrNotSyslog
 	}
@@ -160,36 +163,11 @@ func parseWithPRI(c *Clock, line []byte, rec *Record) error {
 	return parseTagged(rest[n:], rec)
 }
 
-// TrimPRI returns line without the "<PRI>" it starts with, if any: what
-// follows is the stamp of a traditional line, or RFC 5424's version.
-func TrimPRI(line []byte) []byte {
-	if rest, ok := skipPRI(line); ok {
-		return rest
-	}
-	return line
-}
-
-// skipPRI returns line after its "<PRI>" (one to three digits, RFC 5424
-// section 6.2.1), or false when it starts with none.
-func skipPRI(line []byte) ([]byte, bool) {
-	if len(line) == 0 || line[0] != '<' {
-		return nil, false
-	}
-	i := 1
-	for i < len(line) && i <= 3 && line[i] >= '0' && line[i] <= '9' {
-		i++
-	}
-	if i == 1 || i >= len(line) || line[i] != '>' {
-		return nil, false
-	}
-	return line[i+1:], true
-}
-
 // parse5424 reads what follows an RFC 5424 header's version (section 6):
 // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]. Postfix's
 // syslog name and program are the APP-NAME ("postfix/smtp"), its pid the
 // PROCID; the MSG is the text it logged.
-func parse5424(c *Clock, rest []byte, rec *Record) error {
+func parse5424(c *syslogstamp.Clock, rest []byte, rec *Record) error {
 	t, n, ok := c.Parse(rest)
 	if !ok || n >= len(rest) || rest[n] != ' ' {
 		return ErrNotSyslog // "-", the NILVALUE, is no time either

@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // Stats says what a read saw.
@@ -85,7 +85,7 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	roll := &postfixlog.Rollover{Location: loc}
+	roll := &syslogstamp.Rollover{Location: loc}
 	for sc.Scan() {
 		st.Lines++
 		if st.Lines%4096 == 0 && ctx.Err() != nil {
@@ -101,7 +101,7 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 
 // line reads one line; roll settles its stamp, when it names no zone, in
 // the hour repeated when clocks go back (Exim logs local time).
-func (st *Stats) line(text, name string, roll *postfixlog.Rollover, t *lifecycle.Tracker) {
+func (st *Stats) line(text, name string, roll *syslogstamp.Rollover, t *lifecycle.Tracker) {
 	m := line.FindStringSubmatch(text)
 	if m == nil {
 		if strings.TrimSpace(text) != "" {

@@ -29,9 +29,9 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // Stats says what a read saw.
@@ -144,7 +144,7 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", name, err)
 	}
-	roll := &postfixlog.Rollover{Location: loc}
+	roll := &syslogstamp.Rollover{Location: loc}
 	sawT := false
 	// The message each sender and recipient was last tried in, for the
 	// rb rows that come back later without timeQueued.

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mailtriage/mailtriage/postfixlog"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // TestEntrySetsEveryField: chunk.entry fills a reused entry field by
@@ -13,7 +13,7 @@ import (
 // comes out as a fresh one does.
 func TestEntrySetsEveryField(t *testing.T) {
 	c := &chunk{buf: []byte("2026-11-30T10:00:12+00:00 mta1 postfix/smtp[1]: 4F1A22C0B3: to=<jane@icloud.com>, relay=mx02.mail.icloud.com[17.57.155.9]:25, delay=1.9, delays=0/0/0.9/0.95, dsn=4.7.0, status=deferred (host mx02.mail.icloud.com[17.57.155.9] said: 421 4.7.0 Deferred (in reply to MAIL FROM command))\n")}
-	c.clock = (&postfixlog.Clock{Year: 2026}).Fixed()
+	c.clock = (&syslogstamp.Clock{Year: 2026}).Fixed()
 	parseChunk(c, newWorker(nil, maphash.MakeSeed()), 0, 1<<16)
 	if len(c.lines) != 1 {
 		t.Fatalf("%d lines kept", len(c.lines))

@@ -13,6 +13,7 @@ import (
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // Options tune Read and ReadBytes.
@@ -77,7 +78,7 @@ type chunk struct {
 	// skipAfter counts the overlong lines the splitter dropped right after
 	// this chunk's data, before the next chunk's.
 	skipAfter int64
-	clock     *postfixlog.Clock
+	clock     *syslogstamp.Clock
 	lines     []line
 	details   []smtpreply.Detail   // the reports of the delivery lines
 	verdicts  []mailtriage.Verdict // and their verdicts, at the same index
@@ -95,7 +96,7 @@ type chunk struct {
 //
 // Memory stays bounded: a fixed set of chunks circulates between the
 // reader, the workers and the tracker, whatever the size of the input.
-func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
+func Read(ctx context.Context, r io.Reader, clock *syslogstamp.Clock, t *Tracker, opts Options) (Stats, error) {
 	opts = opts.withDefaults()
 	sp := &splitter{clock: clock, maxLine: opts.MaxLine}
 	rs := &readSplitter{r: r, s: sp, progress: opts.Progress, carry: make([]byte, 0, opts.MaxLine)}
@@ -107,7 +108,7 @@ func Read(ctx context.Context, r io.Reader, clock *postfixlog.Clock, t *Tracker,
 // with mmap: the workers parse it in place, without a copy. The tracker
 // keeps copies of what it needs; release, if not nil, is told, a few
 // chunks later, that the tracker is done with the first n bytes of data.
-func ReadBytes(ctx context.Context, data []byte, release func(n int), clock *postfixlog.Clock, t *Tracker, opts Options) (Stats, error) {
+func ReadBytes(ctx context.Context, data []byte, release func(n int), clock *syslogstamp.Clock, t *Tracker, opts Options) (Stats, error) {
 	opts = opts.withDefaults()
 	sp := &splitter{clock: clock, maxLine: opts.MaxLine, release: release}
 	bs := &byteSplitter{data: data, progress: opts.Progress}
@@ -199,7 +200,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 	}()
 
 	var total Stats
-	roll := postfixlog.Rollover{Location: sp.clock.Location}
+	roll := syslogstamp.Rollover{Location: sp.clock.Location}
 	// The first and last times of the lines the tracker got, after the
 	// year rollover; the workers' own figures can't know about it.
 	var first, last time.Time
@@ -277,7 +278,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 // splitter hands out the input in chunks of whole lines, in order, each
 // with a clock for the workers.
 type splitter struct {
-	clock   *postfixlog.Clock
+	clock   *syslogstamp.Clock
 	maxLine int
 	// fill puts the next chunk's lines into c and says whether the input
 	// ended (and why, if it was an error).
@@ -427,7 +428,7 @@ func (s *byteSplitter) fill(c *chunk) (end bool, err error) {
 // stamp, before the workers get fixed copies of it. Stamps that carry their
 // year need none, so the search stops after the first chunks of a log that
 // starts with them.
-func decideYear(clock *postfixlog.Clock, buf []byte, tries *int) bool {
+func decideYear(clock *syslogstamp.Clock, buf []byte, tries *int) bool {
 	*tries++
 	// A log with traditional stamps has them on nearly every line: the
 	// first lines of a chunk tell, and the rest need not be split here,
@@ -439,8 +440,8 @@ func decideYear(clock *postfixlog.Clock, buf []byte, tries *int) bool {
 		} else {
 			buf = nil
 		}
-		line = postfixlog.TrimPRI(line) // "<22>Nov 30 10:00:01", as Parse reads it
-		if postfixlog.Traditional(line) {
+		line = syslogstamp.TrimPRI(line) // "<22>Nov 30 10:00:01", as Parse reads it
+		if syslogstamp.Traditional(line) {
 			if _, _, ok := clock.Parse(line); ok {
 				return true
 			}

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/samplelog"
 	"github.com/mailtriage/mailtriage/smtpreply"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // fixedLanes places domains by a map, so the tracker's tests need no
@@ -43,7 +43,7 @@ func record(t *testing.T, log string, workers int) []string {
 			out = append(out, fmt.Sprintf("%s %s %s lane=%s attempts=%d remote=%s detail=%q", kind, e.Status, e.Recipient, e.Lane, e.Attempts, e.RemoteHost, e.Detail.Summary()))
 		}
 	})
-	clock := &postfixlog.Clock{Year: 2026}
+	clock := &syslogstamp.Clock{Year: 2026}
 	st, err := Read(context.Background(), strings.NewReader(log), clock, tr, Options{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestReadProblems(t *testing.T) {
 		"2026-11-30T10:00:01+00:00 mta1 dovecot: imap-login: Login\n" +
 		"2026-11-30T10:00:02+00:00 mta1 postfix/qmgr[1]: 5B77C1D0A2: removed"
 	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
-	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{Workers: 2, MaxLine: 4096, Samples: 5})
+	st, err := Read(context.Background(), strings.NewReader(log), &syslogstamp.Clock{}, tr, Options{Workers: 2, MaxLine: 4096, Samples: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestRolloverAcrossChunks(t *testing.T) {
 		fmt.Fprintf(&b, "Jan  1 00:%02d:%02d mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n", (i/60)%60, i%60)
 	}
 	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
-	clock := &postfixlog.Clock{Now: time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC), Modified: time.Date(2027, 1, 1, 1, 0, 0, 0, time.UTC)}
+	clock := &syslogstamp.Clock{Now: time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC), Modified: time.Date(2027, 1, 1, 1, 0, 0, 0, time.UTC)}
 	st, err := Read(context.Background(), strings.NewReader(b.String()), clock, tr, Options{Workers: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestRepeatedHour(t *testing.T) {
 			got = append(got, e.Status.String()+" "+e.Time.UTC().Format(time.RFC3339))
 		}
 	})
-	clock := &postfixlog.Clock{Year: 2026, Location: loc}
+	clock := &syslogstamp.Clock{Year: 2026, Location: loc}
 	st, err := Read(context.Background(), strings.NewReader(log), clock, tr, Options{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -220,9 +220,9 @@ func FuzzRead(f *testing.F) {
 			opts := Options{Workers: 2, MaxLine: 512, Samples: 2}
 			var err error
 			if mapped {
-				_, err = ReadBytes(context.Background(), log, nil, &postfixlog.Clock{Year: 2026}, tr, opts)
+				_, err = ReadBytes(context.Background(), log, nil, &syslogstamp.Clock{Year: 2026}, tr, opts)
 			} else {
-				_, err = Read(context.Background(), strings.NewReader(string(log)), &postfixlog.Clock{Year: 2026}, tr, opts)
+				_, err = Read(context.Background(), strings.NewReader(string(log)), &syslogstamp.Clock{Year: 2026}, tr, opts)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -284,7 +284,7 @@ func TestQueuedTimeFromDelay(t *testing.T) {
 			queued = e.Queued
 		}
 	})
-	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{})
+	st, err := Read(context.Background(), strings.NewReader(log), &syslogstamp.Clock{}, tr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +432,7 @@ func TestReleaseAfterTracked(t *testing.T) {
 		tr := NewTracker(fixedLanes{}, nil, func(e *mailtriage.Event) {
 			events = append(events, fmt.Sprintf("%+v", *e))
 		})
-		if _, err := ReadBytes(context.Background(), data, release, &postfixlog.Clock{}, tr, Options{Workers: 2}); err != nil {
+		if _, err := ReadBytes(context.Background(), data, release, &syslogstamp.Clock{}, tr, Options{Workers: 2}); err != nil {
 			t.Fatal(err)
 		}
 		tr.Finish(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
@@ -479,7 +479,7 @@ func TestSenderUnknown(t *testing.T) {
 		}
 		unknown[e.QueueID] = e.SenderUnknown
 	})
-	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{})
+	st, err := Read(context.Background(), strings.NewReader(log), &syslogstamp.Clock{}, tr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestLocalStatus(t *testing.T) {
 			dsn[e.Recipient] = e.Detail.DSN
 		}
 	})
-	st, err := Read(context.Background(), strings.NewReader(log), &postfixlog.Clock{}, tr, Options{})
+	st, err := Read(context.Background(), strings.NewReader(log), &syslogstamp.Clock{}, tr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -632,8 +632,8 @@ func TestHandedToCopy(t *testing.T) {
 // reads such lines) has its year inferred as one without it, and the
 // stats name that year, as the report's zone note and the JSON "year" do.
 func TestYearBehindPRI(t *testing.T) {
-	clock := func() *postfixlog.Clock {
-		return &postfixlog.Clock{Now: time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), Modified: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clock := func() *syslogstamp.Clock {
+		return &syslogstamp.Clock{Now: time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), Modified: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	}
 	for _, prefix := range []string{"", "<22>"} {
 		log := prefix + "Nov 30 10:00:01 mta1 postfix/qmgr[1]: 4F1A22C0B3: removed\n"

@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 // Stats says what a read saw.
@@ -64,9 +64,9 @@ func Detect(head []byte) bool {
 // Read reads Sendmail's lines from a syslog into the tracker; the clock
 // reads the stamps (traditional ones carry no year or zone, and the year
 // passes to the next from December to January).
-func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock, t *lifecycle.Tracker) (Stats, error) {
+func Read(ctx context.Context, r io.Reader, name string, clock *syslogstamp.Clock, t *lifecycle.Tracker) (Stats, error) {
 	var st Stats
-	roll := postfixlog.Rollover{Location: clock.Location}
+	roll := syslogstamp.Rollover{Location: clock.Location}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -85,7 +85,7 @@ func Read(ctx context.Context, r io.Reader, name string, clock *postfixlog.Clock
 	return st, nil
 }
 
-func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *postfixlog.Rollover, t *lifecycle.Tracker) {
+func (st *Stats) line(line []byte, name string, clock *syslogstamp.Clock, roll *syslogstamp.Rollover, t *lifecycle.Tracker) {
 	at, zoneless, host, tag, text, ok := syslog(line, clock)
 	if !ok {
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -96,7 +96,7 @@ func (st *Stats) line(line []byte, name string, clock *postfixlog.Clock, roll *p
 		}
 		return
 	}
-	traditional := postfixlog.Traditional(line)
+	traditional := syslogstamp.Traditional(line)
 	switch {
 	case traditional:
 		at = roll.Fix(at)
@@ -172,7 +172,7 @@ func notification(body string) (newQID, text string, ok bool) {
 
 // syslog splits "STAMP HOST TAG[PID]: TEXT".
 // Zoneless says the stamp named no zone: the clock's Location applied.
-func syslog(line []byte, clock *postfixlog.Clock) (at time.Time, zoneless bool, host, tag, text string, ok bool) {
+func syslog(line []byte, clock *syslogstamp.Clock) (at time.Time, zoneless bool, host, tag, text string, ok bool) {
 	t, n, ok := clock.Parse(line)
 	if !ok || n >= len(line) || line[n] != ' ' {
 		return at, false, "", "", "", false

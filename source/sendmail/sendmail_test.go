@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/source/lifecycle"
 	"github.com/mailtriage/mailtriage/source/lifecycle/lifecycletest"
+	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
 type codes struct{}
@@ -21,8 +21,8 @@ func (codes) Classify(d smtpreply.Detail) mailtriage.Verdict {
 	return mailtriage.Verdict{Rule: fmt.Sprintf("%d/%s/%s", d.Reply.Code, d.Reply.Enhanced, d.Kind)}
 }
 
-func clock() *postfixlog.Clock {
-	return &postfixlog.Clock{Location: time.UTC, Year: 2025}
+func clock() *syslogstamp.Clock {
+	return &syslogstamp.Clock{Location: time.UTC, Year: 2025}
 }
 
 // The first three lines are real (public README and forum excerpts, as

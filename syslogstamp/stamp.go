@@ -1,4 +1,16 @@
-package postfixlog
+// Package syslogstamp reads the stamps at the start of log lines: the
+// traditional syslog stamp ("Nov 30 10:00:01", RFC 3164 section 4.1.2, no
+// year or zone), RFC 3339 ("2026-11-30T10:00:01.123456+01:00", rsyslog's
+// high-precision format, with or without an offset), journalctl's seconds
+// since the epoch (-o short-unix), and the "<PRI>" that RFC 5424 (section
+// 6.2.1) and network collectors put before them. A Clock gives stamps
+// without a year or zone theirs (the year inferred from the file's
+// modification time); a Rollover carries the year over New Year and
+// settles the hour a zone repeats when its clocks go back.
+//
+// The package knows nothing of what follows the stamp: postfixlog, and the
+// readers of other MTAs' logs, use it.
+package syslogstamp
 
 import (
 	"bytes"
@@ -70,7 +82,7 @@ func (c *Clock) FirstStamp(buf []byte) (time.Time, bool) {
 		if t, _, ok := c.Parse(line); ok {
 			return t, true
 		}
-		if rest, ok := skipPRI(line); ok {
+		if rest, ok := CutPRI(line); ok {
 			// A line that keeps its syslog priority (see Parse).
 			if t, _, ok := c.Parse(bytes.TrimPrefix(rest, []byte("1 "))); ok {
 				return t, true
@@ -479,4 +491,29 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// TrimPRI returns line without the "<PRI>" it starts with, if any: what
+// follows is the stamp of a traditional line, or RFC 5424's version.
+func TrimPRI(line []byte) []byte {
+	if rest, ok := CutPRI(line); ok {
+		return rest
+	}
+	return line
+}
+
+// CutPRI returns line after its "<PRI>" (one to three digits, RFC 5424
+// section 6.2.1), or false when it starts with none.
+func CutPRI(line []byte) ([]byte, bool) {
+	if len(line) == 0 || line[0] != '<' {
+		return nil, false
+	}
+	i := 1
+	for i < len(line) && i <= 3 && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i == 1 || i >= len(line) || line[i] != '>' {
+		return nil, false
+	}
+	return line[i+1:], true
 }
