@@ -104,3 +104,25 @@ func TestPostfixOwnFailures(t *testing.T) {
 			class: mailtriage.Permanent, reason: "networkerror", provider: "-", owner: mailtriage.OwnerESP},
 	})
 }
+
+// TestTagsAnyCase: a reply lower-cased by a log pipeline or an ESP's
+// export is decided as the provider wrote it; the tags carry the reason
+// (bounces.md §2.2, §2.3, §2.5).
+func TestTagsAnyCase(t *testing.T) {
+	checkReplies(t, []replyCase{
+		{text: "554 5.7.1 [cs01] message rejected due to local policy. please visit https://support.apple.com/en-us/ht204137",
+			class: mailtriage.Permanent, reason: "blocked", provider: "apple"},
+		{text: "host mx01.mail.icloud.com[17.57.154.6] said: 554 5.7.1 [hm08] message rejected due to local policy (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "spamdetected", provider: "apple"},
+		{text: "421 4.7.0 [tss04] messages from 203.0.113.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
+			class: mailtriage.Temporary, reason: "badreputation", provider: "yahoo"},
+		{text: "553 5.7.2 [tss09] all messages from 203.0.113.25 will be permanently deferred; retrying will not succeed.",
+			class: mailtriage.Permanent, reason: "badreputation", provider: "yahoo"},
+		{text: "550 5.7.1 unfortunately, messages from [203.0.113.25] weren't sent. please contact your internet service provider since part of their network is on our block list (s3150).",
+			class: mailtriage.Permanent, reason: "blocked", provider: "microsoft"},
+		{text: "550 ou-001 (snt004-mc1f43) unfortunately, messages from 203.0.113.25 weren't sent.",
+			class: mailtriage.Permanent, reason: "blocked", provider: "microsoft"},
+		{text: "554 rtr:bb http://postmaster.info.aol.com/errors/554rtrbb.html",
+			class: mailtriage.Permanent, reason: "blocked", provider: "yahoo"},
+	})
+}
