@@ -126,3 +126,17 @@ func TestTagsAnyCase(t *testing.T) {
 			class: mailtriage.Permanent, reason: "blocked", provider: "yahoo"},
 	})
 }
+
+// TestSenderDomainNotRecipient: a reply that opens with the words of an
+// unknown mailbox but names the sender's domain as the cause must not have
+// the recipient suppressed.
+func TestSenderDomainNotRecipient(t *testing.T) {
+	checkReplies(t, []replyCase{
+		// GMX/WEB.DE sender verification (postmaster.gmx.com error
+		// messages; as refused by web.de on the git mailing list, 2020).
+		{text: "host mx00.gmx.net[212.227.15.9] said: 550-Requested action not taken: mailbox unavailable 550 invalid DNS MX or A/AAAA resource record (in reply to MAIL FROM command)",
+			class: mailtriage.Permanent, reason: "rejected", provider: "gmx", owner: mailtriage.OwnerSender},
+		{text: "host mx-ha03.web.de[212.227.17.8] said: 550-Requested action not taken: mailbox unavailable 550 invalid DNS MX or A/AAAA resource record (in reply to RCPT TO command)",
+			class: mailtriage.Permanent, reason: "rejected", provider: "gmx", owner: mailtriage.OwnerSender},
+	})
+}
