@@ -140,3 +140,17 @@ func TestSenderDomainNotRecipient(t *testing.T) {
 			class: mailtriage.Permanent, reason: "rejected", provider: "gmx", owner: mailtriage.OwnerSender},
 	})
 }
+
+// TestZohoOutgoingBlock: Zoho's anti-abuse block on a sender's own account
+// reuses X.4.6; it is not a mail loop at the recipient.
+func TestZohoOutgoingBlock(t *testing.T) {
+	checkReplies(t, []replyCase{
+		{text: "host smtp.zoho.com[204.141.32.56] said: 550 5.4.6 Unusual sending activity detected. Please try after sometime. (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "rejected", provider: "zoho", owner: mailtriage.OwnerSender},
+		{text: "550 5.4.6 Unusual sending activity detected. Click UnblockMe.",
+			class: mailtriage.Permanent, reason: "rejected", provider: "zoho", owner: mailtriage.OwnerSender},
+		// A real loop keeps its reason.
+		{text: "host mx.zoho.com[204.141.33.44] said: 554 5.4.6 Hop count exceeded - possible mail loop (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "networkerror", provider: "zoho"},
+	})
+}
