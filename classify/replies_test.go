@@ -154,3 +154,21 @@ func TestZohoOutgoingBlock(t *testing.T) {
 			class: mailtriage.Permanent, reason: "networkerror", provider: "zoho"},
 	})
 }
+
+// TestComcast: Comcast's block of the sending IP is a block list entry, not
+// a content rejection; its session limits are connection limits
+// (postmaster.comcast.net/smtp-error-codes.php; Sisimai's samples).
+func TestComcast(t *testing.T) {
+	checkReplies(t, []replyCase{
+		{text: "host mx1.comcast.net[96.114.157.80] said: 554 imta14.emeryville.ca.mail.comcast.net comcast 192.254.113.140 Comcast block for spam.  Please see http://postmaster.comcast.net/smtp-error-codes.php#BL000000 (in reply to MAIL FROM command)",
+			class: mailtriage.Permanent, reason: "blocked", provider: "comcast", owner: mailtriage.OwnerESP},
+		{text: "554 resimta-po-12v.sys.comcast.net comcast 198.51.100.7 COMCAST BLOCK FOR SPAM. Please see http://postmaster.comcast.net/smtp-error-codes.php#BL000000",
+			class: mailtriage.Permanent, reason: "blocked", provider: "comcast", owner: mailtriage.OwnerESP},
+		{text: "host mx2.mxge.comcast.net[96.114.1.1] said: 421 Too many sessions opened (in reply to EHLO command)",
+			class: mailtriage.Temporary, reason: "toomanyconn", provider: "comcast", owner: mailtriage.OwnerESP},
+		{text: "host mx2.mxge.comcast.net[96.114.1.1] said: 421 Too many emails sent on this session (in reply to MAIL FROM command)",
+			class: mailtriage.Temporary, reason: "toomanyconn", provider: "comcast", owner: mailtriage.OwnerESP},
+		{text: "host mx2.mxge.comcast.net[96.114.1.1] said: 421 4.1.0 203.0.113.25 Throttled - try again later. Please see https://postmaster.comcast.net/smtp-error-codes.php#RL000003 (in reply to MAIL FROM command)",
+			class: mailtriage.Temporary, reason: "speeding", provider: "comcast"},
+	})
+}
