@@ -172,3 +172,18 @@ func TestComcast(t *testing.T) {
 			class: mailtriage.Temporary, reason: "speeding", provider: "comcast"},
 	})
 }
+
+// TestRecipientRulesAndHeaders: replies the generic 5.7.x rule took for a
+// sender block although the provider names the cause.
+func TestRecipientRulesAndHeaders(t *testing.T) {
+	checkReplies(t, []replyCase{
+		// Exchange: a mail flow rule's reject action with its default code
+		// (learn.microsoft.com, Exchange Online NDR table; Exchange 2019
+		// Q&A 1651579).
+		{text: "host example-com.mail.protection.outlook.com[52.101.68.10] said: 550 5.7.1 TRANSPORT.RULES.RejectMessage; the message was rejected by organization policy (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "policyviolation", provider: "microsoft", owner: mailtriage.OwnerRecipient},
+		// Gmail: no valid From address (support.google.com/a/answer/3726730).
+		{text: "host gmail-smtp-in.l.google.com[142.250.102.27] said: 550-5.7.1 [203.0.113.25] Messages missing a valid address in From: header, or having no From: header, are not accepted. abc - gsmtp (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "notcompliantrfc", provider: "google", owner: mailtriage.OwnerSender},
+	})
+}
