@@ -187,3 +187,14 @@ func TestRecipientRulesAndHeaders(t *testing.T) {
 			class: mailtriage.Permanent, reason: "notcompliantrfc", provider: "google", owner: mailtriage.OwnerSender},
 	})
 }
+
+// TestAOLRefusal: AOL's generic refusal carries the mailbox-disabled code
+// but says nothing of the mailbox; the address must not be suppressed.
+func TestAOLRefusal(t *testing.T) {
+	checkReplies(t, []replyCase{
+		{text: "host mailin-01.mx.aol.com[64.12.88.131] said: 521 5.2.1 :  AOL will not accept delivery of this message. (in reply to end of DATA command)",
+			class: mailtriage.Permanent, reason: "spamdetected", provider: "yahoo", owner: mailtriage.OwnerSender},
+		{text: "521 5.2.1 : AOL will not accept delivery of this message",
+			class: mailtriage.Permanent, reason: "spamdetected", provider: "yahoo"},
+	})
+}
