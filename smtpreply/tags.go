@@ -36,7 +36,7 @@ func tags(text string) []string {
 				add(text[i : i+n])
 				i += n - 1
 			}
-		case isLetter(c) && (i == 0 || !isWordByte(text[i-1])):
+		case isLetter(c) && (i == 0 || !isWordByte(text[i-1])) && mayBeWordTag(text[i:]):
 			if n := wordTag(text[i:]); n > 0 {
 				add(text[i : i+n])
 				i += n - 1
@@ -94,6 +94,13 @@ func digitsThenParen(s string, i int) int {
 	return j + 1
 }
 
+// mayBeWordTag tells most words of a reply from a wordTag before any
+// prefix is compared: every such tag has a non-letter third or fourth
+// byte ("AS(", "RP-", "RTR:", "OFR0").
+func mayBeWordTag(s string) bool {
+	return len(s) >= 4 && (s[2] == '(' || s[2] == '-' || s[3] == ':' || isDigit(s[3]))
+}
+
 // wordTag matches tags written as words: "AS(508)", "RP-001", "OFR006_102",
 // "RTR:BB".
 func wordTag(s string) int {
@@ -131,8 +138,10 @@ func wordTag(s string) int {
 	return 0
 }
 
-// isLetter reports an ASCII letter of either case.
-func isLetter(c byte) bool { return isUpper(c) || (c >= 'a' && c <= 'z') }
+// isLetter reports an ASCII letter of either case: setting the 0x20 bit
+// makes a capital lower case, so one range test covers both, a cost that
+// counts in a loop over every byte of a reply.
+func isLetter(c byte) bool { return c|0x20-'a' < 26 }
 
 // hasPrefixFold is strings.HasPrefix without regard to ASCII case.
 func hasPrefixFold(s, prefix string) bool {
