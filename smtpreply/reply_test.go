@@ -82,6 +82,14 @@ func TestParse(t *testing.T) {
 				Tags: []string{"[TSS04]"}, URLs: []string{"https://postmaster.yahooinc.com/error-codes"}},
 		},
 		{
+			// A log or export that lower-cased the reply keeps its tags,
+			// as written.
+			name: "tags in lower case",
+			in:   "553 5.7.2 [tss09] all messages from 203.0.113.5 will be permanently deferred; retrying will not succeed. (s3150) as(508) rtr:bb ou-001",
+			want: Reply{Code: 553, Enhanced: "5.7.2", Text: "[tss09] all messages from 203.0.113.5 will be permanently deferred; retrying will not succeed. (s3150) as(508) rtr:bb ou-001",
+				Tags: []string{"[tss09]", "(s3150)", "as(508)", "rtr:bb", "ou-001"}},
+		},
+		{
 			name: "RFC 3463 §3.5: queue timeout wrapping the last transfer failure",
 			in:   "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)",
 			want: Reply{Code: 554, Enhanced: "5.4.7", Text: "[internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)",

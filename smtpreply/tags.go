@@ -3,7 +3,10 @@ package smtpreply
 import "strings"
 
 // tags finds the provider tokens in a reply text. Providers put the real
-// reason in them; the reply and enhanced codes are often generic.
+// reason in them; the reply and enhanced codes are often generic. They are
+// found whatever their case ("[tss04]", "(s3150)", "rtr:bb" in a log or an
+// export that lower-cased the reply) and returned as written; rules compare
+// them without regard to case.
 //
 //	[CS01] [HM08] [HME1] [TSS04] [PH01] [BL21]  Apple, Yahoo (bracketed letters+digits)
 //	(S3150) (S775) (AS761) (AS16012609)         Microsoft consumer and EOP
@@ -33,7 +36,7 @@ func tags(text string) []string {
 				add(text[i : i+n])
 				i += n - 1
 			}
-		case isUpper(c) && (i == 0 || !isWordByte(text[i-1])):
+		case isLetter(c) && (i == 0 || !isWordByte(text[i-1])) && mayBeWordTag(text[i:]):
 			if n := wordTag(text[i:]); n > 0 {
 				add(text[i : i+n])
 				i += n - 1
@@ -43,11 +46,11 @@ func tags(text string) []string {
 	return out
 }
 
-// bracketTag matches "[" 1-4 upper-case letters, 1-3 digits "]", or a
-// letters-only code ending in a digit such as "[HME1]".
+// bracketTag matches "[" 1-4 letters, 1-3 digits "]", or a letters-only
+// code ending in a digit such as "[HME1]".
 func bracketTag(s string) int {
 	i := 1
-	for i < len(s) && i <= 4 && isUpper(s[i]) {
+	for i < len(s) && i <= 4 && isLetter(s[i]) {
 		i++
 	}
 	letters := i - 1
@@ -68,11 +71,11 @@ func bracketTag(s string) int {
 // "(DYN:T1)".
 func parenTag(s string) int {
 	switch {
-	case strings.HasPrefix(s, "(AS"):
+	case hasPrefixFold(s, "(AS"):
 		return digitsThenParen(s, 3)
-	case strings.HasPrefix(s, "(S"):
+	case hasPrefixFold(s, "(S"):
 		return digitsThenParen(s, 2)
-	case strings.HasPrefix(s, "(DYN:"):
+	case hasPrefixFold(s, "(DYN:"):
 		if j := strings.IndexByte(s, ')'); j > 5 && j < 12 {
 			return j + 1
 		}
@@ -91,10 +94,17 @@ func digitsThenParen(s string, i int) int {
 	return j + 1
 }
 
+// mayBeWordTag tells most words of a reply from a wordTag before any
+// prefix is compared: every such tag has a non-letter third or fourth
+// byte ("AS(", "RP-", "RTR:", "OFR0").
+func mayBeWordTag(s string) bool {
+	return len(s) >= 4 && (s[2] == '(' || s[2] == '-' || s[3] == ':' || isDigit(s[3]))
+}
+
 // wordTag matches tags written as words: "AS(508)", "RP-001", "OFR006_102",
 // "RTR:BB".
 func wordTag(s string) int {
-	if strings.HasPrefix(s, "AS(") {
+	if hasPrefixFold(s, "AS(") {
 		j := 3
 		for j < len(s) && isDigit(s[j]) {
 			j++
@@ -105,12 +115,12 @@ func wordTag(s string) int {
 		return 0
 	}
 	for _, p := range []string{"RP-", "SC-", "OU-", "DY-"} {
-		if strings.HasPrefix(s, p) && len(s) >= 6 && isDigit(s[3]) && isDigit(s[4]) && isDigit(s[5]) &&
+		if hasPrefixFold(s, p) && len(s) >= 6 && isDigit(s[3]) && isDigit(s[4]) && isDigit(s[5]) &&
 			(len(s) == 6 || !isWordByte(s[6])) {
 			return 6
 		}
 	}
-	if strings.HasPrefix(s, "OFR") {
+	if hasPrefixFold(s, "OFR") {
 		j := 3
 		for j < len(s) && (isDigit(s[j]) || s[j] == '_') {
 			j++
@@ -121,11 +131,21 @@ func wordTag(s string) int {
 		return 0
 	}
 	for _, p := range []string{"RTR:", "RLY:", "HVU:", "CON:"} {
-		if strings.HasPrefix(s, p) && len(s) >= 6 && isUpper(s[4]) && (isUpper(s[5]) || isDigit(s[5])) {
+		if hasPrefixFold(s, p) && len(s) >= 6 && isLetter(s[4]) && (isLetter(s[5]) || isDigit(s[5])) {
 			return 6
 		}
 	}
 	return 0
+}
+
+// isLetter reports an ASCII letter of either case: setting the 0x20 bit
+// makes a capital lower case, so one range test covers both, a cost that
+// counts in a loop over every byte of a reply.
+func isLetter(c byte) bool { return c|0x20-'a' < 26 }
+
+// hasPrefixFold is strings.HasPrefix without regard to ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func isWordByte(c byte) bool {
