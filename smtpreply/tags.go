@@ -36,7 +36,9 @@ func tags(text string) []string {
 				add(text[i : i+n])
 				i += n - 1
 			}
-		case isLetter(c) && (i == 0 || !isWordByte(text[i-1])) && mayBeWordTag(text[i:]):
+		// Most letters follow a letter: that test, the cheaper, comes
+		// before the word-boundary one.
+		case isLetter(c) && (i == 0 || !isLetter(text[i-1]) && !isWordByte(text[i-1])) && mayBeWordTag(text[i:]):
 			if n := wordTag(text[i:]); n > 0 {
 				add(text[i : i+n])
 				i += n - 1
@@ -149,7 +151,7 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 func isWordByte(c byte) bool {
-	return isDigit(c) || isUpper(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-' || c == '.'
+	return isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '.'
 }
 
 // urls finds http and https links. A link ends at white space, and trailing
