@@ -105,6 +105,11 @@ type Event struct {
 	Notification bool
 	// Recipients is the number of recipients of a Message event.
 	Recipients int
+	// Unnamed, on the Message event of a message still queued when the
+	// input ended, counts the recipients its MTA counted (Postfix's
+	// nrcpt=) that no line named: not yet tried, and not among
+	// Recipients.
+	Unnamed int
 }
 
 // Class says whether a reply asks the sender to try again.

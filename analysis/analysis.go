@@ -10,7 +10,9 @@
 //   - a local deferral (no new remote try) is neither an attempt nor a
 //     deferral;
 //   - recipient outcomes (delivered, bounced, expired, pending) count each
-//     message × recipient once, from Final events;
+//     message × recipient once, from Final events; pending_unnamed counts
+//     apart the recipients of messages still queued that no line named
+//     (Message events' Unnamed: the MTA counted them, nobody tried them);
 //   - the MTA's own notifications are counted as notifications only;
 //   - an incident is a run of a lane's elevated hours (see Options): hours
 //     too quiet to judge do not break it, and neither does a silence of up
@@ -299,6 +301,7 @@ func (a *Analyzer) Add(e *mailtriage.Event) {
 			return
 		}
 		a.summary.Messages++
+		a.summary.PendingUnnamed += e.Unnamed
 		a.stream(e).messages++
 	case mailtriage.Complaint:
 		a.summary.Complaints++

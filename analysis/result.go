@@ -132,13 +132,18 @@ type Input struct {
 
 // Summary counts the whole input.
 type Summary struct {
-	Messages       int     `json:"messages"`
-	Notifications  int     `json:"notifications"`
-	Recipients     int     `json:"recipients"`
-	Delivered      int     `json:"delivered"`
-	Bounced        int     `json:"bounced"`
-	Expired        int     `json:"expired"`
-	Pending        int     `json:"pending"`
+	Messages      int `json:"messages"`
+	Notifications int `json:"notifications"`
+	Recipients    int `json:"recipients"`
+	Delivered     int `json:"delivered"`
+	Bounced       int `json:"bounced"`
+	Expired       int `json:"expired"`
+	Pending       int `json:"pending"`
+	// PendingUnnamed counts recipients of messages still queued at the
+	// end that no line named: the MTA counted them (Postfix's nrcpt=) and
+	// had not tried them yet. They are not among Recipients, and have no
+	// lane.
+	PendingUnnamed int     `json:"pending_unnamed,omitempty"`
 	Deleted        int     `json:"deleted"`
 	Attempts       int     `json:"attempts"`
 	Deferrals      int     `json:"deferrals"`

@@ -529,6 +529,33 @@ func TestRepeatedHourZoneless(t *testing.T) {
 	}
 }
 
+// TestPendingUnnamed: recipients qmgr counted (nrcpt=) that no delivery
+// line named by the end, as behind a slowed lane's transport, are counted
+// apart from the named pending ones; a message whose arrival the log does
+// not show is left out, as its nrcpt also counts recipients delivered
+// before the log began.
+func TestPendingUnnamed(t *testing.T) {
+	log := "2026-11-30T10:00:00Z mta1 postfix/smtpd[1]: 4F1A22C0B3: client=app1.example.net[10.0.0.5]\n" +
+		"2026-11-30T10:00:01Z mta1 postfix/qmgr[1]: 4F1A22C0B3: from=<news@shop.example.net>, size=1, nrcpt=3 (queue active)\n" +
+		"2026-11-30T10:00:02Z mta1 postfix/smtp[2]: 4F1A22C0B3: to=<jane@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n" +
+		"2026-11-30T10:00:03Z mta1 postfix/pickup[1]: 5B77C1D0A2: uid=1000 from=<news>\n" +
+		"2026-11-30T10:00:04Z mta1 postfix/qmgr[1]: 5B77C1D0A2: from=<news@shop.example.net>, size=1, nrcpt=2 (queue active)\n" +
+		// Delivered in full: nothing left.
+		"2026-11-30T10:00:05Z mta1 postfix/smtpd[1]: 7D1B02F3C5: client=app1.example.net[10.0.0.5]\n" +
+		"2026-11-30T10:00:06Z mta1 postfix/qmgr[1]: 7D1B02F3C5: from=<news@shop.example.net>, size=1, nrcpt=1 (queue active)\n" +
+		"2026-11-30T10:00:07Z mta1 postfix/smtp[2]: 7D1B02F3C5: to=<bob@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK)\n" +
+		"2026-11-30T10:00:08Z mta1 postfix/qmgr[1]: 7D1B02F3C5: removed\n" +
+		// Arrived before the log began.
+		"2026-11-30T10:00:09Z mta1 postfix/qmgr[1]: 6C0A91E2B4: from=<news@shop.example.net>, size=1, nrcpt=5 (queue active)\n"
+	rep := Logs(context.Background(), []string{"-"}, strings.NewReader(log), config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	if s := rep.Result.Summary; s.Pending != 1 || s.PendingUnnamed != 4 || s.Recipients != 2 {
+		t.Errorf("summary %+v, want 1 pending and 4 not yet named (2 of the first message, 2 of the second)", s)
+	}
+}
+
 // TestZonelessStamps: stamps that name no zone are read in --tz and
 // counted, in every format that has them, so the report can say which zone
 // it used (issue 2, part 5); only traditional stamps are given a year.

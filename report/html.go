@@ -168,6 +168,14 @@ func pendingNote(r *analysis.Result) string {
 	return "when the log ended"
 }
 
+// unnamedNote adds to the pending tile the recipients no line named.
+func unnamedNote(s analysis.Summary) string {
+	if s.PendingUnnamed == 0 {
+		return ""
+	}
+	return "; +" + numfmt.Thousands(int64(s.PendingUnnamed)) + " not yet tried"
+}
+
 func summaryTiles(r *analysis.Result) []tile {
 	s := r.Summary
 	warn := func(b bool) string {
@@ -182,7 +190,7 @@ func summaryTiles(r *analysis.Result) []tile {
 		{Label: "delivered", Value: numfmt.Thousands(int64(s.Delivered)), Note: pct(s.Delivered, s.Recipients) + " of recipients"},
 		{Label: "bounced", Value: numfmt.Thousands(int64(s.Bounced)), Class: warn(s.Bounced > 0)},
 		{Label: "expired", Value: numfmt.Thousands(int64(s.Expired)), Note: "queue timeouts", Class: warn(s.Expired > 0)},
-		{Label: "pending", Value: numfmt.Thousands(int64(s.Pending)), Note: pendingNote(r)},
+		{Label: "pending", Value: numfmt.Thousands(int64(s.Pending)), Note: pendingNote(r) + unnamedNote(s)},
 		{Label: "attempts", Value: numfmt.Thousands(int64(s.Attempts))},
 		{Label: "deferrals", Value: numfmt.Thousands(int64(s.Deferrals))},
 		{Label: "deferral rate", Value: rateOf(s.DeferralRate, s.Attempts), Note: "of attempts", Class: warn(s.DeferralRate >= 0.2 && s.Attempts >= 20)},

@@ -33,6 +33,9 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n\n", n(s.Messages), n(s.Recipients), n(s.Delivered), n(s.Bounced),
 		n(s.Expired), n(s.Pending), n(s.Attempts), n(s.Deferrals), rateOf(s.DeferralRate, s.Attempts), n(s.LocalDeferrals), n(s.Notifications))
+	if s.PendingUnnamed > 0 {
+		p("Besides the pending recipients, %s were still queued and not yet tried: the MTA counted them, no line named them.\n\n", n(s.PendingUnnamed))
+	}
 	p("## What to do first\n\n")
 	if len(r.Findings) == 0 {
 		p("Nothing stands out.\n\n")

@@ -647,3 +647,33 @@ func TestRedactQuotedLocalPart(t *testing.T) {
 		t.Errorf("reply redacted to %q, listed address to %q", got, r.PendingRecipients[0].Recipient)
 	}
 }
+
+// TestPendingUnnamedShown: the recipients still queued that no line named
+// are shown beside the pending ones, in text and Markdown, and not at all
+// when there are none.
+func TestPendingUnnamedShown(t *testing.T) {
+	r := sampleResult()
+	r.Summary.PendingUnnamed = 7
+	var text, md bytes.Buffer
+	if err := Text(&text, r, Options{Width: 120}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "(+7 not yet tried, known only by their count)") {
+		t.Errorf("text report does not show them:\n%s", text.String())
+	}
+	if !strings.Contains(md.String(), "Besides the pending recipients, 7 were still queued and not yet tried") {
+		t.Errorf("Markdown report does not show them")
+	}
+	if page := renderHTML(t, r); !strings.Contains(page, "7 not yet tried</small>") {
+		t.Errorf("HTML report does not show them")
+	}
+	r.Summary.PendingUnnamed = 0
+	text.Reset()
+	Text(&text, r, Options{Width: 120})
+	if strings.Contains(text.String(), "not yet tried") {
+		t.Errorf("shown with none")
+	}
+}

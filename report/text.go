@@ -123,6 +123,9 @@ func (t *textWriter) summary(r *analysis.Result) {
 	t.printf("  delivered %s (%s)   bounced %s   expired %s   pending %s",
 		numfmt.Thousands(int64(s.Delivered)), pct(s.Delivered, s.Recipients), numfmt.Thousands(int64(s.Bounced)),
 		t.paint(warnIf(s.Expired > 0), numfmt.Thousands(int64(s.Expired))), numfmt.Thousands(int64(s.Pending)))
+	if s.PendingUnnamed > 0 {
+		t.printf(" (+%s not yet tried, known only by their count)", numfmt.Thousands(int64(s.PendingUnnamed)))
+	}
 	if s.Deleted > 0 {
 		t.printf("   deleted %s", numfmt.Thousands(int64(s.Deleted)))
 	}

@@ -2,6 +2,7 @@ package postfix
 
 import (
 	"bytes"
+	"math"
 	"hash/maphash"
 	"time"
 
@@ -58,6 +59,7 @@ type line struct {
 	classified  bool    // verdict holds the worker's classification
 	delay       float32 // delay=: seconds since the message arrived
 	detail      int32   // index of the report in the chunk's details, -1 if none
+	nrcpt       int32   // nrcpt= (QueueActive): the recipients in the queue file
 	msg         uint64  // the hash of the message's key (Tracker.hash)
 	host, qid   span
 	sender      span // from= (QueueActive, Expired)
@@ -124,6 +126,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		c.report(&l, rec, w)
 	case postfixlog.QueueActive, postfixlog.Expired:
 		l.sender = spanOf(c.buf, rec.Sender)
+		l.nrcpt = int32(min(rec.NRcpt, math.MaxInt32))
 	case postfixlog.Client:
 		l.loopback = isLoopback(rec.ClientIP)
 	case postfixlog.MessageID:
@@ -271,6 +274,7 @@ type entry struct {
 	agent     agent
 	loopback  bool
 	filterHop bool
+	nrcpt     int           // nrcpt= (QueueActive)
 	delay     time.Duration // delay=
 	// classified says verdict holds the worker's classification.
 	classified bool
@@ -293,6 +297,7 @@ func (c *chunk) entry(i int, e *entry) {
 	// Field by field: every one is set, and a composite literal would
 	// zero the entry first.
 	e.time, e.kind, e.msg, e.status, e.agent = time.Unix(0, l.time).UTC(), l.kind, l.msg, l.status, l.agent
+	e.nrcpt = int(l.nrcpt)
 	e.loopback, e.filterHop, e.classified = l.loopback, l.filterHop, l.classified
 	e.delay = time.Duration(float64(l.delay) * float64(time.Second))
 	e.host, e.qid, e.sender, e.rcpt, e.origTo = b(l.host), b(l.qid), b(l.sender), b(l.rcpt), b(l.origTo)

@@ -32,7 +32,7 @@ func TestEntrySetsEveryField(t *testing.T) {
 			f.SetBool(!reflect.ValueOf(fresh).Field(i).Bool())
 		case reflect.Uint8, reflect.Uint64:
 			f.SetUint(99)
-		case reflect.Int64:
+		case reflect.Int, reflect.Int64:
 			f.SetInt(99)
 		case reflect.Slice:
 			f.Set(reflect.ValueOf([]byte("stale")))

@@ -76,6 +76,7 @@ type message struct {
 	first        recipient             // most messages have one recipient: no pointer to chase
 	byAddr       map[string]*recipient // once a message has many recipients; see recipientKey
 	handed       int                   // recipients handed and not yet named (see recipient.handed)
+	nrcpt        int                   // the recipients qmgr counted in the queue file (nrcpt=)
 	said         *said                 // a non-final MX's reply of the current attempt
 }
 
@@ -166,6 +167,7 @@ func (t *Tracker) add(e *entry) {
 	case postfixlog.QueueActive:
 		m := t.message(e)
 		m.said = nil // a new delivery pass
+		m.nrcpt = max(m.nrcpt, e.nrcpt)
 		if !m.senderKnown {
 			m.sender, m.senderKnown = string(e.sender), true
 			// The bounce daemon names its notifications (Notification);
@@ -771,9 +773,24 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	if (filtered == 0 || counted > 0) && !(m.probe && counted == 0) {
 		e := t.messageEvent(m, mailtriage.Message, at)
 		e.Notification, e.Recipients = m.notification, counted
+		if status == mailtriage.Pending {
+			e.Unnamed = unnamed(m)
+		}
 		t.emit(e)
 	}
 	t.recycle(m)
+}
+
+// unnamed returns how many of a message still queued at the end the log
+// never named: qmgr counted them (nrcpt=), and no delivery agent has
+// tried them yet, as when a slowed lane's transport takes one message at a
+// time. Only a message whose arrival the log shows is counted: of an older
+// one, nrcpt also counts recipients delivered before the log began.
+func unnamed(m *message) int {
+	if !m.arrived || m.notification || m.probe {
+		return 0
+	}
+	return max(0, m.nrcpt-len(m.rcpts))
 }
 
 // freeList keeps closed messages, recipients or causes for reuse: the
