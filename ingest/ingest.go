@@ -505,6 +505,28 @@ func formatOf(in *source.Input, forced string) string {
 	return Postfix
 }
 
+// SendingMTAs names the MTAs whose logs inputs are, each once in the order
+// first seen: "postfix" for Postfix's logs, journal exports and queue
+// snapshots; "exim", "sendmail", "powermta", "kumomta" and "esp" (an ESP's
+// events) otherwise. Returned messages, and inputs not read, say nothing of
+// the MTA that sent.
+func SendingMTAs(inputs []analysis.Input) []string {
+	var mtas []string
+	for _, in := range inputs {
+		mta := in.Format
+		switch mta {
+		case Postfix, JournalJSON, PostQueue:
+			mta = Postfix
+		case Bounces, "":
+			continue
+		}
+		if !slices.Contains(mtas, mta) {
+			mtas = append(mtas, mta)
+		}
+	}
+	return mtas
+}
+
 // noTRecords is the limit of a PowerMTA accounting file without t rows.
 const noTRecords = "the accounting file has no t records: PowerMTA writes them only with 'records d,b,t' in <acct-file>, and without them no deferral shows"
 

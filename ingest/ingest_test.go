@@ -556,6 +556,32 @@ func TestPendingUnnamed(t *testing.T) {
 	}
 }
 
+// TestSendingMTAs: the MTAs whose logs the inputs are, once each, in order;
+// journal exports and queue snapshots are Postfix's; returned messages and
+// unread inputs name none.
+func TestSendingMTAs(t *testing.T) {
+	in := func(formats ...string) []analysis.Input {
+		var out []analysis.Input
+		for _, f := range formats {
+			out = append(out, analysis.Input{Format: f})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		inputs []analysis.Input
+		want   []string
+	}{
+		{in(Postfix, JournalJSON, PostQueue), []string{"postfix"}},
+		{in(Bounces, "", Exim, ESP, Exim), []string{"exim", "esp"}},
+		{in(PowerMTA, Postfix), []string{"powermta", "postfix"}},
+		{nil, nil},
+	} {
+		if got := SendingMTAs(tt.inputs); !slices.Equal(got, tt.want) {
+			t.Errorf("SendingMTAs(%v) = %v, want %v", tt.inputs, got, tt.want)
+		}
+	}
+}
+
 // TestZonelessStamps: stamps that name no zone are read in --tz and
 // counted, in every format that has them, so the report can say which zone
 // it used (issue 2, part 5); only traditional stamps are given a year.

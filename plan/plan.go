@@ -8,6 +8,7 @@ package plan
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -485,6 +486,50 @@ func streamKind(sender string) string {
 		}
 	}
 	return "unknown"
+}
+
+// ErrSeveralMTAs is wrapped by ChooseMTA's error when the logs come from
+// more than one MTA a plan configures: which one is the user's to say.
+var ErrSeveralMTAs = errors.New("say which MTA to configure")
+
+// ChooseMTA picks the MTA a plan configures from those whose logs were read
+// (as ingest.SendingMTAs names them): the one of MTAs among them, Postfix
+// when they name none (the documented default). When they name only MTAs
+// or services a plan does not configure (Exim, Sendmail, an ESP), it
+// returns "" and a note that says why no configuration is written and what
+// to do there instead.
+func ChooseMTA(sending []string) (mta, note string, err error) {
+	var configurable, other []string
+	for _, m := range sending {
+		if slices.Contains(MTAs, m) {
+			configurable = append(configurable, m)
+		} else {
+			other = append(other, m)
+		}
+	}
+	switch {
+	case len(configurable) > 1:
+		return "", "", fmt.Errorf("the logs come from %s: %w", strings.Join(configurable, " and "), ErrSeveralMTAs)
+	case len(configurable) == 1:
+		return configurable[0], "", nil
+	case len(other) == 0:
+		return "postfix", "", nil
+	}
+	const writes = "mailtriage writes throttle configuration for Postfix, PowerMTA and KumoMTA (--mta)."
+	switch other[0] {
+	case "exim":
+		note = "No configuration written: the logs are Exim's, and " + writes + " On Exim, slow the lane with a router " +
+			"that sends its domains to an smtp transport of its own, with a low max_parallel (connections at once) and " +
+			"connection_max_messages (messages per connection); Exim has no per-lane message rate and no backoff on " +
+			"replies, so hold the lane's bulk mail back at its source to the schedule's rates."
+	case "esp":
+		note = "No configuration written: the logs are an ESP's events, and the ESP sets the sending rate. Ask it to " +
+			"slow only this lane to day one's limits above, or give --mta for an MTA of your own; " + writes
+	default:
+		note = "No configuration written: the logs are " + other[0] + "'s, and " + writes + " Hold the lane's bulk mail " +
+			"back at its source to the schedule's rates."
+	}
+	return "", note, nil
 }
 
 // MTAs are the MTAs a plan writes configuration for.

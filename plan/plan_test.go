@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -318,5 +319,30 @@ func TestSpanIsAnalyzes(t *testing.T) {
 	from, to := r.Span()
 	if !p.From.Equal(from) || !p.To.Equal(to) || p.To.Minute() != 44 {
 		t.Errorf("plan from %v to %v, analysis %v to %v", p.From, p.To, from, to)
+	}
+}
+
+// TestChooseMTA: the plan configures the one MTA it can whose logs were
+// read, Postfix when they name none, and otherwise says why it writes no
+// configuration; two it can configure are the user's to choose between.
+func TestChooseMTA(t *testing.T) {
+	for _, tt := range []struct {
+		sending []string
+		mta     string
+		note    string // in the note
+		several bool
+	}{
+		{nil, "postfix", "", false},
+		{[]string{"powermta"}, "powermta", "", false},
+		{[]string{"esp", "kumomta"}, "kumomta", "", false},
+		{[]string{"exim"}, "", "max_parallel", false},
+		{[]string{"sendmail"}, "", "sendmail's", false},
+		{[]string{"esp"}, "", "the ESP sets the sending rate", false},
+		{[]string{"postfix", "powermta"}, "", "", true},
+	} {
+		mta, note, err := ChooseMTA(tt.sending)
+		if mta != tt.mta || !strings.Contains(note, tt.note) || (tt.note == "") != (note == "") || errors.Is(err, ErrSeveralMTAs) != tt.several {
+			t.Errorf("ChooseMTA(%v) = %q, %q, %v", tt.sending, mta, note, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -164,11 +165,8 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	return err
 }
 
-// planMTA is the MTA the plan configures: --mta, else the one whose logs
-// were read (Postfix for --relayhost, and for logs that do not say, as
-// bounce messages). Logs of an MTA the plan writes no configuration for
-// (Exim, Sendmail) or an ESP's events get none: "" and a note that says
-// why and what to do there instead.
+// planMTA is the MTA the plan configures: --mta, Postfix for
+// --relayhost, else the one whose logs were read (see plan.ChooseMTA).
 func planMTA(o *planOptions, inputs []analysis.Input) (mta, note string, err error) {
 	switch {
 	case o.mta != "":
@@ -176,47 +174,11 @@ func planMTA(o *planOptions, inputs []analysis.Input) (mta, note string, err err
 	case o.relayhost != "":
 		return "postfix", "", nil
 	}
-	var configurable, other []string
-	for _, in := range inputs {
-		f := in.Format
-		switch f {
-		case ingest.Postfix, ingest.JournalJSON, ingest.PostQueue:
-			f = "postfix"
-		case ingest.Bounces, "":
-			continue // bounce messages say nothing of the sending MTA
-		}
-		switch {
-		case slices.Contains(plan.MTAs, f):
-			if !slices.Contains(configurable, f) {
-				configurable = append(configurable, f)
-			}
-		case !slices.Contains(other, f):
-			other = append(other, f)
-		}
+	mta, note, err = plan.ChooseMTA(ingest.SendingMTAs(inputs))
+	if errors.Is(err, plan.ErrSeveralMTAs) {
+		return "", "", usagef("%v with --mta", err)
 	}
-	switch {
-	case len(configurable) > 1:
-		return "", "", usagef("the logs come from %s: say which to configure with --mta", strings.Join(configurable, " and "))
-	case len(configurable) == 1:
-		return configurable[0], "", nil
-	case len(other) == 0:
-		return "postfix", "", nil // the logs do not say: the documented default
-	}
-	const writes = "mailtriage writes throttle configuration for Postfix, PowerMTA and KumoMTA (--mta)."
-	switch other[0] {
-	case ingest.Exim:
-		note = "No configuration written: the logs are Exim's, and " + writes + " On Exim, slow the lane with a router " +
-			"that sends its domains to an smtp transport of its own, with a low max_parallel (connections at once) and " +
-			"connection_max_messages (messages per connection); Exim has no per-lane message rate and no backoff on " +
-			"replies, so hold the lane's bulk mail back at its source to the schedule's rates."
-	case ingest.ESP:
-		note = "No configuration written: the logs are an ESP's events, and the ESP sets the sending rate. Ask it to " +
-			"slow only this lane to day one's limits above, or give --mta for an MTA of your own; " + writes
-	default:
-		note = "No configuration written: the logs are " + other[0] + "'s, and " + writes + " Hold the lane's bulk mail " +
-			"back at its source to the schedule's rates."
-	}
-	return "", note, nil
+	return mta, note, err
 }
 
 // catalogAndLanes loads the built-in providers and the lanes, with the
