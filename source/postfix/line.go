@@ -2,8 +2,8 @@ package postfix
 
 import (
 	"bytes"
-	"math"
 	"hash/maphash"
+	"math"
 	"time"
 
 	"github.com/mailtriage/mailtriage"
