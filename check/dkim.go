@@ -137,13 +137,14 @@ func dkimKeyFindings(p *part, s dkim.Selector, given bool, ev []string) {
 		p.find("dkim.key-type-case", fmt.Sprintf("selector %s has k=%s: tag values are case-sensitive (RFC 6376 §3.2), so verifiers that treat it so (go-msgauth, for one) do not know the key type and refuse the key; others read it as k=%s", s.Selector, k.TypeWritten, k.Type),
 			fmt.Sprintf("write k=%s in lower case", k.Type), ev...)
 	}
+	strength := dkim.KeyStrength(k.Type, k.Bits)
 	switch {
 	case k.Revoked && given:
 		p.find("dkim.revoked", fmt.Sprintf("selector %s is revoked (empty p=): signatures made with it fail", s.Selector), "sign with a current selector, or publish its key", ev...)
 	case k.Revoked:
-	case k.Type == "rsa" && k.Bits > 0 && k.Bits < 1024:
+	case strength == dkim.StrengthTooShort:
 		p.find("dkim.key-too-short", fmt.Sprintf("selector %s has a %d-bit RSA key: RFC 8301 §3.2 tells verifiers to ignore it", s.Selector, k.Bits), rotateFix(s), ev...)
-	case k.Type == "rsa" && k.Bits > 0 && k.Bits < 2048:
+	case strength == dkim.StrengthWeak:
 		p.find("dkim.key-weak", fmt.Sprintf("selector %s has a %d-bit RSA key; 2048 bits is the norm (RFC 8301 §3.2)", s.Selector, k.Bits), rotateFix(s), ev...)
 	}
 	if k.SHA1Only() {

@@ -47,6 +47,37 @@ type Key struct {
 	Problems []string
 }
 
+// The RSA key sizes of RFC 8301 §3.2: verifiers must not accept keys
+// shorter than MinRSABits, and signers are to use at least NormRSABits
+// (2048), which Gmail, Yahoo and M3AAWG ask for too.
+const (
+	MinRSABits  = 1024
+	NormRSABits = 2048
+)
+
+// Strength judges a key's size.
+type Strength int
+
+const (
+	StrengthOK       Strength = iota // not an RSA key, its size unknown, or 2048 bits and more
+	StrengthWeak                     // RSA under NormRSABits: valid, below the norm
+	StrengthTooShort                 // RSA under MinRSABits: verifiers ignore it
+)
+
+// KeyStrength judges a key of type keyType ("rsa", "ed25519") and bits
+// bits by RFC 8301 §3.2; bits 0 (revoked, unreadable) is no judgement.
+func KeyStrength(keyType string, bits int) Strength {
+	switch {
+	case keyType != "rsa" || bits <= 0:
+		return StrengthOK
+	case bits < MinRSABits:
+		return StrengthTooShort
+	case bits < NormRSABits:
+		return StrengthWeak
+	}
+	return StrengthOK
+}
+
 // TypeMiswritten reports whether the record writes k= other than in lower
 // case (k=RSA). Tag values are case-sensitive (RFC 6376 §3.2), so a
 // verifier that reads them so does not know the key type and refuses the

@@ -171,3 +171,26 @@ func FuzzParse(f *testing.F) {
 		_ = k.SHA1Only()
 	})
 }
+
+// TestKeyStrength: RFC 8301 §3.2's sizes; other key types, and keys of no
+// known size (revoked, unreadable), are not judged.
+func TestKeyStrength(t *testing.T) {
+	for _, tt := range []struct {
+		keyType string
+		bits    int
+		want    Strength
+	}{
+		{"rsa", 512, StrengthTooShort},
+		{"rsa", 1023, StrengthTooShort},
+		{"rsa", 1024, StrengthWeak},
+		{"rsa", 2047, StrengthWeak},
+		{"rsa", 2048, StrengthOK},
+		{"rsa", 4096, StrengthOK},
+		{"rsa", 0, StrengthOK},
+		{"ed25519", 256, StrengthOK},
+	} {
+		if got := KeyStrength(tt.keyType, tt.bits); got != tt.want {
+			t.Errorf("KeyStrength(%s, %d) = %d, want %d", tt.keyType, tt.bits, got, tt.want)
+		}
+	}
+}

@@ -181,8 +181,8 @@ func unusable(key *dkim.Key, keyName string) string {
 		return fmt.Sprintf("the key at %s has k=%s, a key type unknown: tag values are case-sensitive (RFC 6376 §3.2); it must be k=%s", keyName, key.TypeWritten, key.Type)
 	}
 	// go-msgauth measures the modulus in whole bytes.
-	if k, ok := key.Public.(*rsa.PublicKey); ok && k.Size()*8 < 1024 {
-		return fmt.Sprintf("the key at %s is too short: %d bits; RFC 8301 §3.2 requires at least 1024", keyName, k.Size()*8)
+	if k, ok := key.Public.(*rsa.PublicKey); ok && k.Size()*8 < dkim.MinRSABits {
+		return fmt.Sprintf("the key at %s is too short: %d bits; RFC 8301 §3.2 requires at least %d", keyName, k.Size()*8, dkim.MinRSABits)
 	}
 	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailtriage/mailtriage/dkim"
 	"github.com/mailtriage/mailtriage/dmarc"
 	"github.com/mailtriage/mailtriage/mailhost"
 	"github.com/mailtriage/mailtriage/resolver"
@@ -177,14 +178,11 @@ func Message(ctx context.Context, data []byte, o Options) (*Report, error) {
 		if d.Workaround != "" {
 			rep.find(SeverityInfo, "dkim-workaround", fmt.Sprintf("DKIM %s s=%s: %s", d.Domain, d.Selector, d.Workaround))
 		}
-		// As check's dkim.key-too-short and dkim.key-weak: RFC 8301 §3.2
-		// requires 1024 bits and recommends 2048, which Gmail, Yahoo and
-		// M3AAWG ask for.
-		switch {
-		case d.KeyType != "rsa" || d.KeyBits == 0:
-		case d.KeyBits < 1024:
+		// As check's dkim.key-too-short and dkim.key-weak.
+		switch dkim.KeyStrength(d.KeyType, d.KeyBits) {
+		case dkim.StrengthTooShort:
 			rep.find(SeverityError, "dkim-key-too-short", fmt.Sprintf("DKIM %s s=%s: the key at %s is a %d-bit RSA key: RFC 8301 §3.2 tells verifiers to ignore it; publish a 2048-bit key under a new selector and sign with it", d.Domain, d.Selector, d.KeyName, d.KeyBits))
-		case d.KeyBits < 2048:
+		case dkim.StrengthWeak:
 			rep.find(SeverityWarning, "dkim-key-weak", fmt.Sprintf("DKIM %s s=%s: the key at %s is a %d-bit RSA key; 2048 bits is the norm (RFC 8301 §3.2): publish a 2048-bit key under a new selector and sign with it", d.Domain, d.Selector, d.KeyName, d.KeyBits))
 		}
 	}
