@@ -249,7 +249,7 @@ func (c *cohortFiles) finish() ([]string, error) {
 			err = cerr
 		}
 		if err == nil {
-			err = os.Rename(f.tmp.Name(), f.path)
+			err = outfile.Commit(f.tmp.Name(), f.path)
 		}
 		if err != nil {
 			c.abort()

@@ -107,3 +107,27 @@ func TestCohortFilesUmask(t *testing.T) {
 		}
 	}
 }
+
+// TestCohortFileKeepsMode: a cohort file written again keeps the mode its
+// owner gave it, as an --out report does.
+func TestCohortFileKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.csv")
+	os.WriteFile(list, []byte("email,last_click\na@icloud.com,2026-11-25\n"), 0o600)
+	out := filepath.Join(dir, "out")
+	args := []string{"plan", "--analysis", sampleAnalysis, "--recipients", list, "--as-of", "2026-12-01", "--out-dir", out}
+	if code, _, errs := mt(t, "", args...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "cohorts", "*", "*.csv"))
+	if len(files) == 0 {
+		t.Fatal("no cohort file written")
+	}
+	os.Chmod(files[0], 0o640)
+	if code, _, errs := mt(t, "", args...); code != exitOK {
+		t.Fatalf("again: exit %d: %s", code, errs)
+	}
+	if st, err := os.Stat(files[0]); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("%s: mode %v %v, want 0640 kept", files[0], st.Mode().Perm(), err)
+	}
+}

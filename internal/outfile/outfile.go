@@ -105,15 +105,23 @@ func Write(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if st, err := os.Stat(path); err == nil {
-		if err := os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := Commit(tmp.Name(), path); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// Commit renames tmp, a finished file Temp(path) made, onto path. A file
+// it replaces keeps its permissions (a report or list may name people,
+// and its owner may have narrowed them); path is a regular file or none,
+// as resolve left it.
+func Commit(tmp, path string) error {
+	if st, err := os.Stat(path); err == nil {
+		if err := os.Chmod(tmp, st.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, path)
 }
 
 // Temp creates a temporary file next to path, to be renamed onto it once
