@@ -55,12 +55,12 @@ func journalMode(head []byte) string {
 // the stamp, host and tag that syslog and the other modes put before them.
 func catOutput(head []byte) bool {
 	texts := 0
+	var c syslogstamp.Clock
 	for line := range bytes.Lines(head) {
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
 			continue
 		}
-		var c syslogstamp.Clock
 		if _, _, ok := c.Parse(line); ok {
 			return false // a line with a stamp: some other file
 		}

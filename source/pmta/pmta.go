@@ -181,15 +181,16 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 			continue
 		}
 		rec, typ, err := cols.record(row, loc)
-		if err == nil && rec != nil && zoneless(field(row, cols.logged)) {
-			// Local time: the hour repeated when clocks go back is
-			// settled by the order of the rows.
-			rec.Time = roll.Settle(rec.Time)
-		}
 		if err != nil {
 			line, _ := cr.FieldPos(0)
 			st.bad(fmt.Sprintf("%s: line %d: %v", name, line, err))
 			continue
+		}
+		localTime := zoneless(field(row, cols.logged))
+		if rec != nil && localTime {
+			// The hour repeated when clocks go back is settled by the
+			// order of the rows.
+			rec.Time = roll.Settle(rec.Time)
 		}
 		if typ == "t" {
 			sawT = true
@@ -226,7 +227,7 @@ func Read(ctx context.Context, r io.Reader, name string, loc *time.Location, t *
 		}
 		st.Used++
 		st.seen(rec.Time)
-		if zoneless(field(row, cols.logged)) {
+		if localTime {
 			st.Zoneless++
 		}
 		t.Add(rec)
