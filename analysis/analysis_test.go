@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -579,6 +580,34 @@ func TestHostReputationNamesTheAddress(t *testing.T) {
 	}
 	if len(r.Hosts) != 2 || r.Hosts[0].Host != "203.0.113.25" && r.Hosts[0].Host != "203.0.113.26" || r.Hosts[0].Name == "" {
 		t.Errorf("hosts %+v", r.Hosts)
+	}
+}
+
+// TestUnloggedHostIsNoHost: Exim names no sending host on most lines,
+// and the source's name stands in for it. Those attempts are not one
+// host's, so they are not compared with a host the log did name, and the
+// label says the host was not logged.
+func TestUnloggedHostIsNoHost(t *testing.T) {
+	a := New(DefaultOptions())
+	for i := 0; i < 100; i++ {
+		bad := deferral(t0, "apple", "proofpoint-pdr-deferral")
+		bad.Source, bad.Host = "exim", "exim"
+		a.Add(bad)
+		good := delivered(t0, "apple")
+		good.Source, good.Host, good.LocalIP = "exim", "exim", "203.0.113.25"
+		a.Add(good)
+	}
+	r := a.Result()
+	if f := findingOf(r, "incident.host-reputation"); f != nil {
+		t.Errorf("a finding on a host the log never named: %+v", f)
+	}
+	var labels []string
+	for _, h := range r.Hosts {
+		labels = append(labels, h.Label())
+	}
+	slices.Sort(labels)
+	if want := []string{"(host not logged: exim)", "203.0.113.25"}; !slices.Equal(labels, want) {
+		t.Errorf("labels %q, want %q", labels, want)
 	}
 }
 

@@ -424,6 +424,11 @@ func hostFindings(r *Result, opts Options) []mailtriage.Finding {
 	}
 	byLane := map[string][]side{}
 	for _, h := range r.Hosts {
+		if h.NotLogged {
+			// "exim" stands for whichever hosts wrote the log: no one
+			// host's reputation to compare.
+			continue
+		}
 		for _, hl := range h.Lanes {
 			if hl.Attempts >= opts.MinAttempts && hl.Lane != "other" {
 				byLane[hl.Lane] = append(byLane[hl.Lane], side{h.Host, h.Label(), hl})

@@ -75,10 +75,14 @@ type HostStats struct {
 	Lanes        []HostLane `json:"lanes"`
 }
 
-// Label names the host for people: "203.0.113.25 (bulk-ip)", or the
-// host alone.
+// Label names the host for people: "203.0.113.25 (bulk-ip)", the host
+// alone, or "(host not logged: exim)" for the attempts of a log that
+// names none, whose Host is only the source's name.
 func (h HostStats) Label() string {
-	if h.Name == "" {
+	switch {
+	case h.NotLogged:
+		return "(host not logged: " + h.Host + ")"
+	case h.Name == "":
 		return h.Host
 	}
 	return h.Host + " (" + h.Name + ")"
