@@ -7,11 +7,13 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -100,8 +102,10 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		snapshot = snapshot || formats[i] == PostQueue
 	}
 	logEmit, recordEmit := an.Add, an.Add
+	var merge *withSnapshot
 	if snapshot {
-		logEmit, recordEmit = onceWithLogs(an.Add)
+		merge = newWithSnapshot(an.Add)
+		logEmit, recordEmit = merge.logEmit, merge.recordEmit
 	}
 	tr := postfix.NewTracker(cfg.Lanes, classifier, logEmit)
 	tr.StopAt(cfg.Analysis.Until)
@@ -170,6 +174,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 	if lt != nil {
 		lt.Finish(end) // after tr's: a snapshot's events come last
 	}
+	if merge != nil {
+		merge.flush()
+	}
 	dropNoTRecords(infos)
 	res := an.Result()
 	res.Inputs = append(infos, failed...)
@@ -217,42 +224,79 @@ func windowEnd(last, until time.Time) time.Time {
 	return last
 }
 
-// onceWithLogs returns the emit functions of the Postfix logs' tracker
-// and of the record-based sources' when a postqueue -j snapshot is among
-// the inputs: the snapshot's messages and recipients that the logs
-// followed are left out, so each counts once, and the logs' account of
-// them wins (it knows their attempts; with the snapshot taken at the
-// logs' end it names the same last reason). The snapshot names no host,
-// so queue ids match across hosts. A snapshot's events all come at its
-// tracker's Finish, after the logs' tracker has finished.
-func onceWithLogs(add func(*mailtriage.Event)) (logEmit, recordEmit func(*mailtriage.Event)) {
-	type rcpt struct{ queueID, recipient string }
-	messages, recipients := map[string]bool{}, map[rcpt]bool{}
-	logEmit = func(e *mailtriage.Event) {
+// withSnapshot merges the Postfix logs' events with a postqueue -j
+// snapshot's, when one is among the inputs: the snapshot's messages and
+// recipients that the logs followed are left out, so each counts once, and
+// the logs' account of them wins (it knows their attempts; with the
+// snapshot taken at the logs' end it names the same last reason). The
+// snapshot names no host, so queue ids match across hosts. A snapshot's
+// events all come at its tracker's Finish, after the logs' tracker has
+// finished.
+type withSnapshot struct {
+	add        func(*mailtriage.Event)
+	messages   map[string]bool // queue ids of the logs' messages
+	recipients map[snapshotRcpt]bool
+	// unnamed holds the logs' Message events of messages still queued
+	// with recipients the logs only counted (nrcpt=), until the snapshot
+	// has said whether it lists them: if it does, it names those that
+	// are left, and none is unnamed any more.
+	unnamed map[string]*mailtriage.Event
+}
+
+type snapshotRcpt struct{ queueID, recipient string }
+
+func newWithSnapshot(add func(*mailtriage.Event)) *withSnapshot {
+	return &withSnapshot{add: add, messages: map[string]bool{}, recipients: map[snapshotRcpt]bool{}, unnamed: map[string]*mailtriage.Event{}}
+}
+
+// logEmit takes the logs' tracker's events.
+func (w *withSnapshot) logEmit(e *mailtriage.Event) {
+	switch e.Kind {
+	case mailtriage.Message:
+		w.messages[e.QueueID] = true
+		if e.Unnamed > 0 {
+			held := *e // the tracker reuses e
+			w.unnamed[e.QueueID] = &held
+			return
+		}
+	case mailtriage.Final:
+		w.recipients[snapshotRcpt{e.QueueID, e.Recipient}] = true
+	}
+	w.add(e)
+}
+
+// recordEmit takes the record-based sources' tracker's events, the
+// snapshot's among them.
+func (w *withSnapshot) recordEmit(e *mailtriage.Event) {
+	if e.Source == postqueue.Source {
 		switch e.Kind {
 		case mailtriage.Message:
-			messages[e.QueueID] = true
+			if w.messages[e.QueueID] {
+				if held := w.unnamed[e.QueueID]; held != nil {
+					held.Unnamed = 0
+				}
+				return
+			}
 		case mailtriage.Final:
-			recipients[rcpt{e.QueueID, e.Recipient}] = true
-		}
-		add(e)
-	}
-	recordEmit = func(e *mailtriage.Event) {
-		if e.Source == postqueue.Source {
-			switch e.Kind {
-			case mailtriage.Message:
-				if messages[e.QueueID] {
-					return
-				}
-			case mailtriage.Final:
-				if recipients[rcpt{e.QueueID, e.Recipient}] {
-					return
-				}
+			if w.recipients[snapshotRcpt{e.QueueID, e.Recipient}] {
+				return
 			}
 		}
-		add(e)
 	}
-	return logEmit, recordEmit
+	w.add(e)
+}
+
+// flush adds the Message events held back, once the snapshot's events are
+// in, in queue order as the tracker closed them.
+func (w *withSnapshot) flush() {
+	held := slices.Collect(maps.Values(w.unnamed))
+	slices.SortFunc(held, func(x, y *mailtriage.Event) int {
+		return cmp.Or(x.Queued.Compare(y.Queued), cmp.Compare(x.Host, y.Host), cmp.Compare(x.QueueID, y.QueueID))
+	})
+	for _, e := range held {
+		w.add(e)
+	}
+	clear(w.unnamed)
 }
 
 // interrupted reports whether err is ctx's end: the user's ^C.
