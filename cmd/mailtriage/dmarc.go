@@ -8,20 +8,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/dmarcsum"
 	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/report"
 	"github.com/mailtriage/mailtriage/reportfile"
-	"github.com/mailtriage/mailtriage/store"
+	"github.com/mailtriage/mailtriage/reportimport"
 	"github.com/mailtriage/mailtriage/store/sqlite"
 	"github.com/spf13/cobra"
 )
@@ -136,16 +133,6 @@ others were imported); 2 wrong usage.`,
 	return cmd
 }
 
-// importCounts are the final line of an import.
-type importCounts struct {
-	Imported   int64 `json:"imported"`
-	Aggregate  int64 `json:"aggregate"`
-	Failure    int64 `json:"failure"`
-	TLS        int64 `json:"tls"`
-	Duplicates int64 `json:"duplicates"`
-	Failed     int64 `json:"failed"`
-}
-
 func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string, args []string) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format %q: want text or json", o.format)
@@ -167,26 +154,25 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 		}}
 		defer func() { e.log.Info("rdns", "dns_queries", queries.Load()) }()
 	}
-	ctx, cancel := context.WithCancel(cmd.Context())
-	defer cancel()
-	st, err := openStore(ctx, db, false)
+	st, err := openStore(cmd.Context(), db, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	im := &importer{e: e, st: st, term: isTerminal(e.stderr)}
+	term := isTerminal(e.stderr)
+	im := &reportimport.Importer{Store: st, Namer: namer, Log: e.log, Failed: importFailed(e.stderr, term)}
 	w := reportfile.Walker{Stdin: e.stdin}
-	if im.term {
+	var p *progress
+	if term {
 		// A count, not a bar: counting the files first would walk the
 		// folders twice, by rules that are the walker's to know.
-		p := newProgress(e.stderr)
-		im.progress = p
+		p = newProgress(e.stderr)
 		w.Progress = func(inputs int) { p.count("importing, inputs read", inputs) }
 	}
-	walkErr, fatal := im.run(ctx, cancel, &w, args, namer)
-	if im.progress != nil {
-		im.progress.done()
+	walkErr, fatal := im.Run(cmd.Context(), &w, args)
+	if p != nil {
+		p.done()
 	}
 	// The names in these errors come from archives and messages.
 	if fatal != nil {
@@ -195,7 +181,7 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	if walkErr != nil {
 		return &codeError{code: exitError, err: printableError{walkErr}}
 	}
-	c := im.counts()
+	c := im.Counts()
 	if o.format == "json" {
 		b, _ := json.Marshal(c)
 		fmt.Fprintf(e.stdout, "%s\n", b)
@@ -209,192 +195,18 @@ func runDMARCImport(cmd *cobra.Command, e *env, o *dmarcImportOptions, db string
 	return nil
 }
 
-// reportWriter is the part of a store an import writes to.
-type reportWriter interface {
-	store.DMARCWriter
-	store.TLSWriter
-}
-
-// importer puts the reports a walk finds into the store and counts them.
-type importer struct {
-	e        *env
-	st       reportWriter
-	term     bool
-	progress *progress
-
-	mu sync.Mutex
-	c  importCounts
-}
-
-// send sends v on c, unless ctx ends first.
-func send[T any](ctx context.Context, c chan<- T, v T) error {
-	select {
-	case c <- v:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// run walks the inputs and writes their reports. The walk hands reports
-// on in input order; rDNS lookups, which wait on the DNS, run for sixteen
-// reports at once; one writer takes what is ready, as many as are
-// waiting, in one batch: the store commits once per batch and keeps each
-// report whole or not at all. It returns the walk's error, and the error
-// that stopped the writer (which cancels the rest).
-func (im *importer) run(ctx context.Context, cancel context.CancelFunc, w *reportfile.Walker, args []string, namer *dmarcsum.Namer) (walkErr, fatal error) {
-	ready := make(chan readyItem, maxImportBatch)
-	items := make(chan reportfile.Item, 16)
-	var lookups sync.WaitGroup
-	if namer != nil {
-		for range 16 {
-			lookups.Go(func() {
-				for it := range items {
-					r := readyItem{Item: it}
-					if it.Aggregate != nil {
-						r.names = namer.Names(ctx, sourceIPs(it.Aggregate))
-					}
-					send(ctx, ready, r)
-				}
-			})
+// importFailed names an input that could not be read on stderr, clearing
+// the progress line first on a terminal. The name and the reason are
+// shown with their control characters escaped: a zip member or an
+// attachment may be named anything, escape sequences included.
+func importFailed(stderr io.Writer, term bool) func(name string, err error) {
+	return func(name string, err error) {
+		msg := strings.TrimPrefix(err.Error(), "store: ")
+		if term {
+			fmt.Fprint(stderr, "\r\x1b[K")
 		}
+		fmt.Fprintf(stderr, "mailtriage: %s: %s\n", report.Printable(name), report.Printable(msg))
 	}
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		if fatal = im.writeAll(ctx, ready); fatal != nil {
-			cancel()
-			for range ready {
-				// Drained, so that nobody waits on the writer.
-			}
-		}
-	}()
-	walkErr = w.Walk(ctx, args,
-		func(it reportfile.Item) error {
-			if namer != nil {
-				return send(ctx, items, it)
-			}
-			return send(ctx, ready, readyItem{Item: it})
-		},
-		func(name string, err error) { im.failed(name, err) })
-	close(items)
-	lookups.Wait()
-	close(ready)
-	<-written
-	return walkErr, fatal
-}
-
-// maxImportBatch is the most reports written in one commit.
-const maxImportBatch = 64
-
-// readyItem is a report found, with its sources' names when looked up.
-type readyItem struct {
-	reportfile.Item
-	names map[netip.Addr]string
-}
-
-// writeAll writes what arrives on ready until it is closed, in batches of
-// what is waiting. It returns the first error that stops the import.
-func (im *importer) writeAll(ctx context.Context, ready <-chan readyItem) error {
-	for first := range ready {
-		batch := []readyItem{first}
-	fill:
-		for len(batch) < maxImportBatch {
-			select {
-			case it, ok := <-ready:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-			default:
-				break fill
-			}
-		}
-		if err := im.write(ctx, batch); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// write stores a batch: its aggregate reports together, the failure and
-// TLS reports (few) one by one. A report the store refuses as invalid is a
-// failed input, named on standard error; any other store error (a full
-// disk, a damaged file) stops the import.
-func (im *importer) write(ctx context.Context, batch []readyItem) error {
-	var aggs []store.AggregateInput
-	var aggItems []readyItem
-	for _, it := range batch {
-		var added bool
-		var err error
-		var kind *int64
-		switch {
-		case it.Aggregate != nil:
-			aggs = append(aggs, store.AggregateInput{Report: it.Aggregate, RDNS: it.names})
-			aggItems = append(aggItems, it)
-			continue
-		case it.Failure != nil:
-			added, err = im.st.PutFailureReport(ctx, it.Failure)
-			kind = &im.c.Failure
-		case it.TLS != nil:
-			added, err = im.st.PutTLSReport(ctx, it.TLS)
-			kind = &im.c.TLS
-		default:
-			continue
-		}
-		if err := im.count(it.Source, added, err, kind); err != nil {
-			return err
-		}
-	}
-	if len(aggs) == 0 {
-		return nil
-	}
-	res, err := im.st.PutAggregateReports(ctx, aggs)
-	if err != nil {
-		return fmt.Errorf("writing %d reports, from %s on: %w", len(aggs), aggItems[0].Source, err)
-	}
-	for i, r := range res {
-		if err := im.count(aggItems[i].Source, r.Added, r.Err, &im.c.Aggregate); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// count counts one report's fate.
-func (im *importer) count(source string, added bool, err error, kind *int64) error {
-	if errors.Is(err, store.ErrInvalid) {
-		im.failed(source, err)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", source, err)
-	}
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	if added {
-		im.c.Imported++
-		*kind++
-	} else {
-		im.c.Duplicates++
-		im.e.log.Debug("duplicate", "source", source)
-	}
-	return nil
-}
-
-// failed names an input that could not be read, clearing the progress
-// line first on a terminal. The name and the reason are shown with their
-// control characters escaped: a zip member or an attachment may be named
-// anything, escape sequences included.
-func (im *importer) failed(name string, err error) {
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	im.c.Failed++
-	msg := strings.TrimPrefix(err.Error(), "store: ")
-	if im.term {
-		fmt.Fprint(im.e.stderr, "\r\x1b[K")
-	}
-	fmt.Fprintf(im.e.stderr, "mailtriage: %s: %s\n", report.Printable(name), report.Printable(msg))
 }
 
 // printableError is an error shown with its control characters escaped.
@@ -402,26 +214,6 @@ type printableError struct{ err error }
 
 func (e printableError) Error() string { return report.Printable(e.err.Error()) }
 func (e printableError) Unwrap() error { return e.err }
-
-func (im *importer) counts() importCounts {
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	return im.c
-}
-
-// sourceIPs lists a report's source addresses, each once.
-func sourceIPs(a *dmarcreport.Aggregate) []netip.Addr {
-	seen := map[netip.Addr]bool{}
-	var out []netip.Addr
-	for _, r := range a.Records {
-		ip := r.SourceIP.Unmap()
-		if ip.IsValid() && !seen[ip] {
-			seen[ip] = true
-			out = append(out, ip)
-		}
-	}
-	return out
-}
 
 type dmarcSummaryOptions struct {
 	domain   string
