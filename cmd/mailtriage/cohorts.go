@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/mailtriage/mailtriage/cohort"
-	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/plan"
 )
 
@@ -69,14 +64,16 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string)
 	opts := cohort.Options{Columns: columnsFrom(c.cols), Windows: c.windows, AsOf: asOf, LaneOf: laneOf,
 		OpensIgnored: map[string]bool{"icloud.com": true, "me.com": true, "mac.com": true, "privaterelay.appleid.com": true},
 		Suppressed:   func(a string) bool { return suppressed[a] }}
-	out := &cohortFiles{dir: o.outDir, order: cohort.Names(c.windows), files: map[string]*cohortFile{}}
-	sink := func(string, string, string, time.Time) error { return nil }
-	if o.outDir != "" {
-		sink = out.write
+	out := cohort.NewFiles(o.outDir, c.windows)
+	sink := func(lane, name, addr string, last time.Time) error {
+		if err := out.Write(lane, name, addr, last); err != nil {
+			return fmt.Errorf("--out-dir: %w", err)
+		}
+		return nil
 	}
 	s, err := cohort.Split(r, c.recipients, opts, sink)
 	if err != nil {
-		out.abort()
+		out.Abort()
 		if errors.Is(err, cohort.ErrColumns) {
 			return nil, usagef("--recipients: %v (name the columns with --col-address, --col-click, ...)", err)
 		}
@@ -94,14 +91,14 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string)
 	if s.Duplicates > 0 {
 		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d duplicate addresses (the first row of each counts)\n", s.Duplicates)
 	}
-	paths, err := out.finish()
+	paths, err := out.Finish()
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
 	p.AddCohorts(s)
 	for i := range p.Lanes {
 		for j := range p.Lanes[i].Cohorts {
-			p.Lanes[i].Cohorts[j].File = out.path(p.Lanes[i].Lane, p.Lanes[i].Cohorts[j].Name)
+			p.Lanes[i].Cohorts[j].File = out.Path(p.Lanes[i].Lane, p.Lanes[i].Cohorts[j].Name)
 		}
 	}
 	return paths, nil
@@ -133,34 +130,18 @@ func planLanes(p *plan.Plan, lanesFile string) (func(string) string, error) {
 	}, nil
 }
 
-// readSuppress reads addresses not to mail: a list, one a line ("#"
-// comments), or an export in any shape (any separator, the address in any
-// column, with a display name): every address on a line is suppressed.
+// readSuppress reads --suppress (see cohort.ReadSuppression).
 func readSuppress(path string) (map[string]bool, error) {
-	set := map[string]bool{}
 	if path == "" {
-		return set, nil
+		return map[string]bool{}, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: fmt.Errorf("--suppress: %w", err)}
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
-	for sc.Scan() {
-		// Spreadsheets start their CSV exports with a byte order mark.
-		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(" \t,;\"'<>()[]", r) }) {
-			if a, ok := cohort.Address(w); ok {
-				set[a] = true
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	set, err := cohort.ReadSuppression(f)
+	if err != nil {
 		return nil, &codeError{code: exitError, err: fmt.Errorf("--suppress %s: %w", path, err)}
 	}
 	return set, nil
@@ -180,118 +161,6 @@ func columnsFrom(flags map[string]*string) cohort.Columns {
 	set(&c.Reply, flags["reply"])
 	set(&c.Login, flags["login"])
 	return c
-}
-
-// cohortFiles writes one CSV per lane and cohort under dir/cohorts, each
-// to a temporary file renamed into place when all went well.
-type cohortFiles struct {
-	dir   string
-	order []string
-	files map[string]*cohortFile
-}
-
-type cohortFile struct {
-	tmp  *os.File
-	buf  *bufio.Writer
-	csv  *csv.Writer
-	path string
-}
-
-// path names a cohort's file: numbered in mailing order, or, for the
-// recipients never mailed during the recovery (inactive, suppressed),
-// "do-not-mail-...", so that a sender who takes every numbered file of
-// the folder does not take them.
-func (c *cohortFiles) path(laneName, cohortName string) string {
-	if c.dir == "" {
-		return ""
-	}
-	if cohortName == cohort.Inactive || cohortName == cohort.Suppressed {
-		return filepath.Join(c.dir, "cohorts", laneName, "do-not-mail-"+cohortName+".csv")
-	}
-	n := slices.Index(c.order, cohortName) + 1
-	return filepath.Join(c.dir, "cohorts", laneName, fmt.Sprintf("%02d-%s.csv", n, cohortName))
-}
-
-func (c *cohortFiles) write(laneName, cohortName, addr string, last time.Time) error {
-	key := laneName + "/" + cohortName
-	f := c.files[key]
-	if f == nil {
-		path := c.path(laneName, cohortName)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("--out-dir: %w", err)
-		}
-		tmp, err := outfile.Temp(path)
-		if err != nil {
-			return fmt.Errorf("--out-dir: %w", err)
-		}
-		f = &cohortFile{tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<16), path: path}
-		f.csv = csv.NewWriter(f.buf)
-		f.csv.Write([]string{"email", "last_engaged"})
-		c.files[key] = f
-	}
-	day := ""
-	if !last.IsZero() {
-		day = last.Format("2006-01-02")
-	}
-	return f.csv.Write([]string{addr, day})
-}
-
-// finish flushes and renames every file into place.
-func (c *cohortFiles) finish() ([]string, error) {
-	var paths []string
-	for _, f := range c.files {
-		f.csv.Flush()
-		err := f.csv.Error()
-		if err == nil {
-			err = f.buf.Flush()
-		}
-		if cerr := f.tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = outfile.Commit(f.tmp.Name(), f.path)
-		}
-		if err != nil {
-			c.abort()
-			return nil, fmt.Errorf("writing %s: %w", f.path, err)
-		}
-		paths = append(paths, f.path)
-	}
-	slices.Sort(paths)
-	return paths, c.removeStale(paths)
-}
-
-// removeStale deletes the cohort files an earlier run left in the
-// directory that this run did not write: a cohort now empty must not be
-// mailed from last week's list.
-func (c *cohortFiles) removeStale(written []string) error {
-	if c.dir == "" {
-		return nil
-	}
-	var old []string
-	for _, pattern := range []string{"[0-9][0-9]-*.csv", "do-not-mail-*.csv"} {
-		found, err := filepath.Glob(filepath.Join(c.dir, "cohorts", "*", pattern))
-		if err != nil {
-			return err
-		}
-		old = append(old, found...)
-	}
-	for _, f := range old {
-		if !slices.Contains(written, f) {
-			if err := os.Remove(f); err != nil {
-				return fmt.Errorf("removing the stale cohort file %s: %w", f, err)
-			}
-		}
-	}
-	return nil
-}
-
-// abort removes the temporary files: nothing is left half-written.
-func (c *cohortFiles) abort() {
-	for _, f := range c.files {
-		f.tmp.Close()
-		os.Remove(f.tmp.Name())
-	}
 }
 
 // countingReader reports how much was read.

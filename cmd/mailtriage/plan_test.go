@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -487,30 +486,3 @@ func TestPlanMTAFromInputs(t *testing.T) {
 	}
 }
 
-// TestReadSuppress: suppression lists come as exports too (Mailchimp's
-// unsubscribed and cleaned, SendGrid's bounces with the address in the
-// second column, a spreadsheet in semicolons); every address in them is
-// suppressed, whatever its column, case or display name.
-func TestReadSuppress(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "suppress.csv")
-	os.WriteFile(path, []byte("\ufeffEmail Address;Reason\r\n"+
-		"a@icloud.com;bounce\r\n"+
-		"created,email,reason\n"+
-		"1700000000,b@icloud.com,\"550 5.1.1 user unknown, sorry\"\n"+
-		"\"Bee, C\" <C@icloud.com>\n"+
-		"d@icloud.com\t2026-01-01\n"+
-		" E@ICLOUD.COM \n"+
-		"# f@icloud.com is a comment\n"), 0o644)
-	got, err := readSuppress(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var addrs []string
-	for a := range got {
-		addrs = append(addrs, a)
-	}
-	slices.Sort(addrs)
-	if want := []string{"a@icloud.com", "b@icloud.com", "c@icloud.com", "d@icloud.com", "e@icloud.com"}; !slices.Equal(addrs, want) {
-		t.Errorf("got %v, want %v", addrs, want)
-	}
-}
