@@ -485,4 +485,3 @@ func TestPlanMTAFromInputs(t *testing.T) {
 		t.Errorf("postfix and powermta logs: exit %d %q", code, errs)
 	}
 }
-
