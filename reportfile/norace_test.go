@@ -1,0 +1,5 @@
+//go:build !race
+
+package reportfile
+
+const raceEnabled = false
