@@ -514,3 +514,11 @@ func TestReadSuppress(t *testing.T) {
 		t.Errorf("got %v, want %v", addrs, want)
 	}
 }
+
+// TestPlanStreamOfOneMessage: a stream of one message is "1 message".
+func TestPlanStreamOfOneMessage(t *testing.T) {
+	_, out, _ := mt(t, "", "plan", "../../source/exim/testdata/mainlog")
+	if !strings.Contains(out, ": 1 message, ") || strings.Contains(out, "1 messages") {
+		t.Errorf("want \"1 message\":\n%s", out)
+	}
+}
