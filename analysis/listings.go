@@ -17,7 +17,8 @@ type SenderListing struct {
 	// (--ip mail01=198.51.100.21); its counts follow.
 	Host    string      `json:"host,omitempty"`
 	Listed  []ListEntry `json:"listed"`
-	Unknown []string    `json:"unknown_lists,omitempty"` // lists that could not tell
+	Clean   []string    `json:"clean_lists,omitempty"`   // scored lists that answered: not listed
+	Unknown []string    `json:"unknown_lists,omitempty"` // scored lists that could not tell
 	// Carried are the host's counts, when Host is known and logged.
 	Carried *Counts `json:"carried,omitempty"`
 }

@@ -192,7 +192,11 @@ func (t *textWriter) planStreams(ss []plan.Stream) {
 	}
 	t.section("STREAMS")
 	for _, s := range ss {
-		t.printf("  %-14s %s: %s messages, %s deferred (%s)\n", s.Kind, s.Stream, n(s.Messages), rate(s.DeferralRate), join(s.Lanes, 6))
+		messages := n(s.Messages) + " messages"
+		if s.Messages == 1 {
+			messages = "1 message"
+		}
+		t.printf("  %-14s %s: %s, %s deferred (%s)\n", s.Kind, s.Stream, messages, rate(s.DeferralRate), join(s.Lanes, 6))
 		if s.Advice != "" {
 			t.printf("    %s %s\n", t.paint(cyan, "→"), t.wrap(s.Advice, 6))
 		}

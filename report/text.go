@@ -434,10 +434,7 @@ func (t *textWriter) listings(r *analysis.Result) {
 		for _, e := range l.Listed {
 			lists = append(lists, e.List)
 		}
-		listed := nonEmpty(strings.Join(lists, ", "), "none of the scored lists")
-		if len(l.Unknown) > 0 {
-			listed += fmt.Sprintf(" (%d could not tell)", len(l.Unknown))
-		}
+		listed := listingText(lists, l)
 		if len(lists) > 0 {
 			listed = t.paint(red, listed)
 		}
@@ -448,6 +445,25 @@ func (t *textWriter) listings(r *analysis.Result) {
 		tb.row(l.IP, nonEmpty(l.Host, "-"), listed, a, d, b)
 	}
 	tb.write(t.w, "  ")
+}
+
+// listingText says where an address is listed. "none of the scored
+// lists" needs a list that answered: when every one could not tell, the
+// row says so, as a blocklist answer is never read as clean by default.
+func listingText(lists []string, l analysis.SenderListing) string {
+	switch {
+	case len(lists) > 0:
+		s := strings.Join(lists, ", ")
+		if len(l.Unknown) > 0 {
+			s += fmt.Sprintf(" (%d could not tell)", len(l.Unknown))
+		}
+		return s
+	case len(l.Clean) == 0 && len(l.Unknown) > 0:
+		return fmt.Sprintf("could not tell: no scored list answered (%d asked)", len(l.Unknown))
+	case len(l.Unknown) > 0:
+		return fmt.Sprintf("none of the scored lists (%d could not tell)", len(l.Unknown))
+	}
+	return "none of the scored lists"
 }
 
 func (t *textWriter) streams(r *analysis.Result, limit int) {

@@ -399,7 +399,8 @@ func TestCheckNotCheckedPointsSomewhere(t *testing.T) {
 // TestAnalyzeBlocklistsDNSDown: --blocklists through a DNS server that
 // does not answer writes the report, but says on standard error that the
 // addresses could not be looked up and which server did not answer, and
-// exits 1: "none of the scored lists" must not pass for a clean result.
+// exits 1; the address's row says no list could tell, not "none of the
+// scored lists", which would pass for a clean result.
 func TestAnalyzeBlocklistsDNSDown(t *testing.T) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -416,6 +417,9 @@ func TestAnalyzeBlocklistsDNSDown(t *testing.T) {
 	}
 	if !strings.Contains(out, "SENDING ADDRESSES ON BLOCKLISTS") {
 		t.Errorf("the report was not written")
+	}
+	if strings.Contains(out, "none of the scored lists") || !strings.Contains(out, "could not tell") {
+		t.Errorf("the address's row reads as clean though no list answered:\n%s", out)
 	}
 }
 

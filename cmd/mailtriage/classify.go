@@ -55,7 +55,7 @@ reply (no reply code, and no rule recognises the text), or standard input
 could not be read; 2 wrong usage.`,
 		Example: `  mailtriage classify "421 4.7.0 Deferred - see Proofpoint DNSBL lookup" --host mx01.mail.icloud.com
   mailtriage classify "554 5.4.7 [internal] message timeout (exceeded max time, last transfail: 421 4.7.0 Deferred - see Proofpoint DNSBL lookup)"
-  grep -ao 'host [^ ]* said: .*' mail.log | sed 's/)$//' | mailtriage classify --format json`,
+  grep -ao 'host [^ ]* said: .*' mail.log | sed 's/))$/)/' | mailtriage classify --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runClassify(e, o, args)
 		},

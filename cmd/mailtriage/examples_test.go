@@ -326,18 +326,30 @@ func runExample(t *testing.T, root *cobra.Command, line string, files map[string
 				stdout.Reset()
 			}
 			if c.CommandPath() == "mailtriage classify" && slices.Contains(argv, "json") {
-				// Replies cut from a log keep the host that gave them and
-				// lose Postfix's "(in reply to ...)".
+				// Replies cut from a log, one a line, give one verdict
+				// each: a line left with an open parenthesis would fold
+				// every line after it into one reply.
+				if j > 0 {
+					in := strings.Count(strings.TrimSpace(string(stdin)), "\n") + 1
+					got := strings.Count(strings.TrimSpace(stdout.String()), "\n") + 1
+					if got != in {
+						t.Errorf("%q: %d replies in, %d verdicts out", line, in, got)
+					}
+				}
+				// They keep the host that gave them and lose Postfix's
+				// "(in reply to ...)", read as the command (which a
+				// parenthesis left over from the log line spoils).
 				for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 					var v struct {
-						Host  string
-						Reply struct{ Text string }
+						Host    string
+						Command string
+						Reply   struct{ Text string }
 					}
 					if err := json.Unmarshal([]byte(l), &v); err != nil {
 						t.Fatalf("%q: %v: %s", line, err, l)
 					}
-					if v.Host == "" || strings.Contains(v.Reply.Text, "in reply to") {
-						t.Errorf("%q: a reply without its host, or with Postfix's wrapping: %s", line, l)
+					if v.Host == "" || strings.Contains(v.Reply.Text, "in reply to") || strings.ContainsAny(v.Command, "()") {
+						t.Errorf("%q: a reply without its host, or with Postfix's wrapping: %.300s", line, l)
 						break
 					}
 				}
@@ -368,7 +380,7 @@ func mapFile(a string, files map[string]string, repo string) string {
 
 // filterText runs the forms of grep (-o, -a, one pattern, one file or
 // standard input), sed (one s/RE/TEXT/) and cut (-cN-) the examples use,
-// with Go's regular expressions, which agree with POSIX ones on them.
+// with Go's regular expressions, the basic ones translated (basicRE).
 func filterText(name string, args []string, stdin []byte, haveStdin bool, files map[string]string, repo string) ([]byte, error) {
 	var opts, words []string
 	for _, a := range args {
@@ -416,7 +428,7 @@ func filterText(name string, args []string, stdin []byte, haveStdin bool, files 
 		} else if len(words) != 1 || !haveStdin {
 			return nil, fmt.Errorf("arguments %q", words)
 		}
-		re, err := regexp.Compile(words[0])
+		re, err := regexp.Compile(basicRE(words[0]))
 		if err != nil {
 			return nil, err
 		}
@@ -433,7 +445,7 @@ func filterText(name string, args []string, stdin []byte, haveStdin bool, files 
 		if len(opts) > 0 || len(parts) != 4 || parts[0] != "s" || parts[3] != "" {
 			return nil, fmt.Errorf("arguments %q", args)
 		}
-		re, err := regexp.Compile(parts[1])
+		re, err := regexp.Compile(basicRE(parts[1]))
 		if err != nil {
 			return nil, err
 		}
@@ -458,6 +470,32 @@ func filterText(name string, args []string, stdin []byte, haveStdin bool, files 
 		}
 	}
 	return out.Bytes(), nil
+}
+
+// basicRE turns a POSIX basic regular expression, the kind grep and sed
+// read without -E, into Go's syntax: there a bare ( ) { } + ? | is a
+// literal character and the backslashed one the operator (GNU's reading
+// of \+ \? \|), the other way round from Go.
+func basicRE(bre string) string {
+	var b strings.Builder
+	for i := 0; i < len(bre); i++ {
+		ch := bre[i]
+		switch {
+		case ch == '\\' && i+1 < len(bre) && strings.IndexByte("(){}+?|", bre[i+1]) >= 0:
+			i++
+			b.WriteByte(bre[i])
+		case ch == '\\' && i+1 < len(bre):
+			i++
+			b.WriteByte(ch)
+			b.WriteByte(bre[i])
+		case strings.IndexByte("(){}+?|", ch) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(ch)
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
 }
 
 // needsDNS: the example would ask the DNS or a network service.

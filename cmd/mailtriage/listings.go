@@ -73,6 +73,8 @@ func addListings(cmd *cobra.Command, e *env, o *analyzeOptions, senders []sender
 			switch {
 			case l.Scored():
 				ls[i].Listed = append(ls[i].Listed, analysis.ListEntry{List: l.List, Zone: l.Zone, Meaning: l.Meaning, Severity: string(l.Severity), DelistURL: l.DelistURL})
+			case l.Status == dnsbl.StatusClean && l.Tier == 1:
+				ls[i].Clean = append(ls[i].Clean, l.List)
 			case l.Status != dnsbl.StatusListed && l.Status != dnsbl.StatusClean && l.Status != dnsbl.StatusAllowed && l.Tier == 1:
 				ls[i].Unknown = append(ls[i].Unknown, l.List)
 			}

@@ -485,3 +485,11 @@ func TestPlanMTAFromInputs(t *testing.T) {
 		t.Errorf("postfix and powermta logs: exit %d %q", code, errs)
 	}
 }
+
+// TestPlanStreamOfOneMessage: a stream of one message is "1 message".
+func TestPlanStreamOfOneMessage(t *testing.T) {
+	_, out, _ := mt(t, "", "plan", "../../source/exim/testdata/mainlog")
+	if !strings.Contains(out, ": 1 message, ") || strings.Contains(out, "1 messages") {
+		t.Errorf("want \"1 message\":\n%s", out)
+	}
+}

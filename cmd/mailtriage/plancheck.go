@@ -40,7 +40,7 @@ places would see no mail.
 
 Exit status: 0 every lane can advance or hold; 1 an input could not be read;
 2 wrong usage; 3 a lane must roll back.`,
-		Example: `  mailtriage plan --analysis before.json --format json > plan.json
+		Example: `  mailtriage plan --analysis before.json --format json > plan.json   # before.json: analyze --format json of the incident
   mailtriage plan check --plan plan.json --start 2026-12-01 /var/log/mail.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlanCheck(cmd, e, o, args)
