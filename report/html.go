@@ -231,6 +231,7 @@ var htmlFuncs = template.FuncMap{
 	"inputError": func(name, err string) string { return strings.TrimPrefix(err, name+": ") },
 	"join":       func(l []string) string { return strings.Join(l, ", ") },
 	"input":      displayName,
+	"listedOn":   listedOn,
 	"dash":       func(s string) string { return nonEmpty(s, "-") },
 	"isURL":      func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
 	// hot marks a deferral rate worth a look, as the text report does.
@@ -284,6 +285,9 @@ const htmlTemplate = `<!DOCTYPE html>
 <a href="#providers">Who answered</a>
 <a href="#streams">Streams</a>
 <a href="#hosts">Sending hosts</a>
+{{- if .R.Blocklists}}
+<a href="#blocklists">Blocklists</a>
+{{- end}}
 <a href="#relays">Relays</a>
 <a href="#inputs">Inputs</a>
 </nav>
@@ -506,6 +510,22 @@ const htmlTemplate = `<!DOCTYPE html>
 <p>None.</p>
 {{- end}}{{end}}
 </section>
+
+{{- with .R.Blocklists}}
+<section id="blocklists">
+<h2>Sending addresses on blocklists</h2>
+<p class="muted">Each sending address's listings on the scored lists, beside the mail its host carried: a listing matters when the failed mail left from it.</p>
+<div class="scroll"><table>
+<thead><tr><th>address</th><th>host</th><th>listed on</th><th class="n">carried: attempts</th><th class="n">deferrals</th><th class="n">bounces</th></tr></thead>
+<tbody>
+{{- range .}}
+<tr><td class="mono">{{.IP}}</td><td class="mono">{{dash .Host}}</td><td{{if .Listed}} class="hot"{{end}}>{{listedOn .}}{{range .Listed}}{{if isURL .DelistURL}} <a href="{{.DelistURL}}">delist {{.List}}</a>{{end}}{{end}}</td>
+{{- with .Carried}}<td class="n">{{n .Attempts}}</td><td class="n">{{n .Deferrals}}</td><td class="n">{{n .Bounces}}</td>{{else}}<td class="n">-</td><td class="n">-</td><td class="n">-</td>{{end}}</tr>
+{{- end}}
+</tbody>
+</table></div>
+</section>
+{{- end}}
 
 <section id="relays">
 <h2>Relays</h2>

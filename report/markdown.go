@@ -103,6 +103,24 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 			p("| %s | %s | %s | %s | %s |\n", mdEscape(h.Label()), n(h.Attempts), n(h.Deferrals), n(h.Bounces), rateOf(h.DeferralRate, h.Attempts))
 		}
 	}
+	if len(r.Blocklists) > 0 {
+		p("\n## Sending addresses on blocklists\n\n| address | host | listed on | carried: attempts | deferrals | bounces |\n|---|---|---|---:|---:|---:|\n")
+		for _, l := range r.Blocklists {
+			a, d, b := "-", "-", "-"
+			if c := l.Carried; c != nil {
+				a, d, b = n(c.Attempts), n(c.Deferrals), n(c.Bounces)
+			}
+			p("| %s | %s | %s | %s | %s | %s |\n", l.IP, mdEscape(nonEmpty(l.Host, "-")), mdEscape(listedOn(l)), a, d, b)
+		}
+		for _, l := range r.Blocklists {
+			for _, e := range l.Listed {
+				if e.DelistURL != "" {
+					p("\n- %s on %s: delist at %s", l.IP, mdEscape(e.List), e.DelistURL)
+				}
+			}
+		}
+		p("\n")
+	}
 	p("\n## Streams\n\n")
 	if len(r.Streams) == 0 {
 		p("None.\n")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -675,5 +676,33 @@ func TestPendingUnnamedShown(t *testing.T) {
 	Text(&text, r, Options{Width: 120})
 	if strings.Contains(text.String(), "not yet tried") {
 		t.Errorf("shown with none")
+	}
+}
+
+// TestBlocklistsInEveryFormat: analyze --blocklists puts each sending
+// address's listings in every format a person reads, with the delisting
+// page of a listed one in Markdown and HTML; an address no list could
+// answer for is never shown as clean.
+func TestBlocklistsInEveryFormat(t *testing.T) {
+	r := sampleResult()
+	r.Blocklists = []analysis.SenderListing{
+		{IP: "192.0.2.10", Host: "mta1", Carried: &analysis.Counts{Attempts: 2692, Deferrals: 1200},
+			Listed: []analysis.ListEntry{{List: "Spamhaus SBL", Zone: "sbl.spamhaus.org", Severity: "error", DelistURL: "https://check.spamhaus.org/"}},
+			Clean:  []string{"Barracuda"}},
+		{IP: "192.0.2.11", Unknown: []string{"Spamhaus SBL", "Barracuda"}},
+	}
+	for name, out := range renderAll(t, r) {
+		for _, want := range []string{"192.0.2.10", "Spamhaus SBL", "2,692", "192.0.2.11", "could not tell: no scored list answered (2 asked)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not say %q", name, want)
+			}
+		}
+		if name != "text" && !strings.Contains(out, "https://check.spamhaus.org/") {
+			t.Errorf("%s does not link the delisting page", name)
+		}
+	}
+	root := parseXML(t, renderHTML(t, r))
+	if len(root.all("section")) == 0 || !slices.ContainsFunc(root.all("section"), func(n *node) bool { return n.attr["id"] == "blocklists" }) {
+		t.Error("the HTML report has no blocklists section")
 	}
 }

@@ -430,12 +430,8 @@ func (t *textWriter) listings(r *analysis.Result) {
 	t.section("SENDING ADDRESSES ON BLOCKLISTS")
 	tb := newTable("address", "host", "listed on", "carried: attempts>", "deferrals>", "bounces>")
 	for _, l := range r.Blocklists {
-		var lists []string
-		for _, e := range l.Listed {
-			lists = append(lists, e.List)
-		}
-		listed := listingText(lists, l)
-		if len(lists) > 0 {
+		listed := listedOn(l)
+		if len(l.Listed) > 0 {
 			listed = t.paint(red, listed)
 		}
 		a, d, b := "-", "-", "-"
@@ -447,12 +443,16 @@ func (t *textWriter) listings(r *analysis.Result) {
 	tb.write(t.w, "  ")
 }
 
-// listingText says where an address is listed. "none of the scored
-// lists" needs a list that answered: when every one could not tell, the
-// row says so, as a blocklist answer is never read as clean by default.
-func listingText(lists []string, l analysis.SenderListing) string {
+// listedOn says where an address is listed. "none of the scored lists"
+// needs a list that answered: when every one could not tell, the row says
+// so, as a blocklist answer is never read as clean by default.
+func listedOn(l analysis.SenderListing) string {
 	switch {
-	case len(lists) > 0:
+	case len(l.Listed) > 0:
+		lists := make([]string, len(l.Listed))
+		for i, e := range l.Listed {
+			lists[i] = e.List
+		}
 		s := strings.Join(lists, ", ")
 		if len(l.Unknown) > 0 {
 			s += fmt.Sprintf(" (%d could not tell)", len(l.Unknown))
