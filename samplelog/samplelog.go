@@ -38,6 +38,12 @@ type Config struct {
 	// Traditional writes classic syslog stamps ("Nov 26 00:00:04", no year,
 	// no zone) instead of RFC 3339 ones.
 	Traditional bool
+	// PflogsummReadable writes the log as Postfix before 3.11 logs it
+	// (no tls= field in delivery lines) with one syslog name on both
+	// hosts: pflogsumm 1.1.5, which skips a delivery line with tls= and
+	// reads only the syslog name "postfix", then reads all of it. The
+	// benchmark compares the two tools on such a log.
+	PflogsummReadable bool
 }
 
 // Default is the shipped sample's configuration.
@@ -173,6 +179,9 @@ func newGen(w io.Writer, cfg Config) *gen {
 	g.hosts = []*mta{
 		{name: "mta1", syslog: "postfix", ip: "203.0.113.25", pids: map[string]int{}},
 		{name: "mta2", syslog: "postfix-mkt", ip: "203.0.113.26", pids: map[string]int{}},
+	}
+	if cfg.PflogsummReadable {
+		g.hosts[1].syslog = "postfix"
 	}
 	start := cfg.Start.UnixMicro()
 	g.end = cfg.Start.Add(time.Duration(cfg.Days) * 24 * time.Hour).UnixMicro()
@@ -402,7 +411,7 @@ func (g *gen) attempt(at int64, m *message, ri int) {
 	relay := mx.name + "[" + mx.ip + "]:25"
 	pid := g.pid(host, "smtp")
 	tls := ""
-	if host.name == "mta2" {
+	if host.name == "mta2" && !g.cfg.PflogsummReadable {
 		tls = ", tls=may"
 	}
 	conn := ""

@@ -94,3 +94,27 @@ func TestTruthAddsUp(t *testing.T) {
 		t.Errorf("outcomes %+v", o)
 	}
 }
+
+// TestPflogsummReadable: the log pflogsumm 1.1.5 reads in full is the
+// same log, line for line, with mta2's syslog name "postfix" and no tls=
+// field in its delivery lines.
+func TestPflogsummReadable(t *testing.T) {
+	cfg := Default()
+	cfg.Days = 1
+	var plain, readable bytes.Buffer
+	if err := Generate(&plain, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.PflogsummReadable = true
+	if err := Generate(&readable, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.ReplaceAll(plain.Bytes(), []byte(" postfix-mkt/"), []byte(" postfix/"))
+	want = bytes.ReplaceAll(want, []byte(", tls=may"), nil)
+	if bytes.Equal(want, plain.Bytes()) {
+		t.Fatal("the sample has neither postfix-mkt nor tls= to take out")
+	}
+	if !bytes.Equal(readable.Bytes(), want) {
+		t.Error("the pflogsumm-readable log is not the sample without postfix-mkt and tls=")
+	}
+}

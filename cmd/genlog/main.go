@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/genlog | gzip -9 > examples/incident-postfix.log.gz
 //	go run ./cmd/genlog -scale 25 -o /tmp/mail.log
+//	go run ./cmd/genlog -scale 20 -pflogsumm-readable -o /tmp/mail-pf.log
 package main
 
 import (
@@ -23,6 +24,7 @@ func main() {
 	flag.IntVar(&cfg.Days, "days", cfg.Days, "days to simulate")
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	flag.BoolVar(&cfg.Traditional, "traditional", false, "write traditional syslog stamps (Nov 26 00:00:04) instead of RFC 3339")
+	flag.BoolVar(&cfg.PflogsummReadable, "pflogsumm-readable", false, "no tls= field (Postfix before 3.11) and one syslog name: a log pflogsumm 1.1.5 reads in full")
 	start := flag.String("start", cfg.Start.Format(time.RFC3339), "first second of the log (RFC 3339)")
 	flag.Parse()
 	t, err := time.Parse(time.RFC3339, *start)
