@@ -26,7 +26,9 @@
 // server on this host that queues nothing again, such as Dovecot's LMTP
 // on a UNIX socket or 127.0.0.1:24). The MTA's own
 // notifications (null sender, not received from outside) produce only a
-// Message event with Notification set.
+// Message event with Notification set. A message cleanup or smtpd refused as
+// a whole before it was queued (header or body checks, a milter, smtpd's
+// DATA restrictions) was never sent and produces no event.
 package postfix
 
 import (
@@ -191,6 +193,8 @@ func (t *Tracker) add(e *entry) {
 		n.notification = true
 	case postfixlog.Expired:
 		t.expired(e)
+	case postfixlog.Refused:
+		t.refused(e)
 	case postfixlog.Removed:
 		// The queue manager removes a message when it is done with it,
 		// postsuper when an administrator deletes it; recipients still
@@ -199,6 +203,19 @@ func (t *Tracker) add(e *entry) {
 			t.close(m, e.time, mailtriage.Deleted)
 		}
 	}
+}
+
+// refused forgets a message that cleanup or smtpd refused as a whole
+// before it was queued: it was never sent, and counting it would add a
+// message with no recipients. One the queue manager has seen is left
+// alone: the line concerns a message the log has lost track of.
+func (t *Tracker) refused(e *entry) {
+	m := t.lookup(e.msg, e.host, e.qid)
+	if m == nil || m.nrcpt > 0 || len(m.rcpts) > 0 {
+		return
+	}
+	t.remove(m)
+	t.recycle(m)
 }
 
 // message returns the message a line belongs to, creating it.
@@ -745,13 +762,7 @@ func (t *Tracker) expired(e *entry) {
 // filter, whose re-injected copy is the message that counts, or the
 // message was an address verification probe.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
-	t.forget(m)
-	if m.messageID != "" && t.byMsgID[m.messageID] == m {
-		delete(t.byMsgID, m.messageID)
-	}
-	if t.closed++; t.closed > 2*t.open+4096 {
-		t.compact()
-	}
+	t.remove(m)
 	counted := 0
 	filtered := 0
 	for _, r := range m.rcpts {
@@ -779,6 +790,18 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		t.emit(e)
 	}
 	t.recycle(m)
+}
+
+// remove takes a message that ended out of the open ones and the
+// Message-ID index.
+func (t *Tracker) remove(m *message) {
+	t.forget(m)
+	if m.messageID != "" && t.byMsgID[m.messageID] == m {
+		delete(t.byMsgID, m.messageID)
+	}
+	if t.closed++; t.closed > 2*t.open+4096 {
+		t.compact()
+	}
 }
 
 // unnamed returns how many of a message still queued at the end the log

@@ -647,3 +647,32 @@ func TestYearBehindPRI(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedBeforeQueued: a message cleanup or a milter refuses as a
+// whole, after smtpd gave it a queue id, never reaches the queue manager
+// and is not a message sent; a reject at RCPT refuses one recipient and
+// the message goes on.
+func TestRefusedBeforeQueued(t *testing.T) {
+	log := `2026-12-01T13:01:00.000000+00:00 mx1 postfix/smtpd[1031]: 8192A3B4C5: client=mail-wr1-f54.google.com[209.85.221.54]
+2026-12-01T13:01:00.500000+00:00 mx1 postfix/smtpd[1031]: 8192A3B4C5: reject: RCPT from mail-wr1-f54.google.com[209.85.221.54]: 550 5.1.1 <nosuch@example.net>: Recipient address rejected: User unknown in virtual mailbox table; from=<pat@gmail.com> to=<nosuch@example.net> proto=ESMTP helo=<mail-wr1-f54.google.com>
+2026-12-01T13:01:01.000000+00:00 mx1 postfix/cleanup[1002]: 8192A3B4C5: message-id=<CAF=ghi@mail.gmail.com>
+2026-12-01T13:01:01.100000+00:00 mx1 postfix/cleanup[1002]: 8192A3B4C5: milter-reject: END-OF-MESSAGE from mail-wr1-f54.google.com[209.85.221.54]: 5.7.1 Rejected by spam filter; from=<pat@gmail.com> to=<tina@example.net> proto=ESMTP helo=<mail-wr1-f54.google.com>
+2026-12-01T13:02:00.000000+00:00 mx1 postfix/smtpd[1031]: 92A3B4C5D6: client=app1.example.net[198.51.100.10]
+2026-12-01T13:02:00.010000+00:00 mx1 postfix/cleanup[1002]: 92A3B4C5D6: reject: header Subject: FREE MONEY from app1.example.net[198.51.100.10]; from=<news@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>: 5.7.1 message content rejected
+2026-12-01T13:03:00.000000+00:00 mx1 postfix/smtpd[1031]: A3B4C5D6E7: client=app1.example.net[198.51.100.10]
+2026-12-01T13:03:00.005000+00:00 mx1 postfix/smtpd[1031]: A3B4C5D6E7: reject: RCPT from app1.example.net[198.51.100.10]: 554 5.7.1 <x@blocked.example>: Recipient address rejected: Access denied; from=<news@example.net> to=<x@blocked.example> proto=ESMTP helo=<app1.example.net>
+2026-12-01T13:03:00.010000+00:00 mx1 postfix/cleanup[1002]: A3B4C5D6E7: message-id=<g4@example.net>
+2026-12-01T13:03:00.020000+00:00 mx1 postfix/qmgr[1003]: A3B4C5D6E7: from=<news@example.net>, size=3000, nrcpt=1 (queue active)
+2026-12-01T13:03:01.000000+00:00 mx1 postfix/smtp[1004]: A3B4C5D6E7: to=<vic@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0.02/0.01/0.5/0.47, dsn=2.0.0, status=sent (250 2.0.0 OK  1764594181 f6si9qkb.1 - gsmtp)
+2026-12-01T13:03:01.010000+00:00 mx1 postfix/qmgr[1003]: A3B4C5D6E7: removed
+`
+	got := record(t, log, 2)
+	want := []string{
+		`attempt delivered vic@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764594181 f6si9qkb.1 - gsmtp"`,
+		`final delivered vic@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764594181 f6si9qkb.1 - gsmtp"`,
+		`message mx1/A3B4C5D6E7 sender=news@example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
