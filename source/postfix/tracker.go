@@ -24,7 +24,10 @@
 // local deferral ("delivery temporarily suspended", the error and retry
 // agents), not a local delivery (local, virtual, pipe, or an LMTP or SMTP
 // server on this host that queues nothing again, such as Dovecot's LMTP
-// on a UNIX socket or 127.0.0.1:24). The MTA's own
+// on a UNIX socket or 127.0.0.1:24). A recipient local(8) forwarded
+// ("forwarded as NEWID", an alias or .forward naming other addresses) is
+// not delivered: the new message's recipients carry it on, and the message
+// is counted once. The MTA's own
 // notifications (null sender, not received from outside) produce only a
 // Message event with Notification set. A message cleanup or smtpd refused as
 // a whole before it was queued (header or body checks, a milter, smtpd's
@@ -73,6 +76,8 @@ type message struct {
 	reinjected   bool // arrived over SMTP from a loopback client: a content filter
 	arrived      bool // its smtpd client= or pickup line was seen
 	copied       bool // a content filter's copy was linked to it by Message-ID
+	forwarded    bool // local(8) forwarded one of its recipients in a new message
+	uncounted    bool // the new message local(8) forwarded a recipient in: see linkForward
 	queued       time.Time
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
@@ -475,6 +480,28 @@ func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	t.hand(cp, addr, origTo)
 }
 
+// linkForward joins the new message local(8) queued to forward a
+// recipient of orig ("forwarded as NEWID") to orig. It is the same message
+// going on to other addresses: its recipients count, with what is known of
+// orig, and the message is counted once, as orig (which may also have
+// delivered other recipients itself). The new message's lines may come
+// before the forwarding line: cleanup and the queue manager log as soon as
+// it is queued.
+func (t *Tracker) linkForward(orig *message, host, newID []byte) {
+	fw := t.messageByKey(t.hash(host, newID), host, newID, orig.queued)
+	if fw.queued.After(orig.queued) {
+		fw.queued = orig.queued
+	}
+	// A null sender read from its own queue manager line alone made it
+	// look like a notification of this MTA's; orig says what it is.
+	fw.notification = orig.notification
+	fw.external = fw.external || orig.external
+	if orig.senderKnown {
+		fw.sender, fw.senderKnown = orig.sender, true
+	}
+	fw.uncounted = true
+}
+
 // hand gives the copy a content filter queued the recipient the hop handed
 // it, so that the copy counts it also when the log ends (or the copy
 // expires) before the copy's own lines name it.
@@ -571,6 +598,12 @@ func (t *Tracker) delivery(e *entry) {
 		// A hop to a content filter: the copy it queued carries on.
 		r.filtered = true
 		t.linkCopy(m, e.host, e.id, e.rcpt, e.origTo)
+	case e.forward:
+		// Not delivered yet: the new message local(8) queued for the
+		// addresses an alias or a .forward names carries on.
+		r.filtered = true
+		m.forwarded = true
+		t.linkForward(m, e.host, e.id)
 	case e.loopback && e.status != mailtriage.Delivered:
 		// A content filter (or local server) that is down or refuses: no
 		// remote try.
@@ -759,8 +792,9 @@ func (t *Tracker) expired(e *entry) {
 // close ends a message: recipients still open get status (Deleted when an
 // administrator removed the message, Pending when the input ended), then
 // the message event is emitted unless every recipient went to a content
-// filter, whose re-injected copy is the message that counts, or the
-// message was an address verification probe.
+// filter, whose re-injected copy is the message that counts, the message
+// is the one local(8) forwarded another's recipient in, which counts, or
+// the message was an address verification probe.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	t.remove(m)
 	counted := 0
@@ -781,7 +815,10 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		}
 		counted++
 	}
-	if (filtered == 0 || counted > 0) && !(m.probe && counted == 0) {
+	// A message whose recipients all went to a content filter is counted
+	// as the copy the filter queued; one that forwarded a recipient is
+	// counted here, and the new message it forwarded in is not.
+	if (filtered == 0 || counted > 0 || m.forwarded) && !(m.probe && counted == 0) && !m.uncounted {
 		e := t.messageEvent(m, mailtriage.Message, at)
 		e.Notification, e.Recipients = m.notification, counted
 		if status == mailtriage.Pending {
