@@ -71,13 +71,14 @@ type message struct {
 	senderKnown  bool
 	messageID    string
 	notification bool
-	probe        bool // an address verification probe: not a message sent
-	external     bool // arrived over SMTP from a non-loopback client
-	reinjected   bool // arrived over SMTP from a loopback client: a content filter
-	arrived      bool // its smtpd client= or pickup line was seen
-	copied       bool // a content filter's copy was linked to it by Message-ID
-	forwarded    bool // local(8) forwarded one of its recipients in a new message
-	uncounted    bool // the new message local(8) forwarded a recipient in: see linkForward
+	probe        bool   // an address verification probe: not a message sent
+	external     bool   // arrived over SMTP from a non-loopback client
+	reinjected   bool   // arrived over SMTP from a loopback client: a content filter
+	arrived      bool   // its smtpd client= or pickup line was seen
+	copied       bool   // a content filter's copy was linked to it by Message-ID
+	forwarded    bool   // local(8) forwarded one of its recipients in a new message
+	uncounted    bool   // goes on with a message counted as another (see linkForward, linkCopy)
+	copyHash     uint64 // the key hash of the first copy a content filter queued of it
 	queued       time.Time
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
@@ -477,6 +478,15 @@ func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	if orig.senderKnown && (!cp.senderKnown || cp.sender == "") {
 		cp.sender, cp.senderKnown = orig.sender, true
 	}
+	// A filter that splits the recipients queues a copy for each group
+	// (amavis, for recipients of different policies): the first copy is
+	// the message, the others count only their recipients.
+	switch {
+	case orig.copyHash == 0:
+		orig.copyHash = h
+	case orig.copyHash != h:
+		cp.uncounted = true
+	}
 	t.hand(cp, addr, origTo)
 }
 
@@ -793,8 +803,10 @@ func (t *Tracker) expired(e *entry) {
 // administrator removed the message, Pending when the input ended), then
 // the message event is emitted unless every recipient went to a content
 // filter, whose re-injected copy is the message that counts, the message
-// is the one local(8) forwarded another's recipient in, which counts, or
-// the message was an address verification probe.
+// goes on with one counted as another (local(8) forwarded that one's
+// recipient in it, or it is a content filter's second copy of a message
+// whose recipients it split), or the message was an address verification
+// probe.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	t.remove(m)
 	counted := 0
