@@ -20,8 +20,9 @@
 // decoded into a Record: the per-recipient delivery lines of the delivery
 // agents (global/log_adhoc.c: to=, orig_to=, relay=, conn_use=, delay=,
 // delays=, tls=, dsn=, status=), the queue manager's from=, expired and
-// removed lines, cleanup's message-id=, smtpd's client=, pickup's from= and
-// the bounce daemon's notifications.
+// removed lines, cleanup's message-id=, smtpd's client=, pickup's from=,
+// the bounce daemon's notifications, and cleanup's and smtpd's refusals of
+// a whole message.
 //
 // The package is a library: it knows nothing of what the lines mean for a
 // deliverability report. Parsing does not allocate; the byte slices of a
@@ -67,6 +68,13 @@ const (
 	// HostSaid is a delivery agent's "host X[ip] said: ..." line without a
 	// recipient: the reply of a non-final MX before the next one is tried.
 	HostSaid
+	// Refused is a reject or discard of the whole message before it was
+	// queued: cleanup's header and body checks ("reject: header ..."), a
+	// milter's verdict at the end of the message ("milter-reject:
+	// END-OF-MESSAGE from ..."), smtpd's DATA and end-of-data restrictions.
+	// The queue file is removed and the queue manager never sees it. A
+	// refusal at RCPT concerns one recipient and is not one.
+	Refused
 )
 
 // Record is one decoded Postfix line. Byte slices alias the parsed line.
@@ -365,11 +373,15 @@ func ParseText(program, text []byte, rec *Record) {
 		if v, ok := field(text, "message-id="); ok {
 			rec.Kind = MessageID
 			rec.MsgID = trimAngles(v)
+		} else if refusesMessage(text) {
+			rec.Kind = Refused
 		}
 	case "smtpd":
 		if v, ok := field(text, "client="); ok {
 			rec.Kind = Client
 			rec.ClientHost, rec.ClientIP = splitHostIP(v)
+		} else if refusesMessage(text) {
+			rec.Kind = Refused
 		}
 	case "pickup":
 		if v, ok := fieldAnywhere(text, "from="); ok {
@@ -383,6 +395,25 @@ func ParseText(program, text []byte, rec *Record) {
 			rec.NewID = bytes.TrimSpace(text[i+len(" notification: "):])
 		}
 	}
+}
+
+// refusesMessage reports whether text rejects or discards a whole message
+// (see Refused): the action (cleanup_act_log in cleanup/cleanup_message.c,
+// cleanup/cleanup_milter.c, smtpd/smtpd.c), then the stage it was taken at.
+func refusesMessage(text []byte) bool {
+	text = bytes.TrimPrefix(text, []byte("milter-"))
+	rest, ok := bytes.CutPrefix(text, []byte("reject: "))
+	if !ok {
+		if rest, ok = bytes.CutPrefix(text, []byte("discard: ")); !ok {
+			return false
+		}
+	}
+	for _, stage := range []string{"header ", "body ", "END-OF-MESSAGE ", "DATA ", "BDAT "} {
+		if bytes.HasPrefix(rest, []byte(stage)) {
+			return true
+		}
+	}
+	return false
 }
 
 // queueID reads "<id>: " at the start of text. Short ids are upper-case

@@ -54,6 +54,31 @@ func TestParseLine(t *testing.T) {
 			rcpt: "j@icloud.com", relayHost: "none", status: "deferred", dsn: "4.3.0", reason: "mail transport unavailable",
 		},
 		{
+			name: "cleanup's header_checks reject the whole message before it is queued",
+			line: "2026-12-01T13:02:00.010000+00:00 mx1 postfix/cleanup[1002]: 92A3B4C5D6: reject: header Subject: FREE MONEY from app1.example.net[198.51.100.10]; from=<news@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>: 5.7.1 message content rejected",
+			time: "2026-12-01T13:02:00.01Z", host: "mx1", syslog: "postfix", program: "cleanup", qid: "92A3B4C5D6", kind: Refused,
+		},
+		{
+			name: "a milter rejects the whole message at its end",
+			line: "2026-12-01T13:01:01.100000+00:00 mx1 postfix/cleanup[1002]: 8192A3B4C5: milter-reject: END-OF-MESSAGE from mail-wr1-f54.google.com[209.85.221.54]: 5.7.1 Rejected by spam filter; from=<pat@gmail.com> to=<tina@example.net> proto=ESMTP helo=<mail-wr1-f54.google.com>",
+			time: "2026-12-01T13:01:01.1Z", host: "mx1", syslog: "postfix", program: "cleanup", qid: "8192A3B4C5", kind: Refused,
+		},
+		{
+			name: "header_checks discard the whole message",
+			line: "2026-12-01T13:02:00Z mx1 postfix/cleanup[1002]: 92A3B4C5D6: discard: header Subject: test from app1.example.net[198.51.100.10]; from=<news@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>: dropped",
+			time: "2026-12-01T13:02:00Z", host: "mx1", syslog: "postfix", program: "cleanup", qid: "92A3B4C5D6", kind: Refused,
+		},
+		{
+			name: "smtpd's DATA restrictions reject the whole message",
+			line: "2026-12-01T13:02:00Z mx1 postfix/smtpd[1031]: 92A3B4C5D6: reject: DATA from unknown[203.0.113.50]: 554 5.5.1 Error: no valid recipients; from=<a@bad.example> to=<b@example.net> proto=ESMTP helo=<bad.example>",
+			time: "2026-12-01T13:02:00Z", host: "mx1", syslog: "postfix", program: "smtpd", qid: "92A3B4C5D6", kind: Refused,
+		},
+		{
+			name: "a reject at RCPT refuses one recipient, not the message",
+			line: "2026-12-01T13:01:00.500000+00:00 mx1 postfix/smtpd[1031]: 8192A3B4C5: reject: RCPT from mail-wr1-f54.google.com[209.85.221.54]: 550 5.1.1 <nosuch@example.net>: Recipient address rejected: User unknown in virtual mailbox table; from=<pat@gmail.com> to=<nosuch@example.net> proto=ESMTP helo=<mail-wr1-f54.google.com>",
+			time: "2026-12-01T13:01:00.5Z", host: "mx1", syslog: "postfix", program: "smtpd", qid: "8192A3B4C5", kind: Other,
+		},
+		{
 			name: "no pid",
 			line: "2026-11-30T10:00:00+00:00 mta1 postfix/qmgr: 6C0A91E2B4: removed",
 			time: "2026-11-30T10:00:00Z", host: "mta1", syslog: "postfix", program: "qmgr", qid: "6C0A91E2B4", kind: Removed,

@@ -56,6 +56,7 @@ type line struct {
 	settle      bool    // the stamp had a year but no zone: the repeated hour may move it
 	loopback    bool    // relay= or client= is on this host
 	filterHop   bool    // a loopback delivery the receiver queued again: a content filter
+	forward     bool    // local(8) forwarded the recipient in a new message: "forwarded as NEWID"
 	classified  bool    // verdict holds the worker's classification
 	delay       float32 // delay=: seconds since the message arrived
 	detail      int32   // index of the report in the chunk's details, -1 if none
@@ -68,7 +69,8 @@ type line struct {
 	relayHost   span // empty for relay=none
 	relayIP     span
 	// id is message-id= (MessageID), the new queue id of a notification
-	// (Notification) or of the copy a content filter queued (filterHop).
+	// (Notification), of the copy a content filter queued (filterHop) or
+	// of the message local(8) forwarded the recipient in (forward).
 	id span
 }
 
@@ -101,6 +103,14 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		}
 		l.loopback = l.agent == remoteAgent && onThisHost(rec.RelayIP)
 		l.delay = float32(rec.Delay)
+		if l.agent == localAgent && l.status == mailtriage.Delivered {
+			// An alias or a .forward that names other addresses: local(8)
+			// queues a new message for them (local/forward.c), which
+			// carries the delivery on.
+			if id := forwardedAs(rec.Reason); len(id) > 0 {
+				l.forward, l.id = true, spanOf(c.buf, id)
+			}
+		}
 		if l.loopback && l.status == mailtriage.Delivered {
 			// amavis and its kind answer "250 2.0.0 from MTA(...): 250 2.0.0
 			// Ok: queued as NEWID": the message goes on as NEWID. A local
@@ -200,12 +210,25 @@ func queuedAs(reason []byte) []byte {
 	if i < 0 {
 		return nil
 	}
-	id := reason[i+len("queued as "):]
+	return leadingID(reason[i+len("queued as "):])
+}
+
+// forwardedAs finds the queue id in local(8)'s "forwarded as ID".
+func forwardedAs(reason []byte) []byte {
+	rest, ok := bytes.CutPrefix(reason, []byte("forwarded as "))
+	if !ok {
+		return nil
+	}
+	return leadingID(rest)
+}
+
+// leadingID returns the queue id at the start of b: its letters and digits.
+func leadingID(b []byte) []byte {
 	end := 0
-	for end < len(id) && (id[end] >= '0' && id[end] <= '9' || id[end] >= 'A' && id[end] <= 'Z' || id[end] >= 'a' && id[end] <= 'z') {
+	for end < len(b) && (b[end] >= '0' && b[end] <= '9' || b[end] >= 'A' && b[end] <= 'Z' || b[end] >= 'a' && b[end] <= 'z') {
 		end++
 	}
-	return id[:end]
+	return b[:end]
 }
 
 func agentOf(program []byte) agent {
@@ -274,6 +297,7 @@ type entry struct {
 	agent     agent
 	loopback  bool
 	filterHop bool
+	forward   bool
 	nrcpt     int           // nrcpt= (QueueActive)
 	delay     time.Duration // delay=
 	// classified says verdict holds the worker's classification.
@@ -298,7 +322,7 @@ func (c *chunk) entry(i int, e *entry) {
 	// zero the entry first.
 	e.time, e.kind, e.msg, e.status, e.agent = time.Unix(0, l.time).UTC(), l.kind, l.msg, l.status, l.agent
 	e.nrcpt = int(l.nrcpt)
-	e.loopback, e.filterHop, e.classified = l.loopback, l.filterHop, l.classified
+	e.loopback, e.filterHop, e.forward, e.classified = l.loopback, l.filterHop, l.forward, l.classified
 	e.delay = time.Duration(float64(l.delay) * float64(time.Second))
 	e.host, e.qid, e.sender, e.rcpt, e.origTo = b(l.host), b(l.qid), b(l.sender), b(l.rcpt), b(l.origTo)
 	e.relayHost, e.relayIP, e.id = b(l.relayHost), b(l.relayIP), b(l.id)

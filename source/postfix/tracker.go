@@ -24,9 +24,14 @@
 // local deferral ("delivery temporarily suspended", the error and retry
 // agents), not a local delivery (local, virtual, pipe, or an LMTP or SMTP
 // server on this host that queues nothing again, such as Dovecot's LMTP
-// on a UNIX socket or 127.0.0.1:24). The MTA's own
+// on a UNIX socket or 127.0.0.1:24). A recipient local(8) forwarded
+// ("forwarded as NEWID", an alias or .forward naming other addresses) is
+// not delivered: the new message's recipients carry it on, and the message
+// is counted once. The MTA's own
 // notifications (null sender, not received from outside) produce only a
-// Message event with Notification set.
+// Message event with Notification set. A message cleanup or smtpd refused as
+// a whole before it was queued (header or body checks, a milter, smtpd's
+// DATA restrictions) was never sent and produces no event.
 package postfix
 
 import (
@@ -66,11 +71,14 @@ type message struct {
 	senderKnown  bool
 	messageID    string
 	notification bool
-	probe        bool // an address verification probe: not a message sent
-	external     bool // arrived over SMTP from a non-loopback client
-	reinjected   bool // arrived over SMTP from a loopback client: a content filter
-	arrived      bool // its smtpd client= or pickup line was seen
-	copied       bool // a content filter's copy was linked to it by Message-ID
+	probe        bool   // an address verification probe: not a message sent
+	external     bool   // arrived over SMTP from a non-loopback client
+	reinjected   bool   // arrived over SMTP from a loopback client: a content filter
+	arrived      bool   // its smtpd client= or pickup line was seen
+	copied       bool   // a content filter's copy was linked to it by Message-ID
+	forwarded    bool   // local(8) forwarded one of its recipients in a new message
+	uncounted    bool   // goes on with a message counted as another (see linkForward, linkCopy)
+	copyHash     uint64 // the key hash of the first copy a content filter queued of it
 	queued       time.Time
 	rcpts        []*recipient          // the first is &first
 	first        recipient             // most messages have one recipient: no pointer to chase
@@ -191,6 +199,8 @@ func (t *Tracker) add(e *entry) {
 		n.notification = true
 	case postfixlog.Expired:
 		t.expired(e)
+	case postfixlog.Refused:
+		t.refused(e)
 	case postfixlog.Removed:
 		// The queue manager removes a message when it is done with it,
 		// postsuper when an administrator deletes it; recipients still
@@ -199,6 +209,19 @@ func (t *Tracker) add(e *entry) {
 			t.close(m, e.time, mailtriage.Deleted)
 		}
 	}
+}
+
+// refused forgets a message that cleanup or smtpd refused as a whole
+// before it was queued: it was never sent, and counting it would add a
+// message with no recipients. One the queue manager has seen is left
+// alone: the line concerns a message the log has lost track of.
+func (t *Tracker) refused(e *entry) {
+	m := t.lookup(e.msg, e.host, e.qid)
+	if m == nil || m.nrcpt > 0 || len(m.rcpts) > 0 {
+		return
+	}
+	t.remove(m)
+	t.recycle(m)
 }
 
 // message returns the message a line belongs to, creating it.
@@ -455,7 +478,38 @@ func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	if orig.senderKnown && (!cp.senderKnown || cp.sender == "") {
 		cp.sender, cp.senderKnown = orig.sender, true
 	}
+	// A filter that splits the recipients queues a copy for each group
+	// (amavis, for recipients of different policies): the first copy is
+	// the message, the others count only their recipients.
+	switch {
+	case orig.copyHash == 0:
+		orig.copyHash = h
+	case orig.copyHash != h:
+		cp.uncounted = true
+	}
 	t.hand(cp, addr, origTo)
+}
+
+// linkForward joins the new message local(8) queued to forward a
+// recipient of orig ("forwarded as NEWID") to orig. It is the same message
+// going on to other addresses: its recipients count, with what is known of
+// orig, and the message is counted once, as orig (which may also have
+// delivered other recipients itself). The new message's lines may come
+// before the forwarding line: cleanup and the queue manager log as soon as
+// it is queued.
+func (t *Tracker) linkForward(orig *message, host, newID []byte) {
+	fw := t.messageByKey(t.hash(host, newID), host, newID, orig.queued)
+	if fw.queued.After(orig.queued) {
+		fw.queued = orig.queued
+	}
+	// A null sender read from its own queue manager line alone made it
+	// look like a notification of this MTA's; orig says what it is.
+	fw.notification = orig.notification
+	fw.external = fw.external || orig.external
+	if orig.senderKnown {
+		fw.sender, fw.senderKnown = orig.sender, true
+	}
+	fw.uncounted = true
 }
 
 // hand gives the copy a content filter queued the recipient the hop handed
@@ -554,6 +608,12 @@ func (t *Tracker) delivery(e *entry) {
 		// A hop to a content filter: the copy it queued carries on.
 		r.filtered = true
 		t.linkCopy(m, e.host, e.id, e.rcpt, e.origTo)
+	case e.forward:
+		// Not delivered yet: the new message local(8) queued for the
+		// addresses an alias or a .forward names carries on.
+		r.filtered = true
+		m.forwarded = true
+		t.linkForward(m, e.host, e.id)
 	case e.loopback && e.status != mailtriage.Delivered:
 		// A content filter (or local server) that is down or refuses: no
 		// remote try.
@@ -742,16 +802,13 @@ func (t *Tracker) expired(e *entry) {
 // close ends a message: recipients still open get status (Deleted when an
 // administrator removed the message, Pending when the input ended), then
 // the message event is emitted unless every recipient went to a content
-// filter, whose re-injected copy is the message that counts, or the
-// message was an address verification probe.
+// filter, whose re-injected copy is the message that counts, the message
+// goes on with one counted as another (local(8) forwarded that one's
+// recipient in it, or it is a content filter's second copy of a message
+// whose recipients it split), or the message was an address verification
+// probe.
 func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
-	t.forget(m)
-	if m.messageID != "" && t.byMsgID[m.messageID] == m {
-		delete(t.byMsgID, m.messageID)
-	}
-	if t.closed++; t.closed > 2*t.open+4096 {
-		t.compact()
-	}
+	t.remove(m)
 	counted := 0
 	filtered := 0
 	for _, r := range m.rcpts {
@@ -770,7 +827,10 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		}
 		counted++
 	}
-	if (filtered == 0 || counted > 0) && !(m.probe && counted == 0) {
+	// A message whose recipients all went to a content filter is counted
+	// as the copy the filter queued; one that forwarded a recipient is
+	// counted here, and the new message it forwarded in is not.
+	if (filtered == 0 || counted > 0 || m.forwarded) && !(m.probe && counted == 0) && !m.uncounted {
 		e := t.messageEvent(m, mailtriage.Message, at)
 		e.Notification, e.Recipients = m.notification, counted
 		if status == mailtriage.Pending {
@@ -779,6 +839,18 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 		t.emit(e)
 	}
 	t.recycle(m)
+}
+
+// remove takes a message that ended out of the open ones and the
+// Message-ID index.
+func (t *Tracker) remove(m *message) {
+	t.forget(m)
+	if m.messageID != "" && t.byMsgID[m.messageID] == m {
+		delete(t.byMsgID, m.messageID)
+	}
+	if t.closed++; t.closed > 2*t.open+4096 {
+		t.compact()
+	}
 }
 
 // unnamed returns how many of a message still queued at the end the log

@@ -647,3 +647,115 @@ func TestYearBehindPRI(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedBeforeQueued: a message cleanup or a milter refuses as a
+// whole, after smtpd gave it a queue id, never reaches the queue manager
+// and is not a message sent; a reject at RCPT refuses one recipient and
+// the message goes on.
+func TestRefusedBeforeQueued(t *testing.T) {
+	log := `2026-12-01T13:01:00.000000+00:00 mx1 postfix/smtpd[1031]: 8192A3B4C5: client=mail-wr1-f54.google.com[209.85.221.54]
+2026-12-01T13:01:00.500000+00:00 mx1 postfix/smtpd[1031]: 8192A3B4C5: reject: RCPT from mail-wr1-f54.google.com[209.85.221.54]: 550 5.1.1 <nosuch@example.net>: Recipient address rejected: User unknown in virtual mailbox table; from=<pat@gmail.com> to=<nosuch@example.net> proto=ESMTP helo=<mail-wr1-f54.google.com>
+2026-12-01T13:01:01.000000+00:00 mx1 postfix/cleanup[1002]: 8192A3B4C5: message-id=<CAF=ghi@mail.gmail.com>
+2026-12-01T13:01:01.100000+00:00 mx1 postfix/cleanup[1002]: 8192A3B4C5: milter-reject: END-OF-MESSAGE from mail-wr1-f54.google.com[209.85.221.54]: 5.7.1 Rejected by spam filter; from=<pat@gmail.com> to=<tina@example.net> proto=ESMTP helo=<mail-wr1-f54.google.com>
+2026-12-01T13:02:00.000000+00:00 mx1 postfix/smtpd[1031]: 92A3B4C5D6: client=app1.example.net[198.51.100.10]
+2026-12-01T13:02:00.010000+00:00 mx1 postfix/cleanup[1002]: 92A3B4C5D6: reject: header Subject: FREE MONEY from app1.example.net[198.51.100.10]; from=<news@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>: 5.7.1 message content rejected
+2026-12-01T13:03:00.000000+00:00 mx1 postfix/smtpd[1031]: A3B4C5D6E7: client=app1.example.net[198.51.100.10]
+2026-12-01T13:03:00.005000+00:00 mx1 postfix/smtpd[1031]: A3B4C5D6E7: reject: RCPT from app1.example.net[198.51.100.10]: 554 5.7.1 <x@blocked.example>: Recipient address rejected: Access denied; from=<news@example.net> to=<x@blocked.example> proto=ESMTP helo=<app1.example.net>
+2026-12-01T13:03:00.010000+00:00 mx1 postfix/cleanup[1002]: A3B4C5D6E7: message-id=<g4@example.net>
+2026-12-01T13:03:00.020000+00:00 mx1 postfix/qmgr[1003]: A3B4C5D6E7: from=<news@example.net>, size=3000, nrcpt=1 (queue active)
+2026-12-01T13:03:01.000000+00:00 mx1 postfix/smtp[1004]: A3B4C5D6E7: to=<vic@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0.02/0.01/0.5/0.47, dsn=2.0.0, status=sent (250 2.0.0 OK  1764594181 f6si9qkb.1 - gsmtp)
+2026-12-01T13:03:01.010000+00:00 mx1 postfix/qmgr[1003]: A3B4C5D6E7: removed
+`
+	got := record(t, log, 2)
+	want := []string{
+		`attempt delivered vic@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764594181 f6si9qkb.1 - gsmtp"`,
+		`final delivered vic@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764594181 f6si9qkb.1 - gsmtp"`,
+		`message mx1/A3B4C5D6E7 sender=news@example.net notification=false recipients=1`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestLocalForward: local(8) forwards a recipient whose alias or .forward
+// names other addresses in a new message ("forwarded as NEWID",
+// local/forward.c). The recipient is not delivered by that: the new
+// message's recipients carry it on, and the message is counted once,
+// whether it also delivered another recipient itself or not. A bounce
+// from outside (null sender) forwarded so is not a notification of this
+// MTA's, although the new message's queue manager line, logged before the
+// forwarding line, shows only the null sender.
+func TestLocalForward(t *testing.T) {
+	log := `2026-12-01T12:00:00.000000+00:00 mx1 postfix/pickup[1010]: 3C4D5E6F70: uid=0 from=<root>
+2026-12-01T12:00:00.010000+00:00 mx1 postfix/cleanup[1002]: 3C4D5E6F70: message-id=<20261201120000.3C4D5E6F70@mx1.example.net>
+2026-12-01T12:00:00.020000+00:00 mx1 postfix/qmgr[1003]: 3C4D5E6F70: from=<root@mx1.example.net>, size=600, nrcpt=2 (queue active)
+2026-12-01T12:00:00.100000+00:00 mx1 postfix/local[1012]: 3C4D5E6F70: to=<admin@mx1.example.net>, orig_to=<root>, relay=local, delay=0.09, delays=0.02/0.01/0/0.06, dsn=2.0.0, status=sent (delivered to mailbox)
+2026-12-01T12:00:00.110000+00:00 mx1 postfix/cleanup[1002]: 4D5E6F7081: message-id=<20261201120000.3C4D5E6F70@mx1.example.net>
+2026-12-01T12:00:00.120000+00:00 mx1 postfix/qmgr[1003]: 4D5E6F7081: from=<root@mx1.example.net>, size=780, nrcpt=1 (queue active)
+2026-12-01T12:00:00.130000+00:00 mx1 postfix/local[1012]: 3C4D5E6F70: to=<ops@mx1.example.net>, orig_to=<postmaster>, relay=local, delay=0.11, delays=0.02/0.01/0/0.08, dsn=2.0.0, status=sent (forwarded as 4D5E6F7081)
+2026-12-01T12:00:00.140000+00:00 mx1 postfix/qmgr[1003]: 3C4D5E6F70: removed
+2026-12-01T12:00:01.000000+00:00 mx1 postfix/smtp[1004]: 4D5E6F7081: to=<oncall@gmail.com>, orig_to=<postmaster>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0.01/0.01/0.5/0.48, dsn=2.0.0, status=sent (250 2.0.0 OK  1764590401 d4si7qkb.1 - gsmtp)
+2026-12-01T12:00:01.010000+00:00 mx1 postfix/qmgr[1003]: 4D5E6F7081: removed
+2026-12-01T12:05:00.000000+00:00 mx1 postfix/smtpd[1020]: 5E6F708192: client=mail-wr1-f54.google.com[209.85.221.54]
+2026-12-01T12:05:00.010000+00:00 mx1 postfix/cleanup[1002]: 5E6F708192: message-id=<CAF=abc@mail.gmail.com>
+2026-12-01T12:05:00.020000+00:00 mx1 postfix/qmgr[1003]: 5E6F708192: from=<>, size=8000, nrcpt=1 (queue active)
+2026-12-01T12:05:00.030000+00:00 mx1 postfix/cleanup[1002]: 6F708192A3: message-id=<CAF=abc@mail.gmail.com>
+2026-12-01T12:05:00.040000+00:00 mx1 postfix/qmgr[1003]: 6F708192A3: from=<>, size=8200, nrcpt=2 (queue active)
+2026-12-01T12:05:00.050000+00:00 mx1 postfix/local[1012]: 5E6F708192: to=<bob@mx1.example.net>, relay=local, delay=0.05, delays=0.02/0.01/0/0.02, dsn=2.0.0, status=sent (forwarded as 6F708192A3)
+2026-12-01T12:05:00.060000+00:00 mx1 postfix/qmgr[1003]: 5E6F708192: removed
+2026-12-01T12:05:01.000000+00:00 mx1 postfix/smtp[1004]: 6F708192A3: to=<bob@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=1, delays=0.01/0.01/0.5/0.48, dsn=2.0.0, status=sent (250 2.0.0 OK  1764590701 e5si8qkb.1 - gsmtp)
+2026-12-01T12:05:02.000000+00:00 mx1 postfix/smtp[1005]: 6F708192A3: to=<bob@yahoo.com>, relay=mta5.am0.yahoodns.net[67.195.204.72]:25, delay=2, delays=0.01/0.01/1.5/0.48, dsn=5.1.1, status=bounced (host mta5.am0.yahoodns.net[67.195.204.72] said: 554 delivery error: dd This user doesn't have a yahoo.com account (bob@yahoo.com) [0] - mta1234.mail.gq1.yahoo.com (in reply to end of DATA command))
+2026-12-01T12:05:02.010000+00:00 mx1 postfix/qmgr[1003]: 6F708192A3: removed
+`
+	got := record(t, log, 2)
+	want := []string{
+		`final delivered admin@mx1.example.net lane=other attempts=0 remote= detail="delivered to mailbox"`,
+		`message mx1/3C4D5E6F70 sender=root@mx1.example.net notification=false recipients=1`,
+		`attempt delivered oncall@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764590401 d4si7qkb.1 - gsmtp"`,
+		`final delivered oncall@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764590401 d4si7qkb.1 - gsmtp"`,
+		`message mx1/5E6F708192 sender= notification=false recipients=0`,
+		`attempt delivered bob@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764590701 e5si8qkb.1 - gsmtp"`,
+		`final delivered bob@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK 1764590701 e5si8qkb.1 - gsmtp"`,
+		`attempt bounced bob@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="554 delivery error: dd This user doesn't have a yahoo.com account (bob@yahoo.com) [0] - mta1234.mail.gq1.yahoo.com"`,
+		`final bounced bob@yahoo.com lane=yahoo attempts=1 remote=mta5.am0.yahoodns.net detail="554 delivery error: dd This user doesn't have a yahoo.com account (bob@yahoo.com) [0] - mta1234.mail.gq1.yahoo.com"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestFilterSplitsRecipients: a content filter that splits a message's
+// recipients into groups (amavis does, for recipients of different
+// policies) queues one copy per group, each named by the hop lines of its
+// recipients. The message is counted once; each copy's recipients count.
+func TestFilterSplitsRecipients(t *testing.T) {
+	const hop = ", relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.02/0.01/0.01/0.96, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as "
+	const gmail = ", relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=2, delays=1/0.01/0.5/0.49, dsn=2.0.0, status=sent (250 2.0.0 OK)\n"
+	log := "2026-12-01T15:00:00.000000+00:00 mx1 postfix/smtpd[1001]: D6E7F8091A: client=app1.example.net[198.51.100.10]\n" +
+		"2026-12-01T15:00:00.010000+00:00 mx1 postfix/cleanup[1002]: D6E7F8091A: message-id=<i1@example.net>\n" +
+		"2026-12-01T15:00:00.020000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: from=<news@example.net>, size=3000, nrcpt=2 (queue active)\n" +
+		"2026-12-01T15:00:01.000000+00:00 mx1 postfix/10025/smtpd[3001]: E7F8091A2B: client=localhost[127.0.0.1]\n" +
+		"2026-12-01T15:00:01.010000+00:00 mx1 postfix/cleanup[1002]: E7F8091A2B: message-id=<i1@example.net>\n" +
+		"2026-12-01T15:00:01.020000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: from=<news@example.net>, size=3900, nrcpt=1 (queue active)\n" +
+		"2026-12-01T15:00:01.030000+00:00 mx1 postfix/10025/smtpd[3001]: F8091A2B3C: client=localhost[127.0.0.1]\n" +
+		"2026-12-01T15:00:01.040000+00:00 mx1 postfix/cleanup[1002]: F8091A2B3C: message-id=<i1@example.net>\n" +
+		"2026-12-01T15:00:01.050000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: from=<news@example.net>, size=3950, nrcpt=1 (queue active)\n" +
+		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<wes@gmail.com>" + hop + "E7F8091A2B)\n" +
+		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<xia@gmail.com>" + hop + "F8091A2B3C)\n" +
+		"2026-12-01T15:00:01.070000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: removed\n" +
+		"2026-12-01T15:00:02.000000+00:00 mx1 postfix/smtp[1004]: E7F8091A2B: to=<wes@gmail.com>" + gmail +
+		"2026-12-01T15:00:02.010000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: removed\n" +
+		"2026-12-01T15:00:02.100000+00:00 mx1 postfix/smtp[1004]: F8091A2B3C: to=<xia@gmail.com>" + gmail +
+		"2026-12-01T15:00:02.110000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: removed\n"
+	got := record(t, log, 2)
+	want := []string{
+		`attempt delivered wes@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered wes@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`message mx1/E7F8091A2B sender=news@example.net notification=false recipients=1`,
+		`attempt delivered xia@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered xia@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
