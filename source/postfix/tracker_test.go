@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"slices"
 	"strings"
@@ -350,7 +351,7 @@ func TestCompact(t *testing.T) {
 	for i := range 30000 {
 		qid := []byte(fmt.Sprintf("%010X", i))
 		m := tr.messageByKey(tr.hash(host, qid), host, qid, at)
-		tr.messageID(m, fmt.Sprintf("<%d@example.com>", i))
+		tr.messageID(m, []byte(fmt.Sprintf("<%d@example.com>", i)))
 		if i%10 == 0 {
 			open = append(open, m)
 		} else {
@@ -364,7 +365,7 @@ func TestCompact(t *testing.T) {
 		if got := tr.lookup(m.hash, []byte(m.host), []byte(m.qid)); got != m {
 			t.Fatalf("%s lost after a rebuild", m.qid)
 		}
-		if tr.byMsgID[m.messageID] != m {
+		if tr.byMsgID[maphash.String(tr.seed, m.messageID)] != m {
 			t.Fatalf("%s lost by Message-ID after a rebuild", m.messageID)
 		}
 	}
