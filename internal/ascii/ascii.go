@@ -59,24 +59,32 @@ func Squeeze(s string) string {
 	if !isASCII(s) {
 		return strings.Join(strings.Fields(s), " ") // Unicode's spaces
 	}
-	// One pass and one allocation, where Fields and Join take two of each.
+	// One pass and one allocation, where Fields and Join take two of
+	// each; words are copied whole.
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\n', '\v', '\f', '\r':
-			space = b.Len() > 0
-		default:
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteByte(c)
+	for i := 0; i < len(s); {
+		for i < len(s) && isSpace(s[i]) {
+			i++
 		}
+		j := i
+		for j < len(s) && !isSpace(s[j]) {
+			j++
+		}
+		if j > i {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[i:j])
+		}
+		i = j
 	}
 	return b.String()
 }
+
+// isSpace reports whether c is ASCII white space, as unicode.IsSpace
+// has it: space, tab, newline, vertical tab, form feed, carriage return.
+func isSpace(c byte) bool { return c == ' ' || c-'\t' <= '\r'-'\t' }
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
