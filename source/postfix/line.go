@@ -59,7 +59,7 @@ type line struct {
 	forward     bool    // local(8) forwarded the recipient in a new message: "forwarded as NEWID"
 	classified  bool    // verdict holds the worker's classification
 	delay       float32 // delay=: seconds since the message arrived
-	detail      int32   // index of the report in the chunk's details, -1 if none
+	detail      int32   // index of the report in the chunk's reports, -1 if none
 	nrcpt       int32   // nrcpt= (QueueActive): the recipients in the queue file
 	msg         uint64  // the hash of the message's key (Tracker.hash)
 	host, qid   span
@@ -124,7 +124,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			}
 		}
 		c.report(&l, rec, w)
-		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.details[l.detail].IP)) {
+		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.reports[l.detail].detail.IP)) {
 			// relay=none: no session. "connect to 127.0.0.1[127.0.0.1]:10024:
 			// Connection refused" is a content filter or local server that
 			// is down, no try at a remote server.
@@ -148,13 +148,18 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	return true
 }
 
-// report decodes and classifies a line's report into the chunk's arrays.
+// report decodes and classifies a line's report for the chunk: a repeat
+// is the worker's cached one, shared, and no copy is made of it.
 func (c *chunk) report(l *line, rec *postfixlog.Record, w *worker) {
-	l.detail = int32(len(c.details))
-	r := w.report(rec)
+	l.detail = int32(len(c.reports))
+	r := w.cached(rec)
+	if r == nil {
+		c.decodes = append(c.decodes, decoded{})
+		r = &c.decodes[len(c.decodes)-1]
+		w.decodeInto(r, rec)
+	}
 	l.classified = r.classified
-	c.details = append(c.details, r.detail)
-	c.verdicts = append(c.verdicts, r.verdict)
+	c.reports = append(c.reports, r)
 }
 
 // worker is what one parsing goroutine keeps: its classifier and the
@@ -165,8 +170,8 @@ func (c *chunk) report(l *line, rec *postfixlog.Record, w *worker) {
 type worker struct {
 	seed    maphash.Seed // the tracker's, to hash message keys
 	cl      Classifier
-	reports map[string]decoded // by relay host and reason
-	strings map[string]string  // see intern
+	reports map[string]*decoded // by relay host and reason; never written once in
+	strings map[string]string   // see intern
 	key     []byte
 }
 
@@ -177,30 +182,36 @@ type decoded struct {
 }
 
 func newWorker(cl Classifier, seed maphash.Seed) *worker {
-	return &worker{seed: seed, cl: cl, reports: make(map[string]decoded), strings: make(map[string]string)}
+	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string)}
 }
 
-func (w *worker) report(rec *postfixlog.Record) decoded {
-	// Acceptances ("250 2.0.0 Ok: queued as ...") carry ids and never
-	// repeat: not worth remembering.
-	cache := len(rec.Reason) > 0 && rec.Reason[0] != '2'
-	if cache {
-		w.key = append(append(append(append(append(w.key[:0], rec.RelayHost...), 0), rec.DSN...), 0), rec.Reason...)
-		if r, ok := w.reports[string(w.key)]; ok {
-			return r
-		}
+// cached returns the report of rec, decoded and classified once for all
+// its repeats, or nil for one decodeInto must decode: an acceptance
+// ("250 2.0.0 Ok: queued as ...") carries ids and never repeats, and is not
+// worth remembering.
+func (w *worker) cached(rec *postfixlog.Record) *decoded {
+	if len(rec.Reason) == 0 || rec.Reason[0] == '2' {
+		return nil
 	}
-	r := decoded{detail: w.decode(rec)}
+	w.key = append(append(append(append(append(w.key[:0], rec.RelayHost...), 0), rec.DSN...), 0), rec.Reason...)
+	if r, ok := w.reports[string(w.key)]; ok {
+		return r
+	}
+	r := new(decoded)
+	w.decodeInto(r, rec)
+	if len(w.reports) >= 1<<14 {
+		clear(w.reports)
+	}
+	w.reports[string(w.key)] = r
+	return r
+}
+
+// decodeInto decodes and classifies rec's report into r.
+func (w *worker) decodeInto(r *decoded, rec *postfixlog.Record) {
+	r.detail = w.decode(rec)
 	if w.cl != nil {
 		r.verdict, r.classified = w.cl.Classify(r.detail), true
 	}
-	if cache {
-		if len(w.reports) >= 1<<14 {
-			clear(w.reports)
-		}
-		w.reports[string(w.key)] = r
-	}
-	return r
 }
 
 // queuedAs finds the queue id in a reply's "queued as ID" (the last one,
@@ -328,7 +339,8 @@ func (c *chunk) entry(i int, e *entry) {
 	e.relayHost, e.relayIP, e.id = b(l.relayHost), b(l.relayIP), b(l.id)
 	e.detail, e.verdict = nil, nil
 	if l.detail >= 0 {
-		e.detail, e.verdict = &c.details[l.detail], &c.verdicts[l.detail]
+		r := c.reports[l.detail]
+		e.detail, e.verdict = &r.detail, &r.verdict
 	}
 }
 

@@ -10,9 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/postfixlog"
-	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
@@ -80,12 +78,17 @@ type chunk struct {
 	skipAfter int64
 	clock     *syslogstamp.Clock
 	lines     []line
-	details   []smtpreply.Detail   // the reports of the delivery lines
-	verdicts  []mailtriage.Verdict // and their verdicts, at the same index
-	stats     Stats
-	err       error // a fault while parsing a mapped file
-	end       int   // for data in memory: the offset where the chunk ends
-	done      chan struct{}
+	// reports are the decoded reports of the delivery lines, by line's
+	// detail index: the worker's cached ones, shared and never written
+	// after, and the others in decodes, which holds them for the chunk
+	// (pointers taken before it grows stay good: an old array is not
+	// written again).
+	reports []*decoded
+	decodes []decoded
+	stats   Stats
+	err     error // a fault while parsing a mapped file
+	end     int   // for data in memory: the offset where the chunk ends
+	done    chan struct{}
 }
 
 // Read reads one Postfix log from r into the tracker, parsing in parallel
@@ -162,10 +165,10 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 		// Room for what the tracker needs of a chunk, so the slices do
 		// not grow by copying.
 		free <- &chunk{
-			buf:      make([]byte, 0, bufSize),
-			lines:    make([]line, 0, linesPerChunk),
-			details:  make([]smtpreply.Detail, 0, reportsPerChunk),
-			verdicts: make([]mailtriage.Verdict, 0, reportsPerChunk),
+			buf:     make([]byte, 0, bufSize),
+			lines:   make([]line, 0, linesPerChunk),
+			reports: make([]*decoded, 0, reportsPerChunk),
+			decodes: make([]decoded, 0, reportsPerChunk),
 		}
 	}
 	jobs := make(chan *chunk, inFlight)
@@ -253,7 +256,8 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 				cancel()
 			}
 		}
-		c.lines, c.details, c.verdicts = c.lines[:0], c.details[:0], c.verdicts[:0]
+		clear(c.reports) // the cached reports they point to may be dropped
+		c.lines, c.reports, c.decodes = c.lines[:0], c.reports[:0], c.decodes[:0]
 		c.stats = Stats{}
 		c.err, c.skipAfter = nil, 0
 		free <- c

@@ -133,8 +133,9 @@ type Tracker struct {
 	byMsgID  map[uint64]*message
 	hosts    map[string]string // see intern
 	lastHost string
-	ev       mailtriage.Event // reused for every emitted event
-	keyBuf   []byte           // builds keys for lookups that don't allocate
+	ev       mailtriage.Event   // reused for every emitted event
+	verdict  mailtriage.Verdict // see classifyEntry
+	keyBuf   []byte             // builds keys for lookups that don't allocate
 	// closed messages, recipients and causes, for reuse (see recycle)
 	freeMsgs   freeList[message]
 	freeRcpts  freeList[recipient]
@@ -545,11 +546,19 @@ func (t *Tracker) hand(cp *message, addr, orig []byte) {
 // the root cause if the message later expires.
 func (t *Tracker) hostSaid(e *entry) {
 	m := t.message(e)
-	if !e.classified && t.classify != nil {
-		*e.verdict = t.classify.Classify(*e.detail)
-	}
+	t.classifyEntry(e)
 	host, ip := relayOf(e)
 	m.said = &said{detail: *e.detail, verdict: *e.verdict, host: host, ip: ip, at: e.time}
+}
+
+// classifyEntry classifies a report the workers left unclassified (they
+// had no classifier), in the tracker's own verdict: the report may be a
+// worker's cached one, shared by the lines that repeat it.
+func (t *Tracker) classifyEntry(e *entry) {
+	if !e.classified && t.classify != nil {
+		t.verdict = t.classify.Classify(*e.detail)
+		e.verdict = &t.verdict
+	}
 }
 
 // said is a non-final MX's reply, waiting for its delivery line.
@@ -597,9 +606,7 @@ func (t *Tracker) delivery(e *entry) {
 	if r.final || r.filtered {
 		return
 	}
-	if !e.classified && t.classify != nil {
-		*e.verdict = t.classify.Classify(*e.detail)
-	}
+	t.classifyEntry(e)
 	if m.said.sameSession(e.time) {
 		t.rememberReport(r, &m.said.detail, m.said.verdict, m.said.host, m.said.ip)
 	}
