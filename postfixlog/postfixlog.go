@@ -253,7 +253,7 @@ func parseTagged(rest []byte, rec *Record) error {
 	}
 	rec.Host = rest[:sp]
 	rest = rest[sp+1:]
-	colon := bytes.Index(rest, []byte(": "))
+	colon := indexPair(rest, ':')
 	if colon <= 0 {
 		if len(rest) > 0 && rest[len(rest)-1] == ':' {
 			colon = len(rest) - 1
@@ -582,10 +582,26 @@ func value(s []byte) (val, rest []byte) {
 			return val, rest
 		}
 	}
-	if i := bytes.Index(s, []byte(", ")); i >= 0 {
+	if i := indexPair(s, ','); i >= 0 {
 		return s[:i], s[i+2:]
 	}
 	return bytes.TrimSuffix(s, []byte(",")), nil
+}
+
+// indexPair returns the index of the first c followed by a space in s, or
+// -1: bytes.Index of a two-byte separator, cheaper where the separator
+// comes within a few words, as a field's end or a tag's does.
+func indexPair(s []byte, c byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(s[i:], c)
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+		if i < len(s) && s[i] == ' ' {
+			return i - 1
+		}
+	}
 }
 
 // field returns the value of "key=" at the start of text.
