@@ -55,12 +55,16 @@ best() {
 }
 
 # the messages each tool counted: mailtriage's summary.messages, and
-# pflogsumm's "received" (which counts what entered the queue the same way)
+# pflogsumm's "received" (which counts what entered the queue the same way;
+# from a million on it writes "651k", in units of 1,024)
 mt_messages() {
   "$bin" analyze --format json --no-progress "$1" 2> /dev/null | sed -n '/"summary"/,/}/s/^ *"messages": \([0-9]*\),/\1/p' || true
 }
 pf_messages() {
-  pflogsumm "$1" 2> /dev/null | awk '$2 == "received" && !seen {print $1; seen = 1}'
+  pflogsumm "$1" 2> /dev/null | awk '$2 == "received" && !seen {
+    seen = 1
+    if ($1 ~ /k$/) { printf "%s (about %d)\n", $1, $1 * 1024 } else { print $1 }
+  }'
 }
 
 cat "$log" > /dev/null # into the page cache
