@@ -474,7 +474,11 @@ func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	if orig.copied && t.lookup(h, host, newID) == nil {
 		// The copy came, linked by Message-ID, and is done already: the
 		// filter answers the hop only after it queued the copy, which a
-		// fast delivery can end first.
+		// fast delivery can end first. It was counted: a copy named
+		// after it is a second one.
+		if orig.copyHash == 0 {
+			orig.copyHash = h
+		}
 		return
 	}
 	cp := t.messageByKey(h, host, newID, orig.queued)
