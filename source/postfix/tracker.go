@@ -492,8 +492,12 @@ func (t *Tracker) linkCopy(orig *message, host, newID, addr, origTo []byte) {
 	}
 	// A filter that splits the recipients queues a copy for each group
 	// (amavis, for recipients of different policies): the first copy is
-	// the message, the others count only their recipients.
+	// the message, the others count only their recipients. A copy of a
+	// message counted as another (forwarded, or a second copy) is that
+	// message too.
 	switch {
+	case orig.uncounted:
+		cp.uncounted = true
 	case orig.copyHash == 0:
 		orig.copyHash = h
 	case orig.copyHash != h:

@@ -796,3 +796,34 @@ func TestFilterSplitsRecipientsCopyDoneFirst(t *testing.T) {
 		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestLocalForwardFiltered: the new message local(8) forwarded a recipient
+// in goes through the content filter, as every message cleanup queues
+// does. The filter's copy of it is the same message still: counted once,
+// as the one that was forwarded.
+func TestLocalForwardFiltered(t *testing.T) {
+	log := `2026-12-01T12:00:00.000000+00:00 mx1 postfix/smtpd[1020]: 5E6F708192: client=mail-wr1-f54.google.com[209.85.221.54]
+2026-12-01T12:00:00.010000+00:00 mx1 postfix/cleanup[1002]: 5E6F708192: message-id=<CAF=abc@mail.gmail.com>
+2026-12-01T12:00:00.020000+00:00 mx1 postfix/qmgr[1003]: 5E6F708192: from=<pat@gmail.com>, size=8000, nrcpt=1 (queue active)
+2026-12-01T12:00:00.030000+00:00 mx1 postfix/cleanup[1002]: 6F708192A3: message-id=<CAF=abc@mail.gmail.com>
+2026-12-01T12:00:00.040000+00:00 mx1 postfix/qmgr[1003]: 6F708192A3: from=<pat@gmail.com>, size=8200, nrcpt=1 (queue active)
+2026-12-01T12:00:00.050000+00:00 mx1 postfix/local[1012]: 5E6F708192: to=<bob@mx1.example.net>, relay=local, delay=0.05, delays=0.02/0.01/0/0.02, dsn=2.0.0, status=sent (forwarded as 6F708192A3)
+2026-12-01T12:00:00.060000+00:00 mx1 postfix/qmgr[1003]: 5E6F708192: removed
+2026-12-01T12:00:01.000000+00:00 mx1 postfix/10025/smtpd[3001]: 708192A3B4: client=localhost[127.0.0.1]
+2026-12-01T12:00:01.010000+00:00 mx1 postfix/cleanup[1002]: 708192A3B4: message-id=<CAF=abc@mail.gmail.com>
+2026-12-01T12:00:01.020000+00:00 mx1 postfix/qmgr[1003]: 708192A3B4: from=<pat@gmail.com>, size=9000, nrcpt=1 (queue active)
+2026-12-01T12:00:01.030000+00:00 mx1 postfix/smtp[3002]: 6F708192A3: to=<bob@gmail.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.02/0.01/0.01/0.96, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 708192A3B4)
+2026-12-01T12:00:01.040000+00:00 mx1 postfix/qmgr[1003]: 6F708192A3: removed
+2026-12-01T12:00:02.000000+00:00 mx1 postfix/smtp[1004]: 708192A3B4: to=<bob@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=2, delays=1/0.01/0.5/0.49, dsn=2.0.0, status=sent (250 2.0.0 OK)
+2026-12-01T12:00:02.010000+00:00 mx1 postfix/qmgr[1003]: 708192A3B4: removed
+`
+	got := record(t, log, 2)
+	want := []string{
+		`message mx1/5E6F708192 sender=pat@gmail.com notification=false recipients=0`,
+		`attempt delivered bob@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+		`final delivered bob@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
