@@ -239,14 +239,15 @@ type withSnapshot struct {
 	// unnamed holds the logs' Message events of messages still queued
 	// with recipients the logs only counted (nrcpt=), until the snapshot
 	// has said whether it lists them: if it does, it names those that
-	// are left, and none is unnamed any more.
-	unnamed map[string]*mailtriage.Event
+	// are left, and none is unnamed any more. Messages of two hosts, or
+	// of a reused queue id, may share one.
+	unnamed map[string][]*mailtriage.Event
 }
 
 type snapshotRcpt struct{ queueID, recipient string }
 
 func newWithSnapshot(add func(*mailtriage.Event)) *withSnapshot {
-	return &withSnapshot{add: add, messages: map[string]bool{}, recipients: map[snapshotRcpt]bool{}, unnamed: map[string]*mailtriage.Event{}}
+	return &withSnapshot{add: add, messages: map[string]bool{}, recipients: map[snapshotRcpt]bool{}, unnamed: map[string][]*mailtriage.Event{}}
 }
 
 // logEmit takes the logs' tracker's events.
@@ -256,7 +257,7 @@ func (w *withSnapshot) logEmit(e *mailtriage.Event) {
 		w.messages[e.QueueID] = true
 		if e.Unnamed > 0 {
 			held := *e // the tracker reuses e
-			w.unnamed[e.QueueID] = &held
+			w.unnamed[e.QueueID] = append(w.unnamed[e.QueueID], &held)
 			return
 		}
 	case mailtriage.Final:
@@ -272,7 +273,7 @@ func (w *withSnapshot) recordEmit(e *mailtriage.Event) {
 		switch e.Kind {
 		case mailtriage.Message:
 			if w.messages[e.QueueID] {
-				if held := w.unnamed[e.QueueID]; held != nil {
+				for _, held := range w.unnamed[e.QueueID] {
 					held.Unnamed = 0
 				}
 				return
@@ -289,7 +290,7 @@ func (w *withSnapshot) recordEmit(e *mailtriage.Event) {
 // flush adds the Message events held back, once the snapshot's events are
 // in, in queue order as the tracker closed them.
 func (w *withSnapshot) flush() {
-	held := slices.Collect(maps.Values(w.unnamed))
+	held := slices.Concat(slices.Collect(maps.Values(w.unnamed))...)
 	slices.SortFunc(held, func(x, y *mailtriage.Event) int {
 		return cmp.Or(x.Queued.Compare(y.Queued), cmp.Compare(x.Host, y.Host), cmp.Compare(x.QueueID, y.QueueID))
 	})

@@ -595,6 +595,40 @@ func TestPendingUnnamedWithSnapshot(t *testing.T) {
 	}
 }
 
+// TestPendingUnnamedSameQueueID: two messages still queued with
+// recipients the logs only counted share a queue id (two MTAs, or a queue
+// id reused after a message whose end the log lost). A queue snapshot
+// among the inputs lists neither: both are counted, with their recipients
+// known only by their count.
+func TestPendingUnnamedSameQueueID(t *testing.T) {
+	log := "2026-11-30T10:00:00Z mta1 postfix/smtpd[1]: 5B77C1D0A2: client=app1.example.net[10.0.0.5]\n" +
+		"2026-11-30T10:00:01Z mta1 postfix/qmgr[1]: 5B77C1D0A2: from=<news@shop.example.net>, size=1, nrcpt=3 (queue active)\n" +
+		"2026-11-30T10:00:02Z mta1 postfix/smtp[2]: 5B77C1D0A2: to=<ann@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n" +
+		"2026-11-30T10:00:03Z mta2 postfix/smtpd[1]: 5B77C1D0A2: client=app1.example.net[10.0.0.5]\n" +
+		"2026-11-30T10:00:04Z mta2 postfix/qmgr[1]: 5B77C1D0A2: from=<news@shop.example.net>, size=1, nrcpt=2 (queue active)\n" +
+		"2026-11-30T10:00:05Z mta2 postfix/smtp[2]: 5B77C1D0A2: to=<bea@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n"
+	snapshot := `{"queue_name": "deferred", "queue_id": "4dKyJ30ZGzz9sWS", "arrival_time": 1796032800, "message_size": 1, "forced_expire": false, "sender": "news@shop.example.net", "recipients": [` +
+		`{"address": "joe@me.com", "delay_reason": "delivery temporarily suspended: host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command)"}]}` + "\n"
+	dir := t.TempDir()
+	logPath, queuePath := filepath.Join(dir, "mail.log"), filepath.Join(dir, "queue.json")
+	for path, data := range map[string]string{logPath: log, queuePath: snapshot} {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	when := time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC)
+	if err := os.Chtimes(queuePath, when, when); err != nil {
+		t.Fatal(err)
+	}
+	rep := Logs(context.Background(), []string{logPath, queuePath}, nil, config(t))
+	if rep.Failed() {
+		t.Fatal(rep.Errors)
+	}
+	if s := rep.Result.Summary; s.Messages != 3 || s.PendingUnnamed != 3 {
+		t.Errorf("summary %+v, want 3 messages, 3 recipients known only by their count", s)
+	}
+}
+
 // TestSendingMTAs: the MTAs whose logs the inputs are, once each, in order;
 // journal exports and queue snapshots are Postfix's; returned messages and
 // unread inputs name none.
