@@ -56,7 +56,7 @@ best() {
 
 # the messages each tool counted: mailtriage's summary.messages, and
 # pflogsumm's "received" (which counts what entered the queue the same way;
-# from a million on it writes "651k", in units of 1,024)
+# above 524,288 (its "512k") it writes "651k", in units of 1,024)
 mt_messages() {
   "$bin" analyze --format json --no-progress "$1" 2> /dev/null | sed -n '/"summary"/,/}/s/^ *"messages": \([0-9]*\),/\1/p' || true
 }
