@@ -304,3 +304,24 @@ func FuzzParse(f *testing.F) {
 		r.Fix(time.Now())
 	})
 }
+
+// TestFraction: RFC 3339's time-secfrac (§5.6) has any number of digits;
+// past nine, nanoseconds, they are read and dropped.
+func TestFraction(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		nsec, used int
+	}{
+		{".5", 500000000, 2},
+		{".123456+00:00", 123456000, 7},
+		{".123456789", 123456789, 10},
+		{".1234567891234Z", 123456789, 14},
+		{".x", 0, 1},
+		{"Z", 0, 0},
+		{"", 0, 0},
+	} {
+		if nsec, used := fraction([]byte(tc.in)); nsec != tc.nsec || used != tc.used {
+			t.Errorf("fraction(%q) = %d, %d; want %d, %d", tc.in, nsec, used, tc.nsec, tc.used)
+		}
+	}
+}
