@@ -570,6 +570,20 @@ func TestPendingUnnamedWithSnapshot(t *testing.T) {
 	snapshot := `{"queue_name": "deferred", "queue_id": "4dKyJ30ZGzz9sWS", "arrival_time": 1796032800, "message_size": 1, "forced_expire": false, "sender": "news@shop.example.net", "recipients": [` +
 		`{"address": "jane@icloud.com", "delay_reason": "host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command)"}, ` +
 		`{"address": "joe@me.com", "delay_reason": "delivery temporarily suspended: host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command)"}]}` + "\n"
+	rep := withSnapshotAfter(t, log, snapshot)
+	// jane from the log, joe from the snapshot; the snapshot lists two
+	// of the four recipients nrcpt= counted: the other two were done.
+	// ann's message, which the snapshot does not list, keeps the two
+	// recipients the log only counted.
+	if s := rep.Result.Summary; s.Messages != 2 || s.Recipients != 3 || s.Pending != 3 || s.PendingUnnamed != 2 {
+		t.Errorf("summary %+v, want 2 messages, 3 recipients pending, 2 known only by their count", s)
+	}
+}
+
+// withSnapshotAfter analyses a log and a postqueue -j snapshot taken at
+// 10:05 on 30 November 2026, after the log's last line.
+func withSnapshotAfter(t *testing.T, log, snapshot string) *Report {
+	t.Helper()
 	dir := t.TempDir()
 	logPath, queuePath := filepath.Join(dir, "mail.log"), filepath.Join(dir, "queue.json")
 	for path, data := range map[string]string{logPath: log, queuePath: snapshot} {
@@ -577,7 +591,6 @@ func TestPendingUnnamedWithSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The snapshot was taken after the log's last line.
 	when := time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC)
 	if err := os.Chtimes(queuePath, when, when); err != nil {
 		t.Fatal(err)
@@ -586,13 +599,7 @@ func TestPendingUnnamedWithSnapshot(t *testing.T) {
 	if rep.Failed() {
 		t.Fatal(rep.Errors)
 	}
-	// jane from the log, joe from the snapshot; the snapshot lists two
-	// of the four recipients nrcpt= counted: the other two were done.
-	// ann's message, which the snapshot does not list, keeps the two
-	// recipients the log only counted.
-	if s := rep.Result.Summary; s.Messages != 2 || s.Recipients != 3 || s.Pending != 3 || s.PendingUnnamed != 2 {
-		t.Errorf("summary %+v, want 2 messages, 3 recipients pending, 2 known only by their count", s)
-	}
+	return rep
 }
 
 // TestPendingUnnamedSameQueueID: two messages still queued with
@@ -609,21 +616,7 @@ func TestPendingUnnamedSameQueueID(t *testing.T) {
 		"2026-11-30T10:00:05Z mta2 postfix/smtp[2]: 5B77C1D0A2: to=<bea@icloud.com>, relay=mx01.mail.icloud.com[17.57.154.6]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command))\n"
 	snapshot := `{"queue_name": "deferred", "queue_id": "4dKyJ30ZGzz9sWS", "arrival_time": 1796032800, "message_size": 1, "forced_expire": false, "sender": "news@shop.example.net", "recipients": [` +
 		`{"address": "joe@me.com", "delay_reason": "delivery temporarily suspended: host mx01.mail.icloud.com[17.57.154.6] said: 421 4.7.0 try later (in reply to MAIL FROM command)"}]}` + "\n"
-	dir := t.TempDir()
-	logPath, queuePath := filepath.Join(dir, "mail.log"), filepath.Join(dir, "queue.json")
-	for path, data := range map[string]string{logPath: log, queuePath: snapshot} {
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	when := time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC)
-	if err := os.Chtimes(queuePath, when, when); err != nil {
-		t.Fatal(err)
-	}
-	rep := Logs(context.Background(), []string{logPath, queuePath}, nil, config(t))
-	if rep.Failed() {
-		t.Fatal(rep.Errors)
-	}
+	rep := withSnapshotAfter(t, log, snapshot)
 	if s := rep.Result.Summary; s.Messages != 3 || s.PendingUnnamed != 3 {
 		t.Errorf("summary %+v, want 3 messages, 3 recipients known only by their count", s)
 	}

@@ -725,14 +725,11 @@ func TestLocalForward(t *testing.T) {
 	}
 }
 
-// TestFilterSplitsRecipients: a content filter that splits a message's
-// recipients into groups (amavis does, for recipients of different
-// policies) queues one copy per group, each named by the hop lines of its
-// recipients. The message is counted once; each copy's recipients count.
-func TestFilterSplitsRecipients(t *testing.T) {
-	const hop = ", relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.02/0.01/0.01/0.96, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as "
-	const gmail = ", relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=2, delays=1/0.01/0.5/0.49, dsn=2.0.0, status=sent (250 2.0.0 OK)\n"
-	log := "2026-12-01T15:00:00.000000+00:00 mx1 postfix/smtpd[1001]: D6E7F8091A: client=app1.example.net[198.51.100.10]\n" +
+// A message that a content filter split into two copies, E7F8091A2B and
+// F8091A2B3C, queued before the hop lines that name them; splitHop and
+// splitGmail end the hop and delivery lines of the tests that use it.
+const (
+	splitQueued = "2026-12-01T15:00:00.000000+00:00 mx1 postfix/smtpd[1001]: D6E7F8091A: client=app1.example.net[198.51.100.10]\n" +
 		"2026-12-01T15:00:00.010000+00:00 mx1 postfix/cleanup[1002]: D6E7F8091A: message-id=<i1@example.net>\n" +
 		"2026-12-01T15:00:00.020000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: from=<news@example.net>, size=3000, nrcpt=2 (queue active)\n" +
 		"2026-12-01T15:00:01.000000+00:00 mx1 postfix/10025/smtpd[3001]: E7F8091A2B: client=localhost[127.0.0.1]\n" +
@@ -740,7 +737,18 @@ func TestFilterSplitsRecipients(t *testing.T) {
 		"2026-12-01T15:00:01.020000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: from=<news@example.net>, size=3900, nrcpt=1 (queue active)\n" +
 		"2026-12-01T15:00:01.030000+00:00 mx1 postfix/10025/smtpd[3001]: F8091A2B3C: client=localhost[127.0.0.1]\n" +
 		"2026-12-01T15:00:01.040000+00:00 mx1 postfix/cleanup[1002]: F8091A2B3C: message-id=<i1@example.net>\n" +
-		"2026-12-01T15:00:01.050000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: from=<news@example.net>, size=3950, nrcpt=1 (queue active)\n" +
+		"2026-12-01T15:00:01.050000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: from=<news@example.net>, size=3950, nrcpt=1 (queue active)\n"
+	splitHop   = ", relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.02/0.01/0.01/0.96, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as "
+	splitGmail = ", relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=2, delays=1/0.01/0.5/0.49, dsn=2.0.0, status=sent (250 2.0.0 OK)\n"
+)
+
+// TestFilterSplitsRecipients: a content filter that splits a message's
+// recipients into groups (amavis does, for recipients of different
+// policies) queues one copy per group, each named by the hop lines of its
+// recipients. The message is counted once; each copy's recipients count.
+func TestFilterSplitsRecipients(t *testing.T) {
+	const hop, gmail = splitHop, splitGmail
+	log := splitQueued +
 		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<wes@gmail.com>" + hop + "E7F8091A2B)\n" +
 		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<xia@gmail.com>" + hop + "F8091A2B3C)\n" +
 		"2026-12-01T15:00:01.070000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: removed\n" +
@@ -766,17 +774,8 @@ func TestFilterSplitsRecipients(t *testing.T) {
 // names it (the filter answers the hop only after it queued the copy). The
 // second copy is still not the message: it is counted once.
 func TestFilterSplitsRecipientsCopyDoneFirst(t *testing.T) {
-	const hop = ", relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.02/0.01/0.01/0.96, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as "
-	const gmail = ", relay=gmail-smtp-in.l.google.com[142.250.102.26]:25, delay=2, delays=1/0.01/0.5/0.49, dsn=2.0.0, status=sent (250 2.0.0 OK)\n"
-	log := "2026-12-01T15:00:00.000000+00:00 mx1 postfix/smtpd[1001]: D6E7F8091A: client=app1.example.net[198.51.100.10]\n" +
-		"2026-12-01T15:00:00.010000+00:00 mx1 postfix/cleanup[1002]: D6E7F8091A: message-id=<i1@example.net>\n" +
-		"2026-12-01T15:00:00.020000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: from=<news@example.net>, size=3000, nrcpt=2 (queue active)\n" +
-		"2026-12-01T15:00:01.000000+00:00 mx1 postfix/10025/smtpd[3001]: E7F8091A2B: client=localhost[127.0.0.1]\n" +
-		"2026-12-01T15:00:01.010000+00:00 mx1 postfix/cleanup[1002]: E7F8091A2B: message-id=<i1@example.net>\n" +
-		"2026-12-01T15:00:01.020000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: from=<news@example.net>, size=3900, nrcpt=1 (queue active)\n" +
-		"2026-12-01T15:00:01.030000+00:00 mx1 postfix/10025/smtpd[3001]: F8091A2B3C: client=localhost[127.0.0.1]\n" +
-		"2026-12-01T15:00:01.040000+00:00 mx1 postfix/cleanup[1002]: F8091A2B3C: message-id=<i1@example.net>\n" +
-		"2026-12-01T15:00:01.050000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: from=<news@example.net>, size=3950, nrcpt=1 (queue active)\n" +
+	const hop, gmail = splitHop, splitGmail
+	log := splitQueued +
 		"2026-12-01T15:00:01.055000+00:00 mx1 postfix/smtp[1004]: E7F8091A2B: to=<wes@gmail.com>" + gmail +
 		"2026-12-01T15:00:01.056000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: removed\n" +
 		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<wes@gmail.com>" + hop + "E7F8091A2B)\n" +
