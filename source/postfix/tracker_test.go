@@ -746,17 +746,17 @@ const (
 // recipients into groups (amavis does, for recipients of different
 // policies) queues one copy per group, each named by the hop lines of its
 // recipients. The message is counted once; each copy's recipients count.
+// So too when the first copy is delivered and removed before the hop line
+// that names it (the filter answers the hop only after it queued the
+// copy): the second copy is still not the message.
 func TestFilterSplitsRecipients(t *testing.T) {
-	const hop, gmail = splitHop, splitGmail
-	log := splitQueued +
-		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<wes@gmail.com>" + hop + "E7F8091A2B)\n" +
-		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<xia@gmail.com>" + hop + "F8091A2B3C)\n" +
-		"2026-12-01T15:00:01.070000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: removed\n" +
-		"2026-12-01T15:00:02.000000+00:00 mx1 postfix/smtp[1004]: E7F8091A2B: to=<wes@gmail.com>" + gmail +
-		"2026-12-01T15:00:02.010000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: removed\n" +
-		"2026-12-01T15:00:02.100000+00:00 mx1 postfix/smtp[1004]: F8091A2B3C: to=<xia@gmail.com>" + gmail +
-		"2026-12-01T15:00:02.110000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: removed\n"
-	got := record(t, log, 2)
+	const (
+		hopWes = "2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<wes@gmail.com>" + splitHop + "E7F8091A2B)\n"
+		hopXia = "2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<xia@gmail.com>" + splitHop + "F8091A2B3C)\n" +
+			"2026-12-01T15:00:01.070000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: removed\n"
+		xia = "2026-12-01T15:00:02.100000+00:00 mx1 postfix/smtp[1004]: F8091A2B3C: to=<xia@gmail.com>" + splitGmail +
+			"2026-12-01T15:00:02.110000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: removed\n"
+	)
 	want := []string{
 		`attempt delivered wes@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
 		`final delivered wes@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
@@ -764,35 +764,17 @@ func TestFilterSplitsRecipients(t *testing.T) {
 		`attempt delivered xia@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
 		`final delivered xia@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-// TestFilterSplitsRecipientsCopyDoneFirst: the first copy of a message a
-// content filter split is delivered and removed before the hop line that
-// names it (the filter answers the hop only after it queued the copy). The
-// second copy is still not the message: it is counted once.
-func TestFilterSplitsRecipientsCopyDoneFirst(t *testing.T) {
-	const hop, gmail = splitHop, splitGmail
-	log := splitQueued +
-		"2026-12-01T15:00:01.055000+00:00 mx1 postfix/smtp[1004]: E7F8091A2B: to=<wes@gmail.com>" + gmail +
-		"2026-12-01T15:00:01.056000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: removed\n" +
-		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<wes@gmail.com>" + hop + "E7F8091A2B)\n" +
-		"2026-12-01T15:00:01.060000+00:00 mx1 postfix/smtp[3002]: D6E7F8091A: to=<xia@gmail.com>" + hop + "F8091A2B3C)\n" +
-		"2026-12-01T15:00:01.070000+00:00 mx1 postfix/qmgr[1003]: D6E7F8091A: removed\n" +
-		"2026-12-01T15:00:02.100000+00:00 mx1 postfix/smtp[1004]: F8091A2B3C: to=<xia@gmail.com>" + gmail +
-		"2026-12-01T15:00:02.110000+00:00 mx1 postfix/qmgr[1003]: F8091A2B3C: removed\n"
-	got := record(t, log, 2)
-	want := []string{
-		`attempt delivered wes@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
-		`final delivered wes@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
-		`message mx1/E7F8091A2B sender=news@example.net notification=false recipients=1`,
-		`attempt delivered xia@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
-		`final delivered xia@gmail.com lane=google attempts=1 remote=gmail-smtp-in.l.google.com detail="250 2.0.0 OK"`,
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	for _, tc := range []struct{ name, log string }{
+		{"hop lines first", splitQueued + hopWes + hopXia +
+			"2026-12-01T15:00:02.000000+00:00 mx1 postfix/smtp[1004]: E7F8091A2B: to=<wes@gmail.com>" + splitGmail +
+			"2026-12-01T15:00:02.010000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: removed\n" + xia},
+		{"first copy done before its hop line", splitQueued +
+			"2026-12-01T15:00:01.055000+00:00 mx1 postfix/smtp[1004]: E7F8091A2B: to=<wes@gmail.com>" + splitGmail +
+			"2026-12-01T15:00:01.056000+00:00 mx1 postfix/qmgr[1003]: E7F8091A2B: removed\n" + hopWes + hopXia + xia},
+	} {
+		if got := record(t, tc.log, 2); !slices.Equal(got, want) {
+			t.Errorf("%s: events differ\n got:\n%s\nwant:\n%s", tc.name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 
