@@ -66,7 +66,17 @@ type InputError struct {
 	Err  error
 }
 
-func (e *InputError) Error() string { return e.Err.Error() }
+// Error is the input's error, which names the input first; standard
+// input, "-" on the command line, is named as people call it.
+func (e *InputError) Error() string {
+	s := e.Err.Error()
+	if e.Name == source.Stdin {
+		if rest, ok := strings.CutPrefix(s, source.Stdin+": "); ok {
+			return "standard input: " + rest
+		}
+	}
+	return s
+}
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Report is an analysis with the problems its inputs had.
@@ -117,9 +127,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 		if ctx.Err() != nil {
 			if !in.Buffered() {
 				// Interrupted: the inputs not reached are listed, not dropped.
-				err := fmt.Errorf("%s: not read: interrupted before it", in.Name)
-				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
-				infos = append(infos, analysis.Input{Name: in.Name, Error: err.Error()})
+				ie := &InputError{Name: in.Name, Err: fmt.Errorf("%s: not read: interrupted before it", in.Name)}
+				rep.Errors = append(rep.Errors, ie)
+				infos = append(infos, analysis.Input{Name: in.Name, Error: ie.Error()})
 				continue
 			}
 			// A pipe interrupted while silent, before it gave the head
@@ -138,8 +148,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 				err = fmt.Errorf("%s: interrupted; the records read before were analysed", in.Name)
 			}
 			if err != nil {
-				rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
-				info.Error = err.Error()
+				ie := &InputError{Name: in.Name, Err: err}
+				rep.Errors = append(rep.Errors, ie)
+				info.Error = ie.Error()
 			}
 			an.AddUnparsed(info.Unparsed)
 			if info.Last.After(last) {
@@ -159,8 +170,9 @@ func Logs(ctx context.Context, names []string, stdin io.Reader, cfg Config) *Rep
 			case info.MatchedLines > 0:
 				err = fmt.Errorf("%w (the %s Postfix lines read were analysed)", err, numfmt.Thousands(info.MatchedLines))
 			}
-			rep.Errors = append(rep.Errors, &InputError{Name: in.Name, Err: err})
-			info.Error = err.Error()
+			ie := &InputError{Name: in.Name, Err: err}
+			rep.Errors = append(rep.Errors, ie)
+			info.Error = ie.Error()
 		}
 		an.AddUnparsed(info.Unparsed + info.Overlong)
 		if info.Last.After(last) {
@@ -205,8 +217,9 @@ func openInputs(ctx context.Context, names []string, stdin io.Reader, log *slog.
 		}
 		in, err := source.Open(ctx, name, stdin)
 		if err != nil {
-			errs = append(errs, &InputError{Name: name, Err: err})
-			failed = append(failed, analysis.Input{Name: name, Error: err.Error()})
+			ie := &InputError{Name: name, Err: err}
+			errs = append(errs, ie)
+			failed = append(failed, analysis.Input{Name: name, Error: ie.Error()})
 			continue
 		}
 		inputs = append(inputs, in)
@@ -399,7 +412,7 @@ func readOne(ctx context.Context, in *source.Input, format string, tr *postfix.T
 	case st.Postfix == 0 && format == JournalJSON:
 		return info, st.Samples, fmt.Errorf("%s: no Postfix entries among %d journal entries", in.Name, st.Lines)
 	case st.Postfix == 0:
-		return info, st.Samples, fmt.Errorf("%s: no Postfix log lines among %d lines%s", in.Name, st.Lines, guessFormat(head))
+		return info, st.Samples, fmt.Errorf("%s: no Postfix log lines among %s%s", in.Name, numfmt.Count(st.Lines, "line"), guessFormat(head))
 	}
 	return info, st.Samples, nil
 }

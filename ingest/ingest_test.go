@@ -480,7 +480,7 @@ func TestSyslogProtocolProgramCut(t *testing.T) {
 	if len(rep.Errors) != 1 {
 		t.Fatalf("errors %v", rep.Errors)
 	}
-	for _, w := range []string{"-: ", "RFC 5424", "permitSlashInProgramName"} {
+	for _, w := range []string{"standard input: ", "RFC 5424", "permitSlashInProgramName"} {
 		if !strings.Contains(rep.Errors[0].Error(), w) {
 			t.Errorf("%q does not say %q", rep.Errors[0], w)
 		}
@@ -764,7 +764,7 @@ func TestInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stdin := &cancelling{r: strings.NewReader(strings.Repeat(line, 2000)), after: 100 << 10, cancel: cancel}
 	rep := Logs(ctx, []string{"-"}, stdin, config(t))
-	if len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0].Error(), "-: interrupted") || strings.Contains(rep.Errors[0].Error(), "context canceled") {
+	if len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0].Error(), "standard input: interrupted") || strings.Contains(rep.Errors[0].Error(), "context canceled") {
 		t.Errorf("interrupted: %v", rep.Errors)
 	}
 	// The inputs not reached are listed as not read, not left out of the
@@ -804,7 +804,7 @@ func TestInterruptedSilentPipe(t *testing.T) {
 		t.Fatal("the reading did not end when the context was cancelled")
 	}
 	in := rep.Result.Inputs[0]
-	if in.MatchedLines != 3 || !strings.HasPrefix(in.Error, "-: interrupted; the 3 Postfix lines") {
+	if in.MatchedLines != 3 || !strings.HasPrefix(in.Error, "standard input: interrupted; the 3 Postfix lines") {
 		t.Errorf("input %+v; want its 3 lines read and the interrupt named", in)
 	}
 }
@@ -896,7 +896,7 @@ func TestJournalModesRefused(t *testing.T) {
 				t.Fatalf("errors %v", rep.Errors)
 			}
 			msg := rep.Errors[0].Error()
-			for _, w := range []string{"-: ", "journalctl -o " + tc.mode + " output", "-o short-iso"} {
+			for _, w := range []string{"standard input: ", "journalctl -o " + tc.mode + " output", "-o short-iso"} {
 				if !strings.Contains(msg, w) {
 					t.Errorf("%q does not say %q", msg, w)
 				}
@@ -927,6 +927,34 @@ func TestJournalJSON(t *testing.T) {
 		}
 		if s := rep.Result.Summary; s.Attempts != 1 || s.Deferrals != 1 || s.UnparsedLines != 1 {
 			t.Errorf("--source %q: summary %+v", forced, s)
+		}
+	}
+}
+
+// TestStandardInputNamedInErrors: an error of standard input ("-" on the
+// command line) names it as people call it, in the error and in the
+// report's inputs; a file keeps its name.
+func TestStandardInputNamedInErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "mail.log")
+	rep := Logs(context.Background(), []string{"-", missing}, strings.NewReader(""), config(t))
+	if len(rep.Errors) != 2 {
+		t.Fatalf("errors %v, want one for each input", rep.Errors)
+	}
+	for _, ie := range rep.Errors {
+		switch got := ie.Error(); ie.Name {
+		case "-":
+			if got != "standard input: empty, nothing to analyse" {
+				t.Errorf("standard input's error %q", got)
+			}
+		case missing:
+			if !strings.HasPrefix(got, missing+": ") {
+				t.Errorf("the file's error %q does not name it", got)
+			}
+		}
+	}
+	for _, in := range rep.Result.Inputs {
+		if in.Name == "-" && in.Error != "standard input: empty, nothing to analyse" {
+			t.Errorf("the report's input %+v", in)
 		}
 	}
 }

@@ -228,7 +228,9 @@ var htmlFuncs = template.FuncMap{
 	"who": who,
 	// inputError drops the input's name from its error, which the row
 	// above already shows (read errors start with it).
-	"inputError": func(name, err string) string { return strings.TrimPrefix(err, name+": ") },
+	"inputError": func(name, err string) string {
+		return strings.TrimPrefix(strings.TrimPrefix(err, name+": "), displayName(name)+": ")
+	},
 	"join":       func(l []string) string { return strings.Join(l, ", ") },
 	"input":      displayName,
 	"listedOn":   listedOn,
