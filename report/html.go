@@ -231,11 +231,11 @@ var htmlFuncs = template.FuncMap{
 	"inputError": func(name, err string) string {
 		return strings.TrimPrefix(strings.TrimPrefix(err, name+": "), displayName(name)+": ")
 	},
-	"join":       func(l []string) string { return strings.Join(l, ", ") },
-	"input":      displayName,
-	"listedOn":   listedOn,
-	"dash":       func(s string) string { return nonEmpty(s, "-") },
-	"isURL":      func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
+	"join":     func(l []string) string { return strings.Join(l, ", ") },
+	"input":    displayName,
+	"listedOn": listedOn,
+	"dash":     func(s string) string { return nonEmpty(s, "-") },
+	"isURL":    func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
 	// hot marks a deferral rate worth a look, as the text report does.
 	"hot": func(rt float64, attempts int) bool { return rt >= 0.2 && attempts >= 20 },
 	"code": func(code int, enhanced string) string {
