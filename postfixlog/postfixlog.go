@@ -75,6 +75,11 @@ const (
 	// The queue file is removed and the queue manager never sees it. A
 	// refusal at RCPT concerns one recipient and is not one.
 	Refused
+	// Held is cleanup's or smtpd's "hold: ...; from=<s> to=<r> ...": a
+	// HOLD action put the message in the hold queue, where the queue
+	// manager does not see it until postsuper -H releases it. Sender is
+	// its envelope sender, which no other line names until then.
+	Held
 )
 
 // Record is one decoded Postfix line. Byte slices alias the parsed line.
@@ -375,6 +380,8 @@ func ParseText(program, text []byte, rec *Record) {
 			rec.MsgID = trimAngles(v)
 		} else if refusesMessage(text) {
 			rec.Kind = Refused
+		} else if s, ok := heldSender(text); ok {
+			rec.Kind, rec.Sender = Held, s
 		}
 	case "smtpd":
 		if v, ok := field(text, "client="); ok {
@@ -382,6 +389,8 @@ func ParseText(program, text []byte, rec *Record) {
 			rec.ClientHost, rec.ClientIP = splitHostIP(v)
 		} else if refusesMessage(text) {
 			rec.Kind = Refused
+		} else if s, ok := heldSender(text); ok {
+			rec.Kind, rec.Sender = Held, s
 		}
 	case "pickup":
 		if v, ok := fieldAnywhere(text, "from="); ok {
@@ -414,6 +423,27 @@ func refusesMessage(text []byte) bool {
 		}
 	}
 	return false
+}
+
+// heldSender reads the envelope sender of a HOLD action's line (see
+// Held). The sender follows the text of what triggered the action
+// (cleanup_act_log in cleanup/cleanup_message.c, smtpd's log_whatsup):
+// the last "; from=<" is the field, whatever a header held.
+func heldSender(text []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(text, []byte("hold: "))
+	if !ok {
+		return nil, false
+	}
+	i := bytes.LastIndex(rest, []byte("; from=<"))
+	if i < 0 {
+		return nil, false
+	}
+	v := rest[i+len("; from="):]
+	end := bytes.IndexByte(v, '>')
+	if end < 0 {
+		return nil, false
+	}
+	return v[1:end], true
 }
 
 // queueID reads "<id>: " at the start of text. Short ids are upper-case

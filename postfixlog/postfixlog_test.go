@@ -387,3 +387,28 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestHeld: a HOLD action's line (cleanup's header and body checks,
+// smtpd's access restrictions) names the envelope sender after the text
+// that triggered it; the last "; from=<" is the field, whatever a held
+// header said.
+func TestHeld(t *testing.T) {
+	for _, tc := range []struct {
+		name, line string
+		kind       Kind
+		sender     string
+	}{
+		{"cleanup header_checks", "2026-12-01T13:02:00Z mx1 postfix/cleanup[1002]: 92A3B4C5D6: hold: header Subject: invoice from app1.example.net[198.51.100.10]; from=<billing@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>: review", Held, "billing@example.net"},
+		{"a header that spells a from= field", "2026-12-01T13:02:00Z mx1 postfix/cleanup[1002]: 92A3B4C5D6: hold: header Subject: x; from=<forged@evil.example> from app1.example.net[198.51.100.10]; from=<news@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>", Held, "news@example.net"},
+		{"smtpd HOLD at RCPT, null sender", "2026-12-01T13:02:00Z mx1 postfix/smtpd[1031]: 92A3B4C5D6: hold: RCPT from unknown[203.0.113.50]: <b@example.net>: Recipient address triggers HOLD action; from=<> to=<b@example.net> proto=ESMTP helo=<bad.example>", Held, ""},
+		{"no from= field: not read as held", "2026-12-01T13:02:00Z mx1 postfix/cleanup[1002]: 92A3B4C5D6: hold: header Subject: x from local", Other, ""},
+	} {
+		var rec Record
+		if err := Parse(&syslogstamp.Clock{}, []byte(tc.line), &rec); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if rec.Kind != tc.kind || string(rec.Sender) != tc.sender {
+			t.Errorf("%s: kind %v sender %q, want %v %q", tc.name, rec.Kind, rec.Sender, tc.kind, tc.sender)
+		}
+	}
+}

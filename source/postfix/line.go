@@ -134,6 +134,8 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		// A non-final MX's reply: evidence for the root cause of a
 		// later expiry, not an attempt.
 		c.report(&l, rec, w)
+	case postfixlog.Held:
+		l.sender = spanOf(c.buf, rec.Sender)
 	case postfixlog.QueueActive, postfixlog.Expired:
 		l.sender = spanOf(c.buf, rec.Sender)
 		l.nrcpt = int32(min(rec.NRcpt, math.MaxInt32))

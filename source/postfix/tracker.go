@@ -181,15 +181,12 @@ func (t *Tracker) add(e *entry) {
 		m := t.message(e)
 		m.said = nil // a new delivery pass
 		m.nrcpt = max(m.nrcpt, e.nrcpt)
-		if !m.senderKnown {
-			m.sender, m.senderKnown = string(e.sender), true
-			// The bounce daemon names its notifications (Notification);
-			// a null sender that came neither from outside nor through a
-			// content filter is one too, when the log started after.
-			if m.sender == "" && !m.external && !m.reinjected {
-				m.notification = true
-			}
-		}
+		t.learnSender(m, e.sender)
+	case postfixlog.Held:
+		// Held until postsuper releases it, when the queue manager's
+		// from= line names the sender; it may never be, and is pending
+		// or deleted with its sender known.
+		t.learnSender(t.message(e), e.sender)
 	case postfixlog.Client, postfixlog.Pickup:
 		m := t.arrival(e)
 		if e.kind == postfixlog.Client && e.loopback {
@@ -227,6 +224,21 @@ func (t *Tracker) refused(e *entry) {
 	}
 	t.remove(m)
 	t.recycle(m)
+}
+
+// learnSender keeps the envelope sender of a message when the log had not
+// named it yet.
+func (t *Tracker) learnSender(m *message, sender []byte) {
+	if m.senderKnown {
+		return
+	}
+	m.sender, m.senderKnown = string(sender), true
+	// The bounce daemon names its notifications (Notification); a null
+	// sender that came neither from outside nor through a content filter
+	// is one too, when the log started after.
+	if m.sender == "" && !m.external && !m.reinjected {
+		m.notification = true
+	}
 }
 
 // message returns the message a line belongs to, creating it.

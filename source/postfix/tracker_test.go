@@ -808,3 +808,26 @@ func TestLocalForwardFiltered(t *testing.T) {
 		t.Errorf("events differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestHeldSender: a message a HOLD action put in the hold queue, still
+// there at the end of the log, is of the sender its hold line names: the
+// queue manager, which names senders, never saw it.
+func TestHeldSender(t *testing.T) {
+	log := "2026-12-01T13:02:00.000000+00:00 mx1 postfix/smtpd[1031]: 92A3B4C5D6: client=app1.example.net[198.51.100.10]\n" +
+		"2026-12-01T13:02:00.010000+00:00 mx1 postfix/cleanup[1002]: 92A3B4C5D6: message-id=<h1@example.net>\n" +
+		"2026-12-01T13:02:00.020000+00:00 mx1 postfix/cleanup[1002]: 92A3B4C5D6: hold: header Subject: invoice from app1.example.net[198.51.100.10]; from=<billing@example.net> to=<uma@gmail.com> proto=ESMTP helo=<app1.example.net>: review\n"
+	var msgs []mailtriage.Event
+	tr := NewTracker(nil, nil, func(e *mailtriage.Event) {
+		if e.Kind == mailtriage.Message {
+			msgs = append(msgs, *e)
+		}
+	})
+	st, err := Read(context.Background(), strings.NewReader(log), &syslogstamp.Clock{}, tr, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	if len(msgs) != 1 || msgs[0].Sender != "billing@example.net" || msgs[0].SenderUnknown || msgs[0].Notification {
+		t.Errorf("messages %+v, want one of billing@example.net", msgs)
+	}
+}
