@@ -52,9 +52,13 @@ const (
 	Expired           // the MTA gave up after the queue lifetime (queue timeout)
 	Pending           // still queued when the input ended
 	Deleted           // removed from the queue by an administrator
+	// Discarded: dropped on the sending host, never sent, the sender not
+	// told: a content filter's discard (amavis "250 2.7.0 Ok, discarded"),
+	// Postfix's discard(8) transport. The MTA logs it as delivered.
+	Discarded
 )
 
-var statusNames = [...]string{"", "delivered", "deferred", "bounced", "expired", "pending", "deleted"}
+var statusNames = [...]string{"", "delivered", "deferred", "bounced", "expired", "pending", "deleted", "discarded"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {

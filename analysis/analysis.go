@@ -9,10 +9,11 @@
 //     deferrals / attempts;
 //   - a local deferral (no new remote try) is neither an attempt nor a
 //     deferral;
-//   - recipient outcomes (delivered, bounced, expired, pending) count each
-//     message × recipient once, from Final events; pending_unnamed counts
-//     apart the recipients of messages still queued that no line named
-//     (Message events' Unnamed: the MTA counted them, nobody tried them);
+//   - recipient outcomes (delivered, bounced, expired, pending, deleted,
+//     discarded) count each message × recipient once, from Final events;
+//     pending_unnamed counts apart the recipients of messages still queued
+//     that no line named (Message events' Unnamed: the MTA counted them,
+//     nobody tried them);
 //   - the MTA's own notifications are counted as notifications only;
 //   - an incident is a run of a lane's elevated hours (see Options): hours
 //     too quiet to judge do not break it, and neither does a silence of up
@@ -586,6 +587,8 @@ func (a *Analyzer) final(e *mailtriage.Event) {
 		a.queued(l, e)
 	case mailtriage.Deleted:
 		a.summary.Deleted++
+	case mailtriage.Discarded:
+		a.summary.Discarded++
 	}
 }
 

@@ -655,3 +655,15 @@ func findingOf(r *Result, code string) *mailtriage.Finding {
 	}
 	return f
 }
+
+// TestDiscardedIsNotDelivered: a recipient dropped on the sending host
+// (mailtriage.Discarded) counts as a recipient and as discarded, not as
+// delivered, though the MTA logged it sent.
+func TestDiscardedIsNotDelivered(t *testing.T) {
+	a := New(DefaultOptions())
+	a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Discarded, Time: t0, Lane: "google", Domain: "gmail.com", Recipient: "her@gmail.com"})
+	a.Add(&mailtriage.Event{Kind: mailtriage.Final, Status: mailtriage.Delivered, Time: t0, Lane: "google", Domain: "gmail.com", Recipient: "him@gmail.com"})
+	if s := a.Result().Summary; s.Recipients != 2 || s.Delivered != 1 || s.Discarded != 1 {
+		t.Errorf("summary %+v, want 2 recipients, 1 delivered, 1 discarded", s)
+	}
+}

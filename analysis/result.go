@@ -147,8 +147,11 @@ type Summary struct {
 	// end that no line named: the MTA counted them (Postfix's nrcpt=) and
 	// had not tried them yet. They are not among Recipients, and have no
 	// lane.
-	PendingUnnamed int     `json:"pending_unnamed,omitempty"`
-	Deleted        int     `json:"deleted"`
+	PendingUnnamed int `json:"pending_unnamed,omitempty"`
+	Deleted        int `json:"deleted"`
+	// Discarded counts recipients dropped on the sending host (see
+	// mailtriage.Discarded): not delivered, though the MTA says sent.
+	Discarded      int     `json:"discarded"`
 	Attempts       int     `json:"attempts"`
 	Deferrals      int     `json:"deferrals"`
 	DeferralRate   float64 `json:"deferral_rate"`

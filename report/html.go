@@ -200,6 +200,9 @@ func summaryTiles(r *analysis.Result) []tile {
 	if s.Deleted > 0 {
 		t = append(t, tile{Label: "deleted", Value: numfmt.Thousands(int64(s.Deleted)), Note: "by an administrator"})
 	}
+	if s.Discarded > 0 {
+		t = append(t, tile{Label: "discarded", Value: numfmt.Thousands(int64(s.Discarded)), Note: "on this host, never sent"})
+	}
 	if s.UnparsedLines > 0 {
 		t = append(t, tile{Label: "unreadable lines", Value: numfmt.Thousands(s.UnparsedLines), Note: "skipped"})
 	}

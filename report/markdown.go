@@ -36,6 +36,12 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 	if s.PendingUnnamed > 0 {
 		p("Besides the pending recipients, %s were still queued and not yet tried: the MTA counted them, no line named them.\n\n", n(s.PendingUnnamed))
 	}
+	if s.Deleted > 0 {
+		p("%s recipients were deleted from the queue by an administrator.\n\n", n(s.Deleted))
+	}
+	if s.Discarded > 0 {
+		p("%s recipients were discarded on this host (a content filter's discard, the discard transport): never sent, though the MTA logs them as sent.\n\n", n(s.Discarded))
+	}
 	p("## What to do first\n\n")
 	if len(r.Findings) == 0 {
 		p("Nothing stands out.\n\n")

@@ -706,3 +706,24 @@ func TestBlocklistsInEveryFormat(t *testing.T) {
 		t.Error("the HTML report has no blocklists section")
 	}
 }
+
+// TestDeletedAndDiscardedInEveryFormat: recipients an administrator
+// deleted and recipients discarded on the sending host are neither
+// delivered nor failed; every format says how many there were.
+func TestDeletedAndDiscardedInEveryFormat(t *testing.T) {
+	r := sampleResult()
+	r.Summary.Deleted, r.Summary.Discarded = 3, 7
+	for name, out := range renderAll(t, r) {
+		for _, want := range []string{"deleted", "discarded"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not say %q", name, want)
+			}
+		}
+	}
+	r.Summary.Deleted, r.Summary.Discarded = 0, 0
+	for name, out := range renderAll(t, r) {
+		if strings.Contains(out, "discarded") {
+			t.Errorf("%s speaks of discarded recipients where there were none", name)
+		}
+	}
+}

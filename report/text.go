@@ -129,6 +129,9 @@ func (t *textWriter) summary(r *analysis.Result) {
 	if s.Deleted > 0 {
 		t.printf("   deleted %s", numfmt.Thousands(int64(s.Deleted)))
 	}
+	if s.Discarded > 0 {
+		t.printf("   discarded %s", numfmt.Thousands(int64(s.Discarded)))
+	}
 	if s.Complaints > 0 {
 		t.printf("   complaints %s", t.paint(yellow, numfmt.Thousands(int64(s.Complaints))))
 	}

@@ -123,6 +123,9 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 				l.agent = localAgent
 			}
 		}
+		if discarded(rec) {
+			l.status, l.loopback = mailtriage.Discarded, false
+		}
 		c.report(&l, rec, w)
 		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.reports[l.detail].detail.IP)) {
 			// relay=none: no session. "connect to 127.0.0.1[127.0.0.1]:10024:
@@ -224,6 +227,21 @@ func queuedAs(reason []byte) []byte {
 		return nil
 	}
 	return leadingID(reason[i+len("queued as "):])
+}
+
+// discarded reports whether a line Postfix logs as sent dropped its
+// recipient on this host: the discard(8) transport ("status=sent
+// (REASON)", the reason its next hop), or a content filter's discard
+// (amavis: "250 2.7.0 Ok, discarded, id=... - INFECTED: ..."). Nothing
+// was sent, and the sender is not told.
+func discarded(rec *postfixlog.Record) bool {
+	if !bytes.Equal(rec.Status, []byte("sent")) {
+		return false
+	}
+	if bytes.Equal(rec.Program, []byte("discard")) {
+		return true
+	}
+	return onThisHost(rec.RelayIP) && bytes.Contains(rec.Reason, []byte(" Ok, discarded"))
 }
 
 // forwardedAs finds the queue id in local(8)'s "forwarded as ID".

@@ -663,7 +663,7 @@ func (t *Tracker) delivery(e *entry) {
 		switch e.status {
 		case mailtriage.Deferred:
 			t.local(m, r, e)
-		case mailtriage.Delivered, mailtriage.Bounced, mailtriage.Expired:
+		case mailtriage.Delivered, mailtriage.Bounced, mailtriage.Expired, mailtriage.Discarded:
 			t.remember(r, e)
 			t.final(m, r, e.time, e.status, e.detail, *e.verdict)
 		}

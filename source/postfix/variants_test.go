@@ -44,6 +44,20 @@ func TestPostfixVariants(t *testing.T) {
 			want: nil,
 		},
 		{
+			// The discard(8) transport (transport_maps: "example.com
+			// discard:silently") logs the recipient sent, with its next hop
+			// as the reason: nothing was sent, and the sender is not told.
+			name: "discard(8) transport",
+			log: `2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 2B3C4D5E6F: from=<news@example.net>, size=900, nrcpt=1 (queue active)
+2026-11-30T10:00:00+00:00 mta1 postfix/discard[2]: 2B3C4D5E6F: to=<john@blackhole.example>, relay=none, delay=0.1, delays=0.1/0/0/0, dsn=2.0.0, status=sent (silently)
+2026-11-30T10:00:00+00:00 mta1 postfix/qmgr[1]: 2B3C4D5E6F: removed
+`,
+			want: []string{
+				`final discarded john@blackhole.example lane=other attempts=0 remote= detail="silently"`,
+				`message mta1/2B3C4D5E6F sender=news@example.net notification=false recipients=1`,
+			},
+		},
+		{
 			// A content filter or a local LMTP server that is down: the
 			// client logs relay=none (no session) and names the local
 			// server in the reason (smtp_connect.c). No remote try.
@@ -63,10 +77,11 @@ func TestPostfixVariants(t *testing.T) {
 		{
 			// LMTP to Dovecot over its UNIX socket or 127.0.0.1:24 puts the
 			// message in a local mailbox, and a content filter that
-			// discards ("250 2.7.0 Ok, discarded") queues nothing again:
-			// final outcomes, not attempts at a remote server, and a
-			// failure is a local deferral, whether the server is reached
-			// over a socket or a loopback address.
+			// discards ("250 2.7.0 Ok, discarded") queues nothing again,
+			// and sends nothing: final outcomes (delivered, discarded),
+			// not attempts at a remote server, and a failure is a local
+			// deferral, whether the server is reached over a socket or a
+			// loopback address.
 			name: "local LMTP delivery",
 			log: `2026-11-30T10:00:00+00:00 mx1 postfix/qmgr[1]: 4Lq3Rz6Bv7z9sKp: from=<app@example.org>, size=900, nrcpt=4 (queue active)
 2026-11-30T10:00:01+00:00 mx1 postfix/lmtp[2]: 4Lq3Rz6Bv7z9sKp: to=<me@example.org>, relay=mail.example.org[private/dovecot-lmtp], delay=1.2, delays=0.1/0/0.1/1, dsn=2.0.0, status=sent (250 2.0.0 <me@example.org> 8LxGHp3aZGnDBQAA0J78UA Saved)
@@ -78,7 +93,7 @@ func TestPostfixVariants(t *testing.T) {
 				`final delivered me@example.org lane=other attempts=0 remote=mail.example.org detail="250 2.0.0 <me@example.org> 8LxGHp3aZGnDBQAA0J78UA Saved"`,
 				`local deferred you@example.org lane=other attempts=0 remote=mail.example.org detail="451 4.2.0 <you@example.org> Mailbox is locked"`,
 				`final delivered him@example.org lane=other attempts=0 remote=127.0.0.1 detail="250 2.0.0 <him@example.org> kFuSNVsYzWgkAAAAaQ Saved"`,
-				`final delivered her@gmail.com lane=google attempts=0 remote=127.0.0.1 detail="250 2.7.0 Ok, discarded, id=01234-05 - spam"`,
+				`final discarded her@gmail.com lane=google attempts=0 remote=127.0.0.1 detail="250 2.7.0 Ok, discarded, id=01234-05 - spam"`,
 				`final pending you@example.org lane=other attempts=0 remote=mail.example.org detail="451 4.2.0 <you@example.org> Mailbox is locked"`,
 				`message mx1/4Lq3Rz6Bv7z9sKp sender=app@example.org notification=false recipients=4`,
 			},

@@ -157,7 +157,7 @@ func (s *Store) AppendEvents(ctx context.Context, b store.EventBatch) (bool, err
 
 // badEvent reports an event the schema's CHECKs refuse.
 func badEvent(e mailtriage.Event) bool {
-	return e.Kind < mailtriage.Attempt || e.Kind > mailtriage.Complaint || e.Status > mailtriage.Deleted
+	return e.Kind < mailtriage.Attempt || e.Kind > mailtriage.Complaint || e.Status > mailtriage.Discarded
 }
 
 // LaneHourly reads the hourly rollup.

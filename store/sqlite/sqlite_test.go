@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/dmarcreport"
 	"github.com/mailtriage/mailtriage/store"
 	"github.com/mailtriage/mailtriage/store/storetest"
@@ -289,5 +291,39 @@ func TestDamagedSums(t *testing.T) {
 	var typ string
 	if err := s.db.QueryRowContext(ctx, `SELECT typeof(messages) FROM dmarc_source_days WHERE day = 20000`).Scan(&typ); err != nil || typ != "integer" {
 		t.Errorf("the rollup holds a %s, %v; want an integer", typ, err)
+	}
+}
+
+// TestDiscardedMigration: migration 7 widens the events' status CHECK to
+// Discarded and keeps the events already stored; a status past it is
+// still refused.
+func TestDiscardedMigration(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	ev := func(status mailtriage.Status) mailtriage.Event {
+		return mailtriage.Event{Kind: mailtriage.Final, Status: status, Time: at, Source: "postfix", Host: "mx1", QueueID: "4Q1",
+			Recipient: "a@example.net", Domain: "example.net", Lane: "other"}
+	}
+	if added, err := s.AppendEvents(ctx, store.EventBatch{ID: "a", Events: []mailtriage.Event{ev(mailtriage.Delivered), ev(mailtriage.Discarded)}}); err != nil || !added {
+		t.Fatalf("a discarded recipient's event: %v, %v", added, err)
+	}
+	// Migration 7 again, as on a database an earlier version wrote.
+	if _, err := s.db.Exec("DELETE FROM schema_migrations WHERE version = 7"); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM delivery_events WHERE status = ?", int(mailtriage.Discarded)).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d discarded events after the migration, %v; want 1", n, err)
+	}
+	if _, err := s.AppendEvents(ctx, store.EventBatch{ID: "b", Events: []mailtriage.Event{ev(mailtriage.Discarded + 1)}}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a status past Discarded: %v, want ErrInvalid", err)
 	}
 }
