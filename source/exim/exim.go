@@ -204,6 +204,11 @@ func (st *Stats) arrival(r *lifecycle.Record, body string, t *lifecycle.Tracker)
 func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.Status, t *lifecycle.Tracker) {
 	addr, fields, _ := strings.Cut(body, " ")
 	pipeOrFile := strings.HasPrefix(addr, "|") || strings.HasPrefix(addr, "/")
+	if addr == ":blackhole:" && status == mailtriage.Delivered {
+		// "=> :blackhole: <addr> R=router": a redirection to nowhere,
+		// logged as a delivery; nothing was sent.
+		status = mailtriage.Discarded
+	}
 	if !strings.Contains(addr, "@") {
 		// A pipe, a file or a local part: the address the message was
 		// for follows in <...>.
@@ -222,7 +227,7 @@ func (st *Stats) delivery(r *lifecycle.Record, body string, status mailtriage.St
 	r.Status = status
 	f := parseFields(head)
 	r.RemoteHost, r.RemoteIP = hostOf(f["H"])
-	if status == mailtriage.Delivered && f["H"] == "" {
+	if (status == mailtriage.Delivered || status == mailtriage.Discarded) && f["H"] == "" {
 		// No host: a local delivery (a pipe, appendfile, Dovecot on
 		// this host), not an attempt.
 		r.NoTry = true

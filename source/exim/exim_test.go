@@ -207,6 +207,13 @@ func TestLocalDelivery(t *testing.T) {
 			"3 delivered foi@unknown.ukcod.org.uk 0  ",
 			"message 1aQrOx-0004DT-PC  recipients=1",
 		}},
+		// A redirection to :blackhole: is logged as a delivery; nothing
+		// was sent.
+		{"blackhole", `2012-02-13 14:39:22 1RwtJa-000AFB-07 => :blackhole: <tpxmuwr@somehost.ru> R=blackhole_router
+`, []string{
+			"3 discarded tpxmuwr@somehost.ru 0  ",
+			"message 1RwtJa-000AFB-07  recipients=1",
+		}},
 		// A remote delivery of a redirected address stays the address
 		// tried, not the original in <...>.
 		{"remote, redirected", `2026-08-11 00:30:18 1wtMbN-00000004FD2-1H7i => fishingnetcruise@gmail.com (info@fishingnet.gr) <info@fishingnet.gr> R=dkim_lookuphost T=dkim_remote_forwarded_smtp H=alt3.gmail-smtp-in.l.google.com [192.178.211.26] C="250 2.0.0 OK"

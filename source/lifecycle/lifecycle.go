@@ -40,7 +40,7 @@ type Record struct {
 	Sender     string
 	NullSender bool
 	Recipient  string
-	// Status: Delivered, Deferred, Bounced, Expired or Deleted.
+	// Status: Delivered, Deferred, Bounced, Expired, Deleted or Discarded.
 	Status mailtriage.Status
 	// Local marks a deferral the MTA made without a remote try (a
 	// throttle, a suspension, "retry time not reached").
@@ -193,7 +193,7 @@ func (t *Tracker) Add(r *Record) {
 	case r.Status == mailtriage.Deferred && r.Local:
 		rc.remember(r, v)
 		t.event(m, rc, r, mailtriage.LocalDeferral, mailtriage.Deferred, v)
-	case r.NoTry && (r.Status == mailtriage.Delivered || r.Status == mailtriage.Bounced):
+	case r.NoTry && (r.Status == mailtriage.Delivered || r.Status == mailtriage.Bounced || r.Status == mailtriage.Discarded):
 		if r.Status == mailtriage.Bounced {
 			rc.remember(r, v)
 		}
