@@ -958,3 +958,38 @@ func TestStandardInputNamedInErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLogs: whatever comes on standard input, in any of the formats the
+// inputs are told apart by, the analysis ends without a panic, with a
+// result, and its counts add up: no recipient has two outcomes.
+func FuzzLogs(f *testing.F) {
+	for _, path := range []string{
+		"../source/postfix/testdata/lifecycle.log",
+		"../source/exim/testdata/mainlog",
+		"../source/sendmail/testdata/maillog",
+		"../source/pmta/testdata/acct.csv",
+		"../source/kumo/testdata/log.jsonl",
+		"../source/esp/testdata/ses.jsonl",
+		"../source/postqueue/testdata/queue.json",
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data[:min(len(data), 4096)])
+	}
+	cfg := config(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep := Logs(context.Background(), []string{"-"}, bytes.NewReader(data), cfg)
+		if rep.Result == nil {
+			t.Fatal("no result")
+		}
+		s := rep.Result.Summary
+		if outcomes := s.Delivered + s.Bounced + s.Expired + s.Pending + s.Deleted + s.Discarded; outcomes != s.Recipients {
+			t.Errorf("recipients %d, outcomes %d: %+v", s.Recipients, outcomes, s)
+		}
+		if s.Attempts < s.Deferrals || s.Messages < 0 || s.UnparsedLines < 0 {
+			t.Errorf("summary %+v", s)
+		}
+	})
+}
