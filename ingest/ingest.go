@@ -77,6 +77,7 @@ func (e *InputError) Error() string {
 	}
 	return s
 }
+
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Report is an analysis with the problems its inputs had.
