@@ -3,8 +3,9 @@
 // (sender, msgid, nrcpts) and a to= line per delivery attempt (to=,
 // delay=, xdelay=, mailer=, relay=, dsn=, stat=). stat=Sent is a
 // delivery, stat=Deferred: a deferral, and so is any other stat with a
-// 4.x.x dsn= (a transient error: "Operating system error"); any other
-// stat is a bounce. "NEWQID: DSN: TEXT" (or "postmaster notify", "sender
+// 4.x.x dsn= (a transient error: "Operating system error");
+// stat=discarded (a milter's or a ruleset's DISCARD) drops the recipient
+// here; any other stat is a bounce. "NEWQID: DSN: TEXT" (or "postmaster notify", "sender
 // notify", "return to sender" in place of DSN) logs the notification
 // NEWQID that Sendmail sends about the message, and "Cannot send message
 // for N days" as its TEXT ends the message with a queue timeout.
@@ -288,6 +289,10 @@ func (st *Stats) delivery(base *lifecycle.Record, f map[string]string, t *lifecy
 	case strings.HasPrefix(stat, "queued"):
 		rec.Status, rec.Local = mailtriage.Deferred, true
 		rec.Detail = smtpreply.Detail{Kind: smtpreply.Local, Text: stat}
+	case stat == "discarded":
+		// A milter's or a ruleset's DISCARD: dropped here, no attempt,
+		// the sender not told.
+		rec.Status, rec.NoTry = mailtriage.Discarded, true
 	case strings.HasPrefix(dsn, "4."):
 		// A transient failure whose stat is not "Deferred" (EX_OSERR
 		// "Operating system error", EX_IOERR "I/O error"): the message

@@ -275,3 +275,17 @@ func wantEvents(t *testing.T, log string, want []string) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDiscarded: a milter's or a rule's DISCARD makes Sendmail log the
+// recipient "stat=discarded": nothing was sent and the sender is not told,
+// so it is neither a delivery nor a bounce, and no attempt. The line is
+// from a public log-watching script's example (superbia, January 2009).
+func TestDiscarded(t *testing.T) {
+	log := `Jan  9 14:18:16 superbia sendmail[13872]: n09JIB9i013872: to=<kew@bc.edu>, delay=00:00:02, pri=31802, stat=discarded
+`
+	want := []string{
+		"3 discarded kew@bc.edu  ",
+		"message n09JIB9i013872  recipients=1",
+	}
+	wantEvents(t, log, want)
+}
