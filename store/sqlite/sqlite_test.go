@@ -228,16 +228,7 @@ func TestFailureDomainMigration(t *testing.T) {
 		t.Fatalf("failures of example.com: %+v, %v; want 1", c, err)
 	}
 	// As an earlier version kept it.
-	if _, err := s.db.Exec("UPDATE dmarc_failures SET reported_domain = ''; DELETE FROM schema_migrations WHERE version = 6"); err != nil {
-		t.Fatal(err)
-	}
-	path := s.Path()
-	s.Close()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = migrateAgain(t, s, 6, "UPDATE dmarc_failures SET reported_domain = ''")
 	if c, err := s.DMARCCounts(ctx, q); err != nil || c.Failures != 1 {
 		t.Errorf("failures of example.com after the migration: %+v, %v; want 1", c, err)
 	}
@@ -309,16 +300,7 @@ func TestDiscardedMigration(t *testing.T) {
 		t.Fatalf("a discarded recipient's event: %v, %v", added, err)
 	}
 	// Migration 7 again, as on a database an earlier version wrote.
-	if _, err := s.db.Exec("DELETE FROM schema_migrations WHERE version = 7"); err != nil {
-		t.Fatal(err)
-	}
-	path := s.Path()
-	s.Close()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = migrateAgain(t, s, 7, "")
 	var n int
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM delivery_events WHERE status = ?", int(mailtriage.Discarded)).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d discarded events after the migration, %v; want 1", n, err)
@@ -326,4 +308,28 @@ func TestDiscardedMigration(t *testing.T) {
 	if _, err := s.AppendEvents(ctx, store.EventBatch{ID: "b", Events: []mailtriage.Event{ev(mailtriage.Discarded + 1)}}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("a status past Discarded: %v, want ErrInvalid", err)
 	}
+}
+
+// migrateAgain makes s's database look as an earlier version left it (the
+// statements in before, then migration version not applied) and opens it
+// again, so that the migration runs on it. The store it returns is closed
+// at the end of the test; s is closed.
+func migrateAgain(t *testing.T, s *Store, version int, before string) *Store {
+	t.Helper()
+	if before != "" {
+		if _, err := s.db.Exec(before); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.Exec("DELETE FROM schema_migrations WHERE version = ?", version); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	again, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
 }
