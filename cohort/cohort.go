@@ -29,6 +29,9 @@ import (
 // email_address).
 type Columns struct {
 	Address, Open, Click, Purchase, Reply, Login []string
+	// Required are names the header must hold (the columns a user named):
+	// one that is missing is an error, not a signal silently left out.
+	Required []string
 }
 
 // DefaultColumns are the names exports commonly use.
@@ -208,6 +211,11 @@ func locate(header []string, c Columns) (columns, error) {
 		cols.dates[i] = find(names)
 	}
 	var missing []string
+	for _, n := range c.Required {
+		if find([]string{n}) < 0 {
+			missing = append(missing, fmt.Sprintf("%q column", n))
+		}
+	}
 	if cols.address < 0 {
 		missing = append(missing, fmt.Sprintf("address column (%s)", strings.Join(c.Address, ", ")))
 	}

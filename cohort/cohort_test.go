@@ -97,7 +97,14 @@ func TestSplitErrors(t *testing.T) {
 	if _, _, err := split(t, "name\nx\n"); !errors.Is(err, ErrColumns) {
 		t.Errorf("ErrColumns not wrapped: %v", err)
 	}
+	// A column named for it that the header lacks is an error, even when
+	// another date column is there: its dates would be silently lost.
 	o := opts()
+	o.Columns.Click, o.Columns.Required = []string{"clicked"}, []string{"clicked"}
+	if _, err := Split(strings.NewReader("email,last_open,last_click\n"), "x", o, nil); !errors.Is(err, ErrColumns) || !strings.Contains(err.Error(), `"clicked"`) {
+		t.Errorf("a named column missing: %v", err)
+	}
+	o = opts()
 	o.Windows = []int{90, 30}
 	if _, err := Split(strings.NewReader("email,last_click\n"), "x", o, nil); err == nil {
 		t.Error("windows out of order accepted")

@@ -152,6 +152,7 @@ func columnsFrom(flags map[string]*string) cohort.Columns {
 	set := func(dst *[]string, v *string) {
 		if v != nil && *v != "" {
 			*dst = []string{*v}
+			c.Required = append(c.Required, *v)
 		}
 	}
 	set(&c.Address, flags["address"])

@@ -177,6 +177,7 @@ liam7197@icloud.com,,2026-11-29
 		msg  string
 	}{
 		{[]string{"--recipients", suppress}, exitUsage, "address column"},
+		{[]string{"--recipients", list, "--col-click", "clicked"}, exitUsage, `"clicked"`},
 		{[]string{"--recipients", filepath.Join(dir, "none.csv")}, exitError, "none.csv"},
 		{[]string{"--suppress", suppress}, exitUsage, "--suppress needs --recipients"},
 		{[]string{"--recipients", list, "--windows", "90,30"}, exitUsage, "--windows"},
