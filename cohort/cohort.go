@@ -220,7 +220,7 @@ func locate(header []string, c Columns) (columns, error) {
 		missing = append(missing, fmt.Sprintf("address column (%s)", strings.Join(c.Address, ", ")))
 	}
 	if cols.dates == [5]int{-1, -1, -1, -1, -1} {
-		missing = append(missing, "any engagement date column (last open, click, purchase, reply or login)")
+		missing = append(missing, "engagement date column (last open, click, purchase, reply or login)")
 	}
 	if len(missing) > 0 {
 		return cols, fmt.Errorf("%w: no %s; the header has %s", ErrColumns, strings.Join(missing, ", nor "), strings.Join(header, ", "))

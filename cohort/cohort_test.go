@@ -86,7 +86,7 @@ bad@icloud.com,,30/11/2026,
 func TestSplitErrors(t *testing.T) {
 	for _, tt := range []struct{ csv, want string }{
 		{"name,phone\nx,1\n", "address column"},
-		{"email,phone\nx@y.com,1\n", "engagement date column"},
+		{"email,phone\nx@y.com,1\n", "no engagement date column (last open"},
 		{"", "header"},
 	} {
 		_, _, err := split(t, tt.csv)
