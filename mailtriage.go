@@ -54,7 +54,8 @@ const (
 	Deleted           // removed from the queue by an administrator
 	// Discarded: dropped on the sending host, never sent, the sender not
 	// told: a content filter's discard (amavis "250 2.7.0 Ok, discarded"),
-	// Postfix's discard(8) transport. The MTA logs it as delivered.
+	// Postfix's discard(8) transport, which Postfix logs as sent; Exim's
+	// redirection to :blackhole:; Sendmail's stat=discarded.
 	Discarded
 )
 

@@ -37,10 +37,10 @@ func writeMarkdown(w io.Writer, r *analysis.Result) error {
 		p("Besides the pending recipients, %s were still queued and not yet tried: the MTA counted them, no line named them.\n\n", n(s.PendingUnnamed))
 	}
 	if s.Deleted > 0 {
-		p("%s recipients were deleted from the queue by an administrator.\n\n", n(s.Deleted))
+		p("%s deleted from the queue by an administrator.\n\n", recipientsWere(s.Deleted))
 	}
 	if s.Discarded > 0 {
-		p("%s recipients were discarded on this host (a content filter's discard, the discard transport): never sent, though the MTA logs them as sent.\n\n", n(s.Discarded))
+		p("%s discarded on the sending host (a content filter's or a milter's discard, Postfix's discard transport, Exim's :blackhole:): never sent, and the sender not told.\n\n", recipientsWere(s.Discarded))
 	}
 	p("## What to do first\n\n")
 	if len(r.Findings) == 0 {
@@ -164,6 +164,14 @@ func mdEscape(s string) string { return mdEscaper.Replace(s) }
 
 // n writes a count with thousands separators.
 func n(v int) string { return numfmt.Thousands(int64(v)) }
+
+// recipientsWere is "1 recipient was", "2 recipients were".
+func recipientsWere(v int) string {
+	if v == 1 {
+		return "1 recipient was"
+	}
+	return n(v) + " recipients were"
+}
 
 // mdCode writes a rule id as code, or "-" when there is none.
 func mdCode(s string) string {

@@ -720,6 +720,14 @@ func TestDeletedAndDiscardedInEveryFormat(t *testing.T) {
 			}
 		}
 	}
+	// Exim's :blackhole: and Sendmail's stat=discarded are discarded too,
+	// and Sendmail does not log them as sent: the Markdown report names
+	// no one MTA's way, and counts one recipient as one.
+	r.Summary.Deleted, r.Summary.Discarded = 1, 1
+	md := renderAll(t, r)["markdown"]
+	if !strings.Contains(md, "1 recipient was discarded") || !strings.Contains(md, "1 recipient was deleted") || strings.Contains(md, "logs them as sent") {
+		t.Errorf("markdown of one deleted and one discarded recipient:\n%s", md)
+	}
 	r.Summary.Deleted, r.Summary.Discarded = 0, 0
 	for name, out := range renderAll(t, r) {
 		if strings.Contains(out, "discarded") {
