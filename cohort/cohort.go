@@ -117,6 +117,9 @@ func Split(r io.Reader, name string, o Options, sink Sink) (*Summary, error) {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: empty: no header, no rows", name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the header: %w", name, err)
 	}

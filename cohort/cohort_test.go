@@ -87,7 +87,8 @@ func TestSplitErrors(t *testing.T) {
 	for _, tt := range []struct{ csv, want string }{
 		{"name,phone\nx,1\n", "address column"},
 		{"email,phone\nx@y.com,1\n", "no engagement date column (last open"},
-		{"", "header"},
+		{"", "empty: no header"},
+		{"\ufeff", "empty: no header"},
 	} {
 		_, _, err := split(t, tt.csv)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
