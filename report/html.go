@@ -98,7 +98,7 @@ func newHTMLView(r *analysis.Result) *htmlView {
 	for _, in := range r.Inputs {
 		lines += in.Lines
 	}
-	v.InputsLine = plural(len(r.Inputs), "input") + ", " + numfmt.Thousands(lines) + " lines"
+	v.InputsLine = plural(len(r.Inputs), "input") + ", " + Plural(lines, "line")
 	if ax, ok := newHourAxis(r.Hourly); ok {
 		var undrawn int
 		v.ChartLanes, undrawn = chartLanes(r)

@@ -324,6 +324,18 @@ func TestInputCountsSingular(t *testing.T) {
 	}
 }
 
+// TestOneLineSingular: an input of one line, unreadable, is "1 line" in
+// the report's first line and in its count of skipped lines.
+func TestOneLineSingular(t *testing.T) {
+	r := &analysis.Result{Inputs: []analysis.Input{{Name: "-", Format: "postfix", Lines: 1, Unparsed: 1}}}
+	r.Summary.UnparsedLines = 1
+	for name, out := range renderAll(t, r) {
+		if strings.Contains(out, "1 lines") {
+			t.Errorf("%s says \"1 lines\":\n%s", name, out)
+		}
+	}
+}
+
 // TestEmptyResult: every format renders a result with nothing in it.
 func TestEmptyResult(t *testing.T) {
 	var b bytes.Buffer

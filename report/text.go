@@ -77,8 +77,8 @@ func (t *textWriter) header(r *analysis.Result) {
 	for _, in := range r.Inputs {
 		lines += in.Lines
 	}
-	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s lines, %s (times in UTC%s)",
-		plural(len(r.Inputs), "input"), numfmt.Thousands(lines), inputSpan(r), zoneNote(r)))
+	t.printf("%s %s\n", t.paint(bold, "mailtriage analyze:"), fmt.Sprintf("%s, %s, %s (times in UTC%s)",
+		plural(len(r.Inputs), "input"), Plural(lines, "line"), inputSpan(r), zoneNote(r)))
 	if r.Since != "" || r.Until != "" {
 		t.printf("window: since %s until %s\n", nonEmpty(r.Since, "the start"), nonEmpty(r.Until, "the end"))
 	}
@@ -138,7 +138,7 @@ func (t *textWriter) summary(r *analysis.Result) {
 	t.printf("\n  attempts %s   deferrals %s (%s of attempts)   local deferrals %s\n",
 		numfmt.Thousands(int64(s.Attempts)), numfmt.Thousands(int64(s.Deferrals)), rateOf(s.DeferralRate, s.Attempts), numfmt.Thousands(int64(s.LocalDeferrals)))
 	if s.UnparsedLines > 0 {
-		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s lines skipped as unreadable (--verbose shows some)", numfmt.Thousands(s.UnparsedLines))))
+		t.printf("  %s\n", t.paint(dim, fmt.Sprintf("%s skipped as unreadable (--verbose shows some)", Plural(s.UnparsedLines, "line"))))
 	}
 	t.printf("  %s\n", t.paint(dim, t.wrap("An attempt is one try to deliver to one recipient, answered or not; the deferral rate is deferrals / attempts. "+
 		"Local deferrals are recipients the MTA held back without trying (a suspended destination): not attempts. "+
