@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/cohort"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/plan"
 )
 
@@ -80,16 +81,20 @@ func splitRecipients(e *env, o *planOptions, p *plan.Plan, hardBounces []string)
 		return nil, &codeError{code: exitError, err: err}
 	}
 	for _, sample := range s.Samples {
-		e.log.Warn("recipients: unreadable date", "at", sample)
+		e.log.Debug("recipients: unreadable date", "at", sample) // the count and the first follow, on stderr
 	}
 	if s.BadRows > 0 {
-		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d rows could not be read and are in no cohort; the first: %s\n", s.BadRows, s.RowSamples[0])
+		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %s could not be read (in no cohort); the first: %s\n", numfmt.Count(int64(s.BadRows), "row"), s.RowSamples[0])
 	}
 	if s.BadDates > 0 {
-		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d dates could not be read (those fields were left out); the first: %s\n", s.BadDates, s.Samples[0])
+		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %s could not be read (those fields were left out); the first: %s\n", numfmt.Count(int64(s.BadDates), "date"), s.Samples[0])
 	}
 	if s.Duplicates > 0 {
-		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %d duplicate addresses (the first row of each counts)\n", s.Duplicates)
+		dups := numfmt.Thousands(int64(s.Duplicates)) + " duplicate addresses"
+		if s.Duplicates == 1 {
+			dups = "1 duplicate address"
+		}
+		fmt.Fprintf(e.stderr, "mailtriage: --recipients: %s (the first row of each counts)\n", dups)
 	}
 	paths, err := out.Finish()
 	if err != nil {

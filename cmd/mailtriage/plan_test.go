@@ -128,8 +128,13 @@ liam7197@icloud.com,,2026-11-29
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(errs, "1 duplicate addresses") || !strings.Contains(errs, "1 dates could not be read") {
+	if !strings.Contains(errs, "1 duplicate address (") || !strings.Contains(errs, "1 date could not be read") {
 		t.Errorf("stderr: %s", errs)
+	}
+	// The unreadable date is told once, in the count's line; the log
+	// lists each only with --verbose.
+	if n := strings.Count(errs, `"29/11/2026"`); n != 1 {
+		t.Errorf("the unreadable date is told %d times on stderr: %s", n, errs)
 	}
 	var rep report.PlanReport
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
