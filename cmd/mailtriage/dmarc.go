@@ -205,8 +205,17 @@ func importFailed(stderr io.Writer, term bool) func(name string, err error) {
 		if term {
 			fmt.Fprint(stderr, "\r\x1b[K")
 		}
-		fmt.Fprintf(stderr, "mailtriage: %s: %s\n", report.Printable(name), report.Printable(msg))
+		fmt.Fprintf(stderr, "mailtriage: %s: %s\n", report.Printable(inputName(name)), report.Printable(msg))
 	}
+}
+
+// inputName names an input of the walk for people: "-", and the members
+// of what came on it ("-!report.xml"), are standard input's.
+func inputName(name string) string {
+	if name == "-" || strings.HasPrefix(name, "-!") {
+		return "standard input" + name[1:]
+	}
+	return name
 }
 
 // printableError is an error shown with its control characters escaped.

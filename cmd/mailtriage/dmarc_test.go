@@ -339,3 +339,18 @@ func TestImportEscapesNames(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestImportStandardInputNamed: an input that came on standard input, or
+// a member of an archive that did, is named "standard input" on stderr,
+// as analyze names it.
+func TestImportStandardInputNamed(t *testing.T) {
+	code, _, errs := mt(t, "garbage", "dmarc", "import", "--no-rdns", "--db", filepath.Join(t.TempDir(), "m.db"), "-")
+	if code != exitError || !strings.Contains(errs, "mailtriage: standard input: ") || strings.Contains(errs, "mailtriage: -: ") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	for in, want := range map[string]string{"-": "standard input", "-!a.xml": "standard input!a.xml", "reports/-.xml": "reports/-.xml", "-x.xml": "-x.xml"} {
+		if got := inputName(in); got != want {
+			t.Errorf("inputName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
