@@ -307,7 +307,7 @@ func isMbox(data []byte) bool { return bytes.HasPrefix(data, []byte("From ")) }
 func (s *scanner) gunzip(data []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
+		return nil, inFormat("gzip", err)
 	}
 	out, err := s.inflate(zr, 0)
 	if errors.Is(err, gzip.ErrHeader) && len(out) > 0 {
@@ -323,7 +323,7 @@ func (s *scanner) gunzip(data []byte) ([]byte, error) {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, fmt.Errorf("gzip: truncated: %w", err)
 	}
-	return nil, fmt.Errorf("gzip: %w", err)
+	return nil, inFormat("gzip", err)
 }
 
 // inflate reads r to its end, up to MaxDecompressed and what is left of
@@ -390,11 +390,22 @@ func describeStart(data []byte) string {
 	return "data that is neither XML, JSON, gzip, zip nor a mail message (it begins with " + head(data) + ")"
 }
 
+// inFormat says an error is of the gzip or zip layer, as the errors of
+// compress/gzip and archive/zip say already ("zip: not a valid zip
+// file"): the name is added only where the error lacks it (a flate or an
+// io error), not written twice.
+func inFormat(format string, err error) error {
+	if strings.HasPrefix(err.Error(), format+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", format, err)
+}
+
 // unzip reads every member of a zip archive, each named name!member.
 func (s *scanner) unzip(name string, data []byte, depth int) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		s.fail(name, fmt.Errorf("zip: %w", err))
+		s.fail(name, inFormat("zip", err))
 		return
 	}
 	if len(zr.File) > maxMembers {
@@ -428,7 +439,7 @@ func (s *scanner) unzip(name string, data []byte, depth int) {
 func (s *scanner) member(f *zip.File) ([]byte, error) {
 	raw, err := f.OpenRaw()
 	if err != nil {
-		return nil, fmt.Errorf("zip: %w", err)
+		return nil, inFormat("zip", err)
 	}
 	var r io.Reader
 	switch f.Method {
@@ -439,16 +450,16 @@ func (s *scanner) member(f *zip.File) ([]byte, error) {
 		defer fr.Close()
 		r = fr
 	default:
-		return nil, fmt.Errorf("zip: %w (method %d)", zip.ErrAlgorithm, f.Method)
+		return nil, fmt.Errorf("%w (method %d)", zip.ErrAlgorithm, f.Method)
 	}
 	b, err := s.inflate(r, f.UncompressedSize64)
 	switch {
 	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrNotReport), errors.Is(err, errSpent):
 		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("zip: %w", err)
+		return nil, inFormat("zip", err)
 	case f.CRC32 != 0 && crc32.ChecksumIEEE(b) != f.CRC32:
-		return nil, fmt.Errorf("zip: %w", zip.ErrChecksum)
+		return nil, zip.ErrChecksum
 	}
 	return b, nil
 }
