@@ -122,13 +122,9 @@ func (c *Files) removeStale(written []string) error {
 	if c.dir == "" {
 		return nil
 	}
-	var old []string
-	for _, pattern := range []string{"[0-9][0-9]-*.csv", "do-not-mail-*.csv"} {
-		found, err := filepath.Glob(filepath.Join(c.dir, "cohorts", "*", pattern))
-		if err != nil {
-			return err
-		}
-		old = append(old, found...)
+	old, err := Existing(c.dir)
+	if err != nil {
+		return err
 	}
 	for _, f := range old {
 		if !slices.Contains(written, f) {
@@ -138,6 +134,20 @@ func (c *Files) removeStale(written []string) error {
 		}
 	}
 	return nil
+}
+
+// Existing lists the cohort files a split left under dir, sorted.
+func Existing(dir string) ([]string, error) {
+	var found []string
+	for _, pattern := range []string{"[0-9][0-9]-*.csv", "do-not-mail-*.csv"} {
+		f, err := filepath.Glob(filepath.Join(dir, "cohorts", "*", pattern))
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, f...)
+	}
+	slices.Sort(found)
+	return found, nil
 }
 
 // Abort removes the temporary files: nothing is left half-written.

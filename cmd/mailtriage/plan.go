@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage/analysis"
+	"github.com/mailtriage/mailtriage/cohort"
 	"github.com/mailtriage/mailtriage/ingest"
+	"github.com/mailtriage/mailtriage/internal/numfmt"
 	"github.com/mailtriage/mailtriage/internal/outfile"
 	"github.com/mailtriage/mailtriage/lane"
 	"github.com/mailtriage/mailtriage/plan"
@@ -143,6 +145,8 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 		if rep.CohortFiles, err = splitRecipients(e, o, p, res.HardBounces); err != nil {
 			return err
 		}
+	} else if o.outDir != "" {
+		warnOldCohorts(e, o.outDir)
 	}
 	if o.outDir != "" {
 		if rep.Written, err = writeFiles(o.outDir, files); err != nil {
@@ -163,6 +167,18 @@ func runPlan(cmd *cobra.Command, e *env, o *planOptions, args []string) error {
 	}
 	_, err = e.stdout.Write(buf.Bytes())
 	return err
+}
+
+// warnOldCohorts says that --out-dir holds the cohort files of an
+// earlier plan, which this one, without --recipients, neither wrote nor
+// removed: a sender must not mail last week's lists as this plan's.
+func warnOldCohorts(e *env, dir string) {
+	old, err := cohort.Existing(dir)
+	if err != nil || len(old) == 0 {
+		return
+	}
+	fmt.Fprintf(e.stderr, "mailtriage: --out-dir: %s from an earlier plan (%s, ...) left as they were: this plan split no recipients (no --recipients)\n",
+		numfmt.Count(int64(len(old)), "cohort file"), old[0])
 }
 
 // planMTA is the MTA the plan configures: --mta, Postfix for

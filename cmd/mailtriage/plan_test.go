@@ -499,3 +499,25 @@ func TestPlanStreamOfOneMessage(t *testing.T) {
 		t.Errorf("want \"1 message\":\n%s", out)
 	}
 }
+
+// TestPlanOldCohortsSaid: a plan without --recipients into an --out-dir
+// that holds an earlier plan's cohort files leaves them, and says they
+// are not this plan's.
+func TestPlanOldCohortsSaid(t *testing.T) {
+	out := t.TempDir()
+	old := filepath.Join(out, "cohorts", "apple", "01-engaged-30d.csv")
+	os.MkdirAll(filepath.Dir(old), 0o755)
+	os.WriteFile(old, []byte("email,last_engaged\nold@icloud.com,2026-11-01\n"), 0o644)
+	code, _, errs := mt(t, "", "plan", "--analysis", sampleAnalysis, "--out-dir", out)
+	if code != exitOK || !strings.Contains(errs, "1 cohort file from an earlier plan ("+old) || !strings.Contains(errs, "no --recipients") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(old); err != nil {
+		t.Errorf("the earlier cohort file is gone: %v", err)
+	}
+	// Without old cohort files, nothing is said of them.
+	code, _, errs = mt(t, "", "plan", "--analysis", sampleAnalysis, "--out-dir", t.TempDir())
+	if code != exitOK || strings.Contains(errs, "cohort") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
