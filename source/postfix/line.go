@@ -126,6 +126,14 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		if discarded(rec) {
 			l.status, l.loopback = mailtriage.Discarded, false
 		}
+		if l.filterHop || l.forward {
+			// The copy the filter queued, or the message local(8)
+			// forwarded in, carries the delivery on; the tracker reads
+			// nothing of this line's report, and a filter's hop is one
+			// line in four of a log that has one.
+			c.lines = append(c.lines, l)
+			return true
+		}
 		c.report(&l, rec, w)
 		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.reports[l.detail].detail.IP)) {
 			// relay=none: no session. "connect to 127.0.0.1[127.0.0.1]:10024:
@@ -177,7 +185,19 @@ type worker struct {
 	cl      Classifier
 	reports map[string]*decoded // by relay host and reason; never written once in
 	strings map[string]string   // see intern
+	relays  map[string]*relay   // by relay= as logged; see relay
 	key     []byte
+}
+
+// relay is what a worker keeps of a server that relay= names: its name and
+// address as strings, and the verdict on its acceptances. Most delivery
+// lines are acceptances, each with its own queue id in the text, so none
+// repeats; but a classify.Cache judges a server's 2xx replies by the
+// server alone, and so can the worker, without building the cache's key.
+type relay struct {
+	host, ip string
+	accepted mailtriage.Verdict
+	judged   bool // accepted holds the verdict
 }
 
 type decoded struct {
@@ -187,7 +207,7 @@ type decoded struct {
 }
 
 func newWorker(cl Classifier, seed maphash.Seed) *worker {
-	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string)}
+	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string), relays: make(map[string]*relay)}
 }
 
 // cached returns the report of rec, decoded and classified once for all
@@ -213,10 +233,20 @@ func (w *worker) cached(rec *postfixlog.Record) *decoded {
 
 // decodeInto decodes and classifies rec's report into r.
 func (w *worker) decodeInto(r *decoded, rec *postfixlog.Record) {
-	r.detail = w.decode(rec)
-	if w.cl != nil {
-		r.verdict, r.classified = w.cl.Classify(r.detail), true
+	rl := w.decode(rec, &r.detail)
+	if w.cl == nil {
+		return
 	}
+	r.classified = true
+	d := &r.detail
+	if rl == nil || !d.Answered() || d.Reply.Class() != 2 || d.Suspended || d.DSN != "" {
+		r.verdict = w.cl.Classify(*d)
+		return
+	}
+	if !rl.judged {
+		rl.accepted, rl.judged = w.cl.Classify(*d), true
+	}
+	r.verdict = rl.accepted
 }
 
 // queuedAs finds the queue id in a reply's "queued as ID" (the last one,
@@ -272,20 +302,35 @@ func agentOf(program []byte) agent {
 	return localAgent
 }
 
-// decode parses a delivery line's reason. A bare reply (the answer to a
-// successful delivery) names no server, so the relay= host is the one that
-// answered.
-func (w *worker) decode(rec *postfixlog.Record) smtpreply.Detail {
-	d := smtpreply.ParseDetail(string(rec.Reason))
+// decode parses a delivery line's reason into d. A bare reply (the answer
+// to a successful delivery) names no server, so the relay= host is the one
+// that answered: decode returns it then, else nil.
+func (w *worker) decode(rec *postfixlog.Record, d *smtpreply.Detail) *relay {
+	*d = smtpreply.ParseDetail(string(rec.Reason))
+	var rl *relay
 	if d.Host == "" && len(rec.RelayHost) > 0 && !bytes.Equal(rec.RelayHost, []byte("none")) && len(rec.RelayIP) > 0 {
-		d.Host, d.IP = w.intern(rec.RelayHost), w.intern(rec.RelayIP)
+		rl = w.relay(rec)
+		d.Host, d.IP = rl.host, rl.ip
 	}
 	// Postfix's status for the attempt matters where no server said a
 	// code; a reply carries its own (and most lines are acceptances).
 	if !d.Answered() && len(rec.DSN) > 0 && smtpreply.IsEnhanced(string(rec.DSN)) {
 		d.DSN = w.intern(rec.DSN)
 	}
-	return d
+	return rl
+}
+
+// relay returns what the worker keeps of rec's relay=.
+func (w *worker) relay(rec *postfixlog.Record) *relay {
+	if rl, ok := w.relays[string(rec.Relay)]; ok {
+		return rl
+	}
+	if len(w.relays) >= 1<<12 {
+		clear(w.relays) // bounded: the relays in use come back at once
+	}
+	rl := &relay{host: w.intern(rec.RelayHost), ip: w.intern(rec.RelayIP)}
+	w.relays[string(rec.Relay)] = rl
+	return rl
 }
 
 // intern returns b as a string, the same one for the same bytes: a log

@@ -626,7 +626,9 @@ func (t *Tracker) delivery(e *entry) {
 	if r.final || r.filtered {
 		return
 	}
-	t.classifyEntry(e)
+	if e.detail != nil { // a filter's hop and local(8)'s forward come without
+		t.classifyEntry(e)
+	}
 	if m.said.sameSession(e.time) {
 		t.rememberReport(r, &m.said.detail, m.said.verdict, m.said.host, m.said.ip)
 	}
@@ -781,13 +783,14 @@ func (t *Tracker) final(m *message, r *recipient, at time.Time, status mailtriag
 		if e.RemoteHost == "" {
 			e.RemoteHost, e.RemoteIP = r.relayHost, r.relayIP
 		}
-	case r.cause == nil:
-	case r.cause.hasAnswer:
+	case r.cause != nil && r.cause.hasAnswer:
 		e.Detail, e.Verdict = r.cause.answered, r.cause.answeredVerdict
 		e.RemoteHost, e.RemoteIP = r.cause.answeredHost, r.cause.answeredIP
-	case r.cause.hasFail:
+	case r.cause != nil && r.cause.hasFail:
 		e.Detail, e.Verdict = r.cause.failed, r.cause.failedVerdict
 		e.RemoteHost, e.RemoteIP = r.cause.failed.Host, r.cause.failed.IP
+	default:
+		noReport(e)
 	}
 	t.emit(e)
 }
@@ -799,23 +802,27 @@ func (t *Tracker) event(m *message, r *recipient, kind mailtriage.Kind, status m
 	return e
 }
 
-// messageEvent fills the reused event with what every event of m carries.
+// messageEvent fills the reused event with what every event of m carries,
+// and blanks the rest but the report (Detail, Verdict, RemoteHost and
+// RemoteIP): the caller sets it, or blanks it with noReport. Field by
+// field, because most events take a report of their own, two thirds of
+// the event, which a composite literal would zero first.
 func (t *Tracker) messageEvent(m *message, kind mailtriage.Kind, at time.Time) *mailtriage.Event {
 	e := &t.ev
-	*e = mailtriage.Event{
-		Kind:      kind,
-		Time:      at,
-		Source:    "postfix",
-		Host:      m.host,
-		QueueID:   m.qid,
-		MessageID: m.messageID,
-		Sender:    m.sender,
-		Queued:    m.queued,
-		// A message seen without its qmgr from= line: the log began
-		// after it.
-		SenderUnknown: !m.senderKnown,
-	}
+	e.Kind, e.Status, e.Time, e.Source = kind, mailtriage.StatusNone, at, "postfix"
+	e.Host, e.QueueID, e.MessageID, e.Sender, e.Queued = m.host, m.qid, m.messageID, m.sender, m.queued
+	// A message seen without its qmgr from= line: the log began after it.
+	e.SenderUnknown = !m.senderKnown
+	e.Recipient, e.Domain, e.Lane, e.Attempts = "", "", "", 0
+	e.LocalIP, e.LocalName = "", "" // Postfix logs no sending address
+	e.Notification, e.Recipients, e.Unnamed = false, 0, 0
 	return e
+}
+
+// noReport blanks the report of an event that has none.
+func noReport(e *mailtriage.Event) {
+	e.Detail, e.Verdict = smtpreply.Detail{}, mailtriage.Verdict{}
+	e.RemoteHost, e.RemoteIP = "", ""
 }
 
 func (t *Tracker) expired(e *entry) {
@@ -866,6 +873,7 @@ func (t *Tracker) close(m *message, at time.Time, status mailtriage.Status) {
 	// counted here, and the new message it forwarded in is not.
 	if (filtered == 0 || counted > 0 || m.forwarded) && !(m.probe && counted == 0) && !m.uncounted {
 		e := t.messageEvent(m, mailtriage.Message, at)
+		noReport(e)
 		e.Notification, e.Recipients = m.notification, counted
 		if status == mailtriage.Pending {
 			e.Unnamed = unnamed(m)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -829,5 +830,75 @@ func TestHeldSender(t *testing.T) {
 	tr.Finish(st.Last)
 	if len(msgs) != 1 || msgs[0].Sender != "billing@example.net" || msgs[0].SenderUnknown || msgs[0].Notification {
 		t.Errorf("messages %+v, want one of billing@example.net", msgs)
+	}
+}
+
+// TestEventSetsEveryField: the tracker fills its reused event field by
+// field, so it must set every field of every event; the events read the
+// same when whoever got the one before scribbled over all of its fields.
+func TestEventSetsEveryField(t *testing.T) {
+	cfg := samplelog.Default()
+	cfg.Days = 1
+	var sample bytes.Buffer
+	if err := samplelog.Generate(&sample, cfg); err != nil {
+		t.Fatal(err)
+	}
+	lifecycle, err := os.ReadFile("testdata/lifecycle.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, log := range map[string][]byte{"sample": sample.Bytes(), "lifecycle": lifecycle} {
+		run := func(scribble bool) []string {
+			var out []string
+			tr := NewTracker(fixedLanes{"icloud.com": "apple"}, nil, func(e *mailtriage.Event) {
+				out = append(out, fmt.Sprintf("%+v", *e))
+				if scribble {
+					scribbleOver(t, reflect.ValueOf(e).Elem())
+				}
+			})
+			st, err := Read(context.Background(), bytes.NewReader(log), &syslogstamp.Clock{Year: 2026}, tr, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.Finish(st.Last)
+			return out
+		}
+		clean, scribbled := run(false), run(true)
+		if len(clean) < 10 || len(clean) != len(scribbled) {
+			t.Fatalf("%s: %d and %d events", name, len(clean), len(scribbled))
+		}
+		for i := range clean {
+			if clean[i] != scribbled[i] {
+				t.Fatalf("%s: event %d keeps a stale field:\nfresh  %s\nreused %s", name, i, clean[i], scribbled[i])
+			}
+		}
+	}
+}
+
+// scribbleOver sets every field of v to something no event holds.
+func scribbleOver(t *testing.T, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("stale")
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Int, reflect.Int64:
+		v.SetInt(v.Int() + 99)
+	case reflect.Uint8:
+		v.SetUint(v.Uint() + 99)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Unix(99, 0)))
+			return
+		}
+		for i := range v.NumField() {
+			scribbleOver(t, v.Field(i))
+		}
+	default:
+		t.Fatalf("no stale value for a %s", v.Type())
 	}
 }
