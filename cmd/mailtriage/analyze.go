@@ -173,6 +173,11 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 			return err
 		}
 	}
+	// The analysis allocates a little per line and keeps little: with
+	// half as many collections it runs about 5% faster, for a few MB.
+	// From here on, because the rules and the catalogue (15 ms of every
+	// run) are read into a heap too small to grow without collections.
+	collectLess(200)
 	cat, err := provider.Builtin()
 	if err != nil {
 		return err
@@ -208,9 +213,6 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 	if e.verbose {
 		cfg.Samples = 5
 	}
-	// The analysis allocates a little per line and keeps little: with
-	// half as many collections it runs about 5% faster, for a few MB.
-	collectLess(200)
 	var prog *progress
 	if !o.noProgress && isTerminal(e.stderr) {
 		prog = newProgress(e.stderr)
