@@ -173,11 +173,12 @@ func runAnalyze(cmd *cobra.Command, e *env, o *analyzeOptions, args []string) er
 			return err
 		}
 	}
-	// The analysis allocates a little per line and keeps little: with
-	// half as many collections it runs about 5% faster, for a few MB.
-	// From here on, because the rules and the catalogue (15 ms of every
-	// run) are read into a heap too small to grow without collections.
-	collectLess(200)
+	// The analysis allocates a little per line and keeps little: with a
+	// quarter of the collections it runs about 8% faster, for 11 MB more
+	// on a 240 MB log and 20 MB on 1.2 GB (peak RSS 96 and 256 MB). From
+	// here on, because the rules and the catalogue (15 ms of every run)
+	// are read into a heap too small to grow without collections.
+	collectLess(400)
 	cat, err := provider.Builtin()
 	if err != nil {
 		return err
