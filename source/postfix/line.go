@@ -81,10 +81,12 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	if rec.Kind == postfixlog.Other || len(rec.QueueID) == 0 || string(rec.QueueID) == "NOQUEUE" {
 		return false
 	}
-	l := line{
+	// Built in place: a line is a hundred bytes, and most lines are kept.
+	c.lines = append(c.lines, line{
 		time: rec.Time.UnixNano(), kind: rec.Kind, traditional: rec.Traditional, settle: rec.Zoneless && !rec.Traditional, detail: -1,
 		host: spanOf(c.buf, rec.Host), qid: spanOf(c.buf, rec.QueueID),
-	}
+	})
+	l := &c.lines[len(c.lines)-1]
 	w.key = appendKey(w.key[:0], rec.Host, rec.QueueID)
 	l.msg = maphash.Bytes(w.seed, w.key)
 	switch rec.Kind {
@@ -93,7 +95,6 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			// undeliverable, deliverable, undeliverable-but-not-cached:
 			// an address verification probe, not a delivery. The line
 			// goes on, without its recipient, to mark its message one.
-			c.lines = append(c.lines, l)
 			return true
 		}
 		l.agent = agentOf(rec.Program)
@@ -131,10 +132,9 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 			// forwarded in, carries the delivery on; the tracker reads
 			// nothing of this line's report, and a filter's hop is one
 			// line in four of a log that has one.
-			c.lines = append(c.lines, l)
 			return true
 		}
-		c.report(&l, rec, w)
+		c.report(l, rec, w)
 		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.reports[l.detail].detail.IP)) {
 			// relay=none: no session. "connect to 127.0.0.1[127.0.0.1]:10024:
 			// Connection refused" is a content filter or local server that
@@ -144,7 +144,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	case postfixlog.HostSaid:
 		// A non-final MX's reply: evidence for the root cause of a
 		// later expiry, not an attempt.
-		c.report(&l, rec, w)
+		c.report(l, rec, w)
 	case postfixlog.Held:
 		l.sender = spanOf(c.buf, rec.Sender)
 	case postfixlog.QueueActive, postfixlog.Expired:
@@ -157,7 +157,6 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 	case postfixlog.Notification:
 		l.id = spanOf(c.buf, rec.NewID)
 	}
-	c.lines = append(c.lines, l)
 	return true
 }
 
