@@ -993,3 +993,31 @@ func FuzzLogs(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAnalyzer measures the aggregation alone: the events of the
+// sample at twice its volume, replayed into a fresh analyzer. It runs on
+// the tracker's goroutine, which bounds the pipeline.
+func BenchmarkAnalyzer(b *testing.B) {
+	cfg := samplelog.Default()
+	cfg.Scale = 2
+	var log bytes.Buffer
+	if err := samplelog.Generate(&log, cfg); err != nil {
+		b.Fatal(err)
+	}
+	c := config(b)
+	var events []mailtriage.Event
+	tr := postfix.NewTracker(c.Lanes, c.Classifier, func(e *mailtriage.Event) { events = append(events, *e) })
+	st, err := postfix.Read(context.Background(), &log, &syslogstamp.Clock{Year: 2026}, tr, postfix.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr.Finish(st.Last)
+	b.ReportAllocs()
+	for b.Loop() {
+		an := analysis.New(c.Analysis)
+		for i := range events {
+			an.Add(&events[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
+}
