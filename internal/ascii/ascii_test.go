@@ -68,3 +68,28 @@ func FuzzSqueeze(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSqueezed: the word-at-a-time test says what a byte loop says.
+func FuzzSqueezed(f *testing.F) {
+	for _, s := range []string{"", "a", "12345678 abcdefg", "1234567  abcdefg", "1234567 \x01bcdefg", "abcdefgh\u00e9", "abcdefg\t", "x ", "abcdefghijklmno  p"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := len(s) == 0 || s[0] != ' ' && s[len(s)-1] != ' '
+		for i := 0; want && i < len(s); i++ {
+			c := s[i]
+			want = c < 0x80 && !(c >= '\t' && c <= '\r') && !(c == ' ' && s[i+1] == ' ')
+		}
+		if got := squeezed(s); got != want {
+			t.Errorf("squeezed(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+func BenchmarkSqueezed(b *testing.B) {
+	s := "<20261126064230.AEA836EFAA@shop.example.net> [InternalId=924507037, Hostname=DM6PR11MB4316.namprd11.prod.outlook.com] Queued mail for delivery"
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		squeezed(s)
+	}
+}
