@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
@@ -200,6 +201,9 @@ func writeHeapProfile(path string) error {
 	if err != nil {
 		return err
 	}
+	// The profile counts what was allocated up to the last collection,
+	// and a run may end long after it.
+	runtime.GC()
 	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 		f.Close()
 		return err
