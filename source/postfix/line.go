@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
@@ -185,14 +186,19 @@ type worker struct {
 	reports map[string]*decoded // by relay host and reason; never written once in
 	strings map[string]string   // see intern
 	relays  map[string]*relay   // by relay= as logged; see relay
+	// byRelay: cl judges a server's acceptances by the server alone, as
+	// a classify.Cache does, and the worker may judge them per relay=.
+	// Another classifier judges each (it may read the whole reply).
+	byRelay bool
 	key     []byte
 }
 
 // relay is what a worker keeps of a server that relay= names: its name and
 // address as strings, and the verdict on its acceptances. Most delivery
 // lines are acceptances, each with its own queue id in the text, so none
-// repeats; but a classify.Cache judges a server's 2xx replies by the
-// server alone, and so can the worker, without building the cache's key.
+// repeats; but a classify.Cache judges a server's bare 2xx replies by the
+// server alone, and so can the worker, without building the cache's key
+// (see worker.byRelay).
 type relay struct {
 	host, ip string
 	accepted mailtriage.Verdict
@@ -206,7 +212,8 @@ type decoded struct {
 }
 
 func newWorker(cl Classifier, seed maphash.Seed) *worker {
-	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string), relays: make(map[string]*relay)}
+	_, byRelay := cl.(*classify.Cache)
+	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string), relays: make(map[string]*relay), byRelay: byRelay}
 }
 
 // cached returns the report of rec, decoded and classified once for all
@@ -238,7 +245,9 @@ func (w *worker) decodeInto(r *decoded, rec *postfixlog.Record) {
 	}
 	r.classified = true
 	d := &r.detail
-	if rl == nil || !d.Answered() || d.Reply.Class() != 2 || d.Suspended || d.DSN != "" {
+	// The cache's key of a 2xx reply from a known host: the host, the
+	// kind, no DSN, not suspended. A bare reply is the acceptance.
+	if !w.byRelay || rl == nil || d.Kind != smtpreply.Plain || !d.Answered() || d.Reply.Class() != 2 || d.Suspended || d.DSN != "" {
 		r.verdict = w.cl.Classify(*d)
 		return
 	}
@@ -385,8 +394,10 @@ type entry struct {
 	relayHost  []byte
 	relayIP    []byte
 	id         []byte
-	detail     *smtpreply.Detail   // delivery and host-said lines
-	verdict    *mailtriage.Verdict // delivery and host-said lines
+	// detail and verdict: of delivery and host-said lines, nil for a
+	// filter's hop, local(8)'s forward and a verify(8) probe (see keep).
+	detail  *smtpreply.Detail
+	verdict *mailtriage.Verdict
 }
 
 // entry resolves line i of the chunk.

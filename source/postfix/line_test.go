@@ -1,10 +1,15 @@
 package postfix
 
 import (
+	"fmt"
 	"hash/maphash"
 	"reflect"
+	"slices"
 	"testing"
 
+	"github.com/mailtriage/mailtriage"
+	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/syslogstamp"
 )
 
@@ -47,5 +52,60 @@ func TestEntrySetsEveryField(t *testing.T) {
 	c.entry(0, &reused)
 	if !reflect.DeepEqual(fresh, reused) {
 		t.Errorf("a field keeps its stale value:\nfresh  %+v\nreused %+v", fresh, reused)
+	}
+}
+
+// codeKind names a reply by its codes and kind, judging each by itself.
+type codeKind struct{}
+
+func (codeKind) Classify(d smtpreply.Detail) mailtriage.Verdict {
+	return mailtriage.Verdict{Rule: fmt.Sprintf("%d/%s/%s", d.Reply.Code, d.Reply.Enhanced, d.Kind)}
+}
+
+// TestAcceptanceVerdicts: a worker judges a server's acceptances once
+// only for a classifier that judges them by the server alone, a
+// classify.Cache, and then where the cache would: another classifier
+// judges every acceptance, and a cache tells a 2xx of another kind than a
+// bare reply from the acceptances.
+func TestAcceptanceVerdicts(t *testing.T) {
+	const head = "2026-11-30T10:00:12+00:00 mta1 postfix/smtp[1]: 4F1A22C0B3: to=<jane@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, "
+	log := []byte(head + "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 5A2B33D1C4)\n" +
+		head + "dsn=2.0.0, status=sent (250 Ok)\n" +
+		// A mangled report: the server's name lost, a 2xx of its greeting.
+		head + "dsn=4.0.0, status=deferred (connect to : server refused to talk to me: 220 hello)\n")
+	rules, err := classify.ParseRules("test.toml", []byte(`
+[[rule]]
+id = "greeting"
+reply_class = [2]
+kinds = ["refused"]
+reason = "undefined"
+category = "other"
+owner = "esp"
+action = "Test."
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := classify.New(nil, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cl   Classifier
+		want []string
+	}{
+		{"codes", codeKind{}, []string{"250/2.0.0/reply", "250//reply", "220//refused"}},
+		{"cache", classify.NewCache(cl, 100), []string{"success", "success", "greeting"}},
+	} {
+		c := &chunk{buf: log, clock: (&syslogstamp.Clock{Year: 2026}).Fixed()}
+		parseChunk(c, newWorker(tc.cl, maphash.MakeSeed()), 0, 1<<16)
+		var got []string
+		for _, l := range c.lines {
+			got = append(got, c.reports[l.detail].verdict.Rule)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: verdicts %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
