@@ -34,6 +34,11 @@ func NewCache(c *Classifier, limit int) *Cache {
 	return &Cache{c: c, m: make(map[cacheKey]mailtriage.Verdict), limit: limit}
 }
 
+// AcceptancesByHost reports that the cache judges a host's bare 2xx
+// replies by the host alone, so that a caller may remember the verdict per
+// host itself.
+func (k *Cache) AcceptancesByHost() bool { return true }
+
 // Classify is Classifier.Classify, remembered.
 func (k *Cache) Classify(d smtpreply.Detail) mailtriage.Verdict {
 	key := cacheKey{host: d.Host, dsn: d.DSN, kind: d.Kind, suspended: d.Suspended}

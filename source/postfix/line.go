@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mailtriage/mailtriage"
-	"github.com/mailtriage/mailtriage/classify"
 	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 )
@@ -186,11 +185,17 @@ type worker struct {
 	reports map[string]*decoded // by relay host and reason; never written once in
 	strings map[string]string   // see intern
 	relays  map[string]*relay   // by relay= as logged; see relay
-	// byRelay: cl judges a server's acceptances by the server alone, as
-	// a classify.Cache does, and the worker may judge them per relay=.
-	// Another classifier judges each (it may read the whole reply).
+	// byRelay: cl judges a server's acceptances by the server alone (see
+	// hostJudge), and the worker may judge them per relay=. Another
+	// classifier judges each: it may read the whole reply.
 	byRelay bool
 	key     []byte
+}
+
+// hostJudge is a Classifier that says whether it judges a server's bare
+// 2xx replies by the server alone, as a classify.Cache does.
+type hostJudge interface {
+	AcceptancesByHost() bool
 }
 
 // relay is what a worker keeps of a server that relay= names: its name and
@@ -212,7 +217,8 @@ type decoded struct {
 }
 
 func newWorker(cl Classifier, seed maphash.Seed) *worker {
-	_, byRelay := cl.(*classify.Cache)
+	j, ok := cl.(hostJudge)
+	byRelay := ok && j.AcceptancesByHost()
 	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string), relays: make(map[string]*relay), byRelay: byRelay}
 }
 
