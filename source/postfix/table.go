@@ -8,6 +8,8 @@ package postfix
 // each deletion, and the tracker deletes a message for each it adds, so
 // its maps filled with them and had to be rebuilt. Messages whose keys
 // share a hash sit in slots of their own, found by comparing their keys.
+// The table keeps the size of the largest backlog it held: a tracker lives
+// for one analysis, and shrinking would only make it grow again.
 type table struct {
 	slots []slot // a power of two in length, at most half full
 	n     int
