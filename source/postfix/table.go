@@ -1,5 +1,11 @@
 package postfix
 
+import (
+	"unsafe"
+
+	"github.com/mailtriage/mailtriage/internal/prefetch"
+)
+
 // table holds messages by a 64-bit hash, in open addressing with linear
 // probing. A slot keeps the hash beside its message, so a probe compares
 // hashes without reaching for the message's memory. Removing an entry
@@ -133,6 +139,26 @@ func (t *table) all(f func(*message)) {
 	for _, s := range t.slots {
 		if s.m != nil {
 			f(s.m)
+		}
+	}
+}
+
+// prefetchSlot asks the processor for the home slot of hash h, for a
+// lookup some lines later (see pipeline): with the thousands of messages an
+// incident keeps queued, the table and the messages are larger than the
+// cache, and most lookups waited on memory.
+func (t *table) prefetchSlot(h uint64) {
+	if len(t.slots) > 0 {
+		prefetch.Line(unsafe.Pointer(&t.slots[h&t.mask()]))
+	}
+}
+
+// prefetchMessage asks for the message in the home slot of hash h, which
+// prefetchSlot asked for some lines before.
+func (t *table) prefetchMessage(h uint64) {
+	if len(t.slots) > 0 {
+		if m := t.slots[h&t.mask()].m; m != nil {
+			prefetch.Line(unsafe.Pointer(m))
 		}
 	}
 }

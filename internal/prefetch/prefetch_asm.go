@@ -1,0 +1,11 @@
+//go:build amd64 || arm64
+
+package prefetch
+
+import "unsafe"
+
+// Line asks for the cache line that holds p. It never faults: an address
+// that is not mapped is ignored.
+//
+//go:noescape
+func Line(p unsafe.Pointer)
