@@ -62,6 +62,7 @@ type line struct {
 	detail      int32   // index of the report in the chunk's reports, -1 if none
 	nrcpt       int32   // nrcpt= (QueueActive): the recipients in the queue file
 	msg         uint64  // the hash of the message's key (Tracker.hash)
+	idHash      uint64  // the hash of the Message-ID (MessageID)
 	host, qid   span
 	sender      span // from= (QueueActive, Expired)
 	rcpt        span
@@ -154,6 +155,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		l.loopback = isLoopback(rec.ClientIP)
 	case postfixlog.MessageID:
 		l.id = spanOf(c.buf, rec.MsgID)
+		l.idHash = maphash.Bytes(w.seed, rec.MsgID)
 	case postfixlog.Notification:
 		l.id = spanOf(c.buf, rec.NewID)
 	}
@@ -393,6 +395,7 @@ type entry struct {
 	// classified says verdict holds the worker's classification.
 	classified bool
 	msg        uint64 // the hash of the message's key
+	idHash     uint64 // the hash of id, of a MessageID line
 	host, qid  []byte
 	sender     []byte
 	rcpt       []byte
@@ -412,7 +415,7 @@ func (c *chunk) entry(i int, e *entry) {
 	b := func(s span) []byte { return c.buf[s.off : s.off+s.n] }
 	// Field by field: every one is set, and a composite literal would
 	// zero the entry first.
-	e.time, e.kind, e.msg, e.status, e.agent = time.Unix(0, l.time).UTC(), l.kind, l.msg, l.status, l.agent
+	e.time, e.kind, e.msg, e.idHash, e.status, e.agent = time.Unix(0, l.time).UTC(), l.kind, l.msg, l.idHash, l.status, l.agent
 	e.nrcpt = int(l.nrcpt)
 	e.loopback, e.filterHop, e.forward, e.classified = l.loopback, l.filterHop, l.forward, l.classified
 	e.delay = time.Duration(float64(l.delay) * float64(time.Second))

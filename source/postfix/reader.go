@@ -235,14 +235,7 @@ func pipeline(ctx context.Context, sp *splitter, bufSize int, mapped bool, t *Tr
 			failed = guarded(mapped, func() {
 				var e entry
 				for i := range c.lines {
-					// The line 16 lines on has its slot in the table
-					// asked for, the line 8 on its message.
-					if j := i + 16; j < len(c.lines) {
-						t.msgs.prefetchSlot(c.lines[j].msg)
-					}
-					if j := i + 8; j < len(c.lines) {
-						t.msgs.prefetchMessage(c.lines[j].msg)
-					}
+					t.prefetch(c.lines, i)
 					l := &c.lines[i]
 					switch {
 					case l.traditional:

@@ -143,22 +143,22 @@ func (t *table) all(f func(*message)) {
 	}
 }
 
-// prefetchSlot asks the processor for the home slot of hash h, for a
-// lookup some lines later (see pipeline): with the thousands of messages an
-// incident keeps queued, the table and the messages are larger than the
-// cache, and most lookups waited on memory.
+// prefetchSlot asks the processor for the home slot of hash h (see
+// Tracker.prefetch).
 func (t *table) prefetchSlot(h uint64) {
 	if len(t.slots) > 0 {
 		prefetch.Line(unsafe.Pointer(&t.slots[h&t.mask()]))
 	}
 }
 
-// prefetchMessage asks for the message in the home slot of hash h, which
-// prefetchSlot asked for some lines before.
-func (t *table) prefetchMessage(h uint64) {
-	if len(t.slots) > 0 {
-		if m := t.slots[h&t.mask()].m; m != nil {
-			prefetch.Line(unsafe.Pointer(m))
-		}
+// home returns the message in the home slot of hash h if it has that
+// hash, without probing further: most do.
+func (t *table) home(h uint64) *message {
+	if len(t.slots) == 0 {
+		return nil
 	}
+	if s := &t.slots[h&t.mask()]; s.h == h {
+		return s.m
+	}
+	return nil
 }

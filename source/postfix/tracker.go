@@ -189,7 +189,7 @@ func (t *Tracker) add(e *entry) {
 			m.external = true
 		}
 	case postfixlog.MessageID:
-		t.messageID(t.message(e), e.id)
+		t.messageID(t.message(e), e.id, e.idHash)
 	case postfixlog.Notification:
 		n := t.messageByKey(t.hash(e.host, e.id), e.host, e.id, e.time)
 		n.notification = true
@@ -349,11 +349,11 @@ func (t *Tracker) forget(m *message) {
 // messageID links a message re-injected by a content filter to the one
 // that went into the filter: same Message-ID, the copy from a loopback
 // client. The copy inherits the original's queue time and notification flag.
-func (t *Tracker) messageID(m *message, id []byte) {
+func (t *Tracker) messageID(m *message, id []byte, h uint64) {
 	if len(id) == 0 || m.messageID != "" {
 		return
 	}
-	m.messageID, m.idHash = string(id), maphash.Bytes(t.seed, id)
+	m.messageID, m.idHash = string(id), h
 	// Two Message-IDs with one 64-bit hash would take each other's place
 	// in the index, and a copy might miss its original: the lookup checks
 	// the id itself.

@@ -353,7 +353,8 @@ func TestChurn(t *testing.T) {
 	for i := range 30000 {
 		qid := []byte(fmt.Sprintf("%010X", i))
 		m := tr.messageByKey(tr.hash(host, qid), host, qid, at)
-		tr.messageID(m, []byte(fmt.Sprintf("<%d@example.com>", i)))
+		id := []byte(fmt.Sprintf("<%d@example.com>", i))
+		tr.messageID(m, id, maphash.Bytes(tr.seed, id))
 		if i%10 == 0 {
 			open = append(open, m)
 		} else {
