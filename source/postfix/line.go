@@ -88,8 +88,7 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 		host: spanOf(c.buf, rec.Host), qid: spanOf(c.buf, rec.QueueID),
 	})
 	l := &c.lines[len(c.lines)-1]
-	w.key = appendKey(w.key[:0], rec.Host, rec.QueueID)
-	l.msg = maphash.Bytes(w.seed, w.key)
+	l.msg = keyHash(w.seed, w.hostHash(rec.Host), rec.QueueID)
 	switch rec.Kind {
 	case postfixlog.Delivery:
 		if l.status = statusOf(rec.Status); l.status == mailtriage.StatusNone {
@@ -187,6 +186,10 @@ type worker struct {
 	reports map[string]*decoded // by relay host and reason; never written once in
 	strings map[string]string   // see intern
 	relays  map[string]*relay   // by relay= as logged; see relay
+	// The hash of the logging host of the line before: a log names
+	// a host or two.
+	lastHost     []byte
+	lastHostHash uint64
 	// byRelay: cl judges a server's acceptances by the server alone (see
 	// hostJudge), and the worker may judge them per relay=. Another
 	// classifier judges each: it may read the whole reply.
@@ -222,6 +225,15 @@ func newWorker(cl Classifier, seed maphash.Seed) *worker {
 	j, ok := cl.(hostJudge)
 	byRelay := ok && j.AcceptancesByHost()
 	return &worker{seed: seed, cl: cl, reports: make(map[string]*decoded), strings: make(map[string]string), relays: make(map[string]*relay), byRelay: byRelay}
+}
+
+// hostHash returns the hash of a logging host's name.
+func (w *worker) hostHash(host []byte) uint64 {
+	if !bytes.Equal(host, w.lastHost) || w.lastHost == nil {
+		w.lastHost = append(w.lastHost[:0], host...)
+		w.lastHostHash = maphash.Bytes(w.seed, host)
+	}
+	return w.lastHostHash
 }
 
 // cached returns the report of rec, decoded and classified once for all

@@ -60,7 +60,7 @@ type Classifier interface {
 }
 
 type message struct {
-	hash uint64 // of host + "\x00" + queue id, with the tracker's seed
+	hash uint64 // of host and queue id, with the tracker's seed (see keyHash)
 	// The queue id, also in the struct itself: a lookup compares it
 	// without reaching for another piece of memory (see sameKey).
 	qidLen       uint8
@@ -254,19 +254,17 @@ func (t *Tracker) arrival(e *entry) *message {
 	return m
 }
 
-// key builds the key of a message in a reused buffer.
-func (t *Tracker) key(host, qid []byte) []byte {
-	t.keyBuf = appendKey(t.keyBuf[:0], host, qid)
-	return t.keyBuf
-}
-
-func appendKey(b, host, qid []byte) []byte {
-	return append(append(append(b, host...), 0), qid...)
-}
-
 // hash returns the hash of a message's key, as the workers compute it.
 func (t *Tracker) hash(host, qid []byte) uint64 {
-	return maphash.Bytes(t.seed, t.key(host, qid))
+	return keyHash(t.seed, maphash.Bytes(t.seed, host), qid)
+}
+
+// keyHash is the hash of a message's key, of the logging host whose hash
+// is hostHash and the queue id. Each part is hashed where it lies: a key
+// built first, in a buffer, held up every hash of it while the processor
+// gathered the bytes just written, a tenth of the workers' time per line.
+func keyHash(seed maphash.Seed, hostHash uint64, qid []byte) uint64 {
+	return maphash.Bytes(seed, qid) ^ hostHash
 }
 
 // lookup returns the open message of host and queue id, whose key hashes
