@@ -32,6 +32,7 @@ package postfixlog
 import (
 	"bytes"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/mailtriage/mailtriage/syslogstamp"
@@ -677,6 +678,10 @@ func splitHostIP(v []byte) (host, ip []byte) {
 	return v[:open], v[open+1 : open+end]
 }
 
+// maxAtoi bounds what atoi reads: past it, the next digit could
+// overflow an int of 32 bits.
+const maxAtoi = min(1<<40, (math.MaxInt-9)/10)
+
 func atoi(b []byte) int {
 	n := 0
 	for _, c := range b {
@@ -684,7 +689,7 @@ func atoi(b []byte) int {
 			break
 		}
 		n = n*10 + int(c-'0')
-		if n > 1<<40 {
+		if n > maxAtoi {
 			break
 		}
 	}

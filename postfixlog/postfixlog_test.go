@@ -412,3 +412,16 @@ func TestHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestAtoiBounded: a number too long for an int reads as a large positive
+// one, never one that wrapped around, on 32-bit platforms too.
+func TestAtoiBounded(t *testing.T) {
+	for _, s := range []string{"2147483647", "2147483648", "4294967296", "99999999999999999999999999"} {
+		if n := atoi([]byte(s)); n <= 0 {
+			t.Errorf("atoi(%s) = %d", s, n)
+		}
+	}
+	if n := atoi([]byte("25287")); n != 25287 {
+		t.Errorf("atoi(25287) = %d", n)
+	}
+}

@@ -4,6 +4,9 @@ package prefetch
 
 import "unsafe"
 
+// Enabled says Line asks the processor for memory here.
+const Enabled = true
+
 // Line asks for the cache line that holds p. It never faults: an address
 // that is not mapped is ignored.
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailtriage/mailtriage"
 	"github.com/mailtriage/mailtriage/classify"
+	"github.com/mailtriage/mailtriage/postfixlog"
 	"github.com/mailtriage/mailtriage/smtpreply"
 	"github.com/mailtriage/mailtriage/syslogstamp"
 )
@@ -107,5 +108,48 @@ action = "Test."
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: verdicts %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestKeyHashes: the workers hash a line's message key and Message-ID as
+// the tracker does, with its seed, whatever host the line before named
+// (the worker keeps the last host's hash), an empty host included.
+func TestKeyHashes(t *testing.T) {
+	tr := NewTracker(nil, nil, func(*mailtriage.Event) {})
+	w := newWorker(nil, tr.seed)
+	for _, host := range []string{"", "mta1", "mta1", "mta2", "", "", "mta1"} {
+		qid := []byte("4F1A22C0B3")
+		if got, want := keyHash(w.seed, w.hostHash([]byte(host)), qid), tr.hash([]byte(host), qid); got != want {
+			t.Errorf("host %q: the worker's hash %x, the tracker's %x", host, got, want)
+		}
+	}
+	if w.hostHash(nil) != w.hostHash([]byte{}) {
+		t.Error("a nil and an empty host hash apart")
+	}
+
+	c := &chunk{buf: []byte("" +
+		"2026-11-30T10:00:12+00:00 mta1 postfix/cleanup[1]: 4F1A22C0B3: message-id=<a@example.com>\n" +
+		"2026-11-30T10:00:12+00:00 mta2 postfix/cleanup[1]: 4F1A22C0B3: message-id=<b@example.com>\n" +
+		"2026-11-30T10:00:13+00:00 mta2 postfix/qmgr[2]: 5A0B11D2C4: removed\n" +
+		"2026-11-30T10:00:13+00:00 mta1 postfix/qmgr[2]: 5A0B11D2C4: removed\n")}
+	c.clock = (&syslogstamp.Clock{Year: 2026}).Fixed()
+	parseChunk(c, newWorker(nil, tr.seed), 0, 1<<16)
+	if len(c.lines) != 4 {
+		t.Fatalf("%d lines kept", len(c.lines))
+	}
+	var e entry
+	for i := range c.lines {
+		c.entry(i, &e)
+		if want := tr.hash(e.host, e.qid); e.msg != want {
+			t.Errorf("line %d (%s %s): key hash %x, the tracker's %x", i+1, e.host, e.qid, e.msg, want)
+		}
+		if e.kind == postfixlog.MessageID {
+			if want := maphash.Bytes(tr.seed, e.id); e.idHash != want {
+				t.Errorf("line %d: Message-ID hash %x, the tracker's %x", i+1, e.idHash, want)
+			}
+		}
+	}
+	if c.lines[0].msg == c.lines[1].msg || c.lines[2].msg == c.lines[3].msg {
+		t.Error("one queue id on two hosts: one hash")
 	}
 }

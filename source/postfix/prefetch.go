@@ -26,6 +26,11 @@ const (
 // ahead. A wrong guess (a slot that holds another message) costs a
 // wasted fetch, never a wrong result.
 func (t *Tracker) prefetch(lines []line, i int) {
+	if !prefetch.Enabled {
+		// The reads of slots and messages below would be loads that
+		// wait on memory, for addresses nothing asks for.
+		return
+	}
 	if j := i + slotAhead; j < len(lines) {
 		l := &lines[j]
 		t.msgs.prefetchSlot(l.msg)

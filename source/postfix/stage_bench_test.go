@@ -99,6 +99,7 @@ func BenchmarkTrack(b *testing.B) {
 		var e entry
 		for _, c := range cs {
 			for i := range c.lines {
+				t.prefetch(c.lines, i) // as Read's tracking loop does
 				c.entry(i, &e)
 				t.add(&e)
 			}

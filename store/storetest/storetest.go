@@ -327,7 +327,7 @@ func testCountCap(t *testing.T, s Suite) {
 		t.Errorf("sources at MaxCount:\ngot  %+v\nwant %+v", got, want)
 	}
 	if c := counts(t, st, store.DMARCQuery{}); c.Messages != 2*each || c.Reports != n {
-		t.Errorf("counts at MaxCount: %+v; want %d messages in %d reports", c, 2*each, n)
+		t.Errorf("counts at MaxCount: %+v; want %d messages in %d reports", c, int64(2*each), n)
 	}
 	days, err := st.DMARCDaily(ctx, store.DMARCQuery{})
 	if err != nil || len(days) != 1 || days[0].Messages != 2*each || days[0].DMARCPass != each {
