@@ -124,15 +124,15 @@ func (c *chunk) keep(rec *postfixlog.Record, w *worker) bool {
 				l.agent = localAgent
 			}
 		}
-		if discarded(rec) {
-			l.status, l.loopback = mailtriage.Discarded, false
-		}
 		if l.filterHop || l.forward {
 			// The copy the filter queued, or the message local(8)
 			// forwarded in, carries the delivery on; the tracker reads
-			// nothing of this line's report, and a filter's hop is one
-			// line in four of a log that has one.
+			// nothing of this line's report nor of its status, and a
+			// filter's hop is one line in four of a log that has one.
 			return true
+		}
+		if discarded(rec) {
+			l.status, l.loopback = mailtriage.Discarded, false
 		}
 		c.report(l, rec, w)
 		if l.agent == remoteAgent && l.relayHost.n == 0 && onThisHost([]byte(c.reports[l.detail].detail.IP)) {
@@ -280,11 +280,20 @@ func (w *worker) decodeInto(r *decoded, rec *postfixlog.Record) {
 // queuedAs finds the queue id in a reply's "queued as ID" (the last one,
 // as a content filter quotes the reply of the MTA it handed over to).
 func queuedAs(reason []byte) []byte {
-	i := bytes.LastIndex(reason, []byte("queued as "))
+	// Forward, one quote after another: a forward search finds the rare
+	// 'q' by vector code, where LastIndex hashes every byte backwards.
+	i := bytes.Index(reason, []byte("queued as "))
 	if i < 0 {
 		return nil
 	}
-	return leadingID(reason[i+len("queued as "):])
+	for {
+		rest := reason[i+len("queued as "):]
+		j := bytes.Index(rest, []byte("queued as "))
+		if j < 0 {
+			return leadingID(rest)
+		}
+		i += len("queued as ") + j
+	}
 }
 
 // discarded reports whether a line Postfix logs as sent dropped its

@@ -1,6 +1,7 @@
 package postfix
 
 import (
+	"bytes"
 	"fmt"
 	"hash/maphash"
 	"reflect"
@@ -152,4 +153,25 @@ func TestKeyHashes(t *testing.T) {
 	if c.lines[0].msg == c.lines[1].msg || c.lines[2].msg == c.lines[3].msg {
 		t.Error("one queue id on two hosts: one hash")
 	}
+}
+
+// FuzzQueuedAs: the id after the last "queued as ", as a content filter
+// quotes the reply of the MTA it handed the message to.
+func FuzzQueuedAs(f *testing.F) {
+	for _, s := range []string{
+		"250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as AE09FF75F9",
+		"250 2.0.0 Ok: queued as 4F1A22C0B3 (queued as 5A2B33D1C4)",
+		"queued as queued as X", "queued as ", "250 Ok", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []byte
+		if i := bytes.LastIndex([]byte(s), []byte("queued as ")); i >= 0 {
+			want = leadingID([]byte(s)[i+len("queued as "):])
+		}
+		if got := queuedAs([]byte(s)); !bytes.Equal(got, want) {
+			t.Errorf("queuedAs(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
